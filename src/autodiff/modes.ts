@@ -1,0 +1,175 @@
+/**
+ * Three ways to differentiate the same scalar graph, as the lecture teaches them, each counting its
+ * local-derivative multiplications (one per edge it multiplies through) so O(nm) against O(m) can be seen:
+ *
+ * - reverse mode (backpropagation): one sweep from the output, m multiplications for m edges;
+ * - forward mode: one pass per input pushing tangents through the jvp rules;
+ * - the path-product algorithm: for each input, walk every path to the output, multiply the local
+ *   derivatives along it, add over paths.
+ */
+import { GradgraphError } from "../core/errors.js";
+import { topoOrder } from "../core/graph.js";
+import { numberAlgebra } from "../ops/algebras.js";
+import { localDerivative, type Value } from "../scalar/value.js";
+
+export type Mode = "reverse" | "forward" | "paths";
+export const MODES: readonly Mode[] = ["reverse", "forward", "paths"];
+
+export interface GradResult {
+  /** The output's value. */
+  value: number;
+  /** ∂output/∂input for each input, in the order given. */
+  grads: number[];
+  /** Local-derivative multiplications done. */
+  multiplications: number;
+}
+
+/** Backpropagation: one reverse sweep gives every input's gradient. */
+export function reverseMode(root: Value, inputs: readonly Value[]): GradResult {
+  root.zeroGrad();
+  const multiplications = root.backward();
+  return { value: root.data, grads: inputs.map((x) => x.grad), multiplications };
+}
+
+/**
+ * Forward mode: for each input, seed its tangent with 1 and push tangents left to right through each op's
+ * jvp rule (`dy = Σ ∂y/∂x_i · dx_i`). Nodes that do not depend on the input carry no tangent and cost nothing.
+ */
+export function forwardMode(root: Value, inputs: readonly Value[]): GradResult {
+  const order = topoOrder<Value>(root);
+  const index = new Map<Value, number>();
+  order.forEach((n, k) => index.set(n, k));
+  const tangents: (number | null)[] = new Array<number | null>(order.length);
+  let multiplications = 0;
+  const grads = inputs.map((input) => {
+    tangents.fill(null);
+    const at = index.get(input);
+    if (at === undefined) return 0;
+    tangents[at] = 1;
+    for (let k = at + 1; k < order.length; k++) {
+      const n = order[k]!;
+      if (n.op === null) continue;
+      const dxs = n.inputs.map((x) => tangents[index.get(x)!] ?? null);
+      const live = dxs.filter((d) => d !== null).length;
+      if (live === 0) continue;
+      multiplications += live;
+      tangents[k] = n.op.jvp(
+        numberAlgebra,
+        dxs,
+        n.inputs.map((x) => x.data),
+        n.data,
+      );
+    }
+    return tangents[order.length - 1] ?? 0;
+  });
+  return { value: root.data, grads, multiplications };
+}
+
+/** One step of a path: the edge from `from` into `to` (as `to`'s input number `inputIndex`). */
+export interface PathStep {
+  from: Value;
+  to: Value;
+  inputIndex: number;
+  /** ∂to/∂from on this edge. */
+  local: number;
+}
+
+/** A path from an input to the output, its local derivatives and their product. */
+export interface Path {
+  steps: PathStep[];
+  product: number;
+}
+
+export interface PathsResult {
+  /** Every path from the input to the output. */
+  paths: Path[];
+  /** Their products, added up: ∂output/∂input. */
+  derivative: number;
+  /** Local-derivative multiplications (one per step of every path). */
+  multiplications: number;
+}
+
+/** Paths are enumerated up to this many per input by default: their number can grow exponentially. */
+export const DEFAULT_PATH_LIMIT = 100_000;
+
+/**
+ * The lecture's naive algorithm for ∂root/∂input: identify every path from the input to the output, walk it
+ * computing the local derivative at each step, take the product, and add over paths. Walks iteratively.
+ */
+export function pathProducts(root: Value, input: Value, limit = DEFAULT_PATH_LIMIT): PathsResult {
+  const order = topoOrder<Value>(root);
+  // Consumers: the edges leaving each node (a node used twice by one op has two edges).
+  const out = new Map<Value, { to: Value; inputIndex: number }[]>();
+  for (const n of order) {
+    n.inputs.forEach((x, i) => {
+      let list = out.get(x);
+      if (!list) out.set(x, (list = []));
+      list.push({ to: n, inputIndex: i });
+    });
+  }
+  const paths: Path[] = [];
+  let multiplications = 0;
+  if (!out.has(input) && input !== root) return { paths, derivative: 0, multiplications };
+  if (input === root) return { paths: [{ steps: [], product: 1 }], derivative: 1, multiplications: 0 };
+  const steps: PathStep[] = [];
+  const nodes: Value[] = [input];
+  const next: number[] = [0];
+  while (nodes.length > 0) {
+    const top = nodes.length - 1;
+    const node = nodes[top]!;
+    const edges = out.get(node) ?? [];
+    const i = next[top]!;
+    if (node === root || i >= edges.length) {
+      if (node === root) {
+        let product = 1;
+        for (const s of steps) {
+          product *= s.local;
+          multiplications++;
+        }
+        paths.push({ steps: steps.slice(), product });
+        if (paths.length > limit) {
+          throw new GradgraphError(
+            `paths: more than ${limit} paths from ${input.label ?? "the input"} to the output; ` +
+              "the path-product algorithm grows exponentially here (use reverse mode)",
+          );
+        }
+      }
+      nodes.pop();
+      next.pop();
+      steps.pop();
+      continue;
+    }
+    next[top] = i + 1;
+    const e = edges[i]!;
+    if (!e.to.requiresGrad) continue;
+    steps.push({ from: node, to: e.to, inputIndex: e.inputIndex, local: localDerivative(e.to, e.inputIndex) });
+    nodes.push(e.to);
+    next.push(0);
+  }
+  const derivative = paths.reduce((s, p) => s + p.product, 0);
+  return { paths, derivative, multiplications };
+}
+
+/** The path-product algorithm run once per input. */
+export function pathMode(root: Value, inputs: readonly Value[], limit = DEFAULT_PATH_LIMIT): GradResult & { paths: Path[][] } {
+  let multiplications = 0;
+  const all = inputs.map((x) => pathProducts(root, x, limit));
+  for (const r of all) multiplications += r.multiplications;
+  return { value: root.data, grads: all.map((r) => r.derivative), multiplications, paths: all.map((r) => r.paths) };
+}
+
+/** Differentiates `root` with respect to `inputs` by the chosen mode. */
+export function differentiate(root: Value, inputs: readonly Value[], mode: Mode = "reverse"): GradResult {
+  switch (mode) {
+    case "reverse":
+      return reverseMode(root, inputs);
+    case "forward":
+      return forwardMode(root, inputs);
+    case "paths":
+      return pathMode(root, inputs);
+    default: {
+      const never: never = mode;
+      throw new GradgraphError(`unknown mode ${String(never)}: expected reverse, forward or paths`);
+    }
+  }
+}

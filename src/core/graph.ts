@@ -1,0 +1,42 @@
+/** Anything with inputs: scalar `Value`s, tensors, compiled expression nodes. */
+export interface GraphNode {
+  readonly inputs: readonly GraphNode[];
+}
+
+/**
+ * Topological order of the graph that ends at `roots` (inputs before the nodes that use them), computed
+ * iteratively with an explicit stack: a chain of millions of nodes cannot overflow the call stack.
+ */
+export function topoOrder<N extends GraphNode>(roots: N | readonly N[]): N[] {
+  const starts = (Array.isArray(roots) ? roots : [roots]) as readonly N[];
+  const order: N[] = [];
+  const seen = new Set<N>();
+  // Each stack frame is a node and the index of the next input to visit.
+  const nodes: N[] = [];
+  const next: number[] = [];
+  for (const root of starts) {
+    if (seen.has(root)) continue;
+    seen.add(root);
+    nodes.push(root);
+    next.push(0);
+    while (nodes.length > 0) {
+      const top = nodes.length - 1;
+      const node = nodes[top]!;
+      const i = next[top]!;
+      if (i < node.inputs.length) {
+        next[top] = i + 1;
+        const child = node.inputs[i] as N;
+        if (!seen.has(child)) {
+          seen.add(child);
+          nodes.push(child);
+          next.push(0);
+        }
+      } else {
+        nodes.pop();
+        next.pop();
+        order.push(node);
+      }
+    }
+  }
+  return order;
+}

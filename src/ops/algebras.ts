@@ -1,0 +1,24 @@
+/**
+ * Algebras derived from the op table. A rule written once against `Algebra<T>` runs on each of them.
+ */
+import { elementwiseList } from "./elementwise.js";
+import type { Algebra, Arg, ElementwiseOp } from "./op.js";
+
+/**
+ * Builds an algebra whose every method applies the op through `apply`, lifting plain numbers with `lift`.
+ * This is the whole of what an engine must provide to run every rule of the table.
+ */
+export function algebraOf<T>(apply: (op: ElementwiseOp, args: T[]) => T, lift: (c: number) => T): Algebra<T> {
+  const o: Record<string, unknown> = { lift };
+  for (const op of elementwiseList) {
+    o[op.name] = (...xs: Arg<T>[]) => apply(op, xs.map((x) => (typeof x === "number" ? lift(x) : x)));
+  }
+  return o as Algebra<T>;
+}
+
+/** Numbers: every method is the op's forward function itself (no wrapping on this hot path). */
+export const numberAlgebra: Algebra<number> = (() => {
+  const o: Record<string, unknown> = { lift: (c: number) => c };
+  for (const op of elementwiseList) o[op.name] = op.forward;
+  return o as Algebra<number>;
+})();

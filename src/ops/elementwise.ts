@@ -1,0 +1,174 @@
+/**
+ * The elementwise primitives: each declared once, with its forward function, local derivatives (from which
+ * vjp and jvp follow) and printing. The scalar engine applies them to numbers, the tensor engine to every
+ * element (with broadcasting), forward mode to tangents, and the code printer to names.
+ *
+ * Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, max/min at a tie split the gradient evenly,
+ * sqrt'(0) = +inf.
+ */
+import { defineElementwise, PREC, type ElementwiseName, type ElementwiseOp, type Target } from "./op.js";
+
+const same = (s: string): Record<Target, string> => ({ board: s, py: s, ts: s });
+const infix = (s: string, prec: number, assoc: "left" | "right" = "left") =>
+  ({ kind: "infix", symbol: same(s), prec, assoc }) as const;
+const fn = (board: string, py: string, ts: string, define?: { py?: string; ts?: string }) =>
+  ({ kind: "call", name: { board, py, ts }, ...(define ? { define } : {}) }) as const;
+
+/** The elementwise op table. The mapped type makes tsc reject a name without an entry. */
+export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } = {
+  add: defineElementwise({
+    name: "add", arity: 2, doc: "a + b",
+    forward: (a, b) => a + b,
+    // d(a + b) = da + db
+    partials: [() => 1, () => 1],
+    print: infix("+", PREC.add),
+  }),
+  sub: defineElementwise({
+    name: "sub", arity: 2, doc: "a - b",
+    forward: (a, b) => a - b,
+    // d(a - b) = da - db
+    partials: [() => 1, () => -1],
+    print: infix("-", PREC.add),
+  }),
+  mul: defineElementwise({
+    name: "mul", arity: 2, doc: "a · b",
+    forward: (a, b) => a * b,
+    // d(ab) = b da + a db
+    partials: [(_o, [, b]) => b!, (_o, [a]) => a!],
+    print: infix("*", PREC.mul),
+  }),
+  div: defineElementwise({
+    name: "div", arity: 2, doc: "a / b",
+    forward: (a, b) => a / b,
+    // d(a/b) = da/b - a/b² db
+    partials: [(o, [, b]) => o.div(1, b!), (o, [a, b]) => o.div(o.neg(a!), o.pow(b!, 2))],
+    print: infix("/", PREC.mul),
+  }),
+  neg: defineElementwise({
+    name: "neg", arity: 1, doc: "-a",
+    forward: (a) => -a,
+    // d(-a) = -da
+    partials: [() => -1],
+    print: { kind: "prefix", symbol: "-", prec: PREC.unary },
+  }),
+  pow: defineElementwise({
+    name: "pow", arity: 2, doc: "a ^ b (a constant or a variable exponent)",
+    forward: (a, b) => a ** b,
+    // d(a^b) = b a^(b-1) da + a^b ln(a) db
+    partials: [(o, [a, b]) => o.mul(b!, o.pow(a!, o.sub(b!, 1))), (o, [a], y) => o.mul(y, o.log(a!))],
+    print: { kind: "infix", symbol: { board: "^", py: "**", ts: "**" }, prec: PREC.pow, assoc: "right" },
+  }),
+  exp: defineElementwise({
+    name: "exp", arity: 1, doc: "e^a",
+    forward: (a) => Math.exp(a),
+    // d(e^a) = e^a da
+    partials: [(_o, _xs, y) => y],
+    print: fn("exp", "math.exp", "Math.exp"),
+  }),
+  log: defineElementwise({
+    name: "log", arity: 1, doc: "natural logarithm ln(a)",
+    forward: (a) => Math.log(a),
+    // d(ln a) = da / a
+    partials: [(o, [a]) => o.div(1, a!)],
+    print: fn("log", "math.log", "Math.log"),
+  }),
+  sqrt: defineElementwise({
+    name: "sqrt", arity: 1, doc: "√a",
+    forward: (a) => Math.sqrt(a),
+    // d(√a) = da / (2√a); +inf at 0
+    partials: [(o, _xs, y) => o.div(0.5, y)],
+    print: fn("sqrt", "math.sqrt", "Math.sqrt"),
+  }),
+  abs: defineElementwise({
+    name: "abs", arity: 1, doc: "|a|",
+    forward: (a) => Math.abs(a),
+    // d|a| = sign(a) da; 0 at 0
+    partials: [(o, [a]) => o.sign(a!)],
+    print: fn("abs", "abs", "Math.abs"),
+  }),
+  relu: defineElementwise({
+    name: "relu", arity: 1, doc: "max(a, 0)",
+    forward: (a) => (a > 0 ? a : 0),
+    // d relu(a) = (a > 0) da; 0 at 0
+    partials: [(o, [a]) => o.gt(a!, 0)],
+    print: fn("relu", "relu", "relu", {
+      py: "def relu(x):\n    return max(x, 0)",
+      ts: "const relu = (x: number): number => Math.max(x, 0);",
+    }),
+  }),
+  sigmoid: defineElementwise({
+    name: "sigmoid", arity: 1, doc: "σ(a) = 1 / (1 + e^-a)",
+    forward: (a) => (a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a))),
+    // dσ(a) = σ(a)(1 - σ(a)) da
+    partials: [(o, _xs, y) => o.mul(y, o.sub(1, y))],
+    print: fn("sigmoid", "sigmoid", "sigmoid", {
+      py: "def sigmoid(x):\n    return 1 / (1 + math.exp(-x))",
+      ts: "const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));",
+    }),
+  }),
+  tanh: defineElementwise({
+    name: "tanh", arity: 1, doc: "tanh(a)",
+    forward: (a) => Math.tanh(a),
+    // d tanh(a) = (1 - tanh²(a)) da
+    partials: [(o, _xs, y) => o.sub(1, o.pow(y, 2))],
+    print: fn("tanh", "math.tanh", "Math.tanh"),
+  }),
+  sin: defineElementwise({
+    name: "sin", arity: 1, doc: "sin(a)",
+    forward: (a) => Math.sin(a),
+    // d sin(a) = cos(a) da
+    partials: [(o, [a]) => o.cos(a!)],
+    print: fn("sin", "math.sin", "Math.sin"),
+  }),
+  cos: defineElementwise({
+    name: "cos", arity: 1, doc: "cos(a)",
+    forward: (a) => Math.cos(a),
+    // d cos(a) = -sin(a) da
+    partials: [(o, [a]) => o.neg(o.sin(a!))],
+    print: fn("cos", "math.cos", "Math.cos"),
+  }),
+  max: defineElementwise({
+    name: "max", arity: 2, doc: "the larger of a and b",
+    forward: (a, b) => (a >= b ? a : b),
+    // d max(a, b) = (a > b) da + (b > a) db, split evenly at a tie
+    partials: [
+      (o, [a, b]) => o.add(o.gt(a!, b!), o.mul(0.5, o.eq(a!, b!))),
+      (o, [a, b]) => o.add(o.gt(b!, a!), o.mul(0.5, o.eq(a!, b!))),
+    ],
+    print: fn("max", "max", "Math.max"),
+  }),
+  min: defineElementwise({
+    name: "min", arity: 2, doc: "the smaller of a and b",
+    forward: (a, b) => (a <= b ? a : b),
+    // d min(a, b) = (b > a) da + (a > b) db, split evenly at a tie
+    partials: [
+      (o, [a, b]) => o.add(o.gt(b!, a!), o.mul(0.5, o.eq(a!, b!))),
+      (o, [a, b]) => o.add(o.gt(a!, b!), o.mul(0.5, o.eq(a!, b!))),
+    ],
+    print: fn("min", "min", "Math.min"),
+  }),
+  gt: defineElementwise({
+    name: "gt", arity: 2, doc: "1 where a > b, else 0 (not differentiable: zero gradient)",
+    forward: (a, b) => (a > b ? 1 : 0),
+    nondiff: true,
+    partials: [() => 0, () => 0],
+    print: { kind: "compare", symbol: { board: ">", py: ">", ts: ">" } },
+  }),
+  eq: defineElementwise({
+    name: "eq", arity: 2, doc: "1 where a == b, else 0 (not differentiable: zero gradient)",
+    forward: (a, b) => (a === b ? 1 : 0),
+    nondiff: true,
+    partials: [() => 0, () => 0],
+    print: { kind: "compare", symbol: { board: "==", py: "==", ts: "===" } },
+  }),
+  sign: defineElementwise({
+    name: "sign", arity: 1, doc: "-1, 0 or 1 by the sign of a (not differentiable: zero gradient)",
+    forward: (a) => (a > 0 ? 1 : a < 0 ? -1 : a),
+    nondiff: true,
+    partials: [() => 0],
+    print: fn("sign", "sign", "Math.sign", { py: "def sign(x):\n    return (x > 0) - (x < 0)" }),
+  }),
+};
+
+/** All elementwise ops, in table order. */
+export const elementwiseList: readonly ElementwiseOp[] = Object.values(elementwiseOps);

@@ -1,0 +1,123 @@
+/**
+ * The symbolic algebra: runs the op table's rules on names instead of numbers and returns printed code.
+ * This is how `trace --code` writes the lecture's backward lines (`dr = 2*r * ds`) for any expression:
+ * the printed local derivative is the op's own partial, evaluated on names.
+ */
+import { algebraOf } from "../ops/algebras.js";
+import { PREC, type Algebra, type ElementwiseOp, type Target } from "../ops/op.js";
+
+/** A printed expression, its binding strength, and its value when it is a known constant. */
+export interface Sym {
+  readonly text: string;
+  readonly prec: number;
+  readonly value?: number;
+}
+
+/** A name (a variable of the generated program). */
+export function symName(text: string): Sym {
+  return { text, prec: PREC.atom };
+}
+
+/** A number literal in a target language. */
+export function formatNumber(c: number, target: Target): string {
+  if (Number.isNaN(c)) return target === "py" ? "math.nan" : target === "ts" ? "NaN" : "nan";
+  if (!Number.isFinite(c)) {
+    const inf = target === "py" ? "math.inf" : target === "ts" ? "Infinity" : "inf";
+    return c < 0 ? `-${inf}` : inf;
+  }
+  if (Object.is(c, -0)) return "-0";
+  return String(c);
+}
+
+/** A constant, printed as a literal (or as `name` when given, e.g. `math.e`), keeping its value for folding. */
+export function symConst(c: number, target: Target, name?: string): Sym {
+  const text = name ?? formatNumber(c, target);
+  return { text, prec: text.startsWith("-") ? PREC.unary : PREC.atom, value: c };
+}
+
+/** Folds constants only where the printed result stays short, so code keeps its shape (`math.exp(2)` stays). */
+function foldable(result: number, op: ElementwiseOp): boolean {
+  if (!Number.isFinite(result)) return false;
+  if (Number.isInteger(result)) return true;
+  const arithmetic = op.print.kind === "infix" || op.print.kind === "prefix";
+  return arithmetic && String(result).length <= 8;
+}
+
+function wrap(s: Sym, parens: boolean): string {
+  return parens ? `(${s.text})` : s.text;
+}
+
+/**
+ * Prints op(args) in `target`. `compact` writes `*`, `/`, `**` and comparisons without spaces, as the lecture
+ * writes local derivatives (`2*r`, `-1/c**2`, `(p>0)`).
+ */
+export function printOp(op: ElementwiseOp, args: readonly Sym[], target: Target, compact = false): Sym {
+  const p = op.print;
+  switch (p.kind) {
+    case "infix": {
+      const [a, b] = args as [Sym, Sym];
+      const sym = p.symbol[target];
+      const tight = compact && p.prec >= PREC.mul;
+      const leftParens = p.assoc === "left" ? a.prec < p.prec : a.prec <= p.prec;
+      const rightParens = p.assoc === "left" ? b.prec <= p.prec : b.prec < p.prec;
+      const sep = tight ? "" : " ";
+      return { text: `${wrap(a, leftParens)}${sep}${sym}${sep}${wrap(b, rightParens)}`, prec: p.prec };
+    }
+    case "prefix": {
+      const [a] = args as [Sym];
+      // `--x` would be a decrement in TypeScript, and `-x ** 2` a syntax error there.
+      const parens = a.prec < p.prec || a.text.startsWith("-") || (target === "ts" && a.prec === PREC.pow);
+      return { text: `${p.symbol}${wrap(a, parens)}`, prec: p.prec };
+    }
+    case "call":
+      return { text: `${p.name[target]}(${args.map((a) => a.text).join(", ")})`, prec: PREC.atom };
+    case "compare": {
+      const [a, b] = args as [Sym, Sym];
+      const sep = compact ? "" : " ";
+      const inner = `${a.text}${sep}${p.symbol[target]}${sep}${b.text}`;
+      return { text: target === "ts" ? `Number(${inner})` : `(${inner})`, prec: PREC.atom };
+    }
+    default: {
+      const never: never = p;
+      throw new Error(`unknown print kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Algebraic identities that keep printed derivatives short: 1·x = x, x + 0 = x, x^1 = x, -(c) = -c. */
+function simplify(op: ElementwiseOp, args: readonly Sym[]): Sym | undefined {
+  const [a, b] = args as [Sym, Sym | undefined];
+  const is = (s: Sym | undefined, c: number) => s !== undefined && s.value === c;
+  switch (op.name) {
+    case "add":
+      if (is(a, 0)) return b;
+      if (is(b, 0)) return a;
+      return undefined;
+    case "sub":
+      return is(b, 0) ? a : undefined;
+    case "mul":
+      if (is(a, 1)) return b;
+      if (is(b, 1)) return a;
+      return undefined;
+    case "div":
+      return is(b, 1) ? a : undefined;
+    case "pow":
+      return is(b, 1) ? a : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The symbolic algebra for one target. */
+export function symbolicAlgebra(target: Target, compact = false): Algebra<Sym> {
+  return algebraOf<Sym>(
+    (op, args) => {
+      if (args.every((a) => a.value !== undefined)) {
+        const v = op.forward(args[0]!.value!, args[1]?.value ?? NaN);
+        if (foldable(v, op)) return symConst(v, target);
+      }
+      return simplify(op, args) ?? printOp(op, args, target, compact);
+    },
+    (c) => symConst(c, target),
+  );
+}

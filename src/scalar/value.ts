@@ -1,0 +1,162 @@
+/**
+ * The scalar engine (the micrograd layer): a `Value` is a node of the computational graph holding a number,
+ * the op that made it and its inputs. Every method applies an op of the table; `backward()` is the lecture's
+ * backpropagation: start at the right, walk leftwards, and at every node add `local derivative × gradient`
+ * into each input's gradient, so gradients add up where a value fans out.
+ */
+import { topoOrder } from "../core/graph.js";
+import { elementwiseOps } from "../ops/elementwise.js";
+import { numberAlgebra } from "../ops/algebras.js";
+import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
+
+/** Where a node came from in a source text (set by the expression compiler). */
+export interface Span {
+  readonly pos: number;
+  readonly length: number;
+}
+
+type ValueLike = Value | number;
+
+/** One method per elementwise op: tsc rejects a `Value` that lacks one. */
+type ValueMethods = { readonly [K in ElementwiseName]: (...others: ValueLike[]) => Value };
+
+export interface ValueOptions {
+  /** A name for printing: the variable's name, or a named constant such as `e`. */
+  label?: string;
+  /** Whether gradients flow into this leaf. Default true for `new Value`, false for `Value.constant`. */
+  requiresGrad?: boolean;
+  span?: Span;
+}
+
+/**
+ * A scalar in a computational graph.
+ *
+ * @example
+ * const x = new Value(0, { label: "x" }), y = new Value(1, { label: "y" });
+ * const d = y.add(x.neg().exp()).pow(-1);   // 1 / (y + e^-x)
+ * d.backward();
+ * x.grad; // 0.25
+ * y.grad; // -0.25
+ */
+export class Value implements ValueMethods {
+  /** The number this node holds (the forward value). */
+  data: number;
+  /** ∂(root of the last backward)/∂(this node). */
+  grad = 0;
+  readonly op: ElementwiseOp | null;
+  readonly inputs: readonly Value[];
+  requiresGrad: boolean;
+  label: string | undefined;
+  span: Span | undefined;
+
+  constructor(data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []) {
+    this.data = data;
+    this.op = op;
+    this.inputs = inputs;
+    this.label = options.label;
+    this.span = options.span;
+    this.requiresGrad = options.requiresGrad ?? (op === null ? true : inputs.some((x) => x.requiresGrad));
+  }
+
+  /** A constant leaf: no gradient flows into it. */
+  static constant(c: number, label?: string): Value {
+    return new Value(c, { requiresGrad: false, ...(label === undefined ? {} : { label }) });
+  }
+
+  /** Wraps a number as a constant; returns a `Value` unchanged. */
+  static from(x: ValueLike): Value {
+    return x instanceof Value ? x : Value.constant(x);
+  }
+
+  /** Applies an op of the table to values (numbers become constants). */
+  static apply(op: ElementwiseOp, args: readonly ValueLike[], options: ValueOptions = {}): Value {
+    const xs = args.map(Value.from);
+    if (xs.length !== op.arity) throw new Error(`${op.name}: expected ${op.arity} inputs, got ${xs.length}`);
+    const data = op.forward(xs[0]!.data, op.arity === 2 ? xs[1]!.data : NaN);
+    return new Value(data, { ...options, requiresGrad: xs.some((x) => x.requiresGrad) }, op, xs);
+  }
+
+  /** True for a node made by an op (not an input or a constant). */
+  get isLeaf(): boolean {
+    return this.op === null;
+  }
+
+  add(other: ValueLike): Value { return Value.apply(elementwiseOps.add, [this, other]); }
+  sub(other: ValueLike): Value { return Value.apply(elementwiseOps.sub, [this, other]); }
+  mul(other: ValueLike): Value { return Value.apply(elementwiseOps.mul, [this, other]); }
+  div(other: ValueLike): Value { return Value.apply(elementwiseOps.div, [this, other]); }
+  neg(): Value { return Value.apply(elementwiseOps.neg, [this]); }
+  /** `this ^ exponent`; the exponent may be a constant (`x^2`) or a variable (`a^b`). */
+  pow(exponent: ValueLike): Value { return Value.apply(elementwiseOps.pow, [this, exponent]); }
+  exp(): Value { return Value.apply(elementwiseOps.exp, [this]); }
+  log(): Value { return Value.apply(elementwiseOps.log, [this]); }
+  sqrt(): Value { return Value.apply(elementwiseOps.sqrt, [this]); }
+  abs(): Value { return Value.apply(elementwiseOps.abs, [this]); }
+  relu(): Value { return Value.apply(elementwiseOps.relu, [this]); }
+  sigmoid(): Value { return Value.apply(elementwiseOps.sigmoid, [this]); }
+  tanh(): Value { return Value.apply(elementwiseOps.tanh, [this]); }
+  sin(): Value { return Value.apply(elementwiseOps.sin, [this]); }
+  cos(): Value { return Value.apply(elementwiseOps.cos, [this]); }
+  max(other: ValueLike): Value { return Value.apply(elementwiseOps.max, [this, other]); }
+  min(other: ValueLike): Value { return Value.apply(elementwiseOps.min, [this, other]); }
+  /** 1 where this > other, else 0 (zero gradient). */
+  gt(other: ValueLike): Value { return Value.apply(elementwiseOps.gt, [this, other]); }
+  /** 1 where this == other, else 0 (zero gradient). */
+  eq(other: ValueLike): Value { return Value.apply(elementwiseOps.eq, [this, other]); }
+  /** -1, 0 or 1 (zero gradient). */
+  sign(): Value { return Value.apply(elementwiseOps.sign, [this]); }
+
+  /** This node's local derivative with respect to its `i`-th input, at the current values. */
+  localDerivative(i: number): number {
+    if (this.op === null) throw new Error("a leaf has no local derivative");
+    return localDerivative(this, i);
+  }
+
+  /**
+   * Backpropagation from this node: seeds ∂this/∂this = 1 and walks the graph right to left (an iterative
+   * topological order: a chain of a million nodes is fine). Gradients of the intermediate nodes are set
+   * afresh; those of the leaves **add up** across calls, as in PyTorch: call `zeroGrad()` between passes.
+   * Returns the number of local-derivative multiplications done (one per edge into a node that needs a
+   * gradient).
+   */
+  backward(): number {
+    const order = topoOrder<Value>(this);
+    for (const n of order) if (n.op !== null) n.grad = 0;
+    this.grad += 1;
+    let multiplications = 0;
+    const args: number[] = [0, 0];
+    for (let k = order.length - 1; k >= 0; k--) {
+      const n = order[k]!;
+      const op = n.op;
+      if (op === null || !n.requiresGrad) continue;
+      const xs = n.inputs;
+      args[0] = xs[0]!.data;
+      args[1] = xs.length > 1 ? xs[1]!.data : NaN;
+      for (let i = 0; i < xs.length; i++) {
+        const x = xs[i]!;
+        if (!x.requiresGrad) continue;
+        const local = op.nondiff ? 0 : (op.partials[i]!(numberAlgebra, args, n.data) as number);
+        x.grad += local * n.grad;
+        multiplications++;
+      }
+    }
+    return multiplications;
+  }
+
+  /** Sets the gradient of every node of this graph to 0. */
+  zeroGrad(): void {
+    for (const n of topoOrder<Value>(this)) n.grad = 0;
+  }
+
+  toString(): string {
+    return `Value(data=${this.data}, grad=${this.grad})`;
+  }
+}
+
+/** ∂node/∂(its i-th input), evaluated with the op table's partial on numbers. */
+export function localDerivative(node: Value, i: number): number {
+  const op = node.op!;
+  if (op.nondiff) return 0;
+  const xs = node.inputs.map((x) => x.data);
+  return op.partials[i]!(numberAlgebra, xs, node.data) as number;
+}
