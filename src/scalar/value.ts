@@ -4,7 +4,7 @@
  * backpropagation: start at the right, walk leftwards, and at every node add `local derivative × gradient`
  * into each input's gradient, so gradients add up where a value fans out.
  */
-import { topoOrder } from "../core/graph.js";
+import { topoOrder, type GraphNode } from "../core/graph.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
@@ -38,7 +38,7 @@ export interface ValueOptions {
  * x.grad; // 0.25
  * y.grad; // -0.25
  */
-export class Value implements ValueMethods {
+export class Value implements ValueMethods, GraphNode {
   /** The number this node holds (the forward value). */
   data: number;
   /** ∂(root of the last backward)/∂(this node). */
@@ -48,6 +48,8 @@ export class Value implements ValueMethods {
   requiresGrad: boolean;
   label: string | undefined;
   span: Span | undefined;
+  /** Scratch mark for graph walks (see `topoOrder`). */
+  topoMark = 0;
 
   constructor(data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []) {
     this.data = data;
@@ -70,10 +72,11 @@ export class Value implements ValueMethods {
 
   /** Applies an op of the table to values (numbers become constants). */
   static apply(op: ElementwiseOp, args: readonly ValueLike[], options: ValueOptions = {}): Value {
-    const xs = args.map(Value.from);
-    if (xs.length !== op.arity) throw new Error(`${op.name}: expected ${op.arity} inputs, got ${xs.length}`);
-    const data = op.forward(xs[0]!.data, op.arity === 2 ? xs[1]!.data : NaN);
-    return new Value(data, { ...options, requiresGrad: xs.some((x) => x.requiresGrad) }, op, xs);
+    if (args.length !== op.arity) throw new Error(`${op.name}: expected ${op.arity} inputs, got ${args.length}`);
+    const v = op.arity === 1 ? unary(op, Value.from(args[0]!)) : binary(op, Value.from(args[0]!), Value.from(args[1]!));
+    if (options.label !== undefined) v.label = options.label;
+    if (options.span !== undefined) v.span = options.span;
+    return v;
   }
 
   /** True for a node made by an op (not an input or a constant). */
@@ -81,30 +84,30 @@ export class Value implements ValueMethods {
     return this.op === null;
   }
 
-  add(other: ValueLike): Value { return Value.apply(elementwiseOps.add, [this, other]); }
-  sub(other: ValueLike): Value { return Value.apply(elementwiseOps.sub, [this, other]); }
-  mul(other: ValueLike): Value { return Value.apply(elementwiseOps.mul, [this, other]); }
-  div(other: ValueLike): Value { return Value.apply(elementwiseOps.div, [this, other]); }
-  neg(): Value { return Value.apply(elementwiseOps.neg, [this]); }
+  add(other: ValueLike): Value { return binary(elementwiseOps.add, this, Value.from(other)); }
+  sub(other: ValueLike): Value { return binary(elementwiseOps.sub, this, Value.from(other)); }
+  mul(other: ValueLike): Value { return binary(elementwiseOps.mul, this, Value.from(other)); }
+  div(other: ValueLike): Value { return binary(elementwiseOps.div, this, Value.from(other)); }
+  neg(): Value { return unary(elementwiseOps.neg, this); }
   /** `this ^ exponent`; the exponent may be a constant (`x^2`) or a variable (`a^b`). */
-  pow(exponent: ValueLike): Value { return Value.apply(elementwiseOps.pow, [this, exponent]); }
-  exp(): Value { return Value.apply(elementwiseOps.exp, [this]); }
-  log(): Value { return Value.apply(elementwiseOps.log, [this]); }
-  sqrt(): Value { return Value.apply(elementwiseOps.sqrt, [this]); }
-  abs(): Value { return Value.apply(elementwiseOps.abs, [this]); }
-  relu(): Value { return Value.apply(elementwiseOps.relu, [this]); }
-  sigmoid(): Value { return Value.apply(elementwiseOps.sigmoid, [this]); }
-  tanh(): Value { return Value.apply(elementwiseOps.tanh, [this]); }
-  sin(): Value { return Value.apply(elementwiseOps.sin, [this]); }
-  cos(): Value { return Value.apply(elementwiseOps.cos, [this]); }
-  max(other: ValueLike): Value { return Value.apply(elementwiseOps.max, [this, other]); }
-  min(other: ValueLike): Value { return Value.apply(elementwiseOps.min, [this, other]); }
+  pow(exponent: ValueLike): Value { return binary(elementwiseOps.pow, this, Value.from(exponent)); }
+  exp(): Value { return unary(elementwiseOps.exp, this); }
+  log(): Value { return unary(elementwiseOps.log, this); }
+  sqrt(): Value { return unary(elementwiseOps.sqrt, this); }
+  abs(): Value { return unary(elementwiseOps.abs, this); }
+  relu(): Value { return unary(elementwiseOps.relu, this); }
+  sigmoid(): Value { return unary(elementwiseOps.sigmoid, this); }
+  tanh(): Value { return unary(elementwiseOps.tanh, this); }
+  sin(): Value { return unary(elementwiseOps.sin, this); }
+  cos(): Value { return unary(elementwiseOps.cos, this); }
+  max(other: ValueLike): Value { return binary(elementwiseOps.max, this, Value.from(other)); }
+  min(other: ValueLike): Value { return binary(elementwiseOps.min, this, Value.from(other)); }
   /** 1 where this > other, else 0 (zero gradient). */
-  gt(other: ValueLike): Value { return Value.apply(elementwiseOps.gt, [this, other]); }
+  gt(other: ValueLike): Value { return binary(elementwiseOps.gt, this, Value.from(other)); }
   /** 1 where this == other, else 0 (zero gradient). */
-  eq(other: ValueLike): Value { return Value.apply(elementwiseOps.eq, [this, other]); }
+  eq(other: ValueLike): Value { return binary(elementwiseOps.eq, this, Value.from(other)); }
   /** -1, 0 or 1 (zero gradient). */
-  sign(): Value { return Value.apply(elementwiseOps.sign, [this]); }
+  sign(): Value { return unary(elementwiseOps.sign, this); }
 
   /** This node's local derivative with respect to its `i`-th input, at the current values. */
   localDerivative(i: number): number {
@@ -151,6 +154,14 @@ export class Value implements ValueMethods {
   toString(): string {
     return `Value(data=${this.data}, grad=${this.grad})`;
   }
+}
+
+function unary(op: ElementwiseOp, a: Value): Value {
+  return new Value(op.forward(a.data, NaN), { requiresGrad: a.requiresGrad }, op, [a]);
+}
+
+function binary(op: ElementwiseOp, a: Value, b: Value): Value {
+  return new Value(op.forward(a.data, b.data), { requiresGrad: a.requiresGrad || b.requiresGrad }, op, [a, b]);
 }
 
 /** ∂node/∂(its i-th input), evaluated with the op table's partial on numbers. */
