@@ -1,0 +1,298 @@
+/**
+ * The CLI's `--at` bindings: `x=0,y=1` by name; `2,10,-1,4,3,1` by position when the program has a header
+ * listing its parameters; values may be numbers, JSON nested arrays (`X=[[1,2],[3,4]]`: commas inside brackets
+ * do not split bindings) or `@file.json`. `--at` may be repeated: the texts are merged.
+ */
+import { InputError, SourceError } from "../core/errors.js";
+import type { Program } from "./ast.js";
+import { throwIfAny } from "./check.js";
+import { isName } from "./lexer.js";
+import { didYouMean } from "./suggest.js";
+import { callSignature, constants } from "./table.js";
+
+/** A rectangular nested array of numbers (validated by {@link parseBindings}). */
+export type NestedArray = number[] | NestedArray[];
+
+/** What a name is bound to: a number, or a nested array for the tensor engine. */
+export type BindingValue = number | NestedArray;
+
+export interface BindingOptions {
+  /** What the texts are called in messages (default `--at`). */
+  where?: string;
+  /** Reads a file for `@file.json` (default: Node's `fs.readFileSync`, where available). */
+  readFile?: (path: string) => string;
+  /** Leave inputs unbound without an error (default false: every input must be bound). */
+  partial?: boolean;
+}
+
+/** One comma-separated item of a binding text. */
+interface Item {
+  readonly source: string;
+  /** Offset of the trimmed item in `source`. */
+  readonly pos: number;
+  readonly text: string;
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const MAX_DEPTH = 32;
+
+/**
+ * Parses `--at` texts against a program. Returns the bound values in the program's input order.
+ * Every problem in the texts is a {@link SourceError} pointing into the text (all are reported at once, as
+ * {@link SourceErrors} when there are several); inputs left unbound are one {@link InputError} naming all.
+ *
+ * @example
+ * const p = parseProgram("L(x, y) = (x - y)^2");
+ * parseBindings(["x=2", "y=10"], p); // Map { x => 2, y => 10 }
+ * parseBindings(["2,10"], p);        // the same, by position
+ */
+export function parseBindings(
+  texts: readonly string[],
+  program: Program,
+  options: BindingOptions = {},
+): Map<string, BindingValue> {
+  const where = options.where ?? "--at";
+  const readFile = options.readFile ?? defaultReadFile;
+  const errors: SourceError[] = [];
+  const fail = (message: string, source: string, pos: number, length: number) => {
+    errors.push(new SourceError(message, source, pos, Math.max(1, length), where));
+  };
+
+  const items: Item[] = [];
+  for (const text of texts) items.push(...splitItems(text, fail));
+
+  const params = program.header?.params ?? null;
+  const fname = program.header?.names[program.header.names.length - 1]?.name ?? "the expression";
+  const named: { item: Item; name: string; nameLength: number; value: BindingValue }[] = [];
+  const positional: { item: Item; value: BindingValue }[] = [];
+  let form: "named" | "positional" | null = null;
+  let mixReported = false;
+  for (const item of items) {
+    const eq = item.text.indexOf("=");
+    const bracket = item.text.indexOf("[");
+    const isNamed = eq >= 0 && !item.text.startsWith("@") && (bracket < 0 || eq < bracket);
+    const thisForm = isNamed ? "named" : "positional";
+    form ??= thisForm;
+    if (thisForm !== form) {
+      if (!mixReported) fail("cannot mix positional values and name=value bindings", item.source, item.pos, item.text.length);
+      mixReported = true;
+      continue;
+    }
+    if (isNamed) {
+      const rawName = item.text.slice(0, eq);
+      const name = rawName.trim();
+      const namePos = item.pos + rawName.indexOf(name);
+      if (name === "") {
+        fail("malformed binding: missing name before '='", item.source, item.pos + eq, 1);
+        continue;
+      }
+      if (!isName(name)) {
+        fail(`malformed binding: ${name} is not a name (expected name=value)`, item.source, namePos, name.length);
+        continue;
+      }
+      const rawValue = item.text.slice(eq + 1);
+      const valueText = rawValue.trim();
+      const valuePos = item.pos + eq + 1 + (valueText === "" ? 0 : rawValue.indexOf(valueText));
+      if (valueText === "") {
+        fail(`malformed binding: missing value for ${name} after '='`, item.source, valuePos, 1);
+        continue;
+      }
+      const value = parseValue(valueText, name, { source: item.source, pos: valuePos, text: valueText }, readFile, fail);
+      if (value !== undefined) named.push({ item: { ...item, pos: namePos }, name, nameLength: name.length, value });
+    } else {
+      if (params === null) {
+        const first = program.inputs[0] ?? "x";
+        fail(
+          `positional value ${item.text} needs a header that orders the parameters, as in f(${program.inputs.join(", ") || "x"}) = ...; or bind by name: ${first}=${item.text}`,
+          item.source,
+          item.pos,
+          item.text.length,
+        );
+        continue;
+      }
+      const label = `value ${positional.length + 1}${positional.length < params.length ? ` (${params[positional.length]!.name})` : ""}`;
+      const value = parseValue(item.text, label, item, readFile, fail);
+      if (value !== undefined) positional.push({ item, value });
+    }
+  }
+
+  const out = new Map<string, BindingValue>();
+  if (errors.length === 0 && form === "positional" && params !== null) {
+    const names = params.map((p) => p.name);
+    if (positional.length !== names.length) {
+      const message = `${fname} takes ${names.length} value${names.length === 1 ? "" : "s"} (${names.join(", ")}), got ${positional.length}`;
+      if (positional.length > names.length) {
+        const extra = positional[names.length]!.item;
+        fail(message, extra.source, extra.pos, extra.text.length);
+      } else {
+        const last = positional[positional.length - 1]?.item;
+        const source = last?.source ?? "";
+        fail(`${message}: missing ${names.slice(positional.length).join(", ")}`, source, source.length, 1);
+      }
+    } else {
+      names.forEach((n, i) => out.set(n, positional[i]!.value));
+    }
+  } else if (errors.length === 0) {
+    const inputs = new Set(program.inputs);
+    const firstAt = new Map<string, Item>();
+    for (const { item, name, nameLength, value } of named) {
+      const fn = program.functions.get(name);
+      if (constants.has(name)) {
+        fail(`${name} is a constant and cannot be bound`, item.source, item.pos, nameLength);
+      } else if (fn !== undefined) {
+        fail(`${name} is the function ${callSignature(fn)} and cannot be bound`, item.source, item.pos, nameLength);
+      } else if (!inputs.has(name)) {
+        const owner = params !== null ? `${fname} has no parameter` : "the expression has no input";
+        const hint = didYouMean(name, program.inputs) || ` (its ${params !== null ? "parameters" : "inputs"}: ${program.inputs.join(", ") || "none"})`;
+        fail(`${owner} ${name}${hint}`, item.source, item.pos, nameLength);
+      } else if (firstAt.has(name)) {
+        fail(`${name} is bound twice`, item.source, item.pos, nameLength);
+      } else {
+        firstAt.set(name, item);
+        out.set(name, value);
+      }
+    }
+  }
+  throwIfAny(errors);
+
+  if (!options.partial) {
+    const missing = program.inputs.filter((n) => !out.has(n));
+    if (missing.length > 0) {
+      throw missingValues(missing, ` (bind ${missing.length > 1 ? "them" : "it"} with ${where} ${missing.map((n) => `${n}=...`).join(",")})`);
+    }
+  }
+  const ordered = new Map<string, BindingValue>();
+  for (const n of program.inputs) if (out.has(n)) ordered.set(n, out.get(n)!);
+  return ordered;
+}
+
+/** `missing value for y` or `missing values for y, z`, and a hint. */
+export function missingValues(names: readonly string[], hint = ""): InputError {
+  const s = names.length > 1 ? "s" : "";
+  return new InputError(`missing value${s} for ${names.join(", ")}${hint}`);
+}
+
+/** The shape of a binding value: `[]` for a number, `[2, 3]` for a 2×3 nested array. */
+export function shapeOf(v: BindingValue): number[] {
+  const shape: number[] = [];
+  let x: BindingValue = v;
+  while (Array.isArray(x)) {
+    shape.push(x.length);
+    if (x.length === 0) break;
+    x = x[0]!;
+  }
+  return shape;
+}
+
+/** Splits a text at the commas outside brackets; reports unbalanced brackets and empty items. */
+function splitItems(source: string, fail: (m: string, s: string, p: number, l: number) => void): Item[] {
+  if (source.trim() === "") return [];
+  const items: Item[] = [];
+  const opens: number[] = [];
+  let start = 0;
+  const push = (end: number) => {
+    const raw = source.slice(start, end);
+    const text = raw.trim();
+    if (text === "") {
+      fail("malformed binding: empty (a stray comma?)", source, Math.min(end, source.length), 1);
+    } else {
+      items.push({ source, pos: start + raw.indexOf(text), text });
+    }
+  };
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === "[") opens.push(i);
+    else if (ch === "]") {
+      if (opens.length === 0) {
+        fail("unbalanced brackets: this ']' has no matching '['", source, i, 1);
+        return [];
+      }
+      opens.pop();
+    } else if (ch === "," && opens.length === 0) {
+      push(i);
+      start = i + 1;
+    }
+  }
+  if (opens.length > 0) {
+    fail("unbalanced brackets: this '[' is never closed", source, opens[opens.length - 1]!, 1);
+    return [];
+  }
+  push(source.length);
+  return items;
+}
+
+/** A value: a number, a JSON nested array, or `@file.json`. Undefined after reporting a problem. */
+function parseValue(
+  text: string,
+  label: string,
+  at: Item,
+  readFile: (path: string) => string,
+  fail: (m: string, s: string, p: number, l: number) => void,
+): BindingValue | undefined {
+  const report = (m: string) => {
+    fail(m, at.source, at.pos, at.text.length);
+    return undefined;
+  };
+  if (text.startsWith("@")) {
+    const path = text.slice(1).trim();
+    if (path === "") return report(`${label}: missing file name after '@'`);
+    let content: string;
+    try {
+      content = readFile(path);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+      return report(`${label}: cannot read ${path}: ${why}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(content);
+    } catch (e) {
+      return report(`${label}: ${path} is not valid JSON (${(e as Error).message})`);
+    }
+    const problem = checkNested(json, 0, "");
+    return problem === null ? (json as BindingValue) : report(`${label}: in ${path}: ${problem}`);
+  }
+  if (text.startsWith("[")) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      return report(`${label}: ${text} is not a valid array (${(e as Error).message})`);
+    }
+    const problem = checkNested(json, 0, "");
+    return problem === null ? (json as BindingValue) : report(`${label}: ${problem}`);
+  }
+  if (NUMBER.test(text)) return Number(text);
+  return report(`${label}: ${text} is not a number`);
+}
+
+/** Null when `v` is a number or a rectangular nested array of numbers; otherwise what is wrong with it. */
+function checkNested(v: unknown, depth: number, path: string): string | null {
+  if (typeof v === "number") return null;
+  if (!Array.isArray(v)) {
+    const got = v === null ? "null" : typeof v === "string" ? `the string ${JSON.stringify(v)}` : typeof v;
+    return `expected a number or a nested array of numbers${path ? ` at ${path}` : ""}, got ${got}`;
+  }
+  if (depth >= MAX_DEPTH) return `array nested more than ${MAX_DEPTH} deep`;
+  let shape0: string | null = null;
+  for (let i = 0; i < v.length; i++) {
+    const problem = checkNested(v[i], depth + 1, `${path}[${i}]`);
+    if (problem !== null) return problem;
+    const shape = JSON.stringify(shapeOf(v[i] as BindingValue));
+    if (shape0 === null) shape0 = shape;
+    else if (shape !== shape0) {
+      return `ragged array: ${path}[${i}] has shape ${shape}, but ${path}[0] has shape ${shape0}`;
+    }
+  }
+  return null;
+}
+
+/** Node's synchronous file read, found without a static import so that browsers can load this module. */
+function defaultReadFile(path: string): string {
+  type Fs = { readFileSync(p: string, enc: "utf8"): string };
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const fs = proc?.getBuiltinModule?.("node:fs") as Fs | undefined;
+  if (fs === undefined) throw new Error("reading files is not available here");
+  return fs.readFileSync(path, "utf8");
+}
