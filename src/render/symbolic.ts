@@ -48,16 +48,20 @@ function wrap(s: Sym, parens: boolean): string {
 }
 
 /**
- * Prints op(args) in `target`. `compact` writes `*`, `/`, `**` and comparisons without spaces, as the lecture
- * writes local derivatives (`2*r`, `-1/c**2`, `(p>0)`).
+ * How tightly operators print: `true` writes `*`, `/`, `**` and comparisons without spaces, as the lecture writes
+ * local derivatives (`2*r`, `-1/c**2`, `(p>0)`); `"pow"` tightens only `**`, as the lecture writes its forward
+ * lines (`s = r**2`, `d = 1 / c`); `false` spaces every operator.
  */
-export function printOp(op: ElementwiseOp, args: readonly Sym[], target: Target, compact = false): Sym {
+export type Compact = boolean | "pow";
+
+/** Prints op(args) in `target`, spaced as `compact` says. */
+export function printOp(op: ElementwiseOp, args: readonly Sym[], target: Target, compact: Compact = false): Sym {
   const p = op.print;
   switch (p.kind) {
     case "infix": {
       const [a, b] = args as [Sym, Sym];
       const sym = p.symbol[target];
-      const tight = compact && p.prec >= PREC.mul;
+      const tight = compact === "pow" ? p.prec >= PREC.pow : compact && p.prec >= PREC.mul;
       const leftParens = p.assoc === "left" ? a.prec < p.prec : a.prec <= p.prec;
       const rightParens = p.assoc === "left" ? b.prec <= p.prec : b.prec < p.prec;
       const sep = tight ? "" : " ";
@@ -73,7 +77,7 @@ export function printOp(op: ElementwiseOp, args: readonly Sym[], target: Target,
       return { text: `${p.name[target]}(${args.map((a) => a.text).join(", ")})`, prec: PREC.atom };
     case "compare": {
       const [a, b] = args as [Sym, Sym];
-      const sep = compact ? "" : " ";
+      const sep = compact === true ? "" : " ";
       const inner = `${a.text}${sep}${p.symbol[target]}${sep}${b.text}`;
       return { text: target === "ts" ? `Number(${inner})` : `(${inner})`, prec: PREC.atom };
     }
@@ -108,15 +112,21 @@ function simplify(op: ElementwiseOp, args: readonly Sym[]): Sym | undefined {
   }
 }
 
-/** The symbolic algebra for one target. */
-export function symbolicAlgebra(target: Target, compact = false): Algebra<Sym> {
+/**
+ * The symbolic algebra for one target. When `printed` is given, every op that ends up printed (not folded
+ * away) is added to it, so a code generator knows which helpers (`def sign`, ...) its program needs.
+ */
+export function symbolicAlgebra(target: Target, compact: Compact = false, printed?: Set<ElementwiseOp>): Algebra<Sym> {
   return algebraOf<Sym>(
     (op, args) => {
       if (args.every((a) => a.value !== undefined)) {
         const v = op.forward(args[0]!.value!, args[1]?.value ?? NaN);
         if (foldable(v, op)) return symConst(v, target);
       }
-      return simplify(op, args) ?? printOp(op, args, target, compact);
+      const simpler = simplify(op, args);
+      if (simpler !== undefined) return simpler;
+      printed?.add(op);
+      return printOp(op, args, target, compact);
     },
     (c) => symConst(c, target),
   );
