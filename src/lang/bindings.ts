@@ -63,10 +63,11 @@ export function parseBindings(
 
   const params = program.header?.params ?? null;
   const fname = program.header?.names[program.header.names.length - 1]?.name ?? "the expression";
-  const named: { item: Item; name: string; nameLength: number; value: BindingValue }[] = [];
+  const named: { item: Item; name: string; nameLength: number; value: BindingValue | undefined }[] = [];
   const positional: { item: Item; value: BindingValue }[] = [];
   let form: "named" | "positional" | null = null;
   let mixReported = false;
+  let headerReported = false;
   for (const item of items) {
     const eq = item.text.indexOf("=");
     const bracket = item.text.indexOf("[");
@@ -98,9 +99,11 @@ export function parseBindings(
         continue;
       }
       const value = parseValue(valueText, name, { source: item.source, pos: valuePos, text: valueText }, readFile, fail);
-      if (value !== undefined) named.push({ item: { ...item, pos: namePos }, name, nameLength: name.length, value });
+      named.push({ item: { ...item, pos: namePos }, name, nameLength: name.length, value });
     } else {
       if (params === null) {
+        if (headerReported) continue;
+        headerReported = true;
         const first = program.inputs[0] ?? "x";
         fail(
           `positional value ${item.text} needs a header that orders the parameters, as in f(${program.inputs.join(", ") || "x"}) = ...; or bind by name: ${first}=${item.text}`,
@@ -132,7 +135,7 @@ export function parseBindings(
     } else {
       names.forEach((n, i) => out.set(n, positional[i]!.value));
     }
-  } else if (errors.length === 0) {
+  } else if (form === "named") {
     const inputs = new Set(program.inputs);
     const firstAt = new Map<string, Item>();
     for (const { item, name, nameLength, value } of named) {
@@ -149,7 +152,7 @@ export function parseBindings(
         fail(`${name} is bound twice`, item.source, item.pos, nameLength);
       } else {
         firstAt.set(name, item);
-        out.set(name, value);
+        if (value !== undefined) out.set(name, value);
       }
     }
   }

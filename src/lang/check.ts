@@ -118,7 +118,10 @@ export function parseProgram(source: string, options: ParseOptions = {}): Progra
 export function throwIfAny(errors: readonly SourceError[]): void {
   if (errors.length === 0) return;
   if (errors.length === 1) throw errors[0]!;
-  const sorted = [...errors].sort((a, b) => (a.source === b.source ? a.pos - b.pos : 0));
+  // By source text (in the order the texts first appear), then by position.
+  const order = new Map<string, number>();
+  for (const e of errors) if (!order.has(e.source)) order.set(e.source, order.size);
+  const sorted = [...errors].sort((a, b) => order.get(a.source)! - order.get(b.source)! || a.pos - b.pos);
   throw new SourceErrors(sorted);
 }
 

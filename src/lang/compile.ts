@@ -162,8 +162,11 @@ export function compileScalar(
   const root = evaluate(program, valueAlgebra, env, {
     node: (v, node) => {
       switch (node.kind) {
-        case "const":
-          return new Value(node.value, { label: node.name, requiresGrad: false, span: node.span });
+        case "const": {
+          const c = Value.constant(node.value, node.name);
+          c.span = node.span;
+          return c;
+        }
         case "number":
         case "binary":
         case "call":

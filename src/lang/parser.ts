@@ -28,6 +28,9 @@ export function parseSyntax(source: string): Syntax {
   return new Parser(source).program();
 }
 
+/** The span of a token, without its other fields. */
+const sp = (t: Token): Span => ({ pos: t.pos, length: t.length });
+
 class Parser {
   private readonly tokens: Token[];
   private i = 0;
@@ -103,7 +106,7 @@ class Parser {
     let params: Ident[] | null = null;
     while (this.headerPartAt(this.i) && params === null) {
       const name = this.advance();
-      names.push({ name: name.text, span: name });
+      names.push({ name: name.text, span: sp(name) });
       if (this.peek().kind === "(") params = this.params();
       this.advance(); // '='
     }
@@ -121,7 +124,7 @@ class Parser {
     for (;;) {
       const t = this.advance();
       if (t.kind !== "name") throw this.error(`expected a parameter name, got ${describeToken(t)}`, t);
-      params.push({ name: t.text, span: t });
+      params.push({ name: t.text, span: sp(t) });
       const sep = this.advance();
       if (sep.kind === ")") return params;
       if (sep.kind !== ",") {
@@ -142,7 +145,7 @@ class Parser {
       this.advance();
       // The operand takes every operator binding tighter than the prefix: -x^2 is -(x^2), -a*b is (-a)*b.
       const operand = this.expression(prefix.prec);
-      left = { kind: "unary", op: prefix.op, operand, span: spanOver(t, this.extent(operand)), opSpan: t };
+      left = { kind: "unary", op: prefix.op, operand, span: spanOver(t, this.extent(operand)), opSpan: sp(t) };
     } else {
       left = this.primary();
     }
@@ -159,7 +162,7 @@ class Parser {
         left,
         right,
         span: spanOver(this.extent(left), this.extent(right)),
-        opSpan: opTok,
+        opSpan: sp(opTok),
       };
     }
     this.depth--;
@@ -181,15 +184,15 @@ class Parser {
     let e: Expr;
     switch (t.kind) {
       case "number":
-        e = { kind: "number", value: t.value!, text: t.text, span: t };
+        e = { kind: "number", value: t.value!, text: t.text, span: sp(t) };
         break;
       case "name":
         if (this.peek().kind === "(") {
           e = this.call(t);
         } else if (constants.has(t.text)) {
-          e = { kind: "const", name: t.text, value: constants.get(t.text)!, span: t };
+          e = { kind: "const", name: t.text, value: constants.get(t.text)!, span: sp(t) };
         } else {
-          e = { kind: "name", name: t.text, span: t };
+          e = { kind: "name", name: t.text, span: sp(t) };
         }
         break;
       case "(": {
@@ -245,7 +248,7 @@ class Parser {
         if (t.kind === "name" && this.peek(1).kind === "=") {
           this.advance();
           this.advance();
-          keywords.push({ name: t.text, nameSpan: t, value: this.argument() });
+          keywords.push({ name: t.text, nameSpan: sp(t), value: this.argument() });
         } else {
           const arg = this.argument();
           if (keywords.length > 0) {
@@ -263,7 +266,15 @@ class Parser {
       }
     }
     const close = this.advance();
-    return { kind: "call", callee: name.text, calleeSpan: name, args, keywords, span: spanOver(name, close), closeSpan: close };
+    return {
+      kind: "call",
+      callee: name.text,
+      calleeSpan: sp(name),
+      args,
+      keywords,
+      span: spanOver(name, close),
+      closeSpan: sp(close),
+    };
   }
 
   private argument(): Expr {
