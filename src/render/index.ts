@@ -47,3 +47,4 @@ export {
 } from "./paths.js";
 export { formatValue, formatTable, DISPLAY_DIGITS } from "./format.js";
 export { printOp, symbolicAlgebra, symName, symConst, formatNumber, type Sym, type Compact } from "./symbolic.js";
+export { formatGraph } from "./graph-text.js";

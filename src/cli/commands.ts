@@ -1,0 +1,144 @@
+/** The commands of `gradgraph`. Each parses, binds and compiles through `setUp`, then renders. */
+import { dirname } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { Command, Option } from "commander";
+import { InputError } from "../core/errors.js";
+import { differentiate, MODES, type Mode } from "../autodiff/modes.js";
+import {
+  formatPaths,
+  formatTrace,
+  formatValue,
+  generateCode,
+  pathsData,
+  renderSvg,
+  snapshot,
+  toDot,
+  writeFileAtomic,
+  type CodeTarget,
+} from "../render/index.js";
+import type { Io } from "./io.js";
+import { describePoint, inputNamed, setUp } from "./setup.js";
+import { runLecture } from "./lecture.js";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const atOption = () =>
+  new Option(
+    "--at <bindings>",
+    "the point: x=0,y=1 by name, or 2,10,-1 by position when the expression has a header (repeatable; " +
+      "values may be JSON arrays or @file.json)",
+  )
+    .argParser(collect)
+    .default([] as string[], "none");
+
+const EXPR_HELP =
+  "the expression as written on the board, optionally with a header naming the function and ordering its " +
+  "parameters, e.g. 'L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2'";
+
+/** `python` and `typescript` are accepted for `py` and `ts`. */
+function codeTarget(value: string): CodeTarget {
+  const t = ({ py: "py", python: "py", ts: "ts", typescript: "ts" } as Record<string, CodeTarget>)[value.toLowerCase()];
+  if (t === undefined) throw new InputError(`--code ${value}: expected python (py) or ts (typescript)`);
+  return t;
+}
+
+function modeOf(value: string): Mode {
+  if (!(MODES as readonly string[]).includes(value)) {
+    throw new InputError(`--mode ${value}: expected one of ${MODES.join(", ")}`);
+  }
+  return value as Mode;
+}
+
+/** JSON has no Infinity or NaN: such a number is written as null, and said on stderr. */
+function jsonNumber(x: number, what: string, io: Io): number | null {
+  if (Number.isFinite(x)) return x;
+  io.err(`gradgraph: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
+  return null;
+}
+
+export function registerCommands(program: Command, io: Io): void {
+  program
+    .command("grad")
+    .description("the value and every partial derivative at a point")
+    .argument("<expr>", EXPR_HELP)
+    .addOption(atOption())
+    .addOption(new Option("--mode <mode>", "reverse (backprop), forward, or paths (the lecture's path products)").default("reverse"))
+    .option("--json", 'print exactly {"value": v, "grad": {"x": ..., ...}} on stdout')
+    .addHelpText(
+      "after",
+      "\nExamples:\n  gradgraph grad 'f(x, y) = 1/(y + exp(-x))' --at 0,1\n" +
+        "  gradgraph grad '(x + y)*z' --at x=1,y=2,z=-3 --mode forward --json",
+    )
+    .action((expr: string, opts: { at: string[]; mode: string; json?: boolean }) => {
+      const mode = modeOf(opts.mode);
+      const { graph, output } = setUp(expr, opts.at);
+      const r = differentiate(graph.root, graph.inputs, mode);
+      if (opts.json) {
+        const grad: Record<string, number | null> = {};
+        graph.names.forEach((n, i) => (grad[n] = jsonNumber(r.grads[i]!, `∂${output}/∂${n}`, io)));
+        io.out(JSON.stringify({ value: jsonNumber(r.value, output, io), grad }) + "\n");
+        return;
+      }
+      const width = Math.max(...graph.names.map((n) => n.length));
+      io.out(`${output} = ${formatValue(r.value)}  at ${describePoint(graph)}\n`);
+      graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
+      io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);
+    });
+
+  program
+    .command("trace")
+    .description("the forward and backward passes as tables, or as the lecture's straight-line code")
+    .argument("<expr>", EXPR_HELP)
+    .addOption(atOption())
+    .option("--code <lang>", "print the lecture-style program instead: python (py) or ts")
+    .addHelpText("after", "\nExample:\n  gradgraph trace 'f(x, y, z) = (max(3*x, 0) - y)^2 + z' --at 1,0,-2 --code python")
+    .action((expr: string, opts: { at: string[]; code?: string }) => {
+      const target = opts.code === undefined ? undefined : codeTarget(opts.code);
+      const { graph } = setUp(expr, opts.at);
+      const snap = snapshot(graph.root, graph.inputs);
+      io.out(target === undefined ? formatTrace(snap) : generateCode(snap, target));
+    });
+
+  program
+    .command("dot")
+    .description("the computational graph in Graphviz DOT (values and gradients on the edges with --at)")
+    .argument("<expr>", EXPR_HELP)
+    .addOption(atOption())
+    .option("--svg <file>", "also render the graph to an SVG file (no system Graphviz needed)")
+    .addHelpText("after", "\nExample:\n  gradgraph dot 'w = (x + y)*z' --at 1,2,-3 --svg graph.svg")
+    .action(async (expr: string, opts: { at: string[]; svg?: string }) => {
+      const withPoint = opts.at.length > 0;
+      const { graph } = setUp(expr, opts.at, { partial: !withPoint });
+      const snap = snapshot(graph.root, graph.inputs, { values: withPoint });
+      const dot = toDot(snap);
+      if (opts.svg !== undefined) {
+        const svg = await renderSvg(dot);
+        await mkdir(dirname(opts.svg), { recursive: true });
+        await writeFileAtomic(opts.svg, svg);
+        io.err(`gradgraph: wrote ${opts.svg}\n`);
+      }
+      io.out(dot);
+    });
+
+  program
+    .command("paths")
+    .description("the lecture's path-product algorithm for one input, and the cost of all three methods")
+    .argument("<expr>", EXPR_HELP)
+    .addOption(atOption())
+    .requiredOption("--wrt <name>", "the input to differentiate with respect to")
+    .addHelpText("after", "\nExample:\n  gradgraph paths 'w = x^2 + 3*x' --at x=2 --wrt x")
+    .action((expr: string, opts: { at: string[]; wrt: string }) => {
+      const { graph, output } = setUp(expr, opts.at);
+      const wrt = inputNamed(graph, opts.wrt, "--wrt");
+      const data = pathsData(graph.root, graph.inputs, wrt);
+      data.output = output;
+      io.out(formatPaths(data));
+    });
+
+  program
+    .command("lecture")
+    .description("the lecture's goal end to end: L_MLP at (2, 10, -1, 4, 3, 1) (what `npm start` runs)")
+    .action(() => {
+      io.out(runLecture());
+    });
+}

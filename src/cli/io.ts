@@ -1,0 +1,26 @@
+/** Where the CLI writes: process streams by default, buffers in tests. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stdout is a terminal (progress bars, colours). */
+  isTTY: boolean;
+}
+
+export const processIo: Io = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  isTTY: Boolean(process.stdout.isTTY),
+};
+
+/** Collects output in memory (for tests and embedding). */
+export function memoryIo(): Io & { stdout: () => string; stderr: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    isTTY: false,
+    stdout: () => out,
+    stderr: () => err,
+  };
+}

@@ -1,0 +1,28 @@
+/** The installed executable (`bin/gradgraph`, built by `npm install`), run as a user runs it. */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { expect, test } from "vitest";
+
+const bin = fileURLToPath(new URL("../../bin/gradgraph", import.meta.url));
+const sh = (...args: string[]) => spawnSync(bin, args, { encoding: "utf8" });
+
+test("bin/gradgraph runs the CLI and passes its exit code", () => {
+  const ok = sh("grad", "f(x, y) = 1/(y + exp(-x))", "--at", "0,1", "--json");
+  expect(ok.status).toBe(0);
+  expect(JSON.parse(ok.stdout)).toEqual({ value: 0.5, grad: { x: 0.25, y: -0.25 } });
+  const bad = sh("grad", "1/(y + exp(-x)", "--at", "x=0,y=1");
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toContain("never closed");
+  expect(bad.stderr).not.toContain("    at ");
+});
+
+test("`gradgraph lecture` (npm start) solves the lecture's goal", () => {
+  const r = sh("lecture");
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain("[∂L/∂w1, ∂L/∂b1, ∂L/∂w2, ∂L/∂b2] = [-36, -18, -12, -6]");
+  expect(r.stdout).toMatch(/reverse mode \(backprop\)\s+1 sweep\s+13\s/);
+  expect(r.stdout).toMatch(/forward mode\s+6 sweeps\s+34\s/);
+  expect(r.stdout).toMatch(/path products\s+6 paths\s+34\s/);
+  expect(r.stdout).toContain("Forward pass");
+  expect(r.stdout).toContain("Backward pass");
+});

@@ -1,0 +1,90 @@
+/** The lecture's worked examples through the CLI (`grad --json`), in all three modes, and bad input. */
+import { describe, expect, test } from "vitest";
+import { run } from "./run.js";
+
+const examples = [
+  { expr: "f(x, y) = 1/(y + exp(-x))", at: ["0,1"], value: 0.5, grad: { x: 0.25, y: -0.25 } },
+  { expr: "f(x, y, z) = (max(3*x, 0) - y)^2 + z", at: ["1,0,-2"], value: 7, grad: { x: 18, y: -6, z: 1 } },
+  {
+    expr: "L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2",
+    at: ["2,10,-1,4,3,1"],
+    value: 9,
+    grad: { x: 18, y: 6, w1: -36, b1: -18, w2: -12, b2: -6 },
+  },
+  { expr: "w = 1/exp(-x)", at: ["x=0"], value: 1, grad: { x: 1 } },
+  { expr: "w = log(exp(x)^2)", at: ["x=0"], value: 0, grad: { x: 2 } },
+  { expr: "w = (x + y)*z", at: ["x=1", "y=2", "z=-3"], value: -9, grad: { x: -3, y: -3, z: 3 } },
+  { expr: "w = x^2 + 3*x", at: ["x=5"], value: 40, grad: { x: 13 } },
+  { expr: "w = x**2 + 3*x", at: ["x=-1.5"], value: -2.25, grad: { x: 0 } },
+];
+
+describe.each(["reverse", "forward", "paths"])("grad --json --mode %s", (mode) => {
+  test.each(examples)("$expr", async ({ expr, at, value, grad }) => {
+    const r = await run("grad", expr, ...at.flatMap((a) => ["--at", a]), "--mode", mode, "--json");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    // Exactly one JSON document, with exactly these keys.
+    expect(JSON.parse(r.stdout)).toEqual({ value, grad });
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("grad, human output", () => {
+  test("prints the value, each partial and the cost", async () => {
+    const r = await run("grad", "w = (x + y)*z", "--at", "1,2,-3");
+    expect(r.code).toBe(2); // positional values need a header listing the parameters
+    const ok = await run("grad", "w(x, y, z) = (x + y)*z", "--at", "1,2,-3");
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("w = -9  at x=1, y=2, z=-3\n∂w/∂x = -3\n∂w/∂y = -3\n∂w/∂z = 3\n(reverse mode: 4 local-derivative multiplications)\n");
+  });
+
+  test("an expression that starts with a minus is not taken for an option", async () => {
+    const r = await run("grad", "-x^2", "--at", "x=3", "--json");
+    expect(JSON.parse(r.stdout)).toEqual({ value: -9, grad: { x: -6 } });
+  });
+
+  test("a non-finite gradient is null in JSON and said on stderr", async () => {
+    const r = await run("grad", "sqrt(x)", "--at", "x=0", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ value: 0, grad: { x: null } });
+    expect(r.stderr).toContain("∂f/∂x is Infinity");
+  });
+});
+
+describe("bad input: exit code 2, a message on stderr, no stack trace", () => {
+  const cases: [string, string[], RegExp][] = [
+    ["syntax error with a caret", ["grad", "x*+", "--at", "x=1"], /expression:4: expected an expression, got end of input\n {2}x\*\+\n {5}\^/],
+    ["implicit multiplication", ["grad", "3x", "--at", "x=1"], /3\*x/],
+    ["unknown names, all at once", ["grad", "f(x, b1) = w1*x + bb1 + c2", "--at", "1,2"], /w1[\s\S]*bb1[\s\S]*did you mean b1[\s\S]*c2/],
+    ["missing binding", ["grad", "x*y", "--at", "x=1"], /missing value for y/],
+    ["malformed binding", ["grad", "x*y", "--at", "x=1,y=abc"], /--at/],
+    ["wrong number of positional values", ["grad", "f(x, y) = x*y", "--at", "1,2,3"], /2[\s\S]*3/],
+    ["a binding that shadows a constant", ["grad", "x*e", "--at", "x=1,e=3"], /e/],
+    ["unknown mode", ["grad", "x", "--at", "x=1", "--mode", "sideways"], /--mode sideways: expected one of reverse, forward, paths/],
+    ["unknown option", ["grad", "x", "--at", "x=1", "--frob"], /unknown option '--frob'/],
+    ["unknown command", ["frob"], /unknown command 'frob'/],
+    ["missing expression", ["grad"], /missing required argument 'expr'/],
+    ["--wrt that is not an input", ["paths", "x^2", "--at", "x=1", "--wrt", "xx"], /--wrt xx: not an input of the expression \(did you mean x\?\)/],
+    ["--code in an unknown language", ["trace", "x", "--at", "x=1", "--code", "cobol"], /--code cobol: expected python \(py\) or ts/],
+  ];
+  test.each(cases)("%s", async (_name, argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack frames
+  });
+});
+
+describe("--help", () => {
+  test.each(["grad", "trace", "dot", "paths", "lecture"])("%s --help", async (cmd) => {
+    const r = await run(cmd, "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: gradgraph ${cmd}`);
+  });
+  test("gradgraph --help lists the commands", async () => {
+    const r = await run("--help");
+    expect(r.code).toBe(0);
+    for (const c of ["grad", "trace", "dot", "paths", "lecture"]) expect(r.stdout).toContain(c);
+  });
+});
