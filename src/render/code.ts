@@ -28,6 +28,24 @@ export interface CodeOptions {
 }
 
 /**
+ * One line of the program written by {@link generateCodeLines}, with the graph node it belongs to, so a viewer
+ * can highlight the line in step with the graph.
+ */
+export interface CodeLine {
+  /** The line's text, indentation included (no line break). */
+  text: string;
+  /** `forward` for an assignment of the forward pass, `backward` for a gradient line, null for any other line. */
+  pass: "forward" | "backward" | null;
+  /**
+   * Forward: the node the line computes. Backward: the node whose gradient the line sends back to its inputs
+   * (the root for the seed `dd = 1`; the parameter itself for `dx = 0`). Null for other lines.
+   */
+  node: number | null;
+  /** Nodes whose gradient variables the line assigns or adds to (empty for forward and other lines). */
+  grads: number[];
+}
+
+/**
  * Writes the lecture's `df` for the snapshot's graph, in Python or TypeScript. The program returns the value and
  * the gradient with respect to every parameter, in order: `return d, (dx, dy)` in Python, `return [d, [dx, dy]]`
  * in TypeScript. Helpers (`def relu`, `const sigmoid = ...`) are declared only when used, and `import math` only
@@ -43,8 +61,26 @@ export interface CodeOptions {
  * //     ...
  */
 export function generateCode(snap: Snapshot, target: CodeTarget, options: CodeOptions = {}): string {
+  return generateCodeLines(snap, target, options).map((l) => l.text).join("\n") + "\n";
+}
+
+/**
+ * {@link generateCode}, line by line, each line saying which node of the snapshot it computes or differentiates
+ * (`generateCode(...)` is these lines' texts joined, plus a final line break).
+ *
+ * @example
+ * const lines = generateCodeLines(snapshot(d, [x, y]), "py");
+ * lines.find((l) => l.text.trim().startsWith("dc ="));
+ * // { text: "    dc = -1/c**2 * dd  # = -0.25", pass: "backward", node: 6, grads: [5] }
+ */
+export function generateCodeLines(snap: Snapshot, target: CodeTarget, options: CodeOptions = {}): CodeLine[] {
   return new CodeWriter(snap, target, options.name ?? "df").write();
 }
+
+/** A line of the function body before indentation. */
+type BodyLine = CodeLine;
+
+const plain = (text: string): CodeLine => ({ text, pass: null, node: null, grads: [] });
 
 class CodeWriter {
   private readonly nodes: readonly SnapshotNode[];
@@ -66,16 +102,18 @@ class CodeWriter {
     this.gradName = this.ident.map((id) => prefix + id);
   }
 
-  write(): string {
+  write(): CodeLine[] {
     const { snap, nodes } = this;
     const params = snap.params.map((p) => nodes[p]!);
     const forward = this.forwardLines();
     const backward = this.backwardLines();
     const root = nodes[snap.root]!;
     const grads = params.map((p) => this.gradName[p.id]!);
-    const ret = this.py
-      ? `return ${this.operand(root).text}, (${grads.join(", ")}${grads.length === 1 ? "," : ""})`
-      : `return [${this.operand(root).text}, [${grads.join(", ")}]];`;
+    const ret = plain(
+      this.py
+        ? `return ${this.operand(root).text}, (${grads.join(", ")}${grads.length === 1 ? "," : ""})`
+        : `return [${this.operand(root).text}, [${grads.join(", ")}]];`,
+    );
 
     const comment = this.py ? "#" : "//";
     const at = snap.hasValues ? `  ${comment} ${params.map((p) => `${p.name}=${formatValue(p.value!)}`).join(", ")}` : "";
@@ -84,15 +122,21 @@ class CodeWriter {
       : `export function ${this.fname}(${params.map((p) => `${this.ident[p.id]}: number`).join(", ")}): [number, number[]] {${params.length > 0 ? at : ""}`;
 
     const indent = this.py ? "    " : "  ";
-    const body = [...forward, ...(forward.length > 0 ? [""] : []), ...backward, ...(backward.length > 0 ? [""] : []), ret];
-    const fn = [signature, ...body.map((l) => (l === "" ? "" : indent + l)), ...(this.py ? [] : ["}"])];
+    const blank = plain("");
+    const body: BodyLine[] = [...forward, ...(forward.length > 0 ? [blank] : []), ...backward, ...(backward.length > 0 ? [blank] : []), ret];
+    const fn: CodeLine[] = [
+      plain(signature),
+      ...body.map((l) => (l.text === "" ? l : { ...l, text: indent + l.text })),
+      ...(this.py ? [] : [plain("}")]),
+    ];
 
     const helpers = elementwiseList
       .filter((op) => this.printed.has(op) && op.print.kind === "call" && op.print.define?.[this.target] !== undefined)
       .map((op) => (op.print.kind === "call" ? op.print.define![this.target]! : ""));
-    const usesMath = this.py && [...helpers, ...fn].some((l) => /\bmath\./.test(l));
+    const usesMath = this.py && [...helpers, ...fn.map((l) => l.text)].some((l) => /\bmath\./.test(l));
     const head = [...(usesMath ? ["import math"] : []), ...helpers];
-    return [...head.flatMap((h) => [h, ""]), ...fn].join("\n") + "\n";
+    // A helper may span several lines (`def relu(x):\n    return ...`): one CodeLine per line of text.
+    return [...head.flatMap((h) => [...h.split("\n").map(plain), plain("")]), ...fn];
   }
 
   /** A node as an operand: its variable, or a literal for a constant (`math.e` for e). */
@@ -113,28 +157,32 @@ class CodeWriter {
     return this.py ? "" : reassigned ? "let " : "const ";
   }
 
-  private forwardLines(): string[] {
-    const out: string[] = [];
+  private forwardLines(): BodyLine[] {
+    const out: BodyLine[] = [];
     for (const n of this.nodes) {
       if (n.kind !== "op") continue;
       const op = opOf(n);
       this.printed.add(op);
       const expr = printOp(op, n.inputs.map((x) => this.operand(this.nodes[x]!)), this.target, "pow");
       const name = this.ident[n.id]!;
-      out.push(this.line(`${this.decl(false)}${name} = ${expr.text}`, this.snap.hasValues ? `${n.name} = ${formatValue(n.value!)}` : undefined));
+      const text = this.line(`${this.decl(false)}${name} = ${expr.text}`, this.snap.hasValues ? `${n.name} = ${formatValue(n.value!)}` : undefined);
+      out.push({ text, pass: "forward", node: n.id, grads: [] });
     }
     return out;
   }
 
-  private backwardLines(): string[] {
+  private backwardLines(): BodyLine[] {
     const { nodes, snap } = this;
-    const out: string[] = [];
+    const out: BodyLine[] = [];
+    const backward = (text: string, node: number, grads: number[]): BodyLine => ({ text, pass: "backward", node, grads });
     const root = nodes[snap.root]!;
     const assigned = new Set<number>();
+    // Gradients so far, added in the order of the snapshot's sweep (for the `+=` comments).
+    const running = nodes.map(() => 0);
     const reassigned = (id: number) => nodes[id]!.uses.length > 1;
     const algebra = symbolicAlgebra(this.target, true, this.printed);
     if (root.requiresGrad) {
-      out.push(this.line(`${this.decl(false)}${this.gradName[root.id]} = 1`));
+      out.push(backward(this.line(`${this.decl(false)}${this.gradName[root.id]} = 1`), root.id, [root.id]));
       assigned.add(root.id);
     }
     for (let k = nodes.length - 1; k >= 0; k--) {
@@ -143,20 +191,23 @@ class CodeWriter {
       const op = opOf(n);
       const args = n.inputs.map((x) => this.operand(nodes[x]!));
       const g = this.gradName[k]!;
-      const first: { target: number; input: number; term: string; value: number | undefined }[] = [];
+      const first: { target: number; term: string; value: number | undefined; sum: number }[] = [];
       const more: typeof first = [];
       n.inputs.forEach((x, i) => {
         if (n.localsText[i] === null) return;
         const local = op.nondiff ? symConst(0, this.target) : lift(op.partials[i]!(algebra, args, symName(this.ident[k]!)), this.target);
         const term = `${local.prec < PREC.mul ? `(${local.text})` : local.text} * ${g}`;
-        const value = nodes[x]!.contributions.find((c) => c.from === k && c.input === i)?.value;
-        (assigned.has(x) ? more : first).push({ target: x, input: i, term, value });
+        // The contribution, computed as the sweep computed it: local × (final gradient of n).
+        const value = n.locals[i] !== null && n.grad !== null ? n.locals[i]! * n.grad : undefined;
+        if (value !== undefined) running[x] += value;
+        (assigned.has(x) ? more : first).push({ target: x, term, value, sum: running[x]! });
         assigned.add(x);
       });
       const values = snap.hasGrads;
       if (first.length === 1) {
         const [t] = first as [(typeof first)[0]];
-        out.push(this.line(`${this.decl(reassigned(t.target))}${this.gradName[t.target]} = ${t.term}`, values ? `= ${formatValue(t.value!)}` : undefined));
+        const text = this.line(`${this.decl(reassigned(t.target))}${this.gradName[t.target]} = ${t.term}`, values ? `= ${formatValue(t.value!)}` : undefined);
+        out.push(backward(text, k, [t.target]));
       } else if (first.length > 1) {
         const targets = first.map((t) => this.gradName[t.target]).join(", ");
         const terms = first.map((t) => t.term).join(", ");
@@ -164,31 +215,21 @@ class CodeWriter {
         const code = this.py
           ? `${targets} = ${terms}`
           : `${this.decl(first.some((t) => reassigned(t.target)))}[${targets}] = [${terms}]`;
-        out.push(this.line(code, comment));
+        out.push(backward(this.line(code, comment), k, first.map((t) => t.target)));
       }
       for (const t of more) {
         const name = this.gradName[t.target]!;
-        const comment = values ? `+= ${formatValue(t.value!)} (${name} = ${formatValue(runningSum(nodes[t.target]!, k, t.input))})` : undefined;
-        out.push(this.line(`${name} += ${t.term}`, comment));
+        const comment = values ? `+= ${formatValue(t.value!)} (${name} = ${formatValue(t.sum)})` : undefined;
+        out.push(backward(this.line(`${name} += ${t.term}`, comment), k, [t.target]));
       }
     }
     for (const p of snap.params) {
       if (assigned.has(p)) continue;
       const why = nodes[p]!.requiresGrad ? `${root.name} does not depend on ${nodes[p]!.name}` : `no gradient flows to ${nodes[p]!.name}`;
-      out.push(this.line(`${this.decl(false)}${this.gradName[p]} = 0`, why));
+      out.push(backward(this.line(`${this.decl(false)}${this.gradName[p]} = 0`, why), p, [p]));
     }
     return out;
   }
-}
-
-/** The gradient of `n` once the contribution along input `input` of consumer `from` is added. */
-function runningSum(n: SnapshotNode, from: number, input: number): number {
-  let sum = 0;
-  for (const c of n.contributions) {
-    sum += c.value;
-    if (c.from === from && c.input === input) return sum;
-  }
-  return sum;
 }
 
 /** A partial's result as printed code (a plain number when the rule returned one). */

@@ -68,8 +68,10 @@ export function toDot(snap: Snapshot, options: DotOptions = {}): string {
   for (const to of snap.nodes) {
     to.inputs.forEach((x, i) => {
       const n = snap.nodes[x]!;
-      const contribution = n.contributions.find((c) => c.from === to.id && c.input === i);
-      lines.push(`  ${id(n)} -> ${id(to)}${edgeLabel(n, showGrads ? contribution?.value : undefined)};`);
+      // The gradient sent back along this edge, as the sweep computed it: local × gradient of the op.
+      const local = to.locals[i];
+      const back = showGrads && local !== null && local !== undefined && to.grad !== null ? local * to.grad : undefined;
+      lines.push(`  ${id(n)} -> ${id(to)}${edgeLabel(n, back)};`);
     });
   }
   const root = snap.nodes[snap.root]!;

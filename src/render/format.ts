@@ -50,9 +50,10 @@ export interface TableOptions {
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
   const indent = options.indent ?? "  ";
   const gap = options.gap ?? "  ";
-  const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))));
+  const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, width(r[i] ?? "")), width(h)));
+  const last = headers.length - 1;
   const line = (cells: readonly string[]) =>
-    (indent + cells.map((c, i) => c + " ".repeat(widths[i]! - width(c))).join(gap)).trimEnd();
+    (indent + cells.map((c, i) => (i === last ? c : c + " ".repeat(widths[i]! - width(c)))).join(gap)).trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 

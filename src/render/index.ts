@@ -32,7 +32,7 @@ export {
   type ForwardRow,
   type BackwardRow,
 } from "./trace.js";
-export { generateCode, type CodeTarget, type CodeOptions } from "./code.js";
+export { generateCode, generateCodeLines, type CodeTarget, type CodeOptions, type CodeLine } from "./code.js";
 export { toDot, type DotOptions } from "./dot.js";
 export { renderSvg } from "./svg.js";
 export { writeFileAtomic } from "./files.js";

@@ -6,7 +6,7 @@
 import { GradgraphError } from "../core/errors.js";
 import { topoOrder } from "../core/graph.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
+import type { Algebra, ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { localDerivative, type Span, type Value } from "../scalar/value.js";
 import { isIdentifier, RESERVED_NAMES } from "./format.js";
 import { symbolicAlgebra, symConst, symName, type Sym } from "./symbolic.js";
@@ -177,9 +177,10 @@ export function snapshotWithValues(
     fanOut: false,
     contributions: [],
   }));
+  const board = symbolicAlgebra("board", true);
   for (const n of nodes) {
     n.inputs.forEach((x, i) => nodes[x]!.uses.push({ node: n.id, input: i }));
-    n.localsText = localTexts(n, nodes);
+    n.localsText = localTexts(n, nodes, board);
   }
   for (const n of nodes) n.fanOut = n.uses.length > 1;
 
@@ -207,9 +208,9 @@ function namedConstant(v: Value): "e" | "pi" | null {
 
 /**
  * Names: labelled inputs (and labelled ops whose label is a usable identifier) keep their labels, made unique;
- * every other input or op gets the next free name of `a, b, c, ..., z, a1, b1, ...` (never `e`, nor `f`, the
- * function's own name in the lecture, whose gradient `df` would clash with the generated `df`); constants are
- * literals.
+ * every other input or op gets the next free name of `a, b, c, ..., z, a1, b1, ...` (never `e`; nor `f`, the
+ * function's own name in the lecture, whose gradient `df` would clash with the generated `df`; nor `o`, whose
+ * gradient `do` is a keyword); constants are literals.
  */
 function assignNames(values: readonly Value[], kinds: readonly NodeKind[], named: readonly ("e" | "pi" | null)[]): string[] {
   const taken = new Set<string>();
@@ -229,7 +230,8 @@ function assignNames(values: readonly Value[], kinds: readonly NodeKind[], named
       const round = Math.floor(counter / 26);
       const name = String.fromCharCode(97 + (counter % 26)) + (round === 0 ? "" : String(round));
       counter++;
-      if (!taken.has(name) && !RESERVED_NAMES.has(name) && name !== "f") {
+      // `o` would make the gradient `do`, a keyword, and push generated code off the lecture's `dx` names.
+      if (!taken.has(name) && !RESERVED_NAMES.has(name) && !RESERVED_NAMES.has(`d${name}`) && name !== "f") {
         taken.add(name);
         return name;
       }
@@ -242,9 +244,8 @@ function assignNames(values: readonly Value[], kinds: readonly NodeKind[], named
 }
 
 /** The node's local derivatives printed on the board by running the op's partials on names. */
-function localTexts(n: SnapshotNode, nodes: readonly SnapshotNode[]): (string | null)[] {
+function localTexts(n: SnapshotNode, nodes: readonly SnapshotNode[], board: Algebra<Sym>): (string | null)[] {
   if (n.op === null) return [];
-  const board = symbolicAlgebra("board", true);
   const args = n.inputs.map((x) => boardSym(nodes[x]!));
   const op = opOf(n);
   return n.inputs.map((x, i) => {

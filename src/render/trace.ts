@@ -92,8 +92,12 @@ export function backwardRows(snap: Snapshot): BackwardRow[] {
   return rows;
 }
 
+/** Sums with more terms than this are summarised (`sum of 200 contributions`) rather than written out. */
+const MAX_SUM_TERMS = 8;
+
 /** `3 + 3`, `6 - 2`: the terms of a sum as written by hand. */
 function sumText(terms: readonly number[]): string {
+  if (terms.length > MAX_SUM_TERMS) return `sum of ${terms.length} contributions`;
   return terms
     .map((t, i) => (i === 0 ? formatValue(t) : t < 0 || Object.is(t, -0) ? `- ${formatValue(-t)}` : `+ ${formatValue(t)}`))
     .join(" ");

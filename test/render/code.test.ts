@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { elementwiseOps } from "../../src/ops/elementwise.js";
-import { generateCode } from "../../src/render/code.js";
+import { generateCode, generateCodeLines } from "../../src/render/code.js";
 import { snapshot, type Snapshot } from "../../src/render/snapshot.js";
 import { Value } from "../../src/scalar/value.js";
 import { build, close, recipeArb } from "./exprs.js";
@@ -144,6 +144,21 @@ describe("generateCode: the lecture's style", () => {
     const [value, grads] = (await importTs(ts)).df(1.5);
     expect(value).toBe(3);
     expect(grads).toEqual([2]);
+  });
+});
+
+describe("generateCodeLines", () => {
+  it("is generateCode line by line, each line tied to its node", () => {
+    const e = lectureF();
+    const s = snapshot(e.root, e.inputs);
+    for (const target of ["py", "ts"] as const) {
+      const lines = generateCodeLines(s, target);
+      expect(lines.map((l) => l.text).join("\n") + "\n").toBe(generateCode(s, target));
+    }
+    const dc = generateCodeLines(s, "py").find((l) => l.text.trim().startsWith("dc ="))!;
+    expect(dc).toEqual({ text: "    dc = -1/c**2 * dd  # = -0.25", pass: "backward", node: 6, grads: [5] });
+    const b = generateCodeLines(s, "py").find((l) => l.text.trim().startsWith("b ="))!;
+    expect([b.pass, b.node]).toEqual(["forward", 4]);
   });
 });
 

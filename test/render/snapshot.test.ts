@@ -88,6 +88,7 @@ describe("snapshot", () => {
     expect(ops.slice(0, 4)).toEqual(["b", "d", "g", "h"]);
     expect(ops).not.toContain("e");
     expect(ops).not.toContain("f");
+    expect(ops).not.toContain("o");
     expect(ops).toContain("a1");
     expect(new Set(ops).size).toBe(ops.length);
   });
