@@ -128,11 +128,9 @@ export function registerCommands(program: Command, io: Io): void {
     .requiredOption("--wrt <name>", "the input to differentiate with respect to")
     .addHelpText("after", "\nExample:\n  gradgraph paths 'w = x^2 + 3*x' --at x=2 --wrt x")
     .action((expr: string, opts: { at: string[]; wrt: string }) => {
-      const { graph, output } = setUp(expr, opts.at);
+      const { graph } = setUp(expr, opts.at);
       const wrt = inputNamed(graph, opts.wrt, "--wrt");
-      const data = pathsData(graph.root, graph.inputs, wrt);
-      data.output = output;
-      io.out(formatPaths(data));
+      io.out(formatPaths(pathsData(graph.root, graph.inputs, wrt)));
     });
 
   program

@@ -28,7 +28,6 @@ export function runLecture(): string {
   const grads = differentiate(graph.root, graph.inputs, "reverse");
   const wanted = LECTURE_WANTED.map((n) => grads.grads[graph.names.indexOf(n)]!);
   const paths = pathsData(graph.root, graph.inputs, graph.inputs[graph.names.indexOf("w1")]!);
-  paths.output = "L";
   const rule = "─".repeat(78);
   const section = (title: string) => `\n${rule}\n${title}\n${rule}\n`;
   return [
@@ -45,7 +44,7 @@ export function runLecture(): string {
     `  L = ${formatValue(grads.value)}`,
     `  [∂L/∂w1, ∂L/∂b1, ∂L/∂w2, ∂L/∂b2] = [${wanted.map(formatValue).join(", ")}]`,
     `  (and ∂L/∂x = ${formatValue(grads.grads[0]!)}, ∂L/∂y = ${formatValue(grads.grads[1]!)})`,
-    section("5. Three ways to get them: path products for w1, and each method's cost"),
+    section(`5. Three ways to get them (the output node ${paths.output} is L): path products for w1, and each method's cost`),
     formatPaths(paths),
     section("6. The same backward pass as the lecture writes it (generated Python)"),
     generateCode(snap, "py"),
