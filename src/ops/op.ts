@@ -3,6 +3,7 @@
  * forward function, its local derivatives, its vjp and jvp rules and how it prints. Engines, forward mode,
  * the expression language and every renderer read these entries; none of them switches over op names.
  */
+import { broadcastShapes, type Shape } from "./shape.js";
 
 /** An argument to an algebra method: a value of the algebra, or a plain number (lifted as a constant). */
 export type Arg<T> = T | number;
@@ -66,6 +67,8 @@ export interface ElementwiseOp {
   readonly doc: string;
   /** Reference forward function on numbers. */
   readonly forward: (a: number, b: number) => number;
+  /** Shape rule for tensors: NumPy broadcasting of the inputs' shapes. */
+  readonly shape: (shapes: readonly Shape[]) => Shape;
   /** Local derivatives, one per input. Zero for ops that are not differentiable (comparisons). */
   readonly partials: readonly PartialRule[];
   /** True for ops whose derivative is zero everywhere it exists (comparisons, sign). */
@@ -109,5 +112,183 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
     }
     return acc;
   };
-  return { ...spec, kind: "elementwise", nondiff, vjp, jvp };
+  const shape = (shapes: readonly Shape[]): Shape =>
+    shapes.length === 1 ? shapes[0]! : broadcastShapes(shapes, spec.name);
+  return { ...spec, kind: "elementwise", nondiff, shape, vjp, jvp };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tensor primitives: reductions, data movement, matmul, selection. Their entries live in ./reduce.ts,
+// ./movement.ts, ./matmul.ts and ./where.ts; ./index.ts joins them with the elementwise table.
+// ---------------------------------------------------------------------------------------------------------
+
+export type { Shape } from "./shape.js";
+
+/** Element types of tensor storage. */
+export type DType = "float32" | "float64";
+
+/** Integer indices (for gather/scatterAdd): row-major int32 data and its shape. Plain data, not differentiated. */
+export interface IndexArray {
+  readonly data: Int32Array;
+  readonly shape: Shape;
+}
+
+/** Parameters of sum/amax/amin: the (normalised, sorted) axes reduced, and whether they stay as size 1. */
+export interface ReduceParams {
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
+}
+
+/** `x[starts[i] : ends[i] : steps[i]]` along every axis (normalised: 0 ≤ start ≤ end ≤ size, step ≥ 1). */
+export interface SliceParams {
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly steps: readonly number[];
+}
+
+/**
+ * Places the input into zeros of `shape`: element `i` along each axis goes to `starts + i·steps`.
+ * Zero padding is the case `steps = 1`; this is also the transpose of {@link SliceParams slice}.
+ */
+export interface PadParams {
+  readonly shape: Shape;
+  readonly starts: readonly number[];
+  readonly steps: readonly number[];
+}
+
+/** `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `axis` (PyTorch's gather, NumPy's take_along_axis). */
+export interface GatherParams {
+  readonly axis: number;
+  readonly index: IndexArray;
+}
+
+/** The transpose of gather: zeros of `shape`, then `out[..., index[..., i, ...], ...] += x[..., i, ...]`. */
+export interface ScatterAddParams {
+  readonly axis: number;
+  readonly index: IndexArray;
+  readonly shape: Shape;
+}
+
+/** Every tensor primitive: its input count and its parameters. Adding a primitive starts here. */
+export interface TensorOpSpecs {
+  sum: { inputs: 1; params: ReduceParams };
+  amax: { inputs: 1; params: ReduceParams };
+  amin: { inputs: 1; params: ReduceParams };
+  reshape: { inputs: 1; params: { readonly shape: Shape } };
+  permute: { inputs: 1; params: { readonly perm: readonly number[] } };
+  broadcastTo: { inputs: 1; params: { readonly shape: Shape } };
+  slice: { inputs: 1; params: SliceParams };
+  pad: { inputs: 1; params: PadParams };
+  concat: { inputs: "variadic"; params: { readonly axis: number } };
+  gather: { inputs: 1; params: GatherParams };
+  scatterAdd: { inputs: 1; params: ScatterAddParams };
+  matmul: { inputs: 2; params: undefined };
+  where: { inputs: 3; params: undefined };
+  cast: { inputs: 1; params: { readonly dtype: DType } };
+}
+
+/** Names of the tensor (non-elementwise) primitives. */
+export type TensorOpName = keyof TensorOpSpecs;
+
+/** Names of every primitive of the table. */
+export type OpName = ElementwiseName | TensorOpName;
+
+/** The parameters an op takes (`undefined` for elementwise ops, matmul and where). */
+export type ParamsOf<K extends OpName> = K extends TensorOpName ? TensorOpSpecs[K]["params"] : undefined;
+
+type OpMethod<T, S> = S extends { inputs: "variadic"; params: infer P }
+  ? (xs: readonly Arg<T>[], params: P) => T
+  : S extends { inputs: 1; params: infer P }
+    ? (x: Arg<T>, params: P) => T
+    : S extends { inputs: 2 }
+      ? (a: Arg<T>, b: Arg<T>) => T
+      : S extends { inputs: 3 }
+        ? (a: Arg<T>, b: Arg<T>, c: Arg<T>) => T
+        : never;
+
+/** One method per tensor primitive, `(inputs..., params)`; tsc rejects an algebra that lacks one. */
+export type TensorOpMethods<T> = { readonly [K in TensorOpName]: OpMethod<T, TensorOpSpecs[K]> };
+
+/**
+ * The algebra that tensor rules are written against: every elementwise op (with NumPy broadcasting), every
+ * tensor primitive, and what a rule needs to know about a value. It has (at least) two implementations: raw
+ * arrays (the plain backward pass: no graph) and graph tensors (so a backward pass can itself be
+ * differentiated). Forward mode runs the jvp rules on either.
+ */
+export type TensorAlgebra<T> = Algebra<T> &
+  TensorOpMethods<T> & {
+    /** The value's shape. */
+    shape(x: T): Shape;
+    /** The value's element type. */
+    dtype(x: T): DType;
+    /** The same value with no gradient flowing through it (stop-gradient; the identity on raw arrays). */
+    detach(x: T): T;
+  };
+
+/** Reverse rule of a tensor op: input cotangents from the output cotangent `g` (null where not `needs[i]`). */
+export type TensorVjp<P> = <T>(
+  o: TensorAlgebra<T>,
+  g: T,
+  xs: readonly T[],
+  y: T,
+  needs: readonly boolean[],
+  params: P,
+) => (T | null)[];
+
+/** Forward rule of a tensor op: the output tangent from the input tangents (null: no tangent). */
+export type TensorJvp<P> = <T>(
+  o: TensorAlgebra<T>,
+  dxs: readonly (T | null)[],
+  xs: readonly T[],
+  y: T,
+  params: P,
+) => T | null;
+
+/** What kind of primitive an entry is (for documentation and renderers; engines never branch on names). */
+export type OpKind = "elementwise" | "reduce" | "movement" | "matmul" | "select" | "cast";
+
+/** One entry of the op table for a tensor primitive. */
+export interface TensorOp<K extends TensorOpName = TensorOpName> {
+  readonly name: K;
+  readonly kind: Exclude<OpKind, "elementwise">;
+  readonly arity: TensorOpSpecs[K]["inputs"];
+  /** One-line description, with the math. */
+  readonly doc: string;
+  /** Output shape from the input shapes; throws a ShapeError naming the op and the shapes. */
+  readonly shape: (shapes: readonly Shape[], params: ParamsOf<K>) => Shape;
+  /** Output dtype; by default float64 if any (non-constant) input is float64, else float32. */
+  readonly dtype?: (dtypes: readonly DType[], params: ParamsOf<K>) => DType;
+  /** Always false for tensor ops (kept for a uniform view with elementwise entries). */
+  readonly nondiff: boolean;
+  /** Inputs that never receive a gradient (where's condition). */
+  readonly nondiffInputs?: readonly number[];
+  readonly vjp: TensorVjp<ParamsOf<K>>;
+  readonly jvp: TensorJvp<ParamsOf<K>>;
+  readonly print: PrintSpec;
+  /** Extra arguments the op's parameters print as, e.g. `["axis=1", "keepdims=True"]`. */
+  readonly printParams?: (params: ParamsOf<K>, target: Target) => string[];
+}
+
+/**
+ * The uniform view of any entry, elementwise or tensor, that engines use: apply the shape rule, call the
+ * vjp/jvp rule with the op's parameters. (Methods, so that entries with specific parameter types fit.)
+ */
+export interface AnyOp {
+  readonly name: OpName;
+  readonly kind: OpKind;
+  readonly arity: 1 | 2 | 3 | "variadic";
+  readonly doc: string;
+  readonly nondiff: boolean;
+  readonly nondiffInputs?: readonly number[];
+  readonly print: PrintSpec;
+  shape(shapes: readonly Shape[], params: unknown): Shape;
+  dtype?(dtypes: readonly DType[], params: unknown): DType;
+  vjp<T>(o: TensorAlgebra<T>, g: T, xs: readonly T[], y: T, needs: readonly boolean[], params: unknown): (T | null)[];
+  jvp<T>(o: TensorAlgebra<T>, dxs: readonly (T | null)[], xs: readonly T[], y: T, params: unknown): T | null;
+  printParams?(params: unknown, target: Target): string[];
+}
+
+/** Declares a tensor-op entry (an identity that checks the entry against its name's parameter type). */
+export function defineTensorOp<K extends TensorOpName>(op: TensorOp<K>): TensorOp<K> {
+  return op;
 }

@@ -1,0 +1,149 @@
+/**
+ * Composite operations: built from primitives of the table, written once against {@link TensorAlgebra}, so
+ * they need no rule of their own — their gradients (any order, either mode) follow from their parts, and they
+ * run on raw arrays and on graph tensors alike. Each says why it is a composite.
+ */
+import { ShapeError } from "../core/errors.js";
+import type { Arg, TensorAlgebra } from "./op.js";
+import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf, type Shape } from "./shape.js";
+
+/** Axes argument of reductions: one axis, a list, or all (`undefined`/`null`). Negative axes count from the end. */
+export type Axes = number | readonly number[] | null | undefined;
+
+/**
+ * Sums `x` down to `shape` (the inverse of broadcasting `shape` up to x's shape): the sum over the leading axes
+ * that broadcasting added and over the axes where `shape` has size 1. If x is smaller and broadcasts to
+ * `shape`, it is broadcast instead. This is the one function that undoes broadcasting for the autodiff engine.
+ */
+export function sumTo<T>(o: TensorAlgebra<T>, x: T, shape: Shape): T {
+  const xs = o.shape(x);
+  if (sameShape(xs, shape)) return x;
+  if (broadcastsTo(shape, xs)) {
+    const lead = xs.length - shape.length;
+    const axes: number[] = [];
+    for (let i = 0; i < xs.length; i++) if (i < lead || (shape[i - lead] === 1 && xs[i] !== 1)) axes.push(i);
+    const s = axes.length > 0 ? o.sum(x, { axes, keepdims: true }) : x;
+    return sameShape(o.shape(s), shape) ? s : o.reshape(s, { shape });
+  }
+  if (broadcastsTo(xs, shape)) return o.broadcastTo(x, { shape });
+  throw new ShapeError(`sumTo: cannot reduce ${formatShape(xs)} to ${formatShape(shape)}`);
+}
+
+/** Mean over axes. Composite (sum / count): nothing is gained by a rule of its own. */
+export function mean<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false): T {
+  const shape = o.shape(x);
+  const ax = normalizeAxes(axes, shape, "mean");
+  let count = 1;
+  for (const a of ax) count *= shape[a]!;
+  return o.div(o.sum(x, { axes: ax, keepdims }), count);
+}
+
+/**
+ * log Σ exp(x) over axes, stable. Composite: m = max(x) is subtracted first (and added back), with m detached —
+ * the result does not depend on m, so no gradient needs to flow through it — and m = 0 where the max is ±inf, so
+ * a row of all -inf gives -inf (not NaN) and entries of ±1000 neither overflow nor underflow.
+ */
+export function logsumexp<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false): T {
+  const shape = o.shape(x);
+  const ax = normalizeAxes(axes, shape, "logsumexp");
+  const p = { axes: ax, keepdims: true };
+  const m0 = o.detach(o.amax(x, p));
+  const m = o.where(o.eq(o.abs(m0), Infinity), 0, m0);
+  const lse = o.add(o.log(o.sum(o.exp(o.sub(x, m)), p)), m);
+  return keepdims ? lse : o.reshape(lse, { shape: reducedShape(shape, ax, false) });
+}
+
+/** log softmax along an axis: x − logsumexp(x). Composite; stable because logsumexp is. */
+export function logSoftmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
+  const shape = o.shape(x);
+  const a = normalizeAxis(axis, shape.length, "logSoftmax", shape);
+  return o.sub(x, logsumexp(o, x, [a], true));
+}
+
+/**
+ * softmax along an axis: exp(x − logsumexp(x)). Composite; stable at ±1000. A row of all -inf gives NaN, as in
+ * PyTorch (the distribution is undefined there).
+ */
+export function softmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
+  const shape = o.shape(x);
+  const a = normalizeAxis(axis, shape.length, "softmax", shape);
+  return o.exp(o.sub(x, logsumexp(o, x, [a], true)));
+}
+
+/**
+ * Clamp into [lo, hi] (either bound optional). Composite: min(max(x, lo), hi). At exactly a bound the gradient
+ * is split (½) like every max/min tie; PyTorch passes it whole there.
+ */
+export function clamp<T>(o: TensorAlgebra<T>, x: T, lo?: Arg<T> | null, hi?: Arg<T> | null): T {
+  let y = x;
+  if (lo !== undefined && lo !== null) y = o.max(y, lo);
+  if (hi !== undefined && hi !== null) y = o.min(y, hi);
+  return y;
+}
+
+/** Removes size-1 axes (all of them, or those listed). Composite: a reshape. */
+export function squeeze<T>(o: TensorAlgebra<T>, x: T, axes?: Axes): T {
+  const shape = o.shape(x);
+  const drop = axes === undefined || axes === null ? shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : normalizeAxes(axes, shape, "squeeze");
+  for (const a of drop) {
+    if (shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of shape ${formatShape(shape)} has size ${shape[a]}, not 1`);
+  }
+  return o.reshape(x, { shape: shape.filter((_, i) => !drop.includes(i)) });
+}
+
+/** Inserts a size-1 axis at `axis` (-1 appends). Composite: a reshape. */
+export function unsqueeze<T>(o: TensorAlgebra<T>, x: T, axis: number): T {
+  const shape = o.shape(x);
+  const a = normalizeAxis(axis, shape.length + 1, "unsqueeze", shape);
+  return o.reshape(x, { shape: [...shape.slice(0, a), 1, ...shape.slice(a)] });
+}
+
+/** Flattens to 1-D. Composite: a reshape. */
+export function flatten<T>(o: TensorAlgebra<T>, x: T): T {
+  return o.reshape(x, { shape: [sizeOf(o.shape(x))] });
+}
+
+/**
+ * Transposes: with no axes, reverses all axes (NumPy's `transpose`, the matrix transpose for 2-D); with two,
+ * swaps them (PyTorch's `transpose(dim0, dim1)`). Composite: a permute.
+ */
+export function transpose<T>(o: TensorAlgebra<T>, x: T, axis0?: number, axis1?: number): T {
+  const shape = o.shape(x);
+  const r = shape.length;
+  const perm = Array.from({ length: r }, (_, i) => r - 1 - i);
+  if (axis0 !== undefined || axis1 !== undefined) {
+    const a = normalizeAxis(axis0 ?? -2, r, "transpose", shape), b = normalizeAxis(axis1 ?? -1, r, "transpose", shape);
+    for (let i = 0; i < r; i++) perm[i] = i;
+    perm[a] = b;
+    perm[b] = a;
+  }
+  return o.permute(x, { perm });
+}
+
+/** Joins tensors of one shape along a new axis. Composite: unsqueeze each, then concat. */
+export function stack<T>(o: TensorAlgebra<T>, xs: readonly T[], axis = 0): T {
+  if (xs.length === 0) throw new ShapeError("stack: needs at least one tensor");
+  const first = o.shape(xs[0]!);
+  for (const x of xs) {
+    if (!sameShape(o.shape(x), first)) {
+      throw new ShapeError(`stack: shapes ${formatShape(first)} and ${formatShape(o.shape(x))} differ`);
+    }
+  }
+  const a = normalizeAxis(axis, first.length + 1, "stack", first);
+  return o.concat(xs.map((x) => unsqueeze(o, x, a)), { axis: a });
+}
+
+/** Names of the composites, with the primitive(s) each is built from (for documentation and renderers). */
+export const composites = {
+  mean: "sum, div",
+  logsumexp: "amax (detached), where, sub, exp, sum, log, add",
+  logSoftmax: "logsumexp, sub",
+  softmax: "logsumexp, sub, exp",
+  clamp: "max, min",
+  squeeze: "reshape",
+  unsqueeze: "reshape",
+  flatten: "reshape",
+  transpose: "permute",
+  stack: "reshape, concat",
+  sumTo: "sum, reshape (or broadcastTo)",
+} as const;

@@ -1,0 +1,15 @@
+/**
+ * The op table and everything written against it: the registry of every primitive (elementwise and tensor),
+ * the rule types and algebras, shape helpers, and the composites built from primitives.
+ */
+export * from "./op.js";
+export * from "./shape.js";
+export { elementwiseOps, elementwiseList } from "./elementwise.js";
+export { reduceOps, sum, amax, amin, keepDims, printReduceParams } from "./reduce.js";
+export { movementOps, reshape, permute, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, inversePermutation } from "./movement.js";
+export { matmulOps, matmul, matmulShape } from "./matmul.js";
+export { selectOps, where } from "./where.js";
+export { ops, opList, tensorOps, tensorOpList } from "./registry.js";
+export { algebraOf, numberAlgebra } from "./algebras.js";
+export { tensorAlgebraOf, type TensorAlgebraParts } from "./tensor-algebra.js";
+export * as composite from "./composite.js";

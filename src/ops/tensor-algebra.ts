@@ -1,0 +1,43 @@
+/**
+ * Builds a {@link TensorAlgebra} from the op table: one method per primitive (elementwise and tensor), each
+ * applying the op through a single `apply` function. This is the whole of what a tensor engine must provide to
+ * run every rule of the table.
+ */
+import { elementwiseList } from "./elementwise.js";
+import type { AnyOp, Arg, DType, TensorAlgebra } from "./op.js";
+import { tensorOpList } from "./registry.js";
+import type { Shape } from "./shape.js";
+
+/** What an engine supplies: how to apply an op, lift a number, and inspect a value. */
+export interface TensorAlgebraParts<T> {
+  /** Applies a primitive to its inputs (numbers already lifted) with its parameters. */
+  apply(op: AnyOp, inputs: T[], params: unknown): T;
+  /** A constant (0-d; it adopts the dtype of the values it meets). */
+  lift(c: number): T;
+  shape(x: T): Shape;
+  dtype(x: T): DType;
+  detach(x: T): T;
+}
+
+/** The algebra whose every method applies an op of the table through `parts.apply`. */
+export function tensorAlgebraOf<T>(parts: TensorAlgebraParts<T>): TensorAlgebra<T> {
+  const { apply, lift } = parts;
+  const up = (x: Arg<T>): T => (typeof x === "number" ? lift(x) : x);
+  const o: Record<string, unknown> = {
+    lift,
+    shape: parts.shape,
+    dtype: parts.dtype,
+    detach: parts.detach,
+  };
+  for (const op of elementwiseList) {
+    o[op.name] = op.arity === 1 ? (a: Arg<T>) => apply(op, [up(a)], undefined) : (a: Arg<T>, b: Arg<T>) => apply(op, [up(a), up(b)], undefined);
+  }
+  for (const op of tensorOpList) {
+    const arity = op.arity;
+    o[op.name] =
+      arity === "variadic"
+        ? (xs: readonly Arg<T>[], params: unknown) => apply(op, xs.map(up), params)
+        : (...args: unknown[]) => apply(op, (args.slice(0, arity) as Arg<T>[]).map(up), args[arity]);
+  }
+  return o as TensorAlgebra<T>;
+}
