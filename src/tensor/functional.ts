@@ -1,0 +1,71 @@
+/**
+ * Free functions with the names NumPy/PyTorch users look for, mirroring the methods of {@link Tensor}. Numbers
+ * are accepted wherever a tensor is (as constants).
+ *
+ * `max`/`min` follow the expression language: with one tensor (and optionally `{ axis, keepdims }`) they reduce;
+ * with two operands they are the elementwise maximum/minimum (the lecture's `max(P, 0)`).
+ */
+import type { Axes } from "../ops/composite.js";
+import type { DType } from "../ops/op.js";
+import { concat, stack, Tensor, where, type ReduceOptions, type TensorLike } from "./tensor.js";
+
+const t = Tensor.from;
+
+export const add = (a: TensorLike, b: TensorLike): Tensor => t(a).add(b);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => t(a).sub(b);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => t(a).mul(b);
+export const div = (a: TensorLike, b: TensorLike): Tensor => t(a).div(b);
+export const pow = (a: TensorLike, b: TensorLike): Tensor => t(a).pow(b);
+export const neg = (x: TensorLike): Tensor => t(x).neg();
+export const exp = (x: TensorLike): Tensor => t(x).exp();
+export const log = (x: TensorLike): Tensor => t(x).log();
+export const sqrt = (x: TensorLike): Tensor => t(x).sqrt();
+export const abs = (x: TensorLike): Tensor => t(x).abs();
+export const relu = (x: TensorLike): Tensor => t(x).relu();
+export const sigmoid = (x: TensorLike): Tensor => t(x).sigmoid();
+export const tanh = (x: TensorLike): Tensor => t(x).tanh();
+export const sin = (x: TensorLike): Tensor => t(x).sin();
+export const cos = (x: TensorLike): Tensor => t(x).cos();
+export const sign = (x: TensorLike): Tensor => t(x).sign();
+export const gt = (a: TensorLike, b: TensorLike): Tensor => t(a).gt(b);
+export const eq = (a: TensorLike, b: TensorLike): Tensor => t(a).eq(b);
+/** Elementwise maximum (NumPy's `maximum`). */
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => t(a).max(b);
+/** Elementwise minimum (NumPy's `minimum`). */
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => t(a).min(b);
+
+/**
+ * `max(x)` / `max(x, { axis, keepdims })` reduce; `max(a, b)` is the elementwise maximum.
+ *
+ * @example
+ * max(tensor([[1, 5], [3, 2]]), { axis: 1 }).toNested(); // [5, 3]
+ * max(tensor([-1, 2]), 0).toNested();                    // [0, 2]
+ */
+export function max(x: TensorLike, other?: TensorLike | ReduceOptions): Tensor {
+  return t(x).max(other);
+}
+
+/** `min(x)` / `min(x, { axis, keepdims })` reduce; `min(a, b)` is the elementwise minimum. */
+export function min(x: TensorLike, other?: TensorLike | ReduceOptions): Tensor {
+  return t(x).min(other);
+}
+
+export const matmul = (a: Tensor, b: Tensor): Tensor => a.matmul(b);
+export const sum = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.sum(axis, keepdims);
+export const mean = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.mean(axis, keepdims);
+export const amax = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.amax(axis, keepdims);
+export const amin = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.amin(axis, keepdims);
+export const logsumexp = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.logsumexp(axis, keepdims);
+export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
+export const reshape = (x: Tensor, shape: readonly number[]): Tensor => x.reshape(shape);
+export const permute = (x: Tensor, perm: readonly number[]): Tensor => x.permute(perm);
+export const transpose = (x: Tensor, axis0?: number, axis1?: number): Tensor => x.transpose(axis0, axis1);
+export const broadcastTo = (x: Tensor, shape: readonly number[]): Tensor => x.broadcastTo(shape);
+export const squeeze = (x: Tensor, axis?: Axes): Tensor => x.squeeze(axis);
+export const unsqueeze = (x: Tensor, axis: number): Tensor => x.unsqueeze(axis);
+export const flatten = (x: Tensor): Tensor => x.flatten();
+export const clamp = (x: Tensor, lo?: TensorLike | null, hi?: TensorLike | null): Tensor => x.clamp(lo, hi);
+export const cast = (x: Tensor, dtype: DType): Tensor => x.cast(dtype);
+export const detach = (x: Tensor): Tensor => x.detach();
+export { concat, stack, where };

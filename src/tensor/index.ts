@@ -1,0 +1,47 @@
+/**
+ * The tensor engine's public API: n-dimensional tensors over Float32Array/Float64Array with NumPy broadcasting,
+ * the op table's primitives and composites as methods and free functions, backpropagation (`backward`, also
+ * building differentiable graphs with `createGraph`), forward mode over a graph, and `gradcheck`.
+ *
+ * @example
+ * import { tensor, randn, gradcheck } from "gradgraph/tensor";
+ * const X = randn([4, 3], { seed: 0 }), W = randn([3, 2], { seed: 1, requiresGrad: true });
+ * const loss = X.matmul(W).relu().sum();
+ * loss.backward();
+ * W.grad; // ∂loss/∂W, shape [3, 2]
+ */
+export {
+  Tensor,
+  tensor,
+  fromTypedArray,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  arange,
+  linspace,
+  eye,
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  graphAlgebra,
+  engine,
+  type TensorLike,
+  type TensorOptions,
+  type CreateOptions,
+  type BackwardOptions,
+  type ReduceOptions,
+  type SliceSpec,
+  type NestedArray,
+  type IndexLike,
+  type Span,
+} from "./tensor.js";
+export { rand, randn, randint } from "./random-tensors.js";
+export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
+export * from "./functional.js";
+export { NDArray, type TypedArray } from "./ndarray.js";
+export { rawAlgebra, applyRaw, kernels, stats } from "./backend.js";
+export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
+export type { DType, Shape } from "../ops/op.js";
+export { ShapeError, InputError, GradgraphError } from "../core/errors.js";

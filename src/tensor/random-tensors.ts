@@ -1,0 +1,50 @@
+/**
+ * Random tensors from the seeded, platform-independent generator of ./random.ts.
+ */
+import type { DType } from "../ops/op.js";
+import { sizeOf } from "../ops/shape.js";
+import { arrayType, NDArray } from "./ndarray.js";
+import { defaultGenerator, Generator } from "./random.js";
+import { Tensor, type TensorOptions } from "./tensor.js";
+
+export interface RandomOptions extends TensorOptions {
+  dtype?: DType;
+  /** A seed for a fresh generator (the same seed gives the same tensor everywhere). */
+  seed?: number;
+  /** A generator to draw from (its state advances); default: the global one (see `manualSeed`). */
+  generator?: Generator;
+}
+
+function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator) => number): Tensor {
+  const g = options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
+  const out = new (arrayType(options.dtype ?? "float32"))(sizeOf(shape));
+  for (let i = 0; i < out.length; i++) out[i] = f(g);
+  return new Tensor(new NDArray(out, [...shape]), options);
+}
+
+/**
+ * Uniform in [low, high) (default [0, 1)).
+ *
+ * @example
+ * rand([2, 3], { seed: 42 }).shape; // [2, 3], the same numbers on every platform
+ */
+export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const lo = options.low ?? 0, hi = options.high ?? 1;
+  return draw(shape, options, (g) => lo + (hi - lo) * g.uniform());
+}
+
+/**
+ * Normal with mean 0 and standard deviation 1 (or `mean`, `std`).
+ *
+ * @example
+ * randn([3], { seed: 0 }).toNested(); // three standard normals, reproducible
+ */
+export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  const mu = options.mean ?? 0, sd = options.std ?? 1;
+  return draw(shape, options, (g) => mu + sd * g.normal());
+}
+
+/** Uniform integers in [low, high) (as floats). */
+export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  return draw(shape, options, (g) => low + g.int(high - low));
+}

@@ -1,0 +1,829 @@
+/**
+ * The tensor engine: a `Tensor` is a node of a computational graph holding an n-dimensional array, the op of
+ * the table that made it, its parameters and its inputs. Every method applies an op of the table (or a
+ * composite written against the same algebra); `backward()` runs the op table's vjp rules in a reverse sweep,
+ * on raw arrays, or on tensors (`createGraph`) so that the gradient is itself differentiable.
+ */
+import { GradgraphError, InputError, ShapeError } from "../core/errors.js";
+import { topoOrder } from "../core/graph.js";
+import * as composite from "../ops/composite.js";
+import type { Axes } from "../ops/composite.js";
+import { elementwiseOps } from "../ops/elementwise.js";
+import type { AnyOp, DType, ElementwiseName, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import { tensorOps } from "../ops/registry.js";
+import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
+import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
+import { forwardSweep, reverseSweep } from "../autodiff/sweep.js";
+import { applyRaw, rawAlgebra } from "./backend.js";
+import type { Span } from "../scalar/value.js";
+import { arrayType, copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
+
+export type { Span };
+
+/** What binary methods accept besides a tensor: a plain number (a constant of the tensor's dtype). */
+export type TensorLike = Tensor | number;
+
+/** Options of a reduction given as an object (`x.max({ axis: 1 })`). */
+export interface ReduceOptions {
+  axis?: Axes;
+  keepdims?: boolean;
+}
+
+/** A slice of one axis: an index (the axis is dropped), `[start, end?, step?]` (Python's start:end:step), or null (all). */
+export type SliceSpec = number | readonly [number?, number?, number?] | null;
+
+export interface BackwardOptions {
+  /**
+   * Build the backward pass as a graph of tensors, so the gradients can be differentiated again (gradients of
+   * gradients, Hessians). Default false: gradients are plain arrays, no graph.
+   */
+  createGraph?: boolean;
+  /**
+   * Accepted for PyTorch compatibility and has no effect: the graph is immutable and is never freed by a
+   * backward pass, so `backward()` can always run again (see {@link Tensor.backward}).
+   */
+  retainGraph?: boolean;
+  /** Also store `.grad` on every intermediate node of the graph (not only leaves), e.g. for trace tables. */
+  retainGrads?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Grad mode
+// ---------------------------------------------------------------------------------------------------------
+
+const gradMode = { enabled: true };
+
+/**
+ * Runs `fn` without recording a graph: results of ops do not require grad (like `torch.no_grad()`). For
+ * synchronous code; returns what `fn` returns.
+ *
+ * @example
+ * const w = randn([3], { requiresGrad: true });
+ * const y = noGrad(() => w.mul(2)); // y.requiresGrad === false
+ */
+export function noGrad<R>(fn: () => R): R {
+  const prev = gradMode.enabled;
+  gradMode.enabled = false;
+  try {
+    return fn();
+  } finally {
+    gradMode.enabled = prev;
+  }
+}
+
+/** Runs `fn` with graph recording on (inside a `noGrad`, for instance). */
+export function enableGrad<R>(fn: () => R): R {
+  const prev = gradMode.enabled;
+  gradMode.enabled = true;
+  try {
+    return fn();
+  } finally {
+    gradMode.enabled = prev;
+  }
+}
+
+/** Whether ops currently record a graph. */
+export function isGradEnabled(): boolean {
+  return gradMode.enabled;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tensor
+// ---------------------------------------------------------------------------------------------------------
+
+/** One method per elementwise op: tsc rejects a `Tensor` that lacks one. */
+type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]) => Tensor };
+/** One method per tensor primitive. */
+type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
+
+export interface TensorOptions {
+  /** Whether gradients flow into this leaf (default false). */
+  requiresGrad?: boolean;
+  /** A name, for printing and renderers. */
+  label?: string;
+}
+
+let nextId = 1;
+
+/**
+ * An n-dimensional array in a computational graph (float32 by default, or float64).
+ *
+ * @example
+ * const X = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const W = tensor([[1, -1], [0, 2]], { requiresGrad: true });
+ * const loss = X.matmul(W).relu().sum();
+ * loss.backward();
+ * W.grad!.toNested(); // [[4, 4], [6, 6]]
+ */
+export class Tensor implements ElementwiseMethods, TensorOpMethods {
+  /**
+   * The array this node holds. Arrays are never written after they are made; to change a parameter (an
+   * optimizer step) replace it with {@link assign}.
+   */
+  value: NDArray;
+  /** ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. */
+  grad: Tensor | null = null;
+  /** The op of the table that made this tensor (null for a leaf: an input, parameter or constant). */
+  readonly op: AnyOp | null;
+  /** The op's parameters (axes, shape, …); undefined for ops without. */
+  readonly params: unknown;
+  readonly inputs: readonly Tensor[];
+  /** Whether gradients flow into this tensor. Set it on leaves; op results inherit it from their inputs. */
+  requiresGrad: boolean;
+  label: string | undefined;
+  span: Span | undefined;
+  /** A number unique to this tensor (for renderers). */
+  readonly id = nextId++;
+  /** Scratch mark for graph walks (see `topoOrder`). */
+  topoMark = 0;
+  private keepGrad = false;
+
+  constructor(value: NDArray, options: TensorOptions = {}, op: AnyOp | null = null, inputs: readonly Tensor[] = [], params?: unknown) {
+    this.value = value;
+    this.op = op;
+    this.inputs = inputs;
+    this.params = params;
+    this.requiresGrad = options.requiresGrad ?? false;
+    this.label = options.label;
+    this.span = undefined;
+  }
+
+  /**
+   * Applies a primitive of the op table to tensors: runs its kernel (after its shape rule) and, when grad mode
+   * is on and an input requires grad, records the node.
+   */
+  static apply(op: AnyOp, inputs: readonly Tensor[], params?: unknown): Tensor {
+    const value = applyRaw(op, inputs.map((x) => x.value), params);
+    if (gradMode.enabled) {
+      const skip = op.nondiffInputs;
+      for (let i = 0; i < inputs.length; i++) {
+        if (inputs[i]!.requiresGrad && !(skip !== undefined && skip.includes(i))) {
+          return new Tensor(value, { requiresGrad: true }, op, inputs, params);
+        }
+      }
+    }
+    return new Tensor(value);
+  }
+
+  /** A tensor for a plain number (a weak constant: it adopts the dtype of the tensors it meets). */
+  static from(x: TensorLike): Tensor {
+    return x instanceof Tensor ? x : new Tensor(scalarArray(x, "float64", true));
+  }
+
+  get shape(): Shape {
+    return this.value.shape;
+  }
+  get ndim(): number {
+    return this.value.shape.length;
+  }
+  /** Number of elements. */
+  get size(): number {
+    return this.value.size;
+  }
+  get dtype(): DType {
+    return this.value.dtype;
+  }
+  /** True for a tensor not made by an op (an input, a parameter, a constant). */
+  get isLeaf(): boolean {
+    return this.op === null;
+  }
+
+  // --- elementwise ops (with broadcasting) ---------------------------------------------------------------
+
+  add(other: TensorLike): Tensor { return bin("add", this, other); }
+  sub(other: TensorLike): Tensor { return bin("sub", this, other); }
+  mul(other: TensorLike): Tensor { return bin("mul", this, other); }
+  div(other: TensorLike): Tensor { return bin("div", this, other); }
+  neg(): Tensor { return un("neg", this); }
+  /** `this ^ exponent`, elementwise; the exponent may be a number or a tensor. */
+  pow(exponent: TensorLike): Tensor { return bin("pow", this, exponent); }
+  exp(): Tensor { return un("exp", this); }
+  log(): Tensor { return un("log", this); }
+  sqrt(): Tensor { return un("sqrt", this); }
+  abs(): Tensor { return un("abs", this); }
+  relu(): Tensor { return un("relu", this); }
+  sigmoid(): Tensor { return un("sigmoid", this); }
+  tanh(): Tensor { return un("tanh", this); }
+  sin(): Tensor { return un("sin", this); }
+  cos(): Tensor { return un("cos", this); }
+  /** 1 where this > other, else 0 (zero gradient). */
+  gt(other: TensorLike): Tensor { return bin("gt", this, other); }
+  /** 1 where this == other, else 0 (zero gradient). */
+  eq(other: TensorLike): Tensor { return bin("eq", this, other); }
+  /** -1, 0 or 1 (zero gradient). */
+  sign(): Tensor { return un("sign", this); }
+
+  /**
+   * With a tensor or number: the elementwise maximum (`P.max(0)` is the lecture's `max(P, 0)`, i.e. ReLU; ties
+   * split the gradient evenly). With no argument or `{ axis, keepdims }`: the max over axes (see {@link amax}).
+   * Note: unlike `torch.max(x, 0)`, a number here is never an axis.
+   */
+  max(other?: TensorLike | ReduceOptions): Tensor {
+    if (other === undefined || isReduceOptions(other)) return this.amax(other?.axis, other?.keepdims);
+    return bin("max", this, other);
+  }
+
+  /** Elementwise minimum with a tensor or number, or (no argument / `{ axis, keepdims }`) the min over axes. */
+  min(other?: TensorLike | ReduceOptions): Tensor {
+    if (other === undefined || isReduceOptions(other)) return this.amin(other?.axis, other?.keepdims);
+    return bin("min", this, other);
+  }
+
+  // --- reductions ----------------------------------------------------------------------------------------
+
+  /**
+   * Sum over all elements, or over `axis` (a number or a list; negative counts from the end).
+   *
+   * @example
+   * tensor([[1, 2], [3, 4]]).sum(0).toNested(); // [4, 6]
+   */
+  sum(axis?: Axes, keepdims = false): Tensor {
+    return Tensor.apply(tensorOps.sum, [this], { axes: normalizeAxes(axis, this.shape, "sum"), keepdims });
+  }
+
+  /** Max over axes; the gradient is split evenly among tied maxima (PyTorch's amax rule). */
+  amax(axis?: Axes, keepdims = false): Tensor {
+    return Tensor.apply(tensorOps.amax, [this], { axes: normalizeAxes(axis, this.shape, "amax"), keepdims });
+  }
+
+  /** Min over axes; the gradient is split evenly among tied minima. */
+  amin(axis?: Axes, keepdims = false): Tensor {
+    return Tensor.apply(tensorOps.amin, [this], { axes: normalizeAxes(axis, this.shape, "amin"), keepdims });
+  }
+
+  /** Mean over all elements or over axes. */
+  mean(axis?: Axes, keepdims = false): Tensor {
+    return composite.mean(graphAlgebra, this, axis, keepdims);
+  }
+
+  /** log Σ exp over axes, numerically stable (correct at ±1000 and for all -inf). */
+  logsumexp(axis?: Axes, keepdims = false): Tensor {
+    return composite.logsumexp(graphAlgebra, this, axis, keepdims);
+  }
+
+  /** softmax along an axis (default the last), numerically stable. */
+  softmax(axis = -1): Tensor {
+    return composite.softmax(graphAlgebra, this, axis);
+  }
+
+  /** log softmax along an axis (default the last), numerically stable. */
+  logSoftmax(axis = -1): Tensor {
+    return composite.logSoftmax(graphAlgebra, this, axis);
+  }
+
+  // --- matmul --------------------------------------------------------------------------------------------
+
+  /**
+   * Matrix product with NumPy semantics: 1-D operands are vectors, leading axes broadcast.
+   *
+   * @example
+   * tensor([[1, 2], [3, 4]]).matmul(tensor([1, 1])).toNested(); // [3, 7]
+   */
+  matmul(other: Tensor): Tensor {
+    return Tensor.apply(tensorOps.matmul, [this, other]);
+  }
+
+  // --- movement -------------------------------------------------------------------------------------------
+
+  /**
+   * The same elements in another shape (one size may be -1: inferred). A view when the data are contiguous.
+   *
+   * @example
+   * arange(6).reshape(2, -1).shape; // [2, 3]
+   */
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    const s = resolveShape(shape.flat() as number[], this.shape);
+    if (sameShape(s, this.shape)) return this;
+    return Tensor.apply(tensorOps.reshape, [this], { shape: s });
+  }
+
+  /** Reorders axes: `permute(1, 0)` transposes a matrix. A view. */
+  permute(...perm: (number | readonly number[])[]): Tensor {
+    const p = (perm.flat() as number[]).map((a) => (a < 0 && a >= -this.ndim ? a + this.ndim : a));
+    return Tensor.apply(tensorOps.permute, [this], { perm: p });
+  }
+
+  /** Reverses all axes (no arguments: the matrix transpose for 2-D) or swaps two axes. A view. */
+  transpose(axis0?: number, axis1?: number): Tensor {
+    return composite.transpose(graphAlgebra, this, axis0, axis1);
+  }
+
+  /** The transpose (all axes reversed), like NumPy's `.T`. */
+  get T(): Tensor {
+    return this.transpose();
+  }
+
+  /** The last two axes swapped (the transpose of every matrix of a batch). */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new ShapeError(`mT: needs at least 2 dimensions, got ${formatShape(this.shape)}`);
+    return this.transpose(-2, -1);
+  }
+
+  /** Broadcasts to a larger shape (a view with zero strides). */
+  broadcastTo(...shape: (number | readonly number[])[]): Tensor {
+    const s = shape.flat() as number[];
+    if (sameShape(s, this.shape)) return this;
+    return Tensor.apply(tensorOps.broadcastTo, [this], { shape: s });
+  }
+
+  /** Removes size-1 axes (all, or those given). */
+  squeeze(axis?: Axes): Tensor {
+    return composite.squeeze(graphAlgebra, this, axis);
+  }
+
+  /** Inserts a size-1 axis at `axis`. */
+  unsqueeze(axis: number): Tensor {
+    return composite.unsqueeze(graphAlgebra, this, axis);
+  }
+
+  /** The elements as a 1-D tensor. */
+  flatten(): Tensor {
+    return this.ndim === 1 ? this : composite.flatten(graphAlgebra, this);
+  }
+
+  /**
+   * Slices each axis, like NumPy indexing: a number picks one position and drops the axis, `[start, end, step]`
+   * takes a range (negative positions count from the end; missing parts default as in Python), `null` keeps
+   * the whole axis. Axes not mentioned are kept whole.
+   *
+   * @example
+   * const x = arange(12).reshape(3, 4);
+   * x.slice(1).toNested();              // [4, 5, 6, 7]
+   * x.slice(null, [1, 3]).shape;        // [3, 2]
+   * x.slice([0, 3, 2], -1).toNested();  // [3, 11]
+   */
+  slice(...specs: SliceSpec[]): Tensor {
+    if (specs.length > this.ndim) {
+      throw new ShapeError(`slice: ${specs.length} indices for shape ${formatShape(this.shape)}`);
+    }
+    const starts: number[] = [], ends: number[] = [], steps: number[] = [];
+    const drop: number[] = [];
+    this.shape.forEach((n, i) => {
+      const s = specs[i];
+      if (s === undefined || s === null) {
+        starts.push(0), ends.push(n), steps.push(1);
+      } else if (typeof s === "number") {
+        const k = s < 0 ? s + n : s;
+        if (!Number.isInteger(s) || k < 0 || k >= n) {
+          throw new ShapeError(`slice: index ${s} is out of range for axis ${i} of shape ${formatShape(this.shape)}`);
+        }
+        starts.push(k), ends.push(k + 1), steps.push(1), drop.push(i);
+      } else {
+        const step = s[2] ?? 1;
+        if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} must be a positive integer`);
+        const clampIdx = (v: number | undefined, dflt: number) =>
+          v === undefined ? dflt : Math.min(n, Math.max(0, v < 0 ? v + n : v));
+        const a = clampIdx(s[0], 0), b = Math.max(a, clampIdx(s[1], n));
+        starts.push(a), ends.push(b), steps.push(step);
+      }
+    });
+    const whole = drop.length === 0 && starts.every((v, i) => v === 0 && ends[i] === this.shape[i] && steps[i] === 1);
+    const y = whole ? this : Tensor.apply(tensorOps.slice, [this], { starts, ends, steps });
+    return drop.length === 0 ? y : y.reshape(y.shape.filter((_, i) => !drop.includes(i)));
+  }
+
+  /** Zero padding: `widths[i] = [before, after]` for each leading axis listed. */
+  pad(widths: readonly (readonly [number, number])[]): Tensor {
+    if (widths.length > this.ndim) throw new ShapeError(`pad: ${widths.length} widths for shape ${formatShape(this.shape)}`);
+    const w = this.shape.map((_, i) => widths[i] ?? [0, 0]);
+    if (w.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
+      throw new ShapeError(`pad: widths must be non-negative integers`);
+    }
+    const shape = this.shape.map((n, i) => n + w[i]![0] + w[i]![1]);
+    return Tensor.apply(tensorOps.pad, [this], { shape, starts: w.map(([a]) => a), steps: w.map(() => 1) });
+  }
+
+  /** This tensor and `others` joined along `axis`. */
+  concat(others: readonly Tensor[], axis = 0): Tensor {
+    return concat([this, ...others], axis);
+  }
+
+  /**
+   * `out[…, i, …] = this[…, index[…, i, …], …]` along `axis` (PyTorch's gather): picks, e.g., each row's score
+   * of its class label with `logp.gather(1, labels.reshape(-1, 1))`.
+   */
+  gather(axis: number, index: Tensor | IndexLike): Tensor {
+    const a = normalizeAxis(axis, this.ndim, "gather", this.shape);
+    return Tensor.apply(tensorOps.gather, [this], { axis: a, index: toIndex(index, "gather") });
+  }
+
+  /** Zeros of `shape`, then `out[…, index[…, i, …], …] += this[…, i, …]` along `axis` (the transpose of gather). */
+  scatterAdd(axis: number, index: Tensor | IndexLike, shape: readonly number[]): Tensor {
+    const a = normalizeAxis(axis, shape.length, "scatterAdd", shape);
+    return Tensor.apply(tensorOps.scatterAdd, [this], { axis: a, index: toIndex(index, "scatterAdd"), shape });
+  }
+
+  /** `this` where `cond` ≠ 0, else `other` (like PyTorch's `x.where(cond, y)`). */
+  where(cond: TensorLike, other: TensorLike): Tensor {
+    return where(cond, this, other);
+  }
+
+  /** Clamps into [lo, hi] (either may be null/undefined). */
+  clamp(lo?: TensorLike | null, hi?: TensorLike | null): Tensor {
+    return composite.clamp(graphAlgebra, this, lo, hi);
+  }
+
+  /** The same values as another dtype (differentiable). */
+  cast(dtype: DType): Tensor {
+    if (dtype === this.dtype && !this.value.weak) return this;
+    return Tensor.apply(tensorOps.cast, [this], { dtype });
+  }
+
+  // --- autodiff -------------------------------------------------------------------------------------------
+
+  /** The same values as a new leaf that does not require grad (no gradient flows back through it). */
+  detach(): Tensor {
+    const t = new Tensor(this.value);
+    t.label = this.label;
+    return t;
+  }
+
+  /** Keeps `.grad` on this (non-leaf) tensor in the next backward passes, like PyTorch's `retain_grad()`. */
+  retainGrad(): this {
+    this.keepGrad = true;
+    return this;
+  }
+
+  /**
+   * Backpropagation from this tensor: runs the op table's vjp rules from here back to the leaves and adds
+   * ∂this/∂leaf into each leaf's `.grad` (gradients accumulate across calls, as in PyTorch: call `zeroGrad()`
+   * between steps).
+   *
+   * On a scalar (one element) no seed is needed. On any other shape a seed — the gradient of some scalar with
+   * respect to this tensor, of this tensor's shape (or broadcastable to it) — must be given; `backward(1)`
+   * seeds with ones, i.e. the gradient of the sum, as the lecture does.
+   *
+   * **Calling backward twice** works, and works identically: the graph holds only immutable arrays and a
+   * backward pass frees nothing, so there is no `retainGraph` to remember (the option is accepted and ignored);
+   * the second call adds the same gradients again.
+   *
+   * @example
+   * const x = tensor([1, 2, 3], { requiresGrad: true });
+   * x.mul(x).sum().backward();
+   * x.grad!.toNested(); // [2, 4, 6]
+   */
+  backward(seed?: TensorLike | BackwardOptions, options: BackwardOptions = {}): void {
+    if (seed !== undefined && !(seed instanceof Tensor) && typeof seed !== "number") {
+      options = seed;
+      seed = undefined;
+    }
+    if (!this.requiresGrad) {
+      throw new GradgraphError("backward: this tensor does not require grad (no input of it has requiresGrad: true)");
+    }
+    const g = this.seedFor(seed as TensorLike | undefined);
+    const keep = (n: Tensor) => options.retainGrads === true || n.keepGrad;
+    const store = (n: Tensor, ct: Tensor) => {
+      if (n.isLeaf) n.grad = n.grad === null ? ct : accumulate(n.grad, ct, options.createGraph === true);
+      else n.grad = ct;
+    };
+    if (options.createGraph) {
+      const cts = enableGrad(() => reverseSweep<Tensor, Tensor>(graphAlgebra, [this], [g], (n) => n, { keep }));
+      for (const [n, ct] of cts) if (n.isLeaf || keep(n)) enableGrad(() => store(n, ct));
+    } else {
+      const cts = reverseSweep<Tensor, NDArray>(rawAlgebra, [this], [g.value], (n) => n.value, { keep });
+      // Stored gradients own contiguous storage (a cotangent may be a broadcast view of a seed).
+      for (const [n, ct] of cts) if (n.isLeaf || keep(n)) store(n, new Tensor(ownArray(ct)));
+    }
+  }
+
+  /** The seed of a backward pass from this tensor, checked against its shape. */
+  private seedFor(seed: TensorLike | undefined): Tensor {
+    if (seed === undefined) {
+      if (this.size !== 1) {
+        throw new GradgraphError(
+          `backward: the output has shape ${formatShape(this.shape)}, not a single value; pass a seed of that shape ` +
+            `(the gradient of some scalar with respect to it), e.g. backward(1) for ones, the gradient of its sum`,
+        );
+      }
+      return full(this.shape, 1, { dtype: this.dtype });
+    }
+    const s = Tensor.from(seed);
+    if (!broadcastsTo(s.shape, this.shape)) {
+      throw new ShapeError(`backward: seed of shape ${formatShape(s.shape)} does not fit output of shape ${formatShape(this.shape)}`);
+    }
+    return noGrad(() => (sameShape(s.shape, this.shape) && s.dtype === this.dtype && !s.value.weak ? s : s.cast(this.dtype).broadcastTo(this.shape)));
+  }
+
+  /** Clears `.grad` of every tensor of this graph (of this tensor alone for a leaf). */
+  zeroGrad(): void {
+    for (const n of topoOrder<Tensor>(this)) n.grad = null;
+  }
+
+  /**
+   * Replaces this tensor's values (an optimizer step): same shape required, converted to this dtype. Graphs
+   * built earlier from this tensor see the new values from then on.
+   */
+  assign(values: Tensor): this {
+    if (!sameShape(values.shape, this.shape)) {
+      throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
+    }
+    this.value = values.dtype === this.dtype ? values.value : copyArray(values.value, this.dtype);
+    return this;
+  }
+
+  // --- reading values -------------------------------------------------------------------------------------
+
+  /** The one value of a single-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item: the tensor has shape ${formatShape(this.shape)}, not a single element`);
+    return this.value.data[this.value.offset]!;
+  }
+
+  /** The elements in row-major order, as a new Float32Array or Float64Array. */
+  toArray(): TypedArray {
+    return toTypedArray(this.value);
+  }
+
+  /**
+   * The elements as nested arrays (a number for a 0-d tensor).
+   *
+   * @example
+   * eye(2).toNested(); // [[1, 0], [0, 1]]
+   */
+  toNested(): NestedArray {
+    return toNested(this.value) as NestedArray;
+  }
+
+  toString(): string {
+    const body = JSON.stringify(this.toNested(), (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+    const extras = [this.dtype === "float64" ? "dtype=float64" : "", this.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
+    return `tensor(${body.replace(/,/g, ", ")}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
+  }
+}
+
+/** A nested array of numbers (or a number, for a 0-d tensor). */
+export type NestedArray = number | NestedArray[];
+
+/** Indices for gather/scatterAdd as plain data: nested arrays of integers. */
+export type IndexLike = NestedArray | Int32Array;
+
+function isReduceOptions(x: unknown): x is ReduceOptions {
+  return typeof x === "object" && x !== null && !(x instanceof Tensor);
+}
+
+function un(name: ElementwiseName, a: Tensor): Tensor {
+  return Tensor.apply(elementwiseOps[name], [a]);
+}
+
+function bin(name: ElementwiseName, a: TensorLike, b: TensorLike): Tensor {
+  return Tensor.apply(elementwiseOps[name], [Tensor.from(a), Tensor.from(b)]);
+}
+
+/** Adds a new gradient into an accumulated one (as a graph when building a differentiable backward). */
+function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
+  return graph ? prev.add(next) : noGrad(() => prev.add(next));
+}
+
+/** The array itself if it is contiguous and owns exactly its elements, else a copy. */
+function ownArray(a: NDArray): NDArray {
+  return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copyArray(a);
+}
+
+/** Resolves a -1 in a requested shape. */
+function resolveShape(shape: number[], from: Shape): number[] {
+  const free = shape.filter((d) => d === -1).length;
+  if (free > 1) throw new ShapeError(`reshape: only one size may be -1 in ${formatShape(shape)}`);
+  if (free === 0) return shape;
+  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+  const total = sizeOf(from);
+  if (known === 0 || total % known !== 0) {
+    throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${total} elements) to ${formatShape(shape)}`);
+  }
+  return shape.map((d) => (d === -1 ? total / known : d));
+}
+
+/** Integer index data from a tensor or nested arrays. */
+function toIndex(index: Tensor | IndexLike, op: string): IndexArray {
+  if (index instanceof Int32Array) return { data: index, shape: [index.length] };
+  const t = index instanceof Tensor ? index : tensor(index as NestedArray, { dtype: "float64" });
+  const flat = t.toArray();
+  const data = new Int32Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i]!;
+    if (!Number.isInteger(v)) throw new InputError(`${op}: index ${v} is not an integer`);
+    data[i] = v;
+  }
+  return { data, shape: t.shape };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The graph algebra
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The op table's algebra over graph tensors: every method records a node (when grad mode is on). Rules run on
+ * it build differentiable graphs: the backward pass with `createGraph`, composites, forward-over-reverse.
+ */
+export const graphAlgebra: TensorAlgebra<Tensor> = tensorAlgebraOf<Tensor>({
+  apply: (op, xs, params) => Tensor.apply(op, xs, params),
+  lift: (c) => Tensor.from(c),
+  shape: (x) => x.shape,
+  dtype: (x) => x.dtype,
+  detach: (x) => x.detach(),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Creation
+// ---------------------------------------------------------------------------------------------------------
+
+export interface CreateOptions extends TensorOptions {
+  /** Element type (default float32). */
+  dtype?: DType;
+}
+
+function leaf(value: NDArray, options: CreateOptions): Tensor {
+  return new Tensor(value, options);
+}
+
+/** The shape of a nested array, checking that it is rectangular and holds numbers. */
+function nestedShape(x: unknown, op: string): number[] {
+  const shape: number[] = [];
+  let cur = x;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+  }
+  const check = (v: unknown, d: number): void => {
+    if (d === shape.length) {
+      if (typeof v !== "number") throw new InputError(`${op}: expected a number, got ${JSON.stringify(v) ?? String(v)}`);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[d]) {
+      throw new InputError(`${op}: ragged nested array: expected ${shape[d]} elements at depth ${d}`);
+    }
+    for (const e of v) check(e, d + 1);
+  };
+  check(x, 0);
+  return shape;
+}
+
+/**
+ * A tensor from a number or nested arrays of numbers (float32 unless `dtype: "float64"`).
+ *
+ * @example
+ * const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64", requiresGrad: true });
+ * x.shape; // [2, 3]
+ */
+export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
+  if (data instanceof Float32Array || data instanceof Float64Array) return fromTypedArray(data, [data.length], options);
+  const shape = nestedShape(data, "tensor");
+  const out = new (arrayType(options.dtype ?? "float32"))(sizeOf(shape));
+  let i = 0;
+  const fill = (v: NestedArray): void => {
+    if (typeof v === "number") out[i++] = v;
+    else for (const e of v) fill(e);
+  };
+  fill(data);
+  return leaf(new NDArray(out, shape), options);
+}
+
+/**
+ * A tensor over an existing typed array (shared, not copied), row-major in `shape` (default 1-D). The dtype is
+ * the array's.
+ */
+export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length], options: TensorOptions = {}): Tensor {
+  if (sizeOf(shape) !== data.length) {
+    throw new ShapeError(`fromTypedArray: ${data.length} elements do not fill shape ${formatShape(shape)}`);
+  }
+  return leaf(new NDArray(data, shape, stridesOf(shape)), options);
+}
+
+/** A tensor of `shape` filled with `value`. */
+export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
+  const out = new (arrayType(options.dtype ?? "float32"))(sizeOf(shape));
+  if (value !== 0) out.fill(value);
+  return leaf(new NDArray(out, [...shape]), options);
+}
+
+/** Zeros of `shape`. */
+export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+/** Ones of `shape`. */
+export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+/** Zeros shaped (and typed) like `x`. */
+export function zerosLike(x: Tensor, options: CreateOptions = {}): Tensor {
+  return zeros(x.shape, { dtype: x.dtype, ...options });
+}
+
+/** Ones shaped (and typed) like `x`. */
+export function onesLike(x: Tensor, options: CreateOptions = {}): Tensor {
+  return ones(x.shape, { dtype: x.dtype, ...options });
+}
+
+/**
+ * `start, start + step, …` below `end` (one argument: `0 … end-1`), like NumPy's arange.
+ *
+ * @example
+ * arange(4).toNested();        // [0, 1, 2, 3]
+ * arange(1, 2, 0.25).toNested(); // [1, 1.25, 1.5, 1.75]
+ */
+export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const out = new (arrayType(options.dtype ?? "float32"))(n);
+  for (let i = 0; i < n; i++) out[i] = start + i * step;
+  return leaf(new NDArray(out, [n]), options);
+}
+
+/** `n` evenly spaced values from `start` to `end` inclusive. */
+export function linspace(start: number, end: number, n: number, options: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`linspace: count must be a non-negative integer, got ${n}`);
+  const out = new (arrayType(options.dtype ?? "float32"))(n);
+  const step = n > 1 ? (end - start) / (n - 1) : 0;
+  for (let i = 0; i < n; i++) out[i] = i === n - 1 && n > 1 ? end : start + i * step;
+  return leaf(new NDArray(out, [n]), options);
+}
+
+/** The n×m identity (m defaults to n). */
+export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  const out = new (arrayType(options.dtype ?? "float32"))(n * m);
+  for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
+  return leaf(new NDArray(out, [n, m]), options);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Free functions (the names a user of NumPy/PyTorch looks for)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Joins tensors along an existing axis.
+ *
+ * @example
+ * concat([ones([1, 2]), zeros([2, 2])]).shape; // [3, 2]
+ */
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError("concat: needs at least one tensor");
+  const a = normalizeAxis(axis, xs[0]!.ndim, "concat", xs[0]!.shape);
+  return Tensor.apply(tensorOps.concat, xs, { axis: a });
+}
+
+/** Joins tensors of one shape along a new axis. */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  return composite.stack(graphAlgebra, xs, axis);
+}
+
+/**
+ * `a` where `cond` ≠ 0, else `b`, with broadcasting. No gradient flows into `cond`.
+ *
+ * @example
+ * where(tensor([1, 0]), tensor([1, 2]), -1).toNested(); // [1, -1]
+ */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  return Tensor.apply(tensorOps.where, [Tensor.from(cond), Tensor.from(a), Tensor.from(b)]);
+}
+
+/** Forward-mode and reverse-mode derivatives of graphs already built (the engine under `backward`). */
+export const engine = {
+  /**
+   * Gradients of `outputs` (seeded with `seeds`, default ones) with respect to `inputs`, without touching
+   * `.grad` (like `torch.autograd.grad`). With `createGraph` the results are graph tensors that can be
+   * differentiated again. An input that the outputs do not depend on gets zeros.
+   */
+  gradients(outputs: readonly Tensor[], inputs: readonly Tensor[], seeds?: readonly Tensor[], options: { createGraph?: boolean } = {}): Tensor[] {
+    const s = outputs.map((y, i) => {
+      const seed = seeds?.[i] ?? ones(y.shape, { dtype: y.dtype });
+      if (!sameShape(seed.shape, y.shape)) {
+        throw new ShapeError(`gradients: seed of shape ${formatShape(seed.shape)} does not fit output of shape ${formatShape(y.shape)}`);
+      }
+      return seed;
+    });
+    if (options.createGraph) {
+      const cts = enableGrad(() => reverseSweep<Tensor, Tensor>(graphAlgebra, outputs, s, (n) => n, { wanted: inputs }));
+      return inputs.map((x) => cts.get(x) ?? zerosLike(x));
+    }
+    const cts = reverseSweep<Tensor, NDArray>(rawAlgebra, outputs, s.map((t) => t.value), (n) => n.value, { wanted: inputs });
+    return inputs.map((x) => {
+      const ct = cts.get(x);
+      return ct === undefined ? zerosLike(x) : new Tensor(ct);
+    });
+  },
+
+  /**
+   * Forward mode over a graph already built: the tangents of `outputs` given tangents of `inputs` (same shapes),
+   * pushed through each op's jvp rule. With `createGraph`, the tangents are graph tensors.
+   */
+  tangents(outputs: readonly Tensor[], inputs: readonly Tensor[], tangents: readonly Tensor[], options: { createGraph?: boolean } = {}): Tensor[] {
+    inputs.forEach((x, i) => {
+      if (!sameShape(x.shape, tangents[i]!.shape)) {
+        throw new ShapeError(`tangents: tangent of shape ${formatShape(tangents[i]!.shape)} does not fit input of shape ${formatShape(x.shape)}`);
+      }
+    });
+    if (options.createGraph) {
+      const seeds = new Map<Tensor, Tensor>(inputs.map((x, i) => [x, tangents[i]!]));
+      const out = enableGrad(() => forwardSweep<Tensor, Tensor>(graphAlgebra, outputs, seeds, (n) => n));
+      return outputs.map((y) => out.get(y) ?? zerosLike(y));
+    }
+    const seeds = new Map<Tensor, NDArray>(inputs.map((x, i) => [x, tangents[i]!.value]));
+    const out = forwardSweep<Tensor, NDArray>(rawAlgebra, outputs, seeds, (n) => n.value);
+    return outputs.map((y) => {
+      const t = out.get(y);
+      return t === undefined ? zerosLike(y) : new Tensor(t);
+    });
+  },
+};

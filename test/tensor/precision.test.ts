@@ -1,0 +1,101 @@
+import { describe, expect, test } from "vitest";
+import { fromTypedArray, Generator, randn, rand, tensor, type Tensor } from "../../src/tensor/index.js";
+
+/** The exact-ish sum of float32 values: float64 with Neumaier compensation, independent of the engine. */
+function refSum(xs: ArrayLike<number>): number {
+  let s = 0, c = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const v = xs[i]!, t = s + v;
+    c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
+/** Naive float32 accumulation, the error the engine must avoid. */
+function naiveFloat32Sum(xs: Float32Array): number {
+  let s = Math.fround(0);
+  for (let i = 0; i < xs.length; i++) s = Math.fround(s + xs[i]!);
+  return s;
+}
+
+describe("summation accuracy", () => {
+  const N = 1_000_000;
+  const data = new Float32Array(N);
+  const g = new Generator(1);
+  for (let i = 0; i < N; i++) data[i] = g.uniform() + 0.1;
+  const ref = refSum(data);
+
+  test("the sum of 1e6 float32 values keeps relative error < 1e-6 (naive float32 accumulation does not)", () => {
+    const s = fromTypedArray(data).sum().item();
+    expect(Math.abs(s - ref) / ref).toBeLessThan(1e-6);
+    // The test could fail: plain float32 accumulation is far off on this input.
+    expect(Math.abs(naiveFloat32Sum(data) - ref) / ref).toBeGreaterThan(1e-6);
+  });
+
+  test("also over a leading axis (strided, compensated) and over the trailing axis of a view", () => {
+    const x = fromTypedArray(data, [N / 4, 4]);
+    const cols = x.sum(0).toArray();
+    for (let j = 0; j < 4; j++) {
+      const colRef = refSum(Array.from({ length: N / 4 }, (_, i) => data[i * 4 + j]!));
+      expect(Math.abs(cols[j]! - colRef) / colRef).toBeLessThan(1e-6);
+    }
+    const viaT = x.T.sum(1).toArray();
+    expect(Array.from(viaT)).toEqual(Array.from(cols));
+  });
+
+  test("float64 sums over a leading axis are compensated (exact where plain accumulation loses every 1)", () => {
+    const n = 100_001;
+    const xs = new Float64Array(2 * n);
+    xs[0] = 1e16;
+    xs[1] = 1;
+    for (let i = 1; i < n; i++) xs[2 * i] = xs[2 * i + 1] = 1;
+    // [n, 2] summed over axis 0: each column is strided, so the compensated path runs.
+    expect(fromTypedArray(xs, [n, 2]).sum(0).toNested()).toEqual([1e16 + 100_000, n]);
+    let plain = 0;
+    for (let i = 0; i < n; i++) plain += xs[2 * i]!;
+    expect(plain).not.toBe(1e16 + 100_000);
+  });
+});
+
+describe("float32 results match float64 within float32 tolerance", () => {
+  function network(dtype: "float32" | "float64") {
+    const X = randn([16, 8], { seed: 1, dtype });
+    const W1 = randn([8, 32], { seed: 2, dtype, requiresGrad: true });
+    const b1 = rand([32], { seed: 3, dtype, requiresGrad: true });
+    const W2 = randn([32, 4], { seed: 4, dtype, requiresGrad: true });
+    const labels = Array.from({ length: 16 }, (_, i) => [i % 4]);
+    const logits = X.matmul(W1).add(b1).tanh().matmul(W2);
+    const loss = logits.logSoftmax(1).gather(1, labels).mean().neg().add(logits.pow(2).mean().mul(0.01));
+    loss.backward();
+    return { loss: loss.item(), grads: [W1.grad!, b1.grad!, W2.grad!] };
+  }
+
+  test("value and gradients of a small network", () => {
+    const a = network("float32"), b = network("float64");
+    expect(a.grads[0]!.dtype).toBe("float32");
+    expect(Math.abs(a.loss - b.loss) / Math.abs(b.loss)).toBeLessThan(1e-5);
+    a.grads.forEach((g, k) => {
+      const x = g.toArray(), y = b.grads[k]!.toArray();
+      const scale = Math.max(...Array.from(y, Math.abs));
+      for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!)).toBeLessThan(1e-5 * scale);
+    });
+  });
+
+  test("a 128×1024 @ 1024×64 matmul (accumulated in float64)", () => {
+    const a32 = randn([128, 1024], { seed: 5 }), b32 = randn([1024, 64], { seed: 6 });
+    const c32 = a32.matmul(b32).toArray();
+    const c64 = a32.cast("float64").matmul(b32.cast("float64")).toArray();
+    for (let i = 0; i < c32.length; i++) expect(Math.abs(c32[i]! - c64[i]!)).toBeLessThanOrEqual(Math.abs(c64[i]!) * 2 ** -23 + 1e-12);
+  });
+
+  test("elementwise ops round once: float32 result is float64 result rounded", () => {
+    const x = randn([1000], { seed: 7 });
+    const ops: ((t: Tensor) => Tensor)[] = [(t) => t.exp(), (t) => t.tanh(), (t) => t.sigmoid(), (t) => t.mul(t).add(1).sqrt()];
+    for (const f of ops) {
+      const y32 = f(x).toArray(), y64 = f(x.cast("float64")).toArray();
+      for (let i = 0; i < y32.length; i++) expect(Math.abs(y32[i]! - y64[i]!)).toBeLessThanOrEqual(Math.abs(y64[i]!) * 2 ** -23);
+    }
+    expect(tensor([1 / 3]).toArray()[0]).toBe(Math.fround(1 / 3));
+  });
+});
