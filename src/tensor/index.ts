@@ -42,6 +42,7 @@ export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
 export { rawAlgebra, applyRaw, kernels, stats } from "./backend.js";
+export { gradcheck, findFaultyOp, type GradcheckOptions, type GradcheckReport, type GradcheckFailure, type CheckMode } from "../autodiff/gradcheck.js";
 export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
 export type { DType, Shape } from "../ops/op.js";
 export { ShapeError, InputError, GradgraphError } from "../core/errors.js";

@@ -1,0 +1,297 @@
+/**
+ * The op database (PyTorch OpInfo style): one entry per primitive of the op table — the type makes tsc reject
+ * a missing one, and a coverage test checks it at run time — with sample inputs (broadcasting shape pairs
+ * included), a domain where the op is smooth (away from kinks and ties), and tolerances. Composites have
+ * entries too. Tests drive float64 gradcheck in reverse and forward mode from it.
+ */
+import type { OpName } from "../../src/ops/index.js";
+import { ops, tensorOps } from "../../src/ops/index.js";
+import { Generator, NDArray, Tensor, concat, stack, where } from "../../src/tensor/index.js";
+
+/** One way to call an op: float64 inputs and the function of them to check. */
+export interface Sample {
+  name: string;
+  inputs: Tensor[];
+  f: (...xs: Tensor[]) => Tensor;
+}
+
+export interface OpInfo {
+  samples: () => Sample[];
+  /** Central-difference step, tolerances (gradcheck defaults when absent). */
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+}
+
+/** The broadcasting shape pairs every binary elementwise op is checked on. */
+export const BROADCAST_PAIRS: readonly (readonly [number[], number[]])[] = [
+  [[1], []],
+  [[2], []],
+  [[1], [2]],
+  [[2, 1], [2]],
+  [[1, 2], [2]],
+  [[3, 2], [2]],
+  [[1, 3, 2], [2]],
+  [[1, 3, 2], [3, 2]],
+  [[3, 1, 2], [3, 2]],
+  [[2, 3, 2], []],
+  [[3, 1, 2], [1, 3, 2]],
+];
+
+/** A domain: draws one value. */
+type Domain = (g: Generator) => number;
+
+const uniform = (lo: number, hi: number): Domain => (g) => lo + (hi - lo) * g.uniform();
+/** |x| in [lo, hi] with a random sign: away from the kink at 0. */
+const awayFromZero = (lo: number, hi: number): Domain => (g) => (g.uniform() < 0.5 ? -1 : 1) * (lo + (hi - lo) * g.uniform());
+/** Values on the grid 0.1·k + offset in [-1, 1]: two grids with different offsets never tie (gap ≥ 0.05). */
+const grid = (offset: number): Domain => (g) => 0.1 * Math.floor(g.uniform() * 20 - 10) + offset;
+
+let seed = 1;
+/** A float64 tensor of `shape` drawn from `domain` (each call a fresh seed, so samples differ). */
+function make(shape: readonly number[], domain: Domain): Tensor {
+  const g = new Generator(seed++);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = domain(g);
+  return new Tensor(new NDArray(data, shape));
+}
+
+/** Distinct values (a shuffled grid): no ties for max/min reductions. */
+function distinct(shape: readonly number[]): Tensor {
+  const g = new Generator(seed++);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const vals = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.37);
+  for (let i = n - 1; i > 0; i--) {
+    const j = g.int(i + 1);
+    [vals[i], vals[j]] = [vals[j]!, vals[i]!];
+  }
+  return new Tensor(new NDArray(Float64Array.from(vals), shape));
+}
+
+const fmt = (s: readonly number[]) => `(${s.join(",")})`;
+
+function binary(name: OpName, da: Domain, db: Domain = da): OpInfo {
+  return {
+    samples: () =>
+      BROADCAST_PAIRS.flatMap(([sa, sb]) => [
+        { name: `${fmt(sa)}/${fmt(sb)}`, inputs: [make(sa, da), make(sb, db)], f: (a: Tensor, b: Tensor) => Tensor.apply(opOf(name), [a, b]) },
+        { name: `${fmt(sb)}/${fmt(sa)}`, inputs: [make(sb, da), make(sa, db)], f: (a: Tensor, b: Tensor) => Tensor.apply(opOf(name), [a, b]) },
+      ]).concat([
+        {
+          name: "non-contiguous (transposed) operands",
+          inputs: [make([3, 2], da), make([2, 3], db)],
+          f: (a, b) => Tensor.apply(opOf(name), [a!.T, b!]),
+        },
+      ]),
+  };
+}
+
+function unary(name: OpName, d: Domain): OpInfo {
+  return {
+    samples: () => [
+      ...[[], [1], [4], [2, 3], [2, 1, 3]].map((s) => ({ name: fmt(s), inputs: [make(s, d)], f: (x: Tensor) => Tensor.apply(opOf(name), [x]) })),
+      { name: "transposed view", inputs: [make([3, 2], d)], f: (x: Tensor) => Tensor.apply(opOf(name), [x.T]) },
+    ],
+  };
+}
+
+const opOf = (name: OpName) => ops[name];
+
+const R = uniform(-2, 2);
+
+function reduction(name: "sum" | "amax" | "amin"): OpInfo {
+  const cases: [number[], number[]][] = [
+    [[5], [0]],
+    [[3, 4], [0]],
+    [[3, 4], [1]],
+    [[3, 4], [0, 1]],
+    [[3, 4], []],
+    [[2, 3, 4], [1]],
+    [[2, 3, 4], [0, 2]],
+    [[], []],
+  ];
+  const src = (s: number[]) => (name === "sum" ? make(s, R) : distinct(s));
+  return {
+    samples: () => [
+      ...cases.flatMap(([s, axes]) =>
+        [false, true].map((keepdims) => ({
+          name: `${fmt(s)} axes [${axes}] keepdims=${keepdims}`,
+          inputs: [src(s)],
+          f: (x: Tensor) => Tensor.apply(tensorOps[name], [x], { axes, keepdims }),
+        })),
+      ),
+      { name: "transposed view, axis 0", inputs: [src([4, 3])], f: (x) => Tensor.apply(tensorOps[name], [x.T], { axes: [0], keepdims: false }) },
+    ],
+  };
+}
+
+const idx = (data: number[][] | number[], shape: number[]) => ({ data: Int32Array.from(data.flat()), shape });
+
+/** The database: one entry per primitive of the table. */
+export const opdb: { readonly [K in OpName]: OpInfo } = {
+  add: binary("add", R),
+  sub: binary("sub", R),
+  mul: binary("mul", R),
+  div: binary("div", R, awayFromZero(0.5, 2)),
+  neg: unary("neg", R),
+  pow: binary("pow", uniform(0.5, 2), uniform(-2, 2)),
+  exp: unary("exp", R),
+  log: unary("log", uniform(0.5, 2)),
+  sqrt: unary("sqrt", uniform(0.5, 2)),
+  abs: unary("abs", awayFromZero(0.1, 2)),
+  relu: unary("relu", awayFromZero(0.1, 2)),
+  sigmoid: unary("sigmoid", R),
+  tanh: unary("tanh", R),
+  sin: unary("sin", R),
+  cos: unary("cos", R),
+  max: binary("max", grid(0.05), grid(0)),
+  min: binary("min", grid(0.05), grid(0)),
+  gt: binary("gt", grid(0.05), grid(0)),
+  eq: binary("eq", grid(0.05), grid(0)),
+  sign: unary("sign", awayFromZero(0.1, 2)),
+
+  sum: reduction("sum"),
+  amax: reduction("amax"),
+  amin: reduction("amin"),
+  reshape: {
+    samples: () =>
+      ([
+        [[2, 3], [3, 2]],
+        [[6], [1, 2, 3]],
+        [[], [1, 1]],
+        [[2, 3, 1], [6]],
+      ] as [number[], number[]][]).map(([from, to]) => ({
+        name: `${fmt(from)} -> ${fmt(to)}`,
+        inputs: [make(from, R)],
+        f: (x: Tensor) => Tensor.apply(tensorOps.reshape, [x], { shape: to }),
+      })).concat([{ name: "of a transposed view (copies)", inputs: [make([2, 3], R)], f: (x) => Tensor.apply(tensorOps.reshape, [x.T], { shape: [6] }) }]),
+  },
+  permute: {
+    samples: () => [
+      { name: "(2,3) [1,0]", inputs: [make([2, 3], R)], f: (x) => Tensor.apply(tensorOps.permute, [x], { perm: [1, 0] }) },
+      { name: "(2,3,4) [2,0,1]", inputs: [make([2, 3, 4], R)], f: (x) => Tensor.apply(tensorOps.permute, [x], { perm: [2, 0, 1] }) },
+    ],
+  },
+  broadcastTo: {
+    samples: () =>
+      ([
+        [[3], [2, 3]],
+        [[2, 1], [2, 3]],
+        [[], [2, 2]],
+        [[1, 3], [2, 2, 3]],
+        [[3, 1, 2], [3, 3, 2]],
+      ] as [number[], number[]][]).map(([from, to]) => ({
+        name: `${fmt(from)} -> ${fmt(to)}`,
+        inputs: [make(from, R)],
+        f: (x) => Tensor.apply(tensorOps.broadcastTo, [x], { shape: to }),
+      })),
+  },
+  slice: {
+    samples: () => [
+      { name: "(4,5) [1:3, 0:5:2]", inputs: [make([4, 5], R)], f: (x) => Tensor.apply(tensorOps.slice, [x], { starts: [1, 0], ends: [3, 5], steps: [1, 2] }) },
+      { name: "(6) [1:6:3]", inputs: [make([6], R)], f: (x) => Tensor.apply(tensorOps.slice, [x], { starts: [1], ends: [6], steps: [3] }) },
+      { name: "empty slice", inputs: [make([3], R)], f: (x) => Tensor.apply(tensorOps.slice, [x], { starts: [1], ends: [1], steps: [1] }) },
+    ],
+  },
+  pad: {
+    samples: () => [
+      { name: "(2,3) into (4,6) at [1,2]", inputs: [make([2, 3], R)], f: (x) => Tensor.apply(tensorOps.pad, [x], { shape: [4, 6], starts: [1, 2], steps: [1, 1] }) },
+      { name: "(3) into (7) at 1 step 2", inputs: [make([3], R)], f: (x) => Tensor.apply(tensorOps.pad, [x], { shape: [7], starts: [1], steps: [2] }) },
+    ],
+  },
+  concat: {
+    samples: () => [
+      { name: "axis 0, three inputs", inputs: [make([1, 3], R), make([2, 3], R), make([1, 3], R)], f: (...xs) => Tensor.apply(tensorOps.concat, xs, { axis: 0 }) },
+      { name: "axis 1", inputs: [make([2, 2], R), make([2, 3], R)], f: (a, b) => Tensor.apply(tensorOps.concat, [a!, b!], { axis: 1 }) },
+      { name: "one input twice", inputs: [make([2], R)], f: (a) => Tensor.apply(tensorOps.concat, [a!, a!], { axis: 0 }) },
+    ],
+  },
+  gather: {
+    samples: () => [
+      { name: "axis 1, repeated indices", inputs: [make([3, 4], R)], f: (x) => Tensor.apply(tensorOps.gather, [x], { axis: 1, index: idx([[0, 3], [1, 1], [2, 0]], [3, 2]) }) },
+      { name: "axis 0", inputs: [make([3, 2], R)], f: (x) => Tensor.apply(tensorOps.gather, [x], { axis: 0, index: idx([[2, 0], [2, 2]], [2, 2]) }) },
+      { name: "1-D", inputs: [make([4], R)], f: (x) => Tensor.apply(tensorOps.gather, [x], { axis: 0, index: idx([3, 3, 0], [3]) }) },
+    ],
+  },
+  scatterAdd: {
+    samples: () => [
+      { name: "axis 1 into (3,4)", inputs: [make([3, 2], R)], f: (x) => Tensor.apply(tensorOps.scatterAdd, [x], { axis: 1, index: idx([[0, 3], [1, 1], [2, 0]], [3, 2]), shape: [3, 4] }) },
+      { name: "1-D into (5)", inputs: [make([3], R)], f: (x) => Tensor.apply(tensorOps.scatterAdd, [x], { axis: 0, index: idx([4, 0, 4], [3]), shape: [5] }) },
+    ],
+  },
+  matmul: {
+    samples: () =>
+      ([
+        [[2, 3], [3, 4]],
+        [[3], [3, 2]],
+        [[2, 3], [3]],
+        [[3], [3]],
+        [[2, 2, 3], [3, 4]],
+        [[2, 3], [2, 3, 2]],
+        [[2, 1, 2, 3], [3, 3, 2]],
+        [[3], [2, 3, 2]],
+        [[2, 2, 3], [3]],
+        [[1, 1], [1, 1]],
+      ] as [number[], number[]][]).map(([a, b]) => ({
+        name: `${fmt(a)} @ ${fmt(b)}`,
+        inputs: [make(a, R), make(b, R)],
+        f: (x: Tensor, y: Tensor) => Tensor.apply(tensorOps.matmul, [x, y]),
+      })).concat([{ name: "transposed operands", inputs: [make([3, 2], R), make([4, 3], R)], f: (x, y) => Tensor.apply(tensorOps.matmul, [x!.T, y!.T]) }]),
+  },
+  where: {
+    samples: () =>
+      BROADCAST_PAIRS.map(([sa, sb]) => {
+        const cond = make(sa.length >= sb.length ? sa : sb, (g) => (g.uniform() < 0.5 ? 0 : 1));
+        return { name: `${fmt(sa)}/${fmt(sb)}`, inputs: [make(sa, R), make(sb, R)], f: (a: Tensor, b: Tensor) => Tensor.apply(tensorOps.where, [cond, a, b]) };
+      }),
+  },
+  cast: {
+    // Through float32 and back: the central differences see float32 rounding, so a larger step.
+    eps: 1e-2,
+    atol: 1e-4,
+    samples: () => [
+      { name: "float64 -> float32 -> float64", inputs: [make([2, 3], R)], f: (x) => Tensor.apply(tensorOps.cast, [Tensor.apply(tensorOps.cast, [x], { dtype: "float32" })], { dtype: "float64" }) },
+    ],
+  },
+};
+
+/** Composites: no rules of their own, checked all the same. */
+export const compositeDb: Record<string, OpInfo> = {
+  mean: { samples: () => [{ name: "(3,4) axis 1", inputs: [make([3, 4], R)], f: (x) => x.mean(1) }, { name: "all", inputs: [make([2, 3], R)], f: (x) => x.mean() }] },
+  logsumexp: {
+    samples: () => [
+      { name: "(3,4) axis 1", inputs: [make([3, 4], R)], f: (x) => x.logsumexp(1) },
+      { name: "(2,3,2) axes [0,2] keepdims", inputs: [make([2, 3, 2], R)], f: (x) => x.logsumexp([0, 2], true) },
+      { name: "large values", inputs: [make([2, 3], uniform(999, 1001))], f: (x) => x.logsumexp(1) },
+    ],
+  },
+  softmax: { samples: () => [{ name: "(3,4) axis 1", inputs: [make([3, 4], R)], f: (x) => x.softmax(1) }, { name: "(3,4) axis 0", inputs: [make([3, 4], R)], f: (x) => x.softmax(0) }] },
+  logSoftmax: { samples: () => [{ name: "(3,4) axis -1", inputs: [make([3, 4], R)], f: (x) => x.logSoftmax() }] },
+  clamp: { samples: () => [{ name: "[-0.5, 0.5]", inputs: [make([3, 4], grid(0.05))], f: (x) => x.clamp(-0.5, 0.5) }] },
+  stack: { samples: () => [{ name: "axis 1", inputs: [make([2, 3], R), make([2, 3], R)], f: (a, b) => stack([a!, b!], 1) }] },
+  concatFn: { samples: () => [{ name: "axis -1", inputs: [make([2, 1], R), make([2, 2], R)], f: (a, b) => concat([a!, b!], -1) }] },
+  whereFn: { samples: () => [{ name: "scalar branch", inputs: [make([2, 3], R)], f: (a) => where(a.gt(0), a, 0) }] },
+  transpose: { samples: () => [{ name: "(2,3,4) axes 0,2", inputs: [make([2, 3, 4], R)], f: (x) => x.transpose(0, 2) }] },
+  squeeze: { samples: () => [{ name: "(2,1,3)", inputs: [make([2, 1, 3], R)], f: (x) => x.squeeze().unsqueeze(0) }] },
+  slicing: { samples: () => [{ name: "x[1, ::2]", inputs: [make([3, 4], R)], f: (x) => x.slice(1, [undefined, undefined, 2]) }] },
+  padWidths: { samples: () => [{ name: "(2,2) pad 1", inputs: [make([2, 2], R)], f: (x) => x.pad([[1, 1], [0, 2]]) }] },
+  crossEntropy: {
+    samples: () => [
+      {
+        name: "logSoftmax + gather + mean",
+        inputs: [make([4, 3], R)],
+        f: (x) => x.logSoftmax(1).gather(1, [[0], [2], [1], [2]]).mean().neg(),
+      },
+    ],
+  },
+  mlp: {
+    samples: () => [
+      {
+        name: "relu(X W1 + b1) W2, squared error",
+        inputs: [make([4, 3], R), make([3, 5], R), make([5], R), make([5, 2], R)],
+        f: (X, W1, b1, W2) => X!.matmul(W1!).add(b1!).relu().matmul(W2!).sub(1).pow(2).mean(),
+      },
+    ],
+  },
+};
