@@ -113,8 +113,12 @@ export function registerCommands(program: Command, io: Io): void {
       const dot = toDot(snap);
       if (opts.svg !== undefined) {
         const svg = await renderSvg(dot);
-        await mkdir(dirname(opts.svg), { recursive: true });
-        await writeFileAtomic(opts.svg, svg);
+        try {
+          await mkdir(dirname(opts.svg), { recursive: true });
+          await writeFileAtomic(opts.svg, svg);
+        } catch (e) {
+          throw new InputError(`--svg ${opts.svg}: cannot write the file (${(e as Error).message})`);
+        }
         io.err(`gradgraph: wrote ${opts.svg}\n`);
       }
       io.out(dot);

@@ -88,3 +88,38 @@ describe("--help", () => {
     for (const c of ["grad", "trace", "dot", "paths", "lecture"]) expect(r.stdout).toContain(c);
   });
 });
+
+describe("dot --svg", () => {
+  test("writes an SVG file and still prints the DOT", async () => {
+    const { mkdtempSync, readFileSync, readdirSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-"));
+    const file = join(dir, "sub", "graph.svg");
+    const r = await run("dot", "w = (x + y)*z", "--at", "x=1,y=2,z=-3", "--svg", file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^digraph/);
+    const svg = readFileSync(file, "utf8");
+    expect(svg).toContain("<svg");
+    expect(svg).toContain("a = 3 | ∂ = "); // the minus is written as an entity in SVG
+    expect(readdirSync(join(dir, "sub"))).toEqual(["graph.svg"]); // no temporary file left behind
+  });
+
+  test("a file that cannot be written is a clear error with exit code 2", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const notADir = join(mkdtempSync(join(tmpdir(), "gradgraph-")), "file");
+    writeFileSync(notADir, "");
+    const r = await run("dot", "x*y", "--at", "x=1,y=2", "--svg", join(notADir, "graph.svg"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--svg ${join(notADir, "graph.svg")}: cannot write the file`);
+  });
+
+  test("without --at, the graph's structure alone", async () => {
+    const r = await run("dot", "f(x, y) = x*y + y");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[label="*", shape=circle');
+    expect(r.stdout).not.toContain("∂");
+  });
+});
