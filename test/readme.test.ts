@@ -1,0 +1,49 @@
+/**
+ * README.md shows real output: every `console` block's `$ gradgraph ...` command is run and its output compared,
+ * and the library example is run with Node against the built package.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, test } from "vitest";
+import { run } from "./cli/run.js";
+
+const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
+
+/** Splits a shell command line into words (single and double quotes; no expansions). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) words.push(m[1] ?? m[2] ?? m[3]!);
+  return words;
+}
+
+const blocks = [...readme.matchAll(/```console\n\$ (gradgraph [^\n]+)\n([\s\S]*?)```/g)].map((m) => ({
+  command: m[1]!,
+  output: m[2]!,
+}));
+
+test("the README has console examples", () => {
+  expect(blocks.length).toBeGreaterThanOrEqual(6);
+});
+
+test.each(blocks)("$command", async ({ command, output }) => {
+  const r = await run(...shellWords(command).slice(1));
+  expect(r.stdout + r.stderr).toBe(output);
+});
+
+test("the library example prints what the README says", () => {
+  const block = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  const dist = new URL("../dist/index.js", import.meta.url).href;
+  const dir = mkdtempSync(join(tmpdir(), "gradgraph-readme-"));
+  const file = join(dir, "example.mjs");
+  writeFileSync(file, block.replace('from "gradgraph"', `from ${JSON.stringify(dist)}`) + "\nconsole.log(JSON.stringify(differentiate(d, [x, y], \"forward\")));\n");
+  const r = spawnSync(process.execPath, [file], { encoding: "utf8" });
+  expect(r.stderr).toBe("");
+  const [first, second] = r.stdout.trim().split("\n");
+  expect(first).toBe("0.5 0.25 -0.25");
+  expect(JSON.parse(second!)).toEqual({ value: 0.5, grads: [0.25, -0.25], multiplications: 6 });
+  expect(block).toContain('{ value: 0.5, grads: [0.25, -0.25], multiplications: 6 }');
+});
