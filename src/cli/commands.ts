@@ -19,6 +19,7 @@ import {
 import type { Io } from "./io.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
+import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -26,7 +27,7 @@ const atOption = () =>
   new Option(
     "--at <bindings>",
     "the point: x=0,y=1 by name, or 2,10,-1 by position when the expression has a header (repeatable; " +
-      "values may be JSON arrays or @file.json)",
+      "values may be JSON arrays, e.g. 'X=[[1,2],[3,4]]', or @file.json; arrays use the tensor engine)",
   )
     .argParser(collect)
     .default([] as string[], "none");
@@ -67,10 +68,13 @@ export function registerCommands(program: Command, io: Io): void {
     .addHelpText(
       "after",
       "\nExamples:\n  gradgraph grad 'f(x, y) = 1/(y + exp(-x))' --at 0,1\n" +
-        "  gradgraph grad '(x + y)*z' --at x=1,y=2,z=-3 --mode forward --json",
+        "  gradgraph grad '(x + y)*z' --at x=1,y=2,z=-3 --mode forward --json\n" +
+        "  gradgraph grad 'max(X @ W, 0)' --at 'X=[[1,2],[3,4]]' --at 'W=[[1,-1],[0,2]]' --json",
     )
     .action((expr: string, opts: { at: string[]; mode: string; json?: boolean }) => {
       const mode = modeOf(opts.mode);
+      const tensors = tensorSetUp(expr, opts.at, { command: "grad" });
+      if (tensors !== null) return tensorGrad(tensors, mode, opts.json === true, io);
       const { graph, output } = setUp(expr, opts.at);
       const r = differentiate(graph.root, graph.inputs, mode);
       if (opts.json) {
@@ -94,6 +98,11 @@ export function registerCommands(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  gradgraph trace 'f(x, y, z) = (max(3*x, 0) - y)^2 + z' --at 1,0,-2 --code python")
     .action((expr: string, opts: { at: string[]; code?: string }) => {
       const target = opts.code === undefined ? undefined : codeTarget(opts.code);
+      const tensors = tensorSetUp(expr, opts.at, { command: "trace" });
+      if (tensors !== null) {
+        if (target !== undefined) throw new InputError("trace --code writes the lecture's scalar program; it does not take tensors");
+        return tensorTrace(tensors, io);
+      }
       const { graph } = setUp(expr, opts.at);
       const snap = snapshot(graph.root, graph.inputs);
       io.out(target === undefined ? formatTrace(snap) : generateCode(snap, target));
@@ -108,9 +117,13 @@ export function registerCommands(program: Command, io: Io): void {
     .addHelpText("after", "\nExample:\n  gradgraph dot 'w = (x + y)*z' --at 1,2,-3 --svg graph.svg")
     .action(async (expr: string, opts: { at: string[]; svg?: string }) => {
       const withPoint = opts.at.length > 0;
-      const { graph } = setUp(expr, opts.at, { partial: !withPoint });
-      const snap = snapshot(graph.root, graph.inputs, { values: withPoint });
-      const dot = toDot(snap);
+      const tensors = tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });
+      let dot: string;
+      if (tensors !== null) dot = tensorDot(tensors);
+      else {
+        const { graph } = setUp(expr, opts.at, { partial: !withPoint });
+        dot = toDot(snapshot(graph.root, graph.inputs, { values: withPoint }));
+      }
       if (opts.svg !== undefined) {
         const svg = await renderSvg(dot);
         try {
@@ -132,6 +145,9 @@ export function registerCommands(program: Command, io: Io): void {
     .requiredOption("--wrt <name>", "the input to differentiate with respect to")
     .addHelpText("after", "\nExample:\n  gradgraph paths 'w = x^2 + 3*x' --at x=2 --wrt x")
     .action((expr: string, opts: { at: string[]; wrt: string }) => {
+      if (tensorSetUp(expr, opts.at, { command: "paths" }) !== null) {
+        throw new InputError("paths: the path-product algorithm runs on scalar expressions, not on tensors");
+      }
       const { graph } = setUp(expr, opts.at);
       const wrt = inputNamed(graph, opts.wrt, "--wrt");
       io.out(formatPaths(pathsData(graph.root, graph.inputs, wrt)));

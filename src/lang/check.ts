@@ -90,8 +90,10 @@ export function parseProgram(source: string, options: ParseOptions = {}): Progra
         continue;
       }
       const n = node.args.length;
-      if (n !== fn.arity) {
-        const expected = `${fn.arity} argument${fn.arity === 1 ? "" : "s"}`;
+      const min = fn.minArity ?? fn.arity;
+      if (n < min || n > fn.arity) {
+        const count = min === fn.arity ? `${fn.arity}` : `${min} or ${fn.arity}`;
+        const expected = `${count} argument${fn.arity === 1 ? "" : "s"}`;
         const at = n > fn.arity ? node.args[fn.arity]!.span : node.closeSpan;
         report(`${fn.name} takes ${expected} (${callSignature(fn)}), got ${n}`, at);
       }

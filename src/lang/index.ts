@@ -25,6 +25,15 @@ export { children, postOrder } from "./ast.js";
 export { parseProgram, sourceErrorsOf, type ParseOptions } from "./check.js";
 export { parseBindings, shapeOf, type BindingOptions, type BindingValue, type NestedArray } from "./bindings.js";
 export { compileScalar, evaluate, freeNames, type EvalHooks, type ScalarGraph } from "./compile.js";
+export {
+  compileTensor,
+  tensorFunctions,
+  tensorOnlyFunctions,
+  usesTensorFeatures,
+  callsTensorFunction,
+  type TensorGraph,
+  type TensorCompileOptions,
+} from "./tensor.js";
 export { printExpr } from "./print.js";
 export { editDistance, suggestions } from "./suggest.js";
 export {

@@ -32,8 +32,10 @@ export interface FunctionSpec {
   readonly name: string;
   /** The algebra method it applies. */
   readonly op: string;
-  /** Number of positional arguments. */
+  /** Number of positional arguments (the most it takes, when `minArity` is given). */
   readonly arity: number;
+  /** The fewest positional arguments it takes, when some are optional (`max(x)` reduces, `max(a, b)` does not). */
+  readonly minArity?: number;
   /** Names of the positional arguments, for messages (`max(a, b)`). */
   readonly params?: readonly string[];
   /** Keyword arguments it accepts (`axis`, `keepdims`); none for the elementwise functions. */
@@ -98,7 +100,8 @@ export function functionTable(fs: Iterable<FunctionSpec>): ReadonlyMap<string, F
 
 /** How a function is called, for messages: `max(a, b)`. */
 export function callSignature(f: FunctionSpec): string {
-  const ps = f.params ?? Array.from({ length: f.arity }, (_, i) => `x${i + 1}`);
+  const min = f.minArity ?? f.arity;
+  const ps = (f.params ?? Array.from({ length: f.arity }, (_, i) => `x${i + 1}`)).map((p, i) => (i < min ? p : `[${p}]`));
   const kws = (f.keywords ?? []).map((k) => `${k}=...`);
   return `${f.name}(${[...ps, ...kws].join(", ")})`;
 }

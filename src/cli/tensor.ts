@@ -1,0 +1,157 @@
+/**
+ * The CLI on the tensor engine. An expression goes to the tensor engine when it needs it: a value bound with
+ * `--at` is an array (`X=[[1,2],[3,4]]`, `X=@file.json`), or it uses `@` or a tensor function (`sum`, `mean`,
+ * `max(x, axis=1)`, `softmax`, `logsumexp`, `transpose`); every other expression stays on the scalar engine,
+ * unchanged. The CLI computes in float64. When the value is not a single number, the backward pass is seeded
+ * with ones (the gradient of its sum), as the lecture does, and stderr says so.
+ */
+import { InputError } from "../core/errors.js";
+import type { Mode } from "../autodiff/modes.js";
+import {
+  callsTensorFunction,
+  compileTensor,
+  parseBindings,
+  parseProgram,
+  tensorFunctions,
+  usesTensorFeatures,
+  type Program,
+  type TensorGraph,
+} from "../lang/index.js";
+import { formatShape } from "../ops/shape.js";
+import { engine, fromTypedArray, ones, zerosLike, type Tensor } from "../tensor/tensor.js";
+import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
+import type { Io } from "./io.js";
+
+export interface TensorProblem {
+  program: Program;
+  graph: TensorGraph;
+  /** The output's name: the header's, or `f`. */
+  output: string;
+}
+
+/**
+ * The tensor problem for `expr` at the `--at` texts, or null when the scalar engine applies (numbers only and
+ * no tensor feature). A program that the scalar language rejects is tried as a tensor program; when both fail,
+ * the tensor language's error is shown if the text calls a tensor function, else the scalar one.
+ */
+export function tensorSetUp(expr: string, at: readonly string[], options: { partial?: boolean; command?: string } = {}): TensorProblem | null {
+  let scalar: Program;
+  try {
+    scalar = parseProgram(expr);
+  } catch (scalarError) {
+    let program: Program;
+    try {
+      program = parseProgram(expr, { functions: tensorFunctions });
+    } catch (tensorError) {
+      throw callsTensorFunction(expr) ? tensorError : scalarError;
+    }
+    return build(program, at, options);
+  }
+  if (!usesTensorFeatures(scalar)) {
+    const bindings = parseBindings(at, scalar, { partial: true });
+    if (![...bindings.values()].some(Array.isArray)) return null;
+  }
+  return build(parseProgram(expr, { functions: tensorFunctions }), at, options);
+}
+
+function build(program: Program, at: readonly string[], options: { partial?: boolean; command?: string }): TensorProblem {
+  const bindings = parseBindings(at, program, { partial: options.partial ?? false });
+  const missing = program.inputs.filter((n) => !bindings.has(n));
+  if (missing.length > 0) {
+    throw new InputError(
+      `${options.command ?? "this command"}: a tensor expression takes its shapes from its values: bind ${missing.join(", ")} with --at`,
+    );
+  }
+  const graph = compileTensor(program, bindings, { dtype: "float64" });
+  return { program, graph, output: graph.output ?? "f" };
+}
+
+/** The note written to stderr when the output is not a single value. */
+export function seedNote(p: TensorProblem): string {
+  return (
+    `gradgraph: ${p.output} has shape ${formatShape(p.graph.root.shape)}, not a single value: the backward pass is ` +
+    `seeded with ones (the gradient of sum(${p.output})), as the lecture does\n`
+  );
+}
+
+/** Gradients of sum(output) (of the output, for a single value) with respect to every input. */
+export function tensorGradients(p: TensorProblem, mode: Mode): Tensor[] {
+  const { root, inputs } = p.graph;
+  if (mode === "paths") {
+    throw new InputError("--mode paths: the path-product algorithm runs on scalar expressions; with tensors use reverse or forward");
+  }
+  if (!root.requiresGrad) return inputs.map((x) => zerosLike(x));
+  if (mode === "reverse") return engine.gradients([root], inputs, [ones(root.shape, { dtype: root.dtype })]);
+  // Forward mode: one pass per input element, each pushing a one-hot tangent to the output.
+  return inputs.map((x) => {
+    const out = new Float64Array(x.size);
+    for (let j = 0; j < x.size; j++) {
+      const tangents = inputs.map((y) => {
+        const t = new Float64Array(y.size);
+        if (y === x) t[j] = 1;
+        return tensorOf(t, y.shape);
+      });
+      const [ty] = engine.tangents([root], inputs, tangents);
+      out[j] = ty!.sum().item();
+    }
+    return tensorOf(out, x.shape);
+  });
+}
+
+/** A float64 tensor over `data` (no copy). */
+function tensorOf(data: Float64Array, shape: readonly number[]): Tensor {
+  return fromTypedArray(data, shape);
+}
+
+/** JSON has no Infinity or NaN: such numbers are written as null, and said on stderr. */
+function jsonValue(v: unknown, what: string, io: Io): unknown {
+  let bad: number | null = null;
+  const walk = (x: unknown): unknown => {
+    if (typeof x === "number") {
+      if (Number.isFinite(x)) return x;
+      bad ??= x;
+      return null;
+    }
+    return (x as unknown[]).map(walk);
+  };
+  const out = walk(v);
+  if (bad !== null) io.err(`gradgraph: ${what} contains ${bad}; JSON has no such number, so it is written as null\n`);
+  return out;
+}
+
+/** `grad` on a tensor problem: the value and the gradient of every input, as text or as JSON. */
+export function tensorGrad(p: TensorProblem, mode: Mode, json: boolean, io: Io): void {
+  const { root, inputs, names } = p.graph;
+  const grads = tensorGradients(p, mode);
+  if (root.size !== 1) io.err(seedNote(p));
+  const out = p.output;
+  if (json) {
+    const grad: Record<string, unknown> = {};
+    names.forEach((n, i) => (grad[n] = jsonValue(grads[i]!.toNested(), `∂${out}/∂${n}`, io)));
+    io.out(JSON.stringify({ value: jsonValue(root.toNested(), out, io), grad }) + "\n");
+    return;
+  }
+  const of = root.size === 1 ? out : `sum(${out})`;
+  const width = Math.max(...names.map((n) => n.length), 0);
+  io.out(`${out} = ${formatNested(root.toNested())}${root.ndim > 0 ? `  (shape ${formatShape(root.shape)})` : ""}\n`);
+  names.forEach((n, i) => io.out(`∂${of}/∂${n.padEnd(width)} = ${formatNested(grads[i]!.toNested())}\n`));
+  const passes = mode === "reverse" ? "one backward pass" : `${inputs.reduce((s, x) => s + x.size, 0)} forward passes, one per input element`;
+  io.out(`(${mode} mode on the tensor engine: ${passes})\n`);
+}
+
+/** `trace` on a tensor problem: forward and backward tables with shapes. */
+export function tensorTrace(p: TensorProblem, io: Io): void {
+  const view = describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p));
+  if (view.seededWithOnes) io.err(seedNote(p));
+  io.out(formatTensorTrace(view));
+}
+
+/** `dot` on a tensor problem: the graph with shapes on every edge. */
+export function tensorDot(p: TensorProblem): string {
+  return tensorToDot(describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p)));
+}
+
+/** The header's name for the output, if it gives one. */
+function nameOf(p: TensorProblem): { rootName?: string } {
+  return p.graph.output === undefined ? {} : { rootName: p.graph.output };
+}

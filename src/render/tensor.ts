@@ -1,0 +1,204 @@
+/**
+ * Renderers for tensor graphs: the forward and backward passes as tables and the graph in Graphviz DOT, with
+ * every value's shape shown (on every edge, in DOT). Composites (softmax, mean, ...) appear as the primitives
+ * they are built from. Names follow the scalar renderers: inputs keep their labels, intermediate values are
+ * `a, b, c, ...`, single-value constants are their literals.
+ */
+import { topoOrder } from "../core/graph.js";
+import type { AnyOp } from "../ops/op.js";
+import { formatShape, type Shape } from "../ops/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { formatTable, formatValue, RESERVED_NAMES } from "./format.js";
+import { quote } from "./dot.js";
+
+/** One node of a tensor graph, frozen for rendering. */
+export interface TensorNodeView {
+  id: number;
+  name: string;
+  kind: "input" | "const" | "op";
+  /** The primitive's name (`matmul`, `sum`, `add`), or null for inputs and constants. */
+  op: string | null;
+  inputs: number[];
+  shape: Shape;
+  /** What the node computes, on the board: `X @ W`, `sum(a, axis=0)`, `max(a, 0)`. Empty for leaves. */
+  formula: string;
+  /** The op's symbol or function name on the board (`@`, `+`, `sum`); empty for leaves. */
+  symbol: string;
+  /** The value as nested arrays (a number for a 0-d tensor). */
+  value: unknown;
+  /** ∂root/∂node (seeded with ones when the root is not a single value); null where no gradient flows. */
+  grad: unknown;
+}
+
+export interface TensorGraphView {
+  nodes: TensorNodeView[];
+  root: number;
+  /** Whether the backward pass was seeded with ones (the root is not a single value). */
+  seededWithOnes: boolean;
+}
+
+/** The graph ending at `root`, with values and (when `grads`) gradients of every node. */
+export function describeTensorGraph(
+  root: Tensor,
+  inputs: readonly Tensor[],
+  options: { grads?: boolean; /** The output's name (a header's `L`); default a fresh letter. */ rootName?: string } = {},
+): TensorGraphView {
+  const order = topoOrder<Tensor>(root);
+  const leaves = [...inputs.filter((x) => order.includes(x)), ...order.filter((n) => n.op === null && !inputs.includes(n))];
+  const nodes = [...leaves, ...order.filter((n) => n.op !== null)];
+  const id = new Map<Tensor, number>(nodes.map((n, k) => [n, k]));
+  const seededWithOnes = root.size !== 1;
+  if ((options.grads ?? true) && root.requiresGrad) {
+    for (const n of nodes) n.grad = null;
+    root.backward(1, { retainGrads: true });
+  }
+  const names = nameNodes(nodes, inputs, root, options.rootName);
+  const views: TensorNodeView[] = nodes.map((n, k) => {
+    const kind = inputs.includes(n) ? "input" : n.op === null ? "const" : "op";
+    return {
+      id: k,
+      name: names[k]!,
+      kind,
+      op: n.op?.name ?? null,
+      inputs: n.inputs.map((x) => id.get(x)!),
+      shape: n.shape,
+      formula: n.op === null ? "" : formula(n.op, n.inputs.map((x) => names[id.get(x)!]!), n.params),
+      symbol: n.op === null ? "" : symbolOf(n.op),
+      value: n.toNested(),
+      grad: n.requiresGrad && n.grad !== null ? n.grad.toNested() : null,
+    };
+  });
+  return { nodes: views, root: id.get(root)!, seededWithOnes };
+}
+
+/** Inputs keep their labels; other nodes get `a, b, c, ...`; single-value constants print as literals. */
+function nameNodes(nodes: readonly Tensor[], inputs: readonly Tensor[], root: Tensor, rootName: string | undefined): string[] {
+  const taken = new Set<string>(inputs.map((x) => x.label ?? "").filter(Boolean));
+  const namedRoot = rootName !== undefined && !taken.has(rootName) && !inputs.includes(root) ? rootName : undefined;
+  if (namedRoot !== undefined) taken.add(namedRoot);
+  let counter = 0;
+  const fresh = (): string => {
+    for (;;) {
+      const round = Math.floor(counter / 26);
+      const name = String.fromCharCode(97 + (counter % 26)) + (round === 0 ? "" : String(round));
+      counter++;
+      if (!taken.has(name) && !RESERVED_NAMES.has(name) && !RESERVED_NAMES.has(`d${name}`) && name !== "f") {
+        taken.add(name);
+        return name;
+      }
+    }
+  };
+  return nodes.map((n) => {
+    if (inputs.includes(n)) return n.label ?? fresh();
+    if (n === root && namedRoot !== undefined) return namedRoot;
+    if (n.op === null && n.size === 1 && !n.requiresGrad) return n.label ?? formatValue(n.item());
+    return fresh();
+  });
+}
+
+/** The op's symbol on the board: `@`, `+`, `-`, `>`, or its function name. */
+function symbolOf(op: AnyOp): string {
+  const p = op.print;
+  return p.kind === "call" ? p.name.board : p.kind === "prefix" ? p.symbol : p.symbol.board;
+}
+
+/** `X @ W`, `a + b`, `-a`, `(a > b)`, `sum(a, axis=0)`, `reshape(a, [2, 3])`. */
+function formula(op: AnyOp, args: readonly string[], params: unknown): string {
+  const p = op.print;
+  switch (p.kind) {
+    case "infix":
+      return `${args[0]} ${p.symbol.board} ${args[1]}`;
+    case "prefix":
+      return `${p.symbol}${args[0]}`;
+    case "compare":
+      return `(${args[0]} ${p.symbol.board} ${args[1]})`;
+    case "call":
+      return `${p.name.board}(${[...args, ...(op.printParams?.(params, "board") ?? [])].join(", ")})`;
+    default: {
+      const never: never = p;
+      throw new Error(`unknown print kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A value for people: nested arrays of {@link formatValue} numbers, `[[1, 2], [3, 4]]`. */
+export function formatNested(v: unknown): string {
+  if (typeof v === "number") return formatValue(v);
+  if (Array.isArray(v)) return `[${v.map(formatNested).join(", ")}]`;
+  return String(v);
+}
+
+/** Values longer than this are summarised in tables. */
+const MAX_SHOWN = 80;
+
+function shown(v: unknown): string {
+  const s = formatNested(v);
+  return s.length <= MAX_SHOWN ? s : `${s.slice(0, MAX_SHOWN - 5)} ...]`;
+}
+
+/** The forward and backward passes as aligned tables, with every node's shape. */
+export function formatTensorTrace(view: TensorGraphView): string {
+  const forward = view.nodes
+    .filter((n) => n.kind !== "const" || !isLiteral(n))
+    .map((n) => [n.name, formatShape(n.shape), n.kind === "op" ? n.op! : n.kind, n.formula, shown(n.value)]);
+  const lines = ["forward pass", formatTable(["node", "shape", "operation", "computes", "value"], forward), ""];
+  const backward = [...view.nodes]
+    .reverse()
+    .filter((n) => n.grad !== null)
+    .map((n) => [n.name, formatShape(n.shape), shown(n.grad)]);
+  if (backward.length > 0) {
+    const root = view.nodes[view.root]!;
+    const seed = view.seededWithOnes ? ` (seeded with ones of shape ${formatShape(root.shape)}: the gradient of sum(${root.name}))` : "";
+    lines.push(`backward pass${seed}`, formatTable(["node", "shape", "gradient"], backward), "");
+  }
+  return lines.join("\n");
+}
+
+function isLiteral(n: TensorNodeView): boolean {
+  return n.kind === "const" && typeof n.value === "number" && n.name === formatValue(n.value);
+}
+
+/**
+ * The graph in DOT, laid out like the scalar graphs (left to right, ops as nodes, values on the edges); every
+ * edge is labelled with the value's name and shape (`a [2,3]`), and single values also with the value and,
+ * when computed, the gradient.
+ */
+export function tensorToDot(view: TensorGraphView, options: { name?: string } = {}): string {
+  const lines = [
+    `digraph ${quote(options.name ?? "gradgraph")} {`,
+    "  graph [rankdir=LR, ordering=in];",
+    '  node [fontname="Helvetica", fontsize=12];',
+    '  edge [fontname="Helvetica", fontsize=10];',
+  ];
+  for (const n of view.nodes) {
+    if (n.kind === "op") {
+      const symbol = n.symbol;
+      lines.push(`  n${n.id} [label=${quote(symbol)}, shape=${symbol.length <= 2 ? "circle" : "ellipse"}, tooltip=${quote(`${n.name} = ${n.formula}`)}];`);
+    } else if (n.kind === "input") {
+      lines.push(`  n${n.id} [label=${quote(n.name)}, shape=plaintext, fontsize=14];`);
+    } else {
+      lines.push(`  n${n.id} [label=${quote(n.name)}, shape=plaintext, fontcolor="gray30"];`);
+    }
+  }
+  const inputs = view.nodes.filter((n) => n.kind === "input").map((n) => `n${n.id}`);
+  if (inputs.length > 1) lines.push(`  { rank=source; ${inputs.join("; ")}; }`);
+  lines.push('  out [label="", shape=point];');
+  const single = (v: unknown): number | null => {
+    const flat = [v].flat(Infinity) as number[];
+    return flat.length === 1 ? flat[0]! : null;
+  };
+  const label = (n: TensorNodeView) => {
+    let s = `${n.name} ${formatShape(n.shape)}`;
+    const v = single(n.value);
+    if (v !== null) {
+      s += ` = ${formatValue(v)}`;
+      const g = n.grad === null ? null : single(n.grad);
+      if (g !== null) s += ` | ∂ = ${formatValue(g)}`;
+    }
+    return ` [label=${quote(s)}]`;
+  };
+  for (const to of view.nodes) for (const x of to.inputs) lines.push(`  n${x} -> n${to.id}${label(view.nodes[x]!)};`);
+  lines.push(`  n${view.root} -> out${label(view.nodes[view.root]!)};`);
+  lines.push("}");
+  return lines.join("\n") + "\n";
+}

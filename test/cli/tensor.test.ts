@@ -1,0 +1,153 @@
+/** The CLI on the tensor engine: array bindings, `@`, tensor functions, seeding with ones, JSON, shape errors. */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { run } from "./run.js";
+
+const at = (...xs: string[]) => xs.flatMap((x) => ["--at", x]);
+
+describe("grad with tensors", () => {
+  test("the lecture's minibatch df: value, gradients, seeded with ones and said on stderr only", async () => {
+    const r = await run(
+      "grad",
+      "T(X, W, y, z) = (max(X @ W, 0) - y)^2 + z",
+      ...at("X=[[1,2],[3,-4]]", "W=[[1,-1],[0.5,2]]", "y=[1,2],z=[0,1]"),
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      value: [[1, 2], [0, 5]],
+      grad: { X: [[0, 5], [0, 0]], W: [[2, 2], [4, 4]], y: [-2, 2], z: [2, 2] },
+    });
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toBe(
+      "gradgraph: T has shape [2,2], not a single value: the backward pass is seeded with ones (the gradient of sum(T)), as the lecture does\n",
+    );
+  });
+
+  test("a scalar result needs no seed and prints no note; human output", async () => {
+    const r = await run("grad", "sum(max(X @ W, 0))", ...at("X=[[1,2],[3,4]]", "W=[[1,-1],[0,2]]"));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("f = 12\n∂f/∂X = [[0, 2], [0, 2]]\n∂f/∂W = [[4, 4], [6, 6]]\n(reverse mode on the tensor engine: one backward pass)\n");
+  });
+
+  test("forward mode gives the same gradients as reverse mode", async () => {
+    const args = ["grad", "mean(softmax(X, axis=1) * C) + logsumexp(X, axis=0)", ...at("X=[[1,2,3],[0,-1,4]]", "C=[[1,0,2],[3,1,0]]"), "--json"];
+    const rev = JSON.parse((await run(...args)).stdout);
+    const fwd = JSON.parse((await run(...args, "--mode", "forward")).stdout);
+    expect(fwd.value).toEqual(rev.value);
+    const flat = (v: unknown) => [v].flat(Infinity) as number[];
+    flat(fwd.grad.X).forEach((g, i) => expect(g).toBeCloseTo(flat(rev.grad.X)[i]!, 12));
+  });
+
+  test("max and min: one argument or axis= reduces, two arguments are elementwise", async () => {
+    const reduce = JSON.parse((await run("grad", "max(X, axis=1)", ...at("X=[[1,3,3],[2,2,2]]"), "--json")).stdout);
+    expect(reduce).toEqual({ value: [3, 2], grad: { X: [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]] } });
+    const all = JSON.parse((await run("grad", "min(X)", ...at("X=[[1,3],[0,2]]"), "--json")).stdout);
+    expect(all).toEqual({ value: 0, grad: { X: [[0, 0], [1, 0]] } });
+    const elementwise = JSON.parse((await run("grad", "max(X, 0)", ...at("X=[-1,2]"), "--json")).stdout);
+    expect(elementwise).toEqual({ value: [0, 2], grad: { X: [0, 1] } });
+  });
+
+  test("sum(x), sum(x, axis=0), mean, transpose, keepdims", async () => {
+    const r = JSON.parse((await run("grad", "sum(transpose(X), axis=0, keepdims=1) * mean(X)", ...at("X=[[1,2],[3,4]]"), "--json")).stdout);
+    expect(r.value).toEqual([[7.5, 17.5]]);
+    // d/dX of (ΣX)·mean(X) = 2·ΣX/4 = 5 everywhere.
+    expect(r.grad.X).toEqual([[5, 5], [5, 5]]);
+  });
+
+  test("values from a file (--at X=@file.json), repeated --at, commas inside brackets", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-"));
+    const file = join(dir, "X.json");
+    writeFileSync(file, "[[1, 2], [3, 4]]");
+    const r = await run("grad", "sum(X @ v)", "--at", `X=@${file}`, "--at", "v=[1,-1]", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ value: -2, grad: { X: [[1, -1], [1, -1]], v: [4, 6] } });
+  });
+
+  test("stable at ±1000 and with -inf; non-finite JSON numbers become null with a note", async () => {
+    const r = await run("grad", "logsumexp(X, axis=1)", ...at("X=[[1000,1000],[-1000,-1000]]"), "--json");
+    const out = JSON.parse(r.stdout);
+    expect(out.value[0]).toBeCloseTo(1000 + Math.log(2), 10);
+    expect(out.grad.X).toEqual([[0.5, 0.5], [0.5, 0.5]]);
+    const minusInf = JSON.parse((await run("grad", "logsumexp(X, axis=1)", "--at", "X=[[1,2],[0,0]]", "--json")).stdout);
+    expect(minusInf.value[1]).toBeCloseTo(Math.log(2), 14);
+    const neg = await run("grad", "log(X)", "--at", "X=[0,1]", "--json");
+    expect(JSON.parse(neg.stdout).value).toEqual([null, 0]);
+    expect(neg.stderr).toContain("f contains -Infinity; JSON has no such number, so it is written as null");
+  });
+
+  test("scalar expressions with numbers stay on the scalar engine", async () => {
+    const r = await run("grad", "w(x, y, z) = (x + y)*z", "--at", "1,2,-3");
+    expect(r.stdout).toBe("w = -9  at x=1, y=2, z=-3\n∂w/∂x = -3\n∂w/∂y = -3\n∂w/∂z = 3\n(reverse mode: 4 local-derivative multiplications)\n");
+  });
+});
+
+describe("shape and language errors: exit code 2, the engine's message, a caret, no stack", () => {
+  const cases: [string, string[], string][] = [
+    [
+      "X @ W",
+      at("X=[[1,2,3],[3,4,5]]", "W=[[1,-1],[0,2]]"),
+      "gradgraph: expression:3: matmul: inner dimensions differ: [2,3] @ [2,2]\n  X @ W\n    ^\n",
+    ],
+    ["a + b", at("a=[1,2,3],b=[1,2,3,4]"), "gradgraph: expression:3: add: shapes [3] and [4] cannot be broadcast\n  a + b\n    ^\n"],
+    ["sum(X, axis=2)", at("X=[[1]]"), "gradgraph: expression:1: sum: axis 2 is out of range for shape [1,1]\n  sum(X, axis=2)\n  ^^^\n"],
+    [
+      "max(X, 0, axis=1)",
+      at("X=[[1]]"),
+      "gradgraph: expression:11: max(a, b) is the elementwise maximum and takes no axis; reduce with max(x, axis=...)\n  max(X, 0, axis=1)\n            ^^^^\n",
+    ],
+    ["sum(X, axs=1)", at("X=[[1]]"), "gradgraph: expression:8: unknown keyword argument axs for sum (did you mean axis?)\n  sum(X, axs=1)\n         ^^^\n"],
+    ["sum(X, axis=X)", at("X=[[1]]"), "gradgraph: expression:13: axis must be a constant integer\n  sum(X, axis=X)\n              ^\n"],
+  ];
+  for (const [expr, args, stderr] of cases) {
+    test(expr, async () => {
+      const r = await run("grad", expr, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(stderr);
+    });
+  }
+
+  test("paths and trace --code are scalar-only, with a message", async () => {
+    const p = await run("paths", "sum(X)", "--at", "X=[1,2]", "--wrt", "X");
+    expect(p.code).toBe(2);
+    expect(p.stderr).toBe("gradgraph: paths: the path-product algorithm runs on scalar expressions, not on tensors\n");
+    const t = await run("trace", "sum(X)", "--at", "X=[1,2]", "--code", "py");
+    expect(t.code).toBe(2);
+    expect(t.stderr).toBe("gradgraph: trace --code writes the lecture's scalar program; it does not take tensors\n");
+  });
+
+  test("dot of a tensor expression needs its values (shapes come from them)", async () => {
+    const r = await run("dot", "sum(X @ W)");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("gradgraph: dot: a tensor expression takes its shapes from its values: bind X, W with --at\n");
+  });
+});
+
+describe("trace and dot show shapes", () => {
+  test("trace: forward and backward tables with a shape column", async () => {
+    const r = await run("trace", "L(X, W) = sum(max(X @ W, 0))", ...at("X=[[1,2],[3,-4]]", "W=[[1,-1],[0.5,2]]"));
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe("forward pass");
+    expect(lines[1]).toMatch(/^ {2}node {2}shape {2}operation {2}computes +value$/);
+    expect(lines.find((l) => l.startsWith("  a "))).toMatch(/^ {2}a +\[2,2\] +matmul +X @ W +\[\[2, 3\], \[1, -11\]\]$/);
+    expect(lines.find((l) => l.startsWith("  L "))).toMatch(/^ {2}L +\[\] +sum +sum\(b, axis=\[0, 1\]\) +6$/);
+    expect(r.stdout).toContain("backward pass\n  node  shape  gradient");
+    expect(lines.find((l) => l.startsWith("  W ") && l.includes("[[4, 1], [-2, 2]]"))).toBeDefined();
+    expect(r.stderr).toBe("");
+  });
+
+  test("dot: every edge carries its value's name and shape", async () => {
+    const r = await run("dot", "sum(softmax(X, axis=1) * Y)", ...at("X=[[1,2,3],[0,0,1]],Y=[[1,0,0],[0,1,0]]"));
+    expect(r.code).toBe(0);
+    const edges = r.stdout.split("\n").filter((l) => l.includes("->"));
+    expect(edges.length).toBeGreaterThan(5);
+    for (const e of edges) expect(e).toMatch(/\[label="[A-Za-z0-9_.-]+ \[[0-9,]*\]( = [^"]+)?"\];$/);
+    expect(r.stdout).toContain('[label="X [2,3]"]');
+    expect(edges.some((e) => e.includes("-> out") && /\[\] = [0-9.]+ \| ∂ = 1"/.test(e))).toBe(true);
+  });
+});
