@@ -10,3 +10,39 @@ export { elementwiseOps, elementwiseList } from "./ops/elementwise.js";
 export { algebraOf, numberAlgebra } from "./ops/algebras.js";
 export { Value, localDerivative, type ValueOptions, type Span } from "./scalar/value.js";
 export * from "./autodiff/modes.js";
+// The tensor engine: n-d tensors on the same op table, backward (also building differentiable graphs), forward
+// mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
+export {
+  Tensor,
+  tensor,
+  fromTypedArray,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  Generator,
+  manualSeed,
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  engine,
+  gradcheck,
+  concat,
+  stack,
+  where,
+  type TensorLike,
+  type CreateOptions,
+  type BackwardOptions,
+  type GradcheckOptions,
+  type GradcheckReport,
+  type GradcheckFailure,
+} from "./tensor/index.js";
+export * as functional from "./tensor/functional.js";
+export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";
