@@ -141,15 +141,15 @@ export function formatTensorTrace(view: TensorGraphView): string {
   const forward = view.nodes
     .filter((n) => n.kind !== "const" || !isLiteral(n))
     .map((n) => [n.name, formatShape(n.shape), n.kind === "op" ? n.op! : n.kind, n.formula, shown(n.value)]);
-  const lines = ["forward pass", formatTable(["node", "shape", "operation", "computes", "value"], forward), ""];
+  const lines = ["Forward pass", formatTable(["node", "shape", "operation", "formula", "value"], forward), ""];
   const backward = [...view.nodes]
     .reverse()
     .filter((n) => n.grad !== null)
     .map((n) => [n.name, formatShape(n.shape), shown(n.grad)]);
   if (backward.length > 0) {
     const root = view.nodes[view.root]!;
-    const seed = view.seededWithOnes ? ` (seeded with ones of shape ${formatShape(root.shape)}: the gradient of sum(${root.name}))` : "";
-    lines.push(`backward pass${seed}`, formatTable(["node", "shape", "gradient"], backward), "");
+    const seed = view.seededWithOnes ? `, seeded with ones of shape ${formatShape(root.shape)}: the gradient of sum(${root.name})` : "";
+    lines.push(`Backward pass (∇n = ∂${root.name}/∂n${seed})`, formatTable(["node", "shape", "gradient"], backward), "");
   }
   return lines.join("\n");
 }

@@ -4,7 +4,7 @@
  * building differentiable graphs with `createGraph`), forward mode over a graph, and `gradcheck`.
  *
  * @example
- * import { tensor, randn, gradcheck } from "gradgraph/tensor";
+ * import { randn } from "gradgraph";
  * const X = randn([4, 3], { seed: 0 }), W = randn([3, 2], { seed: 1, requiresGrad: true });
  * const loss = X.matmul(W).relu().sum();
  * loss.backward();

@@ -132,11 +132,11 @@ describe("trace and dot show shapes", () => {
     const r = await run("trace", "L(X, W) = sum(max(X @ W, 0))", ...at("X=[[1,2],[3,-4]]", "W=[[1,-1],[0.5,2]]"));
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    expect(lines[0]).toBe("forward pass");
-    expect(lines[1]).toMatch(/^ {2}node {2}shape {2}operation {2}computes +value$/);
+    expect(lines[0]).toBe("Forward pass");
+    expect(lines[1]).toMatch(/^ {2}node {2}shape {2}operation {2}formula +value$/);
     expect(lines.find((l) => l.startsWith("  a "))).toMatch(/^ {2}a +\[2,2\] +matmul +X @ W +\[\[2, 3\], \[1, -11\]\]$/);
     expect(lines.find((l) => l.startsWith("  L "))).toMatch(/^ {2}L +\[\] +sum +sum\(b, axis=\[0, 1\]\) +6$/);
-    expect(r.stdout).toContain("backward pass\n  node  shape  gradient");
+    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  gradient");
     expect(lines.find((l) => l.startsWith("  W ") && l.includes("[[4, 1], [-2, 2]]"))).toBeDefined();
     expect(r.stderr).toBe("");
   });
