@@ -10,6 +10,9 @@ export { elementwiseOps, elementwiseList } from "./ops/elementwise.js";
 export { algebraOf, numberAlgebra } from "./ops/algebras.js";
 export { Value, localDerivative, type ValueOptions, type Span } from "./scalar/value.js";
 export * from "./autodiff/modes.js";
+// The expression language and the renderers (the web explorer's API). `Span` is the scalar engine's (same shape).
+export * from "./lang/index.js";
+export * from "./render/index.js";
 // The tensor engine: n-d tensors on the same op table, backward (also building differentiable graphs), forward
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
 export {

@@ -1,0 +1,385 @@
+/**
+ * End-to-end tests of the web explorer in a real headless browser: Debian's Chromium (`/usr/bin/chromium`,
+ * installed by `.ci/run`) driven by playwright-core; no browser is ever downloaded. The site is built with Vite
+ * into a temporary folder and served by a tiny static server under a sub-path, as a static host would.
+ * Screenshots of every view go to `test-artifacts/web/` (git-ignored).
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { parseProgram, SourceError } from "../../src/index.js";
+import { encodeState } from "../../web/src/url.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) {
+  console.warn(`test/web/e2e.test.ts: SKIPPED: ${CHROMIUM} is missing (install Debian's chromium: apt-get install -y chromium)`);
+}
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const ARTIFACTS = join(ROOT, "test-artifacts", "web");
+/** The site is served under a sub-path, to check that it only uses relative URLs. */
+const BASE_PATH = "/some/host/gradgraph/";
+
+const L_MLP = "L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2";
+const L_POINT = "2, 10, -1, 4, 3, 1";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".wasm": "application/wasm",
+};
+
+describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
+  let dist = "";
+  let server: Server;
+  let base = "";
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Console errors and uncaught exceptions of the current test's pages. */
+  let problems: string[] = [];
+
+  beforeAll(async () => {
+    dist = await mkdtemp(join(tmpdir(), "gradgraph-web-"));
+    await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "web/vite.config.ts", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"], { cwd: ROOT });
+    server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+      if (!path.startsWith(BASE_PATH)) {
+        res.writeHead(404).end();
+        return;
+      }
+      const rel = normalize(path.slice(BASE_PATH.length) || "index.html");
+      if (rel.startsWith("..")) {
+        res.writeHead(403).end();
+        return;
+      }
+      readFile(join(dist, rel)).then(
+        (body) => res.writeHead(200, { "content-type": TYPES[extname(rel)] ?? "application/octet-stream" }).end(body),
+        () => res.writeHead(404).end(),
+      );
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    base = `http://127.0.0.1:${address.port}${BASE_PATH}`;
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+    await mkdir(ARTIFACTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
+    if (dist !== "") await rm(dist, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    problems = [];
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    watch(page);
+  });
+
+  afterEach(async () => {
+    await context.close();
+    expect(problems, "console errors").toEqual([]);
+  });
+
+  function watch(p: Page): void {
+    p.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    p.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+    p.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  }
+
+  /** Opens the page (with a query string) and waits until the graph is drawn. */
+  async function open(query = "", p: Page = page): Promise<void> {
+    await p.goto(base + query);
+    await p.waitForSelector("body[data-ready=true] #graph svg", { timeout: 20_000 });
+  }
+
+  const text = async (selector: string) => ((await page.textContent(selector)) ?? "").trim();
+  const shot = (name: string, p: Page = page) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const current = () => page.getAttribute("#graph g.node.current", "data-name");
+
+  /** Types the lecture's L_MLP and its point as a person would, and waits for the gradients. */
+  async function typeLecture(): Promise<void> {
+    await page.fill("#expr", "");
+    await page.locator("#expr").pressSequentially(L_MLP, { delay: 0 });
+    await page.fill("#point", "");
+    await page.locator("#point").pressSequentially(L_POINT, { delay: 0 });
+    await page.press("#point", "Enter");
+    await page.waitForFunction(() => document.querySelector('#grads li[data-input="w1"]')?.textContent === "∂L/∂w1 = -36");
+    await page.waitForSelector("body[data-ready=true] #graph svg g.node[data-name=w1]");
+  }
+
+  it("computes the lecture's L_MLP gradients (-36, -18, -12, -6) and draws its graph", async () => {
+    await open("?e=f(x)%20%3D%20x&at=1");
+    await typeLecture();
+    expect(await text("#value")).toBe("L = 9");
+    const grads = await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent));
+    expect(grads).toEqual(["∂L/∂x = 18", "∂L/∂y = 6", "∂L/∂w1 = -36", "∂L/∂b1 = -18", "∂L/∂w2 = -12", "∂L/∂b2 = -6"]);
+    // Every DOT node and edge is in the SVG, edges labelled with values and gradients, as on the slides.
+    expect(await page.$$eval("#graph g.node[data-node]", (gs) => gs.length)).toBe(17);
+    expect(await page.$$eval("#graph g.edge", (gs) => gs.length)).toBe(17);
+    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    expect(labels).toContain("w1 = -1 | ∂ = -36");
+    expect(labels).toContain("j = 9 | ∂ = 1");
+    // Left to right: the inputs left of the first op, the output's op at the right.
+    const x = async (name: string) => (await page.locator(`#graph g.node[data-name="${name}"]`).boundingBox())!.x;
+    expect(await x("w1")).toBeLessThan(await x("a"));
+    expect(await x("a")).toBeLessThan(await x("j"));
+    // The code is the lecture's, for this expression.
+    const code = await text("#code");
+    expect(code).toContain("def df(x, y, w1, b1, w2, b2):  # x=2, y=10, w1=-1, b1=4, w2=3, b2=1");
+    expect(code).toContain("dw1, dx = x * da, w1 * da  # = -36, 18");
+    await shot("backprop-final");
+  });
+
+  it("steps the backward pass: highlighted node, local derivative, chain-rule product, code line", async () => {
+    await open();
+    await typeLecture();
+    await page.click("#phase-backward");
+    expect(await text("#step-label")).toBe("Step 10 of 23");
+    expect(await current()).toBe("j");
+    expect(await text("#explain")).toContain("∂L/∂j = 1");
+    expect(await text("#code .line.current")).toBe("dj = 1");
+
+    // Arrow keys step (focus outside the text fields).
+    await page.focus("#next");
+    await page.keyboard.press("ArrowRight");
+    expect(await current()).toBe("i");
+    const explain = await text("#explain");
+    expect(explain).toContain("Backward pass · ∂L/∂i");
+    expect(explain).toContain("∂j/∂i = 2*i = -6");
+    expect(explain).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j = -6 · 1 = -6");
+    expect(await text("#code .line.current")).toBe("di = 2*i * dj  # = -6");
+    // i's edge shows its gradient now; a's does not yet.
+    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    expect(labels).toContain("i = -3 | ∂ = -6");
+    expect(labels).toContain("a = -2");
+    expect(await page.$$eval("#graph g.edge.current text", (ts) => ts.map((t) => t.textContent))).toEqual(["i = -3 | ∂ = -6"]);
+
+    // On to c: ∂L/∂c = ∂d/∂c · ∂L/∂d = 3 · (-6) = -18 (order: j i h y g d b2 c).
+    for (let k = 0; k < 6; k++) await page.click("#next");
+    expect(await current()).toBe("c");
+    expect(await text("#explain")).toContain("∂L/∂c = ∂d/∂c · ∂L/∂d = 3 · (-6) = -18");
+    expect(await text("#explain")).toContain("∂d/∂c = w2 = 3");
+    expect(await page.$$eval("#graph g.node.related", (gs) => gs.map((g) => g.getAttribute("data-name")))).toEqual(["d"]);
+    expect(await text("#code .line.current")).toBe("dc, dw2 = w2 * dd, c * dd  # = -18, -12");
+    expect(new URL(page.url()).searchParams.get("step")).toBe("16");
+    await shot("backprop-step");
+
+    await page.keyboard.press("ArrowLeft");
+    expect(await current()).toBe("b2");
+    // The forward pass, from its start.
+    await page.click("#phase-forward");
+    expect(await text("#step-label")).toBe("Step 1 of 23");
+    await page.click("#next");
+    expect(await current()).toBe("a");
+    expect(await text("#explain")).toContain("a = w1 * x");
+    expect(await text("#code .line.current")).toBe("a = w1 * x  # a = -2");
+    expect(await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent))).toContain("b = ?");
+    await shot("backprop-forward");
+  });
+
+  it("shows a fan-out node's contributions and their sum; plays", async () => {
+    await open(`?e=${encodeURIComponent("w(x) = x^2 + 3*x")}&at=2`);
+    // Without a step in the URL the stepper shows its last step: the whole picture.
+    expect(await text("#step-label")).toBe("Step 8 of 8");
+    expect(await current()).toBe("x");
+    const explain = await text("#explain");
+    expect(explain).toContain("x is used 2 times");
+    expect(explain).toContain("∂b/∂x = 3;  ∂b/∂x · ∂w/∂b = 3 · 1 = 3");
+    expect(explain).toContain("∂a/∂x = 2*x = 4;  ∂a/∂x · ∂w/∂a = 4 · 1 = 4");
+    expect(explain).toContain("∂w/∂x = ∂b/∂x · ∂w/∂b + ∂a/∂x · ∂w/∂a = 3 + 4 = 7");
+    expect(await page.$$eval("#code .line.current", (ls) => ls.map((l) => l.textContent!.trim()))).toEqual([
+      "dx = 3 * db  # = 3",
+      "dx += 2*x * da  # += 4 (dx = 7)",
+    ]);
+    expect(await page.$$eval("#graph g.edge.current text", (ts) => ts.map((t) => t.textContent))).toEqual([
+      "x = 2 | ∂ += 4 (sum 7)",
+      "x = 2 | ∂ += 3 (sum 7)",
+    ]);
+    await shot("fan-out");
+    // Play runs from the start and can be paused.
+    await page.click("#play");
+    expect(await page.getAttribute("#play", "aria-pressed")).toBe("true");
+    await page.waitForFunction(() => document.querySelector("#step-label")?.textContent === "Step 2 of 8");
+    await page.click("#play");
+    expect(await page.getAttribute("#play", "aria-pressed")).toBe("false");
+  });
+
+  it("forward mode and path products: tangents, each path with its product, the three methods' counts", async () => {
+    await open();
+    await typeLecture();
+    await page.click("#tab-forward");
+    await page.selectOption("#wrt", "w1");
+    await page.click("#first");
+    expect(await current()).toBe("w1");
+    await page.click("#next");
+    expect(await current()).toBe("a");
+    expect(await text("#explain")).toContain("a\u0307 = ∂a/∂w1 · w\u03071 = 2 · 1 = 2");
+    await page.click("#last");
+    expect(await text("#explain")).toContain("∂L/∂w1 = -36");
+    const costs = await page.$$eval("#costs tbody tr", (trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent)));
+    expect(costs).toEqual([
+      ["reverse mode (backprop)", "1 sweep", "13"],
+      ["forward mode", "6 sweeps", "34"],
+      ["path products", "6 paths", "34"],
+    ]);
+    expect(await text("#costs tr.active td")).toBe("forward mode");
+    await shot("forward-mode");
+
+    await page.click("#tab-paths");
+    expect(await page.inputValue("#wrt")).toBe("w1");
+    expect(await text("#explain")).toContain("product2 × 1 × 1 × 3 × 1 × 1 × 1 × (-6) = -36");
+    expect(await text("#explain")).toContain("w1 → a → b → c → d → g → h → i → j");
+    expect(await page.$$eval("#graph g.edge.current", (gs) => gs.length)).toBe(8);
+    expect(await page.$$eval("#graph g.edge.current text", (ts) => ts[0]?.textContent)).toBe("w1 = -1 | ∂a/∂w1 = 2");
+    await shot("paths");
+
+    // Two paths for x in x^2 + 3x, then their sum.
+    await page.fill("#expr", "w(x) = x^2 + 3*x");
+    await page.fill("#point", "2");
+    await page.press("#point", "Enter");
+    await page.waitForFunction(() => document.querySelector("#step-label")?.textContent === "Step 3 of 3");
+    expect(await text("#explain")).toContain("∂w/∂x = 4 + 3 = 7");
+    await page.click("#first");
+    expect(await text("#explain")).toContain("Path 1 of 2");
+  });
+
+  it("practice mode: gradients hidden, a wrong entry explained, a right one counted", async () => {
+    await open();
+    await typeLecture();
+    await page.click("#tab-practice");
+    expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂L/∂w1 = ?");
+    // No gradient on any edge but the seed's, none in the code's comments.
+    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    expect(labels.filter((l) => l!.includes("∂"))).toEqual(["j = 9 | ∂ = 1"]);
+    expect(await text("#code")).not.toContain("-36");
+    expect(await text("#answer-label")).toBe("∂L/∂i =");
+    expect(await current()).toBe("i");
+
+    await page.fill("#answer", "5");
+    await page.press("#answer", "Enter");
+    const wrong = await text("#feedback.wrong");
+    expect(wrong).toContain("5 is not ∂L/∂i");
+    expect(wrong).toContain("∂j/∂i = 2*i = -6");
+    expect(wrong).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j = -6 · 1 = -6");
+    expect(await text("#score")).toBe("Correct: 0 · Wrong: 1 · 0 of 13 gradients found");
+    await shot("practice-wrong");
+
+    await page.fill("#answer", "-6");
+    await page.press("#answer", "Enter");
+    expect(await text("#feedback.right")).toContain("Correct: ∂L/∂i = -6");
+    expect(await text("#score")).toBe("Correct: 1 · Wrong: 1 · 1 of 13 gradients found");
+    expect(await text("#answer-label")).toBe("∂L/∂h =");
+    expect(await current()).toBe("h");
+    expect(await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent))).toContain("i = -3 | ∂ = -6");
+    // An expression is a fine answer: ∂L/∂h = 1 · (-6).
+    await page.fill("#answer", "1*(-6)");
+    await page.press("#answer", "Enter");
+    expect(await text("#score")).toBe("Correct: 2 · Wrong: 1 · 2 of 13 gradients found");
+    await shot("practice-right");
+  });
+
+  it("shows a syntax error inline with the caret, as the CLI does", async () => {
+    await open();
+    const bad = "f(x, y) = (x + * y";
+    await page.fill("#expr", bad);
+    await page.press("#expr", "Enter");
+    await page.waitForSelector("#error:not([hidden])");
+    let expected = "";
+    try {
+      parseProgram(bad);
+    } catch (e) {
+      expected = (e as SourceError).format();
+    }
+    expect(expected).toMatch(/^expression:\d+: expected an expression/);
+    expect(await page.textContent("#error")).toBe(expected);
+    expect(await page.getAttribute("#expr", "aria-invalid")).toBe("true");
+    await shot("syntax-error");
+    // A bad point is reported against the point.
+    await page.fill("#expr", L_MLP);
+    await page.fill("#point", "2, 10, -1, 4, 3");
+    await page.press("#point", "Enter");
+    await page.waitForFunction(() => document.querySelector("#error")?.textContent?.startsWith("point:"));
+    expect(await text("#error")).toContain("L takes 6 values (x, y, w1, b1, w2, b2), got 5: missing b2");
+    expect(await page.getAttribute("#point", "aria-invalid")).toBe("true");
+    // Fixed: the error goes away.
+    await page.fill("#point", L_POINT);
+    await page.press("#point", "Enter");
+    await page.waitForSelector("#error[hidden]", { state: "attached" });
+  });
+
+  it("restores a shared URL: expression, point, view, input, step, language", async () => {
+    const url = encodeState({ expr: "f(x, y) = 1/(y + e^(-x))", point: "0, 1", view: "paths", step: 0, wrt: "y", code: "ts" });
+    await open(url);
+    expect(await page.inputValue("#expr")).toBe("f(x, y) = 1/(y + e^(-x))");
+    expect(await page.inputValue("#point")).toBe("0, 1");
+    expect(await page.getAttribute("#tab-paths", "aria-selected")).toBe("true");
+    expect(await page.inputValue("#wrt")).toBe("y");
+    expect(await page.isChecked("#lang-ts")).toBe(true);
+    expect(await text("#code")).toContain("export function df(x: number, y: number): [number, number[]] {");
+    expect(await text("#explain")).toContain("y → c → d");
+    expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toEqual(["∂f/∂x = 0.25", "∂f/∂y = -0.25"]);
+    await shot("shared-url");
+
+    // A backprop step survives a reload through the URL the page keeps up to date.
+    await page.click("#tab-backprop");
+    await page.click("#phase-backward");
+    await page.click("#next");
+    const name = await current();
+    const step = new URL(page.url()).searchParams.get("step");
+    const again = await context.newPage();
+    watch(again);
+    await open(new URL(page.url()).search, again);
+    expect(await again.getAttribute("#graph g.node.current", "data-name")).toBe(name);
+    expect(new URL(again.url()).searchParams.get("step")).toBe(step);
+  });
+
+  it("is keyboard accessible and readable at phone width (375px)", async () => {
+    await page.setViewportSize({ width: 375, height: 812 });
+    await open();
+    await typeLecture();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    // Tabs: arrow keys move between them.
+    await page.focus("#tab-backprop");
+    await page.keyboard.press("ArrowRight");
+    expect(await page.getAttribute("#tab-forward", "aria-selected")).toBe("true");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("tab-forward");
+    await page.keyboard.press("ArrowLeft");
+    // Every control can be reached with Tab and has a name.
+    const unnamed = await page.$$eval("button, input, select, [tabindex='0']", (els) =>
+      els.filter((el) => {
+        const e = el as HTMLElement;
+        const label = e.getAttribute("aria-label") ?? (e.id ? document.querySelector(`label[for="${e.id}"]`)?.textContent : null) ?? e.textContent;
+        return e.offsetParent !== null && (label ?? "").trim() === "" && !e.closest("label");
+      }).map((e) => e.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+    await page.click("#phase-backward");
+    await page.click("#next");
+    // The graph scrolls inside its panel; the current node is scrolled into view.
+    const visible = await page.evaluate(() => {
+      const box = document.querySelector("#graph")!.getBoundingClientRect();
+      const node = document.querySelector("#graph g.node.current")!.getBoundingClientRect();
+      return node.left >= box.left && node.right <= box.right;
+    });
+    expect(visible).toBe(true);
+    await shot("phone");
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * The explorer's model: from the two text fields to everything the page shows, through the library's public
+ * API only. Pure (no DOM), so it is unit-tested in Node.
+ */
+import {
+  compileScalar,
+  formatValue,
+  forwardRows,
+  generateCodeLines,
+  GradgraphError,
+  parseBindings,
+  parseProgram,
+  pathsData,
+  snapshot,
+  sourceErrorsOf,
+  toDot,
+  type CodeLine,
+  type CodeTarget,
+  type ForwardRow,
+  type PathsData,
+  type Program,
+  type ScalarGraph,
+  type Snapshot,
+  type SnapshotNode,
+} from "../../src/index.js";
+
+/** An error to show under a field, as the CLI shows it (`expression:1:5: message`, the line, a caret). */
+export interface FieldError {
+  field: "expr" | "point";
+  message: string;
+  /** The CLI's text: location, message, source line and caret line (just the message when there is no position). */
+  text: string;
+  /** 0-based position and length in the field's text, when known. */
+  pos: number | null;
+  length: number;
+}
+
+/** Everything computed for one expression at one point. */
+export interface Problem {
+  expr: string;
+  point: string;
+  program: Program;
+  graph: ScalarGraph;
+  /** The snapshot with values and gradients. */
+  snap: Snapshot;
+  /** The same graph without gradients (for practice mode, whose code must not show them). */
+  bare: Snapshot;
+  /** The output's name as the lecture writes it: the header's (`L`), or `f`. */
+  output: string;
+  dot: string;
+  forward: Map<number, ForwardRow>;
+  /** One edge per operand of every op, in the order `toDot` writes them, then the root's edge to `out`. */
+  edges: Edge[];
+}
+
+/** An edge of the drawn graph: the value of `from` entering `to` as its operand `input` (`to` null: the output). */
+export interface Edge {
+  index: number;
+  from: number;
+  to: number | null;
+  input: number;
+}
+
+export type Analysis = { ok: true; problem: Problem } | { ok: false; errors: FieldError[] };
+
+/** The lecture's worked examples, offered in the page's example menu. */
+export const EXAMPLES: readonly { label: string; expr: string; point: string }[] = [
+  { label: "L_MLP: the lecture's goal", expr: "L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2", point: "2, 10, -1, 4, 3, 1" },
+  { label: "f(x, y) = 1/(y + e^-x)", expr: "f(x, y) = 1/(y + e^(-x))", point: "0, 1" },
+  { label: "f(x, y, z) = [max(3x, 0) - y]^2 + z", expr: "f(x, y, z) = (max(3*x, 0) - y)^2 + z", point: "1, 0, -2" },
+  { label: "w = 1/e^-x", expr: "w(x) = 1/e^(-x)", point: "0" },
+  { label: "w = log([e^x]^2)", expr: "w(x) = log(exp(x)^2)", point: "0" },
+  { label: "w = (x + y) z", expr: "w(x, y, z) = (x + y)*z", point: "1, 2, -3" },
+  { label: "w = x^2 + 3x (fan-out)", expr: "w(x) = x^2 + 3*x", point: "2" },
+];
+
+/** Parses, binds and compiles; every problem comes back as field errors, never thrown. */
+export function analyse(expr: string, point: string): Analysis {
+  let program: Program;
+  try {
+    program = parseProgram(expr);
+  } catch (e) {
+    return { ok: false, errors: fieldErrors(e, "expr") };
+  }
+  let graph: ScalarGraph;
+  try {
+    const bindings = parseBindings(point.trim() === "" ? [] : [point], program, {
+      where: "point",
+      readFile: () => {
+        throw new GradgraphError("the explorer cannot read files: type the values");
+      },
+    });
+    graph = compileScalar(program, bindings);
+  } catch (e) {
+    // A binding problem points into the point's text; an engine problem (`@` needs tensors) into the expression.
+    const errors = fieldErrors(e, "point").map((f) => (f.text.startsWith("expression:") ? { ...f, field: "expr" as const } : f));
+    return { ok: false, errors };
+  }
+  const snap = snapshot(graph.root, graph.inputs);
+  const bare = snapshot(graph.root, graph.inputs, { grads: false });
+  const forward = new Map<number, ForwardRow>();
+  const rows = forwardRows(snap);
+  let r = 0;
+  for (const n of snap.nodes) if (n.kind !== "const") forward.set(n.id, rows[r++]!);
+  return {
+    ok: true,
+    problem: {
+      expr,
+      point,
+      program,
+      graph,
+      snap,
+      bare,
+      output: graph.output ?? "f",
+      dot: toDot(snap),
+      forward,
+      edges: edgesOf(snap),
+    },
+  };
+}
+
+/** A thrown value as field errors: one per source error, or the message alone. */
+function fieldErrors(e: unknown, field: FieldError["field"]): FieldError[] {
+  const sources = sourceErrorsOf(e);
+  if (sources.length > 0) {
+    return sources.map((s) => ({ field, message: s.message, text: s.format(), pos: s.pos, length: s.length }));
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return [{ field, message, text: message, pos: null, length: 0 }];
+}
+
+/** The edges in the order {@link toDot} writes them (Graphviz numbers its SVG edges `edge1, edge2, ...` so). */
+export function edgesOf(snap: Snapshot): Edge[] {
+  const edges: Edge[] = [];
+  for (const to of snap.nodes) to.inputs.forEach((x, i) => edges.push({ index: edges.length, from: x, to: to.id, input: i }));
+  edges.push({ index: edges.length, from: snap.root, to: null, input: 0 });
+  return edges;
+}
+
+/** The lecture-style code, line by line, with or without gradient values. */
+export function codeLines(problem: Problem, target: CodeTarget, withGrads = true): CodeLine[] {
+  return generateCodeLines(withGrads ? problem.snap : problem.bare, target);
+}
+
+/** The paths report for one input, or why there is none (too many paths to list). */
+export function pathsFor(problem: Problem, wrt: string, limit = PATH_LIMIT): PathsData | { error: string } {
+  let cache = pathsCache.get(problem);
+  if (cache === undefined) pathsCache.set(problem, (cache = new Map()));
+  const key = `${limit}:${wrt}`;
+  let result = cache.get(key);
+  if (result === undefined) cache.set(key, (result = computePaths(problem, wrt, limit)));
+  return result;
+}
+
+const pathsCache = new WeakMap<Problem, Map<string, PathsData | { error: string }>>();
+
+function computePaths(problem: Problem, wrt: string, limit: number): PathsData | { error: string } {
+  const i = problem.graph.names.indexOf(wrt);
+  if (i < 0) return { error: `${wrt} is not an input` };
+  try {
+    const data = pathsData(problem.graph.root, problem.graph.inputs, problem.graph.inputs[i]!, limit);
+    data.output = problem.output;
+    return data;
+  } catch (e) {
+    if (e instanceof GradgraphError) return { error: e.message };
+    throw e;
+  }
+}
+
+/** Paths listed at most (their number grows exponentially with the depth of shared sub-expressions). */
+export const PATH_LIMIT = 500;
+
+/** A number for people, as the CLI prints it. */
+export const fmt = formatValue;
+
+/** A factor in a product: negative numbers after the first get parentheses (`2 × (-6)`). */
+export function factor(x: number, first: boolean): string {
+  return !first && (x < 0 || Object.is(x, -0)) ? `(${fmt(x)})` : fmt(x);
+}
+
+/** `3 + 3`, `6 - 2`: the terms of a sum as written by hand. */
+export function sumText(terms: readonly number[]): string {
+  return terms
+    .map((t, i) => (i === 0 ? fmt(t) : t < 0 || Object.is(t, -0) ? `- ${fmt(-t)}` : `+ ${fmt(t)}`))
+    .join(" ");
+}
+
+/** `∂j/∂i = 2*i = -6` (just `∂i/∂h = 1` when the formula is the number). */
+export function localText(snap: Snapshot, to: SnapshotNode, input: number, local: number): string {
+  const from = snap.nodes[to.inputs[input]!]!;
+  const text = to.localsText[input] ?? "0";
+  const number = fmt(local);
+  return `∂${to.name}/∂${from.name} = ${text === number ? number : `${text} = ${number}`}`;
+}

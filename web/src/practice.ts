@@ -1,0 +1,42 @@
+/**
+ * Practice mode's rules: read a learner's answer (a number or any constant expression, `-1/4`, `2*3`), compare
+ * it with the node's gradient, and explain a wrong one with the local derivative and the chain-rule product
+ * that gives the right value. Pure, unit-tested in Node.
+ */
+import { compileScalar, parseProgram, sourceErrorsOf } from "../../src/index.js";
+import type { Problem } from "./model.js";
+import { fmt } from "./model.js";
+import { dname, gradientLines, type Line } from "./steps.js";
+
+/** The learner's text as a number, or why it is not one. */
+export function parseAnswer(text: string): { value: number } | { error: string } {
+  if (text.trim() === "") return { error: "Type a number (fractions like -1/4 are fine)." };
+  try {
+    const program = parseProgram(text);
+    if (program.inputs.length > 0) return { error: `Use numbers only (${program.inputs.join(", ")} has no value here).` };
+    return { value: compileScalar(program, new Map()).root.data };
+  } catch (e) {
+    const errors = sourceErrorsOf(e);
+    return { error: `Not a number: ${errors.length > 0 ? errors[0]!.message : e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** Equal up to rounding: the learner may type 0.333333 for 1/3. */
+export function close(answer: number, expected: number): boolean {
+  if (Object.is(answer, expected) || answer === expected) return true;
+  if (!Number.isFinite(expected)) return false;
+  return Math.abs(answer - expected) <= 1e-6 * Math.max(1, Math.abs(expected));
+}
+
+/** The verdict on an answer for node `id`, with the explanation to show when it is wrong. */
+export function check(p: Problem, id: number, answer: number): { correct: boolean; expected: number; lines: Line[] } {
+  const expected = p.snap.nodes[id]!.grad!;
+  if (close(answer, expected)) {
+    return { correct: true, expected, lines: [{ text: `${dname(p, id)} = ${fmt(expected)}`, kind: "result" }] };
+  }
+  return {
+    correct: false,
+    expected,
+    lines: [{ text: `${fmt(answer)} is not ${dname(p, id)}.`, kind: "note" }, ...gradientLines(p, id)],
+  };
+}
