@@ -11,7 +11,7 @@ import { formatShape } from "../ops/shape.js";
 import { applyRaw, rawAlgebra } from "../tensor/backend.js";
 import { copyArray, NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { Generator } from "../tensor/random.js";
-import { engine, noGrad, Tensor } from "../tensor/tensor.js";
+import { enableGrad, engine, Tensor } from "../tensor/tensor.js";
 import { fitTo } from "./sweep.js";
 
 export type CheckMode = "reverse" | "forward";
@@ -113,10 +113,11 @@ export function gradcheck(f: Fn, inputs: readonly Tensor[], options: GradcheckOp
   });
   const y = f(...xs);
   const yShape = y.shape, m = y.size;
-  const evalAt = (i: number, data: Float64Array): Float64Array =>
-    noGrad(() => toTypedArray(copyArray(f(...xs.map((x, k) => (k === i ? leaf64(data, shapes[k]!) : x))).value, "float64")) as Float64Array);
-  const evalAll = (datas: Float64Array[]): Float64Array =>
-    noGrad(() => toTypedArray(copyArray(f(...datas.map((d, k) => leaf64(d, shapes[k]!))).value, "float64")) as Float64Array);
+  // Perturbed points are evaluated on fresh leaves that require grad (grad mode on), so that `f` may itself
+  // differentiate (gradients of gradients are checked like anything else).
+  const evalAll = (datas: readonly Float64Array[]): Float64Array =>
+    enableGrad(() => toTypedArray(copyArray(f(...datas.map((d, k) => leaf64(d, shapes[k]!, true))).value, "float64")) as Float64Array);
+  const evalAt = (i: number, data: Float64Array): Float64Array => evalAll(base.map((d, k) => (k === i ? data : d)));
 
   const failures: GradcheckFailure[] = [];
   let maxAbsError = 0;
