@@ -5,7 +5,7 @@
  */
 import type { AnyOp, DType, ElementwiseName, ElementwiseOp, ParamsOf, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { elementwiseList } from "../ops/elementwise.js";
-import { sameShape, type Shape } from "../ops/shape.js";
+import type { Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { elementwiseKernel, whereKernel } from "./kernels/elementwise.js";
 import { matmulKernel } from "./kernels/matmul.js";
@@ -110,8 +110,3 @@ export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
   };
   return { ...o, mul: unit(o.mul, 1), add: unit(o.add, 0) };
 })();
-
-/** Whether two arrays have the same shape. */
-export function sameShapeArrays(a: NDArray, b: NDArray): boolean {
-  return sameShape(a.shape, b.shape);
-}

@@ -90,8 +90,8 @@ function build<K>(op: ElementwiseOp, body: string): K {
   }
 }
 
-/** Plain closures, for environments that forbid `new Function`. */
-function fallback(op: ElementwiseOp): Unary | Binary {
+/** Plain closures, for environments that forbid `new Function` (exported for tests). */
+export function fallback(op: ElementwiseOp): Unary | Binary {
   const f = op.forward;
   const strided = (out: TypedArray, arrays: TypedArray[], offs: number[], strides: number[][], shape: number[]) => {
     const r = shape.length, n0 = shape[r - 1]!;
