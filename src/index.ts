@@ -13,6 +13,16 @@ export * from "./autodiff/modes.js";
 // The expression language and the renderers (the web explorer's API). `Span` is the scalar engine's (same shape).
 export * from "./lang/index.js";
 export * from "./render/index.js";
+// Tensor graphs for people (what `gradgraph trace/dot` show for tensors; the web explorer draws them).
+export {
+  describeTensorGraph,
+  formatTensorTrace,
+  formatNested,
+  tensorToDot,
+  type TensorGraphView,
+  type TensorNodeView,
+} from "./render/tensor.js";
+export { formatShape, type Shape } from "./ops/shape.js";
 // The tensor engine: n-d tensors on the same op table, backward (also building differentiable graphs), forward
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
 export {

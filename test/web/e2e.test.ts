@@ -350,6 +350,23 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(new URL(again.url()).searchParams.get("step")).toBe(step);
   });
 
+  it("draws a tensor expression with shapes on its edges and steps it", async () => {
+    await open();
+    await page.selectOption("#example", { label: "Minibatch: T = (max(X W, 0) - y)^2 + z (tensors)" });
+    await page.waitForSelector("body[data-ready=true] #graph g.node[data-name=X]");
+    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    expect(labels).toEqual(expect.arrayContaining(["X [2,2]", "W [2,2]", "y [2]", "a [2,2]", "T [2,2]"]));
+    expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂sum(T)/∂W = [[11, 6], [1, 12]]");
+    expect(await page.isDisabled("#tab-practice")).toBe(true);
+    await page.click("#phase-backward");
+    expect(await current()).toBe("T");
+    expect(await text("#explain")).toContain("∇T = ones[2,2]");
+    await page.click("#last");
+    expect(await current()).toBe("X");
+    expect(await text("#code .line.current")).toBe("X     [2,2]  [[-4, 13], [3, 1.5]]");
+    await shot("tensor");
+  });
+
   it("is keyboard accessible and readable at phone width (375px)", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await open();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseProgram, type SourceError } from "../../src/index.js";
 import { analyse, codeLines, EXAMPLES, type Problem } from "../../web/src/model.js";
 import { check, close, parseAnswer } from "../../web/src/practice.js";
-import { backpropStepper, dotted, forwardModeStepper, pathsStepper, practiceFrame, practiceOrder } from "../../web/src/steps.js";
+import { backpropStepper, dotted, forwardModeStepper, pathsStepper, practiceFrame, practiceOrder, tensorStepper } from "../../web/src/steps.js";
 import { decodeState, encodeState } from "../../web/src/url.js";
 
 const L_MLP = "L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2";
@@ -11,6 +11,7 @@ const L_MLP = "L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)
 function problem(expr: string, point: string): Problem {
   const a = analyse(expr, point);
   if (!a.ok) throw new Error(a.errors.map((e) => e.text).join("\n"));
+  if (a.problem === undefined) throw new Error(`${expr} compiled on the tensor engine`);
   return a.problem;
 }
 
@@ -113,7 +114,7 @@ describe("backprop stepper", () => {
 
 describe("forward-mode stepper", () => {
   it("ends with every input's gradient, for every lecture example", () => {
-    for (const ex of EXAMPLES) {
+    for (const ex of EXAMPLES.filter((e) => analyse(e.expr, e.point).problem !== undefined)) {
       const p = problem(ex.expr, ex.point);
       for (const wrt of p.snap.params) {
         const s = forwardModeStepper(p, wrt);
@@ -205,6 +206,41 @@ describe("practice", () => {
     expect(f.labels.filter((l) => l.includes("∂"))).toEqual(["i = -3 | ∂ = -6", "j = 9 | ∂ = 1"]);
     expect(f.current).toEqual([idOf(p, "h")]);
     expect(codeLines(p, "py", false).some((l) => l.text.includes("-36"))).toBe(false);
+  });
+});
+
+describe("tensor expressions", () => {
+  const MINIBATCH = EXAMPLES.find((e) => e.expr.startsWith("T(X, W, y, z)"))!;
+
+  it("go to the tensor engine for array values, @ or tensor functions, with shapes on the edges", () => {
+    const a = analyse(MINIBATCH.expr, MINIBATCH.point);
+    expect(a.ok && a.tensor !== undefined).toBe(true);
+    if (!a.ok || a.tensor === undefined) return;
+    const t = a.tensor;
+    expect(t.dot).toContain('label="X [2,2]"');
+    expect(t.dot).toContain('label="y [2]"');
+    expect(t.view.seededWithOnes).toBe(true);
+    const grad = (name: string) => t.view.nodes.find((n) => n.name === name)!.grad;
+    // The lecture's dW = Xᵀ dP and dz = Σ-rows of dT.
+    expect(grad("W")).toEqual([[11, 6], [1, 12]]);
+    expect(grad("z")).toEqual([2, 2]);
+    expect(t.edges).toHaveLength(t.view.nodes.reduce((k, n) => k + n.inputs.length, 0) + 1);
+    const sum = analyse("f(x) = sum(x, axis=0)", "x=[1, 2, 3]");
+    expect(sum.ok && sum.tensor?.view.nodes[sum.tensor.view.root]!.value).toBe(6);
+    const bad = analyse("f(x) = sum(x, axs=0)", "x=[1, 2]");
+    expect(!bad.ok && bad.errors[0]!.text).toMatch(/^expression:\d+: unknown keyword argument axs/);
+    expect(analyse("f(x) = x * 2", "x=[1, 2]").ok).toBe(true);
+  });
+
+  it("step forward with values, then backward with gradients (seeded with ones)", () => {
+    const a = analyse(MINIBATCH.expr, MINIBATCH.point);
+    if (!a.ok || a.tensor === undefined) throw new Error("not a tensor problem");
+    const s = tensorStepper(a.tensor);
+    expect(s.length).toBe(1 + 5 + 9);
+    expect(text(s.frame(1).lines)).toContain("a = X @ W");
+    expect(text(s.frame(1).lines)).toContain("a = [[2, 3], [2.5, -5]]");
+    expect(text(s.frame(s.backwardStart).lines)).toContain("∇T = ones[2,2]");
+    expect(text(s.frame(s.length - 1).lines)).toContain("∇X = [[-4, 13], [3, 1.5]]");
   });
 });
 

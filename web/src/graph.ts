@@ -5,7 +5,7 @@
  * rewrites edge-label texts, it never lays the graph out again.
  */
 import { renderSvg } from "../../src/index.js";
-import { fmt, type Problem } from "./model.js";
+import type { Drawing } from "./model.js";
 import type { Frame } from "./steps.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -28,7 +28,7 @@ export class GraphView {
   }
 
   /** Lays out the problem's graph; resolves when it is on the page (a newer call wins). */
-  async show(p: Problem): Promise<boolean> {
+  async show(p: Drawing): Promise<boolean> {
     const token = ++this.token;
     const text = await renderSvg(p.dot);
     if (token !== this.token) return false;
@@ -40,7 +40,7 @@ export class GraphView {
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", `Computational graph of ${p.output}: ${p.snap.nodes.filter((n) => n.kind === "op").length} operations, inputs on the left, the output on the right`);
+    svg.setAttribute("aria-label", p.label);
     svg.querySelector(":scope > g > title")?.remove();
 
     this.nodes.clear();
@@ -53,12 +53,12 @@ export class GraphView {
         continue;
       }
       const id = Number(m[1]);
-      const n = p.snap.nodes[id]!;
+      const n = p.nodes[id]!;
       this.nodes.set(id, g);
       g.dataset["node"] = String(id);
       g.dataset["name"] = n.name;
       g.classList.add(n.kind);
-      if (title !== null) title.textContent = n.value === null ? n.name : `${n.name} = ${fmt(n.value)}`;
+      if (title !== null) title.textContent = n.title;
       g.addEventListener("click", () => this.onNodeClick?.(id));
     }
     const groups = Array.from(svg.querySelectorAll<SVGGElement>("g.edge"));

@@ -4,9 +4,9 @@
  */
 import { forwardMode, reverseMode, type CodeLine, type CodeTarget } from "../../src/index.js";
 import { GraphView } from "./graph.js";
-import { analyse, codeLines, EXAMPLES, fmt, pathsFor, type FieldError, type Problem } from "./model.js";
+import { analyse, codeLines, drawing, EXAMPLES, fmt, nested, pathsFor, shapeText, tensorDrawing, type Drawing, type FieldError, type Problem, type TensorProblem } from "./model.js";
 import { check, parseAnswer } from "./practice.js";
-import { backpropStepper, dname, forwardModeStepper, pathsStepper, practiceFrame, practiceOrder, type Frame, type Line, type Stepper } from "./steps.js";
+import { backpropStepper, dname, forwardModeStepper, pathsStepper, practiceFrame, practiceOrder, tensorStepper, type Frame, type Line, type Stepper } from "./steps.js";
 import { decodeState, encodeState, VIEWS, type View } from "./url.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -47,6 +47,8 @@ const ui = {
   restart: $<HTMLButtonElement>("restart"),
   costs: $("costs"),
   code: $("code"),
+  codeTitle: $("code-title"),
+  codeLangs: $("code-langs"),
   langs: Array.from(document.querySelectorAll<HTMLInputElement>('input[name="lang"]')),
 };
 
@@ -66,7 +68,9 @@ const state = {
 };
 if (initial.step !== undefined && initial.step !== null && state.view !== "practice") state.steps[state.view] = initial.step;
 
+/** The scalar problem on the page, or the tensor one (at most one of them is set). */
 let problem: Problem | null = null;
+let tensor: TensorProblem | null = null;
 let stepper: (Stepper & { backwardStart?: number; stepOf?: (node: number, pass: "forward" | "backward") => number }) | null = null;
 let graphReady = false;
 let playing: number | null = null;
@@ -117,22 +121,38 @@ function compute(restore: boolean): void {
   }
   showErrors([]);
   document.body.classList.remove("stale");
-  const changed = problem === null || problem.expr !== analysis.problem.expr || problem.point !== analysis.problem.point;
-  if (!changed) return;
-  const sameGraph = problem !== null && problem.dot === analysis.problem.dot;
-  problem = analysis.problem;
-  const names = problem.graph.names;
-  if (state.wrt === null || !names.includes(state.wrt)) state.wrt = names.find((n) => n !== "x" && n !== "y") ?? names[0] ?? null;
+  const shown = problem ?? tensor;
+  const next = analysis.problem ?? analysis.tensor;
+  if (shown !== null && shown.expr === next.expr && shown.point === next.point) return;
+  const sameGraph = shown !== null && shown.dot === next.dot;
   if (!restore) state.steps = { backprop: null, forward: null, paths: null };
   resetPractice();
-  showResult(problem);
-  if (sameGraph) return refresh();
+  if (analysis.tensor !== undefined) {
+    // The scalar views do not apply to tensors: the backprop stepper shows values and gradients as arrays.
+    problem = null;
+    tensor = analysis.tensor;
+    if (state.view !== "backprop") state.view = "backprop";
+    showTensorResult(tensor);
+    if (!sameGraph) draw(tensorDrawing(tensor));
+  } else {
+    tensor = null;
+    problem = analysis.problem;
+    const names = problem.graph.names;
+    if (state.wrt === null || !names.includes(state.wrt)) state.wrt = names.find((n) => n !== "x" && n !== "y") ?? names[0] ?? null;
+    showResult(problem);
+    if (!sameGraph) draw(drawing(problem));
+  }
+  refresh();
+}
+
+/** Lays the graph out (asynchronously: Graphviz loads on first use), then shows the current step on it. */
+function draw(d: Drawing): void {
   graphReady = false;
-  const p = problem;
+  const owner = problem ?? tensor;
   graph
-    .show(p)
+    .show(d)
     .then((shown) => {
-      if (!shown || problem !== p) return;
+      if (!shown || (problem ?? tensor) !== owner) return;
       graphReady = true;
       refresh();
       document.body.dataset["ready"] = "true";
@@ -140,7 +160,22 @@ function compute(restore: boolean): void {
     .catch((e: unknown) => {
       $("graph").textContent = `The graph could not be drawn: ${e instanceof Error ? e.message : String(e)}`;
     });
-  refresh();
+}
+
+function showTensorResult(t: TensorProblem): void {
+  const root = t.view.nodes[t.view.root]!;
+  const of = t.view.seededWithOnes ? `sum(${t.output})` : t.output;
+  ui.value.textContent = `${t.output} ${shapeText(root.shape)} = ${nested(root.value, 60)}`;
+  const inputs = t.view.nodes.filter((n) => n.kind === "input");
+  ui.at.textContent = `at ${inputs.map((n) => `${n.name} ${shapeText(n.shape)}`).join(", ")}`;
+  ui.grads.replaceChildren(
+    ...inputs.map((n) => {
+      const li = document.createElement("li");
+      li.dataset["input"] = n.name;
+      li.textContent = `∂${of}/∂${n.name} = ${n.grad === null ? "0" : nested(n.grad, 60)}`;
+      return li;
+    }),
+  );
 }
 
 function showResult(p: Problem): void {
@@ -159,7 +194,7 @@ function showResult(p: Problem): void {
 
 /** The gradients in the summary (hidden in practice mode until found). */
 function showGrads(): void {
-  if (problem === null) return;
+  if (problem === null || tensor !== null) return;
   const p = problem;
   for (const li of Array.from(ui.grads.querySelectorAll<HTMLLIElement>("li"))) {
     const id = p.snap.params.find((q) => p.snap.nodes[q]!.name === li.dataset["input"])!;
@@ -398,6 +433,10 @@ function refresh(): void {
   document.body.dataset["view"] = state.view;
   for (const r of ui.langs) r.checked = r.value === state.code;
   writeUrl();
+  for (const t of ui.tabs) t.disabled = tensor !== null && t.dataset["view"] !== "backprop";
+  ui.codeTitle.textContent = tensor === null ? "Code" : "Trace";
+  ui.codeLangs.hidden = tensor !== null;
+  if (tensor !== null) return refreshTensor(tensor);
   if (problem === null) return;
   const p = problem;
   const practice = state.view === "practice";
@@ -432,7 +471,43 @@ function refresh(): void {
   renderCode(p, frame, practice);
 }
 
-function renderHead(p: Problem): void {
+function refreshTensor(t: TensorProblem): void {
+  stepper = tensorStepper(t);
+  ui.practice.hidden = true;
+  ui.controls.hidden = false;
+  const step = currentStep();
+  const frame = stepper.frame(step);
+  ui.stepLabel.textContent = `Step ${step + 1} of ${stepper.length}`;
+  ui.first.disabled = ui.prev.disabled = step === 0;
+  ui.next.disabled = ui.last.disabled = step === stepper.length - 1;
+  const h = document.createElement("h3");
+  h.textContent = frame.title;
+  ui.explain.replaceChildren(h, renderLines(frame.lines));
+  renderHead(null);
+  ui.costs.replaceChildren();
+  if (graphReady) graph.apply(frame);
+  // The trace tables, the current node's row marked.
+  const node = frame.current.length === 1 ? t.view.nodes[frame.current[0]!]!.name : null;
+  const backward = step >= (stepper.backwardStart ?? Infinity);
+  let section: "forward" | "backward" | null = null;
+  lastCode = null;
+  ui.code.replaceChildren(
+    ...t.trace.split("\n").map((text, k) => {
+      if (text.startsWith("Forward pass")) section = "forward";
+      if (text.startsWith("Backward pass")) section = "backward";
+      const span = document.createElement("span");
+      span.className = "line";
+      span.dataset["line"] = String(k + 1);
+      span.textContent = text;
+      const first = text.trim().split(/\s+/)[0];
+      if (node !== null && first === node && section === (backward ? "backward" : "forward") && text.startsWith("  ")) span.classList.add("current");
+      span.append("\n");
+      return span;
+    }),
+  );
+}
+
+function renderHead(p: Problem | null): void {
   const head: HTMLElement[] = [];
   if (state.view === "backprop" && stepper?.backwardStart !== undefined) {
     const inBackward = currentStep() >= stepper.backwardStart;
@@ -455,10 +530,14 @@ function renderHead(p: Problem): void {
       phase("Forward pass", !inBackward, 0, "phase-forward"),
       phase("Backward pass", inBackward, stepper.backwardStart, "phase-backward"),
     );
-    const note = para(`Reverse mode: ∂${p.output}/∂i = ∂j/∂i · ∂${p.output}/∂j, walking right to left.`);
+    const note = para(
+      p === null
+        ? "Tensor expression: every edge shows its value's shape. Forward mode, path products and practice work on scalar expressions."
+        : `Reverse mode: ∂${p.output}/∂i = ∂j/∂i · ∂${p.output}/∂j, walking right to left.`,
+    );
     note.className = "muted";
     head.push(wrap, note);
-  } else if ((state.view === "forward" || state.view === "paths") && p.graph.names.length > 0) {
+  } else if (p !== null && (state.view === "forward" || state.view === "paths") && p.graph.names.length > 0) {
     const label = document.createElement("label");
     label.htmlFor = "wrt";
     label.textContent = state.view === "forward" ? "Tangents with respect to " : "Paths from ";

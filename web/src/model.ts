@@ -3,7 +3,13 @@
  * API only. Pure (no DOM), so it is unit-tested in Node.
  */
 import {
+  callsTensorFunction,
   compileScalar,
+  compileTensor,
+  describeTensorGraph,
+  formatNested,
+  formatShape,
+  formatTensorTrace,
   formatValue,
   forwardRows,
   generateCodeLines,
@@ -22,6 +28,11 @@ import {
   type ScalarGraph,
   type Snapshot,
   type SnapshotNode,
+  tensorFunctions,
+  tensorToDot,
+  type TensorGraphView,
+  usesTensorFeatures,
+  type BindingValue,
 } from "../../src/index.js";
 
 /** An error to show under a field, as the CLI shows it (`expression:1:5: message`, the line, a caret). */
@@ -61,7 +72,28 @@ export interface Edge {
   input: number;
 }
 
-export type Analysis = { ok: true; problem: Problem } | { ok: false; errors: FieldError[] };
+/**
+ * A tensor expression (an array bound in the point, `@`, or a tensor function such as `sum`): drawn with every
+ * value's shape on its edge, and stepped node by node with values and gradients as arrays. Local derivatives of
+ * tensor ops are vector-Jacobian products, so the scalar views (chain-rule numbers, forward mode, paths,
+ * practice, the lecture's scalar code) do not apply.
+ */
+export interface TensorProblem {
+  expr: string;
+  point: string;
+  output: string;
+  names: string[];
+  view: TensorGraphView;
+  dot: string;
+  edges: Edge[];
+  /** The forward and backward tables, as `gradgraph trace` prints them. */
+  trace: string;
+}
+
+export type Analysis =
+  | { ok: true; problem: Problem; tensor?: undefined }
+  | { ok: true; tensor: TensorProblem; problem?: undefined }
+  | { ok: false; errors: FieldError[] };
 
 /** The lecture's worked examples, offered in the page's example menu. */
 export const EXAMPLES: readonly { label: string; expr: string; point: string }[] = [
@@ -72,6 +104,7 @@ export const EXAMPLES: readonly { label: string; expr: string; point: string }[]
   { label: "w = log([e^x]^2)", expr: "w(x) = log(exp(x)^2)", point: "0" },
   { label: "w = (x + y) z", expr: "w(x, y, z) = (x + y)*z", point: "1, 2, -3" },
   { label: "w = x^2 + 3x (fan-out)", expr: "w(x) = x^2 + 3*x", point: "2" },
+  { label: "Minibatch: T = (max(X W, 0) - y)^2 + z (tensors)", expr: "T(X, W, y, z) = (max(X @ W, 0) - y)^2 + z", point: "[[1, 2], [3, -1]], [[1, -1], [0.5, 2]], [1, 0], [0.5, -1]" },
 ];
 
 /** Parses, binds and compiles; every problem comes back as field errors, never thrown. */
@@ -80,16 +113,19 @@ export function analyse(expr: string, point: string): Analysis {
   try {
     program = parseProgram(expr);
   } catch (e) {
-    return { ok: false, errors: fieldErrors(e, "expr") };
+    // Not a scalar program: perhaps a tensor one (`sum(x, axis=0)`), as the CLI decides.
+    try {
+      return analyseTensor(expr, point, parseProgram(expr, { functions: tensorFunctions }));
+    } catch (tensorError) {
+      return { ok: false, errors: fieldErrors(callsTensorFunction(expr) ? tensorError : e, "expr") };
+    }
   }
   let graph: ScalarGraph;
   try {
-    const bindings = parseBindings(point.trim() === "" ? [] : [point], program, {
-      where: "point",
-      readFile: () => {
-        throw new GradgraphError("the explorer cannot read files: type the values");
-      },
-    });
+    const bindings = bind(point, program);
+    if (usesTensorFeatures(program) || [...bindings.values()].some(Array.isArray)) {
+      return analyseTensor(expr, point, parseProgram(expr, { functions: tensorFunctions }));
+    }
     graph = compileScalar(program, bindings);
   } catch (e) {
     // A binding problem points into the point's text; an engine problem (`@` needs tensors) into the expression.
@@ -118,6 +154,44 @@ export function analyse(expr: string, point: string): Analysis {
     },
   };
 }
+
+function bind(point: string, program: Program): Map<string, BindingValue> {
+  return parseBindings(point.trim() === "" ? [] : [point], program, {
+    where: "point",
+    readFile: () => {
+      throw new GradgraphError("the explorer cannot read files: type the values");
+    },
+  });
+}
+
+/** The tensor engine's graph at the point (float64, as the CLI computes). */
+function analyseTensor(expr: string, point: string, program: Program): Analysis {
+  let view: TensorGraphView;
+  let names: string[];
+  let output: string;
+  try {
+    const graph = compileTensor(program, bind(point, program), { dtype: "float64" });
+    output = graph.output ?? "f";
+    names = graph.names;
+    view = describeTensorGraph(graph.root, graph.inputs, { rootName: graph.output });
+  } catch (e) {
+    const errors = fieldErrors(e, "point").map((f) => (f.text.startsWith("expression:") ? { ...f, field: "expr" as const } : f));
+    return { ok: false, errors };
+  }
+  const edges: Edge[] = [];
+  for (const to of view.nodes) to.inputs.forEach((x, i) => edges.push({ index: edges.length, from: x, to: to.id, input: i }));
+  edges.push({ index: edges.length, from: view.root, to: null, input: 0 });
+  return { ok: true, tensor: { expr, point, output, names, view, dot: tensorToDot(view), edges, trace: formatTensorTrace(view) } };
+}
+
+/** A tensor node's value or gradient for people, shortened past `max` characters. */
+export function nested(v: unknown, max = 160): string {
+  const s = formatNested(v);
+  return s.length <= max ? s : `${s.slice(0, max - 5)} ...]`;
+}
+
+/** `[2,3]`. */
+export const shapeText = (shape: readonly number[]) => formatShape(shape);
 
 /** A thrown value as field errors: one per source error, or the message alone. */
 function fieldErrors(e: unknown, field: FieldError["field"]): FieldError[] {
@@ -191,4 +265,35 @@ export function localText(snap: Snapshot, to: SnapshotNode, input: number, local
   const text = to.localsText[input] ?? "0";
   const number = fmt(local);
   return `∂${to.name}/∂${from.name} = ${text === number ? number : `${text} = ${number}`}`;
+}
+
+/** What the graph panel draws: the DOT, its edges in DOT order, and per node (DOT id `nK`) its name and tooltip. */
+export interface Drawing {
+  dot: string;
+  edges: readonly Edge[];
+  nodes: readonly { name: string; kind: string; title: string }[];
+  /** The picture's accessible description. */
+  label: string;
+}
+
+/** What the graph panel draws for a scalar problem. */
+export function drawing(p: Problem): Drawing {
+  const ops = p.snap.nodes.filter((n) => n.kind === "op").length;
+  return {
+    dot: p.dot,
+    edges: p.edges,
+    nodes: p.snap.nodes.map((n) => ({ name: n.name, kind: n.kind, title: n.value === null ? n.name : `${n.name} = ${fmt(n.value)}` })),
+    label: `Computational graph of ${p.output}: ${ops} operation${ops === 1 ? "" : "s"}, inputs on the left, the output on the right`,
+  };
+}
+
+/** What the graph panel draws for a tensor problem (every edge labelled with its value's shape). */
+export function tensorDrawing(t: TensorProblem): Drawing {
+  const ops = t.view.nodes.filter((n) => n.kind === "op").length;
+  return {
+    dot: t.dot,
+    edges: t.edges,
+    nodes: t.view.nodes.map((n) => ({ name: n.name, kind: n.kind, title: `${n.name} ${shapeText(n.shape)}` })),
+    label: `Computational graph of ${t.output} on tensors: ${ops} operation${ops === 1 ? "" : "s"}, each edge labelled with its value's shape`,
+  };
 }

@@ -4,7 +4,7 @@
  * belong to the step, and the explanation with its numbers. Pure (no DOM), unit-tested in Node.
  */
 import type { Contribution, PathsData, Snapshot, SnapshotNode } from "../../src/index.js";
-import { factor, fmt, localText, pathsFor, sumText, type Edge, type Problem } from "./model.js";
+import { factor, fmt, localText, nested, pathsFor, shapeText, sumText, type Edge, type Problem, type TensorProblem } from "./model.js";
 
 /** A line of an explanation: an optional label (`local derivative`) and the text, possibly emphasised. */
 export interface Line {
@@ -403,4 +403,85 @@ export function practiceFrame(p: Problem, answered: ReadonlySet<number>, current
     labels: labels(p, () => true, (e) => (known(e.from) ? gradPart(snap, e) : "")),
     code: current === null ? null : { pass: "backward", node: current },
   };
+}
+
+/**
+ * A tensor expression, node by node: the forward pass (formula, shape, value), then the backward pass (each
+ * gradient, of the same shape as its node). The edges keep the DOT's labels: names and shapes.
+ */
+export function tensorStepper(t: TensorProblem): Stepper & { backwardStart: number } {
+  const { view } = t;
+  const nodes = view.nodes;
+  type Step = { kind: "start" } | { kind: "forward"; node: number } | { kind: "backward"; node: number };
+  const steps: Step[] = [{ kind: "start" }];
+  for (const n of nodes) if (n.kind === "op") steps.push({ kind: "forward", node: n.id });
+  const backwardStart = steps.length;
+  const withGrad = nodes.filter((n) => n.grad !== null).map((n) => n.id);
+  for (const id of [view.root, ...withGrad.filter((id) => id !== view.root).reverse()]) if (nodes[id]!.grad !== null) steps.push({ kind: "backward", node: id });
+  const edges = (pred: (e: Edge) => boolean) => t.edges.filter(pred).map((e) => e.index);
+  const f = t.output;
+  const frame = (k: number): Frame => {
+    const s = steps[k]!;
+    const base = { labels: [] as string[], code: null };
+    if (s.kind === "start") {
+      const inputs = nodes.filter((n) => n.kind === "input");
+      return {
+        ...base,
+        title: "Forward pass · the inputs",
+        lines: [
+          ...inputs.map((n) => ({ label: `${n.name} ${shapeText(n.shape)}`, text: nested(n.value), kind: "formula" as const })),
+          { text: "Each edge shows its value's name and shape; evaluate left to right.", kind: "note" },
+        ],
+        current: inputs.map((n) => n.id),
+        related: [],
+        edges: edges((e) => inputs.some((n) => n.id === e.from)),
+      };
+    }
+    const n = nodes[s.node]!;
+    if (s.kind === "forward") {
+      return {
+        ...base,
+        title: `Forward pass · node ${n.name}`,
+        lines: [
+          { label: "operation", text: `${n.name} = ${n.formula}`, kind: "formula" },
+          { label: "inputs", text: n.inputs.map((x) => `${nodes[x]!.name} ${shapeText(nodes[x]!.shape)}`).join(", ") },
+          { label: "shape", text: shapeText(n.shape) },
+          { label: "value", text: `${n.name} = ${nested(n.value)}`, kind: "result" },
+        ],
+        current: [n.id],
+        related: [...new Set(n.inputs)],
+        edges: edges((e) => e.to === n.id || e.from === n.id),
+      };
+    }
+    const users = nodes.filter((u) => u.inputs.includes(n.id));
+    const lines: Line[] =
+      n.id === view.root
+        ? view.seededWithOnes
+          ? [
+              { label: "seed", text: `∇${n.name} = ones${shapeText(n.shape)}`, kind: "result" },
+              { text: `${f} has shape ${shapeText(n.shape)}, not a single value: the backward pass is seeded with ones, the gradient of sum(${f}), as the lecture does (dT = np.ones_like(T)).`, kind: "note" },
+            ]
+          : [
+              { label: "seed", text: `∂${f}/∂${n.name} = 1`, kind: "result" },
+              { text: `${n.name} is the output: the backward pass starts at the right.`, kind: "note" },
+            ]
+        : [
+            { label: "used by", text: users.map((u) => `${u.name} = ${u.formula}`).join(";  ") },
+            { label: "shape", text: `${shapeText(n.shape)}, as ${n.name}'s` },
+            { label: "gradient", text: `∇${n.name} = ${nested(n.grad)}`, kind: "result" },
+            {
+              text: `Each tensor op sends back a vector-Jacobian product of the incoming gradient${users.length > 1 ? `; ${n.name} is used ${users.length} times, so the contributions add up` : ""}.`,
+              kind: "note",
+            },
+          ];
+    return {
+      ...base,
+      title: `Backward pass · ∇${n.name}${n.id === view.root ? "" : ` = ∂${view.seededWithOnes ? `sum(${f})` : f}/∂${n.name}`}`,
+      lines,
+      current: [n.id],
+      related: [...new Set(users.map((u) => u.id))],
+      edges: edges((e) => e.from === n.id),
+    };
+  };
+  return { length: steps.length, backwardStart, frame };
 }
