@@ -145,9 +145,18 @@ function compute(restore: boolean): void {
   refresh();
 }
 
+/** Graphs with more nodes are not drawn (Graphviz takes about a second per thousand nodes). */
+const MAX_DRAWN = 1500;
+
 /** Lays the graph out (asynchronously: Graphviz loads on first use), then shows the current step on it. */
 function draw(d: Drawing): void {
   graphReady = false;
+  if (d.nodes.length > MAX_DRAWN) {
+    // Graphviz would hold the page for seconds; everything else still works on a graph this size.
+    $("graph").replaceChildren(para(`This graph has ${d.nodes.length} nodes, too many to draw here (at most ${MAX_DRAWN}); the stepper and the code still work.`));
+    document.body.dataset["ready"] = "true";
+    return;
+  }
   const owner = problem ?? tensor;
   graph
     .show(d)
@@ -567,7 +576,7 @@ function renderPractice(p: Problem, id: number | null, total: number): void {
   if (done) {
     if (!ui.feedback.classList.contains("done")) {
       ui.feedback.className = "feedback right done";
-      ui.feedback.replaceChildren(para(`🎉 All ${total} gradients found: ${correct} correct and ${wrong} wrong entries.`));
+      ui.feedback.replaceChildren(para(`✓ Done: all ${total} gradients found, with ${correct} correct and ${wrong} wrong entries.`));
     }
     return;
   }
