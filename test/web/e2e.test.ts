@@ -133,7 +133,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     // Every DOT node and edge is in the SVG, edges labelled with values and gradients, as on the slides.
     expect(await page.$$eval("#graph g.node[data-node]", (gs) => gs.length)).toBe(17);
     expect(await page.$$eval("#graph g.edge", (gs) => gs.length)).toBe(17);
-    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toContain("w1 = -1 | ∂ = -36");
     expect(labels).toContain("j = 9 | ∂ = 1");
     // Left to right: the inputs left of the first op, the output's op at the right.
@@ -166,10 +166,10 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(explain).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j = -6 · 1 = -6");
     expect(await text("#code .line.current")).toBe("di = 2*i * dj  # = -6");
     // i's edge shows its gradient now; a's does not yet.
-    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toContain("i = -3 | ∂ = -6");
     expect(labels).toContain("a = -2");
-    expect(await page.$$eval("#graph g.edge.current text", (ts) => ts.map((t) => t.textContent))).toEqual(["i = -3 | ∂ = -6"]);
+    expect(await page.$$eval("#graph text.edge-label.current", (ts) => ts.map((t) => t.textContent))).toEqual(["i = -3 | ∂ = -6"]);
 
     // On to c: ∂L/∂c = ∂d/∂c · ∂L/∂d = 3 · (-6) = -18 (order: j i h y g d b2 c).
     for (let k = 0; k < 6; k++) await page.click("#next");
@@ -190,7 +190,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await current()).toBe("a");
     expect(await text("#explain")).toContain("a = w1 * x");
     expect(await text("#code .line.current")).toBe("a = w1 * x  # a = -2");
-    expect(await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent))).toContain("b = ?");
+    expect(await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent))).toContain("b = ?");
     await shot("backprop-forward");
   });
 
@@ -208,7 +208,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
       "dx = 3 * db  # = 3",
       "dx += 2*x * da  # += 4 (dx = 7)",
     ]);
-    expect(await page.$$eval("#graph g.edge.current text", (ts) => ts.map((t) => t.textContent))).toEqual([
+    expect(await page.$$eval("#graph text.edge-label.current", (ts) => ts.map((t) => t.textContent))).toEqual([
       "x = 2 | ∂ += 4 (sum 7)",
       "x = 2 | ∂ += 3 (sum 7)",
     ]);
@@ -247,7 +247,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#explain")).toContain("product2 × 1 × 1 × 3 × 1 × 1 × 1 × (-6) = -36");
     expect(await text("#explain")).toContain("w1 → a → b → c → d → g → h → i → j");
     expect(await page.$$eval("#graph g.edge.current", (gs) => gs.length)).toBe(8);
-    expect(await page.$$eval("#graph g.edge.current text", (ts) => ts[0]?.textContent)).toBe("w1 = -1 | ∂a/∂w1 = 2");
+    expect(await page.$$eval("#graph text.edge-label.current", (ts) => ts[0]?.textContent)).toBe("w1 = -1 | ∂a/∂w1 = 2");
     await shot("paths");
 
     // Two paths for x in x^2 + 3x, then their sum.
@@ -266,7 +266,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await page.click("#tab-practice");
     expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂L/∂w1 = ?");
     // No gradient on any edge but the seed's, none in the code's comments.
-    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels.filter((l) => l!.includes("∂"))).toEqual(["j = 9 | ∂ = 1"]);
     expect(await text("#code")).not.toContain("-36");
     expect(await text("#answer-label")).toBe("∂L/∂i =");
@@ -287,7 +287,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#score")).toBe("Correct: 1 · Wrong: 1 · 1 of 13 gradients found");
     expect(await text("#answer-label")).toBe("∂L/∂h =");
     expect(await current()).toBe("h");
-    expect(await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent))).toContain("i = -3 | ∂ = -6");
+    expect(await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent))).toContain("i = -3 | ∂ = -6");
     // An expression is a fine answer: ∂L/∂h = 1 · (-6).
     await page.fill("#answer", "1*(-6)");
     await page.press("#answer", "Enter");
@@ -322,6 +322,11 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await page.fill("#point", L_POINT);
     await page.press("#point", "Enter");
     await page.waitForSelector("#error[hidden]", { state: "attached" });
+    // A shared link with a mistake opens with the error shown.
+    await page.goto(base + encodeState({ expr: "f(x) = sin(x", point: "1", view: "backprop", step: null, wrt: null, code: "py" }));
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await text("#error")).toMatch(/^expression:\d+: /);
+    expect(await text("#graph")).toContain("The graph appears here");
   });
 
   it("restores a shared URL: expression, point, view, input, step, language", async () => {
@@ -354,7 +359,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await open();
     await page.selectOption("#example", { label: "Minibatch: T = (max(X W, 0) - y)^2 + z (tensors)" });
     await page.waitForSelector("body[data-ready=true] #graph g.node[data-name=X]");
-    const labels = await page.$$eval("#graph g.edge text", (ts) => ts.map((t) => t.textContent));
+    const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toEqual(expect.arrayContaining(["X [2,2]", "W [2,2]", "y [2]", "a [2,2]", "T [2,2]"]));
     expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂sum(T)/∂W = [[11, 6], [1, 12]]");
     expect(await page.isDisabled("#tab-practice")).toBe(true);

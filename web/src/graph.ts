@@ -79,6 +79,19 @@ export class GraphView {
       this.labels.push(g.querySelector("text"));
     });
 
+    // Edge labels on a layer of their own above every edge, so that no edge is drawn across a label.
+    const top = svg.querySelector<SVGGElement>(":scope > g");
+    if (top !== null) {
+      const layer = document.createElementNS(SVG_NS, "g");
+      layer.setAttribute("class", "labels");
+      this.labels.forEach((t, k) => {
+        if (t === null) return;
+        t.classList.add("edge-label");
+        t.dataset["edge"] = String(k);
+        layer.append(t);
+      });
+      top.append(layer);
+    }
     this.box.replaceChildren(svg);
     this.svg = svg;
     this.addHalos();
@@ -109,13 +122,17 @@ export class GraphView {
     if (this.svg === null) return;
     for (const g of this.nodes.values()) g.classList.remove("current", "related");
     for (const g of this.edges) g.classList.remove("current");
+    for (const t of this.labels) t?.classList.remove("current");
     for (const id of frame.related) this.nodes.get(id)?.classList.add("related");
     for (const id of frame.current) {
       const g = this.nodes.get(id);
       g?.classList.remove("related");
       g?.classList.add("current");
     }
-    for (const k of frame.edges) this.edges[k]?.classList.add("current");
+    for (const k of frame.edges) {
+      this.edges[k]?.classList.add("current");
+      this.labels[k]?.classList.add("current");
+    }
     this.labels.forEach((t, k) => {
       const label = frame.labels[k];
       if (t !== null && label !== undefined && label !== "" && t.textContent !== label) t.textContent = label;

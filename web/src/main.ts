@@ -117,6 +117,11 @@ function compute(restore: boolean): void {
     document.body.classList.add("stale");
     stop();
     writeUrl();
+    if (problem === null && tensor === null) {
+      // Nothing drawn yet (a shared link with a mistake): say what the panel is waiting for.
+      $("graph").replaceChildren(para("The graph appears here once the expression and the point are read."));
+      document.body.dataset["ready"] = "true";
+    }
     return;
   }
   showErrors([]);
