@@ -22,6 +22,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     // d(a + b) = da + db
     partials: [() => 1, () => 1],
     print: infix("+", PREC.add),
+    identity: { left: 0, right: 0 },
   }),
   sub: defineElementwise({
     name: "sub", arity: 2, doc: "a - b",
@@ -29,6 +30,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     // d(a - b) = da - db
     partials: [() => 1, () => -1],
     print: infix("-", PREC.add),
+    identity: { right: 0 },
   }),
   mul: defineElementwise({
     name: "mul", arity: 2, doc: "a · b",
@@ -36,6 +38,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     // d(ab) = b da + a db
     partials: [(_o, [, b]) => b!, (_o, [a]) => a!],
     print: infix("*", PREC.mul),
+    identity: { left: 1, right: 1 },
   }),
   div: defineElementwise({
     name: "div", arity: 2, doc: "a / b",
@@ -43,6 +46,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     // d(a/b) = da/b - a/b² db
     partials: [(o, [, b]) => o.div(1, b!), (o, [a, b]) => o.div(o.neg(a!), o.pow(b!, 2))],
     print: infix("/", PREC.mul),
+    identity: { right: 1 },
   }),
   neg: defineElementwise({
     name: "neg", arity: 1, doc: "-a",
@@ -57,6 +61,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     // d(a^b) = b a^(b-1) da + a^b ln(a) db
     partials: [(o, [a, b]) => o.mul(b!, o.pow(a!, o.sub(b!, 1))), (o, [a], y) => o.mul(y, o.log(a!))],
     print: { kind: "infix", symbol: { board: "^", py: "**", ts: "**" }, prec: PREC.pow, assoc: "right" },
+    identity: { right: 1 },
   }),
   exp: defineElementwise({
     name: "exp", arity: 1, doc: "e^a",

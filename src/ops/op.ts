@@ -73,6 +73,8 @@ export interface ElementwiseOp {
   readonly partials: readonly PartialRule[];
   /** True for ops whose derivative is zero everywhere it exists (comparisons, sign). */
   readonly nondiff: boolean;
+  /** Neutral elements (`x + 0 = x`, `1·x = x`), when the op has them; printers use them to simplify. */
+  readonly identity?: { readonly left?: number; readonly right?: number };
   readonly vjp: Vjp;
   readonly jvp: Jvp;
   readonly print: PrintSpec;
@@ -87,6 +89,11 @@ export interface ElementwiseSpec {
   partials: readonly PartialRule[];
   nondiff?: boolean;
   print: PrintSpec;
+  /**
+   * Neutral elements, for printers that simplify (`1·x` → `x`): `left` where `left op x = x`, `right` where
+   * `x op right = x`.
+   */
+  identity?: { readonly left?: number; readonly right?: number };
 }
 
 /**

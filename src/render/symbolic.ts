@@ -88,28 +88,14 @@ export function printOp(op: ElementwiseOp, args: readonly Sym[], target: Target,
   }
 }
 
-/** Algebraic identities that keep printed derivatives short: 1·x = x, x + 0 = x, x^1 = x, -(c) = -c. */
+/** Drops a neutral operand declared by the op table (`1·x` = `x`, `x + 0` = `x`, `x^1` = `x`). */
 function simplify(op: ElementwiseOp, args: readonly Sym[]): Sym | undefined {
   const [a, b] = args as [Sym, Sym | undefined];
-  const is = (s: Sym | undefined, c: number) => s !== undefined && s.value === c;
-  switch (op.name) {
-    case "add":
-      if (is(a, 0)) return b;
-      if (is(b, 0)) return a;
-      return undefined;
-    case "sub":
-      return is(b, 0) ? a : undefined;
-    case "mul":
-      if (is(a, 1)) return b;
-      if (is(b, 1)) return a;
-      return undefined;
-    case "div":
-      return is(b, 1) ? a : undefined;
-    case "pow":
-      return is(b, 1) ? a : undefined;
-    default:
-      return undefined;
-  }
+  const id = op.identity;
+  if (id === undefined || b === undefined) return undefined;
+  if (id.left !== undefined && a.value === id.left) return b;
+  if (id.right !== undefined && b.value === id.right) return a;
+  return undefined;
 }
 
 /**
