@@ -46,16 +46,20 @@ export {
   enableGrad,
   isGradEnabled,
   engine,
-  gradcheck,
   concat,
   stack,
   where,
   type TensorLike,
   type CreateOptions,
   type BackwardOptions,
+} from "./tensor/index.js";
+export {
+  gradcheck,
+  findFaultyOp,
   type GradcheckOptions,
   type GradcheckReport,
   type GradcheckFailure,
-} from "./tensor/index.js";
+  type CheckMode,
+} from "./autodiff/gradcheck.js";
 export * as functional from "./tensor/functional.js";
 export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";

@@ -5,10 +5,8 @@
 import type { FunctionSpec } from "./table.js";
 
 /** A range of the source text: `source.slice(pos, pos + length)`. */
-export interface Span {
-  readonly pos: number;
-  readonly length: number;
-}
+export type { Span } from "../core/span.js";
+import type { Span } from "../core/span.js";
 
 /** A number literal: `2`, `0.5`, `.5`, `1e-3`. */
 export interface NumberLit {

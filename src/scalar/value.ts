@@ -5,15 +5,12 @@
  * into each input's gradient, so gradients add up where a value fans out.
  */
 import { topoOrder, type GraphNode } from "../core/graph.js";
+import type { Span } from "../core/span.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 
-/** Where a node came from in a source text (set by the expression compiler). */
-export interface Span {
-  readonly pos: number;
-  readonly length: number;
-}
+export type { Span };
 
 type ValueLike = Value | number;
 

@@ -1,7 +1,7 @@
 /**
  * The tensor engine's public API: n-dimensional tensors over Float32Array/Float64Array with NumPy broadcasting,
  * the op table's primitives and composites as methods and free functions, backpropagation (`backward`, also
- * building differentiable graphs with `createGraph`), forward mode over a graph, and `gradcheck`.
+ * building differentiable graphs with `createGraph`), forward mode over a graph. (`gradcheck`, built on it, is in src/autodiff/gradcheck.ts.)
  *
  * @example
  * import { randn } from "gradgraph";
@@ -42,7 +42,6 @@ export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
 export { rawAlgebra, applyRaw, kernels, stats } from "./backend.js";
-export { gradcheck, findFaultyOp, type GradcheckOptions, type GradcheckReport, type GradcheckFailure, type CheckMode } from "../autodiff/gradcheck.js";
 export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
 export type { DType, Shape } from "../ops/op.js";
 export { ShapeError, InputError, GradgraphError } from "../core/errors.js";

@@ -15,7 +15,7 @@ import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, sameShape, siz
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { forwardSweep, reverseSweep } from "../autodiff/sweep.js";
 import { applyRaw, rawAlgebra } from "./backend.js";
-import type { Span } from "../scalar/value.js";
+import type { Span } from "../core/span.js";
 import { arrayType, copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
 export type { Span };

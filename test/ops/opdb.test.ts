@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { opList, ops } from "../../src/ops/index.js";
-import { gradcheck } from "../../src/tensor/index.js";
+import { gradcheck } from "../../src/autodiff/gradcheck.js";
 import { compositeDb, opdb, type OpInfo } from "./opdb.js";
 
 function checkAll(name: string, info: OpInfo) {

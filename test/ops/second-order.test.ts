@@ -5,7 +5,8 @@
  * reverse).
  */
 import { describe, expect, test } from "vitest";
-import { engine, Generator, gradcheck, NDArray, Tensor } from "../../src/tensor/index.js";
+import { engine, Generator, NDArray, Tensor } from "../../src/tensor/index.js";
+import { gradcheck } from "../../src/autodiff/gradcheck.js";
 import { compositeDb, opdb } from "./opdb.js";
 
 function randomLike(g: Generator, x: Tensor): Tensor {

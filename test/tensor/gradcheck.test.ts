@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ops, type AnyOp } from "../../src/ops/index.js";
-import { gradcheck, randn, Tensor, tensor } from "../../src/tensor/index.js";
+import { randn, Tensor, tensor } from "../../src/tensor/index.js";
+import { gradcheck } from "../../src/autodiff/gradcheck.js";
 
 /** An op-table entry with its vjp or jvp rule replaced (the kernel and shape rule stay the table's). */
 function broken(op: AnyOp, patch: Partial<Pick<AnyOp, "vjp" | "jvp">>): AnyOp {
