@@ -31,19 +31,33 @@ test("the README has console examples", () => {
 
 test.each(blocks)("$command", async ({ command, output }) => {
   const r = await run(...shellWords(command).slice(1));
-  expect(r.stdout + r.stderr).toBe(output);
+  expect(r.combined).toBe(output);
 });
 
-test("the library example prints what the README says", () => {
-  const block = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+const libraryBlocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+/** Runs a README block with Node against the built package, with `extra` appended; returns its stdout lines. */
+function runBlock(block: string, extra: string): string[] {
   const dist = new URL("../dist/index.js", import.meta.url).href;
   const dir = mkdtempSync(join(tmpdir(), "gradgraph-readme-"));
   const file = join(dir, "example.mjs");
-  writeFileSync(file, block.replace('from "gradgraph"', `from ${JSON.stringify(dist)}`) + "\nconsole.log(JSON.stringify(differentiate(d, [x, y], \"forward\")));\n");
+  writeFileSync(file, block.replace('from "gradgraph"', `from ${JSON.stringify(dist)}`) + extra);
   const r = spawnSync(process.execPath, [file], { encoding: "utf8" });
   expect(r.stderr).toBe("");
-  const [first, second] = r.stdout.trim().split("\n");
+  return r.stdout.trim().split("\n");
+}
+
+test("the scalar library example prints what the README says", () => {
+  const block = libraryBlocks.find((b) => b.includes("new Value"))!;
+  const [first, second] = runBlock(block, '\nconsole.log(JSON.stringify(differentiate(d, [x, y], "forward")));\n');
   expect(first).toBe("0.5 0.25 -0.25");
   expect(JSON.parse(second!)).toEqual({ value: 0.5, grads: [0.25, -0.25], multiplications: 6 });
-  expect(block).toContain('{ value: 0.5, grads: [0.25, -0.25], multiplications: 6 }');
+  expect(block).toContain("{ value: 0.5, grads: [0.25, -0.25], multiplications: 6 }");
+});
+
+test("the tensor library example runs and gives W a gradient of W's shape", () => {
+  const block = libraryBlocks.find((b) => b.includes("randn"))!;
+  expect(block).toContain("W.grad; // ∂loss/∂W, shape [3, 2]");
+  const [shape] = runBlock(block, "\nconsole.log(JSON.stringify(W.grad.shape));\n");
+  expect(JSON.parse(shape!)).toEqual([3, 2]);
 });

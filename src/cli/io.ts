@@ -13,14 +13,17 @@ export const processIo: Io = {
 };
 
 /** Collects output in memory (for tests and embedding). */
-export function memoryIo(): Io & { stdout: () => string; stderr: () => string } {
+export function memoryIo(): Io & { stdout: () => string; stderr: () => string; combined: () => string } {
   let out = "";
   let err = "";
+  let both = "";
   return {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => void ((out += t), (both += t)),
+    err: (t) => void ((err += t), (both += t)),
     isTTY: false,
     stdout: () => out,
     stderr: () => err,
+    /** Both streams in the order they were written, as a terminal shows them. */
+    combined: () => both,
   };
 }

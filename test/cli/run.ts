@@ -2,8 +2,8 @@ import { main } from "../../src/cli/main.js";
 import { memoryIo } from "../../src/cli/io.js";
 
 /** Runs the CLI in-process and returns what it printed and its exit code. */
-export async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; combined: string }> {
   const io = memoryIo();
   const code = await main(argv, io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
+  return { code, stdout: io.stdout(), stderr: io.stderr(), combined: io.combined() };
 }
