@@ -63,3 +63,35 @@ export {
 } from "./autodiff/gradcheck.js";
 export * as functional from "./tensor/functional.js";
 export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";
+// Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
+// derivatives, and debug aids (NaN/Inf detection, traced programs).
+export {
+  grad,
+  valueAndGrad,
+  vjp,
+  jvp,
+  linearize,
+  jacrev,
+  jacfwd,
+  hessian,
+  hvp,
+  type Argnums,
+  type GradsOf,
+  type JacobianOf,
+  type TangentsOf,
+  type TransformOptions,
+} from "./autodiff/functional.js";
+export { customFunction, customVjp, customJvp, stopGradient, type CustomRules, type CustomFunction, type VjpRule, type JvpRule } from "./autodiff/custom.js";
+export {
+  detectAnomaly,
+  findForwardAnomaly,
+  findScalarAnomaly,
+  traceProgram,
+  AnomalyError,
+  type AnomalyPhase,
+  type AnomalyOptions,
+  type TracedProgram,
+  type TracedEquation,
+  type TracedVar,
+} from "./autodiff/debug.js";
+export { flattenTree, unflattenTree, mapTree, treeLeaves, type Tree, type GradTree, type TangentTree, type FlatTree, type TreeSpec } from "./autodiff/tree.js";

@@ -30,6 +30,16 @@ export function fitTo<T>(o: TensorAlgebra<T>, v: T, shape: Shape, dtype: DType):
   return o.dtype(r) === dtype ? r : o.cast(r, { dtype });
 }
 
+/**
+ * Observers for debug modes (anomaly detection), null when off: `vjp` sees every cotangent share a rule gives an
+ * input (already fitted to it) with the incoming gradient `g`; `jvp` every tangent a rule gives a node.
+ * `detectAnomaly` (./debug.ts) sets and restores them.
+ */
+export const sweepHooks: {
+  vjp: ((node: DiffNode, input: number, share: unknown, g: unknown) => void) | null;
+  jvp: ((node: DiffNode, tangent: unknown, dxs: readonly unknown[]) => void) | null;
+} = { vjp: null, jvp: null };
+
 export interface ReverseOptions<N> {
   /** Only nodes from which one of these is reachable get cotangents (default: every node requiring grad). */
   wanted?: readonly N[];
@@ -83,6 +93,7 @@ export function reverseSweep<N extends DiffNode, T>(
         if (!needs[i] || share === null || share === undefined) continue;
         const x = inputs[i]!;
         const ct = fitTo(o, share, o.shape(xs[i]!), o.dtype(xs[i]!));
+        if (sweepHooks.vjp !== null) sweepHooks.vjp(n, i, ct, g);
         const prev = cts.get(x);
         cts.set(x, prev === undefined ? ct : o.add(prev, ct));
       }
@@ -118,7 +129,11 @@ export function forwardSweep<N extends DiffNode, T>(
     if (!any) continue;
     const y = primal(n);
     const t = op.jvp(o, dxs, inputs.map(primal), y, n.params);
-    if (t !== null) out.set(n, fitTo(o, t, o.shape(y), o.dtype(y)));
+    if (t !== null) {
+      const ft = fitTo(o, t, o.shape(y), o.dtype(y));
+      if (sweepHooks.jvp !== null) sweepHooks.jvp(n, ft, dxs);
+      out.set(n, ft);
+    }
   }
   return out;
 }

@@ -20,6 +20,18 @@ import type { Io } from "./io.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
 import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
+import {
+  anomalyOption,
+  checkScalarAnomaly,
+  dotOrder2,
+  gradOrder2,
+  orderOption,
+  registerFunctionalCommands,
+  traceOrder2,
+  wantsOrder2,
+  withTensorAnomalyCheck,
+  wrtOption,
+} from "./functional.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -64,18 +76,27 @@ export function registerCommands(program: Command, io: Io): void {
     .argument("<expr>", EXPR_HELP)
     .addOption(atOption())
     .addOption(new Option("--mode <mode>", "reverse (backprop), forward, or paths (the lecture's path products)").default("reverse"))
-    .option("--json", 'print exactly {"value": v, "grad": {"x": ..., ...}} on stdout')
+    .option("--json", 'print exactly {"value": v, "grad": {"x": ..., ...}} on stdout (with --order 2 also "hessian": {"x": {"x": ..., "y": ...}, ...})')
+    .addOption(orderOption("2: also the Hessian (second derivatives) of an expression of numbers, forward-over-reverse (--mode forward: forward-over-forward)"))
+    .addOption(anomalyOption())
     .addHelpText(
       "after",
       "\nExamples:\n  gradgraph grad 'f(x, y) = 1/(y + exp(-x))' --at 0,1\n" +
         "  gradgraph grad '(x + y)*z' --at x=1,y=2,z=-3 --mode forward --json\n" +
-        "  gradgraph grad 'max(X @ W, 0)' --at 'X=[[1,2],[3,4]]' --at 'W=[[1,-1],[0,2]]' --json",
+        "  gradgraph grad 'max(X @ W, 0)' --at 'X=[[1,2],[3,4]]' --at 'W=[[1,-1],[0,2]]' --json\n" +
+        "  gradgraph grad 'f(x, y) = x^2*y + sin(y)' --at 1,2 --order 2",
     )
-    .action((expr: string, opts: { at: string[]; mode: string; json?: boolean }) => {
+    .action((expr: string, opts: { at: string[]; mode: string; json?: boolean; order: string; detectAnomaly?: boolean }) => {
       const mode = modeOf(opts.mode);
+      const anomalies = opts.detectAnomaly === true;
+      if (wantsOrder2(opts)) return gradOrder2(expr, opts.at, { mode, json: opts.json === true, detectAnomaly: anomalies }, io);
       const tensors = tensorSetUp(expr, opts.at, { command: "grad" });
-      if (tensors !== null) return tensorGrad(tensors, mode, opts.json === true, io);
-      const { graph, output } = setUp(expr, opts.at);
+      if (tensors !== null) {
+        const run = () => tensorGrad(tensors, mode, opts.json === true, io);
+        return anomalies ? withTensorAnomalyCheck(tensors.graph.root, tensors.program.source, run) : run();
+      }
+      const { graph, output, program } = setUp(expr, opts.at);
+      if (anomalies) checkScalarAnomaly(graph, program);
       const r = differentiate(graph.root, graph.inputs, mode);
       if (opts.json) {
         const grad: Record<string, number | null> = {};
@@ -95,9 +116,19 @@ export function registerCommands(program: Command, io: Io): void {
     .argument("<expr>", EXPR_HELP)
     .addOption(atOption())
     .option("--code <lang>", "print the lecture-style program instead: python (py) or ts")
-    .addHelpText("after", "\nExample:\n  gradgraph trace 'f(x, y, z) = (max(3*x, 0) - y)^2 + z' --at 1,0,-2 --code python")
-    .action((expr: string, opts: { at: string[]; code?: string }) => {
+    .addOption(orderOption("2: trace the graph of a first derivative, as the backward pass records it with createGraph"))
+    .addOption(wrtOption())
+    .addHelpText(
+      "after",
+      "\nExamples:\n  gradgraph trace 'f(x, y, z) = (max(3*x, 0) - y)^2 + z' --at 1,0,-2 --code python\n" +
+        "  gradgraph trace 'f(x) = x^3' --at x=2 --order 2",
+    )
+    .action((expr: string, opts: { at: string[]; code?: string; order: string; wrt?: string }) => {
       const target = opts.code === undefined ? undefined : codeTarget(opts.code);
+      if (wantsOrder2(opts)) {
+        if (target !== undefined) throw new InputError("trace --order 2 shows the derivative's graph as tables; --code writes first-order scalar programs only");
+        return traceOrder2(expr, opts.at, opts.wrt, io);
+      }
       const tensors = tensorSetUp(expr, opts.at, { command: "trace" });
       if (tensors !== null) {
         if (target !== undefined) throw new InputError("trace --code writes the lecture's scalar program; it does not take tensors");
@@ -114,12 +145,19 @@ export function registerCommands(program: Command, io: Io): void {
     .argument("<expr>", EXPR_HELP)
     .addOption(atOption())
     .option("--svg <file>", "also render the graph to an SVG file (no system Graphviz needed)")
-    .addHelpText("after", "\nExample:\n  gradgraph dot 'w = (x + y)*z' --at 1,2,-3 --svg graph.svg")
-    .action(async (expr: string, opts: { at: string[]; svg?: string }) => {
+    .addOption(orderOption("2: draw the graph of a first derivative, as the backward pass records it with createGraph"))
+    .addOption(wrtOption())
+    .addHelpText(
+      "after",
+      "\nExamples:\n  gradgraph dot 'w = (x + y)*z' --at 1,2,-3 --svg graph.svg\n  gradgraph dot 'f(x) = sin(x)*x' --at x=1 --order 2",
+    )
+    .action(async (expr: string, opts: { at: string[]; svg?: string; order: string; wrt?: string }) => {
       const withPoint = opts.at.length > 0;
-      const tensors = tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });
+      const order2 = wantsOrder2(opts);
+      const tensors = order2 ? null : tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });
       let dot: string;
-      if (tensors !== null) dot = tensorDot(tensors);
+      if (order2) dot = dotOrder2(expr, opts.at, opts.wrt, io);
+      else if (tensors !== null) dot = tensorDot(tensors);
       else {
         const { graph } = setUp(expr, opts.at, { partial: !withPoint });
         dot = toDot(snapshot(graph.root, graph.inputs, { values: withPoint }));
@@ -152,6 +190,8 @@ export function registerCommands(program: Command, io: Io): void {
       const wrt = inputNamed(graph, opts.wrt, "--wrt");
       io.out(formatPaths(pathsData(graph.root, graph.inputs, wrt)));
     });
+
+  registerFunctionalCommands(program, io);
 
   program
     .command("lecture")

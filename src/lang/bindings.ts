@@ -23,6 +23,18 @@ export interface BindingOptions {
   readFile?: (path: string) => string;
   /** Leave inputs unbound without an error (default false: every input must be bound). */
   partial?: boolean;
+  /**
+   * Filled with where each bound value stands in its text (for errors found later, e.g. a value of the wrong
+   * shape, to point at it with a caret).
+   */
+  positions?: Map<string, BindingPosition>;
+}
+
+/** Where a bound value stands: its text (one `--at` argument) and the value's offset and length in it. */
+export interface BindingPosition {
+  readonly source: string;
+  readonly pos: number;
+  readonly length: number;
 }
 
 /** One comma-separated item of a binding text. */
@@ -63,7 +75,7 @@ export function parseBindings(
 
   const params = program.header?.params ?? null;
   const fname = program.header?.names[program.header.names.length - 1]?.name ?? "the expression";
-  const named: { item: Item; name: string; nameLength: number; value: BindingValue | undefined }[] = [];
+  const named: { item: Item; name: string; nameLength: number; value: BindingValue | undefined; at: BindingPosition }[] = [];
   const positional: { item: Item; value: BindingValue }[] = [];
   let form: "named" | "positional" | null = null;
   let mixReported = false;
@@ -99,7 +111,7 @@ export function parseBindings(
         continue;
       }
       const value = parseValue(valueText, name, { source: item.source, pos: valuePos, text: valueText }, readFile, fail);
-      named.push({ item: { ...item, pos: namePos }, name, nameLength: name.length, value });
+      named.push({ item: { ...item, pos: namePos }, name, nameLength: name.length, value, at: { source: item.source, pos: valuePos, length: valueText.length } });
     } else {
       if (params === null) {
         if (headerReported) continue;
@@ -133,12 +145,16 @@ export function parseBindings(
         fail(`${message}: missing ${names.slice(positional.length).join(", ")}`, source, source.length, 1);
       }
     } else {
-      names.forEach((n, i) => out.set(n, positional[i]!.value));
+      names.forEach((n, i) => {
+        const { item, value } = positional[i]!;
+        out.set(n, value);
+        options.positions?.set(n, { source: item.source, pos: item.pos, length: item.text.length });
+      });
     }
   } else if (form === "named") {
     const inputs = new Set(program.inputs);
     const firstAt = new Map<string, Item>();
-    for (const { item, name, nameLength, value } of named) {
+    for (const { item, name, nameLength, value, at } of named) {
       const fn = program.functions.get(name);
       if (constants.has(name)) {
         fail(`${name} is a constant and cannot be bound`, item.source, item.pos, nameLength);
@@ -153,6 +169,7 @@ export function parseBindings(
       } else {
         firstAt.set(name, item);
         if (value !== undefined) out.set(name, value);
+        options.positions?.set(name, at);
       }
     }
   }

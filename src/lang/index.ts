@@ -23,10 +23,11 @@ export type {
 } from "./ast.js";
 export { children, postOrder } from "./ast.js";
 export { parseProgram, sourceErrorsOf, type ParseOptions } from "./check.js";
-export { parseBindings, shapeOf, type BindingOptions, type BindingValue, type NestedArray } from "./bindings.js";
+export { parseBindings, shapeOf, type BindingOptions, type BindingPosition, type BindingValue, type NestedArray } from "./bindings.js";
 export { compileScalar, evaluate, freeNames, type EvalHooks, type ScalarGraph } from "./compile.js";
 export {
   compileTensor,
+  tensorFunction,
   tensorFunctions,
   tensorOnlyFunctions,
   usesTensorFeatures,

@@ -100,16 +100,39 @@ export function compileTensor(
   if (missing.length > 0) throw missingValues(missing);
   const dtype = options.dtype ?? "float64";
   const inputs = names.map((name) => tensor(values.get(name)!, { dtype, requiresGrad: true, label: name }));
-  const env = new Map(names.map((n, i) => [n, inputs[i]!]));
+  const root = evaluateTensor(program, inputs);
+  return { root, inputs, names, output: program.header?.names[0]?.name };
+}
+
+/**
+ * The program as a function of tensors, one per input in `program.inputs` order: evaluated on the graph algebra
+ * as {@link compileTensor} does (op nodes keep their source spans; a shape error is a {@link SourceError} with a
+ * caret), so functional transforms (`grad`, `jvp`, `hessian`) can be applied to an expression.
+ *
+ * @example
+ * const f = tensorFunction(parseProgram("f(x, y) = x * y^2"));
+ * f(tensor(3), tensor(2)).item(); // 12
+ */
+export function tensorFunction(program: Program): (...xs: Tensor[]) => Tensor {
+  return (...xs: Tensor[]) => {
+    if (xs.length !== program.inputs.length) {
+      throw new InputError(`the expression takes ${program.inputs.length} input${program.inputs.length === 1 ? "" : "s"} (${program.inputs.join(", ")}), got ${xs.length}`);
+    }
+    return evaluateTensor(program, xs);
+  };
+}
+
+/** Evaluates a program on tensors bound to its inputs (in order), recording spans and locating shape errors. */
+function evaluateTensor(program: Program, inputs: readonly Tensor[]): Tensor {
+  const env = new Map(program.inputs.map((n, i) => [n, inputs[i]!]));
   const order = postOrder(program.body);
   let done = 0;
   const sourceError = (message: string, node: Expr): SourceError => {
     const at = node.kind === "binary" ? node.opSpan : node.kind === "call" ? node.calleeSpan : node.span;
     return new SourceError(message, program.source, at.pos, at.length);
   };
-  let root: Tensor;
   try {
-    root = evaluate(program, graphAlgebra, env, {
+    return evaluate(program, graphAlgebra, env, {
       node: (t, node) => {
         done++;
         if (node.kind === "const") t.label = node.name;
@@ -123,7 +146,6 @@ export function compileTensor(
     if (e instanceof ShapeError && order[done] !== undefined) throw sourceError(e.message, order[done]!);
     throw e;
   }
-  return { root, inputs, names, output: program.header?.names[0]?.name };
 }
 
 /** A keyword argument's value as a constant integer (0-d, not depending on any input). */

@@ -66,8 +66,19 @@ function promote(xs: readonly NDArray[]): DType {
   return strong ? "float32" : "float64";
 }
 
-/** Counts kernel launches (for tests and benchmarks that check the work done). */
-export const stats = { kernelCalls: 0 };
+/**
+ * Counts kernel launches and the elements they write (for tests and benchmarks that check the work done, e.g.
+ * forward against reverse mode).
+ */
+export const stats = { kernelCalls: 0, elements: 0 };
+
+/**
+ * An op outside the table (a custom function, the identity node of a functional transform) brings its own
+ * kernel; the table's primitives find theirs in {@link kernels}.
+ */
+export interface OpWithKernel extends AnyOp {
+  readonly kernel: Kernel<unknown>;
+}
 
 /**
  * Runs a primitive on raw arrays: checks shapes with the op's shape rule (throwing its ShapeError), decides
@@ -83,7 +94,10 @@ export function applyRaw(op: AnyOp, xs: readonly NDArray[], params: unknown): ND
     dtype = op.dtype(dtypes, params);
   } else dtype = promote(xs);
   stats.kernelCalls++;
-  const out = (kernels[op.name] as Kernel<unknown>)(xs, params, outShape, dtype);
+  const kernel = (op as Partial<OpWithKernel>).kernel ?? (kernels[op.name] as Kernel<unknown> | undefined);
+  if (kernel === undefined) throw new Error(`${op.name}: no kernel (not an op of the table, and it brings none)`);
+  const out = kernel(xs, params, outShape, dtype);
+  stats.elements += out.size;
   return allWeak && !out.weak ? new NDArray(out.data, out.shape, out.strides, out.offset, true) : out;
 }
 

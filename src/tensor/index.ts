@@ -25,6 +25,7 @@ export {
   noGrad,
   enableGrad,
   isGradEnabled,
+  tensorHooks,
   graphAlgebra,
   engine,
   type TensorLike,
@@ -41,7 +42,7 @@ export { rand, randn, randint } from "./random-tensors.js";
 export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
-export { rawAlgebra, applyRaw, kernels, stats } from "./backend.js";
+export { rawAlgebra, applyRaw, kernels, stats, type OpWithKernel, type Kernel } from "./backend.js";
 export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
 export type { DType, Shape } from "../ops/op.js";
 export { ShapeError, InputError, GradgraphError } from "../core/errors.js";

@@ -87,6 +87,12 @@ export function isGradEnabled(): boolean {
   return gradMode.enabled;
 }
 
+/**
+ * Observers of the engine for debug modes, null when off: `afterApply` sees every op applied to tensors (its
+ * inputs and its result). `detectAnomaly` (src/autodiff/debug.ts) sets and restores it.
+ */
+export const tensorHooks: { afterApply: ((op: AnyOp, inputs: readonly Tensor[], out: Tensor) => void) | null } = { afterApply: null };
+
 // ---------------------------------------------------------------------------------------------------------
 // Tensor
 // ---------------------------------------------------------------------------------------------------------
@@ -154,6 +160,17 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    */
   static apply(op: AnyOp, inputs: readonly Tensor[], params?: unknown): Tensor {
     const value = applyRaw(op, inputs.map((x) => x.value), params);
+    const out = Tensor.node(value, op, inputs, params);
+    if (tensorHooks.afterApply !== null) tensorHooks.afterApply(op, inputs, out);
+    return out;
+  }
+
+  /**
+   * The tensor holding `value`, the result of `op` on `inputs`: a graph node when grad mode is on and an input
+   * (other than the op's non-differentiable ones) requires grad, else a plain tensor. Custom functions (whose
+   * value comes from the user's code, not from a kernel) record their nodes through here.
+   */
+  static node(value: NDArray, op: AnyOp, inputs: readonly Tensor[], params?: unknown): Tensor {
     if (gradMode.enabled) {
       const skip = op.nondiffInputs;
       for (let i = 0; i < inputs.length; i++) {
