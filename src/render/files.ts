@@ -1,25 +1,5 @@
 /**
- * Writing rendered output to files (Node only; `node:fs` is imported on first use, so importing this module
- * costs nothing in a browser).
+ * Writing rendered output to files: `writeFileAtomic` lives in core (nn writes weights with it too) and is
+ * re-exported here, where the renderers' users look for it.
  */
-
-/**
- * Writes `text` to `path` atomically: to a temporary file in the same folder, then renamed over `path`, so a
- * reader never sees a half-written file and a failed write leaves any old file untouched.
- *
- * @example
- * await writeFileAtomic("graph.svg", await renderSvg(dot));
- */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const fs = await import("node:fs/promises");
-  const { dirname, basename, join } = await import("node:path");
-  const { randomBytes } = await import("node:crypto");
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await fs.writeFile(tmp, text, { encoding: "utf8", flag: "wx" });
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic } from "../core/files.js";

@@ -1,0 +1,99 @@
+/**
+ * Saving and loading a trained MLP: a folder with `model.safetensors` (the weights, named like a PyTorch
+ * `state_dict`: `0.weight`, `0.bias`, …) and `config.json` (what network it is, and whatever else the caller
+ * records: the data, the training settings, the results). Node only; files are written atomically.
+ */
+import { InputError } from "../core/errors.js";
+import type { DType } from "../ops/op.js";
+import type { DataSpec } from "./data/index.js";
+import { ACTIVATIONS, type ActivationName } from "./functional.js";
+import { MLP } from "./module.js";
+import { encodeSafetensors, loadSafetensors } from "./safetensors.js";
+
+export const WEIGHTS_FILE = "model.safetensors";
+export const CONFIG_FILE = "config.json";
+
+/** `config.json` of a saved model. */
+export interface ModelConfig {
+  format: "gradgraph-mlp";
+  version: 1;
+  model: { type: "MLP"; sizes: number[]; activation: ActivationName; dtype: DType };
+  /** The dataset and split it was trained on. */
+  data?: DataSpec;
+  /** Training settings (optimizer, learning rate, …), as the trainer recorded them. */
+  training?: Record<string, unknown>;
+  /** Final figures. */
+  results?: Record<string, unknown>;
+}
+
+/** The config of an MLP (and extras). */
+export function mlpConfig(model: MLP, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): ModelConfig {
+  const dtype = model.parameters()[0]?.dtype ?? "float32";
+  return { format: "gradgraph-mlp", version: 1, model: { type: "MLP", sizes: [...model.sizes], activation: model.activation, dtype }, ...extra };
+}
+
+/**
+ * Writes `dir/model.safetensors` and `dir/config.json` (creating `dir`).
+ *
+ * @example
+ * await saveModel("runs/moons", model, { data: { name: "moons" } });
+ * const { model: again } = await loadModel("runs/moons");
+ */
+export async function saveModel(dir: string, model: MLP, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): Promise<ModelConfig> {
+  const { mkdir } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const { writeFileAtomic } = await import("../core/files.js");
+  await mkdir(dir, { recursive: true });
+  const config = mlpConfig(model, extra);
+  const meta = { producer: "gradgraph", model: `MLP ${model.sizes.join("-")} ${model.activation}` };
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.namedParameters(), meta));
+  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+  return config;
+}
+
+/** Checks a parsed config.json, saying what is wrong. */
+export function checkConfig(x: unknown, where: string): ModelConfig {
+  const bad = (why: string) => new InputError(`${where}: not a gradgraph model config: ${why}`);
+  if (typeof x !== "object" || x === null) throw bad("not a JSON object");
+  const c = x as Partial<ModelConfig>;
+  if (c.format !== "gradgraph-mlp") throw bad(`format is ${JSON.stringify(c.format)}, expected "gradgraph-mlp"`);
+  if (c.version !== 1) throw bad(`version ${JSON.stringify(c.version)} is not 1`);
+  const m = c.model;
+  if (typeof m !== "object" || m === null || m.type !== "MLP") throw bad("model.type must be MLP");
+  if (!Array.isArray(m.sizes) || m.sizes.length < 2 || !m.sizes.every((n) => Number.isInteger(n) && n > 0)) throw bad("model.sizes must be at least two positive integers");
+  if (!(m.activation in ACTIVATIONS)) throw bad(`model.activation ${JSON.stringify(m.activation)} is not one of ${Object.keys(ACTIVATIONS).join(", ")}`);
+  if (m.dtype !== "float32" && m.dtype !== "float64") throw bad(`model.dtype must be float32 or float64`);
+  return c as ModelConfig;
+}
+
+/**
+ * Reads a model saved by {@link saveModel}: builds the MLP its config describes and loads the weights, checking
+ * that every parameter is there with the right shape. A missing or broken file is an {@link InputError}.
+ */
+export async function loadModel(dir: string): Promise<{ model: MLP; config: ModelConfig }> {
+  const { readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const configPath = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(configPath, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const config = checkConfig(parsed, configPath);
+  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE));
+  const model = new MLP(config.model.sizes, config.model.activation, { dtype: config.model.dtype });
+  try {
+    model.loadParameters(tensors);
+  } catch (e) {
+    throw new InputError(`${join(dir, WEIGHTS_FILE)}: the weights do not fit the model in ${CONFIG_FILE} (${(e as Error).message})`);
+  }
+  return { model, config };
+}

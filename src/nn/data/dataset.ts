@@ -1,0 +1,251 @@
+/**
+ * Datasets and loaders: the **Sample** step of the training loop. A {@link Dataset} holds inputs `x` (one row per
+ * sample) and targets `y` (class indices for classification, values for regression); a {@link DataLoader} cuts
+ * it into minibatches, shuffled by a seeded generator so a run is reproducible.
+ */
+import { InputError } from "../../core/errors.js";
+import { formatShape, sizeOf } from "../../ops/shape.js";
+import { arrayType } from "../../tensor/ndarray.js";
+import { Generator } from "../../tensor/random.js";
+import { fromTypedArray, type Tensor } from "../../tensor/tensor.js";
+
+/** A minibatch: inputs and targets of the same samples. */
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+}
+
+/** What a dataset is: its name, task and, for classification, its class names. */
+export interface DatasetInfo {
+  name: string;
+  task: "classification" | "regression";
+  /** Class names, index = label (classification). */
+  classes?: readonly string[];
+  /** Names of the input features (for reports). */
+  features?: readonly string[];
+}
+
+/**
+ * Samples as tensors: `x` of shape [n, …features], `y` of shape [n] (class indices) or [n, outputs].
+ *
+ * @example
+ * const ds = new Dataset(tensor([[0, 0], [1, 1]]), tensor([0, 1]), { name: "tiny", task: "classification", classes: ["a", "b"] });
+ * ds.batch([1]).x.toNested(); // [[1, 1]]
+ */
+export class Dataset {
+  readonly info: DatasetInfo;
+
+  constructor(readonly x: Tensor, readonly y: Tensor, info: Partial<DatasetInfo> = {}) {
+    if (x.ndim < 1 || y.ndim < 1 || x.shape[0] !== y.shape[0]) {
+      throw new InputError(`Dataset: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of rows`);
+    }
+    this.info = { name: info.name ?? "dataset", task: info.task ?? "classification", ...info };
+  }
+
+  /** Number of samples. */
+  get length(): number {
+    return this.x.shape[0]!;
+  }
+
+  /** The shape of one input sample (without the batch axis). */
+  get inputShape(): number[] {
+    return this.x.shape.slice(1);
+  }
+
+  /** Number of input features (the product of the input shape). */
+  get inputSize(): number {
+    return sizeOf(this.inputShape);
+  }
+
+  /** Number of classes (classification), or outputs per sample (regression). */
+  get outputSize(): number {
+    if (this.info.task === "classification") {
+      if (this.info.classes) return this.info.classes.length;
+      const y = this.y.toArray();
+      let m = 0;
+      for (let i = 0; i < y.length; i++) m = Math.max(m, y[i]!);
+      return m + 1;
+    }
+    return this.y.ndim === 1 ? 1 : sizeOf(this.y.shape.slice(1));
+  }
+
+  /** The samples at `indices`, as a batch (rows copied into fresh tensors). */
+  batch(indices: ArrayLike<number>): Batch {
+    return { x: takeRows(this.x, indices), y: takeRows(this.y, indices) };
+  }
+
+  /** A dataset of the samples at `indices`. */
+  subset(indices: ArrayLike<number>): Dataset {
+    const b = this.batch(indices);
+    return new Dataset(b.x, b.y, this.info);
+  }
+
+  /** The same samples under another name. */
+  renamed(name: string): Dataset {
+    return new Dataset(this.x, this.y, { ...this.info, name });
+  }
+}
+
+/** Rows of a tensor (along axis 0), copied. */
+function takeRows(t: Tensor, indices: ArrayLike<number>): Tensor {
+  const src = t.toArray();
+  const n = t.shape[0]!, row = n === 0 ? 0 : src.length / n;
+  const out = new (arrayType(t.dtype))(indices.length * row);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    if (!(i >= 0 && i < n)) throw new InputError(`Dataset: index ${i} out of range for ${n} samples`);
+    out.set(src.subarray(i * row, (i + 1) * row), k * row);
+  }
+  return fromTypedArray(out, [indices.length, ...t.shape.slice(1)]);
+}
+
+/** A uniformly random permutation of 0 … n−1 (Fisher–Yates) from a generator. */
+export function permutation(n: number, g: Generator): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = g.int(i + 1);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+export interface DataLoaderOptions {
+  /** Samples per batch (default 32). */
+  batchSize?: number;
+  /** Shuffle the samples at the start of every epoch (default false). */
+  shuffle?: boolean;
+  /** Seed of the shuffling generator (default 0): the same seed gives the same batches. */
+  seed?: number;
+  /** Drop the last batch if it is smaller than `batchSize` (default false). */
+  dropLast?: boolean;
+}
+
+/**
+ * Minibatches of a dataset. Iterating it is one epoch; with `shuffle`, each epoch draws a new order from the
+ * loader's seeded generator (so epoch 2's order differs from epoch 1's, and both are the same on every run).
+ *
+ * @example
+ * const loader = new DataLoader(ds, { batchSize: 64, shuffle: true, seed: 0 });
+ * for (const { x, y } of loader) { … }
+ */
+export class DataLoader implements Iterable<Batch> {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  private readonly generator: Generator;
+
+  constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
+    this.batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new InputError(`DataLoader: batch size must be a positive integer, got ${this.batchSize}`);
+    }
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    this.generator = new Generator(options.seed ?? 0);
+  }
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** The sample order of the next epoch (advances the generator when shuffling). */
+  private order(): Int32Array {
+    const n = this.dataset.length;
+    if (this.shuffle) return permutation(n, this.generator);
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    return p;
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    const order = this.order();
+    const batches = this.length;
+    for (let b = 0; b < batches; b++) {
+      yield this.dataset.batch(order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize)));
+    }
+  }
+}
+
+export interface SplitOptions {
+  /** Fraction of the samples held out for testing (default 0.2), or… */
+  testFraction?: number;
+  /** …an exact number of test samples. */
+  testSize?: number;
+  /** Seed of the shuffle before splitting (default 0). */
+  seed?: number;
+  /** Keep each class's share the same in both parts (classification; default true when the dataset has classes). */
+  stratify?: boolean;
+}
+
+/**
+ * Splits a dataset into a training part and a held-out test part, shuffled by a seeded generator; stratified by
+ * class by default for classification, so both parts keep the class proportions.
+ *
+ * @example
+ * const { train, test } = trainTestSplit(moons(500, { seed: 0 }), { testFraction: 0.2, seed: 0 });
+ */
+export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train: Dataset; test: Dataset } {
+  const n = ds.length;
+  const frac = options.testSize !== undefined ? options.testSize / n : options.testFraction ?? 0.2;
+  if (!(frac >= 0 && frac <= 1)) throw new InputError(`trainTestSplit: the test part must be between 0 and all samples`);
+  const g = new Generator(options.seed ?? 0);
+  const order = permutation(n, g);
+  const stratify = options.stratify ?? ds.info.task === "classification";
+  const test: number[] = [], train: number[] = [];
+  if (stratify && ds.info.task === "classification") {
+    const y = ds.y.toArray();
+    const byClass = new Map<number, number[]>();
+    for (const i of order) {
+      const c = y[i]!;
+      if (!byClass.has(c)) byClass.set(c, []);
+      byClass.get(c)!.push(i);
+    }
+    for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+      const idx = byClass.get(c)!;
+      const k = Math.round(idx.length * frac);
+      test.push(...idx.slice(0, k));
+      train.push(...idx.slice(k));
+    }
+    // Interleave the classes again (so a prefix of either part is mixed).
+    const rank = new Int32Array(n);
+    order.forEach((i, r) => (rank[i] = r));
+    const back = (xs: number[]) => Int32Array.from(xs).sort((a, b) => rank[a]! - rank[b]!);
+    return { train: ds.subset(back(train)), test: ds.subset(back(test)) };
+  }
+  const k = options.testSize ?? Math.round(n * frac);
+  return { train: ds.subset(order.subarray(k)), test: ds.subset(order.subarray(0, k)) };
+}
+
+/**
+ * Data augmentation for images: shifts each image of a batch by a random whole number of pixels in
+ * [−maxShift, maxShift] along each axis (drawn from `generator`), filling the uncovered border with the batch's
+ * background (its smallest value). `x` is [n, height·width] or [n, height, width].
+ *
+ * @example
+ * const g = new Generator(1);
+ * fit(model, train, { …, augment: (x) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) });
+ */
+export function randomShift(x: Tensor, o: { height: number; width: number; maxShift?: number; generator: Generator }): Tensor {
+  const { height: h, width: w } = o;
+  const m = o.maxShift ?? 1;
+  const src = x.toArray();
+  const n = x.shape[0]!;
+  if (src.length !== n * h * w) throw new InputError(`randomShift: a batch of shape ${formatShape(x.shape)} is not ${n} images of ${h}×${w}`);
+  let bg = Infinity;
+  for (let i = 0; i < src.length; i++) if (src[i]! < bg) bg = src[i]!;
+  const out = new (arrayType(x.dtype))(src.length).fill(bg);
+  for (let s = 0; s < n; s++) {
+    const dx = o.generator.int(2 * m + 1) - m, dy = o.generator.int(2 * m + 1) - m;
+    const base = s * h * w;
+    for (let r = Math.max(0, dy); r < Math.min(h, h + dy); r++) {
+      const from = base + (r - dy) * w, to = base + r * w;
+      for (let c = Math.max(0, dx); c < Math.min(w, w + dx); c++) out[to + c] = src[from + c - dx]!;
+    }
+  }
+  return fromTypedArray(out, x.shape);
+}

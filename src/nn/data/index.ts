@@ -1,0 +1,87 @@
+/**
+ * Data: datasets, loaders, splits, toy datasets, Iris and MNIST, and the named datasets of `gradgraph train`
+ * (each with its fixed train/test split, reproducible from a small spec saved with the model).
+ */
+import { InputError } from "../../core/errors.js";
+import type { DType } from "../../ops/op.js";
+import { Dataset, trainTestSplit } from "./dataset.js";
+import { iris } from "./iris.js";
+import { loadMnist } from "./mnist.js";
+import { circles, moons, spirals, xor } from "./toy.js";
+
+export * from "./dataset.js";
+export * from "./toy.js";
+export { iris, IRIS_CLASSES, IRIS_FEATURES, IRIS_ROWS } from "./iris.js";
+export { loadMnist, MNIST_CLASSES, MNIST_PIXELS, MNIST_MEAN, MNIST_STD, type MnistOptions } from "./mnist.js";
+
+/** The datasets `gradgraph train --data` knows. */
+export const DATASET_NAMES = ["moons", "circles", "spirals", "xor", "iris", "mnist"] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Everything needed to rebuild a named dataset and its split exactly (saved in a run's config). */
+export interface DataSpec {
+  name: DatasetName;
+  /** Number of samples generated (toy datasets). */
+  n?: number;
+  /** Noise of the generated points (toy datasets). */
+  noise?: number;
+  /** Seed of the generated points and of the split (default 0). */
+  seed?: number;
+  /** Fraction held out for testing (toy datasets and iris; default 0.2). MNIST's split is fixed. */
+  testFraction?: number;
+  /** MNIST: standardise the grey levels (see {@link MnistOptions.normalize}). */
+  normalize?: boolean;
+  /** MNIST: use only this many training / test digits. */
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+const TOY_DEFAULTS: Record<"moons" | "circles" | "spirals" | "xor", { n: number; noise: number }> = {
+  moons: { n: 500, noise: 0.1 },
+  circles: { n: 500, noise: 0.05 },
+  spirals: { n: 600, noise: 0.2 },
+  xor: { n: 400, noise: 0.15 },
+};
+
+/** The dataset name, checked. */
+export function datasetName(name: string): DatasetName {
+  if ((DATASET_NAMES as readonly string[]).includes(name)) return name as DatasetName;
+  throw new InputError(`unknown dataset ${name} (expected one of ${DATASET_NAMES.join(", ")})`);
+}
+
+/**
+ * Loads a named dataset with its train/test split, and returns the spec with every default filled in (save it
+ * to rebuild the same split later).
+ *
+ * @example
+ * const { train, test, spec } = await loadDataset({ name: "moons" }); // 400 train, 100 test points
+ */
+export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Promise<{ train: Dataset; test: Dataset; spec: DataSpec }> {
+  const name = datasetName(spec.name);
+  const seed = spec.seed ?? 0;
+  const dtype = o.dtype ?? "float32";
+  if (name === "mnist") {
+    const limits = { ...(spec.trainLimit === undefined ? {} : { trainLimit: spec.trainLimit }), ...(spec.testLimit === undefined ? {} : { testLimit: spec.testLimit }) };
+    const full: DataSpec = { name, normalize: spec.normalize ?? false, ...limits };
+    const { train, test } = await loadMnist({ dtype, normalize: full.normalize ?? false, ...limits });
+    return { train, test, spec: full };
+  }
+  const testFraction = spec.testFraction ?? 0.2;
+  if (!(testFraction > 0 && testFraction < 1)) throw new InputError(`test fraction must be between 0 and 1, got ${testFraction}`);
+  let ds: Dataset;
+  let full: DataSpec;
+  if (name === "iris") {
+    ds = iris({ dtype });
+    full = { name, seed, testFraction };
+  } else {
+    const d = TOY_DEFAULTS[name];
+    const n = spec.n ?? d.n, noise = spec.noise ?? d.noise;
+    const make = { moons, circles, spirals, xor }[name];
+    ds = make(n, { noise, seed, dtype });
+    full = { name, n, noise, seed, testFraction };
+  }
+  const { train, test } = trainTestSplit(ds, { testFraction, seed });
+  return { train, test, spec: full };
+}
+
+export { Dataset };

@@ -1,0 +1,148 @@
+/**
+ * Activations and losses on tensors. Each is a primitive of the op table or a composite of primitives (so it
+ * needs no gradient rule of its own: backprop runs through its parts), chosen per function and said here:
+ *
+ * | function | how | why |
+ * |---|---|---|
+ * | relu, tanh, sigmoid | table primitives | one kernel each; sigmoid's forward is written stably for large \|x\| |
+ * | leakyRelu | composite: where(x > 0, x, α·x) | two cheap kernels; gradient α at 0 (as PyTorch) |
+ * | gelu | composite: the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) | the table has no erf; this is GPT-2's and PyTorch's `approximate="tanh"` GELU (within 1e-3 of the exact one) |
+ * | softmax, logSoftmax | composites through logsumexp (max subtracted) | stable at ±1000 |
+ * | mseLoss, l1Loss | composites: mean((y − t)²), mean(\|y − t\|) | |
+ * | bceWithLogits | composite: max(x, 0) − x·t + log(1 + e^(−\|x\|)) | stable (e^(−\|x\|) ≤ 1 never overflows); `max` splits its gradient at a tie, so the gradient at x = 0 is exactly σ(0) − t |
+ * | crossEntropy | composite: −mean(logSoftmax(x)[label]) with gather | stable: logSoftmax never takes log of 0 |
+ */
+import { InputError, ShapeError } from "../core/errors.js";
+import { formatShape } from "../ops/shape.js";
+import { fromTypedArray, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
+
+/** max(x, 0). A table primitive. */
+export const relu = (x: Tensor): Tensor => x.relu();
+/** tanh(x). A table primitive. */
+export const tanh = (x: Tensor): Tensor => x.tanh();
+/** σ(x) = 1/(1 + e^−x). A table primitive (stable forward for large |x|). */
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+
+/** x for x > 0, α·x otherwise (α = 0.01 by default). Composite: where(x > 0, x, α·x). */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  return where(x.gt(0), x, x.mul(slope));
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU, the tanh approximation: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Composite of table ops (the table has
+ * no erf); equal to PyTorch's `gelu(x, approximate="tanh")`.
+ */
+export function gelu(x: Tensor): Tensor {
+  const inner = x.add(x.pow(3).mul(0.044715)).mul(GELU_C);
+  return x.mul(0.5).mul(inner.tanh().add(1));
+}
+
+/** softmax along an axis (default the last). Composite through logsumexp: stable. */
+export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
+/** log softmax along an axis (default the last). Composite: x − logsumexp(x). */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
+
+/** The activations by name (what `MLP` and the CLI's `--act` accept). */
+export const ACTIVATIONS = {
+  relu,
+  tanh,
+  sigmoid,
+  gelu,
+  leaky_relu: (x: Tensor) => leakyRelu(x),
+  identity: (x: Tensor) => x,
+} as const;
+export type ActivationName = keyof typeof ACTIVATIONS;
+
+/** The activation called `name`, or an error listing them. */
+export function activation(name: string): (x: Tensor) => Tensor {
+  const f = (ACTIVATIONS as Record<string, (x: Tensor) => Tensor>)[name === "leakyRelu" ? "leaky_relu" : name];
+  if (f === undefined) throw new InputError(`activation ${name}: expected one of ${Object.keys(ACTIVATIONS).join(", ")}`);
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Losses: all return the mean over the batch (a single-element tensor), like PyTorch's reduction="mean".
+// ---------------------------------------------------------------------------------------------------------
+
+/** How a loss combines the per-element losses. */
+export type Reduction = "mean" | "sum" | "none";
+
+function reduce(x: Tensor, reduction: Reduction): Tensor {
+  return reduction === "mean" ? x.mean() : reduction === "sum" ? x.sum() : x;
+}
+
+function sameShapeAs(pred: Tensor, target: TensorLike, what: string): Tensor {
+  const t = Tensor.from(target);
+  if (t.size !== 1 && t.shape.join() !== pred.shape.join()) {
+    // A [n] target for [n, 1] predictions is the common case of a single output: accept it.
+    if (pred.ndim === 2 && pred.shape[1] === 1 && t.ndim === 1 && t.shape[0] === pred.shape[0]) return t.reshape(-1, 1);
+    throw new ShapeError(`${what}: target of shape ${formatShape(t.shape)} does not match predictions of shape ${formatShape(pred.shape)}`);
+  }
+  return t;
+}
+
+/**
+ * Mean squared error: mean((pred − target)²).
+ *
+ * @example
+ * mseLoss(tensor([1, 2]), tensor([1, 4])).item(); // 2
+ */
+export function mseLoss(pred: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
+  return reduce(pred.sub(sameShapeAs(pred, target, "mseLoss")).pow(2), reduction);
+}
+
+/** Mean absolute error: mean(|pred − target|). */
+export function l1Loss(pred: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
+  return reduce(pred.sub(sameShapeAs(pred, target, "l1Loss")).abs(), reduction);
+}
+
+/**
+ * Binary cross-entropy on logits x with targets t in [0, 1]: −[t·log σ(x) + (1 − t)·log(1 − σ(x))], computed
+ * stably as max(x, 0) − x·t + log(1 + e^(−|x|)) (no overflow at ±1000, no log of 0).
+ */
+export function bceWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
+  const t = sameShapeAs(logits, target, "bceWithLogits");
+  const x = logits;
+  return reduce(x.max(0).sub(x.mul(t)).add(x.abs().neg().exp().add(1).log()), reduction);
+}
+
+/**
+ * Cross-entropy from logits [batch, classes] and integer class labels [batch]: −mean(log softmax(x)[i, label_i]).
+ * Stable: log softmax subtracts the row's max and never takes the log of 0.
+ *
+ * @example
+ * crossEntropy(tensor([[2, 0], [0, 2]]), [0, 1]).item(); // log(1 + e^-2) ≈ 0.1269
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, reduction: Reduction = "mean"): Tensor {
+  if (logits.ndim !== 2) {
+    throw new ShapeError(`crossEntropy: expected logits of shape [batch, classes], got ${formatShape(logits.shape)}`);
+  }
+  const [n, k] = logits.shape as [number, number];
+  const idx = labelIndex(labels, n, k);
+  const picked = logits.logSoftmax(1).gather(1, idx).reshape(n);
+  return reduce(picked.neg(), reduction);
+}
+
+/** Labels as an [n, 1] index tensor (gather wants the logits' rank), checked: integers in [0, classes). */
+function labelIndex(labels: Tensor | IndexLike, n: number, k: number): Tensor {
+  let flat: ArrayLike<number>;
+  if (labels instanceof Tensor) flat = labels.toArray();
+  else if (labels instanceof Int32Array) flat = labels;
+  else flat = Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number];
+  if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = flat[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= k) {
+      throw new InputError(`crossEntropy: label ${v} at row ${i} is not a class index in [0, ${k})`);
+    }
+    out[i] = v;
+  }
+  return fromTypedArray(out, [n, 1]);
+}
+
+/** The losses by name (the CLI and saved configs refer to them so). */
+export const LOSSES = { mse: mseLoss, l1: l1Loss, bce: bceWithLogits, cross_entropy: crossEntropy } as const;
+export type LossName = keyof typeof LOSSES;

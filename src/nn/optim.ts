@@ -1,0 +1,238 @@
+/**
+ * Optimizers: the **Update** step of the training loop. Each reads `p.grad` of its parameters and replaces the
+ * parameter's values with {@link Tensor.assign} (arrays are immutable; a graph built before the step keeps the
+ * values it saw). The arithmetic is written with tensor ops under `noGrad`, so it runs on the same kernels as
+ * everything else and records no graph. The formulas are PyTorch's (`torch.optim`), so results match it.
+ *
+ * Also here: gradient clipping by global norm, and learning-rate schedules.
+ */
+import { InputError } from "../core/errors.js";
+import { noGrad, zerosLike, type Tensor } from "../tensor/tensor.js";
+
+/** What every optimizer has: its parameters, a learning rate that schedules may change, `step` and `zeroGrad`. */
+export abstract class Optimizer {
+  /** The learning rate used by the next `step()` (schedules set it). */
+  lr: number;
+  /** Number of `step()` calls so far. */
+  steps = 0;
+
+  constructor(readonly params: readonly Tensor[], lr: number) {
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new InputError(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
+    for (const p of params) {
+      if (!p.isLeaf || !p.requiresGrad) throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad`);
+    }
+    this.lr = lr;
+  }
+
+  /** Clears `.grad` of every parameter. */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  /** Updates every parameter that has a gradient. */
+  step(): void {
+    this.steps++;
+    noGrad(() => {
+      for (const p of this.params) if (p.grad !== null) this.update(p, p.grad);
+    });
+  }
+
+  /** The update of one parameter from its gradient (inside `noGrad`). */
+  protected abstract update(p: Tensor, g: Tensor): void;
+}
+
+export interface SGDOptions {
+  lr?: number;
+  /** Momentum factor μ (default 0: plain gradient descent). */
+  momentum?: number;
+  /** Dampening of the gradient added to the momentum buffer (default 0). */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
+  nesterov?: boolean;
+  /** L2 penalty λ, added to the gradient: g + λp (default 0). */
+  weightDecay?: number;
+}
+
+/**
+ * Stochastic gradient descent, with momentum, Nesterov momentum and weight decay (PyTorch's `SGD`):
+ *
+ * g ← ∇ + λp;  b ← g on the first step, else μb + (1 − dampening)g;  g ← g + μb (Nesterov) or b;  p ← p − lr·g.
+ *
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  private readonly buffers = new Map<Tensor, Tensor>();
+
+  constructor(params: readonly Tensor[], options: SGDOptions = {}) {
+    super(params, options.lr ?? 0.01);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new InputError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+    }
+  }
+
+  protected update(p: Tensor, grad: Tensor): void {
+    let g = this.weightDecay !== 0 ? grad.add(p.mul(this.weightDecay)) : grad;
+    if (this.momentum !== 0) {
+      const prev = this.buffers.get(p);
+      const buf = prev === undefined ? g : prev.mul(this.momentum).add(this.dampening === 0 ? g : g.mul(1 - this.dampening));
+      this.buffers.set(p, buf);
+      g = this.nesterov ? g.add(buf.mul(this.momentum)) : buf;
+    }
+    p.assign(p.sub(g.mul(this.lr)));
+  }
+}
+
+export interface AdamOptions {
+  lr?: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
+  betas?: readonly [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps?: number;
+  /** Adam: an L2 penalty added to the gradient; AdamW: decoupled weight decay (default 0 for Adam, 0.01 for AdamW). */
+  weightDecay?: number;
+}
+
+/**
+ * Adam (Kingma & Ba 2015), PyTorch's formulation: with t the step number,
+ *
+ * g ← ∇ + λp;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
+ * m̂ = m/(1 − β₁ᵗ);  v̂ = v/(1 − β₂ᵗ) (bias correction);  p ← p − lr·m̂/(√v̂ + ε).
+ *
+ * @example
+ * const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ */
+export class Adam extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly moments = new Map<Tensor, { m: Tensor; v: Tensor }>();
+  /** Whether weight decay is decoupled (AdamW) rather than an L2 term in the gradient. */
+  protected decoupled = false;
+
+  constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+    super(params, options.lr ?? 1e-3);
+    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? this.defaultWeightDecay();
+    for (const b of [this.beta1, this.beta2]) {
+      if (!(b >= 0 && b < 1)) throw new InputError(`${this.constructor.name}: betas must be in [0, 1), got ${b}`);
+    }
+  }
+
+  protected defaultWeightDecay(): number {
+    return 0;
+  }
+
+  protected update(p: Tensor, grad: Tensor): void {
+    const t = this.steps;
+    let g = grad;
+    if (this.weightDecay !== 0) {
+      // AdamW: p ← p(1 − lr·λ) before the Adam step; Adam: λp joins the gradient.
+      if (this.decoupled) p.assign(p.mul(1 - this.lr * this.weightDecay));
+      else g = g.add(p.mul(this.weightDecay));
+    }
+    const s = this.moments.get(p) ?? { m: zerosLike(p), v: zerosLike(p) };
+    s.m = s.m.mul(this.beta1).add(g.mul(1 - this.beta1));
+    s.v = s.v.mul(this.beta2).add(g.mul(g).mul(1 - this.beta2));
+    this.moments.set(p, s);
+    const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
+    // lr·m̂/(√v̂ + ε) = (lr/c1)·m / (√v/√c2 + ε)
+    const denom = s.v.sqrt().mul(1 / Math.sqrt(c2)).add(this.eps);
+    p.assign(p.sub(s.m.div(denom).mul(this.lr / c1)));
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay, p ← p(1 − lr·λ) before the Adam step
+ * (default λ = 0.01), instead of adding λp to the gradient.
+ */
+export class AdamW extends Adam {
+  protected override decoupled = true;
+  protected override defaultWeightDecay(): number {
+    return 0.01;
+  }
+}
+
+/**
+ * Scales all gradients together so that their global L2 norm is at most `maxNorm` (PyTorch's
+ * `clip_grad_norm_`: factor maxNorm/(norm + 1e-6) when the norm exceeds it). Returns the norm before clipping.
+ */
+export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
+  let sq = 0;
+  for (const p of params) {
+    if (p.grad === null) continue;
+    const g = p.grad.toArray();
+    for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  }
+  const norm = Math.sqrt(sq);
+  const coef = maxNorm / (norm + 1e-6);
+  if (coef < 1) noGrad(() => params.forEach((p) => p.grad !== null && (p.grad = p.grad.mul(coef))));
+  return norm;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Learning-rate schedules: a schedule maps the step number (0, 1, 2, …) to a factor of the base learning rate.
+// ---------------------------------------------------------------------------------------------------------
+
+/** A factor of the base learning rate for each step (0-based). */
+export type Schedule = (step: number) => number;
+
+/** Constant 1. */
+export const constantLR: Schedule = () => 1;
+
+/** Step decay: γ^⌊step/stepSize⌋ (PyTorch's StepLR, counted in steps). */
+export function stepLR(stepSize: number, gamma = 0.1): Schedule {
+  if (!(stepSize >= 1)) throw new InputError(`stepLR: stepSize must be at least 1, got ${stepSize}`);
+  return (t) => gamma ** Math.floor(t / stepSize);
+}
+
+/** Cosine decay from 1 to `minFactor` over `totalSteps`, then `minFactor` (CosineAnnealingLR without restarts). */
+export function cosineLR(totalSteps: number, minFactor = 0): Schedule {
+  if (!(totalSteps >= 1)) throw new InputError(`cosineLR: totalSteps must be at least 1, got ${totalSteps}`);
+  return (t) => (t >= totalSteps ? minFactor : minFactor + ((1 - minFactor) * (1 + Math.cos((Math.PI * t) / totalSteps))) / 2);
+}
+
+/**
+ * Linear warmup: (step + 1)/warmupSteps for the first `warmupSteps` steps, then `after` (counted from the end of
+ * the warmup; default constant 1).
+ */
+export function linearWarmup(warmupSteps: number, after: Schedule = constantLR): Schedule {
+  if (!(warmupSteps >= 0)) throw new InputError(`linearWarmup: warmupSteps must be non-negative, got ${warmupSteps}`);
+  return (t) => (t < warmupSteps ? (t + 1) / warmupSteps : after(t - warmupSteps));
+}
+
+/**
+ * Drives an optimizer's learning rate with a schedule: the base rate is the optimizer's at construction; the
+ * constructor sets step 0's rate, and each `step()` (call it after `optimizer.step()`) moves to the next.
+ *
+ * @example
+ * const sched = new LRScheduler(opt, linearWarmup(100, cosineLR(900)));
+ * for (const batch of loader) { …; opt.step(); sched.step(); }
+ */
+export class LRScheduler {
+  readonly baseLr: number;
+  private t = 0;
+  constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
+    this.baseLr = optimizer.lr;
+    optimizer.lr = this.baseLr * schedule(0);
+  }
+  step(): void {
+    this.t++;
+    this.optimizer.lr = this.baseLr * this.schedule(this.t);
+  }
+  /** The learning rate in force now. */
+  get lr(): number {
+    return this.optimizer.lr;
+  }
+}

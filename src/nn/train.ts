@@ -1,0 +1,289 @@
+/**
+ * The training loop of the lecture — **Sample** a minibatch, **Forward** to the loss, **Backprop** the
+ * gradients, **Update** the parameters — as `fit`, and `evaluate` for held-out data.
+ *
+ * `fit` is async: between batches it lets the event loop run now and then (every `yieldMs`), so a progress bar
+ * redraws and an `AbortSignal` (Ctrl-C in the CLI) can stop it cleanly after the current batch.
+ */
+import { InputError } from "../core/errors.js";
+import { noGrad, type Tensor } from "../tensor/tensor.js";
+import { DataLoader, type Dataset } from "./data/dataset.js";
+import { LOSSES, type LossName } from "./functional.js";
+import type { Module } from "./module.js";
+import { clipGradNorm, LRScheduler, type Optimizer, type Schedule } from "./optim.js";
+
+/** A loss: predictions and targets to a single-element tensor. */
+export type LossFn = (pred: Tensor, target: Tensor) => Tensor;
+
+/** A metric: the mean of some score over a batch (fit and evaluate average it over samples). */
+export interface Metric {
+  name: string;
+  fn: (pred: Tensor, target: Tensor) => number;
+}
+
+/**
+ * The fraction of samples classified correctly: for [n, k] logits with k > 1 the argmax against the class index,
+ * for a single output the sign of the logit (> 0 is class 1) against a 0/1 target.
+ */
+export function accuracy(pred: Tensor, target: Tensor): number {
+  const p = pred.toArray(), t = target.toArray();
+  const n = pred.shape[0] ?? 1;
+  const k = n === 0 ? 0 : p.length / n;
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    let c: number;
+    if (k === 1) c = p[i]! > 0 ? 1 : 0;
+    else {
+      c = 0;
+      for (let j = 1; j < k; j++) if (p[i * k + j]! > p[i * k + c]!) c = j;
+    }
+    if (c === t[i]) right++;
+  }
+  return n === 0 ? 0 : right / n;
+}
+
+/** Index of the largest value in each row of a [n, k] tensor. */
+export function argmax(x: Tensor): Int32Array {
+  const p = x.toArray(), n = x.shape[0] ?? 1, k = p.length / n;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let c = 0;
+    for (let j = 1; j < k; j++) if (p[i * k + j]! > p[i * k + c]!) c = j;
+    out[i] = c;
+  }
+  return out;
+}
+
+/** The built-in metrics by name. */
+export const METRICS: Record<string, Metric> = { accuracy: { name: "accuracy", fn: accuracy } };
+
+function resolveLoss(loss: LossFn | LossName): LossFn {
+  if (typeof loss === "function") return loss;
+  const f = (LOSSES as Record<string, LossFn>)[loss];
+  if (f === undefined) throw new InputError(`loss ${loss}: expected one of ${Object.keys(LOSSES).join(", ")}`);
+  return f;
+}
+
+function resolveMetrics(metrics: readonly (string | Metric)[]): Metric[] {
+  return metrics.map((m) => {
+    if (typeof m !== "string") return m;
+    const found = METRICS[m];
+    if (found === undefined) throw new InputError(`metric ${m}: expected one of ${Object.keys(METRICS).join(", ")}`);
+    return found;
+  });
+}
+
+/** What `onStep` hears after every batch. */
+export interface StepInfo {
+  epoch: number;
+  epochs: number;
+  /** Batch number within the epoch (1-based) and batches per epoch. */
+  batch: number;
+  batches: number;
+  /** Steps so far, over all epochs. */
+  step: number;
+  /** This batch's loss, and the running means of the loss and metrics over the epoch so far. */
+  loss: number;
+  running: Record<string, number>;
+  /** Samples seen in this run, and seconds since it started. */
+  samples: number;
+  seconds: number;
+  /** The learning rate used for this step. */
+  lr: number;
+}
+
+/** One epoch's figures: the training means (over the epoch's batches) and, with validation data, its. */
+export interface EpochRecord {
+  epoch: number;
+  step: number;
+  train: Record<string, number>;
+  validation?: Record<string, number>;
+  lr: number;
+  seconds: number;
+  /** False when the epoch was cut short by the signal. */
+  complete: boolean;
+}
+
+export interface History {
+  epochs: EpochRecord[];
+  /** The loss of every step. */
+  stepLosses: number[];
+  /** True if the signal stopped training before the last epoch ended. */
+  stopped: boolean;
+  seconds: number;
+}
+
+export interface FitOptions {
+  /** The loss: a function or a name (mse, l1, bce, cross_entropy). */
+  loss: LossFn | LossName;
+  optimizer: Optimizer;
+  /** Number of passes over the data (default 1). */
+  epochs?: number;
+  /** For a Dataset: batch size (default 32), shuffling (default true), its seed (default 0), dropLast. */
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  /** Metrics beside the loss: names ("accuracy") or {@link Metric}s. */
+  metrics?: readonly (string | Metric)[];
+  /** Held-out data evaluated after every epoch. */
+  validation?: Dataset;
+  /** A learning-rate schedule, stepped after every batch (a factor of the optimizer's initial lr). */
+  schedule?: Schedule;
+  /** Data augmentation: a new input batch from each training batch's (e.g. {@link randomShift}). */
+  augment?: (x: Tensor) => Tensor;
+  /** Clip the gradients' global norm to this before each update. */
+  clipNorm?: number;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (record: EpochRecord) => void;
+  /** Stop after the current batch once aborted. */
+  signal?: AbortSignal;
+  /** How often (ms) to let the event loop run (default 25). */
+  yieldMs?: number;
+}
+
+const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+/** Lets timers, I/O and signal handlers run. */
+function tick(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/**
+ * Trains `model` on `data`: for each epoch and each minibatch, **Sample** (the loader's next batch),
+ * **Forward** (`loss(model.forward(x), y)`), **Backprop** (`loss.backward()`), **Update** (`optimizer.step()`).
+ * Returns the history of losses and metrics.
+ *
+ * @example
+ * const { train, test } = trainTestSplit(moons(500, { seed: 0 }));
+ * const model = new MLP([2, 16, 16, 2], "relu", { seed: 0 });
+ * const history = await fit(model, train, {
+ *   loss: "cross_entropy", optimizer: new Adam(model.parameters(), { lr: 0.01 }),
+ *   epochs: 50, batchSize: 32, metrics: ["accuracy"], validation: test,
+ * });
+ */
+export async function fit(model: Module, data: Dataset | DataLoader, options: FitOptions): Promise<History> {
+  const loss = resolveLoss(options.loss);
+  const metrics = resolveMetrics(options.metrics ?? []);
+  const epochs = options.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  const loader =
+    data instanceof DataLoader
+      ? data
+      : new DataLoader(data, { batchSize: options.batchSize ?? 32, shuffle: options.shuffle ?? true, seed: options.seed ?? 0, dropLast: options.dropLast ?? false });
+  const opt = options.optimizer;
+  const scheduler = options.schedule ? new LRScheduler(opt, options.schedule) : null;
+  const yieldMs = options.yieldMs ?? 25;
+  const history: History = { epochs: [], stepLosses: [], stopped: false, seconds: 0 };
+  const t0 = now();
+  let lastYield = t0;
+  let step = 0, samples = 0;
+  const batches = loader.length;
+  model.train();
+  for (let epoch = 1; epoch <= epochs && !history.stopped; epoch++) {
+    const sums: Record<string, number> = { loss: 0 };
+    for (const m of metrics) sums[m.name] = 0;
+    let seen = 0, batch = 0;
+    for (const { x, y } of loader) {
+      batch++;
+      const lr = opt.lr;
+      // Forward: predictions and the loss.
+      const pred = model.forward(options.augment ? options.augment(x) : x);
+      const l = loss(pred, y);
+      // Backprop: gradients of the loss with respect to every parameter.
+      opt.zeroGrad();
+      l.backward();
+      if (options.clipNorm !== undefined) clipGradNorm(opt.params, options.clipNorm);
+      // Update: one optimizer step.
+      opt.step();
+      scheduler?.step();
+      const n = x.shape[0]!;
+      const lv = l.item();
+      history.stepLosses.push(lv);
+      sums.loss! += lv * n;
+      for (const m of metrics) sums[m.name]! += m.fn(pred, y) * n;
+      seen += n;
+      samples += n;
+      step++;
+      const running: Record<string, number> = {};
+      for (const k of Object.keys(sums)) running[k] = sums[k]! / seen;
+      options.onStep?.({ epoch, epochs, batch, batches, step, loss: lv, running, samples, seconds: (now() - t0) / 1000, lr });
+      if (now() - lastYield >= yieldMs) {
+        await tick();
+        lastYield = now();
+      }
+      if (options.signal?.aborted) {
+        history.stopped = true;
+        break;
+      }
+    }
+    const train: Record<string, number> = {};
+    for (const k of Object.keys(sums)) train[k] = seen === 0 ? NaN : sums[k]! / seen;
+    const record: EpochRecord = { epoch, step, train, lr: opt.lr, seconds: (now() - t0) / 1000, complete: batch === batches };
+    if (options.validation) record.validation = evaluate(model, options.validation, { loss, metrics });
+    model.train();
+    history.epochs.push(record);
+    options.onEpoch?.(record);
+  }
+  model.train();
+  history.seconds = (now() - t0) / 1000;
+  return history;
+}
+
+export interface EvaluateOptions {
+  loss?: LossFn | LossName;
+  metrics?: readonly (string | Metric)[];
+  /** Samples per forward pass (default 1024; only memory depends on it). */
+  batchSize?: number;
+}
+
+/**
+ * The mean loss and metrics of `model` on `data`, in evaluation mode and without recording a graph. The model's
+ * mode is restored afterwards.
+ *
+ * @example
+ * evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] }); // { loss: 0.05, accuracy: 0.99 }
+ */
+export function evaluate(model: Module, data: Dataset, options: EvaluateOptions = {}): Record<string, number> {
+  const loss = options.loss === undefined ? null : resolveLoss(options.loss);
+  const metrics = resolveMetrics(options.metrics ?? []);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      const sums: Record<string, number> = {};
+      if (loss) sums.loss = 0;
+      for (const m of metrics) sums[m.name] = 0;
+      let seen = 0;
+      for (const { x, y } of new DataLoader(data, { batchSize: options.batchSize ?? 1024 })) {
+        const pred = model.forward(x);
+        const n = x.shape[0]!;
+        if (loss) sums.loss! += loss(pred, y).item() * n;
+        for (const m of metrics) sums[m.name]! += m.fn(pred, y) * n;
+        seen += n;
+      }
+      const out: Record<string, number> = {};
+      for (const k of Object.keys(sums)) out[k] = seen === 0 ? NaN : sums[k]! / seen;
+      return out;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** The model's outputs for `x` in evaluation mode, without a graph, in batches of `batchSize`. */
+export function predict(model: Module, x: Tensor, batchSize = 4096): Tensor {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      const n = x.shape[0]!;
+      if (n <= batchSize) return model.forward(x);
+      const parts: Tensor[] = [];
+      for (let i = 0; i < n; i += batchSize) parts.push(model.forward(x.slice([i, Math.min(n, i + batchSize)])));
+      return parts[0]!.concat(parts.slice(1), 0);
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}

