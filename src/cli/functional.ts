@@ -10,6 +10,7 @@ import { InputError, SourceError, SourceErrors } from "../core/errors.js";
 import { AnomalyError, detectAnomaly, findForwardAnomaly, findScalarAnomaly, spanIn } from "../autodiff/debug.js";
 import { hessian, jacfwd, jvp, valueAndGrad } from "../autodiff/functional.js";
 import type { Mode } from "../autodiff/modes.js";
+import { didYouMean } from "../lang/suggest.js";
 import {
   callsTensorFunction,
   compileTensor,
@@ -219,7 +220,7 @@ function derivativeGraph(expr: string, at: readonly string[], wrt: string | unde
     }
   } else {
     i = p.names.indexOf(wrt);
-    if (i < 0) throw new InputError(`--wrt ${wrt}: not an input of the expression (its inputs: ${p.names.join(", ")})`);
+    if (i < 0) throw new InputError(`--wrt ${wrt}: not an input of the expression${didYouMean(wrt, p.names)} (its inputs: ${p.names.join(", ")})`);
   }
   const inputs = p.xs.map((x) => {
     x.requiresGrad = true;
@@ -231,9 +232,7 @@ function derivativeGraph(expr: string, at: readonly string[], wrt: string | unde
   const x = p.names[i]!;
   const name = `d${x}`;
   const of = y.size === 1 ? p.output : `sum(${p.output})`;
-  const note =
-    `${name} = ∂${of}/∂${x}, recorded as a graph by the backward pass (createGraph): the forward pass of ${p.output} and the backward pass ` +
-    `that differentiates it; the backward pass of this graph gives the second derivatives ∂²${of}/∂${x}∂n`;
+  const note = `${name} = ∂${of}/∂${x} as the graph that the backward pass records (createGraph); its own backward pass gives ∂²${of}/∂${x}∂n`;
   return { root: g!, inputs, name, note };
 }
 
