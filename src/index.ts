@@ -95,3 +95,9 @@ export {
   type TracedVar,
 } from "./autodiff/debug.js";
 export { flattenTree, unflattenTree, mapTree, treeLeaves, type Tree, type GradTree, type TangentTree, type FlatTree, type TreeSpec } from "./autodiff/tree.js";
+// Neural networks (the training issue): modules and layers, losses, initialisers, optimizers and schedules, data
+// (toy sets, Iris, MNIST), fit/evaluate, safetensors, reports, and the micrograd-style scalar MLP (nn.scalar).
+// Namespaces as in PyTorch: nn (everything), optim and data (the same functions, grouped).
+export * as nn from "./nn/index.js";
+export * as optim from "./nn/optim.js";
+export * as data from "./nn/data/index.js";

@@ -20,6 +20,7 @@ import type { Io } from "./io.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
 import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
+import { registerTrainCommands } from "./train.js";
 import {
   anomalyOption,
   checkScalarAnomaly,
@@ -199,4 +200,6 @@ export function registerCommands(program: Command, io: Io): void {
     .action(() => {
       io.out(runLecture());
     });
+
+  registerTrainCommands(program, io);
 }

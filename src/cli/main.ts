@@ -3,12 +3,12 @@
  * lecture-style code and the gradients out. Bad input exits with code 2 and a message, never a stack trace.
  */
 import { Command, CommanderError } from "commander";
-import { GradgraphError, describeError } from "../core/errors.js";
+import { GradgraphError, Interrupted, describeError } from "../core/errors.js";
 import { processIo, type Io } from "./io.js";
 import { registerCommands } from "./commands.js";
 
-/** Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error. */
-export const EXIT = { ok: 0, internal: 1, usage: 2 } as const;
+/** Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error, 130 stopped by Ctrl-C. */
+export const EXIT = { ok: 0, internal: 1, usage: 2, interrupted: 130 } as const;
 
 /** Builds the command tree, writing through `io`. */
 export function buildProgram(io: Io): Command {
@@ -40,6 +40,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (e instanceof CommanderError) {
       // --help and --version end here too, with exit code 0; commander already printed its message.
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof Interrupted) {
+      io.err(`gradgraph: ${e.message}\n`);
+      return EXIT.interrupted;
     }
     if (e instanceof GradgraphError) {
       io.err(`gradgraph: ${describeError(e)}\n`);

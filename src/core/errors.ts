@@ -66,6 +66,14 @@ export function caretLines(source: string, pos: number, length = 1): string {
   return `  ${line}\n  ${" ".repeat(at)}${"^".repeat(n)}`;
 }
 
+/**
+ * A command stopped by the user (Ctrl-C) after finishing cleanly: the CLI prints the message and exits with 130
+ * (128 + SIGINT), as a shell expects of an interrupted program. Not a {@link GradgraphError}: nothing was wrong.
+ */
+export class Interrupted extends Error {
+  override name = "Interrupted";
+}
+
 /** Text for any thrown value, without a stack: the formatted source error, or the message. */
 export function describeError(e: unknown): string {
   if (e instanceof SourceError || e instanceof SourceErrors) return e.format();

@@ -148,7 +148,7 @@ export function decisionBoundary(model: Module, train: Dataset, test: Dataset | 
   const cell = (S - 2 * pad) / G;
   const sx = (x: number) => pad + ((x - xmin) / (xmax - xmin)) * (S - 2 * pad);
   const sy = (y: number) => pad + ((ymax - y) / (ymax - ymin)) * (S - 2 * pad);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S} ${S}" width="${S}" height="${S}">`, `<title>decision boundary</title>`];
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S} ${S}" width="${S}" height="${S}">`, `<title>decision boundary</title>`, `<g shape-rendering="crispEdges">`];
   for (let r = 0; r < G; r++) {
     let start = 0;
     for (let c = 1; c <= G; c++) {
@@ -159,6 +159,7 @@ export function decisionBoundary(model: Module, train: Dataset, test: Dataset | 
       }
     }
   }
+  parts.push("</g>");
   pts.forEach(({ x, y }, set) => {
     for (let i = 0; i < y.length; i++) {
       const color = CLASS_COLORS[y[i]! % 10]!;

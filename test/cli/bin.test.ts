@@ -26,3 +26,15 @@ test("`gradgraph lecture` (npm start) solves the lecture's goal", () => {
   expect(r.stdout).toContain("Forward pass");
   expect(r.stdout).toContain("Backward pass");
 });
+
+test("`gradgraph lecture` ends with a short training run: Sample, Forward, Backprop, Update", () => {
+  const r = sh("lecture");
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain("7. Training: Sample, Forward, Backprop, Update — an MLP 2-16-16-2 learns two moons");
+  for (const step of ["Sample", "Forward", "Backprop", "Update"]) expect(r.stdout).toMatch(new RegExp(`^ {4}${step} +\\S`, "m"));
+  const lines = [...r.stdout.matchAll(/^ {2}epoch +(\d+) {3}loss (\d\.\d{4}) {3}accuracy (\d+\.\d)%$/gm)];
+  expect(lines.map((m) => Number(m[1]))).toEqual([0, 10, 20, 30, 40]);
+  const losses = lines.map((m) => Number(m[2]));
+  expect(losses[4]).toBeLessThan(losses[0]! / 10);
+  expect(Number(lines[4]![3])).toBeGreaterThanOrEqual(99);
+});

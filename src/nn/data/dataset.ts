@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../core/errors.js";
 import { formatShape, sizeOf } from "../../ops/shape.js";
-import { arrayType } from "../../tensor/ndarray.js";
+import { arrayType, type TypedArray } from "../../tensor/ndarray.js";
 import { Generator } from "../../tensor/random.js";
 import { fromTypedArray, type Tensor } from "../../tensor/tensor.js";
 
@@ -86,9 +86,16 @@ export class Dataset {
   }
 }
 
+/** The elements of a tensor in row-major order: its own storage when contiguous (read only), else a copy. */
+function elements(t: Tensor): TypedArray {
+  const v = t.value;
+  return v.contiguous ? v.data.subarray(v.offset, v.offset + v.size) : t.toArray();
+}
+
 /** Rows of a tensor (along axis 0), copied. */
 function takeRows(t: Tensor, indices: ArrayLike<number>): Tensor {
-  const src = t.toArray();
+  // Read the storage in place: copying the whole dataset for every batch was the hot spot of MNIST training.
+  const src = elements(t);
   const n = t.shape[0]!, row = n === 0 ? 0 : src.length / n;
   const out = new (arrayType(t.dtype))(indices.length * row);
   for (let k = 0; k < indices.length; k++) {

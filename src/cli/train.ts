@@ -1,0 +1,454 @@
+/**
+ * `gradgraph train` and `gradgraph eval`: the training loop of the lecture on real data, from the command line.
+ * Train shows a progress bar on a terminal (plain lines otherwise), prints a summary, and writes to `--out` the
+ * model (safetensors weights + config.json), metrics.csv and a self-contained report.html. Ctrl-C stops after the
+ * current batch and still writes everything. Eval reloads a run's model and reports the same figures.
+ */
+import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { Command, Option } from "commander";
+import cliProgress from "cli-progress";
+import { InputError, Interrupted } from "../core/errors.js";
+import { writeFileAtomic } from "../core/files.js";
+import type { DType } from "../ops/op.js";
+import { Generator } from "../tensor/random.js";
+import { didYouMean } from "../lang/suggest.js";
+import {
+  Adam,
+  AdamW,
+  ACTIVATIONS,
+  confusionMatrix,
+  cosineLR,
+  DATASET_NAMES,
+  decisionBoundary,
+  evaluate,
+  fit,
+  linearWarmup,
+  loadDataset,
+  loadModel,
+  metricsCsv,
+  MLP,
+  randomShift,
+  reportHtml,
+  saveModel,
+  SGD,
+  stepLR,
+  type ActivationName,
+  type Dataset,
+  type DataSpec,
+  type DatasetName,
+  type History,
+  type ModelConfig,
+  type Optimizer,
+  type Schedule,
+  type StepInfo,
+} from "../nn/index.js";
+import type { Io } from "./io.js";
+
+const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"] as const;
+type OptName = (typeof OPTIMIZERS)[number];
+const SCHEDULES = ["constant", "step", "cosine"] as const;
+
+/** What each dataset trains with when an option is not given. */
+const PRESETS: Record<DatasetName, { model: string; epochs: number; batch: number; lr: number }> = {
+  moons: { model: "2-16-16-2", epochs: 100, batch: 32, lr: 0.01 },
+  circles: { model: "2-16-16-2", epochs: 100, batch: 32, lr: 0.01 },
+  xor: { model: "2-16-16-2", epochs: 100, batch: 32, lr: 0.01 },
+  spirals: { model: "2-64-64-3", epochs: 200, batch: 32, lr: 0.01 },
+  iris: { model: "4-16-3", epochs: 100, batch: 16, lr: 0.01 },
+  mnist: { model: "784-128-10", epochs: 5, batch: 64, lr: 1e-3 },
+};
+
+/** The dataset name, or an error with a suggestion. */
+function dataName(value: string): DatasetName {
+  if ((DATASET_NAMES as readonly string[]).includes(value)) return value as DatasetName;
+  throw new InputError(`--data ${value}: unknown dataset${didYouMean(value, DATASET_NAMES)} (expected one of ${DATASET_NAMES.join(", ")})`);
+}
+
+function choice<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new InputError(`${option} ${value}: expected one of ${allowed.join(", ")}${didYouMean(value, allowed)}`);
+}
+
+function number(option: string, value: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || !check(x)) throw new InputError(`${option} ${value}: expected ${what}`);
+  return x;
+}
+const positiveInt = (o: string, v: string | undefined) => number(o, v, (x) => Number.isInteger(x) && x > 0, "a positive integer");
+const nonNegative = (o: string, v: string | undefined) => number(o, v, (x) => x >= 0, "a non-negative number");
+
+/** `784-128-10` → [784, 128, 10]. */
+function parseSizes(text: string): number[] {
+  const parts = text.split(/[-x,]/);
+  const sizes = parts.map(Number);
+  if (parts.length < 2 || sizes.some((n, i) => !Number.isInteger(n) || n < 1 || parts[i]!.trim() === "")) {
+    throw new InputError(`--model ${text}: expected layer sizes joined by dashes, inputs first and classes last, e.g. 784-128-64-10`);
+  }
+  return sizes;
+}
+
+/** Checks that a network fits a dataset's inputs and classes, with an example that would. */
+function checkFits(sizes: readonly number[], data: Dataset, option: string): void {
+  const inputs = data.inputSize, classes = data.outputSize;
+  const fix = [inputs, ...sizes.slice(1, -1), classes].join("-");
+  if (sizes[0] !== inputs) {
+    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: each sample has ${inputs} input features, so the first size must be ${inputs} (e.g. ${fix})`);
+  }
+  if (sizes[sizes.length - 1] !== classes) {
+    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: it has ${classes} classes, so the last size must be ${classes} (e.g. ${fix})`);
+  }
+}
+
+interface TrainOpts {
+  data: string;
+  model?: string;
+  act: string;
+  opt: string;
+  lr?: string;
+  epochs?: string;
+  batch?: string;
+  seed: string;
+  out?: string;
+  weightDecay?: string;
+  momentum?: string;
+  schedule: string;
+  warmup?: string;
+  clip?: string;
+  augment?: string;
+  n?: string;
+  noise?: string;
+  dataSeed: string;
+  testFraction?: string;
+  limit?: string;
+  dtype: string;
+}
+
+function makeOptimizer(name: OptName, params: ReturnType<MLP["parameters"]>, lr: number, weightDecay: number | undefined, momentum: number | undefined): Optimizer {
+  const wd = weightDecay === undefined ? {} : { weightDecay };
+  switch (name) {
+    case "sgd":
+      return new SGD(params, { lr, momentum: momentum ?? 0, ...wd });
+    case "momentum":
+      return new SGD(params, { lr, momentum: momentum ?? 0.9, ...wd });
+    case "nesterov":
+      return new SGD(params, { lr, momentum: momentum ?? 0.9, nesterov: true, ...wd });
+    case "adam":
+      return new Adam(params, { lr, ...wd });
+    case "adamw":
+      return new AdamW(params, { lr, ...wd });
+    default: {
+      const never: never = name;
+      throw new InputError(`--opt ${String(never)}: unknown optimizer`);
+    }
+  }
+}
+
+const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${(100 * x).toFixed(2)}%`);
+const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : x < 1e-4 ? x.toExponential(3) : x.toFixed(4));
+
+/** `1:05` or `12s`. */
+function duration(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const r = Math.round(s);
+  return r < 60 ? `${r}s` : `${Math.floor(r / 60)}:${String(r % 60).padStart(2, "0")}`;
+}
+
+/** The table of final figures that train and eval both print. */
+function figuresTable(rows: readonly [string, Record<string, number>][]): string {
+  const lines = ["           loss      accuracy"];
+  for (const [name, r] of rows) lines.push(`  ${name.padEnd(7)}  ${num(r.loss).padStart(8)}  ${pct(r.accuracy).padStart(9)}`);
+  return lines.join("\n") + "\n";
+}
+
+function describeData(spec: DataSpec, train: Dataset, test: Dataset): string {
+  const extra = spec.name === "mnist" ? "" : spec.name === "iris" ? `, split seed ${spec.seed}` : `, ${spec.n} points, noise ${spec.noise}, seed ${spec.seed}`;
+  return `${spec.name} (${train.length} train / ${test.length} test${extra})`;
+}
+
+/** Progress: a bar on a terminal, or a plain line now and then. */
+function progressReporter(io: Io, epochs: number, batches: number, batchSize: number) {
+  const total = epochs * batches;
+  if (io.isTTY && process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: "epoch {epoch}/{epochs} |{bar}| batch {batch}/{batches} | loss {loss} | acc {acc} | {rate}/s | ETA {eta_formatted}",
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 50,
+        fps: 10,
+        stream: process.stderr,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { epoch: 1, epochs, batch: 0, batches, loss: "–", acc: "–", rate: "–" });
+    let active = true;
+    return {
+      step: (s: StepInfo) =>
+        bar.update(s.step, {
+          epoch: s.epoch,
+          batch: s.batch,
+          loss: s.running.loss!.toFixed(4),
+          acc: pct(s.running.accuracy),
+          rate: `${Math.round(s.samples / Math.max(1e-9, s.seconds))} samples`,
+        }),
+      epoch: (_r: History["epochs"][number]) => {},
+      stop: () => {
+        if (active) bar.stop();
+        active = false;
+      },
+    };
+  }
+  let lastLine = 0;
+  let lastStep: StepInfo | null = null;
+  const every = Math.max(1, Math.ceil(epochs / 10));
+  const line = (s: StepInfo, extra: string) => {
+    const rate = s.samples / Math.max(1e-9, s.seconds);
+    const eta = ((total - s.step) * batchSize) / rate;
+    io.err(
+      `epoch ${s.epoch}/${epochs}  batch ${s.batch}/${batches}  loss ${s.running.loss!.toFixed(4)}  acc ${pct(s.running.accuracy)}${extra}  ${Math.round(rate)} samples/s  ETA ${duration(eta)}\n`,
+    );
+    lastLine = s.seconds;
+  };
+  return {
+    step: (s: StepInfo) => {
+      lastStep = s;
+      // A long epoch also gets a line every 10 seconds.
+      if (s.seconds - lastLine >= 10 && s.batch < batches) line(s, "");
+    },
+    epoch: (r: History["epochs"][number]) => {
+      if (lastStep === null) return;
+      if (r.epoch === 1 || r.epoch === epochs || r.epoch % every === 0 || !r.complete) {
+        line(lastStep, r.validation ? `  test loss ${r.validation.loss!.toFixed(4)}  test acc ${pct(r.validation.accuracy)}` : "");
+      }
+    },
+    stop: () => {},
+  };
+}
+
+async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
+  const name = dataName(opts.data);
+  const preset = PRESETS[name];
+  const act = choice("--act", opts.act === "leakyRelu" ? "leaky_relu" : opts.act, Object.keys(ACTIVATIONS) as ActivationName[]);
+  const optName = choice("--opt", opts.opt, OPTIMIZERS);
+  const schedule = choice("--schedule", opts.schedule, SCHEDULES);
+  const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
+  const sizes = parseSizes(opts.model ?? preset.model);
+  const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
+  const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
+  const batch = positiveInt("--batch", opts.batch) ?? preset.batch;
+  const seed = number("--seed", opts.seed, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer")!;
+  const dataSeed = number("--data-seed", opts.dataSeed, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer")!;
+  const weightDecay = nonNegative("--weight-decay", opts.weightDecay);
+  const momentum = number("--momentum", opts.momentum, (x) => x >= 0 && x < 1, "a number in [0, 1)");
+  const warmup = number("--warmup", opts.warmup, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer (steps)") ?? 0;
+  const clip = number("--clip", opts.clip, (x) => x > 0, "a positive number");
+  if (opts.augment !== undefined && opts.augment !== "shift") throw new InputError(`--augment ${opts.augment}: expected shift`);
+  if (opts.augment !== undefined && name !== "mnist") throw new InputError(`--augment shift: only for image data (mnist), not ${name}`);
+  const isToy = name !== "mnist" && name !== "iris";
+  if (!isToy && (opts.n !== undefined || opts.noise !== undefined)) throw new InputError(`--n and --noise are for the generated datasets (moons, circles, spirals, xor), not ${name}`);
+  if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
+  if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is fixed (7,996 train / 2,004 test digits)");
+  const spec: DataSpec = {
+    name,
+    seed: dataSeed,
+    ...(opts.n === undefined ? {} : { n: positiveInt("--n", opts.n)! }),
+    ...(opts.noise === undefined ? {} : { noise: nonNegative("--noise", opts.noise)! }),
+    ...(opts.testFraction === undefined ? {} : { testFraction: number("--test-fraction", opts.testFraction, (x) => x > 0 && x < 1, "a fraction between 0 and 1")! }),
+    ...(opts.limit === undefined ? {} : { trainLimit: positiveInt("--limit", opts.limit)! }),
+    ...(name === "mnist" ? { normalize: true } : {}),
+  };
+
+  const { train, test, spec: dataSpec } = await loadDataset(spec, { dtype });
+  checkFits(sizes, train, "--model");
+  if (opts.out !== undefined) {
+    try {
+      await mkdir(opts.out, { recursive: true });
+    } catch (e) {
+      throw new InputError(`--out ${opts.out}: cannot create the folder (${(e as Error).message})`);
+    }
+  }
+
+  const model = new MLP(sizes, act, { seed, dtype });
+  const optimizer = makeOptimizer(optName, model.parameters(), lr, weightDecay, momentum);
+  const batches = Math.ceil(train.length / batch);
+  const totalSteps = epochs * batches;
+  let sched: Schedule | undefined;
+  if (schedule === "cosine") sched = cosineLR(Math.max(1, totalSteps - warmup));
+  else if (schedule === "step") sched = stepLR(Math.max(1, Math.ceil(epochs / 3) * batches), 0.1);
+  if (warmup > 0) sched = linearWarmup(warmup, sched);
+  const g = new Generator(seed + 1);
+  const augment = opts.augment === "shift" ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
+
+  const training = {
+    optimizer: optName,
+    lr,
+    epochs,
+    batch,
+    seed,
+    schedule,
+    ...(warmup > 0 ? { warmup } : {}),
+    ...(weightDecay === undefined ? {} : { weightDecay }),
+    ...(momentum === undefined ? {} : { momentum }),
+    ...(clip === undefined ? {} : { clip }),
+    ...(augment ? { augment: "shift" } : {}),
+  };
+  const header =
+    `Training MLP ${sizes.join("-")} (${act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
+    `  ${optName} lr ${lr}${weightDecay === undefined ? "" : ` weight decay ${weightDecay}`}, ${epochs} epochs of ${batches} batches of ${batch}, seed ${seed}` +
+    `${schedule === "constant" ? "" : `, ${schedule} schedule`}${warmup > 0 ? `, ${warmup} warmup steps` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`;
+  io.err(header);
+
+  // Ctrl-C: stop after the current batch, then write everything; a second Ctrl-C quits at once.
+  const controller = new AbortController();
+  const progress = progressReporter(io, epochs, batches, batch);
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    progress.stop(); // a bar on the terminal is closed first, so the message does not run into it
+    io.err("\ngradgraph: stopping after this batch (Ctrl-C again to quit at once)\n");
+  };
+  process.on("SIGINT", onSigint);
+  let history: History;
+  try {
+    history = await fit(model, train, {
+      loss: "cross_entropy",
+      optimizer,
+      epochs,
+      batchSize: batch,
+      seed,
+      metrics: ["accuracy"],
+      validation: test,
+      ...(sched ? { schedule: sched } : {}),
+      ...(clip === undefined ? {} : { clipNorm: clip }),
+      ...(augment ? { augment } : {}),
+      signal: controller.signal,
+      onStep: progress.step,
+      onEpoch: progress.epoch,
+    });
+  } finally {
+    progress.stop();
+    process.off("SIGINT", onSigint);
+  }
+
+  const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
+  const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
+  const done = history.epochs.filter((e) => e.complete).length;
+  const last = history.epochs[history.epochs.length - 1];
+  const stoppedNote = history.stopped ? `stopped by Ctrl-C in epoch ${last?.epoch ?? 1} of ${epochs}, after ${history.stepLosses.length} of ${totalSteps} steps` : undefined;
+  io.out(
+    `${history.stopped ? "Stopped" : "Trained"} MLP ${sizes.join("-")} on ${name}: ${done} epoch${done === 1 ? "" : "s"}` +
+      `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${history.stepLosses.length} steps in ${history.seconds.toFixed(1)} s\n`,
+  );
+  io.out(figuresTable([["train", trainFig], ["test", testFig]]));
+
+  if (opts.out !== undefined) {
+    const out = opts.out;
+    const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped };
+    const config = await saveModel(out, model, { data: dataSpec, training, results });
+    await writeFileAtomic(join(out, "metrics.csv"), metricsCsv(history));
+    await writeFileAtomic(join(out, "report.html"), buildReport(model, config, history, train, test, trainFig, testFig, stoppedNote));
+    io.out(`Wrote ${out}: model.safetensors, config.json, metrics.csv, report.html\n`);
+  }
+  if (history.stopped) throw new Interrupted(`${stoppedNote}${opts.out === undefined ? "" : `; the model and report are in ${opts.out}`}`);
+}
+
+function buildReport(
+  model: MLP,
+  config: ModelConfig,
+  history: History,
+  train: Dataset,
+  test: Dataset,
+  trainFig: Record<string, number>,
+  testFig: Record<string, number>,
+  note: string | undefined,
+): string {
+  const t = config.training ?? {};
+  const classes = train.info.classes ?? Array.from({ length: train.outputSize }, (_, i) => String(i));
+  return reportHtml({
+    title: `MLP ${model.sizes.join("-")} on ${train.info.name}`,
+    ...(note ? { note } : {}),
+    summary: [
+      ["data", describeData(config.data!, train, test)],
+      ["model", `MLP ${model.sizes.join("-")}, ${model.activation}, ${model.numParameters()} parameters, ${config.model.dtype}`],
+      ["training", `${t.optimizer} lr ${t.lr}, ${t.epochs} epochs, batch ${t.batch}, seed ${t.seed}, schedule ${t.schedule}${t.augment ? ", augmented (shifts)" : ""}`],
+      ["time", `${history.seconds.toFixed(1)} s, ${history.stepLosses.length} steps`],
+      ["train", `loss ${num(trainFig.loss)}, accuracy ${pct(trainFig.accuracy)}`],
+      ["test", `loss ${num(testFig.loss)}, accuracy ${pct(testFig.accuracy)}`],
+    ],
+    history,
+    metrics: ["accuracy"],
+    ...(train.inputSize === 2 ? { boundary: decisionBoundary(model, train, test) } : {}),
+    confusion: { classes, counts: confusionMatrix(model, test, classes.length), split: "test" },
+    config,
+  });
+}
+
+async function evalAction(dir: string, opts: { data?: string; json?: boolean }, io: Io): Promise<void> {
+  const { model, config } = await loadModel(dir);
+  let spec: DataSpec;
+  if (opts.data === undefined || (config.data !== undefined && opts.data === config.data.name)) {
+    if (config.data === undefined) throw new InputError(`${dir}: its config.json names no dataset; say which with --data`);
+    spec = config.data;
+  } else {
+    const name = dataName(opts.data);
+    spec = { name, ...(name === "mnist" ? { normalize: true } : {}) };
+  }
+  const { train, test, spec: full } = await loadDataset(spec, { dtype: config.model.dtype });
+  checkFits(model.sizes, train, `the model in ${dir},`);
+  const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
+  const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
+  if (opts.json) {
+    io.out(JSON.stringify({ data: full, train: trainFig, test: testFig }) + "\n");
+    return;
+  }
+  io.out(`MLP ${model.sizes.join("-")} (${model.activation}) from ${dir} on ${describeData(full, train, test)}\n`);
+  io.out(figuresTable([["train", trainFig], ["test", testFig]]));
+}
+
+/** Registers `train` and `eval`. */
+export function registerTrainCommands(program: Command, io: Io): void {
+  program
+    .command("train")
+    .description("train an MLP on a dataset (Sample, Forward, Backprop, Update) and save the model, metrics and a report")
+    .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}`).makeOptionMandatory())
+    .option("--model <sizes>", "layer sizes, inputs first and classes last (default per dataset: moons 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10)")
+    .option("--act <name>", `activation between layers: ${Object.keys(ACTIVATIONS).join(", ")}`, "relu")
+    .option("--opt <name>", `optimizer: ${OPTIMIZERS.join(", ")}`, "adam")
+    .option("--lr <rate>", "learning rate (default per dataset: 0.01, mnist 1e-3)")
+    .option("--epochs <n>", "passes over the training data (default per dataset: 100, spirals 200, mnist 5)")
+    .option("--batch <n>", "minibatch size (default per dataset: 32, iris 16, mnist 64)")
+    .option("--seed <n>", "seed of the initial weights, the shuffling and the augmentation", "0")
+    .option("--out <dir>", "write model.safetensors, config.json, metrics.csv and report.html there")
+    .option("--weight-decay <lambda>", "weight decay (L2 for sgd/adam, decoupled for adamw; adamw's default 0.01)")
+    .option("--momentum <mu>", "momentum of sgd (momentum and nesterov default to 0.9)")
+    .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")} (step: ×0.1 every third of the epochs)`, "constant")
+    .option("--warmup <steps>", "linear learning-rate warmup over this many steps")
+    .option("--clip <norm>", "clip the gradients' global norm to this")
+    .option("--augment <kind>", "data augmentation: shift (random 1-pixel shifts of the images; mnist)")
+    .option("--n <count>", "number of points generated (moons, circles, spirals, xor)")
+    .option("--noise <std>", "noise of the generated points")
+    .option("--data-seed <n>", "seed of the generated points and of the train/test split", "0")
+    .option("--test-fraction <f>", "fraction of the data held out for testing (default 0.2; mnist's split is fixed)")
+    .option("--limit <n>", "mnist: train on only the first n of the 7,996 training digits")
+    .option("--dtype <type>", "float32 or float64", "float32")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +
+        "  gradgraph train --data spirals --model 2-64-64-3 --act tanh --opt adamw --lr 0.01 --epochs 300\n" +
+        "  gradgraph train --data mnist --model 784-128-10 --opt adamw --lr 2e-3 --epochs 20 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
+        "\nCtrl-C stops after the current batch and still writes the model and the report (exit code 130).",
+    )
+    .action((opts: TrainOpts) => trainAction(opts, io));
+
+  program
+    .command("eval")
+    .description("reload a trained model and report its loss and accuracy on its data (or another dataset of the same shape)")
+    .argument("<dir>", "the folder a `gradgraph train --out` wrote")
+    .option("--data <name>", "evaluate on this dataset instead of the one it was trained on (same split rules)")
+    .option("--json", 'print {"data": …, "train": {"loss", "accuracy"}, "test": {…}}')
+    .addHelpText("after", "\nExample:\n  gradgraph eval runs/moons")
+    .action((dir: string, opts: { data?: string; json?: boolean }) => evalAction(dir, opts, io));
+}

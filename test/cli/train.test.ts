@@ -1,0 +1,146 @@
+/** `gradgraph train` and `gradgraph eval`: files written, figures reported again on reload, errors, Ctrl-C. */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { decodeSafetensors } from "../../src/nn/index.js";
+import { run } from "./run.js";
+
+const dir = mkdtempSync(join(tmpdir(), "gradgraph-train-"));
+const bin = fileURLToPath(new URL("../../bin/gradgraph", import.meta.url));
+
+/** The figures table (the lines after the first) of train's or eval's stdout. */
+const figures = (stdout: string) => stdout.split("\n").filter((l) => /^\s+(train|test)\s/.test(l));
+
+describe("gradgraph train", () => {
+  const out = join(dir, "moons");
+
+  test("trains, prints a summary, writes model, config, metrics and report; eval reports the same figures", async () => {
+    const r = await run("train", "--data", "moons", "--epochs", "30", "--seed", "1", "--out", out);
+    expect(r.stderr).toContain("Training MLP 2-16-16-2 (relu, 354 parameters) on moons (400 train / 100 test, 500 points, noise 0.1, seed 0)");
+    expect(r.stderr).toMatch(/epoch 30\/30 {2}batch 13\/13 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}test loss/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on moons: 30 epochs, 390 steps in \d+\.\d s\n/);
+    expect(r.stdout).toContain(`Wrote ${out}: model.safetensors, config.json, metrics.csv, report.html`);
+    const [train, test] = figures(r.stdout);
+    expect(train).toMatch(/^ {2}train {4}\s*0\.\d{4}\s+(9\d|100)\.\d\d%$/);
+
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+    expect(config.model).toEqual({ type: "MLP", sizes: [2, 16, 16, 2], activation: "relu", dtype: "float32" });
+    expect(config.data).toEqual({ name: "moons", n: 500, noise: 0.1, seed: 0, testFraction: 0.2 });
+    expect(config.training).toMatchObject({ optimizer: "adam", lr: 0.01, epochs: 30, batch: 32, seed: 1 });
+    const st = decodeSafetensors(readFileSync(join(out, "model.safetensors")));
+    expect([...st.tensors.keys()]).toEqual(["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]);
+    const csv = readFileSync(join(out, "metrics.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toBe("epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,complete");
+    expect(csv).toHaveLength(31);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("<title>MLP 2-16-16-2 on moons</title>");
+    expect(html.match(/<svg /g)).toHaveLength(3); // loss, accuracy, decision boundary
+    expect(html).toContain("Decision boundary");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+
+    const e = await run("eval", out);
+    expect(e.code).toBe(0);
+    expect(e.stdout.split("\n")[0]).toBe(`MLP 2-16-16-2 (relu) from ${out} on moons (400 train / 100 test, 500 points, noise 0.1, seed 0)`);
+    expect(figures(e.stdout)).toEqual([train, test]);
+    const j = await run("eval", out, "--json");
+    const parsed = JSON.parse(j.stdout);
+    expect(Object.keys(parsed)).toEqual(["data", "train", "test"]);
+    expect(`${(100 * parsed.test.accuracy).toFixed(2)}%`).toBe(test!.trim().split(/\s+/)[2]);
+  });
+
+  test("mnist: a short run on a few hundred digits, reloaded by eval", async () => {
+    const m = join(dir, "mnist");
+    const r = await run("train", "--data", "mnist", "--limit", "300", "--epochs", "1", "--batch", "50", "--out", m, "--augment", "shift", "--opt", "adamw", "--schedule", "cosine");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("on mnist (300 train / 2004 test)");
+    const e = await run("eval", m);
+    expect(figures(e.stdout)).toEqual(figures(r.stdout));
+    expect(readFileSync(join(m, "report.html"), "utf8")).not.toContain("Decision boundary");
+  });
+
+  test.each([
+    [["--data", "moons", "--model", "2-16-3"], "--model 2-16-3 does not fit moons: it has 2 classes, so the last size must be 2 (e.g. 2-16-2)"],
+    [["--data", "mnist", "--model", "100-10", "--limit", "10"], "--model 100-10 does not fit mnist: each sample has 784 input features, so the first size must be 784 (e.g. 784-10)"],
+    [["--data", "moons", "--model", "2-x-2"], "--model 2-x-2: expected layer sizes joined by dashes"],
+    [["--data", "moon"], "--data moon: unknown dataset (did you mean moons?)"],
+    [["--data", "moons", "--opt", "adagrad"], "--opt adagrad: expected one of sgd, momentum, nesterov, adam, adamw"],
+    [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
+    [["--data", "moons", "--epochs", "1.5"], "--epochs 1.5: expected a positive integer"],
+    [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
+    [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],
+  ])("bad input: %j", async (args, message) => {
+    const r = await run("train", ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`gradgraph: ${message}`);
+    expect(r.stderr).not.toContain("    at ");
+  });
+
+  test("--help on train and eval", async () => {
+    const t = await run("train", "--help");
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain("--data <name>");
+    expect(t.stdout).toContain("Ctrl-C stops after the current batch");
+    const e = await run("eval", "--help");
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain("reload a trained model");
+  });
+});
+
+describe("gradgraph eval", () => {
+  test("a missing folder, a corrupt weights file, a model that does not fit the data: exit 2 with a message", async () => {
+    const missing = await run("eval", join(dir, "nope"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no model there (config.json not found)");
+
+    const out = join(dir, "corrupt");
+    expect((await run("train", "--data", "xor", "--epochs", "2", "--out", out)).code).toBe(0);
+    const weights = join(out, "model.safetensors");
+    const bytes = readFileSync(weights);
+    writeFileSync(weights, bytes.subarray(0, bytes.length - 10));
+    const corrupt = await run("eval", out);
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.stderr).toContain(`${weights}: not a valid safetensors file: tensor `);
+    expect(corrupt.stderr).toMatch(/ends at byte \d+ of a \d+-byte data section \(the file is truncated\)/);
+    expect(corrupt.stderr).not.toContain("    at ");
+
+    writeFileSync(weights, bytes);
+    const spirals = await run("eval", out, "--data", "spirals");
+    expect(spirals.code).toBe(2);
+    expect(spirals.stderr).toContain(`the model in ${out}, 2-16-16-2 does not fit spirals: it has 3 classes`);
+    expect((await run("eval", out, "--data", "moons")).code).toBe(0);
+  });
+});
+
+describe("Ctrl-C", () => {
+  test("SIGINT stops after the current batch, still writes the model and the report, exits 130", async () => {
+    const out = join(dir, "interrupted");
+    const child = spawn(bin, ["train", "--data", "spirals", "--epochs", "100000", "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => {
+      let sent = false;
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        // After the first epoch's progress line, interrupt.
+        if (!sent && /epoch 1\/100000/.test(stderr)) {
+          sent = true;
+          child.kill("SIGINT");
+        }
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(stderr).toContain("stopping after this batch");
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/gradgraph: stopped by Ctrl-C in epoch \d+ of 100000, after \d+ of \d+ steps; the model and report are in /);
+    expect(stdout).toMatch(/^Stopped MLP 2-64-64-3 on spirals: \d+ epochs? and (part of another|no more), \d+ steps/);
+    for (const f of ["model.safetensors", "config.json", "metrics.csv", "report.html"]) expect(existsSync(join(out, f))).toBe(true);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("stopped by Ctrl-C");
+    const e = await run("eval", out);
+    expect(e.code).toBe(0);
+    expect(figures(e.stdout)).toEqual(figures(stdout));
+  });
+});

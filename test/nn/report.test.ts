@@ -1,0 +1,46 @@
+/** The run report: CSV, SVG charts, decision boundary, self-contained HTML. */
+import { describe, expect, test } from "vitest";
+import { confusionMatrix, decisionBoundary, lineChart, metricsCsv, MLP, moons, reportHtml, type History } from "../../src/nn/index.js";
+
+const history: History = {
+  epochs: [
+    { epoch: 1, step: 4, train: { loss: 0.5, accuracy: 0.75 }, validation: { loss: 0.6, accuracy: 0.7 }, lr: 0.01, seconds: 0.1234, complete: true },
+    { epoch: 2, step: 6, train: { loss: 0.25, accuracy: 0.875 }, lr: 0.01, seconds: 0.2, complete: false },
+  ],
+  stepLosses: [0.9, 0.6, 0.4, 0.3, 0.2, 0.25],
+  stopped: true,
+  seconds: 0.2,
+};
+
+describe("report", () => {
+  test("metrics.csv: one row per epoch, empty cells where there is no value", () => {
+    expect(metricsCsv(history)).toBe(
+      "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,complete\n" +
+        "1,4,0.5,0.75,0.6,0.7,0.01,0.123,true\n" +
+        "2,6,0.25,0.875,,,0.01,0.200,false\n",
+    );
+  });
+
+  test("a line chart is an SVG with one polyline per series and escaped labels", () => {
+    const svg = lineChart([{ name: "a<b", points: [[1, 2], [2, 3]], color: "#123456" }, { name: "empty", points: [], color: "#000" }], { title: "T & U", xLabel: "epoch" });
+    expect(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"")).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(1);
+    expect(svg).toContain("a&lt;b");
+    expect(svg).toContain("<title>T &amp; U</title>");
+  });
+
+  test("decision boundary and confusion matrix of a 2-D classifier; the HTML has nothing external", () => {
+    const data = moons(40, { seed: 0 });
+    const model = new MLP([2, 4, 2], "relu");
+    const svg = decisionBoundary(model, data, null, { grid: 20 });
+    expect(svg.match(/<circle/g)).toHaveLength(40);
+    expect(svg).toContain('shape-rendering="crispEdges"');
+    const counts = confusionMatrix(model, data, 2);
+    expect(counts.flat().reduce((a, b) => a + b, 0)).toBe(40);
+    const html = reportHtml({ title: "run <1>", summary: [["data", "moons"]], history, metrics: ["accuracy"], boundary: svg, confusion: { classes: ["a", "b"], counts, split: "test" }, note: "stopped early", config: { x: 1 } });
+    expect(html).toContain("<title>run &lt;1&gt;</title>");
+    expect(html).toContain('<p class="note">stopped early</p>');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).not.toMatch(/<script|<link|src=/);
+  });
+});
