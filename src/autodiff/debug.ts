@@ -92,8 +92,10 @@ export interface AnomalyOptions {
  * Runs `fn` with NaN/Inf detection on (PyTorch's detect_anomaly, JAX's debug_nans): every op applied to tensors,
  * every cotangent a vjp rule gives and every tangent a jvp rule gives is checked, and the first one that is not
  * finite although what it was made from is finite throws an {@link AnomalyError} naming the op (for a node
- * compiled from an expression, at its place in `options.source`). Values that come in non-finite are not flagged,
- * only those an op makes. For synchronous code; it costs a scan of every value.
+ * compiled from an expression, at its place in `options.source`). An op applied while a rule runs on tensors
+ * (a custom function's rule, or any rule with `createGraph`) is reported as a step of that rule, naming the node
+ * whose rule it is. Values that come in non-finite are not flagged, only those an op makes. For synchronous code;
+ * it costs a scan of every value.
  *
  * @example
  * const x = tensor([1, 0], { requiresGrad: true });
@@ -101,7 +103,7 @@ export interface AnomalyOptions {
  * // AnomalyError: backward pass: the gradient that sqrt(f32[2]) gives its input 0 is Infinity at [1] (from a finite incoming gradient)
  */
 export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
-  const saved = { apply: tensorHooks.afterApply, vjp: sweepHooks.vjp, jvp: sweepHooks.jvp };
+  const saved = { apply: tensorHooks.afterApply, vjp: sweepHooks.vjp, jvp: sweepHooks.jvp, at: sweepHooks.at };
   const fail = (message: string, phase: AnomalyPhase, op: AnyOp, node: Tensor | DiffNode, input?: number): never => {
     const span = node instanceof Tensor ? node.span : undefined;
     const e = new AnomalyError(message, phase, op.name, node, span, "", input);
@@ -110,7 +112,14 @@ export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
   tensorHooks.afterApply = (op, inputs, out) => {
     const bad = firstNonFinite(out.value);
     if (bad === null || inputs.some((x) => firstNonFinite(x.value) !== null)) return;
-    fail(`forward pass: ${signature(op, inputs)} gave ${bad.value}${where(bad)} from finite inputs`, "forward", op, out);
+    const what = `${signature(op, inputs)} gave ${bad.value}${where(bad)} from finite inputs`;
+    // An op applied while a sweep runs a rule on graph tensors (createGraph, custom rules) is a step of that rule.
+    const at = sweepHooks.at;
+    if (at === null || at.node.op === null) fail(`forward pass: ${what}`, "forward", op, out);
+    else {
+      const rule = at.phase === "backward" ? "backward pass, in the vjp rule" : "forward mode, in the jvp rule";
+      fail(`${rule} of ${signature(at.node.op, at.node.inputs as Tensor[])}: ${what}`, at.phase, at.node.op, at.node);
+    }
   };
   sweepHooks.vjp = (node, i, share, g) => {
     const bad = firstNonFinite(share);
@@ -133,6 +142,7 @@ export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
     tensorHooks.afterApply = saved.apply;
     sweepHooks.vjp = saved.vjp;
     sweepHooks.jvp = saved.jvp;
+    sweepHooks.at = saved.at;
   }
 }
 
@@ -243,9 +253,10 @@ function identifier(s: string): boolean {
 }
 
 /**
- * The program that `f` records when called with `args` (trees of tensors), one line per op with its result's
- * dtype and shape, like JAX's make_jaxpr. Composites appear as the primitives they are made of, custom functions
- * as one op; a transform inside `f` shows the graph it records — `traceProgram(grad(f), x)` prints the backward
+ * The program that `f` records when called with `args` (trees of tensors): the ops its results depend on, one line
+ * per op with its result's dtype and shape, like JAX's make_jaxpr. Ops on constants alone are not recorded, so
+ * their results appear as constants; composites appear as the primitives they are made of, custom functions as
+ * one op; a transform inside `f` shows the graph it records — `traceProgram(grad(f), x)` prints the backward
  * pass, `traceProgram(grad(grad(f)), x)` the backward pass of the backward pass.
  *
  * @example

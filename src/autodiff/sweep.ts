@@ -38,7 +38,9 @@ export function fitTo<T>(o: TensorAlgebra<T>, v: T, shape: Shape, dtype: DType):
 export const sweepHooks: {
   vjp: ((node: DiffNode, input: number, share: unknown, g: unknown) => void) | null;
   jvp: ((node: DiffNode, tangent: unknown, dxs: readonly unknown[]) => void) | null;
-} = { vjp: null, jvp: null };
+  /** While a hook is on: the node whose rule is running (ops the rule applies to graph tensors are its steps). */
+  at: { readonly phase: "backward" | "tangent"; readonly node: DiffNode } | null;
+} = { vjp: null, jvp: null, at: null };
 
 export interface ReverseOptions<N> {
   /** Only nodes from which one of these is reachable get cotangents (default: every node requiring grad). */
@@ -87,6 +89,8 @@ export function reverseSweep<N extends DiffNode, T>(
     const needs = inputs.map((x, i) => live.has(x) && !(skip !== undefined && skip.includes(i)));
     if (needs.some(Boolean)) {
       const xs = inputs.map(primal);
+      const outer = sweepHooks.at;
+      if (sweepHooks.vjp !== null) sweepHooks.at = { phase: "backward", node: n };
       const shares = op.vjp(o, g, xs, primal(n), needs, n.params);
       for (let i = 0; i < inputs.length; i++) {
         const share = shares[i];
@@ -97,6 +101,7 @@ export function reverseSweep<N extends DiffNode, T>(
         const prev = cts.get(x);
         cts.set(x, prev === undefined ? ct : o.add(prev, ct));
       }
+      sweepHooks.at = outer;
     }
     if (!(wanted?.has(n) ?? false) && !(keep?.(n) ?? false)) cts.delete(n);
   }
@@ -128,12 +133,15 @@ export function forwardSweep<N extends DiffNode, T>(
     });
     if (!any) continue;
     const y = primal(n);
+    const outer = sweepHooks.at;
+    if (sweepHooks.jvp !== null) sweepHooks.at = { phase: "tangent", node: n };
     const t = op.jvp(o, dxs, inputs.map(primal), y, n.params);
     if (t !== null) {
       const ft = fitTo(o, t, o.shape(y), o.dtype(y));
       if (sweepHooks.jvp !== null) sweepHooks.jvp(n, ft, dxs);
       out.set(n, ft);
     }
+    sweepHooks.at = outer;
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { customVjp } from "../../src/autodiff/custom.js";
 import { AnomalyError, detectAnomaly, findForwardAnomaly, findScalarAnomaly, traceProgram } from "../../src/autodiff/debug.js";
-import { grad, jvp } from "../../src/autodiff/functional.js";
+import { grad, hessian, jvp } from "../../src/autodiff/functional.js";
 import { sweepHooks } from "../../src/autodiff/sweep.js";
 import { describeError, GradgraphError } from "../../src/core/errors.js";
 import { compileScalar, compileTensor, parseProgram, tensorFunctions } from "../../src/lang/index.js";
@@ -54,12 +54,17 @@ describe("detectAnomaly", () => {
     expect(e.message).toBe("forward mode: the tangent of sqrt(f64[2]) is Infinity at [1] (from finite input tangents)");
   });
 
-  test("a custom function is named like any op", () => {
+  test("inside a rule run on tensors (a custom rule, or any rule with createGraph): the rule's node is named", () => {
     const bad = customVjp((x) => x.mul(1), (g, [x]) => [g.div(x!)], { name: "my_rule" });
     const e = caught(() => detectAnomaly(() => grad((x: Tensor) => bad(x).sum())(t64([1, 0]))));
-    // The vjp rule itself divides by zero: the first op to do so is the div inside the rule.
-    expect(e.phase).toBe("forward");
-    expect(e.op).toBe("div");
+    expect(e.phase).toBe("backward");
+    expect(e.op).toBe("my_rule");
+    expect(e.message).toBe("backward pass, in the vjp rule of my_rule(f64[2]): div(f64[2], f64[2]) gave Infinity at [1] from finite inputs");
+    // A Hessian records the backward pass as a graph: sqrt's rule divides by sqrt(0) there.
+    const h = caught(() => detectAnomaly(() => hessian((x: Tensor) => x.sqrt().sum())(t64([1, 0]))));
+    expect(h.phase).toBe("backward");
+    expect(h.op).toBe("sqrt");
+    expect(h.message).toBe("backward pass, in the vjp rule of sqrt(f64[2]): div(f64[], f64[2]) gave Infinity at [1] from finite inputs");
   });
 
   test("finite computations pass untouched, values that come in non-finite are not flagged, hooks are restored", () => {
@@ -76,6 +81,7 @@ describe("detectAnomaly", () => {
     expect(tensorHooks.afterApply).toBeNull();
     expect(sweepHooks.vjp).toBeNull();
     expect(sweepHooks.jvp).toBeNull();
+    expect(sweepHooks.at).toBeNull();
     expect(t64([0]).log().item()).toBe(-Infinity); // no detection outside
   });
 });
@@ -89,6 +95,13 @@ describe("located in an expression", () => {
     const e = caught(() => detectAnomaly(() => g.root.backward(), { source: p.source }));
     expect(e.format()).toBe(
       "expression:12: backward pass: the gradient that sqrt(f64[1,2]) gives its input 0 is Infinity at [0,0] (from a finite incoming gradient)\n" +
+        "  f(X) = sum(sqrt(X - 1) * 2)\n" +
+        "             ^^^^^^^^^^^",
+    );
+    // With createGraph the rule's own steps are checked, and the caret is still under the node whose rule it is.
+    const e2 = caught(() => detectAnomaly(() => g.root.backward({ createGraph: true }), { source: p.source }));
+    expect(e2.format()).toBe(
+      "expression:12: backward pass, in the vjp rule of sqrt(f64[1,2]): div(f64[], f64[1,2]) gave Infinity at [0,0] from finite inputs\n" +
         "  f(X) = sum(sqrt(X - 1) * 2)\n" +
         "             ^^^^^^^^^^^",
     );
