@@ -11,6 +11,11 @@
  * - Give either rule, or both. A missing one is derived from the other by transposition — both rules are linear in
  *   their gradient/tangent argument, so `J u = ∂<Jᵀ g, u>/∂g` and `Jᵀ g = ∂<g, J u>/∂u` (what JAX does to
  *   reverse-differentiate a custom_jvp) — which needs that rule to be made of tensor ops on that argument.
+ *
+ * Limits: one tensor out (several outputs need one custom function each); the rules run on the tensor engine's
+ * algebras only (the scalar `Value` engine and the symbolic printers never see custom functions); a rule that
+ * leaves the tensor world (`toArray()`) works at first order but cannot be differentiated again or transposed —
+ * give the other rule too; the forward function itself is never differentiated.
  */
 import { GradgraphError, ShapeError } from "../core/errors.js";
 import type { AnyOp, DType, OpKind, OpName, TensorAlgebra } from "../ops/op.js";
