@@ -58,8 +58,12 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
   pow: defineElementwise({
     name: "pow", arity: 2, doc: "a ^ b (a constant or a variable exponent)",
     forward: (a, b) => a ** b,
-    // d(a^b) = b a^(b-1) da + a^b ln(a) db
-    partials: [(o, [a, b]) => o.mul(b!, o.pow(a!, o.sub(b!, 1))), (o, [a], y) => o.mul(y, o.log(a!))],
+    // d(a^b) = b a^(b-1) da + a^b ln(a) db. At b = 0 the first term is 0 even at a = 0 (PyTorch's rule):
+    // the exponent is b - 1 + (b == 0), so 0·a^0 = 0 instead of 0·0^(-1) = NaN; elsewhere it is b - 1.
+    partials: [
+      (o, [a, b]) => o.mul(b!, o.pow(a!, o.add(o.sub(b!, 1), o.eq(b!, 0)))),
+      (o, [a], y) => o.mul(y, o.log(a!)),
+    ],
     print: { kind: "infix", symbol: { board: "^", py: "**", ts: "**" }, prec: PREC.pow, assoc: "right" },
     identity: { right: 1 },
   }),

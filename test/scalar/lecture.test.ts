@@ -151,3 +151,15 @@ describe("operation counts: O(m) against O(nm)", () => {
     );
   });
 });
+
+test("x^0 has derivative 0 at x = 0 (PyTorch's rule), and x^b keeps b·x^(b-1) elsewhere", () => {
+  const x = new Value(0);
+  x.pow(0).backward();
+  expect(x.grad).toBe(0);
+  const y = new Value(0), b = new Value(0);
+  y.pow(b).backward();
+  expect(y.grad).toBe(0);
+  const z = new Value(2);
+  z.pow(3).backward();
+  expect(z.grad).toBe(12);
+});
