@@ -150,7 +150,7 @@ export function registerCommands(program: Command, io: Io): void {
     .addOption(wrtOption())
     .addHelpText(
       "after",
-      "\nExamples:\n  gradgraph dot 'w = (x + y)*z' --at 1,2,-3 --svg graph.svg\n  gradgraph dot 'f(x) = sin(x)*x' --at x=1 --order 2",
+      "\nExamples:\n  gradgraph dot 'w = (x + y)*z' --at x=1,y=2,z=-3 --svg graph.svg\n  gradgraph dot 'f(x) = sin(x)*x' --at x=1 --order 2",
     )
     .action(async (expr: string, opts: { at: string[]; svg?: string; order: string; wrt?: string }) => {
       const withPoint = opts.at.length > 0;

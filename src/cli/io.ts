@@ -12,6 +12,25 @@ export const processIo: Io = {
   isTTY: Boolean(process.stdout.isTTY),
 };
 
+let guarded = false;
+
+/**
+ * Output that cannot be written ends the process without a stack trace: a closed pipe (`gradgraph ... | head`)
+ * quietly, as other command-line tools do; any other failure (a full disk) with a one-line message and exit
+ * code 2.
+ */
+export function guardProcessStreams(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      if (stream !== process.stderr) process.stderr.write(`gradgraph: cannot write the output: ${e.message}\n`);
+      process.exit(2);
+    });
+  }
+}
+
 /** Collects output in memory (for tests and embedding). */
 export function memoryIo(): Io & { stdout: () => string; stderr: () => string; combined: () => string } {
   let out = "";

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { GradgraphError, Interrupted, describeError } from "../core/errors.js";
-import { processIo, type Io } from "./io.js";
+import { guardProcessStreams, processIo, type Io } from "./io.js";
 import { registerCommands } from "./commands.js";
 
 /** Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error, 130 stopped by Ctrl-C. */
@@ -28,6 +28,7 @@ export function buildProgram(io: Io): Command {
 
 /** Runs the CLI on `argv` (without `node` and the script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  if (io === processIo) guardProcessStreams();
   const program = buildProgram(io);
   if (argv.length === 0) {
     program.outputHelp();
@@ -62,15 +63,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
  */
 export function protectExpressions(argv: readonly string[], program: Command): string[] {
   const takesValue = new Set<string>();
-  const shortFlags = new Set<string>(["-h", "-V"]);
   for (const cmd of [program, ...program.commands]) {
     for (const o of cmd.options) {
       if (o.required || o.optional) {
         if (o.long) takesValue.add(o.long);
         if (o.short) takesValue.add(o.short);
-      } else if (o.short) shortFlags.add(o.short);
+      }
     }
   }
+  // Before the command, the program's own flags (-h, -V); after it, only that command's (-h): there `-V` is
+  // an expression.
+  const flagsOf = (cmd: Command) => new Set(["-h", ...cmd.options.filter((o) => o.short && !(o.required || o.optional)).map((o) => o.short!)]);
+  let shortFlags = new Set(["-V", ...flagsOf(program)]);
+  let inCommand = false;
   const kept: string[] = [];
   const moved: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -81,6 +86,11 @@ export function protectExpressions(argv: readonly string[], program: Command): s
     }
     const previous = argv[i - 1];
     const isValue = previous !== undefined && takesValue.has(previous);
+    if (!inCommand && !a.startsWith("-")) {
+      const cmd = program.commands.find((c) => c.name() === a);
+      if (cmd !== undefined) shortFlags = flagsOf(cmd);
+      inCommand = true;
+    }
     if (!isValue && /^-[^-]/.test(a) && !shortFlags.has(a)) moved.push(a);
     else kept.push(a);
   }

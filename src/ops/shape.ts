@@ -20,6 +20,29 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
+/** The most elements one tensor can hold (the length limit of a typed array in Node and browsers). */
+export const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/**
+ * The size of a shape that a tensor is about to be made with, after checking it: every size a whole number
+ * ≥ 0, and not more elements than a tensor can hold. `what` names the op or function in the error.
+ */
+export function checkedSize(shape: Shape, what: string): number {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`${what}: sizes must be whole numbers ≥ 0, got shape ${formatShape(shape)}`);
+    }
+  }
+  const size = sizeOf(shape);
+  if (size > MAX_ELEMENTS) {
+    throw new ShapeError(
+      `${what}: shape ${formatShape(shape)} has ${size.toExponential(2)} elements, ` +
+        `more than the ${MAX_ELEMENTS.toExponential(2)} one tensor can hold`,
+    );
+  }
+  return size;
+}
+
 /** Row-major (C order) strides of a contiguous array of this shape, in elements. */
 export function stridesOf(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);

@@ -5,7 +5,7 @@
  */
 import type { AnyOp, DType, ElementwiseName, ElementwiseOp, ParamsOf, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { elementwiseList } from "../ops/elementwise.js";
-import type { Shape } from "../ops/shape.js";
+import { checkedSize, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { elementwiseKernel, whereKernel } from "./kernels/elementwise.js";
 import { matmulKernel } from "./kernels/matmul.js";
@@ -87,6 +87,7 @@ export interface OpWithKernel extends AnyOp {
 export function applyRaw(op: AnyOp, xs: readonly NDArray[], params: unknown): NDArray {
   const shapes = xs.map((x) => x.shape);
   const outShape = op.shape(shapes, params);
+  checkedSize(outShape, op.name);
   const allWeak = xs.length > 0 && xs.every((x) => x.weak);
   let dtype: DType;
   if (op.dtype) {

@@ -2,7 +2,7 @@
  * Random tensors from the seeded, platform-independent generator of ./random.ts.
  */
 import type { DType } from "../ops/op.js";
-import { sizeOf } from "../ops/shape.js";
+import { checkedSize } from "../ops/shape.js";
 import { arrayType, NDArray } from "./ndarray.js";
 import { defaultGenerator, Generator } from "./random.js";
 import { Tensor, type TensorOptions } from "./tensor.js";
@@ -17,7 +17,7 @@ export interface RandomOptions extends TensorOptions {
 
 function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator) => number): Tensor {
   const g = options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
-  const out = new (arrayType(options.dtype ?? "float32"))(sizeOf(shape));
+  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "random tensor"));
   for (let i = 0; i < out.length; i++) out[i] = f(g);
   return new Tensor(new NDArray(out, [...shape]), options);
 }

@@ -11,7 +11,7 @@ import type { Axes } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, DType, ElementwiseName, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
-import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
+import { broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { forwardSweep, reverseSweep } from "../autodiff/sweep.js";
 import { applyRaw, rawAlgebra } from "./backend.js";
@@ -684,7 +684,7 @@ function nestedShape(x: unknown, op: string): number[] {
 export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
   if (data instanceof Float32Array || data instanceof Float64Array) return fromTypedArray(data, [data.length], options);
   const shape = nestedShape(data, "tensor");
-  const out = new (arrayType(options.dtype ?? "float32"))(sizeOf(shape));
+  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "tensor"));
   let i = 0;
   const fill = (v: NestedArray): void => {
     if (typeof v === "number") out[i++] = v;
@@ -707,7 +707,7 @@ export function fromTypedArray(data: TypedArray, shape: readonly number[] = [dat
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  const out = new (arrayType(options.dtype ?? "float32"))(sizeOf(shape));
+  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "full"));
   if (value !== 0) out.fill(value);
   return leaf(new NDArray(out, [...shape]), options);
 }

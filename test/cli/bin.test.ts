@@ -38,3 +38,24 @@ test("`gradgraph lecture` ends with a short training run: Sample, Forward, Backp
   expect(losses[4]).toBeLessThan(losses[0]! / 10);
   expect(Number(lines[4]![3])).toBeGreaterThanOrEqual(99);
 });
+
+test("a closed pipe ends the command quietly; a full disk is one line and exit code 2", async () => {
+  const { spawn } = await import("node:child_process");
+  const { openSync, closeSync } = await import("node:fs");
+  // A long trace whose reader goes away after the first chunk (as `| head -1` does).
+  const expr = "x" + "+x".repeat(4000);
+  const child = spawn(bin, ["trace", expr, "--at", "x=1"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdout.once("data", () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  expect(stderr).toBe("");
+  expect(code).toBe(0);
+
+  const full = openSync("/dev/full", "w");
+  const r = spawnSync(bin, ["grad", "x", "--at", "x=1"], { stdio: ["ignore", full, "pipe"], encoding: "utf8" });
+  closeSync(full);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/^gradgraph: cannot write the output: ENOSPC/);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+});

@@ -123,3 +123,10 @@ describe("dot --svg", () => {
     expect(r.stdout).not.toContain("∂");
   });
 });
+
+test("after the command, -V is an expression, not the version flag", async () => {
+  const r = await run("grad", "-V", "--at", "V=2", "--json");
+  expect(JSON.parse(r.stdout)).toEqual({ value: -2, grad: { V: -1 } });
+  const v = await run("-V");
+  expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+});
