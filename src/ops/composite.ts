@@ -71,13 +71,14 @@ export function softmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
 }
 
 /**
- * Clamp into [lo, hi] (either bound optional). Composite: min(max(x, lo), hi). At exactly a bound the gradient
- * is split (½) like every max/min tie; PyTorch passes it whole there.
+ * Clamp into [lo, hi] (either bound optional). Composite: where(x < lo, lo, x), then where(x > hi, hi, ·). As in
+ * PyTorch the gradient passes whole where lo ≤ x ≤ hi, bounds included, and is 0 outside (a max/min composite
+ * would split it at a bound).
  */
 export function clamp<T>(o: TensorAlgebra<T>, x: T, lo?: Arg<T> | null, hi?: Arg<T> | null): T {
   let y = x;
-  if (lo !== undefined && lo !== null) y = o.max(y, lo);
-  if (hi !== undefined && hi !== null) y = o.min(y, hi);
+  if (lo !== undefined && lo !== null) y = o.where(o.gt(lo, y), lo, y);
+  if (hi !== undefined && hi !== null) y = o.where(o.gt(y, hi), hi, y);
   return y;
 }
 
@@ -139,7 +140,7 @@ export const composites = {
   logsumexp: "amax (detached), where, sub, exp, sum, log, add",
   logSoftmax: "logsumexp, sub",
   softmax: "logsumexp, sub, exp",
-  clamp: "max, min",
+  clamp: "gt, where",
   squeeze: "reshape",
   unsqueeze: "reshape",
   flatten: "reshape",

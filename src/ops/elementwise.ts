@@ -97,7 +97,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
   }),
   relu: defineElementwise({
     name: "relu", arity: 1, doc: "max(a, 0)",
-    forward: (a) => (a > 0 ? a : 0),
+    forward: (a) => (a <= 0 ? 0 : a), // NaN stays NaN, as in PyTorch
     // d relu(a) = (a > 0) da; 0 at 0
     partials: [(o, [a]) => o.gt(a!, 0)],
     print: fn("relu", "relu", "relu", {
@@ -111,7 +111,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     // dσ(a) = σ(a)(1 - σ(a)) da
     partials: [(o, _xs, y) => o.mul(y, o.sub(1, y))],
     print: fn("sigmoid", "sigmoid", "sigmoid", {
-      py: "def sigmoid(x):\n    return 1 / (1 + math.exp(-x))",
+      py: "def sigmoid(x):\n    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))",
       ts: "const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));",
     }),
   }),
@@ -138,7 +138,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
   }),
   max: defineElementwise({
     name: "max", arity: 2, doc: "the larger of a and b",
-    forward: (a, b) => (a >= b ? a : b),
+    forward: (a, b) => (a > b || a !== a ? a : b), // a NaN on either side gives NaN
     // d max(a, b) = (a > b) da + (b > a) db, split evenly at a tie
     partials: [
       (o, [a, b]) => o.add(o.gt(a!, b!), o.mul(0.5, o.eq(a!, b!))),
@@ -148,7 +148,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
   }),
   min: defineElementwise({
     name: "min", arity: 2, doc: "the smaller of a and b",
-    forward: (a, b) => (a <= b ? a : b),
+    forward: (a, b) => (a < b || a !== a ? a : b), // a NaN on either side gives NaN
     // d min(a, b) = (b > a) da + (a > b) db, split evenly at a tie
     partials: [
       (o, [a, b]) => o.add(o.gt(b!, a!), o.mul(0.5, o.eq(a!, b!))),

@@ -241,3 +241,17 @@ describe.skipIf(!hasPython)("generated Python (python3)", () => {
     });
   });
 });
+
+describe.skipIf(!hasPython)("generated Python far out on sigmoid's tails", () => {
+  it("uses the stable sigmoid, as the engine does (no OverflowError at x = -800)", () => {
+    const results = [-800, 800].map((x0) => {
+      const x = new Value(x0, { label: "x" });
+      const s = snapshot(x.sigmoid(), [x]);
+      return runPython([{ code: generateCode(s, "py"), args: [x0] }])[0]!;
+    });
+    expect(results).toEqual([
+      [0, [0]],
+      [1, [0]],
+    ]);
+  });
+});
