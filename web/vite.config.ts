@@ -3,22 +3,42 @@
  * `web-dist/` with relative URLs (`base: "./"`), so it works from any static host or sub-folder.
  */
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
+/**
+ * The library's Node-only helpers (writeFileAtomic, loadMnist, saveModel: node:fs, node:path, node:crypto,
+ * node:module) are imported lazily and never called in the browser: give them an empty module instead of Vite's
+ * externalisation warning.
+ */
+const nodeBuiltins = (): Plugin => ({
+  name: "gradgraph:node-builtins",
+  enforce: "pre",
+  resolveId: (id) => (id.startsWith("node:") ? `\0node-stub:${id}` : null),
+  load: (id) => (id.startsWith("\0node-stub:") ? "export {};" : null),
+});
+
+/**
+ * The training worker never draws a graph: its bundle gets a stub instead of the 0.8 MB WebAssembly Graphviz
+ * (which `renderSvg` imports lazily), so the site does not ship a second, unused copy.
+ */
+const noGraphvizInWorker = (): Plugin => ({
+  name: "gradgraph:no-graphviz-in-worker",
+  enforce: "pre",
+  resolveId: (id) => (id === "@hpcc-js/wasm-graphviz" ? "\0graphviz-stub" : null),
+  load: (id) =>
+    id === "\0graphviz-stub" ? 'export const Graphviz = { load: () => Promise.reject(new Error("Graphviz is not available in the training worker")) };' : null,
+});
+
 export default defineConfig({
   root: here,
-  plugins: [
-    {
-      // The library's Node-only helpers (writeFileAtomic: node:fs, node:path, node:crypto) are imported lazily
-      // and never called in the browser: give them an empty module instead of Vite's externalisation warning.
-      name: "gradgraph:node-builtins",
-      enforce: "pre",
-      resolveId: (id) => (id.startsWith("node:") ? `\0node-stub:${id}` : null),
-      load: (id) => (id.startsWith("\0node-stub:") ? "export {};" : null),
-    },
-  ],
+  plugins: [nodeBuiltins()],
+  // The training view's Web Worker (train-worker.ts): an ES module worker, bundled with its own plugins.
+  worker: {
+    format: "es",
+    plugins: () => [nodeBuiltins(), noGraphvizInWorker()],
+  },
   base: "./",
   // The explorer has no public/ folder; keep Vite from looking for one.
   publicDir: false,

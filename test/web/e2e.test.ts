@@ -372,6 +372,140 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await shot("tensor");
   });
 
+  // ---- the training view ----------------------------------------------------------------------------------
+
+  /** Opens the training view (settings in the query) and waits for the first evaluation on the page. */
+  async function openTraining(query = "?view=train"): Promise<void> {
+    await page.goto(base + query);
+    await page.waitForSelector("#train[data-ready=true]");
+  }
+  /** A displayed figure as a number ("0.8106", "47.5%"). */
+  const figure = async (selector: string) => parseFloat(await text(selector));
+  const waitSteps = (n: number) => page.waitForSelector(`#train[data-steps="${n}"]`);
+
+  it("trains moons in a Web Worker: the loss falls and the accuracy rises; pause, one minibatch through the four stages, reset", async () => {
+    await openTraining();
+    expect(page.workers()).toHaveLength(1);
+    expect(await page.getAttribute("#tab-train", "aria-selected")).toBe("true");
+    expect(await text("#train-steps")).toBe("0");
+    expect(await text("#train-network")).toBe("MLP 2-16-16-2 (relu) · 354 parameters · 400 training and 100 test points");
+    expect(await text("#train-cli")).toBe("gradgraph train --data moons --model 2-16-16-2 --act relu --opt adam --lr 0.01 --batch 32 --seed 0");
+    const loss0 = await text("#train-loss"), acc0 = await text("#train-acc"), testAcc0 = await text("#test-acc");
+    expect(await figure("#train-acc")).toBeLessThan(70);
+
+    // Train until the displayed figures show learning (polled, no clock): loss halved, accuracy over 90%.
+    await page.click("#train-play");
+    expect(await page.getAttribute("#train-play", "aria-pressed")).toBe("true");
+    await page.waitForFunction(
+      (l0) => {
+        const loss = parseFloat(document.querySelector("#train-loss")?.textContent ?? "");
+        const acc = parseFloat(document.querySelector("#train-acc")?.textContent ?? "");
+        return loss < l0 / 2 && acc >= 90;
+      },
+      parseFloat(loss0),
+      { timeout: 30_000 },
+    );
+    expect(await figure("#test-acc")).toBeGreaterThan(parseFloat(testAcc0));
+    expect((await page.getAttribute("#train-curve path.train", "d"))!.split("L").length).toBeGreaterThan(1);
+
+    // Pause: the worker stops (it says so), the step counter stays.
+    await page.click("#train-play");
+    expect(await page.getAttribute("#train-play", "aria-pressed")).toBe("false");
+    await page.waitForSelector("#train[data-running=false]");
+    const n = Number(await page.getAttribute("#train", "data-steps"));
+    expect(await text("#train-steps")).toBe(String(n));
+    await shot("training");
+
+    // One minibatch: the counter advances by one, the four stages show its figures, Update is the current one.
+    // (Minibatch 13 of an epoch holds the last 16 of the 400 training points.)
+    await page.click("#train-step");
+    await waitSteps(n + 1);
+    expect(await text("#stage-sample .stage-value")).toMatch(/^(32|16) points \(\d+ upper, \d+ lower\); minibatch \d+ of 13, epoch \d+$/);
+    expect(await text("#stage-forward .stage-value")).toMatch(/^loss [\d.e-]+ · [\d.]+% of the minibatch right$/);
+    expect(await text("#stage-backprop .stage-value")).toMatch(/^‖∇loss‖ = [\d.e-]+ over 354 parameters$/);
+    expect(await text("#stage-update .stage-value")).toMatch(/^‖Δθ‖ = [\d.e-]+ \(lr 0\.01; ‖θ‖ = [\d.e-]+\)$/);
+    expect(await page.$$eval("#train-stages li[aria-current=step]", (lis) => lis.map((li) => li.getAttribute("data-stage")))).toEqual(["update"]);
+    expect(await text("#train-stage-title")).toBe(`Step ${n + 1} · Update done: the parameters have changed`);
+    await shot("training-step");
+
+    // One stage at a time: Sample; the counter waits for Update. Keys: Enter on the button, → for the rest.
+    await page.click("#train-stage");
+    await page.waitForSelector("#stage-sample[aria-current=step]");
+    expect(await text("#train-steps")).toBe(String(n + 1));
+    expect(await text("#stage-forward .stage-value")).toBe("next");
+    expect(await text("#stage-backprop .stage-value")).toBe("…");
+    expect(await text("#train-stage-title")).toBe(`Step ${n + 2} · Sample done; next: Forward`);
+    await page.focus("#train-stage");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#stage-forward[aria-current=step]");
+    await page.keyboard.press("ArrowRight");
+    await waitSteps(n + 2);
+    expect(await page.getAttribute("#stage-update", "aria-current")).toBe("step");
+
+    // Reset: step 0, an empty curve, and the same starting figures (the seed fixes the weights).
+    await page.click("#train-reset");
+    await page.waitForSelector('#train[data-ready=true][data-steps="0"]');
+    expect(await text("#train-steps")).toBe("0");
+    expect(await text("#train-loss")).toBe(loss0);
+    expect(await text("#train-acc")).toBe(acc0);
+    expect(await page.getAttribute("#train-curve path.minibatch", "d")).toBe("");
+    expect(await page.$$eval("#train-stages .stage-value", (vs) => vs.map((v) => v.textContent))).toEqual(["—", "—", "—", "—"]);
+  });
+
+  it("restores training settings from a shared URL, keeps the URL up to date, and fits a phone (375px)", async () => {
+    await page.setViewportSize({ width: 375, height: 812 });
+    const train = { data: "spirals", hidden: [24, 24], act: "tanh", opt: "momentum", lr: 0.03, batch: 16, seed: 7, speed: "fast" } as const;
+    const url = encodeState({ expr: null, point: null, view: "train", step: null, wrt: null, code: "py", train: { ...train, hidden: [24, 24] } });
+    expect(url).toBe("?view=train&data=spirals&layers=24-24&act=tanh&opt=momentum&lr=0.03&batch=16&seed=7&speed=fast");
+    await openTraining(url);
+    const values = await page.$$eval("#train-form select, #train-form input, #train-speed", (els) => els.map((e) => [e.id, (e as HTMLInputElement).value]));
+    expect(Object.fromEntries(values)).toEqual({
+      "train-data": "spirals",
+      "train-hidden": "24-24",
+      "train-act": "tanh",
+      "train-opt": "momentum",
+      "train-lr": "0.03",
+      "train-batch": "16",
+      "train-seed": "7",
+      "train-speed": "fast",
+    });
+    expect(await text("#train-network")).toBe("MLP 2-24-24-3 (tanh) · 747 parameters · 480 training and 120 test points");
+    expect(await text("#train-cli")).toBe("gradgraph train --data spirals --model 2-24-24-3 --act tanh --opt momentum --lr 0.03 --batch 16 --seed 7");
+    expect(await text("#train-legend")).toContain("arm 2");
+    expect(new URL(page.url()).search).toBe(url);
+
+    // Readable at phone width: nothing wider than the screen; every control has a name.
+    await page.click("#train-step");
+    await waitSteps(1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    const unnamed = await page.$$eval("#train button, #train input, #train select", (els) =>
+      els.filter((e) => {
+        const label = e.getAttribute("aria-label") ?? (e.id ? document.querySelector(`label[for="${e.id}"]`)?.textContent : null) ?? e.textContent;
+        return (label ?? "").trim() === "";
+      }).map((e) => e.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+    await shot("training-phone");
+
+    // A new setting starts a new run and goes into the URL; a bad one is flagged and changes nothing.
+    await page.selectOption("#train-data", "xor");
+    await page.waitForSelector('#train[data-ready=true][data-steps="0"]');
+    expect(await text("#train-network")).toContain("MLP 2-24-24-2 (tanh)");
+    expect(new URL(page.url()).searchParams.get("data")).toBe("xor");
+    await page.fill("#train-hidden", "24-x");
+    await page.press("#train-hidden", "Enter");
+    await page.waitForSelector("#train-hidden-error:not([hidden])");
+    expect(await text("#train-hidden-error")).toBe('Hidden layers: "x" is not a layer size: write whole numbers joined by dashes, e.g. 16-16.');
+    expect(await page.getAttribute("#train-hidden", "aria-invalid")).toBe("true");
+    expect(new URL(page.url()).searchParams.get("layers")).toBe("24-24");
+
+    // The expression views still work (the expression is read when one is first opened).
+    await page.click("#tab-backprop");
+    await page.waitForSelector("body[data-ready=true] #graph svg");
+    expect(await page.isHidden("#train")).toBe(true);
+    expect(new URL(page.url()).searchParams.get("data")).toBe("xor");
+  });
+
   it("is keyboard accessible and readable at phone width (375px)", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await open();

@@ -7,6 +7,8 @@ import { GraphView } from "./graph.js";
 import { analyse, codeLines, drawing, EXAMPLES, fmt, nested, pathsFor, shapeText, tensorDrawing, type Drawing, type FieldError, type Problem, type TensorProblem } from "./model.js";
 import { check, parseAnswer } from "./practice.js";
 import { backpropStepper, dname, forwardModeStepper, pathsStepper, practiceFrame, practiceOrder, tensorStepper, type Frame, type Line, type Stepper } from "./steps.js";
+import { withDefaults } from "./train-settings.js";
+import { TrainView } from "./train-view.js";
 import { decodeState, encodeState, VIEWS, type View } from "./url.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -53,6 +55,9 @@ const ui = {
 };
 
 const graph = new GraphView($("graph"));
+/** The views that step through the expression's graph. */
+type StepView = Exclude<View, "practice" | "train">;
+const isStepView = (v: View): v is StepView => v !== "practice" && v !== "train";
 
 const DEFAULT = EXAMPLES[0]!;
 const initial = decodeState(location.search);
@@ -63,10 +68,16 @@ const state = {
   code: initial.code ?? ("py" as CodeTarget),
   wrt: initial.wrt ?? null,
   /** Each stepper view's position; null: its default (backprop: the last step, showing everything). */
-  steps: { backprop: null, forward: null, paths: null } as Record<Exclude<View, "practice">, number | null>,
+  steps: { backprop: null, forward: null, paths: null } as Record<StepView, number | null>,
   practice: { index: 0, answered: new Set<number>(), correct: 0, wrong: 0 },
 };
-if (initial.step !== undefined && initial.step !== null && state.view !== "practice") state.steps[state.view] = initial.step;
+if (initial.step !== undefined && initial.step !== null && isStepView(state.view)) state.steps[state.view] = initial.step;
+
+/** The training view (its worker starts when the view is first shown). */
+const trainView = new TrainView(withDefaults(initial.train ?? {}));
+trainView.onChange = () => writeUrl();
+/** Whether the expression has been read yet (a link to the training view reads it only when another view opens). */
+let computed = false;
 
 /** The scalar problem on the page, or the tensor one (at most one of them is set). */
 let problem: Problem | null = null;
@@ -111,6 +122,7 @@ function showErrors(errors: FieldError[]): void {
 
 /** Parses the fields and rebuilds everything; `restore` keeps the steps the URL asked for. */
 function compute(restore: boolean): void {
+  computed = true;
   const analysis = analyse(ui.expr.value, ui.point.value);
   if (!analysis.ok) {
     showErrors(analysis.errors);
@@ -136,7 +148,7 @@ function compute(restore: boolean): void {
     // The scalar views do not apply to tensors: the backprop stepper shows values and gradients as arrays.
     problem = null;
     tensor = analysis.tensor;
-    if (state.view !== "backprop") state.view = "backprop";
+    if (state.view !== "backprop" && state.view !== "train") state.view = "backprop";
     showTensorResult(tensor);
     if (!sameGraph) draw(tensorDrawing(tensor));
   } else {
@@ -221,8 +233,18 @@ function showGrads(): void {
 // ---- URL ------------------------------------------------------------------------------------------------------
 
 function writeUrl(): void {
-  const step = state.view === "practice" ? null : state.steps[state.view];
-  const url = encodeState({ expr: ui.expr.value, point: ui.point.value, view: state.view, step, wrt: state.wrt, code: state.code });
+  const step = isStepView(state.view) ? state.steps[state.view] : null;
+  // A training link leaves the expression out while it is the default example.
+  const plain = state.view === "train" && ui.expr.value === DEFAULT.expr && ui.point.value === DEFAULT.point;
+  const url = encodeState({
+    expr: plain ? null : ui.expr.value,
+    point: plain ? null : ui.point.value,
+    view: state.view,
+    step,
+    wrt: state.wrt,
+    code: state.code,
+    train: trainView.settings,
+  });
   history.replaceState(null, "", url);
 }
 
@@ -244,6 +266,9 @@ ui.share.addEventListener("click", () => {
 function selectView(view: View, focus = false): void {
   stop();
   state.view = view;
+  if (view === "train") trainView.show();
+  else trainView.hide();
+  skip.href = view === "train" ? "#train" : "#stepper";
   for (const t of ui.tabs) {
     const on = t.dataset["view"] === view;
     t.setAttribute("aria-selected", String(on));
@@ -252,8 +277,11 @@ function selectView(view: View, focus = false): void {
   }
   ui.stepper.setAttribute("aria-labelledby", `tab-${view}`);
   document.body.dataset["view"] = view;
+  if (view !== "train" && !computed) compute(true);
   refresh();
 }
+
+const skip = document.querySelector<HTMLAnchorElement>("a.skip")!;
 
 for (const t of ui.tabs) {
   t.addEventListener("click", () => selectView(t.dataset["view"] as View));
@@ -270,13 +298,13 @@ for (const t of ui.tabs) {
 // ---- stepping -------------------------------------------------------------------------------------------------
 
 function currentStep(): number {
-  if (stepper === null || state.view === "practice") return 0;
+  if (stepper === null || !isStepView(state.view)) return 0;
   const s = state.steps[state.view];
   return s === null ? stepper.length - 1 : Math.min(Math.max(0, s), stepper.length - 1);
 }
 
 function go(step: number): void {
-  if (stepper === null || state.view === "practice") return;
+  if (stepper === null || !isStepView(state.view)) return;
   state.steps[state.view] = Math.min(Math.max(0, step), stepper.length - 1);
   refresh();
 }
@@ -308,6 +336,12 @@ document.addEventListener("keydown", (e) => {
   if (e.altKey || e.ctrlKey || e.metaKey) return;
   const t = e.target as HTMLElement | null;
   if (t !== null && (t.closest("input, select, textarea, [role=tab]") !== null || t.isContentEditable)) return;
+  if (state.view === "train") {
+    if (e.key !== "ArrowRight") return;
+    e.preventDefault();
+    trainView.keyStep();
+    return;
+  }
   if (state.view === "practice") return;
   const moves: Record<string, () => number> = {
     ArrowRight: () => currentStep() + 1,
@@ -431,6 +465,7 @@ function buildStepper(p: Problem): typeof stepper {
     case "paths":
       return state.wrt === null ? null : pathsStepper(p, state.wrt);
     case "practice":
+    case "train":
       return null;
   }
 }
@@ -447,7 +482,8 @@ function refresh(): void {
   document.body.dataset["view"] = state.view;
   for (const r of ui.langs) r.checked = r.value === state.code;
   writeUrl();
-  for (const t of ui.tabs) t.disabled = tensor !== null && t.dataset["view"] !== "backprop";
+  for (const t of ui.tabs) t.disabled = tensor !== null && t.dataset["view"] !== "backprop" && t.dataset["view"] !== "train";
+  if (state.view === "train") return;
   ui.codeTitle.textContent = tensor === null ? "Code" : "Trace";
   ui.codeLangs.hidden = tensor !== null;
   if (tensor !== null) return refreshTensor(tensor);
@@ -560,7 +596,7 @@ function renderHead(p: Problem | null): void {
     for (const n of p.graph.names) select.add(new Option(n, n, false, n === state.wrt));
     select.addEventListener("change", () => {
       state.wrt = select.value;
-      if (state.view !== "practice") state.steps[state.view] = null;
+      if (isStepView(state.view)) state.steps[state.view] = null;
       refresh();
       document.getElementById("wrt")?.focus();
     });
@@ -611,7 +647,7 @@ function renderCosts(p: Problem): void {
       rows.push([m.method, name, `${m.passes} ${unit}${m.passes === 1 ? "" : "s"}`, String(m.multiplications)]);
     }
   }
-  const active = { backprop: "reverse", forward: "forward", paths: "paths", practice: "" }[state.view];
+  const active = { backprop: "reverse", forward: "forward", paths: "paths", practice: "", train: "" }[state.view];
   const table = document.createElement("table");
   const caption = table.createCaption();
   caption.textContent =
@@ -667,4 +703,3 @@ function renderCode(p: Problem, frame: Frame, practice: boolean): void {
 // ---- start ----------------------------------------------------------------------------------------------------
 
 selectView(state.view);
-compute(true);

@@ -1,32 +1,39 @@
 /**
  * The page's state in its URL, so a teacher can send a link: `?e=<expression>&at=<point>&view=backward&step=12
- * &wrt=w1&code=ts`. Unknown or malformed parameters are ignored (the page falls back to its defaults).
+ * &wrt=w1&code=ts`, and for the training view `view=train&data=spirals&layers=32-32&act=tanh&opt=sgd&lr=0.1
+ * &batch=16&seed=3&speed=slow` (settings at their defaults are left out). Unknown or malformed parameters are
+ * ignored (the page falls back to its defaults).
  */
 import type { CodeTarget } from "../../src/index.js";
+import { readTrainParams, withDefaults, writeTrainParams, type TrainSettings } from "./train-settings.js";
 
-export const VIEWS = ["backprop", "forward", "paths", "practice"] as const;
+export const VIEWS = ["backprop", "forward", "paths", "practice", "train"] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface UrlState {
-  expr: string;
-  point: string;
+  /** The expression and the point; null leaves them out (the training view with the default example). */
+  expr: string | null;
+  point: string | null;
   view: View;
   /** The stepper's position in the view (0-based); null: the view's default. */
   step: number | null;
   /** The input forward mode and path products differentiate with respect to; null: the first. */
   wrt: string | null;
   code: CodeTarget;
+  /** The training view's settings (those left out are the defaults). */
+  train?: Partial<TrainSettings>;
 }
 
 /** The query string (with `?`) for a state. Defaults are left out to keep links short. */
 export function encodeState(s: UrlState): string {
   const q = new URLSearchParams();
-  q.set("e", s.expr);
-  q.set("at", s.point);
+  if (s.expr !== null) q.set("e", s.expr);
+  if (s.point !== null) q.set("at", s.point);
   if (s.view !== "backprop") q.set("view", s.view);
   if (s.step !== null) q.set("step", String(s.step));
   if (s.wrt !== null) q.set("wrt", s.wrt);
   if (s.code !== "py") q.set("code", s.code);
+  if (s.train !== undefined) writeTrainParams(q, withDefaults(s.train));
   return `?${q.toString()}`;
 }
 
@@ -46,5 +53,7 @@ export function decodeState(search: string): Partial<UrlState> {
   if (wrt !== null && wrt !== "") out.wrt = wrt;
   const code = q.get("code");
   if (code === "py" || code === "ts") out.code = code;
+  const train = readTrainParams(q);
+  if (Object.keys(train).length > 0) out.train = train;
   return out;
 }
