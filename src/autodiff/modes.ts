@@ -89,15 +89,55 @@ export interface PathsResult {
   multiplications: number;
 }
 
-/** Paths are enumerated up to this many per input by default: their number can grow exponentially. */
-export const DEFAULT_PATH_LIMIT = 100_000;
+/**
+ * The path-product algorithm walks at most this many steps in all (every step of every path, over all the inputs
+ * of one call): the number of paths, and so the work, can grow exponentially with the graph (and quadratically on
+ * a chain of sums `x + x + … + x`). Both are counted before any path is walked, in time linear in the graph, so a
+ * graph over the limit is refused at once with the counts, instead of exhausting the memory.
+ */
+export const PATH_STEP_LIMIT = 2_000_000;
+
+/** No limit on the number of paths by default: {@link PATH_STEP_LIMIT} bounds the work. */
+export const DEFAULT_PATH_LIMIT = Number.POSITIVE_INFINITY;
 
 /**
  * The lecture's naive algorithm for ∂root/∂input: identify every path from the input to the output, walk it
  * computing the local derivative at each step, take the product, and add over paths. Walks iteratively.
+ * Throws a `GradgraphError` when there are more than `limit` paths or more than {@link PATH_STEP_LIMIT} steps.
  */
 export function pathProducts(root: Value, input: Value, limit = DEFAULT_PATH_LIMIT): PathsResult {
+  return pathMode(root, [input], limit).results[0]!;
+}
+
+/** The path-product algorithm run once per input (the step limit applies to all the inputs together). */
+export function pathMode(
+  root: Value,
+  inputs: readonly Value[],
+  limit = DEFAULT_PATH_LIMIT,
+): GradResult & { paths: Path[][]; results: PathsResult[] } {
   const order = topoOrder<Value>(root);
+  const counts = countPaths(order, root);
+  let steps = 0n;
+  for (const x of inputs) {
+    const c = counts.get(x);
+    if (c === undefined) continue;
+    if (Number.isFinite(limit) && c.paths > BigInt(Math.floor(limit))) {
+      throw new GradgraphError(
+        `paths: more than ${limit} paths from ${x.label ?? "the input"} to the output (${bigCount(c.paths)} paths, ` +
+          `${bigCount(c.steps)} steps in all); the path-product algorithm grows exponentially here (use reverse mode)`,
+      );
+    }
+    steps += c.steps;
+  }
+  if (steps > BigInt(PATH_STEP_LIMIT)) {
+    const paths = inputs.reduce((s, x) => s + (counts.get(x)?.paths ?? 0n), 0n);
+    const from = inputs.length === 1 ? (inputs[0]!.label ?? "the input") : `the ${inputs.length} inputs`;
+    throw new GradgraphError(
+      `paths: ${bigCount(paths)} paths from ${from} to the output, ${bigCount(steps)} steps in all: more than the ` +
+        `${bigCount(BigInt(PATH_STEP_LIMIT))} steps the path-product algorithm walks at most (it multiplies along every ` +
+        "step of every path); use reverse mode, which multiplies once per edge",
+    );
+  }
   // Consumers: the edges leaving each node (a node used twice by one op has two edges).
   const out = new Map<Value, { to: Value; inputIndex: number }[]>();
   for (const n of order) {
@@ -107,10 +147,51 @@ export function pathProducts(root: Value, input: Value, limit = DEFAULT_PATH_LIM
       list.push({ to: n, inputIndex: i });
     });
   }
+  const results = inputs.map((x) => walkPaths(root, x, out));
+  const multiplications = results.reduce((s, r) => s + r.multiplications, 0);
+  return {
+    value: root.data,
+    grads: results.map((r) => r.derivative),
+    multiplications,
+    paths: results.map((r) => r.paths),
+    results,
+  };
+}
+
+/**
+ * For each node, how many paths lead from it to `root` through nodes that need a gradient, and how many steps
+ * those paths have in all: one sweep from the output (`order` is topological, `root` last). Exact, as bigints.
+ */
+function countPaths(order: readonly Value[], root: Value): Map<Value, { paths: bigint; steps: bigint }> {
+  const counts = new Map<Value, { paths: bigint; steps: bigint }>();
+  for (const n of order) counts.set(n, { paths: n === root ? 1n : 0n, steps: 0n });
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k]!;
+    const c = counts.get(n)!;
+    if (!n.requiresGrad || c.paths === 0n) continue;
+    // Each path from n gives a path from its input x one step longer.
+    for (const x of n.inputs) {
+      const cx = counts.get(x)!;
+      cx.paths += c.paths;
+      cx.steps += c.steps + c.paths;
+    }
+  }
+  return counts;
+}
+
+/** `112,507,500`, or `1.07e301` for a count too long to read. */
+function bigCount(n: bigint): string {
+  const digits = n.toString();
+  if (digits.length <= 15) return n.toLocaleString("en-US");
+  return `${digits[0]}.${digits.slice(1, 3)}e${digits.length - 1}`;
+}
+
+/** Walks every path from `input` to `root` (the counts were checked by the caller). */
+function walkPaths(root: Value, input: Value, out: Map<Value, { to: Value; inputIndex: number }[]>): PathsResult {
   const paths: Path[] = [];
   let multiplications = 0;
-  if (!out.has(input) && input !== root) return { paths, derivative: 0, multiplications };
   if (input === root) return { paths: [{ steps: [], product: 1 }], derivative: 1, multiplications: 0 };
+  if (!out.has(input)) return { paths, derivative: 0, multiplications };
   const steps: PathStep[] = [];
   const nodes: Value[] = [input];
   const next: number[] = [0];
@@ -127,12 +208,6 @@ export function pathProducts(root: Value, input: Value, limit = DEFAULT_PATH_LIM
           multiplications++;
         }
         paths.push({ steps: steps.slice(), product });
-        if (paths.length > limit) {
-          throw new GradgraphError(
-            `paths: more than ${limit} paths from ${input.label ?? "the input"} to the output; ` +
-              "the path-product algorithm grows exponentially here (use reverse mode)",
-          );
-        }
       }
       nodes.pop();
       next.pop();
@@ -148,14 +223,6 @@ export function pathProducts(root: Value, input: Value, limit = DEFAULT_PATH_LIM
   }
   const derivative = paths.reduce((s, p) => s + p.product, 0);
   return { paths, derivative, multiplications };
-}
-
-/** The path-product algorithm run once per input. */
-export function pathMode(root: Value, inputs: readonly Value[], limit = DEFAULT_PATH_LIMIT): GradResult & { paths: Path[][] } {
-  let multiplications = 0;
-  const all = inputs.map((x) => pathProducts(root, x, limit));
-  for (const r of all) multiplications += r.multiplications;
-  return { value: root.data, grads: all.map((r) => r.derivative), multiplications, paths: all.map((r) => r.paths) };
 }
 
 /** Differentiates `root` with respect to `inputs` by the chosen mode. */

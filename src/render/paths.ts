@@ -4,7 +4,7 @@
  * differentiating (reverse mode, forward mode, path products) on the same graph, counted in local-derivative
  * multiplications.
  */
-import { DEFAULT_PATH_LIMIT, forwardMode, pathMode, pathProducts, reverseMode, type GradResult } from "../autodiff/modes.js";
+import { DEFAULT_PATH_LIMIT, forwardMode, pathMode, reverseMode, type GradResult } from "../autodiff/modes.js";
 import type { Value } from "../scalar/value.js";
 import { formatTable, formatValue } from "./format.js";
 import { snapshotWithValues, type Snapshot } from "./snapshot.js";
@@ -56,7 +56,8 @@ export interface PathsData {
 /**
  * Runs the path-product algorithm for `wrt` and all three methods for all `inputs` on the graph of `root`.
  * (Reverse mode leaves the graph's gradients set, as `backward()` does.) `wrt` is added to `inputs` if absent.
- * Throws a `GradgraphError` when there are more than `limit` paths.
+ * Throws a `GradgraphError` when there are more than `limit` paths from an input, or more than `PATH_STEP_LIMIT`
+ * steps on the paths from all the inputs together (counted before any path is walked).
  */
 export function pathsData(root: Value, inputs: readonly Value[], wrt: Value, limit = DEFAULT_PATH_LIMIT): PathsData {
   const all = inputs.includes(wrt) ? [...inputs] : [...inputs, wrt];
@@ -65,7 +66,9 @@ export function pathsData(root: Value, inputs: readonly Value[], wrt: Value, lim
   values.forEach((v, k) => idOf.set(v, k));
   const name = (v: Value) => snap.nodes[idOf.get(v)!]!.name;
 
-  const result = pathProducts(root, wrt, limit);
+  const at = all.indexOf(wrt);
+  const byPaths = pathMode(root, all, limit);
+  const result = byPaths.results[at]!;
   const paths: PathReport[] = result.paths.map((p) => ({
     nodes: [name(wrt), ...p.steps.map((s) => name(s.to))],
     steps: p.steps.map((s) => {
@@ -75,14 +78,12 @@ export function pathsData(root: Value, inputs: readonly Value[], wrt: Value, lim
     product: p.product,
   }));
 
-  const at = all.indexOf(wrt);
   const method = (m: MethodReport["method"], passes: number, r: GradResult): MethodReport => ({
     method: m,
     passes,
     multiplications: r.multiplications,
     derivative: r.grads[at]!,
   });
-  const byPaths = pathMode(root, all, limit);
   const methods = [
     method("reverse", 1, reverseMode(root, all)),
     method("forward", all.length, forwardMode(root, all)),
@@ -146,14 +147,14 @@ export function formatPaths(data: PathsData): string {
     lines.push(`No path from ${wrt} to ${out}: ∂${out}/∂${wrt} = 0`);
   } else {
     lines.push(`Paths from ${wrt} to ${out}: ${data.paths.length}`, "");
+    const twice = edgesUsedTwice(data);
     data.paths.forEach((p, k) => {
       const head = `  ${k + 1}. `;
       const pad = " ".repeat(head.length + 2);
       lines.push(head + p.nodes.join(" → "));
       for (const s of p.steps) {
         const number = formatValue(s.local);
-        const twice = sameInputTwice(data, s);
-        const edge = `∂${s.to}/∂${s.from}${twice ? ` (input ${s.input + 1} of ${s.to})` : ""}`;
+        const edge = `∂${s.to}/∂${s.from}${twice.has(edgeKey(s)) ? ` (input ${s.input + 1} of ${s.to})` : ""}`;
         lines.push(`${pad}${edge} = ${s.localText === number ? number : `${s.localText} = ${number}`}`);
       }
       const factors = p.steps.map((s, i) => (i > 0 && (s.local < 0 || Object.is(s.local, -0)) ? `(${formatValue(s.local)})` : formatValue(s.local)));
@@ -179,7 +180,24 @@ export function formatPaths(data: PathsData): string {
   return lines.join("\n") + "\n";
 }
 
-/** Whether the step's edge enters an op that takes the same value on more than one input (`x * x`). */
-function sameInputTwice(data: PathsData, s: PathStepReport): boolean {
-  return data.paths.some((p) => p.steps.some((t) => t.to === s.to && t.from === s.from && t.input !== s.input));
+/**
+ * The edges (`to` and `from`) that enter an op taking the same value on more than one input (`x * x`), so the
+ * report says which input each is. One pass over the steps of all paths.
+ */
+function edgesUsedTwice(data: PathsData): Set<string> {
+  const input = new Map<string, number>();
+  const twice = new Set<string>();
+  for (const p of data.paths) {
+    for (const s of p.steps) {
+      const key = edgeKey(s);
+      const seen = input.get(key);
+      if (seen === undefined) input.set(key, s.input);
+      else if (seen !== s.input) twice.add(key);
+    }
+  }
+  return twice;
+}
+
+function edgeKey(s: PathStepReport): string {
+  return `${s.to}\u0000${s.from}`;
 }

@@ -29,6 +29,29 @@ describe.each(["reverse", "forward", "paths"])("grad --json --mode %s", (mode) =
   });
 });
 
+describe("path products on a long sum", () => {
+  const sum = (n: number) => Array.from({ length: n }, () => "x").join("+");
+
+  test("x + x + … + x, 1000 terms: grad --mode paths and the paths report", async () => {
+    const g = await run("grad", sum(1000), "--at", "x=1", "--mode", "paths", "--json");
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toEqual({ value: 1000, grad: { x: 1000 } });
+    const p = await run("paths", sum(1000), "--at", "x=1", "--wrt", "x");
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/^Paths from x to \w+: 1000\n/);
+  });
+
+  test("15000 terms: a clear error, exit 2, instead of exhausting the memory", async () => {
+    for (const args of [["grad", sum(15000), "--at", "x=1", "--mode", "paths"], ["paths", sum(15000), "--at", "x=1", "--wrt", "x"]]) {
+      const r = await run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^gradgraph: paths: 15,000 paths from x to the output, 112,507,499 steps in all: more than the 2,000,000 steps .*use reverse mode/);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
+
 describe("grad, human output", () => {
   test("prints the value, each partial and the cost", async () => {
     const r = await run("grad", "w = (x + y)*z", "--at", "1,2,-3");
@@ -129,4 +152,10 @@ test("after the command, -V is an expression, not the version flag", async () =>
   expect(JSON.parse(r.stdout)).toEqual({ value: -2, grad: { V: -1 } });
   const v = await run("-V");
   expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+});
+
+test("a constant expression has no point to show", async () => {
+  const r = await run("grad", "2*pi");
+  expect(r.code).toBe(0);
+  expect(r.stdout.split("\n")[0]).toBe("f = 6.28318530718");
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PATH_STEP_LIMIT } from "../../src/autodiff/modes.js";
 import { GradgraphError } from "../../src/core/errors.js";
 import { pathsData, pathsReport } from "../../src/render/paths.js";
 import { Value } from "../../src/scalar/value.js";
@@ -55,6 +56,44 @@ describe("paths report", () => {
     const x = new Value(1, { label: "x" }), y = new Value(2, { label: "y" });
     const text = pathsReport(x.exp(), [x, y], y);
     expect(text).toContain("No path from y to a: ∂a/∂y = 0");
+  });
+
+  it("walks the 1000 paths of x + x + … + x (500,499 steps) in time linear in the steps", () => {
+    // The report used to look up, for every step, every step of every path: 1000 terms took minutes.
+    const x = new Value(1, { label: "x" });
+    let v = x;
+    for (let i = 1; i < 1000; i++) v = v.add(x);
+    const data = pathsData(v, [x], x);
+    expect(data.paths).toHaveLength(1000);
+    expect(data.derivative).toBe(1000);
+    expect(data.methods.find((m) => m.method === "paths")!.multiplications).toBe(500_499);
+    const text = pathsReport(v, [x], x);
+    expect(text).toContain(`∂${data.output}/∂x = the sum of the 1000 products = 1000`);
+    // Only the first sum takes x twice.
+    expect(text.match(/\(input \d of a\)/g)).toHaveLength(2);
+    expect(text.match(/\(input/g)).toHaveLength(2);
+  });
+
+  it("refuses more than PATH_STEP_LIMIT steps before walking any path, with the counts", () => {
+    const x = new Value(1, { label: "x" });
+    let v = x;
+    for (let i = 1; i < 15000; i++) v = v.add(x);
+    // 15000 paths with 1 + 2 + … + 14999 + 14999 steps: counted, not walked.
+    expect(() => pathsData(v, [x], x)).toThrow(
+      new GradgraphError(
+        "paths: 15,000 paths from x to the output, 112,507,499 steps in all: more than the 2,000,000 steps the " +
+          "path-product algorithm walks at most (it multiplies along every step of every path); use reverse mode, " +
+          "which multiplies once per edge",
+      ),
+    );
+    expect(PATH_STEP_LIMIT).toBe(2_000_000);
+  });
+
+  it("counts the paths of a graph whose paths double at every level without walking them", () => {
+    const x = new Value(1, { label: "x" });
+    let v = x;
+    for (let i = 0; i < 200; i++) v = v.add(v); // 2^200 paths
+    expect(() => pathsData(v, [x], x)).toThrow(/^paths: 1\.60e60 paths from x to the output, 3\.21e62 steps in all/);
   });
 
   it("stops when there are too many paths", () => {
