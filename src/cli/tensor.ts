@@ -3,7 +3,8 @@
  * `--at` is an array (`X=[[1,2],[3,4]]`, `X=@file.json`), or it uses `@` or a tensor function (`sum`, `mean`,
  * `max(x, axis=1)`, `softmax`, `logsumexp`, `transpose`); every other expression stays on the scalar engine,
  * unchanged. The CLI computes in float64. When the value is not a single number, the backward pass is seeded
- * with ones (the gradient of its sum), as the lecture does, and stderr says so.
+ * with ones (the gradient of its sum), as the lecture does — forward mode adds up the output's tangent, which gives
+ * the same derivatives of the sum — and stderr says so.
  */
 import { InputError } from "../core/errors.js";
 import type { Mode } from "../autodiff/modes.js";
@@ -66,12 +67,13 @@ function build(program: Program, at: readonly string[], options: { partial?: boo
   return { program, graph, output: graph.output ?? "f" };
 }
 
-/** The note written to stderr when the output is not a single value. */
-export function seedNote(p: TensorProblem): string {
-  return (
-    `gradgraph: ${p.output} has shape ${formatShape(p.graph.root.shape)}, not a single value: the backward pass is ` +
-    `seeded with ones (the gradient of sum(${p.output})), as the lecture does\n`
-  );
+/** The note written to stderr when the output is not a single value, saying what the mode differentiates. */
+export function seedNote(p: TensorProblem, mode: Mode = "reverse"): string {
+  const head = `gradgraph: ${p.output} has shape ${formatShape(p.graph.root.shape)}, not a single value: `;
+  return mode === "forward"
+    ? `${head}forward mode gives the derivatives of sum(${p.output}) (each pass adds up the tangent of ${p.output}), ` +
+        "as the lecture's backward pass seeded with ones does\n"
+    : `${head}the backward pass is seeded with ones (the gradient of sum(${p.output})), as the lecture does\n`;
 }
 
 /** Gradients of sum(output) (of the output, for a single value) with respect to every input. */
@@ -82,16 +84,15 @@ export function tensorGradients(p: TensorProblem, mode: Mode): Tensor[] {
   }
   if (!root.requiresGrad) return inputs.map((x) => zerosLike(x));
   if (mode === "reverse") return engine.gradients([root], inputs, [ones(root.shape, { dtype: root.dtype })]);
-  // Forward mode: one pass per input element, each pushing a one-hot tangent to the output.
+  // Forward mode: one pass per input element, each pushing a one-hot tangent to the output. The other inputs get
+  // no tangent at all (not a zero one), so ops on them alone carry none: an infinite local derivative there
+  // (sqrt at 0, division by 0) meets no tangent, rather than 0·∞ = NaN.
   return inputs.map((x) => {
     const out = new Float64Array(x.size);
     for (let j = 0; j < x.size; j++) {
-      const tangents = inputs.map((y) => {
-        const t = new Float64Array(y.size);
-        if (y === x) t[j] = 1;
-        return tensorOf(t, y.shape);
-      });
-      const [ty] = engine.tangents([root], inputs, tangents);
+      const t = new Float64Array(x.size);
+      t[j] = 1;
+      const [ty] = engine.tangents([root], [x], [tensorOf(t, x.shape)]);
       out[j] = ty!.sum().item();
     }
     return tensorOf(out, x.shape);
@@ -105,17 +106,20 @@ function tensorOf(data: Float64Array, shape: readonly number[]): Tensor {
 
 /** JSON has no Infinity or NaN: such numbers are written as null, and said on stderr. */
 function jsonValue(v: unknown, what: string, io: Io): unknown {
-  let bad: number | null = null;
+  const bad = new Set<string>();
   const walk = (x: unknown): unknown => {
     if (typeof x === "number") {
       if (Number.isFinite(x)) return x;
-      bad ??= x;
+      bad.add(String(x));
       return null;
     }
     return (x as unknown[]).map(walk);
   };
   const out = walk(v);
-  if (bad !== null) io.err(`gradgraph: ${what} contains ${bad}; JSON has no such number, so it is written as null\n`);
+  if (bad.size > 0) {
+    const kinds = [...bad].join(" and ");
+    io.err(`gradgraph: ${what} contains ${kinds}; JSON has no such number${bad.size > 1 ? "s" : ""}, so ${bad.size > 1 ? "they are" : "it is"} written as null\n`);
+  }
   return out;
 }
 
@@ -123,7 +127,7 @@ function jsonValue(v: unknown, what: string, io: Io): unknown {
 export function tensorGrad(p: TensorProblem, mode: Mode, json: boolean, io: Io): void {
   const { root, inputs, names } = p.graph;
   const grads = tensorGradients(p, mode);
-  if (root.size !== 1) io.err(seedNote(p));
+  if (root.size !== 1) io.err(seedNote(p, mode));
   const out = p.output;
   if (json) {
     const grad: Record<string, unknown> = {};

@@ -42,6 +42,38 @@ describe("grad with tensors", () => {
     flat(fwd.grad.X).forEach((g, i) => expect(g).toBeCloseTo(flat(rev.grad.X)[i]!, 12));
   });
 
+  test("forward mode seeds only the input it differentiates: no 0·∞ = NaN from the other inputs", async () => {
+    // sqrt'(0) = ∞ on x alone: ∂/∂y must not see it (a zero tangent on x would give 0·∞ = NaN).
+    const r = await run("grad", "sum(sqrt(x)+y)", ...at("x=[0,1]", "y=[1,1]"), "--mode", "forward", "--json");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.value).toBe(3);
+    expect(out.grad.y).toEqual([1, 1]);
+    expect(out.grad.x[0]).toBeNull(); // +∞, as in reverse mode
+    expect(r.stderr).toContain("∂f/∂x contains Infinity");
+    expect(r.stderr).not.toContain("∂f/∂y");
+    // x/0 has an infinite derivative with respect to x only.
+    const div = await run("grad", "sum(x/0+y)", ...at("x=2,y=1"), "--mode", "forward");
+    expect(div.code).toBe(0);
+    expect(div.stdout).toBe("f = inf\n∂f/∂x = inf\n∂f/∂y = 1\n(forward mode on the tensor engine: 2 forward passes, one per input element)\n");
+    expect((await run("grad", "sum(x/0+y)", ...at("x=2,y=1"))).stdout).toContain("∂f/∂y = 1\n");
+  });
+
+  test("the note on a non-scalar output says what each mode differentiates", async () => {
+    const args = ["grad", "x*y", ...at("x=[1,2]", "y=[3,4]"), "--json"];
+    const fwd = await run(...args, "--mode", "forward");
+    expect(JSON.parse(fwd.stdout)).toEqual({ value: [3, 8], grad: { x: [3, 4], y: [1, 2] } });
+    expect(fwd.stderr).toBe(
+      "gradgraph: f has shape [2], not a single value: forward mode gives the derivatives of sum(f) (each pass adds up " +
+        "the tangent of f), as the lecture's backward pass seeded with ones does\n",
+    );
+    expect(fwd.stderr).not.toContain("backward pass is");
+    const rev = await run(...args);
+    expect(rev.stderr).toBe(
+      "gradgraph: f has shape [2], not a single value: the backward pass is seeded with ones (the gradient of sum(f)), as the lecture does\n",
+    );
+  });
+
   test("max and min: one argument or axis= reduces, two arguments are elementwise", async () => {
     const reduce = JSON.parse((await run("grad", "max(X, axis=1)", ...at("X=[[1,3,3],[2,2,2]]"), "--json")).stdout);
     expect(reduce).toEqual({ value: [3, 2], grad: { X: [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]] } });
@@ -77,6 +109,13 @@ describe("grad with tensors", () => {
     const neg = await run("grad", "log(X)", "--at", "X=[0,1]", "--json");
     expect(JSON.parse(neg.stdout).value).toEqual([null, 0]);
     expect(neg.stderr).toContain("f contains -Infinity; JSON has no such number, so it is written as null");
+    // Every kind of non-finite number is said, not just the first.
+    const both = await run("grad", "sqrt(x) * y", ...at("x=[0,1]", "y=[0,1]"), "--json");
+    expect(JSON.parse(both.stdout).grad.x).toEqual([null, 0.5]);
+    expect(both.stderr).toContain("∂f/∂x contains NaN; JSON has no such number, so it is written as null\n");
+    const mixed = await run("grad", "log(x)", ...at("x=[0,-1,1]"), "--json");
+    expect(JSON.parse(mixed.stdout).value).toEqual([null, null, 0]);
+    expect(mixed.stderr).toContain("f contains -Infinity and NaN; JSON has no such numbers, so they are written as null\n");
   });
 
   test("scalar expressions with numbers stay on the scalar engine", async () => {
