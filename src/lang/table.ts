@@ -1,11 +1,13 @@
 /**
  * The expression language's view of the op table: its operators, functions and their arities are read from
- * `elementwiseOps` (print specs, precedences, arities), not listed a second time here. Only what the table does
- * not hold is declared here: `@` (the tensor engine's matmul), unary plus, `pow(a, b)` as a call, and the
- * constants `e` and `pi`.
+ * the table (print specs, precedences, arities), not listed a second time here — the infix operators from every
+ * primitive that prints as one (`@` is matmul's), the scalar functions from the elementwise entries. Only what
+ * the table does not hold is declared here: unary plus, `pow(a, b)` as a call, and the constants `e` and `pi`.
+ * (The tensor functions, `sum(x, axis=0)` and the composites, are read from the table by ./tensor.ts.)
  */
 import { elementwiseList } from "../ops/elementwise.js";
 import { PREC } from "../ops/op.js";
+import { opList } from "../ops/registry.js";
 
 /** A binary operator of the language. */
 export interface BinaryOperator {
@@ -40,20 +42,23 @@ export interface FunctionSpec {
   readonly params?: readonly string[];
   /** Keyword arguments it accepts (`axis`, `keepdims`); none for the elementwise functions. */
   readonly keywords?: readonly string[];
+  /** Those of its keywords that are flags: they take `True` or `False` (`keepdims=True`), or 1 or 0. */
+  readonly flags?: readonly string[];
 }
 
-/** The binary operators by symbol: the table's infix ops (board and Python spellings) and `@`. */
+/**
+ * The binary operators by symbol: the table's infix ops (board and Python spellings), elementwise and tensor
+ * (`@`, matmul: the tensor engine provides it; the scalar engine says it needs tensors).
+ */
 export const binaryOperators: ReadonlyMap<string, BinaryOperator> = (() => {
   const m = new Map<string, BinaryOperator>();
-  for (const op of elementwiseList) {
+  for (const op of opList) {
     const p = op.print;
     if (p.kind !== "infix") continue;
     for (const symbol of new Set([p.symbol.board, p.symbol.py])) {
       m.set(symbol, { symbol, op: op.name, board: p.symbol.board, prec: p.prec, assoc: p.assoc });
     }
   }
-  // Matrix product: same binding as `*`, left-associative, as in Python. The tensor engine provides it.
-  m.set("@", { symbol: "@", op: "matmul", board: "@", prec: PREC.mul, assoc: "left" });
   return m;
 })();
 

@@ -1,49 +1,78 @@
 /**
  * The expression language on the tensor engine: the same programs, parsed against a function table that adds
- * the tensor functions (`sum(x, axis=0)`, `mean`, `max(x, axis=1)`, `softmax(x, axis=1)`, `logsumexp`,
- * `transpose`, `matmul`), evaluated by the same walk as the scalar compiler on the tensor engine's graph algebra.
- * `@` is matmul. With one argument (and optionally `axis=`/`keepdims=`) `max` and `min` reduce; with two they are
- * the elementwise maximum/minimum, as the lecture's `max(P, 0)` means.
+ * the tensor functions of the op table (`src/ops/functions.ts`: the primitives callable by name — `sum(x,
+ * axis=0)`, `max(x, axis=1)`, `matmul(a, b)` — and the composites — `mean`, `softmax(x, axis=1)`, `logsumexp`,
+ * `transpose`, ...), evaluated by the same walk as the scalar compiler on the tensor engine's graph algebra. None
+ * is declared here. `@` is matmul. A tensor function with the board name of a scalar one is an overload decided
+ * by the number of arguments: with one argument (and optionally `axis=`/`keepdims=`) `max` and `min` reduce; with
+ * two they are the elementwise maximum/minimum, as the lecture's `max(P, 0)` means.
  */
 import { InputError, ShapeError, SourceError } from "../core/errors.js";
-import type { DType } from "../ops/op.js";
+import { elementwiseList } from "../ops/elementwise.js";
+import { tensorFunctionList } from "../ops/functions.js";
+import type { CallKeywords, DType, TensorFunction } from "../ops/op.js";
 import { graphAlgebra, tensor, type Tensor } from "../tensor/tensor.js";
 import { postOrder, type Binary, type Call, type Expr, type Program } from "./ast.js";
 import { missingValues, type BindingValue } from "./bindings.js";
 import { evaluate } from "./compile.js";
 import { tokenize } from "./lexer.js";
-import { scalarFunctions, type FunctionSpec } from "./table.js";
+import { functionTable, scalarFunctions, type FunctionSpec } from "./table.js";
 
-const REDUCE = ["axis", "keepdims"] as const;
+/** The op-table name of a tensor function (`FunctionSpec.op`): no algebra method has it, so calls come here. */
+const opOf = (name: string) => `tensor:${name}`;
 
-/** The functions that exist only on tensors (not in the scalar language). */
-export const tensorOnlyFunctions: readonly FunctionSpec[] = [
-  { name: "sum", op: "tensor:sum", arity: 1, params: ["x"], keywords: REDUCE },
-  { name: "mean", op: "tensor:mean", arity: 1, params: ["x"], keywords: REDUCE },
-  { name: "logsumexp", op: "tensor:logsumexp", arity: 1, params: ["x"], keywords: REDUCE },
-  { name: "softmax", op: "tensor:softmax", arity: 1, params: ["x"], keywords: ["axis"] },
-  { name: "log_softmax", op: "tensor:logSoftmax", arity: 1, params: ["x"], keywords: ["axis"] },
-  { name: "transpose", op: "tensor:transpose", arity: 1, params: ["x"] },
-  { name: "matmul", op: "matmul", arity: 2, params: ["a", "b"] },
-];
+/** The tensor functions of the op table by board name, and the scalar functions they overload. */
+const tensorByName: ReadonlyMap<string, TensorFunction> = new Map(tensorFunctionList.map((f) => [f.name, f]));
+const scalarByName = functionTable(scalarFunctions);
 
 /**
- * The functions of the tensor language: the scalar ones (applied elementwise, with broadcasting), `max`/`min`
- * with one or two arguments, and {@link tensorOnlyFunctions}.
+ * The language's entry for a tensor function. With a scalar function of the same name (`max`), one entry takes
+ * either argument count: fewer (the tensor function's) reduces, the scalar function's count is elementwise.
+ */
+function specOf(f: TensorFunction): FunctionSpec {
+  const keywords = Object.keys(f.keywords);
+  const flags = keywords.filter((k) => f.keywords[k] === "bool");
+  const kws = keywords.length === 0 ? {} : { keywords, ...(flags.length === 0 ? {} : { flags }) };
+  const scalar = scalarByName.get(f.name);
+  if (scalar === undefined) return { name: f.name, op: opOf(f.name), arity: f.arity, params: f.params, ...kws };
+  if (scalar.arity <= f.arity) {
+    throw new Error(`${f.name}: a tensor function overloading a scalar one must take fewer arguments (${f.arity} ≥ ${scalar.arity})`);
+  }
+  const params = [...f.params, ...(scalar.params ?? []).slice(f.params.length)];
+  return { name: f.name, op: opOf(f.name), arity: scalar.arity, minArity: f.arity, params, ...kws };
+}
+
+/** The functions that exist only on tensors (not in the scalar language). */
+export const tensorOnlyFunctions: readonly FunctionSpec[] = tensorFunctionList.filter((f) => !scalarByName.has(f.name)).map(specOf);
+
+/**
+ * The functions of the tensor language: the scalar ones (applied elementwise, with broadcasting), those
+ * overloaded by a tensor function (`max`/`min` with one or two arguments), and {@link tensorOnlyFunctions}.
  */
 export const tensorFunctions: readonly FunctionSpec[] = [
-  ...scalarFunctions.filter((f) => f.name !== "max" && f.name !== "min"),
-  { name: "max", op: "tensor:max", arity: 2, minArity: 1, params: ["x", "b"], keywords: REDUCE },
-  { name: "min", op: "tensor:min", arity: 2, minArity: 1, params: ["x", "b"], keywords: REDUCE },
+  ...scalarFunctions.map((f) => {
+    const t = tensorByName.get(f.name);
+    return t === undefined ? f : specOf(t);
+  }),
   ...tensorOnlyFunctions,
 ];
 
 /** Whether a program needs the tensor engine whatever its values: it uses `@` or a tensor-only function. */
 export function usesTensorFeatures(program: Program): boolean {
-  const only = new Set(tensorOnlyFunctions.map((f) => f.name));
   return postOrder(program.body).some(
-    (n) => (n.kind === "binary" && n.op === "matmul") || (n.kind === "call" && (only.has(n.callee) || ((n.callee === "max" || n.callee === "min") && (n.args.length === 1 || n.keywords.length > 0)))),
+    (n) =>
+      (n.kind === "binary" && !elementwiseNames.has(n.op)) ||
+      (n.kind === "call" && tensorByName.has(n.callee) && !isScalarCall(n)),
   );
+}
+
+/** Operators of elementwise ops work on numbers; the others (`@`) need tensors. */
+const elementwiseNames: ReadonlySet<string> = new Set(elementwiseList.map((op) => op.name));
+
+/** Whether a call of an overloaded name is the scalar function's (its argument count, no keywords). */
+function isScalarCall(n: Call): boolean {
+  const scalar = scalarByName.get(n.callee);
+  return scalar !== undefined && n.args.length === scalar.arity && n.keywords.length === 0;
 }
 
 /** Whether a source text calls a tensor-only function (decided on tokens: the text may not parse). */
@@ -158,44 +187,34 @@ function intKeyword(name: string, v: Tensor, node: Call, program: Program): numb
   return v.item();
 }
 
-/** A call's reduction options, read from its keyword arguments. */
-interface CallOptions {
-  axis: number | undefined;
-  keepdims: boolean;
-}
-
-/** How each tensor function of the language calls the engine (keyed by the function spec's op). */
-const handlers: Readonly<Record<string, (x: Tensor, o: CallOptions) => Tensor>> = {
-  "tensor:max": (x, o) => x.amax(o.axis, o.keepdims),
-  "tensor:min": (x, o) => x.amin(o.axis, o.keepdims),
-  "tensor:sum": (x, o) => x.sum(o.axis, o.keepdims),
-  "tensor:mean": (x, o) => x.mean(o.axis, o.keepdims),
-  "tensor:logsumexp": (x, o) => x.logsumexp(o.axis, o.keepdims),
-  "tensor:softmax": (x, o) => x.softmax(o.axis ?? -1),
-  "tensor:logSoftmax": (x, o) => x.logSoftmax(o.axis ?? -1),
-  "tensor:transpose": (x) => x.transpose(),
-};
-
-/** The tensor functions that the graph algebra has no method for (or that take keywords). */
+/**
+ * Applies a tensor function of the op table (the calls whose `op` is `tensor:<name>`); undefined for anything
+ * else. Keyword values become numbers (`int` keywords) and booleans (`bool` keywords) for the function.
+ */
 function applyTensorFunction(op: string, args: Tensor[], keywords: ReadonlyMap<string, Tensor>, node: Binary | Call, program: Program): Tensor | undefined {
-  const handler = handlers[op];
-  if (node.kind !== "call" || handler === undefined) return undefined;
-  const [x, b] = args as [Tensor, Tensor | undefined];
-  if (b !== undefined) {
-    // max(a, b), min(a, b): the elementwise maximum/minimum, which takes no reduction keywords.
+  if (node.kind !== "call") return undefined;
+  const f = tensorByName.get(node.callee);
+  if (f === undefined || op !== opOf(f.name)) return undefined;
+  const scalar = scalarByName.get(f.name);
+  if (scalar !== undefined && args.length === scalar.arity) {
+    // max(a, b), min(a, b): the scalar function, elementwise, which takes no keywords.
     if (keywords.size > 0) {
       const k = node.keywords[0]!;
+      const doc = elementwiseList.find((e) => e.name === scalar.op)?.doc;
       throw new SourceError(
-        `${node.callee}(a, b) is the elementwise ${node.callee === "max" ? "maximum" : "minimum"} and takes no ${k.name}; ` +
+        `${node.callee}(${(scalar.params ?? []).join(", ")}) is elementwise${doc === undefined ? "" : ` (${doc})`} and takes no ${k.name}; ` +
           `reduce with ${node.callee}(x, ${k.name}=...)`,
         program.source,
         k.nameSpan.pos,
         k.nameSpan.length,
       );
     }
-    return node.callee === "max" ? x.max(b) : x.min(b);
+    return (graphAlgebra[scalar.op as keyof typeof graphAlgebra] as (...xs: Tensor[]) => Tensor)(...args);
   }
-  const axis = keywords.has("axis") ? intKeyword("axis", keywords.get("axis")!, node, program) : undefined;
-  const keepdims = keywords.has("keepdims") ? intKeyword("keepdims", keywords.get("keepdims")!, node, program) !== 0 : false;
-  return handler(x, { axis, keepdims });
+  const kw: Record<string, number | boolean> = {};
+  for (const [name, v] of keywords) {
+    const n = intKeyword(name, v, node, program);
+    kw[name] = f.keywords[name] === "bool" ? n !== 0 : n;
+  }
+  return f.apply(graphAlgebra, args, kw as CallKeywords);
 }

@@ -4,7 +4,7 @@
  * run on raw arrays and on graph tensors alike. Each says why it is a composite.
  */
 import { ShapeError } from "../core/errors.js";
-import type { Arg, TensorAlgebra } from "./op.js";
+import { REDUCE_KEYWORDS, type Arg, type CallKeywords, type TensorAlgebra, type TensorFunction } from "./op.js";
 import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf, type Shape } from "./shape.js";
 
 /** Axes argument of reductions: one axis, a list, or all (`undefined`/`null`). Negative axes count from the end. */
@@ -148,3 +148,34 @@ export const composites = {
   stack: "reshape, concat",
   sumTo: "sum, reshape (or broadcastTo)",
 } as const;
+
+/** The `axis=` keyword of a call (an integer, or absent). */
+const axisOf = (kw: CallKeywords): number | undefined => kw.axis as number | undefined;
+
+/**
+ * The composites callable by name in the expression language, under their board names, each applied through
+ * the functions above. An entry here is all it takes to make a composite callable on the board: the language
+ * reads this list (with the primitives that have a `call` spec, ./functions.ts) and declares no function itself.
+ */
+export const compositeFunctions: readonly TensorFunction[] = [
+  {
+    name: "mean", arity: 1, params: ["x"], keywords: REDUCE_KEYWORDS, doc: "the mean of x over an axis (all axes by default)",
+    apply: (o, [x], kw) => mean(o, x!, axisOf(kw), kw.keepdims === true),
+  },
+  {
+    name: "logsumexp", arity: 1, params: ["x"], keywords: REDUCE_KEYWORDS, doc: "log Σ exp(x) over an axis, stable",
+    apply: (o, [x], kw) => logsumexp(o, x!, axisOf(kw), kw.keepdims === true),
+  },
+  {
+    name: "softmax", arity: 1, params: ["x"], keywords: { axis: "int" }, doc: "softmax along an axis (the last by default)",
+    apply: (o, [x], kw) => softmax(o, x!, axisOf(kw) ?? -1),
+  },
+  {
+    name: "log_softmax", arity: 1, params: ["x"], keywords: { axis: "int" }, doc: "log softmax along an axis (the last by default)",
+    apply: (o, [x], kw) => logSoftmax(o, x!, axisOf(kw) ?? -1),
+  },
+  {
+    name: "transpose", arity: 1, params: ["x"], keywords: {}, doc: "x with its axes reversed (the matrix transpose)",
+    apply: (o, [x]) => transpose(o, x!),
+  },
+];

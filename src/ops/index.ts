@@ -13,3 +13,5 @@ export { ops, opList, tensorOps, tensorOpList } from "./registry.js";
 export { algebraOf, numberAlgebra } from "./algebras.js";
 export { tensorAlgebraOf, type TensorAlgebraParts } from "./tensor-algebra.js";
 export * as composite from "./composite.js";
+export { compositeFunctions } from "./composite.js";
+export { tensorFunctionList } from "./functions.js";

@@ -70,6 +70,8 @@ export const matmul = defineTensorOp({
     return l && r ? o.add(l, r) : l ?? r;
   },
   print: { kind: "infix", symbol: { board: "@", py: "@", ts: "@" }, prec: PREC.mul, assoc: "left" },
+  // Also callable as matmul(a, b).
+  call: {},
 });
 
 type T2<T> = T | null;

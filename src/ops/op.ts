@@ -274,6 +274,47 @@ export interface TensorOp<K extends TensorOpName = TensorOpName> {
   readonly print: PrintSpec;
   /** Extra arguments the op's parameters print as, e.g. `["axis=1", "keepdims=True"]`. */
   readonly printParams?: (params: ParamsOf<K>, target: Target) => string[];
+  /**
+   * How the op is called by name in the expression language (under its board name, or its op name when it
+   * prints as an operator: `matmul(a, b)`): the keyword arguments and how they become its parameters. An entry
+   * without one is not callable by name.
+   */
+  readonly call?: TensorCall<ParamsOf<K>>;
+}
+
+/** What a keyword argument takes on the board: an integer (`axis=1`) or a flag (`keepdims=True`). */
+export type KeywordKind = "int" | "bool";
+
+/** The reduction keywords: `axis=` (one axis; all of them when absent) and `keepdims=`. */
+export const REDUCE_KEYWORDS: Readonly<Record<string, KeywordKind>> = { axis: "int", keepdims: "bool" };
+
+/** The keyword arguments of a call, by name: a number for an `int` keyword, a boolean for a `bool` one. */
+export type CallKeywords = Readonly<Record<string, number | boolean | undefined>>;
+
+/** How a tensor primitive is called by name: its keyword arguments, and its parameters from them. */
+export interface TensorCall<P> {
+  readonly keywords?: Readonly<Record<string, KeywordKind>>;
+  /** The op's parameters from the call's keyword arguments and its inputs' shapes (absent: no parameters). */
+  readonly params?: (kw: CallKeywords, shapes: readonly Shape[]) => P;
+}
+
+/**
+ * A function of tensors callable by name (`sum(x, axis=0)`, `softmax(x, axis=1)`, `matmul(a, b)`): a primitive
+ * with a {@link TensorCall}, or a composite (./composite.ts). The expression language reads these from
+ * ./functions.ts; it declares none itself.
+ */
+export interface TensorFunction {
+  /** The name written on the board. */
+  readonly name: string;
+  /** Positional inputs. */
+  readonly arity: number;
+  /** Their names, for messages (`softmax(x, axis=...)`). */
+  readonly params: readonly string[];
+  /** The keyword arguments it takes, with their kinds. */
+  readonly keywords: Readonly<Record<string, KeywordKind>>;
+  readonly doc: string;
+  /** Applies it on any tensor algebra (graph tensors in the language). */
+  apply<T>(o: TensorAlgebra<T>, xs: readonly T[], kw: CallKeywords): T;
 }
 
 /**
@@ -293,6 +334,7 @@ export interface AnyOp {
   vjp<T>(o: TensorAlgebra<T>, g: T, xs: readonly T[], y: T, needs: readonly boolean[], params: unknown): (T | null)[];
   jvp<T>(o: TensorAlgebra<T>, dxs: readonly (T | null)[], xs: readonly T[], y: T, params: unknown): T | null;
   printParams?(params: unknown, target: Target): string[];
+  readonly call?: TensorCall<unknown>;
 }
 
 /** Declares a tensor-op entry (an identity that checks the entry against its name's parameter type). */

@@ -8,12 +8,14 @@
 import { ShapeError } from "../core/errors.js";
 import {
   defineTensorOp,
+  REDUCE_KEYWORDS,
   type ReduceParams,
   type Target,
   type TensorAlgebra,
+  type TensorCall,
   type TensorOp,
 } from "./op.js";
-import { formatShape, reducedShape, type Shape } from "./shape.js";
+import { formatShape, normalizeAxes, reducedShape, type Shape } from "./shape.js";
 
 /** Checks the (already normalised) axes against the input's rank. */
 function reduceShape(name: string, needsElements = false) {
@@ -43,6 +45,14 @@ export function printReduceParams(p: ReduceParams, target: Target, rank?: number
   return out;
 }
 
+/** `sum(x, axis=1, keepdims=True)` by name: the reduced axis (all of them without `axis=`) and keepdims. */
+function reduceCall(name: string): TensorCall<ReduceParams> {
+  return {
+    keywords: REDUCE_KEYWORDS,
+    params: (kw, [x]) => ({ axes: normalizeAxes(kw.axis as number | undefined, x!, name), keepdims: kw.keepdims === true }),
+  };
+}
+
 /** The output (or its cotangent) with the reduced axes put back as size 1, so it broadcasts against x. */
 export function keepDims<T>(o: TensorAlgebra<T>, v: T, xShape: Shape, p: ReduceParams): T {
   return p.keepdims ? v : o.reshape(v, { shape: reducedShape(xShape, p.axes, true) });
@@ -64,6 +74,7 @@ function extremum(name: "amax" | "amin", doc: string): TensorOp<"amax" | "amin">
     jvp: (o, [dx], [x], y, p) => (dx ? o.sum(o.mul(dx, tieWeights(o, x!, y, p)), p) : null),
     print: { kind: "call", name: { board: name === "amax" ? "max" : "min", py: `np.${name}`, ts: name } },
     printParams: (p, target) => printReduceParams(p, target),
+    call: reduceCall(name),
   };
 }
 
@@ -77,6 +88,7 @@ export const sum = defineTensorOp({
   jvp: (o, [dx], _xs, _y, p) => (dx ? o.sum(dx, p) : null),
   print: { kind: "call", name: { board: "sum", py: "np.sum", ts: "sum" } },
   printParams: (p, target) => printReduceParams(p, target),
+  call: reduceCall("sum"),
 });
 
 export const amax = defineTensorOp(extremum("amax", "max of x over the given axes (gradient split evenly at ties)") as TensorOp<"amax">);

@@ -136,7 +136,7 @@ describe("shape and language errors: exit code 2, the engine's message, a caret,
     [
       "max(X, 0, axis=1)",
       at("X=[[1]]"),
-      "gradgraph: expression:11: max(a, b) is the elementwise maximum and takes no axis; reduce with max(x, axis=...)\n  max(X, 0, axis=1)\n            ^^^^\n",
+      "gradgraph: expression:11: max(a, b) is elementwise (the larger of a and b) and takes no axis; reduce with max(x, axis=...)\n  max(X, 0, axis=1)\n            ^^^^\n",
     ],
     ["sum(X, axs=1)", at("X=[[1]]"), "gradgraph: expression:8: unknown keyword argument axs for sum (did you mean axis?)\n  sum(X, axs=1)\n         ^^^\n"],
     ["sum(X, axis=X)", at("X=[[1]]"), "gradgraph: expression:13: axis must be a constant integer\n  sum(X, axis=X)\n              ^\n"],

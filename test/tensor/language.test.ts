@@ -1,7 +1,10 @@
 /** The expression language compiled onto the tensor engine (compileTensor) and its function table. */
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { SourceError } from "../../src/core/errors.js";
-import { compileTensor, parseProgram, tensorFunctions, usesTensorFeatures } from "../../src/lang/index.js";
+import { binaryOperators, compileTensor, parseProgram, tensorFunctions, usesTensorFeatures } from "../../src/lang/index.js";
+import { tensorFunctionList } from "../../src/ops/functions.js";
+import { PREC, type TensorFunction } from "../../src/ops/op.js";
+import { graphAlgebra, tensor } from "../../src/tensor/tensor.js";
 
 const parse = (s: string) => parseProgram(s, { functions: tensorFunctions });
 
@@ -58,5 +61,69 @@ describe("function table", () => {
   test("tensor functions with keywords; an unknown keyword is reported", () => {
     expect(parse("softmax(x, axis=1) + logsumexp(x, axis=1, keepdims=1) + mean(x, axis=0)").inputs).toEqual(["x"]);
     expect(() => parse("softmax(x, keepdims=1)")).toThrow("unknown keyword argument keepdims for softmax (it takes axis)");
+  });
+});
+
+describe("the tensor functions come from the op table (src/ops/functions.ts), none from the language", () => {
+  const sample = [[1, -2, 3], [0.5, 4, -1]];
+
+  test("every tensor function of the table is a function of the language, with its keywords and flags", () => {
+    const byName = new Map(tensorFunctions.map((f) => [f.name, f]));
+    for (const f of tensorFunctionList) {
+      const spec = byName.get(f.name);
+      expect(spec, f.name).toBeDefined();
+      expect(spec!.keywords ?? []).toEqual(Object.keys(f.keywords));
+      expect(spec!.flags ?? []).toEqual(Object.keys(f.keywords).filter((k) => f.keywords[k] === "bool"));
+      expect(spec!.minArity ?? spec!.arity).toBe(f.arity);
+    }
+    // Primitives by their board names (amax prints as max), matmul by its op name; composites by theirs.
+    expect(tensorFunctionList.map((f) => f.name)).toEqual(["sum", "max", "min", "matmul", "mean", "logsumexp", "softmax", "log_softmax", "transpose"]);
+  });
+
+  test("a call in the language gives what the table's function gives, keywords included", () => {
+    for (const f of tensorFunctionList) {
+      const args = f.arity === 1 ? ["X"] : ["X", "transpose(X)"];
+      const kws = Object.keys(f.keywords).map((k) => `${k}=1`); // axis=1; keepdims=1 is True
+      const g = compileTensor(parse(`${f.name}(${[...args, ...kws].join(", ")})`), { X: sample });
+      const x = tensor(sample, { dtype: "float64" });
+      const kw = Object.fromEntries(Object.entries(f.keywords).map(([k, kind]) => [k, kind === "int" ? 1 : true]));
+      const direct = f.apply(graphAlgebra, f.arity === 1 ? [x] : [x, x.transpose()], kw);
+      expect(g.root.toNested(), f.name).toEqual(direct.toNested());
+    }
+  });
+
+  test("a composite added to the table's registry is callable without touching src/lang", async () => {
+    vi.resetModules();
+    vi.doMock("../../src/ops/composite.js", async (original) => {
+      const mod = await original<typeof import("../../src/ops/composite.js")>();
+      const cube: TensorFunction = {
+        name: "cube", arity: 1, params: ["x"], keywords: { axis: "int" }, doc: "x³ (a test composite)",
+        apply: (o, [x]) => o.mul(x!, o.mul(x!, x!)),
+      };
+      return { ...mod, compositeFunctions: [...mod.compositeFunctions, cube] };
+    });
+    try {
+      const lang = await import("../../src/lang/index.js");
+      const p = lang.parseProgram("sum(cube(x))", { functions: lang.tensorFunctions });
+      expect(lang.usesTensorFeatures(p)).toBe(true);
+      const g = lang.compileTensor(p, { x: [1, 2] });
+      expect(g.root.item()).toBe(9);
+      g.root.backward();
+      expect(g.inputs[0]!.grad!.toNested()).toEqual([3, 12]);
+      expect(() => lang.parseProgram("cube(x, axs=0)", { functions: lang.tensorFunctions })).toThrow(
+        "unknown keyword argument axs for cube (did you mean axis?)",
+      );
+    } finally {
+      vi.doUnmock("../../src/ops/composite.js");
+      vi.resetModules();
+    }
+  });
+
+  test("@ is read from matmul's print spec; matmul(a, b) is the same op", () => {
+    expect(binaryOperators.get("@")).toEqual({ symbol: "@", op: "matmul", board: "@", prec: PREC.mul, assoc: "left" });
+    const a = compileTensor(parse("sum(X @ transpose(X))"), { X: sample }).root.item();
+    const b = compileTensor(parse("sum(matmul(X, transpose(X)))"), { X: sample }).root.item();
+    expect(a).toBe(b);
+    expect(usesTensorFeatures(parse("matmul(x, y)"))).toBe(true);
   });
 });
