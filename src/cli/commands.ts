@@ -106,7 +106,7 @@ export function registerCommands(program: Command, io: Io): void {
         return;
       }
       const width = Math.max(...graph.names.map((n) => n.length));
-      io.out(`${output} = ${formatValue(r.value)}  at ${describePoint(graph)}\n`);
+      io.out(`${output} = ${formatValue(r.value)}${describePoint(graph)}\n`);
       graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
       io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);
     });

@@ -6,6 +6,7 @@ import { InputError } from "../core/errors.js";
 import { compileScalar, parseBindings, parseProgram, type Program, type ScalarGraph } from "../lang/index.js";
 import { didYouMean } from "../lang/suggest.js";
 import type { Value } from "../scalar/value.js";
+import { formatValue } from "../render/format.js";
 
 export interface Problem {
   program: Program;
@@ -37,7 +38,8 @@ export function inputNamed(graph: ScalarGraph, name: string, option: string): Va
   return graph.inputs[i]!;
 }
 
-/** `x=2, y=10` for the point a graph was built at. */
+/** `  at x=2, y=10` for the point a graph was built at (nothing for a graph without inputs). */
 export function describePoint(graph: ScalarGraph): string {
-  return graph.names.map((n, i) => `${n}=${graph.inputs[i]!.data}`).join(", ");
+  if (graph.names.length === 0) return "";
+  return "  at " + graph.names.map((n, i) => `${n}=${formatValue(graph.inputs[i]!.data)}`).join(", ");
 }
