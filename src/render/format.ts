@@ -97,6 +97,26 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   ),
 ]);
 
+/**
+ * The lecture's names for intermediate values, in order: `a, b, c, …, z, a1, b1, …`, skipping names in `taken`
+ * (which it extends), reserved words, names whose gradient `d<name>` would be reserved, and `f` (`df` is the
+ * generated function; `o` would make `do`, a keyword).
+ */
+export function freshNames(taken: Set<string>): () => string {
+  let counter = 0;
+  return () => {
+    for (;;) {
+      const round = Math.floor(counter / 26);
+      const name = String.fromCharCode(97 + (counter % 26)) + (round === 0 ? "" : String(round));
+      counter++;
+      if (!taken.has(name) && !RESERVED_NAMES.has(name) && !RESERVED_NAMES.has(`d${name}`) && name !== "f") {
+        taken.add(name);
+        return name;
+      }
+    }
+  };
+}
+
 /** Whether `name` is an identifier in both Python and TypeScript (ASCII letters, digits, `_`). */
 export function isIdentifier(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);

@@ -8,7 +8,7 @@ import { topoOrder } from "../core/graph.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { Algebra, ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { localDerivative, type Span, type Value } from "../scalar/value.js";
-import { isIdentifier, RESERVED_NAMES } from "./format.js";
+import { freshNames, isIdentifier, RESERVED_NAMES } from "./format.js";
 import { symbolicAlgebra, symConst, symName, type Sym } from "./symbolic.js";
 
 /** What a node is: a parameter of the function, a constant, or the result of an op. */
@@ -224,19 +224,7 @@ function assignNames(values: readonly Value[], kinds: readonly NodeKind[], named
     taken.add(name);
     names[k] = name;
   });
-  let counter = 0;
-  const fresh = (): string => {
-    for (;;) {
-      const round = Math.floor(counter / 26);
-      const name = String.fromCharCode(97 + (counter % 26)) + (round === 0 ? "" : String(round));
-      counter++;
-      // `o` would make the gradient `do`, a keyword, and push generated code off the lecture's `dx` names.
-      if (!taken.has(name) && !RESERVED_NAMES.has(name) && !RESERVED_NAMES.has(`d${name}`) && name !== "f") {
-        taken.add(name);
-        return name;
-      }
-    }
-  };
+  const fresh = freshNames(taken);
   return values.map((v, k) => {
     if (kinds[k] === "const") return named[k] ?? symConst(v.data, "board").text;
     return names[k] ?? fresh();

@@ -8,7 +8,7 @@ import { topoOrder } from "../core/graph.js";
 import type { AnyOp } from "../ops/op.js";
 import { formatShape, type Shape } from "../ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { formatTable, formatValue, RESERVED_NAMES } from "./format.js";
+import { formatTable, formatValue, freshNames } from "./format.js";
 import { quote } from "./dot.js";
 
 /** One node of a tensor graph, frozen for rendering. */
@@ -76,18 +76,7 @@ function nameNodes(nodes: readonly Tensor[], inputs: readonly Tensor[], root: Te
   const taken = new Set<string>(inputs.map((x) => x.label ?? "").filter(Boolean));
   const namedRoot = rootName !== undefined && !taken.has(rootName) && !inputs.includes(root) ? rootName : undefined;
   if (namedRoot !== undefined) taken.add(namedRoot);
-  let counter = 0;
-  const fresh = (): string => {
-    for (;;) {
-      const round = Math.floor(counter / 26);
-      const name = String.fromCharCode(97 + (counter % 26)) + (round === 0 ? "" : String(round));
-      counter++;
-      if (!taken.has(name) && !RESERVED_NAMES.has(name) && !RESERVED_NAMES.has(`d${name}`) && name !== "f") {
-        taken.add(name);
-        return name;
-      }
-    }
-  };
+  const fresh = freshNames(taken);
   return nodes.map((n) => {
     if (inputs.includes(n)) return n.label ?? fresh();
     if (n === root && namedRoot !== undefined) return namedRoot;
