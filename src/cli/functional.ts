@@ -259,10 +259,12 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 /** The tangents of `--tangent` texts: one per input (unbound inputs get zeros), shapes checked with a caret. */
 function tangentsOf(texts: readonly string[], p: Point): Tensor[] {
   const positions = new Map<string, BindingPosition>();
+  const none = () =>
+    new InputError(`--tangent: bind the direction for at least one input, e.g. --tangent ${p.names[0] ?? "x"}=1 (unbound inputs get 0)`);
+  // Nothing but empty texts: say what a tangent needs (parseBindings would only call an empty text malformed).
+  if (texts.every((t) => t.trim() === "")) throw none();
   const bound = parseBindings(texts, p.program, { where: "--tangent", partial: true, positions });
-  if (bound.size === 0) {
-    throw new InputError(`--tangent: bind the direction for at least one input, e.g. --tangent ${p.names[0] ?? "x"}=1 (unbound inputs get 0)`);
-  }
+  if (bound.size === 0) throw none();
   const errors: SourceError[] = [];
   const tangents = p.names.map((n, i) => {
     const x = p.xs[i]!;

@@ -1,7 +1,8 @@
 /**
  * The CLI's `--at` bindings: `x=0,y=1` by name; `2,10,-1,4,3,1` by position when the program has a header
- * listing its parameters; values may be numbers, JSON nested arrays (`X=[[1,2],[3,4]]`: commas inside brackets
- * do not split bindings) or `@file.json`. `--at` may be repeated: the texts are merged.
+ * listing its parameters; values may be numbers, nested arrays (`X=[[1,2],[3,.5]]`: elements are written as
+ * numbers are; commas inside brackets do not split bindings) or `@file.json`. `--at` may be repeated: the texts
+ * are merged; an empty one is an error. A number that overflows float64 (`1e400`) is an error, not Infinity.
  */
 import { InputError, SourceError } from "../core/errors.js";
 import type { Program } from "./ast.js";
@@ -71,7 +72,7 @@ export function parseBindings(
   };
 
   const items: Item[] = [];
-  for (const text of texts) items.push(...splitItems(text, fail));
+  for (const text of texts) items.push(...splitItems(text, where, fail));
 
   const params = program.header?.params ?? null;
   const fname = program.header?.names[program.header.names.length - 1]?.name ?? "the expression";
@@ -204,9 +205,13 @@ export function shapeOf(v: BindingValue): number[] {
   return shape;
 }
 
-/** Splits a text at the commas outside brackets; reports unbalanced brackets and empty items. */
-function splitItems(source: string, fail: (m: string, s: string, p: number, l: number) => void): Item[] {
-  if (source.trim() === "") return [];
+/** Splits a text at the commas outside brackets; reports unbalanced brackets and empty items (or texts). */
+function splitItems(source: string, where: string, fail: (m: string, s: string, p: number, l: number) => void): Item[] {
+  if (source.trim() === "") {
+    // As an empty item between commas is: an empty text binds nothing, and is most likely a mistake.
+    fail(`malformed binding: empty ${where} (expected name=value)`, source, 0, source.length);
+    return [];
+  }
   const items: Item[] = [];
   const opens: number[] = [];
   let start = 0;
@@ -274,22 +279,130 @@ function parseValue(
     return problem === null ? (json as BindingValue) : report(`${label}: in ${path}: ${problem}`);
   }
   if (text.startsWith("[")) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      return report(`${label}: ${text} is not a valid array (${(e as Error).message})`);
-    }
-    const problem = checkNested(json, 0, "");
-    return problem === null ? (json as BindingValue) : report(`${label}: ${problem}`);
+    const value = parseArray(text, label, at, fail);
+    if (value === undefined) return undefined;
+    const problem = checkNested(value, 0, "");
+    return problem === null ? value : report(`${label}: ${problem}`);
   }
-  if (NUMBER.test(text)) return Number(text);
-  return report(`${label}: ${text} is not a number`);
+  if (!NUMBER.test(text)) return report(`${label}: ${text} is not a number`);
+  const n = Number(text);
+  return Number.isFinite(n) ? n : report(`${label}: ${text} ${tooLarge(n)}`);
+}
+
+/** Why a number read as ±Infinity is refused. */
+function tooLarge(n: number): string {
+  return `is too large for a float64 number (it would be ${n > 0 ? "Infinity" : "-Infinity"})`;
+}
+
+/** A number as a scalar is written (`+5`, `.5`, `5.`, `1e3`), at a position (sticky). */
+const NUMBER_AT = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
+/** What ends a token in an array: space, a comma, a bracket. */
+const DELIMITER = /[\s,[\]]/;
+
+/**
+ * An inline array (`X=[[1, .5], [+2, 3e-1]]`): nested brackets of numbers written with the scalars' syntax (JSON's
+ * stricter numbers are not required). A number that overflows, a token that is not a number and a misplaced
+ * comma or bracket are reported at the caret; a JSON value of another type (`"a"`, `true`, `null`) as
+ * {@link checkNested} says it. Undefined after reporting a problem.
+ */
+function parseArray(
+  text: string,
+  label: string,
+  at: Item,
+  fail: (m: string, s: string, p: number, l: number) => void,
+): BindingValue | undefined {
+  let i = 0;
+  let failed = false;
+  const skipSpace = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  /** The token at i: a run up to a delimiter, or the delimiter itself. */
+  const tokenAt = (): string => {
+    if (i >= text.length) return "";
+    if (DELIMITER.test(text[i]!)) return text[i]!;
+    let j = i;
+    while (j < text.length && !DELIMITER.test(text[j]!)) j++;
+    return text.slice(i, j);
+  };
+  const syntax = (expected: string): undefined => {
+    const token = tokenAt();
+    const got = token === "" ? "the end" : `'${token}'`;
+    fail(`${label}: ${text} is not a valid array (expected ${expected}, got ${got})`, at.source, at.pos + i, Math.max(1, token.length));
+    failed = true;
+    return undefined;
+  };
+  const whole = (problem: string): undefined => {
+    fail(`${label}: ${problem}`, at.source, at.pos, at.text.length);
+    failed = true;
+    return undefined;
+  };
+  const value = (path: string, depth: number): BindingValue | undefined => {
+    skipSpace();
+    if (text[i] === "[") {
+      if (depth >= MAX_DEPTH) return whole(`array nested more than ${MAX_DEPTH} deep`);
+      i++;
+      const out: BindingValue[] = [];
+      skipSpace();
+      if (text[i] === "]") {
+        i++;
+        return out as NestedArray;
+      }
+      for (;;) {
+        const v = value(`${path}[${out.length}]`, depth + 1);
+        if (failed) return undefined;
+        out.push(v!);
+        skipSpace();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") {
+          i++;
+          return out as NestedArray;
+        } else return syntax("',' or ']'");
+      }
+    }
+    NUMBER_AT.lastIndex = i;
+    const m = NUMBER_AT.exec(text);
+    if (m !== null && (i + m[0].length >= text.length || DELIMITER.test(text[i + m[0].length]!))) {
+      const n = Number(m[0]);
+      if (!Number.isFinite(n)) {
+        fail(`${label}: ${m[0]} at ${path} ${tooLarge(n)}`, at.source, at.pos + i, m[0].length);
+        failed = true;
+        return undefined;
+      }
+      i += m[0].length;
+      return n;
+    }
+    const other = jsonValueAt(text, i);
+    if (other !== undefined) return whole(`expected a number or a nested array of numbers at ${path}, got ${other}`);
+    return syntax("a number or '['");
+  };
+  const v = value("", 0);
+  if (failed) return undefined;
+  skipSpace();
+  if (i < text.length) return syntax("the end of the array");
+  return v;
+}
+
+/** What JSON value of another type than a number starts at i (`the string "a"`, `boolean`, `null`, `object`). */
+function jsonValueAt(text: string, i: number): string | undefined {
+  const rest = text.slice(i);
+  const str = /^"(?:[^"\\]|\\.)*"/.exec(rest);
+  if (str !== null) {
+    try {
+      return `the string ${JSON.stringify(JSON.parse(str[0]))}`;
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^(?:true|false)(?![\w])/.test(rest)) return "boolean";
+  if (/^null(?![\w])/.test(rest)) return "null";
+  if (rest.startsWith("{")) return "object";
+  return undefined;
 }
 
 /** Null when `v` is a number or a rectangular nested array of numbers; otherwise what is wrong with it. */
 function checkNested(v: unknown, depth: number, path: string): string | null {
-  if (typeof v === "number") return null;
+  // JSON.parse reads 1e400 as Infinity: refused, as in a scalar.
+  if (typeof v === "number") return Number.isFinite(v) ? null : `the number${path ? ` at ${path}` : ""} ${tooLarge(v)}`;
   if (!Array.isArray(v)) {
     const got = v === null ? "null" : typeof v === "string" ? `the string ${JSON.stringify(v)}` : typeof v;
     return `expected a number or a nested array of numbers${path ? ` at ${path}` : ""}, got ${got}`;

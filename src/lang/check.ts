@@ -7,7 +7,7 @@ import { SourceError, SourceErrors } from "../core/errors.js";
 import { postOrder, type Expr, type Ident, type Program, type Span } from "./ast.js";
 import { parseSyntax } from "./parser.js";
 import { didYouMean } from "./suggest.js";
-import { callSignature, constants, functionTable, scalarFunctions, type FunctionSpec } from "./table.js";
+import { callSignature, constants, flagValues, functionTable, scalarFunctions, type FunctionSpec } from "./table.js";
 
 export interface ParseOptions {
   /**
@@ -106,6 +106,14 @@ export function parseProgram(source: string, options: ParseOptions = {}): Progra
           report(`unknown keyword argument ${k.name} for ${fn.name}${didYouMean(k.name, allowed) || ` (it takes ${allowed.join(", ")})`}`, k.nameSpan);
         } else if (given.has(k.name)) {
           report(`keyword argument ${k.name} given twice`, k.nameSpan);
+        } else {
+          // A flag takes True/False (or 1/0, or a constant expression); other keywords take no True/False.
+          const v = k.value;
+          if (fn.flags?.includes(k.name)) {
+            if (v.kind === "name") report(`${k.name} takes True or False (or 1 or 0), got ${v.name}`, v.span);
+          } else if (v.kind === "const" && flagValues.has(v.name)) {
+            report(`${k.name} takes an integer, got ${v.name}`, v.span);
+          }
         }
         given.add(k.name);
       }

@@ -12,7 +12,7 @@
 import { SourceError } from "../core/errors.js";
 import { spanOver, type Call, type Expr, type Header, type Ident, type Keyword, type Span } from "./ast.js";
 import { describeToken, tokenize, type Token } from "./lexer.js";
-import { binaryOperators, constants, prefixOperators } from "./table.js";
+import { binaryOperators, constants, flagValues, prefixOperators } from "./table.js";
 
 /** Deeper nesting than this is refused with a message instead of overflowing the call stack. */
 export const MAX_NESTING = 500;
@@ -248,7 +248,7 @@ class Parser {
         if (t.kind === "name" && this.peek(1).kind === "=") {
           this.advance();
           this.advance();
-          keywords.push({ name: t.text, nameSpan: sp(t), value: this.argument() });
+          keywords.push({ name: t.text, nameSpan: sp(t), value: this.keywordValue() });
         } else {
           const arg = this.argument();
           if (keywords.length > 0) {
@@ -275,6 +275,20 @@ class Parser {
       span: spanOver(name, close),
       closeSpan: sp(close),
     };
+  }
+
+  /**
+   * A keyword argument's value: `True`/`False` (`true`/`false`) alone are flag values (constants 1 and 0; the
+   * checker accepts them for flag keywords only), anything else an argument.
+   */
+  private keywordValue(): Expr {
+    const t = this.peek();
+    const next = this.peek(1).kind;
+    if (t.kind === "name" && flagValues.has(t.text) && (next === "," || next === ")")) {
+      this.advance();
+      return { kind: "const", name: t.text, value: flagValues.get(t.text)!, span: sp(t) };
+    }
+    return this.argument();
   }
 
   private argument(): Expr {

@@ -98,6 +98,17 @@ export const constants: ReadonlyMap<string, number> = new Map([
   ["pi", Math.PI],
 ]);
 
+/**
+ * The values a flag keyword takes besides 1 and 0 (`keepdims=True`, as the Python printer writes it). They are
+ * values only there: elsewhere `True` is a name like any other.
+ */
+export const flagValues: ReadonlyMap<string, number> = new Map([
+  ["True", 1],
+  ["False", 0],
+  ["true", 1],
+  ["false", 0],
+]);
+
 /** Functions by name. */
 export function functionTable(fs: Iterable<FunctionSpec>): ReadonlyMap<string, FunctionSpec> {
   return new Map([...fs].map((f) => [f.name, f]));

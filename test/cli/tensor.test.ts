@@ -190,3 +190,23 @@ describe("trace and dot show shapes", () => {
     expect(edges.some((e) => e.includes("-> out") && /\[\] = [0-9.]+ \| ∂ = 1"/.test(e))).toBe(true);
   });
 });
+
+describe("keepdims=True and --at numbers on the command line", () => {
+  test("sum(x, keepdims=True) works as the printers write it", async () => {
+    const r = await run("grad", "sum(X, axis=1, keepdims=True) * 2", ...at("X=[[1,2],[3,4]]"), "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ value: [[6], [14]], grad: { X: [[2, 2], [2, 2]] } });
+  });
+
+  test("x=1e400 and an empty --at are errors (exit 2); array elements read like scalars", async () => {
+    const big = await run("grad", "x*2", "--at", "x=1e400");
+    expect(big.code).toBe(2);
+    expect(big.stderr).toBe("gradgraph: --at:3: x: 1e400 is too large for a float64 number (it would be Infinity)\n  x=1e400\n    ^^^^^\n");
+    const empty = await run("grad", "x*2", "--at", "x=1", "--at", "");
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^gradgraph: --at:1: malformed binding: empty --at \(expected name=value\)\n/);
+    const arr = await run("grad", "sum(X)", "--at", "X=[+5, .5]", "--json");
+    expect(arr.code).toBe(0);
+    expect(JSON.parse(arr.stdout)).toEqual({ value: 5.5, grad: { X: [1, 1] } });
+  });
+});

@@ -127,3 +127,33 @@ describe("the tensor functions come from the op table (src/ops/functions.ts), no
     expect(usesTensorFeatures(parse("matmul(x, y)"))).toBe(true);
   });
 });
+
+describe("flags: keepdims=True as the printers write it", () => {
+  const X = [[1, 2], [3, 4]];
+
+  test("True/False and true/false are the values of a bool keyword, as 1 and 0 are", () => {
+    for (const [flag, shape] of [["True", [2, 1]], ["true", [2, 1]], ["1", [2, 1]], ["False", [2]], ["false", [2]], ["0", [2]]] as const) {
+      const p = parse(`sum(X, axis=1, keepdims=${flag})`);
+      expect(p.inputs).toEqual(["X"]);
+      expect(compileTensor(p, { X }).root.shape, flag).toEqual(shape);
+    }
+    expect(compileTensor(parse("max(X, keepdims=True) + mean(X, axis=0, keepdims=true)"), { X }).root.toNested()).toEqual([[6, 7]]);
+  });
+
+  test("another name for a flag, or a flag for an integer keyword, is a clear error at the caret", () => {
+    const e = (() => {
+      try {
+        parse("sum(X, keepdims=yes)");
+      } catch (err) {
+        return err as SourceError;
+      }
+      throw new Error("no error");
+    })();
+    expect(e).toBeInstanceOf(SourceError);
+    expect(e.message).toBe("keepdims takes True or False (or 1 or 0), got yes");
+    expect([e.pos, e.length]).toEqual([16, 3]);
+    expect(() => parse("sum(X, axis=True)")).toThrow("axis takes an integer, got True");
+    // Outside a keyword, True is a name like any other.
+    expect(parse("x * True").inputs).toEqual(["x", "True"]);
+  });
+});
