@@ -128,6 +128,26 @@ const valueAlgebra: Algebra<Value> = algebraOf<Value>(
 );
 
 /**
+ * The program's inputs and their values, checked: every input bound, nothing else bound. Shared by the scalar
+ * and the tensor compiler.
+ */
+export function boundInputs(
+  program: Program,
+  bindings: ReadonlyMap<string, BindingValue> | Readonly<Record<string, BindingValue>>,
+): { values: ReadonlyMap<string, BindingValue>; names: string[] } {
+  const values: ReadonlyMap<string, BindingValue> =
+    bindings instanceof Map ? bindings : new Map(Object.entries(bindings as Record<string, BindingValue>));
+  const names = [...program.inputs];
+  const extra = [...values.keys()].filter((n) => !names.includes(n));
+  if (extra.length > 0) {
+    throw new InputError(`the expression has no input${extra.length > 1 ? "s" : ""} ${extra.join(", ")} (its inputs: ${names.join(", ") || "none"})`);
+  }
+  const missing = names.filter((n) => !values.has(n));
+  if (missing.length > 0) throw missingValues(missing);
+  return { values, names };
+}
+
+/**
  * Builds the scalar graph of a program at a point. Inputs are leaf `Value`s labelled with their names; every op
  * node carries the span of the source text it came from; literals are `Value.constant(c)`, and `e`, `pi` are
  * constants labelled `e` and `pi`. Values are float64.
@@ -142,15 +162,7 @@ export function compileScalar(
   program: Program,
   bindings: ReadonlyMap<string, BindingValue> | Readonly<Record<string, BindingValue>>,
 ): ScalarGraph {
-  const values: ReadonlyMap<string, BindingValue> =
-    bindings instanceof Map ? bindings : new Map(Object.entries(bindings as Record<string, BindingValue>));
-  const names = [...program.inputs];
-  const extra = [...values.keys()].filter((n) => !names.includes(n));
-  if (extra.length > 0) {
-    throw new InputError(`the expression has no input${extra.length > 1 ? "s" : ""} ${extra.join(", ")} (its inputs: ${names.join(", ") || "none"})`);
-  }
-  const missing = names.filter((n) => !values.has(n));
-  if (missing.length > 0) throw missingValues(missing);
+  const { values, names } = boundInputs(program, bindings);
   const inputs = names.map((name) => {
     const v = values.get(name)!;
     if (typeof v !== "number") {

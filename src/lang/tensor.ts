@@ -13,8 +13,8 @@ import { tensorFunctionList } from "../ops/functions.js";
 import type { CallKeywords, DType, TensorFunction } from "../ops/op.js";
 import { graphAlgebra, tensor, type Tensor } from "../tensor/tensor.js";
 import { postOrder, type Binary, type Call, type Expr, type Program } from "./ast.js";
-import { missingValues, type BindingValue } from "./bindings.js";
-import { evaluate } from "./compile.js";
+import type { BindingValue } from "./bindings.js";
+import { boundInputs, evaluate } from "./compile.js";
 import { tokenize } from "./lexer.js";
 import { functionTable, scalarFunctions, type FunctionSpec } from "./table.js";
 
@@ -118,15 +118,7 @@ export function compileTensor(
   bindings: ReadonlyMap<string, BindingValue> | Readonly<Record<string, BindingValue>>,
   options: TensorCompileOptions = {},
 ): TensorGraph {
-  const values: ReadonlyMap<string, BindingValue> =
-    bindings instanceof Map ? bindings : new Map(Object.entries(bindings as Record<string, BindingValue>));
-  const names = [...program.inputs];
-  const extra = [...values.keys()].filter((n) => !names.includes(n));
-  if (extra.length > 0) {
-    throw new InputError(`the expression has no input${extra.length > 1 ? "s" : ""} ${extra.join(", ")} (its inputs: ${names.join(", ") || "none"})`);
-  }
-  const missing = names.filter((n) => !values.has(n));
-  if (missing.length > 0) throw missingValues(missing);
+  const { values, names } = boundInputs(program, bindings);
   const dtype = options.dtype ?? "float64";
   const inputs = names.map((name) => tensor(values.get(name)!, { dtype, requiresGrad: true, label: name }));
   const root = evaluateTensor(program, inputs);
