@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { opList, ops } from "../../src/ops/index.js";
 import { gradcheck } from "../../src/autodiff/gradcheck.js";
+import { engine, tensor, type Tensor } from "../../src/tensor/index.js";
 import { compositeDb, opdb, type OpInfo } from "./opdb.js";
 
 function checkAll(name: string, info: OpInfo) {
@@ -37,6 +38,52 @@ describe("op database coverage", () => {
       expect(["infix", "prefix", "call", "compare"]).toContain(op.print.kind);
     }
   });
+});
+
+/** The Jacobian of f at xs, row by row (output elements) by reverse mode, or column by column by forward mode. */
+function jacobian(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], mode: "reverse" | "forward"): number[][] {
+  const xs = inputs.map((x) => tensor(x.toNested(), { dtype: "float64", requiresGrad: true }));
+  const y = f(...xs);
+  const n = xs.reduce((s, x) => s + x.size, 0);
+  const rows: number[][] = Array.from({ length: y.size }, () => new Array<number>(n).fill(0));
+  const oneHot = (shape: readonly number[], size: number, k: number) => {
+    const t = new Array<number>(size).fill(0);
+    t[k] = 1;
+    return tensor(t, { dtype: "float64" }).reshape(shape);
+  };
+  if (mode === "reverse") {
+    for (let k = 0; k < y.size; k++) {
+      const gs = engine.gradients([y], xs, [oneHot(y.shape, y.size, k)]);
+      let col = 0;
+      for (const g of gs) for (const v of g.toArray()) rows[k]![col++] = v;
+    }
+  } else {
+    let col = 0;
+    for (const x of xs) {
+      for (let j = 0; j < x.size; j++, col++) {
+        const [ty] = engine.tangents([y], [x], [oneHot(x.shape, x.size, j)]);
+        ty!.toArray().forEach((v, k) => (rows[k]![col] = v));
+      }
+    }
+  }
+  return rows;
+}
+
+describe("at ties and kinks, reverse and forward mode give the same Jacobian", () => {
+  test("every op with a tie rule (max, min, amax, amin) has tie samples", () => {
+    for (const name of ["max", "min", "amax", "amin"] as const) expect(opdb[name].ties, name).toBeDefined();
+  });
+  for (const [name, info] of Object.entries(opdb)) {
+    for (const s of info.ties?.() ?? []) {
+      test(`${name}: ${s.name}`, () => {
+        // (+ 0 makes -0 and 0 the same entry: one mode may compute 0·(-1), the other 0.)
+        const reverse = jacobian(s.f, s.inputs, "reverse").map((r) => r.map((v) => v + 0));
+        expect(jacobian(s.f, s.inputs, "forward").map((r) => r.map((v) => v + 0))).toEqual(reverse);
+        // A tie splits: some entry is strictly between 0 and 1 (kinks of relu/abs take a side instead).
+        if (name !== "relu" && name !== "abs") expect(reverse.flat().some((v) => v > 0 && v < 1), "a split at a tie").toBe(true);
+      });
+    }
+  }
 });
 
 describe("float64 gradcheck of every op, reverse and forward mode", () => {

@@ -17,6 +17,12 @@ export interface Sample {
 
 export interface OpInfo {
   samples: () => Sample[];
+  /**
+   * Samples at the op's ties and kinks (max/min at a = b, amax over tied elements, relu and abs at 0), where
+   * central differences cannot check it: there reverse and forward mode must still give the same Jacobian
+   * (the vjp and the jvp make the same choice, e.g. split evenly at a tie). Required for ops with a tie rule.
+   */
+  ties?: () => Sample[];
   /** Central-difference step, tolerances (gradcheck defaults when absent). */
   eps?: number;
   atol?: number;
@@ -128,6 +134,36 @@ function reduction(name: "sum" | "amax" | "amin"): OpInfo {
 
 const idx = (data: number[][] | number[], shape: number[]) => ({ data: Int32Array.from(data.flat()), shape });
 
+/** A float64 tensor of exactly these values. */
+const exact = (v: number[] | number[][]) => new Tensor(new NDArray(Float64Array.from(v.flat()), Array.isArray(v[0]) ? [v.length, (v[0] as number[]).length] : [v.length]));
+
+/** Elementwise max/min where the operands tie, same shape, broadcast and transposed. */
+function binaryTies(name: "max" | "min"): () => Sample[] {
+  const f = (a: Tensor, b: Tensor) => Tensor.apply(opOf(name), [a, b]);
+  return () => [
+    { name: "ties elementwise", inputs: [exact([2, 1, 3, -1, 0]), exact([2, 2, 2, -1, 0])], f },
+    { name: "ties against a broadcast operand", inputs: [exact([[2, 1], [3, 2]]), exact([2])], f },
+    { name: "ties, the broadcast operand first", inputs: [exact([2]), exact([[2, 1], [3, 2]])], f },
+    { name: "ties, transposed", inputs: [exact([[1, 2], [2, 0], [5, 5]]), exact([[1, 2, 5], [0, 0, 5]])], f: (a, b) => f(a!.T, b!) },
+  ];
+}
+
+/** amax/amin over tied elements: two- and three-way ties, along an axis and over everything. */
+function reductionTies(name: "amax" | "amin"): () => Sample[] {
+  // Ties for both: max along each axis (rows 0 and 2, column 1), min along each axis (row 3, column 2).
+  const x = () => exact([[1, 4, 4], [2, 2, 1], [4, 4, 1], [1, 3, 1]]);
+  const red = (axes: number[], keepdims: boolean) => (v: Tensor) => Tensor.apply(tensorOps[name], [v], { axes, keepdims });
+  return () => [
+    { name: "ties along axis 1", inputs: [x()], f: red([1], false) },
+    { name: "ties along axis 0, keepdims", inputs: [x()], f: red([0], true) },
+    { name: "ties over everything", inputs: [x()], f: red([0, 1], false) },
+    { name: "all equal", inputs: [exact([3, 3, 3, 3])], f: red([0], false) },
+  ];
+}
+
+/** A unary op at its kink 0 (and beside it). */
+const kink = (name: OpName) => () => [{ name: "at 0", inputs: [exact([0, -1, 1, 0])], f: (x: Tensor) => Tensor.apply(opOf(name), [x]) }];
+
 /** The database: one entry per primitive of the table. */
 export const opdb: { readonly [K in OpName]: OpInfo } = {
   add: binary("add", R),
@@ -139,21 +175,21 @@ export const opdb: { readonly [K in OpName]: OpInfo } = {
   exp: unary("exp", R),
   log: unary("log", uniform(0.5, 2)),
   sqrt: unary("sqrt", uniform(0.5, 2)),
-  abs: unary("abs", awayFromZero(0.1, 2)),
-  relu: unary("relu", awayFromZero(0.1, 2)),
+  abs: { ...unary("abs", awayFromZero(0.1, 2)), ties: kink("abs") },
+  relu: { ...unary("relu", awayFromZero(0.1, 2)), ties: kink("relu") },
   sigmoid: unary("sigmoid", R),
   tanh: unary("tanh", R),
   sin: unary("sin", R),
   cos: unary("cos", R),
-  max: binary("max", grid(0.05), grid(0)),
-  min: binary("min", grid(0.05), grid(0)),
+  max: { ...binary("max", grid(0.05), grid(0)), ties: binaryTies("max") },
+  min: { ...binary("min", grid(0.05), grid(0)), ties: binaryTies("min") },
   gt: binary("gt", grid(0.05), grid(0)),
   eq: binary("eq", grid(0.05), grid(0)),
   sign: unary("sign", awayFromZero(0.1, 2)),
 
   sum: reduction("sum"),
-  amax: reduction("amax"),
-  amin: reduction("amin"),
+  amax: { ...reduction("amax"), ties: reductionTies("amax") },
+  amin: { ...reduction("amin"), ties: reductionTies("amin") },
   reshape: {
     samples: () =>
       ([
