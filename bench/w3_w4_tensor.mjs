@@ -1,11 +1,17 @@
 // W2 (MLP 784-256-256-10 training step, batch 128, SGD), W3 (float32 square matmul) and W4 (relu(x*y+z).sum() with gradients of x, y, z; 1e6 float32 each) from
 // ../../shared/peer-bench on gradgraph's tensor engine, with the same data (lib/common.mjs LCG seeds) and timer,
 // so the figures can be set beside the peers' (README there). Run after `npm run build`:
-//   node bench/w3_w4_tensor.mjs [--workloads w2,w3,w4] [--sizes 256,512,1024]
-import { lcg, SEEDS, randMatrix, w2Data, W2, w2Flops, w4Data, W4N, bench, emit, arg } from "../../shared/peer-bench/lib/common.mjs";
+//   node bench/w3_w4_tensor.mjs [--workloads w2,w3,w4] [--sizes 256,512,1024] [--matmul auto|js|wasm]
+// (--matmul picks the matmul kernel: the WebAssembly SIMD one where available, or the JavaScript one, for
+// before/after ratios in one session; the peer field says which when not auto.)
+import { lcg, SEEDS, randMatrix, w2Data, W2, w2Flops, w4Data, W4N, bench, emit as emitRow, arg } from "../../shared/peer-bench/lib/common.mjs";
 import { fromTypedArray, noGrad } from "../dist/tensor/index.js";
+import { setMatmulKernel } from "../dist/tensor/kernels/matmul.js";
 
 const workloads = arg("workloads", "w2,w3,w4").split(",");
+const matmulChoice = arg("matmul", "auto");
+setMatmulKernel(matmulChoice);
+const emit = (row) => emitRow(matmulChoice === "auto" ? row : { ...row, peer: `${row.peer}-matmul-${matmulChoice}` });
 
 if (workloads.includes("w2")) {
   const { X, labels, Ws, bs } = w2Data();

@@ -3,13 +3,34 @@
  * both as float64, so the inner loops read two contiguous rows; then C is computed in 4×4 register tiles of
  * dot products over blocks of K (so the tile's rows of A and Bᵀ stay in cache), accumulating in float64.
  * Results are rounded to the output dtype once, at the end.
+ *
+ * Where WebAssembly SIMD is available, products of at least WASM_MIN_WORK multiply-adds run instead in the
+ * f64x2 kernel of matmul-wasm.ts (operands packed as float64 panels straight into its memory): the same float64
+ * sums in the same order, so bit-identical results, about 4× faster. The JavaScript kernel stays the fallback.
  */
 import type { DType } from "../../ops/op.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../ops/shape.js";
 import { arrayType, NDArray, type TypedArray } from "../ndarray.js";
+import { WASM_KB, workspace } from "./matmul-wasm.js";
 
-/** Block of K kept in cache while a tile row of C is computed. */
-const KB = 256;
+/**
+ * Which kernel runs the products: "auto" (WebAssembly SIMD where available and the product is not tiny, the
+ * JavaScript kernel otherwise), or one forced (for tests and benchmarks; "wasm" still falls back where
+ * WebAssembly SIMD is unavailable).
+ */
+export type MatmulKernelChoice = "auto" | "js" | "wasm";
+let choice: MatmulKernelChoice = "auto";
+/** Sets the kernel choice; returns the previous one. */
+export function setMatmulKernel(c: MatmulKernelChoice): MatmulKernelChoice {
+  const old = choice;
+  choice = c;
+  return old;
+}
+/** Below this many multiply-adds (m·k·n) "auto" keeps the JavaScript kernel. */
+const WASM_MIN_WORK = 4096;
+
+/** Block of K kept in cache while a tile row of C is computed (the WebAssembly kernel's block too). */
+const KB = WASM_KB;
 
 /** Copies an m×k strided matrix into a row-major float64 buffer. */
 function pack(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, dst: Float64Array): void {
@@ -24,6 +45,36 @@ function pack(src: TypedArray, off: number, rs: number, cs: number, rows: number
       let p = off + i * rs;
       for (let j = 0; j < cols; j++, p += cs) dst[o++] = src[p]!;
     }
+  }
+}
+
+/**
+ * Packs a strided rows×cols matrix M (M[i][p] at off + i·rs + p·cs) into panels of 4 rows for the WebAssembly
+ * kernel: panel q holds, for each p, M[4q..4q+3][p]; rows from `rows` to `padded` are zero.
+ */
+function packPanels(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, padded: number, dst: Float64Array): void {
+  const w = 4 * cols;
+  if (cs <= rs || rows === 1) {
+    // Along each source row (the contiguous direction when cs = 1).
+    for (let i = 0; i < rows; i++) {
+      const s = off + i * rs;
+      let d = (i >> 2) * w + (i & 3);
+      if (cs === 1) for (let p = 0; p < cols; p++, d += 4) dst[d] = src[s + p]!;
+      else for (let p = 0, q = s; p < cols; p++, d += 4, q += cs) dst[d] = src[q]!;
+    }
+  } else {
+    // Across rows for each p (the contiguous direction when rs = 1, e.g. B's columns of a row-major B).
+    for (let i0 = 0; i0 < rows; i0 += 4) {
+      const i1 = Math.min(rows, i0 + 4), base = (i0 >> 2) * w;
+      for (let p = 0; p < cols; p++) {
+        const s = off + p * cs, d = base + 4 * p;
+        for (let i = i0; i < i1; i++) dst[d + (i & 3)] = src[s + i * rs]!;
+      }
+    }
+  }
+  for (let i = rows; i < padded; i++) {
+    let d = (i >> 2) * w + (i & 3);
+    for (let p = 0; p < cols; p++, d += 4) dst[d] = 0;
   }
 }
 
@@ -96,8 +147,32 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   };
   const xb = bstr(xs, xst), yb = bstr(ys, yst);
   const xr = xst[xst.length - 2]!, xc = xst[xst.length - 1]!, yr = yst[yst.length - 2]!, yc = yst[yst.length - 1]!;
-  const A = new Float64Array(m * k), BT = new Float64Array(n * k), C = new Float64Array(m * n);
   const bs = stridesOf(batch);
+  if (k > 0 && choice !== "js" && (choice === "wasm" || m * k * n >= WASM_MIN_WORK)) {
+    const mp = (m + 3) & ~3, np = (n + 3) & ~3;
+    const ws = workspace(mp, np, k);
+    if (ws !== null) {
+      let lastX = -1, lastY = -1;
+      for (let t = 0; t < count; t++) {
+        let ox = x.offset, oy = y.offset;
+        for (let i = 0, rest = t; i < batch.length; i++) {
+          const q = Math.floor(rest / bs[i]!);
+          rest -= q * bs[i]!;
+          ox += q * xb[i]!;
+          oy += q * yb[i]!;
+        }
+        if (ox !== lastX) packPanels(x.data, ox, xr, xc, m, k, mp, ws.A), (lastX = ox);
+        // B's column panels: B[p][j] is at oy + p·yr + j·yc, i.e. "rows" j of length k with stride yr.
+        if (oy !== lastY) packPanels(y.data, oy, yc, yr, n, k, np, ws.B), (lastY = oy);
+        ws.C.fill(0);
+        ws.run();
+        const C = ws.C;
+        for (let i = 0, o = t * m * n; i < m; i++, o += n) out.set(C.subarray(i * np, i * np + n), o);
+      }
+      return new NDArray(out, outShape);
+    }
+  }
+  const A = new Float64Array(m * k), BT = new Float64Array(n * k), C = new Float64Array(m * n);
   let lastX = -1, lastY = -1;
   for (let t = 0; t < count; t++) {
     let ox = x.offset, oy = y.offset;

@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { tensorOps } from "../../src/ops/index.js";
+import { broadcastShapes, stridesOf, type Shape } from "../../src/ops/shape.js";
+import { matmulKernel, setMatmulKernel } from "../../src/tensor/kernels/matmul.js";
+import { wasmAvailable, wasmModuleBytes } from "../../src/tensor/kernels/matmul-wasm.js";
+import { NDArray, type TypedArray } from "../../src/tensor/ndarray.js";
+import { randn } from "../../src/tensor/index.js";
+
+afterEach(() => {
+  setMatmulKernel("auto");
+});
+
+/** A random array in a buffer with a gap before it (a nonzero offset). */
+function randArray(shape: Shape, dtype: "float32" | "float64", seed: number): NDArray {
+  let s = seed * 2654435761 + 12345;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = dtype === "float32" ? new Float32Array(size + 3) : new Float64Array(size + 3);
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s / 2 ** 31 - 1;
+  }
+  return new NDArray(data, shape, stridesOf(shape), 3);
+}
+
+/** The view of `x` with its last two axes swapped (strided, as the backward pass's transposes are). */
+function transposed(x: NDArray): NDArray {
+  const r = x.ndim;
+  const shape = [...x.shape], strides = [...x.strides];
+  [shape[r - 2], shape[r - 1]] = [shape[r - 1]!, shape[r - 2]!];
+  [strides[r - 2], strides[r - 1]] = [strides[r - 1]!, strides[r - 2]!];
+  return new NDArray(x.data, shape, strides, x.offset);
+}
+
+function run(kernel: "js" | "wasm", a: NDArray, b: NDArray, dtype: "float32" | "float64"): TypedArray {
+  setMatmulKernel(kernel);
+  const outShape = tensorOps.matmul.shape([a.shape, b.shape], undefined);
+  return matmulKernel([a, b], undefined, outShape, dtype).data;
+}
+
+/** A float64 reference by the definition (for shapes of rank ≥ 2). */
+function reference(a: NDArray, b: NDArray): number[] {
+  const m = a.shape[a.ndim - 2]!, k = a.shape[a.ndim - 1]!, n = b.shape[b.ndim - 1]!;
+  const batch = broadcastShapes([a.shape.slice(0, -2), b.shape.slice(0, -2)], "matmul");
+  const count = batch.reduce((x, y) => x * y, 1), bs = stridesOf(batch);
+  const out: number[] = [];
+  const idx = (x: NDArray, t: number, i: number, j: number) => {
+    const pad = batch.length - (x.ndim - 2);
+    const index: number[] = [];
+    for (let d = 0; d < x.ndim - 2; d++) {
+      const q = Math.floor(t / bs[d + pad]!) % batch[d + pad]!;
+      index.push(x.shape[d] === 1 ? 0 : q);
+    }
+    return x.at([...index, i, j]);
+  };
+  for (let t = 0; t < count; t++)
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += idx(a, t, i, p) * idx(b, t, p, j);
+        out.push(s);
+      }
+  return out;
+}
+
+const cases: [Shape, Shape][] = [
+  [[1, 1], [1, 1]],
+  [[3, 5], [5, 7]],
+  [[17, 33], [33, 65]],
+  [[4, 4], [4, 8]],
+  [[5, 1], [1, 9]], // k = 1
+  [[6, 0], [0, 3]], // k = 0
+  [[1, 300], [300, 1]],
+  [[2, 600], [600, 3]], // two K blocks, the second partial
+  [[70, 257], [257, 13]], // m past one row block, k one past a K block
+  [[130, 40], [40, 6]],
+  [[2, 3, 4], [2, 4, 5]], // batched
+  [[3, 1, 6, 7], [2, 7, 5]], // broadcast batch dims
+  [[9, 11], [4, 11, 10]], // a broadcast over b's batch
+  [[2, 1, 5, 3], [1, 4, 3, 6]],
+];
+
+describe.runIf(wasmAvailable())("the WebAssembly matmul kernel", () => {
+  test("is a small module that validates", () => {
+    const bytes = wasmModuleBytes();
+    expect(bytes.length).toBeLessThan(4096);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+  });
+
+  for (const dtype of ["float32", "float64"] as const)
+    for (const [sa, sb] of cases)
+      test(`${dtype} ${JSON.stringify(sa)} @ ${JSON.stringify(sb)}: equals the JavaScript kernel (and the definition)`, () => {
+        const a = randArray(sa, dtype, 1), b = randArray(sb, dtype, 2);
+        const w = run("wasm", a, b, dtype), j = run("js", a, b, dtype);
+        // Same float64 sums in the same order: bit-identical.
+        expect(Array.from(w)).toEqual(Array.from(j));
+        const ref = reference(a, b);
+        expect(w.length).toBe(ref.length);
+        for (let i = 0; i < ref.length; i++) expect(Math.abs(w[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
+      });
+
+  test("transposed (strided) operands, as in the backward pass", () => {
+    for (const [m, k, n] of [[3, 5, 7], [17, 33, 65], [64, 300, 40], [1, 9, 1]] as const)
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const a0 = randArray(ta ? [k, m] : [m, k], "float32", 3), b0 = randArray(tb ? [n, k] : [k, n], "float32", 4);
+          const a = ta ? transposed(a0) : a0, b = tb ? transposed(b0) : b0;
+          const w = run("wasm", a, b, "float32");
+          expect(Array.from(w)).toEqual(Array.from(run("js", a, b, "float32")));
+          const ref = reference(a, b);
+          for (let i = 0; i < ref.length; i++) expect(Math.abs(w[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
+        }
+  });
+
+  test("1-D operands, NaN and infinity propagate as in the JavaScript kernel", () => {
+    const a = randn([7, 6], { seed: 1 }), v = randn([6], { seed: 2 }), u = randn([7], { seed: 3 });
+    for (const [x, y] of [[a, v], [u, a], [v, v]] as const) {
+      setMatmulKernel("wasm");
+      const w = x.matmul(y).toArray();
+      setMatmulKernel("js");
+      expect(Array.from(w)).toEqual(Array.from(x.matmul(y).toArray()));
+    }
+    const data = randArray([5, 6], "float64", 5), bad = new Float64Array(data.data);
+    bad[3 + 2] = NaN;
+    bad[3 + 13] = Infinity;
+    const x = new NDArray(bad, [5, 6], [6, 1], 3), y = randArray([6, 3], "float64", 6);
+    expect(Array.from(run("wasm", x, y, "float64"))).toEqual(Array.from(run("js", x, y, "float64")));
+  });
+
+  test("gradients through matmul agree with the JavaScript kernel", () => {
+    const grads = (kernel: "js" | "wasm") => {
+      setMatmulKernel(kernel);
+      const X = randn([33, 70], { seed: 7 }), W = randn([70, 19], { seed: 8, requiresGrad: true });
+      const loss = X.matmul(W).tanh().matmul(randn([19, 5], { seed: 9 })).pow(2).sum();
+      loss.backward();
+      return [loss.item(), ...Array.from(W.grad!.toArray())];
+    };
+    expect(grads("wasm")).toEqual(grads("js"));
+  });
+
+  test("a larger product, and memory growing between calls of different sizes", () => {
+    for (const [m, k, n] of [[8, 8, 8], [200, 520, 130], [12, 3, 12]] as const) {
+      const a = randArray([m, k], "float32", m), b = randArray([k, n], "float32", n);
+      expect(Array.from(run("wasm", a, b, "float32"))).toEqual(Array.from(run("js", a, b, "float32")));
+    }
+  });
+});
+
+describe("without WebAssembly SIMD", () => {
+  test("the kernel falls back to JavaScript", async () => {
+    vi.resetModules();
+    vi.stubGlobal("WebAssembly", undefined);
+    try {
+      const wasm = await import("../../src/tensor/kernels/matmul-wasm.js");
+      const mm = await import("../../src/tensor/kernels/matmul.js");
+      expect(wasm.wasmAvailable()).toBe(false);
+      mm.setMatmulKernel("wasm");
+      const a = randArray([17, 33], "float32", 1), b = randArray([33, 65], "float32", 2);
+      const out = mm.matmulKernel([a, b], undefined, [17, 65], "float32").data;
+      const ref = reference(a, b);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(out[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+  });
+
+  test("a module that fails validation (no SIMD) makes the kernel fall back", async () => {
+    vi.resetModules();
+    vi.stubGlobal("WebAssembly", { ...WebAssembly, validate: () => false });
+    try {
+      const wasm = await import("../../src/tensor/kernels/matmul-wasm.js");
+      expect(wasm.wasmAvailable()).toBe(false);
+      expect(wasm.workspace(4, 4, 4)).toBeNull();
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+  });
+});
