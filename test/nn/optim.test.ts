@@ -99,6 +99,35 @@ describe("Adam and AdamW", () => {
     expect(step2[1]).toBeCloseTo(0.0970353, 6);
   });
 
+  test("Adam with weight decay: coupled L2, g ← g + λθ before the moments (PyTorch's Adam weight_decay)", () => {
+    const got = twoSteps((p) => new Adam([p], { lr: 0.1, weightDecay: 0.1 }));
+    // By hand, λ = 0.1, lr = 0.1, β1 0.9, β2 0.999, ε 1e-8.
+    // Step 1: g' = g1 + λθ0 = [0.5 + 0.1, 3 − 0.2] = [0.6, 2.8]; m̂1 = g', v̂1 = g'², so θ1 = θ0 − lr·sign(g') = [0.9, −2.1].
+    const lr = 0.1, lam = 0.1, eps = 1e-8;
+    const g1 = [0.5 + lam * 1, 3 + lam * -2];
+    expect(g1[0]).toBeCloseTo(0.6, 15);
+    expect(g1[1]).toBeCloseTo(2.8, 15);
+    const m1 = g1.map((g) => 0.1 * g), v1 = g1.map((g) => 0.001 * g * g);
+    const p1 = [1, -2].map((x, i) => x - (lr * (m1[i]! / 0.1)) / (Math.sqrt(v1[i]! / 0.001) + eps));
+    expect(p1[0]).toBeCloseTo(0.9, 7);
+    expect(p1[1]).toBeCloseTo(-2.1, 7);
+    // Step 2: g' = g2 + λθ1 = [−1 + 0.09, 2 − 0.21] = [−0.91, 1.79] (θ1 up to ε).
+    const g2 = [-1 + lam * p1[0]!, 2 + lam * p1[1]!];
+    expect(g2[0]).toBeCloseTo(-0.91, 7);
+    expect(g2[1]).toBeCloseTo(1.79, 7);
+    const m2 = m1.map((m, i) => 0.9 * m + 0.1 * g2[i]!), v2 = v1.map((v, i) => 0.999 * v + 0.001 * g2[i]! ** 2);
+    // m2 = [0.054 − 0.091, 0.252 + 0.179] = [−0.037, 0.431]; v2 = [0.00035964 + 0.0008281, 0.00783216 + 0.0032041]
+    expect(m2[0]).toBeCloseTo(-0.037, 7);
+    expect(m2[1]).toBeCloseTo(0.431, 7);
+    expect(v2[0]).toBeCloseTo(0.00118774, 8);
+    expect(v2[1]).toBeCloseTo(0.01103626, 8);
+    const p2 = p1.map((x, i) => x - (lr * (m2[i]! / 0.19)) / (Math.sqrt(v2[i]! / 0.001999) + eps));
+    expectClose(got, [p1, p2]);
+    // It differs from both plain Adam and AdamW.
+    expect(Math.abs(got[1]![0]! - adamByHand(P0)[1]![0]!)).toBeGreaterThan(1e-3);
+    expect(Math.abs(got[1]![0]! - adamByHand(P0, 0.1)[1]![0]!)).toBeGreaterThan(1e-3);
+  });
+
   test("AdamW: decoupled weight decay p ← p(1 − lr·λ) before the Adam step", () => {
     const got = twoSteps((p) => new AdamW([p], { lr: 0.1, weightDecay: 0.1 }));
     expectClose(got, adamByHand(P0, 0.1));
