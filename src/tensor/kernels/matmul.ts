@@ -148,19 +148,24 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   const xb = bstr(xs, xst), yb = bstr(ys, yst);
   const xr = xst[xst.length - 2]!, xc = xst[xst.length - 1]!, yr = yst[yst.length - 2]!, yc = yst[yst.length - 1]!;
   const bs = stridesOf(batch);
+  /** Where batch element `t`'s matrices start in x and y (broadcast batch axes have stride 0). */
+  const offsets = (t: number): [number, number] => {
+    let ox = x.offset, oy = y.offset;
+    for (let i = 0, rest = t; i < batch.length; i++) {
+      const q = Math.floor(rest / bs[i]!);
+      rest -= q * bs[i]!;
+      ox += q * xb[i]!;
+      oy += q * yb[i]!;
+    }
+    return [ox, oy];
+  };
   if (k > 0 && choice !== "js" && (choice === "wasm" || m * k * n >= WASM_MIN_WORK)) {
     const mp = (m + 3) & ~3, np = (n + 3) & ~3;
     const ws = workspace(mp, np, k);
     if (ws !== null) {
       let lastX = -1, lastY = -1;
       for (let t = 0; t < count; t++) {
-        let ox = x.offset, oy = y.offset;
-        for (let i = 0, rest = t; i < batch.length; i++) {
-          const q = Math.floor(rest / bs[i]!);
-          rest -= q * bs[i]!;
-          ox += q * xb[i]!;
-          oy += q * yb[i]!;
-        }
+        const [ox, oy] = offsets(t);
         if (ox !== lastX) packPanels(x.data, ox, xr, xc, m, k, mp, ws.A), (lastX = ox);
         // B's column panels: B[p][j] is at oy + p·yr + j·yc, i.e. "rows" j of length k with stride yr.
         if (oy !== lastY) packPanels(y.data, oy, yc, yr, n, k, np, ws.B), (lastY = oy);
@@ -175,13 +180,7 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   const A = new Float64Array(m * k), BT = new Float64Array(n * k), C = new Float64Array(m * n);
   let lastX = -1, lastY = -1;
   for (let t = 0; t < count; t++) {
-    let ox = x.offset, oy = y.offset;
-    for (let i = 0, rest = t; i < batch.length; i++) {
-      const q = Math.floor(rest / bs[i]!);
-      rest -= q * bs[i]!;
-      ox += q * xb[i]!;
-      oy += q * yb[i]!;
-    }
+    const [ox, oy] = offsets(t);
     // Repack only when the batch element changes (a broadcast operand is packed once).
     if (ox !== lastX) pack(x.data, ox, xr, xc, m, k, A), (lastX = ox);
     // Bᵀ row j is column j of B: rows of length k with stride yr, one per column (stride yc).
