@@ -26,6 +26,7 @@ import {
   linearWarmup,
   loadDataset,
   loadModel,
+  MAX_GENERATED_POINTS,
   metricsCsv,
   MLP,
   randomShift,
@@ -239,8 +240,8 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
   const batch = positiveInt("--batch", opts.batch) ?? preset.batch;
-  const seed = number("--seed", opts.seed, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer")!;
-  const dataSeed = number("--data-seed", opts.dataSeed, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer")!;
+  const seed = number("--seed", opts.seed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer (at most 2^53 − 1)")!;
+  const dataSeed = number("--data-seed", opts.dataSeed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer (at most 2^53 − 1)")!;
   const weightDecay = nonNegative("--weight-decay", opts.weightDecay);
   const momentum = number("--momentum", opts.momentum, (x) => x >= 0 && x < 1, "a number in [0, 1)");
   const warmup = number("--warmup", opts.warmup, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer (steps)") ?? 0;
@@ -254,7 +255,7 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   const spec: DataSpec = {
     name,
     seed: dataSeed,
-    ...(opts.n === undefined ? {} : { n: positiveInt("--n", opts.n)! }),
+    ...(opts.n === undefined ? {} : { n: number("--n", opts.n, (x) => Number.isInteger(x) && x >= 1 && x <= MAX_GENERATED_POINTS, `a whole number of points from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`)! }),
     ...(opts.noise === undefined ? {} : { noise: nonNegative("--noise", opts.noise)! }),
     ...(opts.testFraction === undefined ? {} : { testFraction: number("--test-fraction", opts.testFraction, (x) => x > 0 && x < 1, "a fraction between 0 and 1")! }),
     ...(opts.limit === undefined ? {} : { trainLimit: positiveInt("--limit", opts.limit)! }),

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
-import type { DataSpec } from "./data/index.js";
+import { dataSpecProblem, type DataSpec } from "./data/index.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
 import { MLP } from "./module.js";
 import { encodeSafetensors, loadSafetensors } from "./safetensors.js";
@@ -51,6 +51,20 @@ export async function saveModel(dir: string, model: MLP, extra: Pick<ModelConfig
   return config;
 }
 
+/** The largest layer and the most parameters an MLP may have (far beyond what trains in reasonable time here). */
+export const MAX_LAYER_SIZE = 100_000;
+export const MAX_PARAMETERS = 50_000_000;
+
+/** Why these layer sizes (positive integers) make too big a network, or null. */
+export function sizesProblem(sizes: readonly number[]): string | null {
+  const big = sizes.find((n) => n > MAX_LAYER_SIZE);
+  if (big !== undefined) return `a layer of ${big} units is more than the ${MAX_LAYER_SIZE.toLocaleString("en-US")} allowed`;
+  let params = 0;
+  for (let i = 0; i + 1 < sizes.length; i++) params += sizes[i]! * sizes[i + 1]! + sizes[i + 1]!;
+  if (params > MAX_PARAMETERS) return `${params.toLocaleString("en-US")} parameters is more than the ${MAX_PARAMETERS.toLocaleString("en-US")} allowed`;
+  return null;
+}
+
 /** Checks a parsed config.json, saying what is wrong. */
 export function checkConfig(x: unknown, where: string): ModelConfig {
   const bad = (why: string) => new InputError(`${where}: not a gradgraph model config: ${why}`);
@@ -60,9 +74,17 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
   if (c.version !== 1) throw bad(`version ${JSON.stringify(c.version)} is not 1`);
   const m = c.model;
   if (typeof m !== "object" || m === null || m.type !== "MLP") throw bad("model.type must be MLP");
-  if (!Array.isArray(m.sizes) || m.sizes.length < 2 || !m.sizes.every((n) => Number.isInteger(n) && n > 0)) throw bad("model.sizes must be at least two positive integers");
-  if (!(m.activation in ACTIVATIONS)) throw bad(`model.activation ${JSON.stringify(m.activation)} is not one of ${Object.keys(ACTIVATIONS).join(", ")}`);
-  if (m.dtype !== "float32" && m.dtype !== "float64") throw bad(`model.dtype must be float32 or float64`);
+  if (!Array.isArray(m.sizes) || m.sizes.length < 2 || !m.sizes.every((n) => Number.isInteger(n) && n > 0)) throw bad(`model.sizes must be at least two positive integers, got ${JSON.stringify(m.sizes)}`);
+  const size = sizesProblem(m.sizes);
+  if (size !== null) throw bad(`model.sizes ${JSON.stringify(m.sizes)}: ${size}`);
+  if (typeof m.activation !== "string" || !Object.hasOwn(ACTIVATIONS, m.activation)) throw bad(`model.activation must be one of ${Object.keys(ACTIVATIONS).join(", ")}, got ${JSON.stringify(m.activation)}`);
+  if (m.dtype !== "float32" && m.dtype !== "float64") throw bad(`model.dtype must be float32 or float64, got ${JSON.stringify(m.dtype)}`);
+  if (c.data !== undefined) {
+    const problem = dataSpecProblem(c.data);
+    if (problem !== null) throw bad(problem);
+  }
+  if (c.training !== undefined && (typeof c.training !== "object" || c.training === null || Array.isArray(c.training))) throw bad(`training must be an object, got ${JSON.stringify(c.training)}`);
+  if (c.results !== undefined && (typeof c.results !== "object" || c.results === null || Array.isArray(c.results))) throw bad(`results must be an object, got ${JSON.stringify(c.results)}`);
   return c as ModelConfig;
 }
 

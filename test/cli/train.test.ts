@@ -115,6 +115,52 @@ describe("gradgraph eval", () => {
   });
 });
 
+describe("config.json is checked whole on loading", () => {
+  test("bad data spec, sizes or activation: exit 2 naming the field, what was expected and what came", async () => {
+    const out = join(dir, "badconfig");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
+    const path = join(out, "config.json");
+    const good = JSON.parse(readFileSync(path, "utf8"));
+    const cases: [(c: any) => void, string][] = [
+      [(c) => (c.data = null), "data must be an object like {\"name\": \"moons\"}, got null"],
+      [(c) => (c.data = { name: 3 }), "data.name must be one of moons, circles, spirals, xor, iris, mnist, got 3"],
+      [(c) => (c.data.noise = "x"), 'data.noise must be a non-negative number, got "x"'],
+      [(c) => (c.data.n = 1e9), "data.n must be a whole number from 1 to 1,000,000, got 1000000000"],
+      [(c) => (c.data.n = 2.5), "data.n must be a whole number from 1 to 1,000,000, got 2.5"],
+      [(c) => (c.data.seed = -1), "data.seed must be a non-negative integer, got -1"],
+      [(c) => (c.data.testFraction = 1), "data.testFraction must be a fraction between 0 and 1, got 1"],
+      [(c) => (c.data = { name: "mnist", trainLimit: "all" }), 'data.trainLimit must be a whole number from 1 to 7996, got "all"'],
+      [(c) => (c.model.sizes = [2, 1e9, 2]), "model.sizes [2,1000000000,2]: a layer of 1000000000 units is more than the 100,000 allowed"],
+      [(c) => (c.model.activation = "toString"), "model.activation must be one of relu"],
+      [(c) => (c.training = 5), "training must be an object, got 5"],
+    ];
+    for (const [edit, message] of cases) {
+      const c = structuredClone(good);
+      edit(c);
+      writeFileSync(path, JSON.stringify(c));
+      const r = await run("eval", out);
+      expect(r.stderr).toContain(`gradgraph: ${path}: not a gradgraph model config: ${message}`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toContain("    at ");
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    writeFileSync(path, JSON.stringify(good));
+    expect((await run("eval", out)).code).toBe(0);
+  });
+
+  test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
+    for (const [args, message] of [
+      [["--n", "1e9"], "--n 1e9: expected a whole number of points from 1 to 1,000,000"],
+      [["--data-seed", "-1"], "--data-seed -1: expected a non-negative integer"],
+      [["--seed", "1e20"], "--seed 1e20: expected a non-negative integer (at most 2^53 − 1)"],
+    ] as const) {
+      const r = await run("train", "--data", "moons", "--epochs", "1", ...args);
+      expect(r.stderr).toContain(`gradgraph: ${message}`);
+      expect(r.code).toBe(2);
+    }
+  });
+});
+
 describe("Ctrl-C", () => {
   test("SIGINT stops after the current batch, still writes the model and the report, exits 130", async () => {
     const out = join(dir, "interrupted");

@@ -43,6 +43,45 @@ const TOY_DEFAULTS: Record<"moons" | "circles" | "spirals" | "xor", { n: number;
   xor: { n: 400, noise: 0.15 },
 };
 
+/** The most points a generated dataset (moons, circles, spirals, xor) may have. */
+export const MAX_GENERATED_POINTS = 1_000_000;
+
+/** The digits MNIST's fixed split holds. */
+export const MNIST_TRAIN_DIGITS = 7996;
+export const MNIST_TEST_DIGITS = 2004;
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const show = (x: unknown) => (x === undefined ? "undefined" : JSON.stringify(x));
+
+/**
+ * Checks a data spec read from a file (a run's config.json), field by field: its types and ranges. Returns a
+ * message saying what was expected and what came (e.g. `data.noise must be a non-negative number, got "x"`), or
+ * null when it is fine. `prefix` names the field (`data`).
+ */
+export function dataSpecProblem(x: unknown, prefix = "data"): string | null {
+  if (!isObject(x)) return `${prefix} must be an object like {"name": "moons"}, got ${show(x)}`;
+  if (typeof x.name !== "string" || !(DATASET_NAMES as readonly string[]).includes(x.name)) return `${prefix}.name must be one of ${DATASET_NAMES.join(", ")}, got ${show(x.name)}`;
+  const int = (k: string, min: number, max: number, what: string): string | null => {
+    const v = x[k];
+    if (v === undefined) return null;
+    return typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max ? null : `${prefix}.${k} must be ${what}, got ${show(v)}`;
+  };
+  const num = (k: string, ok: (v: number) => boolean, what: string): string | null => {
+    const v = x[k];
+    if (v === undefined) return null;
+    return typeof v === "number" && Number.isFinite(v) && ok(v) ? null : `${prefix}.${k} must be ${what}, got ${show(v)}`;
+  };
+  return (
+    int("n", 1, MAX_GENERATED_POINTS, `a whole number from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`) ??
+    num("noise", (v) => v >= 0, "a non-negative number") ??
+    int("seed", 0, Number.MAX_SAFE_INTEGER, "a non-negative integer") ??
+    num("testFraction", (v) => v > 0 && v < 1, "a fraction between 0 and 1") ??
+    (x.normalize === undefined || typeof x.normalize === "boolean" ? null : `${prefix}.normalize must be true or false, got ${show(x.normalize)}`) ??
+    int("trainLimit", 1, MNIST_TRAIN_DIGITS, `a whole number from 1 to ${MNIST_TRAIN_DIGITS}`) ??
+    int("testLimit", 1, MNIST_TEST_DIGITS, `a whole number from 1 to ${MNIST_TEST_DIGITS}`)
+  );
+}
+
 /** The dataset name, checked. */
 export function datasetName(name: string): DatasetName {
   if ((DATASET_NAMES as readonly string[]).includes(name)) return name as DatasetName;
@@ -58,6 +97,8 @@ export function datasetName(name: string): DatasetName {
  */
 export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Promise<{ train: Dataset; test: Dataset; spec: DataSpec }> {
   const name = datasetName(spec.name);
+  const problem = dataSpecProblem(spec, "data spec");
+  if (problem !== null) throw new InputError(problem);
   const seed = spec.seed ?? 0;
   const dtype = o.dtype ?? "float32";
   if (name === "mnist") {
