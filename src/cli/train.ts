@@ -163,6 +163,16 @@ function figuresTable(rows: readonly [string, Record<string, number>][]): string
   return lines.join("\n") + "\n";
 }
 
+/** Refuses a split with no training or no test samples, saying how the numbers came about. */
+function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where: string): void {
+  if (train.length > 0 && test.length > 0) return;
+  const total = train.length + test.length;
+  const how = spec.name === "mnist" ? `${total} digits` : `test fraction ${spec.testFraction} of ${total} ${spec.name === "iris" ? "samples" : "points"}`;
+  const fix = spec.name === "mnist" ? "" : train.length === 0 ? "; use a smaller --test-fraction" : spec.name === "iris" ? "; use a larger --test-fraction" : "; use a larger --n or --test-fraction";
+  if (train.length === 0) throw new InputError(`${where}no training samples left (${how} leaves ${train.length} for training and ${test.length} for testing)${fix}`);
+  throw new InputError(`${where}no test samples (${how} holds out ${test.length} for testing and leaves ${train.length} for training)${fix}`);
+}
+
 function describeData(spec: DataSpec, train: Dataset, test: Dataset): string {
   const extra = spec.name === "mnist" ? "" : spec.name === "iris" ? `, split seed ${spec.seed}` : `, ${spec.n} points, noise ${spec.noise}, seed ${spec.seed}`;
   return `${spec.name} (${train.length} train / ${test.length} test${extra})`;
@@ -263,6 +273,7 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   };
 
   const { train, test, spec: dataSpec } = await loadDataset(spec, { dtype });
+  checkSplit(dataSpec, train, test, "");
   checkFits(sizes, train, "--model");
   if (opts.out !== undefined) {
     try {
@@ -398,6 +409,7 @@ async function evalAction(dir: string, opts: { data?: string; json?: boolean }, 
     spec = { name, ...(name === "mnist" ? { normalize: true } : {}) };
   }
   const { train, test, spec: full } = await loadDataset(spec, { dtype: config.model.dtype });
+  checkSplit(full, train, test, `${dir}: `);
   checkFits(model.sizes, train, `the model in ${dir},`);
   const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });

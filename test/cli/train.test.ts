@@ -148,6 +148,17 @@ describe("config.json is checked whole on loading", () => {
     expect((await run("eval", out)).code).toBe(0);
   });
 
+  test("an empty training or test split is refused, not trained on or reported as NaN", async () => {
+    const noTrain = await run("train", "--data", "moons", "--test-fraction", "0.999", "--epochs", "1", "--out", join(dir, "notrain"));
+    expect(noTrain.stderr).toContain("gradgraph: no training samples left (test fraction 0.999 of 500 points leaves 0 for training and 500 for testing); use a smaller --test-fraction");
+    expect(noTrain.code).toBe(2);
+    expect(existsSync(join(dir, "notrain", "config.json"))).toBe(false);
+    const noTest = await run("train", "--data", "moons", "--n", "3", "--epochs", "1");
+    expect(noTest.stderr).toContain("gradgraph: no test samples (test fraction 0.2 of 3 points holds out 0 for testing and leaves 3 for training); use a larger --n or --test-fraction");
+    expect(noTest.code).toBe(2);
+    expect(noTest.stdout).not.toContain("NaN");
+  });
+
   test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
     for (const [args, message] of [
       [["--n", "1e9"], "--n 1e9: expected a whole number of points from 1 to 1,000,000"],
