@@ -27,6 +27,7 @@ import {
   loadDataset,
   loadModel,
   MAX_GENERATED_POINTS,
+  MNIST_TRAIN_DIGITS,
   metricsCsv,
   MLP,
   randomShift,
@@ -149,6 +150,9 @@ function makeOptimizer(name: OptName, params: ReturnType<MLP["parameters"]>, lr:
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${(100 * x).toFixed(2)}%`);
 const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : x < 1e-4 ? x.toExponential(3) : x.toFixed(4));
 
+/** `1 epoch`, `3 epochs`. */
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** `1:05` or `12s`. */
 function duration(s: number): string {
   if (!Number.isFinite(s)) return "?";
@@ -258,17 +262,22 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   const clip = number("--clip", opts.clip, (x) => x > 0, "a positive number");
   if (opts.augment !== undefined && opts.augment !== "shift") throw new InputError(`--augment ${opts.augment}: expected shift`);
   if (opts.augment !== undefined && name !== "mnist") throw new InputError(`--augment shift: only for image data (mnist), not ${name}`);
+  if (momentum !== undefined && (optName === "adam" || optName === "adamw")) throw new InputError(`--momentum applies to sgd/momentum/nesterov, not ${optName}`);
   const isToy = name !== "mnist" && name !== "iris";
   if (!isToy && (opts.n !== undefined || opts.noise !== undefined)) throw new InputError(`--n and --noise are for the generated datasets (moons, circles, spirals, xor), not ${name}`);
   if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
   if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is fixed (7,996 train / 2,004 test digits)");
+  const limit = positiveInt("--limit", opts.limit);
+  // Options that would otherwise do nothing without a word: a note on stderr (the run goes on).
+  const notes: string[] = [];
+  if (limit !== undefined && limit > MNIST_TRAIN_DIGITS) notes.push(`--limit ${limit}: MNIST has only ${MNIST_TRAIN_DIGITS.toLocaleString("en-US")} training digits; training on all of them`);
   const spec: DataSpec = {
     name,
     seed: dataSeed,
     ...(opts.n === undefined ? {} : { n: number("--n", opts.n, (x) => Number.isInteger(x) && x >= 1 && x <= MAX_GENERATED_POINTS, `a whole number of points from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`)! }),
     ...(opts.noise === undefined ? {} : { noise: nonNegative("--noise", opts.noise)! }),
     ...(opts.testFraction === undefined ? {} : { testFraction: number("--test-fraction", opts.testFraction, (x) => x > 0 && x < 1, "a fraction between 0 and 1")! }),
-    ...(opts.limit === undefined ? {} : { trainLimit: positiveInt("--limit", opts.limit)! }),
+    ...(limit === undefined || limit >= MNIST_TRAIN_DIGITS ? {} : { trainLimit: limit }),
     ...(name === "mnist" ? { normalize: true } : {}),
   };
 
@@ -291,6 +300,8 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   if (schedule === "cosine") sched = cosineLR(Math.max(1, totalSteps - warmup));
   else if (schedule === "step") sched = stepLR(Math.max(1, Math.ceil(epochs / 3) * batches), 0.1);
   if (warmup > 0) sched = linearWarmup(warmup, sched);
+  if (warmup > totalSteps) notes.push(`--warmup ${warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${lr}`);
+  for (const n of notes) io.err(`gradgraph: note: ${n}\n`);
   const g = new Generator(seed + 1);
   const augment = opts.augment === "shift" ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
 

@@ -159,6 +159,25 @@ describe("config.json is checked whole on loading", () => {
     expect(noTest.stdout).not.toContain("NaN");
   });
 
+  test("options that would do nothing: --momentum with adam is an error; --limit beyond MNIST and --warmup beyond the run are noted", async () => {
+    for (const opt of ["adam", "adamw"]) {
+      const r = await run("train", "--data", "moons", "--opt", opt, "--momentum", "0.5", "--epochs", "1");
+      expect(r.stderr).toContain(`gradgraph: --momentum applies to sgd/momentum/nesterov, not ${opt}`);
+      expect(r.code).toBe(2);
+    }
+    expect((await run("train", "--data", "moons", "--opt", "sgd", "--momentum", "0.5", "--epochs", "1")).code).toBe(0);
+    const w = await run("train", "--data", "moons", "--warmup", "100", "--epochs", "2");
+    expect(w.code).toBe(0);
+    expect(w.stderr).toContain("gradgraph: note: --warmup 100: longer than the run (26 steps), so the learning rate never reaches --lr 0.01");
+    expect((await run("train", "--data", "moons", "--warmup", "26", "--epochs", "2")).stderr).not.toContain("note:");
+    const m = join(dir, "mnist-limit");
+    const l = await run("train", "--data", "mnist", "--limit", "100000", "--epochs", "1", "--batch", "256", "--out", m);
+    expect(l.code).toBe(0);
+    expect(l.stderr).toContain("gradgraph: note: --limit 100000: MNIST has only 7,996 training digits; training on all of them");
+    expect(l.stderr).toContain("on mnist (7996 train / 2004 test)");
+    expect(JSON.parse(readFileSync(join(m, "config.json"), "utf8")).data).toEqual({ name: "mnist", normalize: true });
+  });
+
   test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
     for (const [args, message] of [
       [["--n", "1e9"], "--n 1e9: expected a whole number of points from 1 to 1,000,000"],
