@@ -83,6 +83,12 @@ function signature(op: AnyOp, inputs: readonly { dtype: DType; shape: Shape }[])
   return `${op.name}(${inputs.map(typeOf).join(", ")})`;
 }
 
+/** `pow(0, 1.5)` for single numbers (as the scalar engine says it), else the shapes: `pow(f64[2], f64[])`. */
+function readable(op: AnyOp, inputs: readonly Tensor[]): string {
+  if (inputs.every((x) => x instanceof Tensor && x.ndim === 0)) return `${op.name}(${inputs.map((x) => String(x.item())).join(", ")})`;
+  return signature(op, inputs);
+}
+
 export interface AnomalyOptions {
   /** The source text the graph was compiled from, to show the node with a caret (nodes carry spans). */
   source?: string;
@@ -104,12 +110,31 @@ export interface AnomalyOptions {
  */
 export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
   const saved = { apply: tensorHooks.afterApply, vjp: sweepHooks.vjp, jvp: sweepHooks.jvp, at: sweepHooks.at };
+  // A node made while a rule runs on graph tensors (createGraph) is a step of the derivative of the node whose
+  // rule it is: an anomaly there (forward mode over a backward pass, as in a Hessian) is located at that node.
+  const origins = new WeakMap<object, DiffNode>();
+  const spanOf = (n: object): Span | undefined => (n as { span?: Span }).span;
+  const originOf = (node: object): DiffNode | undefined => {
+    let n = origins.get(node);
+    for (let k = 0; n !== undefined && spanOf(n) === undefined && origins.has(n) && k < 64; k++) n = origins.get(n);
+    return n;
+  };
   const fail = (message: string, phase: AnomalyPhase, op: AnyOp, node: Tensor | DiffNode, input?: number): never => {
-    const span = node instanceof Tensor ? node.span : undefined;
+    let span = node instanceof Tensor ? node.span : undefined;
+    const origin = span === undefined ? originOf(node) : undefined;
+    if (origin !== undefined && origin.op !== null) {
+      const [head, ...rest] = message.split(": ");
+      message = `${head}, in the derivative of ${readable(origin.op, origin.inputs as Tensor[])}: ${rest.join(": ")}`;
+      span = spanOf(origin);
+    }
     const e = new AnomalyError(message, phase, op.name, node, span, "", input);
     throw options.source !== undefined && span !== undefined ? e.locate(options.source) : e;
   };
+  // A step of a derivative is named by its values where they are single numbers (its shapes say little).
+  const sig = (op: AnyOp, node: DiffNode): string => (origins.has(node) ? readable(op, node.inputs as Tensor[]) : signature(op, node.inputs as Tensor[]));
   tensorHooks.afterApply = (op, inputs, out) => {
+    const running = sweepHooks.at;
+    if (running !== null && running.node.op !== null) origins.set(out, running.node);
     const bad = firstNonFinite(out.value);
     if (bad === null || inputs.some((x) => firstNonFinite(x.value) !== null)) return;
     const what = `${signature(op, inputs)} gave ${bad.value}${where(bad)} from finite inputs`;
@@ -126,7 +151,7 @@ export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
     if (bad === null || firstNonFinite(g) !== null) return;
     const op = node.op!;
     fail(
-      `backward pass: the gradient that ${signature(op, node.inputs as Tensor[])} gives its input ${i} is ${bad.value}${where(bad)} (from a finite incoming gradient)`,
+      `backward pass: the gradient that ${sig(op, node)} gives its input ${i} is ${bad.value}${where(bad)} (from a finite incoming gradient)`,
       "backward", op, node, i,
     );
   };
@@ -134,7 +159,7 @@ export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
     const bad = firstNonFinite(t);
     if (bad === null || dxs.some((d) => d !== null && firstNonFinite(d) !== null)) return;
     const op = node.op!;
-    fail(`forward mode: the tangent of ${signature(op, node.inputs as Tensor[])} is ${bad.value}${where(bad)} (from finite input tangents)`, "tangent", op, node);
+    fail(`forward mode: the tangent of ${sig(op, node)} is ${bad.value}${where(bad)} (from finite input tangents)`, "tangent", op, node);
   };
   try {
     return fn();

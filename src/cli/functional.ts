@@ -94,6 +94,11 @@ function pointOf(expr: string, at: readonly string[], options: { zeroUnbound?: b
   return { program, names, values, xs, f: tensorFunction(program), output: program.header?.names[0]?.name ?? "f" };
 }
 
+/** The expression's graph at the point, recorded (inputs requiring grad), so its forward pass can be checked node by node. */
+function recorded(p: Point): Tensor {
+  return p.f(...p.values.map((v, i) => tensor(v, { dtype: "float64", requiresGrad: true, label: p.names[i]! })));
+}
+
 /** `x=1, y=2` (arrays as nested lists). */
 function describeValues(names: readonly string[], values: readonly BindingValue[]): string {
   return names.map((n, i) => `${n}=${formatNested(values[i])}`).join(", ");
@@ -171,7 +176,7 @@ export function gradOrder2(expr: string, at: readonly string[], options: { mode:
     }
     return { value: value.item(), grads: grads.map((g) => g.item()), H: H.map((row) => row.map((h) => h.item())) };
   };
-  const r = options.detectAnomaly ? withTensorAnomalyCheck(p.f(...p.xs), p.program.source, compute) : compute();
+  const r = options.detectAnomaly ? withTensorAnomalyCheck(recorded(p), p.program.source, compute) : compute();
   const out = p.output;
   if (options.json) {
     const gradJson: Record<string, number | null> = {};
@@ -290,7 +295,7 @@ function runJvp(expr: string, opts: { at: string[]; tangent: string[]; json?: bo
   if (p.names.length === 0) throw new InputError("jvp: the expression has no inputs, so there is no direction to differentiate along");
   const ts = tangentsOf(opts.tangent, p);
   const compute = () => jvp(p.f, p.xs, ts);
-  const [y, ty] = opts.detectAnomaly ? withTensorAnomalyCheck(p.f(...p.xs), p.program.source, compute) : compute();
+  const [y, ty] = opts.detectAnomaly ? withTensorAnomalyCheck(recorded(p), p.program.source, compute) : compute();
   const out = p.output;
   const tangentValues = ts.map((t) => t.toNested());
   if (opts.json) {

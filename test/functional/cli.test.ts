@@ -194,6 +194,16 @@ describe("--detect-anomaly", () => {
       ["grad", "f(x) = sqrt(x)^3", "--at", "x=0", "--order", "2", "--detect-anomaly"],
       "gradgraph: expression:8: backward pass: the gradient that sqrt(f64[]) gives its input 0 is NaN (from a finite incoming gradient)\n  f(x) = sqrt(x)^3\n         ^^^^^^^\n",
     ],
+    [
+      "grad --order 2: forward mode through the backward pass is shown at the node whose derivative it is",
+      ["grad", "f(x) = x^1.5", "--at", "0", "--order", "2", "--detect-anomaly"],
+      "gradgraph: expression:8: forward mode, in the derivative of pow(0, 1.5): the tangent of pow(0, 0.5) is Infinity (from finite input tangents)\n  f(x) = x^1.5\n         ^^^^^\n",
+    ],
+    [
+      "grad --order 2: forward pass",
+      ["grad", "f(x) = log(x)", "--at", "0", "--order", "2", "--detect-anomaly"],
+      "gradgraph: expression:8: forward pass: log(f64[]) gave -Infinity from finite inputs\n  f(x) = log(x)\n         ^^^^^^\n",
+    ],
   ] as const)("%s", async (_name, argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
