@@ -148,7 +148,7 @@ function makeOptimizer(name: OptName, params: ReturnType<MLP["parameters"]>, lr:
 }
 
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${(100 * x).toFixed(2)}%`);
-const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : x < 1e-4 ? x.toExponential(3) : x.toFixed(4));
+const num = (x: number | undefined) => (x === undefined ? "–" : Number.isNaN(x) ? "NaN" : x === Infinity ? "inf" : x < 1e-4 ? x.toExponential(3) : x.toFixed(4));
 
 /** `1 epoch`, `3 epochs`. */
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -356,6 +356,11 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
     process.off("SIGINT", onSigint);
   }
 
+  // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
+  const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
+  const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / batches) + 1 };
+  const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
+  if (divergedNote) io.err(`gradgraph: warning: ${divergedNote} (now ${lr})\n`);
   const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;
@@ -369,10 +374,10 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
 
   if (opts.out !== undefined) {
     const out = opts.out;
-    const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped };
+    const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
     const config = await saveModel(out, model, { data: dataSpec, training, results });
     await writeFileAtomic(join(out, "metrics.csv"), metricsCsv(history));
-    await writeFileAtomic(join(out, "report.html"), buildReport(model, config, history, train, test, trainFig, testFig, stoppedNote));
+    await writeFileAtomic(join(out, "report.html"), buildReport(model, config, history, train, test, trainFig, testFig, [stoppedNote, divergedNote].filter(Boolean).join("; ") || undefined));
     io.out(`Wrote ${out}: model.safetensors, config.json, metrics.csv, report.html\n`);
   }
   if (history.stopped) throw new Interrupted(`${stoppedNote}${opts.out === undefined ? "" : `; the model and report are in ${opts.out}`}`);
@@ -463,7 +468,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
       "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +
         "  gradgraph train --data spirals --model 2-64-64-3 --act tanh --opt adamw --lr 0.01 --epochs 300\n" +
         "  gradgraph train --data mnist --model 784-128-10 --opt adamw --lr 2e-3 --epochs 20 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
-        "\nCtrl-C stops after the current batch and still writes the model and the report (exit code 130).",
+        "\nCtrl-C stops after the current batch and still writes the model and the report (exit code 130).\n" +
+        "A run whose loss becomes NaN or infinite still completes (exit code 0), with a warning on stderr naming the step,\n" +
+        "and results.diverged in config.json.",
     )
     .action((opts: TrainOpts) => trainAction(opts, io));
 

@@ -178,6 +178,20 @@ describe("config.json is checked whole on loading", () => {
     expect(JSON.parse(readFileSync(join(m, "config.json"), "utf8")).data).toEqual({ name: "mnist", normalize: true });
   });
 
+  test("a diverged run warns on stderr, says NaN in the summary, and is marked in config.json and the report (exit 0: it completed)", async () => {
+    const out = join(dir, "diverged");
+    const r = await run("train", "--data", "moons", "--opt", "sgd", "--lr", "1e6", "--epochs", "3", "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/gradgraph: warning: loss became NaN \(or infinite\) at step (\d+) \(epoch 1\): try a smaller --lr \(now 1000000\)\n/);
+    expect(figures(r.stdout)[0]).toMatch(/^ {2}train\s+NaN\s+\d+\.\d\d%$/);
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+    const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
+    expect(config.results.diverged).toEqual({ step, epoch: 1 });
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("loss became NaN (or infinite)");
+    const ok = await run("train", "--data", "moons", "--epochs", "1");
+    expect(ok.stderr).not.toContain("warning");
+  });
+
   test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
     for (const [args, message] of [
       [["--n", "1e9"], "--n 1e9: expected a whole number of points from 1 to 1,000,000"],
