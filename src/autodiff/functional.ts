@@ -28,7 +28,7 @@ import { formatShape, type Shape } from "../ops/shape.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, isGradEnabled, noGrad, stack, Tensor, zeros } from "../tensor/tensor.js";
 import { identityOp } from "./custom.js";
-import { flattenTree, leafTensor, leavesLike, unflattenTree, type FlatTree, type GradTree, type TangentTree } from "./tree.js";
+import { describe, flattenTree, leafTensor, leavesLike, unflattenTree, type FlatTree, type GradTree, type TangentTree } from "./tree.js";
 
 /** Which arguments to differentiate: one position (the result is that argument's gradient) or several (a tuple). */
 export type Argnums = number | readonly number[];
@@ -82,7 +82,8 @@ interface Traced {
 function normalizeArgnums(argnums: Argnums, count: number, fname: string): number[] {
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const a of list) {
-    if (!Number.isInteger(a) || a < 0 || a >= count) {
+    if (!Number.isInteger(a)) throw new InputError(`${fname}: argnums must be whole numbers (argument positions), got ${String(a)}`);
+    if (a < 0 || a >= count) {
       throw new InputError(`${fname}: argnums ${a} is out of range: the function was called with ${count} argument${count === 1 ? "" : "s"}`);
     }
   }
@@ -93,6 +94,9 @@ function normalizeArgnums(argnums: Argnums, count: number, fname: string): numbe
 /** Calls `f` with the tensors of the arguments `argnums` replaced by input nodes, recording the graph. */
 function traceCall(f: (...args: never[]) => unknown, args: readonly unknown[], argnums: Argnums, fname: string): Traced {
   const nums = normalizeArgnums(argnums, args.length, fname);
+  for (const a of nums) {
+    if (typeof args[a] === "number") throw new InputError(`${fname}: argument ${a} is a number; pass a tensor (e.g. tensor(${String(args[a])}))`);
+  }
   const flats = nums.map((a) => flattenTree(args[a], `${fname}: argument ${a}`));
   const inputs: Tensor[] = [];
   const called = args.slice();
@@ -189,7 +193,16 @@ export function valueAndGrad<A extends unknown[], R, const N extends Argnums = 0
   f: (...args: A) => R,
   options: TransformOptions<N> & { hasAux?: boolean } = {},
 ): (...args: A) => [R, GradsOf<A, N>] {
-  const fname = options.hasAux ? "valueAndGrad (hasAux)" : "valueAndGrad";
+  return valueAndGradNamed(f, options, "valueAndGrad");
+}
+
+/** {@link valueAndGrad}, naming itself `name` in errors (`grad` is built on it). */
+function valueAndGradNamed<A extends unknown[], R, N extends Argnums>(
+  f: (...args: A) => R,
+  options: TransformOptions<N> & { hasAux?: boolean },
+  name: string,
+): (...args: A) => [R, GradsOf<A, N>] {
+  const fname = options.hasAux ? `${name} (hasAux)` : name;
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, fname);
     let y: Tensor;
@@ -221,7 +234,7 @@ export function grad<A extends unknown[], X, const N extends Argnums = 0>(
   options: TransformOptions<N> & { hasAux: true },
 ): (...args: A) => [GradsOf<A, N>, X];
 export function grad(f: (...args: unknown[]) => unknown, options: TransformOptions & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
-  const vg = valueAndGrad(f, options);
+  const vg = valueAndGradNamed(f, options, "grad");
   return (...args: unknown[]) => {
     const [value, g] = vg(...args);
     return options.hasAux ? [g, (value as unknown[])[1]] : g;
@@ -262,10 +275,15 @@ export function vjp<A extends unknown[], R>(
 // Forward mode
 // ---------------------------------------------------------------------------------------------------------
 
+/** `primals`/`tangents` of jvp and hvp: an array, one entry per argument of the function. */
+function arrayOfInputs(x: unknown, fname: string, what: string): void {
+  if (!Array.isArray(x)) throw new InputError(`${fname}: ${what} must be an array of inputs (got ${describe(x)}); one entry per argument of the function, e.g. [x]`);
+}
+
 /** Tangents given for every argument, aligned with the traced inputs (null: none). */
 function tangentLeaves(traced: Traced, tangents: readonly unknown[], fname: string): (Tensor | null)[] {
   if (!Array.isArray(tangents) || tangents.length !== traced.argnums.length) {
-    throw new InputError(`${fname}: give one tangent per argument (${traced.argnums.length}), got ${Array.isArray(tangents) ? tangents.length : typeof tangents}`);
+    throw new InputError(`${fname}: give one tangent per argument (${traced.argnums.length}), got ${Array.isArray(tangents) ? tangents.length : describe(tangents)}`);
   }
   const out: (Tensor | null)[] = [];
   traced.flats.forEach((fl, k) => {
@@ -295,6 +313,8 @@ function pushForward(traced: Traced, outs: FlatTree, tangents: readonly (Tensor 
  * dy.toNested(); // [6]
  */
 export function jvp<A extends unknown[], R>(f: (...args: A) => R, primals: A, tangents: TangentsOf<A>): [R, GradTree<R>] {
+  arrayOfInputs(primals, "jvp", "primals");
+  arrayOfInputs(tangents, "jvp", "tangents");
   const traced = traceCall(f as (...a: never[]) => unknown, primals, primals.map((_, i) => i), "jvp");
   const outs = outputsOf(traced, "jvp");
   const { tys, keep } = pushForward(traced, outs, tangentLeaves(traced, tangents as readonly unknown[], "jvp"));
@@ -406,6 +426,8 @@ export function hessian<A extends unknown[], const N extends Argnums = 0>(
  * hvp((x: Tensor) => x.pow(3).sum(), [tensor([1, 2])], [tensor([1, 1])]); // [tensor([6, 12])]
  */
 export function hvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: TangentsOf<A>): { -readonly [K in keyof A]: GradTree<A[K]> } {
+  arrayOfInputs(primals, "hvp", "primals");
+  arrayOfInputs(tangents, "hvp", "tangents");
   const all = primals.map((_, i) => i);
   const g = grad(f, { argnums: all }) as unknown as (...args: A) => unknown;
   return jvp(g, primals, tangents)[1] as unknown as { -readonly [K in keyof A]: GradTree<A[K]> };

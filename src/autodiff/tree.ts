@@ -63,8 +63,14 @@ function isPlainObject(x: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function describe(x: unknown): string {
+/** What a value is, for messages: `a Tensor`, `a number`, `undefined`. */
+export function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === "number") return `a number (${x})`;
+  if (typeof x !== "object" && typeof x !== "function") return `a ${typeof x}`;
+  if (Array.isArray(x)) return `an array of ${x.length}`;
   if (typeof x === "function") return "a function";
+  if (isPlainObject(x)) return "an object";
   const name = (x as { constructor?: { name?: string } }).constructor?.name;
   return name ? `a ${name}` : "an object";
 }
@@ -156,13 +162,29 @@ export function leavesLike(spec: TreeSpec, other: unknown, where: string): (Tens
         return;
       case "array":
         if (!Array.isArray(x) || x.length !== s.items.length) {
-          throw new InputError(`${where}${path ? ` at ${path}` : ""}: expected an array of ${s.items.length}, like the primal, got ${Array.isArray(x) ? `an array of ${x.length}` : describe(x)}`);
+          throw new InputError(`${where}${path ? ` at ${path}` : ""}: expected an array of ${s.items.length}, like the primal, got ${describe(x)}`);
         }
         s.items.forEach((item, i) => walk(item, x[i], `${path}[${i}]`));
         return;
       case "object":
         if (x === null || typeof x !== "object" || Array.isArray(x)) {
-          throw new InputError(`${where}${path ? ` at ${path}` : ""}: expected an object with keys ${s.keys.join(", ")}, like the primal, got ${x === null ? "null" : Array.isArray(x) ? "an array" : typeof x}`);
+          throw new InputError(`${where}${path ? ` at ${path}` : ""}: expected an object with keys ${s.keys.join(", ")}, like the primal, got ${describe(x)}`);
+        }
+        {
+          const own = Object.keys(x);
+          const keys = `${s.keys.length === 1 ? "key" : "keys"} ${s.keys.join(", ") || "(none)"}`;
+          const extra = own.filter((k) => !s.keys.includes(k));
+          if (extra.length > 0) {
+            throw new InputError(
+              `${where} has ${extra.length === 1 ? "key" : "keys"} ${extra.join(", ")}${path ? ` at ${path}` : ""} where the primal has ${keys}: give the primal's structure`,
+            );
+          }
+          const missing = s.keys.filter((k) => !own.includes(k));
+          if (missing.length > 0) {
+            throw new InputError(
+              `${where} is missing ${missing.map((k) => `${path}.${k}`).join(", ")}: the primal has ${keys}${path ? ` at ${path}` : ""} (give null for a zero)`,
+            );
+          }
         }
         s.keys.forEach((key, i) => walk(s.items[i]!, (x as Record<string, unknown>)[key], `${path}.${key}`));
         return;

@@ -236,3 +236,41 @@ describe("nesting, closures and requiresGrad", () => {
     expect(Array.from(g.toArray())).toEqual([2, 4]);
   });
 });
+
+describe("bad input to the transforms is an InputError naming what was expected", () => {
+  test("a tangent tree must have the primal's keys: an extra or missing key is named", () => {
+    const f = (p: { a: Tensor }) => p.a.sin();
+    const e = () => jvp(f, [{ a: t64([0, 1]) }], [{ b: t64([1, 1]) } as never]);
+    expect(e).toThrow(InputError);
+    expect(e).toThrow("jvp: the tangent of argument 0 has key b where the primal has key a: give the primal's structure");
+    expect(() => jvp((p: { a: Tensor; c: Tensor }) => p.a.add(p.c), [{ a: t64([0]), c: t64([1]) }], [{ a: t64([1]) } as never])).toThrow(
+      /jvp: the tangent of argument 0 is missing \.c: the primal has keys a, c/,
+    );
+  });
+
+  test("a vjp cotangent tree: a missing or extra key is an InputError, never a TypeError", () => {
+    const [, pb] = vjp((x: Tensor) => ({ p: x.mul(2), q: [x.sin(), x.cos()] }), t64([1, 2]));
+    expect(() => pb({ p: t64([1, 1]) } as never)).toThrow(InputError);
+    expect(() => pb({ p: t64([1, 1]) } as never)).toThrow(/vjp: the cotangent is missing \.q: the primal has keys p, q/);
+    expect(() => pb({ p: 1, q: [1, 1], r: 1 } as never)).toThrow(/vjp: the cotangent has key r where the primal has keys p, q/);
+    expect(() => pb({ p: 1, q: [1, { z: 1 }] } as never)).toThrow(/vjp: the cotangent at \.q\[1\]: expected a tensor .* got an object/);
+    expect(() => pb({ p: 1, q: undefined } as never)).toThrow(/vjp: the cotangent at \.q: expected an array of 2, like the primal, got undefined/);
+    expect((pb({ p: 1, q: [null, null] })[0] as Tensor).toNested()).toEqual([2, 2]);
+  });
+
+  test("jvp and hvp primals and tangents not in an array", () => {
+    expect(() => jvp((x: Tensor) => x.sin(), t64([0, 1]) as never, t64([1, 1]) as never)).toThrow(InputError);
+    expect(() => jvp((x: Tensor) => x.sin(), t64([0, 1]) as never, t64([1, 1]) as never)).toThrow(/^jvp: primals must be an array of inputs \(got a Tensor\)/);
+    expect(() => jvp((x: Tensor) => x.sin(), [t64([0, 1])], t64([1, 1]) as never)).toThrow(/^jvp: tangents must be an array of inputs \(got a Tensor\)/);
+    expect(() => hvp((x: Tensor) => x.sum(), t64([0, 1]) as never, [t64([1, 1])])).toThrow(/^hvp: primals must be an array/);
+  });
+
+  test("a number where a differentiated argument is expected; argnums not whole; grad names itself", () => {
+    expect(() => grad((x: Tensor) => x.mul(2).sum())(3 as never)).toThrow(InputError);
+    expect(() => grad((x: Tensor) => x.mul(2).sum())(3 as never)).toThrow("grad: argument 0 is a number; pass a tensor (e.g. tensor(3))");
+    expect(() => grad((x: Tensor) => x.sum(), { argnums: 0.5 })(t64([1]))).toThrow(/^grad: argnums must be whole numbers/);
+    expect(() => grad((x: Tensor) => x.sum(), { argnums: 2 })(t64([1]))).toThrow(/^grad: argnums 2 is out of range/);
+    expect(() => grad((x: Tensor) => x)(t64([1, 2]))).toThrow(/^grad: the function must return a single value/);
+    expect(() => valueAndGrad((x: Tensor) => x, { argnums: 0.5 })(t64([1]))).toThrow(/^valueAndGrad: argnums must be whole numbers \(argument positions\), got 0\.5/);
+  });
+});
