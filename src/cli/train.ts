@@ -28,6 +28,7 @@ import {
   loadModel,
   MAX_GENERATED_POINTS,
   MNIST_TRAIN_DIGITS,
+  sizesProblem,
   metricsCsv,
   MLP,
   randomShift,
@@ -81,25 +82,34 @@ function number(option: string, value: string | undefined, check: (x: number) =>
 const positiveInt = (o: string, v: string | undefined) => number(o, v, (x) => Number.isInteger(x) && x > 0, "a positive integer");
 const nonNegative = (o: string, v: string | undefined) => number(o, v, (x) => x >= 0, "a non-negative number");
 
-/** `784-128-10` → [784, 128, 10]. */
+/** `784-128-10` → [784, 128, 10]: sizes are whole numbers written as digits, each at least 1. */
 function parseSizes(text: string): number[] {
   const parts = text.split(/[-x,]/);
+  const example = "expected layer sizes joined by dashes, inputs first and classes last, e.g. 784-128-64-10";
+  if (parts.length < 2) throw new InputError(`--model ${text}: ${example}`);
+  parts.forEach((p, i) => {
+    const which = `size ${i + 1} of ${parts.length}`;
+    if (p === "") throw new InputError(`--model ${text}: ${which} is empty; ${example}`);
+    if (!/^[0-9]+$/.test(p)) throw new InputError(`--model ${text}: ${which} is ${JSON.stringify(p)}, not a whole number written as digits; ${example}`);
+    if (Number(p) === 0) throw new InputError(`--model ${text}: ${which} is 0; every layer needs at least 1 unit`);
+  });
   const sizes = parts.map(Number);
-  if (parts.length < 2 || sizes.some((n, i) => !Number.isInteger(n) || n < 1 || parts[i]!.trim() === "")) {
-    throw new InputError(`--model ${text}: expected layer sizes joined by dashes, inputs first and classes last, e.g. 784-128-64-10`);
-  }
+  const problem = sizesProblem(sizes);
+  if (problem !== null) throw new InputError(`--model ${text}: ${problem}`);
   return sizes;
 }
 
 /** Checks that a network fits a dataset's inputs and classes, with an example that would. */
-function checkFits(sizes: readonly number[], data: Dataset, option: string): void {
+function checkFits(sizes: readonly number[], data: Dataset, option: string, trained = false): void {
   const inputs = data.inputSize, classes = data.outputSize;
-  const fix = [inputs, ...sizes.slice(1, -1), classes].join("-");
+  const fixed = [inputs, ...sizes.slice(1, -1), classes].join("-");
+  // A model already trained cannot change its sizes: say how to train one that fits.
+  const fix = trained ? `; retrain with --data ${data.info.name} --model ${fixed}` : ` (e.g. ${fixed})`;
   if (sizes[0] !== inputs) {
-    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: each sample has ${inputs} input features, so the first size must be ${inputs} (e.g. ${fix})`);
+    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: each sample has ${inputs} input features, so the first size must be ${inputs}${fix}`);
   }
   if (sizes[sizes.length - 1] !== classes) {
-    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: it has ${classes} classes, so the last size must be ${classes} (e.g. ${fix})`);
+    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: it has ${classes} classes, so the last size must be ${classes}${fix}`);
   }
 }
 
@@ -151,7 +161,7 @@ const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "�
 const num = (x: number | undefined) => (x === undefined ? "–" : Number.isNaN(x) ? "NaN" : x === Infinity ? "inf" : x < 1e-4 ? x.toExponential(3) : x.toFixed(4));
 
 /** `1 epoch`, `3 epochs`. */
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word === "batch" ? "es" : "s"}`;
 
 /** `1:05` or `12s`. */
 function duration(s: number): string {
@@ -320,8 +330,8 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   };
   const header =
     `Training MLP ${sizes.join("-")} (${act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
-    `  ${optName} lr ${lr}${weightDecay === undefined ? "" : ` weight decay ${weightDecay}`}, ${epochs} epochs of ${batches} batches of ${batch}, seed ${seed}` +
-    `${schedule === "constant" ? "" : `, ${schedule} schedule`}${warmup > 0 ? `, ${warmup} warmup steps` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`;
+    `  ${optName} lr ${lr}${weightDecay === undefined ? "" : ` weight decay ${weightDecay}`}, ${plural(epochs, "epoch")} of ${plural(batches, "batch")} of ${batch}, seed ${seed}` +
+    `${schedule === "constant" ? "" : `, ${schedule} schedule`}${warmup > 0 ? `, ${plural(warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`;
   io.err(header);
 
   // Ctrl-C: stop after the current batch, then write everything; a second Ctrl-C quits at once.
@@ -365,10 +375,10 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;
   const last = history.epochs[history.epochs.length - 1];
-  const stoppedNote = history.stopped ? `stopped by Ctrl-C in epoch ${last?.epoch ?? 1} of ${epochs}, after ${history.stepLosses.length} of ${totalSteps} steps` : undefined;
+  const stoppedNote = history.stopped ? `stopped by Ctrl-C in epoch ${last?.epoch ?? 1} of ${epochs}, after ${history.stepLosses.length} of ${plural(totalSteps, "step")}` : undefined;
   io.out(
     `${history.stopped ? "Stopped" : "Trained"} MLP ${sizes.join("-")} on ${name}: ${done} epoch${done === 1 ? "" : "s"}` +
-      `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${history.stepLosses.length} steps in ${history.seconds.toFixed(1)} s\n`,
+      `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(history.stepLosses.length, "step")} in ${history.seconds.toFixed(1)} s\n`,
   );
   io.out(figuresTable([["train", trainFig], ["test", testFig]]));
 
@@ -401,8 +411,8 @@ function buildReport(
     summary: [
       ["data", describeData(config.data!, train, test)],
       ["model", `MLP ${model.sizes.join("-")}, ${model.activation}, ${model.numParameters()} parameters, ${config.model.dtype}`],
-      ["training", `${t.optimizer} lr ${t.lr}, ${t.epochs} epochs, batch ${t.batch}, seed ${t.seed}, schedule ${t.schedule}${t.augment ? ", augmented (shifts)" : ""}`],
-      ["time", `${history.seconds.toFixed(1)} s, ${history.stepLosses.length} steps`],
+      ["training", `${t.optimizer} lr ${t.lr}, ${plural(Number(t.epochs), "epoch")}, batch ${t.batch}, seed ${t.seed}, schedule ${t.schedule}${t.augment ? ", augmented (shifts)" : ""}`],
+      ["time", `${history.seconds.toFixed(1)} s, ${plural(history.stepLosses.length, "step")}`],
       ["train", `loss ${num(trainFig.loss)}, accuracy ${pct(trainFig.accuracy)}`],
       ["test", `loss ${num(testFig.loss)}, accuracy ${pct(testFig.accuracy)}`],
     ],
@@ -426,7 +436,7 @@ async function evalAction(dir: string, opts: { data?: string; json?: boolean }, 
   }
   const { train, test, spec: full } = await loadDataset(spec, { dtype: config.model.dtype });
   checkSplit(full, train, test, `${dir}: `);
-  checkFits(model.sizes, train, `the model in ${dir},`);
+  checkFits(model.sizes, train, `the model in ${dir},`, true);
   const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
   if (opts.json) {

@@ -65,7 +65,14 @@ describe("gradgraph train", () => {
   test.each([
     [["--data", "moons", "--model", "2-16-3"], "--model 2-16-3 does not fit moons: it has 2 classes, so the last size must be 2 (e.g. 2-16-2)"],
     [["--data", "mnist", "--model", "100-10", "--limit", "10"], "--model 100-10 does not fit mnist: each sample has 784 input features, so the first size must be 784 (e.g. 784-10)"],
-    [["--data", "moons", "--model", "2-x-2"], "--model 2-x-2: expected layer sizes joined by dashes"],
+    [["--data", "moons", "--model", "2-x-2"], "--model 2-x-2: size 2 of 4 is empty; expected layer sizes joined by dashes"],
+    [["--data", "moons", "--model", "2-0-2"], "--model 2-0-2: size 2 of 3 is 0; every layer needs at least 1 unit"],
+    [["--data", "moons", "--model", "2--2"], "--model 2--2: size 2 of 3 is empty; expected layer sizes joined by dashes"],
+    [["--data", "moons", "--model", "2-1e1-2"], '--model 2-1e1-2: size 2 of 3 is "1e1", not a whole number written as digits'],
+    [["--data", "moons", "--model", "2-8.0-2"], '--model 2-8.0-2: size 2 of 3 is "8.0", not a whole number written as digits'],
+    [["--data", "moons", "--model", "2- 8-2"], '--model 2- 8-2: size 2 of 3 is " 8", not a whole number written as digits'],
+    [["--data", "moons", "--model", "2"], "--model 2: expected layer sizes joined by dashes"],
+    [["--data", "moons", "--model", "2-100000000-2"], "--model 2-100000000-2: a layer of 100000000 units is more than the 100,000 allowed"],
     [["--data", "moon"], "--data moon: unknown dataset (did you mean moons?)"],
     [["--data", "moons", "--opt", "adagrad"], "--opt adagrad: expected one of sgd, momentum, nesterov, adam, adamw"],
     [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
@@ -110,7 +117,8 @@ describe("gradgraph eval", () => {
     writeFileSync(weights, bytes);
     const spirals = await run("eval", out, "--data", "spirals");
     expect(spirals.code).toBe(2);
-    expect(spirals.stderr).toContain(`the model in ${out}, 2-16-16-2 does not fit spirals: it has 3 classes`);
+    expect(spirals.stderr).toContain(`the model in ${out}, 2-16-16-2 does not fit spirals: it has 3 classes, so the last size must be 3; retrain with --data spirals --model 2-16-16-3\n`);
+    expect(spirals.stderr).not.toContain("e.g.");
     expect((await run("eval", out, "--data", "moons")).code).toBe(0);
   });
 });
@@ -190,6 +198,19 @@ describe("config.json is checked whole on loading", () => {
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("loss became NaN (or infinite)");
     const ok = await run("train", "--data", "moons", "--epochs", "1");
     expect(ok.stderr).not.toContain("warning");
+  });
+
+  test("singular and plural: 1 epoch of 1 batch, 1 step", async () => {
+    const out = join(dir, "one");
+    const r = await run("train", "--data", "moons", "--epochs", "1", "--batch", "400", "--warmup", "1", "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("1 epoch of 1 batch of 400, seed 0, 1 warmup step\n");
+    expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on moons: 1 epoch, 1 step in /);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("adam lr 0.01, 1 epoch, batch 400");
+    expect(html).not.toMatch(/\b1 (epochs|steps|batches)\b/);
+    const two = await run("train", "--data", "moons", "--epochs", "2", "--batch", "200");
+    expect(two.stderr).toContain("2 epochs of 2 batches of 200");
   });
 
   test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
