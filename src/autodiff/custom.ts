@@ -19,7 +19,7 @@
  */
 import { GradgraphError, ShapeError } from "../core/errors.js";
 import type { AnyOp, DType, OpKind, OpName, TensorAlgebra } from "../ops/op.js";
-import { broadcastsTo, formatShape, sameShape, type Shape } from "../ops/shape.js";
+import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import { rawAlgebra, type Kernel, type OpWithKernel } from "../tensor/backend.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, graphAlgebra, isGradEnabled, noGrad, Tensor, tensorHooks, type TensorLike } from "../tensor/tensor.js";
@@ -27,8 +27,8 @@ import { fitTo } from "./sweep.js";
 import { mapTree } from "./tree.js";
 
 /**
- * Reverse rule of a custom function: the cotangent of each input (a tensor of its shape, or of a shape that
- * broadcasts to it — it is summed back as for any op; a number; or null for none) from the output's cotangent
+ * Reverse rule of a custom function: the cotangent of each input (a tensor of exactly its shape — an input that
+ * was broadcast needs its cotangent summed back by the rule; a number, filled to its shape; or null for none) from the output's cotangent
  * `g`, the inputs `xs` and the output `y`. Linear in `g`.
  */
 export type VjpRule = (g: Tensor, xs: readonly Tensor[], y: Tensor) => readonly (Tensor | number | null | undefined)[];
@@ -77,33 +77,41 @@ function zerosOf(shape: Shape, dtype: DType): NDArray {
   return new NDArray(dtype === "float64" ? new Float64Array(n) : new Float32Array(n), [...shape]);
 }
 
-/** A rule's number or tensor result as a tensor fitted to `shape` (checked), or null. */
-function fitted(v: Tensor | number | null | undefined, shape: Shape, dtype: DType, what: () => string): Tensor | null {
+/**
+ * A rule's result as a tensor of `shape` and `dtype`, or null: a number fills the shape; a tensor must have exactly
+ * that shape (a rule that broadcast or reduced by mistake would otherwise be silently summed or spread).
+ * `what` names the result, `whose` the primal it belongs to (`input 0`, `the output`), for errors.
+ */
+function fitted(v: Tensor | number | null | undefined, shape: Shape, dtype: DType, what: () => string, whose: () => string): Tensor | null {
   if (v === null || v === undefined) return null;
-  const t = typeof v === "number" ? Tensor.from(v) : v;
-  if (!(t instanceof Tensor)) throw new GradgraphError(`${what()}: expected a tensor, a number or null, got ${typeof v}`);
-  if (!sameShape(t.shape, shape) && !broadcastsTo(shape, t.shape) && !broadcastsTo(t.shape, shape)) {
-    throw new ShapeError(`${what()} has shape ${formatShape(t.shape)}, which does not fit ${formatShape(shape)}`);
+  if (typeof v === "number") return fitTo(graphAlgebra, Tensor.from(v), shape, dtype);
+  if (!(v instanceof Tensor)) throw new GradgraphError(`${what()}: expected a tensor, a number or null, got ${typeof v}`);
+  if (!sameShape(v.shape, shape)) {
+    throw new ShapeError(
+      `${what()} has shape ${formatShape(v.shape)}, but ${whose()} has shape ${formatShape(shape)}: ` +
+        "a rule must give a tensor of exactly that shape (or a number, which fills it)",
+    );
   }
-  return fitTo(graphAlgebra, t, shape, dtype);
+  return fitTo(graphAlgebra, v, shape, dtype);
 }
 
 /** Jᵀ g from a jvp rule: the gradient of <g, jvp(u)> with respect to u (the rule is linear in u). */
 function vjpFromJvp(jvp: JvpRule, g: Tensor, xs: readonly Tensor[], y: Tensor, graph: boolean, name: string): (Tensor | null)[] {
   const us = xs.map((x) => dummy(x.shape, x.dtype));
-  const t = enableGrad(() => fitted(jvp(us, xs, y), y.shape, y.dtype, () => `${name}: the jvp rule's result`));
+  const t = enableGrad(() => fitted(jvp(us, xs, y), y.shape, y.dtype, () => `${name}: the jvp rule's result`, () => "the output"));
   if (t === null || !t.requiresGrad) return xs.map(() => null);
   return engine.gradients([t], us, [g.cast(y.dtype)], { createGraph: graph && isGradEnabled() });
 }
 
 /** J u from a vjp rule: the gradient of Σᵢ <vjp(ḡ)ᵢ, uᵢ> with respect to ḡ (the rule is linear in ḡ). */
-function jvpFromVjp(vjp: VjpRule, dxs: readonly Tensor[], xs: readonly Tensor[], y: Tensor, graph: boolean, name: string): Tensor | null {
+function jvpFromVjp(vjp: VjpRule, dxs: readonly Tensor[], needs: readonly boolean[], xs: readonly Tensor[], y: Tensor, graph: boolean, name: string): Tensor | null {
   const gbar = dummy(y.shape, y.dtype);
   const s = enableGrad(() => {
     const shares = vjp(gbar, xs, y);
     let acc: Tensor | null = null;
     xs.forEach((x, i) => {
-      const share = fitted(shares[i], x.shape, x.dtype, () => `${name}: the vjp rule's cotangent of input ${i}`);
+      if (!needs[i]) return;
+      const share = fitted(shares[i], x.shape, x.dtype, () => `${name}: the vjp rule's cotangent of input ${i}`, () => `input ${i}`);
       if (share === null) return;
       const term = share.mul(dxs[i]!).sum();
       acc = acc === null ? term : acc.add(term);
@@ -149,7 +157,7 @@ function customOp(name: string, f: (...xs: Tensor[]) => Tensor | number, rules: 
         }
         return tx.map((x, i) => {
           if (!needs[i]) return null;
-          const share = fitted(shares[i], x.shape, x.dtype, () => `${name}: the vjp rule's cotangent of input ${i}`);
+          const share = fitted(shares[i], x.shape, x.dtype, () => `${name}: the vjp rule's cotangent of input ${i}`, () => `input ${i}`);
           return share === null ? null : v.unwrap(share);
         });
       });
@@ -160,8 +168,8 @@ function customOp(name: string, f: (...xs: Tensor[]) => Tensor | number, rules: 
         const tx = xs.map((x) => v.wrap(x)), ty = v.wrap(y);
         const tdx = dxs.map((d, i) => (d === null || d === undefined ? new Tensor(zerosOf(tx[i]!.shape, tx[i]!.dtype)) : v.wrap(d)));
         const t = rules.jvp
-          ? fitted(rules.jvp(tdx, tx, ty), ty.shape, ty.dtype, () => `${name}: the jvp rule's result`)
-          : jvpFromVjp(rules.vjp!, tdx, tx, ty, v.graph, name);
+          ? fitted(rules.jvp(tdx, tx, ty), ty.shape, ty.dtype, () => `${name}: the jvp rule's result`, () => "the output")
+          : jvpFromVjp(rules.vjp!, tdx, dxs.map((d) => d !== null && d !== undefined), tx, ty, v.graph, name);
         return t === null ? null : v.unwrap(t);
       });
     },

@@ -84,16 +84,17 @@ describe("custom functions are graph nodes", () => {
     expectClose(x.grad!, [1, 0.5]);
   });
 
-  test("several inputs, broadcasting cotangents summed back, null for no gradient, numbers as constants", () => {
+  test("several inputs, a rule summing a broadcast input's cotangent back, null for no gradient, numbers as constants", () => {
     const scaled = customFunction((a, b) => a.mul(b), { name: "scaled", vjp: (g, [a, b]) => [g.mul(b!), null] });
     const a = t64([[1, 2], [3, 4]]), b = t64([10, 20]);
     const [ga, gb] = grad((a: Tensor, b: Tensor) => scaled(a, b).sum(), { argnums: [0, 1] })(a, b);
     expectClose(ga, [[10, 20], [10, 20]]);
     expectClose(gb, [0, 0]);
-    // A cotangent of the output's shape for the smaller input is summed back to its shape.
-    const both = customFunction((a, b) => a.mul(b), { vjp: (g, [a, b]) => [g.mul(b!), g.mul(a!)] });
+    // The rule sums the broadcast input's cotangent back to its shape; a constant input's cotangent is not asked for.
+    const both = customFunction((a, b) => a.mul(b), { vjp: (g, [a, b]) => [g.mul(b!), g.mul(a!).sum(0)] });
     expectClose(grad((b: Tensor) => both(a, b).sum())(b), [4, 6]);
     expectClose(grad((a: Tensor) => both(a, 3).sum())(a), [[3, 3], [3, 3]]);
+    expectClose(jvp((a: Tensor) => both(a, 3), [a], [t64([[1, 0], [0, 1]])])[1], [[3, 0], [0, 3]]);
   });
 
   test("bad rules and no rules are clear errors", () => {
@@ -103,7 +104,17 @@ describe("custom functions are graph nodes", () => {
     expect(() => grad(sum(wrongCount))(t64([1]))).toThrow(/wrong_count: the vjp rule must return one cotangent per input \(1\), got 2/);
     const wrongShape = customVjp((x) => x.mul(2), (g) => [g.sum().reshape(1).broadcastTo(3)], { name: "wrong_shape" });
     expect(() => grad(sum(wrongShape))(t64([1, 2]))).toThrow(ShapeError);
-    expect(() => grad(sum(wrongShape))(t64([1, 2]))).toThrow(/wrong_shape: the vjp rule's cotangent of input 0 has shape \[3\], which does not fit \[2\]/);
+    expect(() => grad(sum(wrongShape))(t64([1, 2]))).toThrow(/wrong_shape: the vjp rule's cotangent of input 0 has shape \[3\], but input 0 has shape \[2\]/);
+    // A tensor of another shape is never broadcast or summed, even one that would broadcast; a number fills.
+    const summed = customVjp((x) => x.mul(2), (g) => [g.sum()], { name: "summed" });
+    expect(() => grad(sum(summed))(t64([1, 2, 3]))).toThrow(ShapeError);
+    expect(() => grad(sum(summed))(t64([1, 2, 3]))).toThrow("summed: the vjp rule's cotangent of input 0 has shape [], but input 0 has shape [3]");
+    expect(() => jvp(summed, [t64([1, 2, 3])], [t64([1, 1, 1])])).toThrow(/summed: the vjp rule's cotangent of input 0 has shape \[\], but input 0 has shape \[3\]/);
+    const broadcasting = customVjp((x) => x.mul(2), (g) => [g.mul(t64([[1], [1]]))], { name: "broadcasting" });
+    expect(() => grad(sum(broadcasting))(t64([1, 2]))).toThrow(/broadcasting: the vjp rule's cotangent of input 0 has shape \[2,2\], but input 0 has shape \[2\]/);
+    const scalarJvp = customJvp((x) => x.mul(2), (dxs) => dxs[0]!.sum(), { name: "scalar_jvp" });
+    expect(() => jvp(scalarJvp, [t64([1, 2])], [t64([1, 1])])).toThrow(/scalar_jvp: the jvp rule's result has shape \[\], but the output has shape \[2\]/);
+    expectClose(grad(sum(customVjp((x) => x.mul(2), () => [2])))(t64([1, 2, 3])), [2, 2, 2]);
   });
 });
 
