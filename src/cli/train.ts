@@ -4,8 +4,9 @@
  * model (safetensors weights + config.json), metrics.csv and a self-contained report.html. Ctrl-C stops after the
  * current batch and still writes everything. Eval reloads a run's model and reports the same figures.
  */
-import { join } from "node:path";
-import { mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { access, mkdir, stat } from "node:fs/promises";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { InputError, Interrupted } from "../core/errors.js";
@@ -177,6 +178,53 @@ function figuresTable(rows: readonly [string, Record<string, number>][]): string
   return lines.join("\n") + "\n";
 }
 
+/**
+ * Creates `--out` and its missing parents one level at a time, after checking that the nearest existing parent is
+ * a writable folder. (Node 20's `mkdir(…, { recursive: true })` never returns under /proc, where mkdir fails with
+ * ENOENT; a plain mkdir per level fails at once.)
+ */
+async function makeOutDir(out: string): Promise<void> {
+  const fail = (why: string) => new InputError(`--out ${out}: cannot create the folder (${why})`);
+  const missing: string[] = [];
+  let at = resolve(out);
+  for (;;) {
+    try {
+      const st = await stat(at);
+      if (!st.isDirectory()) throw fail(`${at} exists and is not a folder`);
+      break;
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw fail(`${at}: ${(e as Error).message}`);
+      const up = dirname(at);
+      if (up === at) throw fail(`no existing parent folder`);
+      missing.unshift(at);
+      at = up;
+    }
+  }
+  if (missing.length === 0) {
+    try {
+      await access(at, constants.W_OK);
+    } catch {
+      throw fail(`${at} is not writable`);
+    }
+    return;
+  }
+  try {
+    await access(at, constants.W_OK);
+  } catch {
+    throw fail(`its parent ${at} is not writable`);
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw fail(`${dir}: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** Refuses a split with no training or no test samples, saying how the numbers came about. */
 function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where: string): void {
   if (train.length > 0 && test.length > 0) return;
@@ -294,13 +342,7 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   const { train, test, spec: dataSpec } = await loadDataset(spec, { dtype });
   checkSplit(dataSpec, train, test, "");
   checkFits(sizes, train, "--model");
-  if (opts.out !== undefined) {
-    try {
-      await mkdir(opts.out, { recursive: true });
-    } catch (e) {
-      throw new InputError(`--out ${opts.out}: cannot create the folder (${(e as Error).message})`);
-    }
-  }
+  if (opts.out !== undefined) await makeOutDir(opts.out);
 
   const model = new MLP(sizes, act, { seed, dtype });
   const optimizer = makeOptimizer(optName, model.parameters(), lr, weightDecay, momentum);

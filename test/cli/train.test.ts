@@ -213,6 +213,20 @@ describe("config.json is checked whole on loading", () => {
     expect(two.stderr).toContain("2 epochs of 2 batches of 200");
   });
 
+  test("--out that cannot be created: exit 2 at once (not Node 20's endless recursive mkdir under /proc)", async () => {
+    const r = await run("train", "--data", "moons", "--epochs", "1", "--out", "/proc/nope/deeper");
+    expect(r.stderr).toMatch(/^gradgraph: --out \/proc\/nope\/deeper: cannot create the folder \(\/proc\/nope: ENOENT/);
+    expect(r.code).toBe(2);
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x");
+    const f = await run("train", "--data", "moons", "--epochs", "1", "--out", join(file, "sub"));
+    expect(f.stderr).toContain(`gradgraph: --out ${join(file, "sub")}: cannot create the folder (${file} exists and is not a folder)`);
+    expect(f.code).toBe(2);
+    const nested = join(dir, "new", "nested", "run");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", nested)).code).toBe(0);
+    expect(existsSync(join(nested, "config.json"))).toBe(true);
+  }, 10_000);
+
   test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
     for (const [args, message] of [
       [["--n", "1e9"], "--n 1e9: expected a whole number of points from 1 to 1,000,000"],
