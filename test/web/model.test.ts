@@ -188,6 +188,11 @@ describe("practice", () => {
     expect(parseAnswer("")).toHaveProperty("error");
     expect(parseAnswer("x + 1")).toHaveProperty("error");
     expect(parseAnswer("1 +")).toHaveProperty("error");
+    // Non-finite values are invalid input (a hint, not a wrong answer), as "abc" is.
+    expect(parseAnswer("1/0")).toEqual({ error: "Not a number: 1/0 is infinite; type a finite number." });
+    expect(parseAnswer("-1/0")).toEqual({ error: "Not a number: -1/0 is minus infinity; type a finite number." });
+    expect(parseAnswer("0/0")).toEqual({ error: "Not a number: 0/0 is undefined (NaN); type a finite number." });
+    expect(parseAnswer("1e999")).toHaveProperty("error");
     expect(close(0.333333333, 1 / 3)).toBe(true);
     expect(close(0.33, 1 / 3)).toBe(false);
   });

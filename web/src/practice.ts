@@ -8,13 +8,17 @@ import type { Problem } from "./model.js";
 import { fmt } from "./model.js";
 import { dname, gradientLines, type Line } from "./steps.js";
 
-/** The learner's text as a number, or why it is not one. */
+/** The learner's text as a finite number, or why it is not one (`1/0`, `0/0`, `1e999` are not answers). */
 export function parseAnswer(text: string): { value: number } | { error: string } {
   if (text.trim() === "") return { error: "Type a number (fractions like -1/4 are fine)." };
   try {
     const program = parseProgram(text);
     if (program.inputs.length > 0) return { error: `Use numbers only (${program.inputs.join(", ")} has no value here).` };
-    return { value: compileScalar(program, new Map()).root.data };
+    const value = compileScalar(program, new Map()).root.data;
+    if (!Number.isFinite(value)) {
+      return { error: `Not a number: ${text.trim()} is ${Number.isNaN(value) ? "undefined (NaN)" : value > 0 ? "infinite" : "minus infinity"}; type a finite number.` };
+    }
+    return { value };
   } catch (e) {
     const errors = sourceErrorsOf(e);
     return { error: `Not a number: ${errors.length > 0 ? errors[0]!.message : e instanceof Error ? e.message : String(e)}` };
