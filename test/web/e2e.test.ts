@@ -356,13 +356,17 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
   });
 
   it("draws a tensor expression with shapes on its edges and steps it", async () => {
-    await open();
+    // A link asking for practice on tensor inputs says why it shows Backprop instead.
+    await open("?e=f(x)%3Dx%5E2&at=%5B1%2C2%5D&view=practice");
+    expect(await text("#view-notice")).toBe("Practice is not available for tensor inputs (it works on expressions of numbers), so the Backprop view is shown.");
+    expect(await page.getAttribute("#tab-backprop", "aria-selected")).toBe("true");
     await page.selectOption("#example", { label: "Minibatch: T = (max(X W, 0) - y)^2 + z (tensors)" });
     await page.waitForSelector("body[data-ready=true] #graph g.node[data-name=X]");
     const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toEqual(expect.arrayContaining(["X [2,2]", "W [2,2]", "y [2]", "a [2,2]", "T [2,2]"]));
     expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂sum(T)/∂W = [[11, 6], [1, 12]]");
     expect(await page.isDisabled("#tab-practice")).toBe(true);
+    expect(await page.isHidden("#view-notice")).toBe(true);
     await page.click("#phase-backward");
     expect(await current()).toBe("T");
     expect(await text("#explain")).toContain("∇T = ones[2,2]");

@@ -30,6 +30,7 @@ const ui = {
   share: $<HTMLButtonElement>("share"),
   shareStatus: $("share-status"),
   tabs: Array.from(document.querySelectorAll<HTMLButtonElement>('[role="tab"]')),
+  viewNotice: $("view-notice"),
   stepper: $("stepper"),
   stepperHead: $("stepper-head"),
   controls: $("controls"),
@@ -144,11 +145,17 @@ function compute(restore: boolean): void {
   const sameGraph = shown !== null && shown.dot === next.dot;
   if (!restore) state.steps = { backprop: null, forward: null, paths: null };
   resetPractice();
+  showViewNotice(null);
   if (analysis.tensor !== undefined) {
     // The scalar views do not apply to tensors: the backprop stepper shows values and gradients as arrays.
     problem = null;
     tensor = analysis.tensor;
-    if (state.view !== "backprop" && state.view !== "train") state.view = "backprop";
+    if (state.view !== "backprop" && state.view !== "train") {
+      // A link may ask for a scalar view: say why it is not shown rather than drop it silently.
+      const name = document.getElementById(`tab-${state.view}`)?.textContent ?? state.view;
+      showViewNotice(`${name} is not available for tensor inputs (it works on expressions of numbers), so the Backprop view is shown.`);
+      state.view = "backprop";
+    }
     showTensorResult(tensor);
     if (!sameGraph) draw(tensorDrawing(tensor));
   } else {
@@ -263,8 +270,15 @@ ui.share.addEventListener("click", () => {
 
 // ---- tabs -----------------------------------------------------------------------------------------------------
 
+/** A short note under the tabs (why a view asked for is not shown), or none. */
+function showViewNotice(text: string | null): void {
+  ui.viewNotice.textContent = text ?? "";
+  ui.viewNotice.hidden = text === null;
+}
+
 function selectView(view: View, focus = false): void {
   stop();
+  showViewNotice(null);
   state.view = view;
   if (view === "train") trainView.show();
   else trainView.hide();
