@@ -66,7 +66,7 @@ function modeOf(value: string): Mode {
 /** JSON has no Infinity or NaN: such a number is written as null, and said on stderr. */
 function jsonNumber(x: number, what: string, io: Io): number | null {
   if (Number.isFinite(x)) return x;
-  io.err(`gradgraph: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
+  io.err(`note: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
   return null;
 }
 
@@ -171,7 +171,7 @@ export function registerCommands(program: Command, io: Io): void {
         } catch (e) {
           throw new InputError(`--svg ${opts.svg}: cannot write the file (${(e as Error).message})`);
         }
-        io.err(`gradgraph: wrote ${opts.svg}\n`);
+        io.err(`note: wrote ${opts.svg}\n`);
       }
       io.out(dot);
     });

@@ -140,7 +140,7 @@ export function withTensorAnomalyCheck<R>(root: Tensor | readonly Tensor[], sour
 /** JSON has no Infinity or NaN: written as null, and said on stderr. */
 function jsonNumber(x: number, what: string, io: Io): number | null {
   if (Number.isFinite(x)) return x;
-  io.err(`gradgraph: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
+  io.err(`note: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
   return null;
 }
 
@@ -251,7 +251,7 @@ export function traceOrder2(expr: string, at: readonly string[], wrt: string | u
 /** `dot --order 2`: the graph of a first derivative in DOT (the note on stderr). */
 export function dotOrder2(expr: string, at: readonly string[], wrt: string | undefined, io: Io): string {
   const d = derivativeGraph(expr, at, wrt, "dot", at.length === 0);
-  io.err(`gradgraph: ${d.note}\n`);
+  io.err(`note: ${d.note}\n`);
   return tensorToDot(describeTensorGraph(d.root, d.inputs, { rootName: d.name, grads: at.length > 0 }));
 }
 
@@ -323,7 +323,7 @@ function jsonTree(v: unknown, what: string, io: Io): unknown {
     return (x as unknown[]).map(walk);
   };
   const out = walk(v);
-  if (bad !== null) io.err(`gradgraph: ${what} contains ${bad}; JSON has no such number, so it is written as null\n`);
+  if (bad !== null) io.err(`note: ${what} contains ${bad}; JSON has no such number, so it is written as null\n`);
   return out;
 }
 

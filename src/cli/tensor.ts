@@ -69,7 +69,7 @@ function build(program: Program, at: readonly string[], options: { partial?: boo
 
 /** The note written to stderr when the output is not a single value, saying what the mode differentiates. */
 export function seedNote(p: TensorProblem, mode: Mode = "reverse"): string {
-  const head = `gradgraph: ${p.output} has shape ${formatShape(p.graph.root.shape)}, not a single value: `;
+  const head = `note: ${p.output} has shape ${formatShape(p.graph.root.shape)}, not a single value: `;
   return mode === "forward"
     ? `${head}forward mode gives the derivatives of sum(${p.output}) (each pass adds up the tangent of ${p.output}), ` +
         "as the lecture's backward pass seeded with ones does\n"
@@ -118,7 +118,7 @@ function jsonValue(v: unknown, what: string, io: Io): unknown {
   const out = walk(v);
   if (bad.size > 0) {
     const kinds = [...bad].join(" and ");
-    io.err(`gradgraph: ${what} contains ${kinds}; JSON has no such number${bad.size > 1 ? "s" : ""}, so ${bad.size > 1 ? "they are" : "it is"} written as null\n`);
+    io.err(`note: ${what} contains ${kinds}; JSON has no such number${bad.size > 1 ? "s" : ""}, so ${bad.size > 1 ? "they are" : "it is"} written as null\n`);
   }
   return out;
 }

@@ -122,6 +122,7 @@ describe("dot --svg", () => {
     const r = await run("dot", "w = (x + y)*z", "--at", "x=1,y=2,z=-3", "--svg", file);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^digraph/);
+    expect(r.stderr).toBe(`note: wrote ${file}\n`);
     const svg = readFileSync(file, "utf8");
     expect(svg).toContain("<svg");
     expect(svg).toContain("a = 3 | ∂ = "); // the minus is written as an entity in SVG

@@ -22,7 +22,7 @@ describe("grad with tensors", () => {
     });
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toBe(
-      "gradgraph: T has shape [2,2], not a single value: the backward pass is seeded with ones (the gradient of sum(T)), as the lecture does\n",
+      "note: T has shape [2,2], not a single value: the backward pass is seeded with ones (the gradient of sum(T)), as the lecture does\n",
     );
   });
 
@@ -64,13 +64,13 @@ describe("grad with tensors", () => {
     const fwd = await run(...args, "--mode", "forward");
     expect(JSON.parse(fwd.stdout)).toEqual({ value: [3, 8], grad: { x: [3, 4], y: [1, 2] } });
     expect(fwd.stderr).toBe(
-      "gradgraph: f has shape [2], not a single value: forward mode gives the derivatives of sum(f) (each pass adds up " +
+      "note: f has shape [2], not a single value: forward mode gives the derivatives of sum(f) (each pass adds up " +
         "the tangent of f), as the lecture's backward pass seeded with ones does\n",
     );
     expect(fwd.stderr).not.toContain("backward pass is");
     const rev = await run(...args);
     expect(rev.stderr).toBe(
-      "gradgraph: f has shape [2], not a single value: the backward pass is seeded with ones (the gradient of sum(f)), as the lecture does\n",
+      "note: f has shape [2], not a single value: the backward pass is seeded with ones (the gradient of sum(f)), as the lecture does\n",
     );
   });
 
