@@ -353,7 +353,7 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   else if (schedule === "step") sched = stepLR(Math.max(1, Math.ceil(epochs / 3) * batches), 0.1);
   if (warmup > 0) sched = linearWarmup(warmup, sched);
   if (warmup > totalSteps) notes.push(`--warmup ${warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${lr}`);
-  for (const n of notes) io.err(`gradgraph: note: ${n}\n`);
+  for (const n of notes) io.err(`note: ${n}\n`);
   const g = new Generator(seed + 1);
   const augment = opts.augment === "shift" ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
 
@@ -412,7 +412,7 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
   const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / batches) + 1 };
   const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
-  if (divergedNote) io.err(`gradgraph: warning: ${divergedNote} (now ${lr})\n`);
+  if (divergedNote) io.err(`warning: ${divergedNote} (now ${lr})\n`);
   const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;

@@ -186,12 +186,12 @@ describe("config.json is checked whole on loading", () => {
     expect((await run("train", "--data", "moons", "--opt", "sgd", "--momentum", "0.5", "--epochs", "1")).code).toBe(0);
     const w = await run("train", "--data", "moons", "--warmup", "100", "--epochs", "2");
     expect(w.code).toBe(0);
-    expect(w.stderr).toContain("gradgraph: note: --warmup 100: longer than the run (26 steps), so the learning rate never reaches --lr 0.01");
+    expect(w.stderr).toContain("note: --warmup 100: longer than the run (26 steps), so the learning rate never reaches --lr 0.01");
     expect((await run("train", "--data", "moons", "--warmup", "26", "--epochs", "2")).stderr).not.toContain("note:");
     const m = join(dir, "mnist-limit");
     const l = await run("train", "--data", "mnist", "--limit", "100000", "--epochs", "1", "--batch", "256", "--out", m);
     expect(l.code).toBe(0);
-    expect(l.stderr).toContain("gradgraph: note: --limit 100000: MNIST has only 7,996 training digits; training on all of them");
+    expect(l.stderr).toContain("note: --limit 100000: MNIST has only 7,996 training digits; training on all of them");
     expect(l.stderr).toContain("on mnist (7996 train / 2004 test)");
     expect(JSON.parse(readFileSync(join(m, "config.json"), "utf8")).data).toEqual({ name: "mnist", normalize: true });
   });
@@ -200,7 +200,7 @@ describe("config.json is checked whole on loading", () => {
     const out = join(dir, "diverged");
     const r = await run("train", "--data", "moons", "--opt", "sgd", "--lr", "1e6", "--epochs", "3", "--out", out);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/gradgraph: warning: loss became NaN \(or infinite\) at step (\d+) \(epoch 1\): try a smaller --lr \(now 1000000\)\n/);
+    expect(r.stderr).toMatch(/warning: loss became NaN \(or infinite\) at step (\d+) \(epoch 1\): try a smaller --lr \(now 1000000\)\n/);
     expect(figures(r.stdout)[0]).toMatch(/^ {2}train\s+NaN\s+\d+\.\d\d%$/);
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
     const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
