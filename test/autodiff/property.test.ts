@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { expect, test } from "vitest";
 import { differentiate } from "../../src/autodiff/modes.js";
 import { Value } from "../../src/scalar/value.js";
+import { compileScalar, parseBindings, parseProgram } from "../../src/lang/index.js";
 
 /**
  * A random program over variables x0..x2, written as straight-line code the way the lecture writes `def f`:
@@ -108,4 +109,65 @@ test("reverse = forward = path-product = central differences on random expressio
   );
   // The precondition must not have discarded most cases.
   expect(checked).toBeGreaterThan(200);
+});
+
+/** The same program written as text on the board (subexpressions used twice are written twice). */
+function boardText(prog: readonly Instr[]): string {
+  const vals = Array.from({ length: N }, (_, i) => `x${i}`);
+  for (const { op, a: ia, b: ib, c } of prog) {
+    const a = `(${vals[vals.length - 1 - (ia % Math.min(vals.length, 3))]!})`;
+    const b = `(${vals[ib % vals.length]!})`;
+    const positive = (t: string) => `(${t}*${t} + 0.5)`;
+    const bounded = (t: string) => `(tanh(${t})*2)`;
+    const text: Record<Unary | Binary, () => string> = {
+      neg: () => `-${a}`,
+      exp: () => `exp(${bounded(a)})`,
+      log: () => `log(${positive(a)})`,
+      sqrt: () => `sqrt(${positive(a)})`,
+      abs: () => `abs(${a})`,
+      relu: () => `relu(${a})`,
+      sigmoid: () => `sigmoid(${a})`,
+      tanh: () => `tanh(${a})`,
+      sin: () => `sin(${a})`,
+      cos: () => `cos(${a})`,
+      sq: () => `${a}^2`,
+      const: () => `${a}*(${String(c)})`,
+      add: () => `${a} + ${b}`,
+      sub: () => `${a} - ${b}`,
+      mul: () => `${a}*${b}`,
+      div: () => `${a}/${positive(b)}`,
+      pow: () => `${positive(a)}^${bounded(b)}`,
+      max: () => `max(${a}, ${b})`,
+      min: () => `min(${a}, ${b})`,
+    };
+    vals.push(text[op]());
+  }
+  return `f(${vals.slice(0, N).join(", ")}) = ${vals[vals.length - 1]!}`;
+}
+
+test("through the expression language: the parsed program gives the Value graph's value and gradients, in all three modes", () => {
+  let checked = 0;
+  fc.assert(
+    fc.property(program, point, (prog, p) => {
+      const text = boardText(prog);
+      fc.pre(text.length < 5000);
+      const xs = p.map((v, i) => new Value(v, { label: `x${i}` }));
+      const { out, kink } = build(prog, xs);
+      fc.pre(kink > 1e-3 && Number.isFinite(out.data) && Math.abs(out.data) < 1e6);
+      const expected = differentiate(out, xs, "reverse");
+      const program = parseProgram(text);
+      for (const mode of ["reverse", "forward", "paths"] as const) {
+        const g = compileScalar(program, parseBindings([p.map(String).join(",")], program));
+        const r = differentiate(g.root, g.inputs, mode);
+        expect(r.value).toBeCloseTo(expected.value, 10);
+        r.grads.forEach((d, i) => {
+          const scale = Math.max(1, Math.abs(expected.grads[i]!));
+          expect(Math.abs(d - expected.grads[i]!)).toBeLessThanOrEqual(1e-10 * scale);
+        });
+      }
+      checked++;
+    }),
+    { numRuns: 150, seed: 20261127 },
+  );
+  expect(checked).toBeGreaterThan(80);
 });
