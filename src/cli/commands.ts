@@ -17,6 +17,7 @@ import {
   type CodeTarget,
 } from "../render/index.js";
 import type { Io } from "./io.js";
+import { jsonNumber } from "./json.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
 import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
@@ -61,13 +62,6 @@ function modeOf(value: string): Mode {
     throw new InputError(`--mode ${value}: expected one of ${MODES.join(", ")}`);
   }
   return value as Mode;
-}
-
-/** JSON has no Infinity or NaN: such a number is written as null, and said on stderr. */
-function jsonNumber(x: number, what: string, io: Io): number | null {
-  if (Number.isFinite(x)) return x;
-  io.err(`note: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
-  return null;
 }
 
 export function registerCommands(program: Command, io: Io): void {

@@ -29,6 +29,7 @@ import { formatTable, formatValue } from "../render/format.js";
 import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
 import { engine, ones, tensor, zerosLike, type Tensor } from "../tensor/tensor.js";
 import type { Io } from "./io.js";
+import { jsonNumber, jsonValue } from "./json.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Options shared with the first-order commands
@@ -136,13 +137,6 @@ export function withTensorAnomalyCheck<R>(root: Tensor | readonly Tensor[], sour
 // ---------------------------------------------------------------------------------------------------------
 // grad --order 2
 // ---------------------------------------------------------------------------------------------------------
-
-/** JSON has no Infinity or NaN: written as null, and said on stderr. */
-function jsonNumber(x: number, what: string, io: Io): number | null {
-  if (Number.isFinite(x)) return x;
-  io.err(`note: ${what} is ${x}; JSON has no such number, so it is written as null\n`);
-  return null;
-}
 
 /**
  * `grad --order 2`: the value, the gradient and the Hessian of a scalar expression of numbers. The Hessian is
@@ -301,7 +295,7 @@ function runJvp(expr: string, opts: { at: string[]; tangent: string[]; json?: bo
   if (opts.json) {
     const tangent: Record<string, unknown> = {};
     p.names.forEach((n, i) => (tangent[n] = tangentValues[i]));
-    io.out(JSON.stringify({ value: jsonTree(y.toNested(), out, io), tangent, jvp: jsonTree(ty.toNested(), `the jvp of ${out}`, io) }) + "\n");
+    io.out(JSON.stringify({ value: jsonValue(y.toNested(), out, io), tangent, jvp: jsonValue(ty.toNested(), `the jvp of ${out}`, io) }) + "\n");
     return;
   }
   const shape = y.ndim > 0 ? `  (shape ${formatShape(y.shape)})` : "";
@@ -309,22 +303,6 @@ function runJvp(expr: string, opts: { at: string[]; tangent: string[]; json?: bo
   io.out(`t: ${p.names.map((n, i) => `${n}=${formatNested(tangentValues[i])}`).join(", ")}\n`);
   io.out(`∂${out}/∂t = ${formatNested(ty.toNested())}\n`);
   io.out(`(forward mode: one pass through the jvp rules, Σᵢ ∂${out}/∂xᵢ·tᵢ)\n`);
-}
-
-/** Nested numbers for JSON: non-finite ones become null, said on stderr. */
-function jsonTree(v: unknown, what: string, io: Io): unknown {
-  let bad: number | null = null;
-  const walk = (x: unknown): unknown => {
-    if (typeof x === "number") {
-      if (Number.isFinite(x)) return x;
-      bad ??= x;
-      return null;
-    }
-    return (x as unknown[]).map(walk);
-  };
-  const out = walk(v);
-  if (bad !== null) io.err(`note: ${what} contains ${bad}; JSON has no such number, so it is written as null\n`);
-  return out;
 }
 
 /** Registers `jvp`. */

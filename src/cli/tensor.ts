@@ -22,6 +22,7 @@ import { formatShape } from "../ops/shape.js";
 import { engine, fromTypedArray, ones, zerosLike, type Tensor } from "../tensor/tensor.js";
 import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
 import type { Io } from "./io.js";
+import { jsonValue } from "./json.js";
 
 export interface TensorProblem {
   program: Program;
@@ -102,25 +103,6 @@ export function tensorGradients(p: TensorProblem, mode: Mode): Tensor[] {
 /** A float64 tensor over `data` (no copy). */
 function tensorOf(data: Float64Array, shape: readonly number[]): Tensor {
   return fromTypedArray(data, shape);
-}
-
-/** JSON has no Infinity or NaN: such numbers are written as null, and said on stderr. */
-function jsonValue(v: unknown, what: string, io: Io): unknown {
-  const bad = new Set<string>();
-  const walk = (x: unknown): unknown => {
-    if (typeof x === "number") {
-      if (Number.isFinite(x)) return x;
-      bad.add(String(x));
-      return null;
-    }
-    return (x as unknown[]).map(walk);
-  };
-  const out = walk(v);
-  if (bad.size > 0) {
-    const kinds = [...bad].join(" and ");
-    io.err(`note: ${what} contains ${kinds}; JSON has no such number${bad.size > 1 ? "s" : ""}, so ${bad.size > 1 ? "they are" : "it is"} written as null\n`);
-  }
-  return out;
 }
 
 /** `grad` on a tensor problem: the value and the gradient of every input, as text or as JSON. */
