@@ -8,17 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
-import { run } from "./cli/run.js";
+import { run, shellWords } from "./cli/run.js";
 
 const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
-
-/** Splits a shell command line into words (single and double quotes; no expansions). */
-function shellWords(line: string): string[] {
-  const words: string[] = [];
-  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
-  for (let m = re.exec(line); m !== null; m = re.exec(line)) words.push(m[1] ?? m[2] ?? m[3]!);
-  return words;
-}
 
 const blocks = [...readme.matchAll(/```console\n\$ (gradgraph [^\n]+)\n([\s\S]*?)```/g)].map((m) => ({
   command: m[1]!,

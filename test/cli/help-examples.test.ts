@@ -6,14 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { run } from "./run.js";
-
-function shellWords(line: string): string[] {
-  const words: string[] = [];
-  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
-  for (let m = re.exec(line); m !== null; m = re.exec(line)) words.push(m[1] ?? m[2] ?? m[3]!);
-  return words;
-}
+import { run, shellWords } from "./run.js";
 
 const commands = ["grad", "trace", "dot", "paths", "jvp"];
 

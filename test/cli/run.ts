@@ -7,3 +7,11 @@ export async function run(...argv: string[]): Promise<{ code: number; stdout: st
   const code = await main(argv, io);
   return { code, stdout: io.stdout(), stderr: io.stderr(), combined: io.combined() };
 }
+
+/** Splits a shell command line into words (single and double quotes; no expansions). */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) words.push(m[1] ?? m[2] ?? m[3]!);
+  return words;
+}
