@@ -199,7 +199,7 @@ class CodeWriter {
         const term = `${local.prec < PREC.mul ? `(${local.text})` : local.text} * ${g}`;
         // The contribution, computed as the sweep computed it: local × (final gradient of n).
         const value = n.locals[i] !== null && n.grad !== null ? n.locals[i]! * n.grad : undefined;
-        if (value !== undefined) running[x] += value;
+        if (value !== undefined) running[x]! += value;
         (assigned.has(x) ? more : first).push({ target: x, term, value, sum: running[x]! });
         assigned.add(x);
       });

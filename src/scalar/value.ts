@@ -76,7 +76,7 @@ export class Value implements ValueMethods, GraphNode {
     return v;
   }
 
-  /** True for a node made by an op (not an input or a constant). */
+  /** True for an input or a constant (a node no op made). */
   get isLeaf(): boolean {
     return this.op === null;
   }

@@ -99,10 +99,10 @@ export function gemmPacked(A: Float64Array, BT: Float64Array, C: Float64Array, m
           s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
           s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
         }
-        C[c0 + j] += s00; C[c0 + j + 1] += s01; C[c0 + j + 2] += s02; C[c0 + j + 3] += s03;
-        C[c1 + j] += s10; C[c1 + j + 1] += s11; C[c1 + j + 2] += s12; C[c1 + j + 3] += s13;
-        C[c2 + j] += s20; C[c2 + j + 1] += s21; C[c2 + j + 2] += s22; C[c2 + j + 3] += s23;
-        C[c3 + j] += s30; C[c3 + j + 1] += s31; C[c3 + j + 2] += s32; C[c3 + j + 3] += s33;
+        C[c0 + j]! += s00; C[c0 + j + 1]! += s01; C[c0 + j + 2]! += s02; C[c0 + j + 3]! += s03;
+        C[c1 + j]! += s10; C[c1 + j + 1]! += s11; C[c1 + j + 2]! += s12; C[c1 + j + 3]! += s13;
+        C[c2 + j]! += s20; C[c2 + j + 1]! += s21; C[c2 + j + 2]! += s22; C[c2 + j + 3]! += s23;
+        C[c3 + j]! += s30; C[c3 + j + 1]! += s31; C[c3 + j + 2]! += s32; C[c3 + j + 3]! += s33;
       }
       // Columns left over (n not a multiple of 4).
       for (let j = n4; j < n; j++) {
@@ -112,7 +112,7 @@ export function gemmPacked(A: Float64Array, BT: Float64Array, C: Float64Array, m
           const y = BT[b + p]!;
           s0 += A[a0 + p]! * y; s1 += A[a1 + p]! * y; s2 += A[a2 + p]! * y; s3 += A[a3 + p]! * y;
         }
-        C[c0 + j] += s0; C[c1 + j] += s1; C[c2 + j] += s2; C[c3 + j] += s3;
+        C[c0 + j]! += s0; C[c1 + j]! += s1; C[c2 + j]! += s2; C[c3 + j]! += s3;
       }
     }
     // Rows left over (m not a multiple of 4).
@@ -122,7 +122,7 @@ export function gemmPacked(A: Float64Array, BT: Float64Array, C: Float64Array, m
         const b = j * k;
         let s = 0;
         for (let p = k0; p < k1; p++) s += A[a + p]! * BT[b + p]!;
-        C[c + j] += s;
+        C[c + j]! += s;
       }
     }
   }

@@ -8,9 +8,9 @@ import { arrayType, broadcastStrides, contiguous, copyArray, copyStrided, NDArra
 
 /** A view with a new shape when the data are contiguous, else a contiguous copy reshaped. */
 export function reshapeKernel([a]: readonly NDArray[], _p: unknown, outShape: Shape, dtype: DType): NDArray {
-  const c = contiguous(a);
+  const c = contiguous(a!);
   const v = new NDArray(c.data, outShape, stridesOf(outShape), c.offset);
-  return dtype === a.dtype ? v : copyArray(v, dtype);
+  return dtype === a!.dtype ? v : copyArray(v, dtype);
 }
 
 export function permuteKernel([a]: readonly NDArray[], p: { perm: readonly number[] }, outShape: Shape): NDArray {
