@@ -546,9 +546,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return this.value.data[this.value.offset]!;
   }
 
-  /** The elements in row-major order, as a new Float32Array or Float64Array. */
+  /**
+   * The elements in row-major order as a Float32Array or Float64Array. Like PyTorch's `.numpy()` this is the
+   * tensor's storage itself when the tensor holds exactly its elements (no copy: writes into it change the tensor;
+   * `.slice()` the result for a copy of your own), else a fresh copy.
+   */
   toArray(): TypedArray {
-    return toTypedArray(this.value);
+    const v = this.value;
+    return v.contiguous && v.offset === 0 && v.data.length === v.size && !v.weak ? v.data : toTypedArray(v);
   }
 
   /**
@@ -637,6 +642,7 @@ export const graphAlgebra: TensorAlgebra<Tensor> = tensorAlgebraOf<Tensor>({
   shape: (x) => x.shape,
   dtype: (x) => x.dtype,
   detach: (x) => x.detach(),
+  caps: { graph: true },
 });
 
 // ---------------------------------------------------------------------------------------------------------
