@@ -23,7 +23,7 @@ import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import type { Kernel, OpWithKernel } from "../tensor/backend.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, graphAlgebra, isGradEnabled, noGrad, Tensor, tensorHooks, type TensorLike } from "../tensor/tensor.js";
-import { fitTo } from "./sweep.js";
+import { fitTo } from "../ops/sweep.js";
 import { mapTree } from "./tree.js";
 
 /**

@@ -43,6 +43,6 @@ export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
 export { rawAlgebra, applyRaw, kernels, stats, type OpWithKernel, type Kernel } from "./backend.js";
-export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
+export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../ops/sweep.js";
 export type { DType, Shape } from "../ops/op.js";
 export { ShapeError, InputError, GradgraphError } from "../core/errors.js";

@@ -13,7 +13,7 @@ import type { AnyOp, DType, ElementwiseName, IndexArray, TensorAlgebra, TensorOp
 import { tensorOps } from "../ops/registry.js";
 import { broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
-import { forwardSweep, reverseSweep } from "../autodiff/sweep.js";
+import { forwardSweep, reverseSweep } from "../ops/sweep.js";
 import { applyRaw, rawAlgebra } from "./backend.js";
 import type { Span } from "../core/span.js";
 import { arrayType, copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
