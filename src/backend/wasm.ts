@@ -4,7 +4,7 @@
  * compiled synchronously and cached by the kernel's key). Comparisons are lane masks and `select` is
  * `v128.bitselect`, so relu, gt and max run without a branch.
  *
- * Storage stays ordinary typed arrays. A kernel runs over chunks of 4096 elements: each input's chunk is copied
+ * Storage stays ordinary typed arrays. A kernel runs over chunks of 16384 elements: each input's chunk is copied
  * (converted to the result's dtype) into a scratch region of the module's memory, which stays in cache, the
  * kernel runs there, and the result is copied out. Inputs that are one value are passed as a parameter and
  * splatted. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
@@ -21,12 +21,12 @@ import type { Backend, Kernel } from "./backend.js";
 import { jsBackend, layout, outputFor } from "./js.js";
 import type { NDArray } from "./ndarray.js";
 
-/** Elements per chunk; the scratch holds one chunk per input and one for the output. */
-const CHUNK = 4096;
+/** Elements per chunk (64 KB of float32: the chunks stay in L2); the scratch holds one chunk per input and one for the output. */
+const CHUNK = 16384;
 /** Inputs a kernel may have on this backend (more run on the JavaScript backend). */
 const MAX_INPUTS = 6;
-/** Below this many elements the JavaScript loop is faster than the copies. */
-const MIN_SIZE = 256;
+/** Below `minSize` elements the JavaScript loop is faster than the copies (tests set 0 to run everything here). */
+export const wasmTuning = { minSize: 256 };
 
 // --- a tiny encoder ---------------------------------------------------------------------------------------
 
@@ -186,7 +186,7 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
   let ok = printableCache.get(k.key);
   if (ok === undefined) printableCache.set(k.key, (ok = printable(k.root)));
   const lay = layout(xs, n);
-  if (!ok || n < MIN_SIZE || k.arity > MAX_INPUTS || lay.includes("strided") || (out !== undefined && !out.contiguous)) {
+  if (!ok || n < wasmTuning.minSize || k.arity > MAX_INPUTS || lay.includes("strided") || (out !== undefined && !out.contiguous)) {
     return jsBackend.run(k, xs, outShape, dtype, out);
   }
   const result = outputFor(outShape, dtype, out, jsBackend.allocate);
