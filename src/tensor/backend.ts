@@ -120,6 +120,26 @@ function isConst(x: NDArray, c: number, other: NDArray): boolean {
 }
 
 /**
+ * Runs an elementwise expression (written against the op algebra) of arrays as one kernel: only the inputs it
+ * reads, broadcast together; the result's dtype is the ops' rule (float64 if any strong input is). An expression
+ * that is just one of its (strong) inputs returns that input, computing nothing. With `out` (contiguous, of the
+ * result's shape and dtype) the result is written there — in place when `out` is also an input.
+ */
+export function runFused(expr: FusedExpr, all: readonly NDArray[], out?: NDArray): NDArray {
+  const traced = compactInputs(fusedKernel(expr, all.length).root);
+  const xs = traced.used.map((i) => all[i]!);
+  const root = traced.root;
+  if (out === undefined && root.op === "input" && !xs[0]!.weak) return xs[0]!;
+  const shape = xs.length === 0 ? [] : xs.length === 1 ? xs[0]!.shape : broadcastShapes(xs.map((x) => x.shape), "fused");
+  checkedSize(shape, "fused");
+  const allWeak = xs.every((x) => x.weak);
+  stats.kernelCalls++;
+  const result = backend().run(kernelOf(root, xs.length), xs, out?.shape ?? shape, out?.dtype ?? promote(xs), out);
+  stats.elements += result.size;
+  return allWeak && out === undefined ? new NDArray(result.data, result.shape, result.strides, result.offset, true) : result;
+}
+
+/**
  * The op table's algebra over raw arrays: no graph is recorded. The ordinary backward pass runs the vjp rules
  * on it, and forward mode the jvp rules.
  */
@@ -135,20 +155,6 @@ export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
     if (isConst(y, c, x) && !x.weak) return x;
     return op(x, y);
   };
-  /** An elementwise expression as one kernel: only the inputs it reads, broadcast together. */
-  const fuse = (expr: FusedExpr, args: readonly Arg<NDArray>[]): NDArray => {
-    const all = args.map(up);
-    const traced = compactInputs(fusedKernel(expr, all.length).root);
-    const xs = traced.used.map((i) => all[i]!);
-    const root = traced.root;
-    if (root.op === "input" && !xs[0]!.weak) return xs[0]!;
-    const shape = xs.length === 0 ? [] : xs.length === 1 ? xs[0]!.shape : broadcastShapes(xs.map((x) => x.shape), "fused");
-    checkedSize(shape, "fused");
-    const allWeak = xs.every((x) => x.weak);
-    stats.kernelCalls++;
-    const out = backend().run(kernelOf(root, xs.length), xs, shape, promote(xs));
-    stats.elements += out.size;
-    return allWeak ? new NDArray(out.data, out.shape, out.strides, out.offset, true) : out;
-  };
+  const fuse = (expr: FusedExpr, args: readonly Arg<NDArray>[]): NDArray => runFused(expr, args.map(up));
   return { ...o, mul: unit(o.mul, 1), add: unit(o.add, 0), caps: { raw: true, fuse } };
 })();
