@@ -99,7 +99,7 @@ export function registerCommands(program: Command, io: Io): void {
         io.out(JSON.stringify({ value: jsonNumber(r.value, output, io), grad }) + "\n");
         return;
       }
-      const width = Math.max(...graph.names.map((n) => n.length));
+      const width = graph.names.reduce((w, n) => Math.max(w, n.length), 0);
       io.out(`${output} = ${formatValue(r.value)}${describePoint(graph)}\n`);
       graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
       io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);

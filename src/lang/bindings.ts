@@ -72,7 +72,7 @@ export function parseBindings(
   };
 
   const items: Item[] = [];
-  for (const text of texts) items.push(...splitItems(text, where, fail));
+  for (const text of texts) for (const item of splitItems(text, where, fail)) items.push(item);
 
   const params = program.header?.params ?? null;
   const fname = program.header?.names[program.header.names.length - 1]?.name ?? "the expression";
