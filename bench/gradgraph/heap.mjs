@@ -33,7 +33,7 @@ export async function heap(gg, { steps = 2000 }) {
   const slope = sxx > 0 ? xs.reduce((a, x, k) => a + (x - mx) * (ys[k] - my), 0) / sxx : 0;
   const [, h0, ab0, rss0] = samples[0], [, h1, ab1, rss1] = samples.at(-1);
   const ok = Math.abs(first - W2_LOSS_STEP1) <= 2e-5 && Number.isFinite(last);
-  return { workload: "heap", size: "W2 step", steps, gc_between_samples: globalThis.gc !== undefined, ok,
+  return { workload: "heap", size: "W2 step", steps, gc_between_samples: globalThis.gc !== undefined, loss_step1: first, ok,
     check: `loss at step 1 ${first} (reference ${W2_LOSS_STEP1}), at step ${steps} ${last}`,
     heap_used_mb: [h0, h1].map(mb), array_buffers_mb: [ab0, ab1].map(mb), rss_mb: [rss0, rss1].map(mb),
     slope_bytes_per_step: +slope.toFixed(1), ms_per_step: +(ms / Math.max(1, steps - warm)).toFixed(3), samples };
