@@ -1,6 +1,6 @@
 /** `gradgraph train` and `gradgraph eval`: files written, figures reported again on reload, errors, Ctrl-C. */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,6 +130,23 @@ describe("gradgraph eval", () => {
     expect(spirals.stderr).toContain(`the model in ${out}, 2-16-16-2 does not fit spirals: it has 3 classes, so the last size must be 3; retrain with --data spirals --model 2-16-16-3\n`);
     expect(spirals.stderr).not.toContain("e.g.");
     expect((await run("eval", out, "--data", "moons")).code).toBe(0);
+  });
+
+  test("a model.safetensors linked to /dev/zero or a config.json that is a FIFO: exit 2 at once, nothing read", async () => {
+    const out = join(dir, "devices");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
+    const weights = join(out, "model.safetensors");
+    rmSync(weights);
+    symlinkSync("/dev/zero", weights);
+    const zero = await run("eval", out);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe(`gradgraph: cannot read the weights: ${weights}: a character device, not a regular file; only regular files are read\n`);
+    const config = join(out, "config.json");
+    rmSync(config);
+    execFileSync("mkfifo", [config]);
+    const fifo = await run("eval", out);
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toBe(`gradgraph: ${out}: cannot read the model's config: ${config}: a pipe (FIFO), not a regular file; only regular files are read\n`);
   });
 });
 
