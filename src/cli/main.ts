@@ -7,7 +7,10 @@ import { GradgraphError, Interrupted, describeError } from "../core/errors.js";
 import { guardProcessStreams, processIo, type Io } from "./io.js";
 import { registerCommands } from "./commands.js";
 
-/** Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error, 130 stopped by Ctrl-C. */
+/**
+ * Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error, 130 stopped by Ctrl-C
+ * (143 by SIGTERM, 129 by SIGHUP).
+ */
 export const EXIT = { ok: 0, internal: 1, usage: 2, interrupted: 130 } as const;
 
 /** Builds the command tree, writing through `io`. */
@@ -52,7 +55,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (e instanceof Interrupted) {
       io.err(`gradgraph: ${e.message}\n`);
-      return EXIT.interrupted;
+      return e.exitCode;
     }
     if (e instanceof GradgraphError) {
       io.err(`gradgraph: ${describeError(e)}\n`);

@@ -79,11 +79,18 @@ export function caretLines(source: string, pos: number, length = 1): string {
 }
 
 /**
- * A command stopped by the user (Ctrl-C) after finishing cleanly: the CLI prints the message and exits with 130
- * (128 + SIGINT), as a shell expects of an interrupted program. Not a {@link GradgraphError}: nothing was wrong.
+ * A command stopped by the user (Ctrl-C) or a signal after finishing cleanly: the CLI prints the message and
+ * exits with 128 + the signal's number (130 for SIGINT), as a shell expects of an interrupted program. Not a {@link GradgraphError}: nothing was wrong.
  */
 export class Interrupted extends Error {
   override name = "Interrupted";
+  constructor(
+    message: string,
+    /** The exit code: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+    readonly exitCode = 130,
+  ) {
+    super(message);
+  }
 }
 
 /** Text for any thrown value, without a stack: the formatted source error, or the message. */
