@@ -274,12 +274,17 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
 
     await page.fill("#answer", "5");
     await page.press("#answer", "Enter");
+    // A wrong number is told so, without giving the answer away.
     const wrong = await text("#feedback.wrong");
-    expect(wrong).toContain("5 is not ∂L/∂i");
-    expect(wrong).toContain("∂j/∂i = 2*i = -6");
-    expect(wrong).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j = -6 · 1 = -6");
+    expect(wrong).toBe("✗ 5 is not ∂L/∂i. Try again, or ask for a hint.");
     expect(await text("#score")).toBe("Correct: 0 · Wrong: 1 · 0 of 13 gradients found");
     await shot("practice-wrong");
+    // The hint: the local derivative and the chain rule in symbols, not the value.
+    await page.click("#hint");
+    const hint = await text("#feedback.hint");
+    expect(hint).toContain("∂j/∂i = 2*i = -6");
+    expect(hint).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j");
+    expect(hint).not.toContain("-6 · 1");
 
     await page.fill("#answer", "-6");
     await page.press("#answer", "Enter");
@@ -293,6 +298,12 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await page.press("#answer", "Enter");
     expect(await text("#score")).toBe("Correct: 2 · Wrong: 1 · 2 of 13 gradients found");
     await shot("practice-right");
+    // Show answer: the value worked out, then the next gradient; counted apart.
+    expect(await text("#answer-label")).toBe("∂L/∂y =");
+    await page.click("#reveal");
+    expect(await text("#feedback.shown")).toContain("The answer: ∂L/∂y = 6");
+    expect(await text("#score")).toBe("Correct: 2 · Wrong: 1 · Shown: 1 · 3 of 13 gradients found");
+    expect(await text("#answer-label")).toBe("∂L/∂g =");
   });
 
   it("shows a syntax error inline with the caret, as the CLI does", async () => {
