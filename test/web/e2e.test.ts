@@ -514,6 +514,20 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await page.$$eval("#train-stages .stage-value", (vs) => vs.map((v) => v.textContent))).toEqual(["—", "—", "—", "—"]);
   });
 
+  it("warns when training diverges (learning rate 3), and draws the loss on a log scale on request", async () => {
+    await openTraining("?view=train&lr=3");
+    expect(await page.isHidden("#train-warning")).toBe(true);
+    await page.click("#train-step");
+    await waitSteps(1);
+    await page.click("#train-step");
+    await waitSteps(2);
+    await page.waitForSelector("#train-warning:not([hidden])");
+    expect(await text("#train-warning")).toMatch(/^The loss jumped to [\d.]+ at step 2 \(from [\d.]+\): learning rate 3 makes the updates overshoot/);
+    await page.check("#train-log");
+    await page.waitForFunction(() => Array.from(document.querySelectorAll("#train-curve text.tick")).some((t) => t.textContent === "1000"));
+    await shot("training-diverged");
+  });
+
   it("restores training settings from a shared URL, keeps the URL up to date, and fits a phone (375px)", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     const train = { data: "spirals", hidden: [24, 24], act: "tanh", opt: "momentum", lr: 0.03, batch: 16, seed: 7, speed: "fast" } as const;
