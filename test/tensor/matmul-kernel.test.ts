@@ -247,7 +247,7 @@ describe("without WebAssembly SIMD", () => {
       expect(wasm.wasmAvailable()).toBe(false);
       expect(wasm.workspace(4, 4, 4)).toBeNull();
       expect(sgemm.sgemmAvailable()).toBe(false);
-      expect(sgemm.sgemmWorkspace(4, 8, 4)).toBeNull();
+      expect(sgemm.sgemmSession(4, 8, 4)).toBeNull();
     } finally {
       vi.unstubAllGlobals();
       vi.resetModules();

@@ -16,7 +16,8 @@ import type { DType } from "../../ops/op.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../ops/shape.js";
 import { arrayType, NDArray, type TypedArray } from "../ndarray.js";
 import { WASM_KB, workspace } from "./matmul-wasm.js";
-import { MR, NR, sgemmWorkspace } from "./sgemm-wasm.js";
+import { packPanels } from "./pack.js";
+import { sgemmSession } from "./sgemm-wasm.js";
 
 /**
  * Which kernel runs the products: "auto" (WebAssembly SIMD where available and the product is not tiny, the
@@ -50,36 +51,6 @@ function pack(src: TypedArray, off: number, rs: number, cs: number, rows: number
       let p = off + i * rs;
       for (let j = 0; j < cols; j++, p += cs) dst[o++] = src[p]!;
     }
-  }
-}
-
-/**
- * Packs a strided rows×cols matrix M (M[i][p] at off + i·rs + p·cs) into panels of R rows for the WebAssembly
- * kernels: panel q holds, for each p, M[qR..qR+R-1][p]; rows from `rows` to `padded` are zero.
- */
-function packPanels(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, padded: number, dst: Float64Array | Float32Array, R: number): void {
-  const w = R * cols;
-  if (cs <= rs || rows === 1) {
-    // Along each source row (the contiguous direction when cs = 1).
-    for (let i = 0; i < rows; i++) {
-      const s = off + i * rs;
-      let d = Math.floor(i / R) * w + (i % R);
-      if (cs === 1) for (let p = 0; p < cols; p++, d += R) dst[d] = src[s + p]!;
-      else for (let p = 0, q = s; p < cols; p++, d += R, q += cs) dst[d] = src[q]!;
-    }
-  } else {
-    // Across rows for each p (the contiguous direction when rs = 1, e.g. B's columns of a row-major B).
-    for (let i0 = 0; i0 < rows; i0 += R) {
-      const n = Math.min(rows, i0 + R) - i0, base = (i0 / R) * w;
-      for (let p = 0; p < cols; p++) {
-        const s = off + p * cs + i0 * rs, d = base + R * p;
-        for (let i = 0; i < n; i++) dst[d + i] = src[s + i * rs]!;
-      }
-    }
-  }
-  for (let i = rows; i < padded; i++) {
-    let d = Math.floor(i / R) * w + (i % R);
-    for (let p = 0; p < cols; p++, d += R) dst[d] = 0;
   }
 }
 
@@ -166,18 +137,15 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   };
   const useWasm = k > 0 && choice !== "js" && (choice === "wasm" || m * k * n >= WASM_MIN_WORK);
   if (useWasm && dtype === "float32") {
-    const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
-    const ws = sgemmWorkspace(mp, np, k);
-    if (ws !== null) {
+    const session = sgemmSession(m, n, k);
+    if (session !== null) {
       let lastX = -1, lastY = -1;
       for (let t = 0; t < count; t++) {
         const [ox, oy] = offsets(t);
-        if (ox !== lastX) packPanels(x.data, ox, xr, xc, m, k, mp, ws.A, MR), (lastX = ox);
-        if (oy !== lastY) packPanels(y.data, oy, yc, yr, n, k, np, ws.B, NR), (lastY = oy);
-        ws.C.fill(0);
-        ws.run();
-        const C = ws.C;
-        for (let i = 0, o = t * m * n; i < m; i++, o += n) out.set(C.subarray(i * np, i * np + n), o);
+        if (ox !== lastX) session.packA(x.data, ox, xr, xc), (lastX = ox);
+        // B as its n columns: "rows" j of length k, stride yc between them, yr along each.
+        if (oy !== lastY) session.packB(y.data, oy, yc, yr), (lastY = oy);
+        session.run(out as Float32Array, t * m * n);
       }
       return new NDArray(out, outShape);
     }

@@ -17,8 +17,10 @@
  * (MR·NR/4 f32x4 accumulators). Each output is summed in the same order whichever block it is computed in, so
  * splitting C among threads never changes a result.
  */
+import type { TypedArray } from "../ndarray.js";
+import { packPanels } from "./pack.js";
 import { getNumThreads, POOL_BYTES, WasmPool } from "./threads.js";
-import { add, body, call, forLoop, get, i32, I32, i32FuncType, ltU, minU, mul, name, section, set, shl, simd, sub, uleb, V128, vec } from "./wasm-encoder.js";
+import { add, body, call, forLoop, get, tee, i32, I32, i32FuncType, ltU, minU, mul, name, section, set, shl, simd, sub, uleb, V128, vec } from "./wasm-encoder.js";
 
 /**
  * Register tile: MR rows × NR columns (NR/4 vectors per row): 8 accumulators + 2 B vectors + a splat. (6 × 8, 4 × 12,
@@ -79,6 +81,39 @@ function gemmBody(MR: number, NR: number, KB: number, MC: number): number[] {
   return [...vec([[7, I32]]), ...code, 0x0b];
 }
 
+/**
+ * pack(src, rs, cs, k, dst, q0, q1, R): panels q0..q1 (full ones: R rows each) of a strided matrix M (M[i][p] at
+ * src + i·rs + p·cs bytes) into the panel layout above (panel q at dst + q·R·k·4: for each p, M[qR..qR+R-1][p]);
+ * R is MR or NR. Rows along which M is contiguous (rs = 4) are copied as vectors.
+ */
+function packBody(): number[] {
+  const SRC = 0, RS = 1, CS = 2, K = 3, DST = 4, Q0 = 5, Q1 = 6, R = 7;
+  const Q = 8, S = 9, D = 10, DEND = 11, T = 12;
+  const f32load = [0x2a, 2, 0], f32store = (off: number) => [0x38, 2, ...uleb(off)];
+  const panels = (width: number, vector: boolean): number[] => {
+    const term: number[] = [];
+    if (vector) for (let h = 0; h < width / 4; h++) term.push(...get(D), ...get(S), ...load(16 * h), ...store(16 * h));
+    else
+      for (let r = 0; r < width; r++) {
+        term.push(...get(D), ...get(T), ...f32load, ...f32store(4 * r));
+        if (r < width - 1) term.push(...get(T), ...get(RS), ...add, ...set(T));
+      }
+    return forLoop(Q, get(Q0), get(Q1), i32(1), [
+      ...get(SRC), ...get(Q), ...i32(width), ...mul, ...get(RS), ...mul, ...add, ...set(S),
+      ...get(DST), ...get(Q), ...get(K), ...mul, ...i32(4 * width), ...mul, ...add, ...set(D),
+      ...get(D), ...get(K), ...i32(4 * width), ...mul, ...add, ...set(DEND),
+      0x03, 0x40,
+      ...get(S), ...set(T), ...term,
+      ...get(S), ...get(CS), ...add, ...set(S), ...get(D), ...i32(4 * width), ...add, ...tee(D), ...get(DEND), ...ltU, 0x0d, 0,
+      0x0b,
+    ]);
+  };
+  // if (R == MR) { if (rs == 4) vector MR else scalar MR } else { same for NR }
+  const byStride = (width: number) => [...get(RS), ...i32(4), 0x46 /* eq */, 0x04, 0x40, ...panels(width, true), 0x05, ...panels(width, false), 0x0b];
+  const code = [...get(R), ...i32(MR), 0x46, 0x04, 0x40, ...byStride(MR), 0x05, ...byStride(NR), 0x0b];
+  return [...vec([[5, I32]]), ...code, 0x0b];
+}
+
 /** Largest memory the module may use, in 64 KiB pages (shared memory needs a maximum): 1 GiB. */
 export const MAX_PAGES = 16384;
 
@@ -87,11 +122,11 @@ export function sgemmModuleBytes(shared: boolean, mr = MR, nr = NR, kb = KB, mc 
   const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([i32FuncType(5), i32FuncType(9)])),
+    ...section(1, vec([i32FuncType(5), i32FuncType(9), i32FuncType(8)])),
     ...section(2, vec([[...name("env"), ...name("mem"), 0x02, ...limits]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name("gemm"), 0x00, 1]])),
-    ...section(10, vec([body(tileBody(mr, nr)), body(gemmBody(mr, nr, kb, mc))])),
+    ...section(3, vec([[0], [1], [2]])),
+    ...section(7, vec([[...name("gemm"), 0x00, 1], [...name("pack"), 0x00, 2]])),
+    ...section(10, vec([body(tileBody(mr, nr)), body(gemmBody(mr, nr, kb, mc)), body(packBody())])),
   ]);
 }
 
@@ -100,6 +135,7 @@ export function sgemmModuleBytes(shared: boolean, mr = MR, nr = NR, kb = KB, mc 
 interface Sgemm {
   readonly memory: WebAssembly.Memory;
   readonly gemm: (pa: number, pb: number, pc: number, k: number, np: number, i0: number, i1: number, j0: number, j1: number) => void;
+  readonly pack: (src: number, rs: number, cs: number, k: number, dst: number, q0: number, q1: number, R: number) => void;
   /** The worker pool, where the memory is shared. */
   readonly pool: WasmPool | null;
 }
@@ -128,8 +164,8 @@ function getSgemm(): Sgemm | null {
     const memory = shared ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
-    const pool = shared !== null ? new WasmPool(module, memory, instance, ["gemm"]) : null;
-    sgemm = { memory, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool };
+    const pool = shared !== null ? new WasmPool(module, memory, instance, ["gemm", "pack"]) : null;
+    sgemm = { memory, gemm: instance.exports["gemm"] as Sgemm["gemm"], pack: instance.exports["pack"] as Sgemm["pack"], pool };
   } catch {
     sgemm = null;
   }
@@ -150,38 +186,71 @@ export function sgemmPool(): WasmPool | null {
 const PARALLEL_MIN_WORK = 1 << 18;
 
 /**
- * Workspace for one product (m, n padded to mp, np): float32 views of the packed A (mp·k), B (np·k) and C
- * (mp·np) in the module's memory, grown as needed; null where the kernel is unavailable or the product does
- * not fit in its memory. Views are valid until the next call.
+ * A float32 product C (m×n) = A (m×k) · B (k×n) in the module's memory: `packA` and `packB` take each operand
+ * as strided in its typed array (element offset and strides; B given as its n columns, so `rs` is B's column
+ * stride and `cs` its row stride — a transposed view is just other strides), `run` computes C into `out` at
+ * `outOffset` (row-major m×n). For a batch, pack only the operands that change between runs.
  */
-export interface SgemmWorkspace {
-  readonly A: Float32Array;
-  readonly B: Float32Array;
-  readonly C: Float32Array;
-  /** C += A·B, split among the pool's threads for large products. */
-  run(): void;
+export interface SgemmSession {
+  packA(data: TypedArray, off: number, rs: number, cs: number): void;
+  packB(data: TypedArray, off: number, rs: number, cs: number): void;
+  run(out: Float32Array, outOffset: number): void;
 }
 
-export function sgemmWorkspace(mp: number, np: number, k: number): SgemmWorkspace | null {
+/** A session for m×k·k×n products (k ≥ 1), or null where the kernel is unavailable or the product too large. */
+export function sgemmSession(m: number, n: number, k: number): SgemmSession | null {
   const s = getSgemm();
   if (s === null) return null;
-  const pa = POOL_BYTES, pb = pa + mp * k * 4, pc = pb + np * k * 4, end = pc + mp * np * 4;
+  const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
+  const pa = POOL_BYTES, pb = pa + mp * k * 4, pc = pb + np * k * 4, raw = pc + mp * np * 4;
+  const rawA = raw, rawB = rawA + m * k * 4, end = rawB + n * k * 4;
   if (end > MAX_PAGES * 65536) return null;
-  const have = s.memory.buffer.byteLength;
-  if (end > have) s.memory.grow(Math.ceil((end - have) / 65536));
-  const buf = s.memory.buffer;
+  const grow = (bytes: number) => {
+    const have = s.memory.buffer.byteLength;
+    if (bytes > have) s.memory.grow(Math.ceil((bytes - have) / 65536));
+    return s.memory.buffer;
+  };
+  grow(end);
+  const threads = s.pool === null || m * n * k < PARALLEL_MIN_WORK ? 1 : getNumThreads();
+  let packRows: number[][] = [];
+  /** Packs rows×k operand X into the panels at `dst`, by the module where it can read X from a copy in memory. */
+  const pack = (data: TypedArray, off: number, rs: number, cs: number, rows: number, R: number, dst: number, rawAt: number) => {
+    const full = Math.floor(rows / R), span = (rows - 1) * rs + (k - 1) * cs + 1;
+    let done = 0;
+    if (data instanceof Float32Array && full > 0 && rs >= 0 && cs >= 0 && span <= rows * k) {
+      new Float32Array(grow(rawAt + span * 4), rawAt, span).set(data.subarray(off, off + span));
+      const pieces = Math.min(full, threads === 1 ? 1 : 2 * threads);
+      for (let i = 0; i < pieces; i++) {
+        const q0 = Math.round((i * full) / pieces), q1 = Math.round(((i + 1) * full) / pieces);
+        if (q1 > q0) packRows.push([rawAt, rs * 4, cs * 4, k, dst, q0, q1, R]);
+      }
+      done = full * R;
+    }
+    // The rest (a partial last panel, or everything where the module cannot read the source) in JavaScript.
+    if (done < rows) {
+      const padded = Math.ceil(rows / R) * R;
+      const view = new Float32Array(s.memory.buffer, dst + done * k * 4, (padded - done) * k);
+      packPanels(data, off + done * rs, rs, cs, rows - done, k, padded - done, view, R);
+    }
+  };
   return {
-    A: new Float32Array(buf, pa, mp * k),
-    B: new Float32Array(buf, pb, np * k),
-    C: new Float32Array(buf, pc, mp * np),
-    run: () => {
-      const threads = s.pool === null ? 1 : getNumThreads();
-      if (threads === 1 || mp * np * k < PARALLEL_MIN_WORK) return s.gemm(pa, pb, pc, k, np, 0, mp, 0, np);
-      s.pool!.run("gemm", chunks(mp, np, threads).map(([i0, i1, j0, j1]) => [pa, pb, pc, k, np, i0, i1, j0, j1]));
+    packA: (data, off, rs, cs) => pack(data, off, rs, cs, m, MR, pa, rawA),
+    packB: (data, off, rs, cs) => pack(data, off, rs, cs, n, NR, pb, rawB),
+    run(out, outOffset) {
+      if (packRows.length > 0) {
+        if (threads === 1) for (const r of packRows) s.pack(...(r as Parameters<Sgemm["pack"]>));
+        else s.pool!.run("pack", packRows);
+        packRows = [];
+      }
+      const C = new Float32Array(s.memory.buffer, pc, mp * np);
+      C.fill(0);
+      if (threads === 1) s.gemm(pa, pb, pc, k, np, 0, mp, 0, np);
+      else s.pool!.run("gemm", chunks(mp, np, threads).map(([i0, i1, j0, j1]) => [pa, pb, pc, k, np, i0, i1, j0, j1]));
+      if (np === n) out.set(C.subarray(0, m * n), outOffset);
+      else for (let i = 0, o = outOffset; i < m; i++, o += n) out.set(C.subarray(i * np, i * np + n), o);
     },
   };
 }
-
 /**
  * Splits C (mp × np) into about 3 blocks per thread (more blocks than threads: a thread that is slow, on a busy
  * machine, takes fewer), across columns first (each block then reads all of A and its own part of B), aligned
