@@ -87,8 +87,8 @@ const ownedStorage = new WeakSet<TypedArray>();
  */
 export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /**
-   * The array this node holds. Arrays are never written after they are made; to change a parameter (an
-   * optimizer step) replace it with {@link assign}.
+   * The array this node holds. Kernels make fresh arrays; a tensor's values change only through {@link assign}
+   * (a new array) or {@link update} (in place, the optimizers' step).
    */
   value: NDArray;
   /** ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. */

@@ -30,9 +30,10 @@ describe("the CPU backends", () => {
     expect(backend().name).toBe("wasm");
   });
 
-  test("the wasm backend prints every op without a transcendental function", () => {
-    const printed = elementwiseList.filter((op) => wasmPrintable(elementwiseKernelOf(op).root)).map((op) => op.name);
-    expect(printed).toEqual(["add", "sub", "mul", "div", "neg", "sqrt", "abs", "relu", "max", "min", "gt", "eq", "sign"]);
+  test("the wasm backend prints the arithmetic, comparison and selection ops, not the transcendental ones", () => {
+    const printed = new Set(elementwiseList.filter((op) => wasmPrintable(elementwiseKernelOf(op).root)).map((op) => op.name));
+    for (const name of ["add", "sub", "mul", "div", "neg", "sqrt", "abs", "relu", "max", "min", "gt", "eq", "sign"]) expect(printed.has(name as never), name).toBe(true);
+    for (const name of ["exp", "log", "tanh", "sin", "cos", "pow"]) expect(printed.has(name as never), name).toBe(false);
   });
 
   for (const dtype of ["float64", "float32"] as const) {
