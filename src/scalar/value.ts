@@ -238,6 +238,7 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
   const ia = a === null ? -1 : entryOn(T, a), ib = b === null ? -1 : entryOn(T, b);
   const i = recordLeaf(T, data, options.requiresGrad ?? (op === null || inputs.some((x) => x.requiresGrad)));
   if (op !== null) {
+    T.mark[i] = 0;
     T.op[i] = codeOf.get(op)!;
     T.a[i] = ia;
     T.b[i] = ib;

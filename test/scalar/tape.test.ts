@@ -102,3 +102,16 @@ describe("the tape", () => {
     expect(v.grad).toBe(0);
   }, 60_000);
 });
+
+test("a node made with the public constructor is swept like any op node, also on a second backward", () => {
+  const a = new Value(3);
+  const p = new Value(9, {}, elementwiseOps.mul, [a, a]);
+  const q = p.sin();
+  q.backward();
+  const first = a.grad;
+  expect(p.grad).toBeCloseTo(Math.cos(9), 14);
+  a.grad = 0;
+  q.backward();
+  expect(a.grad).toBe(first);
+  expect(first).toBeCloseTo(6 * Math.cos(9), 14);
+});
