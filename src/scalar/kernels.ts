@@ -74,8 +74,8 @@ function recordSource(op: ElementwiseOp, code: number): string {
   return `function (a, b) {
     let T = tapes.current;
     if (T.n + 3 > T.cap) T = room(3);
-    const ia = a.t === T ? a.i : imp(T, a);
-    const ib = ${two ? "b.t === T ? b.i : imp(T, b)" : "-1"};
+    const ia = a.t === T ? a.i : a.x !== undefined && a.x.importTape === T ? a.x.importIndex : imp(T, a);
+    const ib = ${two ? "b.t === T ? b.i : b.x !== undefined && b.x.importTape === T ? b.x.importIndex : imp(T, b)" : "-1"};
     const n = T.n++, val = T.val;
     val[n] = f${code}(val[ia], ${two ? "val[ib]" : "NaN"});
     T.op[n] = ${code}; T.a[n] = ia; T.b[n] = ib; T.rg[n] = ${two ? "T.rg[ia] | T.rg[ib]" : "T.rg[ia]"};

@@ -254,14 +254,13 @@ function entryOn(T: Tape, x: Value): number {
   return x.t === T ? x.i : importInto(T, x);
 }
 
-/** An entry on `T` standing for `x`, a node of another tape: made once per tape, its value refreshed on each use. */
+/**
+ * An entry on `T` standing for `x`, a node of another tape: made once per tape (the kernels look it up in
+ * `x.x` first); the setters of `data` and `requiresGrad` keep its copy of the value and flag current.
+ */
 function importInto(T: Tape, x: Value): number {
   const ex = (x.x ??= new Extras());
-  if (ex.importTape === T) {
-    T.val[ex.importIndex] = x.t.val[x.i]!;
-    T.rg[ex.importIndex] = x.t.rg[x.i]!;
-    return ex.importIndex;
-  }
+  if (ex.importTape === T) return ex.importIndex;
   ex.importTape = T;
   return (ex.importIndex = recordImport(T, x.t, x.i));
 }
