@@ -115,3 +115,9 @@ test("a node made with the public constructor is swept like any op node, also on
   expect(a.grad).toBe(first);
   expect(first).toBeCloseTo(6 * Math.cos(9), 14);
 });
+
+test("an op object that is not the table's is refused with its name", () => {
+  const alien = { ...elementwiseOps.add, name: "add" as const };
+  expect(() => Value.apply(alien, [1, 2])).toThrow("add: not an op of the table");
+  expect(() => new Value(3, {}, alien, [new Value(1), new Value(2)])).toThrow("add: not an op of the table");
+});
