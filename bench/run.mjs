@@ -172,7 +172,9 @@ for (const r of records) {
 
 // ---- the report ----------------------------------------------------------------------------------------------------
 const git = (...a) => sh("git", a, { cwd: root }).stdout?.trim() ?? "";
-const cpu = (sh("lscpu", []).stdout ?? "").match(/^Model name:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model ?? "?";
+const lscpu = sh("lscpu", []).stdout ?? "", field = (name) => lscpu.match(new RegExp(`^${name}:\\s*(.+)$`, "m"))?.[1];
+const cpu = `${field("Model name") ?? os.cpus()[0]?.model ?? "?"}${field("CPU family") ? ` (family ${field("CPU family")}, model ${field("Model")}` +
+  `${/\bavx512f\b/.test(field("Flags") ?? "") ? ", AVX-512" : /\bavx2\b/.test(field("Flags") ?? "") ? ", AVX2" : ""})` : ""}`;
 const deb = (p) => sh("dpkg-query", ["-W", "-f", "${Version}", p]).stdout?.trim() || null;
 const first = (pred) => records.find(pred);
 const pt = first((r) => r.label.startsWith("PyTorch")), jx = first((r) => r.label.startsWith("jax-js")), tf = first((r) => r.label.startsWith("tfjs"));
