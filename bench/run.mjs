@@ -91,6 +91,7 @@ const threadsSettable = probe.stdout.trim() === "true";
 const threadVariants = threadsSettable ? [1, 2] : [null];
 const gg = (workload, threads, extra = [], name = "gradgraph") => ({
   gg: true, label: `${name}${threads === null ? "" : ` ${threads}t`}`,
+  labelOf: threads === null && threadsSettable ? (r) => `${name} ${r.threads}t` : undefined,   // its default threads
   cmd: process.execPath, args: [here("gradgraph/main.mjs"), "--workload", workload, ...(threads === null ? [] : ["--threads", String(threads)]), ...(tiny ? ["--tiny"] : []), ...extra],
 });
 const node = (label, file, args = []) => ({ label, cmd: process.execPath, args: [here(file), ...args] });
