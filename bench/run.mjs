@@ -43,6 +43,12 @@ const posInt = (name, def) => {
   if (!Number.isInteger(v) || v < 1) usage(`--${name}: expected a positive integer, got ${JSON.stringify(arg(name))}`);
   return v;
 };
+const VALUED = ["workloads", "anchors", "procs", "sizes", "heap-steps", "out", "json"], FLAGS = ["full", "tiny"];
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i], name = a.replace(/^--/, "");
+  if (VALUED.includes(name) && a.startsWith("--") && i + 1 < process.argv.length) i++;
+  else if (!(FLAGS.includes(name) && a.startsWith("--"))) usage(`unknown or incomplete option ${JSON.stringify(a)}`);
+}
 const tiny = process.argv.includes("--tiny");
 const workloads = list("workloads", ALL_WORKLOADS, ALL_WORKLOADS.join(","));
 const wanted = list("anchors", ALL_ANCHORS, tiny ? "none" : ALL_ANCHORS.join(","));
