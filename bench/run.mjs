@@ -94,11 +94,12 @@ for (const s of skipped) log(`bench: skipped — ${s}`);
 const probe = sh(process.execPath, ["--input-type=module", "-e",
   `const g = await import(${JSON.stringify(join(root, "dist/index.js"))}); console.log(typeof g.setNumThreads === "function")`]);
 const threadsSettable = probe.stdout.trim() === "true";
-const threadVariants = threadsSettable ? [1, 2] : [null];
+const threadVariants = threadsSettable ? [1, 2] : ["default"];
+// threads: 1 or 2 (set), "default" (the library's own count, named in the label), or null (W1: the scalar engine).
 const gg = (workload, threads, extra = [], name = "gradgraph") => ({
-  gg: true, label: `${name}${threads === null ? "" : ` ${threads}t`}`,
-  labelOf: threads === null && threadsSettable ? (r) => `${name} ${r.threads}t` : undefined,   // its default threads
-  cmd: process.execPath, args: [here("gradgraph/main.mjs"), "--workload", workload, ...(threads === null ? [] : ["--threads", String(threads)]), ...(tiny ? ["--tiny"] : []), ...extra],
+  gg: true, label: `${name}${typeof threads === "number" ? ` ${threads}t` : ""}`,
+  labelOf: threads === "default" && threadsSettable ? (r) => `${name} ${r.threads}t` : undefined,
+  cmd: process.execPath, args: [here("gradgraph/main.mjs"), "--workload", workload, ...(typeof threads === "number" ? ["--threads", String(threads)] : []), ...(tiny ? ["--tiny"] : []), ...extra],
 });
 const node = (label, file, args = []) => ({ label, cmd: process.execPath, args: [here(file), ...args] });
 const torch = (threads, args) => ({
@@ -109,7 +110,7 @@ const mnistDir = workloads.includes("mnist") && anchors.has("torch") ? mkdtempSy
 const s = sizes.join(",");
 const plan = {
   w1: [gg("w1", null), anchors.has("plain") && node("plain-JS typed-array tape", "anchors/w1_tape.mjs")],
-  w2: [...threadVariants.map((t) => gg("w2", t)), gg("w2nn", null, [], "gradgraph through nn"), anchors.has("torch") && torch(1, ["--workloads", "w2"]),
+  w2: [...threadVariants.map((t) => gg("w2", t)), gg("w2nn", "default", [], "gradgraph through nn"), anchors.has("torch") && torch(1, ["--workloads", "w2"]),
     anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w2"]),
     anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w2"])],
   w3: [...threadVariants.map((t) => gg("w3", t, ["--sizes", s])),
@@ -121,7 +122,7 @@ const plan = {
     anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w4"]),
     anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w4"]),
     anchors.has("plain") && { ...node("plain-JS", "anchors/w4_plainjs.mjs"), labelOf: (r) => `plain-JS ${r.peer.replace("plain-js-", "")} loop` }],
-  mnist: [gg("mnist", null), mnistDir && torch(1, ["--workloads", "mnist", "--mnist", mnistDir])],
+  mnist: [gg("mnist", "default"), mnistDir && torch(1, ["--workloads", "mnist", "--mnist", mnistDir])],
 };
 
 /** Runs one process; returns its JSON records, labelled, or null (with a message) when it failed. */
@@ -195,7 +196,7 @@ const versions = [
 ].filter(Boolean);
 const rows = summarize(records);
 const report = [
-  `## Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+  `### Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC`,
   "",
   `\`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${procs} process${procs > 1 ? "es" : ""} per runner, interleaved; ` +
     `${cpu}, ${os.cpus().length} CPUs; load average ${load0.map((x) => x.toFixed(1)).join(" ")} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(" ")} at the end.`,
