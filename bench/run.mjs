@@ -16,6 +16,8 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arg } from "./lib/common.mjs";
+import { W1_LOSS_STEP1 } from "./gradgraph/w1.mjs";
+import { W2_LOSS_STEP1 } from "./gradgraph/w2.mjs";
 import { heapTable, summarize, tables } from "./report.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -107,22 +109,19 @@ const torch = (threads, args) => ({
   env: { LD_LIBRARY_PATH: OPENBLAS, OPENBLAS_NUM_THREADS: String(threads) },
 });
 const mnistDir = workloads.includes("mnist") && anchors.has("torch") ? mkdtempSync(join(os.tmpdir(), "gradgraph-bench-")) : null;
-const s = sizes.join(",");
+const torchIf = (threads, args) => anchors.has("torch") && torch(threads, args);
+const jax = (args) => anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", ...args]);
+const tfjs = (args) => anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", ...args]);
+const w3 = ["--workloads", "w3", "--sizes", sizes.join(",")];
 const plan = {
   w1: [gg("w1", null), anchors.has("plain") && node("plain-JS typed-array tape", "anchors/w1_tape.mjs")],
-  w2: [...threadVariants.map((t) => gg("w2", t)), gg("w2nn", "default", [], "gradgraph through nn"), anchors.has("torch") && torch(1, ["--workloads", "w2"]),
-    anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w2"]),
-    anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w2"])],
-  w3: [...threadVariants.map((t) => gg("w3", t, ["--sizes", s])),
-    anchors.has("torch") && torch(1, ["--workloads", "w3", "--sizes", s]), anchors.has("torch") && torch(2, ["--workloads", "w3", "--sizes", s]),
-    anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w3", "--sizes", s]),
-    anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w3", "--sizes", s]),
-    anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", s, "--kernels", "blocked"])],
-  w4: [...threadVariants.map((t) => gg("w4", t)), anchors.has("torch") && torch(1, ["--workloads", "w4"]),
-    anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w4"]),
-    anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w4"]),
+  w2: [...threadVariants.map((t) => gg("w2", t)), gg("w2nn", "default", [], "gradgraph through nn"),
+    torchIf(1, ["--workloads", "w2"]), jax(["--workloads", "w2"]), tfjs(["--workloads", "w2"])],
+  w3: [...threadVariants.map((t) => gg("w3", t, ["--sizes", sizes.join(",")])), torchIf(1, w3), torchIf(2, w3), jax(w3), tfjs(w3),
+    anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", sizes.join(","), "--kernels", "blocked"])],
+  w4: [...threadVariants.map((t) => gg("w4", t)), torchIf(1, ["--workloads", "w4"]), jax(["--workloads", "w4"]), tfjs(["--workloads", "w4"]),
     anchors.has("plain") && { ...node("plain-JS", "anchors/w4_plainjs.mjs"), labelOf: (r) => `plain-JS ${r.peer.replace("plain-js-", "")} loop` }],
-  mnist: [gg("mnist", "default"), mnistDir && torch(1, ["--workloads", "mnist", "--mnist", mnistDir])],
+  mnist: [gg("mnist", "default"), mnistDir && torchIf(1, ["--workloads", "mnist", "--mnist", mnistDir])],
 };
 
 /** Runs one process; returns its JSON records, labelled, or null (with a message) when it failed. */
@@ -169,12 +168,11 @@ if (workloads.includes("heap")) {
 if (mnistDir) rmSync(mnistDir, { recursive: true, force: true });
 
 // ---- checks on the anchors: the same work as gradgraph's ------------------------------------------------------------
-const W1_LOSS = 1.865453195760891, W2_LOSS = 2.304687;
 const w4ref = records.find((r) => r.gg && r.workload === "W4")?.value;
 for (const r of records) {
   if (r.gg || r.ok !== undefined) continue;
-  if (r.workload === "W1") Object.assign(r, { ok: Math.abs(r.loss_step1 - W1_LOSS) <= 1e-9, check: `loss at step 1 ${r.loss_step1} (reference ${W1_LOSS})` });
-  if (r.workload === "W2") Object.assign(r, { ok: Math.abs(r.loss_step1 - W2_LOSS) <= 2e-5, check: `loss at step 1 ${r.loss_step1} (reference ${W2_LOSS})` });
+  if (r.workload === "W1") Object.assign(r, { ok: Math.abs(r.loss_step1 - W1_LOSS_STEP1) <= 1e-9, check: `loss at step 1 ${r.loss_step1} (reference ${W1_LOSS_STEP1})` });
+  if (r.workload === "W2") Object.assign(r, { ok: Math.abs(r.loss_step1 - W2_LOSS_STEP1) <= 2e-5, check: `loss at step 1 ${r.loss_step1} (reference ${W2_LOSS_STEP1})` });
   if (r.workload === "W4" && w4ref !== undefined && !tiny) Object.assign(r, { ok: Math.abs(r.value - w4ref) <= 1e-4 * Math.abs(w4ref), check: `sum ${r.value} (gradgraph's ${w4ref})` });
 }
 
