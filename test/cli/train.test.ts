@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { decodeSafetensors } from "../../src/nn/index.js";
+import { trainConfig } from "../../src/cli/train.js";
 import { run } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-train-"));
@@ -418,5 +419,19 @@ describe("--out: a new or empty folder, --overwrite for a previous run, one trai
     writeFileSync(join(dir, ".stale.lock"), `${dead}\n`);
     expect((await run("train", "--data", "xor", "--epochs", "1", "--out", stale)).code).toBe(0);
     expect(existsSync(join(dir, ".stale.lock"))).toBe(false);
+  });
+});
+
+describe("trainConfig: the command line's options to a run's settings, with no side effect", () => {
+  const base = { data: "moons", act: "relu", opt: "adam", seed: "0", schedule: "constant", dataSeed: "0", dtype: "float32" };
+  test("presets fill what is not given; given options win", () => {
+    const c = trainConfig({ ...base, epochs: "7", n: "1000", out: "runs/x" });
+    expect(c).toMatchObject({ name: "moons", sizes: [2, 16, 16, 2], lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
+    expect(c.spec).toEqual({ name: "moons", seed: 0, n: 1000 });
+    expect(trainConfig({ ...base, data: "mnist", limit: "9000" }).notes).toEqual(["--limit 9000: MNIST has only 7,996 training digits; training on all of them"]);
+  });
+  test("bad options are InputErrors, before any data is loaded or folder made", () => {
+    expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");
+    expect(() => trainConfig({ ...base, overwrite: true })).toThrow("--overwrite replaces the folder given by --out: give --out too");
   });
 });
