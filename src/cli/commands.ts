@@ -10,7 +10,6 @@ import {
   formatValue,
   generateCode,
   pathsData,
-  renderSvg,
   snapshot,
   toDot,
   writeFileAtomic,
@@ -18,6 +17,7 @@ import {
 } from "../render/index.js";
 import type { Io } from "./io.js";
 import { jsonNumber } from "./json.js";
+import { SVG_TIMEOUT_S, svgWithin, type Drawable } from "./svg.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
 import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
@@ -141,25 +141,31 @@ export function registerCommands(program: Command, io: Io): void {
     .argument("<expr>", EXPR_HELP)
     .addOption(atOption())
     .option("--svg <file>", "also render the graph to an SVG file (no system Graphviz needed)")
+    .option("--svg-timeout <seconds>", "stop Graphviz's layout after this long (a wide graph is drawn compact first)", String(SVG_TIMEOUT_S))
     .addOption(orderOption("2: draw the graph of a first derivative, as the backward pass records it with createGraph"))
     .addOption(wrtOption())
     .addHelpText(
       "after",
       "\nExamples:\n  gradgraph dot 'w = (x + y)*z' --at x=1,y=2,z=-3 --svg graph.svg\n  gradgraph dot 'f(x) = sin(x)*x' --at x=1 --order 2",
     )
-    .action(async (expr: string, opts: { at: string[]; svg?: string; order: string; wrt?: string }) => {
+    .action(async (expr: string, opts: { at: string[]; svg?: string; svgTimeout: string; order: string; wrt?: string }) => {
       const withPoint = opts.at.length > 0;
       const order2 = wantsOrder2(opts);
+      const seconds = Number(opts.svgTimeout);
+      if (!(seconds > 0)) throw new InputError(`--svg-timeout: expected a positive number of seconds, got ${JSON.stringify(opts.svgTimeout)}`);
       const tensors = order2 ? null : tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });
-      let dot: string;
-      if (order2) dot = dotOrder2(expr, opts.at, opts.wrt, io);
-      else if (tensors !== null) dot = tensorDot(tensors);
+      let drawn: Drawable;
+      if (order2) drawn = dotOrder2(expr, opts.at, opts.wrt, io);
+      else if (tensors !== null) drawn = tensorDot(tensors);
       else {
         const { graph } = setUp(expr, opts.at, { partial: !withPoint });
-        dot = toDot(snapshot(graph.root, graph.inputs, { values: withPoint }));
+        const snap = snapshot(graph.root, graph.inputs, { values: withPoint });
+        drawn = { nodes: snap.nodes, dot: (layout) => toDot(snap, { layout }) };
       }
+      // The DOT first: it is complete even when the SVG cannot be laid out in time.
+      io.out(drawn.dot("full"));
       if (opts.svg !== undefined) {
-        const svg = await renderSvg(dot);
+        const svg = await svgWithin(drawn, seconds, io);
         try {
           await mkdir(dirname(opts.svg), { recursive: true });
           await writeFileAtomic(opts.svg, svg);
@@ -168,7 +174,6 @@ export function registerCommands(program: Command, io: Io): void {
         }
         io.err(`note: wrote ${opts.svg}\n`);
       }
-      io.out(dot);
     });
 
   program

@@ -22,6 +22,7 @@ import { formatShape } from "../ops/shape.js";
 import { engine, fromTypedArray, ones, zerosLike, type Tensor } from "../tensor/tensor.js";
 import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
 import type { Io } from "./io.js";
+import type { Drawable } from "./svg.js";
 import { jsonValue } from "./json.js";
 
 export interface TensorProblem {
@@ -133,8 +134,9 @@ export function tensorTrace(p: TensorProblem, io: Io): void {
 }
 
 /** `dot` on a tensor problem: the graph with shapes on every edge. */
-export function tensorDot(p: TensorProblem): string {
-  return tensorToDot(describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p)));
+export function tensorDot(p: TensorProblem): Drawable {
+  const view = describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p));
+  return { nodes: view.nodes, dot: (layout) => tensorToDot(view, { layout }) };
 }
 
 /** The header's name for the output, if it gives one. */

@@ -11,6 +11,7 @@ import { InputError, Interrupted } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import type { DType } from "../ops/op.js";
 import { Generator } from "../tensor/random.js";
+import { setNumThreads } from "../tensor/kernels/threads.js";
 import { didYouMean } from "../lang/suggest.js";
 import {
   Adam,
@@ -116,6 +117,7 @@ function checkFits(sizes: readonly number[], data: Dataset, option: string, trai
 
 export interface TrainOpts {
   data: string;
+  threads?: string;
   model?: string;
   act: string;
   opt: string;
@@ -287,6 +289,8 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const optName = choice("--opt", opts.opt, OPTIMIZERS);
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
+  const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
+  if (threads !== undefined) setNumThreads(threads);
   const sizes = parseSizes(opts.model ?? preset.model);
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
@@ -539,6 +543,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--test-fraction <f>", "fraction of the data held out for testing (default 0.2; mnist's split is fixed)")
     .option("--limit <n>", "mnist: train on only the first n of the 7,996 training digits")
     .option("--dtype <type>", "float32 or float64", "float32")
+    .option("--threads <n>", "threads for the large float32 matrix products (default: GRADGRAPH_NUM_THREADS, else the cores); results do not depend on it")
     .addHelpText(
       "after",
       "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +

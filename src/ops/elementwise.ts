@@ -43,8 +43,9 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
   div: defineElementwise({
     name: "div", arity: 2, doc: "a / b",
     forward: (a, b) => a / b,
-    // d(a/b) = da/b - a/b² db
-    partials: [(o, [, b]) => o.div(1, b!), (o, [a, b]) => o.div(o.neg(a!), o.pow(b!, 2))],
+    // d(a/b) = da/b - (a/b)/b db; written -(a/b)/b, not -a/b², so it does not overflow (or underflow) where the
+    // true value is finite: at a = b = 1e200, -a/b² is 0 (true -1e-200), and x/x at 1e-8 would not cancel to 0
+    partials: [(o, [, b]) => o.div(1, b!), (o, [, b], y) => o.div(o.neg(y), b!)],
     print: infix("/", PREC.mul),
     identity: { right: 1 },
   }),
@@ -57,12 +58,15 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
   }),
   pow: defineElementwise({
     name: "pow", arity: 2, doc: "a ^ b (a constant or a variable exponent)",
-    forward: (a, b) => a ** b,
+    // IEEE 754 / C / NumPy / PyTorch, not JavaScript's Math.pow: 1^b = 1 for every b (NaN too), (-1)^±inf = 1
+    forward: (a, b) => (a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : a ** b),
     // d(a^b) = b a^(b-1) da + a^b ln(a) db. At b = 0 the first term is 0 even at a = 0 (PyTorch's rule):
     // the exponent is b - 1 + (b == 0), so 0·a^0 = 0 instead of 0·0^(-1) = NaN; elsewhere it is b - 1.
+    // At a = 0 the second term is 0 (0^b is constant 0 for b > 0; PyTorch's 0 at b = 0 too): ln(a + (a == 0))
+    // is ln 1 = 0 there, so 0·ln 0 = NaN and 1·ln 0 = -inf do not appear; elsewhere it is ln a.
     partials: [
       (o, [a, b]) => o.mul(b!, o.pow(a!, o.add(o.sub(b!, 1), o.eq(b!, 0)))),
-      (o, [a], y) => o.mul(y, o.log(a!)),
+      (o, [a], y) => o.mul(y, o.log(o.add(a!, o.eq(a!, 0)))),
     ],
     print: { kind: "infix", symbol: { board: "^", py: "**", ts: "**" }, prec: PREC.pow, assoc: "right" },
     identity: { right: 1 },

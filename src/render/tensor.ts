@@ -9,7 +9,7 @@ import type { AnyOp } from "../ops/op.js";
 import { formatShape, type Shape } from "../ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatTable, formatValue, freshNames } from "./format.js";
-import { quote } from "./dot.js";
+import { DotWriter, quote, type DotLayout } from "./dot.js";
 
 /** One node of a tensor graph, frozen for rendering. */
 export interface TensorNodeView {
@@ -152,26 +152,19 @@ function isLiteral(n: TensorNodeView): boolean {
  * edge is labelled with the value's name and shape (`a [2,3]`), and single values also with the value and,
  * when computed, the gradient.
  */
-export function tensorToDot(view: TensorGraphView, options: { name?: string } = {}): string {
-  const lines = [
-    `digraph ${quote(options.name ?? "gradgraph")} {`,
-    "  graph [rankdir=LR, ordering=in];",
-    '  node [fontname="Helvetica", fontsize=12];',
-    '  edge [fontname="Helvetica", fontsize=10];',
-  ];
+export function tensorToDot(view: TensorGraphView, options: { name?: string; layout?: DotLayout } = {}): string {
+  const w = new DotWriter(view.nodes, options.name, options.layout);
   for (const n of view.nodes) {
     if (n.kind === "op") {
       const symbol = n.symbol;
-      lines.push(`  n${n.id} [label=${quote(symbol)}, shape=${symbol.length <= 2 ? "circle" : "ellipse"}, tooltip=${quote(`${n.name} = ${n.formula}`)}];`);
+      w.node(n.id, `label=${quote(symbol)}, shape=${symbol.length <= 2 ? "circle" : "ellipse"}, tooltip=${quote(`${n.name} = ${n.formula}`)}`);
     } else if (n.kind === "input") {
-      lines.push(`  n${n.id} [label=${quote(n.name)}, shape=plaintext, fontsize=14];`);
+      w.node(n.id, `label=${quote(n.name)}, shape=plaintext, fontsize=14`);
     } else {
-      lines.push(`  n${n.id} [label=${quote(n.name)}, shape=plaintext, fontcolor="gray30"];`);
+      w.node(n.id, `label=${quote(n.name)}, shape=plaintext, fontcolor="gray30"`);
     }
   }
-  const inputs = view.nodes.filter((n) => n.kind === "input").map((n) => `n${n.id}`);
-  if (inputs.length > 1) lines.push(`  { rank=source; ${inputs.join("; ")}; }`);
-  lines.push('  out [label="", shape=point];');
+  w.inputsLeft(view.nodes.filter((n) => n.kind === "input").map((n) => n.id));
   const single = (v: unknown): number | null => {
     const flat = [v].flat(Infinity) as number[];
     return flat.length === 1 ? flat[0]! : null;
@@ -186,8 +179,7 @@ export function tensorToDot(view: TensorGraphView, options: { name?: string } = 
     }
     return ` [label=${quote(s)}]`;
   };
-  for (const to of view.nodes) for (const x of to.inputs) lines.push(`  n${x} -> n${to.id}${label(view.nodes[x]!)};`);
-  lines.push(`  n${view.root} -> out${label(view.nodes[view.root]!)};`);
-  lines.push("}");
-  return lines.join("\n") + "\n";
+  for (const to of view.nodes) for (const x of to.inputs) w.edge(x, `n${to.id}`, label(view.nodes[x]!));
+  w.edge(view.root, "out", label(view.nodes[view.root]!));
+  return w.end();
 }

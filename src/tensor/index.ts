@@ -42,6 +42,7 @@ export { rand, randn, randint } from "./random-tensors.js";
 export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
+export { setNumThreads, getNumThreads } from "./kernels/threads.js";
 export { rawAlgebra, applyRaw, kernels, stats, type OpWithKernel, type Kernel } from "./backend.js";
 export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
 export type { DType, Shape } from "../ops/op.js";

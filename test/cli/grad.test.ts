@@ -169,6 +169,34 @@ describe("dot --svg", () => {
     expect(r.stderr).toContain(`--svg ${join(notADir, "graph.svg")}: cannot write the file`);
   });
 
+  test("a wide graph (a sum of 200 terms in x) is drawn compact, in good time, and says so", async () => {
+    const { mkdtempSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "gradgraph-")), "wide.svg");
+    const terms = Array.from({ length: 200 }, (_, k) => `${k + 1}*x`).join(" + ");
+    // Its full layout takes Graphviz minutes; the compact one, about a second.
+    const r = await run("dot", `f(x) = ${terms}`, "--at", "x=2", "--svg", file, "--svg-timeout", "60");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^note: --svg: the graph is wide \(its edges span \d+ ranks.*each input and constant is drawn once per use instead\n/);
+    expect(r.stdout).toContain("  n0 -> n2 ["); // stdout keeps the full DOT
+    expect(readFileSync(file, "utf8")).toContain("n0_200");
+  }, 90_000);
+
+  test("a layout over --svg-timeout stops with a clear message (exit code 2) after the DOT", async () => {
+    const { mkdtempSync, existsSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "gradgraph-")), "g.svg");
+    const r = await run("dot", "f(x, y) = x*y + y", "--at", "x=1,y=2", "--svg", file, "--svg-timeout", "0.001");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^digraph/);
+    expect(r.stderr).toContain("note: --svg: Graphviz did not finish in 0.001 s; drawing each input and constant once per use instead\n");
+    expect(r.stderr).toContain("--svg: Graphviz did not finish laying out the graph (4 nodes) in 0.001 s; the DOT on stdout is complete");
+    expect(existsSync(file)).toBe(false);
+    expect((await run("dot", "x", "--svg-timeout", "soon")).stderr).toContain('--svg-timeout: expected a positive number of seconds, got "soon"');
+  });
+
   test("without --at, the graph's structure alone", async () => {
     const r = await run("dot", "f(x, y) = x*y + y");
     expect(r.code).toBe(0);

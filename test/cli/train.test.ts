@@ -88,6 +88,7 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--opt", "adagrad"], "--opt adagrad: expected one of sgd, momentum, nesterov, adam, adamw"],
     [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
     [["--data", "moons", "--epochs", "1.5"], "--epochs 1.5: expected a positive integer"],
+    [["--data", "moons", "--threads", "0"], "--threads 0: expected an integer from 1 to 256"],
     [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
     [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],
   ])("bad input: %j", async (args, message) => {
@@ -101,6 +102,7 @@ describe("gradgraph train", () => {
     const t = await run("train", "--help");
     expect(t.code).toBe(0);
     expect(t.stdout).toContain("--data <name>");
+    expect(t.stdout).toContain("--threads <n>");
     expect(t.stdout).toContain("Ctrl-C stops after the current batch");
     const e = await run("eval", "--help");
     expect(e.code).toBe(0);

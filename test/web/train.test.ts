@@ -1,7 +1,7 @@
 /** The training view's pure parts in Node: settings and their URL form, the training session, the plots' data. */
 import { describe, expect, it } from "vitest";
 import { nn } from "../../src/index.js";
-import { cellColor, downsample, formatLoss, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
+import { cellColor, divergence, downsample, formatLoss, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
 import { boundsOf, STAGES, TrainSession } from "../../web/src/train-session.js";
 import {
   cliCommand,
@@ -184,10 +184,36 @@ describe("training plots", () => {
     expect(big.minibatch.split("L").length).toBeLessThanOrEqual(182);
   });
 
+  it("draws the loss on a log scale on request: powers of ten around every loss, a spike and a creep both readable", () => {
+    const losses = [0.8, 1280, 0.5, 0.01, 0.001];
+    const chart = lossChart(losses, [], 420, 220, true);
+    // Seven decades, 0.001 to 10,000: a tick every second one.
+    expect(chart.yMax).toBe(10000);
+    expect(chart.yTicks.map((t) => t.value)).toEqual([0.001, 0.1, 10, 1000]);
+    expect(chart.yTicks[0]!.y).toBe(chart.plot.bottom);
+    // 0.001 is on the bottom line, 0.01 a seventh of the way up: on a linear axis both would sit on 0.
+    const ys = chart.minibatch.split(/[ML]/).filter(Boolean).map((p) => Number(p.split(",")[1]));
+    expect(ys[4]).toBeCloseTo(chart.plot.bottom, 5);
+    expect(ys[3]).toBeCloseTo(chart.plot.bottom - (chart.plot.bottom - chart.plot.top) / 7, 5);
+    expect(lossChart(losses, [], 420, 220).yTicks.map((t) => t.value)).not.toContain(0.001);
+  });
+
+  it("warns when a run goes wrong, as gradgraph train does: NaN, a jump, a loss that does not fall", () => {
+    expect(divergence([0.8, 0.7, Number.NaN], [], 3)).toBe("The loss became NaN (or infinite) at step 3: the run has diverged. Try a smaller learning rate (now 3).");
+    expect(divergence([0.813, 1280, 178, 0.6], [], 3)).toMatch(/^The loss jumped to 1280 at step 2 \(from 0\.813\): learning rate 3 makes the updates overshoot/);
+    const flat = (step: number, loss: number) => ({ step, trainLoss: loss, testLoss: loss, trainAccuracy: 0.5, testAccuracy: 0.5 });
+    expect(divergence([0.8, 0.7, 0.7], [flat(0, 0.693), flat(250, 0.69)], 3)).toMatch(/^After 250 steps the training loss has not fallen \(0\.693 → 0\.69\)/);
+    expect(divergence([0.8, 0.7, 0.3], [flat(0, 0.693), flat(250, 0.2)], 0.01)).toBeNull();
+    expect(divergence([0.8, 0.7], [flat(0, 0.693), flat(100, 0.69)], 0.01)).toBeNull(); // too early to tell
+    expect(divergence([], [], 0.01)).toBeNull();
+  });
+
   it("formats the figures and the stages as the page shows them", () => {
     expect(formatLoss(0.693147)).toBe("0.6931");
     expect(formatLoss(12.5)).toBe("12.5");
     expect(formatLoss(0.000012345)).toBe("1.23e-5");
+    // A positive loss never reads "0", however small.
+    for (const tiny of [1e-9, 1e-30, 1e-300, 5e-324]) expect(Number(formatLoss(tiny))).toBeGreaterThan(0);
     expect(formatPercent(0.975)).toBe("97.5%");
     expect(formatNorm(0.0581234)).toBe("0.0581");
     expect(formatNorm(0.00001)).toBe("1.00e-5");

@@ -89,14 +89,7 @@ export function gradientLines(p: Problem, id: number): Line[] {
   if (n.contributions.length === 0) {
     return [{ text: `${f} does not depend on ${n.name}: ${dname(p, id)} = 0`, kind: "result" }];
   }
-  const term = (c: Contribution) => {
-    const j = snap.nodes[c.from]!;
-    return {
-      symbolic: `∂${j.name}/∂${n.name} · ∂${f}/∂${j.name}`,
-      numbers: `${factor(c.local, true)} · ${factor(c.incoming, false)}`,
-      local: localText(snap, j, c.input, c.local),
-    };
-  };
+  const term = (c: Contribution) => termOf(p, n, c);
   const lines: Line[] = [];
   if (n.contributions.length === 1) {
     const c = n.contributions[0]!;
@@ -120,6 +113,33 @@ export function gradientLines(p: Problem, id: number): Line[] {
     kind: "result",
   });
   return lines;
+}
+
+/** One contribution to n's gradient: `∂j/∂i · ∂f/∂j`, with numbers, and the local derivative. */
+function termOf(p: Problem, n: SnapshotNode, c: Contribution) {
+  const j = p.snap.nodes[c.from]!;
+  return {
+    symbolic: `∂${j.name}/∂${n.name} · ∂${p.output}/∂${j.name}`,
+    numbers: `${factor(c.local, true)} · ${factor(c.incoming, false)}`,
+    local: localText(p.snap, j, c.input, c.local),
+  };
+}
+
+/**
+ * A hint for a node's gradient that does not give it away: the local derivatives and the chain rule's
+ * product (or, for a node used several times, the sum), written with symbols, not the resulting number.
+ */
+export function hintLines(p: Problem, id: number): Line[] {
+  const n = p.snap.nodes[id]!;
+  if (n.contributions.length === 0) return [{ text: `${p.output} does not depend on ${n.name}.`, kind: "note" }];
+  const terms = n.contributions.map((c) => termOf(p, n, c));
+  const users = [...new Set(n.contributions.map((c) => p.snap.nodes[c.from]!.name))];
+  return [
+    ...(terms.length > 1 ? [{ text: `${n.name} is used ${terms.length} times: add one contribution per use.`, kind: "note" as const }] : []),
+    ...terms.map((t) => ({ label: "local derivative", text: t.local, kind: "formula" as const })),
+    { label: "chain rule", text: `${dname(p, id)} = ${terms.map((t) => t.symbolic).join(" + ")}` },
+    { text: `${users.map((u) => `∂${p.output}/∂${u}`).join(" and ")} ${users.length === 1 ? "is" : "are"} on the graph already (found earlier, walking backwards).`, kind: "note" },
+  ];
 }
 
 /** Whether the consumer of `c` takes `n` on more than one input (`x * x`). */

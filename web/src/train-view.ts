@@ -3,7 +3,7 @@
  * decision boundary's heat map (a canvas), the loss curve (SVG) and the four stages of the loop. The run itself
  * lives in a Web Worker (train-worker.ts); this module only sends it commands and draws what it reports.
  */
-import { CLASS_RGB, formatLoss, formatPercent, formatTick, heatPixels, lossChart, stageText, type EvalPoint } from "./train-plot.js";
+import { CLASS_RGB, divergence, formatLoss, formatPercent, formatTick, heatPixels, lossChart, stageText, type EvalPoint } from "./train-plot.js";
 import type { Figures, FromWorker, RunInfo, RunState, Stage, StepReport, ToWorker } from "./train-session.js";
 import {
   ACTIVATIONS,
@@ -92,6 +92,8 @@ export class TrainView {
     map: el<HTMLCanvasElement>("train-map"),
     legend: el("train-legend"),
     curve: el("train-curve"),
+    log: el<HTMLInputElement>("train-log"),
+    warning: el("train-warning"),
     stages: el("train-stages"),
     stageTitle: el("train-stage-title"),
     cli: el("train-cli"),
@@ -127,6 +129,7 @@ export class TrainView {
     u.step.addEventListener("click", () => this.stepMinibatch());
     u.stage.addEventListener("click", () => this.stepStage());
     u.reset.addEventListener("click", () => this.reset());
+    u.log.addEventListener("change", () => this.schedule());
     new ResizeObserver(() => this.schedule()).observe(u.map);
   }
 
@@ -333,6 +336,9 @@ export class TrainView {
     this.drawStages();
     this.drawMap();
     this.drawCurve();
+    const warning = divergence(this.losses, this.evals, this.settings.lr);
+    u.warning.hidden = warning === null;
+    if (u.warning.textContent !== (warning ?? "")) u.warning.textContent = warning ?? "";
     // For tests and styles: what the page shows (set with the text, so they always agree).
     u.panel.dataset["running"] = String(s?.running ?? false);
     u.panel.dataset["steps"] = String(s?.steps ?? 0);
@@ -442,7 +448,7 @@ export class TrainView {
 
   private drawCurve(): void {
     // Laid out at the panel's width, so the text keeps its size.
-    const chart = lossChart(this.losses, this.evals, Math.max(260, Math.min(900, this.ui.curve.clientWidth || 420)), 220);
+    const chart = lossChart(this.losses, this.evals, Math.max(260, Math.min(900, this.ui.curve.clientWidth || 420)), 220, this.ui.log.checked);
     const svg = this.ui.curve;
     const make = (tag: string, attrs: Record<string, string | number>, text?: string) => {
       const e = document.createElementNS(SVG_NS, tag);
