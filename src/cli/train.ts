@@ -493,7 +493,8 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     throw e;
   } finally {
     signals.uninstall();
-    keepRunningWithoutOutput(false);
+    // After a signal the last message may not be writable either (a closed terminal): the exit code must stand.
+    keepRunningWithoutOutput(signals.received !== undefined);
   }
 }
 

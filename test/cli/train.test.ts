@@ -352,6 +352,18 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results.epochsCompleted).toBe(2);
   });
 
+  test("SIGHUP with the terminal gone (its output cannot be written): the run is still saved whole, exit 129", async () => {
+    const out = join(dir, "hangup");
+    const t = trainPausing("train", "--data", "xor", "--epochs", "3", "--out", out);
+    await t.said("paused at train");
+    t.child.stdout.destroy();
+    t.child.stderr.destroy();
+    t.child.kill("SIGHUP");
+    expect((await t.done()).code).toBe(129);
+    expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect((await run("eval", out)).code).toBe(0);
+  });
+
   test("Ctrl-C while the files are written, over a previous run (--overwrite): the new run replaces it whole, exit 130", async () => {
     const out = join(dir, "sigint-write");
     expect((await run("train", "--data", "xor", "--epochs", "1", "--seed", "1", "--out", out)).code).toBe(0);
