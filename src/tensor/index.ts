@@ -44,6 +44,6 @@ export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
 export { setNumThreads, getNumThreads } from "./kernels/threads.js";
 export { rawAlgebra, applyRaw, kernels, stats, type OpWithKernel, type Kernel } from "./backend.js";
-export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../autodiff/sweep.js";
+export { reverseSweep, forwardSweep, fitTo, type DiffNode } from "../ops/sweep.js";
 export type { DType, Shape } from "../ops/op.js";
 export { ShapeError, InputError, GradgraphError } from "../core/errors.js";
