@@ -422,6 +422,9 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#value")).toMatch(/^T \[2,2\] = /);
     const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toEqual(expect.arrayContaining(["X [2,2]", "W [2,2]", "y [2]", "a [2,2]", "T [2,2]"]));
+    // Values and gradients on demand: hovering an edge or a node shows what it carries.
+    const tips = await page.$$eval("#graph g.edge title, #graph g.node title", (ts) => ts.map((t) => t.textContent));
+    expect(tips).toContain("W [2,2] = [[1, -1], [0.5, 2]]; ∇W = [[11, 6], [1, 12]]");
     expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂sum(T)/∂W = [[11, 6], [1, 12]]");
     expect(await page.isDisabled("#tab-practice")).toBe(true);
     expect(await page.isHidden("#view-notice")).toBe(true);
