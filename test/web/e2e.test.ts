@@ -455,6 +455,10 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#train-steps")).toBe("0");
     expect(await text("#train-network")).toBe("MLP 2-16-16-2 (relu) · 354 parameters · 400 training and 100 test points");
     expect(await text("#train-cli")).toBe("gradgraph train --data moons --model 2-16-16-2 --act relu --opt adam --lr 0.01 --batch 32 --seed 0");
+    // The network diagram: every weight of 2-16-16-2 an edge, coloured by its sign.
+    await page.waitForFunction(() => document.querySelectorAll("#train-net line").length === 2 * 16 + 16 * 16 + 16 * 2);
+    const colours = await page.$$eval("#train-net line", (ls) => new Set(ls.map((l) => l.getAttribute("stroke"))).size);
+    expect(colours).toBe(2);
     const loss0 = await text("#train-loss"), acc0 = await text("#train-acc"), testAcc0 = await text("#test-acc");
     expect(await figure("#train-acc")).toBeLessThan(70);
 

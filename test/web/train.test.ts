@@ -1,7 +1,7 @@
 /** The training view's pure parts in Node: settings and their URL form, the training session, the plots' data. */
 import { describe, expect, it } from "vitest";
 import { nn } from "../../src/index.js";
-import { cellColor, divergence, downsample, formatLoss, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
+import { cellColor, divergence, downsample, formatLoss, networkDiagram, WEIGHT_RGB, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
 import { boundsOf, STAGES, TrainSession } from "../../web/src/train-session.js";
 import {
   cliCommand,
@@ -228,5 +228,28 @@ describe("training plots", () => {
     expect(stageText("backprop", r, info)).toBeNull();
     expect(stageText("backprop", { ...r, backprop: { gradNorm: 1.5 } }, info)).toBe("‖∇loss‖ = 1.5 over 354 parameters");
     expect(stageText("update", { ...r, update: { updateNorm: 0.01, lr: 0.01, paramNorm: 10.1 } }, info)).toBe("‖Δθ‖ = 0.01 (lr 0.01; ‖θ‖ = 10.1)");
+  });
+});
+
+describe("the network diagram", () => {
+  it("draws every weight between two columns of units, coloured by sign, stronger ones darker and thicker", () => {
+    // 2-3-2: W1 [3,2], W2 [2,3].
+    const w1 = Float32Array.from([1, -2, 0.5, 0, -4, 2]);
+    const w2 = Float32Array.from([0.1, 0.2, -0.3, 0.4, 0.5, -0.6]);
+    const d = networkDiagram([2, 3, 2], [w1, w2], 420, 220);
+    expect(d.units).toHaveLength(7);
+    expect(new Set(d.units.map((u) => u.x)).size).toBe(3);
+    expect(d.edges).toHaveLength(12);
+    expect(d.hidden).toBe(0);
+    // W1[2][0] = -4 is the largest: orange, fully opaque, thickest; W1[1][1] = 0 is the faintest.
+    const strongest = d.edges[4]!;
+    expect(strongest).toMatchObject({ color: WEIGHT_RGB.negative, opacity: 1, width: 3 });
+    expect(d.edges[0]!.color).toBe(WEIGHT_RGB.positive);
+    expect(Math.min(...d.edges.map((e) => e.opacity))).toBe(d.edges[3]!.opacity);
+    // Past the cap only the largest are drawn.
+    const capped = networkDiagram([2, 3, 2], [w1, w2], 420, 220, 5);
+    expect(capped.edges).toHaveLength(5);
+    expect(capped.hidden).toBe(7);
+    expect(capped.edges[0]).toMatchObject({ color: WEIGHT_RGB.negative, opacity: 1 });
   });
 });

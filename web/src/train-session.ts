@@ -263,6 +263,14 @@ export class TrainSession {
     const logits = nn.predict(this.model, fromTypedArray(grid, [size * size, 2]));
     return Float32Array.from(nn.softmax(logits, 1).toArray());
   }
+
+  /** Each layer's weight matrix W ([out, in], row by row), for the network diagram. */
+  weights(): Float32Array[] {
+    return this.model
+      .namedParameters()
+      .filter(([name, p]) => name.endsWith("weight") && p.ndim === 2)
+      .map(([, p]) => Float32Array.from(p.toArray()));
+  }
 }
 
 // ---- the messages between the page and the worker ---------------------------------------------------------
@@ -294,5 +302,5 @@ export type FromWorker =
   /** New minibatch losses since the last message, and the state. */
   | { type: "progress"; run: number; losses: number[]; state: RunState }
   /** The whole splits evaluated, and the class probabilities on the grid (see {@link TrainSession.boundary}). */
-  | { type: "eval"; run: number; steps: number; train: Figures; test: Figures; grid: Float32Array; gridSize: number }
+  | { type: "eval"; run: number; steps: number; train: Figures; test: Figures; grid: Float32Array; gridSize: number; weights: Float32Array[] }
   | { type: "error"; run: number; message: string };

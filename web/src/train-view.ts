@@ -3,7 +3,7 @@
  * decision boundary's heat map (a canvas), the loss curve (SVG) and the four stages of the loop. The run itself
  * lives in a Web Worker (train-worker.ts); this module only sends it commands and draws what it reports.
  */
-import { CLASS_RGB, divergence, formatLoss, formatPercent, formatTick, heatPixels, lossChart, stageText, type EvalPoint } from "./train-plot.js";
+import { CLASS_RGB, divergence, formatLoss, networkDiagram, formatPercent, formatTick, heatPixels, lossChart, stageText, type EvalPoint } from "./train-plot.js";
 import type { Figures, FromWorker, RunInfo, RunState, Stage, StepReport, ToWorker } from "./train-session.js";
 import {
   ACTIVATIONS,
@@ -59,6 +59,8 @@ export class TrainView {
   private losses: number[] = [];
   private evals: EvalPoint[] = [];
   private last: { train: Figures; test: Figures; grid: Float32Array; gridSize: number } | null = null;
+  /** Each layer's weights at the last evaluation (the network diagram). */
+  private weights: Float32Array[] = [];
   /** Whether the page asked the worker to train (the button's state; the worker's is `state.running`). */
   private playing = false;
   private visible = false;
@@ -93,6 +95,7 @@ export class TrainView {
     legend: el("train-legend"),
     curve: el("train-curve"),
     log: el<HTMLInputElement>("train-log"),
+    net: el("train-net"),
     warning: el("train-warning"),
     stages: el("train-stages"),
     stageTitle: el("train-stage-title"),
@@ -243,6 +246,7 @@ export class TrainView {
         break;
       case "eval":
         this.last = { train: m.train, test: m.test, grid: m.grid, gridSize: m.gridSize };
+        this.weights = m.weights;
         if (this.evals.at(-1)?.step !== m.steps) {
           this.evals.push({ step: m.steps, trainLoss: m.train.loss, testLoss: m.test.loss, trainAccuracy: m.train.accuracy, testAccuracy: m.test.accuracy });
         }
@@ -297,6 +301,7 @@ export class TrainView {
     this.info = null;
     this.state = null;
     this.last = null;
+    this.weights = [];
     this.losses = [];
     this.evals = [];
     this.ui.panel.dataset["ready"] = "false";
@@ -336,6 +341,7 @@ export class TrainView {
     this.drawStages();
     this.drawMap();
     this.drawCurve();
+    this.drawNet();
     const warning = divergence(this.losses, this.evals, this.settings.lr);
     u.warning.hidden = warning === null;
     if (u.warning.textContent !== (warning ?? "")) u.warning.textContent = warning ?? "";
@@ -444,6 +450,26 @@ export class TrainView {
     }
     const acc = f === null ? "" : `; training accuracy ${formatPercent(f.train.accuracy)}, test accuracy ${formatPercent(f.test.accuracy)}`;
     canvas.setAttribute("aria-label", `Decision boundary of MLP ${info.sizes.join("-")} on ${this.settings.data}: each region tinted by the class the network predicts there${acc}`);
+  }
+
+  /** The network diagram: each weight an edge, blue positive, orange negative, darker and thicker when larger. */
+  private drawNet(): void {
+    const info = this.info, svg = this.ui.net;
+    if (info === null || this.weights.length === 0) return svg.replaceChildren();
+    const d = networkDiagram(info.sizes, this.weights, Math.max(260, Math.min(900, svg.clientWidth || 420)), 220);
+    const make = (tag: string, attrs: Record<string, string | number>) => {
+      const e = document.createElementNS(SVG_NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+      return e;
+    };
+    const parts: Element[] = d.edges.map((e) =>
+      make("line", { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, stroke: e.color, "stroke-opacity": e.opacity, "stroke-width": e.width }),
+    );
+    const r = Math.max(2, Math.min(6, 90 / Math.max(...info.sizes)));
+    for (const u of d.units) parts.push(make("circle", { cx: u.x, cy: u.y, r }));
+    svg.setAttribute("viewBox", `0 0 ${d.width} ${d.height}`);
+    svg.replaceChildren(...parts);
+    svg.setAttribute("aria-label", `The network's weights: MLP ${info.sizes.join("-")}, ${d.edges.length} weights drawn${d.hidden > 0 ? ` (the largest; ${d.hidden} smaller ones left out)` : ""}`);
   }
 
   private drawCurve(): void {
