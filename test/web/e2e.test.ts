@@ -550,6 +550,8 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
       "train-lr": "0.03",
       "train-batch": "16",
       "train-seed": "7",
+      "train-noise": "",
+      "train-wd": "",
       "train-speed": "fast",
     });
     expect(await text("#train-network")).toBe("MLP 2-24-24-3 (tanh) · 747 parameters · 480 training and 120 test points");

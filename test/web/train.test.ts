@@ -43,10 +43,13 @@ describe("training settings", () => {
     const q = new URLSearchParams();
     writeTrainParams(q, defaultSettings());
     expect(q.toString()).toBe("");
-    const s: TrainSettings = { data: "spirals", hidden: [32, 32], act: "tanh", opt: "sgd", lr: 0.1, batch: 16, seed: 3, speed: "slow" };
+    const s: TrainSettings = { data: "spirals", hidden: [32, 32], act: "tanh", opt: "sgd", lr: 0.1, batch: 16, seed: 3, speed: "slow", noise: 0.3, wd: 0.001 };
     writeTrainParams(q, s);
-    expect(q.toString()).toBe("data=spirals&layers=32-32&act=tanh&opt=sgd&lr=0.1&batch=16&seed=3&speed=slow");
+    expect(q.toString()).toBe("data=spirals&layers=32-32&act=tanh&opt=sgd&lr=0.1&batch=16&seed=3&speed=slow&noise=0.3&wd=0.001");
     expect(withDefaults(readTrainParams(q))).toEqual(s);
+    // Noise and regularisation reach the command line as --noise and --weight-decay; out of range is ignored.
+    expect(cliCommand(s)).toBe("gradgraph train --data spirals --noise 0.3 --weight-decay 0.001 --model 2-32-32-3 --act tanh --opt sgd --lr 0.1 --batch 16 --seed 3");
+    expect(readTrainParams(new URLSearchParams("noise=5&wd=-1"))).toEqual({});
     // No hidden layers is a setting of its own (an empty value), not the default.
     const none = new URLSearchParams();
     writeTrainParams(none, { ...defaultSettings(), hidden: [] });
@@ -82,6 +85,19 @@ describe("training session (the lecture's loop in the worker)", () => {
     expect(s.info).toMatchObject({ sizes: [2, 16, 16, 2], parameters: 354, batches: 13, classes: ["upper", "lower"] });
     expect(s.info.train.labels).toHaveLength(400);
     expect(s.info.test.labels).toHaveLength(100);
+  });
+
+  it("with noise and L2 regularisation: the same run as --noise and --weight-decay on the command line", async () => {
+    const s = await TrainSession.create({ ...defaultSettings(), opt: "sgd", lr: 0.1, noise: 0.3, wd: 0.1 });
+    for (let i = 0; i < 15; i++) s.step();
+    const { train } = await nn.loadDataset({ name: "moons", noise: 0.3 });
+    const model = new nn.MLP([2, 16, 16, 2], "relu", { seed: 0 });
+    const history = await nn.fit(model, train, { loss: "cross_entropy", optimizer: new nn.SGD(model.parameters(), { lr: 0.1, weightDecay: 0.1 }), epochs: 2, batchSize: 32, seed: 0 });
+    expect(s.losses).toEqual(history.stepLosses.slice(0, 15));
+    // And not the run without them.
+    const plain = await TrainSession.create({ ...defaultSettings(), opt: "sgd", lr: 0.1 });
+    for (let i = 0; i < 15; i++) plain.step();
+    expect(plain.losses[0]).not.toBe(s.losses[0]);
   });
 
   it("walks one minibatch through Sample, Forward, Backprop, Update; the step counts only after Update", async () => {

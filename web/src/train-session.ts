@@ -89,18 +89,19 @@ export function boundsOf(...sets: Points[]): Bounds {
 }
 
 function makeOptimizer(s: TrainSettings, params: Tensor[]): nn.Optimizer {
-  const lr = s.lr;
+  // Weight decay (L2 regularisation) only when chosen: otherwise each optimizer's own default, as the CLI.
+  const o = { lr: s.lr, ...(s.wd === null ? {} : { weightDecay: s.wd }) };
   switch (s.opt) {
     case "sgd":
-      return new nn.SGD(params, { lr });
+      return new nn.SGD(params, o);
     case "momentum":
-      return new nn.SGD(params, { lr, momentum: 0.9 });
+      return new nn.SGD(params, { ...o, momentum: 0.9 });
     case "nesterov":
-      return new nn.SGD(params, { lr, momentum: 0.9, nesterov: true });
+      return new nn.SGD(params, { ...o, momentum: 0.9, nesterov: true });
     case "adam":
-      return new nn.Adam(params, { lr });
+      return new nn.Adam(params, o);
     case "adamw":
-      return new nn.AdamW(params, { lr });
+      return new nn.AdamW(params, o);
   }
 }
 
@@ -149,7 +150,7 @@ export class TrainSession {
 
   /** A new run: `gradgraph train`'s data (default size, noise, seed 0 and split) and a fresh model. */
   static async create(settings: TrainSettings): Promise<TrainSession> {
-    const { train, test } = await nn.loadDataset({ name: settings.data });
+    const { train, test } = await nn.loadDataset({ name: settings.data, ...(settings.noise === null ? {} : { noise: settings.noise }) });
     return new TrainSession(settings, train, test);
   }
 

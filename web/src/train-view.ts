@@ -8,6 +8,8 @@ import type { Figures, FromWorker, RunInfo, RunState, Stage, StepReport, ToWorke
 import {
   ACTIVATIONS,
   BATCH_SIZES,
+  NOISES,
+  WEIGHT_DECAYS,
   cliCommand,
   formatHidden,
   formatLr,
@@ -78,6 +80,8 @@ export class TrainView {
     lr: el<HTMLSelectElement>("train-lr"),
     batch: el<HTMLSelectElement>("train-batch"),
     seed: el<HTMLInputElement>("train-seed"),
+    noise: el<HTMLSelectElement>("train-noise"),
+    wd: el<HTMLSelectElement>("train-wd"),
     speed: el<HTMLSelectElement>("train-speed"),
     network: el("train-network"),
     play: el<HTMLButtonElement>("train-play"),
@@ -115,11 +119,18 @@ export class TrainView {
     if (!batches.includes(this.settings.batch)) batches.push(this.settings.batch), batches.sort((a, b) => a - b);
     fill(u.batch, batches.map((b) => [String(b), String(b)] as const));
     fill(u.speed, SPEED_NAMES.map((s) => [s, SPEED_LABELS[s]] as const));
+    // "" is the default: the dataset's own noise, the optimizer's own weight decay (as the command line).
+    const noises = [...NOISES] as number[];
+    if (this.settings.noise !== null && !noises.includes(this.settings.noise)) noises.push(this.settings.noise), noises.sort((a, b) => a - b);
+    fill(u.noise, [["", "the dataset's"] as const, ...noises.map((n) => [String(n), String(n)] as const)]);
+    const wds = [...WEIGHT_DECAYS] as number[];
+    if (this.settings.wd !== null && !wds.includes(this.settings.wd)) wds.push(this.settings.wd), wds.sort((a, b) => a - b);
+    fill(u.wd, [["", "the optimizer's"] as const, ...wds.map((w) => [String(w), w === 0 ? "none (0)" : String(w)] as const)]);
     u.seed.max = String(MAX_SEED);
     this.showSettings();
 
     u.form.addEventListener("submit", (e) => e.preventDefault());
-    for (const s of [u.data, u.act, u.opt, u.lr, u.batch]) s.addEventListener("change", () => this.readSettings());
+    for (const s of [u.data, u.act, u.opt, u.lr, u.batch, u.noise, u.wd]) s.addEventListener("change", () => this.readSettings());
     u.hidden.addEventListener("change", () => this.readSettings());
     u.hidden.addEventListener("keydown", (e) => e.key === "Enter" && this.readSettings());
     u.seed.addEventListener("change", () => this.readSettings());
@@ -170,6 +181,8 @@ export class TrainView {
     u.batch.value = String(s.batch);
     u.seed.value = String(s.seed);
     u.speed.value = s.speed;
+    u.noise.value = s.noise === null ? "" : String(s.noise);
+    u.wd.value = s.wd === null ? "" : String(s.wd);
     this.showNetwork();
   }
 
@@ -201,6 +214,8 @@ export class TrainView {
       batch: Number(u.batch.value),
       seed,
       speed: this.settings.speed,
+      noise: u.noise.value === "" ? null : Number(u.noise.value),
+      wd: u.wd.value === "" ? null : Number(u.wd.value),
     };
     u.hidden.value = formatHidden(next.hidden);
     const same = JSON.stringify(next) === JSON.stringify(this.settings);
