@@ -49,6 +49,8 @@ export {
   concat,
   stack,
   where,
+  setNumThreads,
+  getNumThreads,
   type TensorLike,
   type CreateOptions,
   type BackwardOptions,

@@ -39,6 +39,8 @@ const graphvizOnlyInLayoutWorker = (): Plugin => {
   };
 };
 
+const isolation = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+
 export default defineConfig({
   root: here,
   plugins: [nodeBuiltins(), graphvizOnlyInLayoutWorker()],
@@ -57,6 +59,9 @@ export default defineConfig({
     // The WebAssembly Graphviz module is one large chunk loaded on first render; that is expected.
     chunkSizeWarningLimit: 2000,
   },
-  server: { host: "localhost" },
-  preview: { host: "localhost" },
+  // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available, so the float32 matmul kernel can
+  // share its WebAssembly memory with a worker pool (src/tensor/kernels/threads.ts); static hosts need the same
+  // two headers for threads, and fall back to one thread without them.
+  server: { host: "localhost", headers: isolation },
+  preview: { host: "localhost", headers: isolation },
 });

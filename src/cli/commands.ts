@@ -48,7 +48,8 @@ const atOption = () =>
 
 const EXPR_HELP =
   "the expression as written on the board, optionally with a header naming the function and ordering its " +
-  "parameters, e.g. 'L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2'";
+  "parameters, e.g. 'L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2'; one that starts with " +
+  "- ('-x^2', '--x') is read as the expression where it stands first, or may come last, after --";
 
 /** `python` and `typescript` are accepted for `py` and `ts`. */
 function codeTarget(value: string): CodeTarget {
@@ -99,7 +100,7 @@ export function registerCommands(program: Command, io: Io): void {
         io.out(JSON.stringify({ value: jsonNumber(r.value, output, io), grad }) + "\n");
         return;
       }
-      const width = Math.max(...graph.names.map((n) => n.length));
+      const width = graph.names.reduce((w, n) => Math.max(w, n.length), 0);
       io.out(`${output} = ${formatValue(r.value)}${describePoint(graph)}\n`);
       graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
       io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);

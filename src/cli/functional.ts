@@ -184,7 +184,7 @@ export function gradOrder2(expr: string, at: readonly string[], options: { mode:
     io.out(JSON.stringify({ value: jsonNumber(r.value, out, io), grad: gradJson, hessian: hessJson }) + "\n");
     return;
   }
-  const width = Math.max(...p.names.map((n) => n.length), 0);
+  const width = p.names.reduce((w, n) => Math.max(w, n.length), 0);
   io.out(`${out} = ${formatValue(r.value)}${p.names.length > 0 ? `  at ${describeValues(p.names, p.values)}` : ""}\n`);
   p.names.forEach((n, i) => io.out(`∂${out}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
   io.out(`\nHessian (row i, column j: ∂²${out}/∂i∂j)\n`);

@@ -119,7 +119,7 @@ export function tensorGrad(p: TensorProblem, mode: Mode, json: boolean, io: Io):
     return;
   }
   const of = root.size === 1 ? out : `sum(${out})`;
-  const width = Math.max(...names.map((n) => n.length), 0);
+  const width = names.reduce((w, n) => Math.max(w, n.length), 0);
   io.out(`${out} = ${formatNested(root.toNested())}${root.ndim > 0 ? `  (shape ${formatShape(root.shape)})` : ""}\n`);
   names.forEach((n, i) => io.out(`∂${of}/∂${n.padEnd(width)} = ${formatNested(grads[i]!.toNested())}\n`));
   const passes = mode === "reverse" ? "one backward pass" : `${inputs.reduce((s, x) => s + x.size, 0)} forward passes, one per input element`;

@@ -63,8 +63,12 @@ export function lineChart(series: readonly Series[], o: { title: string; xLabel:
   const L = 56, R = 16, T = 30, B = 44;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map(([x]) => x), ys = all.map(([, y]) => y);
-  let x0 = Math.min(...xs, Infinity), x1 = Math.max(...xs, -Infinity);
-  let y0 = o.yMin ?? Math.min(...ys, Infinity), y1 = o.yMax ?? Math.max(...ys, -Infinity);
+  // Loops, not Math.min(...xs): a long run has more steps than a call may have arguments.
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const x of xs) (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x));
+  for (const y of ys) (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
+  if (o.yMin !== undefined) y0 = o.yMin;
+  if (o.yMax !== undefined) y1 = o.yMax;
   if (!Number.isFinite(x0)) (x0 = 0), (x1 = 1);
   if (!Number.isFinite(y0)) (y0 = 0), (y1 = 1);
   if (x1 === x0) x1 = x0 + 1;

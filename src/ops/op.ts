@@ -3,6 +3,7 @@
  * forward function, its local derivatives, its vjp and jvp rules and how it prints. Engines, forward mode,
  * the expression language and every renderer read these entries; none of them switches over op names.
  */
+import { numberFunction, type Lowering } from "./alu.js";
 import { broadcastShapes, type Shape } from "./shape.js";
 
 /** An argument to an algebra method: a value of the algebra, or a plain number (lifted as a constant). */
@@ -16,7 +17,22 @@ export type Arg<T> = T | number;
 export type Algebra<T> = { readonly [K in ElementwiseName]: (...xs: Arg<T>[]) => T } & {
   /** A constant of the algebra. */
   lift(c: number): T;
+  /** What this algebra can do beyond the ops (engines ask for a capability, never compare algebras). */
+  readonly caps?: AlgebraCaps<T>;
 };
+
+/** An expression written against the op algebra, with its inputs: what a fusing algebra runs as one kernel. */
+export type FusedExpr = <E>(o: Algebra<E>, xs: readonly E[]) => E;
+
+/** Capabilities of an algebra. */
+export interface AlgebraCaps<T> {
+  /** Values are arrays computed at once, recording nothing (the tensor engine's raw arrays). */
+  readonly raw?: boolean;
+  /** Values are graph nodes: what a rule builds on them is differentiable (the tensor engine's graph tensors). */
+  readonly graph?: boolean;
+  /** Runs an elementwise expression of values (and numbers) as one fused kernel. */
+  readonly fuse?: (expr: FusedExpr, xs: readonly Arg<T>[]) => T;
+}
 
 /** Names of the elementwise (scalar) primitives. Adding an op starts here; tsc then demands the rest. */
 export type ElementwiseName =
@@ -65,7 +81,9 @@ export interface ElementwiseOp {
   readonly arity: 1 | 2;
   /** One-line description, with the math. */
   readonly doc: string;
-  /** Reference forward function on numbers. */
+  /** The forward function, written once against the ALU: backends print their kernels from it. */
+  readonly lower: Lowering;
+  /** The forward function on numbers (derived from `lower`). */
   readonly forward: (a: number, b: number) => number;
   /** Shape rule for tensors: NumPy broadcasting of the inputs' shapes. */
   readonly shape: (shapes: readonly Shape[]) => Shape;
@@ -85,7 +103,8 @@ export interface ElementwiseSpec {
   name: ElementwiseName;
   arity: 1 | 2;
   doc: string;
-  forward: (a: number, b: number) => number;
+  /** The forward function against the ALU (./alu.ts): the one definition every backend prints from. */
+  lower: Lowering;
   partials: readonly PartialRule[];
   nondiff?: boolean;
   print: PrintSpec;
@@ -107,9 +126,32 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
   }
   const partials = spec.partials;
   const nondiff = spec.nondiff ?? false;
-  const vjp: Vjp = (o, g, xs, y, needs) =>
-    partials.map((p, i) => (needs[i] ? (nondiff ? o.mul(0, g) : o.mul(p(o, xs, y), g)) : null));
+  // An algebra that fuses runs `∂y/∂xᵢ · g` as one kernel (one pass, no array for the partial).
+  const vjp: Vjp = (o, g, xs, y, needs) => {
+    const fuse = o.caps?.fuse;
+    return partials.map((p, i) => {
+      if (!needs[i]) return null;
+      if (nondiff) return o.mul(0, g);
+      if (fuse !== undefined) return fuse((e, [ge, ye, ...xe]) => e.mul(p(e, xe, ye!), ge!), [g, y, ...xs]);
+      return o.mul(p(o, xs, y), g);
+    });
+  };
   const jvp: Jvp = (o, dxs, xs, y) => {
+    const fuse = o.caps?.fuse;
+    if (fuse !== undefined && !nondiff) {
+      const given = dxs.flatMap((dx, i) => (dx === null || dx === undefined ? [] : [[i, dx] as const]));
+      if (given.length === 0) return null;
+      const k = xs.length;
+      return fuse((e, [ye, ...rest]) => {
+        const xe = rest.slice(0, k);
+        let acc: (typeof rest)[number] | null = null;
+        given.forEach(([i], j) => {
+          const term = e.mul(partials[i]!(e, xe, ye!), rest[k + j]!);
+          acc = acc === null ? term : e.add(acc, term);
+        });
+        return acc!;
+      }, [y, ...xs, ...given.map(([, dx]) => dx)]);
+    }
     let acc: ReturnType<typeof o.lift> | null = null;
     for (let i = 0; i < partials.length; i++) {
       const dx = dxs[i];
@@ -121,7 +163,7 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
   };
   const shape = (shapes: readonly Shape[]): Shape =>
     shapes.length === 1 ? shapes[0]! : broadcastShapes(shapes, spec.name);
-  return { ...spec, kind: "elementwise", nondiff, shape, vjp, jvp };
+  return { ...spec, kind: "elementwise", forward: numberFunction(spec.lower, spec.arity), nondiff, shape, vjp, jvp };
 }
 
 // ---------------------------------------------------------------------------------------------------------

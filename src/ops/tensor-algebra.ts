@@ -4,7 +4,7 @@
  * run every rule of the table.
  */
 import { elementwiseList } from "./elementwise.js";
-import type { AnyOp, Arg, DType, TensorAlgebra } from "./op.js";
+import type { AlgebraCaps, AnyOp, Arg, DType, TensorAlgebra } from "./op.js";
 import { tensorOpList } from "./registry.js";
 import type { Shape } from "./shape.js";
 
@@ -17,6 +17,8 @@ export interface TensorAlgebraParts<T> {
   shape(x: T): Shape;
   dtype(x: T): DType;
   detach(x: T): T;
+  /** What the algebra can do beyond the ops (see `AlgebraCaps`). */
+  caps?: AlgebraCaps<T>;
 }
 
 /** The algebra whose every method applies an op of the table through `parts.apply`. */
@@ -28,6 +30,7 @@ export function tensorAlgebraOf<T>(parts: TensorAlgebraParts<T>): TensorAlgebra<
     shape: parts.shape,
     dtype: parts.dtype,
     detach: parts.detach,
+    ...(parts.caps ? { caps: parts.caps } : {}),
   };
   for (const op of elementwiseList) {
     o[op.name] = op.arity === 1 ? (a: Arg<T>) => apply(op, [up(a)], undefined) : (a: Arg<T>, b: Arg<T>) => apply(op, [up(a), up(b)], undefined);

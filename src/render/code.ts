@@ -8,7 +8,7 @@
  *     a = -x  # a = 0
  *     ...
  *     dd = 1
- *     dc = -1/c**2 * dd  # = -0.25
+ *     dc = -d/c * dd  # = -0.25
  *     dy, db = 1 * dc, 1 * dc  # = -0.25, -0.25
  * ```
  */
@@ -71,7 +71,7 @@ export function generateCode(snap: Snapshot, target: CodeTarget, options: CodeOp
  * @example
  * const lines = generateCodeLines(snapshot(d, [x, y]), "py");
  * lines.find((l) => l.text.trim().startsWith("dc ="));
- * // { text: "    dc = -1/c**2 * dd  # = -0.25", pass: "backward", node: 6, grads: [5] }
+ * // { text: "    dc = -d/c * dd  # = -0.25", pass: "backward", node: 6, grads: [5] }
  */
 export function generateCodeLines(snap: Snapshot, target: CodeTarget, options: CodeOptions = {}): CodeLine[] {
   return new CodeWriter(snap, target, options.name ?? "df").write();

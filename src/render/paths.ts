@@ -15,7 +15,7 @@ export interface PathStepReport {
   to: string;
   /** Which input of `to` the edge is (0-based). */
   input: number;
-  /** The local derivative printed on the board (`-1/c^2`). */
+  /** The local derivative printed on the board (`-d/c`). */
   localText: string;
   local: number;
 }

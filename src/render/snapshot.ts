@@ -56,7 +56,7 @@ export interface SnapshotNode {
   grad: number | null;
   /** Local derivatives ∂(this)/∂(input i), one per input edge; null where no gradient flows or without values. */
   locals: (number | null)[];
-  /** The same local derivatives printed on the board (`-1/c^2`, `2*r`, `(p>0)`); null where no gradient flows. */
+  /** The same local derivatives printed on the board (`-d/c`, `2*r`, `(p>0)`); null where no gradient flows. */
   localsText: (string | null)[];
   /** For `e` and `pi`: the constant's name. */
   namedConstant: "e" | "pi" | null;

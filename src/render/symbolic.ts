@@ -49,7 +49,7 @@ function wrap(s: Sym, parens: boolean): string {
 
 /**
  * How tightly operators print: `true` writes `*`, `/`, `**` and comparisons without spaces, as the lecture writes
- * local derivatives (`2*r`, `-1/c**2`, `(p>0)`); `"pow"` tightens only `**`, as the lecture writes its forward
+ * local derivatives (`2*r`, `-d/c`, `(p>0)`); `"pow"` tightens only `**`, as the lecture writes its forward
  * lines (`s = r**2`, `d = 1 / c`); `false` spaces every operator.
  */
 export type Compact = boolean | "pow";

@@ -24,7 +24,7 @@ export interface ForwardRow {
 export interface BackwardRow {
   /** The node whose gradient this row adds to. */
   node: string;
-  /** The local derivative, symbolic and numeric: `∂d/∂c = -1/c^2 = -0.25`. */
+  /** The local derivative, symbolic and numeric: `∂d/∂c = -d/c = -0.25`. */
   local: string;
   /** The gradient it is multiplied with: `∇d = 1`. */
   incoming: string;

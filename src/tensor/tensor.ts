@@ -9,12 +9,12 @@ import { topoOrder } from "../core/graph.js";
 import * as composite from "../ops/composite.js";
 import type { Axes } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { AnyOp, DType, ElementwiseName, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import type { AnyOp, DType, ElementwiseName, FusedExpr, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
-import { broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
+import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
-import { forwardSweep, reverseSweep } from "../autodiff/sweep.js";
-import { applyRaw, rawAlgebra } from "./backend.js";
+import { forwardSweep, reverseSweep } from "../ops/sweep.js";
+import { applyRaw, rawAlgebra, runFused } from "./backend.js";
 import type { Span } from "../core/span.js";
 import { arrayType, copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -110,6 +110,9 @@ export interface TensorOptions {
 }
 
 let nextId = 1;
+
+/** Storage that `Tensor.update` made for its tensor alone (so it may write it in place). */
+const ownedStorage = new WeakSet<TypedArray>();
 
 /**
  * An n-dimensional array in a computational graph (float32 by default, or float64).
@@ -538,6 +541,28 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return this;
   }
 
+  /**
+   * Writes an elementwise expression of this tensor and `others` into this tensor's own storage, in place, as
+   * one fused kernel (the optimizers' update: `p.update((o, [p, g, lr]) => o.sub(p, o.mul(g, lr)), g, lr)`).
+   * The expression is written against the op algebra; its result must have this tensor's shape (inputs
+   * broadcast to it) and is stored in this tensor's dtype. The first update gives the tensor storage of its own
+   * (one copy), so an array it shares (`fromTypedArray`, a view, another tensor) is never written. Graphs built
+   * earlier from this tensor see the new values from then on, as in PyTorch. Records no graph.
+   */
+  update(expr: FusedExpr, ...others: TensorLike[]): this {
+    const xs = [this, ...others.map(Tensor.from)];
+    const shape = xs.length === 1 ? this.shape : broadcastShapes(xs.map((x) => x.shape), "update");
+    if (!sameShape(shape, this.shape)) {
+      throw new ShapeError(`update: the inputs broadcast to ${formatShape(shape)}, not to the tensor's shape ${formatShape(this.shape)}`);
+    }
+    if (!ownedStorage.has(this.value.data) || !this.value.contiguous || this.value.offset !== 0 || this.value.data.length !== this.size) {
+      this.value = copyArray(this.value);
+      ownedStorage.add(this.value.data);
+    }
+    runFused(expr, xs.map((x) => x.value), this.value);
+    return this;
+  }
+
   // --- reading values -------------------------------------------------------------------------------------
 
   /** The one value of a single-element tensor. */
@@ -546,9 +571,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return this.value.data[this.value.offset]!;
   }
 
-  /** The elements in row-major order, as a new Float32Array or Float64Array. */
+  /**
+   * The elements in row-major order as a Float32Array or Float64Array. Like PyTorch's `.numpy()` this is the
+   * tensor's storage itself when the tensor holds exactly its elements (no copy: writes into it change the tensor;
+   * `.slice()` the result for a copy of your own), else a fresh copy.
+   */
   toArray(): TypedArray {
-    return toTypedArray(this.value);
+    const v = this.value;
+    return v.contiguous && v.offset === 0 && v.data.length === v.size && !v.weak ? v.data : toTypedArray(v);
   }
 
   /**
@@ -637,6 +667,7 @@ export const graphAlgebra: TensorAlgebra<Tensor> = tensorAlgebraOf<Tensor>({
   shape: (x) => x.shape,
   dtype: (x) => x.dtype,
   detach: (x) => x.detach(),
+  caps: { graph: true },
 });
 
 // ---------------------------------------------------------------------------------------------------------

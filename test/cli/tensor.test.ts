@@ -1,5 +1,6 @@
 /** The CLI on the tensor engine: array bindings, `@`, tensor functions, seeding with ones, JSON, shape errors. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -97,6 +98,24 @@ describe("grad with tensors", () => {
     const r = await run("grad", "sum(X @ v)", "--at", `X=@${file}`, "--at", "v=[1,-1]", "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ value: -2, grad: { X: [[1, -1], [1, -1]], v: [4, 6] } });
+  });
+
+  test("--at X=@/dev/zero, a FIFO or a file over 100 MB is refused at once (exit 2), not read without end", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-"));
+    execFileSync("mkfifo", [join(dir, "fifo.json")]);
+    for (const [file, why] of [
+      ["/dev/zero", "a character device, not a regular file; only regular files are read"],
+      [join(dir, "fifo.json"), "a pipe (FIFO), not a regular file; only regular files are read"],
+    ] as const) {
+      const r = await run("grad", "sum(X)", "--at", `X=@${file}`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`gradgraph: --at:3: X: cannot read ${file}: ${why}\n`);
+    }
+    const big = join(dir, "big.json");
+    writeFileSync(big, "");
+    truncateSync(big, 100_000_001); // sparse: no disk used
+    const r = await run("grad", "sum(X)", "--at", `X=@${big}`);
+    expect(r.stderr).toContain(`cannot read ${big}: 100 MB, more than the 100 MB allowed for an @file`);
   });
 
   test("stable at ±1000 and with -inf; non-finite JSON numbers become null with a note", async () => {

@@ -29,6 +29,13 @@ describe("report", () => {
     expect(svg).toContain("<title>T &amp; U</title>");
   });
 
+  test("a line chart of a million points (a long run's per-step losses): no stack overflow, the right axis", () => {
+    const points = Array.from({ length: 1_000_000 }, (_, i) => [i, 1 + 1 / (i + 1)] as const);
+    const svg = lineChart([{ name: "loss", points, color: "#123456" }], { title: "Loss", xLabel: "step", yMin: 0 });
+    expect(svg).toContain(">800000</text>");
+    expect(svg).toContain(">2</text>"); // y from 0 to 2 (the largest loss)
+  });
+
   test("decision boundary and confusion matrix of a 2-D classifier; the HTML has nothing external", () => {
     const data = moons(40, { seed: 0 });
     const model = new MLP([2, 4, 2], "relu");

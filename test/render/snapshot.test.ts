@@ -25,7 +25,7 @@ describe("snapshot", () => {
     const s = snapshot(e.root, e.inputs);
     const d = s.nodes[6]!;
     expect(d.locals).toEqual([null, -0.25]);
-    expect(d.localsText).toEqual([null, "-1/c^2"]);
+    expect(d.localsText).toEqual([null, "-d/c"]);
     expect(s.nodes[4]!.localsText).toEqual(["b"]);
     expect(s.nodes[3]!.localsText).toEqual(["-1"]);
   });
@@ -140,7 +140,7 @@ describe("snapshot", () => {
     expect(s.hasGrads).toBe(false);
     expect(s.nodes.map((n) => n.value)).toEqual([null, null, 1, null, null, null, null]);
     expect(s.nodes.every((n) => n.grad === null && n.contributions.length === 0)).toBe(true);
-    expect(s.nodes[6]!.localsText).toEqual([null, "-1/c^2"]);
+    expect(s.nodes[6]!.localsText).toEqual([null, "-d/c"]);
   });
 
   it("records spans", () => {

@@ -30,7 +30,7 @@ describe("trace tables", () => {
     const e = lectureF();
     const rows = backwardRows(snapshot(e.root, e.inputs));
     expect(rows.map((r) => r.node)).toEqual(["d", "c", "y", "b", "a", "x"]);
-    expect(rows[1]).toEqual({ node: "c", local: "∂d/∂c = -1/c^2 = -0.25", incoming: "∇d = 1", contribution: "-0.25", gradient: "-0.25" });
+    expect(rows[1]).toEqual({ node: "c", local: "∂d/∂c = -d/c = -0.25", incoming: "∇d = 1", contribution: "-0.25", gradient: "-0.25" });
     expect(rows[4]!.local).toBe("∂b/∂a = b = 1");
     expect(rows[5]).toEqual({ node: "x", local: "∂a/∂x = -1", incoming: "∇a = -0.25", contribution: "0.25", gradient: "0.25" });
   });

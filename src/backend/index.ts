@@ -1,0 +1,15 @@
+/**
+ * The backend layer (between the op table and the tensor engine): storage (`NDArray`), the {@link Backend}
+ * interface, the elementwise kernels traced from the op table, and the CPU backends — `js` (the reference,
+ * always there) and `wasm` (WebAssembly SIMD, the default where the runtime has it).
+ */
+import { registerBackend } from "./backend.js";
+import { jsBackend } from "./js.js";
+import { wasmBackend } from "./wasm.js";
+
+registerBackend(jsBackend);
+if (wasmBackend !== null) registerBackend(wasmBackend, true);
+
+export { backend, backendNames, kernelOf, registerBackend, setBackend, withBackend, type Backend, type Kernel } from "./backend.js";
+export { elementwiseKernelOf, fusedKernel } from "./kernels.js";
+export * from "./ndarray.js";

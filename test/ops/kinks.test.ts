@@ -1,0 +1,98 @@
+/**
+ * The conventions at kinks and at the edges of the floating-point range (ARCHITECTURE.md, "Conventions at kinks"):
+ * exact expected values, in reverse and forward mode, on the scalar and the tensor engine (the printed code's
+ * partials are checked in test/render). Central differences cannot check these.
+ */
+import { describe, expect, test } from "vitest";
+import { differentiate } from "../../src/autodiff/modes.js";
+import { Value } from "../../src/scalar/value.js";
+import { engine, tensor, type Tensor } from "../../src/tensor/tensor.js";
+
+const f64 = (x: number[]) => tensor(x, { dtype: "float64", requiresGrad: true });
+
+/** ∂f/∂(each input) of a two-input scalar function in all three modes of the scalar engine. */
+function scalarModes(f: (a: Value, b: Value) => Value, av: number, bv: number) {
+  return (["reverse", "forward", "paths"] as const).map((mode) => {
+    const a = new Value(av, { label: "a" }), b = new Value(bv, { label: "b" });
+    return differentiate(f(a, b), [a, b], mode).grads;
+  });
+}
+
+/** ∂f/∂a and ∂f/∂b of an elementwise tensor function at one point: reverse sweep, then forward sweep. */
+function tensorModes(f: (a: Tensor, b: Tensor) => Tensor, av: number, bv: number) {
+  const a = f64([av]), b = f64([bv]);
+  const y = f(a, b);
+  const reverse = engine.gradients([y.sum()], [a, b]).map((g) => g.item());
+  const forward = [a, b].map((x) => {
+    const t = engine.tangents([y], [x], [tensor([1], { dtype: "float64" })]);
+    return t[0]!.item();
+  });
+  return [reverse, forward];
+}
+
+describe("pow at base 0 (PyTorch's rule): ∂(0^b)/∂b = 0 for b ≥ 0", () => {
+  // [a, b, value, ∂/∂a, ∂/∂b]
+  const cases = [
+    [0, 2, 0, 0, 0], // 0^b is constant 0 for b > 0
+    [0, 0.5, 0, Infinity, 0],
+    [0, 1, 0, 1, 0],
+    [0, 0, 1, 0, 0], // the kink: PyTorch gives 0 for both
+    [2, 3, 8, 12, 8 * Math.log(2)], // away from the kink, for contrast
+  ] as const;
+  for (const [av, bv, value, da, db] of cases) {
+    test(`pow(${av}, ${bv}) = ${value}: ∂/∂a = ${da}, ∂/∂b = ${db} in every mode and engine`, () => {
+      expect(new Value(av).pow(bv).data).toBe(value);
+      for (const grads of scalarModes((a, b) => a.pow(b), av, bv)) expect(grads).toEqual([da, db]);
+      for (const grads of tensorModes((a, b) => a.pow(b), av, bv)) expect(grads).toEqual([da, db]);
+    });
+  }
+});
+
+describe("division's gradient in the form that does not overflow: ∂(a/b)/∂b = -(a/b)/b", () => {
+  // [a, b, ∂/∂b]
+  const cases = [
+    [1e200, 1e200, -1e-200], // b² overflows to ∞: -a/b² gives 0
+    [1e-200, 1e-200, -1e200], // -a/b² gives -∞
+    [3, 4, -3 / 16],
+  ] as const;
+  for (const [av, bv, db] of cases) {
+    test(`a/b at a = ${av}, b = ${bv}: ∂/∂b = ${db}`, () => {
+      for (const grads of scalarModes((a, b) => a.div(b), av, bv)) expect(grads[1]).toBe(db);
+      for (const grads of tensorModes((a, b) => a.div(b), av, bv)) expect(grads[1]).toBe(db);
+    });
+  }
+
+  test("x/x has derivative exactly 0, also where x² under- or overflows", () => {
+    for (const xv of [1e-300, 1e-8, 1, 1e200]) {
+      for (const mode of ["reverse", "forward", "paths"] as const) {
+        const x = new Value(xv, { label: "x" });
+        expect(differentiate(x.div(x), [x], mode).grads, `${mode} at ${xv}`).toEqual([0]);
+      }
+      const x = f64([xv]);
+      expect(engine.gradients([x.div(x).sum()], [x])[0]!.item()).toBe(0);
+    }
+  });
+});
+
+describe("pow(±1, ±∞) and pow(1, NaN) are 1 (IEEE 754, C, NumPy, PyTorch), not JavaScript's NaN", () => {
+  const cases = [
+    [1, Infinity], [1, -Infinity], [1, NaN], [-1, Infinity], [-1, -Infinity], [5, 0], [NaN, 0],
+  ] as const;
+  for (const [a, b] of cases) {
+    test(`pow(${a}, ${b}) = 1 on both engines`, () => {
+      expect(new Value(a).pow(b).data).toBe(1);
+      expect(tensor([a]).pow(tensor([b])).item()).toBe(1);
+      expect(tensor([a], { dtype: "float64" }).pow(b).item()).toBe(1);
+    });
+  }
+
+  test("pow(-1, NaN), pow(-1, 0.5) stay NaN, as in C", () => {
+    expect(new Value(-1).pow(NaN).data).toBeNaN();
+    expect(new Value(-1).pow(0.5).data).toBeNaN();
+  });
+
+  test("1^(1/x) at x = 0 is 1", () => {
+    const x = new Value(0, { label: "x" });
+    expect(Value.from(1).pow(Value.from(1).div(x)).data).toBe(1);
+  });
+});
