@@ -266,6 +266,8 @@ export interface TrainConfig {
   optName: OptName;
   schedule: (typeof SCHEDULES)[number];
   dtype: DType;
+  /** Threads for the large float32 matrix products (undefined: the default). */
+  threads: number | undefined;
   lr: number;
   epochs: number;
   batch: number;
@@ -290,7 +292,6 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
   const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
-  if (threads !== undefined) setNumThreads(threads);
   const sizes = parseSizes(opts.model ?? preset.model);
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
@@ -322,7 +323,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(name === "mnist" ? { normalize: true } : {}),
   };
   const augment = opts.augment === "shift";
-  return { name, spec, sizes, act, optName, schedule, dtype, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, notes };
+  return { name, spec, sizes, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, notes };
 }
 
 /** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
@@ -451,6 +452,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     },
   ).install();
   try {
+    if (c.threads !== undefined) setNumThreads(c.threads);
     if (c.out !== undefined) {
       folder = await RunFolder.open(c.out, c.overwrite);
       keepRunningWithoutOutput(true); // the run's results are the folder: a closed terminal does not lose them
