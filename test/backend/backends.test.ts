@@ -101,3 +101,21 @@ describe("the CPU backends", () => {
     expect(() => setBackend("gpu")).toThrow("setBackend: no backend 'gpu' (available: js, wasm)");
   });
 });
+
+describe("choosing a backend from the environment", () => {
+  test("GRADGRAPH_BACKEND=js makes the js backend current at start; an unknown name is an error", async () => {
+    const { vi } = await import("vitest");
+    vi.resetModules();
+    vi.stubEnv("GRADGRAPH_BACKEND", "js");
+    try {
+      const fresh = await import("../../src/backend/index.js");
+      expect(fresh.backend().name).toBe("js");
+      vi.resetModules();
+      vi.stubEnv("GRADGRAPH_BACKEND", "gpu");
+      await expect(import("../../src/backend/index.js")).rejects.toThrow("setBackend: no backend 'gpu' (available: js, wasm)");
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+});
