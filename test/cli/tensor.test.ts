@@ -194,8 +194,13 @@ describe("trace and dot show shapes", () => {
     expect(lines[1]).toMatch(/^ {2}node {2}shape {2}operation {2}formula +value$/);
     expect(lines.find((l) => l.startsWith("  a "))).toMatch(/^ {2}a +\[2,2\] +matmul +X @ W +\[\[2, 3\], \[1, -11\]\]$/);
     expect(lines.find((l) => l.startsWith("  L "))).toMatch(/^ {2}L +\[\] +sum +sum\(b, axis=\[0, 1\]\) +6$/);
-    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  gradient");
+    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  rule");
     expect(lines.find((l) => l.startsWith("  W ") && l.includes("[[4, 1], [-2, 2]]"))).toBeDefined();
+    // The vector rule of each node, from the ops' own vjp rules.
+    const backward = lines.slice(lines.findIndex((l) => l.startsWith("Backward pass")));
+    expect(backward.find((l) => l.startsWith("  W "))).toMatch(/ ∇W = Xᵀ @ ∇a /);
+    expect(backward.find((l) => l.startsWith("  X "))).toMatch(/ ∇X = ∇a @ Wᵀ /);
+    expect(backward.find((l) => l.startsWith("  b "))).toMatch(/ ∇b = broadcastTo\(∇L, \[2, 2\]\) /);
     expect(r.stderr).toBe("");
   });
 
