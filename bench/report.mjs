@@ -51,7 +51,7 @@ export function tables(rows) {
     const secs = workload === "mnist", unit = secs ? 1000 : 1;
     const ggs = rs.filter((r) => r.gg);
     const title = TITLES[workload] ?? workload;
-    out.push(`### ${title}${workload === "W3" ? `, n = ${size}` : ""}`, "");
+    out.push(`#### ${title}${workload === "W3" ? `, n = ${size}` : ""}`, "");
     const head = ["runner", "processes × timed runs", "min", "median", ...(workload === "W3" ? ["GFLOP/s (min)"] : []),
       ...ggs.map((g) => `${g.label} ÷ runner (min)`)];
     out.push(`| ${head.join(" | ")} |`, `|${head.map(() => " --- ").join("|")}|`);
@@ -73,7 +73,7 @@ export function heapTable(h) {
   const growth = h.heap_used_mb[1] + h.array_buffers_mb[1] - h.heap_used_mb[0] - h.array_buffers_mb[0];
   const flat = growth < 1 && Math.abs(h.slope_bytes_per_step) * h.steps < 2 ** 20;
   return [
-    `### Memory over ${h.steps.toLocaleString("en")} W2 steps in one process (${h.gc_between_samples ? "garbage collected before each sample" : "no forced GC"}, ${h.ms_per_step} ms per step)`,
+    `#### Memory over ${h.steps.toLocaleString("en")} W2 steps in one process (${h.gc_between_samples ? "two garbage collections before each sample" : "no forced GC"}, ${h.ms_per_step} ms per step)`,
     "",
     `| MB | after step ${k0} | after step ${k1} |`,
     "| --- | --- | --- |",
@@ -82,7 +82,8 @@ export function heapTable(h) {
     `| resident set | ${h.rss_mb[0]} | ${h.rss_mb[1]} |`,
     "",
     `Heap + ArrayBuffers: ${growth >= 0 ? "+" : ""}${growth.toFixed(2)} MB from step ${k0} to ${k1}; slope over the second half ` +
-      `${h.slope_bytes_per_step} bytes per step: **${flat ? "flat" : "grows"}**${h.ok ? "" : ` (check failed: ${h.check})`}.`,
+      `${h.slope_bytes_per_step} bytes per step: **${flat ? "flat" : "grows"}**${h.ok ? "" : ` (check failed: ${h.check})`}. ` +
+      `Resident set: ${h.rss_mb[1] >= h.rss_mb[0] ? "+" : ""}${(h.rss_mb[1] - h.rss_mb[0]).toFixed(1)} MB.`,
     "",
   ].join("\n");
 }

@@ -16,6 +16,8 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arg } from "./lib/common.mjs";
+import { W1_LOSS_STEP1 } from "./gradgraph/w1.mjs";
+import { W2_LOSS_STEP1 } from "./gradgraph/w2.mjs";
 import { heapTable, summarize, tables } from "./report.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -43,6 +45,12 @@ const posInt = (name, def) => {
   if (!Number.isInteger(v) || v < 1) usage(`--${name}: expected a positive integer, got ${JSON.stringify(arg(name))}`);
   return v;
 };
+const VALUED = ["workloads", "anchors", "procs", "sizes", "heap-steps", "out", "json"], FLAGS = ["full", "tiny"];
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i], name = a.replace(/^--/, "");
+  if (VALUED.includes(name) && a.startsWith("--") && i + 1 < process.argv.length) i++;
+  else if (!(FLAGS.includes(name) && a.startsWith("--"))) usage(`unknown or incomplete option ${JSON.stringify(a)}`);
+}
 const tiny = process.argv.includes("--tiny");
 const workloads = list("workloads", ALL_WORKLOADS, ALL_WORKLOADS.join(","));
 const wanted = list("anchors", ALL_ANCHORS, tiny ? "none" : ALL_ANCHORS.join(","));
@@ -88,10 +96,12 @@ for (const s of skipped) log(`bench: skipped — ${s}`);
 const probe = sh(process.execPath, ["--input-type=module", "-e",
   `const g = await import(${JSON.stringify(join(root, "dist/index.js"))}); console.log(typeof g.setNumThreads === "function")`]);
 const threadsSettable = probe.stdout.trim() === "true";
-const threadVariants = threadsSettable ? [1, 2] : [null];
+const threadVariants = threadsSettable ? [1, 2] : ["default"];
+// threads: 1 or 2 (set), "default" (the library's own count, named in the label), or null (W1: the scalar engine).
 const gg = (workload, threads, extra = [], name = "gradgraph") => ({
-  gg: true, label: `${name}${threads === null ? "" : ` ${threads}t`}`,
-  cmd: process.execPath, args: [here("gradgraph/main.mjs"), "--workload", workload, ...(threads === null ? [] : ["--threads", String(threads)]), ...(tiny ? ["--tiny"] : []), ...extra],
+  gg: true, label: `${name}${typeof threads === "number" ? ` ${threads}t` : ""}`,
+  labelOf: threads === "default" && threadsSettable ? (r) => `${name} ${r.threads}t` : undefined,
+  cmd: process.execPath, args: [here("gradgraph/main.mjs"), "--workload", workload, ...(typeof threads === "number" ? ["--threads", String(threads)] : []), ...(tiny ? ["--tiny"] : []), ...extra],
 });
 const node = (label, file, args = []) => ({ label, cmd: process.execPath, args: [here(file), ...args] });
 const torch = (threads, args) => ({
@@ -99,22 +109,19 @@ const torch = (threads, args) => ({
   env: { LD_LIBRARY_PATH: OPENBLAS, OPENBLAS_NUM_THREADS: String(threads) },
 });
 const mnistDir = workloads.includes("mnist") && anchors.has("torch") ? mkdtempSync(join(os.tmpdir(), "gradgraph-bench-")) : null;
-const s = sizes.join(",");
+const torchIf = (threads, args) => anchors.has("torch") && torch(threads, args);
+const jax = (args) => anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", ...args]);
+const tfjs = (args) => anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", ...args]);
+const w3 = ["--workloads", "w3", "--sizes", sizes.join(",")];
 const plan = {
   w1: [gg("w1", null), anchors.has("plain") && node("plain-JS typed-array tape", "anchors/w1_tape.mjs")],
-  w2: [...threadVariants.map((t) => gg("w2", t)), gg("w2nn", null, [], "gradgraph through nn"), anchors.has("torch") && torch(1, ["--workloads", "w2"]),
-    anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w2"]),
-    anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w2"])],
-  w3: [...threadVariants.map((t) => gg("w3", t, ["--sizes", s])),
-    anchors.has("torch") && torch(1, ["--workloads", "w3", "--sizes", s]), anchors.has("torch") && torch(2, ["--workloads", "w3", "--sizes", s]),
-    anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w3", "--sizes", s]),
-    anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w3", "--sizes", s]),
-    anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", s, "--kernels", "blocked"])],
-  w4: [...threadVariants.map((t) => gg("w4", t)), anchors.has("torch") && torch(1, ["--workloads", "w4"]),
-    anchors.has("jax") && node("jax-js wasm jit", "anchors/jaxjs.mjs", ["--device", "wasm", "--jit", "1", "--workloads", "w4"]),
-    anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", "--workloads", "w4"]),
+  w2: [...threadVariants.map((t) => gg("w2", t)), gg("w2nn", "default", [], "gradgraph through nn"),
+    torchIf(1, ["--workloads", "w2"]), jax(["--workloads", "w2"]), tfjs(["--workloads", "w2"])],
+  w3: [...threadVariants.map((t) => gg("w3", t, ["--sizes", sizes.join(",")])), torchIf(1, w3), torchIf(2, w3), jax(w3), tfjs(w3),
+    anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", sizes.join(","), "--kernels", "blocked"])],
+  w4: [...threadVariants.map((t) => gg("w4", t)), torchIf(1, ["--workloads", "w4"]), jax(["--workloads", "w4"]), tfjs(["--workloads", "w4"]),
     anchors.has("plain") && { ...node("plain-JS", "anchors/w4_plainjs.mjs"), labelOf: (r) => `plain-JS ${r.peer.replace("plain-js-", "")} loop` }],
-  mnist: [gg("mnist", null), mnistDir && torch(1, ["--workloads", "mnist", "--mnist", mnistDir])],
+  mnist: [gg("mnist", "default"), mnistDir && torchIf(1, ["--workloads", "mnist", "--mnist", mnistDir])],
 };
 
 /** Runs one process; returns its JSON records, labelled, or null (with a message) when it failed. */
@@ -161,18 +168,19 @@ if (workloads.includes("heap")) {
 if (mnistDir) rmSync(mnistDir, { recursive: true, force: true });
 
 // ---- checks on the anchors: the same work as gradgraph's ------------------------------------------------------------
-const W1_LOSS = 1.865453195760891, W2_LOSS = 2.304687;
 const w4ref = records.find((r) => r.gg && r.workload === "W4")?.value;
 for (const r of records) {
   if (r.gg || r.ok !== undefined) continue;
-  if (r.workload === "W1") Object.assign(r, { ok: Math.abs(r.loss_step1 - W1_LOSS) <= 1e-9, check: `loss at step 1 ${r.loss_step1} (reference ${W1_LOSS})` });
-  if (r.workload === "W2") Object.assign(r, { ok: Math.abs(r.loss_step1 - W2_LOSS) <= 2e-5, check: `loss at step 1 ${r.loss_step1} (reference ${W2_LOSS})` });
+  if (r.workload === "W1") Object.assign(r, { ok: Math.abs(r.loss_step1 - W1_LOSS_STEP1) <= 1e-9, check: `loss at step 1 ${r.loss_step1} (reference ${W1_LOSS_STEP1})` });
+  if (r.workload === "W2") Object.assign(r, { ok: Math.abs(r.loss_step1 - W2_LOSS_STEP1) <= 2e-5, check: `loss at step 1 ${r.loss_step1} (reference ${W2_LOSS_STEP1})` });
   if (r.workload === "W4" && w4ref !== undefined && !tiny) Object.assign(r, { ok: Math.abs(r.value - w4ref) <= 1e-4 * Math.abs(w4ref), check: `sum ${r.value} (gradgraph's ${w4ref})` });
 }
 
 // ---- the report ----------------------------------------------------------------------------------------------------
 const git = (...a) => sh("git", a, { cwd: root }).stdout?.trim() ?? "";
-const cpu = (sh("lscpu", []).stdout ?? "").match(/^Model name:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model ?? "?";
+const lscpu = sh("lscpu", []).stdout ?? "", field = (name) => lscpu.match(new RegExp(`^${name}:\\s*(.+)$`, "m"))?.[1];
+const cpu = `${field("Model name") ?? os.cpus()[0]?.model ?? "?"}${field("CPU family") ? ` (family ${field("CPU family")}, model ${field("Model")}` +
+  `${/\bavx512f\b/.test(field("Flags") ?? "") ? ", AVX-512" : /\bavx2\b/.test(field("Flags") ?? "") ? ", AVX2" : ""})` : ""}`;
 const deb = (p) => sh("dpkg-query", ["-W", "-f", "${Version}", p]).stdout?.trim() || null;
 const first = (pred) => records.find(pred);
 const pt = first((r) => r.label.startsWith("PyTorch")), jx = first((r) => r.label.startsWith("jax-js")), tf = first((r) => r.label.startsWith("tfjs"));
@@ -186,7 +194,7 @@ const versions = [
 ].filter(Boolean);
 const rows = summarize(records);
 const report = [
-  `## Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+  `### Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC`,
   "",
   `\`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${procs} process${procs > 1 ? "es" : ""} per runner, interleaved; ` +
     `${cpu}, ${os.cpus().length} CPUs; load average ${load0.map((x) => x.toFixed(1)).join(" ")} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(" ")} at the end.`,

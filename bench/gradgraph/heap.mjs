@@ -1,7 +1,7 @@
 // Memory over many W2-sized steps (the issue's "heap flat over 10^5 W2-sized steps"): the raw-tensor W2 step of
-// w2.mjs repeated `steps` times; at 50 evenly spaced points (after a garbage collection when the process runs with
-// --expose-gc, as bench/run.mjs starts it) V8's used heap, the memory of ArrayBuffers (typed-array storage) and the
-// resident set size are sampled. Reported: first and last samples after warm-up, and the least-squares slope of
+// w2.mjs repeated `steps` times; at 50 evenly spaced points (after two garbage collections when the process runs
+// with --expose-gc, as bench/run.mjs starts it: after one, freed typed arrays are often still counted) V8's used
+// heap, the memory of ArrayBuffers (typed-array storage) and the resident set size are sampled. Reported: first and last samples after warm-up, and the least-squares slope of
 // heap + ArrayBuffers over the second half, in bytes per step (flat: about 0).
 import { w2Step, W2_LOSS_STEP1 } from "./w2.mjs";
 
@@ -11,6 +11,7 @@ export async function heap(gg, { steps = 2000 }) {
   const every = Math.max(1, Math.floor(steps / 50));
   const samples = [];   // [step, heapUsed, arrayBuffers, rss] in bytes
   const sample = (i) => {
+    gc();
     gc();
     const m = process.memoryUsage();
     samples.push([i, m.heapUsed, m.arrayBuffers, m.rss]);

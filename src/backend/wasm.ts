@@ -7,7 +7,7 @@
  * Storage stays ordinary typed arrays. A kernel runs over chunks of 16384 elements: each input's chunk is copied
  * (converted to the result's dtype) into a scratch region of the module's memory, which stays in cache, the
  * kernel runs there, and the result is copied out. Inputs that are one value are passed as a parameter and
- * splatted. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
+ * splatted; an input that is one block repeated along leading axes (a bias row) is copied in piece by piece. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
  * has no instruction for them), a strided or broadcast input, a tiny array — runs on the JavaScript backend.
  *
  * Results: + − × ÷ √, |x|, −x and the comparisons are IEEE operations in both backends, so float64 results are
@@ -185,7 +185,7 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
   for (const d of outShape) n *= d;
   let ok = printableCache.get(k.key);
   if (ok === undefined) printableCache.set(k.key, (ok = printable(k.root)));
-  const lay = layout(xs, n);
+  const lay = layout(xs, n).map((l, i) => (l === "strided" && repeats(xs[i]!, outShape) ? "repeat" : l));
   if (!ok || n < wasmTuning.minSize || k.arity > MAX_INPUTS || lay.includes("strided") || (out !== undefined && !out.contiguous)) {
     return jsBackend.run(k, xs, outShape, dtype, out);
   }
@@ -203,13 +203,34 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
     for (let i = 0; i < xs.length; i++) {
       if (single[i]) continue;
       const x = xs[i]!;
-      views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
+      if (lay[i] === "full") views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
+      else {
+        // A block repeated along the leading axes (a bias row): copy it in pieces from where the chunk starts.
+        const size = x.size, v = views[i + 1]!;
+        for (let done = 0, p = start % size; done < len; p = 0) {
+          const m = Math.min(size - p, len - done);
+          v.set(x.data.subarray(x.offset + p, x.offset + p + m), done);
+          done += m;
+        }
+      }
     }
     args[1] = len;
     fn(...args);
     o.set(len === CHUNK ? outView : outView.subarray(0, len), oo + start);
   }
   return result;
+}
+
+/**
+ * Whether `x`, broadcast to `shape`, is one contiguous block repeated along leading axes (a bias row added to
+ * every row of a batch): its shape, without leading 1s, is the end of `shape`.
+ */
+function repeats(x: NDArray, shape: Shape): boolean {
+  if (!x.contiguous) return false;
+  let lead = 0;
+  while (lead < x.ndim && x.shape[lead] === 1) lead++;
+  const own = x.shape.slice(lead), off = shape.length - own.length;
+  return off >= 0 && own.every((d, i) => d === shape[off + i]);
 }
 
 /** The WebAssembly SIMD backend, or null where the runtime lacks WebAssembly SIMD. */

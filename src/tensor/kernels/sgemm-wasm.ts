@@ -183,7 +183,7 @@ export function sgemmPool(): WasmPool | null {
 }
 
 /** Below this many multiply-adds a product runs on the calling thread only. */
-const PARALLEL_MIN_WORK = 1 << 18;
+const PARALLEL_MIN_WORK = 1 << 21;
 
 /**
  * A float32 product C (m×n) = A (m×k) · B (k×n) in the module's memory: `packA` and `packB` take each operand
