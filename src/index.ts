@@ -22,6 +22,7 @@ export {
   type TensorGraphView,
   type TensorNodeView,
 } from "./render/tensor.js";
+export { generateTensorCode, type TensorCodeOptions } from "./render/tensor-code.js";
 export { formatShape, type Shape } from "./ops/shape.js";
 // The tensor engine: n-d tensors on the same op table, backward (also building differentiable graphs), forward
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).

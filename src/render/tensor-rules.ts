@@ -42,6 +42,11 @@ function make(op: AnyOp, args: readonly TSym[], params: unknown): TSym {
   return { kind: "op", op, args, params, shape, dtype };
 }
 
+/** `op(args)` as a symbol, as written (no rewriting): a forward line of a program. */
+export function tsymApplied(op: AnyOp, args: readonly TSym[], params: unknown): TSym {
+  return make(op, args, params);
+}
+
 /** The symbolic tensor algebra: applying an op builds (and where it can, simplifies) an expression. */
 export const symbolicTensorAlgebra: TensorAlgebra<TSym> = tensorAlgebraOf<TSym>({
   apply: (op, args, params) => simplify(op, args, params) ?? make(op, args, params),

@@ -50,6 +50,15 @@ export function describeTensorGraph(
   inputs: readonly Tensor[],
   options: { grads?: boolean; /** The output's name (a header's `L`); default a fresh letter. */ rootName?: string } = {},
 ): TensorGraphView {
+  return tensorGraphParts(root, inputs, options).view;
+}
+
+/** {@link describeTensorGraph}, with the tensors of its nodes (by id) and their gradients' symbolic rules. */
+export function tensorGraphParts(
+  root: Tensor,
+  inputs: readonly Tensor[],
+  options: { grads?: boolean; rootName?: string } = {},
+): { view: TensorGraphView; tensors: Tensor[]; rules: TSym[][] } {
   const order = topoOrder<Tensor>(root);
   const leaves = [...inputs.filter((x) => order.includes(x)), ...order.filter((n) => n.op === null && !inputs.includes(n))];
   const nodes = [...leaves, ...order.filter((n) => n.op !== null)];
@@ -78,7 +87,7 @@ export function describeTensorGraph(
       rule: !hasGrad(n) ? null : n === root ? seedRule(n) : printRule(rules[k]!, "board", boardName),
     };
   });
-  return { nodes: views, root: id.get(root)!, seededWithOnes };
+  return { view: { nodes: views, root: id.get(root)!, seededWithOnes }, tensors: nodes, rules };
 }
 
 const hasGrad = (n: Tensor): boolean => n.requiresGrad && n.grad !== null;
