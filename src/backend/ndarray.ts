@@ -122,30 +122,48 @@ export function broadcastStrides(a: NDArray, shape: Shape): number[] {
 export function copyStrided(src: NDArray, dst: TypedArray, dstOffset: number, dstShape: Shape, dstStrides: readonly number[]): void {
   const { shape, strides } = collapse(dstShape, [dstStrides, broadcastStrides(src, dstShape)]);
   const [ds, ss] = strides as [number[], number[]];
+  const d0 = ds[ds.length - 1] ?? 1, s0 = ss[ss.length - 1] ?? 1;
+  const s = src.data;
+  forEachRow(shape, ds, ss, dstOffset, src.offset, (id, is, n) => {
+    for (let j = 0; j < n; j++, id += d0, is += s0) dst[id] = s[is]!;
+  });
+}
+
+/**
+ * The one strided walk: every row of the last axis of `shape`, in row-major order, with the offsets of its first
+ * element in two arrays of strides `sa` and `sb` (from `a0` and `b0`); `visit(pa, pb, n)` is called per row
+ * (never per element), the caller stepping along the row. A rank-0 shape is one row of one element.
+ */
+export function forEachRow(
+  shape: Shape,
+  sa: readonly number[],
+  sb: readonly number[],
+  a0: number,
+  b0: number,
+  visit: (pa: number, pb: number, n: number) => void,
+): void {
   const r = shape.length;
-  const n0 = shape[r - 1]!, d0 = ds[r - 1]!, s0 = ss[r - 1]!;
+  if (r === 0) {
+    visit(a0, b0, 1);
+    return;
+  }
+  const n0 = shape[r - 1]!;
   let rows = 1;
   for (let d = 0; d < r - 1; d++) rows *= shape[d]!;
   if (rows * n0 === 0) return;
-  const s = src.data;
   const idx = new Int32Array(r);
-  let pd = dstOffset, ps = src.offset;
+  let pa = a0, pb = b0;
   for (let row = 0; row < rows; row++) {
-    let id = pd, is = ps;
-    for (let j = 0; j < n0; j++) {
-      dst[id] = s[is]!;
-      id += d0;
-      is += s0;
-    }
+    visit(pa, pb, n0);
     for (let d = r - 2; d >= 0; d--) {
       if (++idx[d]! < shape[d]!) {
-        pd += ds[d]!;
-        ps += ss[d]!;
+        pa += sa[d]!;
+        pb += sb[d]!;
         break;
       }
       idx[d] = 0;
-      pd -= ds[d]! * (shape[d]! - 1);
-      ps -= ss[d]! * (shape[d]! - 1);
+      pa -= sa[d]! * (shape[d]! - 1);
+      pb -= sb[d]! * (shape[d]! - 1);
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { DType, GatherParams, PadParams, ScatterAddParams, SliceParams } from "../../ops/op.js";
 import { stridesOf, type Shape } from "../../ops/shape.js";
-import { arrayType, broadcastStrides, contiguous, copyArray, copyStrided, NDArray } from "../ndarray.js";
+import { arrayType, broadcastStrides, contiguous, copyArray, copyStrided, forEachRow, NDArray } from "../ndarray.js";
 
 /** A view with a new shape when the data are contiguous, else a contiguous copy reshaped. */
 export function reshapeKernel([a]: readonly NDArray[], _p: unknown, outShape: Shape, dtype: DType): NDArray {
@@ -52,29 +52,7 @@ export function concatKernel(xs: readonly NDArray[], p: { axis: number }, outSha
  * index (contiguous). `visit` is called per row of the last axis.
  */
 function forEachIndexRow(shape: Shape, as: readonly number[], base: number, visit: (ap: number, ip: number, n: number) => void): void {
-  const r = shape.length;
-  if (r === 0) {
-    visit(base, 0, 1);
-    return;
-  }
-  const n0 = shape[r - 1]!;
-  let rows = 1;
-  for (let d = 0; d < r - 1; d++) rows *= shape[d]!;
-  if (rows * n0 === 0) return;
-  const idx = new Int32Array(r);
-  let pa = base, pi = 0;
-  for (let row = 0; row < rows; row++) {
-    visit(pa, pi, n0);
-    pi += n0;
-    for (let d = r - 2; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) {
-        pa += as[d]!;
-        break;
-      }
-      idx[d] = 0;
-      pa -= as[d]! * (shape[d]! - 1);
-    }
-  }
+  forEachRow(shape, as, stridesOf(shape), base, 0, visit);
 }
 
 export function gatherKernel([a]: readonly NDArray[], p: GatherParams, outShape: Shape, dtype: DType): NDArray {

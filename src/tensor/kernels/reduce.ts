@@ -6,7 +6,7 @@
  */
 import type { DType, ReduceParams } from "../../ops/op.js";
 import { stridesOf, type Shape } from "../../ops/shape.js";
-import { arrayType, collapse, NDArray, type TypedArray } from "../ndarray.js";
+import { arrayType, collapse, forEachRow as walkRows, NDArray, type TypedArray } from "../ndarray.js";
 
 /** Pairwise (cascade) sum of `n` contiguous elements from `start`; blocks of 128 summed with 4 accumulators. */
 export function pairwiseSum(x: TypedArray, start: number, n: number): number {
@@ -54,26 +54,9 @@ function forEachRow(
   visit: (ip: number, is: number, op: number, os: number, n: number) => void,
 ): void {
   const c = collapse(a.shape, [a.strides, ostrides]);
-  const shape = c.shape, [is, os] = c.strides as [number[], number[]];
-  const r = shape.length, n0 = shape[r - 1]!;
-  let rows = 1;
-  for (let d = 0; d < r - 1; d++) rows *= shape[d]!;
-  if (rows * n0 === 0) return;
-  const idx = new Int32Array(r);
-  let pi = a.offset, po = 0;
-  for (let row = 0; row < rows; row++) {
-    visit(pi, is[r - 1]!, po, os[r - 1]!, n0);
-    for (let d = r - 2; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) {
-        pi += is[d]!;
-        po += os[d]!;
-        break;
-      }
-      idx[d] = 0;
-      pi -= is[d]! * (shape[d]! - 1);
-      po -= os[d]! * (shape[d]! - 1);
-    }
-  }
+  const [is, os] = c.strides as [number[], number[]];
+  const isLast = is[is.length - 1] ?? 1, osLast = os[os.length - 1] ?? 1;
+  walkRows(c.shape, is, os, a.offset, 0, (ip, op, n) => visit(ip, isLast, op, osLast, n));
 }
 
 /** Σ over axes. */
