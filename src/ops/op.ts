@@ -16,6 +16,14 @@ export type Arg<T> = T | number;
 export type Algebra<T> = { readonly [K in ElementwiseName]: (...xs: Arg<T>[]) => T } & {
   /** A constant of the algebra. */
   lift(c: number): T;
+  /**
+   * A local derivative `p` times a tangent `t` in forward mode: `p · t`, but 0 wherever `t` is 0. The derivative
+   * is a linear map, and a linear map sends 0 to 0 even where its coefficient is infinite (√x at 0). Without
+   * this, forward mode on an array puts NaN in every element whose tangent is 0 (the seed's zeros), where
+   * reverse mode seeded with ones gives the derivative: the modes would disagree. See ARCHITECTURE.md on why
+   * reverse mode multiplies plainly.
+   */
+  scale(p: Arg<T>, t: T): T;
 };
 
 /** Names of the elementwise (scalar) primitives. Adding an op starts here; tsc then demands the rest. */
@@ -114,7 +122,7 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
     for (let i = 0; i < partials.length; i++) {
       const dx = dxs[i];
       if (dx === null || dx === undefined) continue;
-      const term = nondiff ? o.mul(0, dx) : o.mul(partials[i]!(o, xs, y), dx);
+      const term = nondiff ? o.mul(0, dx) : o.scale(partials[i]!(o, xs, y), dx);
       acc = acc === null ? term : o.add(acc, term);
     }
     return acc;

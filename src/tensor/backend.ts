@@ -108,12 +108,23 @@ function isConst(x: NDArray, c: number, other: NDArray): boolean {
 }
 
 /**
+ * True when an array holds a NaN (a view is assumed to: the caller then masks). `Algebra.scale` checks its
+ * product with it, so forward mode pays one scan rather than the mask's kernels.
+ */
+export function hasNaN(x: NDArray): boolean {
+  const d = x.data;
+  if (x.offset !== 0 || d.length !== x.size) return true;
+  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) return true;
+  return false;
+}
+
+/**
  * The op table's algebra over raw arrays: no graph is recorded. The ordinary backward pass runs the vjp rules
  * on it, and forward mode the jvp rules.
  */
 export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
   const lift = (c: number) => scalarArray(c, "float64", true);
-  const o = tensorAlgebraOf<NDArray>({ apply: applyRaw, lift, shape: (x) => x.shape, dtype: (x) => x.dtype, detach: (x) => x });
+  const o = tensorAlgebraOf<NDArray>({ apply: applyRaw, lift, shape: (x) => x.shape, dtype: (x) => x.dtype, detach: (x) => x, hasNaN });
   const up = (x: NDArray | number) => (typeof x === "number" ? lift(x) : x);
   // Two identities that the derived elementwise rules produce on every backward pass, `1 · g` and `g + 0`,
   // return the operand itself (arrays never change, so sharing is safe): a copy of g saved per edge.
@@ -123,5 +134,11 @@ export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
     if (isConst(y, c, x) && !x.weak) return x;
     return op(x, y);
   };
-  return { ...o, mul: unit(o.mul, 1), add: unit(o.add, 0) };
+  const mul = unit(o.mul, 1);
+  // scale through the same shortcut (`1 · g` is g); the mask only when the product came out NaN.
+  const scale = (p: NDArray | number, t: NDArray) => {
+    const m = mul(p, t);
+    return m === t || !hasNaN(m) ? m : o.scale(p, t);
+  };
+  return { ...o, mul, add: unit(o.add, 0), scale };
 })();

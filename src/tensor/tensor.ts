@@ -14,7 +14,7 @@ import { tensorOps } from "../ops/registry.js";
 import { broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { forwardSweep, reverseSweep } from "../autodiff/sweep.js";
-import { applyRaw, rawAlgebra } from "./backend.js";
+import { applyRaw, hasNaN, rawAlgebra } from "./backend.js";
 import type { Span } from "../core/span.js";
 import { arrayType, copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -637,6 +637,7 @@ export const graphAlgebra: TensorAlgebra<Tensor> = tensorAlgebraOf<Tensor>({
   shape: (x) => x.shape,
   dtype: (x) => x.dtype,
   detach: (x) => x.detach(),
+  hasNaN: (x) => hasNaN(x.value),
 });
 
 // ---------------------------------------------------------------------------------------------------------
