@@ -130,3 +130,20 @@ describe("forward mode: a zero tangent gives a zero share even where the local d
     expect(h.toNested()).toEqual([[Infinity, 0], [0, 0.375]]);
   });
 });
+
+describe("reductions over an empty axis, as in PyTorch", () => {
+  test("logsumexp of an empty array is -∞; softmax and logSoftmax of one are empty", () => {
+    const x = tensor([], { dtype: "float64", requiresGrad: true });
+    const lse = x.logsumexp();
+    expect(lse.item()).toBe(-Infinity);
+    expect(x.softmax().shape).toEqual([0]);
+    expect(x.logSoftmax().shape).toEqual([0]);
+    expect(engine.gradients([lse], [x])[0]!.shape).toEqual([0]);
+  });
+
+  test("along an empty axis of a [2, 0] array: [-∞, -∞], softmax keeps the shape", () => {
+    const x = tensor([[], []], { dtype: "float64" });
+    expect(x.logsumexp(1).toNested()).toEqual([-Infinity, -Infinity]);
+    expect(x.softmax(1).shape).toEqual([2, 0]);
+  });
+});
