@@ -12,7 +12,7 @@
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
-import { Generator } from "../tensor/random.js";
+import { generatorFor, type Generator } from "../tensor/random.js";
 import { rand, randn } from "../tensor/random-tensors.js";
 import { zeros, type Tensor } from "../tensor/tensor.js";
 
@@ -21,7 +21,10 @@ export type InitName = "kaiming-uniform" | "kaiming-normal" | "xavier-uniform" |
 export const INIT_NAMES: readonly InitName[] = ["kaiming-uniform", "kaiming-normal", "xavier-uniform", "xavier-normal", "uniform", "zeros"];
 
 export interface InitOptions {
-  /** Where the numbers come from (its state advances); default: a fresh generator seeded with `seed` (0). */
+  /**
+   * Where the numbers come from (its state advances); default: a fresh generator seeded with `seed`, or without
+   * one a stream of its own from the global generator (`manualSeed`).
+   */
   generator?: Generator;
   seed?: number;
   dtype?: DType;
@@ -59,7 +62,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 }
 
 function generatorOf(o: InitOptions): Generator {
-  return o.generator ?? new Generator(o.seed ?? 0);
+  return generatorFor(o);
 }
 
 /** Kaiming/He uniform: U(±gain·√(3/fan_in)), gain √2 by default (ReLU). */

@@ -16,7 +16,7 @@
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
-import { Generator } from "../tensor/random.js";
+import { generatorFor, type Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { noGrad, Tensor } from "../tensor/tensor.js";
 import { activation, gelu, leakyRelu, type ActivationName } from "./functional.js";
@@ -148,7 +148,10 @@ export interface LayerOptions {
   init?: InitName;
   /** Gain for the initialiser (see `gainFor`). */
   gain?: number;
-  /** Where the initial weights come from: a generator (advanced), or a seed for a fresh one (default 0). */
+  /**
+   * Where the initial weights come from: a generator (advanced), or a seed for a fresh one; by default a stream
+   * of its own from the global generator (`manualSeed`).
+   */
   generator?: Generator;
   seed?: number;
   /** float32 (default) or float64. */
@@ -180,7 +183,7 @@ export class Linear extends Module {
     for (const [what, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`Linear: ${what} must be a positive integer, got ${n}`);
     }
-    const g = options.generator ?? new Generator(options.seed ?? 0);
+    const g = generatorFor(options);
     const dtype = options.dtype ?? "float32";
     const shape = [outFeatures, inFeatures];
     const init = options.init ?? "uniform";
@@ -277,14 +280,15 @@ export class Flatten extends Elementwise {
 
 /**
  * Dropout: in training mode zeroes each element with probability p and scales the rest by 1/(1 − p); in
- * evaluation mode the identity. The mask comes from the module's own seeded generator.
+ * evaluation mode the identity. The masks come from the module's own generator: its `seed`, or by default a
+ * stream of its own from the global generator (`manualSeed`), so two Dropouts draw different masks.
  */
 export class Dropout extends Module {
   private readonly generator: Generator;
   constructor(readonly p = 0.5, options: { seed?: number; generator?: Generator } = {}) {
     super();
     if (!(p >= 0 && p < 1)) throw new InputError(`Dropout: p must be in [0, 1), got ${p}`);
-    this.generator = options.generator ?? new Generator(options.seed ?? 0);
+    this.generator = generatorFor(options);
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
@@ -322,7 +326,8 @@ export interface MLPOptions extends Omit<LayerOptions, "bias"> {
  *
  * Initialisation (unless `init` says otherwise): Kaiming/He for ReLU-like activations (relu, leaky_relu, gelu),
  * Xavier/Glorot for tanh, sigmoid and identity, with the activation's gain; biases zero. All weights come from
- * one generator seeded by `seed` (default 0), layer by layer, so a seed fixes the whole network.
+ * one generator seeded by `seed` (by default a stream from the global generator that `manualSeed` sets), layer
+ * by layer, so a seed fixes the whole network.
  *
  * @example
  * const model = new MLP([784, 128, 10], "relu", { seed: 0 });
@@ -337,7 +342,7 @@ export class MLP extends Sequential {
       throw new InputError(`MLP: sizes must be at least two positive integers (inputs, …, outputs), got [${sizes.join(", ")}]`);
     }
     activation(act);
-    const g = options.generator ?? new Generator(options.seed ?? 0);
+    const g = generatorFor(options);
     const reluLike = act === "relu" || act === "leaky_relu" || act === "gelu";
     const init: InitName = options.init ?? (reluLike ? "kaiming-uniform" : "xavier-uniform");
     const gain = options.gain ?? gainFor(act);
