@@ -19,8 +19,8 @@ import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { noGrad, Tensor } from "../tensor/tensor.js";
-import { activation, gelu, leakyRelu, type ActivationName } from "./functional.js";
-import { gainFor, initWeight, uniformFanIn, type InitName } from "./init.js";
+import { activationSpec, gelu, leakyRelu, type ActivationName } from "./functional.js";
+import { initWeight, uniformFanIn, type InitName } from "./init.js";
 
 /** A parameter: a leaf tensor that requires grad. */
 function isParameter(v: unknown): v is Tensor {
@@ -300,18 +300,19 @@ export class Dropout extends Module {
   }
 }
 
-/** The module for an activation name. */
+/** The module of each activation, keyed by the names of `ACTIVATIONS`: tsc rejects a name without one. */
+const ACTIVATION_MODULES: { readonly [K in ActivationName]: () => Module } = {
+  relu: () => new ReLU(),
+  tanh: () => new Tanh(),
+  sigmoid: () => new Sigmoid(),
+  gelu: () => new GELU(),
+  leaky_relu: () => new LeakyReLU(),
+  identity: () => new Identity(),
+};
+
+/** The module for an activation name (an unknown name is an error listing them). */
 export function activationModule(name: ActivationName | string): Module {
-  activation(name); // checks the name
-  switch (name) {
-    case "relu": return new ReLU();
-    case "tanh": return new Tanh();
-    case "sigmoid": return new Sigmoid();
-    case "gelu": return new GELU();
-    case "leaky_relu":
-    case "leakyRelu": return new LeakyReLU();
-    default: return new Identity();
-  }
+  return ACTIVATION_MODULES[activationSpec(name).name]();
 }
 
 export interface MLPOptions extends Omit<LayerOptions, "bias"> {
@@ -341,11 +342,10 @@ export class MLP extends Sequential {
     if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
       throw new InputError(`MLP: sizes must be at least two positive integers (inputs, …, outputs), got [${sizes.join(", ")}]`);
     }
-    activation(act);
+    const spec = activationSpec(act);
     const g = generatorFor(options);
-    const reluLike = act === "relu" || act === "leaky_relu" || act === "gelu";
-    const init: InitName = options.init ?? (reluLike ? "kaiming-uniform" : "xavier-uniform");
-    const gain = options.gain ?? gainFor(act);
+    const init: InitName = options.init ?? (spec.reluLike ? "kaiming-uniform" : "xavier-uniform");
+    const gain = options.gain ?? spec.gain(0.01);
     const layers: Module[] = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
       const last = i + 2 === sizes.length;
