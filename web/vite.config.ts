@@ -20,24 +20,34 @@ const nodeBuiltins = (): Plugin => ({
 });
 
 /**
- * The training worker never draws a graph: its bundle gets a stub instead of the 0.8 MB WebAssembly Graphviz
- * (which `renderSvg` imports lazily), so the site does not ship a second, unused copy.
+ * Graphviz (0.8 MB of WebAssembly, which `renderSvg` imports lazily) is used only by the layout worker
+ * (layout-worker.ts): the page and the training worker get a stub instead, so the site ships one copy. Each
+ * bundle is told apart by its entry (`buildStart`); in the dev server nothing is stubbed.
  */
-const noGraphvizInWorker = (): Plugin => ({
-  name: "gradgraph:no-graphviz-in-worker",
-  enforce: "pre",
-  resolveId: (id) => (id === "@hpcc-js/wasm-graphviz" ? "\0graphviz-stub" : null),
-  load: (id) =>
-    id === "\0graphviz-stub" ? 'export const Graphviz = { load: () => Promise.reject(new Error("Graphviz is not available in the training worker")) };' : null,
-});
+const graphvizOnlyInLayoutWorker = (): Plugin => {
+  let stub = true;
+  return {
+    name: "gradgraph:graphviz-only-in-layout-worker",
+    enforce: "pre",
+    apply: "build",
+    buildStart(options) {
+      stub = !JSON.stringify(options.input).includes("layout-worker");
+    },
+    resolveId: (id) => (stub && id === "@hpcc-js/wasm-graphviz" ? "\0graphviz-stub" : null),
+    load: (id) =>
+      id === "\0graphviz-stub" ? 'export const Graphviz = { load: () => Promise.reject(new Error("Graphviz runs in the layout worker only")) };' : null,
+  };
+};
+
+const isolation = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
 
 export default defineConfig({
   root: here,
-  plugins: [nodeBuiltins()],
-  // The training view's Web Worker (train-worker.ts): an ES module worker, bundled with its own plugins.
+  plugins: [nodeBuiltins(), graphvizOnlyInLayoutWorker()],
+  // The Web Workers (train-worker.ts, layout-worker.ts): ES module workers, each bundled with these plugins.
   worker: {
     format: "es",
-    plugins: () => [nodeBuiltins(), noGraphvizInWorker()],
+    plugins: () => [nodeBuiltins(), graphvizOnlyInLayoutWorker()],
   },
   base: "./",
   // The explorer has no public/ folder; keep Vite from looking for one.
@@ -49,6 +59,9 @@ export default defineConfig({
     // The WebAssembly Graphviz module is one large chunk loaded on first render; that is expected.
     chunkSizeWarningLimit: 2000,
   },
-  server: { host: "localhost" },
-  preview: { host: "localhost" },
+  // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available, so the float32 matmul kernel can
+  // share its WebAssembly memory with a worker pool (src/tensor/kernels/threads.ts); static hosts need the same
+  // two headers for threads, and fall back to one thread without them.
+  server: { host: "localhost", headers: isolation },
+  preview: { host: "localhost", headers: isolation },
 });

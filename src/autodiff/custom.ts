@@ -20,10 +20,10 @@
 import { GradgraphError, ShapeError } from "../core/errors.js";
 import type { AnyOp, DType, OpKind, OpName, TensorAlgebra } from "../ops/op.js";
 import { formatShape, sameShape, type Shape } from "../ops/shape.js";
-import { rawAlgebra, type Kernel, type OpWithKernel } from "../tensor/backend.js";
+import type { Kernel, OpWithKernel } from "../tensor/backend.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, graphAlgebra, isGradEnabled, noGrad, Tensor, tensorHooks, type TensorLike } from "../tensor/tensor.js";
-import { fitTo } from "./sweep.js";
+import { fitTo } from "../ops/sweep.js";
 import { mapTree } from "./tree.js";
 
 /**
@@ -56,10 +56,10 @@ interface View<T> {
 }
 
 function viewOf<T>(o: TensorAlgebra<T>, name: string): View<T> {
-  if ((o as unknown) === graphAlgebra) {
+  if (o.caps?.graph === true) {
     return { wrap: (v) => v as unknown as Tensor, unwrap: (t) => t as unknown as T, run: (fn) => fn(), graph: true };
   }
-  if ((o as unknown) === rawAlgebra) {
+  if (o.caps?.raw === true) {
     return { wrap: (v) => new Tensor(v as unknown as NDArray), unwrap: (t) => t.value as unknown as T, run: (fn) => noGrad(fn), graph: false };
   }
   throw new GradgraphError(

@@ -13,7 +13,7 @@ import { localDerivative, type Value } from "../scalar/value.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { enableGrad, Tensor, tensorHooks } from "../tensor/tensor.js";
 import { isIdentityNode } from "./custom.js";
-import { sweepHooks, type DiffNode } from "./sweep.js";
+import { sweepHooks, type DiffNode } from "../ops/sweep.js";
 import { flattenTree, unflattenTree } from "./tree.js";
 
 /** Where a non-finite value appeared: the forward pass, the backward pass, or forward-mode tangents. */

@@ -12,7 +12,7 @@ import { applyRaw, rawAlgebra } from "../tensor/backend.js";
 import { copyArray, NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { Generator } from "../tensor/random.js";
 import { enableGrad, engine, Tensor } from "../tensor/tensor.js";
-import { fitTo } from "./sweep.js";
+import { fitTo } from "../ops/sweep.js";
 
 export type CheckMode = "reverse" | "forward";
 

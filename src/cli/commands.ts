@@ -10,7 +10,6 @@ import {
   formatValue,
   generateCode,
   pathsData,
-  renderSvg,
   snapshot,
   toDot,
   writeFileAtomic,
@@ -18,9 +17,10 @@ import {
 } from "../render/index.js";
 import type { Io } from "./io.js";
 import { jsonNumber } from "./json.js";
+import { SVG_TIMEOUT_S, svgWithin, type Drawable } from "./svg.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
-import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
+import { tensorCode, tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
 import { registerTrainCommands } from "./train.js";
 import {
   anomalyOption,
@@ -48,7 +48,8 @@ const atOption = () =>
 
 const EXPR_HELP =
   "the expression as written on the board, optionally with a header naming the function and ordering its " +
-  "parameters, e.g. 'L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2'";
+  "parameters, e.g. 'L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2'; one that starts with " +
+  "- ('-x^2', '--x') is read as the expression where it stands first, or may come last, after --";
 
 /** `python` and `typescript` are accepted for `py` and `ts`. */
 function codeTarget(value: string): CodeTarget {
@@ -99,7 +100,7 @@ export function registerCommands(program: Command, io: Io): void {
         io.out(JSON.stringify({ value: jsonNumber(r.value, output, io), grad }) + "\n");
         return;
       }
-      const width = Math.max(...graph.names.map((n) => n.length));
+      const width = graph.names.reduce((w, n) => Math.max(w, n.length), 0);
       io.out(`${output} = ${formatValue(r.value)}${describePoint(graph)}\n`);
       graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
       io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);
@@ -126,8 +127,7 @@ export function registerCommands(program: Command, io: Io): void {
       }
       const tensors = tensorSetUp(expr, opts.at, { command: "trace" });
       if (tensors !== null) {
-        if (target !== undefined) throw new InputError("trace --code writes the lecture's scalar program; it does not take tensors");
-        return tensorTrace(tensors, io);
+        return target === undefined ? tensorTrace(tensors, io) : tensorCode(tensors, target, io);
       }
       const { graph } = setUp(expr, opts.at);
       const snap = snapshot(graph.root, graph.inputs);
@@ -140,25 +140,31 @@ export function registerCommands(program: Command, io: Io): void {
     .argument("<expr>", EXPR_HELP)
     .addOption(atOption())
     .option("--svg <file>", "also render the graph to an SVG file (no system Graphviz needed)")
+    .option("--svg-timeout <seconds>", "stop Graphviz's layout after this long (a wide graph is drawn compact first)", String(SVG_TIMEOUT_S))
     .addOption(orderOption("2: draw the graph of a first derivative, as the backward pass records it with createGraph"))
     .addOption(wrtOption())
     .addHelpText(
       "after",
       "\nExamples:\n  gradgraph dot 'w = (x + y)*z' --at x=1,y=2,z=-3 --svg graph.svg\n  gradgraph dot 'f(x) = sin(x)*x' --at x=1 --order 2",
     )
-    .action(async (expr: string, opts: { at: string[]; svg?: string; order: string; wrt?: string }) => {
+    .action(async (expr: string, opts: { at: string[]; svg?: string; svgTimeout: string; order: string; wrt?: string }) => {
       const withPoint = opts.at.length > 0;
       const order2 = wantsOrder2(opts);
+      const seconds = Number(opts.svgTimeout);
+      if (!(seconds > 0)) throw new InputError(`--svg-timeout: expected a positive number of seconds, got ${JSON.stringify(opts.svgTimeout)}`);
       const tensors = order2 ? null : tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });
-      let dot: string;
-      if (order2) dot = dotOrder2(expr, opts.at, opts.wrt, io);
-      else if (tensors !== null) dot = tensorDot(tensors);
+      let drawn: Drawable;
+      if (order2) drawn = dotOrder2(expr, opts.at, opts.wrt, io);
+      else if (tensors !== null) drawn = tensorDot(tensors);
       else {
         const { graph } = setUp(expr, opts.at, { partial: !withPoint });
-        dot = toDot(snapshot(graph.root, graph.inputs, { values: withPoint }));
+        const snap = snapshot(graph.root, graph.inputs, { values: withPoint });
+        drawn = { nodes: snap.nodes, dot: (layout) => toDot(snap, { layout }) };
       }
+      // The DOT first: it is complete even when the SVG cannot be laid out in time.
+      io.out(drawn.dot("full"));
       if (opts.svg !== undefined) {
-        const svg = await renderSvg(dot);
+        const svg = await svgWithin(drawn, seconds, io);
         try {
           await mkdir(dirname(opts.svg), { recursive: true });
           await writeFileAtomic(opts.svg, svg);
@@ -167,7 +173,6 @@ export function registerCommands(program: Command, io: Io): void {
         }
         io.err(`note: wrote ${opts.svg}\n`);
       }
-      io.out(dot);
     });
 
   program

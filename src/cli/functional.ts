@@ -29,6 +29,7 @@ import { formatTable, formatValue } from "../render/format.js";
 import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
 import { engine, ones, tensor, zerosLike, type Tensor } from "../tensor/tensor.js";
 import type { Io } from "./io.js";
+import type { Drawable } from "./svg.js";
 import { jsonNumber, jsonValue } from "./json.js";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ export function gradOrder2(expr: string, at: readonly string[], options: { mode:
     io.out(JSON.stringify({ value: jsonNumber(r.value, out, io), grad: gradJson, hessian: hessJson }) + "\n");
     return;
   }
-  const width = Math.max(...p.names.map((n) => n.length), 0);
+  const width = p.names.reduce((w, n) => Math.max(w, n.length), 0);
   io.out(`${out} = ${formatValue(r.value)}${p.names.length > 0 ? `  at ${describeValues(p.names, p.values)}` : ""}\n`);
   p.names.forEach((n, i) => io.out(`∂${out}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
   io.out(`\nHessian (row i, column j: ∂²${out}/∂i∂j)\n`);
@@ -243,10 +244,11 @@ export function traceOrder2(expr: string, at: readonly string[], wrt: string | u
 }
 
 /** `dot --order 2`: the graph of a first derivative in DOT (the note on stderr). */
-export function dotOrder2(expr: string, at: readonly string[], wrt: string | undefined, io: Io): string {
+export function dotOrder2(expr: string, at: readonly string[], wrt: string | undefined, io: Io): Drawable {
   const d = derivativeGraph(expr, at, wrt, "dot", at.length === 0);
   io.err(`note: ${d.note}\n`);
-  return tensorToDot(describeTensorGraph(d.root, d.inputs, { rootName: d.name, grads: at.length > 0 }));
+  const view = describeTensorGraph(d.root, d.inputs, { rootName: d.name, grads: at.length > 0 });
+  return { nodes: view.nodes, dot: (layout) => tensorToDot(view, { layout }) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

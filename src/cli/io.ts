@@ -13,6 +13,15 @@ export const processIo: Io = {
 };
 
 let guarded = false;
+let outputMayFail = false;
+
+/**
+ * While on, output that cannot be written is dropped instead of ending the process: a run that is saving its
+ * results goes on when its terminal has closed (SIGHUP, then EIO) or its reader has gone.
+ */
+export function keepRunningWithoutOutput(on: boolean): void {
+  outputMayFail = on;
+}
 
 /**
  * Output that cannot be written ends the process without a stack trace: a closed pipe (`gradgraph ... | head`)
@@ -24,6 +33,7 @@ export function guardProcessStreams(): void {
   guarded = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (outputMayFail) return;
       if (e.code === "EPIPE") process.exit(0);
       if (stream !== process.stderr) process.stderr.write(`gradgraph: cannot write the output: ${e.message}\n`);
       process.exit(2);

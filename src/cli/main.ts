@@ -2,12 +2,15 @@
  * The `gradgraph` command: what a person writes on the board, and a point, in; the graph, both passes,
  * lecture-style code and the gradients out. Bad input exits with code 2 and a message, never a stack trace.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { GradgraphError, Interrupted, describeError } from "../core/errors.js";
 import { guardProcessStreams, processIo, type Io } from "./io.js";
 import { registerCommands } from "./commands.js";
 
-/** Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error, 130 stopped by Ctrl-C. */
+/**
+ * Exit codes: 0 success, 2 bad input (usage, syntax, bindings, shapes), 1 an internal error, 130 stopped by Ctrl-C
+ * (143 by SIGTERM, 129 by SIGHUP).
+ */
 export const EXIT = { ok: 0, internal: 1, usage: 2, interrupted: 130 } as const;
 
 /** Builds the command tree, writing through `io`. */
@@ -17,12 +20,20 @@ export function buildProgram(io: Io): Command {
       "Computational graphs and backpropagation: give an expression as written on the board and a point;\n" +
         "get the graph, the forward and backward passes, lecture-style code and the gradients.",
     )
-    .version("0.1.0")
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
+    .version("0.1.0");
   registerCommands(program, io);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  // The parser's own errors (unknown command or option, missing argument) read like every other error:
+  // `gradgraph: unknown option '--frob'`, then where to find the usage; exit code 2.
+  for (const cmd of [program, ...program.commands]) {
+    const name = cmd === program ? "gradgraph" : `gradgraph ${cmd.name()}`;
+    const takesExpression = cmd.registeredArguments[0]?.name() === "expr";
+    const outputError = (text: string, write: (t: string) => void) => {
+      const message = text.replace(/^error: /, "").trimEnd();
+      const hint = takesExpression && message.startsWith("unknown option") ? `\n(an expression that starts with - goes first, or last after --: ${name} [options] -- '--x')` : "";
+      write(`gradgraph: ${message}${hint}\n`);
+    };
+    cmd.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError }).showHelpAfterError(`(run ${name} --help for usage)`);
+  }
   return program;
 }
 
@@ -44,7 +55,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (e instanceof Interrupted) {
       io.err(`gradgraph: ${e.message}\n`);
-      return EXIT.interrupted;
+      return e.exitCode;
     }
     if (e instanceof GradgraphError) {
       io.err(`gradgraph: ${describeError(e)}\n`);
@@ -57,42 +68,57 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 /**
- * An expression may start with a minus (`-x^2`), which an option parser would take for an option. Such an
- * argument (a single dash followed by anything but a known short flag) is moved behind `--`, where only
- * positional arguments stand. Option values (`--at -1,2`) are left where they are.
+ * An expression may start with a minus (`-x^2`, `--x`), which an option parser would take for an option. In a
+ * command that takes an expression, an argument that starts with `-` and is none of that command's options is
+ * the expression when no expression has come yet: it is moved behind `--`, where only positional arguments
+ * stand. Option values (`--at -1,2`) stay where they are. Anything after a `--` the user wrote is positional.
  */
 export function protectExpressions(argv: readonly string[], program: Command): string[] {
-  const takesValue = new Set<string>();
-  for (const cmd of [program, ...program.commands]) {
-    for (const o of cmd.options) {
-      if (o.required || o.optional) {
-        if (o.long) takesValue.add(o.long);
-        if (o.short) takesValue.add(o.short);
-      }
-    }
-  }
-  // Before the command, the program's own flags (-h, -V); after it, only that command's (-h): there `-V` is
-  // an expression.
-  const flagsOf = (cmd: Command) => new Set(["-h", ...cmd.options.filter((o) => o.short && !(o.required || o.optional)).map((o) => o.short!)]);
-  let shortFlags = new Set(["-V", ...flagsOf(program)]);
-  let inCommand = false;
   const kept: string[] = [];
   const moved: string[] = [];
+  let cmd: Command = program;
+  let inCommand = false;
+  let expressionDue = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
-      moved.push(...argv.slice(i + 1));
+      // What the user put behind `--` follows what was moved there (an expression moved comes first).
+      for (const rest of argv.slice(i + 1)) moved.push(rest);
       break;
     }
-    const previous = argv[i - 1];
-    const isValue = previous !== undefined && takesValue.has(previous);
-    if (!inCommand && !a.startsWith("-")) {
-      const cmd = program.commands.find((c) => c.name() === a);
-      if (cmd !== undefined) shortFlags = flagsOf(cmd);
-      inCommand = true;
+    const option = optionNamed(cmd, a);
+    if (option !== undefined) {
+      kept.push(a);
+      // A value given as the next word (`--at -1,2`) is kept as it is, whatever it starts with.
+      if ((option.required || (option.optional && i + 1 < argv.length && !argv[i + 1]!.startsWith("-"))) && !a.includes("=")) {
+        if (i + 1 < argv.length) kept.push(argv[++i]!);
+      }
+      continue;
     }
-    if (!isValue && /^-[^-]/.test(a) && !shortFlags.has(a)) moved.push(a);
-    else kept.push(a);
+    if (!inCommand && !a.startsWith("-")) {
+      inCommand = true;
+      const found = program.commands.find((c) => c.name() === a || c.aliases().includes(a));
+      if (found !== undefined) {
+        cmd = found;
+        expressionDue = found.registeredArguments[0]?.name() === "expr";
+      }
+      kept.push(a);
+      continue;
+    }
+    if (inCommand && expressionDue && a.startsWith("-") && a.length > 1) {
+      moved.push(a);
+      expressionDue = false;
+      continue;
+    }
+    if (inCommand && !a.startsWith("-")) expressionDue = false;
+    kept.push(a);
   }
   return moved.length > 0 ? [...kept, "--", ...moved] : kept;
+}
+
+/** The option of `cmd` that `arg` names (`--at`, `--at=…`, `-h`), or undefined. */
+function optionNamed(cmd: Command, arg: string): Option | undefined {
+  if (!arg.startsWith("-")) return undefined;
+  const name = arg.startsWith("--") ? arg.split("=")[0]! : arg;
+  return [...cmd.options, cmd.createOption("-h, --help", "")].find((o) => o.long === name || o.short === name);
 }

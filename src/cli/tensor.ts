@@ -21,7 +21,10 @@ import {
 import { formatShape } from "../ops/shape.js";
 import { engine, fromTypedArray, ones, zerosLike, type Tensor } from "../tensor/tensor.js";
 import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
+import { generateTensorCode } from "../render/tensor-code.js";
+import type { CodeTarget } from "../render/code.js";
 import type { Io } from "./io.js";
+import type { Drawable } from "./svg.js";
 import { jsonValue } from "./json.js";
 
 export interface TensorProblem {
@@ -118,7 +121,7 @@ export function tensorGrad(p: TensorProblem, mode: Mode, json: boolean, io: Io):
     return;
   }
   const of = root.size === 1 ? out : `sum(${out})`;
-  const width = Math.max(...names.map((n) => n.length), 0);
+  const width = names.reduce((w, n) => Math.max(w, n.length), 0);
   io.out(`${out} = ${formatNested(root.toNested())}${root.ndim > 0 ? `  (shape ${formatShape(root.shape)})` : ""}\n`);
   names.forEach((n, i) => io.out(`∂${of}/∂${n.padEnd(width)} = ${formatNested(grads[i]!.toNested())}\n`));
   const passes = mode === "reverse" ? "one backward pass" : `${inputs.reduce((s, x) => s + x.size, 0)} forward passes, one per input element`;
@@ -132,9 +135,16 @@ export function tensorTrace(p: TensorProblem, io: Io): void {
   io.out(formatTensorTrace(view));
 }
 
+/** `trace --code` on a tensor problem: the lecture's vectorised `df` (NumPy, or gradgraph's functional in TS). */
+export function tensorCode(p: TensorProblem, target: CodeTarget, io: Io): void {
+  if (p.graph.root.size !== 1) io.err(seedNote(p));
+  io.out(generateTensorCode(p.graph.root, p.graph.inputs, target, nameOf(p)));
+}
+
 /** `dot` on a tensor problem: the graph with shapes on every edge. */
-export function tensorDot(p: TensorProblem): string {
-  return tensorToDot(describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p)));
+export function tensorDot(p: TensorProblem): Drawable {
+  const view = describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p));
+  return { nodes: view.nodes, dot: (layout) => tensorToDot(view, { layout }) };
 }
 
 /** The header's name for the output, if it gives one. */

@@ -4,15 +4,14 @@
  * model (safetensors weights + config.json), metrics.csv and a self-contained report.html. Ctrl-C stops after the
  * current batch and still writes everything. Eval reloads a run's model and reports the same figures.
  */
-import { constants } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { access, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { InputError, Interrupted } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import type { DType } from "../ops/op.js";
 import { Generator } from "../tensor/random.js";
+import { setNumThreads } from "../tensor/kernels/threads.js";
 import { didYouMean } from "../lang/suggest.js";
 import {
   Adam,
@@ -47,7 +46,9 @@ import {
   type Schedule,
   type StepInfo,
 } from "../nn/index.js";
-import type { Io } from "./io.js";
+import { keepRunningWithoutOutput, type Io } from "./io.js";
+import { RunFolder } from "./run-folder.js";
+import { signalName, StopSignals } from "./signals.js";
 
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"] as const;
 type OptName = (typeof OPTIMIZERS)[number];
@@ -114,8 +115,9 @@ function checkFits(sizes: readonly number[], data: Dataset, option: string, trai
   }
 }
 
-interface TrainOpts {
+export interface TrainOpts {
   data: string;
+  threads?: string;
   model?: string;
   act: string;
   opt: string;
@@ -136,6 +138,7 @@ interface TrainOpts {
   testFraction?: string;
   limit?: string;
   dtype: string;
+  overwrite?: boolean;
 }
 
 function makeOptimizer(name: OptName, params: ReturnType<MLP["parameters"]>, lr: number, weightDecay: number | undefined, momentum: number | undefined): Optimizer {
@@ -176,53 +179,6 @@ function figuresTable(rows: readonly [string, Record<string, number>][]): string
   const lines = ["           loss      accuracy"];
   for (const [name, r] of rows) lines.push(`  ${name.padEnd(7)}  ${num(r.loss).padStart(8)}  ${pct(r.accuracy).padStart(9)}`);
   return lines.join("\n") + "\n";
-}
-
-/**
- * Creates `--out` and its missing parents one level at a time, after checking that the nearest existing parent is
- * a writable folder. (Node 20's `mkdir(…, { recursive: true })` never returns under /proc, where mkdir fails with
- * ENOENT; a plain mkdir per level fails at once.)
- */
-async function makeOutDir(out: string): Promise<void> {
-  const fail = (why: string) => new InputError(`--out ${out}: cannot create the folder (${why})`);
-  const missing: string[] = [];
-  let at = resolve(out);
-  for (;;) {
-    try {
-      const st = await stat(at);
-      if (!st.isDirectory()) throw fail(`${at} exists and is not a folder`);
-      break;
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw fail(`${at}: ${(e as Error).message}`);
-      const up = dirname(at);
-      if (up === at) throw fail(`no existing parent folder`);
-      missing.unshift(at);
-      at = up;
-    }
-  }
-  if (missing.length === 0) {
-    try {
-      await access(at, constants.W_OK);
-    } catch {
-      throw fail(`${at} is not writable`);
-    }
-    return;
-  }
-  try {
-    await access(at, constants.W_OK);
-  } catch {
-    throw fail(`its parent ${at} is not writable`);
-  }
-  for (const dir of missing) {
-    try {
-      await mkdir(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
-      throw fail(`${dir}: ${(e as Error).message}`);
-    }
-  }
 }
 
 /** Refuses a split with no training or no test samples, saying how the numbers came about. */
@@ -301,13 +257,41 @@ function progressReporter(io: Io, epochs: number, batches: number, batchSize: nu
   };
 }
 
-async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
+/** A run's settings, checked: what {@link trainConfig} makes of the command line. */
+export interface TrainConfig {
+  name: DatasetName;
+  spec: DataSpec;
+  sizes: number[];
+  act: ActivationName;
+  optName: OptName;
+  schedule: (typeof SCHEDULES)[number];
+  dtype: DType;
+  /** Threads for the large float32 matrix products (undefined: the default). */
+  threads: number | undefined;
+  lr: number;
+  epochs: number;
+  batch: number;
+  seed: number;
+  weightDecay: number | undefined;
+  momentum: number | undefined;
+  warmup: number;
+  clip: number | undefined;
+  augment: boolean;
+  out: string | undefined;
+  overwrite: boolean;
+  /** Options that do nothing here, said on stderr (the run goes on). */
+  notes: string[];
+}
+
+/** The pure step: options as typed → a run's settings, or an {@link InputError} saying what is wrong. */
+export function trainConfig(opts: TrainOpts): TrainConfig {
   const name = dataName(opts.data);
   const preset = PRESETS[name];
   const act = choice("--act", opts.act === "leakyRelu" ? "leaky_relu" : opts.act, Object.keys(ACTIVATIONS) as ActivationName[]);
   const optName = choice("--opt", opts.opt, OPTIMIZERS);
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
+  const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
   const sizes = parseSizes(opts.model ?? preset.model);
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
@@ -325,8 +309,8 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
   if (!isToy && (opts.n !== undefined || opts.noise !== undefined)) throw new InputError(`--n and --noise are for the generated datasets (moons, circles, spirals, xor), not ${name}`);
   if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
   if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is fixed (7,996 train / 2,004 test digits)");
+  if (opts.overwrite && opts.out === undefined) throw new InputError("--overwrite replaces the folder given by --out: give --out too");
   const limit = positiveInt("--limit", opts.limit);
-  // Options that would otherwise do nothing without a word: a note on stderr (the run goes on).
   const notes: string[] = [];
   if (limit !== undefined && limit > MNIST_TRAIN_DIGITS) notes.push(`--limit ${limit}: MNIST has only ${MNIST_TRAIN_DIGITS.toLocaleString("en-US")} training digits; training on all of them`);
   const spec: DataSpec = {
@@ -338,101 +322,182 @@ async function trainAction(opts: TrainOpts, io: Io): Promise<void> {
     ...(limit === undefined || limit >= MNIST_TRAIN_DIGITS ? {} : { trainLimit: limit }),
     ...(name === "mnist" ? { normalize: true } : {}),
   };
+  const augment = opts.augment === "shift";
+  return { name, spec, sizes, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, notes };
+}
 
-  const { train, test, spec: dataSpec } = await loadDataset(spec, { dtype });
-  checkSplit(dataSpec, train, test, "");
-  checkFits(sizes, train, "--model");
-  if (opts.out !== undefined) await makeOutDir(opts.out);
-
-  const model = new MLP(sizes, act, { seed, dtype });
-  const optimizer = makeOptimizer(optName, model.parameters(), lr, weightDecay, momentum);
-  const batches = Math.ceil(train.length / batch);
-  const totalSteps = epochs * batches;
+/** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
+function scheduleOf(c: TrainConfig, totalSteps: number, batches: number): Schedule | undefined {
   let sched: Schedule | undefined;
-  if (schedule === "cosine") sched = cosineLR(Math.max(1, totalSteps - warmup));
-  else if (schedule === "step") sched = stepLR(Math.max(1, Math.ceil(epochs / 3) * batches), 0.1);
-  if (warmup > 0) sched = linearWarmup(warmup, sched);
-  if (warmup > totalSteps) notes.push(`--warmup ${warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${lr}`);
+  if (c.schedule === "cosine") sched = cosineLR(Math.max(1, totalSteps - c.warmup));
+  else if (c.schedule === "step") sched = stepLR(Math.max(1, Math.ceil(c.epochs / 3) * batches), 0.1);
+  return c.warmup > 0 ? linearWarmup(c.warmup, sched) : sched;
+}
+
+/** The training settings recorded in config.json. */
+function trainingRecord(c: TrainConfig): Record<string, unknown> {
+  return {
+    optimizer: c.optName,
+    lr: c.lr,
+    epochs: c.epochs,
+    batch: c.batch,
+    seed: c.seed,
+    schedule: c.schedule,
+    ...(c.warmup > 0 ? { warmup: c.warmup } : {}),
+    ...(c.weightDecay === undefined ? {} : { weightDecay: c.weightDecay }),
+    ...(c.momentum === undefined ? {} : { momentum: c.momentum }),
+    ...(c.clip === undefined ? {} : { clip: c.clip }),
+    ...(c.augment ? { augment: "shift" } : {}),
+  };
+}
+
+/** What a run trains: the data, the network, its optimizer and schedule. */
+interface Setup {
+  train: Dataset;
+  test: Dataset;
+  dataSpec: DataSpec;
+  model: MLP;
+  optimizer: Optimizer;
+  batches: number;
+  totalSteps: number;
+  schedule: Schedule | undefined;
+  augment: ((x: Parameters<typeof randomShift>[0]) => ReturnType<typeof randomShift>) | undefined;
+}
+
+/** Loads the data and builds the network; says the notes and the header on stderr. */
+async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
+  const { train, test, spec: dataSpec } = await loadDataset(c.spec, { dtype: c.dtype });
+  checkSplit(dataSpec, train, test, "");
+  checkFits(c.sizes, train, "--model");
+  const model = new MLP(c.sizes, c.act, { seed: c.seed, dtype: c.dtype });
+  const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
+  const batches = Math.ceil(train.length / c.batch);
+  const totalSteps = c.epochs * batches;
+  const notes = [...c.notes];
+  if (c.warmup > totalSteps) notes.push(`--warmup ${c.warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${c.lr}`);
   for (const n of notes) io.err(`note: ${n}\n`);
-  const g = new Generator(seed + 1);
-  const augment = opts.augment === "shift" ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
+  const g = new Generator(c.seed + 1);
+  const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
+  io.err(
+    `Training MLP ${c.sizes.join("-")} (${c.act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
+      `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
+      `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
+  );
+  return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment };
+}
 
-  const training = {
-    optimizer: optName,
-    lr,
-    epochs,
-    batch,
-    seed,
-    schedule,
-    ...(warmup > 0 ? { warmup } : {}),
-    ...(weightDecay === undefined ? {} : { weightDecay }),
-    ...(momentum === undefined ? {} : { momentum }),
-    ...(clip === undefined ? {} : { clip }),
-    ...(augment ? { augment: "shift" } : {}),
-  };
-  const header =
-    `Training MLP ${sizes.join("-")} (${act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
-    `  ${optName} lr ${lr}${weightDecay === undefined ? "" : ` weight decay ${weightDecay}`}, ${plural(epochs, "epoch")} of ${plural(batches, "batch")} of ${batch}, seed ${seed}` +
-    `${schedule === "constant" ? "" : `, ${schedule} schedule`}${warmup > 0 ? `, ${plural(warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`;
-  io.err(header);
+/** Figures of a finished (or stopped) run, and what to say about it. */
+interface Outcome {
+  trainFig: Record<string, number>;
+  testFig: Record<string, number>;
+  results: Record<string, unknown>;
+  /** Why it stopped early, if it did. */
+  stoppedNote: string | undefined;
+  /** For the report: stopped early, diverged. */
+  note: string | undefined;
+}
 
-  // Ctrl-C: stop after the current batch, then write everything; a second Ctrl-C quits at once.
-  const controller = new AbortController();
-  const progress = progressReporter(io, epochs, batches, batch);
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-    progress.stop(); // a bar on the terminal is closed first, so the message does not run into it
-    io.err("\ngradgraph: stopping after this batch (Ctrl-C again to quit at once)\n");
-  };
-  process.on("SIGINT", onSigint);
-  let history: History;
-  try {
-    history = await fit(model, train, {
-      loss: "cross_entropy",
-      optimizer,
-      epochs,
-      batchSize: batch,
-      seed,
-      metrics: ["accuracy"],
-      validation: test,
-      ...(sched ? { schedule: sched } : {}),
-      ...(clip === undefined ? {} : { clipNorm: clip }),
-      ...(augment ? { augment } : {}),
-      signal: controller.signal,
-      onStep: progress.step,
-      onEpoch: progress.epoch,
-    });
-  } finally {
-    progress.stop();
-    process.off("SIGINT", onSigint);
-  }
-
+/** Evaluates the model on both splits and prints the summary (a diverged run warns on stderr). */
+function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string, io: Io): Outcome {
   // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
   const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
-  const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / batches) + 1 };
+  const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / r.batches) + 1 };
   const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
-  if (divergedNote) io.err(`warning: ${divergedNote} (now ${lr})\n`);
-  const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
-  const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
+  if (divergedNote) io.err(`warning: ${divergedNote} (now ${c.lr})\n`);
+  const trainFig = evaluate(r.model, r.train, { loss: "cross_entropy", metrics: ["accuracy"] });
+  const testFig = evaluate(r.model, r.test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;
   const last = history.epochs[history.epochs.length - 1];
-  const stoppedNote = history.stopped ? `stopped by Ctrl-C in epoch ${last?.epoch ?? 1} of ${epochs}, after ${history.stepLosses.length} of ${plural(totalSteps, "step")}` : undefined;
+  const stoppedNote = history.stopped ? `stopped by ${stoppedBy} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${history.stepLosses.length} of ${plural(r.totalSteps, "step")}` : undefined;
   io.out(
-    `${history.stopped ? "Stopped" : "Trained"} MLP ${sizes.join("-")} on ${name}: ${done} epoch${done === 1 ? "" : "s"}` +
+    `${history.stopped ? "Stopped" : "Trained"} MLP ${c.sizes.join("-")} on ${c.name}: ${done} epoch${done === 1 ? "" : "s"}` +
       `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(history.stepLosses.length, "step")} in ${history.seconds.toFixed(1)} s\n`,
   );
   io.out(figuresTable([["train", trainFig], ["test", testFig]]));
+  const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
+  return { trainFig, testFig, results, stoppedNote, note: [stoppedNote, divergedNote].filter(Boolean).join("; ") || undefined };
+}
 
-  if (opts.out !== undefined) {
-    const out = opts.out;
-    const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
-    const config = await saveModel(out, model, { data: dataSpec, training, results });
-    await writeFileAtomic(join(out, "metrics.csv"), metricsCsv(history));
-    await writeFileAtomic(join(out, "report.html"), buildReport(model, config, history, train, test, trainFig, testFig, [stoppedNote, divergedNote].filter(Boolean).join("; ") || undefined));
-    io.out(`Wrote ${out}: model.safetensors, config.json, metrics.csv, report.html\n`);
+/** Writes the run's four files into the folder's temporary place, then puts it in place of --out. */
+async function saveRun(c: TrainConfig, r: Setup, history: History, o: Outcome, folder: RunFolder, signals: StopSignals, io: Io): Promise<void> {
+  const dir = folder.workDir();
+  const config = await saveModel(dir, r.model, { data: r.dataSpec, training: trainingRecord(c), results: o.results });
+  await signals.pauseAt("write", io.err);
+  await writeFileAtomic(join(dir, "metrics.csv"), metricsCsv(history));
+  await writeFileAtomic(join(dir, "report.html"), buildReport(r.model, config, history, r.train, r.test, o.trainFig, o.testFig, o.note));
+  folder.commit();
+  io.out(`Wrote ${c.out}: model.safetensors, config.json, metrics.csv, report.html\n`);
+}
+
+/**
+ * The run step: loads the data, trains, evaluates, prints, and saves the run folder. SIGINT, SIGTERM and SIGHUP
+ * stop training after the current batch; the run is still evaluated and saved, whole, and the command ends with
+ * {@link Interrupted} (exit 130, 143, 129). A second signal quits at once, leaving `--out` as it was.
+ */
+export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
+  let phase: "training" | "finishing" = "training";
+  let stopProgress = () => {};
+  let folder: RunFolder | null = null;
+  const signals = new StopSignals(
+    (s) => {
+      keepRunningWithoutOutput(true);
+      stopProgress(); // a bar on the terminal is closed first, so the message does not run into it
+      const again = s === "SIGINT" ? "Ctrl-C again to quit at once" : "a second signal quits at once";
+      const keep = c.out === undefined ? "" : `, leaving ${c.out} as it was`;
+      io.err(`\ngradgraph: ${signalName(s)}: ${phase === "training" ? "stopping after this batch" : "finishing the run first"} (${again}${keep})\n`);
+    },
+    () => {
+      folder?.discard();
+      io.err(`gradgraph: quit at once${c.out === undefined ? "" : `; nothing written, ${c.out} is as it was`}\n`);
+    },
+  ).install();
+  try {
+    if (c.threads !== undefined) setNumThreads(c.threads);
+    if (c.out !== undefined) {
+      folder = await RunFolder.open(c.out, c.overwrite);
+      keepRunningWithoutOutput(true); // the run's results are the folder: a closed terminal does not lose them
+    }
+    const r = await setUpRun(c, io);
+    await signals.pauseAt("train", io.err);
+    const progress = progressReporter(io, c.epochs, r.batches, c.batch);
+    stopProgress = progress.stop;
+    let history: History;
+    try {
+      history = await fit(r.model, r.train, {
+        loss: "cross_entropy",
+        optimizer: r.optimizer,
+        epochs: c.epochs,
+        batchSize: c.batch,
+        seed: c.seed,
+        metrics: ["accuracy"],
+        validation: r.test,
+        ...(r.schedule ? { schedule: r.schedule } : {}),
+        ...(c.clip === undefined ? {} : { clipNorm: c.clip }),
+        ...(r.augment ? { augment: r.augment } : {}),
+        signal: signals.signal,
+        onStep: progress.step,
+        onEpoch: progress.epoch,
+      });
+    } finally {
+      progress.stop();
+    }
+    phase = "finishing";
+    await signals.pauseAt("evaluate", io.err);
+    const by = signals.received === undefined ? "Ctrl-C" : signalName(signals.received);
+    const outcome = finishRun(c, r, history, by, io);
+    if (folder !== null) await saveRun(c, r, history, outcome, folder, signals, io);
+    if (signals.received !== undefined) {
+      const what = outcome.stoppedNote ?? `${by} came after training ended; the run completed`;
+      throw new Interrupted(`${what}${c.out === undefined ? "" : `; the model and report are in ${c.out}`}`, signals.exitCode);
+    }
+  } catch (e) {
+    folder?.discard();
+    throw e;
+  } finally {
+    signals.uninstall();
+    // After a signal the last message may not be writable either (a closed terminal): the exit code must stand.
+    keepRunningWithoutOutput(signals.received !== undefined);
   }
-  if (history.stopped) throw new Interrupted(`${stoppedNote}${opts.out === undefined ? "" : `; the model and report are in ${opts.out}`}`);
 }
 
 function buildReport(
@@ -502,7 +567,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--epochs <n>", "passes over the training data (default per dataset: 100, spirals 200, mnist 5)")
     .option("--batch <n>", "minibatch size (default per dataset: 32, iris 16, mnist 64)")
     .option("--seed <n>", "seed of the initial weights, the shuffling and the augmentation", "0")
-    .option("--out <dir>", "write model.safetensors, config.json, metrics.csv and report.html there")
+    .option("--out <dir>", "write model.safetensors, config.json, metrics.csv and report.html there (a new or empty folder)")
+    .option("--overwrite", "let --out replace a previous run's folder (only one holding a gradgraph run)")
     .option("--weight-decay <lambda>", "weight decay (L2 for sgd/adam, decoupled for adamw; adamw's default 0.01)")
     .option("--momentum <mu>", "momentum of sgd (momentum and nesterov default to 0.9)")
     .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")} (step: ×0.1 every third of the epochs)`, "constant")
@@ -515,16 +581,20 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--test-fraction <f>", "fraction of the data held out for testing (default 0.2; mnist's split is fixed)")
     .option("--limit <n>", "mnist: train on only the first n of the 7,996 training digits")
     .option("--dtype <type>", "float32 or float64", "float32")
+    .option("--threads <n>", "threads for the large float32 matrix products (default: GRADGRAPH_NUM_THREADS, else the cores); results do not depend on it")
     .addHelpText(
       "after",
       "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +
         "  gradgraph train --data spirals --model 2-64-64-3 --act tanh --opt adamw --lr 0.01 --epochs 300\n" +
         "  gradgraph train --data mnist --model 784-128-10 --opt adamw --lr 2e-3 --epochs 20 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
-        "\nCtrl-C stops after the current batch and still writes the model and the report (exit code 130).\n" +
+        "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
+        "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
+        "Ctrl-C stops after the current batch and still writes the model and the report (exit code 130); so do\n" +
+        "SIGTERM (143) and SIGHUP (129). A second signal quits at once, leaving --out as it was.\n" +
         "A run whose loss becomes NaN or infinite still completes (exit code 0), with a warning on stderr naming the step,\n" +
         "and results.diverged in config.json.",
     )
-    .action((opts: TrainOpts) => trainAction(opts, io));
+    .action((opts: TrainOpts) => runTrain(trainConfig(opts), io));
 
   program
     .command("eval")

@@ -58,20 +58,39 @@ export class SourceErrors extends GradgraphError {
   }
 }
 
-/** The source line (single line; tabs kept) and a line with `^` under `[pos, pos+length)`. */
+/** The widest source excerpt an error shows; a longer line is cut to a window around the caret, with `…` marks. */
+export const CARET_WINDOW = 76;
+
+/**
+ * The source line (single line; tabs kept) and a line with `^` under `[pos, pos+length)`. A line longer than
+ * {@link CARET_WINDOW} characters is shown as a window around the caret (a 120 kB expression gives two short
+ * lines, not 240 kB); the column in the message still counts from the start of the line.
+ */
 export function caretLines(source: string, pos: number, length = 1): string {
   const line = source.replace(/\r?\n/g, " ");
   const at = Math.max(0, Math.min(pos, line.length));
   const n = Math.max(1, Math.min(length, Math.max(1, line.length - at)));
-  return `  ${line}\n  ${" ".repeat(at)}${"^".repeat(n)}`;
+  if (line.length <= CARET_WINDOW) return `  ${line}\n  ${" ".repeat(at)}${"^".repeat(n)}`;
+  const start = Math.max(0, Math.min(at - Math.floor(CARET_WINDOW / 3), line.length - CARET_WINDOW));
+  const end = Math.min(line.length, start + CARET_WINDOW);
+  const head = start > 0 ? "…" : "";
+  const shown = `${head}${line.slice(start, end)}${end < line.length ? "…" : ""}`;
+  return `  ${shown}\n  ${" ".repeat(head.length + at - start)}${"^".repeat(Math.max(1, Math.min(n, end - at)))}`;
 }
 
 /**
- * A command stopped by the user (Ctrl-C) after finishing cleanly: the CLI prints the message and exits with 130
- * (128 + SIGINT), as a shell expects of an interrupted program. Not a {@link GradgraphError}: nothing was wrong.
+ * A command stopped by the user (Ctrl-C) or a signal after finishing cleanly: the CLI prints the message and
+ * exits with 128 + the signal's number (130 for SIGINT), as a shell expects of an interrupted program. Not a {@link GradgraphError}: nothing was wrong.
  */
 export class Interrupted extends Error {
   override name = "Interrupted";
+  constructor(
+    message: string,
+    /** The exit code: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+    readonly exitCode = 130,
+  ) {
+    super(message);
+  }
 }
 
 /** Text for any thrown value, without a stack: the formatted source error, or the message. */

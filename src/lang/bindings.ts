@@ -8,6 +8,7 @@
  * JSON file are read by JSON.parse, which shows overflow (Infinity: refused) but not underflow.
  */
 import { InputError, SourceError } from "../core/errors.js";
+import { readFileLimited } from "../core/files.js";
 import type { Program } from "./ast.js";
 import { throwIfAny } from "./check.js";
 import { isName } from "./lexer.js";
@@ -75,7 +76,7 @@ export function parseBindings(
   };
 
   const items: Item[] = [];
-  for (const text of texts) items.push(...splitItems(text, where, fail));
+  for (const text of texts) for (const item of splitItems(text, where, fail)) items.push(item);
 
   const params = program.header?.params ?? null;
   const fname = program.header?.names[program.header.names.length - 1]?.name ?? "the expression";
@@ -269,6 +270,7 @@ function parseValue(
       content = readFile(path);
     } catch (e) {
       const code = (e as { code?: string }).code;
+      if (e instanceof InputError) return report(`${label}: cannot read ${e.message}`);
       const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
       return report(`${label}: cannot read ${path}: ${why}`);
     }
@@ -435,11 +437,10 @@ function checkNested(v: unknown, depth: number, path: string): string | null {
   return null;
 }
 
-/** Node's synchronous file read, found without a static import so that browsers can load this module. */
+/** The largest `@file.json` read (100 MB: about ten million numbers). */
+export const MAX_BINDING_FILE_BYTES = 100_000_000;
+
+/** Node's synchronous file read, with a size limit; a device, FIFO or directory is refused before reading. */
 function defaultReadFile(path: string): string {
-  type Fs = { readFileSync(p: string, enc: "utf8"): string };
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.("node:fs") as Fs | undefined;
-  if (fs === undefined) throw new Error("reading files is not available here");
-  return fs.readFileSync(path, "utf8");
+  return new TextDecoder().decode(readFileLimited(path, MAX_BINDING_FILE_BYTES, "an @file"));
 }

@@ -8,10 +8,12 @@ import type { DType } from "../ops/op.js";
 import { dataSpecProblem, type DataSpec } from "./data/index.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
 import { MLP } from "./module.js";
-import { encodeSafetensors, loadSafetensors } from "./safetensors.js";
+import { encodeSafetensors, loadSafetensors, MAX_SAFETENSORS_HEADER } from "./safetensors.js";
 
 export const WEIGHTS_FILE = "model.safetensors";
 export const CONFIG_FILE = "config.json";
+/** The largest config.json read (a saved one is a few kB). */
+export const MAX_CONFIG_BYTES = 16_000_000;
 
 /** `config.json` of a saved model. */
 export interface ModelConfig {
@@ -93,13 +95,14 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
  * that every parameter is there with the right shape. A missing or broken file is an {@link InputError}.
  */
 export async function loadModel(dir: string): Promise<{ model: MLP; config: ModelConfig }> {
-  const { readFile } = await import("node:fs/promises");
+  const { readFileLimited } = await import("../core/files.js");
   const { join } = await import("node:path");
   const configPath = join(dir, CONFIG_FILE);
   let text: string;
   try {
-    text = await readFile(configPath, "utf8");
+    text = new TextDecoder().decode(readFileLimited(configPath, MAX_CONFIG_BYTES, CONFIG_FILE));
   } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
   }
@@ -110,7 +113,8 @@ export async function loadModel(dir: string): Promise<{ model: MLP; config: Mode
     throw new InputError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
   const config = checkConfig(parsed, configPath);
-  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE));
+  // The weights of the largest model allowed, in float64, behind the largest header allowed.
+  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE), { maxBytes: 8 + MAX_SAFETENSORS_HEADER + 8 * MAX_PARAMETERS });
   const model = new MLP(config.model.sizes, config.model.activation, { dtype: config.model.dtype });
   try {
     model.loadParameters(tensors);

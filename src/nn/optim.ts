@@ -1,8 +1,9 @@
 /**
- * Optimizers: the **Update** step of the training loop. Each reads `p.grad` of its parameters and replaces the
- * parameter's values with {@link Tensor.assign} (arrays are immutable; a graph built before the step keeps the
- * values it saw). The arithmetic is written with tensor ops under `noGrad`, so it runs on the same kernels as
- * everything else and records no graph. The formulas are PyTorch's (`torch.optim`), so results match it.
+ * Optimizers: the **Update** step of the training loop. Each reads `p.grad` of its parameters and updates the
+ * parameter, and its moment buffers, in place with {@link Tensor.update}: each update is one fused elementwise
+ * kernel written against the op algebra, allocating nothing after the first step (as in PyTorch, a graph built
+ * before the step sees the new values). The formulas are PyTorch's (`torch.optim`), in the same order of
+ * operations as the tensor ops they replace, so results match it.
  *
  * Also here: gradient clipping by global norm, and learning-rate schedules.
  */
@@ -96,12 +97,14 @@ export class SGD extends Optimizer {
   protected update(p: Tensor, grad: Tensor): void {
     let g = this.weightDecay !== 0 ? grad.add(p.mul(this.weightDecay)) : grad;
     if (this.momentum !== 0) {
-      const prev = this.buffers.get(p);
-      const buf = prev === undefined ? g : prev.mul(this.momentum).add(this.dampening === 0 ? g : g.mul(1 - this.dampening));
-      this.buffers.set(p, buf);
+      // b ← g on the first step, else μb + (1 − dampening)g (in place after the first step)
+      let buf = this.buffers.get(p);
+      if (buf === undefined) this.buffers.set(p, (buf = g.detach()));
+      else buf.update((o, [b, gg, mu, d]) => o.add(o.mul(b!, mu!), o.mul(gg!, d!)), g, this.momentum, 1 - this.dampening);
       g = this.nesterov ? g.add(buf.mul(this.momentum)) : buf;
     }
-    p.assign(p.sub(g.mul(this.lr)));
+    // p ← p − lr·g
+    p.update((o, [pp, gg, lr]) => o.sub(pp!, o.mul(gg!, lr!)), g, this.lr);
   }
 }
 
@@ -152,17 +155,20 @@ export class Adam extends Optimizer {
     let g = grad;
     if (this.weightDecay !== 0) {
       // AdamW: p ← p(1 − lr·λ) before the Adam step; Adam: λp joins the gradient.
-      if (this.decoupled) p.assign(p.mul(1 - this.lr * this.weightDecay));
+      if (this.decoupled) p.update((o, [pp, c]) => o.mul(pp!, c!), 1 - this.lr * this.weightDecay);
       else g = g.add(p.mul(this.weightDecay));
     }
-    const s = this.moments.get(p) ?? { m: zerosLike(p), v: zerosLike(p) };
-    s.m = s.m.mul(this.beta1).add(g.mul(1 - this.beta1));
-    s.v = s.v.mul(this.beta2).add(g.mul(g).mul(1 - this.beta2));
-    this.moments.set(p, s);
+    let s = this.moments.get(p);
+    if (s === undefined) this.moments.set(p, (s = { m: zerosLike(p), v: zerosLike(p) }));
+    // m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
+    s.m.update((o, [m, gg, b, c]) => o.add(o.mul(m!, b!), o.mul(gg!, c!)), g, this.beta1, 1 - this.beta1);
+    s.v.update((o, [v, gg, b, c]) => o.add(o.mul(v!, b!), o.mul(o.mul(gg!, gg!), c!)), g, this.beta2, 1 - this.beta2);
     const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
-    // lr·m̂/(√v̂ + ε) = (lr/c1)·m / (√v/√c2 + ε)
-    const denom = s.v.sqrt().mul(1 / Math.sqrt(c2)).add(this.eps);
-    p.assign(p.sub(s.m.div(denom).mul(this.lr / c1)));
+    // p ← p − (lr/c1)·m / (√v/√c2 + ε)  (= lr·m̂/(√v̂ + ε))
+    p.update(
+      (o, [pp, m, v, k, eps, a]) => o.sub(pp!, o.mul(o.div(m!, o.add(o.mul(o.sqrt(v!), k!), eps!)), a!)),
+      s.m, s.v, 1 / Math.sqrt(c2), this.eps, this.lr / c1,
+    );
   }
 }
 

@@ -24,7 +24,7 @@ const DTYPES: Record<DType, { code: string; bytes: number }> = {
 const FROM_CODE: Record<string, DType> = { F32: "float32", F64: "float64" };
 
 /** The largest header accepted (the reference implementation's limit, 100 MB). */
-const MAX_HEADER = 100_000_000;
+export const MAX_SAFETENSORS_HEADER = 100_000_000;
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -94,7 +94,7 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
   if (bytes.length < 8) throw corrupt(`${bytes.length} bytes, shorter than the 8-byte header length`, where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(Math.min(MAX_HEADER, bytes.length - 8))) {
+  if (n64 > BigInt(Math.min(MAX_SAFETENSORS_HEADER, bytes.length - 8))) {
     throw corrupt(`the header length ${n64} runs past the end of the ${bytes.length}-byte file`, where);
   }
   const n = Number(n64);
@@ -161,13 +161,20 @@ export async function saveSafetensors(path: string, tensors: Iterable<readonly [
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Reads a safetensors file (Node only); a missing or broken file is an {@link InputError} naming it. */
-export async function loadSafetensors(path: string): Promise<Safetensors> {
-  const { readFile } = await import("node:fs/promises");
+/** The largest safetensors file {@link loadSafetensors} reads by default (2 GB). */
+export const MAX_SAFETENSORS_BYTES = 2_000_000_000;
+
+/**
+ * Reads a safetensors file (Node only); a missing or broken file is an {@link InputError} naming it, and so is
+ * anything but a regular file of at most `maxBytes` (a link to /dev/zero is refused before a byte is read).
+ */
+export async function loadSafetensors(path: string, options: { maxBytes?: number } = {}): Promise<Safetensors> {
+  const { readFileLimited } = await import("../core/files.js");
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = readFileLimited(path, options.maxBytes ?? MAX_SAFETENSORS_BYTES, "weights");
   } catch (e) {
+    if (e instanceof InputError) throw new InputError(`cannot read the weights: ${e.message}`);
     throw new InputError(`${path}: cannot read the weights (${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message})`);
   }
   return decodeSafetensors(bytes, path);

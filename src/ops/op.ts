@@ -3,6 +3,7 @@
  * forward function, its local derivatives, its vjp and jvp rules and how it prints. Engines, forward mode,
  * the expression language and every renderer read these entries; none of them switches over op names.
  */
+import { numberFunction, type Lowering } from "./alu.js";
 import { broadcastShapes, type Shape } from "./shape.js";
 
 /** An argument to an algebra method: a value of the algebra, or a plain number (lifted as a constant). */
@@ -24,7 +25,24 @@ export type Algebra<T> = { readonly [K in ElementwiseName]: (...xs: Arg<T>[]) =>
    * reverse mode multiplies plainly.
    */
   scale(p: Arg<T>, t: T): T;
+  /** What this algebra can do beyond the ops (engines ask for a capability, never compare algebras). */
+  readonly caps?: AlgebraCaps<T>;
 };
+
+/** An expression written against the op algebra, with its inputs: what a fusing algebra runs as one kernel. */
+export type FusedExpr = <E>(o: Algebra<E>, xs: readonly E[]) => E;
+
+/** Capabilities of an algebra. */
+export interface AlgebraCaps<T> {
+  /** Values are arrays computed at once, recording nothing (the tensor engine's raw arrays). */
+  readonly raw?: boolean;
+  /** Values are graph nodes: what a rule builds on them is differentiable (the tensor engine's graph tensors). */
+  readonly graph?: boolean;
+  /** Runs an elementwise expression of values (and numbers) as one fused kernel. */
+  readonly fuse?: (expr: FusedExpr, xs: readonly Arg<T>[]) => T;
+  /** Whether a value holds a NaN: a fused jvp that made one (∞·0) is redone through `scale`. */
+  readonly hasNaN?: (x: T) => boolean;
+}
 
 /** Names of the elementwise (scalar) primitives. Adding an op starts here; tsc then demands the rest. */
 export type ElementwiseName =
@@ -53,7 +71,13 @@ export type PrintSpec =
   /** `-a`. */
   | { kind: "prefix"; symbol: string; prec: number }
   /** `exp(a)`; `name` per target, `define` is a helper a generated program must declare first. */
-  | { kind: "call"; name: Record<Target, string>; define?: Partial<Record<"py" | "ts", string>> }
+  | {
+      kind: "call";
+      name: Record<Target, string>;
+      define?: Partial<Record<"py" | "ts", string>>;
+      /** On NumPy arrays (vectorised Python): the function, and a helper to declare first when NumPy has none. */
+      numpy?: { name: string; define?: string };
+    }
   /** `(a > b)`, which counts as 1 or 0 in arithmetic; always printed parenthesised. */
   | { kind: "compare"; symbol: Record<Target, string> };
 
@@ -73,7 +97,9 @@ export interface ElementwiseOp {
   readonly arity: 1 | 2;
   /** One-line description, with the math. */
   readonly doc: string;
-  /** Reference forward function on numbers. */
+  /** The forward function, written once against the ALU: backends print their kernels from it. */
+  readonly lower: Lowering;
+  /** The forward function on numbers (derived from `lower`). */
   readonly forward: (a: number, b: number) => number;
   /** Shape rule for tensors: NumPy broadcasting of the inputs' shapes. */
   readonly shape: (shapes: readonly Shape[]) => Shape;
@@ -93,7 +119,8 @@ export interface ElementwiseSpec {
   name: ElementwiseName;
   arity: 1 | 2;
   doc: string;
-  forward: (a: number, b: number) => number;
+  /** The forward function against the ALU (./alu.ts): the one definition every backend prints from. */
+  lower: Lowering;
   partials: readonly PartialRule[];
   nondiff?: boolean;
   print: PrintSpec;
@@ -115,9 +142,34 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
   }
   const partials = spec.partials;
   const nondiff = spec.nondiff ?? false;
-  const vjp: Vjp = (o, g, xs, y, needs) =>
-    partials.map((p, i) => (needs[i] ? (nondiff ? o.mul(0, g) : o.mul(p(o, xs, y), g)) : null));
+  // An algebra that fuses runs `∂y/∂xᵢ · g` as one kernel (one pass, no array for the partial).
+  const vjp: Vjp = (o, g, xs, y, needs) => {
+    const fuse = o.caps?.fuse;
+    return partials.map((p, i) => {
+      if (!needs[i]) return null;
+      if (nondiff) return o.mul(0, g);
+      if (fuse !== undefined) return fuse((e, [ge, ye, ...xe]) => e.mul(p(e, xe, ye!), ge!), [g, y, ...xs]);
+      return o.mul(p(o, xs, y), g);
+    });
+  };
   const jvp: Jvp = (o, dxs, xs, y) => {
+    const fuse = o.caps?.fuse;
+    if (fuse !== undefined && !nondiff) {
+      const given = dxs.flatMap((dx, i) => (dx === null || dx === undefined ? [] : [[i, dx] as const]));
+      if (given.length === 0) return null;
+      const k = xs.length;
+      const fused = fuse((e, [ye, ...rest]) => {
+        const xe = rest.slice(0, k);
+        let acc: (typeof rest)[number] | null = null;
+        given.forEach(([i], j) => {
+          const term = e.mul(partials[i]!(e, xe, ye!), rest[k + j]!);
+          acc = acc === null ? term : e.add(acc, term);
+        });
+        return acc!;
+      }, [y, ...xs, ...given.map(([, dx]) => dx)]);
+      // A NaN may be ∞·0 at a zero tangent: redone below through `scale`, which gives 0 there.
+      if (o.caps?.hasNaN?.(fused) !== true) return fused;
+    }
     let acc: ReturnType<typeof o.lift> | null = null;
     for (let i = 0; i < partials.length; i++) {
       const dx = dxs[i];
@@ -129,7 +181,7 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
   };
   const shape = (shapes: readonly Shape[]): Shape =>
     shapes.length === 1 ? shapes[0]! : broadcastShapes(shapes, spec.name);
-  return { ...spec, kind: "elementwise", nondiff, shape, vjp, jvp };
+  return { ...spec, kind: "elementwise", forward: numberFunction(spec.lower, spec.arity), nondiff, shape, vjp, jvp };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -283,6 +335,11 @@ export interface TensorOp<K extends TensorOpName = TensorOpName> {
   /** Extra arguments the op's parameters print as, e.g. `["axis=1", "keepdims=True"]`. */
   readonly printParams?: (params: ParamsOf<K>, target: Target) => string[];
   /**
+   * A short postfix form for some parameters, per target, printed after the operand instead of a call: the matrix
+   * transpose `Wᵀ` (`W.T` in code). Targets absent from the result print as a call.
+   */
+  readonly printPostfix?: (params: ParamsOf<K>, inputShapes: readonly Shape[]) => Partial<Record<Target, string>> | undefined;
+  /**
    * How the op is called by name in the expression language (under its board name, or its op name when it
    * prints as an operator: `matmul(a, b)`): the keyword arguments and how they become its parameters. An entry
    * without one is not callable by name.
@@ -342,6 +399,7 @@ export interface AnyOp {
   vjp<T>(o: TensorAlgebra<T>, g: T, xs: readonly T[], y: T, needs: readonly boolean[], params: unknown): (T | null)[];
   jvp<T>(o: TensorAlgebra<T>, dxs: readonly (T | null)[], xs: readonly T[], y: T, params: unknown): T | null;
   printParams?(params: unknown, target: Target): string[];
+  printPostfix?(params: unknown, inputShapes: readonly Shape[]): Partial<Record<Target, string>> | undefined;
   readonly call?: TensorCall<unknown>;
 }
 

@@ -4,7 +4,7 @@
  * run every rule of the table.
  */
 import { elementwiseList } from "./elementwise.js";
-import type { AnyOp, Arg, DType, TensorAlgebra } from "./op.js";
+import type { AlgebraCaps, AnyOp, Arg, DType, TensorAlgebra } from "./op.js";
 import { tensorOpList } from "./registry.js";
 import type { Shape } from "./shape.js";
 
@@ -17,8 +17,13 @@ export interface TensorAlgebraParts<T> {
   shape(x: T): Shape;
   dtype(x: T): DType;
   detach(x: T): T;
-  /** Whether a value holds a NaN (true when unsure); lets `scale` skip its mask when no ∞·0 happened. */
-  hasNaN(x: T): boolean;
+  /**
+   * Whether a value holds a NaN (true when unsure); lets `scale` skip its mask when no ∞·0 happened. Absent (a
+   * printing algebra): `scale` is the plain product.
+   */
+  hasNaN?(x: T): boolean;
+  /** What the algebra can do beyond the ops (see `AlgebraCaps`). */
+  caps?: AlgebraCaps<T>;
 }
 
 /** The algebra whose every method applies an op of the table through `parts.apply`. */
@@ -30,6 +35,7 @@ export function tensorAlgebraOf<T>(parts: TensorAlgebraParts<T>): TensorAlgebra<
     shape: parts.shape,
     dtype: parts.dtype,
     detach: parts.detach,
+    ...(parts.caps ? { caps: parts.caps } : {}),
   };
   for (const op of elementwiseList) {
     o[op.name] = op.arity === 1 ? (a: Arg<T>) => apply(op, [up(a)], undefined) : (a: Arg<T>, b: Arg<T>) => apply(op, [up(a), up(b)], undefined);
@@ -44,7 +50,7 @@ export function tensorAlgebraOf<T>(parts: TensorAlgebraParts<T>): TensorAlgebra<
   const alg = o as TensorAlgebra<T>;
   o.scale = (p: Arg<T>, t: T) => {
     const m = alg.mul(p, t);
-    return parts.hasNaN(m) ? strongZero(alg, up(p), t) : m;
+    return parts.hasNaN?.(m) === true ? strongZero(alg, up(p), t) : m;
   };
   return alg;
 }

@@ -5,7 +5,7 @@
  */
 import { formatValue } from "./format.js";
 import { opOf, type Snapshot, type SnapshotNode } from "./snapshot.js";
-import { printOp, symConst, symName } from "./symbolic.js";
+import { opSymbol, printOp, symConst, symName } from "./symbolic.js";
 
 /** Options of {@link toDot}. */
 export interface DotOptions {
@@ -13,6 +13,46 @@ export interface DotOptions {
   name?: string;
   /** Show gradients on edges when the snapshot has them (default true). */
   grads?: boolean;
+  /**
+   * `"full"` (default): each input and constant is one node, the inputs in a column on the left. `"compact"`:
+   * each input and constant is drawn once per use, next to the op that uses it, and Graphviz is asked for its
+   * cheaper placement — for wide graphs (see {@link layoutFor}), whose full layout takes Graphviz minutes.
+   */
+  layout?: DotLayout;
+}
+
+/** How {@link toDot} and `tensorToDot` draw inputs and constants. */
+export type DotLayout = "full" | "compact";
+
+/** A graph node as far as layout cost goes: its kind and its inputs' ids. */
+export interface LayoutNode {
+  kind: string;
+  inputs: readonly number[];
+}
+
+/**
+ * How many rank steps the full layout's edges span: Graphviz's `dot` adds a virtual node per step and its
+ * crossing minimisation grows faster than linearly in them, so this, not the node count, predicts the layout's
+ * time. A sum of n terms that each use x spans about n²/2 (x's edges reach every term): 100 terms, 5,000 steps,
+ * ten seconds of Graphviz; drawn compact, 200 steps. Ops are ranked by their longest path from an input;
+ * inputs sit in the left column (rank 0), constants next to their first use.
+ */
+export function layoutSpan(nodes: readonly LayoutNode[]): number {
+  const rank: number[] = [];
+  for (const n of nodes) rank.push(n.kind === "op" ? 1 + Math.max(0, ...n.inputs.map((i) => rank[i] ?? 0)) : 0);
+  let span = 0;
+  nodes.forEach((n, k) => {
+    for (const i of n.inputs) span += nodes[i]?.kind === "const" ? 1 : rank[k]! - rank[i]!;
+  });
+  return span;
+}
+
+/** Spans above this are drawn compact (at this size Graphviz's full layout takes about half a second). */
+export const COMPACT_SPAN = 1000;
+
+/** The layout to ask for: full unless its span is over {@link COMPACT_SPAN}. */
+export function layoutFor(nodes: readonly LayoutNode[]): DotLayout {
+  return layoutSpan(nodes) > COMPACT_SPAN ? "compact" : "full";
 }
 
 /**
@@ -33,17 +73,11 @@ export interface DotOptions {
  */
 export function toDot(snap: Snapshot, options: DotOptions = {}): string {
   const showGrads = snap.hasGrads && (options.grads ?? true);
-  const lines: string[] = [
-    `digraph ${quote(options.name ?? "gradgraph")} {`,
-    "  graph [rankdir=LR, ordering=in];",
-    '  node [fontname="Helvetica", fontsize=12];',
-    '  edge [fontname="Helvetica", fontsize=10];',
-  ];
-  const id = (n: SnapshotNode) => `n${n.id}`;
+  const w = new DotWriter(snap.nodes, options.name, options.layout);
   for (const n of snap.nodes) {
     if (n.kind === "op") {
       const op = opOf(n);
-      const symbol = opSymbol(n);
+      const symbol = opSymbol(op.print);
       const formula = printOp(
         op,
         n.inputs.map((x) => {
@@ -54,16 +88,14 @@ export function toDot(snap: Snapshot, options: DotOptions = {}): string {
         "pow",
       ).text;
       const shape = symbol.length <= 2 ? "circle" : "ellipse";
-      lines.push(`  ${id(n)} [label=${quote(symbol)}, shape=${shape}, tooltip=${quote(`${n.name} = ${formula}`)}];`);
+      w.node(n.id, `label=${quote(symbol)}, shape=${shape}, tooltip=${quote(`${n.name} = ${formula}`)}`);
     } else if (n.kind === "input") {
-      lines.push(`  ${id(n)} [label=${quote(n.name)}, shape=plaintext, fontsize=14];`);
+      w.node(n.id, `label=${quote(n.name)}, shape=plaintext, fontsize=14`);
     } else {
-      lines.push(`  ${id(n)} [label=${quote(n.name)}, shape=plaintext, fontcolor="gray30"];`);
+      w.node(n.id, `label=${quote(n.name)}, shape=plaintext, fontcolor="gray30"`);
     }
   }
-  const params = snap.params.map((p) => id(snap.nodes[p]!));
-  if (params.length > 1) lines.push(`  { rank=source; ${params.join("; ")}; }`);
-  lines.push('  out [label="", shape=point];');
+  w.inputsLeft(snap.params);
   // Edges grouped by the op they enter, in operand order, which `ordering=in` keeps top to bottom.
   for (const to of snap.nodes) {
     to.inputs.forEach((x, i) => {
@@ -71,13 +103,71 @@ export function toDot(snap: Snapshot, options: DotOptions = {}): string {
       // The gradient sent back along this edge, as the sweep computed it: local × gradient of the op.
       const local = to.locals[i];
       const back = showGrads && local !== null && local !== undefined && to.grad !== null ? local * to.grad : undefined;
-      lines.push(`  ${id(n)} -> ${id(to)}${edgeLabel(n, back)};`);
+      w.edge(x, `n${to.id}`, edgeLabel(n, back));
     });
   }
   const root = snap.nodes[snap.root]!;
-  lines.push(`  ${id(root)} -> out${edgeLabel(root, showGrads && root.requiresGrad ? 1 : undefined, true)};`);
-  lines.push("}");
-  return lines.join("\n") + "\n";
+  w.edge(root.id, "out", edgeLabel(root, showGrads && root.requiresGrad ? 1 : undefined, true));
+  return w.end();
+}
+
+/**
+ * Writes a graph's DOT: node `nK` is node K; the output marker is `out`. In the compact layout an input or
+ * constant gets a node per use (`nK_1`, `nK_2`, ..., written just before its edge) instead of one node with
+ * edges reaching across the graph, and Graphviz's network simplex placement is skipped (`nslimit=0`) and edges
+ * drawn straight: both keep wide graphs' layout time near linear.
+ */
+export class DotWriter {
+  private readonly lines: string[];
+  private readonly attrs = new Map<number, string>();
+  private readonly uses = new Map<number, number>();
+  private readonly compact: boolean;
+
+  constructor(
+    private readonly nodes: readonly { kind: string }[],
+    name = "gradgraph",
+    layout: DotLayout = "full",
+  ) {
+    this.compact = layout === "compact";
+    this.lines = [
+      `digraph ${quote(name)} {`,
+      `  graph [rankdir=LR, ordering=in${this.compact ? ", nslimit=0, splines=line" : ""}];`,
+      '  node [fontname="Helvetica", fontsize=12];',
+      '  edge [fontname="Helvetica", fontsize=10];',
+    ];
+  }
+
+  private copied(k: number): boolean {
+    return this.compact && this.nodes[k]?.kind !== "op";
+  }
+
+  /** Node k with its attributes (a copied leaf is written at each use instead). */
+  node(k: number, attrs: string): void {
+    if (this.copied(k)) this.attrs.set(k, attrs);
+    else this.lines.push(`  n${k} [${attrs}];`);
+  }
+
+  /** The inputs in a column on the left (full layout only), then the output marker. */
+  inputsLeft(ids: readonly number[]): void {
+    if (ids.length > 1 && !this.compact) this.lines.push(`  { rank=source; ${ids.map((k) => `n${k}`).join("; ")}; }`);
+    this.lines.push('  out [label="", shape=point];');
+  }
+
+  /** An edge from node k to `to` (a DOT id), `label` being ` [label=...]` or empty. */
+  edge(k: number, to: string, label: string): void {
+    let from = `n${k}`;
+    if (this.copied(k)) {
+      const u = (this.uses.get(k) ?? 0) + 1;
+      this.uses.set(k, u);
+      from = `n${k}_${u}`;
+      this.lines.push(`  ${from} [${this.attrs.get(k) ?? ""}];`);
+    }
+    this.lines.push(`  ${from} -> ${to}${label};`);
+  }
+
+  end(): string {
+    return [...this.lines, "}"].join("\n") + "\n";
+  }
 }
 
 /** The label of an edge carrying `n`'s value, with the gradient sent back along it when given. */
@@ -89,25 +179,6 @@ function edgeLabel(n: SnapshotNode, grad: number | undefined, isOutput = false):
     label += n.fanOut && !isOutput ? ` | ∂ += ${formatValue(grad)} (sum ${formatValue(n.grad!)})` : ` | ∂ = ${formatValue(grad)}`;
   }
   return ` [label=${quote(label)}]`;
-}
-
-/** The op's symbol on the board: `+`, `*`, `^`, `-`, `>`, or its function name (`exp`, `max`). */
-function opSymbol(n: SnapshotNode): string {
-  const p = opOf(n).print;
-  switch (p.kind) {
-    case "infix":
-      return p.symbol.board;
-    case "prefix":
-      return p.symbol;
-    case "call":
-      return p.name.board;
-    case "compare":
-      return p.symbol.board;
-    default: {
-      const never: never = p;
-      throw new Error(`unknown print kind ${JSON.stringify(never)}`);
-    }
-  }
 }
 
 /** A DOT double-quoted string: backslashes, quotes and line breaks escaped. */

@@ -33,7 +33,7 @@ export {
   type BackwardRow,
 } from "./trace.js";
 export { generateCode, generateCodeLines, type CodeTarget, type CodeOptions, type CodeLine } from "./code.js";
-export { toDot, type DotOptions } from "./dot.js";
+export { toDot, layoutFor, layoutSpan, COMPACT_SPAN, type DotOptions, type DotLayout, type LayoutNode } from "./dot.js";
 export { renderSvg } from "./svg.js";
 export { writeFileAtomic } from "./files.js";
 export {

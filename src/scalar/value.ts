@@ -3,12 +3,19 @@
  * the op that made it and its inputs. Every method applies an op of the table; `backward()` is the lecture's
  * backpropagation: start at the right, walk leftwards, and at every node add `local derivative × gradient`
  * into each input's gradient, so gradients add up where a value fans out.
+ *
+ * The numbers live on a tape (`tape.ts`): a `Value` is a small handle on its entry (value, gradient, op code,
+ * input indices in typed arrays) plus its input `Value`s, which keep the graph — and the tapes it lives on —
+ * alive as long as the `Value` is. Backpropagation is one reverse sweep over the tape, compiled from the op
+ * table (`kernels.ts`).
  */
-import { topoOrder, type GraphNode } from "../core/graph.js";
+import type { GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
-import { elementwiseOps } from "../ops/elementwise.js";
+import { elementwiseList } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
+import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
+import { backwardFrom, recordImport, recordLeaf, room, tapes, walkFrom, type Tape } from "./tape.js";
 
 export type { Span };
 
@@ -25,6 +32,14 @@ export interface ValueOptions {
   span?: Span;
 }
 
+/** What few nodes carry: a label and span, and the entry that stands for the node on the last tape importing it. */
+class Extras {
+  label: string | undefined = undefined;
+  span: Span | undefined = undefined;
+  importTape: Tape | null = null;
+  importIndex = 0;
+}
+
 /**
  * A scalar in a computational graph.
  *
@@ -36,30 +51,46 @@ export interface ValueOptions {
  * y.grad; // -0.25
  */
 export class Value implements ValueMethods, GraphNode {
-  /** The number this node holds (the forward value). */
-  data: number;
-  /** ∂(root of the last backward)/∂(this node). */
-  grad = 0;
-  readonly op: ElementwiseOp | null;
-  readonly inputs: readonly Value[];
-  requiresGrad: boolean;
-  label: string | undefined;
-  span: Span | undefined;
-  /** Scratch mark for graph walks (see `topoOrder`). */
-  topoMark = 0;
+  /** @internal The tape this node's entry is on. */
+  readonly t: Tape;
+  /** @internal The entry's index on the tape. */
+  readonly i: number;
+  /** @internal The first input (null for a leaf). */
+  readonly a: Value | null;
+  /** @internal The second input (null for a leaf or a unary op). */
+  readonly b: Value | null;
+  /** @internal Label, span and import entry, for the few nodes that have them. */
+  x: Extras | undefined;
 
-  constructor(data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []) {
-    this.data = data;
-    this.op = op;
-    this.inputs = inputs;
-    this.label = options.label;
-    this.span = options.span;
-    this.requiresGrad = options.requiresGrad ?? (op === null ? true : inputs.some((x) => x.requiresGrad));
+  /**
+   * A leaf holding `data` (an input: gradients flow into it unless `requiresGrad: false`), or, given `op` and
+   * its `inputs`, a node computed by that op holding `data`.
+   */
+  constructor(data: number, options?: ValueOptions, op?: ElementwiseOp | null, inputs?: readonly Value[]);
+  /** @internal A handle on entry `i` of tape `T`, recorded by the kernels. */
+  constructor(T: Tape, i: number, a: Value | null, b: Value | null);
+  constructor(
+    data: number | Tape,
+    options?: ValueOptions | number,
+    op?: ElementwiseOp | null | Value,
+    inputs?: readonly Value[] | Value | null,
+  ) {
+    // The kernels' form first, and short: this constructor runs once per node.
+    const made = typeof data !== "number";
+    this.t = made ? data : tapes.current;
+    this.i = made ? (options as number) : 0;
+    this.a = made ? (op as Value | null) : null;
+    this.b = made ? (inputs as Value | null) : null;
+    this.x = undefined;
+    if (!made) initialise(this, data, options as ValueOptions | undefined, op as ElementwiseOp | null | undefined, inputs as readonly Value[] | undefined);
   }
 
   /** A constant leaf: no gradient flows into it. */
   static constant(c: number, label?: string): Value {
-    return new Value(c, { requiresGrad: false, ...(label === undefined ? {} : { label }) });
+    const T = room(1);
+    const v = new Value(T, recordLeaf(T, c, false), null, null);
+    if (label !== undefined) v.label = label;
+    return v;
   }
 
   /** Wraps a number as a constant; returns a `Value` unchanged. */
@@ -70,41 +101,103 @@ export class Value implements ValueMethods, GraphNode {
   /** Applies an op of the table to values (numbers become constants). */
   static apply(op: ElementwiseOp, args: readonly ValueLike[], options: ValueOptions = {}): Value {
     if (args.length !== op.arity) throw new Error(`${op.name}: expected ${op.arity} inputs, got ${args.length}`);
-    const v = op.arity === 1 ? unary(op, Value.from(args[0]!)) : binary(op, Value.from(args[0]!), Value.from(args[1]!));
+    const v = record[codeOfOp(op)]!(Value.from(args[0]!), op.arity === 1 ? null : Value.from(args[1]!));
     if (options.label !== undefined) v.label = options.label;
     if (options.span !== undefined) v.span = options.span;
     return v;
   }
 
-  /** True for an input or a constant (a node no op made). */
-  get isLeaf(): boolean {
-    return this.op === null;
+  /** The number this node holds (the forward value). */
+  get data(): number {
+    return this.t.val[this.i]!;
+  }
+  set data(v: number) {
+    this.t.val[this.i] = v;
+    const x = this.x;
+    if (x !== undefined && x.importTape !== null) x.importTape.val[x.importIndex] = v;
   }
 
-  add(other: ValueLike): Value { return binary(elementwiseOps.add, this, Value.from(other)); }
-  sub(other: ValueLike): Value { return binary(elementwiseOps.sub, this, Value.from(other)); }
-  mul(other: ValueLike): Value { return binary(elementwiseOps.mul, this, Value.from(other)); }
-  div(other: ValueLike): Value { return binary(elementwiseOps.div, this, Value.from(other)); }
-  neg(): Value { return unary(elementwiseOps.neg, this); }
+  /** ∂(root of the last backward)/∂(this node). */
+  get grad(): number {
+    return this.t.grad[this.i]!;
+  }
+  set grad(g: number) {
+    this.t.grad[this.i] = g;
+  }
+
+  /** Whether gradients flow into this node (set on a leaf; an op node takes it from its inputs when made). */
+  get requiresGrad(): boolean {
+    return this.t.rg[this.i] === 1;
+  }
+  set requiresGrad(r: boolean) {
+    this.t.rg[this.i] = r ? 1 : 0;
+    const x = this.x;
+    if (x !== undefined && x.importTape !== null) x.importTape.rg[x.importIndex] = r ? 1 : 0;
+  }
+
+  /** The op that made this node (null for a leaf). */
+  get op(): ElementwiseOp | null {
+    return opOfCode[this.t.op[this.i]!] ?? null;
+  }
+
+  /** The op's inputs, in order (empty for a leaf). */
+  get inputs(): readonly Value[] {
+    return this.a === null ? [] : this.b === null ? [this.a] : [this.a, this.b];
+  }
+
+  /** A name for printing. */
+  get label(): string | undefined {
+    return this.x?.label;
+  }
+  set label(label: string | undefined) {
+    (this.x ??= new Extras()).label = label;
+  }
+
+  /** Where in the source text this node came from (set by the expression compiler). */
+  get span(): Span | undefined {
+    return this.x?.span;
+  }
+  set span(span: Span | undefined) {
+    (this.x ??= new Extras()).span = span;
+  }
+
+  /** Scratch mark for graph walks (see `topoOrder`), kept on the tape. */
+  get topoMark(): number {
+    return this.t.walk?.[this.i] ?? 0;
+  }
+  set topoMark(m: number) {
+    this.t.walkMarks()[this.i] = m;
+  }
+
+  /** True for an input or a constant (a node no op made). */
+  get isLeaf(): boolean {
+    return this.a === null;
+  }
+
+  add(other: ValueLike): Value { return rec.add(this, Value.from(other)); }
+  sub(other: ValueLike): Value { return rec.sub(this, Value.from(other)); }
+  mul(other: ValueLike): Value { return rec.mul(this, Value.from(other)); }
+  div(other: ValueLike): Value { return rec.div(this, Value.from(other)); }
+  neg(): Value { return rec.neg(this, null); }
   /** `this ^ exponent`; the exponent may be a constant (`x^2`) or a variable (`a^b`). */
-  pow(exponent: ValueLike): Value { return binary(elementwiseOps.pow, this, Value.from(exponent)); }
-  exp(): Value { return unary(elementwiseOps.exp, this); }
-  log(): Value { return unary(elementwiseOps.log, this); }
-  sqrt(): Value { return unary(elementwiseOps.sqrt, this); }
-  abs(): Value { return unary(elementwiseOps.abs, this); }
-  relu(): Value { return unary(elementwiseOps.relu, this); }
-  sigmoid(): Value { return unary(elementwiseOps.sigmoid, this); }
-  tanh(): Value { return unary(elementwiseOps.tanh, this); }
-  sin(): Value { return unary(elementwiseOps.sin, this); }
-  cos(): Value { return unary(elementwiseOps.cos, this); }
-  max(other: ValueLike): Value { return binary(elementwiseOps.max, this, Value.from(other)); }
-  min(other: ValueLike): Value { return binary(elementwiseOps.min, this, Value.from(other)); }
+  pow(exponent: ValueLike): Value { return rec.pow(this, Value.from(exponent)); }
+  exp(): Value { return rec.exp(this, null); }
+  log(): Value { return rec.log(this, null); }
+  sqrt(): Value { return rec.sqrt(this, null); }
+  abs(): Value { return rec.abs(this, null); }
+  relu(): Value { return rec.relu(this, null); }
+  sigmoid(): Value { return rec.sigmoid(this, null); }
+  tanh(): Value { return rec.tanh(this, null); }
+  sin(): Value { return rec.sin(this, null); }
+  cos(): Value { return rec.cos(this, null); }
+  max(other: ValueLike): Value { return rec.max(this, Value.from(other)); }
+  min(other: ValueLike): Value { return rec.min(this, Value.from(other)); }
   /** 1 where this > other, else 0 (zero gradient). */
-  gt(other: ValueLike): Value { return binary(elementwiseOps.gt, this, Value.from(other)); }
+  gt(other: ValueLike): Value { return rec.gt(this, Value.from(other)); }
   /** 1 where this == other, else 0 (zero gradient). */
-  eq(other: ValueLike): Value { return binary(elementwiseOps.eq, this, Value.from(other)); }
+  eq(other: ValueLike): Value { return rec.eq(this, Value.from(other)); }
   /** -1, 0 or 1 (zero gradient). */
-  sign(): Value { return unary(elementwiseOps.sign, this); }
+  sign(): Value { return rec.sign(this, null); }
 
   /** This node's local derivative with respect to its `i`-th input, at the current values. */
   localDerivative(i: number): number {
@@ -113,39 +206,21 @@ export class Value implements ValueMethods, GraphNode {
   }
 
   /**
-   * Backpropagation from this node: seeds ∂this/∂this = 1 and walks the graph right to left (an iterative
-   * topological order: a chain of a million nodes is fine). Gradients of the intermediate nodes are set
-   * afresh; those of the leaves **add up** across calls, as in PyTorch: call `zeroGrad()` between passes.
+   * Backpropagation from this node: seeds ∂this/∂this = 1 and sweeps the tape right to left, once (creation
+   * order is a topological order: a chain of a million nodes is fine). Gradients of the intermediate nodes are
+   * set afresh; those of the leaves **add up** across calls, as in PyTorch: call `zeroGrad()` between passes.
    * Returns the number of local-derivative multiplications done (one per edge into a node that needs a
    * gradient).
    */
   backward(): number {
-    const order = topoOrder<Value>(this);
-    for (const n of order) if (n.op !== null) n.grad = 0;
-    this.grad += 1;
-    let multiplications = 0;
-    const args: number[] = [0, 0];
-    for (let k = order.length - 1; k >= 0; k--) {
-      const n = order[k]!;
-      const op = n.op;
-      if (op === null || !n.requiresGrad) continue;
-      const xs = n.inputs;
-      args[0] = xs[0]!.data;
-      args[1] = xs.length > 1 ? xs[1]!.data : NaN;
-      for (let i = 0; i < xs.length; i++) {
-        const x = xs[i]!;
-        if (!x.requiresGrad) continue;
-        const local = op.nondiff ? 0 : (op.partials[i]!(numberAlgebra, args, n.data) as number);
-        x.grad += local * n.grad;
-        multiplications++;
-      }
-    }
-    return multiplications;
+    return backwardFrom(this.t, this.i, sweep);
   }
 
   /** Sets the gradient of every node of this graph to 0. */
   zeroGrad(): void {
-    for (const n of topoOrder<Value>(this)) n.grad = 0;
+    walkFrom(this.t, this.i, arityOfCode, (T, i) => {
+      T.grad[i] = 0;
+    });
   }
 
   toString(): string {
@@ -153,13 +228,57 @@ export class Value implements ValueMethods, GraphNode {
   }
 }
 
-function unary(op: ElementwiseOp, a: Value): Value {
-  return new Value(op.forward(a.data, NaN), { requiresGrad: a.requiresGrad }, op, [a]);
+/** The public constructor's work: records `v` as a leaf holding `data`, or as `op(...inputs)` holding `data`. */
+function initialise(v: Value, data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): void {
+  if (op !== null) codeOfOp(op);
+  if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
+    throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);
+  }
+  const T = room(3);
+  const [a = null, b = null] = inputs;
+  const ia = a === null ? -1 : entryOn(T, a), ib = b === null ? -1 : entryOn(T, b);
+  const i = recordLeaf(T, data, options.requiresGrad ?? (op === null || inputs.some((x) => x.requiresGrad)));
+  if (op !== null) {
+    T.mark[i] = 0;
+    T.op[i] = codeOfOp(op);
+    T.a[i] = ia;
+    T.b[i] = ib;
+  }
+  // The fields are readonly to everything but the constructor, whose work this is.
+  Object.assign(v as { t: Tape; i: number; a: Value | null; b: Value | null }, { t: T, i, a, b });
+  if (options.label !== undefined) v.label = options.label;
+  if (options.span !== undefined) v.span = options.span;
 }
 
-function binary(op: ElementwiseOp, a: Value, b: Value): Value {
-  return new Value(op.forward(a.data, b.data), { requiresGrad: a.requiresGrad || b.requiresGrad }, op, [a, b]);
+/** The tape's code for an op of the table; an op object from elsewhere is refused (the tape records codes). */
+function codeOfOp(op: ElementwiseOp): number {
+  const code = codeOf.get(op);
+  if (code === undefined) throw new Error(`${op.name}: not an op of the table (a Value applies only the table's elementwise ops)`);
+  return code;
 }
+
+/** The index on `T` (which has room) of the entry for `x`: its own, or an import of it. */
+function entryOn(T: Tape, x: Value): number {
+  return x.t === T ? x.i : importInto(T, x);
+}
+
+/**
+ * An entry on `T` standing for `x`, a node of another tape: made once per tape (the kernels look it up in
+ * `x.x` first); the setters of `data` and `requiresGrad` keep the copy on the latest importing tape current
+ * (a graph recorded on an older tape keeps the value it was recorded with).
+ */
+function importInto(T: Tape, x: Value): number {
+  const ex = (x.x ??= new Extras());
+  if (ex.importTape === T) return ex.importIndex;
+  ex.importTape = T;
+  return (ex.importIndex = recordImport(T, x.t, x.i));
+}
+
+const { record, sweep } = scalarKernels<Value>({ make: Value, imp: importInto });
+/** Each op's record function, by name (for the methods). */
+const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
+  readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
+};
 
 /** ∂node/∂(its i-th input), evaluated with the op table's partial on numbers. */
 export function localDerivative(node: Value, i: number): number {

@@ -1,13 +1,16 @@
 /**
- * The CPU backend: one kernel per primitive of the op table (a typed map, so tsc rejects a primitive without a
- * kernel), and `applyRaw`, which runs an op on raw arrays: shape rule, dtype rule, kernel. `rawAlgebra` is the
- * op table's algebra over raw arrays — the plain backward pass and forward-mode tangents run on it.
+ * Kernel dispatch: one kernel per primitive of the op table (a typed map, so tsc rejects a primitive without a
+ * kernel), and `applyRaw`, which runs an op on raw arrays: shape rule, dtype rule, kernel. Elementwise ops (and
+ * `where`) run on the current backend (src/backend/) from their ALU definitions; the other kernels are in
+ * ./kernels/. `rawAlgebra` is the op table's algebra over raw arrays — the plain backward pass and forward-mode
+ * tangents run on it, and it fuses each elementwise rule's `partial · g` into one kernel.
  */
-import type { AnyOp, DType, ElementwiseName, ElementwiseOp, ParamsOf, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import { backend, elementwiseKernelOf, fusedKernel, kernelOf } from "../backend/index.js";
+import { compactInputs, traceAlu } from "../ops/alu.js";
+import type { AnyOp, Arg, DType, ElementwiseName, ElementwiseOp, FusedExpr, ParamsOf, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { elementwiseList } from "../ops/elementwise.js";
-import { checkedSize, type Shape } from "../ops/shape.js";
+import { broadcastShapes, checkedSize, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
-import { elementwiseKernel, whereKernel } from "./kernels/elementwise.js";
 import { matmulKernel } from "./kernels/matmul.js";
 import {
   broadcastToKernel,
@@ -40,13 +43,22 @@ const tensorKernels: { readonly [K in TensorOpName]: Kernel<ParamsOf<K>> } = {
   gather: gatherKernel,
   scatterAdd: scatterAddKernel,
   matmul: matmulKernel,
-  where: (xs, _p, shape, dtype) => whereKernel(xs, shape, dtype),
+  where: (xs, _p, shape, dtype) => backend().run(whereKernel, xs, shape, dtype),
   cast: castKernel,
 };
 
-/** Every elementwise op runs through the one compiled-loop kernel. */
+/** `where(c, a, b)`: a where c ≠ 0, else b (a bit-select, no branch). */
+const whereKernel = (() => {
+  const t = traceAlu();
+  return kernelOf(t.select(t.ne(t.input(0), t.const(0)), t.input(1), t.input(2)), 3);
+})();
+
+/** Every elementwise op runs its ALU lowering on the current backend. */
 const elementwiseKernels = Object.fromEntries(
-  elementwiseList.map((op: ElementwiseOp) => [op.name, (xs: readonly NDArray[], _p: unknown, shape: Shape, dtype: DType) => elementwiseKernel(op, xs, shape, dtype)]),
+  elementwiseList.map((op: ElementwiseOp) => {
+    const k = elementwiseKernelOf(op);
+    return [op.name, (xs: readonly NDArray[], _p: unknown, shape: Shape, dtype: DType) => backend().run(k, xs, shape, dtype)];
+  }),
 ) as { readonly [K in ElementwiseName]: Kernel<undefined> };
 
 /** The kernel of every primitive, by name. */
@@ -119,6 +131,26 @@ export function hasNaN(x: NDArray): boolean {
 }
 
 /**
+ * Runs an elementwise expression (written against the op algebra) of arrays as one kernel: only the inputs it
+ * reads, broadcast together; the result's dtype is the ops' rule (float64 if any strong input is). An expression
+ * that is just one of its (strong) inputs returns that input, computing nothing. With `out` (contiguous, of the
+ * result's shape and dtype) the result is written there — in place when `out` is also an input.
+ */
+export function runFused(expr: FusedExpr, all: readonly NDArray[], out?: NDArray): NDArray {
+  const traced = compactInputs(fusedKernel(expr, all.length).root);
+  const xs = traced.used.map((i) => all[i]!);
+  const root = traced.root;
+  if (out === undefined && root.op === "input" && !xs[0]!.weak) return xs[0]!;
+  const shape = xs.length === 0 ? [] : xs.length === 1 ? xs[0]!.shape : broadcastShapes(xs.map((x) => x.shape), "fused");
+  checkedSize(shape, "fused");
+  const allWeak = xs.every((x) => x.weak);
+  stats.kernelCalls++;
+  const result = backend().run(kernelOf(root, xs.length), xs, out?.shape ?? shape, out?.dtype ?? promote(xs), out);
+  stats.elements += result.size;
+  return allWeak && out === undefined ? new NDArray(result.data, result.shape, result.strides, result.offset, true) : result;
+}
+
+/**
  * The op table's algebra over raw arrays: no graph is recorded. The ordinary backward pass runs the vjp rules
  * on it, and forward mode the jvp rules.
  */
@@ -140,5 +172,6 @@ export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
     const m = mul(p, t);
     return m === t || !hasNaN(m) ? m : o.scale(p, t);
   };
-  return { ...o, mul, add: unit(o.add, 0), scale };
+  const fuse = (expr: FusedExpr, args: readonly Arg<NDArray>[]): NDArray => runFused(expr, args.map(up));
+  return { ...o, mul, add: unit(o.add, 0), scale, caps: { raw: true, fuse, hasNaN } };
 })();

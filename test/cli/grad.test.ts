@@ -66,6 +66,23 @@ describe("grad, human output", () => {
     expect(JSON.parse(r.stdout)).toEqual({ value: -9, grad: { x: -6 } });
   });
 
+  test.each([
+    ["first, before the options", ["grad", "--x", "--at", "x=3", "--json"]],
+    ["after the options", ["grad", "--at", "x=3", "--json", "--x"]],
+    ["last, after --", ["grad", "--at", "x=3", "--json", "--", "--x"]],
+    ["with = in an option", ["grad", "--at=x=3", "--x", "--json"]],
+  ])("an expression that starts with two minus signs (--x) is the expression: %s", async (_where, argv) => {
+    const r = await run(...argv);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ value: 3, grad: { x: 1 } });
+  });
+
+  test("-V and -h after a command that takes an expression: -V is an expression, -h is help", async () => {
+    expect(JSON.parse((await run("grad", "-V", "--at", "V=3", "--json")).stdout)).toEqual({ value: -3, grad: { V: -1 } });
+    expect((await run("grad", "-h")).stdout).toContain("Usage: gradgraph grad");
+    expect((await run("-V")).stdout).toBe("0.1.0\n");
+  });
+
   test("a non-finite gradient is null in JSON and said on stderr", async () => {
     const r = await run("grad", "sqrt(x)", "--at", "x=0", "--json");
     expect(r.code).toBe(0);
@@ -90,6 +107,18 @@ describe("bad input: exit code 2, a message on stderr, no stack trace", () => {
     ["--wrt that is not an input", ["paths", "x^2", "--at", "x=1", "--wrt", "xx"], /--wrt xx: not an input of the expression \(did you mean x\?\)/],
     ["--code in an unknown language", ["trace", "x", "--at", "x=1", "--code", "cobol"], /--code cobol: expected python \(py\) or ts/],
   ];
+  test.each([
+    [["frob", "x"], "gradgraph: unknown command 'frob'\n(run gradgraph --help for usage)\n"],
+    [["--frob"], "gradgraph: unknown option '--frob'\n(run gradgraph --help for usage)\n"],
+    [["grad"], "gradgraph: missing required argument 'expr'\n(run gradgraph grad --help for usage)\n"],
+    [["grad", "x", "--at", "x=1", "--frob"], "gradgraph: unknown option '--frob'\n(an expression that starts with - goes first, or last after --: gradgraph grad [options] -- '--x')\n(run gradgraph grad --help for usage)\n"],
+    [["eval", "--frob"], "gradgraph: unknown option '--frob'\n(run gradgraph eval --help for usage)\n"],
+  ])("the parser's errors read as gradgraph's: %j", async (argv, stderr) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(stderr);
+  });
+
   test.each(cases)("%s", async (_name, argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
@@ -138,6 +167,34 @@ describe("dot --svg", () => {
     const r = await run("dot", "x*y", "--at", "x=1,y=2", "--svg", join(notADir, "graph.svg"));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--svg ${join(notADir, "graph.svg")}: cannot write the file`);
+  });
+
+  test("a wide graph (a sum of 200 terms in x) is drawn compact, in good time, and says so", async () => {
+    const { mkdtempSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "gradgraph-")), "wide.svg");
+    const terms = Array.from({ length: 200 }, (_, k) => `${k + 1}*x`).join(" + ");
+    // Its full layout takes Graphviz minutes; the compact one, about a second.
+    const r = await run("dot", `f(x) = ${terms}`, "--at", "x=2", "--svg", file, "--svg-timeout", "60");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^note: --svg: the graph is wide \(its edges span \d+ ranks.*each input and constant is drawn once per use instead\n/);
+    expect(r.stdout).toContain("  n0 -> n2 ["); // stdout keeps the full DOT
+    expect(readFileSync(file, "utf8")).toContain("n0_200");
+  }, 90_000);
+
+  test("a layout over --svg-timeout stops with a clear message (exit code 2) after the DOT", async () => {
+    const { mkdtempSync, existsSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "gradgraph-")), "g.svg");
+    const r = await run("dot", "f(x, y) = x*y + y", "--at", "x=1,y=2", "--svg", file, "--svg-timeout", "0.001");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^digraph/);
+    expect(r.stderr).toContain("note: --svg: Graphviz did not finish in 0.001 s; drawing each input and constant once per use instead\n");
+    expect(r.stderr).toContain("--svg: Graphviz did not finish laying out the graph (4 nodes) in 0.001 s; the DOT on stdout is complete");
+    expect(existsSync(file)).toBe(false);
+    expect((await run("dot", "x", "--svg-timeout", "soon")).stderr).toContain('--svg-timeout: expected a positive number of seconds, got "soon"');
   });
 
   test("without --at, the graph's structure alone", async () => {

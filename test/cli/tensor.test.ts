@@ -1,5 +1,6 @@
 /** The CLI on the tensor engine: array bindings, `@`, tensor functions, seeding with ones, JSON, shape errors. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -99,6 +100,24 @@ describe("grad with tensors", () => {
     expect(JSON.parse(r.stdout)).toEqual({ value: -2, grad: { X: [[1, -1], [1, -1]], v: [4, 6] } });
   });
 
+  test("--at X=@/dev/zero, a FIFO or a file over 100 MB is refused at once (exit 2), not read without end", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-"));
+    execFileSync("mkfifo", [join(dir, "fifo.json")]);
+    for (const [file, why] of [
+      ["/dev/zero", "a character device, not a regular file; only regular files are read"],
+      [join(dir, "fifo.json"), "a pipe (FIFO), not a regular file; only regular files are read"],
+    ] as const) {
+      const r = await run("grad", "sum(X)", "--at", `X=@${file}`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`gradgraph: --at:3: X: cannot read ${file}: ${why}\n`);
+    }
+    const big = join(dir, "big.json");
+    writeFileSync(big, "");
+    truncateSync(big, 100_000_001); // sparse: no disk used
+    const r = await run("grad", "sum(X)", "--at", `X=@${big}`);
+    expect(r.stderr).toContain(`cannot read ${big}: 100 MB, more than the 100 MB allowed for an @file`);
+  });
+
   test("stable at ±1000 and with -inf; non-finite JSON numbers become null with a note", async () => {
     const r = await run("grad", "logsumexp(X, axis=1)", ...at("X=[[1000,1000],[-1000,-1000]]"), "--json");
     const out = JSON.parse(r.stdout);
@@ -150,13 +169,22 @@ describe("shape and language errors: exit code 2, the engine's message, a caret,
     });
   }
 
-  test("paths and trace --code are scalar-only, with a message", async () => {
+  test("paths is scalar-only, with a message", async () => {
     const p = await run("paths", "sum(X)", "--at", "X=[1,2]", "--wrt", "X");
     expect(p.code).toBe(2);
     expect(p.stderr).toBe("gradgraph: paths: the path-product algorithm runs on scalar expressions, not on tensors\n");
-    const t = await run("trace", "sum(X)", "--at", "X=[1,2]", "--code", "py");
-    expect(t.code).toBe(2);
-    expect(t.stderr).toBe("gradgraph: trace --code writes the lecture's scalar program; it does not take tensors\n");
+  });
+
+  test("trace --code on tensors writes the vectorised df (NumPy; gradgraph's functional in TypeScript)", async () => {
+    const t = await run("trace", "T = X @ W + b", ...at("X=[[1,2],[3,4]]", "W=[[1,0],[0,1]]", "b=[1,2]"), "--code", "py");
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain("def df(X, W, b):\n    a = X @ W\n    T = a + b\n");
+    expect(t.stdout).toContain("    db = np.sum(dT, axis=0)\n    dW = X.T @ da\n    dX = da @ W.T\n");
+    expect(t.stderr).toMatch(/^note: T has shape \[2,2\]/);
+    const s = await run("trace", "sum(X)", "--at", "X=[1,2]", "--code", "ts");
+    expect(s.code).toBe(0);
+    expect(s.stdout).toContain("export function df(X: Tensor): [Tensor, Tensor[]] {");
+    expect(s.stdout).toContain("const dX = np.broadcastTo(da, [2]);");
   });
 
   test("dot of a tensor expression needs its values (shapes come from them)", async () => {
@@ -175,8 +203,13 @@ describe("trace and dot show shapes", () => {
     expect(lines[1]).toMatch(/^ {2}node {2}shape {2}operation {2}formula +value$/);
     expect(lines.find((l) => l.startsWith("  a "))).toMatch(/^ {2}a +\[2,2\] +matmul +X @ W +\[\[2, 3\], \[1, -11\]\]$/);
     expect(lines.find((l) => l.startsWith("  L "))).toMatch(/^ {2}L +\[\] +sum +sum\(b, axis=\[0, 1\]\) +6$/);
-    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  gradient");
+    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  rule");
     expect(lines.find((l) => l.startsWith("  W ") && l.includes("[[4, 1], [-2, 2]]"))).toBeDefined();
+    // The vector rule of each node, from the ops' own vjp rules.
+    const backward = lines.slice(lines.findIndex((l) => l.startsWith("Backward pass")));
+    expect(backward.find((l) => l.startsWith("  W "))).toMatch(/ ∇W = Xᵀ @ ∇a /);
+    expect(backward.find((l) => l.startsWith("  X "))).toMatch(/ ∇X = ∇a @ Wᵀ /);
+    expect(backward.find((l) => l.startsWith("  b "))).toMatch(/ ∇b = broadcastTo\(∇L, \[2, 2\]\) /);
     expect(r.stderr).toBe("");
   });
 

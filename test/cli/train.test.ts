@@ -1,11 +1,12 @@
 /** `gradgraph train` and `gradgraph eval`: files written, figures reported again on reload, errors, Ctrl-C. */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { decodeSafetensors } from "../../src/nn/index.js";
+import { trainConfig } from "../../src/cli/train.js";
 import { run } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-train-"));
@@ -87,6 +88,7 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--opt", "adagrad"], "--opt adagrad: expected one of sgd, momentum, nesterov, adam, adamw"],
     [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
     [["--data", "moons", "--epochs", "1.5"], "--epochs 1.5: expected a positive integer"],
+    [["--data", "moons", "--threads", "0"], "--threads 0: expected an integer from 1 to 256"],
     [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
     [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],
   ])("bad input: %j", async (args, message) => {
@@ -100,6 +102,7 @@ describe("gradgraph train", () => {
     const t = await run("train", "--help");
     expect(t.code).toBe(0);
     expect(t.stdout).toContain("--data <name>");
+    expect(t.stdout).toContain("--threads <n>");
     expect(t.stdout).toContain("Ctrl-C stops after the current batch");
     const e = await run("eval", "--help");
     expect(e.code).toBe(0);
@@ -130,6 +133,23 @@ describe("gradgraph eval", () => {
     expect(spirals.stderr).toContain(`the model in ${out}, 2-16-16-2 does not fit spirals: it has 3 classes, so the last size must be 3; retrain with --data spirals --model 2-16-16-3\n`);
     expect(spirals.stderr).not.toContain("e.g.");
     expect((await run("eval", out, "--data", "moons")).code).toBe(0);
+  });
+
+  test("a model.safetensors linked to /dev/zero or a config.json that is a FIFO: exit 2 at once, nothing read", async () => {
+    const out = join(dir, "devices");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
+    const weights = join(out, "model.safetensors");
+    rmSync(weights);
+    symlinkSync("/dev/zero", weights);
+    const zero = await run("eval", out);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe(`gradgraph: cannot read the weights: ${weights}: a character device, not a regular file; only regular files are read\n`);
+    const config = join(out, "config.json");
+    rmSync(config);
+    execFileSync("mkfifo", [config]);
+    const fifo = await run("eval", out);
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toBe(`gradgraph: ${out}: cannot read the model's config: ${config}: a pipe (FIFO), not a regular file; only regular files are read\n`);
   });
 });
 
@@ -277,5 +297,155 @@ describe("Ctrl-C", () => {
     const e = await run("eval", out);
     expect(e.code).toBe(0);
     expect(figures(e.stdout)).toEqual(figures(stdout));
+  });
+});
+
+/** Runs the real CLI with `GRADGRAPH_TEST_PAUSE` set: it says `paused at PHASE` and waits there for a signal. */
+function trainPausing(pause: string, ...args: string[]) {
+  const child = spawn(bin, ["train", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GRADGRAPH_TEST_PAUSE: pause } });
+  let stdout = "", stderr = "";
+  const waiting: [string, () => void][] = [];
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    for (const [i, [text, wake]] of [...waiting.entries()].reverse()) if (stderr.includes(text)) (waiting.splice(i, 1), wake());
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  return {
+    child,
+    /** Resolves once stderr has said `text`. */
+    said: (text: string) => new Promise<void>((resolve) => (stderr.includes(text) ? resolve() : waiting.push([text, resolve]))),
+    done: async () => ({ code: await exit, stdout, stderr }),
+  };
+}
+
+/** The files of a run folder, by name, as bytes. */
+const filesOf = (d: string) => Object.fromEntries(readdirSync(d).sort().map((f) => [f, readFileSync(join(d, f))]));
+const RUN_FILES = ["config.json", "metrics.csv", "model.safetensors", "report.html"];
+
+describe("signals at any time end with a complete run folder, or the previous one untouched", () => {
+  test("SIGTERM while training: stops after the batch, writes everything, exits 143; eval reloads it", async () => {
+    const out = join(dir, "sigterm");
+    const t = trainPausing("train", "--data", "xor", "--epochs", "5", "--out", out);
+    await t.said("paused at train");
+    t.child.kill("SIGTERM");
+    const r = await t.done();
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain("gradgraph: SIGTERM: stopping after this batch");
+    expect(r.stderr).toContain(`gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; the model and report are in ${out}\n`);
+    expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("stopped by SIGTERM");
+    expect((await run("eval", out)).code).toBe(0);
+  });
+
+  test("SIGHUP during the final evaluation: the run completes and is written whole, exit 129", async () => {
+    const out = join(dir, "sighup");
+    const t = trainPausing("evaluate", "--data", "xor", "--epochs", "2", "--out", out);
+    await t.said("paused at evaluate");
+    t.child.kill("SIGHUP");
+    const r = await t.done();
+    expect(r.code).toBe(129);
+    expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on xor: 2 epochs, 20 steps/);
+    expect(r.stderr).toContain("gradgraph: SIGHUP: finishing the run first");
+    expect(r.stderr).toContain(`gradgraph: SIGHUP came after training ended; the run completed; the model and report are in ${out}\n`);
+    expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results.epochsCompleted).toBe(2);
+  });
+
+  test("SIGHUP with the terminal gone (its output cannot be written): the run is still saved whole, exit 129", async () => {
+    const out = join(dir, "hangup");
+    const t = trainPausing("train", "--data", "xor", "--epochs", "3", "--out", out);
+    await t.said("paused at train");
+    t.child.stdout.destroy();
+    t.child.stderr.destroy();
+    t.child.kill("SIGHUP");
+    expect((await t.done()).code).toBe(129);
+    expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect((await run("eval", out)).code).toBe(0);
+  });
+
+  test("Ctrl-C while the files are written, over a previous run (--overwrite): the new run replaces it whole, exit 130", async () => {
+    const out = join(dir, "sigint-write");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--seed", "1", "--out", out)).code).toBe(0);
+    const t = trainPausing("write", "--data", "xor", "--epochs", "1", "--seed", "2", "--out", out, "--overwrite");
+    await t.said("paused at write");
+    // Half written, in a folder beside it: the previous run is still whole in place.
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).training.seed).toBe(1);
+    t.child.kill("SIGINT");
+    const r = await t.done();
+    expect(r.code).toBe(130);
+    expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).training.seed).toBe(2);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".sigint-write"))).toEqual([]); // no temporary folder, no lock
+  });
+
+  test("a second signal while the files are written quits at once: the previous run stays as it was, byte for byte", async () => {
+    const out = join(dir, "quit");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--seed", "1", "--out", out)).code).toBe(0);
+    const before = filesOf(out);
+    const t = trainPausing("evaluate,write", "--data", "xor", "--epochs", "1", "--seed", "2", "--out", out, "--overwrite");
+    await t.said("paused at evaluate");
+    t.child.kill("SIGINT");
+    await t.said("paused at write");
+    t.child.kill("SIGTERM");
+    const r = await t.done();
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain(`gradgraph: quit at once; nothing written, ${out} is as it was\n`);
+    expect(filesOf(out)).toEqual(before);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".quit"))).toEqual([]);
+  });
+});
+
+describe("--out: a new or empty folder, --overwrite for a previous run, one train at a time", () => {
+  test("a folder with files is refused without --overwrite, and with it unless it holds a gradgraph run", async () => {
+    const out = join(dir, "refuse");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
+    const again = await run("train", "--data", "xor", "--epochs", "1", "--out", out);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`gradgraph: --out ${out}: the folder is not empty; add --overwrite to replace a previous run there, or choose a new folder\n`);
+    const other = join(dir, "not-a-run");
+    mkdirSync(other);
+    writeFileSync(join(other, "notes.txt"), "mine");
+    const r = await run("train", "--data", "xor", "--epochs", "1", "--out", other, "--overwrite");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("the folder is not empty and holds no gradgraph run (no config.json of one), so --overwrite does not replace it");
+    expect(readFileSync(join(other, "notes.txt"), "utf8")).toBe("mine");
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", empty)).code).toBe(0);
+    expect(readdirSync(empty).sort()).toEqual(RUN_FILES);
+    expect((await run("train", "--data", "xor", "--overwrite")).stderr).toContain("--overwrite replaces the folder given by --out: give --out too");
+  });
+
+  test("a second train into the same --out is refused while the first runs; a lock left by a dead process is taken over", async () => {
+    const out = join(dir, "locked");
+    const first = trainPausing("train", "--data", "xor", "--epochs", "1", "--out", out);
+    await first.said("paused at train");
+    const second = await run("train", "--data", "xor", "--epochs", "1", "--out", out);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`gradgraph: --out ${out}: another gradgraph train (process ${first.child.pid}) is writing there; wait for it to end, or choose another --out`);
+    first.child.kill("SIGINT");
+    expect((await first.done()).code).toBe(130);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".locked"))).toEqual([]);
+
+    const stale = join(dir, "stale");
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    writeFileSync(join(dir, ".stale.lock"), `${dead}\n`);
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", stale)).code).toBe(0);
+    expect(existsSync(join(dir, ".stale.lock"))).toBe(false);
+  });
+});
+
+describe("trainConfig: the command line's options to a run's settings, with no side effect", () => {
+  const base = { data: "moons", act: "relu", opt: "adam", seed: "0", schedule: "constant", dataSeed: "0", dtype: "float32" };
+  test("presets fill what is not given; given options win", () => {
+    const c = trainConfig({ ...base, epochs: "7", n: "1000", out: "runs/x" });
+    expect(c).toMatchObject({ name: "moons", sizes: [2, 16, 16, 2], lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
+    expect(c.spec).toEqual({ name: "moons", seed: 0, n: 1000 });
+    expect(trainConfig({ ...base, data: "mnist", limit: "9000" }).notes).toEqual(["--limit 9000: MNIST has only 7,996 training digits; training on all of them"]);
+  });
+  test("bad options are InputErrors, before any data is loaded or folder made", () => {
+    expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");
+    expect(() => trainConfig({ ...base, overwrite: true })).toThrow("--overwrite replaces the folder given by --out: give --out too");
   });
 });

@@ -1,8 +1,10 @@
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, test } from "vitest";
-import { writeFileAtomic } from "../../src/core/files.js";
+import { execFileSync } from "node:child_process";
+import { describe, expect, test } from "vitest";
+import { InputError } from "../../src/core/errors.js";
+import { readFileLimited, writeFileAtomic } from "../../src/core/files.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "gradgraph-files-"));
 
@@ -35,4 +37,40 @@ test("writes into a path that is not a regular file instead of replacing it (/de
 test("refuses a directory and an empty name with a message", async () => {
   await expect(writeFileAtomic(dir(), "x")).rejects.toThrow(/is a directory/);
   await expect(writeFileAtomic("", "x")).rejects.toThrow(/no file name given/);
+});
+
+describe("readFileLimited", () => {
+  test("reads a regular file whole, through a link too", () => {
+    const d = dir();
+    writeFileSync(join(d, "a.json"), "[1,2]");
+    symlinkSync(join(d, "a.json"), join(d, "link.json"));
+    expect(new TextDecoder().decode(readFileLimited(join(d, "link.json"), 5))).toBe("[1,2]");
+  });
+
+  test("refuses a file over the limit before reading it, saying both sizes", () => {
+    const d = dir();
+    writeFileSync(join(d, "big.json"), "x".repeat(2_500_000));
+    expect(() => readFileLimited(join(d, "big.json"), 1_000_000, "an @file")).toThrow(/big\.json: 2\.5 MB, more than the 1 MB allowed for an @file/);
+  });
+
+  test("refuses what never ends or never comes: /dev/zero, a link to it, a FIFO with no writer, a directory", () => {
+    const d = dir();
+    symlinkSync("/dev/zero", join(d, "model.safetensors"));
+    execFileSync("mkfifo", [join(d, "fifo")]);
+    expect(() => readFileLimited("/dev/zero", 1e6)).toThrow(InputError);
+    expect(() => readFileLimited("/dev/zero", 1e6)).toThrow("/dev/zero: a character device, not a regular file; only regular files are read");
+    expect(() => readFileLimited(join(d, "model.safetensors"), 1e6)).toThrow("a character device, not a regular file");
+    expect(() => readFileLimited(join(d, "fifo"), 1e6)).toThrow("a pipe (FIFO), not a regular file");
+    expect(() => readFileLimited(d, 1e6)).toThrow("a directory, not a regular file");
+  });
+
+  test("a file that claims size 0 but has more (under /proc) is cut off at the limit", () => {
+    expect(statSync("/proc/self/maps").size).toBe(0);
+    expect(readFileLimited("/proc/self/maps", 1e7).length).toBeGreaterThan(0);
+    expect(() => readFileLimited("/proc/self/maps", 10)).toThrow("/proc/self/maps: more than the 10 bytes allowed for this file (read past its stated size of 0 bytes)");
+  });
+
+  test("errors of the file system keep their code", () => {
+    expect(() => readFileLimited(join(dir(), "missing"), 10)).toThrow(expect.objectContaining({ code: "ENOENT" }));
+  });
 });

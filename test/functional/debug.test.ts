@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { customVjp } from "../../src/autodiff/custom.js";
 import { AnomalyError, detectAnomaly, findForwardAnomaly, findScalarAnomaly, traceProgram } from "../../src/autodiff/debug.js";
 import { grad, hessian, jvp } from "../../src/autodiff/functional.js";
-import { sweepHooks } from "../../src/autodiff/sweep.js";
+import { sweepHooks } from "../../src/ops/sweep.js";
 import { describeError, GradgraphError } from "../../src/core/errors.js";
 import { compileScalar, compileTensor, parseProgram, tensorFunctions } from "../../src/lang/index.js";
 import { randn, tensor, tensorHooks, Tensor } from "../../src/tensor/index.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { describeError, GradgraphError, SourceError, SourceErrors } from "../../src/core/errors.js";
+import { CARET_WINDOW, describeError, GradgraphError, SourceError, SourceErrors } from "../../src/core/errors.js";
 import { MAX_NESTING, parseProgram, scalarFunctions, sourceErrorsOf, type FunctionSpec } from "../../src/lang/index.js";
 import { caret, expectAt, sourceError, sourceErrors, thrown } from "./helpers.js";
 
@@ -247,5 +247,31 @@ describe("no stack traces", () => {
       }),
       { numRuns: 2000, seed: 7 },
     );
+  });
+});
+
+describe("errors on long lines", () => {
+  it("show a window around the caret, with … where the line is cut; the column still counts from the start", () => {
+    const src = "x + ".repeat(30_000) + "$ + y" + " + x".repeat(30_000);
+    const e = sourceError(parse(src));
+    const pos = 4 * 30_000;
+    expect(e.pos).toBe(pos);
+    const [head, line, marks] = e.format().split("\n");
+    expect(head).toBe(`expression:${pos + 1}: unexpected character '$'`);
+    expect(line!.length).toBeLessThanOrEqual(2 + CARET_WINDOW + 2);
+    expect(line).toMatch(/^ {2}….*\$ \+ y.*…$/);
+    expect(line![marks!.indexOf("^")]).toBe("$");
+    expect(e.format().length).toBeLessThan(300);
+  });
+
+  it("near either end of a long line, only the other end is cut", () => {
+    const long = "x".repeat(500);
+    const start = sourceError(parse("$" + long)).format().split("\n");
+    expect(start[1]).toMatch(/^ {2}\$x+…$/);
+    expect(start[2]).toBe("  ^");
+    const end = sourceError(parse(long + "+")).format().split("\n");
+    expect(end[1]).toMatch(/^ {2}…x+\+$/);
+    expect(end[1]!.length).toBe(2 + 1 + CARET_WINDOW);
+    expect(end[2]!.indexOf("^")).toBe(end[1]!.length); // just past the end: the expression stops there
   });
 });

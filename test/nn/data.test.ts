@@ -63,6 +63,11 @@ describe("trainTestSplit", () => {
     expect(rows(trainTestSplit(ds, { seed: 3 }).test)).toEqual(rows(test));
     expect(rows(trainTestSplit(ds, { seed: 4 }).test)).not.toEqual(rows(test));
   });
+
+  test("a stratified split of 400,000 samples (the CLI allows a million): no stack overflow", () => {
+    const { train, test } = trainTestSplit(moons(400_000, { seed: 0 }), { testFraction: 0.2, seed: 0 });
+    expect([train.length, test.length]).toEqual([320_000, 80_000]);
+  });
 });
 
 describe("toy datasets", () => {

@@ -1,7 +1,7 @@
 /** Each optimizer against updates computed by hand for two steps, gradient clipping, and the schedules. */
 import { describe, expect, test } from "vitest";
 import { Adam, AdamW, clipGradNorm, constantLR, cosineLR, linearWarmup, LRScheduler, SGD, stepLR, type Optimizer } from "../../src/nn/index.js";
-import { tensor, type Tensor } from "../../src/tensor/index.js";
+import { fromTypedArray, tensor, type Tensor } from "../../src/tensor/index.js";
 
 const P0 = [1, -2];
 const G1 = [0.5, 3];
@@ -228,5 +228,30 @@ describe("hyperparameters and parameters PyTorch refuses", () => {
     const dtype = "int8" as unknown as "float32";
     expect(() => tensor([1, 2], { dtype })).toThrow('unknown dtype "int8": expected "float32" or "float64"');
     expect(() => tensor([1, 2]).cast(dtype)).toThrow('unknown dtype "int8"');
+  });
+});
+
+describe("in-place updates", () => {
+  test("after the first step a parameter keeps its storage; an array it shared is never written", () => {
+    const data = new Float64Array([1, 2, 3]);
+    const p = fromTypedArray(data, [3], { requiresGrad: true });
+    for (const opt of [new SGD([p], { lr: 0.5, momentum: 0.9 }), new Adam([p], { lr: 0.1 })]) {
+      p.grad = tensor([1, 1, 1], { dtype: "float64" });
+      opt.step();
+      const storage = p.value.data;
+      expect(storage).not.toBe(data);
+      p.grad = tensor([1, 1, 1], { dtype: "float64" });
+      opt.step();
+      expect(p.value.data).toBe(storage);
+    }
+    expect(Array.from(data)).toEqual([1, 2, 3]);
+  });
+
+  test("update checks that the result has the tensor's shape", () => {
+    const p = tensor([1, 2, 3]);
+    expect(() => p.update((o, [a, b]) => o.add(a!, b!), tensor([[1], [2]]))).toThrow(
+      "update: the inputs broadcast to [2,3], not to the tensor's shape [3]",
+    );
+    expect(p.update((o, [a, b]) => o.add(a!, b!), 1).toNested()).toEqual([2, 3, 4]);
   });
 });

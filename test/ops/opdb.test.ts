@@ -2,6 +2,8 @@ import { describe, expect, test } from "vitest";
 import { opList, ops } from "../../src/ops/index.js";
 import { gradcheck } from "../../src/autodiff/gradcheck.js";
 import { engine, tensor, type Tensor } from "../../src/tensor/index.js";
+import { topoOrder } from "../../src/core/graph.js";
+import { forEachBackend } from "../backends.js";
 import { compositeDb, opdb, type OpInfo } from "./opdb.js";
 
 function checkAll(name: string, info: OpInfo) {
@@ -38,6 +40,21 @@ describe("op database coverage", () => {
       expect(["infix", "prefix", "call", "compare"]).toContain(op.print.kind);
     }
   });
+
+  test("every op whose nodes carry parameters prints them (printParams)", () => {
+    // The samples' graphs show which ops have parameters: each of those must say how they print, or the
+    // printers would drop them silently.
+    const missing = new Set<string>();
+    for (const op of opList) {
+      for (const s of opdb[op.name].samples()) {
+        const y = s.f(...s.inputs.map((x) => tensor(x.toNested(), { dtype: "float64", requiresGrad: true })));
+        for (const n of topoOrder<Tensor>(y)) {
+          if (n.op !== null && n.params !== undefined && !("printParams" in n.op && typeof n.op.printParams === "function")) missing.add(n.op.name);
+        }
+      }
+    }
+    expect([...missing]).toEqual([]);
+  });
 });
 
 /** The Jacobian of f at xs, row by row (output elements) by reverse mode, or column by column by forward mode. */
@@ -69,27 +86,29 @@ function jacobian(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], mod
   return rows;
 }
 
-describe("at ties and kinks, reverse and forward mode give the same Jacobian", () => {
-  test("every op with a tie rule (max, min, amax, amin) has tie samples", () => {
-    for (const name of ["max", "min", "amax", "amin"] as const) expect(opdb[name].ties, name).toBeDefined();
-  });
-  for (const [name, info] of Object.entries(opdb)) {
-    for (const s of info.ties?.() ?? []) {
-      test(`${name}: ${s.name}`, () => {
-        // (+ 0 makes -0 and 0 the same entry: one mode may compute 0·(-1), the other 0.)
-        const reverse = jacobian(s.f, s.inputs, "reverse").map((r) => r.map((v) => v + 0));
-        expect(jacobian(s.f, s.inputs, "forward").map((r) => r.map((v) => v + 0))).toEqual(reverse);
-        // A tie splits: some entry is strictly between 0 and 1 (kinks of relu/abs take a side instead).
-        if (name !== "relu" && name !== "abs") expect(reverse.flat().some((v) => v > 0 && v < 1), "a split at a tie").toBe(true);
-      });
+forEachBackend(() => {
+  describe("at ties and kinks, reverse and forward mode give the same Jacobian", () => {
+    test("every op with a tie rule (max, min, amax, amin) has tie samples", () => {
+      for (const name of ["max", "min", "amax", "amin"] as const) expect(opdb[name].ties, name).toBeDefined();
+    });
+    for (const [name, info] of Object.entries(opdb)) {
+      for (const s of info.ties?.() ?? []) {
+        test(`${name}: ${s.name}`, () => {
+          // (+ 0 makes -0 and 0 the same entry: one mode may compute 0·(-1), the other 0.)
+          const reverse = jacobian(s.f, s.inputs, "reverse").map((r) => r.map((v) => v + 0));
+          expect(jacobian(s.f, s.inputs, "forward").map((r) => r.map((v) => v + 0))).toEqual(reverse);
+          // A tie splits: some entry is strictly between 0 and 1 (kinks of relu/abs take a side instead).
+          if (name !== "relu" && name !== "abs") expect(reverse.flat().some((v) => v > 0 && v < 1), "a split at a tie").toBe(true);
+        });
+      }
     }
-  }
-});
+  });
 
-describe("float64 gradcheck of every op, reverse and forward mode", () => {
-  for (const [name, info] of Object.entries(opdb)) checkAll(name, info);
-});
+  describe("float64 gradcheck of every op, reverse and forward mode", () => {
+    for (const [name, info] of Object.entries(opdb)) checkAll(name, info);
+  });
 
-describe("float64 gradcheck of the composites", () => {
-  for (const [name, info] of Object.entries(compositeDb)) checkAll(name, info);
+  describe("float64 gradcheck of the composites", () => {
+    for (const [name, info] of Object.entries(compositeDb)) checkAll(name, info);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { quote, toDot } from "../../src/render/dot.js";
+import { COMPACT_SPAN, layoutFor, layoutSpan, quote, toDot } from "../../src/render/dot.js";
 import { snapshot } from "../../src/render/snapshot.js";
 import { Value } from "../../src/scalar/value.js";
 import { expectGolden } from "./golden.js";
@@ -50,5 +50,39 @@ describe("DOT", () => {
 
   it("is deterministic", () => {
     expect(toDot(snapshot(lectureF().root, lectureF().inputs))).toBe(toDot(snapshot(lectureF().root, lectureF().inputs)));
+  });
+});
+
+describe("DOT: wide graphs (layout span and the compact layout)", () => {
+  /** f(x) = 1*x + 2*x + ... + n*x at x = 2: x's edges reach across the whole graph. */
+  const wideSum = (n: number) => {
+    const x = new Value(2, { label: "x" });
+    let f = Value.constant(1).mul(x);
+    for (let k = 2; k <= n; k++) f = f.add(Value.constant(k).mul(x));
+    return snapshot(f, [x]);
+  };
+
+  it("measures the span that makes Graphviz slow: quadratic in a wide sum, linear in a chain", () => {
+    const s100 = wideSum(100);
+    expect(layoutSpan(wideSum(10).nodes)).toBeLessThan(100);
+    expect(layoutSpan(s100.nodes)).toBeGreaterThan(COMPACT_SPAN * 4);
+    expect(layoutFor(s100.nodes)).toBe("compact");
+    const e = lectureF();
+    expect(layoutFor(snapshot(e.root, e.inputs).nodes)).toBe("full");
+  });
+
+  it("draws each use of an input or constant as a node of its own, no inputs column, cheap placement", () => {
+    const snap = wideSum(3);
+    const full = toDot(snap);
+    const dot = toDot(snap, { layout: "compact" });
+    expect(dot).toContain("graph [rankdir=LR, ordering=in, nslimit=0, splines=line];");
+    expect(dot).not.toContain("n0 [");
+    expect(dot).toContain('  n0_1 [label="x", shape=plaintext, fontsize=14];\n  n0_1 -> n2 [label="x = 2 | ∂ += 1 (sum 6)"];');
+    expect(dot).toContain("n0_3 -> ");
+    expect(dot).not.toContain("n0_4");
+    // The same edges in the same order, so the SVG's edge k is still edge k.
+    const edges = (d: string) => [...d.matchAll(/^ {2}(n\d+)(?:_\d+)? -> (\S+)/gm)].map((m) => `${m[1]}->${m[2]}`);
+    expect(edges(dot)).toEqual(edges(full));
+    expect(full).not.toContain("_1");
   });
 });

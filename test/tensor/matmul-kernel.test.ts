@@ -1,8 +1,10 @@
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { tensorOps } from "../../src/ops/index.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../src/ops/shape.js";
 import { matmulKernel, setMatmulKernel } from "../../src/tensor/kernels/matmul.js";
 import { wasmAvailable, wasmModuleBytes } from "../../src/tensor/kernels/matmul-wasm.js";
+import { sgemmAvailable, sgemmModuleBytes, sgemmPool } from "../../src/tensor/kernels/sgemm-wasm.js";
+import { getNumThreads, setNumThreads } from "../../src/tensor/kernels/threads.js";
 import { NDArray, type TypedArray } from "../../src/tensor/ndarray.js";
 import { randn } from "../../src/tensor/index.js";
 
@@ -37,8 +39,8 @@ function run(kernel: "js" | "wasm", a: NDArray, b: NDArray, dtype: "float32" | "
   return matmulKernel([a, b], undefined, outShape, dtype).data;
 }
 
-/** A float64 reference by the definition (for shapes of rank ≥ 2). */
-function reference(a: NDArray, b: NDArray): number[] {
+/** A float64 reference by the definition (for shapes of rank ≥ 2); `absSums` gets Σ_p |a_p|·|b_p| per entry. */
+function reference(a: NDArray, b: NDArray, absSums: number[] = []): number[] {
   const m = a.shape[a.ndim - 2]!, k = a.shape[a.ndim - 1]!, n = b.shape[b.ndim - 1]!;
   const batch = broadcastShapes([a.shape.slice(0, -2), b.shape.slice(0, -2)], "matmul");
   const count = batch.reduce((x, y) => x * y, 1), bs = stridesOf(batch);
@@ -55,9 +57,14 @@ function reference(a: NDArray, b: NDArray): number[] {
   for (let t = 0; t < count; t++)
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += idx(a, t, i, p) * idx(b, t, p, j);
+        let s = 0, abs = 0;
+        for (let p = 0; p < k; p++) {
+          const v = idx(a, t, i, p) * idx(b, t, p, j);
+          s += v;
+          abs += Math.abs(v);
+        }
         out.push(s);
+        absSums.push(abs);
       }
   return out;
 }
@@ -79,40 +86,100 @@ const cases: [Shape, Shape][] = [
   [[2, 1, 5, 3], [1, 4, 3, 6]],
 ];
 
-describe.runIf(wasmAvailable())("the WebAssembly matmul kernel", () => {
+/**
+ * The documented float32 error bound (matmul.ts): |ĉ − c| ≤ γ_K · Σ_p |a_p|·|b_p|, γ_K = K·u / (1 − K·u), u = 2⁻²⁴,
+ * against the exact product of the same float32 inputs (float64 products of float32 values are exact; the
+ * float64 sum adds an error far below the bound).
+ */
+function expectWithinFloat32Bound(c: ArrayLike<number>, a: NDArray, b: NDArray): void {
+  const k = a.ndim === 1 ? a.shape[0]! : a.shape[a.ndim - 1]!, u = 2 ** -24, gamma = (k * u) / (1 - k * u);
+  const abs: number[] = [], ref = reference(a, b, abs);
+  expect(c.length).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) expect(Math.abs(c[i]! - ref[i]!)).toBeLessThanOrEqual(gamma * abs[i]! + 1e-300);
+}
+
+describe.runIf(wasmAvailable())("the float64 WebAssembly matmul kernel", () => {
   test("is a small module that validates", () => {
     const bytes = wasmModuleBytes();
     expect(bytes.length).toBeLessThan(4096);
     expect(WebAssembly.validate(bytes)).toBe(true);
   });
 
-  for (const dtype of ["float32", "float64"] as const)
+  for (const [sa, sb] of cases)
+    test(`${JSON.stringify(sa)} @ ${JSON.stringify(sb)}: equals the JavaScript kernel (and the definition)`, () => {
+      const a = randArray(sa, "float64", 1), b = randArray(sb, "float64", 2);
+      const w = run("wasm", a, b, "float64"), j = run("js", a, b, "float64");
+      // Same float64 sums in the same order: bit-identical.
+      expect(Array.from(w)).toEqual(Array.from(j));
+      const ref = reference(a, b);
+      expect(w.length).toBe(ref.length);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(w[i]! - ref[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(ref[i]!)));
+    });
+});
+
+// The float32 kernel's tests run on one thread and on two (the second with a worker that has started).
+for (const threads of [1, 2])
+  describe.runIf(sgemmAvailable())(`the float32 WebAssembly matmul kernel on ${threads} thread(s)`, () => {
+    let saved = 1;
+    beforeAll(async () => {
+      saved = getNumThreads();
+      setNumThreads(threads);
+      if (threads > 1 && sgemmPool() !== null) {
+        run("wasm", randArray([64, 64], "float32", 1), randArray([64, 64], "float32", 2), "float32"); // starts the workers
+        for (let i = 0; i < 200 && sgemmPool()!.ready < threads - 1; i++) await new Promise((r) => setTimeout(r, 25));
+        expect(sgemmPool()!.ready).toBeGreaterThanOrEqual(threads - 1);
+      }
+    });
+    afterAll(() => setNumThreads(saved));
+
+    test("is a small module that validates", () => {
+      for (const shared of [false, true]) {
+        const bytes = sgemmModuleBytes(shared);
+        expect(bytes.length).toBeLessThan(4096);
+        expect(WebAssembly.validate(bytes)).toBe(true);
+      }
+    });
+
     for (const [sa, sb] of cases)
-      test(`${dtype} ${JSON.stringify(sa)} @ ${JSON.stringify(sb)}: equals the JavaScript kernel (and the definition)`, () => {
-        const a = randArray(sa, dtype, 1), b = randArray(sb, dtype, 2);
-        const w = run("wasm", a, b, dtype), j = run("js", a, b, dtype);
-        // Same float64 sums in the same order: bit-identical.
-        expect(Array.from(w)).toEqual(Array.from(j));
-        const ref = reference(a, b);
-        expect(w.length).toBe(ref.length);
-        for (let i = 0; i < ref.length; i++) expect(Math.abs(w[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
+      test(`${JSON.stringify(sa)} @ ${JSON.stringify(sb)}: within the float32 bound of the definition`, () => {
+        const a = randArray(sa, "float32", 1), b = randArray(sb, "float32", 2);
+        expectWithinFloat32Bound(run("wasm", a, b, "float32"), a, b);
       });
 
-  test("transposed (strided) operands, as in the backward pass", () => {
-    for (const [m, k, n] of [[3, 5, 7], [17, 33, 65], [64, 300, 40], [1, 9, 1]] as const)
-      for (const ta of [false, true])
-        for (const tb of [false, true]) {
-          const a0 = randArray(ta ? [k, m] : [m, k], "float32", 3), b0 = randArray(tb ? [n, k] : [k, n], "float32", 4);
-          const a = ta ? transposed(a0) : a0, b = tb ? transposed(b0) : b0;
-          const w = run("wasm", a, b, "float32");
-          expect(Array.from(w)).toEqual(Array.from(run("js", a, b, "float32")));
-          const ref = reference(a, b);
-          for (let i = 0; i < ref.length; i++) expect(Math.abs(w[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ref[i]!)));
-        }
+    test("transposed (strided) operands, as in the backward pass", () => {
+      for (const [m, k, n] of [[3, 5, 7], [17, 33, 65], [64, 300, 40], [1, 9, 1]] as const)
+        for (const ta of [false, true])
+          for (const tb of [false, true]) {
+            const a0 = randArray(ta ? [k, m] : [m, k], "float32", 3), b0 = randArray(tb ? [n, k] : [k, n], "float32", 4);
+            const a = ta ? transposed(a0) : a0, b = tb ? transposed(b0) : b0;
+            expectWithinFloat32Bound(run("wasm", a, b, "float32"), a, b);
+          }
+    });
+
+    test("accumulates in float32: large K gives errors the float64 kernel does not, still within the bound", () => {
+      const a = randArray([8, 4096], "float32", 5), b = randArray([4096, 8], "float32", 6);
+      const w = run("wasm", a, b, "float32"), j = run("js", a, b, "float32");
+      expectWithinFloat32Bound(w, a, b);
+      expect(Array.from(w)).not.toEqual(Array.from(j));
+    });
+
+    test("results do not depend on the thread count (bit-identical to one thread)", () => {
+      for (const [m, k, n] of [[512, 300, 257], [130, 784, 256], [37, 1000, 600]] as const) {
+        const a = randArray([m, k], "float32", m), b = randArray([k, n], "float32", n);
+        const here = Array.from(run("wasm", a, b, "float32"));
+        setNumThreads(1);
+        const one = Array.from(run("wasm", a, b, "float32"));
+        setNumThreads(threads);
+        expect(here).toEqual(one);
+      }
+    });
   });
 
+describe.runIf(wasmAvailable())("the WebAssembly matmul kernels", () => {
+
   test("1-D operands, NaN and infinity propagate as in the JavaScript kernel", () => {
-    const a = randn([7, 6], { seed: 1 }), v = randn([6], { seed: 2 }), u = randn([7], { seed: 3 });
+    const dtype = "float64";
+    const a = randn([7, 6], { seed: 1, dtype }), v = randn([6], { seed: 2, dtype }), u = randn([7], { seed: 3, dtype });
     for (const [x, y] of [[a, v], [u, a], [v, v]] as const) {
       setMatmulKernel("wasm");
       const w = x.matmul(y).toArray();
@@ -124,13 +191,18 @@ describe.runIf(wasmAvailable())("the WebAssembly matmul kernel", () => {
     bad[3 + 13] = Infinity;
     const x = new NDArray(bad, [5, 6], [6, 1], 3), y = randArray([6, 3], "float64", 6);
     expect(Array.from(run("wasm", x, y, "float64"))).toEqual(Array.from(run("js", x, y, "float64")));
+    // float32: the same entries are NaN and infinite.
+    const x32 = new NDArray(Float32Array.from(bad), [5, 6], [6, 1], 3), y32 = randArray([6, 3], "float32", 6);
+    const nonFinite = (c: ArrayLike<number>) => Array.from(c, (v) => (Number.isFinite(v) ? 0 : v));
+    expect(nonFinite(run("wasm", x32, y32, "float32"))).toEqual(nonFinite(run("js", x32, y32, "float32")));
+    expect(nonFinite(run("wasm", x32, y32, "float32")).some((v) => Number.isNaN(v))).toBe(true);
   });
 
-  test("gradients through matmul agree with the JavaScript kernel", () => {
+  test("gradients through matmul agree with the JavaScript kernel (float64)", () => {
     const grads = (kernel: "js" | "wasm") => {
       setMatmulKernel(kernel);
-      const X = randn([33, 70], { seed: 7 }), W = randn([70, 19], { seed: 8, requiresGrad: true });
-      const loss = X.matmul(W).tanh().matmul(randn([19, 5], { seed: 9 })).pow(2).sum();
+      const X = randn([33, 70], { seed: 7, dtype: "float64" }), W = randn([70, 19], { seed: 8, requiresGrad: true, dtype: "float64" });
+      const loss = X.matmul(W).tanh().matmul(randn([19, 5], { seed: 9, dtype: "float64" })).pow(2).sum();
       loss.backward();
       return [loss.item(), ...Array.from(W.grad!.toArray())];
     };
@@ -139,8 +211,10 @@ describe.runIf(wasmAvailable())("the WebAssembly matmul kernel", () => {
 
   test("a larger product, and memory growing between calls of different sizes", () => {
     for (const [m, k, n] of [[8, 8, 8], [200, 520, 130], [12, 3, 12]] as const) {
-      const a = randArray([m, k], "float32", m), b = randArray([k, n], "float32", n);
-      expect(Array.from(run("wasm", a, b, "float32"))).toEqual(Array.from(run("js", a, b, "float32")));
+      const a = randArray([m, k], "float64", m), b = randArray([k, n], "float64", n);
+      expect(Array.from(run("wasm", a, b, "float64"))).toEqual(Array.from(run("js", a, b, "float64")));
+      const a32 = randArray([m, k], "float32", m), b32 = randArray([k, n], "float32", n);
+      expectWithinFloat32Bound(run("wasm", a32, b32, "float32"), a32, b32);
     }
   });
 });
@@ -169,8 +243,11 @@ describe("without WebAssembly SIMD", () => {
     vi.stubGlobal("WebAssembly", { ...WebAssembly, validate: () => false });
     try {
       const wasm = await import("../../src/tensor/kernels/matmul-wasm.js");
+      const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
       expect(wasm.wasmAvailable()).toBe(false);
       expect(wasm.workspace(4, 4, 4)).toBeNull();
+      expect(sgemm.sgemmAvailable()).toBe(false);
+      expect(sgemm.sgemmSession(4, 8, 4)).toBeNull();
     } finally {
       vi.unstubAllGlobals();
       vi.resetModules();

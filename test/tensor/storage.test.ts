@@ -59,14 +59,17 @@ describe("creation", () => {
     expect(linspace(2, 3, 1).toNested()).toEqual([2]);
   });
 
-  test("fromTypedArray shares the array; toArray copies", () => {
+  test("fromTypedArray shares the array; toArray shares whole storage (like .numpy()) and copies views", () => {
     const data = new Float64Array([1, 2, 3, 4, 5, 6]);
     const x = fromTypedArray(data, [2, 3]);
     expect(x.dtype).toBe("float64");
     expect(x.value.data).toBe(data);
-    const copy = x.toArray();
+    expect(x.toArray()).toBe(data);
+    const copy = x.T.toArray();
+    expect(Array.from(copy)).toEqual([1, 4, 2, 5, 3, 6]);
     copy[0] = 100;
     expect(x.toNested()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(x.slice([0, 1]).toArray()).not.toBe(data);
     expect(() => fromTypedArray(data, [4])).toThrow(new ShapeError("fromTypedArray: 6 elements do not fill shape [4]"));
   });
 });

@@ -183,6 +183,10 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
 
     await page.keyboard.press("ArrowLeft");
     expect(await current()).toBe("b2");
+    // A node is reached with Tab and stepped to with Enter, as a click does.
+    await page.focus('#graph g.node[data-name="a"]');
+    await page.keyboard.press("Enter");
+    expect(await current()).toBe("a");
     // The forward pass, from its start.
     await page.click("#phase-forward");
     expect(await text("#step-label")).toBe("Step 1 of 23");
@@ -274,12 +278,17 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
 
     await page.fill("#answer", "5");
     await page.press("#answer", "Enter");
+    // A wrong number is told so, without giving the answer away.
     const wrong = await text("#feedback.wrong");
-    expect(wrong).toContain("5 is not ∂L/∂i");
-    expect(wrong).toContain("∂j/∂i = 2*i = -6");
-    expect(wrong).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j = -6 · 1 = -6");
+    expect(wrong).toBe("✗ 5 is not ∂L/∂i. Try again, or ask for a hint.");
     expect(await text("#score")).toBe("Correct: 0 · Wrong: 1 · 0 of 13 gradients found");
     await shot("practice-wrong");
+    // The hint: the local derivative and the chain rule in symbols, not the value.
+    await page.click("#hint");
+    const hint = await text("#feedback.hint");
+    expect(hint).toContain("∂j/∂i = 2*i = -6");
+    expect(hint).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j");
+    expect(hint).not.toContain("-6 · 1");
 
     await page.fill("#answer", "-6");
     await page.press("#answer", "Enter");
@@ -293,6 +302,12 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await page.press("#answer", "Enter");
     expect(await text("#score")).toBe("Correct: 2 · Wrong: 1 · 2 of 13 gradients found");
     await shot("practice-right");
+    // Show answer: the value worked out, then the next gradient; counted apart.
+    expect(await text("#answer-label")).toBe("∂L/∂y =");
+    await page.click("#reveal");
+    expect(await text("#feedback.shown")).toContain("The answer: ∂L/∂y = 6");
+    expect(await text("#score")).toBe("Correct: 2 · Wrong: 1 · Shown: 1 · 3 of 13 gradients found");
+    expect(await text("#answer-label")).toBe("∂L/∂g =");
   });
 
   it("shows a syntax error inline with the caret, as the CLI does", async () => {
@@ -327,6 +342,46 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await page.waitForSelector("#error:not([hidden])");
     expect(await text("#error")).toMatch(/^expression:\d+: /);
     expect(await text("#graph")).toContain("The graph appears here");
+    // No stepper buttons that would do nothing.
+    expect(await page.isHidden("#controls")).toBe(true);
+    expect(await text("#explain")).toContain("The steps appear here");
+  });
+
+  it("never freezes on a wide graph: a 200-term sum and 200 inputs are drawn compact; a 2,000-term one steps without a drawing", async () => {
+    const sum = (n: number) => `f(x) = ${Array.from({ length: n }, (_, k) => `${k + 1}*x`).join(" + ")}`;
+    // Graphviz's full layout of this takes minutes; the page draws each use of x apart, in a worker.
+    await open(encodeState({ expr: sum(200), point: "2", view: "backprop", step: null, wrt: null, code: "py" }));
+    expect(await page.$$eval('#graph g.node[data-name="x"]', (gs) => gs.length)).toBe(200);
+    expect(await text("#grads")).toBe("∂f/∂x = 20100");
+    await page.click("#phase-backward");
+    await page.click("#next");
+    expect(await text("#explain")).toContain("Backward pass · ∂f/∂");
+    expect(await current()).not.toBeNull();
+    const inputs = Array.from({ length: 200 }, (_, k) => `x${k}`);
+    await open(encodeState({ expr: `f(${inputs.join(", ")}) = ${inputs.join(" + ")}`, point: inputs.map((_, k) => k).join(", "), view: "backprop", step: null, wrt: null, code: "py" }));
+    expect(await page.$$eval("#graph g.node[data-node]", (gs) => gs.length)).toBe(399);
+    await shot("wide-inputs");
+    // Too many nodes to draw: said so; the stepper and the code still work.
+    await page.fill("#expr", sum(2000));
+    await page.fill("#point", "2");
+    await page.press("#point", "Enter");
+    await page.waitForFunction(() => document.querySelector("#graph")?.textContent?.includes("too many to draw here"), null, { timeout: 30_000 });
+    await page.click("#first");
+    await page.click("#next");
+    expect(await text("#step-label")).toMatch(/^Step 2 of \d+$/);
+    expect(await text("#code .line.current")).toBe("a = 1 * x  # a = 2");
+  });
+
+  it("says where and why a value is NaN or infinite, as --detect-anomaly does", async () => {
+    await open(encodeState({ expr: "f(x) = log(x)", point: "-1", view: "backprop", step: null, wrt: null, code: "py" }));
+    expect(await page.isVisible("#anomaly")).toBe(true);
+    const anomaly = await text("#anomaly");
+    expect(anomaly).toContain("forward pass: log(-1) gave NaN from finite inputs");
+    expect(anomaly).toContain("the function is undefined at this point");
+    await shot("anomaly");
+    await page.fill("#point", "2");
+    await page.press("#point", "Enter");
+    await page.waitForSelector("#anomaly[hidden]", { state: "attached" });
   });
 
   it("restores a shared URL: expression, point, view, input, step, language", async () => {
@@ -362,8 +417,14 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await page.getAttribute("#tab-backprop", "aria-selected")).toBe("true");
     await page.selectOption("#example", { label: "Minibatch: T = (max(X W, 0) - y)^2 + z (tensors)" });
     await page.waitForSelector("body[data-ready=true] #graph g.node[data-name=X]");
+    // The menu shows the example now on the page (it does not snap back to "Choose…").
+    expect(await page.inputValue("#example")).toBe("T(X, W, y, z) = (max(X @ W, 0) - y)^2 + z");
+    expect(await text("#value")).toMatch(/^T \[2,2\] = /);
     const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toEqual(expect.arrayContaining(["X [2,2]", "W [2,2]", "y [2]", "a [2,2]", "T [2,2]"]));
+    // Values and gradients on demand: hovering an edge or a node shows what it carries.
+    const tips = await page.$$eval("#graph g.edge title, #graph g.node title", (ts) => ts.map((t) => t.textContent));
+    expect(tips).toContain("W [2,2] = [[1, -1], [0.5, 2]]; ∇W = [[11, 6], [1, 12]]");
     expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂sum(T)/∂W = [[11, 6], [1, 12]]");
     expect(await page.isDisabled("#tab-practice")).toBe(true);
     expect(await page.isHidden("#view-notice")).toBe(true);
@@ -394,6 +455,10 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#train-steps")).toBe("0");
     expect(await text("#train-network")).toBe("MLP 2-16-16-2 (relu) · 354 parameters · 400 training and 100 test points");
     expect(await text("#train-cli")).toBe("gradgraph train --data moons --model 2-16-16-2 --act relu --opt adam --lr 0.01 --batch 32 --seed 0");
+    // The network diagram: every weight of 2-16-16-2 an edge, coloured by its sign.
+    await page.waitForFunction(() => document.querySelectorAll("#train-net line").length === 2 * 16 + 16 * 16 + 16 * 2);
+    const colours = await page.$$eval("#train-net line", (ls) => new Set(ls.map((l) => l.getAttribute("stroke"))).size);
+    expect(colours).toBe(2);
     const loss0 = await text("#train-loss"), acc0 = await text("#train-acc"), testAcc0 = await text("#test-acc");
     expect(await figure("#train-acc")).toBeLessThan(70);
 
@@ -456,6 +521,20 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await page.$$eval("#train-stages .stage-value", (vs) => vs.map((v) => v.textContent))).toEqual(["—", "—", "—", "—"]);
   });
 
+  it("warns when training diverges (learning rate 3), and draws the loss on a log scale on request", async () => {
+    await openTraining("?view=train&lr=3");
+    expect(await page.isHidden("#train-warning")).toBe(true);
+    await page.click("#train-step");
+    await waitSteps(1);
+    await page.click("#train-step");
+    await waitSteps(2);
+    await page.waitForSelector("#train-warning:not([hidden])");
+    expect(await text("#train-warning")).toMatch(/^The loss jumped to [\d.]+ at step 2 \(from [\d.]+\): learning rate 3 makes the updates overshoot/);
+    await page.check("#train-log");
+    await page.waitForFunction(() => Array.from(document.querySelectorAll("#train-curve text.tick")).some((t) => t.textContent === "1k"));
+    await shot("training-diverged");
+  });
+
   it("restores training settings from a shared URL, keeps the URL up to date, and fits a phone (375px)", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     const train = { data: "spirals", hidden: [24, 24], act: "tanh", opt: "momentum", lr: 0.03, batch: 16, seed: 7, speed: "fast" } as const;
@@ -471,6 +550,8 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
       "train-lr": "0.03",
       "train-batch": "16",
       "train-seed": "7",
+      "train-noise": "",
+      "train-wd": "",
       "train-speed": "fast",
     });
     expect(await text("#train-network")).toBe("MLP 2-24-24-3 (tanh) · 747 parameters · 480 training and 120 test points");

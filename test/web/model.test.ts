@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseProgram, type SourceError } from "../../src/index.js";
 import { analyse, codeLines, EXAMPLES, type Problem } from "../../web/src/model.js";
 import { check, close, parseAnswer } from "../../web/src/practice.js";
-import { backpropStepper, dotted, forwardModeStepper, pathsStepper, practiceFrame, practiceOrder, tensorStepper } from "../../web/src/steps.js";
+import { backpropStepper, dotted, forwardModeStepper, hintLines, pathsStepper, practiceFrame, practiceOrder, tensorStepper } from "../../web/src/steps.js";
 import { decodeState, encodeState } from "../../web/src/url.js";
 
 const L_MLP = "L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2";
@@ -201,13 +201,19 @@ describe("practice", () => {
     expect(practiceOrder(p).map((i) => p.snap.nodes[i]!.name)).toEqual(["i", "h", "y", "g", "d", "b2", "c", "w2", "b", "a", "b1", "w1", "x"]);
   });
 
-  it("explains a wrong answer with the local derivative and the chain-rule product", () => {
+  it("tells a wrong answer without revealing the value; the hint gives the factors in symbols", () => {
     const wrong = check(p, idOf(p, "i"), 5);
     expect(wrong.correct).toBe(false);
-    expect(text(wrong.lines)).toContain("5 is not ∂L/∂i.");
-    expect(text(wrong.lines)).toContain("∂j/∂i = 2*i = -6");
-    expect(text(wrong.lines)).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j = -6 · 1 = -6");
+    expect(text(wrong.lines)).toBe("5 is not ∂L/∂i. Try again, or ask for a hint.");
     expect(check(p, idOf(p, "i"), -6).correct).toBe(true);
+    const hint = text(hintLines(p, idOf(p, "i")));
+    expect(hint).toContain("∂j/∂i = 2*i = -6");
+    expect(hint).toContain("∂L/∂i = ∂j/∂i · ∂L/∂j");
+    expect(hint).not.toContain("-6 · 1");
+    // A fan-out node: one term per use.
+    const w = problem("w(x) = x^2 + 3*x", "2");
+    expect(text(hintLines(w, idOf(w, "x")))).toContain("x is used 2 times: add one contribution per use.");
+    expect(text(hintLines(w, idOf(w, "x")))).toContain("∂w/∂x = ∂b/∂x · ∂w/∂b + ∂a/∂x · ∂w/∂a");
   });
 
   it("shows only the gradients found so far", () => {

@@ -6,6 +6,9 @@ import {
   callsTensorFunction,
   compileScalar,
   compileTensor,
+  findForwardAnomaly,
+  findScalarAnomaly,
+  type AnomalyError,
   describeTensorGraph,
   formatNested,
   formatShape,
@@ -22,6 +25,7 @@ import {
   toDot,
   type CodeLine,
   type CodeTarget,
+  type DotLayout,
   type ForwardRow,
   type PathsData,
   type Program,
@@ -62,6 +66,16 @@ export interface Problem {
   forward: Map<number, ForwardRow>;
   /** One edge per operand of every op, in the order `toDot` writes them, then the root's edge to `out`. */
   edges: Edge[];
+  /** Where and why the value or a gradient is NaN or ±∞, when one is. */
+  anomaly: Anomaly | null;
+}
+
+/** A NaN or ±∞ explained: the library's anomaly detection (the CLI's `--detect-anomaly`), and what it means. */
+export interface Anomaly {
+  /** The detector's report: `expression:N: forward pass: log(-1) gave NaN from finite inputs`, the line, a caret. */
+  report: string;
+  /** What it means for the function at this point. */
+  meaning: string;
 }
 
 /** An edge of the drawn graph: the value of `from` entering `to` as its operand `input` (`to` null: the output). */
@@ -88,6 +102,8 @@ export interface TensorProblem {
   edges: Edge[];
   /** The forward and backward tables, as `gradgraph trace` prints them. */
   trace: string;
+  /** Where and why a value is NaN or ±∞, when one is. */
+  anomaly: Anomaly | null;
 }
 
 export type Analysis =
@@ -151,8 +167,24 @@ export function analyse(expr: string, point: string): Analysis {
       dot: toDot(snap),
       forward,
       edges: edgesOf(snap),
+      anomaly: explain(findScalarAnomaly(graph.root, { source: program.source })),
     },
   };
+}
+
+/** What an anomaly means: the function (or its derivative) has no finite value at this point, and why. */
+export function explain(e: AnomalyError | null): Anomaly | null {
+  if (e === null) return null;
+  const nan = /\bNaN\b/.test(e.message);
+  const meaning =
+    e.phase === "forward"
+      ? nan
+        ? `${e.op} has no real value here (NaN, "not a number"): the point is outside its domain, so the function is undefined at this point and so are its derivatives.`
+        : `${e.op} is infinite here: the function has no finite value at this point (it grows without bound as the point is approached), and its derivatives are not finite either.`
+      : nan
+        ? `The function has a value here, but its derivative does not: the local derivative of ${e.op} is undefined (NaN) at this point.`
+        : `The function has a value here, but its slope at ${e.op} is infinite (a vertical tangent, as √x at 0): the function is not differentiable at this point.`;
+  return { report: e.format(), meaning };
 }
 
 function bind(point: string, program: Program): Map<string, BindingValue> {
@@ -169,8 +201,10 @@ function analyseTensor(expr: string, point: string, program: Program): Analysis 
   let view: TensorGraphView;
   let names: string[];
   let output: string;
+  let root: ReturnType<typeof compileTensor>["root"];
   try {
     const graph = compileTensor(program, bind(point, program), { dtype: "float64" });
+    root = graph.root;
     output = graph.output ?? "f";
     names = graph.names;
     view = describeTensorGraph(graph.root, graph.inputs, { rootName: graph.output });
@@ -181,7 +215,8 @@ function analyseTensor(expr: string, point: string, program: Program): Analysis 
   const edges: Edge[] = [];
   for (const to of view.nodes) to.inputs.forEach((x, i) => edges.push({ index: edges.length, from: x, to: to.id, input: i }));
   edges.push({ index: edges.length, from: view.root, to: null, input: 0 });
-  return { ok: true, tensor: { expr, point, output, names, view, dot: tensorToDot(view), edges, trace: formatTensorTrace(view) } };
+  const anomaly = explain(findForwardAnomaly(root, { source: program.source }));
+  return { ok: true, tensor: { expr, point, output, names, view, dot: tensorToDot(view), edges, trace: formatTensorTrace(view), anomaly } };
 }
 
 /** A tensor node's value or gradient for people, shortened past `max` characters. */
@@ -269,20 +304,29 @@ export function localText(snap: Snapshot, to: SnapshotNode, input: number, local
 
 /** What the graph panel draws: the DOT, its edges in DOT order, and per node (DOT id `nK`) its name and tooltip. */
 export interface Drawing {
-  dot: string;
+  /** The DOT in either layout (`"compact"` for wide graphs, see `layoutFor`). */
+  dot: (layout: DotLayout) => string;
   edges: readonly Edge[];
-  nodes: readonly { name: string; kind: string; title: string }[];
+  nodes: readonly { name: string; kind: string; title: string; inputs: readonly number[] }[];
   /** The picture's accessible description. */
   label: string;
+  /** Per edge, what hovering it shows (tensor graphs: the value and gradient it carries). */
+  edgeTitles?: readonly string[];
+}
+
+/** A tensor node's value and gradient, for its tooltip: `a [2,2] = [[1, 2], [3, 4]]; ∇a = [[...]]`. */
+export function tensorTitle(n: TensorGraphView["nodes"][number]): string {
+  const name = n.shape.length === 0 ? n.name : `${n.name} ${shapeText(n.shape)}`;
+  return `${name} = ${nested(n.value, 200)}${n.grad === null ? "" : `; ∇${n.name} = ${nested(n.grad, 200)}`}`;
 }
 
 /** What the graph panel draws for a scalar problem. */
 export function drawing(p: Problem): Drawing {
   const ops = p.snap.nodes.filter((n) => n.kind === "op").length;
   return {
-    dot: p.dot,
+    dot: (layout) => (layout === "full" ? p.dot : toDot(p.snap, { layout })),
     edges: p.edges,
-    nodes: p.snap.nodes.map((n) => ({ name: n.name, kind: n.kind, title: n.value === null ? n.name : `${n.name} = ${fmt(n.value)}` })),
+    nodes: p.snap.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, title: n.value === null ? n.name : `${n.name} = ${fmt(n.value)}` })),
     label: `Computational graph of ${p.output}: ${ops} operation${ops === 1 ? "" : "s"}, inputs on the left, the output on the right`,
   };
 }
@@ -291,9 +335,10 @@ export function drawing(p: Problem): Drawing {
 export function tensorDrawing(t: TensorProblem): Drawing {
   const ops = t.view.nodes.filter((n) => n.kind === "op").length;
   return {
-    dot: t.dot,
+    dot: (layout) => (layout === "full" ? t.dot : tensorToDot(t.view, { layout })),
     edges: t.edges,
-    nodes: t.view.nodes.map((n) => ({ name: n.name, kind: n.kind, title: `${n.name} ${shapeText(n.shape)}` })),
+    nodes: t.view.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, title: tensorTitle(n) })),
+    edgeTitles: t.edges.map((e) => tensorTitle(t.view.nodes[e.from]!)),
     label: `Computational graph of ${t.output} on tensors: ${ops} operation${ops === 1 ? "" : "s"}, each edge labelled with its value's shape`,
   };
 }

@@ -6,7 +6,7 @@
 import { compileScalar, parseProgram, sourceErrorsOf } from "../../src/index.js";
 import type { Problem } from "./model.js";
 import { fmt } from "./model.js";
-import { dname, gradientLines, type Line } from "./steps.js";
+import { dname, type Line } from "./steps.js";
 
 /** The learner's text as a finite number, or why it is not one (`1/0`, `0/0`, `1e999` are not answers). */
 export function parseAnswer(text: string): { value: number } | { error: string } {
@@ -32,7 +32,10 @@ export function close(answer: number, expected: number): boolean {
   return Math.abs(answer - expected) <= 1e-6 * Math.max(1, Math.abs(expected));
 }
 
-/** The verdict on an answer for node `id`, with the explanation to show when it is wrong. */
+/**
+ * The verdict on an answer for node `id`. A wrong one is told so without the right value (the learner tries
+ * again, asks for a hint, or asks for the answer: {@link answerLines}).
+ */
 export function check(p: Problem, id: number, answer: number): { correct: boolean; expected: number; lines: Line[] } {
   const expected = p.snap.nodes[id]!.grad!;
   if (close(answer, expected)) {
@@ -41,6 +44,6 @@ export function check(p: Problem, id: number, answer: number): { correct: boolea
   return {
     correct: false,
     expected,
-    lines: [{ text: `${fmt(answer)} is not ${dname(p, id)}.`, kind: "note" }, ...gradientLines(p, id)],
+    lines: [{ text: `${fmt(answer)} is not ${dname(p, id)}. Try again, or ask for a hint.`, kind: "note" }],
   };
 }

@@ -67,8 +67,35 @@ function labels(p: Problem, valueKnown: (id: number) => boolean, extra: (e: Edge
   });
 }
 
-const outEdges = (p: Problem, id: number) => p.edges.filter((e) => e.from === id).map((e) => e.index);
-const inEdges = (p: Problem, id: number) => p.edges.filter((e) => e.to === id).map((e) => e.index);
+/** Each node's outgoing and incoming edges, indexed once per problem (a step then costs the same on any graph). */
+const edgeIndex = new WeakMap<Problem, { out: Map<number, number[]>; in: Map<number, number[]> }>();
+function edgesAt(p: Problem) {
+  let ix = edgeIndex.get(p);
+  if (ix === undefined) {
+    ix = { out: new Map(), in: new Map() };
+    for (const e of p.edges) {
+      ix.out.set(e.from, [...(ix.out.get(e.from) ?? []), e.index]);
+      if (e.to !== null) ix.in.set(e.to, [...(ix.in.get(e.to) ?? []), e.index]);
+    }
+    edgeIndex.set(p, ix);
+  }
+  return ix;
+}
+const outEdges = (p: Problem, id: number) => edgesAt(p).out.get(id) ?? [];
+const inEdges = (p: Problem, id: number) => edgesAt(p).in.get(id) ?? [];
+
+/**
+ * A value computed on first use. A frame's edge labels cover every edge of the graph: they are computed only when
+ * the graph is drawn and asks for them (a `get labels()`), so a step through an undrawn 6,000-node graph costs
+ * what one through a small one does.
+ */
+function once<T>(f: () => T): () => T {
+  let done = false, value: T;
+  return () => {
+    if (!done) (value = f()), (done = true);
+    return value;
+  };
+}
 
 /** ∂L/∂x written with the output's name. */
 export function dname(p: Problem, id: number): string {
@@ -89,14 +116,7 @@ export function gradientLines(p: Problem, id: number): Line[] {
   if (n.contributions.length === 0) {
     return [{ text: `${f} does not depend on ${n.name}: ${dname(p, id)} = 0`, kind: "result" }];
   }
-  const term = (c: Contribution) => {
-    const j = snap.nodes[c.from]!;
-    return {
-      symbolic: `∂${j.name}/∂${n.name} · ∂${f}/∂${j.name}`,
-      numbers: `${factor(c.local, true)} · ${factor(c.incoming, false)}`,
-      local: localText(snap, j, c.input, c.local),
-    };
-  };
+  const term = (c: Contribution) => termOf(p, n, c);
   const lines: Line[] = [];
   if (n.contributions.length === 1) {
     const c = n.contributions[0]!;
@@ -122,6 +142,33 @@ export function gradientLines(p: Problem, id: number): Line[] {
   return lines;
 }
 
+/** One contribution to n's gradient: `∂j/∂i · ∂f/∂j`, with numbers, and the local derivative. */
+function termOf(p: Problem, n: SnapshotNode, c: Contribution) {
+  const j = p.snap.nodes[c.from]!;
+  return {
+    symbolic: `∂${j.name}/∂${n.name} · ∂${p.output}/∂${j.name}`,
+    numbers: `${factor(c.local, true)} · ${factor(c.incoming, false)}`,
+    local: localText(p.snap, j, c.input, c.local),
+  };
+}
+
+/**
+ * A hint for a node's gradient that does not give it away: the local derivatives and the chain rule's
+ * product (or, for a node used several times, the sum), written with symbols, not the resulting number.
+ */
+export function hintLines(p: Problem, id: number): Line[] {
+  const n = p.snap.nodes[id]!;
+  if (n.contributions.length === 0) return [{ text: `${p.output} does not depend on ${n.name}.`, kind: "note" }];
+  const terms = n.contributions.map((c) => termOf(p, n, c));
+  const users = [...new Set(n.contributions.map((c) => p.snap.nodes[c.from]!.name))];
+  return [
+    ...(terms.length > 1 ? [{ text: `${n.name} is used ${terms.length} times: add one contribution per use.`, kind: "note" as const }] : []),
+    ...terms.map((t) => ({ label: "local derivative", text: t.local, kind: "formula" as const })),
+    { label: "chain rule", text: `${dname(p, id)} = ${terms.map((t) => t.symbolic).join(" + ")}` },
+    { text: `${users.map((u) => `∂${p.output}/∂${u}`).join(" and ")} ${users.length === 1 ? "is" : "are"} on the graph already (found earlier, walking backwards).`, kind: "note" },
+  ];
+}
+
 /** Whether the consumer of `c` takes `n` on more than one input (`x * x`). */
 function sameTwice(n: SnapshotNode, c: Contribution): boolean {
   return n.contributions.some((d) => d.from === c.from && d.input !== c.input);
@@ -145,7 +192,7 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
     const s = steps[k]!;
     const valueKnown = (id: number) => (forwardAt.get(id) ?? 0) <= k;
     const gradKnown = (id: number) => (backwardAt.get(id) ?? Infinity) <= k;
-    const edgeLabels = labels(p, valueKnown, (e) => (gradKnown(e.from) ? gradPart(snap, e) : ""));
+    const edgeLabels = once(() => labels(p, valueKnown, (e) => (gradKnown(e.from) ? gradPart(snap, e) : "")));
     switch (s.kind) {
       case "start":
         return {
@@ -157,7 +204,9 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
           current: [...snap.params],
           related: [],
           edges: snap.params.flatMap((i) => outEdges(p, i)),
-          labels: edgeLabels,
+          get labels() {
+            return edgeLabels();
+          },
           code: null,
         };
       case "forward": {
@@ -173,7 +222,9 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
           current: [n.id],
           related: [...new Set(n.inputs)],
           edges: [...inEdges(p, n.id), ...outEdges(p, n.id)],
-          labels: edgeLabels,
+          get labels() {
+            return edgeLabels();
+          },
           code: { pass: "forward", node: n.id },
         };
       }
@@ -185,7 +236,9 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
           current: [n.id],
           related: [...new Set(n.uses.map((u) => u.node))],
           edges: outEdges(p, n.id),
-          labels: edgeLabels,
+          get labels() {
+            return edgeLabels();
+          },
           code: { pass: "backward", node: n.id },
         };
       }
@@ -242,7 +295,7 @@ export function forwardModeStepper(p: Problem, wrt: number): Stepper & { tangent
     const id = steps[k]!;
     const n = snap.nodes[id]!;
     const known = (x: number) => (at.get(x) ?? Infinity) <= k;
-    const edgeLabels = labels(p, () => true, (e) => (known(e.from) ? `${dotted(snap.nodes[e.from]!.name)} = ${fmt(tangents[e.from]!)}` : ""));
+    const edgeLabels = once(() => labels(p, () => true, (e) => (known(e.from) ? `${dotted(snap.nodes[e.from]!.name)} = ${fmt(tangents[e.from]!)}` : "")));
     const tangentOf = (x: SnapshotNode) => `${dotted(x.name)}`;
     if (id === wrt) {
       const others = snap.params.filter((q) => q !== wrt).map((q) => tangentOf(snap.nodes[q]!));
@@ -255,7 +308,9 @@ export function forwardModeStepper(p: Problem, wrt: number): Stepper & { tangent
         current: [id],
         related: [],
         edges: outEdges(p, id),
-        labels: edgeLabels,
+        get labels() {
+          return edgeLabels();
+        },
         code: null,
       };
     }
@@ -271,7 +326,9 @@ export function forwardModeStepper(p: Problem, wrt: number): Stepper & { tangent
       current: [id],
       related: [...new Set(live.map(({ x }) => x))],
       edges: inEdges(p, id).filter((e) => live.some(({ i }) => p.edges[e]!.input === i)),
-      labels: edgeLabels,
+      get labels() {
+        return edgeLabels();
+      },
       code: { pass: "forward", node: id },
     };
   };
@@ -354,7 +411,9 @@ export function pathsStepper(p: Problem, wrt: string): Stepper & { data: PathsDa
         current: [wrtId],
         related: path.nodes.slice(1).map((name) => byName.get(name)!),
         edges: pathEdges[k]!,
-        labels: withLocals(k),
+        get labels() {
+          return withLocals(k);
+        },
         code: null,
       };
     }
@@ -400,7 +459,9 @@ export function practiceFrame(p: Problem, answered: ReadonlySet<number>, current
     current: current === null ? [] : [current],
     related: current === null ? [] : [...new Set(snap.nodes[current]!.uses.map((u) => u.node))],
     edges: current === null ? [] : outEdges(p, current),
-    labels: labels(p, () => true, (e) => (known(e.from) ? gradPart(snap, e) : "")),
+    get labels() {
+      return labels(p, () => true, (e) => (known(e.from) ? gradPart(snap, e) : ""));
+    },
     code: current === null ? null : { pass: "backward", node: current },
   };
 }

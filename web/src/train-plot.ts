@@ -130,9 +130,11 @@ export { fmtTick as formatTick };
 /**
  * The loss chart's geometry: x is the step (0 … the last), y the loss (0 … a nice number above the largest
  * evaluated loss, or above the 98th percentile of the minibatch losses (bucket means when there are many), so
- * one bad minibatch does not squash the rest).
+ * one bad minibatch does not squash the rest). With `log`, y is the loss on a log scale between powers of ten
+ * around every loss shown (a loss of exactly 0 sits on the bottom line), so a run that spikes to 1,000 and one
+ * that creeps from 0.01 to 0.001 both stay readable.
  */
-export function lossChart(losses: readonly number[], evals: readonly EvalPoint[], width = 420, height = 220): LossChart {
+export function lossChart(losses: readonly number[], evals: readonly EvalPoint[], width = 420, height = 220, log = false): LossChart {
   const plot = { left: 44, top: 10, right: width - 12, bottom: height - 28 };
   const steps = Math.max(losses.length, evals.at(-1)?.step ?? 0);
   const xMax = Math.max(10, niceCeil(steps));
@@ -140,12 +142,27 @@ export function lossChart(losses: readonly number[], evals: readonly EvalPoint[]
   // Long runs are drawn from bucket means (and at most `buckets` evaluations): the work per frame stays small.
   const mini = downsample(losses, buckets);
   const shownEvals = thin(evals, buckets);
-  const sorted = mini.map(([, l]) => l).filter(Number.isFinite).sort((a, b) => a - b);
-  const high = sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.98))]!;
-  const evalHigh = shownEvals.reduce((m, e) => Math.max(m, Number.isFinite(e.trainLoss) ? e.trainLoss : 0, Number.isFinite(e.testLoss) ? e.testLoss : 0), 0);
-  const yMax = niceCeil(Math.max(high, evalHigh, 1e-3));
   const sx = (s: number) => plot.left + (s / xMax) * (plot.right - plot.left);
-  const sy = (l: number) => plot.bottom - (Math.min(Math.max(l, 0), yMax) / yMax) * (plot.bottom - plot.top);
+  let yMax: number;
+  let sy: (l: number) => number;
+  let yTicks: number[];
+  if (log) {
+    const all = [...mini.map(([, l]) => l), ...shownEvals.flatMap((e) => [e.trainLoss, e.testLoss])].filter((l) => Number.isFinite(l) && l > 0);
+    const lo = all.length === 0 ? -3 : Math.floor(Math.log10(Math.min(...all)));
+    const hi = all.length === 0 ? 1 : Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...all))));
+    yMax = 10 ** hi;
+    sy = (l: number) => plot.bottom - ((Math.min(Math.max(l > 0 ? Math.log10(l) : lo, lo), hi) - lo) / (hi - lo)) * (plot.bottom - plot.top);
+    const every = Math.ceil((hi - lo) / 5);
+    yTicks = [];
+    for (let k = lo; k <= hi; k += every) yTicks.push(Number((10 ** k).toPrecision(12)));
+  } else {
+    const sorted = mini.map(([, l]) => l).filter(Number.isFinite).sort((a, b) => a - b);
+    const high = sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.98))]!;
+    const evalHigh = shownEvals.reduce((m, e) => Math.max(m, Number.isFinite(e.trainLoss) ? e.trainLoss : 0, Number.isFinite(e.testLoss) ? e.testLoss : 0), 0);
+    const top = (yMax = niceCeil(Math.max(high, evalHigh, 1e-3)));
+    sy = (l: number) => plot.bottom - (Math.min(Math.max(l, 0), top) / top) * (plot.bottom - plot.top);
+    yTicks = ticks(yMax, 4);
+  }
   const path = (pts: readonly (readonly [number, number])[]) =>
     pts.filter(([, v]) => Number.isFinite(v)).map(([s, v], i) => `${i === 0 ? "M" : "L"}${sx(s).toFixed(1)},${sy(v).toFixed(1)}`).join("");
   return {
@@ -155,14 +172,42 @@ export function lossChart(losses: readonly number[], evals: readonly EvalPoint[]
     xMax,
     yMax,
     xTicks: ticks(xMax, 4, true).map((value) => ({ value, x: sx(value) })),
-    yTicks: ticks(yMax, 4).map((value) => ({ value, y: sy(value) })),
+    yTicks: yTicks.map((value) => ({ value, y: sy(value) })),
     minibatch: path(mini),
     train: path(shownEvals.map((e) => [e.step, e.trainLoss] as const)),
     test: path(shownEvals.map((e) => [e.step, e.testLoss] as const)),
   };
 }
 
-/** A loss with four significant figures (0.6931, 0.01234, 1.2e-5). */
+/**
+ * Whether a run has gone wrong, in words, or null: a loss that became NaN or infinite (as `gradgraph train`
+ * warns), one that jumped to over ten times where it started, or a training loss that has not fallen after
+ * 200 steps. Each says what to try.
+ */
+export function divergence(losses: readonly number[], evals: readonly EvalPoint[], lr: number): string | null {
+  const bad = losses.findIndex((l) => !Number.isFinite(l));
+  if (bad >= 0) return `The loss became NaN (or infinite) at step ${bad + 1}: the run has diverged. Try a smaller learning rate (now ${formatLr(lr)}).`;
+  const first = losses[0];
+  if (first === undefined) return null;
+  let peak = 0;
+  for (let i = 1; i < losses.length; i++) if (losses[i]! > losses[peak]!) peak = i;
+  if (losses[peak]! > 10 * first) {
+    return (
+      `The loss jumped to ${formatLoss(losses[peak]!)} at step ${peak + 1} (from ${formatLoss(first)}): learning rate ${formatLr(lr)} makes the ` +
+      "updates overshoot, and the network may not recover (units switched off for good, weights far too large). Try a smaller learning rate."
+    );
+  }
+  const start = evals[0], now = evals.at(-1);
+  if (start !== undefined && now !== undefined && now.step >= 200 && !(now.trainLoss < 0.95 * start.trainLoss)) {
+    return (
+      `After ${now.step} steps the training loss has not fallen (${formatLoss(start.trainLoss)} → ${formatLoss(now.trainLoss)}): ` +
+      `learning rate ${formatLr(lr)} is likely too large (updates overshoot) or too small (updates too short).`
+    );
+  }
+  return null;
+}
+
+/** A loss with four significant figures (0.6931, 0.01234, 1.2e-5); a positive loss never reads "0". */
 export function formatLoss(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x !== 0 && Math.abs(x) < 1e-4) return x.toExponential(2);
@@ -196,4 +241,48 @@ export function stageText(stage: Stage, r: StepReport, info: RunInfo | null): st
     case "update":
       return r.update === undefined ? null : `‖Δθ‖ = ${formatNorm(r.update.updateNorm)} (lr ${formatLr(r.update.lr)}; ‖θ‖ = ${formatNorm(r.update.paramNorm)})`;
   }
+}
+
+/** The network diagram: units in columns (inputs left, classes right), every weight an edge coloured by sign. */
+export interface NetDiagram {
+  width: number;
+  height: number;
+  units: { x: number; y: number; layer: number }[];
+  /** Strongest first is not needed: drawn in layer order; `opacity` and `width` grow with |w|. */
+  edges: { x1: number; y1: number; x2: number; y2: number; color: string; opacity: number; width: number }[];
+  /** Weights not drawn (only the strongest `maxEdges` are). */
+  hidden: number;
+}
+
+/** Blue for a positive weight, orange for a negative one (TensorFlow Playground's colours). */
+export const WEIGHT_RGB = { positive: "#1c7ed6", negative: "#e8590c" } as const;
+
+/**
+ * Lays out a network of layer `sizes` with weight matrices `weights` ([out, in] row by row, one per layer) in a
+ * width × height box: one column per layer, each weight a line whose colour is its sign and whose opacity and
+ * thickness are its size relative to the largest. Past `maxEdges` weights, only the largest are drawn.
+ */
+export function networkDiagram(sizes: readonly number[], weights: readonly Float32Array[], width = 420, height = 220, maxEdges = 2000): NetDiagram {
+  const pad = 14;
+  const column = (l: number) => pad + (sizes.length === 1 ? 0 : (l / (sizes.length - 1)) * (width - 2 * pad));
+  const row = (i: number, n: number) => (n === 1 ? height / 2 : pad + (i / (n - 1)) * (height - 2 * pad));
+  const units = sizes.flatMap((n, l) => Array.from({ length: n }, (_, i) => ({ x: column(l), y: row(i, n), layer: l })));
+  const all: { l: number; o: number; i: number; w: number }[] = [];
+  weights.forEach((W, l) => {
+    const n = sizes[l] ?? 0, m = sizes[l + 1] ?? 0;
+    if (W.length !== n * m) return;
+    for (let o = 0; o < m; o++) for (let i = 0; i < n; i++) all.push({ l, o, i, w: W[o * n + i]! });
+  });
+  const shown = all.length <= maxEdges ? all : [...all].sort((a, b) => Math.abs(b.w) - Math.abs(a.w)).slice(0, maxEdges);
+  const max = shown.reduce((m, e) => Math.max(m, Math.abs(e.w)), 0) || 1;
+  const edges = shown.map(({ l, o, i, w }) => {
+    const r = Math.abs(w) / max;
+    return {
+      x1: column(l), y1: row(i, sizes[l]!), x2: column(l + 1), y2: row(o, sizes[l + 1]!),
+      color: w >= 0 ? WEIGHT_RGB.positive : WEIGHT_RGB.negative,
+      opacity: Number((0.08 + 0.92 * r).toFixed(3)),
+      width: Number((0.4 + 2.6 * r).toFixed(2)),
+    };
+  });
+  return { width, height, units, edges, hidden: all.length - shown.length };
 }

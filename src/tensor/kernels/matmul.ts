@@ -1,17 +1,23 @@
 /**
- * Matrix product kernel. Per matrix of a batch: A is packed row-major and B packed transposed (Bᵀ row-major),
- * both as float64, so the inner loops read two contiguous rows; then C is computed in 4×4 register tiles of
- * dot products over blocks of K (so the tile's rows of A and Bᵀ stay in cache), accumulating in float64.
- * Results are rounded to the output dtype once, at the end.
+ * Matrix product kernel. Per matrix of a batch the operands are packed (any strides: transposed views, as the
+ * backward pass makes, are packed directly, never copied first) and multiplied in register tiles over blocks of
+ * K, so the tile's rows stay in cache.
  *
- * Where WebAssembly SIMD is available, products of at least WASM_MIN_WORK multiply-adds run instead in the
- * f64x2 kernel of matmul-wasm.ts (operands packed as float64 panels straight into its memory): the same float64
- * sums in the same order, so bit-identical results, about 4× faster. The JavaScript kernel stays the fallback.
+ * - float32 (products of at least WASM_MIN_WORK multiply-adds, where WebAssembly SIMD is available): the f32x4
+ *   kernel of sgemm-wasm.ts, accumulating in float32 as BLAS does, split among threads (threads.ts) for large
+ *   products. Error bound: with u = 2⁻²⁴ and γ_K = K·u / (1 − K·u), every entry satisfies
+ *   |ĉ − c| ≤ γ_K · Σ_p |a_p|·|b_p| (each term is one rounded product and passes through fewer than K rounded
+ *   additions). Each entry is summed in the same order whatever the thread count, so results do not depend on it.
+ * - float64 (and the float32 fallback): 4×4 tiles accumulating in float64, rounded to the output dtype once;
+ *   the f64x2 kernel of matmul-wasm.ts where available (bit-identical to the JavaScript kernel, which stays the
+ *   fallback for small products or where WebAssembly SIMD is missing).
  */
 import type { DType } from "../../ops/op.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../ops/shape.js";
 import { arrayType, NDArray, type TypedArray } from "../ndarray.js";
 import { WASM_KB, workspace } from "./matmul-wasm.js";
+import { packPanels } from "./pack.js";
+import { sgemmSession } from "./sgemm-wasm.js";
 
 /**
  * Which kernel runs the products: "auto" (WebAssembly SIMD where available and the product is not tiny, the
@@ -45,36 +51,6 @@ function pack(src: TypedArray, off: number, rs: number, cs: number, rows: number
       let p = off + i * rs;
       for (let j = 0; j < cols; j++, p += cs) dst[o++] = src[p]!;
     }
-  }
-}
-
-/**
- * Packs a strided rows×cols matrix M (M[i][p] at off + i·rs + p·cs) into panels of 4 rows for the WebAssembly
- * kernel: panel q holds, for each p, M[4q..4q+3][p]; rows from `rows` to `padded` are zero.
- */
-function packPanels(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, padded: number, dst: Float64Array): void {
-  const w = 4 * cols;
-  if (cs <= rs || rows === 1) {
-    // Along each source row (the contiguous direction when cs = 1).
-    for (let i = 0; i < rows; i++) {
-      const s = off + i * rs;
-      let d = (i >> 2) * w + (i & 3);
-      if (cs === 1) for (let p = 0; p < cols; p++, d += 4) dst[d] = src[s + p]!;
-      else for (let p = 0, q = s; p < cols; p++, d += 4, q += cs) dst[d] = src[q]!;
-    }
-  } else {
-    // Across rows for each p (the contiguous direction when rs = 1, e.g. B's columns of a row-major B).
-    for (let i0 = 0; i0 < rows; i0 += 4) {
-      const i1 = Math.min(rows, i0 + 4), base = (i0 >> 2) * w;
-      for (let p = 0; p < cols; p++) {
-        const s = off + p * cs, d = base + 4 * p;
-        for (let i = i0; i < i1; i++) dst[d + (i & 3)] = src[s + i * rs]!;
-      }
-    }
-  }
-  for (let i = rows; i < padded; i++) {
-    let d = (i >> 2) * w + (i & 3);
-    for (let p = 0; p < cols; p++, d += 4) dst[d] = 0;
   }
 }
 
@@ -159,16 +135,31 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
     }
     return [ox, oy];
   };
-  if (k > 0 && choice !== "js" && (choice === "wasm" || m * k * n >= WASM_MIN_WORK)) {
+  const useWasm = k > 0 && choice !== "js" && (choice === "wasm" || m * k * n >= WASM_MIN_WORK);
+  if (useWasm && dtype === "float32") {
+    const session = sgemmSession(m, n, k);
+    if (session !== null) {
+      let lastX = -1, lastY = -1;
+      for (let t = 0; t < count; t++) {
+        const [ox, oy] = offsets(t);
+        if (ox !== lastX) session.packA(x.data, ox, xr, xc), (lastX = ox);
+        // B as its n columns: "rows" j of length k, stride yc between them, yr along each.
+        if (oy !== lastY) session.packB(y.data, oy, yc, yr), (lastY = oy);
+        session.run(out as Float32Array, t * m * n);
+      }
+      return new NDArray(out, outShape);
+    }
+  }
+  if (useWasm) {
     const mp = (m + 3) & ~3, np = (n + 3) & ~3;
     const ws = workspace(mp, np, k);
     if (ws !== null) {
       let lastX = -1, lastY = -1;
       for (let t = 0; t < count; t++) {
         const [ox, oy] = offsets(t);
-        if (ox !== lastX) packPanels(x.data, ox, xr, xc, m, k, mp, ws.A), (lastX = ox);
+        if (ox !== lastX) packPanels(x.data, ox, xr, xc, m, k, mp, ws.A, 4), (lastX = ox);
         // B's column panels: B[p][j] is at oy + p·yr + j·yc, i.e. "rows" j of length k with stride yr.
-        if (oy !== lastY) packPanels(y.data, oy, yc, yr, n, k, np, ws.B), (lastY = oy);
+        if (oy !== lastY) packPanels(y.data, oy, yc, yr, n, k, np, ws.B, 4), (lastY = oy);
         ws.C.fill(0);
         ws.run();
         const C = ws.C;

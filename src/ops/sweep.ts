@@ -9,9 +9,9 @@
  * input's shape (and a tangent broadcast up to its output's), and cast to its dtype.
  */
 import { topoOrder, type GraphNode } from "../core/graph.js";
-import { sumTo } from "../ops/composite.js";
-import type { AnyOp, DType, TensorAlgebra } from "../ops/op.js";
-import { sameShape, type Shape } from "../ops/shape.js";
+import { sumTo } from "./composite.js";
+import type { AnyOp, DType, TensorAlgebra } from "./op.js";
+import { sameShape, type Shape } from "./shape.js";
 
 /** A node of a differentiable graph: leaves have `op === null`. */
 export interface DiffNode extends GraphNode {

@@ -1,0 +1,42 @@
+// One MNIST epoch as the README trains it, without augmentation: MLP 784-128-10 (ReLU), Adam lr 1e-3, batch 64,
+// shuffled, on the 7,996 training digits of gradgraph's loadMnist (normalised). 20 steps of warm-up, then one full
+// epoch timed (sample, forward, loss, backward, update, loss read back). PyTorch runs the same epoch on the same
+// digits (anchors/torch_bench.py --workloads mnist --mnist DIR, from the files dumpMnist writes).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export async function mnist(gg, { tiny }) {
+  const { nn } = gg;
+  const { train } = await nn.loadMnist({ normalize: true, ...(tiny ? { trainLimit: 256 } : {}) });
+  const model = new nn.MLP([784, 128, 10], "relu", { seed: 0 });
+  const optimizer = new nn.Adam(model.parameters(), { lr: 1e-3 });
+  const loader = new nn.DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });
+  const step = ({ x, y }) => {
+    optimizer.zeroGrad();
+    const loss = nn.crossEntropy(model.forward(x), y);
+    loss.backward();
+    optimizer.step();
+    return loss.item();
+  };
+  const losses = [];
+  let warm = 0;
+  for (const b of loader) if (warm++ < (tiny ? 1 : 20)) losses.push(step(b)); else break;
+  const t0 = performance.now();
+  let steps = 0;
+  for (const b of loader) (losses.push(step(b)), steps++);
+  const ms = performance.now() - t0;
+  // A check that could fail: the losses are finite and Adam brings the first one down within the epoch.
+  const first = losses[0], last = losses.at(-1);
+  const ok = losses.every(Number.isFinite) && last < first;
+  return { workload: "mnist", size: "784-128-10 b64", digits: train.x.shape[0], steps, first_loss: first, last_loss: last, ok,
+    check: `loss ${first.toFixed(4)} at step 1, ${last.toFixed(4)} at the end of the epoch`,
+    min_ms: +ms.toFixed(3), median_ms: +ms.toFixed(3), runs: 1, ms_per_step: +(ms / steps).toFixed(3) };
+}
+
+/** Writes the training digits for the PyTorch anchor: DIR/x.f32 ([n, 784] float32) and DIR/y.u8 ([n] labels). */
+export async function dumpMnist(gg, dir) {
+  const { train } = await gg.nn.loadMnist({ normalize: true });
+  writeFileSync(join(dir, "x.f32"), Float32Array.from(train.x.toArray()));
+  writeFileSync(join(dir, "y.u8"), Uint8Array.from(train.y.toArray()));
+  return train.x.shape[0];
+}

@@ -1,0 +1,223 @@
+/**
+ * The WebAssembly SIMD backend: prints each kernel's ALU DAG as a WebAssembly function over f32x4 (float32) or
+ * f64x2 (float64) lanes, encoded here byte by byte (no toolchain; a kernel is a module of a few hundred bytes,
+ * compiled synchronously and cached by the kernel's key). Comparisons are lane masks and `select` is
+ * `v128.bitselect`, so relu, gt and max run without a branch.
+ *
+ * Storage stays ordinary typed arrays. A kernel runs over chunks of 16384 elements: each input's chunk is copied
+ * (converted to the result's dtype) into a scratch region of the module's memory, which stays in cache, the
+ * kernel runs there, and the result is copied out. Inputs that are one value are passed as a parameter and
+ * splatted; an input that is one block repeated along leading axes (a bias row) is copied in piece by piece. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
+ * has no instruction for them), a strided or broadcast input, a tiny array — runs on the JavaScript backend.
+ *
+ * Results: + − × ÷ √, |x|, −x and the comparisons are IEEE operations in both backends, so float64 results are
+ * identical, and a one-op float32 kernel too (the JavaScript loop rounds each float64 result once, which gives
+ * the correctly rounded float32 result for these operations); a fused float32 chain rounds after every step here.
+ */
+import { schedule, type AluNode } from "../ops/alu.js";
+import type { DType } from "../ops/op.js";
+import type { Shape } from "../ops/shape.js";
+import type { Backend, Kernel } from "./backend.js";
+import { jsBackend, layout, outputFor } from "./js.js";
+import type { NDArray } from "./ndarray.js";
+import { get, I32, name, section, set, simd, sleb, uleb, V128, vec } from "./wasm-encoder.js";
+
+/** Elements per chunk (64 KB of float32: the chunks stay in L2); the scratch holds one chunk per input and one for the output. */
+const CHUNK = 16384;
+/** Inputs a kernel may have on this backend (more run on the JavaScript backend). */
+const MAX_INPUTS = 6;
+/** Below `minSize` elements the JavaScript loop is faster than the copies (tests set 0 to run everything here). */
+export const wasmTuning = { minSize: 256 };
+
+const F64 = 0x7c;
+
+/** SIMD opcodes per lane type: [f32x4, f64x2]. */
+const OPS: Record<string, [number, number]> = {
+  eq: [0x41, 0x47], ne: [0x42, 0x48], lt: [0x43, 0x49], gt: [0x44, 0x4a], le: [0x45, 0x4b], ge: [0x46, 0x4c],
+  abs: [0xe0, 0xec], neg: [0xe1, 0xed], sqrt: [0xe3, 0xef],
+  add: [0xe4, 0xf0], sub: [0xe5, 0xf1], mul: [0xe6, 0xf2], div: [0xe7, 0xf3],
+};
+const BITSELECT = 0x52;
+
+/** Whether this backend can print the DAG (no transcendental calls). */
+function printable(root: AluNode): boolean {
+  return schedule(root).every((n) => n.op === "input" || n.op === "const" || n.op === "select" || n.op in OPS);
+}
+
+/**
+ * The module of a kernel: `k(out, n, in_0, …)` with byte addresses for array inputs (i32) and values for single
+ * inputs (f64), over ⌈n / lanes⌉ vectors (the scratch has room for the last partial vector).
+ */
+function encode(k: Kernel, f64: boolean, single: readonly boolean[]): Uint8Array<ArrayBuffer> {
+  const lane = f64 ? 1 : 0, bytes = 16;
+  const order = schedule(k.root);
+  const params = [I32, I32, ...single.map((s) => (s ? F64 : I32))];
+  const nParams = params.length;
+  const I = nParams; // loop counter (byte offset)
+  const END = nParams + 1;
+  // One v128 local per single input (splatted once) and per node.
+  const splat = new Map<number, number>();
+  let next = nParams + 2;
+  single.forEach((s, i) => s && splat.set(i, next++));
+  const local = new Map<AluNode, number>();
+  for (const n of order) local.set(n, next++);
+  const body: number[] = [];
+  // end = n * size
+  body.push(...get(1), 0x41, ...sleb(f64 ? 8 : 4), 0x6c, ...set(END));
+  for (const [i, l] of splat) {
+    body.push(...get(2 + i));
+    if (!f64) body.push(0xb6); // f32.demote_f64
+    body.push(...simd(f64 ? 0x14 : 0x13), ...set(l));
+  }
+  const loop: number[] = [];
+  for (const n of order) {
+    if (n.op === "input") {
+      if (single[n.index]) loop.push(...get(splat.get(n.index)!));
+      else loop.push(...get(2 + n.index), ...get(I), 0x6a, ...simd(0x00, 4, 0));
+    } else if (n.op === "const") {
+      const b = new Uint8Array(16);
+      const v = new DataView(b.buffer);
+      for (let j = 0; j < 4; j++) if (f64) { if (j < 2) v.setFloat64(8 * j, n.value, true); } else v.setFloat32(4 * j, n.value, true);
+      loop.push(...simd(0x0c, ...b));
+    } else if (n.op === "select") {
+      const [m, a, b] = n.args as [AluNode, AluNode, AluNode];
+      loop.push(...get(local.get(a)!), ...get(local.get(b)!), ...get(local.get(m)!), ...simd(BITSELECT));
+    } else {
+      for (const a of n.args) loop.push(...get(local.get(a)!));
+      loop.push(...simd(OPS[n.op]![lane]!));
+    }
+    loop.push(...set(local.get(n)!));
+  }
+  // out[i] = root
+  loop.push(...get(0), ...get(I), 0x6a, ...get(local.get(k.root)!), ...simd(0x0b, 4, 0));
+  loop.push(...get(I), 0x41, ...sleb(bytes), 0x6a, ...set(I));
+  body.push(0x41, 0, ...set(I), 0x02, 0x40, 0x03, 0x40, ...get(I), ...get(END), 0x4e, 0x0d, 1, ...loop, 0x0c, 0, 0x0b, 0x0b, 0x0b);
+  const locals = [[...uleb(2), I32], [...uleb(next - nParams - 2), V128]];
+  const func = [...vec(locals), ...body];
+  const module = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), 0x00]])),
+    ...section(2, vec([[...name("env"), ...name("m"), 0x02, 0x00, ...uleb(PAGES)]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name("k"), 0x00, 0]])),
+    ...section(10, vec([[...uleb(func.length), ...func]])),
+  ];
+  return new Uint8Array(module);
+}
+
+const PAGES = Math.ceil(((MAX_INPUTS + 1) * CHUNK * 8 + 64) / 65536);
+
+type Fn = (...args: number[]) => void;
+
+interface State {
+  memory: WebAssembly.Memory;
+  f32: Float32Array[];
+  f64: Float64Array[];
+  kernels: Map<string, Fn>;
+}
+
+/** The scratch memory and the kernel cache, or null where WebAssembly SIMD is missing. */
+const state: State | null = (() => {
+  try {
+    const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES });
+    const s: State = { memory, f32: [], f64: [], kernels: new Map() };
+    for (let i = 0; i <= MAX_INPUTS; i++) {
+      s.f32.push(new Float32Array(memory.buffer, i * CHUNK * 8, CHUNK));
+      s.f64.push(new Float64Array(memory.buffer, i * CHUNK * 8, CHUNK));
+    }
+    // Probe: a relu kernel must compile and compute.
+    const x = { op: "input", index: 0, key: "$0" } as const;
+    const zero = { op: "const", value: 0, key: "#0" } as const;
+    const m = { op: "le", args: [x, zero], key: "le($0,#0)" } as const;
+    const relu = { op: "select", args: [m, zero, x], key: "select(le($0,#0),#0,$0)" } as const;
+    const fn = compile(s, { root: relu, arity: 1, key: "probe" }, false, [false]);
+    s.f32[1]!.set([-1, 2, -0.5, 3]);
+    fn(CHUNK * 8 * 0, 4, CHUNK * 8 * 1);
+    const r = Array.from(s.f32[0]!.subarray(0, 4));
+    return r.join() === "0,2,0,3" ? s : null;
+  } catch {
+    return null;
+  }
+})();
+
+function compile(s: State, k: Kernel, f64: boolean, single: readonly boolean[]): Fn {
+  const key = `${k.key}|${f64 ? "f64" : "f32"}|${single.map(Number).join("")}`;
+  let fn = s.kernels.get(key);
+  if (fn === undefined) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(encode(k, f64, single)), { env: { m: s.memory } });
+    fn = inst.exports.k as Fn;
+    s.kernels.set(key, fn);
+  }
+  return fn;
+}
+
+const printableCache = new Map<string, boolean>();
+
+function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, out?: NDArray): NDArray {
+  const s = state!;
+  let n = 1;
+  for (const d of outShape) n *= d;
+  let ok = printableCache.get(k.key);
+  if (ok === undefined) printableCache.set(k.key, (ok = printable(k.root)));
+  const lay = layout(xs, n).map((l, i) => (l === "strided" && repeats(xs[i]!, outShape) ? "repeat" : l));
+  if (!ok || n < wasmTuning.minSize || k.arity > MAX_INPUTS || lay.includes("strided") || (out !== undefined && !out.contiguous)) {
+    return jsBackend.run(k, xs, outShape, dtype, out);
+  }
+  const result = outputFor(outShape, dtype, out, jsBackend.allocate);
+  const f64 = dtype === "float64";
+  const single = lay.map((l) => l === "single");
+  const fn = compile(s, k, f64, single);
+  const views = f64 ? s.f64 : s.f32;
+  const o = result.data, oo = result.offset;
+  const args: number[] = [0, 0];
+  for (let i = 0; i < xs.length; i++) args.push(single[i] ? xs[i]!.data[xs[i]!.offset]! : (i + 1) * CHUNK * 8);
+  const outView = views[0]!;
+  for (let start = 0; start < n; start += CHUNK) {
+    const len = Math.min(CHUNK, n - start);
+    for (let i = 0; i < xs.length; i++) {
+      if (single[i]) continue;
+      const x = xs[i]!;
+      if (lay[i] === "full") views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
+      else {
+        // A block repeated along the leading axes (a bias row): copy it in pieces from where the chunk starts.
+        const size = x.size, v = views[i + 1]!;
+        for (let done = 0, p = start % size; done < len; p = 0) {
+          const m = Math.min(size - p, len - done);
+          v.set(x.data.subarray(x.offset + p, x.offset + p + m), done);
+          done += m;
+        }
+      }
+    }
+    args[1] = len;
+    fn(...args);
+    o.set(len === CHUNK ? outView : outView.subarray(0, len), oo + start);
+  }
+  return result;
+}
+
+/**
+ * Whether `x`, broadcast to `shape`, is one contiguous block repeated along leading axes (a bias row added to
+ * every row of a batch): its shape, without leading 1s, is the end of `shape`.
+ */
+function repeats(x: NDArray, shape: Shape): boolean {
+  if (!x.contiguous) return false;
+  let lead = 0;
+  while (lead < x.ndim && x.shape[lead] === 1) lead++;
+  const own = x.shape.slice(lead), off = shape.length - own.length;
+  return off >= 0 && own.every((d, i) => d === shape[off + i]);
+}
+
+/** The WebAssembly SIMD backend, or null where the runtime lacks WebAssembly SIMD. */
+export const wasmBackend: Backend | null =
+  state === null
+    ? null
+    : {
+        name: "wasm",
+        allocate: jsBackend.allocate,
+        release: jsBackend.release,
+        read: jsBackend.read,
+        run,
+      };
+
+/** Exported for tests: whether the backend would print a kernel (else it runs on the JavaScript backend). */
+export { printable as wasmPrintable };

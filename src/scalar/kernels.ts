@@ -1,0 +1,199 @@
+/**
+ * The scalar engine's kernels, compiled from the op table: per op a *record* function (apply the op's forward to
+ * two `Value`s and append the entry to the tape) and one reverse *sweep* over a tape whose per-op cases are the
+ * table's partials printed as JavaScript (by running them on an algebra of JavaScript expressions, the way the
+ * code printer runs them on names). The table stays the only place an op's math is written; this file knows no
+ * op by name. Where `new Function` is not allowed (a strict Content-Security-Policy), `plainKernels` does the
+ * same with closures: a call per entry instead of inlined code, the same results.
+ */
+import { algebraOf, numberAlgebra } from "../ops/algebras.js";
+import { elementwiseList } from "../ops/elementwise.js";
+import type { ElementwiseOp } from "../ops/op.js";
+import { FIRST_OP, IMPORT, flush, room, tapes, type Sweep, type Tape } from "./tape.js";
+
+/** The part of a `Value` the kernels read: its tape entry and the `Value`s of its inputs. */
+export interface Node {
+  readonly t: Tape;
+  readonly i: number;
+}
+
+/** What the kernels need from the `Value` layer. */
+export interface KernelEnv<V extends Node> {
+  /** Makes the `Value` for entry `i` of `T`, with its input `Value`s. */
+  readonly make: new (T: Tape, i: number, a: V | null, b: V | null) => V;
+  /** The index on `T` (which has room) of an entry standing for `x`, a node of another tape (an import). */
+  readonly imp: (T: Tape, x: V) => number;
+}
+
+export interface Kernels<V extends Node> {
+  /** `record[code](a, b)`: the node `op(a, b)` (`b` null for a unary op). */
+  readonly record: readonly ((a: V, b: V | null) => V)[];
+  readonly sweep: Sweep;
+}
+
+/** The op of each code (null for `LEAF` and `IMPORT`). */
+export const opOfCode: readonly (ElementwiseOp | null)[] = [null, null, ...elementwiseList];
+/** The code of each op. */
+export const codeOf = new Map<ElementwiseOp, number>(elementwiseList.map((op, k) => [op, FIRST_OP + k]));
+/** Inputs per code. */
+export const arityOfCode = Uint8Array.from(opOfCode, (op) => op?.arity ?? 0);
+
+/** A number as a JavaScript expression (parenthesised: `-1`, `-0`, `Infinity`, `NaN` survive). */
+const literal = (c: number): string => `(${Object.is(c, -0) ? "-0" : String(c)})`;
+
+/** JavaScript expressions: each op calls its forward function, bound to `f<code>` in the generated code. */
+const jsAlgebra = algebraOf<string>((op, args) => `f${codeOf.get(op)!}(${args.join(", ")})`, literal);
+
+/** An op's local derivative with respect to input `i`, as a JavaScript expression in `x0`, `x1` and `y`. */
+export function partialSource(op: ElementwiseOp, i: number): string {
+  if (op.nondiff) return "0";
+  const p = op.partials[i]!(jsAlgebra, ["x0", "x1"], "y");
+  return typeof p === "number" ? literal(p) : p;
+}
+
+/**
+ * The sweep's step into input `j` with local derivative `p` (JavaScript source): when `j` takes a gradient, add
+ * `p·g` into it — a leaf's gradient adds up across backward calls; an op node's is set afresh on the sweep's
+ * first reach, which also queues it (`pending`). A leaf's mark is `LEAF_MARK`, above every epoch, so it reads as
+ * reached already: its gradient is added to and it is never queued — nothing remains to do at a leaf, so the sweep
+ * ends at the last op node it reached, however far down the tape the leaves were made.
+ */
+const reachSource = (j: string, p: string): string => `
+      if (rg[${j}] === 1) {
+        mult++;
+        const c = ${p} * g;
+        if (mark[${j}] >= ep) grad[${j}] += c;
+        else { mark[${j}] = ep; pending++; grad[${j}] = c; }
+      } else ${markSource(j)}`;
+/** Marks input `j` reached without a gradient (an op node's gradient is reset to 0, as a graph walk would). */
+const markSource = (j: string): string =>
+  `if (mark[${j}] < ep) { mark[${j}] = ep; pending++; grad[${j}] = 0; }`;
+
+function recordSource(op: ElementwiseOp, code: number): string {
+  const two = op.arity === 2;
+  return `function (a, b) {
+    let T = tapes.current;
+    if (T.n + 3 > T.cap) T = room(3);
+    const ia = a.t === T ? a.i : a.x !== undefined && a.x.importTape === T ? a.x.importIndex : imp(T, a);
+    const ib = ${two ? "b.t === T ? b.i : b.x !== undefined && b.x.importTape === T ? b.x.importIndex : imp(T, b)" : "-1"};
+    const n = T.n++, val = T.val;
+    val[n] = f${code}(val[ia], ${two ? "val[ib]" : "NaN"});
+    T.op[n] = ${code}; T.a[n] = ia; T.b[n] = ib; T.rg[n] = ${two ? "T.rg[ia] | T.rg[ib]" : "T.rg[ia]"};
+    return new V(T, n, a, ${two ? "b" : "null"});
+  }`;
+}
+
+function sweepSource(): string {
+  const cases = elementwiseList.map((op) => {
+    const code = codeOf.get(op)!;
+    const two = op.arity === 2;
+    return `
+    case ${code}: {
+      const ja = A[i], x0 = val[ja]${two ? ", jb = B[i], x1 = val[jb]" : ", x1 = NaN"}, y = val[i];
+      ${reachSource("ja", `(${partialSource(op, 0)})`)}${two ? reachSource("jb", `(${partialSource(op, 1)})`) : ""}
+      break;
+    }`;
+  });
+  return `function (T, ep, hi, pending) {
+  const op = T.op, A = T.a, B = T.b, val = T.val, grad = T.grad, rg = T.rg, mark = T.mark;
+  let mult = 0;
+  for (let i = hi; i >= 0; i--) {
+    if (mark[i] !== ep) continue;
+    const o = op[i];
+    if (o >= ${FIRST_OP}) {
+      if (rg[i] === 1) {
+        const g = grad[i];
+        switch (o) {${cases.join("")}
+        }
+      } else {
+        const ja = A[i];
+        ${markSource("ja")}
+        if (arity[o] === 2) { const jb = B[i]; ${markSource("jb")} }
+      }
+    } else if (o === ${IMPORT}) flush(T, i, ep);
+    if (--pending === 0) break;
+  }
+  return mult;
+}`;
+}
+
+/** The kernels as generated JavaScript (one function per op and one sweep, each op's math inlined). */
+export function compiledKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
+  const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
+  const records = elementwiseList.map((op) => recordSource(op, codeOf.get(op)!));
+  const body = `"use strict";
+${forwards.join("\n")}
+return { record: [null, null, ${records.join(",\n")}], sweep: ${sweepSource()} };`;
+  const make = new Function("F", "V", "imp", "tapes", "room", "flush", "arity", body) as (...args: unknown[]) => Kernels<V>;
+  return make(elementwiseList.map((op) => op.forward), env.make, env.imp, tapes, room, flush, arityOfCode);
+}
+
+/** The kernels as closures over the table (no `new Function`): the fallback, and a reference for tests. */
+export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
+  const record = opOfCode.map((op, code) =>
+    op === null
+      ? () => {
+          throw new Error(`no op has code ${code}`);
+        }
+      : (a: V, b: V | null): V => {
+          const T = room(3);
+          const ia = a.t === T ? a.i : env.imp(T, a);
+          const ib = b === null ? -1 : b.t === T ? b.i : env.imp(T, b);
+          const n = T.n++;
+          T.val[n] = op.forward(T.val[ia]!, ib < 0 ? NaN : T.val[ib]!);
+          T.op[n] = code;
+          T.a[n] = ia;
+          T.b[n] = ib;
+          T.rg[n] = ib < 0 ? T.rg[ia]! : T.rg[ia]! | T.rg[ib]!;
+          return new env.make(T, n, a, b);
+        },
+  );
+  const sweep: Sweep = (T, ep, hi, pending) => {
+    const { op, a, b, val, grad, rg, mark } = T;
+    let mult = 0;
+    const args = [0, 0];
+    const reach = (j: number, local: () => number, g: number, live: boolean): void => {
+      if (live && rg[j] === 1) {
+        mult++;
+        const c = local() * g;
+        if (mark[j]! >= ep) grad[j]! += c;
+        else {
+          mark[j] = ep;
+          pending++;
+          grad[j] = c;
+        }
+      } else if (mark[j]! < ep) {
+        mark[j] = ep;
+        pending++;
+        grad[j] = 0;
+      }
+    };
+    for (let i = hi; i >= 0; i--) {
+      if (mark[i] !== ep) continue;
+      const o = op[i]!;
+      const node = opOfCode[o];
+      if (node) {
+        const live = rg[i] === 1;
+        const g = live ? grad[i]! : 0;
+        args[0] = val[a[i]!]!;
+        args[1] = node.arity === 2 ? val[b[i]!]! : NaN;
+        const local = (k: number) => () =>
+          node.nondiff ? 0 : (node.partials[k]!(numberAlgebra, args, val[i]!) as number);
+        reach(a[i]!, local(0), g, live);
+        if (node.arity === 2) reach(b[i]!, local(1), g, live);
+      } else if (o === IMPORT) flush(T, i, ep);
+      if (--pending === 0) break;
+    }
+    return mult;
+  };
+  return { record, sweep };
+}
+
+/** The compiled kernels, or the plain ones where `new Function` is not allowed. */
+export function scalarKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
+  try {
+    return compiledKernels(env);
+  } catch {
+    return plainKernels(env);
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The scalar engine's tape (a Wengert list): every node a `Value` stands for is an entry of a tape, its op code,
+ * input indices, value, gradient and flags in typed arrays, recorded in creation order. Creation order is a
+ * topological order, so backpropagation is one reverse sweep over the entries (`sweep`, compiled from the op
+ * table in `kernels.ts`); nothing on that path allocates or sorts.
+ *
+ * Lifetime (see ARCHITECTURE.md, "The engines"): new entries go to the *current* tape. A tape is an ordinary
+ * object that the `Value`s on it refer to; when none is left, the garbage collector takes the tape with them.
+ * After a `backward()` from the current tape, once that tape holds `RETIRE_AT` entries or more, the next entry
+ * starts a fresh tape (a training step's graph lives on its own tape and dies with its `Value`s); a tape that
+ * reaches `MAX_ENTRIES` is continued by a fresh one too. An input that lives on another tape (a parameter made
+ * before the step, a node of a graph too big for one tape) is *imported*: an entry of kind `IMPORT` holds a copy of
+ * its value and collects its gradient, and the sweep hands that gradient to the source entry, then sweeps the
+ * source's tape (tapes are swept newest first: an import always points to an older tape).
+ */
+
+/** Entry kinds: a leaf, an import of another tape's entry, or `FIRST_OP + k` for the k-th op of `elementwiseList`. */
+export const LEAF = 0;
+export const IMPORT = 1;
+export const FIRST_OP = 2;
+/** A leaf's `mark`: above every sweep's epoch, so a sweep treats a leaf as reached already (see `kernels.ts`). */
+export const LEAF_MARK = 0x7fffffff;
+
+/** Entries a tape may hold before a fresh one continues it (about 38 MB of typed arrays). */
+export const MAX_ENTRIES = 1 << 20;
+/**
+ * A backward from the current tape retires it once it holds this many entries (about 8 MB): the graphs of a few
+ * training steps share a tape, so a step allocates nothing, and a tape's garbage is bounded.
+ */
+export const RETIRE_AT = 1 << 18;
+const FIRST_CAPACITY = 1 << 10;
+
+let nextId = 0;
+
+export class Tape {
+  /** Creation rank: an import always points from a tape to one with a smaller id. */
+  readonly id = nextId++;
+  /** Entries recorded. */
+  n = 0;
+  cap: number;
+  /** Entry kind (`LEAF`, `IMPORT`, or an op code). */
+  op: Uint8Array;
+  /** First input's index (an import: the source entry's index on its tape). */
+  a: Int32Array;
+  /** Second input's index, -1 for a unary op (an import: its slot in `sources`). */
+  b: Int32Array;
+  val: Float64Array;
+  grad: Float64Array;
+  /** 1 when a gradient flows into the entry. */
+  rg: Uint8Array;
+  /** The epoch of the last sweep that reached the entry. */
+  mark: Int32Array;
+  /** `Value.topoMark` of the entries (allocated on the first graph walk that marks one). */
+  walk: Int32Array | null = null;
+  /**
+   * Import slots: the tape each import's source lives on, held weakly so that a tape does not keep older tapes
+   * alive on its own — a node's `Value` holds its inputs' `Value`s, and so every tape its graph needs.
+   */
+  readonly sources: WeakRef<Tape>[] = [];
+  private weakSelf: WeakRef<Tape> | null = null;
+  // Sweep state: the epoch that queued this tape, entries reached but not yet swept, the highest one.
+  queuedAt = 0;
+  pending = 0;
+  hi = 0;
+
+  constructor(cap = FIRST_CAPACITY) {
+    this.cap = cap;
+    this.op = new Uint8Array(cap);
+    this.a = new Int32Array(cap);
+    this.b = new Int32Array(cap);
+    this.val = new Float64Array(cap);
+    this.grad = new Float64Array(cap);
+    this.rg = new Uint8Array(cap);
+    this.mark = new Int32Array(cap);
+  }
+
+  /** A weak reference to this tape, made once. */
+  weak(): WeakRef<Tape> {
+    return (this.weakSelf ??= new WeakRef(this));
+  }
+
+  /** The topoMark array, allocated on first use. */
+  walkMarks(): Int32Array {
+    return (this.walk ??= new Int32Array(this.cap));
+  }
+
+  grow(cap: number): void {
+    const more = <A extends Uint8Array | Int32Array | Float64Array>(x: A): A => {
+      const y = new (x.constructor as new (n: number) => A)(cap);
+      y.set(x);
+      return y;
+    };
+    this.op = more(this.op);
+    this.a = more(this.a);
+    this.b = more(this.b);
+    this.val = more(this.val);
+    this.grad = more(this.grad);
+    this.rg = more(this.rg);
+    this.mark = more(this.mark);
+    if (this.walk !== null) this.walk = more(this.walk);
+    this.cap = cap;
+  }
+}
+
+/** Where new entries go. */
+export const tapes = { current: new Tape() };
+
+/** The current tape with room for `k` more entries: grown, or continued by a fresh tape at `MAX_ENTRIES`. */
+export function room(k: number): Tape {
+  const T = tapes.current;
+  if (T.n + k <= T.cap) return T;
+  if (T.cap < MAX_ENTRIES) {
+    T.grow(Math.min(MAX_ENTRIES, T.cap * 2));
+    return T;
+  }
+  return (tapes.current = new Tape(T.cap));
+}
+
+/** Records a leaf on the current tape; returns its index. */
+export function recordLeaf(T: Tape, data: number, requiresGrad: boolean): number {
+  const n = T.n++;
+  T.op[n] = LEAF;
+  T.val[n] = data;
+  T.rg[n] = requiresGrad ? 1 : 0;
+  T.mark[n] = LEAF_MARK;
+  return n;
+}
+
+/** Records on `T` (which has room) an import of entry `i` of tape `src`; returns its index. */
+export function recordImport(T: Tape, src: Tape, i: number): number {
+  const n = T.n++;
+  T.op[n] = IMPORT;
+  T.a[n] = i;
+  T.b[n] = T.sources.length;
+  T.val[n] = src.val[i]!;
+  T.rg[n] = src.rg[i]!;
+  T.sources.push(src.weak());
+  return n;
+}
+
+/** The tape an import entry's source lives on (alive whenever a graph that reaches the import is alive). */
+function sourceOf(T: Tape, i: number): Tape | undefined {
+  return T.sources[T.b[i]!]!.deref();
+}
+
+let epoch = 0;
+const queue: Tape[] = [];
+
+/** Marks the tape as holding one more reached entry, at index `i`. */
+function enqueue(T: Tape, i: number, ep: number): void {
+  if (T.queuedAt !== ep) {
+    T.queuedAt = ep;
+    T.pending = 0;
+    T.hi = i;
+    queue.push(T);
+  } else if (i > T.hi) T.hi = i;
+  T.pending++;
+}
+
+/** Takes the newest queued tape off the queue. */
+function dequeue(): Tape | undefined {
+  if (queue.length === 0) return undefined;
+  let k = 0;
+  for (let j = 1; j < queue.length; j++) if (queue[j]!.id > queue[k]!.id) k = j;
+  const T = queue[k]!;
+  queue[k] = queue[queue.length - 1]!;
+  queue.pop();
+  return T;
+}
+
+/**
+ * One tape's part of a reverse sweep, for epoch `ep`: from entry `hi` down, until the `pending` reached entries
+ * are done. Returns the local-derivative multiplications done. `kernels.ts` compiles it from the op table.
+ */
+export type Sweep = (T: Tape, ep: number, hi: number, pending: number) => number;
+
+/**
+ * Hands the gradient an import entry collected to its source entry, as the sweep does for an input (a leaf's
+ * gradient adds up, an op node's is set on the first reach and the node queued); an import that takes no
+ * gradient marks an op-node source reached, resetting its gradient, as a graph walk would.
+ */
+export function flush(T: Tape, i: number, ep: number): void {
+  const src = sourceOf(T, i);
+  if (src === undefined) return;
+  const j = T.a[i]!;
+  if (T.rg[i] === 1) {
+    const c = T.grad[i]!;
+    if (src.mark[j]! >= ep) src.grad[j]! += c;
+    else {
+      src.mark[j] = ep;
+      enqueue(src, j, ep);
+      src.grad[j] = c;
+    }
+  } else if (src.mark[j]! < ep) {
+    src.mark[j] = ep;
+    enqueue(src, j, ep);
+    src.grad[j] = 0;
+  }
+}
+
+/**
+ * Backpropagation from entry `i0` of `T0`: the gradients of the op nodes it reaches are set afresh, those of
+ * leaves added to; `T0`'s own gradient is seeded with 1. Returns the multiplications done.
+ */
+export function backwardFrom(T0: Tape, i0: number, sweep: Sweep): number {
+  const ep = ++epoch;
+  queue.length = 0;
+  if (T0.op[i0] === LEAF) T0.grad[i0]! += 1;
+  else {
+    T0.mark[i0] = ep;
+    T0.grad[i0] = 1;
+    enqueue(T0, i0, ep);
+  }
+  let multiplications = 0;
+  for (let T = dequeue(); T !== undefined; T = dequeue()) multiplications += sweep(T, ep, T.hi, T.pending);
+  if (T0 === tapes.current && T0.n >= RETIRE_AT) tapes.current = new Tape(T0.cap);
+  return multiplications;
+}
+
+/**
+ * Calls `visit` once on every entry the graph of entry `i0` of `T0` reaches (through all inputs, whether they
+ * take a gradient or not): the slow general walk, for `zeroGrad`.
+ */
+export function walkFrom(T0: Tape, i0: number, arity: Uint8Array, visit: (T: Tape, i: number) => void): void {
+  const ep = ++epoch;
+  queue.length = 0;
+  const reach = (T: Tape, j: number) => {
+    if (T.op[j] === LEAF) visit(T, j); // leaves keep their mark (LEAF_MARK); visiting one twice is harmless
+    else if (T.mark[j] !== ep) {
+      T.mark[j] = ep;
+      visit(T, j);
+      enqueue(T, j, ep);
+    }
+  };
+  reach(T0, i0);
+  for (let T = dequeue(); T !== undefined; T = dequeue()) {
+    const { op, a, b, mark } = T;
+    for (let i = T.hi; i >= 0 && T.pending > 0; i--) {
+      if (mark[i] !== ep) continue;
+      T.pending--;
+      const o = op[i]!;
+      if (o !== IMPORT) {
+        reach(T, a[i]!);
+        if (arity[o] === 2) reach(T, b[i]!);
+      } else {
+        const src = sourceOf(T, i);
+        if (src !== undefined) reach(src, a[i]!);
+      }
+    }
+  }
+}

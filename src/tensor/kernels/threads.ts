@@ -1,0 +1,200 @@
+/**
+ * A worker pool over a shared `WebAssembly.Memory`: a job runs one exported function of a WebAssembly module
+ * once per row of an argument table, the rows ("chunks") shared out among the calling thread and the workers.
+ * Used by the float32 matrix product (sgemm-wasm.ts); any kernel compiled into a module on the same memory can
+ * use it (`WasmPool.run`).
+ *
+ * - Node: `worker_threads` (reached through `process.getBuiltinModule`, so no import a browser bundle would see);
+ *   workers are `unref`ed and never keep the process alive. Browsers: `Worker` from a Blob, when
+ *   `crossOriginIsolated` (shared memory needs it). Elsewhere, or with one thread, the caller runs every chunk.
+ * - Thread count: `setNumThreads(n)`, else the environment variable `GRADGRAPH_NUM_THREADS`, else the number of
+ *   cores. n threads = the caller plus n − 1 workers.
+ * - Protocol (Int32 words at the memory's byte 0; the rest of the first 64 KiB page holds the argument table):
+ *   GEN is odd while no job is open. The caller writes the job, resets NEXT, makes GEN even and wakes the
+ *   workers; everyone claims chunk indices with `Atomics.add(NEXT, 1)` until they run out. A worker registers in
+ *   ACTIVE before it checks that GEN is still the job it woke for, and leaves ACTIVE when it has no more chunks.
+ *   The caller, out of chunks, makes GEN odd (closing the job: late workers see it and go back to sleep) and
+ *   waits for ACTIVE = 0 (Atomics.wait in Node; a spin on a browser's main thread, where waiting is forbidden).
+ *   Workers that have not started yet simply take no chunks, so a job never waits for a thread to boot.
+ * - Which thread runs a chunk never changes what it computes: results do not depend on the thread count.
+ */
+import { InputError } from "../../core/errors.js";
+
+/** Bytes at the start of the memory reserved for the pool (control words and argument table). */
+export const POOL_BYTES = 65536;
+const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, TABLE = 16;
+const TABLE_WORDS = POOL_BYTES / 4 - TABLE;
+
+// --- the thread count -------------------------------------------------------------------------------------
+
+interface NodeProcess {
+  env?: Record<string, string | undefined>;
+  getBuiltinModule?: (name: string) => unknown;
+}
+const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+
+function defaultThreads(): number {
+  const env = nodeProcess?.env?.["GRADGRAPH_NUM_THREADS"];
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+    throw new InputError(`GRADGRAPH_NUM_THREADS: expected a positive integer, got ${JSON.stringify(env)}`);
+  }
+  const os = nodeProcess?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
+  const cores = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(cores, 64));
+}
+
+let numThreads: number | undefined;
+
+/** Threads the kernels may use (the caller included): `setNumThreads`, else GRADGRAPH_NUM_THREADS, else cores. */
+export function getNumThreads(): number {
+  return (numThreads ??= defaultThreads());
+}
+
+/**
+ * Sets how many threads the kernels use (1 = the calling thread only). Results do not depend on it. Where
+ * threads are unavailable (no shared memory) kernels run on one thread whatever the setting.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InputError(`setNumThreads: expected an integer from 1 to 256, got ${String(n)}`);
+  numThreads = n;
+  for (const p of pools) p.resize();
+}
+
+// --- workers ----------------------------------------------------------------------------------------------
+
+/** The worker's program, as source (no file to resolve: works from dist/, a bundle, or a Blob in a browser). */
+const WORKER_LOOP = `
+function serve(module, memory, names) {
+  const inst = new WebAssembly.Instance(module, { env: { mem: memory } });
+  const fns = names.map((n) => inst.exports[n]);
+  const ctl = new Int32Array(memory.buffer, 0, ${POOL_BYTES / 4});
+  Atomics.add(ctl, ${READY}, 1);
+  let last = -1;
+  for (;;) {
+    let g = Atomics.load(ctl, ${GEN});
+    for (let spin = 0; spin < 2000 && (g === last || (g & 1)); spin++) g = Atomics.load(ctl, ${GEN});
+    if (g === last || (g & 1)) { Atomics.wait(ctl, ${GEN}, g); continue; }
+    last = g;
+    Atomics.add(ctl, ${ACTIVE}, 1);
+    if (Atomics.load(ctl, ${GEN}) === g) {
+      const fn = fns[ctl[${FN}]], nargs = ctl[${NARGS}], total = ctl[${TOTAL}];
+      for (let c = Atomics.add(ctl, ${NEXT}, 1); c < total; c = Atomics.add(ctl, ${NEXT}, 1)) {
+        const o = ${TABLE} + c * nargs;
+        fn(...ctl.subarray(o, o + nargs));
+      }
+    }
+    if (Atomics.sub(ctl, ${ACTIVE}, 1) === 1) Atomics.notify(ctl, ${ACTIVE});
+  }
+}`;
+
+interface WorkerHandle {
+  terminate(): void;
+}
+
+interface NodeWorkerThreads {
+  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerHandle & { unref(): void; on(ev: string, f: () => void): void };
+}
+
+/** A worker serving `names` of `module` on `memory`, or null where none can be started (the caller then runs every chunk). */
+function spawnWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): WorkerHandle | null {
+  try {
+    return startWorker(module, memory, names);
+  } catch {
+    return null; // e.g. a worker limit, or a policy forbidding blob: workers
+  }
+}
+
+function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): WorkerHandle | null {
+  const wt = nodeProcess?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
+  if (wt !== undefined) {
+    const src = `${WORKER_LOOP}\nconst { workerData } = require("node:worker_threads");\nserve(workerData.module, workerData.memory, workerData.names);`;
+    const w = new wt.Worker(src, { eval: true, workerData: { module, memory, names } });
+    w.unref();
+    w.on("error", () => {}); // a worker that fails takes no chunks; the caller runs them
+    return w;
+  }
+  const g = globalThis as { Worker?: new (url: string) => WorkerHandle & { postMessage(m: unknown): void }; Blob?: typeof Blob; URL?: typeof URL; crossOriginIsolated?: boolean };
+  if (g.Worker !== undefined && g.Blob !== undefined && g.URL !== undefined && g.crossOriginIsolated === true) {
+    const src = `${WORKER_LOOP}\nonmessage = (e) => serve(e.data.module, e.data.memory, e.data.names);`;
+    const w = new g.Worker(g.URL.createObjectURL(new g.Blob([src], { type: "text/javascript" })));
+    w.postMessage({ module, memory, names });
+    return w;
+  }
+  return null;
+}
+
+/** True where `Atomics.wait` may block this thread (not on a browser's main thread). */
+const canWait = nodeProcess !== undefined || typeof (globalThis as { document?: unknown }).document === "undefined";
+
+const pools: WasmPool[] = [];
+
+/** A pool of workers running exports of one module on its shared memory. */
+export class WasmPool {
+  private workers: WorkerHandle[] = [];
+  private readonly ctl: Int32Array;
+  private readonly fns: ((...args: number[]) => void)[];
+
+  /** `instance`: the caller's own instance of `module` on `memory` (shared); `names`: the exports jobs may run. */
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    instance: WebAssembly.Instance,
+    private readonly names: readonly string[],
+  ) {
+    this.ctl = new Int32Array(memory.buffer, 0, POOL_BYTES / 4);
+    Atomics.store(this.ctl, GEN, 1);
+    this.fns = names.map((n) => instance.exports[n] as (...args: number[]) => void);
+    pools.push(this);
+  }
+
+  /** Workers that have started (for tests). */
+  get ready(): number {
+    return Atomics.load(this.ctl, READY);
+  }
+
+  /** Starts or stops workers to match the thread count (between jobs only). */
+  resize(): void {
+    const want = getNumThreads() - 1;
+    if (this.workers.length > want) {
+      for (const w of this.workers.splice(want)) w.terminate();
+      Atomics.store(this.ctl, READY, Math.min(this.ready, want));
+    }
+    while (this.workers.length < want) {
+      const w = spawnWorker(this.module, this.memory, this.names);
+      if (w === null) return;
+      this.workers.push(w);
+    }
+  }
+
+  /** The most chunks one job may have with `nargs` arguments each. */
+  static maxChunks(nargs: number): number {
+    return Math.floor(TABLE_WORDS / nargs);
+  }
+
+  /** Runs export `fn` once per row of `rows` (each `nargs` i32 arguments), on the caller and the workers. */
+  run(fn: string, rows: readonly (readonly number[])[]): void {
+    const f = this.names.indexOf(fn), nargs = rows[0]?.length ?? 0, total = rows.length;
+    if (f < 0 || total * nargs > TABLE_WORDS) throw new RangeError(`WasmPool.run: ${fn} with ${total} chunks`);
+    if (total === 0) return;
+    const call = this.fns[f]!;
+    if (total === 1 || getNumThreads() === 1) {
+      for (const r of rows) call(...r);
+      return;
+    }
+    if (this.workers.length !== getNumThreads() - 1) this.resize();
+    const ctl = this.ctl;
+    ctl[FN] = f;
+    ctl[NARGS] = nargs;
+    ctl[TOTAL] = total;
+    rows.forEach((r, c) => ctl.set(r, TABLE + c * nargs));
+    Atomics.store(ctl, NEXT, 0);
+    const g = Atomics.load(ctl, GEN) + 1;
+    Atomics.store(ctl, GEN, g);
+    Atomics.notify(ctl, GEN);
+    for (let c = Atomics.add(ctl, NEXT, 1); c < total; c = Atomics.add(ctl, NEXT, 1)) call(...rows[c]!);
+    Atomics.store(ctl, GEN, g + 1);
+    for (let a = Atomics.load(ctl, ACTIVE); a !== 0; a = Atomics.load(ctl, ACTIVE)) if (canWait) Atomics.wait(ctl, ACTIVE, a, 1000);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Benchmarks are not tests, but they must not rot: this runs each workload of `npm run bench` (bench/gradgraph/)
+ * once at a tiny size on the sources, checks the work it did (the peers' loss at step 1, products and gradients
+ * against float64), and renders the report from what it ran. No timing is asserted.
+ */
+import { expect, test } from "vitest";
+import * as gg from "../src/index.js";
+
+const load = async (p: string) => await import(new URL(p, import.meta.url).href);
+
+test("every bench workload runs once at a tiny size and does the right work", async () => {
+  const { workloads, runWorkload } = await load("../bench/gradgraph/index.mjs");
+  const { summarize, tables, heapTable } = await load("../bench/report.mjs");
+  const records: Record<string, any>[] = [];
+  for (const name of Object.keys(workloads)) {
+    const recs = await runWorkload(gg, name, { tiny: true });
+    expect(recs.length, name).toBeGreaterThan(0);
+    for (const r of recs) {
+      expect({ name, ok: r.ok, check: r.check }).toEqual({ name, ok: true, check: r.check });
+      records.push({ ...r, label: `gradgraph ${name}`, gg: true });
+    }
+  }
+  const by = (w: string) => records.filter((r) => r.workload === w);
+  expect(by("W1")[0]!.loss_step1).toBeCloseTo(1.865453195760891, 9);
+  expect(by("W2").map((r) => r.variant)).toEqual(["tensor", "nn"]);
+  for (const r of [...by("W2"), ...by("heap")]) expect(Math.abs(r.loss_step1 - 2.304687)).toBeLessThan(2e-5);
+  expect(by("W3")[0]!.max_abs_err).toBeLessThan(1e-3);
+  expect(by("mnist")[0]!.last_loss).toBeLessThan(by("mnist")[0]!.first_loss);
+  const md = tables(summarize(records));
+  for (const w of ["W1", "W2", "W3", "W4", "MNIST"]) expect(md).toContain(`### ${w}`);
+  expect(heapTable(by("heap")[0])).toContain("after step 10");
+});

@@ -1,0 +1,136 @@
+/**
+ * The tape under `Value`: graphs that live on several tapes, the compiled sweep against the plain one, and the
+ * rule that a backward touches only the graph it starts from.
+ */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { numberAlgebra } from "../../src/ops/algebras.js";
+import { elementwiseList, elementwiseOps } from "../../src/ops/elementwise.js";
+import { codeOf, compiledKernels, partialSource, plainKernels } from "../../src/scalar/kernels.js";
+import { backwardFrom, RETIRE_AT, tapes } from "../../src/scalar/tape.js";
+import { Value } from "../../src/scalar/value.js";
+
+/** A random graph over three leaves: each step applies an op of the table to two earlier nodes. */
+function build(xs: readonly number[], steps: readonly [number, number, number][]): { leaves: Value[]; root: Value } {
+  const leaves = xs.map((v) => new Value(v));
+  const nodes: Value[] = [...leaves, Value.constant(0.5)];
+  for (const [k, i, j] of steps) {
+    const op = elementwiseList[k % elementwiseList.length]!;
+    const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
+    nodes.push(Value.apply(op, op.arity === 1 ? [a] : [a, b]));
+  }
+  return { leaves, root: nodes[nodes.length - 1]! };
+}
+
+const graphArb = fc.tuple(
+  fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }),
+  fc.array(fc.tuple(fc.nat(100), fc.nat(100), fc.nat(100)), { minLength: 1, maxLength: 30 }),
+);
+
+describe("the tape", () => {
+  test("the compiled sweep and the plain one give the same gradients and counts on every op", () => {
+    const env = { make: Value, imp: () => { throw new Error("not used by the sweep"); } };
+    const compiled = compiledKernels(env).sweep, plain = plainKernels(env).sweep;
+    fc.assert(
+      fc.property(graphArb, ([xs, steps]) => {
+        const run = (sweep: typeof plain) => {
+          const { leaves, root } = build(xs, steps);
+          const m = backwardFrom(root.t, root.i, sweep);
+          return { m, grads: leaves.map((x) => x.grad) };
+        };
+        expect(run(compiled)).toEqual(run(plain));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("the sweep's local derivatives are the table's partials, printed", () => {
+    expect(partialSource(elementwiseOps.mul, 0)).toBe("x1");
+    expect(partialSource(elementwiseOps.add, 1)).toBe("(1)");
+    expect(partialSource(elementwiseOps.gt, 0)).toBe("0");
+    // Every printed partial, evaluated, is the table's partial on numbers.
+    const names = elementwiseList.map((op) => `f${codeOf.get(op)}`);
+    const evaluate = (src: string, x0: number, x1: number, y: number) =>
+      (new Function(...names, "x0", "x1", "y", `return ${src};`) as (...a: unknown[]) => number)(
+        ...elementwiseList.map((op) => op.forward), x0, x1, y);
+    for (const op of elementwiseList) {
+      for (const [x0, x1] of [[0.7, 1.3], [-2, 0.5], [3, 3]] as const) {
+        const y = op.forward(x0, op.arity === 2 ? x1 : NaN);
+        const xs = op.arity === 2 ? [x0, x1] : [x0, NaN];
+        op.partials.forEach((p, i) => {
+          const want = op.nondiff ? 0 : (p(numberAlgebra, xs, y) as number);
+          expect(evaluate(partialSource(op, i), xs[0]!, xs[1]!, y), `${op.name} input ${i}`).toBe(want);
+        });
+      }
+    }
+  });
+
+  test("training steps: parameters made once, each step's graph on a later tape, gradients as on one tape", () => {
+    const w = new Value(0.7), b = new Value(-0.2);
+    const step = (x: number) => {
+      const loss = w.mul(x).add(b).tanh().sub(1).pow(2);
+      w.grad = 0;
+      b.grad = 0;
+      loss.backward();
+      return [loss.data, w.grad, b.grad];
+    };
+    const first = step(0.3);
+    // Enough steps to retire the tape the parameters live on: later graphs import them.
+    for (let k = 0; k * 8 < RETIRE_AT + 100; k++) step(0.3);
+    expect(w.t).not.toBe(tapes.current);
+    expect(step(0.3)).toEqual(first);
+  });
+
+  test("a backward touches only its own graph: another graph's gradients on the same tape stay", () => {
+    const x = new Value(2), y = new Value(3);
+    const f = x.mul(y);
+    const s = f.sin();
+    s.backward();
+    const fGrad = f.grad;
+    const g = x.add(y).exp();
+    expect(g.backward()).toBe(3);
+    expect(f.grad).toBe(fGrad);
+    expect(s.grad).toBe(1);
+  });
+
+  test("a node made with the public constructor and an op differentiates like one made by the method", () => {
+    const a = new Value(2), b = new Value(5);
+    const p = new Value(10, {}, elementwiseOps.mul, [a, b]);
+    expect(p.op).toBe(elementwiseOps.mul);
+    expect(p.inputs).toEqual([a, b]);
+    p.backward();
+    expect([a.grad, b.grad]).toEqual([5, 2]);
+    expect(() => new Value(1, {}, elementwiseOps.mul, [a])).toThrow("mul: expected 2 inputs, got 1");
+  });
+
+  test("zeroGrad reaches across tapes", () => {
+    const w = new Value(1.5);
+    let v = w;
+    for (let k = 0; k < 600_000; k++) v = v.add(1e-6); // 1.2 million entries: more than one tape
+    expect(v.t).not.toBe(w.t);
+    v.backward();
+    expect(w.grad).toBe(1);
+    v.zeroGrad();
+    expect(w.grad).toBe(0);
+    expect(v.grad).toBe(0);
+  }, 60_000);
+});
+
+test("a node made with the public constructor is swept like any op node, also on a second backward", () => {
+  const a = new Value(3);
+  const p = new Value(9, {}, elementwiseOps.mul, [a, a]);
+  const q = p.sin();
+  q.backward();
+  const first = a.grad;
+  expect(p.grad).toBeCloseTo(Math.cos(9), 14);
+  a.grad = 0;
+  q.backward();
+  expect(a.grad).toBe(first);
+  expect(first).toBeCloseTo(6 * Math.cos(9), 14);
+});
+
+test("an op object that is not the table's is refused with its name", () => {
+  const alien = { ...elementwiseOps.add, name: "add" as const };
+  expect(() => Value.apply(alien, [1, 2])).toThrow("add: not an op of the table");
+  expect(() => new Value(3, {}, alien, [new Value(1), new Value(2)])).toThrow("add: not an op of the table");
+});

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { InputError } from "../../src/core/errors.js";
+import { getNumThreads, setNumThreads } from "../../src/index.js";
+
+describe("the thread count", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  test("setNumThreads is exported from the package root and checks its argument", () => {
+    const before = getNumThreads();
+    try {
+      setNumThreads(3);
+      expect(getNumThreads()).toBe(3);
+      for (const bad of [0, -1, 1.5, NaN, 1000]) expect(() => setNumThreads(bad)).toThrow(InputError);
+      expect(() => setNumThreads(0)).toThrow("setNumThreads: expected an integer from 1 to 256, got 0");
+      expect(getNumThreads()).toBe(3);
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
+  test("GRADGRAPH_NUM_THREADS sets the default; a bad value is an error naming it", async () => {
+    vi.stubEnv("GRADGRAPH_NUM_THREADS", "2");
+    vi.resetModules();
+    expect((await import("../../src/tensor/kernels/threads.js")).getNumThreads()).toBe(2);
+    vi.stubEnv("GRADGRAPH_NUM_THREADS", "two");
+    vi.resetModules();
+    const t = await import("../../src/tensor/kernels/threads.js");
+    expect(() => t.getNumThreads()).toThrow('GRADGRAPH_NUM_THREADS: expected a positive integer, got "two"');
+  });
+
+  test("the default is the number of cores", async () => {
+    vi.stubEnv("GRADGRAPH_NUM_THREADS", "");
+    vi.resetModules();
+    const os = await import("node:os");
+    expect((await import("../../src/tensor/kernels/threads.js")).getNumThreads()).toBe(os.availableParallelism());
+  });
+});
+
+describe("without workers", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  test("a worker that cannot start leaves the caller to run every chunk (same result, no error)", async () => {
+    vi.resetModules();
+    const realProcess = globalThis.process;
+    // getBuiltinModule("node:worker_threads") gives a Worker constructor that throws, as under a worker limit.
+    vi.stubGlobal("process", new Proxy(realProcess, {
+      get: (t, k) =>
+        k === "getBuiltinModule"
+          ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
+          : Reflect.get(t, k),
+    }));
+    const t = await import("../../src/tensor/index.js");
+    const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
+    const A = t.randn([300, 200], { seed: 1 }), B = t.randn([200, 100], { seed: 2 });
+    t.setNumThreads(1);
+    const one = Array.from(A.matmul(B).toArray());
+    t.setNumThreads(2);
+    expect(Array.from(A.matmul(B).toArray())).toEqual(one);
+    expect(sgemm.sgemmPool()?.ready ?? 0).toBe(0);
+  });
+});
