@@ -5,6 +5,7 @@
  * see the same values) — except storage that `Tensor.update` made its tensor's own, which optimizers update in
  * place.
  */
+import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 
@@ -13,7 +14,10 @@ export type TypedArray = Float32Array | Float64Array;
 
 /** The typed-array constructor of a dtype. */
 export function arrayType(dtype: DType): Float32ArrayConstructor | Float64ArrayConstructor {
-  return dtype === "float64" ? Float64Array : Float32Array;
+  if (dtype === "float64") return Float64Array;
+  if (dtype === "float32") return Float32Array;
+  // A dtype from untyped JavaScript ("int8", "float16"): an error, as in PyTorch, not float32 in silence.
+  throw new InputError(`unknown dtype ${JSON.stringify(dtype)}: expected "float32" or "float64"`);
 }
 
 /** The dtype of a typed array. */

@@ -2,7 +2,10 @@
  * The CLI's `--at` bindings: `x=0,y=1` by name; `2,10,-1,4,3,1` by position when the program has a header
  * listing its parameters; values may be numbers, nested arrays (`X=[[1,2],[3,.5]]`: elements are written as
  * numbers are; commas inside brackets do not split bindings) or `@file.json`. `--at` may be repeated: the texts
- * are merged; an empty one is an error. A number that overflows float64 (`1e400`) is an error, not Infinity.
+ * are merged; an empty one is an error. A number out of float64's range is an error, both ways: one that overflows
+ * (`1e400`) would be Infinity, one that underflows (`1e-400`, not 0 as written) would be 0 — the same rule, since
+ * either way the value used is not the value written. Subnormals (`1e-310`) are numbers and pass. Numbers in a
+ * JSON file are read by JSON.parse, which shows overflow (Infinity: refused) but not underflow.
  */
 import { InputError, SourceError } from "../core/errors.js";
 import { readFileLimited } from "../core/files.js";
@@ -288,12 +291,22 @@ function parseValue(
   }
   if (!NUMBER.test(text)) return report(`${label}: ${text} is not a number`);
   const n = Number(text);
-  return Number.isFinite(n) ? n : report(`${label}: ${text} ${tooLarge(n)}`);
+  const problem = outOfRange(text, n);
+  return problem === null ? n : report(`${label}: ${text} ${problem}`);
 }
 
 /** Why a number read as ±Infinity is refused. */
 function tooLarge(n: number): string {
   return `is too large for a float64 number (it would be ${n > 0 ? "Infinity" : "-Infinity"})`;
+}
+
+/** Why the literal `text`, read as `n`, is refused (it overflowed to ±Infinity or underflowed to 0), or null. */
+function outOfRange(text: string, n: number): string | null {
+  if (!Number.isFinite(n)) return tooLarge(n);
+  if (n === 0 && /[1-9]/.test(text.split(/[eE]/)[0]!)) {
+    return "is too small for a float64 number (it would be 0; the smallest is about 5e-324)";
+  }
+  return null;
 }
 
 /** A number as a scalar is written (`+5`, `.5`, `5.`, `1e3`), at a position (sticky). */
@@ -365,8 +378,9 @@ function parseArray(
     const m = NUMBER_AT.exec(text);
     if (m !== null && (i + m[0].length >= text.length || DELIMITER.test(text[i + m[0].length]!))) {
       const n = Number(m[0]);
-      if (!Number.isFinite(n)) {
-        fail(`${label}: ${m[0]} at ${path} ${tooLarge(n)}`, at.source, at.pos + i, m[0].length);
+      const problem = outOfRange(m[0], n);
+      if (problem !== null) {
+        fail(`${label}: ${m[0]} at ${path} ${problem}`, at.source, at.pos + i, m[0].length);
         failed = true;
         return undefined;
       }

@@ -14,6 +14,7 @@
  */
 import { InputError, ShapeError } from "../core/errors.js";
 import { formatShape } from "../ops/shape.js";
+import type { Value } from "../scalar/value.js";
 import { fromTypedArray, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
@@ -44,22 +45,54 @@ export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
 /** log softmax along an axis (default the last). Composite: x − logsumexp(x). */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
 
-/** The activations by name (what `MLP` and the CLI's `--act` accept). */
-export const ACTIVATIONS = {
-  relu,
-  tanh,
-  sigmoid,
-  gelu,
-  leaky_relu: (x: Tensor) => leakyRelu(x),
-  identity: (x: Tensor) => x,
-} as const;
-export type ActivationName = keyof typeof ACTIVATIONS;
+/** The names of the activations (what `MLP`, the scalar MLP, the CLI's `--act` and the explorer accept). */
+export type ActivationName = "relu" | "tanh" | "sigmoid" | "gelu" | "leaky_relu" | "identity";
 
-/** The activation called `name`, or an error listing them. */
+/** What the library knows about an activation; every use of an activation name reads this one entry. */
+export interface ActivationSpec {
+  /** The function on tensors. */
+  readonly tensor: (x: Tensor) => Tensor;
+  /** The same on scalar Values (the lecture's 1-D MLP in `nn/scalar.ts`). */
+  readonly scalar: (v: Value) => Value;
+  /** PyTorch's `calculate_gain` for it (`slope`: leaky ReLU's negative slope). */
+  readonly gain: (slope: number) => number;
+  /** Its layers start from Kaiming (relu-like) rather than Xavier initialisation. */
+  readonly reluLike: boolean;
+}
+
+/**
+ * The activations by name: one typed table, so tsc rejects a name without an entry (and `MLP`'s module table,
+ * keyed by the same names, a name without a module) instead of an unknown name turning into the identity.
+ */
+export const ACTIVATIONS: { readonly [K in ActivationName]: ActivationSpec } = {
+  relu: { tensor: relu, scalar: (v) => v.relu(), gain: () => Math.SQRT2, reluLike: true },
+  tanh: { tensor: tanh, scalar: (v) => v.tanh(), gain: () => 5 / 3, reluLike: false },
+  sigmoid: { tensor: sigmoid, scalar: (v) => v.sigmoid(), gain: () => 1, reluLike: false },
+  gelu: {
+    tensor: gelu,
+    scalar: (v) => v.mul(0.5).mul(v.add(v.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)),
+    gain: () => Math.SQRT2,
+    reluLike: true,
+  },
+  leaky_relu: {
+    tensor: (x) => leakyRelu(x),
+    scalar: (v) => (v.data > 0 ? v : v.mul(0.01)),
+    gain: (slope) => Math.sqrt(2 / (1 + slope * slope)),
+    reluLike: true,
+  },
+  identity: { tensor: (x) => x, scalar: (v) => v, gain: () => 1, reluLike: false },
+};
+
+/** The activation called `name` (`leakyRelu` is `leaky_relu`), or an error listing them. */
+export function activationSpec(name: string): ActivationSpec & { readonly name: ActivationName } {
+  const key = name === "leakyRelu" ? "leaky_relu" : name;
+  if (!Object.hasOwn(ACTIVATIONS, key)) throw new InputError(`activation ${name}: expected one of ${Object.keys(ACTIVATIONS).join(", ")}`);
+  return { ...ACTIVATIONS[key as ActivationName], name: key as ActivationName };
+}
+
+/** The activation function called `name`, or an error listing them. */
 export function activation(name: string): (x: Tensor) => Tensor {
-  const f = (ACTIVATIONS as Record<string, (x: Tensor) => Tensor>)[name === "leakyRelu" ? "leaky_relu" : name];
-  if (f === undefined) throw new InputError(`activation ${name}: expected one of ${Object.keys(ACTIVATIONS).join(", ")}`);
-  return f;
+  return activationSpec(name).tensor;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -12,16 +12,20 @@
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
-import { Generator } from "../tensor/random.js";
+import { generatorFor, type Generator } from "../tensor/random.js";
 import { rand, randn } from "../tensor/random-tensors.js";
 import { zeros, type Tensor } from "../tensor/tensor.js";
+import { ACTIVATIONS, type ActivationName } from "./functional.js";
 
 /** The named initialisers. */
 export type InitName = "kaiming-uniform" | "kaiming-normal" | "xavier-uniform" | "xavier-normal" | "uniform" | "zeros";
 export const INIT_NAMES: readonly InitName[] = ["kaiming-uniform", "kaiming-normal", "xavier-uniform", "xavier-normal", "uniform", "zeros"];
 
 export interface InitOptions {
-  /** Where the numbers come from (its state advances); default: a fresh generator seeded with `seed` (0). */
+  /**
+   * Where the numbers come from (its state advances); default: a fresh generator seeded with `seed`, or without
+   * one a stream of its own from the global generator (`manualSeed`).
+   */
   generator?: Generator;
   seed?: number;
   dtype?: DType;
@@ -34,21 +38,11 @@ export interface InitOptions {
 
 /**
  * The recommended gain for an activation (PyTorch's `calculate_gain`): relu √2, leaky ReLU √(2/(1+α²)), tanh 5/3,
- * everything else 1.
+ * everything else 1 — read from the activation's entry in `ACTIVATIONS`.
  */
 export function gainFor(activation: string, slope = 0.01): number {
-  switch (activation) {
-    case "relu":
-    case "gelu":
-      return Math.SQRT2;
-    case "leaky_relu":
-    case "leakyRelu":
-      return Math.sqrt(2 / (1 + slope * slope));
-    case "tanh":
-      return 5 / 3;
-    default:
-      return 1;
-  }
+  const key = activation === "leakyRelu" ? "leaky_relu" : activation;
+  return Object.hasOwn(ACTIVATIONS, key) ? ACTIVATIONS[key as ActivationName].gain(slope) : 1;
 }
 
 /** fan_in and fan_out of a weight of shape [out, in] (PyTorch's layout for `Linear`). */
@@ -59,7 +53,7 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 }
 
 function generatorOf(o: InitOptions): Generator {
-  return o.generator ?? new Generator(o.seed ?? 0);
+  return generatorFor(o);
 }
 
 /** Kaiming/He uniform: U(±gain·√(3/fan_in)), gain √2 by default (ReLU). */

@@ -16,11 +16,11 @@
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
-import { Generator } from "../tensor/random.js";
+import { generatorFor, type Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { noGrad, Tensor } from "../tensor/tensor.js";
-import { activation, gelu, leakyRelu, type ActivationName } from "./functional.js";
-import { gainFor, initWeight, uniformFanIn, type InitName } from "./init.js";
+import { activationSpec, gelu, leakyRelu, type ActivationName } from "./functional.js";
+import { initWeight, uniformFanIn, type InitName } from "./init.js";
 
 /** A parameter: a leaf tensor that requires grad. */
 function isParameter(v: unknown): v is Tensor {
@@ -148,7 +148,10 @@ export interface LayerOptions {
   init?: InitName;
   /** Gain for the initialiser (see `gainFor`). */
   gain?: number;
-  /** Where the initial weights come from: a generator (advanced), or a seed for a fresh one (default 0). */
+  /**
+   * Where the initial weights come from: a generator (advanced), or a seed for a fresh one; by default a stream
+   * of its own from the global generator (`manualSeed`).
+   */
   generator?: Generator;
   seed?: number;
   /** float32 (default) or float64. */
@@ -180,7 +183,7 @@ export class Linear extends Module {
     for (const [what, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`Linear: ${what} must be a positive integer, got ${n}`);
     }
-    const g = options.generator ?? new Generator(options.seed ?? 0);
+    const g = generatorFor(options);
     const dtype = options.dtype ?? "float32";
     const shape = [outFeatures, inFeatures];
     const init = options.init ?? "uniform";
@@ -277,14 +280,15 @@ export class Flatten extends Elementwise {
 
 /**
  * Dropout: in training mode zeroes each element with probability p and scales the rest by 1/(1 − p); in
- * evaluation mode the identity. The mask comes from the module's own seeded generator.
+ * evaluation mode the identity. The masks come from the module's own generator: its `seed`, or by default a
+ * stream of its own from the global generator (`manualSeed`), so two Dropouts draw different masks.
  */
 export class Dropout extends Module {
   private readonly generator: Generator;
   constructor(readonly p = 0.5, options: { seed?: number; generator?: Generator } = {}) {
     super();
     if (!(p >= 0 && p < 1)) throw new InputError(`Dropout: p must be in [0, 1), got ${p}`);
-    this.generator = options.generator ?? new Generator(options.seed ?? 0);
+    this.generator = generatorFor(options);
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
@@ -296,18 +300,19 @@ export class Dropout extends Module {
   }
 }
 
-/** The module for an activation name. */
+/** The module of each activation, keyed by the names of `ACTIVATIONS`: tsc rejects a name without one. */
+const ACTIVATION_MODULES: { readonly [K in ActivationName]: () => Module } = {
+  relu: () => new ReLU(),
+  tanh: () => new Tanh(),
+  sigmoid: () => new Sigmoid(),
+  gelu: () => new GELU(),
+  leaky_relu: () => new LeakyReLU(),
+  identity: () => new Identity(),
+};
+
+/** The module for an activation name (an unknown name is an error listing them). */
 export function activationModule(name: ActivationName | string): Module {
-  activation(name); // checks the name
-  switch (name) {
-    case "relu": return new ReLU();
-    case "tanh": return new Tanh();
-    case "sigmoid": return new Sigmoid();
-    case "gelu": return new GELU();
-    case "leaky_relu":
-    case "leakyRelu": return new LeakyReLU();
-    default: return new Identity();
-  }
+  return ACTIVATION_MODULES[activationSpec(name).name]();
 }
 
 export interface MLPOptions extends Omit<LayerOptions, "bias"> {
@@ -322,7 +327,8 @@ export interface MLPOptions extends Omit<LayerOptions, "bias"> {
  *
  * Initialisation (unless `init` says otherwise): Kaiming/He for ReLU-like activations (relu, leaky_relu, gelu),
  * Xavier/Glorot for tanh, sigmoid and identity, with the activation's gain; biases zero. All weights come from
- * one generator seeded by `seed` (default 0), layer by layer, so a seed fixes the whole network.
+ * one generator seeded by `seed` (by default a stream from the global generator that `manualSeed` sets), layer
+ * by layer, so a seed fixes the whole network.
  *
  * @example
  * const model = new MLP([784, 128, 10], "relu", { seed: 0 });
@@ -336,11 +342,10 @@ export class MLP extends Sequential {
     if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
       throw new InputError(`MLP: sizes must be at least two positive integers (inputs, …, outputs), got [${sizes.join(", ")}]`);
     }
-    activation(act);
-    const g = options.generator ?? new Generator(options.seed ?? 0);
-    const reluLike = act === "relu" || act === "leaky_relu" || act === "gelu";
-    const init: InitName = options.init ?? (reluLike ? "kaiming-uniform" : "xavier-uniform");
-    const gain = options.gain ?? gainFor(act);
+    const spec = activationSpec(act);
+    const g = generatorFor(options);
+    const init: InitName = options.init ?? (spec.reluLike ? "kaiming-uniform" : "xavier-uniform");
+    const gain = options.gain ?? spec.gain(0.01);
     const layers: Module[] = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
       const last = i + 2 === sizes.length;

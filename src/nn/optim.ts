@@ -19,10 +19,23 @@ export abstract class Optimizer {
 
   constructor(readonly params: readonly Tensor[], lr: number) {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new InputError(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
-    for (const p of params) {
+    const seen = new Set<Tensor>();
+    params.forEach((p, i) => {
       if (!p.isLeaf || !p.requiresGrad) throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad`);
-    }
+      if (seen.has(p)) {
+        throw new InputError(`${this.constructor.name}: parameter ${i} is listed twice (each parameter once, or it would be updated twice per step)`);
+      }
+      seen.add(p);
+    });
     this.lr = lr;
+  }
+
+  /** Checks a hyperparameter that must be a finite number ≥ 0 (PyTorch's "Invalid ... value"); NaN is refused. */
+  protected nonNegative(name: string, value: number): number {
+    if (!(value >= 0) || !Number.isFinite(value)) {
+      throw new InputError(`${this.constructor.name}: ${name} must be a non-negative number, got ${value}`);
+    }
+    return value;
   }
 
   /** Clears `.grad` of every parameter. */
@@ -72,10 +85,10 @@ export class SGD extends Optimizer {
 
   constructor(params: readonly Tensor[], options: SGDOptions = {}) {
     super(params, options.lr ?? 0.01);
-    this.momentum = options.momentum ?? 0;
+    this.momentum = this.nonNegative("momentum", options.momentum ?? 0);
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;
-    this.weightDecay = options.weightDecay ?? 0;
+    this.weightDecay = this.nonNegative("weightDecay", options.weightDecay ?? 0);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new InputError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
     }
@@ -126,8 +139,8 @@ export class Adam extends Optimizer {
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
     super(params, options.lr ?? 1e-3);
     [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? this.defaultWeightDecay();
+    this.eps = this.nonNegative("eps", options.eps ?? 1e-8);
+    this.weightDecay = this.nonNegative("weightDecay", options.weightDecay ?? this.defaultWeightDecay());
     for (const b of [this.beta1, this.beta2]) {
       if (!(b >= 0 && b < 1)) throw new InputError(`${this.constructor.name}: betas must be in [0, 1), got ${b}`);
     }

@@ -17,19 +17,11 @@
 import { InputError } from "../core/errors.js";
 import { Value } from "../scalar/value.js";
 import { Generator } from "../tensor/random.js";
-import type { ActivationName } from "./functional.js";
+import { activationSpec, type ActivationName } from "./functional.js";
 import type { MLP as TensorMLP } from "./module.js";
 
 type Row = readonly (Value | number)[];
 
-const ACT: Record<string, (v: Value) => Value> = {
-  relu: (v) => v.relu(),
-  tanh: (v) => v.tanh(),
-  sigmoid: (v) => v.sigmoid(),
-  identity: (v) => v,
-  leaky_relu: (v) => (v.data > 0 ? v : v.mul(0.01)),
-  gelu: (v) => v.mul(0.5).mul(v.add(v.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)),
-};
 
 /** A fully connected layer of scalar neurons: out_j = Σ_i x_i·w_ji + b_j. */
 export class Linear {
@@ -74,8 +66,7 @@ export class MLP {
   private readonly act: (v: Value) => Value;
 
   constructor(readonly sizes: readonly number[], readonly activation: ActivationName = "relu", options: { seed?: number; generator?: Generator } = {}) {
-    const f = ACT[activation];
-    if (f === undefined) throw new InputError(`scalar MLP: unknown activation ${activation}`);
+    const f = activationSpec(activation).scalar;
     this.act = f;
     const g = options.generator ?? new Generator(options.seed ?? 0);
     this.layers = sizes.slice(1).map((n, i) => new Linear(sizes[i]!, n, { generator: g }));

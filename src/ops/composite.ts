@@ -41,13 +41,16 @@ export function mean<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false
 /**
  * log Σ exp(x) over axes, stable. Composite: m = max(x) is subtracted first (and added back), with m detached —
  * the result does not depend on m, so no gradient needs to flow through it — and m = 0 where the max is ±inf, so
- * a row of all -inf gives -inf (not NaN) and entries of ±1000 neither overflow nor underflow.
+ * a row of all -inf gives -inf (not NaN) and entries of ±1000 neither overflow nor underflow. Over an empty axis
+ * it is -inf, as in PyTorch.
  */
 export function logsumexp<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false): T {
   const shape = o.shape(x);
   const ax = normalizeAxes(axes, shape, "logsumexp");
   const p = { axes: ax, keepdims: true };
-  const m0 = o.detach(o.amax(x, p));
+  // An empty axis has no max: m = 0 there, and the empty sum's log gives -inf (PyTorch; softmax then gives []).
+  const empty = ax.some((a) => shape[a] === 0);
+  const m0 = empty ? o.broadcastTo(0, { shape: reducedShape(shape, ax, true) }) : o.detach(o.amax(x, p));
   const m = o.where(o.eq(o.abs(m0), Infinity), 0, m0);
   const lse = o.add(o.log(o.sum(o.exp(o.sub(x, m)), p)), m);
   return keepdims ? lse : o.reshape(lse, { shape: reducedShape(shape, ax, false) });

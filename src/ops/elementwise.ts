@@ -3,8 +3,8 @@
  * vjp and jvp follow) and printing. The scalar engine applies them to numbers, the tensor engine to every
  * element (with broadcasting), forward mode to tangents, and the code printer to names.
  *
- * Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, max/min at a tie split the gradient evenly,
- * sqrt'(0) = +inf.
+ * Conventions at kinks (relu'(0) = 0, abs'(0) = 0, ties split evenly, sqrt'(0) = +inf, pow at base 0, ...) are
+ * tabled in ARCHITECTURE.md: from the math where it decides, PyTorch's where it leaves a choice.
  */
 import { defineElementwise, PREC, type ElementwiseName, type ElementwiseOp, type Target } from "./op.js";
 

@@ -17,6 +17,14 @@ export type Arg<T> = T | number;
 export type Algebra<T> = { readonly [K in ElementwiseName]: (...xs: Arg<T>[]) => T } & {
   /** A constant of the algebra. */
   lift(c: number): T;
+  /**
+   * A local derivative `p` times a tangent `t` in forward mode: `p · t`, but 0 wherever `t` is 0. The derivative
+   * is a linear map, and a linear map sends 0 to 0 even where its coefficient is infinite (√x at 0). Without
+   * this, forward mode on an array puts NaN in every element whose tangent is 0 (the seed's zeros), where
+   * reverse mode seeded with ones gives the derivative: the modes would disagree. See ARCHITECTURE.md on why
+   * reverse mode multiplies plainly.
+   */
+  scale(p: Arg<T>, t: T): T;
   /** What this algebra can do beyond the ops (engines ask for a capability, never compare algebras). */
   readonly caps?: AlgebraCaps<T>;
 };
@@ -32,6 +40,8 @@ export interface AlgebraCaps<T> {
   readonly graph?: boolean;
   /** Runs an elementwise expression of values (and numbers) as one fused kernel. */
   readonly fuse?: (expr: FusedExpr, xs: readonly Arg<T>[]) => T;
+  /** Whether a value holds a NaN: a fused jvp that made one (∞·0) is redone through `scale`. */
+  readonly hasNaN?: (x: T) => boolean;
 }
 
 /** Names of the elementwise (scalar) primitives. Adding an op starts here; tsc then demands the rest. */
@@ -148,7 +158,7 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
       const given = dxs.flatMap((dx, i) => (dx === null || dx === undefined ? [] : [[i, dx] as const]));
       if (given.length === 0) return null;
       const k = xs.length;
-      return fuse((e, [ye, ...rest]) => {
+      const fused = fuse((e, [ye, ...rest]) => {
         const xe = rest.slice(0, k);
         let acc: (typeof rest)[number] | null = null;
         given.forEach(([i], j) => {
@@ -157,12 +167,14 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
         });
         return acc!;
       }, [y, ...xs, ...given.map(([, dx]) => dx)]);
+      // A NaN may be ∞·0 at a zero tangent: redone below through `scale`, which gives 0 there.
+      if (o.caps?.hasNaN?.(fused) !== true) return fused;
     }
     let acc: ReturnType<typeof o.lift> | null = null;
     for (let i = 0; i < partials.length; i++) {
       const dx = dxs[i];
       if (dx === null || dx === undefined) continue;
-      const term = nondiff ? o.mul(0, dx) : o.mul(partials[i]!(o, xs, y), dx);
+      const term = nondiff ? o.mul(0, dx) : o.scale(partials[i]!(o, xs, y), dx);
       acc = acc === null ? term : o.add(acc, term);
     }
     return acc;

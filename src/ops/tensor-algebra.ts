@@ -17,6 +17,11 @@ export interface TensorAlgebraParts<T> {
   shape(x: T): Shape;
   dtype(x: T): DType;
   detach(x: T): T;
+  /**
+   * Whether a value holds a NaN (true when unsure); lets `scale` skip its mask when no ∞·0 happened. Absent (a
+   * printing algebra): `scale` is the plain product.
+   */
+  hasNaN?(x: T): boolean;
   /** What the algebra can do beyond the ops (see `AlgebraCaps`). */
   caps?: AlgebraCaps<T>;
 }
@@ -42,5 +47,20 @@ export function tensorAlgebraOf<T>(parts: TensorAlgebraParts<T>): TensorAlgebra<
         ? (xs: readonly Arg<T>[], params: unknown) => apply(op, xs.map(up), params)
         : (...args: unknown[]) => apply(op, (args.slice(0, arity) as Arg<T>[]).map(up), args[arity]);
   }
-  return o as TensorAlgebra<T>;
+  const alg = o as TensorAlgebra<T>;
+  o.scale = (p: Arg<T>, t: T) => {
+    const m = alg.mul(p, t);
+    return parts.hasNaN?.(m) === true ? strongZero(alg, up(p), t) : m;
+  };
+  return alg;
+}
+
+/**
+ * `p · t` with 0 where the tangent `t` is 0 (Algebra.scale), for a product that came out NaN somewhere (∞·0):
+ * `p` is replaced by 0 only where it is not finite and `t` is 0, so that on graph tensors the derivative of the
+ * result with respect to each factor stays the other factor wherever that is finite.
+ */
+function strongZero<T>(o: TensorAlgebra<T>, p: T, t: T): T {
+  const nonFinite = (x: T) => o.eq(o.eq(o.sub(x, x), 0), 0); // ∞ - ∞ and NaN - NaN are NaN
+  return o.mul(o.where(o.mul(o.eq(t, 0), nonFinite(p)), 0, p), t);
 }

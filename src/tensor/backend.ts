@@ -120,6 +120,17 @@ function isConst(x: NDArray, c: number, other: NDArray): boolean {
 }
 
 /**
+ * True when an array holds a NaN (a view is assumed to: the caller then masks). `Algebra.scale` checks its
+ * product with it, so forward mode pays one scan rather than the mask's kernels.
+ */
+export function hasNaN(x: NDArray): boolean {
+  const d = x.data;
+  if (x.offset !== 0 || d.length !== x.size) return true;
+  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) return true;
+  return false;
+}
+
+/**
  * Runs an elementwise expression (written against the op algebra) of arrays as one kernel: only the inputs it
  * reads, broadcast together; the result's dtype is the ops' rule (float64 if any strong input is). An expression
  * that is just one of its (strong) inputs returns that input, computing nothing. With `out` (contiguous, of the
@@ -145,7 +156,7 @@ export function runFused(expr: FusedExpr, all: readonly NDArray[], out?: NDArray
  */
 export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
   const lift = (c: number) => scalarArray(c, "float64", true);
-  const o = tensorAlgebraOf<NDArray>({ apply: applyRaw, lift, shape: (x) => x.shape, dtype: (x) => x.dtype, detach: (x) => x });
+  const o = tensorAlgebraOf<NDArray>({ apply: applyRaw, lift, shape: (x) => x.shape, dtype: (x) => x.dtype, detach: (x) => x, hasNaN });
   const up = (x: NDArray | number) => (typeof x === "number" ? lift(x) : x);
   // Two identities that the derived elementwise rules produce on every backward pass, `1 · g` and `g + 0`,
   // return the operand itself (arrays never change, so sharing is safe): a copy of g saved per edge.
@@ -155,6 +166,12 @@ export const rawAlgebra: TensorAlgebra<NDArray> = (() => {
     if (isConst(y, c, x) && !x.weak) return x;
     return op(x, y);
   };
+  const mul = unit(o.mul, 1);
+  // scale through the same shortcut (`1 · g` is g); the mask only when the product came out NaN.
+  const scale = (p: NDArray | number, t: NDArray) => {
+    const m = mul(p, t);
+    return m === t || !hasNaN(m) ? m : o.scale(p, t);
+  };
   const fuse = (expr: FusedExpr, args: readonly Arg<NDArray>[]): NDArray => runFused(expr, args.map(up));
-  return { ...o, mul: unit(o.mul, 1), add: unit(o.add, 0), caps: { raw: true, fuse } };
+  return { ...o, mul, add: unit(o.add, 0), scale, caps: { raw: true, fuse, hasNaN } };
 })();

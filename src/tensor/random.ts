@@ -107,6 +107,17 @@ export class Generator {
 /** The generator used when no seed or generator is given (seed 0 at start; reseed with `manualSeed`). */
 export const defaultGenerator = new Generator(0);
 
+/**
+ * The generator for something that draws random numbers (a layer's initial weights, a Dropout's masks): the
+ * given generator, else a fresh one from the given seed (an explicit seed wins), else a stream of its own seeded
+ * from the default generator. So two unseeded layers differ, two Dropouts draw different masks, and `manualSeed`
+ * before building a model reproduces the whole run bit for bit, as with PyTorch's global generator.
+ */
+export function generatorFor(options: { readonly seed?: number | undefined; readonly generator?: Generator | undefined }): Generator {
+  if (options.generator !== undefined) return options.generator;
+  return new Generator(options.seed ?? defaultGenerator.nextUint32());
+}
+
 /** Reseeds the default generator, like `torch.manual_seed`. */
 export function manualSeed(seed: number): void {
   defaultGenerator.seed(seed);

@@ -13,7 +13,7 @@ import type { AnyOp, DType, ElementwiseName, FusedExpr, IndexArray, TensorAlgebr
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
-import { applyRaw, runFused } from "./backend.js";
+import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
 import { enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
@@ -627,6 +627,7 @@ export const graphAlgebra: TensorAlgebra<Tensor> = tensorAlgebraOf<Tensor>({
   shape: (x) => x.shape,
   dtype: (x) => x.dtype,
   detach: (x) => x.detach(),
+  hasNaN: (x) => hasNaN(x.value),
   caps: { graph: true },
 });
 

@@ -250,8 +250,11 @@ describe("numbers: one syntax for scalars and array elements, and no overflow", 
     expectAt(sourceError(() => parseBindings(["y=1,x=-2e308"], FREE)), "x: -2e308 is too large for a float64 number (it would be -Infinity)", 6, 6);
     expectAt(sourceError(() => parseBindings(["X=[1, 1e400],y=1"], P)), "X: 1e400 at [1] is too large for a float64 number (it would be Infinity)", 6, 5);
     expectAt(sourceError(() => parseBindings(["2,1e999"], P)), "value 2 (y): 1e999 is too large for a float64 number (it would be Infinity)", 2, 5);
-    // Underflow is no error: 1e-400 is 0, as in every float64 reader.
-    expect(parseBindings(["x=1e-400,y=1"], FREE).get("x")).toBe(0);
+    // Underflow is refused the same way (the value used would not be the value written); 0 and subnormals pass.
+    expectAt(sourceError(() => parseBindings(["x=1e-999,y=1"], FREE)), "x: 1e-999 is too small for a float64 number (it would be 0; the smallest is about 5e-324)", 2, 6);
+    expectAt(sourceError(() => parseBindings(["X=[1, -1e-400],y=1"], P)), "X: -1e-400 at [1] is too small for a float64 number (it would be 0; the smallest is about 5e-324)", 6, 7);
+    expect(parseBindings(["x=1e-310,y=0e-999"], FREE).get("x")).toBe(1e-310);
+    expect(parseBindings(["x=1e-310,y=0.0e-999"], FREE).get("y")).toBe(0);
     const big = join(dir, "big.json");
     writeFileSync(big, "[[1, 2], [3, 1e400]]");
     expectAt(

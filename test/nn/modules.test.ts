@@ -191,3 +191,20 @@ describe("losses", () => {
     expect(new ReLU().forward(f64([-1, 2])).toNested()).toEqual([0, 2]);
   });
 });
+
+describe("the activation table", () => {
+  test("every activation of ACTIVATIONS builds its own module in an MLP (none silently the identity)", async () => {
+    const { ACTIVATIONS } = await import("../../src/nn/functional.js");
+    const { activationModule } = await import("../../src/nn/module.js");
+    const expected: Record<string, string> = {
+      relu: "ReLU()", tanh: "Tanh()", sigmoid: "Sigmoid()", gelu: "GELU()", leaky_relu: "LeakyReLU(slope=0.01)", identity: "Identity()",
+    };
+    for (const name of Object.keys(ACTIVATIONS)) {
+      expect(activationModule(name).describe(), name).toBe(expected[name]);
+      const mlp = new MLP([2, 3, 1], name as keyof typeof ACTIVATIONS, { seed: 0 });
+      expect(mlp.activation).toBe(name);
+    }
+    expect(() => activationModule("softplus")).toThrow("activation softplus: expected one of relu, tanh, sigmoid, gelu, leaky_relu, identity");
+    expect(() => new MLP([2, 3, 1], "softplus" as "relu")).toThrow("activation softplus");
+  });
+});

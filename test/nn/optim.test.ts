@@ -208,6 +208,29 @@ describe("learning-rate schedules", () => {
   });
 });
 
+describe("hyperparameters and parameters PyTorch refuses", () => {
+  const w = () => tensor([1, 2], { requiresGrad: true });
+  test("negative eps, momentum or weight decay, or a NaN one, is an error naming it", () => {
+    expect(() => new Adam([w()], { eps: -1e-8 })).toThrow("Adam: eps must be a non-negative number, got -1e-8");
+    expect(() => new AdamW([w()], { weightDecay: -0.1 })).toThrow("AdamW: weightDecay must be a non-negative number, got -0.1");
+    expect(() => new SGD([w()], { momentum: -0.9 })).toThrow("SGD: momentum must be a non-negative number, got -0.9");
+    expect(() => new SGD([w()], { weightDecay: NaN })).toThrow("SGD: weightDecay must be a non-negative number, got NaN");
+    expect(() => new Adam([w()], { eps: NaN })).toThrow("eps must be a non-negative number");
+  });
+
+  test("a parameter listed twice is an error (it would be updated twice per step)", () => {
+    const p = w();
+    expect(() => new SGD([p, w(), p])).toThrow("SGD: parameter 2 is listed twice");
+    expect(() => new Adam([p, p])).toThrow("Adam: parameter 1 is listed twice");
+  });
+
+  test("an unknown dtype is an error, not float32 in silence", () => {
+    const dtype = "int8" as unknown as "float32";
+    expect(() => tensor([1, 2], { dtype })).toThrow('unknown dtype "int8": expected "float32" or "float64"');
+    expect(() => tensor([1, 2]).cast(dtype)).toThrow('unknown dtype "int8"');
+  });
+});
+
 describe("in-place updates", () => {
   test("after the first step a parameter keeps its storage; an array it shared is never written", () => {
     const data = new Float64Array([1, 2, 3]);

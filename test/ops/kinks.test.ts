@@ -4,6 +4,7 @@
  * partials are checked in test/render). Central differences cannot check these.
  */
 import { describe, expect, test } from "vitest";
+import { hessian, jacfwd, jacrev } from "../../src/autodiff/functional.js";
 import { differentiate } from "../../src/autodiff/modes.js";
 import { Value } from "../../src/scalar/value.js";
 import { engine, tensor, type Tensor } from "../../src/tensor/tensor.js";
@@ -94,5 +95,55 @@ describe("pow(±1, ±∞) and pow(1, NaN) are 1 (IEEE 754, C, NumPy, PyTorch), n
   test("1^(1/x) at x = 0 is 1", () => {
     const x = new Value(0, { label: "x" });
     expect(Value.from(1).pow(Value.from(1).div(x)).data).toBe(1);
+  });
+});
+
+describe("forward mode: a zero tangent gives a zero share even where the local derivative is infinite (√x at 0)", () => {
+  const sqrtAt = () => tensor([0, 4], { dtype: "float64" });
+
+  test("forward mode on an array agrees with reverse mode: ∂sum(√X)/∂X = [∞, 0.25]", () => {
+    const x = f64([0, 4]);
+    const y = x.sqrt().sum();
+    expect(engine.gradients([y], [x])[0]!.toNested()).toEqual([Infinity, 0.25]);
+    const forward = [0, 1].map((j) => {
+      const t = tensor(j === 0 ? [1, 0] : [0, 1], { dtype: "float64" });
+      return engine.tangents([y], [x], [t])[0]!.item();
+    });
+    expect(forward).toEqual([Infinity, 0.25]);
+  });
+
+  test("jacfwd of √X is diagonal, zeros off the diagonal; jacrev agrees on the diagonal", () => {
+    const f = (x: Tensor) => x.sqrt();
+    expect((jacfwd(f)(sqrtAt()) as Tensor).toNested()).toEqual([[Infinity, 0], [0, 0.25]]);
+    // Reverse mode multiplies plainly, as PyTorch does (ARCHITECTURE.md): the cotangent [0, 1] meets ∞ at 0.
+    const rev = (jacrev(f)(sqrtAt()) as Tensor).toNested() as number[][];
+    expect([rev[0]![0], rev[0]![1], rev[1]![1]]).toEqual([Infinity, 0, 0.25]);
+  });
+
+  test("scalar forward mode: a zero tangent into √ at 0 gives 0 (√(0·x) is constant)", () => {
+    const x = new Value(1, { label: "x" });
+    expect(differentiate(x.mul(0).sqrt(), [x], "forward").grads).toEqual([0]);
+  });
+
+  test("hessian of sum(X^1.5) at [0, 4] has no NaN off the diagonal", () => {
+    const h = hessian((x: Tensor) => x.pow(1.5).sum())(sqrtAt()) as Tensor;
+    expect(h.toNested()).toEqual([[Infinity, 0], [0, 0.375]]);
+  });
+});
+
+describe("reductions over an empty axis, as in PyTorch", () => {
+  test("logsumexp of an empty array is -∞; softmax and logSoftmax of one are empty", () => {
+    const x = tensor([], { dtype: "float64", requiresGrad: true });
+    const lse = x.logsumexp();
+    expect(lse.item()).toBe(-Infinity);
+    expect(x.softmax().shape).toEqual([0]);
+    expect(x.logSoftmax().shape).toEqual([0]);
+    expect(engine.gradients([lse], [x])[0]!.shape).toEqual([0]);
+  });
+
+  test("along an empty axis of a [2, 0] array: [-∞, -∞], softmax keeps the shape", () => {
+    const x = tensor([[], []], { dtype: "float64" });
+    expect(x.logsumexp(1).toNested()).toEqual([-Infinity, -Infinity]);
+    expect(x.softmax(1).shape).toEqual([2, 0]);
   });
 });

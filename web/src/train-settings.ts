@@ -1,8 +1,9 @@
 /**
  * The training view's settings: what can be chosen, the defaults (those of `gradgraph train`), reading them from
- * the fields and the URL (anything invalid is ignored), and the same run as a command line. Pure (no DOM, no
- * library calls), so it is unit-tested in Node and shared by the page and the worker.
+ * the fields and the URL (anything invalid is ignored), and the same run as a command line. Pure (no DOM; of the
+ * library only the activation table's names), so it is unit-tested in Node and shared by the page and the worker.
  */
+import { nn } from "../../src/index.js";
 
 /** The 2-D datasets, generated in code (no files: they run in the browser). */
 export const TRAIN_DATASETS = ["moons", "circles", "spirals", "xor"] as const;
@@ -11,9 +12,9 @@ export type TrainDataset = (typeof TRAIN_DATASETS)[number];
 /** Classes of each dataset (spirals has three arms). */
 export const DATASET_CLASSES: Record<TrainDataset, number> = { moons: 2, circles: 2, spirals: 3, xor: 2 };
 
-/** The activations of `gradgraph train --act`. */
-export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "identity"] as const;
-export type TrainActivation = (typeof ACTIVATIONS)[number];
+/** The activations of `gradgraph train --act`: the names of the library's one activation table. */
+export const ACTIVATIONS = Object.keys(nn.ACTIVATIONS) as readonly nn.ActivationName[];
+export type TrainActivation = nn.ActivationName;
 
 /** The optimizers of `gradgraph train --opt` (momentum and nesterov: SGD with momentum 0.9; AdamW: weight decay 0.01). */
 export const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"] as const;
