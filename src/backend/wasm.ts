@@ -20,6 +20,7 @@ import type { Shape } from "../ops/shape.js";
 import type { Backend, Kernel } from "./backend.js";
 import { jsBackend, layout, outputFor } from "./js.js";
 import type { NDArray } from "./ndarray.js";
+import { get, I32, name, section, set, simd, sleb, uleb, V128, vec } from "./wasm-encoder.js";
 
 /** Elements per chunk (64 KB of float32: the chunks stay in L2); the scratch holds one chunk per input and one for the output. */
 const CHUNK = 16384;
@@ -28,34 +29,7 @@ const MAX_INPUTS = 6;
 /** Below `minSize` elements the JavaScript loop is faster than the copies (tests set 0 to run everything here). */
 export const wasmTuning = { minSize: 256 };
 
-// --- a tiny encoder ---------------------------------------------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return out.push(b), out;
-    out.push(b | 0x80);
-  }
-};
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+const F64 = 0x7c;
 
 /** SIMD opcodes per lane type: [f32x4, f64x2]. */
 const OPS: Record<string, [number, number]> = {
@@ -123,9 +97,9 @@ function encode(k: Kernel, f64: boolean, single: readonly boolean[]): Uint8Array
   const module = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), 0x00]])),
-    ...section(2, vec([[...str("env"), ...str("m"), 0x02, 0x00, ...uleb(PAGES)]])),
+    ...section(2, vec([[...name("env"), ...name("m"), 0x02, 0x00, ...uleb(PAGES)]])),
     ...section(3, vec([[0]])),
-    ...section(7, vec([[...str("k"), 0x00, 0]])),
+    ...section(7, vec([[...name("k"), 0x00, 0]])),
     ...section(10, vec([[...uleb(func.length), ...func]])),
   ];
   return new Uint8Array(module);

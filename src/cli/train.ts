@@ -6,7 +6,6 @@
  */
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import cliProgress from "cli-progress";
 import { InputError, Interrupted } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import type { DType } from "../ops/op.js";
@@ -44,10 +43,10 @@ import {
   type ModelConfig,
   type Optimizer,
   type Schedule,
-  type StepInfo,
 } from "../nn/index.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
 import { RunFolder } from "./run-folder.js";
+import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
 import { signalName, StopSignals } from "./signals.js";
 
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"] as const;
@@ -161,26 +160,6 @@ function makeOptimizer(name: OptName, params: ReturnType<MLP["parameters"]>, lr:
   }
 }
 
-const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${(100 * x).toFixed(2)}%`);
-const num = (x: number | undefined) => (x === undefined ? "–" : Number.isNaN(x) ? "NaN" : x === Infinity ? "inf" : x < 1e-4 ? x.toExponential(3) : x.toFixed(4));
-
-/** `1 epoch`, `3 epochs`. */
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word === "batch" ? "es" : "s"}`;
-
-/** `1:05` or `12s`. */
-function duration(s: number): string {
-  if (!Number.isFinite(s)) return "?";
-  const r = Math.round(s);
-  return r < 60 ? `${r}s` : `${Math.floor(r / 60)}:${String(r % 60).padStart(2, "0")}`;
-}
-
-/** The table of final figures that train and eval both print. */
-function figuresTable(rows: readonly [string, Record<string, number>][]): string {
-  const lines = ["           loss      accuracy"];
-  for (const [name, r] of rows) lines.push(`  ${name.padEnd(7)}  ${num(r.loss).padStart(8)}  ${pct(r.accuracy).padStart(9)}`);
-  return lines.join("\n") + "\n";
-}
-
 /** Refuses a split with no training or no test samples, saying how the numbers came about. */
 function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where: string): void {
   if (train.length > 0 && test.length > 0) return;
@@ -194,67 +173,6 @@ function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where: string
 function describeData(spec: DataSpec, train: Dataset, test: Dataset): string {
   const extra = spec.name === "mnist" ? "" : spec.name === "iris" ? `, split seed ${spec.seed}` : `, ${spec.n} points, noise ${spec.noise}, seed ${spec.seed}`;
   return `${spec.name} (${train.length} train / ${test.length} test${extra})`;
-}
-
-/** Progress: a bar on a terminal, or a plain line now and then. */
-function progressReporter(io: Io, epochs: number, batches: number, batchSize: number) {
-  const total = epochs * batches;
-  if (io.isTTY && process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: "epoch {epoch}/{epochs} |{bar}| batch {batch}/{batches} | loss {loss} | acc {acc} | {rate}/s | ETA {eta_formatted}",
-        barsize: 24,
-        hideCursor: true,
-        clearOnComplete: true,
-        etaBuffer: 50,
-        fps: 10,
-        stream: process.stderr,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0, { epoch: 1, epochs, batch: 0, batches, loss: "–", acc: "–", rate: "–" });
-    let active = true;
-    return {
-      step: (s: StepInfo) =>
-        bar.update(s.step, {
-          epoch: s.epoch,
-          batch: s.batch,
-          loss: s.running.loss!.toFixed(4),
-          acc: pct(s.running.accuracy),
-          rate: `${Math.round(s.samples / Math.max(1e-9, s.seconds))} samples`,
-        }),
-      epoch: (_r: History["epochs"][number]) => {},
-      stop: () => {
-        if (active) bar.stop();
-        active = false;
-      },
-    };
-  }
-  let lastLine = 0;
-  let lastStep: StepInfo | null = null;
-  const every = Math.max(1, Math.ceil(epochs / 10));
-  const line = (s: StepInfo, extra: string) => {
-    const rate = s.samples / Math.max(1e-9, s.seconds);
-    const eta = ((total - s.step) * batchSize) / rate;
-    io.err(
-      `epoch ${s.epoch}/${epochs}  batch ${s.batch}/${batches}  loss ${s.running.loss!.toFixed(4)}  acc ${pct(s.running.accuracy)}${extra}  ${Math.round(rate)} samples/s  ETA ${duration(eta)}\n`,
-    );
-    lastLine = s.seconds;
-  };
-  return {
-    step: (s: StepInfo) => {
-      lastStep = s;
-      // A long epoch also gets a line every 10 seconds.
-      if (s.seconds - lastLine >= 10 && s.batch < batches) line(s, "");
-    },
-    epoch: (r: History["epochs"][number]) => {
-      if (lastStep === null) return;
-      if (r.epoch === 1 || r.epoch === epochs || r.epoch % every === 0 || !r.complete) {
-        line(lastStep, r.validation ? `  test loss ${r.validation.loss!.toFixed(4)}  test acc ${pct(r.validation.accuracy)}` : "");
-      }
-    },
-    stop: () => {},
-  };
 }
 
 /** A run's settings, checked: what {@link trainConfig} makes of the command line. */

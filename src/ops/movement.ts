@@ -7,7 +7,7 @@
  * stack (unsqueeze + concat), index (slice + reshape), zero padding by widths (pad).
  */
 import { ShapeError } from "../core/errors.js";
-import { defineTensorOp, type IndexArray, type Target } from "./op.js";
+import { defineTensorOp, linearJvp, type IndexArray, type Target } from "./op.js";
 import { broadcastsTo, checkShape, formatShape, sameShape, sizeOf, type Shape } from "./shape.js";
 
 const call = (board: string, py: string, ts: string) => ({ kind: "call", name: { board, py, ts } }) as const;
@@ -28,7 +28,7 @@ export const reshape = defineTensorOp({
   // x̄ = reshape(ḡ, shape of x)
   vjp: (o, g, [x]) => [o.reshape(g, { shape: o.shape(x!) })],
   // dy = reshape(dx, shape of y)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.reshape(dx, p) : null),
+  jvp: linearJvp("reshape"),
   print: call("reshape", "np.reshape", "reshape"),
   printParams: (p, t) => [list(p.shape, t)],
   // On the board a vector is a column: [n] → [n, 1] is the vector itself, [n] → [1, n] its transpose (and back).
@@ -58,7 +58,7 @@ export const permute = defineTensorOp({
   // x̄ = permute(ḡ, perm⁻¹)
   vjp: (o, g, _xs, _y, _needs, { perm }) => [o.permute(g, { perm: inversePermutation(perm) })],
   // dy = permute(dx, perm)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.permute(dx, p) : null),
+  jvp: linearJvp("permute"),
   print: call("permute", "np.transpose", "permute"),
   printParams: (p, t) => [list(p.perm, t)],
   // Swapping the last two axes is the (batched) matrix transpose: Wᵀ, W.T (W.mT above two axes).
@@ -82,7 +82,7 @@ export const broadcastTo = defineTensorOp({
   // x̄ = ḡ summed back to x's shape — done by the engine, which unbroadcasts every cotangent in one place
   vjp: (_o, g) => [g],
   // dy = broadcast(dx)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.broadcastTo(dx, p) : null),
+  jvp: linearJvp("broadcastTo"),
   print: call("broadcastTo", "np.broadcast_to", "broadcastTo"),
   printParams: (p, t) => [list(p.shape, t)],
 });
@@ -111,7 +111,7 @@ export const slice = defineTensorOp({
   // x̄ = ḡ placed into zeros of x's shape at the sliced positions
   vjp: (o, g, [x], _y, _needs, { starts, steps }) => [o.pad(g, { shape: o.shape(x!), starts, steps })],
   // dy = slice(dx)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.slice(dx, p) : null),
+  jvp: linearJvp("slice"),
   print: call("slice", "slice", "slice"),
   printParams: (p) => [p.starts.map((s, i) => `${s}:${p.ends[i]}${p.steps[i] === 1 ? "" : `:${p.steps[i]}`}`).join(", ")],
 });
@@ -136,7 +136,7 @@ export const pad = defineTensorOp({
     o.slice(g, { starts, steps, ends: o.shape(x!).map((n, i) => (n === 0 ? starts[i]! : starts[i]! + (n - 1) * steps[i]! + 1)) }),
   ],
   // dy = pad(dx)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.pad(dx, p) : null),
+  jvp: linearJvp("pad"),
   print: call("pad", "pad", "pad"),
   printParams: (p, t) => [list(p.shape, t), list(p.starts, t)],
 });
@@ -206,7 +206,7 @@ export const gather = defineTensorOp({
   // x̄ = scatterAdd(ḡ) into zeros of x's shape (an element picked twice gets both gradients)
   vjp: (o, g, [x], _y, _needs, { axis, index }) => [o.scatterAdd(g, { axis, index, shape: o.shape(x!) })],
   // dy = gather(dx)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.gather(dx, p) : null),
+  jvp: linearJvp("gather"),
   print: call("gather", "np.take_along_axis", "gather"),
   printParams: (p) => [`axis=${p.axis}`],
 });
@@ -225,7 +225,7 @@ export const scatterAdd = defineTensorOp({
   // x̄ = gather(ḡ)
   vjp: (o, g, _xs, _y, _needs, { axis, index }) => [o.gather(g, { axis, index })],
   // dy = scatterAdd(dx)
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.scatterAdd(dx, p) : null),
+  jvp: linearJvp("scatterAdd"),
   print: call("scatterAdd", "scatter_add", "scatterAdd"),
   printParams: (p) => [`axis=${p.axis}`],
 });
@@ -238,7 +238,7 @@ export const cast = defineTensorOp({
   // x̄ = ḡ in x's dtype
   vjp: (o, g, [x]) => [o.cast(g, { dtype: o.dtype(x!) })],
   // dy = dx in y's dtype
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.cast(dx, p) : null),
+  jvp: linearJvp("cast"),
   print: call("cast", "np.asarray", "cast"),
   printParams: (p) => [`dtype=${p.dtype}`],
 });

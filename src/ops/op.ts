@@ -392,6 +392,15 @@ export interface AnyOp {
 }
 
 /** Declares a tensor-op entry (an identity that checks the entry against its name's parameter type). */
+/**
+ * The jvp of an op that is linear in its one input (JAX's `deflinear`): the tangent goes through the op itself,
+ * with the same parameters — dy = op(dx). Movement ops, cast and sum declare their forward rule with it.
+ */
+export function linearJvp<K extends TensorOpName>(name: K): TensorJvp<ParamsOf<K>> {
+  return <T>(o: TensorAlgebra<T>, [dx]: readonly (T | null)[], _xs: readonly T[], _y: T, p: ParamsOf<K>) =>
+    dx ? (o[name] as unknown as (x: T, params: ParamsOf<K>) => T)(dx, p) : null;
+}
+
 export function defineTensorOp<K extends TensorOpName>(op: TensorOp<K>): TensorOp<K> {
   return op;
 }

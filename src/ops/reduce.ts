@@ -8,6 +8,7 @@
 import { ShapeError } from "../core/errors.js";
 import {
   defineTensorOp,
+  linearJvp,
   REDUCE_KEYWORDS,
   type ReduceParams,
   type Target,
@@ -92,7 +93,7 @@ export const sum = defineTensorOp({
   // x̄ = broadcast(ḡ) to x's shape (d Σx = Σ dx)
   vjp: (o, g, [x], _y, _needs, p) => [o.broadcastTo(keepDims(o, g, o.shape(x!), p), { shape: o.shape(x!) })],
   // dy = Σ dx
-  jvp: (o, [dx], _xs, _y, p) => (dx ? o.sum(dx, p) : null),
+  jvp: linearJvp("sum"),
   print: { kind: "call", name: { board: "sum", py: "np.sum", ts: "sum" } },
   printParams: (p, target) => printReduceParams(p, target),
   call: reduceCall("sum"),
