@@ -5,7 +5,7 @@
  */
 import type { AnyStepper, Explorer } from "./controller.js";
 import type { Problem, TensorProblem } from "./model.js";
-import type { Frame, Line } from "./steps.js";
+import { tensorStepper, type Frame, type Line } from "./steps.js";
 import { para, renderLines, ui } from "./ui.js";
 
 /** What the head's controls ask of the page. */
@@ -27,10 +27,13 @@ export function renderStep(stepper: AnyStepper, step: number, frame: Frame, extr
 
 /**
  * Lines added to a tensor step's explanation: the vector rule of the lecture that made the node's gradient
- * (∇W = ∇a · xᵀ, ∇x = Wᵀ · ∇a). Empty for now; the place where it goes.
+ * (∇W = Xᵀ @ ∇a, ∇b = sum(∇c, axis=0)), as `gradgraph trace` prints it (derived from the ops' backward rules).
  */
-export function tensorRuleLines(_t: TensorProblem, _frame: Frame, _step: number): Line[] {
-  return [];
+export function tensorRuleLines(t: TensorProblem, frame: Frame, step: number): Line[] {
+  if (step < tensorStepper(t).backwardStart || frame.current.length !== 1) return [];
+  const n = t.view.nodes[frame.current[0]!];
+  if (n === undefined || n.rule === null || n.id === t.view.root) return [];
+  return [{ label: "vector rule", text: `∇${n.name} = ${n.rule}`, kind: "formula" }];
 }
 
 /** The stepper's head: the two passes (backprop), or which input (forward mode, paths). */
