@@ -22,6 +22,7 @@ export {
   type TensorGraphView,
   type TensorNodeView,
 } from "./render/tensor.js";
+export { generateTensorCode, type TensorCodeOptions } from "./render/tensor-code.js";
 export { formatShape, type Shape } from "./ops/shape.js";
 // The tensor engine: n-d tensors on the same op table, backward (also building differentiable graphs), forward
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
@@ -64,6 +65,7 @@ export {
   type CheckMode,
 } from "./autodiff/gradcheck.js";
 export * as functional from "./tensor/functional.js";
+export { backendNames, setBackend, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
 export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";
 // Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
 // derivatives, and debug aids (NaN/Inf detection, traced programs).

@@ -1,8 +1,9 @@
 /**
  * Raw n-dimensional arrays: a typed array (Float32Array or Float64Array), a shape, strides and an offset, in
- * elements. Views (reshape of contiguous data, permute, broadcast, slice) share the typed array; kernels always
- * write fresh contiguous outputs, so an array's elements never change after it is made (the autodiff graph
- * relies on it: backward can run twice and see the same values).
+ * elements. Views (reshape of contiguous data, permute, broadcast, slice) share the typed array; kernels write
+ * fresh contiguous outputs, so an array's elements do not change after it is made (backward can run twice and
+ * see the same values) — except storage that `Tensor.update` made its tensor's own, which optimizers update in
+ * place.
  */
 import type { DType } from "../ops/op.js";
 import { sizeOf, stridesOf, type Shape } from "../ops/shape.js";

@@ -7,7 +7,7 @@
  * Storage stays ordinary typed arrays. A kernel runs over chunks of 16384 elements: each input's chunk is copied
  * (converted to the result's dtype) into a scratch region of the module's memory, which stays in cache, the
  * kernel runs there, and the result is copied out. Inputs that are one value are passed as a parameter and
- * splatted. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
+ * splatted; an input that is one block repeated along leading axes (a bias row) is copied in piece by piece. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
  * has no instruction for them), a strided or broadcast input, a tiny array — runs on the JavaScript backend.
  *
  * Results: + − × ÷ √, |x|, −x and the comparisons are IEEE operations in both backends, so float64 results are
@@ -20,6 +20,7 @@ import type { Shape } from "../ops/shape.js";
 import type { Backend, Kernel } from "./backend.js";
 import { jsBackend, layout, outputFor } from "./js.js";
 import type { NDArray } from "./ndarray.js";
+import { get, I32, name, section, set, simd, sleb, uleb, V128, vec } from "./wasm-encoder.js";
 
 /** Elements per chunk (64 KB of float32: the chunks stay in L2); the scratch holds one chunk per input and one for the output. */
 const CHUNK = 16384;
@@ -28,34 +29,7 @@ const MAX_INPUTS = 6;
 /** Below `minSize` elements the JavaScript loop is faster than the copies (tests set 0 to run everything here). */
 export const wasmTuning = { minSize: 256 };
 
-// --- a tiny encoder ---------------------------------------------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return out.push(b), out;
-    out.push(b | 0x80);
-  }
-};
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+const F64 = 0x7c;
 
 /** SIMD opcodes per lane type: [f32x4, f64x2]. */
 const OPS: Record<string, [number, number]> = {
@@ -123,9 +97,9 @@ function encode(k: Kernel, f64: boolean, single: readonly boolean[]): Uint8Array
   const module = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), 0x00]])),
-    ...section(2, vec([[...str("env"), ...str("m"), 0x02, 0x00, ...uleb(PAGES)]])),
+    ...section(2, vec([[...name("env"), ...name("m"), 0x02, 0x00, ...uleb(PAGES)]])),
     ...section(3, vec([[0]])),
-    ...section(7, vec([[...str("k"), 0x00, 0]])),
+    ...section(7, vec([[...name("k"), 0x00, 0]])),
     ...section(10, vec([[...uleb(func.length), ...func]])),
   ];
   return new Uint8Array(module);
@@ -185,7 +159,7 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
   for (const d of outShape) n *= d;
   let ok = printableCache.get(k.key);
   if (ok === undefined) printableCache.set(k.key, (ok = printable(k.root)));
-  const lay = layout(xs, n);
+  const lay = layout(xs, n).map((l, i) => (l === "strided" && repeats(xs[i]!, outShape) ? "repeat" : l));
   if (!ok || n < wasmTuning.minSize || k.arity > MAX_INPUTS || lay.includes("strided") || (out !== undefined && !out.contiguous)) {
     return jsBackend.run(k, xs, outShape, dtype, out);
   }
@@ -203,13 +177,34 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
     for (let i = 0; i < xs.length; i++) {
       if (single[i]) continue;
       const x = xs[i]!;
-      views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
+      if (lay[i] === "full") views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
+      else {
+        // A block repeated along the leading axes (a bias row): copy it in pieces from where the chunk starts.
+        const size = x.size, v = views[i + 1]!;
+        for (let done = 0, p = start % size; done < len; p = 0) {
+          const m = Math.min(size - p, len - done);
+          v.set(x.data.subarray(x.offset + p, x.offset + p + m), done);
+          done += m;
+        }
+      }
     }
     args[1] = len;
     fn(...args);
     o.set(len === CHUNK ? outView : outView.subarray(0, len), oo + start);
   }
   return result;
+}
+
+/**
+ * Whether `x`, broadcast to `shape`, is one contiguous block repeated along leading axes (a bias row added to
+ * every row of a batch): its shape, without leading 1s, is the end of `shape`.
+ */
+function repeats(x: NDArray, shape: Shape): boolean {
+  if (!x.contiguous) return false;
+  let lead = 0;
+  while (lead < x.ndim && x.shape[lead] === 1) lead++;
+  const own = x.shape.slice(lead), off = shape.length - own.length;
+  return off >= 0 && own.every((d, i) => d === shape[off + i]);
 }
 
 /** The WebAssembly SIMD backend, or null where the runtime lacks WebAssembly SIMD. */

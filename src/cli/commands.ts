@@ -20,7 +20,7 @@ import { jsonNumber } from "./json.js";
 import { SVG_TIMEOUT_S, svgWithin, type Drawable } from "./svg.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
-import { tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
+import { tensorCode, tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
 import { registerTrainCommands } from "./train.js";
 import {
   anomalyOption,
@@ -127,8 +127,7 @@ export function registerCommands(program: Command, io: Io): void {
       }
       const tensors = tensorSetUp(expr, opts.at, { command: "trace" });
       if (tensors !== null) {
-        if (target !== undefined) throw new InputError("trace --code writes the lecture's scalar program; it does not take tensors");
-        return tensorTrace(tensors, io);
+        return target === undefined ? tensorTrace(tensors, io) : tensorCode(tensors, target, io);
       }
       const { graph } = setUp(expr, opts.at);
       const snap = snapshot(graph.root, graph.inputs);

@@ -21,6 +21,8 @@ import {
 import { formatShape } from "../ops/shape.js";
 import { engine, fromTypedArray, ones, zerosLike, type Tensor } from "../tensor/tensor.js";
 import { describeTensorGraph, formatNested, formatTensorTrace, tensorToDot } from "../render/tensor.js";
+import { generateTensorCode } from "../render/tensor-code.js";
+import type { CodeTarget } from "../render/code.js";
 import type { Io } from "./io.js";
 import type { Drawable } from "./svg.js";
 import { jsonValue } from "./json.js";
@@ -131,6 +133,12 @@ export function tensorTrace(p: TensorProblem, io: Io): void {
   const view = describeTensorGraph(p.graph.root, p.graph.inputs, nameOf(p));
   if (view.seededWithOnes) io.err(seedNote(p));
   io.out(formatTensorTrace(view));
+}
+
+/** `trace --code` on a tensor problem: the lecture's vectorised `df` (NumPy, or gradgraph's functional in TS). */
+export function tensorCode(p: TensorProblem, target: CodeTarget, io: Io): void {
+  if (p.graph.root.size !== 1) io.err(seedNote(p));
+  io.out(generateTensorCode(p.graph.root, p.graph.inputs, target, nameOf(p)));
 }
 
 /** `dot` on a tensor problem: the graph with shapes on every edge. */

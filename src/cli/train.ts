@@ -266,6 +266,8 @@ export interface TrainConfig {
   optName: OptName;
   schedule: (typeof SCHEDULES)[number];
   dtype: DType;
+  /** Threads for the large float32 matrix products (undefined: the default). */
+  threads: number | undefined;
   lr: number;
   epochs: number;
   batch: number;
@@ -290,7 +292,6 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
   const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
-  if (threads !== undefined) setNumThreads(threads);
   const sizes = parseSizes(opts.model ?? preset.model);
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
@@ -322,7 +323,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(name === "mnist" ? { normalize: true } : {}),
   };
   const augment = opts.augment === "shift";
-  return { name, spec, sizes, act, optName, schedule, dtype, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, notes };
+  return { name, spec, sizes, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, notes };
 }
 
 /** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
@@ -350,6 +351,84 @@ function trainingRecord(c: TrainConfig): Record<string, unknown> {
   };
 }
 
+/** What a run trains: the data, the network, its optimizer and schedule. */
+interface Setup {
+  train: Dataset;
+  test: Dataset;
+  dataSpec: DataSpec;
+  model: MLP;
+  optimizer: Optimizer;
+  batches: number;
+  totalSteps: number;
+  schedule: Schedule | undefined;
+  augment: ((x: Parameters<typeof randomShift>[0]) => ReturnType<typeof randomShift>) | undefined;
+}
+
+/** Loads the data and builds the network; says the notes and the header on stderr. */
+async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
+  const { train, test, spec: dataSpec } = await loadDataset(c.spec, { dtype: c.dtype });
+  checkSplit(dataSpec, train, test, "");
+  checkFits(c.sizes, train, "--model");
+  const model = new MLP(c.sizes, c.act, { seed: c.seed, dtype: c.dtype });
+  const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
+  const batches = Math.ceil(train.length / c.batch);
+  const totalSteps = c.epochs * batches;
+  const notes = [...c.notes];
+  if (c.warmup > totalSteps) notes.push(`--warmup ${c.warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${c.lr}`);
+  for (const n of notes) io.err(`note: ${n}\n`);
+  const g = new Generator(c.seed + 1);
+  const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
+  io.err(
+    `Training MLP ${c.sizes.join("-")} (${c.act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
+      `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
+      `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
+  );
+  return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment };
+}
+
+/** Figures of a finished (or stopped) run, and what to say about it. */
+interface Outcome {
+  trainFig: Record<string, number>;
+  testFig: Record<string, number>;
+  results: Record<string, unknown>;
+  /** Why it stopped early, if it did. */
+  stoppedNote: string | undefined;
+  /** For the report: stopped early, diverged. */
+  note: string | undefined;
+}
+
+/** Evaluates the model on both splits and prints the summary (a diverged run warns on stderr). */
+function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string, io: Io): Outcome {
+  // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
+  const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
+  const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / r.batches) + 1 };
+  const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
+  if (divergedNote) io.err(`warning: ${divergedNote} (now ${c.lr})\n`);
+  const trainFig = evaluate(r.model, r.train, { loss: "cross_entropy", metrics: ["accuracy"] });
+  const testFig = evaluate(r.model, r.test, { loss: "cross_entropy", metrics: ["accuracy"] });
+  const done = history.epochs.filter((e) => e.complete).length;
+  const last = history.epochs[history.epochs.length - 1];
+  const stoppedNote = history.stopped ? `stopped by ${stoppedBy} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${history.stepLosses.length} of ${plural(r.totalSteps, "step")}` : undefined;
+  io.out(
+    `${history.stopped ? "Stopped" : "Trained"} MLP ${c.sizes.join("-")} on ${c.name}: ${done} epoch${done === 1 ? "" : "s"}` +
+      `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(history.stepLosses.length, "step")} in ${history.seconds.toFixed(1)} s\n`,
+  );
+  io.out(figuresTable([["train", trainFig], ["test", testFig]]));
+  const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
+  return { trainFig, testFig, results, stoppedNote, note: [stoppedNote, divergedNote].filter(Boolean).join("; ") || undefined };
+}
+
+/** Writes the run's four files into the folder's temporary place, then puts it in place of --out. */
+async function saveRun(c: TrainConfig, r: Setup, history: History, o: Outcome, folder: RunFolder, signals: StopSignals, io: Io): Promise<void> {
+  const dir = folder.workDir();
+  const config = await saveModel(dir, r.model, { data: r.dataSpec, training: trainingRecord(c), results: o.results });
+  await signals.pauseAt("write", io.err);
+  await writeFileAtomic(join(dir, "metrics.csv"), metricsCsv(history));
+  await writeFileAtomic(join(dir, "report.html"), buildReport(r.model, config, history, r.train, r.test, o.trainFig, o.testFig, o.note));
+  folder.commit();
+  io.out(`Wrote ${c.out}: model.safetensors, config.json, metrics.csv, report.html\n`);
+}
+
 /**
  * The run step: loads the data, trains, evaluates, prints, and saves the run folder. SIGINT, SIGTERM and SIGHUP
  * stop training after the current batch; the run is still evaluated and saved, whole, and the command ends with
@@ -373,45 +452,28 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     },
   ).install();
   try {
+    if (c.threads !== undefined) setNumThreads(c.threads);
     if (c.out !== undefined) {
       folder = await RunFolder.open(c.out, c.overwrite);
       keepRunningWithoutOutput(true); // the run's results are the folder: a closed terminal does not lose them
     }
-    const { train, test, spec: dataSpec } = await loadDataset(c.spec, { dtype: c.dtype });
-    checkSplit(dataSpec, train, test, "");
-    checkFits(c.sizes, train, "--model");
-    const model = new MLP(c.sizes, c.act, { seed: c.seed, dtype: c.dtype });
-    const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
-    const batches = Math.ceil(train.length / c.batch);
-    const totalSteps = c.epochs * batches;
-    const sched = scheduleOf(c, totalSteps, batches);
-    const notes = [...c.notes];
-    if (c.warmup > totalSteps) notes.push(`--warmup ${c.warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${c.lr}`);
-    for (const n of notes) io.err(`note: ${n}\n`);
-    const g = new Generator(c.seed + 1);
-    const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
-    io.err(
-      `Training MLP ${c.sizes.join("-")} (${c.act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
-        `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
-        `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
-    );
-
+    const r = await setUpRun(c, io);
     await signals.pauseAt("train", io.err);
-    const progress = progressReporter(io, c.epochs, batches, c.batch);
+    const progress = progressReporter(io, c.epochs, r.batches, c.batch);
     stopProgress = progress.stop;
     let history: History;
     try {
-      history = await fit(model, train, {
+      history = await fit(r.model, r.train, {
         loss: "cross_entropy",
-        optimizer,
+        optimizer: r.optimizer,
         epochs: c.epochs,
         batchSize: c.batch,
         seed: c.seed,
         metrics: ["accuracy"],
-        validation: test,
-        ...(sched ? { schedule: sched } : {}),
+        validation: r.test,
+        ...(r.schedule ? { schedule: r.schedule } : {}),
         ...(c.clip === undefined ? {} : { clipNorm: c.clip }),
-        ...(augment ? { augment } : {}),
+        ...(r.augment ? { augment: r.augment } : {}),
         signal: signals.signal,
         onStep: progress.step,
         onEpoch: progress.epoch,
@@ -421,36 +483,11 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     }
     phase = "finishing";
     await signals.pauseAt("evaluate", io.err);
-
-    // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
-    const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
-    const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / batches) + 1 };
-    const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
-    if (divergedNote) io.err(`warning: ${divergedNote} (now ${c.lr})\n`);
-    const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
-    const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
-    const done = history.epochs.filter((e) => e.complete).length;
-    const last = history.epochs[history.epochs.length - 1];
     const by = signals.received === undefined ? "Ctrl-C" : signalName(signals.received);
-    const stoppedNote = history.stopped ? `stopped by ${by} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${history.stepLosses.length} of ${plural(totalSteps, "step")}` : undefined;
-    io.out(
-      `${history.stopped ? "Stopped" : "Trained"} MLP ${c.sizes.join("-")} on ${c.name}: ${done} epoch${done === 1 ? "" : "s"}` +
-        `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(history.stepLosses.length, "step")} in ${history.seconds.toFixed(1)} s\n`,
-    );
-    io.out(figuresTable([["train", trainFig], ["test", testFig]]));
-
-    if (folder !== null) {
-      const dir = folder.workDir();
-      const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
-      const config = await saveModel(dir, model, { data: dataSpec, training: trainingRecord(c), results });
-      await signals.pauseAt("write", io.err);
-      await writeFileAtomic(join(dir, "metrics.csv"), metricsCsv(history));
-      await writeFileAtomic(join(dir, "report.html"), buildReport(model, config, history, train, test, trainFig, testFig, [stoppedNote, divergedNote].filter(Boolean).join("; ") || undefined));
-      folder.commit();
-      io.out(`Wrote ${c.out}: model.safetensors, config.json, metrics.csv, report.html\n`);
-    }
+    const outcome = finishRun(c, r, history, by, io);
+    if (folder !== null) await saveRun(c, r, history, outcome, folder, signals, io);
     if (signals.received !== undefined) {
-      const what = stoppedNote ?? `${by} came after training ended; the run completed`;
+      const what = outcome.stoppedNote ?? `${by} came after training ended; the run completed`;
       throw new Interrupted(`${what}${c.out === undefined ? "" : `; the model and report are in ${c.out}`}`, signals.exitCode);
     }
   } catch (e) {
@@ -458,7 +495,8 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     throw e;
   } finally {
     signals.uninstall();
-    keepRunningWithoutOutput(false);
+    // After a signal the last message may not be writable either (a closed terminal): the exit code must stand.
+    keepRunningWithoutOutput(signals.received !== undefined);
   }
 }
 

@@ -122,9 +122,13 @@ function tint(hex: string, amount = 0.75): string {
   return `rgb(${mix(n >> 16)},${mix((n >> 8) & 255)},${mix(n & 255)})`;
 }
 
+/** The most data points a decision boundary draws per set, and the most points of a per-step loss curve. */
+export const MAX_DRAWN = 2000;
+
 /**
  * The decision regions of a 2-D classifier (predicted class on a grid over the data, as tinted rectangles, merged
- * along rows) with the training points (filled) and test points (ringed) on top, as an SVG element.
+ * along rows) with the training points (filled) and test points (ringed) on top, as an SVG element. Of a set of
+ * more than {@link MAX_DRAWN} points, every k-th is drawn.
  */
 export function decisionBoundary(model: Module, train: Dataset, test: Dataset | null, o: { size?: number; grid?: number } = {}): string {
   const S = o.size ?? 420, G = o.grid ?? 100, pad = 16;
@@ -165,7 +169,10 @@ export function decisionBoundary(model: Module, train: Dataset, test: Dataset | 
   }
   parts.push("</g>");
   pts.forEach(({ x, y }, set) => {
-    for (let i = 0; i < y.length; i++) {
+    // At most MAX_DRAWN points per set (every k-th: the sets are shuffled), so a million-point run's report
+    // stays a few hundred kB.
+    const every = Math.ceil(y.length / MAX_DRAWN);
+    for (let i = 0; i < y.length; i += every) {
       const color = CLASS_COLORS[y[i]! % 10]!;
       const attrs = set === 0 ? `fill="${color}" stroke="white" stroke-width="0.6"` : `fill="white" stroke="${color}" stroke-width="1.6"`;
       parts.push(`<circle cx="${sx(x[2 * i]!).toFixed(1)}" cy="${sy(x[2 * i + 1]!).toFixed(1)}" r="3" ${attrs}/>`);
@@ -209,7 +216,13 @@ export function historyCharts(history: History, metrics: readonly string[]): str
   const batches = history.epochs.length > 0 ? history.epochs[0]!.step : 1;
   const perEpoch = (get: (e: History["epochs"][number]) => number | undefined) =>
     history.epochs.map((e) => [e.step / Math.max(1, batches), get(e)] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
-  const stepPts = history.stepLosses.map((l, i) => [(i + 1) / Math.max(1, batches), l] as const);
+  // A long run's per-step losses are averaged in groups, to at most MAX_DRAWN points.
+  const group = Math.ceil(history.stepLosses.length / MAX_DRAWN);
+  const stepPts: (readonly [number, number])[] = [];
+  for (let i = 0; i < history.stepLosses.length; i += group) {
+    const part = history.stepLosses.slice(i, i + group);
+    stepPts.push([(i + (part.length + 1) / 2) / Math.max(1, batches), part.reduce((a, b) => a + b, 0) / part.length]);
+  }
   const charts = [
     lineChart(
       [

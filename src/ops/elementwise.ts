@@ -11,8 +11,9 @@ import { defineElementwise, PREC, type ElementwiseName, type ElementwiseOp, type
 const same = (s: string): Record<Target, string> => ({ board: s, py: s, ts: s });
 const infix = (s: string, prec: number, assoc: "left" | "right" = "left") =>
   ({ kind: "infix", symbol: same(s), prec, assoc }) as const;
-const fn = (board: string, py: string, ts: string, define?: { py?: string; ts?: string }) =>
-  ({ kind: "call", name: { board, py, ts }, ...(define ? { define } : {}) }) as const;
+const fn = (board: string, py: string, ts: string, numpy: { name: string; define?: string }, define?: { py?: string; ts?: string }) =>
+  ({ kind: "call", name: { board, py, ts }, numpy, ...(define ? { define } : {}) }) as const;
+const np = (name: string) => ({ name: `np.${name}` });
 
 /** The elementwise op table. The mapped type makes tsc reject a name without an entry. */
 export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } = {
@@ -80,35 +81,35 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     lower: (o, [a]) => o.call("exp", a!),
     // d(e^a) = e^a da
     partials: [(_o, _xs, y) => y],
-    print: fn("exp", "math.exp", "Math.exp"),
+    print: fn("exp", "math.exp", "Math.exp", np("exp")),
   }),
   log: defineElementwise({
     name: "log", arity: 1, doc: "natural logarithm ln(a)",
     lower: (o, [a]) => o.call("log", a!),
     // d(ln a) = da / a
     partials: [(o, [a]) => o.div(1, a!)],
-    print: fn("log", "math.log", "Math.log"),
+    print: fn("log", "math.log", "Math.log", np("log")),
   }),
   sqrt: defineElementwise({
     name: "sqrt", arity: 1, doc: "√a",
     lower: (o, [a]) => o.sqrt(a!),
     // d(√a) = da / (2√a); +inf at 0
     partials: [(o, _xs, y) => o.div(0.5, y)],
-    print: fn("sqrt", "math.sqrt", "Math.sqrt"),
+    print: fn("sqrt", "math.sqrt", "Math.sqrt", np("sqrt")),
   }),
   abs: defineElementwise({
     name: "abs", arity: 1, doc: "|a|",
     lower: (o, [a]) => o.abs(a!),
     // d|a| = sign(a) da; 0 at 0
     partials: [(o, [a]) => o.sign(a!)],
-    print: fn("abs", "abs", "Math.abs"),
+    print: fn("abs", "abs", "Math.abs", np("abs")),
   }),
   relu: defineElementwise({
     name: "relu", arity: 1, doc: "max(a, 0)",
     lower: (o, [a]) => o.select(o.le(a!, o.const(0)), o.const(0), a!), // NaN stays NaN, as in PyTorch
     // d relu(a) = (a > 0) da; 0 at 0
     partials: [(o, [a]) => o.gt(a!, 0)],
-    print: fn("relu", "relu", "relu", {
+    print: fn("relu", "relu", "relu", { name: "relu", define: "def relu(x):\n    return np.maximum(x, 0)" }, {
       py: "def relu(x):\n    return max(x, 0)",
       ts: "const relu = (x: number): number => Math.max(x, 0);",
     }),
@@ -122,7 +123,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     },
     // dσ(a) = σ(a)(1 - σ(a)) da
     partials: [(o, _xs, y) => o.mul(y, o.sub(1, y))],
-    print: fn("sigmoid", "sigmoid", "sigmoid", {
+    print: fn("sigmoid", "sigmoid", "sigmoid", { name: "sigmoid", define: "def sigmoid(x):\n    return np.exp(-np.logaddexp(0, -x))" }, {
       py: "def sigmoid(x):\n    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))",
       ts: "const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));",
     }),
@@ -132,21 +133,21 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     lower: (o, [a]) => o.call("tanh", a!),
     // d tanh(a) = (1 - tanh²(a)) da
     partials: [(o, _xs, y) => o.sub(1, o.pow(y, 2))],
-    print: fn("tanh", "math.tanh", "Math.tanh"),
+    print: fn("tanh", "math.tanh", "Math.tanh", np("tanh")),
   }),
   sin: defineElementwise({
     name: "sin", arity: 1, doc: "sin(a)",
     lower: (o, [a]) => o.call("sin", a!),
     // d sin(a) = cos(a) da
     partials: [(o, [a]) => o.cos(a!)],
-    print: fn("sin", "math.sin", "Math.sin"),
+    print: fn("sin", "math.sin", "Math.sin", np("sin")),
   }),
   cos: defineElementwise({
     name: "cos", arity: 1, doc: "cos(a)",
     lower: (o, [a]) => o.call("cos", a!),
     // d cos(a) = -sin(a) da
     partials: [(o, [a]) => o.neg(o.sin(a!))],
-    print: fn("cos", "math.cos", "Math.cos"),
+    print: fn("cos", "math.cos", "Math.cos", np("cos")),
   }),
   max: defineElementwise({
     name: "max", arity: 2, doc: "the larger of a and b",
@@ -156,7 +157,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
       (o, [a, b]) => o.add(o.gt(a!, b!), o.mul(0.5, o.eq(a!, b!))),
       (o, [a, b]) => o.add(o.gt(b!, a!), o.mul(0.5, o.eq(a!, b!))),
     ],
-    print: fn("max", "max", "Math.max"),
+    print: fn("max", "max", "Math.max", np("maximum")),
   }),
   min: defineElementwise({
     name: "min", arity: 2, doc: "the smaller of a and b",
@@ -166,7 +167,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
       (o, [a, b]) => o.add(o.gt(b!, a!), o.mul(0.5, o.eq(a!, b!))),
       (o, [a, b]) => o.add(o.gt(a!, b!), o.mul(0.5, o.eq(a!, b!))),
     ],
-    print: fn("min", "min", "Math.min"),
+    print: fn("min", "min", "Math.min", np("minimum")),
   }),
   gt: defineElementwise({
     name: "gt", arity: 2, doc: "1 where a > b, else 0 (not differentiable: zero gradient)",
@@ -187,7 +188,7 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     lower: (o, [a]) => o.select(o.gt(a!, o.const(0)), o.const(1), o.select(o.lt(a!, o.const(0)), o.const(-1), a!)),
     nondiff: true,
     partials: [() => 0],
-    print: fn("sign", "sign", "Math.sign", { py: "def sign(x):\n    return (x > 0) - (x < 0)" }),
+    print: fn("sign", "sign", "Math.sign", np("sign"), { py: "def sign(x):\n    return (x > 0) - (x < 0)" }),
   }),
 };
 

@@ -31,6 +31,13 @@ export const reshape = defineTensorOp({
   jvp: (o, [dx], _xs, _y, p) => (dx ? o.reshape(dx, p) : null),
   print: call("reshape", "np.reshape", "reshape"),
   printParams: (p, t) => [list(p.shape, t)],
+  // On the board a vector is a column: [n] → [n, 1] is the vector itself, [n] → [1, n] its transpose (and back).
+  printPostfix: ({ shape }, [x]) => {
+    const column = x!.length === 1 && shape.length === 2 && shape[1] === 1;
+    const row = x!.length === 1 && shape.length === 2 && shape[0] === 1 && shape[1] !== 1;
+    const back = x!.length === 2 && shape.length === 1 && (x![1] === 1 || x![0] === 1);
+    return column || (back && x![1] === 1) ? { board: "" } : row || back ? { board: "ᵀ" } : undefined;
+  },
 });
 
 /** The permutation that undoes `perm`. */
@@ -54,6 +61,14 @@ export const permute = defineTensorOp({
   jvp: (o, [dx], _xs, _y, p) => (dx ? o.permute(dx, p) : null),
   print: call("permute", "np.transpose", "permute"),
   printParams: (p, t) => [list(p.perm, t)],
+  // Swapping the last two axes is the (batched) matrix transpose: Wᵀ, W.T (W.mT above two axes).
+  printPostfix: ({ perm }) => {
+    const r = perm.length;
+    const swapsLastTwo = r >= 2 && perm[r - 2] === r - 1 && perm[r - 1] === r - 2 && perm.slice(0, -2).every((p, i) => p === i);
+    if (!swapsLastTwo) return undefined;
+    const t = r === 2 ? ".T" : ".mT";
+    return { board: "ᵀ", py: t, ts: t };
+  },
 });
 
 export const broadcastTo = defineTensorOp({

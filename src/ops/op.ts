@@ -61,7 +61,13 @@ export type PrintSpec =
   /** `-a`. */
   | { kind: "prefix"; symbol: string; prec: number }
   /** `exp(a)`; `name` per target, `define` is a helper a generated program must declare first. */
-  | { kind: "call"; name: Record<Target, string>; define?: Partial<Record<"py" | "ts", string>> }
+  | {
+      kind: "call";
+      name: Record<Target, string>;
+      define?: Partial<Record<"py" | "ts", string>>;
+      /** On NumPy arrays (vectorised Python): the function, and a helper to declare first when NumPy has none. */
+      numpy?: { name: string; define?: string };
+    }
   /** `(a > b)`, which counts as 1 or 0 in arithmetic; always printed parenthesised. */
   | { kind: "compare"; symbol: Record<Target, string> };
 
@@ -317,6 +323,11 @@ export interface TensorOp<K extends TensorOpName = TensorOpName> {
   /** Extra arguments the op's parameters print as, e.g. `["axis=1", "keepdims=True"]`. */
   readonly printParams?: (params: ParamsOf<K>, target: Target) => string[];
   /**
+   * A short postfix form for some parameters, per target, printed after the operand instead of a call: the matrix
+   * transpose `Wᵀ` (`W.T` in code). Targets absent from the result print as a call.
+   */
+  readonly printPostfix?: (params: ParamsOf<K>, inputShapes: readonly Shape[]) => Partial<Record<Target, string>> | undefined;
+  /**
    * How the op is called by name in the expression language (under its board name, or its op name when it
    * prints as an operator: `matmul(a, b)`): the keyword arguments and how they become its parameters. An entry
    * without one is not callable by name.
@@ -376,6 +387,7 @@ export interface AnyOp {
   vjp<T>(o: TensorAlgebra<T>, g: T, xs: readonly T[], y: T, needs: readonly boolean[], params: unknown): (T | null)[];
   jvp<T>(o: TensorAlgebra<T>, dxs: readonly (T | null)[], xs: readonly T[], y: T, params: unknown): T | null;
   printParams?(params: unknown, target: Target): string[];
+  printPostfix?(params: unknown, inputShapes: readonly Shape[]): Partial<Record<Target, string>> | undefined;
   readonly call?: TensorCall<unknown>;
 }
 

@@ -33,10 +33,17 @@ function reduceShape(name: string, needsElements = false) {
   };
 }
 
-/** `axis=1`, `axis=(0, 1)`, `keepdims=True`: how reduction parameters print. */
+/**
+ * `axis=1`, `axis=(0, 1)`, `keepdims=True`: how reduction parameters print (in TypeScript positionally, as
+ * `functional.sum(x, axis, keepdims)` takes them: `1`, `[0, 1], true`).
+ */
 export function printReduceParams(p: ReduceParams, target: Target, rank?: number): string[] {
-  const out: string[] = [];
   const all = rank !== undefined && p.axes.length === rank;
+  if (target === "ts") {
+    const axes = p.axes.length === 1 ? String(p.axes[0]) : `[${p.axes.join(", ")}]`;
+    return p.keepdims ? [axes, "true"] : [axes];
+  }
+  const out: string[] = [];
   if (!all) {
     const axes = p.axes.length === 1 ? String(p.axes[0]) : target === "py" ? `(${p.axes.join(", ")})` : `[${p.axes.join(", ")}]`;
     out.push(`axis=${axes}`);

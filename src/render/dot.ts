@@ -5,7 +5,7 @@
  */
 import { formatValue } from "./format.js";
 import { opOf, type Snapshot, type SnapshotNode } from "./snapshot.js";
-import { printOp, symConst, symName } from "./symbolic.js";
+import { opSymbol, printOp, symConst, symName } from "./symbolic.js";
 
 /** Options of {@link toDot}. */
 export interface DotOptions {
@@ -77,7 +77,7 @@ export function toDot(snap: Snapshot, options: DotOptions = {}): string {
   for (const n of snap.nodes) {
     if (n.kind === "op") {
       const op = opOf(n);
-      const symbol = opSymbol(n);
+      const symbol = opSymbol(op.print);
       const formula = printOp(
         op,
         n.inputs.map((x) => {
@@ -179,25 +179,6 @@ function edgeLabel(n: SnapshotNode, grad: number | undefined, isOutput = false):
     label += n.fanOut && !isOutput ? ` | ∂ += ${formatValue(grad)} (sum ${formatValue(n.grad!)})` : ` | ∂ = ${formatValue(grad)}`;
   }
   return ` [label=${quote(label)}]`;
-}
-
-/** The op's symbol on the board: `+`, `*`, `^`, `-`, `>`, or its function name (`exp`, `max`). */
-function opSymbol(n: SnapshotNode): string {
-  const p = opOf(n).print;
-  switch (p.kind) {
-    case "infix":
-      return p.symbol.board;
-    case "prefix":
-      return p.symbol;
-    case "call":
-      return p.name.board;
-    case "compare":
-      return p.symbol.board;
-    default: {
-      const never: never = p;
-      throw new Error(`unknown print kind ${JSON.stringify(never)}`);
-    }
-  }
 }
 
 /** A DOT double-quoted string: backslashes, quotes and line breaks escaped. */

@@ -106,8 +106,10 @@ export const NAMED_CONSTANTS = {
 
 /**
  * Freezes the graph ending at `root` for rendering. Gradients are computed here, by the same reverse sweep as
- * `Value.backward` (same order of additions, so the same float64 results), without touching the graph's own
- * `grad` fields.
+ * `Value.backward`, without touching the graph's own `grad` fields. This sweep runs in reverse topological
+ * order, `Value.backward` in reverse creation order; for a graph built left to right (as the compilers and an
+ * expression written in code build it) the two are the same order, so the additions and their float64 results
+ * are the same.
  *
  * @example
  * const x = new Value(0, { label: "x" }), y = new Value(1, { label: "y" });

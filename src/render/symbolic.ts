@@ -4,7 +4,7 @@
  * the printed local derivative is the op's own partial, evaluated on names.
  */
 import { algebraOf } from "../ops/algebras.js";
-import { PREC, type Algebra, type ElementwiseOp, type Target } from "../ops/op.js";
+import { PREC, type Algebra, type ElementwiseOp, type PrintSpec, type Target } from "../ops/op.js";
 
 /** A printed expression, its binding strength, and its value when it is a known constant. */
 export interface Sym {
@@ -116,4 +116,9 @@ export function symbolicAlgebra(target: Target, compact: Compact = false, printe
     },
     (c) => symConst(c, target),
   );
+}
+
+/** An op's symbol on the board, from its print spec: `+`, `@`, `^`, `-`, `>`, or its function name (`exp`, `sum`). */
+export function opSymbol(print: PrintSpec): string {
+  return print.kind === "call" ? print.name.board : print.kind === "prefix" ? print.symbol : print.symbol.board;
 }

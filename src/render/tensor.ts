@@ -10,6 +10,8 @@ import { formatShape, type Shape } from "../ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatTable, formatValue, freshNames } from "./format.js";
 import { DotWriter, quote, type DotLayout } from "./dot.js";
+import { opSymbol } from "./symbolic.js";
+import { printRule, vectorRules, type TSym } from "./tensor-rules.js";
 
 /** One node of a tensor graph, frozen for rendering. */
 export interface TensorNodeView {
@@ -28,6 +30,11 @@ export interface TensorNodeView {
   value: unknown;
   /** ∂root/∂node (seeded with ones when the root is not a single value); null where no gradient flows. */
   grad: unknown;
+  /**
+   * The vector rule that made the gradient, on the board, derived from the ops' vjp rules: `∇W = Xᵀ @ ∇a`,
+   * `∇b = sum(∇c, axis=0)`, `∇T = ones([2, 2])` for the seed; null where no gradient flows.
+   */
+  rule: string | null;
 }
 
 export interface TensorGraphView {
@@ -43,6 +50,15 @@ export function describeTensorGraph(
   inputs: readonly Tensor[],
   options: { grads?: boolean; /** The output's name (a header's `L`); default a fresh letter. */ rootName?: string } = {},
 ): TensorGraphView {
+  return tensorGraphParts(root, inputs, options).view;
+}
+
+/** {@link describeTensorGraph}, with the tensors of its nodes (by id) and their gradients' symbolic rules. */
+export function tensorGraphParts(
+  root: Tensor,
+  inputs: readonly Tensor[],
+  options: { grads?: boolean; rootName?: string } = {},
+): { view: TensorGraphView; tensors: Tensor[]; rules: TSym[][] } {
   const order = topoOrder<Tensor>(root);
   const leaves = [...inputs.filter((x) => order.includes(x)), ...order.filter((n) => n.op === null && !inputs.includes(n))];
   const nodes = [...leaves, ...order.filter((n) => n.op !== null)];
@@ -53,6 +69,8 @@ export function describeTensorGraph(
     root.backward(1, { retainGrads: true });
   }
   const names = nameNodes(nodes, inputs, root, options.rootName);
+  const rules = gradientRules(nodes, id, root);
+  const boardName = (k: number, grad: boolean) => (grad ? `∇${names[k]}` : names[k]!);
   const views: TensorNodeView[] = nodes.map((n, k) => {
     const kind = inputs.includes(n) ? "input" : n.op === null ? "const" : "op";
     return {
@@ -63,12 +81,37 @@ export function describeTensorGraph(
       inputs: n.inputs.map((x) => id.get(x)!),
       shape: n.shape,
       formula: n.op === null ? "" : formula(n.op, n.inputs.map((x) => names[id.get(x)!]!), n.params),
-      symbol: n.op === null ? "" : symbolOf(n.op),
+      symbol: n.op === null ? "" : opSymbol(n.op.print),
       value: n.toNested(),
-      grad: n.requiresGrad && n.grad !== null ? n.grad.toNested() : null,
+      grad: hasGrad(n) ? n.grad!.toNested() : null,
+      rule: !hasGrad(n) ? null : n === root ? seedRule(n) : printRule(rules[k]!, "board", boardName),
     };
   });
-  return { nodes: views, root: id.get(root)!, seededWithOnes };
+  return { view: { nodes: views, root: id.get(root)!, seededWithOnes }, tensors: nodes, rules };
+}
+
+const hasGrad = (n: Tensor): boolean => n.requiresGrad && n.grad !== null;
+
+/** A single-number constant: it prints as its value. */
+const isLiteralTensor = (n: Tensor): boolean => n.op === null && n.size === 1 && !n.requiresGrad;
+
+/** The seed of the backward pass: `1`, or ones of the root's shape. */
+function seedRule(root: Tensor): string {
+  return root.size === 1 ? "1" : `ones(${formatShape(root.shape)})`;
+}
+
+/** Every node's gradient as symbolic shares (see {@link vectorRules}). */
+export function gradientRules(nodes: readonly Tensor[], id: ReadonlyMap<Tensor, number>, root: Tensor): TSym[][] {
+  const ruleNodes = nodes.map((n) => ({
+    op: n.op,
+    params: n.params,
+    inputs: n.inputs.map((x) => id.get(x)!),
+    shape: n.shape,
+    dtype: n.dtype,
+    hasGrad: hasGrad(n),
+    ...(isLiteralTensor(n) ? { literal: n.item() } : {}),
+  }));
+  return vectorRules(ruleNodes, id.get(root)!);
 }
 
 /** Inputs keep their labels; other nodes get `a, b, c, ...`; single-value constants print as literals. */
@@ -80,15 +123,9 @@ function nameNodes(nodes: readonly Tensor[], inputs: readonly Tensor[], root: Te
   return nodes.map((n) => {
     if (inputs.includes(n)) return n.label ?? fresh();
     if (n === root && namedRoot !== undefined) return namedRoot;
-    if (n.op === null && n.size === 1 && !n.requiresGrad) return n.label ?? formatValue(n.item());
+    if (isLiteralTensor(n)) return n.label ?? formatValue(n.item());
     return fresh();
   });
-}
-
-/** The op's symbol on the board: `@`, `+`, `-`, `>`, or its function name. */
-function symbolOf(op: AnyOp): string {
-  const p = op.print;
-  return p.kind === "call" ? p.name.board : p.kind === "prefix" ? p.symbol : p.symbol.board;
 }
 
 /** `X @ W`, `a + b`, `-a`, `(a > b)`, `sum(a, axis=0)`, `reshape(a, [2, 3])`. */
@@ -134,11 +171,11 @@ export function formatTensorTrace(view: TensorGraphView): string {
   const backward = [...view.nodes]
     .reverse()
     .filter((n) => n.grad !== null)
-    .map((n) => [n.name, formatShape(n.shape), shown(n.grad)]);
+    .map((n) => [n.name, formatShape(n.shape), `∇${n.name} = ${n.rule}`, shown(n.grad)]);
   if (backward.length > 0) {
     const root = view.nodes[view.root]!;
     const seed = view.seededWithOnes ? `, seeded with ones of shape ${formatShape(root.shape)}: the gradient of sum(${root.name})` : "";
-    lines.push(`Backward pass (∇n = ∂${root.name}/∂n${seed})`, formatTable(["node", "shape", "gradient"], backward), "");
+    lines.push(`Backward pass (∇n = ∂${root.name}/∂n${seed})`, formatTable(["node", "shape", "rule", "gradient"], backward), "");
   }
   return lines.join("\n");
 }

@@ -9,7 +9,7 @@
 import { algebraOf, numberAlgebra } from "../ops/algebras.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import type { ElementwiseOp } from "../ops/op.js";
-import { FIRST_OP, IMPORT, LEAF, flush, room, tapes, type Sweep, type Tape } from "./tape.js";
+import { FIRST_OP, IMPORT, flush, room, tapes, type Sweep, type Tape } from "./tape.js";
 
 /** The part of a `Value` the kernels read: its tape entry and the `Value`s of its inputs. */
 export interface Node {
@@ -54,27 +54,28 @@ export function partialSource(op: ElementwiseOp, i: number): string {
 /**
  * The sweep's step into input `j` with local derivative `p` (JavaScript source): when `j` takes a gradient, add
  * `p·g` into it — a leaf's gradient adds up across backward calls; an op node's is set afresh on the sweep's
- * first reach, which also queues it (`pending`). Leaves are never queued: nothing remains to do at a leaf, so the
- * sweep ends at the last op node it reached, however far down the tape the leaves were made.
+ * first reach, which also queues it (`pending`). A leaf's mark is `LEAF_MARK`, above every epoch, so it reads as
+ * reached already: its gradient is added to and it is never queued — nothing remains to do at a leaf, so the sweep
+ * ends at the last op node it reached, however far down the tape the leaves were made.
  */
 const reachSource = (j: string, p: string): string => `
       if (rg[${j}] === 1) {
         mult++;
         const c = ${p} * g;
-        if (mark[${j}] === ep || op[${j}] === ${LEAF}) grad[${j}] += c;
+        if (mark[${j}] >= ep) grad[${j}] += c;
         else { mark[${j}] = ep; pending++; grad[${j}] = c; }
       } else ${markSource(j)}`;
 /** Marks input `j` reached without a gradient (an op node's gradient is reset to 0, as a graph walk would). */
 const markSource = (j: string): string =>
-  `if (mark[${j}] !== ep && op[${j}] !== ${LEAF}) { mark[${j}] = ep; pending++; grad[${j}] = 0; }`;
+  `if (mark[${j}] < ep) { mark[${j}] = ep; pending++; grad[${j}] = 0; }`;
 
 function recordSource(op: ElementwiseOp, code: number): string {
   const two = op.arity === 2;
   return `function (a, b) {
     let T = tapes.current;
     if (T.n + 3 > T.cap) T = room(3);
-    const ia = a.t === T ? a.i : imp(T, a);
-    const ib = ${two ? "b.t === T ? b.i : imp(T, b)" : "-1"};
+    const ia = a.t === T ? a.i : a.x !== undefined && a.x.importTape === T ? a.x.importIndex : imp(T, a);
+    const ib = ${two ? "b.t === T ? b.i : b.x !== undefined && b.x.importTape === T ? b.x.importIndex : imp(T, b)" : "-1"};
     const n = T.n++, val = T.val;
     val[n] = f${code}(val[ia], ${two ? "val[ib]" : "NaN"});
     T.op[n] = ${code}; T.a[n] = ia; T.b[n] = ib; T.rg[n] = ${two ? "T.rg[ia] | T.rg[ib]" : "T.rg[ia]"};
@@ -155,13 +156,13 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
       if (live && rg[j] === 1) {
         mult++;
         const c = local() * g;
-        if (mark[j] === ep || op[j] === LEAF) grad[j]! += c;
+        if (mark[j]! >= ep) grad[j]! += c;
         else {
           mark[j] = ep;
           pending++;
           grad[j] = c;
         }
-      } else if (mark[j] !== ep && op[j] !== LEAF) {
+      } else if (mark[j]! < ep) {
         mark[j] = ep;
         pending++;
         grad[j] = 0;

@@ -18,6 +18,8 @@
 export const LEAF = 0;
 export const IMPORT = 1;
 export const FIRST_OP = 2;
+/** A leaf's `mark`: above every sweep's epoch, so a sweep treats a leaf as reached already (see `kernels.ts`). */
+export const LEAF_MARK = 0x7fffffff;
 
 /** Entries a tape may hold before a fresh one continues it (about 38 MB of typed arrays). */
 export const MAX_ENTRIES = 1 << 20;
@@ -120,6 +122,7 @@ export function recordLeaf(T: Tape, data: number, requiresGrad: boolean): number
   T.op[n] = LEAF;
   T.val[n] = data;
   T.rg[n] = requiresGrad ? 1 : 0;
+  T.mark[n] = LEAF_MARK;
   return n;
 }
 
@@ -182,13 +185,13 @@ export function flush(T: Tape, i: number, ep: number): void {
   const j = T.a[i]!;
   if (T.rg[i] === 1) {
     const c = T.grad[i]!;
-    if (src.mark[j] === ep || src.op[j] === LEAF) src.grad[j]! += c;
+    if (src.mark[j]! >= ep) src.grad[j]! += c;
     else {
       src.mark[j] = ep;
       enqueue(src, j, ep);
       src.grad[j] = c;
     }
-  } else if (src.mark[j] !== ep && src.op[j] !== LEAF) {
+  } else if (src.mark[j]! < ep) {
     src.mark[j] = ep;
     enqueue(src, j, ep);
     src.grad[j] = 0;
@@ -222,16 +225,18 @@ export function walkFrom(T0: Tape, i0: number, arity: Uint8Array, visit: (T: Tap
   const ep = ++epoch;
   queue.length = 0;
   const reach = (T: Tape, j: number) => {
-    if (T.mark[j] === ep) return;
-    T.mark[j] = ep;
-    visit(T, j);
-    if (T.op[j] !== LEAF) enqueue(T, j, ep);
+    if (T.op[j] === LEAF) visit(T, j); // leaves keep their mark (LEAF_MARK); visiting one twice is harmless
+    else if (T.mark[j] !== ep) {
+      T.mark[j] = ep;
+      visit(T, j);
+      enqueue(T, j, ep);
+    }
   };
   reach(T0, i0);
   for (let T = dequeue(); T !== undefined; T = dequeue()) {
     const { op, a, b, mark } = T;
     for (let i = T.hi; i >= 0 && T.pending > 0; i--) {
-      if (mark[i] !== ep || op[i] === LEAF) continue;
+      if (mark[i] !== ep) continue;
       T.pending--;
       const o = op[i]!;
       if (o !== IMPORT) {

@@ -101,7 +101,7 @@ export class Value implements ValueMethods, GraphNode {
   /** Applies an op of the table to values (numbers become constants). */
   static apply(op: ElementwiseOp, args: readonly ValueLike[], options: ValueOptions = {}): Value {
     if (args.length !== op.arity) throw new Error(`${op.name}: expected ${op.arity} inputs, got ${args.length}`);
-    const v = record[codeOf.get(op)!]!(Value.from(args[0]!), op.arity === 1 ? null : Value.from(args[1]!));
+    const v = record[codeOfOp(op)]!(Value.from(args[0]!), op.arity === 1 ? null : Value.from(args[1]!));
     if (options.label !== undefined) v.label = options.label;
     if (options.span !== undefined) v.span = options.span;
     return v;
@@ -230,6 +230,7 @@ export class Value implements ValueMethods, GraphNode {
 
 /** The public constructor's work: records `v` as a leaf holding `data`, or as `op(...inputs)` holding `data`. */
 function initialise(v: Value, data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): void {
+  if (op !== null) codeOfOp(op);
   if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
     throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);
   }
@@ -238,7 +239,8 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
   const ia = a === null ? -1 : entryOn(T, a), ib = b === null ? -1 : entryOn(T, b);
   const i = recordLeaf(T, data, options.requiresGrad ?? (op === null || inputs.some((x) => x.requiresGrad)));
   if (op !== null) {
-    T.op[i] = codeOf.get(op)!;
+    T.mark[i] = 0;
+    T.op[i] = codeOfOp(op);
     T.a[i] = ia;
     T.b[i] = ib;
   }
@@ -248,19 +250,26 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
   if (options.span !== undefined) v.span = options.span;
 }
 
+/** The tape's code for an op of the table; an op object from elsewhere is refused (the tape records codes). */
+function codeOfOp(op: ElementwiseOp): number {
+  const code = codeOf.get(op);
+  if (code === undefined) throw new Error(`${op.name}: not an op of the table (a Value applies only the table's elementwise ops)`);
+  return code;
+}
+
 /** The index on `T` (which has room) of the entry for `x`: its own, or an import of it. */
 function entryOn(T: Tape, x: Value): number {
   return x.t === T ? x.i : importInto(T, x);
 }
 
-/** An entry on `T` standing for `x`, a node of another tape: made once per tape, its value refreshed on each use. */
+/**
+ * An entry on `T` standing for `x`, a node of another tape: made once per tape (the kernels look it up in
+ * `x.x` first); the setters of `data` and `requiresGrad` keep the copy on the latest importing tape current
+ * (a graph recorded on an older tape keeps the value it was recorded with).
+ */
 function importInto(T: Tape, x: Value): number {
   const ex = (x.x ??= new Extras());
-  if (ex.importTape === T) {
-    T.val[ex.importIndex] = x.t.val[x.i]!;
-    T.rg[ex.importIndex] = x.t.rg[x.i]!;
-    return ex.importIndex;
-  }
+  if (ex.importTape === T) return ex.importIndex;
   ex.importTape = T;
   return (ex.importIndex = recordImport(T, x.t, x.i));
 }

@@ -13,10 +13,17 @@ import type { AnyOp, DType, ElementwiseName, FusedExpr, IndexArray, TensorAlgebr
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
-import { forwardSweep, reverseSweep } from "../ops/sweep.js";
-import { applyRaw, rawAlgebra, runFused } from "./backend.js";
+import { applyRaw, runFused } from "./backend.js";
+import { full, tensor } from "./creation.js";
+import { reverse } from "./engine.js";
+import { enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import type { Span } from "../core/span.js";
-import { arrayType, copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
+import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
+
+// The engine's other files, re-exported where the rest of the code has always found them.
+export { arange, eye, fromTypedArray, full, linspace, ones, onesLike, tensor, zeros, zerosLike, type CreateOptions } from "./creation.js";
+export { engine } from "./engine.js";
+export { enableGrad, isGradEnabled, noGrad, tensorHooks } from "./grad-mode.js";
 
 export type { Span };
 
@@ -46,52 +53,6 @@ export interface BackwardOptions {
   /** Also store `.grad` on every intermediate node of the graph (not only leaves), e.g. for trace tables. */
   retainGrads?: boolean;
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Grad mode
-// ---------------------------------------------------------------------------------------------------------
-
-const gradMode = { enabled: true };
-
-/**
- * Runs `fn` without recording a graph: results of ops do not require grad (like `torch.no_grad()`). For
- * synchronous code; returns what `fn` returns.
- *
- * @example
- * const w = randn([3], { requiresGrad: true });
- * const y = noGrad(() => w.mul(2)); // y.requiresGrad === false
- */
-export function noGrad<R>(fn: () => R): R {
-  const prev = gradMode.enabled;
-  gradMode.enabled = false;
-  try {
-    return fn();
-  } finally {
-    gradMode.enabled = prev;
-  }
-}
-
-/** Runs `fn` with graph recording on (inside a `noGrad`, for instance). */
-export function enableGrad<R>(fn: () => R): R {
-  const prev = gradMode.enabled;
-  gradMode.enabled = true;
-  try {
-    return fn();
-  } finally {
-    gradMode.enabled = prev;
-  }
-}
-
-/** Whether ops currently record a graph. */
-export function isGradEnabled(): boolean {
-  return gradMode.enabled;
-}
-
-/**
- * Observers of the engine for debug modes, null when off: `afterApply` sees every op applied to tensors (its
- * inputs and its result). `detectAnomaly` (src/autodiff/debug.ts) sets and restores it.
- */
-export const tensorHooks: { afterApply: ((op: AnyOp, inputs: readonly Tensor[], out: Tensor) => void) | null } = { afterApply: null };
 
 // ---------------------------------------------------------------------------------------------------------
 // Tensor
@@ -126,8 +87,8 @@ const ownedStorage = new WeakSet<TypedArray>();
  */
 export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /**
-   * The array this node holds. Arrays are never written after they are made; to change a parameter (an
-   * optimizer step) replace it with {@link assign}.
+   * The array this node holds. Kernels make fresh arrays; a tensor's values change only through {@link assign}
+   * (a new array) or {@link update} (in place, the optimizers' step).
    */
   value: NDArray;
   /** ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. */
@@ -496,13 +457,12 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       if (n.isLeaf) n.grad = n.grad === null ? ct : accumulate(n.grad, ct, options.createGraph === true);
       else n.grad = ct;
     };
-    if (options.createGraph) {
-      const cts = enableGrad(() => reverseSweep<Tensor, Tensor>(graphAlgebra, [this], [g], (n) => n, { keep }));
-      for (const [n, ct] of cts) if (n.isLeaf || keep(n)) enableGrad(() => store(n, ct));
-    } else {
-      const cts = reverseSweep<Tensor, NDArray>(rawAlgebra, [this], [g.value], (n) => n.value, { keep });
-      // Stored gradients own contiguous storage (a cotangent may be a broadcast view of a seed).
-      for (const [n, ct] of cts) if (n.isLeaf || keep(n)) store(n, new Tensor(ownArray(ct)));
+    const graph = options.createGraph === true;
+    for (const [n, ct] of reverse([this], [g], graph, { keep })) {
+      if (!n.isLeaf && !keep(n)) continue;
+      // Stored gradients own contiguous storage (a raw cotangent may be a broadcast view of a seed).
+      if (graph) enableGrad(() => store(n, ct));
+      else store(n, new Tensor(ownArray(ct.value)));
     }
   }
 
@@ -671,131 +631,6 @@ export const graphAlgebra: TensorAlgebra<Tensor> = tensorAlgebraOf<Tensor>({
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// Creation
-// ---------------------------------------------------------------------------------------------------------
-
-export interface CreateOptions extends TensorOptions {
-  /** Element type (default float32). */
-  dtype?: DType;
-}
-
-function leaf(value: NDArray, options: CreateOptions): Tensor {
-  return new Tensor(value, options);
-}
-
-/** The shape of a nested array, checking that it is rectangular and holds numbers. */
-function nestedShape(x: unknown, op: string): number[] {
-  const shape: number[] = [];
-  let cur = x;
-  while (Array.isArray(cur)) {
-    shape.push(cur.length);
-    cur = cur[0];
-  }
-  const check = (v: unknown, d: number): void => {
-    if (d === shape.length) {
-      if (typeof v !== "number") throw new InputError(`${op}: expected a number, got ${JSON.stringify(v) ?? String(v)}`);
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[d]) {
-      throw new InputError(`${op}: ragged nested array: expected ${shape[d]} elements at depth ${d}`);
-    }
-    for (const e of v) check(e, d + 1);
-  };
-  check(x, 0);
-  return shape;
-}
-
-/**
- * A tensor from a number or nested arrays of numbers (float32 unless `dtype: "float64"`).
- *
- * @example
- * const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64", requiresGrad: true });
- * x.shape; // [2, 3]
- */
-export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
-  if (data instanceof Float32Array || data instanceof Float64Array) return fromTypedArray(data, [data.length], options);
-  const shape = nestedShape(data, "tensor");
-  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "tensor"));
-  let i = 0;
-  const fill = (v: NestedArray): void => {
-    if (typeof v === "number") out[i++] = v;
-    else for (const e of v) fill(e);
-  };
-  fill(data);
-  return leaf(new NDArray(out, shape), options);
-}
-
-/**
- * A tensor over an existing typed array (shared, not copied), row-major in `shape` (default 1-D). The dtype is
- * the array's.
- */
-export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length], options: TensorOptions = {}): Tensor {
-  if (sizeOf(shape) !== data.length) {
-    throw new ShapeError(`fromTypedArray: ${data.length} elements do not fill shape ${formatShape(shape)}`);
-  }
-  return leaf(new NDArray(data, shape, stridesOf(shape)), options);
-}
-
-/** A tensor of `shape` filled with `value`. */
-export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "full"));
-  if (value !== 0) out.fill(value);
-  return leaf(new NDArray(out, [...shape]), options);
-}
-
-/** Zeros of `shape`. */
-export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 0, options);
-}
-
-/** Ones of `shape`. */
-export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 1, options);
-}
-
-/** Zeros shaped (and typed) like `x`. */
-export function zerosLike(x: Tensor, options: CreateOptions = {}): Tensor {
-  return zeros(x.shape, { dtype: x.dtype, ...options });
-}
-
-/** Ones shaped (and typed) like `x`. */
-export function onesLike(x: Tensor, options: CreateOptions = {}): Tensor {
-  return ones(x.shape, { dtype: x.dtype, ...options });
-}
-
-/**
- * `start, start + step, …` below `end` (one argument: `0 … end-1`), like NumPy's arange.
- *
- * @example
- * arange(4).toNested();        // [0, 1, 2, 3]
- * arange(1, 2, 0.25).toNested(); // [1, 1.25, 1.5, 1.75]
- */
-export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
-  if (end === undefined) [start, end] = [0, start];
-  if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number, got ${step}`);
-  const n = Math.max(0, Math.ceil((end - start) / step));
-  const out = new (arrayType(options.dtype ?? "float32"))(n);
-  for (let i = 0; i < n; i++) out[i] = start + i * step;
-  return leaf(new NDArray(out, [n]), options);
-}
-
-/** `n` evenly spaced values from `start` to `end` inclusive. */
-export function linspace(start: number, end: number, n: number, options: CreateOptions = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new InputError(`linspace: count must be a non-negative integer, got ${n}`);
-  const out = new (arrayType(options.dtype ?? "float32"))(n);
-  const step = n > 1 ? (end - start) / (n - 1) : 0;
-  for (let i = 0; i < n; i++) out[i] = i === n - 1 && n > 1 ? end : start + i * step;
-  return leaf(new NDArray(out, [n]), options);
-}
-
-/** The n×m identity (m defaults to n). */
-export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
-  const out = new (arrayType(options.dtype ?? "float32"))(n * m);
-  for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
-  return leaf(new NDArray(out, [n, m]), options);
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Free functions (the names a user of NumPy/PyTorch looks for)
 // ---------------------------------------------------------------------------------------------------------
 
@@ -825,53 +660,3 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   return Tensor.apply(tensorOps.where, [Tensor.from(cond), Tensor.from(a), Tensor.from(b)]);
 }
-
-/** Forward-mode and reverse-mode derivatives of graphs already built (the engine under `backward`). */
-export const engine = {
-  /**
-   * Gradients of `outputs` (seeded with `seeds`, default ones) with respect to `inputs`, without touching
-   * `.grad` (like `torch.autograd.grad`). With `createGraph` the results are graph tensors that can be
-   * differentiated again. An input that the outputs do not depend on gets zeros.
-   */
-  gradients(outputs: readonly Tensor[], inputs: readonly Tensor[], seeds?: readonly Tensor[], options: { createGraph?: boolean } = {}): Tensor[] {
-    const s = outputs.map((y, i) => {
-      const seed = seeds?.[i] ?? ones(y.shape, { dtype: y.dtype });
-      if (!sameShape(seed.shape, y.shape)) {
-        throw new ShapeError(`gradients: seed of shape ${formatShape(seed.shape)} does not fit output of shape ${formatShape(y.shape)}`);
-      }
-      return seed;
-    });
-    if (options.createGraph) {
-      const cts = enableGrad(() => reverseSweep<Tensor, Tensor>(graphAlgebra, outputs, s, (n) => n, { wanted: inputs }));
-      return inputs.map((x) => cts.get(x) ?? zerosLike(x));
-    }
-    const cts = reverseSweep<Tensor, NDArray>(rawAlgebra, outputs, s.map((t) => t.value), (n) => n.value, { wanted: inputs });
-    return inputs.map((x) => {
-      const ct = cts.get(x);
-      return ct === undefined ? zerosLike(x) : new Tensor(ct);
-    });
-  },
-
-  /**
-   * Forward mode over a graph already built: the tangents of `outputs` given tangents of `inputs` (same shapes),
-   * pushed through each op's jvp rule. With `createGraph`, the tangents are graph tensors.
-   */
-  tangents(outputs: readonly Tensor[], inputs: readonly Tensor[], tangents: readonly Tensor[], options: { createGraph?: boolean } = {}): Tensor[] {
-    inputs.forEach((x, i) => {
-      if (!sameShape(x.shape, tangents[i]!.shape)) {
-        throw new ShapeError(`tangents: tangent of shape ${formatShape(tangents[i]!.shape)} does not fit input of shape ${formatShape(x.shape)}`);
-      }
-    });
-    if (options.createGraph) {
-      const seeds = new Map<Tensor, Tensor>(inputs.map((x, i) => [x, tangents[i]!]));
-      const out = enableGrad(() => forwardSweep<Tensor, Tensor>(graphAlgebra, outputs, seeds, (n) => n));
-      return outputs.map((y) => out.get(y) ?? zerosLike(y));
-    }
-    const seeds = new Map<Tensor, NDArray>(inputs.map((x, i) => [x, tangents[i]!.value]));
-    const out = forwardSweep<Tensor, NDArray>(rawAlgebra, outputs, seeds, (n) => n.value);
-    return outputs.map((y) => {
-      const t = out.get(y);
-      return t === undefined ? zerosLike(y) : new Tensor(t);
-    });
-  },
-};

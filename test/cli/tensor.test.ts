@@ -169,13 +169,22 @@ describe("shape and language errors: exit code 2, the engine's message, a caret,
     });
   }
 
-  test("paths and trace --code are scalar-only, with a message", async () => {
+  test("paths is scalar-only, with a message", async () => {
     const p = await run("paths", "sum(X)", "--at", "X=[1,2]", "--wrt", "X");
     expect(p.code).toBe(2);
     expect(p.stderr).toBe("gradgraph: paths: the path-product algorithm runs on scalar expressions, not on tensors\n");
-    const t = await run("trace", "sum(X)", "--at", "X=[1,2]", "--code", "py");
-    expect(t.code).toBe(2);
-    expect(t.stderr).toBe("gradgraph: trace --code writes the lecture's scalar program; it does not take tensors\n");
+  });
+
+  test("trace --code on tensors writes the vectorised df (NumPy; gradgraph's functional in TypeScript)", async () => {
+    const t = await run("trace", "T = X @ W + b", ...at("X=[[1,2],[3,4]]", "W=[[1,0],[0,1]]", "b=[1,2]"), "--code", "py");
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain("def df(X, W, b):\n    a = X @ W\n    T = a + b\n");
+    expect(t.stdout).toContain("    db = np.sum(dT, axis=0)\n    dW = X.T @ da\n    dX = da @ W.T\n");
+    expect(t.stderr).toMatch(/^note: T has shape \[2,2\]/);
+    const s = await run("trace", "sum(X)", "--at", "X=[1,2]", "--code", "ts");
+    expect(s.code).toBe(0);
+    expect(s.stdout).toContain("export function df(X: Tensor): [Tensor, Tensor[]] {");
+    expect(s.stdout).toContain("const dX = np.broadcastTo(da, [2]);");
   });
 
   test("dot of a tensor expression needs its values (shapes come from them)", async () => {
@@ -194,8 +203,13 @@ describe("trace and dot show shapes", () => {
     expect(lines[1]).toMatch(/^ {2}node {2}shape {2}operation {2}formula +value$/);
     expect(lines.find((l) => l.startsWith("  a "))).toMatch(/^ {2}a +\[2,2\] +matmul +X @ W +\[\[2, 3\], \[1, -11\]\]$/);
     expect(lines.find((l) => l.startsWith("  L "))).toMatch(/^ {2}L +\[\] +sum +sum\(b, axis=\[0, 1\]\) +6$/);
-    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  gradient");
+    expect(r.stdout).toContain("Backward pass (∇n = ∂L/∂n)\n  node  shape  rule");
     expect(lines.find((l) => l.startsWith("  W ") && l.includes("[[4, 1], [-2, 2]]"))).toBeDefined();
+    // The vector rule of each node, from the ops' own vjp rules.
+    const backward = lines.slice(lines.findIndex((l) => l.startsWith("Backward pass")));
+    expect(backward.find((l) => l.startsWith("  W "))).toMatch(/ ∇W = Xᵀ @ ∇a /);
+    expect(backward.find((l) => l.startsWith("  X "))).toMatch(/ ∇X = ∇a @ Wᵀ /);
+    expect(backward.find((l) => l.startsWith("  b "))).toMatch(/ ∇b = broadcastTo\(∇L, \[2, 2\]\) /);
     expect(r.stderr).toBe("");
   });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { decodeSafetensors } from "../../src/nn/index.js";
+import { trainConfig } from "../../src/cli/train.js";
 import { run } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-train-"));
@@ -351,6 +352,18 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results.epochsCompleted).toBe(2);
   });
 
+  test("SIGHUP with the terminal gone (its output cannot be written): the run is still saved whole, exit 129", async () => {
+    const out = join(dir, "hangup");
+    const t = trainPausing("train", "--data", "xor", "--epochs", "3", "--out", out);
+    await t.said("paused at train");
+    t.child.stdout.destroy();
+    t.child.stderr.destroy();
+    t.child.kill("SIGHUP");
+    expect((await t.done()).code).toBe(129);
+    expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect((await run("eval", out)).code).toBe(0);
+  });
+
   test("Ctrl-C while the files are written, over a previous run (--overwrite): the new run replaces it whole, exit 130", async () => {
     const out = join(dir, "sigint-write");
     expect((await run("train", "--data", "xor", "--epochs", "1", "--seed", "1", "--out", out)).code).toBe(0);
@@ -420,5 +433,19 @@ describe("--out: a new or empty folder, --overwrite for a previous run, one trai
     writeFileSync(join(dir, ".stale.lock"), `${dead}\n`);
     expect((await run("train", "--data", "xor", "--epochs", "1", "--out", stale)).code).toBe(0);
     expect(existsSync(join(dir, ".stale.lock"))).toBe(false);
+  });
+});
+
+describe("trainConfig: the command line's options to a run's settings, with no side effect", () => {
+  const base = { data: "moons", act: "relu", opt: "adam", seed: "0", schedule: "constant", dataSeed: "0", dtype: "float32" };
+  test("presets fill what is not given; given options win", () => {
+    const c = trainConfig({ ...base, epochs: "7", n: "1000", out: "runs/x" });
+    expect(c).toMatchObject({ name: "moons", sizes: [2, 16, 16, 2], lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
+    expect(c.spec).toEqual({ name: "moons", seed: 0, n: 1000 });
+    expect(trainConfig({ ...base, data: "mnist", limit: "9000" }).notes).toEqual(["--limit 9000: MNIST has only 7,996 training digits; training on all of them"]);
+  });
+  test("bad options are InputErrors, before any data is loaded or folder made", () => {
+    expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");
+    expect(() => trainConfig({ ...base, overwrite: true })).toThrow("--overwrite replaces the folder given by --out: give --out too");
   });
 });

@@ -1,6 +1,6 @@
 /** The run report: CSV, SVG charts, decision boundary, self-contained HTML. */
 import { describe, expect, test } from "vitest";
-import { confusionMatrix, decisionBoundary, lineChart, metricsCsv, MLP, moons, reportHtml, type History } from "../../src/nn/index.js";
+import { confusionMatrix, decisionBoundary, historyCharts, lineChart, metricsCsv, MLP, moons, reportHtml, type History } from "../../src/nn/index.js";
 
 const history: History = {
   epochs: [
@@ -34,6 +34,17 @@ describe("report", () => {
     const svg = lineChart([{ name: "loss", points, color: "#123456" }], { title: "Loss", xLabel: "step", yMin: 0 });
     expect(svg).toContain(">800000</text>");
     expect(svg).toContain(">2</text>"); // y from 0 to 2 (the largest loss)
+  });
+
+  test("a big run's report stays small: at most 2,000 points drawn per set, per-step losses averaged to 2,000", () => {
+    const data = moons(10_000, { seed: 0 });
+    const svg = decisionBoundary(new MLP([2, 4, 2], "relu"), data, null, { grid: 10 });
+    expect(svg.match(/<circle/g)).toHaveLength(2000);
+    const long: History = { epochs: [{ epoch: 1, step: 1_000_000, train: { loss: 1 }, lr: 0.1, seconds: 1, complete: true }], stepLosses: Array.from({ length: 1_000_000 }, (_, i) => (i < 500 ? 3 : 1)), stopped: false, seconds: 1 };
+    const [loss] = historyCharts(long, []);
+    const points = /<polyline points="([^"]*)"/.exec(loss!)![1]!.trim().split(/\s+/);
+    expect(points).toHaveLength(2000);
+    expect(loss!.length).toBeLessThan(100_000);
   });
 
   test("decision boundary and confusion matrix of a 2-D classifier; the HTML has nothing external", () => {

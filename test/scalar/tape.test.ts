@@ -4,6 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { numberAlgebra } from "../../src/ops/algebras.js";
 import { elementwiseList, elementwiseOps } from "../../src/ops/elementwise.js";
 import { codeOf, compiledKernels, partialSource, plainKernels } from "../../src/scalar/kernels.js";
 import { backwardFrom, RETIRE_AT, tapes } from "../../src/scalar/tape.js";
@@ -47,10 +48,21 @@ describe("the tape", () => {
     expect(partialSource(elementwiseOps.mul, 0)).toBe("x1");
     expect(partialSource(elementwiseOps.add, 1)).toBe("(1)");
     expect(partialSource(elementwiseOps.gt, 0)).toBe("0");
-    // d(a/b)/db = -(a/b)/b: the partial reads the node's own value y
-    expect(partialSource(elementwiseOps.div, 1)).toBe(
-      `f${codeOf.get(elementwiseOps.div)}(f${codeOf.get(elementwiseOps.neg)}(y), x1)`,
-    );
+    // Every printed partial, evaluated, is the table's partial on numbers.
+    const names = elementwiseList.map((op) => `f${codeOf.get(op)}`);
+    const evaluate = (src: string, x0: number, x1: number, y: number) =>
+      (new Function(...names, "x0", "x1", "y", `return ${src};`) as (...a: unknown[]) => number)(
+        ...elementwiseList.map((op) => op.forward), x0, x1, y);
+    for (const op of elementwiseList) {
+      for (const [x0, x1] of [[0.7, 1.3], [-2, 0.5], [3, 3]] as const) {
+        const y = op.forward(x0, op.arity === 2 ? x1 : NaN);
+        const xs = op.arity === 2 ? [x0, x1] : [x0, NaN];
+        op.partials.forEach((p, i) => {
+          const want = op.nondiff ? 0 : (p(numberAlgebra, xs, y) as number);
+          expect(evaluate(partialSource(op, i), xs[0]!, xs[1]!, y), `${op.name} input ${i}`).toBe(want);
+        });
+      }
+    }
   });
 
   test("training steps: parameters made once, each step's graph on a later tape, gradients as on one tape", () => {
@@ -102,4 +114,23 @@ describe("the tape", () => {
     expect(w.grad).toBe(0);
     expect(v.grad).toBe(0);
   }, 60_000);
+});
+
+test("a node made with the public constructor is swept like any op node, also on a second backward", () => {
+  const a = new Value(3);
+  const p = new Value(9, {}, elementwiseOps.mul, [a, a]);
+  const q = p.sin();
+  q.backward();
+  const first = a.grad;
+  expect(p.grad).toBeCloseTo(Math.cos(9), 14);
+  a.grad = 0;
+  q.backward();
+  expect(a.grad).toBe(first);
+  expect(first).toBeCloseTo(6 * Math.cos(9), 14);
+});
+
+test("an op object that is not the table's is refused with its name", () => {
+  const alien = { ...elementwiseOps.add, name: "add" as const };
+  expect(() => Value.apply(alien, [1, 2])).toThrow("add: not an op of the table");
+  expect(() => new Value(3, {}, alien, [new Value(1), new Value(2)])).toThrow("add: not an op of the table");
 });

@@ -38,3 +38,30 @@ describe("the thread count", () => {
     expect((await import("../../src/tensor/kernels/threads.js")).getNumThreads()).toBe(os.availableParallelism());
   });
 });
+
+describe("without workers", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  test("a worker that cannot start leaves the caller to run every chunk (same result, no error)", async () => {
+    vi.resetModules();
+    const realProcess = globalThis.process;
+    // getBuiltinModule("node:worker_threads") gives a Worker constructor that throws, as under a worker limit.
+    vi.stubGlobal("process", new Proxy(realProcess, {
+      get: (t, k) =>
+        k === "getBuiltinModule"
+          ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
+          : Reflect.get(t, k),
+    }));
+    const t = await import("../../src/tensor/index.js");
+    const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
+    const A = t.randn([300, 200], { seed: 1 }), B = t.randn([200, 100], { seed: 2 });
+    t.setNumThreads(1);
+    const one = Array.from(A.matmul(B).toArray());
+    t.setNumThreads(2);
+    expect(Array.from(A.matmul(B).toArray())).toEqual(one);
+    expect(sgemm.sgemmPool()?.ready ?? 0).toBe(0);
+  });
+});

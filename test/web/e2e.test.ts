@@ -422,6 +422,9 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#value")).toMatch(/^T \[2,2\] = /);
     const labels = await page.$$eval("#graph text.edge-label", (ts) => ts.map((t) => t.textContent));
     expect(labels).toEqual(expect.arrayContaining(["X [2,2]", "W [2,2]", "y [2]", "a [2,2]", "T [2,2]"]));
+    // Values and gradients on demand: hovering an edge or a node shows what it carries.
+    const tips = await page.$$eval("#graph g.edge title, #graph g.node title", (ts) => ts.map((t) => t.textContent));
+    expect(tips).toContain("W [2,2] = [[1, -1], [0.5, 2]]; ∇W = [[11, 6], [1, 12]]");
     expect(await page.$$eval("#grads li", (lis) => lis.map((li) => li.textContent))).toContain("∂sum(T)/∂W = [[11, 6], [1, 12]]");
     expect(await page.isDisabled("#tab-practice")).toBe(true);
     expect(await page.isHidden("#view-notice")).toBe(true);
@@ -452,6 +455,10 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#train-steps")).toBe("0");
     expect(await text("#train-network")).toBe("MLP 2-16-16-2 (relu) · 354 parameters · 400 training and 100 test points");
     expect(await text("#train-cli")).toBe("gradgraph train --data moons --model 2-16-16-2 --act relu --opt adam --lr 0.01 --batch 32 --seed 0");
+    // The network diagram: every weight of 2-16-16-2 an edge, coloured by its sign.
+    await page.waitForFunction(() => document.querySelectorAll("#train-net line").length === 2 * 16 + 16 * 16 + 16 * 2);
+    const colours = await page.$$eval("#train-net line", (ls) => new Set(ls.map((l) => l.getAttribute("stroke"))).size);
+    expect(colours).toBe(2);
     const loss0 = await text("#train-loss"), acc0 = await text("#train-acc"), testAcc0 = await text("#test-acc");
     expect(await figure("#train-acc")).toBeLessThan(70);
 
@@ -524,7 +531,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     await page.waitForSelector("#train-warning:not([hidden])");
     expect(await text("#train-warning")).toMatch(/^The loss jumped to [\d.]+ at step 2 \(from [\d.]+\): learning rate 3 makes the updates overshoot/);
     await page.check("#train-log");
-    await page.waitForFunction(() => Array.from(document.querySelectorAll("#train-curve text.tick")).some((t) => t.textContent === "1000"));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll("#train-curve text.tick")).some((t) => t.textContent === "1k"));
     await shot("training-diverged");
   });
 
@@ -543,6 +550,8 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
       "train-lr": "0.03",
       "train-batch": "16",
       "train-seed": "7",
+      "train-noise": "",
+      "train-wd": "",
       "train-speed": "fast",
     });
     expect(await text("#train-network")).toBe("MLP 2-24-24-3 (tanh) · 747 parameters · 480 training and 120 test points");

@@ -1,7 +1,7 @@
 /** The training view's pure parts in Node: settings and their URL form, the training session, the plots' data. */
 import { describe, expect, it } from "vitest";
 import { nn } from "../../src/index.js";
-import { cellColor, divergence, downsample, formatLoss, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
+import { cellColor, divergence, downsample, formatLoss, networkDiagram, WEIGHT_RGB, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
 import { boundsOf, STAGES, TrainSession } from "../../web/src/train-session.js";
 import {
   cliCommand,
@@ -43,10 +43,13 @@ describe("training settings", () => {
     const q = new URLSearchParams();
     writeTrainParams(q, defaultSettings());
     expect(q.toString()).toBe("");
-    const s: TrainSettings = { data: "spirals", hidden: [32, 32], act: "tanh", opt: "sgd", lr: 0.1, batch: 16, seed: 3, speed: "slow" };
+    const s: TrainSettings = { data: "spirals", hidden: [32, 32], act: "tanh", opt: "sgd", lr: 0.1, batch: 16, seed: 3, speed: "slow", noise: 0.3, wd: 0.001 };
     writeTrainParams(q, s);
-    expect(q.toString()).toBe("data=spirals&layers=32-32&act=tanh&opt=sgd&lr=0.1&batch=16&seed=3&speed=slow");
+    expect(q.toString()).toBe("data=spirals&layers=32-32&act=tanh&opt=sgd&lr=0.1&batch=16&seed=3&speed=slow&noise=0.3&wd=0.001");
     expect(withDefaults(readTrainParams(q))).toEqual(s);
+    // Noise and regularisation reach the command line as --noise and --weight-decay; out of range is ignored.
+    expect(cliCommand(s)).toBe("gradgraph train --data spirals --noise 0.3 --weight-decay 0.001 --model 2-32-32-3 --act tanh --opt sgd --lr 0.1 --batch 16 --seed 3");
+    expect(readTrainParams(new URLSearchParams("noise=5&wd=-1"))).toEqual({});
     // No hidden layers is a setting of its own (an empty value), not the default.
     const none = new URLSearchParams();
     writeTrainParams(none, { ...defaultSettings(), hidden: [] });
@@ -82,6 +85,19 @@ describe("training session (the lecture's loop in the worker)", () => {
     expect(s.info).toMatchObject({ sizes: [2, 16, 16, 2], parameters: 354, batches: 13, classes: ["upper", "lower"] });
     expect(s.info.train.labels).toHaveLength(400);
     expect(s.info.test.labels).toHaveLength(100);
+  });
+
+  it("with noise and L2 regularisation: the same run as --noise and --weight-decay on the command line", async () => {
+    const s = await TrainSession.create({ ...defaultSettings(), opt: "sgd", lr: 0.1, noise: 0.3, wd: 0.1 });
+    for (let i = 0; i < 15; i++) s.step();
+    const { train } = await nn.loadDataset({ name: "moons", noise: 0.3 });
+    const model = new nn.MLP([2, 16, 16, 2], "relu", { seed: 0 });
+    const history = await nn.fit(model, train, { loss: "cross_entropy", optimizer: new nn.SGD(model.parameters(), { lr: 0.1, weightDecay: 0.1 }), epochs: 2, batchSize: 32, seed: 0 });
+    expect(s.losses).toEqual(history.stepLosses.slice(0, 15));
+    // And not the run without them.
+    const plain = await TrainSession.create({ ...defaultSettings(), opt: "sgd", lr: 0.1 });
+    for (let i = 0; i < 15; i++) plain.step();
+    expect(plain.losses[0]).not.toBe(s.losses[0]);
   });
 
   it("walks one minibatch through Sample, Forward, Backprop, Update; the step counts only after Update", async () => {
@@ -228,5 +244,28 @@ describe("training plots", () => {
     expect(stageText("backprop", r, info)).toBeNull();
     expect(stageText("backprop", { ...r, backprop: { gradNorm: 1.5 } }, info)).toBe("‖∇loss‖ = 1.5 over 354 parameters");
     expect(stageText("update", { ...r, update: { updateNorm: 0.01, lr: 0.01, paramNorm: 10.1 } }, info)).toBe("‖Δθ‖ = 0.01 (lr 0.01; ‖θ‖ = 10.1)");
+  });
+});
+
+describe("the network diagram", () => {
+  it("draws every weight between two columns of units, coloured by sign, stronger ones darker and thicker", () => {
+    // 2-3-2: W1 [3,2], W2 [2,3].
+    const w1 = Float32Array.from([1, -2, 0.5, 0, -4, 2]);
+    const w2 = Float32Array.from([0.1, 0.2, -0.3, 0.4, 0.5, -0.6]);
+    const d = networkDiagram([2, 3, 2], [w1, w2], 420, 220);
+    expect(d.units).toHaveLength(7);
+    expect(new Set(d.units.map((u) => u.x)).size).toBe(3);
+    expect(d.edges).toHaveLength(12);
+    expect(d.hidden).toBe(0);
+    // W1[2][0] = -4 is the largest: orange, fully opaque, thickest; W1[1][1] = 0 is the faintest.
+    const strongest = d.edges[4]!;
+    expect(strongest).toMatchObject({ color: WEIGHT_RGB.negative, opacity: 1, width: 3 });
+    expect(d.edges[0]!.color).toBe(WEIGHT_RGB.positive);
+    expect(Math.min(...d.edges.map((e) => e.opacity))).toBe(d.edges[3]!.opacity);
+    // Past the cap only the largest are drawn.
+    const capped = networkDiagram([2, 3, 2], [w1, w2], 420, 220, 5);
+    expect(capped.edges).toHaveLength(5);
+    expect(capped.hidden).toBe(7);
+    expect(capped.edges[0]).toMatchObject({ color: WEIGHT_RGB.negative, opacity: 1 });
   });
 });

@@ -162,7 +162,10 @@ export class GraphView {
       if (!ok || title === null) {
         throw new Error(`graph: SVG edge ${k + 1} is ${title?.textContent ?? "untitled"}, expected ${e === undefined ? "none" : `n${e.from}->${to}`}`);
       }
-      title.remove();
+      // A tooltip where the drawing has one (a tensor's value and gradient), else none.
+      const tip = d.edgeTitles?.[k];
+      if (tip === undefined) title.remove();
+      else title.textContent = tip;
       g.dataset["edge"] = String(k);
       this.edges.push(g);
       this.labels.push(g.querySelector("text"));

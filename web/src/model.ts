@@ -310,6 +310,14 @@ export interface Drawing {
   nodes: readonly { name: string; kind: string; title: string; inputs: readonly number[] }[];
   /** The picture's accessible description. */
   label: string;
+  /** Per edge, what hovering it shows (tensor graphs: the value and gradient it carries). */
+  edgeTitles?: readonly string[];
+}
+
+/** A tensor node's value and gradient, for its tooltip: `a [2,2] = [[1, 2], [3, 4]]; ∇a = [[...]]`. */
+export function tensorTitle(n: TensorGraphView["nodes"][number]): string {
+  const name = n.shape.length === 0 ? n.name : `${n.name} ${shapeText(n.shape)}`;
+  return `${name} = ${nested(n.value, 200)}${n.grad === null ? "" : `; ∇${n.name} = ${nested(n.grad, 200)}`}`;
 }
 
 /** What the graph panel draws for a scalar problem. */
@@ -329,7 +337,8 @@ export function tensorDrawing(t: TensorProblem): Drawing {
   return {
     dot: (layout) => (layout === "full" ? t.dot : tensorToDot(t.view, { layout })),
     edges: t.edges,
-    nodes: t.view.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, title: `${n.name} ${shapeText(n.shape)}` })),
+    nodes: t.view.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, title: tensorTitle(n) })),
+    edgeTitles: t.edges.map((e) => tensorTitle(t.view.nodes[e.from]!)),
     label: `Computational graph of ${t.output} on tensors: ${ops} operation${ops === 1 ? "" : "s"}, each edge labelled with its value's shape`,
   };
 }

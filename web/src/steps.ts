@@ -67,8 +67,35 @@ function labels(p: Problem, valueKnown: (id: number) => boolean, extra: (e: Edge
   });
 }
 
-const outEdges = (p: Problem, id: number) => p.edges.filter((e) => e.from === id).map((e) => e.index);
-const inEdges = (p: Problem, id: number) => p.edges.filter((e) => e.to === id).map((e) => e.index);
+/** Each node's outgoing and incoming edges, indexed once per problem (a step then costs the same on any graph). */
+const edgeIndex = new WeakMap<Problem, { out: Map<number, number[]>; in: Map<number, number[]> }>();
+function edgesAt(p: Problem) {
+  let ix = edgeIndex.get(p);
+  if (ix === undefined) {
+    ix = { out: new Map(), in: new Map() };
+    for (const e of p.edges) {
+      ix.out.set(e.from, [...(ix.out.get(e.from) ?? []), e.index]);
+      if (e.to !== null) ix.in.set(e.to, [...(ix.in.get(e.to) ?? []), e.index]);
+    }
+    edgeIndex.set(p, ix);
+  }
+  return ix;
+}
+const outEdges = (p: Problem, id: number) => edgesAt(p).out.get(id) ?? [];
+const inEdges = (p: Problem, id: number) => edgesAt(p).in.get(id) ?? [];
+
+/**
+ * A value computed on first use. A frame's edge labels cover every edge of the graph: they are computed only when
+ * the graph is drawn and asks for them (a `get labels()`), so a step through an undrawn 6,000-node graph costs
+ * what one through a small one does.
+ */
+function once<T>(f: () => T): () => T {
+  let done = false, value: T;
+  return () => {
+    if (!done) (value = f()), (done = true);
+    return value;
+  };
+}
 
 /** ∂L/∂x written with the output's name. */
 export function dname(p: Problem, id: number): string {
@@ -165,7 +192,7 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
     const s = steps[k]!;
     const valueKnown = (id: number) => (forwardAt.get(id) ?? 0) <= k;
     const gradKnown = (id: number) => (backwardAt.get(id) ?? Infinity) <= k;
-    const edgeLabels = labels(p, valueKnown, (e) => (gradKnown(e.from) ? gradPart(snap, e) : ""));
+    const edgeLabels = once(() => labels(p, valueKnown, (e) => (gradKnown(e.from) ? gradPart(snap, e) : "")));
     switch (s.kind) {
       case "start":
         return {
@@ -177,7 +204,9 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
           current: [...snap.params],
           related: [],
           edges: snap.params.flatMap((i) => outEdges(p, i)),
-          labels: edgeLabels,
+          get labels() {
+            return edgeLabels();
+          },
           code: null,
         };
       case "forward": {
@@ -193,7 +222,9 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
           current: [n.id],
           related: [...new Set(n.inputs)],
           edges: [...inEdges(p, n.id), ...outEdges(p, n.id)],
-          labels: edgeLabels,
+          get labels() {
+            return edgeLabels();
+          },
           code: { pass: "forward", node: n.id },
         };
       }
@@ -205,7 +236,9 @@ export function backpropStepper(p: Problem): Stepper & { backwardStart: number; 
           current: [n.id],
           related: [...new Set(n.uses.map((u) => u.node))],
           edges: outEdges(p, n.id),
-          labels: edgeLabels,
+          get labels() {
+            return edgeLabels();
+          },
           code: { pass: "backward", node: n.id },
         };
       }
@@ -262,7 +295,7 @@ export function forwardModeStepper(p: Problem, wrt: number): Stepper & { tangent
     const id = steps[k]!;
     const n = snap.nodes[id]!;
     const known = (x: number) => (at.get(x) ?? Infinity) <= k;
-    const edgeLabels = labels(p, () => true, (e) => (known(e.from) ? `${dotted(snap.nodes[e.from]!.name)} = ${fmt(tangents[e.from]!)}` : ""));
+    const edgeLabels = once(() => labels(p, () => true, (e) => (known(e.from) ? `${dotted(snap.nodes[e.from]!.name)} = ${fmt(tangents[e.from]!)}` : "")));
     const tangentOf = (x: SnapshotNode) => `${dotted(x.name)}`;
     if (id === wrt) {
       const others = snap.params.filter((q) => q !== wrt).map((q) => tangentOf(snap.nodes[q]!));
@@ -275,7 +308,9 @@ export function forwardModeStepper(p: Problem, wrt: number): Stepper & { tangent
         current: [id],
         related: [],
         edges: outEdges(p, id),
-        labels: edgeLabels,
+        get labels() {
+          return edgeLabels();
+        },
         code: null,
       };
     }
@@ -291,7 +326,9 @@ export function forwardModeStepper(p: Problem, wrt: number): Stepper & { tangent
       current: [id],
       related: [...new Set(live.map(({ x }) => x))],
       edges: inEdges(p, id).filter((e) => live.some(({ i }) => p.edges[e]!.input === i)),
-      labels: edgeLabels,
+      get labels() {
+        return edgeLabels();
+      },
       code: { pass: "forward", node: id },
     };
   };
@@ -374,7 +411,9 @@ export function pathsStepper(p: Problem, wrt: string): Stepper & { data: PathsDa
         current: [wrtId],
         related: path.nodes.slice(1).map((name) => byName.get(name)!),
         edges: pathEdges[k]!,
-        labels: withLocals(k),
+        get labels() {
+          return withLocals(k);
+        },
         code: null,
       };
     }
@@ -420,7 +459,9 @@ export function practiceFrame(p: Problem, answered: ReadonlySet<number>, current
     current: current === null ? [] : [current],
     related: current === null ? [] : [...new Set(snap.nodes[current]!.uses.map((u) => u.node))],
     edges: current === null ? [] : outEdges(p, current),
-    labels: labels(p, () => true, (e) => (known(e.from) ? gradPart(snap, e) : "")),
+    get labels() {
+      return labels(p, () => true, (e) => (known(e.from) ? gradPart(snap, e) : ""));
+    },
     code: current === null ? null : { pass: "backward", node: current },
   };
 }

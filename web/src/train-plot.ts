@@ -242,3 +242,47 @@ export function stageText(stage: Stage, r: StepReport, info: RunInfo | null): st
       return r.update === undefined ? null : `‖Δθ‖ = ${formatNorm(r.update.updateNorm)} (lr ${formatLr(r.update.lr)}; ‖θ‖ = ${formatNorm(r.update.paramNorm)})`;
   }
 }
+
+/** The network diagram: units in columns (inputs left, classes right), every weight an edge coloured by sign. */
+export interface NetDiagram {
+  width: number;
+  height: number;
+  units: { x: number; y: number; layer: number }[];
+  /** Strongest first is not needed: drawn in layer order; `opacity` and `width` grow with |w|. */
+  edges: { x1: number; y1: number; x2: number; y2: number; color: string; opacity: number; width: number }[];
+  /** Weights not drawn (only the strongest `maxEdges` are). */
+  hidden: number;
+}
+
+/** Blue for a positive weight, orange for a negative one (TensorFlow Playground's colours). */
+export const WEIGHT_RGB = { positive: "#1c7ed6", negative: "#e8590c" } as const;
+
+/**
+ * Lays out a network of layer `sizes` with weight matrices `weights` ([out, in] row by row, one per layer) in a
+ * width × height box: one column per layer, each weight a line whose colour is its sign and whose opacity and
+ * thickness are its size relative to the largest. Past `maxEdges` weights, only the largest are drawn.
+ */
+export function networkDiagram(sizes: readonly number[], weights: readonly Float32Array[], width = 420, height = 220, maxEdges = 2000): NetDiagram {
+  const pad = 14;
+  const column = (l: number) => pad + (sizes.length === 1 ? 0 : (l / (sizes.length - 1)) * (width - 2 * pad));
+  const row = (i: number, n: number) => (n === 1 ? height / 2 : pad + (i / (n - 1)) * (height - 2 * pad));
+  const units = sizes.flatMap((n, l) => Array.from({ length: n }, (_, i) => ({ x: column(l), y: row(i, n), layer: l })));
+  const all: { l: number; o: number; i: number; w: number }[] = [];
+  weights.forEach((W, l) => {
+    const n = sizes[l] ?? 0, m = sizes[l + 1] ?? 0;
+    if (W.length !== n * m) return;
+    for (let o = 0; o < m; o++) for (let i = 0; i < n; i++) all.push({ l, o, i, w: W[o * n + i]! });
+  });
+  const shown = all.length <= maxEdges ? all : [...all].sort((a, b) => Math.abs(b.w) - Math.abs(a.w)).slice(0, maxEdges);
+  const max = shown.reduce((m, e) => Math.max(m, Math.abs(e.w)), 0) || 1;
+  const edges = shown.map(({ l, o, i, w }) => {
+    const r = Math.abs(w) / max;
+    return {
+      x1: column(l), y1: row(i, sizes[l]!), x2: column(l + 1), y2: row(o, sizes[l + 1]!),
+      color: w >= 0 ? WEIGHT_RGB.positive : WEIGHT_RGB.negative,
+      opacity: Number((0.08 + 0.92 * r).toFixed(3)),
+      width: Number((0.4 + 2.6 * r).toFixed(2)),
+    };
+  });
+  return { width, height, units, edges, hidden: all.length - shown.length };
+}

@@ -89,18 +89,19 @@ export function boundsOf(...sets: Points[]): Bounds {
 }
 
 function makeOptimizer(s: TrainSettings, params: Tensor[]): nn.Optimizer {
-  const lr = s.lr;
+  // Weight decay (L2 regularisation) only when chosen: otherwise each optimizer's own default, as the CLI.
+  const o = { lr: s.lr, ...(s.wd === null ? {} : { weightDecay: s.wd }) };
   switch (s.opt) {
     case "sgd":
-      return new nn.SGD(params, { lr });
+      return new nn.SGD(params, o);
     case "momentum":
-      return new nn.SGD(params, { lr, momentum: 0.9 });
+      return new nn.SGD(params, { ...o, momentum: 0.9 });
     case "nesterov":
-      return new nn.SGD(params, { lr, momentum: 0.9, nesterov: true });
+      return new nn.SGD(params, { ...o, momentum: 0.9, nesterov: true });
     case "adam":
-      return new nn.Adam(params, { lr });
+      return new nn.Adam(params, o);
     case "adamw":
-      return new nn.AdamW(params, { lr });
+      return new nn.AdamW(params, o);
   }
 }
 
@@ -149,7 +150,7 @@ export class TrainSession {
 
   /** A new run: `gradgraph train`'s data (default size, noise, seed 0 and split) and a fresh model. */
   static async create(settings: TrainSettings): Promise<TrainSession> {
-    const { train, test } = await nn.loadDataset({ name: settings.data });
+    const { train, test } = await nn.loadDataset({ name: settings.data, ...(settings.noise === null ? {} : { noise: settings.noise }) });
     return new TrainSession(settings, train, test);
   }
 
@@ -263,6 +264,14 @@ export class TrainSession {
     const logits = nn.predict(this.model, fromTypedArray(grid, [size * size, 2]));
     return Float32Array.from(nn.softmax(logits, 1).toArray());
   }
+
+  /** Each layer's weight matrix W ([out, in], row by row), for the network diagram. */
+  weights(): Float32Array[] {
+    return this.model
+      .namedParameters()
+      .filter(([name, p]) => name.endsWith("weight") && p.ndim === 2)
+      .map(([, p]) => Float32Array.from(p.toArray()));
+  }
 }
 
 // ---- the messages between the page and the worker ---------------------------------------------------------
@@ -294,5 +303,5 @@ export type FromWorker =
   /** New minibatch losses since the last message, and the state. */
   | { type: "progress"; run: number; losses: number[]; state: RunState }
   /** The whole splits evaluated, and the class probabilities on the grid (see {@link TrainSession.boundary}). */
-  | { type: "eval"; run: number; steps: number; train: Figures; test: Figures; grid: Float32Array; gridSize: number }
+  | { type: "eval"; run: number; steps: number; train: Figures; test: Figures; grid: Float32Array; gridSize: number; weights: Float32Array[] }
   | { type: "error"; run: number; message: string };

@@ -30,6 +30,12 @@ export const OPTIMIZER_LABELS: Record<TrainOptimizer, string> = {
 /** The learning rates offered in the menu (any positive rate up to 10 is accepted from a URL). */
 export const LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3] as const;
 export const BATCH_SIZES = [1, 4, 8, 16, 32, 64, 128] as const;
+/** The data's noise (the generated points' spread; null: the dataset's own, as `gradgraph train`). */
+export const NOISES = [0, 0.05, 0.1, 0.2, 0.3, 0.5] as const;
+export const MAX_NOISE = 1;
+/** L2 regularisation as the optimizer's weight decay (null: the optimizer's own, 0 but for AdamW's 0.01). */
+export const WEIGHT_DECAYS = [0, 0.0001, 0.001, 0.01, 0.1] as const;
+export const MAX_WEIGHT_DECAY = 1;
 
 /** Limits of the hidden layers (the browser trains them live). */
 export const MAX_HIDDEN_LAYERS = 4;
@@ -54,6 +60,10 @@ export interface TrainSettings {
   /** Seed of the initial weights and of the minibatch order. */
   seed: number;
   speed: TrainSpeed;
+  /** The data's noise; null: the dataset's default. */
+  noise: number | null;
+  /** Weight decay (L2 regularisation); null: the optimizer's default. */
+  wd: number | null;
 }
 
 /** `gradgraph train --data moons`'s settings. */
@@ -66,6 +76,8 @@ export const DEFAULT_TRAIN: Readonly<TrainSettings> = Object.freeze({
   batch: 32,
   seed: 0,
   speed: "normal",
+  noise: null,
+  wd: null,
 });
 
 /** A fresh copy of the defaults. */
@@ -112,7 +124,7 @@ export function parseHidden(text: string): { hidden: number[] } | { error: strin
 const isOneOf = <T extends string>(list: readonly T[], v: string | null): v is T => v !== null && (list as readonly string[]).includes(v);
 
 /** Query parameters of the training settings (the view itself is `view=train`). */
-export const TRAIN_PARAMS = { data: "data", hidden: "layers", act: "act", opt: "opt", lr: "lr", batch: "batch", seed: "seed", speed: "speed" } as const;
+export const TRAIN_PARAMS = { data: "data", hidden: "layers", act: "act", opt: "opt", lr: "lr", batch: "batch", seed: "seed", speed: "speed", noise: "noise", wd: "wd" } as const;
 
 /** Writes the settings that differ from the defaults into a query (short links). */
 export function writeTrainParams(q: URLSearchParams, s: TrainSettings): void {
@@ -125,6 +137,16 @@ export function writeTrainParams(q: URLSearchParams, s: TrainSettings): void {
   if (s.batch !== d.batch) q.set(TRAIN_PARAMS.batch, String(s.batch));
   if (s.seed !== d.seed) q.set(TRAIN_PARAMS.seed, String(s.seed));
   if (s.speed !== d.speed) q.set(TRAIN_PARAMS.speed, s.speed);
+  if (s.noise !== null) q.set(TRAIN_PARAMS.noise, String(s.noise));
+  if (s.wd !== null) q.set(TRAIN_PARAMS.wd, String(s.wd));
+}
+
+/** A number from 0 to `max` in a query parameter, or undefined. */
+function readRange(q: URLSearchParams, name: string, max: number): number | undefined {
+  const v = q.get(name);
+  if (v === null || !/^\s*[0-9.eE+-]+\s*$/.test(v)) return undefined;
+  const x = Number(v);
+  return Number.isFinite(x) && x >= 0 && x <= max ? x : undefined;
 }
 
 /** The valid training settings in a query; missing or invalid ones are absent. */
@@ -152,6 +174,10 @@ export function readTrainParams(q: URLSearchParams): Partial<TrainSettings> {
   if (seed !== null && /^\d+$/.test(seed) && Number(seed) <= MAX_SEED) out.seed = Number(seed);
   const speed = q.get(TRAIN_PARAMS.speed);
   if (isOneOf(SPEED_NAMES, speed)) out.speed = speed;
+  const noise = readRange(q, TRAIN_PARAMS.noise, MAX_NOISE);
+  if (noise !== undefined) out.noise = noise;
+  const wd = readRange(q, TRAIN_PARAMS.wd, MAX_WEIGHT_DECAY);
+  if (wd !== undefined) out.wd = wd;
   return out;
 }
 
@@ -167,5 +193,6 @@ export function formatLr(lr: number): string {
 
 /** The same run on the command line (same data and split, initial weights, minibatches: the same losses). */
 export function cliCommand(s: TrainSettings): string {
-  return `gradgraph train --data ${s.data} --model ${layerSizes(s).join("-")} --act ${s.act} --opt ${s.opt} --lr ${formatLr(s.lr)} --batch ${s.batch} --seed ${s.seed}`;
+  const extra = (s.noise === null ? "" : ` --noise ${s.noise}`) + (s.wd === null ? "" : ` --weight-decay ${s.wd}`);
+  return `gradgraph train --data ${s.data}${extra} --model ${layerSizes(s).join("-")} --act ${s.act} --opt ${s.opt} --lr ${formatLr(s.lr)} --batch ${s.batch} --seed ${s.seed}`;
 }

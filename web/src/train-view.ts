@@ -3,11 +3,13 @@
  * decision boundary's heat map (a canvas), the loss curve (SVG) and the four stages of the loop. The run itself
  * lives in a Web Worker (train-worker.ts); this module only sends it commands and draws what it reports.
  */
-import { CLASS_RGB, divergence, formatLoss, formatPercent, formatTick, heatPixels, lossChart, stageText, type EvalPoint } from "./train-plot.js";
+import { CLASS_RGB, divergence, formatLoss, networkDiagram, formatPercent, formatTick, heatPixels, lossChart, stageText, type EvalPoint } from "./train-plot.js";
 import type { Figures, FromWorker, RunInfo, RunState, Stage, StepReport, ToWorker } from "./train-session.js";
 import {
   ACTIVATIONS,
   BATCH_SIZES,
+  NOISES,
+  WEIGHT_DECAYS,
   cliCommand,
   formatHidden,
   formatLr,
@@ -59,6 +61,8 @@ export class TrainView {
   private losses: number[] = [];
   private evals: EvalPoint[] = [];
   private last: { train: Figures; test: Figures; grid: Float32Array; gridSize: number } | null = null;
+  /** Each layer's weights at the last evaluation (the network diagram). */
+  private weights: Float32Array[] = [];
   /** Whether the page asked the worker to train (the button's state; the worker's is `state.running`). */
   private playing = false;
   private visible = false;
@@ -76,6 +80,8 @@ export class TrainView {
     lr: el<HTMLSelectElement>("train-lr"),
     batch: el<HTMLSelectElement>("train-batch"),
     seed: el<HTMLInputElement>("train-seed"),
+    noise: el<HTMLSelectElement>("train-noise"),
+    wd: el<HTMLSelectElement>("train-wd"),
     speed: el<HTMLSelectElement>("train-speed"),
     network: el("train-network"),
     play: el<HTMLButtonElement>("train-play"),
@@ -93,6 +99,7 @@ export class TrainView {
     legend: el("train-legend"),
     curve: el("train-curve"),
     log: el<HTMLInputElement>("train-log"),
+    net: el("train-net"),
     warning: el("train-warning"),
     stages: el("train-stages"),
     stageTitle: el("train-stage-title"),
@@ -112,11 +119,18 @@ export class TrainView {
     if (!batches.includes(this.settings.batch)) batches.push(this.settings.batch), batches.sort((a, b) => a - b);
     fill(u.batch, batches.map((b) => [String(b), String(b)] as const));
     fill(u.speed, SPEED_NAMES.map((s) => [s, SPEED_LABELS[s]] as const));
+    // "" is the default: the dataset's own noise, the optimizer's own weight decay (as the command line).
+    const noises = [...NOISES] as number[];
+    if (this.settings.noise !== null && !noises.includes(this.settings.noise)) noises.push(this.settings.noise), noises.sort((a, b) => a - b);
+    fill(u.noise, [["", "the dataset's"] as const, ...noises.map((n) => [String(n), String(n)] as const)]);
+    const wds = [...WEIGHT_DECAYS] as number[];
+    if (this.settings.wd !== null && !wds.includes(this.settings.wd)) wds.push(this.settings.wd), wds.sort((a, b) => a - b);
+    fill(u.wd, [["", "the optimizer's"] as const, ...wds.map((w) => [String(w), w === 0 ? "none (0)" : String(w)] as const)]);
     u.seed.max = String(MAX_SEED);
     this.showSettings();
 
     u.form.addEventListener("submit", (e) => e.preventDefault());
-    for (const s of [u.data, u.act, u.opt, u.lr, u.batch]) s.addEventListener("change", () => this.readSettings());
+    for (const s of [u.data, u.act, u.opt, u.lr, u.batch, u.noise, u.wd]) s.addEventListener("change", () => this.readSettings());
     u.hidden.addEventListener("change", () => this.readSettings());
     u.hidden.addEventListener("keydown", (e) => e.key === "Enter" && this.readSettings());
     u.seed.addEventListener("change", () => this.readSettings());
@@ -167,6 +181,8 @@ export class TrainView {
     u.batch.value = String(s.batch);
     u.seed.value = String(s.seed);
     u.speed.value = s.speed;
+    u.noise.value = s.noise === null ? "" : String(s.noise);
+    u.wd.value = s.wd === null ? "" : String(s.wd);
     this.showNetwork();
   }
 
@@ -198,6 +214,8 @@ export class TrainView {
       batch: Number(u.batch.value),
       seed,
       speed: this.settings.speed,
+      noise: u.noise.value === "" ? null : Number(u.noise.value),
+      wd: u.wd.value === "" ? null : Number(u.wd.value),
     };
     u.hidden.value = formatHidden(next.hidden);
     const same = JSON.stringify(next) === JSON.stringify(this.settings);
@@ -243,6 +261,7 @@ export class TrainView {
         break;
       case "eval":
         this.last = { train: m.train, test: m.test, grid: m.grid, gridSize: m.gridSize };
+        this.weights = m.weights;
         if (this.evals.at(-1)?.step !== m.steps) {
           this.evals.push({ step: m.steps, trainLoss: m.train.loss, testLoss: m.test.loss, trainAccuracy: m.train.accuracy, testAccuracy: m.test.accuracy });
         }
@@ -297,6 +316,7 @@ export class TrainView {
     this.info = null;
     this.state = null;
     this.last = null;
+    this.weights = [];
     this.losses = [];
     this.evals = [];
     this.ui.panel.dataset["ready"] = "false";
@@ -336,6 +356,7 @@ export class TrainView {
     this.drawStages();
     this.drawMap();
     this.drawCurve();
+    this.drawNet();
     const warning = divergence(this.losses, this.evals, this.settings.lr);
     u.warning.hidden = warning === null;
     if (u.warning.textContent !== (warning ?? "")) u.warning.textContent = warning ?? "";
@@ -444,6 +465,26 @@ export class TrainView {
     }
     const acc = f === null ? "" : `; training accuracy ${formatPercent(f.train.accuracy)}, test accuracy ${formatPercent(f.test.accuracy)}`;
     canvas.setAttribute("aria-label", `Decision boundary of MLP ${info.sizes.join("-")} on ${this.settings.data}: each region tinted by the class the network predicts there${acc}`);
+  }
+
+  /** The network diagram: each weight an edge, blue positive, orange negative, darker and thicker when larger. */
+  private drawNet(): void {
+    const info = this.info, svg = this.ui.net;
+    if (info === null || this.weights.length === 0) return svg.replaceChildren();
+    const d = networkDiagram(info.sizes, this.weights, Math.max(260, Math.min(900, svg.clientWidth || 420)), 220);
+    const make = (tag: string, attrs: Record<string, string | number>) => {
+      const e = document.createElementNS(SVG_NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+      return e;
+    };
+    const parts: Element[] = d.edges.map((e) =>
+      make("line", { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, stroke: e.color, "stroke-opacity": e.opacity, "stroke-width": e.width }),
+    );
+    const r = Math.max(2, Math.min(6, 90 / Math.max(...info.sizes)));
+    for (const u of d.units) parts.push(make("circle", { cx: u.x, cy: u.y, r }));
+    svg.setAttribute("viewBox", `0 0 ${d.width} ${d.height}`);
+    svg.replaceChildren(...parts);
+    svg.setAttribute("aria-label", `The network's weights: MLP ${info.sizes.join("-")}, ${d.edges.length} weights drawn${d.hidden > 0 ? ` (the largest; ${d.hidden} smaller ones left out)` : ""}`);
   }
 
   private drawCurve(): void {

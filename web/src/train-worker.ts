@@ -51,7 +51,8 @@ function evaluate(s: TrainSession): void {
   lastEval = now();
   const { train, test } = s.evaluate();
   const grid = s.boundary(gridSize);
-  scope.postMessage({ type: "eval", run, steps: s.steps, train, test, grid, gridSize }, [grid.buffer]);
+  const weights = s.weights();
+  scope.postMessage({ type: "eval", run, steps: s.steps, train, test, grid, gridSize, weights }, [grid.buffer, ...weights.map((w) => w.buffer)]);
 }
 
 function fail(e: unknown): void {

@@ -1,7 +1,7 @@
 /**
  * The page's state in its URL, so a teacher can send a link: `?e=<expression>&at=<point>&view=backward&step=12
  * &wrt=w1&code=ts`, and for the training view `view=train&data=spirals&layers=32-32&act=tanh&opt=sgd&lr=0.1
- * &batch=16&seed=3&speed=slow` (settings at their defaults are left out). Unknown or malformed parameters are
+ * &batch=16&seed=3&speed=slow&noise=0.3&wd=0.001` (settings at their defaults are left out). Unknown or malformed parameters are
  * ignored (the page falls back to its defaults).
  */
 import type { CodeTarget } from "../../src/index.js";

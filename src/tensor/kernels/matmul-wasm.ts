@@ -15,7 +15,7 @@
  * Loops: K blocks of 256; within one, row blocks of MC = 64 rows (A's block stays in L2); within that, each B
  * panel (256 × 4, 8 KB, in L1) against the block's A panels.
  */
-import { add, body, call, forLoop, get, gtU, i32, I32, ltU, mul, name, section, select, set, shl, simd, sub, uleb, V128, vec } from "./wasm-encoder.js";
+import { add, body, call, forLoop, get, gtU, i32, I32, ltU, mul, name, section, select, set, shl, simd, sub, uleb, V128, vec } from "../../backend/wasm-encoder.js";
 
 /** K block: must equal matmul.ts's KB for bit-identical results. */
 export const WASM_KB = 256;

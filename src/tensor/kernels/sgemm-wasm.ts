@@ -20,7 +20,7 @@
 import type { TypedArray } from "../ndarray.js";
 import { packPanels } from "./pack.js";
 import { getNumThreads, POOL_BYTES, WasmPool } from "./threads.js";
-import { add, body, call, forLoop, get, tee, i32, I32, i32FuncType, ltU, minU, mul, name, section, set, shl, simd, sub, uleb, V128, vec } from "./wasm-encoder.js";
+import { add, body, call, forLoop, get, tee, i32, I32, i32FuncType, ltU, minU, mul, name, section, set, shl, simd, sub, uleb, V128, vec } from "../../backend/wasm-encoder.js";
 
 /**
  * Register tile: MR rows × NR columns (NR/4 vectors per row): 8 accumulators + 2 B vectors + a splat. (6 × 8, 4 × 12,
@@ -183,7 +183,7 @@ export function sgemmPool(): WasmPool | null {
 }
 
 /** Below this many multiply-adds a product runs on the calling thread only. */
-const PARALLEL_MIN_WORK = 1 << 18;
+const PARALLEL_MIN_WORK = 1 << 21;
 
 /**
  * A float32 product C (m×n) = A (m×k) · B (k×n) in the module's memory: `packA` and `packB` take each operand

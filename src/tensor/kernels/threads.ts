@@ -97,7 +97,16 @@ interface NodeWorkerThreads {
   Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerHandle & { unref(): void; on(ev: string, f: () => void): void };
 }
 
+/** A worker serving `names` of `module` on `memory`, or null where none can be started (the caller then runs every chunk). */
 function spawnWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): WorkerHandle | null {
+  try {
+    return startWorker(module, memory, names);
+  } catch {
+    return null; // e.g. a worker limit, or a policy forbidding blob: workers
+  }
+}
+
+function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): WorkerHandle | null {
   const wt = nodeProcess?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
   if (wt !== undefined) {
     const src = `${WORKER_LOOP}\nconst { workerData } = require("node:worker_threads");\nserve(workerData.module, workerData.memory, workerData.names);`;

@@ -1,0 +1,129 @@
+/**
+ * Creating tensors: from nested arrays or typed arrays, filled, ranges, the identity.
+ */
+import { InputError, ShapeError } from "../core/errors.js";
+import type { DType } from "../ops/op.js";
+import { checkedSize, formatShape, sizeOf, stridesOf } from "../ops/shape.js";
+import { arrayType, NDArray, type TypedArray } from "./ndarray.js";
+import { Tensor, type NestedArray, type TensorOptions } from "./tensor.js";
+
+export interface CreateOptions extends TensorOptions {
+  /** Element type (default float32). */
+  dtype?: DType;
+}
+
+function leaf(value: NDArray, options: CreateOptions): Tensor {
+  return new Tensor(value, options);
+}
+
+/** The shape of a nested array, checking that it is rectangular and holds numbers. */
+function nestedShape(x: unknown, op: string): number[] {
+  const shape: number[] = [];
+  let cur = x;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+  }
+  const check = (v: unknown, d: number): void => {
+    if (d === shape.length) {
+      if (typeof v !== "number") throw new InputError(`${op}: expected a number, got ${JSON.stringify(v) ?? String(v)}`);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[d]) {
+      throw new InputError(`${op}: ragged nested array: expected ${shape[d]} elements at depth ${d}`);
+    }
+    for (const e of v) check(e, d + 1);
+  };
+  check(x, 0);
+  return shape;
+}
+
+/**
+ * A tensor from a number or nested arrays of numbers (float32 unless `dtype: "float64"`).
+ *
+ * @example
+ * const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64", requiresGrad: true });
+ * x.shape; // [2, 3]
+ */
+export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
+  if (data instanceof Float32Array || data instanceof Float64Array) return fromTypedArray(data, [data.length], options);
+  const shape = nestedShape(data, "tensor");
+  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "tensor"));
+  let i = 0;
+  const fill = (v: NestedArray): void => {
+    if (typeof v === "number") out[i++] = v;
+    else for (const e of v) fill(e);
+  };
+  fill(data);
+  return leaf(new NDArray(out, shape), options);
+}
+
+/**
+ * A tensor over an existing typed array (shared, not copied), row-major in `shape` (default 1-D). The dtype is
+ * the array's.
+ */
+export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length], options: TensorOptions = {}): Tensor {
+  if (sizeOf(shape) !== data.length) {
+    throw new ShapeError(`fromTypedArray: ${data.length} elements do not fill shape ${formatShape(shape)}`);
+  }
+  return leaf(new NDArray(data, shape, stridesOf(shape)), options);
+}
+
+/** A tensor of `shape` filled with `value`. */
+export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
+  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "full"));
+  if (value !== 0) out.fill(value);
+  return leaf(new NDArray(out, [...shape]), options);
+}
+
+/** Zeros of `shape`. */
+export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+/** Ones of `shape`. */
+export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+/** Zeros shaped (and typed) like `x`. */
+export function zerosLike(x: Tensor, options: CreateOptions = {}): Tensor {
+  return zeros(x.shape, { dtype: x.dtype, ...options });
+}
+
+/** Ones shaped (and typed) like `x`. */
+export function onesLike(x: Tensor, options: CreateOptions = {}): Tensor {
+  return ones(x.shape, { dtype: x.dtype, ...options });
+}
+
+/**
+ * `start, start + step, …` below `end` (one argument: `0 … end-1`), like NumPy's arange.
+ *
+ * @example
+ * arange(4).toNested();        // [0, 1, 2, 3]
+ * arange(1, 2, 0.25).toNested(); // [1, 1.25, 1.5, 1.75]
+ */
+export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const out = new (arrayType(options.dtype ?? "float32"))(n);
+  for (let i = 0; i < n; i++) out[i] = start + i * step;
+  return leaf(new NDArray(out, [n]), options);
+}
+
+/** `n` evenly spaced values from `start` to `end` inclusive. */
+export function linspace(start: number, end: number, n: number, options: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`linspace: count must be a non-negative integer, got ${n}`);
+  const out = new (arrayType(options.dtype ?? "float32"))(n);
+  const step = n > 1 ? (end - start) / (n - 1) : 0;
+  for (let i = 0; i < n; i++) out[i] = i === n - 1 && n > 1 ? end : start + i * step;
+  return leaf(new NDArray(out, [n]), options);
+}
+
+/** The n×m identity (m defaults to n). */
+export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  const out = new (arrayType(options.dtype ?? "float32"))(n * m);
+  for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
+  return leaf(new NDArray(out, [n, m]), options);
+}
