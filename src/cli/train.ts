@@ -226,7 +226,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const isToy = name !== "mnist" && name !== "iris";
   if (!isToy && (opts.n !== undefined || opts.noise !== undefined)) throw new InputError(`--n and --noise are for the generated datasets (moons, circles, spirals, xor), not ${name}`);
   if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
-  if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is fixed (7,996 train / 2,004 test digits)");
+  if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is the official one (60,000 train / 10,000 test digits)");
   if (opts.overwrite && opts.out === undefined) throw new InputError("--overwrite replaces the folder given by --out: give --out too");
   const limit = positiveInt("--limit", opts.limit);
   const notes: string[] = [];
@@ -497,7 +497,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--noise <std>", "noise of the generated points")
     .option("--data-seed <n>", "seed of the generated points and of the train/test split", "0")
     .option("--test-fraction <f>", "fraction of the data held out for testing (default 0.2; mnist's split is fixed)")
-    .option("--limit <n>", "mnist: train on only the first n of the 7,996 training digits")
+    .option("--limit <n>", "mnist: train on only the first n of the 60,000 training digits")
     .option("--dtype <type>", "float32 or float64", "float32")
     .option("--threads <n>", "threads for the large float32 matrix products (default: GRADGRAPH_NUM_THREADS, else the cores); results do not depend on it")
     .addHelpText(
