@@ -84,7 +84,7 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--model", "2- 8-2"], '--model 2- 8-2: size 2 of 3 is " 8", not a whole number written as digits'],
     [["--data", "moons", "--model", "2"], "--model 2: expected layer sizes joined by dashes"],
     [["--data", "moons", "--model", "2-100000000-2"], "--model 2-100000000-2: a layer of 100000000 units is more than the 100,000 allowed"],
-    [["--data", "moon"], "--data moon: unknown dataset (did you mean moons?)"],
+    [["--data", "moon"], "--data moon: unknown dataset (did you mean moons?) (expected one of moons, circles, spirals, xor, iris, mnist, or a file.csv)"],
     [["--data", "moons", "--opt", "adagrad"], "--opt adagrad: expected one of sgd, momentum, nesterov, adam, adamw"],
     [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
     [["--data", "moons", "--epochs", "1.5"], "--epochs 1.5: expected a positive integer"],
@@ -161,7 +161,7 @@ describe("config.json is checked whole on loading", () => {
     const good = JSON.parse(readFileSync(path, "utf8"));
     const cases: [(c: any) => void, string][] = [
       [(c) => (c.data = null), "data must be an object like {\"name\": \"moons\"}, got null"],
-      [(c) => (c.data = { name: 3 }), "data.name must be one of moons, circles, spirals, xor, iris, mnist, got 3"],
+      [(c) => (c.data = { name: 3 }), "data.name must be one of moons, circles, spirals, xor, iris, mnist, csv, got 3"],
       [(c) => (c.data.noise = "x"), 'data.noise must be a non-negative number, got "x"'],
       [(c) => (c.data.n = 1e9), "data.n must be a whole number from 1 to 1,000,000, got 1000000000"],
       [(c) => (c.data.n = 2.5), "data.n must be a whole number from 1 to 1,000,000, got 2.5"],
@@ -438,7 +438,7 @@ describe("trainConfig: the command line's options to a run's settings, with no s
   const base = { data: "moons", act: "relu", opt: "adam", seed: "0", schedule: "constant", dataSeed: "0", dtype: "float32" };
   test("presets fill what is not given; given options win", () => {
     const c = trainConfig({ ...base, epochs: "7", n: "1000", out: "runs/x" });
-    expect(c).toMatchObject({ name: "moons", sizes: [2, 16, 16, 2], lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
+    expect(c).toMatchObject({ name: "moons", model: { kind: "mlp", sizes: [2, 16, 16, 2] }, lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
     expect(c.spec).toEqual({ name: "moons", seed: 0, n: 1000 });
     expect(trainConfig({ ...base, data: "mnist", limit: "60001" }).notes).toEqual(["--limit 60001: MNIST has only 60,000 training digits; training on all of them"]);
   });
