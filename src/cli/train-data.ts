@@ -2,7 +2,6 @@
  * What `gradgraph train` and `eval` say about data and models: `--data` (a named dataset or a CSV file), `--model`
  * (layer sizes or a layer spec) and whether a network fits the data, each with errors that say what would fit.
  */
-import { resolve } from "node:path";
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { didYouMean } from "../lang/suggest.js";
@@ -23,7 +22,7 @@ import {
 /** `--data`: a named dataset, or a CSV file (a name ending in .csv). */
 export function dataSource(value: string): { name: DataSourceName; path?: string } {
   if ((DATASET_NAMES as readonly string[]).includes(value)) return { name: value as DataSourceName };
-  if (/\.csv$/i.test(value)) return { name: "csv", path: resolve(value) };
+  if (/\.csv$/i.test(value)) return { name: "csv", path: value };
   throw new InputError(`--data ${value}: unknown dataset${didYouMean(value, DATASET_NAMES)} (expected one of ${DATASET_NAMES.join(", ")}, or a file.csv)`);
 }
 

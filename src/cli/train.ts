@@ -4,7 +4,7 @@
  * model (safetensors weights + config.json), metrics.csv and a self-contained report.html. Ctrl-C stops after the
  * current batch and still writes everything. Eval reloads a run's model and reports the same figures.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { InputError, Interrupted } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
@@ -240,7 +240,9 @@ interface Setup {
 
 /** Loads the data and builds the network; says the notes and the header on stderr. */
 async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
-  const { train, test, spec: dataSpec } = await loadDataset(c.spec, { dtype: c.dtype });
+  const { train, test, spec: loaded } = await loadDataset(c.spec, { dtype: c.dtype });
+  // A CSV file is named as typed in messages, and saved by its absolute path (eval may run elsewhere).
+  const dataSpec = loaded.path === undefined ? loaded : { ...loaded, path: resolve(loaded.path) };
   checkSplit(dataSpec, train, test, "");
   const model = buildModel(c.model, train, { act: c.act, seed: c.seed, dtype: c.dtype });
   const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
@@ -252,7 +254,7 @@ async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
   const g = new Generator(c.seed + 1);
   const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
   io.err(
-    `Training ${modelName(model)} (${model instanceof MLP ? `${c.act}, ` : ""}${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
+    `Training ${modelName(model)} (${model instanceof MLP ? `${c.act}, ` : ""}${model.numParameters()} parameters) on ${describeData(loaded, train, test)}\n` +
       `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
       `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
   );

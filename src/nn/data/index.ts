@@ -122,7 +122,7 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
   let full: DataSpec;
   if (name === "csv") {
     const label = spec.label;
-    ds = await loadCsv(spec.path!, { dtype, ...(label === undefined ? {} : { label }) });
+    ds = await loadCsv(spec.path!, { dtype, name: spec.path!.split(/[\\/]/).pop()!, ...(label === undefined ? {} : { label }) });
     full = { name, path: spec.path!, ...(label === undefined ? {} : { label }), seed, testFraction, normalize: spec.normalize ?? true };
     const split = trainTestSplit(ds, { testFraction, seed });
     return { ...(full.normalize ? standardized(split.train, split.test) : split), spec: full };
