@@ -49,7 +49,8 @@ export type ElementwiseName =
   | "add" | "sub" | "mul" | "div" | "neg" | "pow"
   | "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "sin" | "cos"
   | "max" | "min"
-  | "gt" | "eq" | "sign";
+  | "gt" | "eq" | "sign"
+  | "lt" | "le" | "ge" | "ne" | "log1p" | "expm1" | "square";
 
 /** Operator-binding strength, shared by the expression language and every printer (Python's order). */
 export const PREC = {

@@ -29,6 +29,13 @@ export const cos = (x: TensorLike): Tensor => t(x).cos();
 export const sign = (x: TensorLike): Tensor => t(x).sign();
 export const gt = (a: TensorLike, b: TensorLike): Tensor => t(a).gt(b);
 export const eq = (a: TensorLike, b: TensorLike): Tensor => t(a).eq(b);
+export const lt = (a: TensorLike, b: TensorLike): Tensor => t(a).lt(b);
+export const le = (a: TensorLike, b: TensorLike): Tensor => t(a).le(b);
+export const ge = (a: TensorLike, b: TensorLike): Tensor => t(a).ge(b);
+export const ne = (a: TensorLike, b: TensorLike): Tensor => t(a).ne(b);
+export const log1p = (x: TensorLike): Tensor => t(x).log1p();
+export const expm1 = (x: TensorLike): Tensor => t(x).expm1();
+export const square = (x: TensorLike): Tensor => t(x).square();
 /** Elementwise maximum (NumPy's `maximum`). */
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => t(a).max(b);
 /** Elementwise minimum (NumPy's `minimum`). */

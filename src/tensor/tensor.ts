@@ -193,6 +193,17 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   eq(other: TensorLike): Tensor { return bin("eq", this, other); }
   /** -1, 0 or 1 (zero gradient). */
   sign(): Tensor { return un("sign", this); }
+  /** Comparisons: 1 where they hold, else 0, in the operands' dtype (no boolean dtype); zero gradient. */
+  lt(other: TensorLike): Tensor { return bin("lt", this, other); }
+  le(other: TensorLike): Tensor { return bin("le", this, other); }
+  ge(other: TensorLike): Tensor { return bin("ge", this, other); }
+  ne(other: TensorLike): Tensor { return bin("ne", this, other); }
+  /** ln(1 + x), accurate near 0. */
+  log1p(): Tensor { return un("log1p", this); }
+  /** eˣ − 1, accurate near 0. */
+  expm1(): Tensor { return un("expm1", this); }
+  /** x² (one multiplication). */
+  square(): Tensor { return un("square", this); }
 
   /**
    * With a tensor or number: the elementwise maximum (`P.max(0)` is the lecture's `max(P, 0)`, i.e. ReLU; ties

@@ -186,6 +186,13 @@ export const opdb: { readonly [K in OpName]: OpInfo } = {
   gt: binary("gt", grid(0.05), grid(0)),
   eq: binary("eq", grid(0.05), grid(0)),
   sign: unary("sign", awayFromZero(0.1, 2)),
+  lt: binary("lt", grid(0.05), grid(0)),
+  le: binary("le", grid(0.05), grid(0)),
+  ge: binary("ge", grid(0.05), grid(0)),
+  ne: binary("ne", grid(0.05), grid(0)),
+  log1p: unary("log1p", uniform(-0.5, 2)),
+  expm1: unary("expm1", R),
+  square: unary("square", R),
 
   sum: reduction("sum"),
   amax: { ...reduction("amax"), ties: reductionTies("amax") },
