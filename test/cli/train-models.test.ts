@@ -34,7 +34,7 @@ describe("--data file.csv", () => {
     [(p: string) => ["--data", p, "--label", "colour"], "kind,x\nsmall,1\n", (p: string) => `--label colour: ${p} has no such column (its columns: kind, x)`],
     [(p: string) => ["--data", p], "x,kind\n1,a\n2\n", (p: string) => `${p}:3: 1 cells, but the header has 2 columns`],
     [(p: string) => ["--data", p], "x,kind\n1,a\nx1,b\n", (p: string) => `${p}:3: column "x" holds "x1", expected a number`],
-    [(p: string) => ["--data", p, "--model", "2-8-2"], "x,kind\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n", () => "--model 2-8-2 does not fit csv: each sample has 1 input features, so the first size must be 1 (e.g. 1-8-2)"],
+    [(p: string) => ["--data", p, "--model", "2-8-2"], "x,kind\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n", (p: string) => `--model 2-8-2 does not fit ${p.split("/").pop()}: each sample has 1 input features, so the first size must be 1 (e.g. 1-8-2)`],
     [() => ["--data", "moons", "--label", "y"], "", () => "--label names the label column of a CSV file, not of moons"],
   ])("bad input %#", async (args, text, message) => {
     const p = join(dir, `bad${Math.random().toString(36).slice(2)}.csv`);
