@@ -7,7 +7,9 @@
  *   kernel of sgemm-wasm.ts, accumulating in float32 as BLAS does, split among threads (threads.ts) for large
  *   products. Error bound: with u = 2⁻²⁴ and γ_K = K·u / (1 − K·u), every entry satisfies
  *   |ĉ − c| ≤ γ_K · Σ_p |a_p|·|b_p| (each term is one rounded product and passes through fewer than K rounded
- *   additions). Each entry is summed in the same order whatever the thread count, so results do not depend on it.
+ *   additions; with relaxed SIMD's multiply-add, fused where the CPU has FMA, a term is not even rounded before
+ *   it is added). Each entry is summed in the same order, by the same instructions, whatever the thread count, so
+ *   results do not depend on it.
  * - float64 (and the float32 fallback): 4×4 tiles accumulating in float64, rounded to the output dtype once;
  *   the f64x2 kernel of matmul-wasm.ts where available (bit-identical to the JavaScript kernel, which stays the
  *   fallback for small products or where WebAssembly SIMD is missing).

@@ -1,5 +1,6 @@
 /**
- * The float32 matrix product's kernel in WebAssembly SIMD (f32x4, float32 accumulation, as BLAS does), generated
+ * The float32 matrix product's kernel in WebAssembly SIMD (f32x4, float32 accumulation, as BLAS does; relaxed
+ * SIMD's multiply-add where it validates, see `relaxedSimd`), generated
  * here as bytes (no toolchain; reproducible from a clean clone). The module imports its memory, so one module
  * serves one thread or several: where `SharedArrayBuffer` is available the memory is shared and the worker pool
  * (threads.ts) instantiates the same module on it.
@@ -9,7 +10,7 @@
  *   m are 0);
  * - B in column panels of NR columns: the panel of columns j..j+NR-1 holds, for p = 0..k-1, B[p][j..j+NR-1]
  *   (columns past n are 0);
- * - C row-major, mp × np (m, n rounded up to MR, NR), zeroed by the caller, then accumulated into.
+ * - C row-major, mp × np (m, n rounded up to MR, NR): the first K block stores into it, the others add.
  *
  * `gemm(pa, pb, pc, k, np, i0, i1, j0, j1)` computes the block C[i0..i1)[j0..j1) (i0, i1 multiples of MR; j0, j1
  * of NR): K blocks of KB terms one after the other; within one, row blocks of MC rows (their A panels stay in
@@ -36,28 +37,41 @@ const splat32 = (off: number) => simd(0x09, 2, ...uleb(off));
 const store = (off: number) => simd(0x0b, 4, ...uleb(off));
 const zero = simd(0x0c, ...new Array<number>(16).fill(0));
 const f32x4add = simd(0xe4), f32x4mul = simd(0xe6);
+/** Relaxed SIMD's fused multiply-add: a·b + c (fused where the CPU has FMA). */
+const relaxedMadd = simd(0x105);
 
-/** tile(a, b, c, kc, ldc): C[0..MR)[0..NR) += Σ over kc terms; ldc is C's row stride in bytes; kc ≥ 1. */
-function tileBody(MR: number, NR: number): number[] {
-  const A = 0, B = 1, C = 2, KC = 3, LDC = 4;
-  const END = 5, X = 6, BV = 7, H = NR / 4, ACC = BV + H; // accumulator of row r, vector h: ACC + r·H + h
+/**
+ * tile(a, b, c, kc, ldc, first): C[0..MR)[0..NR) (+)= Σ over kc terms, stored where `first` (the first K block:
+ * C need not be zeroed), added otherwise; ldc is C's row stride in bytes; kc ≥ 1.
+ */
+function tileBody(MR: number, NR: number, fma: boolean): number[] {
+  const A = 0, B = 1, C = 2, KC = 3, LDC = 4, FIRST = 5;
+  const END = 6, X = 7, BV = 8, H = NR / 4, ACC = BV + H; // accumulator of row r, vector h: ACC + r·H + h
   const code: number[] = [];
   for (let i = 0; i < MR * H; i++) code.push(...zero, ...set(ACC + i));
   code.push(...get(A), ...get(KC), ...i32(4 * MR), ...mul, ...add, ...set(END));
   // do { one term: NR/4 vectors of B, each A value splat, MR·NR/4 multiply-adds } while (a < end)
   // (Unrolling this loop measured slower: V8 then keeps more vectors live than the 16 registers hold.)
   const step: number[] = [];
+  const madd = (acc: number, x: number[], b: number[]) =>
+    fma ? [...x, ...b, ...get(acc), ...relaxedMadd, ...set(acc)] : [...get(acc), ...x, ...b, ...f32x4mul, ...f32x4add, ...set(acc)];
   for (let h = 0; h < H; h++) step.push(...get(B), ...load(16 * h), ...set(BV + h));
   for (let r = 0; r < MR; r++) {
     step.push(...get(A), ...splat32(4 * r), ...set(X));
-    for (let h = 0; h < H; h++) step.push(...get(ACC + r * H + h), ...get(X), ...get(BV + h), ...f32x4mul, ...f32x4add, ...set(ACC + r * H + h));
+    for (let h = 0; h < H; h++) step.push(...madd(ACC + r * H + h, get(X), get(BV + h)));
   }
   step.push(...get(A), ...i32(4 * MR), ...add, ...set(A), ...get(B), ...i32(4 * NR), ...add, ...set(B));
   code.push(0x03, 0x40, ...step, ...get(A), ...get(END), ...ltU, 0x0d, 0, 0x0b);
-  for (let r = 0; r < MR; r++) {
-    for (let h = 0; h < H; h++) code.push(...get(C), ...get(C), ...load(16 * h), ...get(ACC + r * H + h), ...f32x4add, ...store(16 * h));
-    if (r < MR - 1) code.push(...get(C), ...get(LDC), ...add, ...set(C));
-  }
+  const write = (first: boolean) => {
+    const out: number[] = [];
+    for (let r = 0; r < MR; r++) {
+      for (let h = 0; h < H; h++)
+        out.push(...get(C), ...(first ? [] : [...get(C), ...load(16 * h)]), ...get(ACC + r * H + h), ...(first ? [] : f32x4add), ...store(16 * h));
+      if (r < MR - 1) out.push(...get(C), ...get(LDC), ...add, ...set(C));
+    }
+    return out;
+  };
+  code.push(...get(FIRST), 0x04, 0x40, ...write(true), 0x05, ...write(false), 0x0b);
   return [...vec([[1, I32], [1 + H + MR * H, V128]]), ...code, 0x0b];
 }
 
@@ -69,7 +83,7 @@ function gemmBody(MR: number, NR: number, KB: number, MC: number): number[] {
     ...get(PA), ...get(IP), ...get(K), ...mul, ...get(K0), ...i32(MR), ...mul, ...add, ...i32(2), ...shl, ...add,
     ...get(PB), ...get(JP), ...get(K), ...mul, ...get(K0), ...i32(NR), ...mul, ...add, ...i32(2), ...shl, ...add,
     ...get(PC), ...get(IP), ...get(NP), ...mul, ...get(JP), ...add, ...i32(2), ...shl, ...add,
-    ...get(KC), ...get(NP), ...i32(2), ...shl, ...call(0),
+    ...get(KC), ...get(NP), ...i32(2), ...shl, ...get(K0), 0x45 /* eqz */, ...call(0),
   ];
   const code = forLoop(K0, i32(0), get(K), i32(KB), [
     ...minU([...get(K), ...get(K0), ...sub], i32(KB), T), ...set(KC),
@@ -118,15 +132,15 @@ function packBody(): number[] {
 export const MAX_PAGES = 16384;
 
 /** The module's bytes; `shared`: it imports a shared memory (for the worker pool) rather than a plain one. */
-export function sgemmModuleBytes(shared: boolean, mr = MR, nr = NR, kb = KB, mc = MC): Uint8Array<ArrayBuffer> {
+export function sgemmModuleBytes(shared: boolean, fma = false, mr = MR, nr = NR, kb = KB, mc = MC): Uint8Array<ArrayBuffer> {
   const limits = shared ? [0x03, ...uleb(1), ...uleb(MAX_PAGES)] : [0x00, ...uleb(1)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([i32FuncType(5), i32FuncType(9), i32FuncType(8)])),
+    ...section(1, vec([i32FuncType(6), i32FuncType(9), i32FuncType(8)])),
     ...section(2, vec([[...name("env"), ...name("mem"), 0x02, ...limits]])),
     ...section(3, vec([[0], [1], [2]])),
     ...section(7, vec([[...name("gemm"), 0x00, 1], [...name("pack"), 0x00, 2]])),
-    ...section(10, vec([body(tileBody(mr, nr)), body(gemmBody(mr, nr, kb, mc)), body(packBody())])),
+    ...section(10, vec([body(tileBody(mr, nr, fma)), body(gemmBody(mr, nr, kb, mc)), body(packBody())])),
   ]);
 }
 
@@ -134,6 +148,8 @@ export function sgemmModuleBytes(shared: boolean, mr = MR, nr = NR, kb = KB, mc 
 
 interface Sgemm {
   readonly memory: WebAssembly.Memory;
+  /** Whether the kernel uses relaxed SIMD's multiply-add. */
+  readonly fma: boolean;
   readonly gemm: (pa: number, pb: number, pc: number, k: number, np: number, i0: number, i1: number, j0: number, j1: number) => void;
   readonly pack: (src: number, rs: number, cs: number, k: number, dst: number, q0: number, q1: number, R: number) => void;
   /** The worker pool, where the memory is shared. */
@@ -159,17 +175,44 @@ function getSgemm(): Sgemm | null {
   try {
     if (typeof WebAssembly !== "object") return null;
     const shared = sharedMemory();
-    const bytes = sgemmModuleBytes(shared !== null);
+    const fma = relaxedSimd(shared !== null);
+    const bytes = sgemmModuleBytes(shared !== null, fma);
     if (!WebAssembly.validate(bytes)) return null; // no SIMD
     const memory = shared ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
     const pool = shared !== null ? new WasmPool(module, memory, instance, ["gemm", "pack"]) : null;
-    sgemm = { memory, gemm: instance.exports["gemm"] as Sgemm["gemm"], pack: instance.exports["pack"] as Sgemm["pack"], pool };
+    sgemm = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pack: instance.exports["pack"] as Sgemm["pack"], pool };
   } catch {
     sgemm = null;
   }
   return sgemm;
+}
+
+/**
+ * Whether the kernel with relaxed SIMD's multiply-add validates here. Node 20's V8 has relaxed SIMD behind a flag
+ * (shipped from V8 11.4, Chrome 114, Node 22): where the module does not validate and `node:v8` is reachable, the
+ * flag is turned on for this process (it adds instructions, changes no existing behaviour) and the module tried
+ * again. `GRADGRAPH_RELAXED_SIMD=0` keeps the plain f32x4 kernel.
+ */
+function relaxedSimd(shared: boolean): boolean {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (name: string) => unknown } }).process;
+  if (proc?.env?.["GRADGRAPH_RELAXED_SIMD"] === "0") return false;
+  const bytes = sgemmModuleBytes(shared, true);
+  if (WebAssembly.validate(bytes)) return true;
+  const v8 = proc?.getBuiltinModule?.("node:v8") as { setFlagsFromString?: (flags: string) => void } | undefined;
+  if (typeof v8?.setFlagsFromString !== "function") return false;
+  try {
+    v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the float32 kernel uses relaxed SIMD's multiply-add (false also where it cannot run). */
+export function sgemmFma(): boolean {
+  return getSgemm()?.fma ?? false;
 }
 
 /** True where the float32 WebAssembly kernel can run. */
@@ -243,7 +286,6 @@ export function sgemmSession(m: number, n: number, k: number): SgemmSession | nu
         packRows = [];
       }
       const C = new Float32Array(s.memory.buffer, pc, mp * np);
-      C.fill(0);
       if (threads === 1) s.gemm(pa, pb, pc, k, np, 0, mp, 0, np);
       else s.pool!.run("gemm", chunks(mp, np, threads).map(([i0, i1, j0, j1]) => [pa, pb, pc, k, np, i0, i1, j0, j1]));
       if (np === n) out.set(C.subarray(0, m * n), outOffset);
