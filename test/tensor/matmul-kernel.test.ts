@@ -156,6 +156,16 @@ for (const threads of [1, 2])
           }
     });
 
+    test("operands as they lie: a row of a larger matrix, every third row, a broadcast (stride 0) column, K past a block", () => {
+      const big = randArray([40, 700], "float32", 9);
+      const row = new NDArray(big.data, [1, 700], [700 * 7, 1], big.offset + 700 * 5); // row stride far past k
+      const thirds = new NDArray(big.data, [13, 700], [3 * 700, 1], big.offset); // span > m·k: copied row-major
+      const wide = randArray([700, 300], "float32", 10);
+      const col = new NDArray(wide.data, [700, 19], [300, 0], wide.offset + 4); // one column repeated
+      for (const [a, b] of [[row, wide], [thirds, wide], [thirds, col], [transposed(col), transposed(thirds)]] as const)
+        expectWithinFloat32Bound(run("wasm", a, b, "float32"), a, b);
+    });
+
     test("accumulates in float32: large K gives errors the float64 kernel does not, still within the bound", () => {
       const a = randArray([8, 4096], "float32", 5), b = randArray([4096, 8], "float32", 6);
       const w = run("wasm", a, b, "float32"), j = run("js", a, b, "float32");
