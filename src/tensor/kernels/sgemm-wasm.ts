@@ -259,6 +259,7 @@ export function sgemmSession(m: number, n: number, k: number): SgemmSession | nu
   const have = s.memory.buffer.byteLength;
   if (end > have) s.memory.grow(Math.ceil((end - have) / 65536));
   const A: Placed = { at: rawA, rs: 0, cs: 0 }, B: Placed = { at: rawB, rs: 0, cs: 0 };
+  if (threads > 1) s.pool!.wake(); // the workers rouse while the operands are copied in
   /**
    * Copies a rows×k operand into memory at `at`: as it lies where its span is compact (span ≤ rows·k, strides
    * ≥ 0: then a row stride is at most 2k, which bounds what the padded tiles read past it), row-major otherwise.
