@@ -292,12 +292,12 @@ export function sgemmSession(m: number, n: number, k: number): SgemmSession | nu
   };
 }
 /**
- * Splits C (mp × np) into about 3 blocks per thread (more blocks than threads: a thread that is slow, on a busy
+ * Splits C (mp × np) into about 8 blocks per thread (more blocks than threads: a thread that starts late or is slow, on a busy
  * machine, takes fewer), across columns first (each block then reads all of A and its own part of B), aligned
  * to the register tile. Any split gives the same results.
  */
 function chunks(mp: number, np: number, threads: number): [number, number, number, number][] {
-  const want = 3 * threads;
+  const want = 8 * threads;
   const colPanels = np / NR, cols = Math.min(colPanels, want), rows = Math.min(mp / MR, Math.ceil(want / cols));
   const out: [number, number, number, number][] = [];
   for (let r = 0; r < rows; r++) {
