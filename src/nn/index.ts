@@ -20,3 +20,7 @@ export * from "./safetensors.js";
 export * from "./checkpoint.js";
 export * as scalar from "./scalar.js";
 export * from "./report.js";
+export * from "./norm.js";
+export * from "./embedding.js";
+export * from "./attention.js";
+export * from "./rnn.js";
