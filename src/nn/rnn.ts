@@ -37,13 +37,6 @@ export interface LSTMState {
   c: Tensor;
 }
 
-interface LayerWeights {
-  wih: Tensor;
-  whh: Tensor;
-  bih: Tensor | null;
-  bhh: Tensor | null;
-}
-
 /**
  * A long short-term memory network over sequences [L, N, inputSize] ([N, L, inputSize] with `batchFirst`;
  * [L, inputSize] unbatched). `forward(x, state?)` gives the outputs of the last layer at every step
@@ -59,7 +52,7 @@ export class LSTM extends Module {
   readonly numLayers: number;
   readonly batchFirst: boolean;
   readonly dropout: number;
-  private readonly weights: LayerWeights[] = [];
+  private readonly bias: boolean;
   private readonly generator: Generator;
 
   constructor(readonly inputSize: number, readonly hiddenSize: number, options: LSTMOptions = {}) {
@@ -76,6 +69,7 @@ export class LSTM extends Module {
     this.generator = g;
     const dtype = options.dtype ?? "float32";
     const h = hiddenSize;
+    this.bias = options.bias ?? true;
     // Each parameter is a field named as PyTorch names it (weight_ih_l0, …), so it is found and saved so.
     const self = this as unknown as Record<string, Tensor>;
     const make = (name: string, shape: number[]) => {
@@ -83,16 +77,19 @@ export class LSTM extends Module {
       t.requiresGrad = true;
       t.label = name;
       self[name] = t;
-      return t;
     };
     for (let k = 0; k < this.numLayers; k++) {
-      const wih = make(`weight_ih_l${k}`, [4 * h, k === 0 ? inputSize : h]);
-      const whh = make(`weight_hh_l${k}`, [4 * h, h]);
-      const bias = options.bias ?? true;
-      const bih = bias ? make(`bias_ih_l${k}`, [4 * h]) : null;
-      const bhh = bias ? make(`bias_hh_l${k}`, [4 * h]) : null;
-      this.weights.push({ wih, whh, bih, bhh });
+      make(`weight_ih_l${k}`, [4 * h, k === 0 ? inputSize : h]);
+      make(`weight_hh_l${k}`, [4 * h, h]);
+      if (this.bias) make(`bias_ih_l${k}`, [4 * h]), make(`bias_hh_l${k}`, [4 * h]);
     }
+  }
+
+  /** Layer k's parameters, read from their fields (so a field set anew is the one used). */
+  private layer(k: number): { wih: Tensor; whh: Tensor; bih: Tensor | null; bhh: Tensor | null } {
+    const self = this as unknown as Record<string, Tensor>;
+    const get = (name: string) => self[`${name}_l${k}`]!;
+    return { wih: get("weight_ih"), whh: get("weight_hh"), bih: this.bias ? get("bias_ih") : null, bhh: this.bias ? get("bias_hh") : null };
   }
 
   forward(x: Tensor, state?: LSTMState): Tensor {
@@ -122,7 +119,7 @@ export class LSTM extends Module {
     let seq = xs;
     const hs: Tensor[] = [], cs: Tensor[] = [];
     for (let k = 0; k < layers; k++) {
-      const w = this.weights[k]!;
+      const w = this.layer(k);
       // The input's part of every step at once: [N, L, 4H].
       let pre = seq.matmul(w.wih.T);
       if (w.bih !== null) pre = pre.add(w.bih);
