@@ -15,6 +15,7 @@ import { fromTypedArray, Tensor, zeros } from "../tensor/tensor.js";
 import { dropout } from "./functional.js";
 import { xavierUniform } from "./init.js";
 import { Linear, Module, type LayerOptions } from "./module.js";
+import { Parameter } from "./parameter.js";
 
 /** A mask: booleans (true = blocked, PyTorch's bool mask) or a float tensor added to the scores. */
 export type AttentionMask = Tensor | boolean[] | boolean[][] | boolean[][][];
@@ -94,11 +95,9 @@ export class MultiheadAttention extends Module {
     const dtype = options.dtype ?? "float32";
     const g = generatorFor(options);
     // PyTorch: xavier_uniform_ on in_proj_weight, zeros for both biases, out_proj.weight as a Linear's.
-    this.in_proj_weight = xavierUniform([3 * embedDim, embedDim], { generator: g, dtype });
-    this.in_proj_weight.requiresGrad = true;
-    this.in_proj_weight.label = "in_proj_weight";
+    this.in_proj_weight = new Parameter(xavierUniform([3 * embedDim, embedDim], { generator: g, dtype }));
     const bias = options.bias ?? true;
-    this.in_proj_bias = bias ? zeros([3 * embedDim], { dtype, requiresGrad: true, label: "in_proj_bias" }) : null;
+    this.in_proj_bias = bias ? new Parameter(zeros([3 * embedDim], { dtype })) : null;
     this.out_proj = new Linear(embedDim, embedDim, { generator: g, dtype, bias });
     if (this.out_proj.bias !== null) this.out_proj.bias.assign(zeros([embedDim], { dtype }));
     this.generator = g;

@@ -12,6 +12,7 @@ import { generatorFor, type Generator } from "../tensor/random.js";
 import { randn } from "../tensor/random-tensors.js";
 import { fromTypedArray, tensor, Tensor, where, type IndexLike } from "../tensor/tensor.js";
 import { Module } from "./module.js";
+import { Parameter } from "./parameter.js";
 
 /**
  * Index data (a tensor of whole numbers, nested arrays or an Int32Array) as flat integers and a shape, each
@@ -90,9 +91,8 @@ export class Embedding extends Module {
     const dtype = options.dtype ?? "float32";
     const w = randn([numEmbeddings, embeddingDim], { generator: generatorFor(options), dtype });
     if (this.paddingIdx !== undefined) w.toArray().fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
-    this.weight = w;
-    this.weight.requiresGrad = true;
-    this.weight.label = "weight";
+    w.label = "weight";
+    this.weight = new Parameter(w);
   }
 
   forward(index: Tensor | IndexLike): Tensor {

@@ -15,13 +15,7 @@ import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { noGrad, ones, Tensor, zeros } from "../tensor/tensor.js";
 import { Module } from "./module.js";
-
-/** A parameter initialised from `t`: requires grad, labelled. */
-function param(t: Tensor, label: string): Tensor {
-  t.requiresGrad = true;
-  t.label = label;
-  return t;
-}
+import { Parameter } from "./parameter.js";
 
 /**
  * Layer normalisation over the last `normalizedShape.length` axes of `x`: (x − mean)/√(var + eps), then times
@@ -79,8 +73,8 @@ export class LayerNorm extends Module {
     this.eps = options.eps ?? 1e-5;
     const dtype = options.dtype ?? "float32";
     const affine = options.affine ?? true;
-    this.weight = affine ? param(ones(shape, { dtype }), "weight") : null;
-    this.bias = affine ? param(zeros(shape, { dtype }), "bias") : null;
+    this.weight = affine ? new Parameter(ones(shape, { dtype, label: "weight" })) : null;
+    this.bias = affine ? new Parameter(zeros(shape, { dtype, label: "bias" })) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -105,10 +99,10 @@ abstract class BatchNorm extends Module {
   readonly momentum: number | null;
   weight: Tensor | null;
   bias: Tensor | null;
-  /** Buffers: running estimates of each channel's mean and (unbiased) variance, and the batches seen. */
-  runningMean: Tensor | null;
-  runningVar: Tensor | null;
-  numBatchesTracked: Tensor | null;
+  /** Buffers (PyTorch's names): running estimates of each channel's mean and (unbiased) variance, the batches seen. */
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor | null;
 
   protected abstract readonly ranks: readonly number[];
 
@@ -121,21 +115,13 @@ abstract class BatchNorm extends Module {
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     const dtype = options.dtype ?? "float32";
     const affine = options.affine ?? true;
-    this.weight = affine ? param(ones([numFeatures], { dtype }), "weight") : null;
-    this.bias = affine ? param(zeros([numFeatures], { dtype }), "bias") : null;
+    this.weight = affine ? new Parameter(ones([numFeatures], { dtype, label: "weight" })) : null;
+    this.bias = affine ? new Parameter(zeros([numFeatures], { dtype, label: "bias" })) : null;
     const track = options.trackRunningStats ?? true;
-    this.runningMean = track ? zeros([numFeatures], { dtype }) : null;
-    this.runningVar = track ? ones([numFeatures], { dtype }) : null;
-    this.numBatchesTracked = track ? zeros([], { dtype: "float64" }) : null;
-  }
-
-  /** The buffers with PyTorch's names (`running_mean`, `running_var`, `num_batches_tracked`). */
-  namedBuffers(): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    if (this.runningMean !== null) out.push(["running_mean", this.runningMean]);
-    if (this.runningVar !== null) out.push(["running_var", this.runningVar]);
-    if (this.numBatchesTracked !== null) out.push(["num_batches_tracked", this.numBatchesTracked]);
-    return out;
+    // PyTorch registers them as None without running statistics: absent from the state dict.
+    this.registerBuffer("running_mean", track ? zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer("running_var", track ? ones([numFeatures], { dtype }) : null);
+    this.registerBuffer("num_batches_tracked", track ? zeros([], { dtype: "float64" }) : null);
   }
 
   forward(x: Tensor): Tensor {
@@ -146,7 +132,7 @@ abstract class BatchNorm extends Module {
     }
     const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
     const bshape = x.shape.map((n, i) => (i === 1 ? n : 1));
-    const useBatch = this.training || this.runningMean === null;
+    const useBatch = this.training || this.running_mean === null;
     let mean: Tensor, variance: Tensor;
     if (useBatch) {
       const n = x.size / this.numFeatures;
@@ -154,10 +140,10 @@ abstract class BatchNorm extends Module {
       mean = x.mean(axes, true);
       const centred = x.sub(mean);
       variance = centred.mul(centred).mean(axes, true);
-      if (this.training && this.runningMean !== null) this.updateRunning(mean, variance, n);
+      if (this.training && this.running_mean !== null) this.updateRunning(mean, variance, n);
     } else {
-      mean = this.runningMean!.reshape(bshape);
-      variance = this.runningVar!.reshape(bshape);
+      mean = this.running_mean!.reshape(bshape);
+      variance = this.running_var!.reshape(bshape);
     }
     let y = x.sub(mean).div(variance.add(this.eps).sqrt());
     if (this.weight !== null) y = y.mul(this.weight.reshape(bshape));
@@ -168,17 +154,17 @@ abstract class BatchNorm extends Module {
   /** running ← (1 − m)·running + m·batch (variance unbiased), m = momentum or 1/batches seen. */
   private updateRunning(mean: Tensor, variance: Tensor, n: number): void {
     noGrad(() => {
-      const count = this.numBatchesTracked!.item() + 1;
-      this.numBatchesTracked!.assign(zeros([], { dtype: "float64" }).add(count));
+      const count = this.num_batches_tracked!.item() + 1;
+      this.num_batches_tracked!.assign(zeros([], { dtype: "float64" }).add(count));
       const m = this.momentum ?? 1 / count;
-      const rm = this.runningMean!, rv = this.runningVar!;
+      const rm = this.running_mean!, rv = this.running_var!;
       rm.assign(rm.mul(1 - m).add(mean.detach().reshape(this.numFeatures).mul(m)));
       rv.assign(rv.mul(1 - m).add(variance.detach().reshape(this.numFeatures).mul((m * n) / (n - 1))));
     });
   }
 
   override describe(): string {
-    const extras = [this.weight === null ? "affine=false" : "", this.runningMean === null ? "track_running_stats=false" : ""].filter(Boolean);
+    const extras = [this.weight === null ? "affine=false" : "", this.running_mean === null ? "track_running_stats=false" : ""].filter(Boolean);
     return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}${extras.map((e) => `, ${e}`).join("")})`;
   }
 }
@@ -190,7 +176,7 @@ abstract class BatchNorm extends Module {
  *
  * @example
  * const bn = new BatchNorm1d(3);
- * bn.forward(randn([8, 3])); // training: batch statistics; bn.runningMean moves towards the batch mean
+ * bn.forward(randn([8, 3])); // training: batch statistics; bn.running_mean moves towards the batch mean
  * bn.eval().forward(randn([8, 3])); // evaluation: running statistics
  */
 export class BatchNorm1d extends BatchNorm {

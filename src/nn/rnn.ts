@@ -71,13 +71,7 @@ export class LSTM extends Module {
     const h = hiddenSize;
     this.bias = options.bias ?? true;
     // Each parameter is a field named as PyTorch names it (weight_ih_l0, …), so it is found and saved so.
-    const self = this as unknown as Record<string, Tensor>;
-    const make = (name: string, shape: number[]) => {
-      const t = uniformFanIn(shape, { generator: g, dtype, fanIn: h });
-      t.requiresGrad = true;
-      t.label = name;
-      self[name] = t;
-    };
+    const make = (name: string, shape: number[]) => this.registerParameter(name, uniformFanIn(shape, { generator: g, dtype, fanIn: h }));
     for (let k = 0; k < this.numLayers; k++) {
       make(`weight_ih_l${k}`, [4 * h, k === 0 ? inputSize : h]);
       make(`weight_hh_l${k}`, [4 * h, h]);

@@ -51,24 +51,10 @@ const num = (v: number | string): number => (typeof v === "number" ? v : v === "
 const toTensor = (a: Arr, dtype: DType, requiresGrad = false) =>
   new Tensor(new NDArray((dtype === "float64" ? Float64Array : Float32Array).from(a.data.map(num)), a.shape), { requiresGrad });
 
-/** Parameters and buffers with PyTorch's state_dict names. */
-function stateOf(m: Module): [string, Tensor][] {
-  const out = m.namedParameters();
-  const walk = (mod: Module, prefix: string) => {
-    if (mod instanceof BatchNorm1d || mod instanceof BatchNorm2d) out.push(...mod.namedBuffers().map(([n, t]): [string, Tensor] => [prefix + n, t]));
-    for (const [n, c] of mod.namedChildren()) walk(c, `${prefix}${n}.`);
-  };
-  walk(m, "");
-  return out;
-}
-
-/** Loads a PyTorch state_dict: the names must be exactly ours (parameters strictly, then the buffers). */
+/** Loads a PyTorch state_dict (strict: the names must be exactly ours). */
 function loadState(m: Module, state: Rec, dtype: DType): void {
-  const ours = stateOf(m).map(([n]) => n);
-  expect(ours.sort(), "state_dict keys").toEqual(Object.keys(state).sort());
-  const params = new Set(m.namedParameters().map(([n]) => n));
-  m.loadParameters(Object.fromEntries(Object.entries(state).filter(([n]) => params.has(n)).map(([n, a]) => [n, toTensor(a, dtype)])));
-  for (const [n, t] of stateOf(m)) if (!params.has(n)) noGrad(() => t.assign(toTensor(state[n]!, t.dtype)));
+  expect([...m.stateDict().keys()].sort(), "state_dict keys").toEqual(Object.keys(state).sort());
+  m.loadStateDict(Object.fromEntries(Object.entries(state).map(([n, a]) => [n, toTensor(a, dtype)])));
 }
 
 type Run = (xs: Record<string, Tensor>) => Record<string, Tensor>;
@@ -162,7 +148,7 @@ function check(c: Case, dtype: DType, tol: number): void {
     expectClose(t!.grad!, g, tol, `grad ${k}`);
   }
   if (c.running !== undefined && module !== null) {
-    for (const [n, t] of stateOf(module)) expectClose(t, c.running[n]!, tol, `after the step: ${n}`);
+    for (const [n, t] of module.stateDict()) expectClose(t, c.running[n]!, tol, `after the step: ${n}`);
     module.eval();
     expectClose(noGrad(() => module.forward(toTensor(c.eval!.x2, dtype))), c.eval!.y2, tol, "eval output");
   }
@@ -199,7 +185,7 @@ function ourModules(): Record<string, { module: Module; run: (x: Tensor | null) 
 describe("PyTorch loads gradgraph's state dicts", () => {
   const file = new URL("../fixtures/layers_ours.safetensors", import.meta.url);
   const modules = ourModules();
-  const bytes = encodeSafetensors(Object.entries(modules).flatMap(([p, { module }]) => stateOf(module).map(([n, t]): [string, Tensor] => [`${p}.${n}`, t])));
+  const bytes = encodeSafetensors(Object.entries(modules).flatMap(([p, { module }]) => [...module.stateDict(`${p}.`)]));
   if (process.env.GRADGRAPH_WRITE_FIXTURES === "1") writeFileSync(file, bytes);
 
   test("the committed safetensors file is the state of these modules", () => {
