@@ -4,6 +4,7 @@
  * PyTorch is in layer-fixtures.test.ts.
  */
 import { describe, expect, test } from "vitest";
+import { grad } from "../../src/autodiff/functional.js";
 import { gradcheck } from "../../src/autodiff/gradcheck.js";
 import {
   BatchNorm1d,
@@ -240,5 +241,31 @@ describe("crossEntropy options", () => {
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 3])).toThrow("crossEntropy: label 3 at row 1 is not a class index in [0, 3)");
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 1], { weight: [1, 2] })).toThrow("crossEntropy: expected a class weight of shape [3], got [2]");
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 1], { labelSmoothing: 2 })).toThrow("labelSmoothing must be in [0, 1], got 2");
+  });
+});
+
+describe("second order", () => {
+  /** gradcheck of x ↦ ⟨∇ₓ sum(f(x)·c), w⟩: the layer's second derivatives against differences of its first. */
+  const secondOrder = (f: (x: Tensor) => Tensor, shape: number[]) => {
+    const g = grad((x: Tensor) => { const y = f(x); return y.mul(rnd([...y.shape], 98)).sum(); });
+    return gradcheck((x) => g(x!).mul(rnd(shape, 97)).sum(), [rnd(shape, 96)]);
+  };
+
+  test("LayerNorm, BatchNorm (training), MultiheadAttention, LSTM and crossEntropy have second derivatives", () => {
+    const ln = new LayerNorm(3, { dtype: "float64" });
+    const bn = new BatchNorm1d(2, { dtype: "float64" });
+    const mha = new MultiheadAttention(4, 2, { seed: 1, dtype: "float64" });
+    const lstm = new LSTM(2, 2, { seed: 2, dtype: "float64" });
+    const cases: [string, (x: Tensor) => Tensor, number[]][] = [
+      ["LayerNorm", (x) => ln.forward(x), [2, 3]],
+      ["BatchNorm1d", (x) => bn.forward(x), [4, 2]],
+      ["MultiheadAttention", (x) => mha.forward(x, x, x, { causal: true }), [3, 1, 4]],
+      ["LSTM", (x) => lstm.forward(x), [3, 1, 2]],
+      ["crossEntropy", (x) => crossEntropy(x, [1, 0, -1], { weight: [2, 1, 0.5], ignoreIndex: -1, labelSmoothing: 0.2 }), [3, 3]],
+    ];
+    for (const [name, f, shape] of cases) {
+      const r = secondOrder(f, shape);
+      expect(r.ok, `${name}: ${r.message}`).toBe(true);
+    }
   });
 });
