@@ -10,7 +10,7 @@
  * | softmax, logSoftmax | composites through logsumexp (max subtracted) | stable at ±1000 |
  * | mseLoss, l1Loss | composites: mean((y − t)²), mean(\|y − t\|) | |
  * | bceWithLogits | composite: max(x, 0) − x·t + log(1 + e^(−\|x\|)) | stable (e^(−\|x\|) ≤ 1 never overflows); `max` splits its gradient at a tie, so the gradient at x = 0 is exactly σ(0) − t |
- * | crossEntropy | composite: −mean(logSoftmax(x)[label]) with gather | stable: logSoftmax never takes log of 0 |
+ * | crossEntropy | composite: −Σ w[y]·logSoftmax(x)[y] / Σ w[y] with gather (class weights, ignoreIndex, label smoothing) | stable: logSoftmax never takes log of 0 |
  */
 import { InputError, ShapeError } from "../core/errors.js";
 import { formatShape } from "../ops/shape.js";
