@@ -189,7 +189,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
   const [n, k] = logits.shape as [number, number];
   const eps = o.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new InputError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
-  const weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : tensor([...o.weight], { dtype: logits.dtype });
+  const weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight.cast(logits.dtype) : tensor([...o.weight], { dtype: logits.dtype });
   if (weight !== null && (weight.ndim !== 1 || weight.shape[0] !== k)) {
     throw new ShapeError(`crossEntropy: expected a class weight of shape [${k}], got ${formatShape(weight.shape)}`);
   }

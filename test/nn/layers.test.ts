@@ -236,6 +236,11 @@ describe("crossEntropy options", () => {
   test("gradcheck with weight, ignoreIndex and labelSmoothing; bad options", () => {
     const opts = { weight: [1, 2, 0.5], ignoreIndex: -1, labelSmoothing: 0.3 };
     expect(gradcheck((x) => crossEntropy(x, [2, -1, 0, 1], opts), [rnd([4, 3], 1)]).ok).toBe(true);
+    // A float64 weight tensor with float32 logits: the loss stays float32 and equals the number[] weight's.
+    const x32 = rnd([4, 3], 2, "float32");
+    const byTensor = crossEntropy(x32, [2, 0, 0, 1], { weight: f64([1, 2, 0.5]) });
+    expect(byTensor.dtype).toBe("float32");
+    expect(byTensor.item()).toBe(crossEntropy(x32, [2, 0, 0, 1], { weight: [1, 2, 0.5] }).item());
     // Only the ignored rows: 0/0, as PyTorch.
     expect(crossEntropy(rnd([2, 3], 1), [-100, -100]).item()).toBeNaN();
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 3])).toThrow("crossEntropy: label 3 at row 1 is not a class index in [0, 3)");
