@@ -49,7 +49,8 @@ export type ElementwiseName =
   | "add" | "sub" | "mul" | "div" | "neg" | "pow"
   | "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "sin" | "cos"
   | "max" | "min"
-  | "gt" | "eq" | "sign";
+  | "gt" | "eq" | "sign"
+  | "lt" | "le" | "ge" | "ne" | "log1p" | "expm1" | "square";
 
 /** Operator-binding strength, shared by the expression language and every printer (Python's order). */
 export const PREC = {
@@ -252,6 +253,21 @@ export interface TensorOpSpecs {
   matmul: { inputs: 2; params: undefined };
   where: { inputs: 3; params: undefined };
   cast: { inputs: 1; params: { readonly dtype: DType } };
+  cumsum: { inputs: 1; params: ScanParams };
+  argmax: { inputs: 1; params: AxisParams };
+  argmin: { inputs: 1; params: AxisParams };
+}
+
+/** cumsum's axis, and whether it runs from the end (the reversed scan is cumsum's transpose). */
+export interface ScanParams {
+  readonly axis: number;
+  readonly reverse: boolean;
+}
+
+/** argmax/argmin: one (normalised) axis, and whether it stays as size 1. */
+export interface AxisParams {
+  readonly axis: number;
+  readonly keepdims: boolean;
 }
 
 /** Names of the tensor (non-elementwise) primitives. */
@@ -312,7 +328,7 @@ export type TensorJvp<P> = <T>(
 ) => T | null;
 
 /** What kind of primitive an entry is (for documentation and renderers; engines never branch on names). */
-export type OpKind = "elementwise" | "reduce" | "movement" | "matmul" | "select" | "cast";
+export type OpKind = "elementwise" | "reduce" | "movement" | "matmul" | "select" | "cast" | "scan" | "index";
 
 /** One entry of the op table for a tensor primitive. */
 export interface TensorOp<K extends TensorOpName = TensorOpName> {
