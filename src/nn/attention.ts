@@ -148,10 +148,9 @@ export class MultiheadAttention extends Module {
     }
     if (options.causal === true) scores = scores.add(causalMask(l, s, dtype));
     let attn = scores.softmax(-1);
+    if (this.training && this.dropout > 0) attn = dropout(attn, this.dropout, this.generator);
+    // The weights as PyTorch returns them: after dropout, averaged over heads by default.
     const weights = options.averageAttnWeights === false ? attn : attn.mean(1);
-    if (this.training && this.dropout > 0) {
-      attn = dropout(attn, this.dropout, this.generator);
-    }
     const merged = attn.matmul(v).permute(0, 2, 1, 3).reshape(n, l, e); // [N, L, E]
     const out = this.out_proj.forward(merged);
     const output = unbatched ? out.reshape(l, e) : this.batchFirst ? out : out.permute(1, 0, 2);

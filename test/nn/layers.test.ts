@@ -197,6 +197,10 @@ describe("MultiheadAttention", () => {
     const x = rnd([3, 2, 4], 3, "float32");
     const t1 = mha.forward(x).toArray().slice(), t2 = mha.forward(x).toArray().slice();
     expect([...t1]).not.toEqual([...t2]);
+    // The weights returned are the dropped-out ones (as PyTorch's): some are 0, the others scaled by 2.
+    const w = mha.attend(x, x, x, { averageAttnWeights: false }).weights.toArray();
+    expect(w.some((v) => v === 0)).toBe(true);
+    expect(w.some((v) => v > 1)).toBe(true);
     mha.eval();
     expect([...mha.forward(x).toArray()]).toEqual([...mha.forward(x).toArray()]);
     roundTrip(mha, new MultiheadAttention(4, 1, { seed: 9 }).eval(), (m) => m.forward(x));
