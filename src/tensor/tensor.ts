@@ -502,6 +502,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!this.requiresGrad) {
       throw new GradgraphError("backward: this tensor does not require grad (no input of it has requiresGrad: true)");
     }
+    if (this.value.ndim !== this.ndim) throw new GradgraphError("backward: not available inside vmap (a batched tensor); use grad(f) inside the mapped function");
     const g = this.seedFor(seed as TensorLike | undefined);
     const keep = (n: Tensor) => options.retainGrads === true || n.keepGrad;
     const store = (n: Tensor, ct: Tensor) => {
