@@ -28,6 +28,7 @@ export { formatShape, type Shape } from "./ops/shape.js";
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
 export {
   Tensor,
+  isTensor,
   tensor,
   fromTypedArray,
   zeros,

@@ -11,6 +11,7 @@
  * nn.evaluate(model, test, { metrics: ["accuracy"] }); // { accuracy: 1 }
  */
 export * from "./module.js";
+export * from "./parameter.js";
 export * from "./functional.js";
 export * from "./init.js";
 export * from "./optim.js";

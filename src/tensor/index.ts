@@ -12,6 +12,8 @@
  */
 export {
   Tensor,
+  isTensor,
+  TENSOR_BRAND,
   tensor,
   fromTypedArray,
   zeros,

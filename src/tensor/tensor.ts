@@ -89,7 +89,22 @@ const ownedStorage = new WeakSet<TypedArray>();
  * loss.backward();
  * W.grad!.toNested(); // [[4, 4], [6, 6]]
  */
+/**
+ * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
+ * one made by another copy of the package, where `instanceof` would fail.
+ */
+export const TENSOR_BRAND: unique symbol = Symbol.for("gradgraph.Tensor") as never;
+
+/** Whether `x` is a gradgraph tensor (of this copy of the package or another). */
+export function isTensor(x: unknown): x is Tensor {
+  return typeof x === "object" && x !== null && (x as { [TENSOR_BRAND]?: unknown })[TENSOR_BRAND] === true;
+}
+
 export class Tensor implements ElementwiseMethods, TensorOpMethods {
+  /** The brand {@link isTensor} looks for. */
+  get [TENSOR_BRAND](): true {
+    return true;
+  }
   /**
    * The array this node holds. Kernels make fresh arrays; a tensor's values change only through {@link assign}
    * (a new array) or {@link update} (in place, the optimizers' step).
