@@ -22,3 +22,7 @@ export * from "./checkpoint.js";
 export * from "./training-state.js";
 export * as scalar from "./scalar.js";
 export * from "./report.js";
+export * from "./norm.js";
+export * from "./embedding.js";
+export * from "./attention.js";
+export * from "./rnn.js";
