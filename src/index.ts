@@ -87,6 +87,7 @@ export {
   type TransformOptions,
 } from "./autodiff/functional.js";
 export { customFunction, customVjp, customJvp, stopGradient, type CustomRules, type CustomFunction, type VjpRule, type JvpRule } from "./autodiff/custom.js";
+export { vmap, type InAxes, type OutAxes } from "./autodiff/vmap.js";
 export {
   detectAnomaly,
   findForwardAnomaly,

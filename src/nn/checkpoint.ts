@@ -1,13 +1,15 @@
 /**
- * Saving and loading a trained MLP: a folder with `model.safetensors` (the weights, named like a PyTorch
- * `state_dict`: `0.weight`, `0.bias`, …) and `config.json` (what network it is, and whatever else the caller
- * records: the data, the training settings, the results). Node only; files are written atomically.
+ * Saving and loading models: a folder with `model.safetensors` (the state dict: parameters and persistent
+ * buffers, named like PyTorch's `state_dict`: `0.weight`, `bn.running_mean`, …) and `config.json` (what network
+ * it is, and whatever else the caller records: the data, the training settings, the results). Any module saves
+ * with {@link saveModule} and loads into an instance built the same way with {@link loadModuleState}; an MLP's
+ * config names its architecture, so {@link loadModel} builds it. Node only; files are written atomically.
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { dataSpecProblem, type DataSpec } from "./data/index.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
-import { MLP } from "./module.js";
+import { MLP, type Module } from "./module.js";
 import { buildLayerNet, LayerNet } from "./spec.js";
 import { encodeSafetensors, loadSafetensors, MAX_SAFETENSORS_HEADER } from "./safetensors.js";
 
@@ -31,7 +33,7 @@ export interface ModelConfig {
 
 /** A network of a layer spec ({@link LayerNet}): the spec, and the data's shapes it was built for. */
 export interface LayersConfig {
-  type: "Layers";
+  type: "LayerNet";
   spec: string;
   inputShape: number[];
   image?: number[];
@@ -44,7 +46,7 @@ export function mlpConfig(model: MLP | LayerNet, extra: Pick<ModelConfig, "data"
   const dtype = model.parameters()[0]?.dtype ?? "float32";
   const m: ModelConfig["model"] =
     model instanceof LayerNet
-      ? { type: "Layers", spec: model.spec, inputShape: [...model.inputShape], ...(model.image ? { image: [...model.image] } : {}), classes: model.classes, dtype }
+      ? { type: "LayerNet", spec: model.spec, inputShape: [...model.inputShape], ...(model.image ? { image: [...model.image] } : {}), classes: model.classes, dtype }
       : { type: "MLP", sizes: [...model.sizes], activation: model.activation, dtype };
   return { format: "gradgraph-mlp", version: 1, model: m, ...extra };
 }
@@ -52,6 +54,16 @@ export function mlpConfig(model: MLP | LayerNet, extra: Pick<ModelConfig, "data"
 /** How a saved network is named: `MLP 784-256-10 relu`, or its layer spec. */
 export function modelTitle(model: MLP | LayerNet): string {
   return model instanceof LayerNet ? model.spec : `MLP ${model.sizes.join("-")} ${model.activation}`;
+}
+
+/** Writes a module's state dict and a config into `dir` (creating it). */
+async function writeModel(dir: string, model: Module, config: object, description: string): Promise<void> {
+  const { mkdir } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const { writeFileAtomic } = await import("../core/files.js");
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.stateDict(), { producer: "gradgraph", model: description }));
+  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
 }
 
 /**
@@ -62,15 +74,89 @@ export function modelTitle(model: MLP | LayerNet): string {
  * const { model: again } = await loadModel("runs/moons");
  */
 export async function saveModel(dir: string, model: MLP | LayerNet, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): Promise<ModelConfig> {
-  const { mkdir } = await import("node:fs/promises");
-  const { join } = await import("node:path");
-  const { writeFileAtomic } = await import("../core/files.js");
-  await mkdir(dir, { recursive: true });
   const config = mlpConfig(model, extra);
-  const meta = { producer: "gradgraph", model: modelTitle(model) };
-  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.namedParameters(), meta));
-  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+  await writeModel(dir, model, config, modelTitle(model));
   return config;
+}
+
+/** `config.json` of a module saved by {@link saveModule}: its class, and what the caller adds. */
+export interface ModuleConfig {
+  format: "gradgraph-module";
+  version: 1;
+  model: { type: string } & Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/**
+ * Saves any module: its state dict (`model.safetensors`) and a config naming its class with whatever the caller
+ * adds (`model` fields describe the architecture, other fields anything else). Load it into a module built the
+ * same way with {@link loadModuleState}.
+ *
+ * @example
+ * await saveModule("runs/net", net, { model: { hidden: 64 } });
+ * const again = new Net(64);
+ * await loadModuleState("runs/net", again);
+ */
+export async function saveModule(dir: string, module: Module, extra: { model?: Record<string, unknown>; [k: string]: unknown } = {}): Promise<ModuleConfig> {
+  const type = module.constructor.name;
+  const config: ModuleConfig = { ...extra, format: "gradgraph-module", version: 1, model: { ...extra.model, type } };
+  await writeModel(dir, module, config, type);
+  return config;
+}
+
+/**
+ * Loads a saved module's state into `module` (strictly: every key, the right shapes), after checking that the
+ * config names the same class; returns the config. Reads folders written by {@link saveModule} and by
+ * {@link saveModel}. Any problem is an {@link InputError} naming the file and what was expected.
+ */
+export async function loadModuleState(dir: string, module: Module): Promise<Record<string, unknown>> {
+  const { join } = await import("node:path");
+  const config = await readConfig(dir);
+  const format = config.format;
+  if (format !== "gradgraph-module" && format !== "gradgraph-mlp") {
+    throw new InputError(`${join(dir, CONFIG_FILE)}: not a gradgraph model config: format is ${JSON.stringify(format)}, expected "gradgraph-module" or "gradgraph-mlp"`);
+  }
+  const type = (config.model as { type?: unknown } | undefined)?.type;
+  if (type !== module.constructor.name) {
+    throw new InputError(`${join(dir, CONFIG_FILE)}: the saved model is a ${JSON.stringify(type)}, not a ${module.constructor.name}; build a ${String(type)} to load it into`);
+  }
+  await loadWeights(dir, module);
+  return config;
+}
+
+/** Reads and parses `dir/config.json`, saying what is missing or broken. */
+async function readConfig(dir: string): Promise<Record<string, unknown>> {
+  const { readFileLimited } = await import("../core/files.js");
+  const { join } = await import("node:path");
+  const configPath = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = new TextDecoder().decode(readFileLimited(configPath, MAX_CONFIG_BYTES, CONFIG_FILE));
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InputError(`${configPath}: not a gradgraph model config: not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Loads `dir/model.safetensors` into `model`, strictly. */
+async function loadWeights(dir: string, model: Module): Promise<void> {
+  const { join } = await import("node:path");
+  // The weights of the largest model allowed, in float64, behind the largest header allowed.
+  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE), { maxBytes: 8 + MAX_SAFETENSORS_HEADER + 8 * MAX_PARAMETERS });
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    throw new InputError(`${join(dir, WEIGHTS_FILE)}: the weights do not fit the model in ${CONFIG_FILE} (${(e as Error).message})`);
+  }
 }
 
 /** The largest layer and the most parameters an MLP may have (far beyond what trains in reasonable time here). */
@@ -114,8 +200,8 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
   if (c.format !== "gradgraph-mlp") throw bad(`format is ${JSON.stringify(c.format)}, expected "gradgraph-mlp"`);
   if (c.version !== 1) throw bad(`version ${JSON.stringify(c.version)} is not 1`);
   const m = c.model;
-  if (typeof m === "object" && m !== null && m.type === "Layers") checkLayers(m, bad);
-  else if (typeof m !== "object" || m === null || m.type !== "MLP") throw bad("model.type must be MLP or Layers");
+  if (typeof m === "object" && m !== null && m.type === "LayerNet") checkLayers(m, bad);
+  else if (typeof m !== "object" || m === null || m.type !== "MLP") throw bad("model.type must be MLP or LayerNet");
   else checkMlp(m, bad);
   if (c.data !== undefined) {
     const problem = dataSpecProblem(c.data);
@@ -131,37 +217,16 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
  * that every parameter is there with the right shape. A missing or broken file is an {@link InputError}.
  */
 export async function loadModel(dir: string): Promise<{ model: MLP | LayerNet; config: ModelConfig }> {
-  const { readFileLimited } = await import("../core/files.js");
   const { join } = await import("node:path");
   const configPath = join(dir, CONFIG_FILE);
-  let text: string;
-  try {
-    text = new TextDecoder().decode(readFileLimited(configPath, MAX_CONFIG_BYTES, CONFIG_FILE));
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${configPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const config = checkConfig(parsed, configPath);
-  // The weights of the largest model allowed, in float64, behind the largest header allowed.
-  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE), { maxBytes: 8 + MAX_SAFETENSORS_HEADER + 8 * MAX_PARAMETERS });
+  const config = checkConfig(await readConfig(dir), configPath);
   const m = config.model;
   let model: MLP | LayerNet;
   try {
-    model = m.type === "Layers" ? buildLayerNet(m.spec, m.inputShape, { ...(m.image ? { image: m.image } : {}), classes: m.classes, dtype: m.dtype }) : new MLP(m.sizes, m.activation, { dtype: m.dtype });
+    model = m.type === "LayerNet" ? buildLayerNet(m.spec, m.inputShape, { ...(m.image ? { image: m.image } : {}), classes: m.classes, dtype: m.dtype }) : new MLP(m.sizes, m.activation, { dtype: m.dtype });
   } catch (e) {
     throw new InputError(`${configPath}: not a gradgraph model config: ${(e as Error).message}`);
   }
-  try {
-    model.loadParameters(tensors);
-  } catch (e) {
-    throw new InputError(`${join(dir, WEIGHTS_FILE)}: the weights do not fit the model in ${CONFIG_FILE} (${(e as Error).message})`);
-  }
+  await loadWeights(dir, model);
   return { model, config };
 }

@@ -27,6 +27,7 @@ function argExtremum(name: "argmax" | "argmin"): TensorOp<"argmax" | "argmin"> {
     // positions are piecewise constant: no gradient flows (the sweeps never ask: the input is non-differentiable)
     vjp: () => [null],
     jvp: () => null,
+    batch: (o, [x], _b, p) => o[name](x!, { ...p, axis: p.axis + 1 }),
     print: { kind: "call", name: { board: name, py: `np.${name}`, ts: name } },
     printParams: (p, target) => [`axis=${p.axis}`, ...(p.keepdims ? [`keepdims=${target === "py" ? "True" : "true"}`] : [])],
   };

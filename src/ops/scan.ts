@@ -18,6 +18,7 @@ export const cumsum = defineTensorOp({
   vjp: (o, g, _xs, _y, _needs, { axis, reverse }) => [o.cumsum(g, { axis, reverse: !reverse })],
   // dy = cumsum(dx)
   jvp: linearJvp("cumsum"),
+  batch: (o, [x], _b, p) => o.cumsum(x!, { ...p, axis: p.axis + 1 }),
   print: { kind: "call", name: { board: "cumsum", py: "np.cumsum", ts: "cumsum" } },
   printParams: (p) => [`axis=${p.axis}`, ...(p.reverse ? ["reverse=True"] : [])],
 });

@@ -20,7 +20,7 @@ import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
-import { enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
+import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import type { Span } from "../core/span.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -142,6 +142,10 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * is on and an input requires grad, records the node.
    */
   static apply(op: AnyOp, inputs: readonly Tensor[], params?: unknown): Tensor {
+    if (batching.apply !== null) {
+      const batched = batching.apply(op, inputs, params);
+      if (batched !== null) return batched;
+    }
     const value = applyRaw(op, inputs.map((x) => x.value), params);
     const out = Tensor.node(value, op, inputs, params);
     if (tensorHooks.afterApply !== null) tensorHooks.afterApply(op, inputs, out);
@@ -513,6 +517,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!this.requiresGrad) {
       throw new GradgraphError("backward: this tensor does not require grad (no input of it has requiresGrad: true)");
     }
+    if (this.value.ndim !== this.ndim) throw new GradgraphError("backward: not available inside vmap (a batched tensor); use grad(f) inside the mapped function");
     const g = this.seedFor(seed as TensorLike | undefined);
     const keep = (n: Tensor) => options.retainGrads === true || n.keepGrad;
     const store = (n: Tensor, ct: Tensor) => {
@@ -632,6 +637,7 @@ function isReduceOptions(x: unknown): x is ReduceOptions {
 
 /** The first `k` (all: null) of the sorted order along an axis: values (a gather: differentiable) and positions. */
 function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | null, name: string): { values: Tensor; indices: Tensor } {
+  if (x.value.ndim !== x.ndim) throw new GradgraphError(`${name}: not available inside vmap (the order is computed from the values, outside the op table)`);
   const a = normalizeAxis(axis, x.ndim, name, x.shape);
   const n = k ?? x.shape[a]!;
   if (!Number.isInteger(n) || n < 0 || n > x.shape[a]!) throw new ShapeError(`${name}: k = ${n} is out of range for axis ${a} of shape ${formatShape(x.shape)}`);

@@ -60,7 +60,7 @@ describe("--model layer specs", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Trained flatten-linear\(32\)-relu-linear\(10\) on mnist: 1 epoch/);
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-    expect(config.model).toEqual({ type: "Layers", spec: "flatten-linear(32)-relu-linear(10)", inputShape: [784], image: [1, 28, 28], classes: 10, dtype: "float32" });
+    expect(config.model).toEqual({ type: "LayerNet", spec: "flatten-linear(32)-relu-linear(10)", inputShape: [784], image: [1, 28, 28], classes: 10, dtype: "float32" });
     const e = await run("eval", out);
     expect(e.stdout).toContain(`flatten-linear(32)-relu-linear(10) from ${out} on mnist (500 train / 10000 test)`);
     expect(figures(e.stdout)).toEqual(figures(r.stdout));
