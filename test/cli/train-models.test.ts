@@ -67,6 +67,22 @@ describe("--model layer specs", () => {
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("flatten-linear(32)-relu-linear(10), 25450 parameters, float32");
   });
 
+  test("--resume continues a layer-spec run and a CSV run from their folders", async () => {
+    const out = join(dir, "spec-resume");
+    expect((await run("train", "--data", "mnist", "--limit", "200", "--model", "flatten-linear(16)-relu-linear(10)", "--epochs", "1", "--out", out)).code).toBe(0);
+    const r = await run("train", "--resume", out, "--epochs", "2");
+    expect(r.stderr).toContain(`Resuming ${out} at epoch 2`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Trained flatten-linear\(16\)-relu-linear\(10\) on mnist: 2 epochs/);
+    const csv = join(dir, "resume.csv");
+    writeFileSync(csv, "a,b,c\n" + Array.from({ length: 40 }, (_, i) => `${i % 5},${i % 3},${i % 2}`).join("\n") + "\n");
+    const c = join(dir, "csv-resume");
+    expect((await run("train", "--data", csv, "--label", "a", "--epochs", "1", "--out", c)).code).toBe(0);
+    const rc = await run("train", "--resume", c, "--epochs", "2");
+    expect(rc.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(c, "config.json"), "utf8")).data).toMatchObject({ name: "csv", path: csv, label: "a" });
+  });
+
   test.each([
     [["--data", "mnist", "--model", "conv(6,30)-flatten-linear(10)"], "--model conv(6,30)-flatten-linear(10): conv(6,30) a 30×30 kernel is larger than its input of 28×28"],
     [["--data", "moons", "--model", "linear(3)"], "--model linear(3): the network ends in shape [3], but the data has 2 classes: end with linear(2)"],
