@@ -484,7 +484,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
       `\n${SPEC_HELP}\n` +
         "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +
         "  gradgraph train --data spirals --model 2-64-64-3 --act tanh --opt adamw --lr 0.01 --epochs 300\n" +
-        "  gradgraph train --data mnist --model 784-128-10 --opt adamw --lr 2e-3 --epochs 20 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
+        "  gradgraph train --data mnist --model 784-256-10 --opt adamw --lr 2e-3 --weight-decay 0.05 --epochs 10 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
+        "  gradgraph train --data mnist --model cnn --opt adamw --lr 2e-3 --epochs 10 --augment shift --out runs/cnn\n" +
+        "  gradgraph train --data flowers.csv --label species --out runs/flowers\n" +
         "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
         "Ctrl-C stops after the current batch and still writes the model and the report (exit code 130); so do\n" +
