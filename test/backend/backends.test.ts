@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { backendNames, fusedKernel, NDArray, withBackend, backend } from "../../src/backend/index.js";
+import { backendNames, fusedKernel, NDArray, withBackend, backend, uninitArray } from "../../src/backend/index.js";
 import { wasmPrintable, wasmTuning } from "../../src/backend/wasm.js";
 import { elementwiseList } from "../../src/ops/elementwise.js";
 import { stats } from "../../src/tensor/backend.js";
@@ -116,6 +116,28 @@ describe("choosing a backend from the environment", () => {
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();
+    }
+  });
+});
+
+describe("result storage", () => {
+  test("a large result is written in full over storage that is not zero-filled, and owns exactly its buffer", () => {
+    // Fill and drop arrays first, so that freed memory with other contents is likely to be handed out again.
+    for (let r = 0; r < 4; r++) uninitArray("float32", 1 << 16).fill(12345);
+    const raw = uninitArray("float32", 1 << 16);
+    expect(raw.length).toBe(1 << 16);
+    expect(raw.byteOffset).toBe(0);
+    expect(raw.buffer.byteLength).toBe(4 << 16);
+    for (const name of backendNames()) {
+      withBackend(name, () => {
+        const n = 70001; // not a multiple of the chunk or the vector width
+        const x = fromTypedArray(data(n, 3, Float32Array), [n]);
+        const y = x.mul(0).add(1).toArray();
+        expect(y.buffer.byteLength, name).toBe(4 * n);
+        expect(y.every((v, i) => v === 1 || Number.isNaN(x.toArray()[i]!) || !Number.isFinite(x.toArray()[i]!)), name).toBe(true);
+        const small = uninitArray("float64", 3);
+        expect(Array.from(small), "small arrays are zeroed").toEqual([0, 0, 0]);
+      });
     }
   });
 });
