@@ -141,3 +141,43 @@ describe("result storage", () => {
     }
   });
 });
+
+describe("float32 sums", () => {
+  test("the sum of all elements, row sums and column sums agree with float64 to float32 rounding, on every backend", () => {
+    const n = 100003, x = data(n, 5, Float32Array).map((v) => (Number.isFinite(v) && Math.abs(v) < 1e6 ? v : 0.25));
+    let exact = 0;
+    for (const v of x) exact += v;
+    let abs = 0;
+    for (const v of x) abs += Math.abs(v);
+    const m = fromTypedArray(x.subarray(0, 99 * 1001), [99, 1001]);
+    for (const name of backendNames()) {
+      withBackend(name, () => {
+        const t = fromTypedArray(x, [n]);
+        const s = t.sum().item();
+        expect(Math.abs(s - exact), name).toBeLessThanOrEqual(abs * 2 ** -23);
+        expect(s, name).toBe(Math.fround(s));
+        // column sums (a bias's gradient) and row sums, against float64 sums of the same elements
+        const colSums = m.sum(0).toArray(), rowSums = m.sum(1).toArray();
+        for (let j = 0; j < 1001; j += 97) {
+          let e = 0, ea = 0;
+          for (let i = 0; i < 99; i++) (e += x[i * 1001 + j]!), (ea += Math.abs(x[i * 1001 + j]!));
+          expect(Math.abs(colSums[j]! - e), `${name} column ${j}`).toBeLessThanOrEqual(ea * 2 ** -23);
+        }
+        for (let i = 0; i < 99; i += 7) {
+          let e = 0, ea = 0;
+          for (let j = 0; j < 1001; j++) (e += x[i * 1001 + j]!), (ea += Math.abs(x[i * 1001 + j]!));
+          expect(Math.abs(rowSums[i]! - e), `${name} row ${i}`).toBeLessThanOrEqual(ea * 2 ** -23);
+        }
+      });
+    }
+  });
+
+  test("the wasm float32 sum handles every tail length and chunk boundary exactly like float64 on integers", () => {
+    for (const n of [4096, 4097, 4103, 16384, 16385, 16391, 40000]) {
+      const x = new Float32Array(n).map((_, i) => (i % 17) - 8);
+      let e = 0;
+      for (const v of x) e += v;
+      expect(fromTypedArray(x, [n]).sum().item(), `n = ${n}`).toBe(e);
+    }
+  });
+});
