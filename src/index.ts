@@ -65,7 +65,7 @@ export {
   type CheckMode,
 } from "./autodiff/gradcheck.js";
 export * as functional from "./tensor/functional.js";
-export { backendNames, setBackend, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
+export { backendNames, setBackend, wasmMemoryBytes, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
 export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";
 // Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
 // derivatives, and debug aids (NaN/Inf detection, traced programs).

@@ -19,6 +19,7 @@ import type { DType } from "../ops/op.js";
 import type { Shape } from "../ops/shape.js";
 import type { Backend, Kernel } from "./backend.js";
 import { jsBackend, layout, outputFor } from "./js.js";
+import { trackMemory } from "./memory.js";
 import type { NDArray } from "./ndarray.js";
 import { get, I32, name, section, set, simd, sleb, uleb, V128, vec } from "./wasm-encoder.js";
 
@@ -166,7 +167,9 @@ const state: State | null = (() => {
     fn(CHUNK * 8 * 0, 4, CHUNK * 8 * 1);
     const r = Array.from(s.f32[0]!.subarray(0, 4));
     s.f32[1]!.set([1, 2, 3, 4, 5, 6, 7, 8.5]);
-    return r.join() === "0,2,0,3" && s.sum32(CHUNK * 8, CHUNK * 8 + 32) === 36.5 ? s : null;
+    if (r.join() !== "0,2,0,3" || s.sum32(CHUNK * 8, CHUNK * 8 + 32) !== 36.5) return null;
+    trackMemory("wasm-scratch", memory);
+    return s;
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { backendNames, fusedKernel, NDArray, withBackend, backend, uninitArray } from "../../src/backend/index.js";
+import { backendNames, fusedKernel, NDArray, withBackend, backend, uninitArray, wasmMemoryBytes } from "../../src/backend/index.js";
 import { wasmPrintable, wasmTuning } from "../../src/backend/wasm.js";
 import { elementwiseList } from "../../src/ops/elementwise.js";
 import { stats } from "../../src/tensor/backend.js";
@@ -179,5 +179,16 @@ describe("float32 sums", () => {
       for (const v of x) e += v;
       expect(fromTypedArray(x, [n]).sum().item(), `n = ${n}`).toBe(e);
     }
+  });
+});
+
+describe("memory report", () => {
+  test("wasmMemoryBytes lists the kernels' WebAssembly memories once they exist", () => {
+    const n = 512;
+    fromTypedArray(new Float32Array(n * 4).fill(1), [n * 4]).mul(2); // the wasm backend's scratch
+    tensor(Array.from({ length: 64 }, () => Array(64).fill(1))).matmul(tensor(Array.from({ length: 64 }, () => Array(64).fill(1))));
+    const m = wasmMemoryBytes();
+    expect(m["wasm-scratch"]).toBeGreaterThan(0);
+    expect(m["sgemm"]).toBeGreaterThan(0);
   });
 });
