@@ -28,9 +28,8 @@ import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
-import { rand } from "../tensor/random-tensors.js";
 import { isTensor, noGrad, type Tensor } from "../tensor/tensor.js";
-import { activationSpec, gelu, leakyRelu, type ActivationName } from "./functional.js";
+import { activationSpec, dropout, gelu, leakyRelu, type ActivationName } from "./functional.js";
 import { initWeight, uniformFanIn, type InitName } from "./init.js";
 import { isParameter, Parameter } from "./parameter.js";
 
@@ -452,13 +451,11 @@ export class Dropout extends Module {
   private readonly generator: Generator;
   constructor(readonly p = 0.5, options: { seed?: number; generator?: Generator } = {}) {
     super();
-    if (!(p >= 0 && p < 1)) throw new InputError(`Dropout: p must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p <= 1)) throw new InputError(`Dropout: p must be in [0, 1], got ${p}`);
     this.generator = generatorFor(options);
   }
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    const keep = rand(x.shape, { generator: this.generator, dtype: x.dtype }).gt(this.p);
-    return x.mul(keep).mul(1 / (1 - this.p));
+    return this.training ? dropout(x, this.p, this.generator) : x;
   }
   override describe(): string {
     return `Dropout(p=${this.p})`;
