@@ -11,6 +11,7 @@ import type { AnyOp, Arg, DType, ElementwiseName, ElementwiseOp, FusedExpr, Para
 import { elementwiseList } from "../ops/elementwise.js";
 import { broadcastShapes, checkedSize, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
+import { argmaxKernel, argminKernel, cumsumKernel } from "./kernels/axis.js";
 import { matmulKernel } from "./kernels/matmul.js";
 import {
   broadcastToKernel,
@@ -45,6 +46,9 @@ const tensorKernels: { readonly [K in TensorOpName]: Kernel<ParamsOf<K>> } = {
   matmul: matmulKernel,
   where: (xs, _p, shape, dtype) => backend().run(whereKernel, xs, shape, dtype),
   cast: castKernel,
+  cumsum: cumsumKernel,
+  argmax: argmaxKernel,
+  argmin: argminKernel,
 };
 
 /** `where(c, a, b)`: a where c ≠ 0, else b (a bit-select, no branch). */
