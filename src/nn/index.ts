@@ -12,6 +12,8 @@
  */
 export * from "./module.js";
 export * from "./functional.js";
+export * from "./conv.js";
+export * from "./conv-functional.js";
 export * from "./init.js";
 export * from "./optim.js";
 export * from "./data/index.js";

@@ -17,8 +17,8 @@ function validRange(j0: number, s: number, w: number, wo: number): [number, numb
 
 /**
  * Visits every row of the columns: `row(o, src, lo, hi)` with `o` the row's offset in the columns, `src` the
- * offset in the image of q = 0 (it may lie outside; only q in [lo, hi) are inside), or -1 when the image row is
- * outside (padding).
+ * offset in the image of q = 0 (it may lie outside; only q in [lo, hi) are inside); a row outside the image
+ * (padding) is skipped.
  */
 function forEachColumnRow(
   xShape: Shape, xStrides: readonly number[], xOffset: number, p: Im2colParams | Col2imParams, ho: number, wo: number,
@@ -37,7 +37,7 @@ function forEachColumnRow(
           const base = xOffset + ni * sn + ci * sc;
           for (let pi = 0; pi < ho; pi++, o += wo) {
             const r = pi * th - ph + i * dh;
-            row(o, r >= 0 && r < h ? base + r * sh + j0 * sw : -1, lo, hi);
+            if (r >= 0 && r < h) row(o, base + r * sh + j0 * sw, lo, hi);
           }
         }
       }
@@ -52,7 +52,6 @@ export function im2colKernel([a]: readonly NDArray[], p: Im2colParams, outShape:
   const d: TypedArray = x.data, pv = p.padValue, step = p.stride[1] * x.strides[3]!;
   if (pv !== 0) out.fill(pv);
   forEachColumnRow(x.shape, x.strides, x.offset, p, ho, wo, (o, src, lo, hi) => {
-    if (src < 0) return;
     for (let q = lo, s = src + lo * step; q < hi; q++, s += step) out[o + q] = d[s]!;
   });
   return new NDArray(out, outShape);
@@ -66,7 +65,6 @@ export function col2imKernel([a]: readonly NDArray[], p: Col2imParams, outShape:
   const strides = [c * h * w, h * w, w, 1];
   const ho = a!.shape[4]!, wo = a!.shape[5]!, step = p.stride[1];
   forEachColumnRow(outShape, strides, 0, p, ho, wo, (o, dst, lo, hi) => {
-    if (dst < 0) return;
     for (let q = lo, t = dst + lo * step, s = off + o + lo; q < hi; q++, t += step, s++) out[t]! += d[s]!;
   });
   return new NDArray(out, outShape);
