@@ -135,6 +135,17 @@ function pool2d<T>(o: TensorAlgebra<T>, x: T, kernel: readonly [number, number],
     throw new ShapeError(`${op}: padding ${pair(padding)} must be at most half the kernel ${pair(kernel)}`);
   }
   const p = { kernel, stride: opts.stride ?? kernel, padding, dilation: opts.dilation ?? [1, 1], padValue: kind === "max" ? -Infinity : 0 } as const;
+  const [ho, wo] = convOutShape(op, xs, p);
+  const [kh, kw] = kernel;
+  if (p.stride[0] === kh && p.stride[1] === kw && padding[0] === 0 && padding[1] === 0 && p.dilation[0] === 1 && p.dilation[1] === 1) {
+    // Windows that tile the image (LeNet's 2×2 pools): x[:, :, :ho·kh, :wo·kw] viewed as [N, C, ho, kh, wo, kw],
+    // reduced over the kh and kw axes — no columns, and the gradient lands in x's layout directly.
+    const [n, c, h, w] = xs as [number, number, number, number];
+    const cut = h === ho * kh && w === wo * kw ? x : o.slice(x, { starts: [0, 0, 0, 0], ends: [n, c, ho * kh, wo * kw], steps: [1, 1, 1, 1] });
+    const tiles = o.reshape(cut, { shape: [n, c, ho, kh, wo, kw] });
+    const axes = { axes: [3, 5], keepdims: false };
+    return kind === "max" ? o.amax(tiles, axes) : o.div(o.sum(tiles, axes), kh * kw);
+  }
   const cols = o.im2col(x, p);
   const axes = { axes: [1, 2], keepdims: false };
   // [C, N, Ho, Wo] → [N, C, Ho, Wo]; the average counts the padding (PyTorch's count_include_pad=True)

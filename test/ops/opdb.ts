@@ -344,11 +344,17 @@ export const compositeDb: Record<string, OpInfo> = {
   conv1d: { samples: () => [{ name: "(2,2,7) * (3,2,3) + b, stride 2, pad 1", inputs: [make([2, 2, 7], R), make([3, 2, 3], R), make([3], R)], f: (x, w, b) => conv1d(x!, w!, b!, { stride: 2, padding: 1 }) }] },
   maxPool2d: {
     samples: () => [
-      { name: "(2,2,4,4) k2", inputs: [distinct([2, 2, 4, 4])], f: (x) => maxPool2d(x!, 2) },
+      { name: "(2,2,4,4) k2 (tiles)", inputs: [distinct([2, 2, 4, 4])], f: (x) => maxPool2d(x!, 2) },
+      { name: "(1,2,5,7) k(2,3) (tiles, a remainder cut)", inputs: [distinct([1, 2, 5, 7])], f: (x) => maxPool2d(x!, [2, 3]) },
       { name: "(1,2,5,5) k3 stride 2 pad 1", inputs: [distinct([1, 2, 5, 5])], f: (x) => maxPool2d(x!, 3, { stride: 2, padding: 1 }) },
     ],
   },
-  avgPool2d: { samples: () => [{ name: "(2,2,5,5) k3 stride 2 pad 1", inputs: [make([2, 2, 5, 5], R)], f: (x) => avgPool2d(x!, 3, { stride: 2, padding: 1 }) }] },
+  avgPool2d: {
+    samples: () => [
+      { name: "(2,2,5,5) k3 stride 2 pad 1", inputs: [make([2, 2, 5, 5], R)], f: (x) => avgPool2d(x!, 3, { stride: 2, padding: 1 }) },
+      { name: "(1,2,5,4) k2 (tiles, a remainder cut)", inputs: [make([1, 2, 5, 4], R)], f: (x) => avgPool2d(x!, 2) },
+    ],
+  },
   adaptiveAvgPool2d: {
     samples: () => [
       { name: "(1,2,5,7) -> (3,2)", inputs: [make([1, 2, 5, 7], R)], f: (x) => adaptiveAvgPool2d(x!, [3, 2]) },
