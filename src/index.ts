@@ -28,6 +28,7 @@ export { formatShape, type Shape } from "./ops/shape.js";
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
 export {
   Tensor,
+  isTensor,
   tensor,
   fromTypedArray,
   zeros,
@@ -86,6 +87,7 @@ export {
   type TransformOptions,
 } from "./autodiff/functional.js";
 export { customFunction, customVjp, customJvp, stopGradient, type CustomRules, type CustomFunction, type VjpRule, type JvpRule } from "./autodiff/custom.js";
+export { vmap, type InAxes, type OutAxes } from "./autodiff/vmap.js";
 export {
   detectAnomaly,
   findForwardAnomaly,

@@ -11,13 +11,13 @@ if (mode === "write") {
   const x = randn([64, 1, 28, 28], { seed: 1 }), y = randint(0, 10, [64], { seed: 2 });
   writeFileSync(`${dir}/x.f32`, new Uint8Array(Float32Array.from(x.toArray()).buffer));
   writeFileSync(`${dir}/y.u8`, Uint8Array.from(y.toArray()));
-  writeFileSync(`${dir}/weights.safetensors`, nn.encodeSafetensors(nn.lenet5({ seed: 0 }).namedParameters()));
+  writeFileSync(`${dir}/weights.safetensors`, nn.encodeSafetensors(nn.lenet5({ seed: 0 }).stateDict()));
   process.exit(0);
 }
 const x = fromTypedArray(new Float32Array(readFileSync(`${dir}/x.f32`).buffer.slice(0)), [64, 1, 28, 28]);
 const labels = Array.from(readFileSync(`${dir}/y.u8`));
 const model = nn.lenet5({ seed: 123 });
-model.loadParameters(nn.decodeSafetensors(readFileSync(`${dir}/weights.safetensors`)).tensors);
+model.loadStateDict(nn.decodeSafetensors(readFileSync(`${dir}/weights.safetensors`)).tensors);
 const opt = new nn.SGD(model.parameters(), { lr: 0.01 });
 let first = null;
 const step = () => { // as the PyTorch side: zero grads, forward, cross-entropy, backward, SGD step, loss read back

@@ -10,6 +10,7 @@ import { generatorFor } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d, pair2, type Size2 } from "./conv-functional.js";
 import { uniformFanIn } from "./init.js";
+import { Parameter } from "./parameter.js";
 import { Flatten, Linear, Module, ReLU, Sequential, type LayerOptions } from "./module.js";
 
 export interface ConvOptions extends Pick<LayerOptions, "generator" | "seed" | "dtype" | "bias"> {
@@ -53,15 +54,10 @@ abstract class ConvNd extends Module {
     const kernel = oneD ? [this.kernelSize[1]] : this.kernelSize;
     // PyTorch's default: kaiming_uniform(a=√5) is U(±1/√fan_in), and the bias U(±1/√fan_in) too.
     const fanIn = (inChannels / groups) * kernel.reduce((a, b) => a * b, 1);
-    this.weight = uniformFanIn([outChannels, inChannels / groups, ...kernel], { generator: g, dtype, fanIn });
-    this.weight.requiresGrad = true;
+    this.weight = new Parameter(uniformFanIn([outChannels, inChannels / groups, ...kernel], { generator: g, dtype, fanIn }));
     this.weight.label = "weight";
-    if (options.bias === false) this.bias = null;
-    else {
-      this.bias = uniformFanIn([outChannels], { generator: g, dtype, fanIn });
-      this.bias.requiresGrad = true;
-      this.bias.label = "bias";
-    }
+    this.bias = this.registerParameter("bias", options.bias === false ? null : uniformFanIn([outChannels], { generator: g, dtype, fanIn }));
+    if (this.bias !== null) this.bias.label = "bias";
   }
 
   /** Checks the input's rank and channels, naming what was expected. */

@@ -56,6 +56,13 @@ export const im2col = defineTensorOp({
   vjp: (o, g, [x], _y, _needs, p) => [o.col2im(g, { ...geometry(p), shape: o.shape(x!) })],
   // dy = im2col(dx) with 0 outside (the padding value is a constant)
   jvp: (o, [dx], _xs, _y, p) => (dx ? o.im2col(dx, { ...p, padValue: 0 }) : null),
+  // vmap: the batch axis B joins the images: [B, N, C, H, W] → [B·N, C, H, W] → columns [C, kh, kw, B·N, Ho, Wo] → B first
+  batch: (o, [x], _b, p) => {
+    const [b, n, ...chw] = o.shape(x!) as number[];
+    const cols = o.im2col(o.reshape(x!, { shape: [b! * n!, ...chw] }), p);
+    const [c, kh, kw, , ho, wo] = o.shape(cols) as number[];
+    return o.permute(o.reshape(cols, { shape: [c!, kh!, kw!, b!, n!, ho!, wo!] }), { perm: [3, 0, 1, 2, 4, 5, 6] });
+  },
   print: { kind: "call", name: { board: "im2col", py: "im2col", ts: "im2col" } },
   printParams: (p, t) => [...geometryParams(p, t), ...(p.padValue === 0 ? [] : [`pad_value=${p.padValue}`])],
 });
@@ -73,6 +80,13 @@ export const col2im = defineTensorOp({
   vjp: (o, g, _xs, _y, _needs, p) => [o.im2col(g, { ...geometry(p), padValue: 0 })],
   // dy = col2im(dc)
   jvp: linearJvp("col2im"),
+  // vmap: [B, C, kh, kw, N, Ho, Wo] → [C, kh, kw, B·N, Ho, Wo] → folded into [B·N, C, H, W] → [B, N, C, H, W]
+  batch: (o, [c], _b, p) => {
+    const [b, ch, kh, kw, n, ho, wo] = o.shape(c!) as number[];
+    const merged = o.reshape(o.permute(c!, { perm: [1, 2, 3, 0, 4, 5, 6] }), { shape: [ch!, kh!, kw!, b! * n!, ho!, wo!] });
+    const img = o.col2im(merged, { ...geometry(p), shape: [b! * n!, ...p.shape.slice(1)] });
+    return o.reshape(img, { shape: [b!, ...p.shape] });
+  },
   print: { kind: "call", name: { board: "col2im", py: "col2im", ts: "col2im" } },
   printParams: (p, t) => [...geometryParams(p, t), `shape=${t === "py" ? `(${p.shape.join(", ")})` : `[${p.shape.join(", ")}]`}`],
 });

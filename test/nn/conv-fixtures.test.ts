@@ -4,10 +4,12 @@
  * state dicts loaded into our layers (safetensors, PyTorch's key names), ours loaded by PyTorch (the script loads
  * conv/gradgraph_lenet.safetensors strictly and records its output), and save → load → the same outputs.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
-  AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, decodeSafetensors, encodeSafetensors, Flatten, lenet5, MaxPool2d, type Module,
+  AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, decodeSafetensors, encodeSafetensors, Flatten, lenet5, loadModuleState, MaxPool2d, saveModule, type Module,
 } from "../../src/nn/index.js";
 import { engine, NDArray, Tensor, type DType } from "../../src/tensor/index.js";
 
@@ -52,7 +54,7 @@ function expectClose(actual: Tensor, expected: Arr, tol: number, what: string) {
 /** The layer with PyTorch's parameters (loaded from its state-dict file: torch → gradgraph). */
 function torchLayer(name: string, dtype: DType): Module {
   const m = layers[name]!(dtype);
-  if (m.namedParameters().length > 0) m.loadParameters(decodeSafetensors(stateFile(`torch_${name}`)).tensors);
+  if (m.namedParameters().length > 0) m.loadStateDict(decodeSafetensors(stateFile(`torch_${name}`)).tensors);
   return m;
 }
 
@@ -84,7 +86,7 @@ describe(`PyTorch ${fixtures.torch} fixtures: convolution and pooling layers`, (
   test("PyTorch loads gradgraph's LeNet state dict (strict) and computes our outputs", () => {
     const ours = lenet5({ seed: 7, dtype: "float64" });
     // The committed file is what gradgraph writes for this model, byte for byte.
-    expect(Buffer.from(encodeSafetensors(ours.namedParameters())).equals(stateFile("gradgraph_lenet"))).toBe(true);
+    expect(Buffer.from(encodeSafetensors(ours.stateDict())).equals(stateFile("gradgraph_lenet"))).toBe(true);
     expectClose(ours.forward(asTensor(fixtures.gradgraph_lenet.x, "float64")), fixtures.gradgraph_lenet.y, 1e-10, "output");
   });
 
@@ -93,10 +95,23 @@ describe(`PyTorch ${fixtures.torch} fixtures: convolution and pooling layers`, (
       const a = layers[name]!("float32");
       if (a.namedParameters().length === 0) continue;
       const b = name === "lenet" ? lenet5({ seed: 99 }) : layers[name]!("float32");
-      b.loadParameters(decodeSafetensors(encodeSafetensors(a.namedParameters())).tensors);
+      b.loadStateDict(decodeSafetensors(encodeSafetensors(a.stateDict())).tensors);
       const c = fixtures.cases.find((k) => k.name === name)!;
       const x = asTensor(c.x, "float32");
       expect(b.forward(x).toArray(), name).toEqual(a.forward(x).toArray());
+    }
+  });
+
+  test("saveModule → loadModuleState: a LeNet-5 in a folder gives the same outputs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gg-lenet-"));
+    try {
+      const a = lenet5({ seed: 3 }), b = lenet5({ seed: 4 });
+      await saveModule(dir, a);
+      await loadModuleState(dir, b);
+      const x = asTensor(fixtures.gradgraph_lenet.x, "float32");
+      expect(b.forward(x).toArray()).toEqual(a.forward(x).toArray());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
