@@ -51,6 +51,7 @@ export {
   concat,
   stack,
   where,
+  einsum,
   setNumThreads,
   getNumThreads,
   type TensorLike,

@@ -15,6 +15,7 @@ import {
   decodeSafetensors,
   Embedding,
   encodeSafetensors,
+  GRU,
   LayerNorm,
   LSTM,
   Module,
@@ -102,6 +103,16 @@ function build(c: Case, dtype: DType): { module: Module | null; run: Run } {
       },
     };
   }
+  if (c.name.startsWith("gru")) {
+    const m = new GRU(cfg(c, "inputSize"), cfg(c, "hiddenSize"), { dtype, numLayers: opt("numLayers") ?? 1, batchFirst: opt("batchFirst") ?? false, bias: opt("bias") ?? true });
+    return {
+      module: m,
+      run: ({ x, h0 }) => {
+        const { output, h } = m.run(x!, h0);
+        return { y: output, h };
+      },
+    };
+  }
   if (c.name.startsWith("cross_entropy")) {
     const o: CrossEntropyOptions = {};
     if (opt("weight") !== undefined) o.weight = cfg<number[]>(c, "weight");
@@ -173,12 +184,14 @@ function ourModules(): Record<string, { module: Module; run: (x: Tensor | null) 
   const emb = new Embedding(6, 2, { paddingIdx: 1, seed: 3, dtype: "float64" });
   const mha = new MultiheadAttention(4, 2, { batchFirst: true, seed: 4, dtype: "float64" });
   const lstm = new LSTM(3, 2, { numLayers: 2, seed: 5, dtype: "float64" });
+  const gru = new GRU(2, 3, { batchFirst: true, seed: 6, dtype: "float64" });
   return {
     ln: { module: ln, run: (x) => ln.forward(x!) },
     bn: { module: bn, run: (x) => bn.forward(x!) },
     emb: { module: emb, run: () => emb.forward([[0, 1], [5, 3]]) },
     mha: { module: mha, run: (x) => mha.forward(x!, x!, x!) },
     lstm: { module: lstm, run: (x) => lstm.forward(x!) },
+    gru: { module: gru, run: (x) => gru.forward(x!) },
   };
 }
 

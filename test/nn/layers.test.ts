@@ -15,6 +15,7 @@ import {
   Embedding,
   embedding,
   encodeSafetensors,
+  GRU,
   LayerNorm,
   LSTM,
   Module,
@@ -236,6 +237,28 @@ describe("LSTM", () => {
   });
 });
 
+describe("GRU", () => {
+  test("PyTorch's parameter names; gradcheck in float64 through two layers and h0; save → load; bad input", () => {
+    const gru = new GRU(2, 3, { numLayers: 2, seed: 0, dtype: "float64" });
+    expect(gru.namedParameters().map(([n, p]) => `${n} ${p.shape.join("x")}`)).toEqual([
+      "weight_ih_l0 9x2", "weight_hh_l0 9x3", "bias_ih_l0 9", "bias_hh_l0 9",
+      "weight_ih_l1 9x3", "weight_hh_l1 9x3", "bias_ih_l1 9", "bias_hh_l1 9",
+    ]);
+    const r = gradcheckModule(gru, [rnd([3, 2, 2], 1), rnd([2, 2, 3], 2)], (x, h) => {
+      const o = gru.run(x!, h!);
+      return o.output.sum().add(o.h.mul(o.h).sum()).reshape(1);
+    });
+    expect(r.ok, r.message).toBe(true);
+    const x = rnd([4, 2], 3, "float32");
+    const a = new GRU(2, 3, { seed: 1 });
+    expect(a.run(x).h.shape).toEqual([1, 3]);
+    roundTrip(a, new GRU(2, 3, { seed: 2 }), (m) => m.forward(x));
+    expect(() => a.forward(rnd([4, 1, 5], 1))).toThrow("GRU(2, 3): expected input of shape [seq, batch, input] or [seq, input] with input = 2, got [4,1,5]");
+    expect(() => a.run(rnd([4, 1, 2], 1), rnd([2, 1, 3], 1))).toThrow("GRU: expected initial h of shape [1,1,3], got [2,1,3]");
+    expect(() => new GRU(2, 0)).toThrow("GRU: hiddenSize must be a positive integer, got 0");
+  });
+});
+
 describe("crossEntropy options", () => {
   test("gradcheck with weight, ignoreIndex and labelSmoothing; bad options", () => {
     const opts = { weight: [1, 2, 0.5], ignoreIndex: -1, labelSmoothing: 0.3 };
@@ -260,16 +283,18 @@ describe("second order", () => {
     return gradcheck((x) => g(x!).mul(rnd(shape, 97)).sum(), [rnd(shape, 96)]);
   };
 
-  test("LayerNorm, BatchNorm (training), MultiheadAttention, LSTM and crossEntropy have second derivatives", () => {
+  test("LayerNorm, BatchNorm (training), MultiheadAttention, LSTM, GRU and crossEntropy have second derivatives", () => {
     const ln = new LayerNorm(3, { dtype: "float64" });
     const bn = new BatchNorm1d(2, { dtype: "float64" });
     const mha = new MultiheadAttention(4, 2, { seed: 1, dtype: "float64" });
     const lstm = new LSTM(2, 2, { seed: 2, dtype: "float64" });
+    const gru = new GRU(2, 2, { seed: 3, dtype: "float64" });
     const cases: [string, (x: Tensor) => Tensor, number[]][] = [
       ["LayerNorm", (x) => ln.forward(x), [2, 3]],
       ["BatchNorm1d", (x) => bn.forward(x), [4, 2]],
       ["MultiheadAttention", (x) => mha.forward(x, x, x, { causal: true }), [3, 1, 4]],
       ["LSTM", (x) => lstm.forward(x), [3, 1, 2]],
+      ["GRU", (x) => gru.forward(x), [3, 1, 2]],
       ["crossEntropy", (x) => crossEntropy(x, [1, 0, -1], { weight: [2, 1, 0.5], ignoreIndex: -1, labelSmoothing: 0.2 }), [3, 3]],
     ];
     for (const [name, f, shape] of cases) {
