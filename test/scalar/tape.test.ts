@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { numberAlgebra } from "../../src/ops/algebras.js";
 import { elementwiseList, elementwiseOps } from "../../src/ops/elementwise.js";
 import { codeOf, compiledKernels, partialSource, plainKernels } from "../../src/scalar/kernels.js";
-import { backwardFrom, RETIRE_AT, tapes } from "../../src/scalar/tape.js";
+import { backwardFrom, RETIRE_AT, StaleValueError, tapes } from "../../src/scalar/tape.js";
 import { Value } from "../../src/scalar/value.js";
 
 /** A random graph over three leaves: each step applies an op of the table to two earlier nodes. */
@@ -79,6 +79,33 @@ describe("the tape", () => {
     for (let k = 0; k * 8 < RETIRE_AT + 100; k++) step(0.3);
     expect(w.t).not.toBe(tapes.current);
     expect(step(0.3)).toEqual(first);
+  });
+
+  test("a retired tape's storage is reused once the next one retires; its Values then throw instead of reading another node", () => {
+    const w = new Value(0.5);
+    // A step big enough to retire its tape: a sum of RETIRE_AT products.
+    const step = () => {
+      let s = Value.constant(0);
+      for (let k = 0; k < RETIRE_AT / 2; k++) s = s.add(w.mul(1e-3));
+      w.grad = 0;
+      s.backward();
+      return s;
+    };
+    const first = step();
+    const firstData = first.data, firstStorage = first.t.val;
+    const second = step();
+    // The first step's nodes were valid until the second step's backward retired its tape: now they are stale.
+    expect(second.data).toBeCloseTo(firstData, 9);
+    expect(() => first.data).toThrow(StaleValueError);
+    expect(() => first.grad).toThrow("recycled");
+    expect(() => first.add(1)).toThrow(StaleValueError);
+    expect(() => first.backward()).toThrow(StaleValueError);
+    const third = step();
+    expect(third.t.val).toBe(firstStorage); // the third step wrote the first step's storage
+    expect(() => second.data).toThrow(StaleValueError);
+    // Parameters (the leaf tape) never go stale, and their gradients are right on reused storage.
+    expect(w.grad).toBeCloseTo(RETIRE_AT / 2 * 1e-3, 9);
+    expect(third.data).toBeCloseTo(firstData, 9);
   });
 
   test("a backward touches only its own graph: another graph's gradients on the same tape stay", () => {
