@@ -55,6 +55,11 @@ const EMPTY_U8 = new Uint8Array(0), EMPTY_I32 = new Int32Array(0), EMPTY_F64 = n
 export class Tape {
   /** Creation rank: an import always points from a tape to one with a smaller id. */
   readonly id = nextId++;
+  /**
+   * The highest entry whose gradient a sweep (or the `grad` setter) may have written: above it every gradient is
+   * the 0 it was recorded with, which lets a first backward skip zeroing (`RootSweep`). -1 on a fresh tape.
+   */
+  swept = -1;
   /** True once another tape took over this tape's storage: its `Value`s are stale. */
   dead = false;
   /** Entries recorded. */
@@ -72,6 +77,8 @@ export class Tape {
   rg: Uint8Array;
   /** The epoch of the last sweep that reached the entry. */
   mark: Int32Array;
+  /** The epoch of the last backward from this tape that reached the entry (the root sweep's reach set). */
+  seen: Int32Array;
   /** `Value.topoMark` of the entries (allocated on the first graph walk that marks one). */
   walk: Int32Array | null = null;
   /**
@@ -89,7 +96,7 @@ export class Tape {
   constructor(cap = FIRST_CAPACITY, donor?: Tape) {
     if (donor !== undefined) {
       this.cap = donor.cap;
-      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, walk: this.walk } = donor);
+      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, seen: this.seen, walk: this.walk } = donor);
       // The sweep and the walks read marks as epochs: no old mark may look recent (a leaf's lies above them all).
       this.mark.fill(0, 0, donor.n);
       this.walk?.fill(0, 0, donor.n);
@@ -104,6 +111,7 @@ export class Tape {
     this.grad = new Float64Array(cap);
     this.rg = new Uint8Array(cap);
     this.mark = new Int32Array(cap);
+    this.seen = new Int32Array(cap);
   }
 
   /** Gives up the storage: reads through a stale handle find nothing, writes go nowhere. */
@@ -112,7 +120,7 @@ export class Tape {
     this.n = 0;
     this.cap = 0;
     this.op = this.rg = EMPTY_U8;
-    this.a = this.b = this.mark = EMPTY_I32;
+    this.a = this.b = this.mark = this.seen = EMPTY_I32;
     this.val = this.grad = EMPTY_F64;
     this.walk = null;
   }
@@ -140,6 +148,7 @@ export class Tape {
     this.grad = more(this.grad);
     this.rg = more(this.rg);
     this.mark = more(this.mark);
+    this.seen = more(this.seen);
     if (this.walk !== null) this.walk = more(this.walk);
     this.cap = cap;
   }
@@ -203,6 +212,7 @@ export function recordImport(T: Tape, src: Tape, i: number): number {
   T.a[n] = i;
   T.b[n] = T.sources.length;
   T.val[n] = src.val[i]!;
+  T.grad[n] = 0;
   T.rg[n] = src.rg[i]!;
   T.sources.push(src.weak());
   return n;
@@ -247,6 +257,20 @@ function dequeue(): Tape | undefined {
 export type Sweep = (T: Tape, ep: number, hi: number, pending: number) => number;
 
 /**
+ * The sweep of the tape a backward starts on, from its root (an op node): a first pass marks the entries the root
+ * reaches (in `seen`) and zeroes their gradients (not the leaves': those add up), a second adds `local
+ * derivative × gradient` into each input that takes a gradient. Branches only on what a graph decides (reached,
+ * requires-grad, the op), not on the first reach of each input as `Sweep` must. Returns the multiplications.
+ */
+export type RootSweep = (T: Tape, ep: number, root: number) => number;
+
+/** The sweeps a backward runs: `rootSweep` on the root's tape (when given), `sweep` on the tapes it imports from. */
+export interface Sweeps {
+  readonly sweep: Sweep;
+  readonly rootSweep?: RootSweep;
+}
+
+/**
  * Hands the gradient an import entry collected to its source entry, as the sweep does for an input (a leaf's
  * gradient adds up, an op node's is set on the first reach and the node queued); an import that takes no
  * gradient marks an op-node source reached, resetting its gradient, as a graph walk would.
@@ -274,17 +298,18 @@ export function flush(T: Tape, i: number, ep: number): void {
  * Backpropagation from entry `i0` of `T0`: the gradients of the op nodes it reaches are set afresh, those of
  * leaves added to; `T0`'s own gradient is seeded with 1. Returns the multiplications done.
  */
-export function backwardFrom(T0: Tape, i0: number, sweep: Sweep): number {
+export function backwardFrom(T0: Tape, i0: number, { sweep, rootSweep }: Sweeps): number {
   checkLive(T0);
   const ep = ++epoch;
   queue.length = 0;
+  let multiplications = 0;
   if (T0.op[i0] === LEAF) T0.grad[i0]! += 1;
+  else if (rootSweep !== undefined) multiplications += rootSweep(T0, ep, i0);
   else {
     T0.mark[i0] = ep;
     T0.grad[i0] = 1;
     enqueue(T0, i0, ep);
   }
-  let multiplications = 0;
   for (let T = dequeue(); T !== undefined; T = dequeue()) multiplications += sweep(T, ep, T.hi, T.pending);
   if (T0 === tapes.current && T0.n >= RETIRE_AT) retire();
   return multiplications;

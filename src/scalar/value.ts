@@ -125,8 +125,10 @@ export class Value implements ValueMethods, GraphNode {
     return this.t.grad[this.i]!;
   }
   set grad(g: number) {
-    checkLive(this.t);
-    this.t.grad[this.i] = g;
+    const T = this.t;
+    checkLive(T);
+    T.grad[this.i] = g;
+    if (this.i > T.swept) T.swept = this.i;
   }
 
   /** Whether gradients flow into this node (set on a leaf; an op node takes it from its inputs when made). */
@@ -222,7 +224,7 @@ export class Value implements ValueMethods, GraphNode {
    * gradient).
    */
   backward(): number {
-    return backwardFrom(this.t, this.i, sweep);
+    return backwardFrom(this.t, this.i, sweeps);
   }
 
   /** Sets the gradient of every node of this graph to 0. */
@@ -251,6 +253,7 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
   if (op !== null) {
     T.mark[i] = 0;
     T.op[i] = codeOfOp(op);
+    T.grad[i] = 0;
     T.a[i] = ia;
     T.b[i] = ib;
   }
@@ -285,7 +288,7 @@ function importInto(T: Tape, x: Value): number {
   return (ex.importIndex = recordImport(T, x.t, x.i));
 }
 
-const { record, sweep } = scalarKernels<Value>({ make: Value, imp: importInto });
+const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importInto });
 /** Each op's record function, by name (for the methods). */
 const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
   readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
