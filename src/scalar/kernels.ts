@@ -142,7 +142,19 @@ const reachPassSource = `
  * the 0 it was recorded with (leaves' add up anyway), so no first pass must zero the reached ones — reaching an
  * input is one store into `seen`.
  */
-function freshPassSource(cases: readonly string[]): string {
+function freshPassSource(): string {
+  const cases = elementwiseList.map((op) => {
+    const code = codeOf.get(op)!;
+    const two = op.arity === 2;
+    const reach = two ? "const ja = A[i], jb = B[i];\n          seen[ja] = ep;\n          seen[jb] = ep;" : "const ja = A[i];\n          seen[ja] = ep;";
+    return `
+        case ${code}: {
+          ${reach}
+          if (rg[i] !== 1) break;
+          const g = grad[i];${caseBody(op)}
+          break;
+        }`;
+  });
   return `
   seen[root] = ep;
   grad[root] = 1;
@@ -151,10 +163,6 @@ function freshPassSource(cases: readonly string[]): string {
     if (seen[i] !== ep) continue;
     const o = op[i];
     if (o >= ${FIRST_OP}) {
-      seen[A[i]] = ep;
-      if (arity[o] === 2) seen[B[i]] = ep;
-      if (rg[i] !== 1) continue;
-      const g = grad[i];
       switch (o) {${cases.join("")}
       }
     } else if (o === ${IMPORT}) flush(T, i, ep);
@@ -163,21 +171,33 @@ function freshPassSource(cases: readonly string[]): string {
   return mult;`;
 }
 
-function rootSweepSource(): string {
+/**
+ * A root-sweep case's work after `ja` (and `jb`) and `g`: load the operands its partials use, and add each
+ * partial × g into the inputs that take a gradient.
+ */
+function caseBody(op: ElementwiseOp): string {
+  const two = op.arity === 2;
+  const partials = [0, ...(two ? [1] : [])].map((k) => `(${partialSource(op, k)})`);
+  const uses = (name: string) => partials.some((p) => new RegExp(`\\b${name}\\b`).test(p));
+  const loads = [
+    uses("x0") ? "x0 = val[ja]" : "",
+    uses("x1") ? (two ? "x1 = val[jb]" : "x1 = NaN") : "",
+    uses("y") ? "y = val[i]" : "",
+  ].filter((l) => l !== "");
   const into = (j: string, p: string) => `
           if (rg[${j}] === 1) { mult++; grad[${j}] += ${p} * g; }`;
-  const cases = elementwiseList.map((op) => {
-    const code = codeOf.get(op)!;
-    const two = op.arity === 2;
-    return `
-        case ${code}: {
-          const ja = A[i], x0 = val[ja]${two ? ", jb = B[i], x1 = val[jb]" : ", x1 = NaN"}, y = val[i];${into("ja", `(${partialSource(op, 0)})`)}${two ? into("jb", `(${partialSource(op, 1)})`) : ""}
+  return (loads.length > 0 ? `\n          const ${loads.join(", ")};` : "") + into("ja", partials[0]!) + (two ? into("jb", partials[1]!) : "");
+}
+
+function rootSweepSource(): string {
+  const cases = elementwiseList.map((op) => `
+        case ${codeOf.get(op)!}: {
+          const ja = A[i]${op.arity === 2 ? ", jb = B[i]" : ""};${caseBody(op)}
           break;
-        }`;
-  });
+        }`);
   return `function (T, ep, root) {
   const op = T.op, A = T.a, B = T.b, val = T.val, grad = T.grad, rg = T.rg, seen = T.seen;
-  if (T.swept < 0) {${freshPassSource(cases)}
+  if (T.swept < 0) {${freshPassSource()}
   }${reachPassSource}
   let mult = 0;
   for (let i = root; i >= lo; i--) {
