@@ -286,43 +286,45 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
     }
     return mult;
   };
-  const rootSweep: RootSweep = (T, ep, root) => {
-    const { op, a, b, val, grad, rg, seen } = T;
-    seen[root] = ep;
-    let lo = root;
-    for (let i = root; i >= lo; i--) {
-      if (seen[i] !== ep) continue;
-      const o = op[i]!;
-      const node = opOfCode[o];
-      if (node) {
-        grad[i] = 0;
-        for (const j of node.arity === 2 ? [a[i]!, b[i]!] : [a[i]!]) {
-          seen[j] = ep;
-          lo = Math.min(lo, j);
-        }
-      } else if (o === IMPORT) grad[i] = 0;
-    }
-    grad[root] = 1;
-    let mult = 0;
-    for (let i = root; i >= lo; i--) {
-      if (seen[i] !== ep) continue;
-      const o = op[i]!;
-      const node = opOfCode[o];
-      if (node) {
-        if (rg[i] !== 1) continue;
-        const xs = [val[a[i]!]!, node.arity === 2 ? val[b[i]!]! : NaN];
-        (node.arity === 2 ? [a[i]!, b[i]!] : [a[i]!]).forEach((j, k) => {
-          if (rg[j] !== 1) return;
-          mult++;
-          grad[j]! += (node.nondiff ? 0 : (node.partials[k]!(numberAlgebra, xs, val[i]!) as number)) * grad[i]!;
-        });
-      } else if (o === IMPORT) flush(T, i, ep);
-    }
-    T.swept = Math.max(T.swept, root);
-    return mult;
-  };
-  return { record, sweep, rootSweep };
+  return { record, sweep, rootSweep: plainRootSweep };
 }
+
+/** The root sweep as closures over the table (see `RootSweep`). */
+const plainRootSweep: RootSweep = (T, ep, root) => {
+  const { op, a, b, val, grad, rg, seen } = T;
+  seen[root] = ep;
+  let lo = root;
+  for (let i = root; i >= lo; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i]!;
+    const node = opOfCode[o];
+    if (node) {
+      grad[i] = 0;
+      for (const j of node.arity === 2 ? [a[i]!, b[i]!] : [a[i]!]) {
+        seen[j] = ep;
+        lo = Math.min(lo, j);
+      }
+    } else if (o === IMPORT) grad[i] = 0;
+  }
+  grad[root] = 1;
+  let mult = 0;
+  for (let i = root; i >= lo; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i]!;
+    const node = opOfCode[o];
+    if (node) {
+      if (rg[i] !== 1) continue;
+      const xs = [val[a[i]!]!, node.arity === 2 ? val[b[i]!]! : NaN];
+      (node.arity === 2 ? [a[i]!, b[i]!] : [a[i]!]).forEach((j, k) => {
+        if (rg[j] !== 1) return;
+        mult++;
+        grad[j]! += (node.nondiff ? 0 : (node.partials[k]!(numberAlgebra, xs, val[i]!) as number)) * grad[i]!;
+      });
+    } else if (o === IMPORT) flush(T, i, ep);
+  }
+  T.swept = Math.max(T.swept, root);
+  return mult;
+};
 
 /** The compiled kernels, or the plain ones where `new Function` is not allowed. */
 export function scalarKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
