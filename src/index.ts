@@ -9,6 +9,7 @@ export * from "./ops/op.js";
 export { elementwiseOps, elementwiseList } from "./ops/elementwise.js";
 export { algebraOf, numberAlgebra } from "./ops/algebras.js";
 export { Value, localDerivative, type ValueOptions, type Span } from "./scalar/value.js";
+export { StaleValueError } from "./scalar/tape.js";
 export * from "./autodiff/modes.js";
 // The expression language and the renderers (the web explorer's API). `Span` is the scalar engine's (same shape).
 export * from "./lang/index.js";
