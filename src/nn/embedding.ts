@@ -18,7 +18,7 @@ import { Parameter } from "./parameter.js";
  * Index data (a tensor of whole numbers, nested arrays or an Int32Array) as flat integers and a shape, each
  * checked to be a whole number in [0, size).
  */
-export function indexData(index: Tensor | IndexLike, what: string, size: number): IndexArray {
+function indexData(index: Tensor | IndexLike, what: string, size: number): IndexArray {
   const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
   const flat: ArrayLike<number> = t === null ? (index as Int32Array) : t.toArray();
   const data = new Int32Array(flat.length);

@@ -13,6 +13,7 @@ import type { DType } from "../ops/op.js";
 import { Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
+import { AvgPool2d, Conv2d, MaxPool2d } from "./conv.js";
 import { activationModule, Dropout, Flatten, Linear, Module, Sequential } from "./module.js";
 
 /** One layer of a spec, parsed. */
@@ -227,15 +228,12 @@ type Builder = (l: LayerSpec, input: readonly number[], o: { generator: Generato
 
 const BUILDERS: { [K in LayerSpec["kind"]]: Builder } = {
   linear: (l, s, o) => new Linear(s[0]!, (l as { out: number }).out, o),
-  conv: (l) => {
-    throw new InputError(`--model: ${layerText(l)} needs nn.Conv2d, which is not in this build yet`);
+  conv: (l, s, o) => {
+    const c = l as Extract<LayerSpec, { kind: "conv" }>;
+    return new Conv2d(s[0]!, c.out, c.kernel, { stride: c.stride, padding: c.pad, generator: o.generator, dtype: o.dtype });
   },
-  maxpool: (l) => {
-    throw new InputError(`--model: ${layerText(l)} needs nn.MaxPool2d, which is not in this build yet`);
-  },
-  avgpool: (l) => {
-    throw new InputError(`--model: ${layerText(l)} needs nn.AvgPool2d, which is not in this build yet`);
-  },
+  maxpool: (l) => new MaxPool2d((l as { kernel: number }).kernel),
+  avgpool: (l) => new AvgPool2d((l as { kernel: number }).kernel),
   flatten: () => new Flatten(),
   dropout: (l, _s, o) => new Dropout((l as { p: number }).p, { generator: o.generator }),
   act: (l) => activationModule((l as { name: ActivationName }).name),

@@ -13,7 +13,7 @@ import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
 import type { Axes } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { AnyOp, DType, ElementwiseName, FusedExpr, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
@@ -458,6 +458,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   scatterAdd(axis: number, index: Tensor | IndexLike, shape: readonly number[]): Tensor {
     const a = normalizeAxis(axis, shape.length, "scatterAdd", shape);
     return Tensor.apply(tensorOps.scatterAdd, [this], { axis: a, index: toIndex(index, "scatterAdd"), shape });
+  }
+
+  /** The windows of a convolution, [C, kh, kw, N, Ho, Wo] from [N, C, H, W] (see src/ops/conv.ts). */
+  im2col(params: Im2colParams): Tensor {
+    return Tensor.apply(tensorOps.im2col, [this], params);
+  }
+
+  /** The transpose of {@link im2col}: columns summed back into an image of `params.shape`. */
+  col2im(params: Col2imParams): Tensor {
+    return Tensor.apply(tensorOps.col2im, [this], params);
   }
 
   /** `this` where `cond` ≠ 0, else `other` (like PyTorch's `x.where(cond, y)`). */

@@ -1,7 +1,7 @@
 /** Module state: parameters, buffers, children, state dicts, and discovery without instanceof. */
 import { describe, expect, test } from "vitest";
 import { InputError, ShapeError } from "../../src/core/errors.js";
-import { isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential } from "../../src/nn/index.js";
+import { isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
 import { isTensor, ones, randn, tensor, zeros, type Tensor } from "../../src/tensor/index.js";
 
 /** A BatchNorm-like module: a weight and bias, three persistent buffers and one that is not saved. */
@@ -45,6 +45,19 @@ describe("declaring state", () => {
     expect(isParameter(ones([2]))).toBe(false);
     const n = new Norm();
     expect(isParameter(n.bias)).toBe(true);
+  });
+
+  test("a frozen Parameter is saved and handed to the optimizer, which leaves it alone", () => {
+    const l = new Linear(2, 2, { seed: 0, dtype: "float64" });
+    l.weight.requiresGrad = false;
+    expect(l.namedParameters().map(([n]) => n)).toEqual(["weight", "bias"]);
+    const opt = new SGD(l.parameters(), { lr: 0.1 });
+    const before = Array.from(l.weight.toArray()), bias = Array.from(l.bias!.toArray());
+    l.forward(ones([1, 2], { dtype: "float64" })).sum().backward();
+    opt.step();
+    expect(Array.from(l.weight.toArray())).toEqual(before);
+    expect(Array.from(l.bias!.toArray())).not.toEqual(bias);
+    expect(() => new SGD([ones([2])])).toThrow("SGD: every parameter must be a leaf tensor with requiresGrad (or a frozen Parameter), got a leaf without requiresGrad at 0");
   });
 
   test("stateDict has PyTorch's keys: per module its parameters, then persistent buffers, then children", () => {

@@ -43,4 +43,13 @@ describe("layer specs", () => {
     expect(a.forward(zeros([5, 784])).shape).toEqual([5, 10]);
     expect(a.spec).toBe("flatten-linear(32)-gelu-dropout(0.1)-linear(10)");
   });
+
+  test("cnn is LeNet-5: 61,706 parameters named as PyTorch's Sequential (after the Unflatten), [n, 784] rows → [n, 10]", () => {
+    const net = buildLayerNet("cnn", [784], { image: [1, 28, 28], classes: 10, seed: 0 });
+    expect(net.numParameters()).toBe(61706);
+    expect(net.namedParameters().map(([n, t]) => `${n} ${t.shape.join("x")}`)).toEqual([
+      "1.weight 6x1x5x5", "1.bias 6", "4.weight 16x6x5x5", "4.bias 16", "8.weight 120x400", "8.bias 120", "10.weight 84x120", "10.bias 84", "12.weight 10x84", "12.bias 10",
+    ]);
+    expect(net.forward(zeros([2, 784])).shape).toEqual([2, 10]);
+  });
 });
