@@ -29,6 +29,7 @@ export { formatShape, type Shape } from "./ops/shape.js";
 // mode over a graph, gradcheck; NumPy-named free functions under `functional` (src/tensor/index.ts has them all).
 export {
   Tensor,
+  isTensor,
   tensor,
   fromTypedArray,
   zeros,
@@ -51,6 +52,7 @@ export {
   concat,
   stack,
   where,
+  einsum,
   setNumThreads,
   getNumThreads,
   type TensorLike,
@@ -66,7 +68,7 @@ export {
   type CheckMode,
 } from "./autodiff/gradcheck.js";
 export * as functional from "./tensor/functional.js";
-export { backendNames, setBackend, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
+export { backendNames, setBackend, wasmMemoryBytes, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
 export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";
 // Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
 // derivatives, and debug aids (NaN/Inf detection, traced programs).
@@ -87,6 +89,7 @@ export {
   type TransformOptions,
 } from "./autodiff/functional.js";
 export { customFunction, customVjp, customJvp, stopGradient, type CustomRules, type CustomFunction, type VjpRule, type JvpRule } from "./autodiff/custom.js";
+export { vmap, type InAxes, type OutAxes } from "./autodiff/vmap.js";
 export {
   detectAnomaly,
   findForwardAnomaly,

@@ -22,6 +22,7 @@ import type { AnyOp, DType, OpKind, OpName, TensorAlgebra } from "../ops/op.js";
 import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import type { Kernel, OpWithKernel } from "../tensor/backend.js";
 import { NDArray } from "../tensor/ndarray.js";
+import { batching } from "../tensor/grad-mode.js";
 import { enableGrad, engine, graphAlgebra, isGradEnabled, noGrad, Tensor, tensorHooks, type TensorLike } from "../tensor/tensor.js";
 import { fitTo } from "../ops/sweep.js";
 import { mapTree } from "./tree.js";
@@ -199,6 +200,9 @@ export function customFunction(f: (...xs: Tensor[]) => Tensor | number, rules: C
   const op = customOp(name, f, rules);
   const call = (...args: TensorLike[]): Tensor => {
     const xs = args.map((a) => Tensor.from(a));
+    // Inside vmap a batched input goes through the batching rules (a custom function has none: an error naming it).
+    const batched = batching.apply?.(op, xs, undefined);
+    if (batched !== undefined && batched !== null) return batched;
     const value = op.kernel(
       xs.map((x) => x.value),
       undefined,
@@ -249,6 +253,7 @@ export const identityOp: OpWithKernel = {
   // d(x) = dx
   vjp: (_o, g) => [g],
   jvp: (_o, dxs) => dxs[0] ?? null,
+  batch: (_o, [x]) => x!,
 };
 
 /** Whether a node is a transform's identity input node. */

@@ -25,6 +25,7 @@
 import { InputError } from "../core/errors.js";
 import { topoOrder } from "../core/graph.js";
 import { formatShape, type Shape } from "../ops/shape.js";
+import { BatchedTensor } from "../tensor/batched.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, isGradEnabled, noGrad, stack, Tensor, zeros } from "../tensor/tensor.js";
 import { identityOp } from "./custom.js";
@@ -63,8 +64,12 @@ export interface TransformOptions<N extends Argnums = Argnums> {
 
 /** The input node a transform makes for a tensor it differentiates (see the module comment). */
 function inputNode(x: Tensor): Tensor {
-  if (isGradEnabled() && x.requiresGrad) return new Tensor(x.value, { requiresGrad: true, label: x.label }, identityOp, [x]);
-  return new Tensor(x.value, { requiresGrad: true, label: x.label });
+  const connect = isGradEnabled() && x.requiresGrad;
+  const options = { requiresGrad: true, label: x.label };
+  // Inside vmap: an input node of the example's graph, over the same batch.
+  if (x instanceof BatchedTensor) return new BatchedTensor(x.inner, x.level, options, connect ? identityOp : null, connect ? [x] : []);
+  if (connect) return new Tensor(x.value, options, identityOp, [x]);
+  return new Tensor(x.value, options);
 }
 
 interface Traced {
@@ -118,7 +123,11 @@ function connected(roots: readonly Tensor[], own: readonly Tensor[], extra: read
   if (!isGradEnabled()) return false;
   if (extra.some((t) => t !== null && t.requiresGrad)) return true;
   const mine = new Set(own);
-  for (const n of topoOrder<Tensor>(roots)) if (n.op === null && n.requiresGrad && !mine.has(n)) return true;
+  for (const n of topoOrder<Tensor>(roots)) {
+    if (n.op === null && n.requiresGrad && !mine.has(n)) return true;
+    // A batch that an outer transform differentiates through (grad over vmap).
+    if (n.op === null && n instanceof BatchedTensor && n.inner.requiresGrad) return true;
+  }
   return false;
 }
 

@@ -5,11 +5,11 @@
  * broadcasting. Where `new Function` is not allowed (a strict content security policy) the DAG is interpreted
  * per element. It is always available and is every other backend's fallback.
  */
-import { aluNumbers, printJs, schedule, type AluNode } from "../ops/alu.js";
+import { ALU_CALLS, aluNumbers, printJs, schedule, type AluCall, type AluNode } from "../ops/alu.js";
 import type { DType } from "../ops/op.js";
 import type { Shape } from "../ops/shape.js";
 import type { Backend, Kernel } from "./backend.js";
-import { arrayType, broadcastStrides, collapse, NDArray, type TypedArray } from "./ndarray.js";
+import { broadcastStrides, collapse, NDArray, uninitArray, type TypedArray } from "./ndarray.js";
 
 /** The flat loop: `out[i] = f(inputs)`; inputs are (data, offset) pairs, or one value each where `single[k]`. */
 type Flat = (out: TypedArray, n: number, ...args: unknown[]) => void;
@@ -68,7 +68,7 @@ export function interpret(root: AluNode): (args: readonly number[]) => number {
       else if (n.op === "const") vals[i] = n.value;
       else {
         const xs = n.args.map((a) => vals[slot.get(a)!]!);
-        vals[i] = n.op === "exp" || n.op === "log" || n.op === "tanh" || n.op === "sin" || n.op === "cos" || n.op === "pow" ? aluNumbers.call(n.op, ...xs) : o[n.op]!(...xs);
+        vals[i] = ALU_CALLS.has(n.op) ? aluNumbers.call(n.op as AluCall, ...xs) : o[n.op]!(...xs);
       }
     }
     return vals[order.length - 1]!;
@@ -192,7 +192,7 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
 }
 
 function allocate(dtype: DType, size: number): TypedArray {
-  return new (arrayType(dtype))(size);
+  return uninitArray(dtype, size);
 }
 
 /** The reference backend. */

@@ -25,6 +25,8 @@ import {
   linearWarmup,
   loadDataset,
   loadModel,
+  loadModuleState,
+  loadTrainingState,
   MAX_GENERATED_POINTS,
   MNIST_TRAIN_DIGITS,
   sizesProblem,
@@ -33,6 +35,7 @@ import {
   randomShift,
   reportHtml,
   saveModel,
+  saveTrainingState,
   SGD,
   stepLR,
   type ActivationName,
@@ -45,6 +48,7 @@ import {
   type Schedule,
 } from "../nn/index.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
+import { resumeOptions } from "./resume.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
 import { signalName, StopSignals } from "./signals.js";
@@ -115,7 +119,9 @@ function checkFits(sizes: readonly number[], data: Dataset, option: string, trai
 }
 
 export interface TrainOpts {
-  data: string;
+  data?: string;
+  /** A run folder to continue (its settings come from its config.json; see resume.ts). */
+  resume?: string;
   threads?: string;
   model?: string;
   act: string;
@@ -197,12 +203,15 @@ export interface TrainConfig {
   augment: boolean;
   out: string | undefined;
   overwrite: boolean;
+  /** The run folder this run continues, if any. */
+  resume: string | undefined;
   /** Options that do nothing here, said on stderr (the run goes on). */
   notes: string[];
 }
 
 /** The pure step: options as typed → a run's settings, or an {@link InputError} saying what is wrong. */
 export function trainConfig(opts: TrainOpts): TrainConfig {
+  if (opts.data === undefined) throw new InputError("--data is required (the dataset to train on), unless --resume RUN_DIR continues a saved run");
   const name = dataName(opts.data);
   const preset = PRESETS[name];
   const act = choice("--act", opts.act === "leakyRelu" ? "leaky_relu" : opts.act, Object.keys(ACTIVATIONS) as ActivationName[]);
@@ -241,7 +250,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(name === "mnist" ? { normalize: true } : {}),
   };
   const augment = opts.augment === "shift";
-  return { name, spec, sizes, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, notes };
+  return { name, spec, sizes, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
 }
 
 /** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
@@ -280,6 +289,8 @@ interface Setup {
   totalSteps: number;
   schedule: Schedule | undefined;
   augment: ((x: Parameters<typeof randomShift>[0]) => ReturnType<typeof randomShift>) | undefined;
+  /** The random generators the run draws from besides the model's (saved to resume it). */
+  generators: Record<string, Generator>;
 }
 
 /** Loads the data and builds the network; says the notes and the header on stderr. */
@@ -301,7 +312,7 @@ async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
       `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
       `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
   );
-  return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment };
+  return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment, generators: augment ? { augment: g } : {} };
 }
 
 /** Figures of a finished (or stopped) run, and what to say about it. */
@@ -340,11 +351,12 @@ function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string
 async function saveRun(c: TrainConfig, r: Setup, history: History, o: Outcome, folder: RunFolder, signals: StopSignals, io: Io): Promise<void> {
   const dir = folder.workDir();
   const config = await saveModel(dir, r.model, { data: r.dataSpec, training: trainingRecord(c), results: o.results });
+  await saveTrainingState(dir, { model: r.model, optimizer: r.optimizer, history, generators: r.generators });
   await signals.pauseAt("write", io.err);
   await writeFileAtomic(join(dir, "metrics.csv"), metricsCsv(history));
   await writeFileAtomic(join(dir, "report.html"), buildReport(r.model, config, history, r.train, r.test, o.trainFig, o.testFig, o.note));
   folder.commit();
-  io.out(`Wrote ${c.out}: model.safetensors, config.json, metrics.csv, report.html\n`);
+  io.out(`Wrote ${c.out}: model.safetensors, config.json, metrics.csv, report.html, and the state to resume it (optimizer.safetensors, training-state.json)\n`);
 }
 
 /**
@@ -376,6 +388,13 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
       keepRunningWithoutOutput(true); // the run's results are the folder: a closed terminal does not lose them
     }
     const r = await setUpRun(c, io);
+    let previous: History | undefined;
+    if (c.resume !== undefined) {
+      await loadModuleState(c.resume, r.model);
+      previous = await loadTrainingState(c.resume, { model: r.model, optimizer: r.optimizer, generators: r.generators });
+      const at = previous.state!;
+      io.err(`Resuming ${c.resume} at epoch ${at.epoch}${at.batch > 0 ? `, batch ${at.batch + 1}` : ""} (step ${at.step + 1})\n`);
+    }
     await signals.pauseAt("train", io.err);
     const progress = progressReporter(io, c.epochs, r.batches, c.batch);
     stopProgress = progress.stop;
@@ -393,6 +412,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
         ...(c.clip === undefined ? {} : { clipNorm: c.clip }),
         ...(r.augment ? { augment: r.augment } : {}),
         signal: signals.signal,
+        ...(previous ? { resume: previous } : {}),
         onStep: progress.step,
         onEpoch: progress.epoch,
       });
@@ -477,7 +497,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
   program
     .command("train")
     .description("train an MLP on a dataset (Sample, Forward, Backprop, Update) and save the model, metrics and a report")
-    .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}`).makeOptionMandatory())
+    .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}`))
+    .option("--resume <dir>", "continue the run saved in this folder exactly where it stopped (its settings come from its config.json; --epochs sets a new total)")
     .option("--model <sizes>", "layer sizes, inputs first and classes last (default per dataset: moons 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10)")
     .option("--act <name>", `activation between layers: ${Object.keys(ACTIVATIONS).join(", ")}`, "relu")
     .option("--opt <name>", `optimizer: ${OPTIMIZERS.join(", ")}`, "adam")
@@ -512,7 +533,11 @@ export function registerTrainCommands(program: Command, io: Io): void {
         "A run whose loss becomes NaN or infinite still completes (exit code 0), with a warning on stderr naming the step,\n" +
         "and results.diverged in config.json.",
     )
-    .action((opts: TrainOpts) => runTrain(trainConfig(opts), io));
+    .action(async (opts: TrainOpts, cmd: Command) => {
+      const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli");
+      const typed = opts.resume === undefined ? opts : ((await resumeOptions(opts.resume, opts as unknown as Record<string, string>, given)) as unknown as TrainOpts);
+      await runTrain(trainConfig(typed), io);
+    });
 
   program
     .command("eval")

@@ -1,13 +1,15 @@
 /**
- * Saving and loading a trained MLP: a folder with `model.safetensors` (the weights, named like a PyTorch
- * `state_dict`: `0.weight`, `0.bias`, …) and `config.json` (what network it is, and whatever else the caller
- * records: the data, the training settings, the results). Node only; files are written atomically.
+ * Saving and loading models: a folder with `model.safetensors` (the state dict: parameters and persistent
+ * buffers, named like PyTorch's `state_dict`: `0.weight`, `bn.running_mean`, …) and `config.json` (what network
+ * it is, and whatever else the caller records: the data, the training settings, the results). Any module saves
+ * with {@link saveModule} and loads into an instance built the same way with {@link loadModuleState}; an MLP's
+ * config names its architecture, so {@link loadModel} builds it. Node only; files are written atomically.
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { dataSpecProblem, type DataSpec } from "./data/index.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
-import { MLP } from "./module.js";
+import { MLP, type Module } from "./module.js";
 import { encodeSafetensors, loadSafetensors, MAX_SAFETENSORS_HEADER } from "./safetensors.js";
 
 export const WEIGHTS_FILE = "model.safetensors";
@@ -34,6 +36,16 @@ export function mlpConfig(model: MLP, extra: Pick<ModelConfig, "data" | "trainin
   return { format: "gradgraph-mlp", version: 1, model: { type: "MLP", sizes: [...model.sizes], activation: model.activation, dtype }, ...extra };
 }
 
+/** Writes a module's state dict and a config into `dir` (creating it). */
+async function writeModel(dir: string, model: Module, config: object, description: string): Promise<void> {
+  const { mkdir } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const { writeFileAtomic } = await import("../core/files.js");
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.stateDict(), { producer: "gradgraph", model: description }));
+  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+}
+
 /**
  * Writes `dir/model.safetensors` and `dir/config.json` (creating `dir`).
  *
@@ -42,15 +54,89 @@ export function mlpConfig(model: MLP, extra: Pick<ModelConfig, "data" | "trainin
  * const { model: again } = await loadModel("runs/moons");
  */
 export async function saveModel(dir: string, model: MLP, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): Promise<ModelConfig> {
-  const { mkdir } = await import("node:fs/promises");
-  const { join } = await import("node:path");
-  const { writeFileAtomic } = await import("../core/files.js");
-  await mkdir(dir, { recursive: true });
   const config = mlpConfig(model, extra);
-  const meta = { producer: "gradgraph", model: `MLP ${model.sizes.join("-")} ${model.activation}` };
-  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.namedParameters(), meta));
-  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+  await writeModel(dir, model, config, `MLP ${model.sizes.join("-")} ${model.activation}`);
   return config;
+}
+
+/** `config.json` of a module saved by {@link saveModule}: its class, and what the caller adds. */
+export interface ModuleConfig {
+  format: "gradgraph-module";
+  version: 1;
+  model: { type: string } & Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/**
+ * Saves any module: its state dict (`model.safetensors`) and a config naming its class with whatever the caller
+ * adds (`model` fields describe the architecture, other fields anything else). Load it into a module built the
+ * same way with {@link loadModuleState}.
+ *
+ * @example
+ * await saveModule("runs/net", net, { model: { hidden: 64 } });
+ * const again = new Net(64);
+ * await loadModuleState("runs/net", again);
+ */
+export async function saveModule(dir: string, module: Module, extra: { model?: Record<string, unknown>; [k: string]: unknown } = {}): Promise<ModuleConfig> {
+  const type = module.constructor.name;
+  const config: ModuleConfig = { ...extra, format: "gradgraph-module", version: 1, model: { ...extra.model, type } };
+  await writeModel(dir, module, config, type);
+  return config;
+}
+
+/**
+ * Loads a saved module's state into `module` (strictly: every key, the right shapes), after checking that the
+ * config names the same class; returns the config. Reads folders written by {@link saveModule} and by
+ * {@link saveModel}. Any problem is an {@link InputError} naming the file and what was expected.
+ */
+export async function loadModuleState(dir: string, module: Module): Promise<Record<string, unknown>> {
+  const { join } = await import("node:path");
+  const config = await readConfig(dir);
+  const format = config.format;
+  if (format !== "gradgraph-module" && format !== "gradgraph-mlp") {
+    throw new InputError(`${join(dir, CONFIG_FILE)}: not a gradgraph model config: format is ${JSON.stringify(format)}, expected "gradgraph-module" or "gradgraph-mlp"`);
+  }
+  const type = (config.model as { type?: unknown } | undefined)?.type;
+  if (type !== module.constructor.name) {
+    throw new InputError(`${join(dir, CONFIG_FILE)}: the saved model is a ${JSON.stringify(type)}, not a ${module.constructor.name}; build a ${String(type)} to load it into`);
+  }
+  await loadWeights(dir, module);
+  return config;
+}
+
+/** Reads and parses `dir/config.json`, saying what is missing or broken. */
+async function readConfig(dir: string): Promise<Record<string, unknown>> {
+  const { readFileLimited } = await import("../core/files.js");
+  const { join } = await import("node:path");
+  const configPath = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = new TextDecoder().decode(readFileLimited(configPath, MAX_CONFIG_BYTES, CONFIG_FILE));
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InputError(`${configPath}: not a gradgraph model config: not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Loads `dir/model.safetensors` into `model`, strictly. */
+async function loadWeights(dir: string, model: Module): Promise<void> {
+  const { join } = await import("node:path");
+  // The weights of the largest model allowed, in float64, behind the largest header allowed.
+  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE), { maxBytes: 8 + MAX_SAFETENSORS_HEADER + 8 * MAX_PARAMETERS });
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    throw new InputError(`${join(dir, WEIGHTS_FILE)}: the weights do not fit the model in ${CONFIG_FILE} (${(e as Error).message})`);
+  }
 }
 
 /** The largest layer and the most parameters an MLP may have (far beyond what trains in reasonable time here). */
@@ -95,31 +181,9 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
  * that every parameter is there with the right shape. A missing or broken file is an {@link InputError}.
  */
 export async function loadModel(dir: string): Promise<{ model: MLP; config: ModelConfig }> {
-  const { readFileLimited } = await import("../core/files.js");
   const { join } = await import("node:path");
-  const configPath = join(dir, CONFIG_FILE);
-  let text: string;
-  try {
-    text = new TextDecoder().decode(readFileLimited(configPath, MAX_CONFIG_BYTES, CONFIG_FILE));
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${configPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const config = checkConfig(parsed, configPath);
-  // The weights of the largest model allowed, in float64, behind the largest header allowed.
-  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE), { maxBytes: 8 + MAX_SAFETENSORS_HEADER + 8 * MAX_PARAMETERS });
+  const config = checkConfig(await readConfig(dir), join(dir, CONFIG_FILE));
   const model = new MLP(config.model.sizes, config.model.activation, { dtype: config.model.dtype });
-  try {
-    model.loadParameters(tensors);
-  } catch (e) {
-    throw new InputError(`${join(dir, WEIGHTS_FILE)}: the weights do not fit the model in ${CONFIG_FILE} (${(e as Error).message})`);
-  }
+  await loadWeights(dir, model);
   return { model, config };
 }

@@ -10,12 +10,14 @@
  * | softmax, logSoftmax | composites through logsumexp (max subtracted) | stable at ±1000 |
  * | mseLoss, l1Loss | composites: mean((y − t)²), mean(\|y − t\|) | |
  * | bceWithLogits | composite: max(x, 0) − x·t + log(1 + e^(−\|x\|)) | stable (e^(−\|x\|) ≤ 1 never overflows); `max` splits its gradient at a tie, so the gradient at x = 0 is exactly σ(0) − t |
- * | crossEntropy | composite: −mean(logSoftmax(x)[label]) with gather | stable: logSoftmax never takes log of 0 |
+ * | crossEntropy | composite: −Σ w[y]·logSoftmax(x)[y] / Σ w[y] with gather (class weights, ignoreIndex, label smoothing) | stable: logSoftmax never takes log of 0 |
  */
 import { InputError, ShapeError } from "../core/errors.js";
 import { formatShape } from "../ops/shape.js";
 import type { Value } from "../scalar/value.js";
-import { fromTypedArray, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
+import type { Generator } from "../tensor/random.js";
+import { rand } from "../tensor/random-tensors.js";
+import { fromTypedArray, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
 export const relu = (x: Tensor): Tensor => x.relu();
@@ -44,6 +46,18 @@ export function gelu(x: Tensor): Tensor {
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
 /** log softmax along an axis (default the last). Composite: x − logsumexp(x). */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
+
+/**
+ * Dropout: zeroes each element with probability p (masks drawn from `generator`) and scales the rest by
+ * 1/(1 − p), so the expectation is x; p = 1 gives zeros. The caller decides when it applies (training mode).
+ */
+export function dropout(x: Tensor, p: number, generator: Generator): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new InputError(`dropout: p must be in [0, 1], got ${p}`);
+  if (p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const keep = rand(x.shape, { generator, dtype: x.dtype }).gt(p);
+  return x.mul(keep).mul(1 / (1 - p));
+}
 
 /** The names of the activations (what `MLP`, the scalar MLP, the CLI's `--act` and the explorer accept). */
 export type ActivationName = "relu" | "tanh" | "sigmoid" | "gelu" | "leaky_relu" | "identity";
@@ -141,39 +155,78 @@ export function bceWithLogits(logits: Tensor, target: TensorLike, reduction: Red
   return reduce(x.max(0).sub(x.mul(t)).add(x.abs().neg().exp().add(1).log()), reduction);
 }
 
+/** Options of {@link crossEntropy} (PyTorch's `F.cross_entropy` keywords). */
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  /** A weight per class ([classes]): each row's loss is scaled by its label's weight. */
+  weight?: Tensor | readonly number[];
+  /** Rows with this label add nothing and do not count in the mean (default −100, as PyTorch). */
+  ignoreIndex?: number;
+  /** ε in [0, 1]: the target is (1 − ε)·one-hot + ε/classes (default 0). */
+  labelSmoothing?: number;
+}
+
 /**
- * Cross-entropy from logits [batch, classes] and integer class labels [batch]: −mean(log softmax(x)[i, label_i]).
- * Stable: log softmax subtracts the row's max and never takes the log of 0.
+ * Cross-entropy from logits [batch, classes] and integer class labels [batch], PyTorch's `F.cross_entropy`:
+ * with log p = logSoftmax(x), w the class weights (ones by default), ε the label smoothing and C the classes,
+ * row i's loss is
+ *
+ *   ℓᵢ = −(1 − ε)·w[yᵢ]·log p[i, yᵢ] − (ε/C)·Σ_c w[c]·log p[i, c]
+ *
+ * (0 for a row whose label is `ignoreIndex`); "mean" divides Σᵢ ℓᵢ by Σᵢ w[yᵢ] over the rows not ignored
+ * (their count without weights), as PyTorch does, so a batch of only ignored rows gives NaN (0/0). Stable:
+ * log softmax subtracts the row's max and never takes the log of 0.
  *
  * @example
  * crossEntropy(tensor([[2, 0], [0, 2]]), [0, 1]).item(); // log(1 + e^-2) ≈ 0.1269
+ * crossEntropy(logits, labels, { labelSmoothing: 0.1, ignoreIndex: -1 });
  */
-export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, reduction: Reduction = "mean"): Tensor {
+export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options: Reduction | CrossEntropyOptions = "mean"): Tensor {
+  const o = typeof options === "string" ? { reduction: options } : options;
   if (logits.ndim !== 2) {
     throw new ShapeError(`crossEntropy: expected logits of shape [batch, classes], got ${formatShape(logits.shape)}`);
   }
   const [n, k] = logits.shape as [number, number];
-  const idx = labelIndex(labels, n, k);
-  const picked = logits.logSoftmax(1).gather(1, idx).reshape(n);
-  return reduce(picked.neg(), reduction);
+  const eps = o.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new InputError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  const weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight.cast(logits.dtype) : tensor([...o.weight], { dtype: logits.dtype });
+  if (weight !== null && (weight.ndim !== 1 || weight.shape[0] !== k)) {
+    throw new ShapeError(`crossEntropy: expected a class weight of shape [${k}], got ${formatShape(weight.shape)}`);
+  }
+  const { index, kept } = labelIndex(labels, n, k, o.ignoreIndex ?? -100);
+  const logp = logits.logSoftmax(1);
+  const keep = fromTypedArray(kept, [n]).cast(logits.dtype);
+  // w[yᵢ] for the rows kept, 0 for the rows ignored (whose index was set to 0 for gather).
+  const wy = weight === null ? keep : weight.gather(0, index.reshape(n)).mul(keep);
+  let rows = logp.gather(1, index).reshape(n).mul(wy).mul(1 - eps);
+  if (eps > 0) rows = rows.add((weight === null ? logp : logp.mul(weight)).sum(1).mul(keep).mul(eps / k));
+  const loss = rows.neg();
+  const reduction = o.reduction ?? "mean";
+  return reduction === "mean" ? loss.sum().div(wy.sum()) : reduce(loss, reduction);
 }
 
-/** Labels as an [n, 1] index tensor (gather wants the logits' rank), checked: integers in [0, classes). */
-function labelIndex(labels: Tensor | IndexLike, n: number, k: number): Tensor {
+/**
+ * Labels as an [n, 1] index tensor (gather wants the logits' rank), checked: integers in [0, classes) or the
+ * ignored label; `kept` is 1 for a row that counts, 0 for an ignored one (whose index is set to 0).
+ */
+function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: number): { index: Tensor; kept: Float64Array } {
   let flat: ArrayLike<number>;
   if (labels instanceof Tensor) flat = labels.toArray();
   else if (labels instanceof Int32Array) flat = labels;
   else flat = Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number];
   if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);
   const out = new Float64Array(n);
+  const kept = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = flat[i]!;
+    if (v === ignore) continue;
     if (!Number.isInteger(v) || v < 0 || v >= k) {
-      throw new InputError(`crossEntropy: label ${v} at row ${i} is not a class index in [0, ${k})`);
+      throw new InputError(`crossEntropy: label ${v} at row ${i} is not a class index in [0, ${k})${ignore === -100 ? "" : ` or the ignored ${ignore}`}`);
     }
     out[i] = v;
+    kept[i] = 1;
   }
-  return fromTypedArray(out, [n, 1]);
+  return { index: fromTypedArray(out, [n, 1]), kept };
 }
 
 /** The losses by name (the CLI and saved configs refer to them so). */

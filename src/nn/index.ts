@@ -11,12 +11,20 @@
  * nn.evaluate(model, test, { metrics: ["accuracy"] }); // { accuracy: 1 }
  */
 export * from "./module.js";
+export * from "./parameter.js";
 export * from "./functional.js";
+export * from "./conv.js";
+export * from "./conv-functional.js";
 export * from "./init.js";
 export * from "./optim.js";
 export * from "./data/index.js";
 export * from "./train.js";
 export * from "./safetensors.js";
 export * from "./checkpoint.js";
+export * from "./training-state.js";
 export * as scalar from "./scalar.js";
 export * from "./report.js";
+export * from "./norm.js";
+export * from "./embedding.js";
+export * from "./attention.js";
+export * from "./rnn.js";

@@ -1,30 +1,93 @@
 /**
- * Modules: the building blocks of a network (PyTorch's `nn.Module`). A module holds parameters (leaf tensors that
- * require grad) and child modules in its own properties; `namedParameters()` finds them by walking those
- * properties in the order they were set, so a subclass only assigns fields:
+ * Modules: the building blocks of a network (PyTorch's `nn.Module`). A module's state lives in its own fields,
+ * found by walking them in the order they were set, so a subclass mostly just assigns fields:
  *
  * ```ts
  * class Affine extends Module {
- *   w = randn([3], { requiresGrad: true });
+ *   w = new Parameter(randn([3]));                  // a parameter: trained, saved
  *   forward(x: Tensor) { return x.mul(this.w); }
  * }
  * ```
  *
- * Names follow PyTorch (`0.weight`, `2.bias` in a `Sequential`), so a state saved by {@link saveSafetensors}
- * reads like a PyTorch `state_dict`.
+ * What a field may hold, and what it becomes:
+ * - a {@link Parameter} (`new Parameter(t)`, or `registerParameter(name, t | null)`): a parameter, in
+ *   `parameters()` and `stateDict()`. `registerParameter(name, null)` declares an absent one (a bias turned off).
+ * - a leaf tensor with `requiresGrad: true` (`randn([3], { requiresGrad: true })`): a shortcut for a parameter.
+ * - a tensor declared with `registerBuffer(name, t, { persistent })`: a buffer — state that is not trained
+ *   (BatchNorm's running statistics); in `buffers()`, and in `stateDict()` unless `persistent: false`.
+ * - a module (or an array of modules, named `field.0`, `field.1`, …), or `registerModule(name, m)`: a child.
+ * - any other tensor (one without requiresGrad, or the result of an op): an error when the module's state is
+ *   read (`parameters()`, `stateDict()`, …), saying how to declare it, never silently left out.
+ *
+ * Parameters, modules and tensors are recognised by global symbols, not `instanceof`, so two copies of the
+ * package understand each other's models. Names follow PyTorch (`0.weight`, `2.bias` in a `Sequential`,
+ * `bn.running_mean`), so `stateDict()` saved by {@link saveSafetensors} reads like a PyTorch `state_dict`, and a
+ * PyTorch `state_dict` loads with `loadStateDict`.
  */
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
-import { rand } from "../tensor/random-tensors.js";
-import { noGrad, Tensor } from "../tensor/tensor.js";
-import { activationSpec, gelu, leakyRelu, type ActivationName } from "./functional.js";
+import { isTensor, noGrad, type Tensor } from "../tensor/tensor.js";
+import { activationSpec, dropout, gelu, leakyRelu, type ActivationName } from "./functional.js";
 import { initWeight, uniformFanIn, type InitName } from "./init.js";
+import { isParameter, Parameter } from "./parameter.js";
 
-/** A parameter: a leaf tensor that requires grad. */
-function isParameter(v: unknown): v is Tensor {
-  return v instanceof Tensor && v.isLeaf && v.requiresGrad;
+/** The mark of a module (global: the same in every copy of the package). */
+export const MODULE_BRAND: unique symbol = Symbol.for("gradgraph.Module") as never;
+
+/** Whether `x` is a {@link Module} (of this copy of the package or another). */
+export function isModule(x: unknown): x is Module {
+  return typeof x === "object" && x !== null && (x as { [MODULE_BRAND]?: unknown })[MODULE_BRAND] === true;
+}
+
+/** A state dict: names (`0.weight`, `bn.running_mean`) to tensors, in the model's order. */
+export type StateDict = Map<string, Tensor>;
+
+/** What `loadStateDict` did not match (non-strict loading): names the model has but the dict lacks, and back. */
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** One field of a module's own state. */
+type Own = { kind: "parameter" | "buffer"; name: string; tensor: Tensor; persistent: boolean };
+
+function checkName(who: string, name: string): void {
+  if (typeof name !== "string" || name === "" || name.includes(".")) {
+    throw new InputError(`${who}: a name must be a non-empty string without ".", got ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * Copies `state` into the named tensors `into` (see `Module.loadStateDict`), after checking everything: with
+ * `strict`, missing and unexpected names are errors; shape mismatches always are.
+ */
+function loadInto(model: string, who: string, into: readonly [string, Tensor][], state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, strict: boolean): LoadResult {
+  const map: ReadonlyMap<string, Tensor> = state instanceof Map ? state : new Map(Object.entries(state));
+  const names = new Set(into.map(([n]) => n));
+  const missingKeys = into.filter(([n]) => !map.has(n)).map(([n]) => n);
+  const unexpectedKeys = [...map.keys()].filter((n) => !names.has(n));
+  const problems: string[] = [];
+  if (strict && missingKeys.length > 0) problems.push(`missing keys: ${missingKeys.join(", ")}`);
+  if (strict && unexpectedKeys.length > 0) problems.push(`unexpected keys: ${unexpectedKeys.join(", ")}`);
+  for (const [n, t] of into) {
+    const v = map.get(n);
+    if (v === undefined) continue;
+    if (!isTensor(v)) problems.push(`${n}: expected a tensor, got ${typeof v}`);
+    else if (v.shape.join() !== t.shape.join()) problems.push(`${n}: shape ${formatShape(v.shape)}, the model's is ${formatShape(t.shape)}`);
+  }
+  if (problems.length > 0) {
+    const Err = problems.every((p) => p.includes("shape")) ? ShapeError : InputError;
+    throw new Err(`${who}: the state does not fit ${model}: ${problems.join("; ")}`);
+  }
+  noGrad(() => {
+    for (const [n, t] of into) {
+      const v = map.get(n);
+      if (v !== undefined) t.assign(v);
+    }
+  });
+  return { missingKeys, unexpectedKeys };
 }
 
 /**
@@ -38,16 +101,62 @@ function isParameter(v: unknown): v is Tensor {
 export abstract class Module {
   /** Training mode (true) or evaluation mode (false); {@link Dropout} and friends look at it. */
   training = true;
+  /** Names declared by registerBuffer, with whether they are saved. */
+  readonly #buffers = new Map<string, boolean>();
+
+  /** The brand {@link isModule} looks for. */
+  get [MODULE_BRAND](): true {
+    return true;
+  }
 
   /** The module's output for an input batch. */
   abstract forward(x: Tensor): Tensor;
+
+  /**
+   * Declares a parameter (PyTorch's `register_parameter`): sets field `name` to `t` as a {@link Parameter}
+   * (a tensor that is not one is wrapped, sharing its values), or to null for an absent one. Returns it.
+   *
+   * @example
+   * this.bias = this.registerParameter("bias", bias ? zeros([out]) : null);
+   */
+  registerParameter(name: string, t: Tensor | null): Parameter | null {
+    checkName("registerParameter", name);
+    const p = t === null || isParameter(t) ? t : new Parameter(t);
+    (this as Record<string, unknown>)[name] = p;
+    return p;
+  }
+
+  /**
+   * Declares a buffer (PyTorch's `register_buffer`): state that is not trained, such as BatchNorm's running
+   * mean. Sets field `name` to `t`; later assignments to the field replace the buffer. Persistent buffers (the
+   * default) are in `stateDict()`; others (caches, masks) are not. Returns `t`.
+   *
+   * @example
+   * declare running_mean: Tensor; // the field is the buffer's name (PyTorch's key)
+   * constructor(n: number) { super(); this.registerBuffer("running_mean", zeros([n])); }
+   */
+  registerBuffer<T extends Tensor | null>(name: string, t: T, { persistent = true }: { persistent?: boolean } = {}): T {
+    checkName("registerBuffer", name);
+    if (t !== null && !isTensor(t)) throw new InputError(`registerBuffer: ${name} must be a tensor or null, got ${typeof t}`);
+    this.#buffers.set(name, persistent);
+    (this as Record<string, unknown>)[name] = t;
+    return t;
+  }
+
+  /** Declares a child module under `name` (PyTorch's `add_module`); plain assignment does the same. Returns it. */
+  registerModule<M extends Module>(name: string, m: M): M {
+    checkName("registerModule", name);
+    if (!isModule(m)) throw new InputError(`registerModule: ${name} must be a Module, got ${typeof m}`);
+    (this as Record<string, unknown>)[name] = m;
+    return m;
+  }
 
   /** The direct children, named by the property that holds them (`name.i` for arrays). */
   namedChildren(): [string, Module][] {
     const out: [string, Module][] = [];
     for (const [key, v] of Object.entries(this)) {
-      if (v instanceof Module) out.push([key, v]);
-      else if (Array.isArray(v)) v.forEach((m, i) => m instanceof Module && out.push([`${key}.${i}`, m]));
+      if (isModule(v)) out.push([key, v]);
+      else if (Array.isArray(v)) v.forEach((m, i) => isModule(m) && out.push([`${key}.${i}`, m]));
     }
     return out;
   }
@@ -62,16 +171,44 @@ export abstract class Module {
     return [this, ...this.children().flatMap((c) => c.modules())];
   }
 
-  /** This module's own parameters (not its children's), named by property. */
-  protected ownParameters(): [string, Tensor][] {
-    return Object.entries(this).filter((e): e is [string, Tensor] => isParameter(e[1]));
+  /** This module's own parameters and buffers (not its children's), by field; an undeclared tensor is an error. */
+  private ownState(): Own[] {
+    const out: Own[] = [];
+    for (const [name, v] of Object.entries(this)) {
+      const buffer = this.#buffers.get(name);
+      if (buffer !== undefined) {
+        if (v !== null && v !== undefined) {
+          if (!isTensor(v)) throw new InputError(`${this.constructor.name}: buffer ${name} must be a tensor or null, got ${typeof v}`);
+          out.push({ kind: "buffer", name, tensor: v, persistent: buffer });
+        }
+      } else if (isParameter(v) || (isTensor(v) && v.isLeaf && v.requiresGrad)) {
+        out.push({ kind: "parameter", name, tensor: v, persistent: true });
+      } else if (isTensor(v)) {
+        throw new InputError(
+          `${this.constructor.name}: field ${name} holds a tensor that is neither a parameter nor a buffer ` +
+            `(${v.isLeaf ? "a leaf without requiresGrad" : "the result of an op"}); declare it: ` +
+            `new Parameter(t) or this.registerParameter("${name}", t) for a weight to train, ` +
+            `this.registerBuffer("${name}", t) for state to save, or this.registerBuffer("${name}", t, { persistent: false }) for neither`,
+        );
+      }
+    }
+    return out;
   }
 
-  /** Every parameter of the tree with its dotted name (`0.weight`), in a fixed order. */
-  namedParameters(prefix = ""): [string, Tensor][] {
-    const out: [string, Tensor][] = this.ownParameters().map(([n, p]) => [prefix + n, p]);
-    for (const [n, c] of this.namedChildren()) out.push(...c.namedParameters(`${prefix}${n}.`));
+  /** Own state then the children's, with dotted names; `pick` chooses which. */
+  private walkState(prefix: string, pick: (s: Own) => boolean): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownState().filter(pick).map((s) => [prefix + s.name, s.tensor]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.walkState(`${prefix}${n}.`, pick));
     return out;
+  }
+
+  /**
+   * Every parameter of the tree with its dotted name (`0.weight`), in a fixed order; a parameter shared by two
+   * modules (tied weights) is listed once, under its first name.
+   */
+  namedParameters(prefix = ""): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    return this.walkState(prefix, (s) => s.kind === "parameter").filter(([, p]) => !seen.has(p) && (seen.add(p), true));
   }
 
   /** Every parameter of the tree (what an optimizer updates). */
@@ -82,6 +219,63 @@ export abstract class Module {
   /** Number of scalar parameters. */
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Every buffer of the tree (persistent or not) with its dotted name (`bn.running_mean`). */
+  namedBuffers(prefix = ""): [string, Tensor][] {
+    return this.walkState(prefix, (s) => s.kind === "buffer");
+  }
+
+  /** Every buffer of the tree. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /**
+   * The module's state (PyTorch's `state_dict`): every parameter and persistent buffer by dotted name, each
+   * module's parameters then its buffers then its children's. The values are the live tensors (as PyTorch's);
+   * save them, or copy them, to keep a snapshot.
+   *
+   * @example
+   * [...new MLP([2, 3, 1], "relu").stateDict().keys()]; // ["0.weight", "0.bias", "2.weight", "2.bias"]
+   */
+  stateDict(prefix = ""): StateDict {
+    return new Map(this.stateEntries(prefix));
+  }
+
+  /** The state entries in PyTorch's order (per module: parameters, persistent buffers; then children). */
+  private stateEntries(prefix: string): [string, Tensor][] {
+    const own = this.ownState();
+    const out: [string, Tensor][] = [
+      ...own.filter((s) => s.kind === "parameter").map((s): [string, Tensor] => [prefix + s.name, s.tensor]),
+      ...own.filter((s) => s.kind === "buffer" && s.persistent).map((s): [string, Tensor] => [prefix + s.name, s.tensor]),
+    ];
+    for (const [n, c] of this.namedChildren()) out.push(...c.stateEntries(`${prefix}${n}.`));
+    return out;
+  }
+
+  /**
+   * Copies `state`'s values into the module's parameters and persistent buffers, by name (PyTorch's
+   * `load_state_dict`); values are converted to each tensor's dtype. Shapes must match. With `strict` (the
+   * default) the names must be exactly `stateDict()`'s; without, missing and unexpected names are returned.
+   * Any problem is one error listing every missing key, unexpected key and shape mismatch (expected vs got);
+   * nothing is changed then.
+   *
+   * @example
+   * model.loadStateDict(other.stateDict());
+   */
+  loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): LoadResult {
+    return loadInto(this.constructor.name, "loadStateDict", this.stateEntries(""), state, strict);
+  }
+
+  /**
+   * Replaces the parameters' values with `state`'s, by name (shapes must match; values are converted to each
+   * parameter's dtype). With `strict` (the default) the names must be exactly the model's parameters'.
+   * ({@link loadStateDict} loads buffers too.)
+   */
+  loadParameters(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): this {
+    loadInto(this.constructor.name, "loadParameters", this.namedParameters(), state, strict);
+    return this;
   }
 
   /** Clears `.grad` of every parameter (gradients add up across backward passes until cleared). */
@@ -98,33 +292,6 @@ export abstract class Module {
   /** Evaluation mode on the whole tree (`train(false)`). */
   eval(): this {
     return this.train(false);
-  }
-
-  /**
-   * Replaces the parameters' values with `state`'s, by name (shapes must match; values are converted to each
-   * parameter's dtype). With `strict` (the default) the names must be exactly the model's.
-   */
-  loadParameters(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): this {
-    const map = state instanceof Map ? state : new Map(Object.entries(state));
-    const own = this.namedParameters();
-    const names = new Set(own.map(([n]) => n));
-    if (strict) {
-      const missing = own.filter(([n]) => !map.has(n)).map(([n]) => n);
-      const extra = [...map.keys()].filter((n) => !names.has(n));
-      if (missing.length > 0 || extra.length > 0) {
-        const parts = [missing.length > 0 ? `missing ${missing.join(", ")}` : "", extra.length > 0 ? `unexpected ${extra.join(", ")}` : ""];
-        throw new InputError(`loadParameters: the parameters do not match the model: ${parts.filter(Boolean).join("; ")}`);
-      }
-    }
-    for (const [n, p] of own) {
-      const v = map.get(n);
-      if (v === undefined) continue;
-      if (v.shape.join() !== p.shape.join()) {
-        throw new ShapeError(`loadParameters: ${n} has shape ${formatShape(v.shape)}, the model's is ${formatShape(p.shape)}`);
-      }
-      noGrad(() => p.assign(v));
-    }
-    return this;
   }
 
   /** A one-line description of this module (its class and settings). */
@@ -187,15 +354,12 @@ export class Linear extends Module {
     const dtype = options.dtype ?? "float32";
     const shape = [outFeatures, inFeatures];
     const init = options.init ?? "uniform";
-    this.weight = initWeight(init, shape, { generator: g, dtype, ...(options.gain === undefined ? {} : { gain: options.gain }) });
-    this.weight.requiresGrad = true;
+    this.weight = new Parameter(initWeight(init, shape, { generator: g, dtype, ...(options.gain === undefined ? {} : { gain: options.gain }) }));
     this.weight.label = "weight";
-    if (options.bias === false) this.bias = null;
-    else {
-      this.bias = init === "uniform" ? uniformFanIn([outFeatures], { generator: g, dtype, fanIn: inFeatures }) : initWeight("zeros", [outFeatures], { dtype });
-      this.bias.requiresGrad = true;
-      this.bias.label = "bias";
-    }
+    const bias = options.bias === false ? null
+      : init === "uniform" ? uniformFanIn([outFeatures], { generator: g, dtype, fanIn: inFeatures }) : initWeight("zeros", [outFeatures], { dtype });
+    this.bias = this.registerParameter("bias", bias);
+    if (this.bias !== null) this.bias.label = "bias";
   }
 
   forward(x: Tensor): Tensor {
@@ -273,9 +437,22 @@ export class Softmax extends Elementwise {
 export class Identity extends Elementwise {
   forward(x: Tensor): Tensor { return x; }
 }
-/** Flattens all axes but the first (the batch). */
+/**
+ * Flattens axes startDim..endDim into one (PyTorch's `nn.Flatten`: by default all axes but the first, the batch).
+ */
 export class Flatten extends Elementwise {
-  forward(x: Tensor): Tensor { return x.reshape(x.shape[0] ?? 1, -1); }
+  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  forward(x: Tensor): Tensor {
+    const r = x.ndim;
+    const s = this.startDim < 0 ? this.startDim + r : this.startDim, e = this.endDim < 0 ? this.endDim + r : this.endDim;
+    if (!(s >= 0 && s < Math.max(r, 1) && e >= s && e < Math.max(r, 1))) {
+      throw new ShapeError(`Flatten(start_dim=${this.startDim}, end_dim=${this.endDim}): axes out of range for input of shape ${formatShape(x.shape)}`);
+    }
+    if (r === 0) return x.reshape(1);
+    const mid = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    return x.reshape(...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1));
+  }
+  override describe(): string { return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`; }
 }
 
 /**
@@ -287,13 +464,11 @@ export class Dropout extends Module {
   private readonly generator: Generator;
   constructor(readonly p = 0.5, options: { seed?: number; generator?: Generator } = {}) {
     super();
-    if (!(p >= 0 && p < 1)) throw new InputError(`Dropout: p must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p <= 1)) throw new InputError(`Dropout: p must be in [0, 1], got ${p}`);
     this.generator = generatorFor(options);
   }
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    const keep = rand(x.shape, { generator: this.generator, dtype: x.dtype }).gt(this.p);
-    return x.mul(keep).mul(1 / (1 - this.p));
+    return this.training ? dropout(x, this.p, this.generator) : x;
   }
   override describe(): string {
     return `Dropout(p=${this.p})`;

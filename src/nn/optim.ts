@@ -8,7 +8,23 @@
  * Also here: gradient clipping by global norm, and learning-rate schedules.
  */
 import { InputError } from "../core/errors.js";
-import { noGrad, zerosLike, type Tensor } from "../tensor/tensor.js";
+import { formatShape } from "../ops/shape.js";
+import { isTensor, noGrad, zerosLike, type Tensor } from "../tensor/tensor.js";
+import { isParameter } from "./parameter.js";
+
+/**
+ * An optimizer's state (PyTorch's `optimizer.state_dict()`), in a form that saves as safetensors plus JSON: the
+ * per-parameter tensors named `index.name` (`0.exp_avg`, `3.momentum_buffer`; the index is the parameter's
+ * position in the list the optimizer was built with, as PyTorch numbers them), and the step count and learning
+ * rate. Hyperparameters are the constructor's; they are recorded to check that the state fits.
+ */
+export interface OptimizerStateDict {
+  type: string;
+  steps: number;
+  lr: number;
+  hyper: Record<string, number | boolean>;
+  tensors: Map<string, Tensor>;
+}
 
 /** What every optimizer has: its parameters, a learning rate that schedules may change, `step` and `zeroGrad`. */
 export abstract class Optimizer {
@@ -16,12 +32,17 @@ export abstract class Optimizer {
   lr: number;
   /** Number of `step()` calls so far. */
   steps = 0;
+  /** Per-parameter state (moment buffers), by PyTorch's names: `momentum_buffer`, `exp_avg`, `exp_avg_sq`. */
+  protected readonly state = new Map<Tensor, Record<string, Tensor>>();
 
   constructor(readonly params: readonly Tensor[], lr: number) {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new InputError(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
     const seen = new Set<Tensor>();
     params.forEach((p, i) => {
-      if (!p.isLeaf || !p.requiresGrad) throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad`);
+      // A frozen Parameter (requiresGrad false) is accepted and left alone: it never gets a gradient.
+      if (!p.isLeaf || !(p.requiresGrad || isParameter(p))) {
+        throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad (or a frozen Parameter), got ${p.isLeaf ? "a leaf without requiresGrad" : "the result of an op"} at ${i}`);
+      }
       if (seen.has(p)) {
         throw new InputError(`${this.constructor.name}: parameter ${i} is listed twice (each parameter once, or it would be updated twice per step)`);
       }
@@ -53,6 +74,70 @@ export abstract class Optimizer {
 
   /** The update of one parameter from its gradient (inside `noGrad`). */
   protected abstract update(p: Tensor, g: Tensor): void;
+
+  /** The hyperparameters, as saved with the state (and compared when it is loaded). */
+  protected abstract hyper(): Record<string, number | boolean>;
+
+  /**
+   * The optimizer's state: step count, learning rate and moment buffers (the live tensors; save or copy them).
+   *
+   * @example
+   * const saved = opt.stateDict();
+   * const again = new Adam(model.parameters(), { lr: 1e-3 });
+   * again.loadStateDict(saved); // continues exactly where `opt` was
+   */
+  stateDict(): OptimizerStateDict {
+    const tensors = new Map<string, Tensor>();
+    this.params.forEach((p, i) => {
+      for (const [k, t] of Object.entries(this.state.get(p) ?? {})) tensors.set(`${i}.${k}`, t);
+    });
+    return { type: this.constructor.name, steps: this.steps, lr: this.lr, hyper: this.hyper(), tensors };
+  }
+
+  /**
+   * Restores a state from {@link stateDict} (or read back from a file): everything is checked first — the
+   * optimizer type and hyperparameters, each tensor's parameter index, name and shape — and one error lists
+   * every problem; nothing changes then.
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const who = `${this.constructor.name}.loadStateDict`;
+    const problems: string[] = [];
+    if (sd.type !== this.constructor.name) problems.push(`the state is of a ${sd.type} optimizer, not ${this.constructor.name}`);
+    if (!Number.isInteger(sd.steps) || sd.steps < 0) problems.push(`steps must be a non-negative integer, got ${sd.steps}`);
+    if (!(sd.lr >= 0) || !Number.isFinite(sd.lr)) problems.push(`lr must be a non-negative number, got ${sd.lr}`);
+    const hyper = this.hyper();
+    for (const [k, v] of Object.entries(hyper)) {
+      if (sd.hyper?.[k] !== v) problems.push(`${k} is ${JSON.stringify(sd.hyper?.[k])} in the state, ${v} here`);
+    }
+    const names = this.stateNames();
+    const loaded = new Map<Tensor, Record<string, Tensor>>();
+    for (const [key, t] of sd.tensors) {
+      const m = /^(\d+)\.(\w+)$/.exec(key);
+      const p = m === null ? undefined : this.params[Number(m[1])];
+      if (m === null || p === undefined || !names.includes(m[2]!)) {
+        problems.push(`unexpected key ${key} (expected index.name with an index below ${this.params.length} and a name among ${names.join(", ")})`);
+      } else if (!isTensor(t) || t.shape.join() !== p.shape.join()) {
+        problems.push(`${key}: shape ${isTensor(t) ? formatShape(t.shape) : typeof t}, parameter ${m[1]}'s is ${formatShape(p.shape)}`);
+      } else {
+        const entry = loaded.get(p) ?? {};
+        entry[m[2]!] = zerosLike(p).assign(t);
+        loaded.set(p, entry);
+      }
+    }
+    const indices = new Set([...sd.tensors.keys()].map((k) => Number(k.split(".")[0])).filter((i) => this.params[i] !== undefined));
+    for (const i of indices) {
+      const missing = names.filter((n) => !sd.tensors.has(`${i}.${n}`));
+      if (missing.length > 0) problems.push(`parameter ${i} lacks ${missing.join(", ")}`);
+    }
+    if (problems.length > 0) throw new InputError(`${who}: the state does not fit: ${problems.join("; ")}`);
+    this.state.clear();
+    for (const [p, entry] of loaded) this.state.set(p, entry);
+    this.steps = sd.steps;
+    this.lr = sd.lr;
+  }
+
+  /** The names of each parameter's state tensors (all present once the parameter has been stepped). */
+  protected abstract stateNames(): string[];
 }
 
 export interface SGDOptions {
@@ -81,7 +166,6 @@ export class SGD extends Optimizer {
   readonly dampening: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
-  private readonly buffers = new Map<Tensor, Tensor>();
 
   constructor(params: readonly Tensor[], options: SGDOptions = {}) {
     super(params, options.lr ?? 0.01);
@@ -98,13 +182,21 @@ export class SGD extends Optimizer {
     let g = this.weightDecay !== 0 ? grad.add(p.mul(this.weightDecay)) : grad;
     if (this.momentum !== 0) {
       // b ← g on the first step, else μb + (1 − dampening)g (in place after the first step)
-      let buf = this.buffers.get(p);
-      if (buf === undefined) this.buffers.set(p, (buf = g.detach()));
+      let buf = this.state.get(p)?.momentum_buffer;
+      if (buf === undefined) this.state.set(p, { momentum_buffer: (buf = g.detach()) });
       else buf.update((o, [b, gg, mu, d]) => o.add(o.mul(b!, mu!), o.mul(gg!, d!)), g, this.momentum, 1 - this.dampening);
       g = this.nesterov ? g.add(buf.mul(this.momentum)) : buf;
     }
     // p ← p − lr·g
     p.update((o, [pp, gg, lr]) => o.sub(pp!, o.mul(gg!, lr!)), g, this.lr);
+  }
+
+  protected hyper(): Record<string, number | boolean> {
+    return { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+
+  protected stateNames(): string[] {
+    return this.momentum === 0 ? [] : ["momentum_buffer"];
   }
 }
 
@@ -132,7 +224,6 @@ export class Adam extends Optimizer {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  private readonly moments = new Map<Tensor, { m: Tensor; v: Tensor }>();
   /** Whether weight decay is decoupled (AdamW) rather than an L2 term in the gradient. */
   protected decoupled = false;
 
@@ -158,17 +249,26 @@ export class Adam extends Optimizer {
       if (this.decoupled) p.update((o, [pp, c]) => o.mul(pp!, c!), 1 - this.lr * this.weightDecay);
       else g = g.add(p.mul(this.weightDecay));
     }
-    let s = this.moments.get(p);
-    if (s === undefined) this.moments.set(p, (s = { m: zerosLike(p), v: zerosLike(p) }));
+    let s = this.state.get(p);
+    if (s === undefined) this.state.set(p, (s = { exp_avg: zerosLike(p), exp_avg_sq: zerosLike(p) }));
+    const m = s.exp_avg!, v = s.exp_avg_sq!;
     // m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
-    s.m.update((o, [m, gg, b, c]) => o.add(o.mul(m!, b!), o.mul(gg!, c!)), g, this.beta1, 1 - this.beta1);
-    s.v.update((o, [v, gg, b, c]) => o.add(o.mul(v!, b!), o.mul(o.mul(gg!, gg!), c!)), g, this.beta2, 1 - this.beta2);
+    m.update((o, [m, gg, b, c]) => o.add(o.mul(m!, b!), o.mul(gg!, c!)), g, this.beta1, 1 - this.beta1);
+    v.update((o, [v, gg, b, c]) => o.add(o.mul(v!, b!), o.mul(o.mul(gg!, gg!), c!)), g, this.beta2, 1 - this.beta2);
     const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
     // p ← p − (lr/c1)·m / (√v/√c2 + ε)  (= lr·m̂/(√v̂ + ε))
     p.update(
       (o, [pp, m, v, k, eps, a]) => o.sub(pp!, o.mul(o.div(m!, o.add(o.mul(o.sqrt(v!), k!), eps!)), a!)),
-      s.m, s.v, 1 / Math.sqrt(c2), this.eps, this.lr / c1,
+      m, v, 1 / Math.sqrt(c2), this.eps, this.lr / c1,
     );
+  }
+
+  protected hyper(): Record<string, number | boolean> {
+    return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
+  }
+
+  protected stateNames(): string[] {
+    return ["exp_avg", "exp_avg_sq"];
   }
 }
 
@@ -240,7 +340,7 @@ export function linearWarmup(warmupSteps: number, after: Schedule = constantLR):
  * for (const batch of loader) { …; opt.step(); sched.step(); }
  */
 export class LRScheduler {
-  readonly baseLr: number;
+  baseLr: number;
   private t = 0;
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
     this.baseLr = optimizer.lr;
@@ -253,5 +353,20 @@ export class LRScheduler {
   /** The learning rate in force now. */
   get lr(): number {
     return this.optimizer.lr;
+  }
+
+  /** The schedule's position (steps taken) and base rate: with the schedule, all it needs to resume. */
+  stateDict(): { step: number; baseLr: number } {
+    return { step: this.t, baseLr: this.baseLr };
+  }
+
+  /** Resumes from {@link stateDict}: sets the step and base rate, and the optimizer's rate for that step. */
+  loadStateDict(s: { step: number; baseLr: number }): void {
+    if (!Number.isInteger(s?.step) || s.step < 0 || !(s.baseLr >= 0) || !Number.isFinite(s.baseLr)) {
+      throw new InputError(`LRScheduler.loadStateDict: expected { step: a non-negative integer, baseLr: a non-negative number }, got ${JSON.stringify(s)}`);
+    }
+    this.t = s.step;
+    this.baseLr = s.baseLr;
+    this.optimizer.lr = this.baseLr * this.schedule(this.t);
   }
 }

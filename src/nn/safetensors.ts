@@ -10,7 +10,8 @@
  * to a multiple of 8 bytes, and tensors are laid out in order without gaps. Reading checks every rule (sizes,
  * offsets in bounds, no overlap, no gaps, the whole buffer used) and says which one a file breaks.
  *
- * gradgraph stores float32 (F32) and float64 (F64) tensors; reading accepts those.
+ * gradgraph stores float32 (F32) and float64 (F64) tensors; reading accepts those, and integer tensors (I64, I32:
+ * PyTorch's `num_batches_tracked` is an int64) as float64, exactly (an I64 beyond ±2^53 is refused).
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
@@ -22,6 +23,8 @@ const DTYPES: Record<DType, { code: string; bytes: number }> = {
   float64: { code: "F64", bytes: 8 },
 };
 const FROM_CODE: Record<string, DType> = { F32: "float32", F64: "float64" };
+/** Integer dtypes read as float64: their width in bytes. */
+const INT_CODES: Record<string, number> = { I64: 8, I32: 4 };
 
 /** The largest header accepted (the reference implementation's limit, 100 MB). */
 export const MAX_SAFETENSORS_HEADER = 100_000_000;
@@ -109,7 +112,7 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
   if (typeof header !== "object" || header === null || Array.isArray(header)) throw corrupt("the header is not a JSON object", where);
   const dataStart = 8 + n, dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const spans: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
+  const spans: { name: string; dtype: DType; int: number; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
       if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw corrupt("__metadata__ is not an object", where);
@@ -121,8 +124,9 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== "object" || e === null) throw corrupt(`entry ${name} is not an object`, where);
-    const dtype = typeof e.dtype === "string" ? FROM_CODE[e.dtype] : undefined;
-    if (dtype === undefined) throw corrupt(`tensor ${name} has dtype ${JSON.stringify(e.dtype)}; gradgraph reads F32 and F64`, where);
+    const int = typeof e.dtype === "string" ? (INT_CODES[e.dtype] ?? 0) : 0;
+    const dtype = int > 0 ? "float64" : typeof e.dtype === "string" ? FROM_CODE[e.dtype] : undefined;
+    if (dtype === undefined) throw corrupt(`tensor ${name} has dtype ${JSON.stringify(e.dtype)}; gradgraph reads F32, F64, I64 and I32`, where);
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has no valid shape`, where);
     const off = e.data_offsets;
@@ -131,9 +135,9 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
     }
     const [begin, end] = off as [number, number];
     if (end > dataLength) throw corrupt(`tensor ${name} ends at byte ${end} of a ${dataLength}-byte data section (the file is truncated)`, where);
-    const want = sizeOf(shape as number[]) * DTYPES[dtype].bytes;
+    const want = sizeOf(shape as number[]) * (int > 0 ? int : DTYPES[dtype].bytes);
     if (end - begin !== want) throw corrupt(`tensor ${name} of shape [${shape.join(",")}] needs ${want} bytes, its offsets give ${end - begin}`, where);
-    spans.push({ name, dtype, shape: shape as number[], begin, end });
+    spans.push({ name, dtype, int, shape: shape as number[], begin, end });
   }
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
@@ -148,7 +152,15 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
     const count = sizeOf(s.shape);
     const data = new T(count);
     const base = dataStart + s.begin;
-    if (littleEndian) new Uint8Array(data.buffer).set(bytes.subarray(base, base + s.end - s.begin));
+    if (s.int > 0) {
+      for (let i = 0; i < count; i++) {
+        const v = s.int === 8 ? view.getBigInt64(base + 8 * i, true) : view.getInt32(base + 4 * i, true);
+        if (typeof v === "bigint" && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))) {
+          throw corrupt(`tensor ${s.name} holds the integer ${v}, beyond what float64 holds exactly (±2^53)`, where);
+        }
+        data[i] = Number(v);
+      }
+    } else if (littleEndian) new Uint8Array(data.buffer).set(bytes.subarray(base, base + s.end - s.begin));
     else for (let i = 0; i < count; i++) data[i] = s.dtype === "float64" ? view.getFloat64(base + 8 * i, true) : view.getFloat32(base + 4 * i, true);
     tensors.set(s.name, fromTypedArray(data, s.shape));
   }

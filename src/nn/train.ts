@@ -6,6 +6,7 @@
  * redraws and an `AbortSignal` (Ctrl-C in the CLI) can stop it cleanly after the current batch.
  */
 import { InputError } from "../core/errors.js";
+import type { GeneratorState } from "../tensor/random.js";
 import { noGrad, type Tensor } from "../tensor/tensor.js";
 import { DataLoader, type Dataset } from "./data/dataset.js";
 import { LOSSES, type LossName } from "./functional.js";
@@ -111,6 +112,28 @@ export interface History {
   /** True if the signal stopped training before the last epoch ended. */
   stopped: boolean;
   seconds: number;
+  /** Where training stands (`fit` always sets it): pass this history as `resume` to continue it exactly. */
+  state?: FitState;
+}
+
+/**
+ * Where a training run stands, as plain numbers (it saves as JSON): the epoch in progress and the batches done
+ * in it, the loader's shuffling state at that epoch's start, the schedule's position, and the epoch's running
+ * sums. With the model's and optimizer's state (and any generator the model or augmentation draws from), it is
+ * all `fit` needs to continue a run exactly.
+ */
+export interface FitState {
+  /** The epoch in progress or next (1-based), and the batches of it already done. */
+  epoch: number;
+  batch: number;
+  step: number;
+  samples: number;
+  /** The epoch's sums of loss and metrics (times samples) so far, and its samples so far. */
+  sums: Record<string, number>;
+  seen: number;
+  /** The loader's generator at the start of `epoch` (its order is drawn again from it). */
+  loader: GeneratorState;
+  scheduler: { step: number; baseLr: number } | null;
 }
 
 export interface FitOptions {
@@ -140,6 +163,12 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** How often (ms) to let the event loop run (default 25). */
   yieldMs?: number;
+  /**
+   * A previous run's history: training continues where it stopped (same data, loader settings and schedule;
+   * load the model's and optimizer's state first), and the history returned carries on from it. Bit for bit
+   * what an uninterrupted run gives, provided any other generator (dropout, augmentation) is restored too.
+   */
+  resume?: History;
 }
 
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -174,17 +203,34 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   const opt = options.optimizer;
   const scheduler = options.schedule ? new LRScheduler(opt, options.schedule) : null;
   const yieldMs = options.yieldMs ?? 25;
-  const history: History = { epochs: [], stepLosses: [], stopped: false, seconds: 0 };
-  const t0 = now();
+  if (options.resume !== undefined && options.resume.state === undefined) throw new InputError("fit: cannot resume: the history has no state (one that fit returned has)");
+  const resume = options.resume?.state;
+  if (resume !== undefined) checkResume(resume, epochs, loader.length, scheduler !== null);
+  const history: History = {
+    epochs: (options.resume?.epochs ?? []).filter((e) => e.complete),
+    stepLosses: [...(options.resume?.stepLosses ?? [])],
+    stopped: false,
+    seconds: options.resume?.seconds ?? 0,
+    state: { epoch: 1, batch: 0, step: 0, samples: 0, sums: {}, seen: 0, loader: loader.getState(), scheduler: scheduler?.stateDict() ?? null },
+  };
+  if (resume !== undefined) {
+    loader.setState(resume.loader);
+    if (scheduler !== null && resume.scheduler !== null) scheduler.loadStateDict(resume.scheduler);
+    history.state = { ...resume, sums: { ...resume.sums } };
+  }
+  const t0 = now() - history.seconds * 1000;
   let lastYield = t0;
-  let step = 0, samples = 0;
+  const first = history.state!.epoch;
+  let { step, samples } = history.state!;
   const batches = loader.length;
   model.train();
-  for (let epoch = 1; epoch <= epochs && !history.stopped; epoch++) {
-    const sums: Record<string, number> = { loss: 0 };
-    for (const m of metrics) sums[m.name] = 0;
-    let seen = 0, batch = 0;
-    for (const { x, y } of loader) {
+  for (let epoch = first; epoch <= epochs && !history.stopped; epoch++) {
+    const from = epoch === resume?.epoch ? resume.batch : 0;
+    const loaderState = loader.getState();
+    const sums: Record<string, number> = from > 0 ? { ...resume!.sums } : { loss: 0 };
+    for (const m of metrics) sums[m.name] ??= 0;
+    let seen = from > 0 ? resume!.seen : 0, batch = from;
+    for (const { x, y } of loader.epoch(from)) {
       batch++;
       const lr = opt.lr;
       // Forward: predictions and the loss.
@@ -217,9 +263,14 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
         break;
       }
     }
+    const complete = batch === batches;
+    const sched = scheduler?.stateDict() ?? null;
+    history.state = complete
+      ? { epoch: epoch + 1, batch: 0, step, samples, sums: {}, seen: 0, loader: loader.getState(), scheduler: sched }
+      : { epoch, batch, step, samples, sums: { ...sums }, seen, loader: loaderState, scheduler: sched };
     const train: Record<string, number> = {};
     for (const k of Object.keys(sums)) train[k] = seen === 0 ? NaN : sums[k]! / seen;
-    const record: EpochRecord = { epoch, step, train, lr: opt.lr, seconds: (now() - t0) / 1000, complete: batch === batches };
+    const record: EpochRecord = { epoch, step, train, lr: opt.lr, seconds: (now() - t0) / 1000, complete };
     if (options.validation) record.validation = evaluate(model, options.validation, { loss, metrics });
     model.train();
     history.epochs.push(record);
@@ -228,6 +279,19 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   model.train();
   history.seconds = (now() - t0) / 1000;
   return history;
+}
+
+/** Checks that a saved state can continue this run, saying what does not fit. */
+function checkResume(r: FitState, epochs: number, batches: number, scheduled: boolean): void {
+  const bad = (why: string) => new InputError(`fit: cannot resume: ${why}`);
+  if (typeof r !== "object" || r === null) throw bad("the history has no state");
+  for (const k of ["epoch", "batch", "step", "samples", "seen"] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 0) throw bad(`state.${k} must be a non-negative integer, got ${JSON.stringify(r[k])}`);
+  }
+  if (r.epoch < 1) throw bad(`state.epoch must be at least 1, got ${r.epoch}`);
+  if (r.batch >= batches && batches > 0) throw bad(`state.batch is ${r.batch}, but an epoch has ${batches} batches (other data or batch size?)`);
+  if (r.epoch > epochs + 1 || (r.epoch === epochs + 1 && r.batch > 0)) throw bad(`the run already reached epoch ${r.epoch - 1}, beyond the ${epochs} asked`);
+  if (scheduled !== (r.scheduler !== null)) throw bad(scheduled ? "the run had no schedule, this one has" : "the run had a schedule, this one has none");
 }
 
 export interface EvaluateOptions {

@@ -12,7 +12,10 @@
  */
 
 /** Functions a backend may lack as an instruction (WebAssembly has no exp): a kernel using one calls out. */
-export type AluCall = "exp" | "log" | "tanh" | "sin" | "cos" | "pow";
+export type AluCall = "exp" | "log" | "log1p" | "expm1" | "tanh" | "sin" | "cos" | "pow";
+
+/** Every call, for code that tells calls from instructions. */
+export const ALU_CALLS: ReadonlySet<string> = new Set<AluCall>(["exp", "log", "log1p", "expm1", "tanh", "sin", "cos", "pow"]);
 
 /** Instructions of the ALU (besides `const` and the kernel's inputs). */
 export type AluOp =
@@ -150,7 +153,6 @@ export function compactInputs(root: AluNode): { root: AluNode; used: number[] } 
   const used = [...new Set(order.filter((n) => n.op === "input").map((n) => (n as { index: number }).index))].sort((a, b) => a - b);
   const t = traceAlu();
   const made = new Map<AluNode, AluNode>();
-  const calls = new Set<string>(["exp", "log", "tanh", "sin", "cos", "pow"]);
   const o = t as unknown as Record<string, (...xs: AluNode[]) => AluNode>;
   for (const n of order) {
     let m: AluNode;
@@ -158,7 +160,7 @@ export function compactInputs(root: AluNode): { root: AluNode; used: number[] } 
     else if (n.op === "const") m = t.const(n.value);
     else {
       const args = n.args.map((a) => made.get(a)!);
-      m = calls.has(n.op) ? t.call(n.op as AluCall, ...args) : o[n.op]!(...args);
+      m = ALU_CALLS.has(n.op) ? t.call(n.op as AluCall, ...args) : o[n.op]!(...args);
     }
     made.set(n, m);
   }

@@ -15,6 +15,20 @@ const fn = (board: string, py: string, ts: string, numpy: { name: string; define
   ({ kind: "call", name: { board, py, ts }, numpy, ...(define ? { define } : {}) }) as const;
 const np = (name: string) => ({ name: `np.${name}` });
 
+/**
+ * A comparison: 1 where it holds, else 0, in the operands' dtype (float32 or float64, like `gt`/`eq`: the tensors
+ * have no boolean dtype); not differentiable (zero gradient). A NaN operand makes every comparison 0 except `ne`.
+ */
+function compare(name: "lt" | "le" | "ge" | "ne", board: string, ts: string, math: string): ElementwiseOp {
+  return defineElementwise({
+    name, arity: 2, doc: `1 where ${math}, else 0 (not differentiable: zero gradient)`,
+    lower: (o, [a, b]) => o.select(o[name](a!, b!), o.const(1), o.const(0)),
+    nondiff: true,
+    partials: [() => 0, () => 0],
+    print: { kind: "compare", symbol: { board, py: board, ts } },
+  });
+}
+
 /** The elementwise op table. The mapped type makes tsc reject a name without an entry. */
 export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } = {
   add: defineElementwise({
@@ -189,6 +203,34 @@ export const elementwiseOps: { readonly [K in ElementwiseName]: ElementwiseOp } 
     nondiff: true,
     partials: [() => 0],
     print: fn("sign", "sign", "Math.sign", np("sign"), { py: "def sign(x):\n    return (x > 0) - (x < 0)" }),
+  }),
+  lt: compare("lt", "<", "<", "a < b"),
+  le: compare("le", "<=", "<=", "a ≤ b"),
+  ge: compare("ge", ">=", ">=", "a ≥ b"),
+  ne: compare("ne", "!=", "!==", "a ≠ b"),
+  log1p: defineElementwise({
+    name: "log1p", arity: 1, doc: "ln(1 + a), accurate for small a",
+    lower: (o, [a]) => o.call("log1p", a!),
+    // d ln(1 + a) = da / (1 + a)
+    partials: [(o, [a]) => o.div(1, o.add(1, a!))],
+    print: fn("log1p", "math.log1p", "Math.log1p", np("log1p")),
+  }),
+  expm1: defineElementwise({
+    name: "expm1", arity: 1, doc: "e^a − 1, accurate for small a",
+    lower: (o, [a]) => o.call("expm1", a!),
+    // d(e^a − 1) = e^a da = (y + 1) da
+    partials: [(o, _xs, y) => o.add(y, 1)],
+    print: fn("expm1", "math.expm1", "Math.expm1", np("expm1")),
+  }),
+  square: defineElementwise({
+    name: "square", arity: 1, doc: "a² (one multiplication; the wasm backend prints it)",
+    lower: (o, [a]) => o.mul(a!, a!),
+    // d(a²) = 2a da
+    partials: [(o, [a]) => o.mul(2, a!)],
+    print: fn("square", "square", "square", np("square"), {
+      py: "def square(x):\n    return x * x",
+      ts: "const square = (x: number): number => x * x;",
+    }),
   }),
 };
 

@@ -4,6 +4,7 @@
  * broadcast. A primitive: the kernel is cache-blocked, and the rule below is the textbook one.
  */
 import { ShapeError } from "../core/errors.js";
+import { batchSize, liftTo, logicalShape } from "./batch.js";
 import { defineTensorOp, PREC, type TensorAlgebra } from "./op.js";
 import { broadcastShapes, formatShape, type Shape } from "./shape.js";
 
@@ -68,6 +69,18 @@ export const matmul = defineTensorOp({
     const l = da ? o.matmul(da, b!) : null;
     const r = db ? o.matmul(a!, db) : null;
     return l && r ? o.add(l, r) : l ?? r;
+  },
+  // Batched vectors become a row [B,1,k] / a column [B,k,1], batched operands get size-1 axes after the batch axis
+  // up to the other's rank, so the matmul's broadcast batch axes line up; the result is reshaped to [B, ...out].
+  batch: (o, [a, b], [ba, bb]) => {
+    const la = logicalShape(o, a!, ba!), lb = logicalShape(o, b!, bb!);
+    const n = batchSize(o, [a!, b!], [ba!, bb!]);
+    const out = matmulShape(la, lb);
+    const rank = Math.max(la.length, lb.length, 2);
+    const prep = (x: typeof a, s: Shape, batched: boolean, vector: Shape) =>
+      !batched ? x! : liftTo(o, s.length === 1 ? o.reshape(x!, { shape: [n, ...vector] }) : x!, rank);
+    const y = o.matmul(prep(a, la, ba!, [1, la[0]!]), prep(b, lb, bb!, [lb[0]!, 1]));
+    return o.reshape(y, { shape: [n, ...out] });
   },
   print: { kind: "infix", symbol: { board: "@", py: "@", ts: "@" }, prec: PREC.mul, assoc: "left" },
   // Also callable as matmul(a, b).

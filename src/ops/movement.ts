@@ -7,6 +7,7 @@
  * stack (unsqueeze + concat), index (slice + reshape), zero padding by widths (pad).
  */
 import { ShapeError } from "../core/errors.js";
+import { batchSize, liftTo, repeatBatch, repeatIndex, shiftAxes } from "./batch.js";
 import { defineTensorOp, linearJvp, type IndexArray, type Target } from "./op.js";
 import { broadcastsTo, checkShape, formatShape, sameShape, sizeOf, type Shape } from "./shape.js";
 
@@ -29,6 +30,7 @@ export const reshape = defineTensorOp({
   vjp: (o, g, [x]) => [o.reshape(g, { shape: o.shape(x!) })],
   // dy = reshape(dx, shape of y)
   jvp: linearJvp("reshape"),
+  batch: (o, [x], _b, { shape }) => o.reshape(x!, { shape: [o.shape(x!)[0]!, ...shape] }),
   print: call("reshape", "np.reshape", "reshape"),
   printParams: (p, t) => [list(p.shape, t)],
   // On the board a vector is a column: [n] → [n, 1] is the vector itself, [n] → [1, n] its transpose (and back).
@@ -59,6 +61,7 @@ export const permute = defineTensorOp({
   vjp: (o, g, _xs, _y, _needs, { perm }) => [o.permute(g, { perm: inversePermutation(perm) })],
   // dy = permute(dx, perm)
   jvp: linearJvp("permute"),
+  batch: (o, [x], _b, { perm }) => o.permute(x!, { perm: [0, ...shiftAxes(perm)] }),
   print: call("permute", "np.transpose", "permute"),
   printParams: (p, t) => [list(p.perm, t)],
   // Swapping the last two axes is the (batched) matrix transpose: Wᵀ, W.T (W.mT above two axes).
@@ -83,6 +86,7 @@ export const broadcastTo = defineTensorOp({
   vjp: (_o, g) => [g],
   // dy = broadcast(dx)
   jvp: linearJvp("broadcastTo"),
+  batch: (o, [x], _b, { shape }) => o.broadcastTo(liftTo(o, x!, shape.length), { shape: [o.shape(x!)[0]!, ...shape] }),
   print: call("broadcastTo", "np.broadcast_to", "broadcastTo"),
   printParams: (p, t) => [list(p.shape, t)],
 });
@@ -112,6 +116,7 @@ export const slice = defineTensorOp({
   vjp: (o, g, [x], _y, _needs, { starts, steps }) => [o.pad(g, { shape: o.shape(x!), starts, steps })],
   // dy = slice(dx)
   jvp: linearJvp("slice"),
+  batch: (o, [x], _b, p) => { const n = o.shape(x!)[0]!; return o.slice(x!, { starts: [0, ...p.starts], ends: [n, ...p.ends], steps: [1, ...p.steps] }); },
   print: call("slice", "slice", "slice"),
   printParams: (p) => [p.starts.map((s, i) => `${s}:${p.ends[i]}${p.steps[i] === 1 ? "" : `:${p.steps[i]}`}`).join(", ")],
 });
@@ -137,6 +142,7 @@ export const pad = defineTensorOp({
   ],
   // dy = pad(dx)
   jvp: linearJvp("pad"),
+  batch: (o, [x], _b, p) => o.pad(x!, { shape: [o.shape(x!)[0]!, ...p.shape], starts: [0, ...p.starts], steps: [1, ...p.steps] }),
   print: call("pad", "pad", "pad"),
   printParams: (p, t) => [list(p.shape, t), list(p.starts, t)],
 });
@@ -174,6 +180,11 @@ export const concat = defineTensorOp({
   // dy = concat(dx_i), zeros for inputs with no tangent
   jvp: (o, dxs, xs, _y, p) =>
     dxs.every((d) => d === null) ? null : o.concat(xs.map((x, i) => dxs[i] ?? o.broadcastTo(0, { shape: o.shape(x) })), p),
+  // unbatched inputs repeated along the batch axis
+  batch: (o, xs, batched, { axis }) => {
+    const n = batchSize(o, xs, batched);
+    return o.concat(xs.map((x, i) => (batched[i] ? x : repeatBatch(o, x, n))), { axis: axis + 1 });
+  },
   print: call("concat", "np.concatenate", "concat"),
   printParams: (p) => [`axis=${p.axis}`],
 });
@@ -207,6 +218,7 @@ export const gather = defineTensorOp({
   vjp: (o, g, [x], _y, _needs, { axis, index }) => [o.scatterAdd(g, { axis, index, shape: o.shape(x!) })],
   // dy = gather(dx)
   jvp: linearJvp("gather"),
+  batch: (o, [x], _b, { axis, index }) => o.gather(x!, { axis: axis + 1, index: repeatIndex(index, o.shape(x!)[0]!) }),
   print: call("gather", "np.take_along_axis", "gather"),
   printParams: (p) => [`axis=${p.axis}`],
 });
@@ -226,6 +238,7 @@ export const scatterAdd = defineTensorOp({
   vjp: (o, g, _xs, _y, _needs, { axis, index }) => [o.gather(g, { axis, index })],
   // dy = scatterAdd(dx)
   jvp: linearJvp("scatterAdd"),
+  batch: (o, [x], _b, p) => { const n = o.shape(x!)[0]!; return o.scatterAdd(x!, { axis: p.axis + 1, index: repeatIndex(p.index, n), shape: [n, ...p.shape] }); },
   print: call("scatterAdd", "scatter_add", "scatterAdd"),
   printParams: (p) => [`axis=${p.axis}`],
 });
@@ -239,6 +252,7 @@ export const cast = defineTensorOp({
   vjp: (o, g, [x]) => [o.cast(g, { dtype: o.dtype(x!) })],
   // dy = dx in y's dtype
   jvp: linearJvp("cast"),
+  batch: (o, [x], _b, p) => o.cast(x!, p),
   print: call("cast", "np.asarray", "cast"),
   printParams: (p) => [`dtype=${p.dtype}`],
 });

@@ -4,6 +4,7 @@
  * the expression language and every renderer read these entries; none of them switches over op names.
  */
 import { numberFunction, type Lowering } from "./alu.js";
+import { batchBroadcast } from "./batch.js";
 import { broadcastShapes, type Shape } from "./shape.js";
 
 /** An argument to an algebra method: a value of the algebra, or a plain number (lifted as a constant). */
@@ -49,7 +50,8 @@ export type ElementwiseName =
   | "add" | "sub" | "mul" | "div" | "neg" | "pow"
   | "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "sin" | "cos"
   | "max" | "min"
-  | "gt" | "eq" | "sign";
+  | "gt" | "eq" | "sign"
+  | "lt" | "le" | "ge" | "ne" | "log1p" | "expm1" | "square";
 
 /** Operator-binding strength, shared by the expression language and every printer (Python's order). */
 export const PREC = {
@@ -111,6 +113,8 @@ export interface ElementwiseOp {
   readonly identity?: { readonly left?: number; readonly right?: number };
   readonly vjp: Vjp;
   readonly jvp: Jvp;
+  /** Batching rule (vmap): the same op on inputs lined up by their batch axis (derived: ./batch.ts). */
+  readonly batch: BatchRule<undefined>;
   readonly print: PrintSpec;
 }
 
@@ -181,7 +185,8 @@ export function defineElementwise(spec: ElementwiseSpec): ElementwiseOp {
   };
   const shape = (shapes: readonly Shape[]): Shape =>
     shapes.length === 1 ? shapes[0]! : broadcastShapes(shapes, spec.name);
-  return { ...spec, kind: "elementwise", forward: numberFunction(spec.lower, spec.arity), nondiff, shape, vjp, jvp };
+  const batch = batchBroadcast(spec.name);
+  return { ...spec, kind: "elementwise", forward: numberFunction(spec.lower, spec.arity), nondiff, shape, vjp, jvp, batch };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -236,6 +241,24 @@ export interface ScatterAddParams {
   readonly shape: Shape;
 }
 
+/** Window geometry, per spatial axis (height, width). */
+export interface ConvGeometry {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+}
+
+/** im2col's parameters: the geometry and the value read outside the input (0; −∞ for max pooling). */
+export interface Im2colParams extends ConvGeometry {
+  readonly padValue: number;
+}
+
+/** col2im's parameters: the geometry and the shape [N, C, H, W] of the image it folds into. */
+export interface Col2imParams extends ConvGeometry {
+  readonly shape: Shape;
+}
+
 /** Every tensor primitive: its input count and its parameters. Adding a primitive starts here. */
 export interface TensorOpSpecs {
   sum: { inputs: 1; params: ReduceParams };
@@ -252,6 +275,23 @@ export interface TensorOpSpecs {
   matmul: { inputs: 2; params: undefined };
   where: { inputs: 3; params: undefined };
   cast: { inputs: 1; params: { readonly dtype: DType } };
+  im2col: { inputs: 1; params: Im2colParams };
+  col2im: { inputs: 1; params: Col2imParams };
+  cumsum: { inputs: 1; params: ScanParams };
+  argmax: { inputs: 1; params: AxisParams };
+  argmin: { inputs: 1; params: AxisParams };
+}
+
+/** cumsum's axis, and whether it runs from the end (the reversed scan is cumsum's transpose). */
+export interface ScanParams {
+  readonly axis: number;
+  readonly reverse: boolean;
+}
+
+/** argmax/argmin: one (normalised) axis, and whether it stays as size 1. */
+export interface AxisParams {
+  readonly axis: number;
+  readonly keepdims: boolean;
 }
 
 /** Names of the tensor (non-elementwise) primitives. */
@@ -311,8 +351,16 @@ export type TensorJvp<P> = <T>(
   params: P,
 ) => T | null;
 
+/**
+ * Batching rule (vmap): how the op runs when some inputs carry a batch axis. It gets the inputs as stored — a
+ * batched one with its batch axis first, an unbatched one as it is — with which are batched (at least one), and
+ * the op's parameters (for the inputs without their batch axis), and returns the output with its batch axis first.
+ * Written against the algebra, so the batched computation is itself differentiable.
+ */
+export type BatchRule<P> = <T>(o: TensorAlgebra<T>, xs: readonly T[], batched: readonly boolean[], params: P) => T;
+
 /** What kind of primitive an entry is (for documentation and renderers; engines never branch on names). */
-export type OpKind = "elementwise" | "reduce" | "movement" | "matmul" | "select" | "cast";
+export type OpKind = "elementwise" | "reduce" | "movement" | "matmul" | "select" | "cast" | "scan" | "index";
 
 /** One entry of the op table for a tensor primitive. */
 export interface TensorOp<K extends TensorOpName = TensorOpName> {
@@ -331,6 +379,8 @@ export interface TensorOp<K extends TensorOpName = TensorOpName> {
   readonly nondiffInputs?: readonly number[];
   readonly vjp: TensorVjp<ParamsOf<K>>;
   readonly jvp: TensorJvp<ParamsOf<K>>;
+  /** Batching rule for vmap (src/ops/batch.ts has the shared ones); an op without one cannot run under vmap. */
+  readonly batch?: BatchRule<ParamsOf<K>>;
   readonly print: PrintSpec;
   /** Extra arguments the op's parameters print as, e.g. `["axis=1", "keepdims=True"]`. */
   readonly printParams?: (params: ParamsOf<K>, target: Target) => string[];
@@ -398,6 +448,7 @@ export interface AnyOp {
   dtype?(dtypes: readonly DType[], params: unknown): DType;
   vjp<T>(o: TensorAlgebra<T>, g: T, xs: readonly T[], y: T, needs: readonly boolean[], params: unknown): (T | null)[];
   jvp<T>(o: TensorAlgebra<T>, dxs: readonly (T | null)[], xs: readonly T[], y: T, params: unknown): T | null;
+  batch?<T>(o: TensorAlgebra<T>, xs: readonly T[], batched: readonly boolean[], params: unknown): T;
   printParams?(params: unknown, target: Target): string[];
   printPostfix?(params: unknown, inputShapes: readonly Shape[]): Partial<Record<Target, string>> | undefined;
   readonly call?: TensorCall<unknown>;

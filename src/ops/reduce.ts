@@ -16,6 +16,7 @@ import {
   type TensorCall,
   type TensorOp,
 } from "./op.js";
+import { shiftAxes } from "./batch.js";
 import { formatShape, normalizeAxes, reducedShape, type Shape } from "./shape.js";
 
 /** Checks the (already normalised) axes against the input's rank. */
@@ -80,6 +81,7 @@ function extremum(name: "amax" | "amin", doc: string): TensorOp<"amax" | "amin">
     vjp: (o, g, [x], y, _needs, p) => [o.mul(tieWeights(o, x!, y, p), keepDims(o, g, o.shape(x!), p))],
     // dy = Σ dx · [x = y] / #ties
     jvp: (o, [dx], [x], y, p) => (dx ? o.sum(o.mul(dx, tieWeights(o, x!, y, p)), p) : null),
+    batch: (o, [x], _b, p) => o[name](x!, { axes: shiftAxes(p.axes), keepdims: p.keepdims }),
     print: { kind: "call", name: { board: name === "amax" ? "max" : "min", py: `np.${name}`, ts: name } },
     printParams: (p, target) => printReduceParams(p, target),
     call: reduceCall(name),
@@ -94,6 +96,7 @@ export const sum = defineTensorOp({
   vjp: (o, g, [x], _y, _needs, p) => [o.broadcastTo(keepDims(o, g, o.shape(x!), p), { shape: o.shape(x!) })],
   // dy = Σ dx
   jvp: linearJvp("sum"),
+  batch: (o, [x], _b, p) => o.sum(x!, { axes: shiftAxes(p.axes), keepdims: p.keepdims }),
   print: { kind: "call", name: { board: "sum", py: "np.sum", ts: "sum" } },
   printParams: (p, target) => printReduceParams(p, target),
   call: reduceCall("sum"),

@@ -4,6 +4,7 @@
  * A primitive rather than the composite `cond·a + (1 − cond)·b`: the composite gives NaN wherever the branch not
  * taken is ±inf or NaN (0 · inf = NaN), which is exactly where `where` is used (masking with -inf).
  */
+import { batchBroadcast } from "./batch.js";
 import { defineTensorOp } from "./op.js";
 import { broadcastShapes } from "./shape.js";
 
@@ -17,6 +18,7 @@ export const where = defineTensorOp({
   vjp: (o, g, [c], _y, needs) => [null, needs[1] ? o.where(c!, g, 0) : null, needs[2] ? o.where(c!, 0, g) : null],
   // dy = where(cond, da, db)
   jvp: (o, [, da, db], [c]) => (da || db ? o.where(c!, da ?? 0, db ?? 0) : null),
+  batch: batchBroadcast("where"),
   print: { kind: "call", name: { board: "where", py: "np.where", ts: "where" } },
 });
 

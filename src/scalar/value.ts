@@ -209,6 +209,20 @@ export class Value implements ValueMethods, GraphNode {
   eq(other: ValueLike): Value { return rec.eq(this, Value.from(other)); }
   /** -1, 0 or 1 (zero gradient). */
   sign(): Value { return rec.sign(this, null); }
+  /** 1 where this < other, else 0 (zero gradient). */
+  lt(other: ValueLike): Value { return rec.lt(this, Value.from(other)); }
+  /** 1 where this <= other, else 0 (zero gradient). */
+  le(other: ValueLike): Value { return rec.le(this, Value.from(other)); }
+  /** 1 where this >= other, else 0 (zero gradient). */
+  ge(other: ValueLike): Value { return rec.ge(this, Value.from(other)); }
+  /** 1 where this != other, else 0 (zero gradient). */
+  ne(other: ValueLike): Value { return rec.ne(this, Value.from(other)); }
+  /** ln(1 + this), accurate near 0. */
+  log1p(): Value { return rec.log1p(this, null); }
+  /** e^this − 1, accurate near 0. */
+  expm1(): Value { return rec.expm1(this, null); }
+  /** this². */
+  square(): Value { return rec.square(this, null); }
 
   /** This node's local derivative with respect to its `i`-th input, at the current values. */
   localDerivative(i: number): number {

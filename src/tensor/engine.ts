@@ -8,13 +8,15 @@ import { formatShape, sameShape } from "../ops/shape.js";
 import { forwardSweep, reverseSweep, type ReverseOptions } from "../ops/sweep.js";
 import { rawAlgebra } from "./backend.js";
 import { ones, zerosLike } from "./creation.js";
-import { enableGrad } from "./grad-mode.js";
+import { batching, enableGrad, noGrad } from "./grad-mode.js";
 import type { NDArray } from "./ndarray.js";
 import { graphAlgebra, Tensor } from "./tensor.js";
 
 /** Reverse sweep from `roots` seeded with `seeds`: cotangents as tensors (graph tensors with `graph`). */
 export function reverse(roots: readonly Tensor[], seeds: readonly Tensor[], graph: boolean, options: ReverseOptions<Tensor>): Map<Tensor, Tensor> {
   if (graph) return enableGrad(() => reverseSweep<Tensor, Tensor>(graphAlgebra, roots, seeds, (n) => n, options));
+  // Inside vmap the values may be batched tensors: the rules run on tensors (through the batching rules), unrecorded.
+  if (batching.apply !== null) return noGrad(() => reverseSweep<Tensor, Tensor>(graphAlgebra, roots, seeds, (n) => n, options));
   const cts = reverseSweep<Tensor, NDArray>(rawAlgebra, roots, seeds.map((t) => t.value), (n) => n.value, options);
   return new Map([...cts].map(([n, ct]) => [n, new Tensor(ct)]));
 }
@@ -22,6 +24,7 @@ export function reverse(roots: readonly Tensor[], seeds: readonly Tensor[], grap
 /** Forward sweep over the graph ending at `roots` from tangents of some nodes: tangents as tensors. */
 export function forward(roots: readonly Tensor[], tangents: ReadonlyMap<Tensor, Tensor>, graph: boolean): Map<Tensor, Tensor> {
   if (graph) return enableGrad(() => forwardSweep<Tensor, Tensor>(graphAlgebra, roots, tangents, (n) => n));
+  if (batching.apply !== null) return noGrad(() => forwardSweep<Tensor, Tensor>(graphAlgebra, roots, tangents, (n) => n));
   const seeds = new Map<Tensor, NDArray>([...tangents].map(([x, t]) => [x, t.value]));
   const out = forwardSweep<Tensor, NDArray>(rawAlgebra, roots, seeds, (n) => n.value);
   return new Map([...out].map(([n, t]) => [n, new Tensor(t)]));

@@ -6,8 +6,10 @@
  * with two operands they are the elementwise maximum/minimum (the lecture's `max(P, 0)`).
  */
 import type { Axes } from "../ops/composite.js";
+import { einsum as einsumOf } from "../ops/einsum.js";
 import type { DType } from "../ops/op.js";
-import { concat, stack, Tensor, where, type ReduceOptions, type TensorLike } from "./tensor.js";
+import type { VarOptions } from "../ops/stats.js";
+import { concat, graphAlgebra, stack, Tensor, where, type ReduceOptions, type TensorLike } from "./tensor.js";
 
 const t = Tensor.from;
 
@@ -29,6 +31,13 @@ export const cos = (x: TensorLike): Tensor => t(x).cos();
 export const sign = (x: TensorLike): Tensor => t(x).sign();
 export const gt = (a: TensorLike, b: TensorLike): Tensor => t(a).gt(b);
 export const eq = (a: TensorLike, b: TensorLike): Tensor => t(a).eq(b);
+export const lt = (a: TensorLike, b: TensorLike): Tensor => t(a).lt(b);
+export const le = (a: TensorLike, b: TensorLike): Tensor => t(a).le(b);
+export const ge = (a: TensorLike, b: TensorLike): Tensor => t(a).ge(b);
+export const ne = (a: TensorLike, b: TensorLike): Tensor => t(a).ne(b);
+export const log1p = (x: TensorLike): Tensor => t(x).log1p();
+export const expm1 = (x: TensorLike): Tensor => t(x).expm1();
+export const square = (x: TensorLike): Tensor => t(x).square();
 /** Elementwise maximum (NumPy's `maximum`). */
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => t(a).max(b);
 /** Elementwise minimum (NumPy's `minimum`). */
@@ -66,6 +75,27 @@ export const squeeze = (x: Tensor, axis?: Axes): Tensor => x.squeeze(axis);
 export const unsqueeze = (x: Tensor, axis: number): Tensor => x.unsqueeze(axis);
 export const flatten = (x: Tensor): Tensor => x.flatten();
 export const clamp = (x: Tensor, lo?: TensorLike | null, hi?: TensorLike | null): Tensor => x.clamp(lo, hi);
+export const cumsum = (x: Tensor, axis: number): Tensor => x.cumsum(axis);
+export const argmax = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmax(axis, keepdims);
+export const argmin = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmin(axis, keepdims);
+export const variance = (x: Tensor, axis?: Axes, options?: VarOptions): Tensor => x.var(axis, options);
+export const std = (x: Tensor, axis?: Axes, options?: VarOptions): Tensor => x.std(axis, options);
+export const norm = (x: Tensor, p?: number, axis?: Axes, keepdims = false): Tensor => x.norm(p, axis, keepdims);
+export const sort = (x: Tensor, axis = -1, descending = false): { values: Tensor; indices: Tensor } => x.sort(axis, descending);
+export const topk = (x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } => x.topk(k, axis, largest);
+export const split = (x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] => x.split(sizes, axis);
+export const chunk = (x: Tensor, chunks: number, axis = 0): Tensor[] => x.chunk(chunks, axis);
+/** PyTorch's `F.pad`: a flat spec, last axis first (`[left, right, top, bottom]`), constant `value`. */
+export const pad = (x: Tensor, spec: readonly number[], value = 0): Tensor => x.pad(spec, value);
+/**
+ * Einstein summation, lowered onto matmul, sum and movement ops (src/ops/einsum.ts): differentiable, fast.
+ *
+ * @example
+ * einsum("ij,jk->ik", a, b); // a @ b
+ * einsum("ii->", m);         // the trace
+ * einsum("bij,bjk->bik", x, y);
+ */
+export const einsum = (spec: string, ...xs: Tensor[]): Tensor => einsumOf(graphAlgebra, spec, xs);
 export const cast = (x: Tensor, dtype: DType): Tensor => x.cast(dtype);
 export const detach = (x: Tensor): Tensor => x.detach();
 export { concat, stack, where };

@@ -46,3 +46,9 @@ export function isGradEnabled(): boolean {
  * inputs and its result). `detectAnomaly` (src/autodiff/debug.ts) sets and restores it.
  */
 export const tensorHooks: { afterApply: ((op: AnyOp, inputs: readonly Tensor[], out: Tensor) => void) | null } = { afterApply: null };
+
+/**
+ * vmap's hook into `Tensor.apply` (src/tensor/batched.ts), null outside vmap: it runs an op that has a batched
+ * input through the op's batching rule (and returns null for an op with none batched). One null check per op.
+ */
+export const batching: { apply: ((op: AnyOp, inputs: readonly Tensor[], params: unknown) => Tensor | null) | null } = { apply: null };

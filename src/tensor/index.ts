@@ -12,6 +12,8 @@
  */
 export {
   Tensor,
+  isTensor,
+  TENSOR_BRAND,
   tensor,
   fromTypedArray,
   zeros,
@@ -39,7 +41,7 @@ export {
   type Span,
 } from "./tensor.js";
 export { rand, randn, randint } from "./random-tensors.js";
-export { Generator, manualSeed, defaultGenerator, detLog } from "./random.js";
+export { Generator, manualSeed, defaultGenerator, detLog, type GeneratorState } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
 export { setNumThreads, getNumThreads } from "./kernels/threads.js";

@@ -10,6 +10,7 @@
  *   operations only (+, −, ×, ÷, √ are correctly rounded everywhere), not `Math.log`, whose last bit may differ
  *   between engines, so normals are bit-identical across platforms too.
  */
+import { InputError } from "../core/errors.js";
 
 /**
  * Natural logarithm from correctly rounded IEEE operations only (deterministic across engines), accurate to a
@@ -67,6 +68,20 @@ export class Generator {
     this.spare = null;
   }
 
+  /** The generator's state (PyTorch's `get_state`): restoring it with {@link setState} replays the same numbers. */
+  getState(): GeneratorState {
+    return { state: this.state, spare: this.spare };
+  }
+
+  /** Restores a state from {@link getState} (a saved training run resumes its random streams with it). */
+  setState(s: GeneratorState): void {
+    if (!Number.isInteger(s?.state) || s.state < 0 || s.state > 0xffffffff || !(s.spare === null || Number.isFinite(s.spare))) {
+      throw new InputError(`Generator.setState: expected { state: a 32-bit unsigned integer, spare: a number or null }, got ${JSON.stringify(s)}`);
+    }
+    this.state = s.state;
+    this.spare = s.spare;
+  }
+
   /** The next 32-bit unsigned integer (mulberry32). */
   nextUint32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
@@ -102,6 +117,13 @@ export class Generator {
   int(n: number): number {
     return Math.floor(this.uniform() * n);
   }
+}
+
+/** A generator's whole state: plain numbers, so it saves as JSON. */
+export interface GeneratorState {
+  state: number;
+  /** The second normal of the last pair drawn, not yet used. */
+  spare: number | null;
 }
 
 /** The generator used when no seed or generator is given (seed 0 at start; reseed with `manualSeed`). */

@@ -7,16 +7,20 @@
 import { GradgraphError, InputError, ShapeError } from "../core/errors.js";
 import { topoOrder } from "../core/graph.js";
 import * as composite from "../ops/composite.js";
+import * as pieces from "../ops/pieces.js";
+import * as stats from "../ops/stats.js";
+import type { NormOrd, VarOptions } from "../ops/stats.js";
+import { sortOrder } from "./kernels/axis.js";
 import type { Axes } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { AnyOp, DType, ElementwiseName, FusedExpr, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
-import { enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
+import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import type { Span } from "../core/span.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -85,7 +89,22 @@ const ownedStorage = new WeakSet<TypedArray>();
  * loss.backward();
  * W.grad!.toNested(); // [[4, 4], [6, 6]]
  */
+/**
+ * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
+ * one made by another copy of the package, where `instanceof` would fail.
+ */
+export const TENSOR_BRAND: unique symbol = Symbol.for("gradgraph.Tensor") as never;
+
+/** Whether `x` is a gradgraph tensor (of this copy of the package or another). */
+export function isTensor(x: unknown): x is Tensor {
+  return typeof x === "object" && x !== null && (x as { [TENSOR_BRAND]?: unknown })[TENSOR_BRAND] === true;
+}
+
 export class Tensor implements ElementwiseMethods, TensorOpMethods {
+  /** The brand {@link isTensor} looks for. */
+  get [TENSOR_BRAND](): true {
+    return true;
+  }
   /**
    * The array this node holds. Kernels make fresh arrays; a tensor's values change only through {@link assign}
    * (a new array) or {@link update} (in place, the optimizers' step).
@@ -123,6 +142,10 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * is on and an input requires grad, records the node.
    */
   static apply(op: AnyOp, inputs: readonly Tensor[], params?: unknown): Tensor {
+    if (batching.apply !== null) {
+      const batched = batching.apply(op, inputs, params);
+      if (batched !== null) return batched;
+    }
     const value = applyRaw(op, inputs.map((x) => x.value), params);
     const out = Tensor.node(value, op, inputs, params);
     if (tensorHooks.afterApply !== null) tensorHooks.afterApply(op, inputs, out);
@@ -193,6 +216,17 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   eq(other: TensorLike): Tensor { return bin("eq", this, other); }
   /** -1, 0 or 1 (zero gradient). */
   sign(): Tensor { return un("sign", this); }
+  /** Comparisons: 1 where they hold, else 0, in the operands' dtype (no boolean dtype); zero gradient. */
+  lt(other: TensorLike): Tensor { return bin("lt", this, other); }
+  le(other: TensorLike): Tensor { return bin("le", this, other); }
+  ge(other: TensorLike): Tensor { return bin("ge", this, other); }
+  ne(other: TensorLike): Tensor { return bin("ne", this, other); }
+  /** ln(1 + x), accurate near 0. */
+  log1p(): Tensor { return un("log1p", this); }
+  /** eˣ − 1, accurate near 0. */
+  expm1(): Tensor { return un("expm1", this); }
+  /** x² (one multiplication). */
+  square(): Tensor { return un("square", this); }
 
   /**
    * With a tensor or number: the elementwise maximum (`P.max(0)` is the lecture's `max(P, 0)`, i.e. ReLU; ties
@@ -251,6 +285,36 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   logSoftmax(axis = -1): Tensor {
     return composite.logSoftmax(graphAlgebra, this, axis);
   }
+
+  /** Running sums along an axis (`torch.cumsum`). */
+  cumsum(axis: number): Tensor {
+    return Tensor.apply(tensorOps.cumsum, [this], { axis: normalizeAxis(axis, this.ndim, "cumsum", this.shape), reverse: false });
+  }
+
+  /** The position of the first maximum along an axis (of the flattened tensor without one); no gradient. See src/ops/argext.ts. */
+  argmax(axis?: number, keepdims = false): Tensor { return argExtremum(tensorOps.argmax, this, axis, keepdims); }
+  /** The position of the first minimum along an axis (of the flattened tensor without one); no gradient. */
+  argmin(axis?: number, keepdims = false): Tensor { return argExtremum(tensorOps.argmin, this, axis, keepdims); }
+
+  /** Variance over axes (all by default), PyTorch's `correction` (default 1) or `unbiased`, and `keepdims`. */
+  var(axis?: Axes, options?: VarOptions): Tensor { return stats.variance(graphAlgebra, this, axis, options); }
+  /** Standard deviation: √var, same options. */
+  std(axis?: Axes, options?: VarOptions): Tensor { return stats.std(graphAlgebra, this, axis, options); }
+  /** Vector norm over axes (all by default): p = 2 (default), 1, ±Infinity, 0 or any p > 0 (`torch.linalg.vector_norm`). */
+  norm(p: NormOrd = 2, axis?: Axes, keepdims = false): Tensor { return stats.norm(graphAlgebra, this, p, axis, keepdims); }
+
+  /**
+   * Sorted along an axis (stable; NaN last ascending, first descending), with the positions the values came from.
+   * The values are a gather of this tensor, so the gradient scatters back to where each value came from.
+   */
+  sort(axis = -1, descending = false): { values: Tensor; indices: Tensor } { return sortAlong(this, axis, descending, null, "sort"); }
+  /** The k largest (or smallest) values along an axis, sorted, with their positions (`torch.topk`). */
+  topk(k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } { return sortAlong(this, axis, largest, k, "topk"); }
+
+  /** Pieces along an axis, of `size` each or of the listed sizes (`torch.split`). */
+  split(sizes: number | readonly number[], axis = 0): Tensor[] { return pieces.split(graphAlgebra, this, sizes, axis); }
+  /** `chunks` pieces of equal size along an axis (`torch.chunk`). */
+  chunk(chunks: number, axis = 0): Tensor[] { return pieces.chunk(graphAlgebra, this, chunks, axis); }
 
   // --- matmul --------------------------------------------------------------------------------------------
 
@@ -363,15 +427,17 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return drop.length === 0 ? y : y.reshape(y.shape.filter((_, i) => !drop.includes(i)));
   }
 
-  /** Zero padding: `widths[i] = [before, after]` for each leading axis listed. */
-  pad(widths: readonly (readonly [number, number])[]): Tensor {
-    if (widths.length > this.ndim) throw new ShapeError(`pad: ${widths.length} widths for shape ${formatShape(this.shape)}`);
-    const w = this.shape.map((_, i) => widths[i] ?? [0, 0]);
-    if (w.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
-      throw new ShapeError(`pad: widths must be non-negative integers`);
-    }
-    const shape = this.shape.map((n, i) => n + w[i]![0] + w[i]![1]);
-    return Tensor.apply(tensorOps.pad, [this], { shape, starts: w.map(([a]) => a), steps: w.map(() => 1) });
+  /**
+   * Padding with a constant. `widths[i] = [before, after]` for each leading axis listed (zeros); or PyTorch's
+   * `F.pad` spec, flat and last axis first (`[left, right, top, bottom]`; negative widths crop), with `value`.
+   */
+  pad(widths: readonly (readonly [number, number])[] | readonly number[], value = 0): Tensor {
+    if (widths.length > 0 && typeof widths[0] === "number") return pieces.padConstant(graphAlgebra, this, widths as readonly number[], value);
+    const spec = (widths as readonly (readonly [number, number])[]).flatMap((w) => [w[0], w[1]]);
+    if (widths.length > this.ndim || spec.some((v) => !Number.isInteger(v) || v < 0)) throw new ShapeError(`pad: widths must be non-negative integer pairs, at most one per axis of ${formatShape(this.shape)}`);
+    const flat = this.shape.flatMap((_, i) => [spec[2 * i] ?? 0, spec[2 * i + 1] ?? 0]);
+    const torchOrder = this.shape.flatMap((_, i) => flat.slice(2 * (this.ndim - 1 - i), 2 * (this.ndim - i)));
+    return pieces.padConstant(graphAlgebra, this, torchOrder, value);
   }
 
   /** This tensor and `others` joined along `axis`. */
@@ -392,6 +458,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   scatterAdd(axis: number, index: Tensor | IndexLike, shape: readonly number[]): Tensor {
     const a = normalizeAxis(axis, shape.length, "scatterAdd", shape);
     return Tensor.apply(tensorOps.scatterAdd, [this], { axis: a, index: toIndex(index, "scatterAdd"), shape });
+  }
+
+  /** The windows of a convolution, [C, kh, kw, N, Ho, Wo] from [N, C, H, W] (see src/ops/conv.ts). */
+  im2col(params: Im2colParams): Tensor {
+    return Tensor.apply(tensorOps.im2col, [this], params);
+  }
+
+  /** The transpose of {@link im2col}: columns summed back into an image of `params.shape`. */
+  col2im(params: Col2imParams): Tensor {
+    return Tensor.apply(tensorOps.col2im, [this], params);
   }
 
   /** `this` where `cond` ≠ 0, else `other` (like PyTorch's `x.where(cond, y)`). */
@@ -451,6 +527,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!this.requiresGrad) {
       throw new GradgraphError("backward: this tensor does not require grad (no input of it has requiresGrad: true)");
     }
+    if (this.value.ndim !== this.ndim) throw new GradgraphError("backward: not available inside vmap (a batched tensor); use grad(f) inside the mapped function");
     const g = this.seedFor(seed as TensorLike | undefined);
     const keep = (n: Tensor) => options.retainGrads === true || n.keepGrad;
     const store = (n: Tensor, ct: Tensor) => {
@@ -566,6 +643,22 @@ export type IndexLike = NestedArray | Int32Array;
 
 function isReduceOptions(x: unknown): x is ReduceOptions {
   return typeof x === "object" && x !== null && !(x instanceof Tensor);
+}
+
+/** The first `k` (all: null) of the sorted order along an axis: values (a gather: differentiable) and positions. */
+function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | null, name: string): { values: Tensor; indices: Tensor } {
+  if (x.value.ndim !== x.ndim) throw new GradgraphError(`${name}: not available inside vmap (the order is computed from the values, outside the op table)`);
+  const a = normalizeAxis(axis, x.ndim, name, x.shape);
+  const n = k ?? x.shape[a]!;
+  if (!Number.isInteger(n) || n < 0 || n > x.shape[a]!) throw new ShapeError(`${name}: k = ${n} is out of range for axis ${a} of shape ${formatShape(x.shape)}`);
+  const index = sortOrder(x.value, a, descending, n);
+  const indices = new Tensor(new NDArray((x.dtype === "float64" ? Float64Array : Float32Array).from(index.data), index.shape));
+  return { values: Tensor.apply(tensorOps.gather, [x], { axis: a, index }), indices };
+}
+
+function argExtremum(op: AnyOp, x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
+  const flat = axis === undefined ? x.reshape(-1) : x;
+  return Tensor.apply(op, [flat], { axis: axis === undefined ? 0 : normalizeAxis(axis, x.ndim, op.name, x.shape), keepdims: axis !== undefined && keepdims });
 }
 
 function un(name: ElementwiseName, a: Tensor): Tensor {

@@ -24,7 +24,7 @@ describe("gradgraph train", () => {
     expect(r.stderr).toMatch(/epoch 30\/30 {2}batch 13\/13 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}test loss/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on moons: 30 epochs, 390 steps in \d+\.\d s\n/);
-    expect(r.stdout).toContain(`Wrote ${out}: model.safetensors, config.json, metrics.csv, report.html`);
+    expect(r.stdout).toContain(`Wrote ${out}: model.safetensors, config.json, metrics.csv, report.html, and the state to resume it (optimizer.safetensors, training-state.json)`);
     const [train, test] = figures(r.stdout);
     expect(train).toMatch(/^ {2}train {4}\s*0\.\d{4}\s+(9\d|100)\.\d\d%$/);
 
@@ -321,7 +321,7 @@ function trainPausing(pause: string, ...args: string[]) {
 
 /** The files of a run folder, by name, as bytes. */
 const filesOf = (d: string) => Object.fromEntries(readdirSync(d).sort().map((f) => [f, readFileSync(join(d, f))]));
-const RUN_FILES = ["config.json", "metrics.csv", "model.safetensors", "report.html"];
+const RUN_FILES = ["config.json", "metrics.csv", "model.safetensors", "optimizer.safetensors", "report.html", "training-state.json"];
 
 describe("signals at any time end with a complete run folder, or the previous one untouched", () => {
   test("SIGTERM while training: stops after the batch, writes everything, exits 143; eval reloads it", async () => {

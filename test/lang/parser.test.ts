@@ -110,7 +110,7 @@ describe("calls", () => {
   it("every function derives from the op table, with its arity and op", () => {
     const names = scalarFunctions.map((f) => f.name).sort();
     expect(names).toEqual(
-      ["abs", "cos", "exp", "log", "max", "min", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "tanh"].sort(),
+      ["abs", "cos", "exp", "expm1", "log", "log1p", "square", "max", "min", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "tanh"].sort(),
     );
     for (const op of elementwiseList) {
       if (op.print.kind !== "call") continue;

@@ -38,7 +38,7 @@ describe("Module", () => {
   test("a subclass only assigns fields: parameters, child modules and arrays of them", () => {
     class Net extends Module {
       scale = tensor([2], { requiresGrad: true });
-      constant = tensor([5]); // no grad: not a parameter
+      constant = this.registerBuffer("constant", tensor([5]), { persistent: false }); // not trained, not saved
       blocks = [new Linear(2, 2), new Linear(2, 2)];
       head = new Linear(2, 1, { bias: false });
       forward(x: Tensor) {
@@ -74,8 +74,8 @@ describe("Module", () => {
     b.loadParameters(new Map(a.namedParameters()));
     expect(b.parameters().map((p) => Array.from(p.toArray()))).toEqual(a.parameters().map((p) => Array.from(p.toArray())));
     const c = new MLP([2, 4, 1], "tanh");
-    expect(() => c.loadParameters(new Map(a.namedParameters()))).toThrow("loadParameters: 0.weight has shape [3,2], the model's is [4,2]");
-    expect(() => c.loadParameters({ "0.weight": ones([4, 2]) })).toThrow("missing 0.bias, 2.weight, 2.bias");
+    expect(() => c.loadParameters(new Map(a.namedParameters()))).toThrow("loadParameters: the state does not fit MLP: 0.weight: shape [3,2], the model's is [4,2]");
+    expect(() => c.loadParameters({ "0.weight": ones([4, 2]) })).toThrow("missing keys: 0.bias, 2.weight, 2.bias");
   });
 });
 

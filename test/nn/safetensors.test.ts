@@ -49,6 +49,22 @@ describe("the format, byte by byte", () => {
     expect(tensors.get("a")!.toNested()).toEqual([[8], [9]]);
   });
 
+  test("integer tensors (PyTorch's int64 num_batches_tracked, int32) read as float64, exactly", () => {
+    const header = JSON.stringify({ n: { dtype: "I64", shape: [], data_offsets: [0, 8] }, i: { dtype: "I32", shape: [2], data_offsets: [8, 16] } });
+    const bytes = new Uint8Array(8 + header.length + 16);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(Buffer.from(header), 8);
+    const dv = new DataView(bytes.buffer, 8 + header.length);
+    dv.setBigInt64(0, 2n ** 53n - 1n, true);
+    dv.setInt32(8, -7, true);
+    dv.setInt32(12, 2 ** 31 - 1, true);
+    const { tensors } = decodeSafetensors(bytes);
+    expect([tensors.get("n")!.dtype, tensors.get("n")!.item()]).toEqual(["float64", 2 ** 53 - 1]);
+    expect(tensors.get("i")!.toNested()).toEqual([-7, 2 ** 31 - 1]);
+    dv.setBigInt64(0, 2n ** 53n, true);
+    expect(() => decodeSafetensors(bytes)).toThrow("tensor n holds the integer 9007199254740992, beyond what float64 holds exactly (±2^53)");
+  });
+
   test("round trip: names, shapes, dtypes and values exactly", () => {
     const t = new Map([["x", tensor([Math.PI, -0, 1e-300], { dtype: "float64" })], ["y", tensor([[1, 2], [3, 4]])], ["empty", tensor([])]]);
     const back = decodeSafetensors(encodeSafetensors(t)).tensors;
@@ -74,7 +90,7 @@ describe("broken files are input errors that say what is wrong", () => {
     ["truncated data", good.subarray(0, good.length - 4), "ends at byte 12 of a 8-byte data section (the file is truncated)"],
     ["header past the end", (() => { const b = good.slice(); b[0] = 255; b[1] = 255; return b; })(), "runs past the end"],
     ["not JSON", withHeader("{nope", 0), "the header is not UTF-8 JSON"],
-    ["unsupported dtype", withHeader({ w: { dtype: "BF16", shape: [1], data_offsets: [0, 2] } }, 2), 'dtype "BF16"; gradgraph reads F32 and F64'],
+    ["unsupported dtype", withHeader({ w: { dtype: "BF16", shape: [1], data_offsets: [0, 2] } }, 2), 'dtype "BF16"; gradgraph reads F32, F64, I64 and I32'],
     ["wrong size", withHeader({ w: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4), "needs 8 bytes, its offsets give 4"],
     ["overlap", withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, 8), "overlaps"],
     ["trailing bytes", withHeader({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, 8), "4 bytes after the last tensor"],

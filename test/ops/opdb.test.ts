@@ -41,6 +41,14 @@ describe("op database coverage", () => {
     }
   });
 
+  test("every primitive declares a batching rule for vmap, or is an exemption listed here with its reason", () => {
+    // vmap runs an op on a batch through its entry's \`batch\` rule (test/functional/vmap.test.ts checks each
+    // against a loop over examples). A new primitive without one fails here: give it a rule, or list it below.
+    const exempt: Record<string, string> = {};
+    const missing = opList.filter((op) => typeof op.batch !== "function" && !(op.name in exempt)).map((op) => op.name);
+    expect(missing).toEqual([]);
+  });
+
   test("every op whose nodes carry parameters prints them (printParams)", () => {
     // The samples' graphs show which ops have parameters: each of those must say how they print, or the
     // printers would drop them silently.

@@ -6,7 +6,8 @@
  */
 import type { OpName } from "../../src/ops/index.js";
 import { ops, tensorOps } from "../../src/ops/index.js";
-import { Generator, NDArray, Tensor, concat, stack, where } from "../../src/tensor/index.js";
+import { Generator, NDArray, Tensor, concat, einsum, stack, where } from "../../src/tensor/index.js";
+import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d } from "../../src/nn/conv-functional.js";
 
 /** One way to call an op: float64 inputs and the function of them to check. */
 export interface Sample {
@@ -186,6 +187,13 @@ export const opdb: { readonly [K in OpName]: OpInfo } = {
   gt: binary("gt", grid(0.05), grid(0)),
   eq: binary("eq", grid(0.05), grid(0)),
   sign: unary("sign", awayFromZero(0.1, 2)),
+  lt: binary("lt", grid(0.05), grid(0)),
+  le: binary("le", grid(0.05), grid(0)),
+  ge: binary("ge", grid(0.05), grid(0)),
+  ne: binary("ne", grid(0.05), grid(0)),
+  log1p: unary("log1p", uniform(-0.5, 2)),
+  expm1: unary("expm1", R),
+  square: unary("square", R),
 
   sum: reduction("sum"),
   amax: { ...reduction("amax"), ties: reductionTies("amax") },
@@ -282,6 +290,19 @@ export const opdb: { readonly [K in OpName]: OpInfo } = {
         return { name: `${fmt(sa)}/${fmt(sb)}`, inputs: [make(sa, R), make(sb, R)], f: (a: Tensor, b: Tensor) => Tensor.apply(tensorOps.where, [cond, a, b]) };
       }),
   },
+  im2col: {
+    samples: () => [
+      { name: "(2,2,4,5) k3 pad 1", inputs: [make([2, 2, 4, 5], R)], f: (x) => x.im2col({ kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], padValue: 0 }) },
+      { name: "(1,2,6,7) k(2,3) stride (2,3) dilation (2,1)", inputs: [make([1, 2, 6, 7], R)], f: (x) => x.im2col({ kernel: [2, 3], stride: [2, 3], padding: [0, 1], dilation: [2, 1], padValue: 0 }) },
+      { name: "padValue 0.5, a permuted input", inputs: [make([3, 1, 4, 2], R)], f: (x) => x.permute(1, 0, 2, 3).im2col({ kernel: [2, 2], stride: [1, 1], padding: [1, 1], dilation: [1, 1], padValue: 0.5 }) },
+    ],
+  },
+  col2im: {
+    samples: () => [
+      { name: "into (2,2,4,5) k3 pad 1", inputs: [make([2, 3, 3, 2, 4, 5], R)], f: (c) => c.col2im({ kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], shape: [2, 2, 4, 5] }) },
+      { name: "into (1,2,6,7) stride (2,3) dilation (2,1)", inputs: [make([2, 2, 3, 1, 2, 3], R)], f: (c) => c.col2im({ kernel: [2, 3], stride: [2, 3], padding: [0, 1], dilation: [2, 1], shape: [1, 2, 6, 7] }) },
+    ],
+  },
   cast: {
     // Through float32 and back: the central differences see float32 rounding, so a larger step.
     eps: 1e-2,
@@ -290,7 +311,29 @@ export const opdb: { readonly [K in OpName]: OpInfo } = {
       { name: "float64 -> float32 -> float64", inputs: [make([2, 3], R)], f: (x) => Tensor.apply(tensorOps.cast, [Tensor.apply(tensorOps.cast, [x], { dtype: "float32" })], { dtype: "float64" }) },
     ],
   },
+  cumsum: {
+    samples: () => [
+      ...([[[5], 0], [[3, 4], 1], [[3, 4], 0], [[2, 3, 2], 1]] as [number[], number][]).flatMap(([sh, axis]) =>
+        [false, true].map((reverse) => ({ name: `${fmt(sh)} axis ${axis}${reverse ? " reversed" : ""}`, inputs: [make(sh, R)], f: (x: Tensor) => Tensor.apply(tensorOps.cumsum, [x], { axis, reverse }) })),
+      ),
+      { name: "transposed view", inputs: [make([3, 4], R)], f: (x) => Tensor.apply(tensorOps.cumsum, [x.T], { axis: 1, reverse: false }) },
+    ],
+  },
+  // No gradient of their own: x · (1 + argmax(x)) checks that the graph treats the positions as constants.
+  argmax: argExtremum("argmax"),
+  argmin: argExtremum("argmin"),
 };
+
+function argExtremum(name: "argmax" | "argmin"): OpInfo {
+  const cases: [number[], number, boolean][] = [[[5], 0, false], [[3, 4], 1, true], [[3, 4], 0, false], [[2, 3, 4], 2, true]];
+  return {
+    samples: () => cases.map(([sh, axis, keepdims]) => ({
+      name: `${fmt(sh)} axis ${axis} keepdims=${keepdims}`,
+      inputs: [distinct(sh)],
+      f: (x: Tensor) => x.mul(Tensor.apply(tensorOps[name], [x], { axis, keepdims }).add(1).sum()),
+    })),
+  };
+}
 
 /** Composites: no rules of their own, checked all the same. */
 export const compositeDb: Record<string, OpInfo> = {
@@ -319,6 +362,69 @@ export const compositeDb: Record<string, OpInfo> = {
         inputs: [make([4, 3], R)],
         f: (x) => x.logSoftmax(1).gather(1, [[0], [2], [1], [2]]).mean().neg(),
       },
+    ],
+  },
+  conv2d: {
+    samples: () => [
+      { name: "(2,3,5,5) * (4,3,3,3) + b, pad 1", inputs: [make([2, 3, 5, 5], R), make([4, 3, 3, 3], R), make([4], R)], f: (x, w, b) => conv2d(x!, w!, b!, { padding: 1 }) },
+      { name: "groups 2, stride 2, dilation 2", inputs: [make([1, 4, 7, 6], R), make([6, 2, 2, 2], R)], f: (x, w) => conv2d(x!, w!, null, { groups: 2, stride: 2, dilation: 2 }) },
+    ],
+  },
+  conv1d: { samples: () => [{ name: "(2,2,7) * (3,2,3) + b, stride 2, pad 1", inputs: [make([2, 2, 7], R), make([3, 2, 3], R), make([3], R)], f: (x, w, b) => conv1d(x!, w!, b!, { stride: 2, padding: 1 }) }] },
+  maxPool2d: {
+    samples: () => [
+      { name: "(2,2,4,4) k2 (tiles)", inputs: [distinct([2, 2, 4, 4])], f: (x) => maxPool2d(x!, 2) },
+      { name: "(1,2,5,7) k(2,3) (tiles, a remainder cut)", inputs: [distinct([1, 2, 5, 7])], f: (x) => maxPool2d(x!, [2, 3]) },
+      { name: "(1,2,5,5) k3 stride 2 pad 1", inputs: [distinct([1, 2, 5, 5])], f: (x) => maxPool2d(x!, 3, { stride: 2, padding: 1 }) },
+    ],
+  },
+  avgPool2d: {
+    samples: () => [
+      { name: "(2,2,5,5) k3 stride 2 pad 1", inputs: [make([2, 2, 5, 5], R)], f: (x) => avgPool2d(x!, 3, { stride: 2, padding: 1 }) },
+      { name: "(1,2,5,4) k2 (tiles, a remainder cut)", inputs: [make([1, 2, 5, 4], R)], f: (x) => avgPool2d(x!, 2) },
+    ],
+  },
+  adaptiveAvgPool2d: {
+    samples: () => [
+      { name: "(1,2,5,7) -> (3,2)", inputs: [make([1, 2, 5, 7], R)], f: (x) => adaptiveAvgPool2d(x!, [3, 2]) },
+      { name: "(2,1,4,4) -> 2", inputs: [make([2, 1, 4, 4], R)], f: (x) => adaptiveAvgPool2d(x!, 2) },
+    ],
+  },
+  var: {
+    samples: () => [
+      { name: "(3,4) axis 1", inputs: [make([3, 4], R)], f: (x) => x.var(1) },
+      { name: "all, correction 0", inputs: [make([2, 3], R)], f: (x) => x.var(undefined, { correction: 0 }) },
+      { name: "(2,3,2) axes [0,2] keepdims", inputs: [make([2, 3, 2], R)], f: (x) => x.var([0, 2], { keepdims: true }) },
+    ],
+  },
+  std: { samples: () => [{ name: "(3,4) axis 0 unbiased=false", inputs: [make([3, 4], R)], f: (x) => x.std(0, { unbiased: false }) }] },
+  norm: {
+    samples: () => [
+      { name: "p=2, all", inputs: [make([3, 4], R)], f: (x) => x.norm() },
+      { name: "p=2, axis 1 keepdims", inputs: [make([3, 4], R)], f: (x) => x.norm(2, 1, true) },
+      { name: "p=1, axis 0", inputs: [make([3, 4], awayFromZero(0.1, 2))], f: (x) => x.norm(1, 0) },
+      { name: "p=inf, axis 1", inputs: [make([3, 4], awayFromZero(0.1, 2))], f: (x) => x.norm(Infinity, 1) },
+      { name: "p=3", inputs: [make([5], awayFromZero(0.1, 2))], f: (x) => x.norm(3) },
+    ],
+  },
+  sort: {
+    samples: () => [
+      { name: "(3,4) axis 1", inputs: [distinct([3, 4])], f: (x) => x.sort(1).values },
+      { name: "(3,4) axis 0 descending", inputs: [distinct([3, 4])], f: (x) => x.sort(0, true).values },
+    ],
+  },
+  topk: { samples: () => [{ name: "(3,5) k=2", inputs: [distinct([3, 5])], f: (x) => x.topk(2).values }, { name: "smallest 3, axis 0", inputs: [distinct([4, 2])], f: (x) => x.topk(3, 0, false).values }] },
+  split: { samples: () => [{ name: "sizes [1,3] axis 1", inputs: [make([2, 4], R)], f: (x) => { const [a, b] = x.split([1, 3], 1); return a!.mul(b!.sum(1, true)); } }] },
+  chunk: { samples: () => [{ name: "3 chunks of 7", inputs: [make([7], R)], f: (x) => { const c = x.chunk(3); return concat([c[2]!, c[0]!.mul(c[1]!)]); } }] },
+  padConstant: { samples: () => [{ name: "F.pad (1,2,0,1) value 3, crop -1", inputs: [make([2, 3], R)], f: (x) => x.pad([1, -1, 0, 1], 3).mul(x.sum()) }] },
+  einsum: {
+    samples: () => [
+      { name: "ij,jk->ik", inputs: [make([2, 3], R), make([3, 4], R)], f: (a, b) => einsum("ij,jk->ik", a!, b!) },
+      { name: "i,j->ij", inputs: [make([3], R), make([2], R)], f: (a, b) => einsum("i,j->ij", a!, b!) },
+      { name: "ii->", inputs: [make([3, 3], R)], f: (a) => einsum("ii->", a!) },
+      { name: "bij,bjk->bik", inputs: [make([2, 2, 3], R), make([2, 3, 2], R)], f: (a, b) => einsum("bij,bjk->bik", a!, b!) },
+      { name: "ij,ij->i (row dots), implicit ij->j sums", inputs: [make([3, 2], R), make([3, 2], R)], f: (a, b) => einsum("ij,ij->i", a!, b!).add(einsum("ij", a!).sum()) },
+      { name: "ab,bc,cd->ad (three operands)", inputs: [make([2, 3], R), make([3, 2], R), make([2, 2], R)], f: (a, b, c) => einsum("ab,bc,cd->ad", a!, b!, c!) },
     ],
   },
   mlp: {

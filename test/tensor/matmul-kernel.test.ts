@@ -3,7 +3,7 @@ import { tensorOps } from "../../src/ops/index.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../src/ops/shape.js";
 import { matmulKernel, setMatmulKernel } from "../../src/tensor/kernels/matmul.js";
 import { wasmAvailable, wasmModuleBytes } from "../../src/tensor/kernels/matmul-wasm.js";
-import { sgemmAvailable, sgemmModuleBytes, sgemmPool } from "../../src/tensor/kernels/sgemm-wasm.js";
+import { sgemmAvailable, sgemmFma, sgemmModuleBytes, sgemmPool } from "../../src/tensor/kernels/sgemm-wasm.js";
 import { getNumThreads, setNumThreads } from "../../src/tensor/kernels/threads.js";
 import { NDArray, type TypedArray } from "../../src/tensor/ndarray.js";
 import { randn } from "../../src/tensor/index.js";
@@ -156,6 +156,16 @@ for (const threads of [1, 2])
           }
     });
 
+    test("operands as they lie: a row of a larger matrix, every third row, a broadcast (stride 0) column, K past a block", () => {
+      const big = randArray([40, 700], "float32", 9);
+      const row = new NDArray(big.data, [1, 700], [700 * 7, 1], big.offset + 700 * 5); // row stride far past k
+      const thirds = new NDArray(big.data, [13, 700], [3 * 700, 1], big.offset); // span > m·k: copied row-major
+      const wide = randArray([700, 300], "float32", 10);
+      const col = new NDArray(wide.data, [700, 19], [300, 0], wide.offset + 4); // one column repeated
+      for (const [a, b] of [[row, wide], [thirds, wide], [thirds, col], [transposed(col), transposed(thirds)]] as const)
+        expectWithinFloat32Bound(run("wasm", a, b, "float32"), a, b);
+    });
+
     test("accumulates in float32: large K gives errors the float64 kernel does not, still within the bound", () => {
       const a = randArray([8, 4096], "float32", 5), b = randArray([4096, 8], "float32", 6);
       const w = run("wasm", a, b, "float32"), j = run("js", a, b, "float32");
@@ -163,9 +173,10 @@ for (const threads of [1, 2])
       expect(Array.from(w)).not.toEqual(Array.from(j));
     });
 
-    test("results do not depend on the thread count (bit-identical to one thread)", () => {
-      for (const [m, k, n] of [[512, 300, 257], [130, 784, 256], [37, 1000, 600]] as const) {
-        const a = randArray([m, k], "float32", m), b = randArray([k, n], "float32", n);
+    test("results do not depend on the thread count (bit-identical to one thread), transposed forms too", () => {
+      for (const [m, k, n, ta, tb] of [[512, 300, 257, false, false], [130, 784, 256, false, false], [37, 1000, 600, false, false], [130, 129, 250, true, false], [67, 515, 129, false, true], [250, 99, 130, true, true]] as const) {
+        const a0 = randArray(ta ? [k, m] : [m, k], "float32", m), b0 = randArray(tb ? [n, k] : [k, n], "float32", n);
+        const a = ta ? transposed(a0) : a0, b = tb ? transposed(b0) : b0;
         const here = Array.from(run("wasm", a, b, "float32"));
         setNumThreads(1);
         const one = Array.from(run("wasm", a, b, "float32"));
@@ -174,6 +185,40 @@ for (const threads of [1, 2])
       }
     });
   });
+
+describe.runIf(sgemmAvailable())("the float32 kernel's two forms: relaxed SIMD's multiply-add and plain f32x4", () => {
+  test("the multiply-add form runs where Node validates it (Node 20 after turning on its flag)", () => {
+    expect(sgemmFma()).toBe(true);
+    for (const fma of [false, true]) expect(WebAssembly.validate(sgemmModuleBytes(false, fma))).toBe(true);
+  });
+
+  test("repeated products of one shape do not add into the last one's C (the first K block stores)", () => {
+    const a = randArray([9, 600], "float32", 11), b = randArray([600, 10], "float32", 12);
+    const first = Array.from(run("wasm", a, b, "float32"));
+    expect(Array.from(run("wasm", a, b, "float32"))).toEqual(first);
+    expectWithinFloat32Bound(first, a, b);
+  });
+
+  test("GRADGRAPH_RELAXED_SIMD=0 keeps the plain kernel, within the same bound", async () => {
+    vi.resetModules();
+    vi.stubEnv("GRADGRAPH_RELAXED_SIMD", "0");
+    try {
+      const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
+      const mm = await import("../../src/tensor/kernels/matmul.js");
+      expect(sgemm.sgemmFma()).toBe(false);
+      mm.setMatmulKernel("wasm");
+      for (const [sa, sb] of [[[70, 257], [257, 13]], [[2, 600], [600, 3]], [[17, 33], [33, 65]]] as [Shape, Shape][]) {
+        const a = randArray(sa, "float32", 1), b = randArray(sb, "float32", 2);
+        const outShape = tensorOps.matmul.shape([a.shape, b.shape], undefined);
+        expectWithinFloat32Bound(mm.matmulKernel([a, b], undefined, outShape, "float32").data, a, b);
+      }
+      mm.setMatmulKernel("auto");
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+});
 
 describe.runIf(wasmAvailable())("the WebAssembly matmul kernels", () => {
 

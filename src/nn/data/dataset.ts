@@ -6,7 +6,7 @@
 import { InputError } from "../../core/errors.js";
 import { formatShape, sizeOf } from "../../ops/shape.js";
 import { arrayType, type TypedArray } from "../../tensor/ndarray.js";
-import { Generator } from "../../tensor/random.js";
+import { Generator, type GeneratorState } from "../../tensor/random.js";
 import { fromTypedArray, type Tensor } from "../../tensor/tensor.js";
 
 /** A minibatch: inputs and targets of the same samples. */
@@ -169,10 +169,25 @@ export class DataLoader implements Iterable<Batch> {
     return p;
   }
 
+  /** The state of the shuffling generator, between epochs: restoring it replays the next epoch's order. */
+  getState(): GeneratorState {
+    return this.generator.getState();
+  }
+
+  /** Restores a state from {@link getState}. */
+  setState(s: GeneratorState): void {
+    this.generator.setState(s);
+  }
+
   *[Symbol.iterator](): Iterator<Batch> {
+    yield* this.epoch(0);
+  }
+
+  /** One epoch's batches (drawing its order), from batch `from` on: a resumed epoch skips the batches done. */
+  *epoch(from: number): IterableIterator<Batch> {
     const order = this.order();
     const batches = this.length;
-    for (let b = 0; b < batches; b++) {
+    for (let b = from; b < batches; b++) {
       yield this.dataset.batch(order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize)));
     }
   }

@@ -7,7 +7,9 @@
  *   kernel of sgemm-wasm.ts, accumulating in float32 as BLAS does, split among threads (threads.ts) for large
  *   products. Error bound: with u = 2⁻²⁴ and γ_K = K·u / (1 − K·u), every entry satisfies
  *   |ĉ − c| ≤ γ_K · Σ_p |a_p|·|b_p| (each term is one rounded product and passes through fewer than K rounded
- *   additions). Each entry is summed in the same order whatever the thread count, so results do not depend on it.
+ *   additions; with relaxed SIMD's multiply-add, fused where the CPU has FMA, a term is not even rounded before
+ *   it is added). Each entry is summed in the same order, by the same instructions, whatever the thread count, so
+ *   results do not depend on it.
  * - float64 (and the float32 fallback): 4×4 tiles accumulating in float64, rounded to the output dtype once;
  *   the f64x2 kernel of matmul-wasm.ts where available (bit-identical to the JavaScript kernel, which stays the
  *   fallback for small products or where WebAssembly SIMD is missing).
@@ -16,7 +18,7 @@ import type { DType } from "../../ops/op.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../ops/shape.js";
 import { arrayType, NDArray, type TypedArray } from "../ndarray.js";
 import { WASM_KB, workspace } from "./matmul-wasm.js";
-import { packPanels } from "./pack.js";
+import { copyRows, packPanels } from "./pack.js";
 import { sgemmSession } from "./sgemm-wasm.js";
 
 /**
@@ -37,22 +39,6 @@ const WASM_MIN_WORK = 4096;
 
 /** Block of K kept in cache while a tile row of C is computed (the WebAssembly kernel's block too). */
 const KB = WASM_KB;
-
-/** Copies an m×k strided matrix into a row-major float64 buffer. */
-function pack(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, dst: Float64Array): void {
-  let o = 0;
-  if (cs === 1) {
-    for (let i = 0; i < rows; i++) {
-      const base = off + i * rs;
-      for (let j = 0; j < cols; j++) dst[o++] = src[base + j]!;
-    }
-  } else {
-    for (let i = 0; i < rows; i++) {
-      let p = off + i * rs;
-      for (let j = 0; j < cols; j++, p += cs) dst[o++] = src[p]!;
-    }
-  }
-}
 
 /** C (m×n, float64, overwritten) = A (m×k, row-major) · B where BT (n×k, row-major) is B transposed. */
 export function gemmPacked(A: Float64Array, BT: Float64Array, C: Float64Array, m: number, k: number, n: number): void {
@@ -142,9 +128,9 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
       let lastX = -1, lastY = -1;
       for (let t = 0; t < count; t++) {
         const [ox, oy] = offsets(t);
-        if (ox !== lastX) session.packA(x.data, ox, xr, xc), (lastX = ox);
+        if (ox !== lastX) session.setA(x.data, ox, xr, xc), (lastX = ox);
         // B as its n columns: "rows" j of length k, stride yc between them, yr along each.
-        if (oy !== lastY) session.packB(y.data, oy, yc, yr), (lastY = oy);
+        if (oy !== lastY) session.setB(y.data, oy, yc, yr), (lastY = oy);
         session.run(out as Float32Array, t * m * n);
       }
       return new NDArray(out, outShape);
@@ -173,9 +159,9 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   for (let t = 0; t < count; t++) {
     const [ox, oy] = offsets(t);
     // Repack only when the batch element changes (a broadcast operand is packed once).
-    if (ox !== lastX) pack(x.data, ox, xr, xc, m, k, A), (lastX = ox);
+    if (ox !== lastX) copyRows(x.data, ox, xr, xc, m, k, A), (lastX = ox);
     // Bᵀ row j is column j of B: rows of length k with stride yr, one per column (stride yc).
-    if (oy !== lastY) pack(y.data, oy, yc, yr, n, k, BT), (lastY = oy);
+    if (oy !== lastY) copyRows(y.data, oy, yc, yr, n, k, BT), (lastY = oy);
     gemmPacked(A, BT, C, m, k, n);
     out.set(C, t * m * n);
   }

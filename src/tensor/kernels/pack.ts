@@ -1,4 +1,4 @@
-/** Packing a strided matrix into the register-tile panels of the WebAssembly matmul kernels (in JavaScript). */
+/** Packing a strided matrix for the matmul kernels (in JavaScript): row-major, or in register-tile panels. */
 import type { TypedArray } from "../ndarray.js";
 
 /**
@@ -28,5 +28,21 @@ export function packPanels(src: TypedArray, off: number, rs: number, cs: number,
   for (let i = rows; i < padded; i++) {
     let d = Math.floor(i / R) * w + (i % R);
     for (let p = 0; p < cols; p++, d += R) dst[d] = 0;
+  }
+}
+
+/** Copies a rows×cols strided matrix (M[i][p] at off + i·rs + p·cs) into a row-major buffer. */
+export function copyRows(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, dst: Float64Array | Float32Array): void {
+  let o = 0;
+  if (cs === 1) {
+    for (let i = 0; i < rows; i++) {
+      const base = off + i * rs;
+      for (let j = 0; j < cols; j++) dst[o++] = src[base + j]!;
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      let p = off + i * rs;
+      for (let j = 0; j < cols; j++, p += cs) dst[o++] = src[p]!;
+    }
   }
 }

@@ -15,15 +15,21 @@
  *   ACTIVE before it checks that GEN is still the job it woke for, and leaves ACTIVE when it has no more chunks.
  *   The caller, out of chunks, makes GEN odd (closing the job: late workers see it and go back to sleep) and
  *   waits for ACTIVE = 0 (Atomics.wait in Node; a spin on a browser's main thread, where waiting is forbidden).
- *   Workers that have not started yet simply take no chunks, so a job never waits for a thread to boot.
+ *   Workers that have not started yet simply take no chunks, so a job never waits for a thread to boot. An idle
+ *   worker, and a caller waiting for the last chunks, spin for SPIN_MS before they sleep; `wake()` rouses the
+ *   workers (GEN += 2, still odd) ahead of a job. Sleepers count themselves in SLEEPERS, a waiting caller sets
+ *   WAITER, so a notify (a system call) is made only when someone sleeps: each side stores its flag before it
+ *   waits and the other reads it after its own store (sequentially consistent), so no wake-up is lost.
  * - Which thread runs a chunk never changes what it computes: results do not depend on the thread count.
  */
 import { InputError } from "../../core/errors.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
 export const POOL_BYTES = 65536;
-const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, TABLE = 16;
+const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, TABLE = 16;
 const TABLE_WORDS = POOL_BYTES / 4 - TABLE;
+/** How long an idle worker, and a caller waiting for the workers' last chunks, spin before they sleep (ms). */
+const SPIN_MS = 1;
 
 // --- the thread count -------------------------------------------------------------------------------------
 
@@ -74,8 +80,16 @@ function serve(module, memory, names) {
   let last = -1;
   for (;;) {
     let g = Atomics.load(ctl, ${GEN});
-    for (let spin = 0; spin < 2000 && (g === last || (g & 1)); spin++) g = Atomics.load(ctl, ${GEN});
-    if (g === last || (g & 1)) { Atomics.wait(ctl, ${GEN}, g); continue; }
+    // Idle: spin up to ${SPIN_MS} ms for the next job (a futex wake-up costs tens of microseconds), then sleep.
+    const until = performance.now() + ${SPIN_MS};
+    while ((g === last || (g & 1)) && performance.now() < until)
+      for (let spin = 0; spin < 500 && (g === last || (g & 1)); spin++) g = Atomics.load(ctl, ${GEN});
+    if (g === last || (g & 1)) {
+      Atomics.add(ctl, ${SLEEPERS}, 1);
+      Atomics.wait(ctl, ${GEN}, g);
+      Atomics.sub(ctl, ${SLEEPERS}, 1);
+      continue;
+    }
     last = g;
     Atomics.add(ctl, ${ACTIVE}, 1);
     if (Atomics.load(ctl, ${GEN}) === g) {
@@ -85,7 +99,7 @@ function serve(module, memory, names) {
         fn(...ctl.subarray(o, o + nargs));
       }
     }
-    if (Atomics.sub(ctl, ${ACTIVE}, 1) === 1) Atomics.notify(ctl, ${ACTIVE});
+    if (Atomics.sub(ctl, ${ACTIVE}, 1) === 1 && Atomics.load(ctl, ${WAITER}) !== 0) Atomics.notify(ctl, ${ACTIVE});
   }
 }`;
 
@@ -192,9 +206,27 @@ export class WasmPool {
     Atomics.store(ctl, NEXT, 0);
     const g = Atomics.load(ctl, GEN) + 1;
     Atomics.store(ctl, GEN, g);
-    Atomics.notify(ctl, GEN);
+    if (Atomics.load(ctl, SLEEPERS) !== 0) Atomics.notify(ctl, GEN);
     for (let c = Atomics.add(ctl, NEXT, 1); c < total; c = Atomics.add(ctl, NEXT, 1)) call(...rows[c]!);
     Atomics.store(ctl, GEN, g + 1);
-    for (let a = Atomics.load(ctl, ACTIVE); a !== 0; a = Atomics.load(ctl, ACTIVE)) if (canWait) Atomics.wait(ctl, ACTIVE, a, 1000);
+    const until = performance.now() + SPIN_MS;
+    for (let a = Atomics.load(ctl, ACTIVE); a !== 0; a = Atomics.load(ctl, ACTIVE))
+      if (canWait && performance.now() > until) {
+        Atomics.store(ctl, WAITER, 1);
+        Atomics.wait(ctl, ACTIVE, a, 1000);
+        Atomics.store(ctl, WAITER, 0);
+      }
+  }
+
+  /**
+   * Wakes sleeping workers without giving them a job, so that they are spinning when one comes (call it before
+   * work that precedes a job, such as copying operands in). Between jobs only.
+   */
+  wake(): void {
+    if (this.workers.length === 0 || getNumThreads() === 1) return;
+    const g = Atomics.load(this.ctl, GEN);
+    if ((g & 1) === 0) return;
+    Atomics.store(this.ctl, GEN, g + 2);
+    if (Atomics.load(this.ctl, SLEEPERS) !== 0) Atomics.notify(this.ctl, GEN);
   }
 }

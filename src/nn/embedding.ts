@@ -1,0 +1,105 @@
+/**
+ * Embedding: a lookup table of vectors (PyTorch's `nn.Embedding`). The lookup is the table's `gather` along the
+ * rows — its vjp is `scatterAdd`, so a row picked twice gets both gradients and rows not picked get zero — and
+ * needs no primitive of its own.
+ */
+import { InputError, ShapeError } from "../core/errors.js";
+import type { DType } from "../ops/op.js";
+import { formatShape } from "../ops/shape.js";
+import type { IndexArray } from "../ops/op.js";
+import { tensorOps } from "../ops/registry.js";
+import { generatorFor, type Generator } from "../tensor/random.js";
+import { randn } from "../tensor/random-tensors.js";
+import { fromTypedArray, tensor, Tensor, where, type IndexLike } from "../tensor/tensor.js";
+import { Module } from "./module.js";
+import { Parameter } from "./parameter.js";
+
+/**
+ * Index data (a tensor of whole numbers, nested arrays or an Int32Array) as flat integers and a shape, each
+ * checked to be a whole number in [0, size).
+ */
+function indexData(index: Tensor | IndexLike, what: string, size: number): IndexArray {
+  const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
+  const flat: ArrayLike<number> = t === null ? (index as Int32Array) : t.toArray();
+  const data = new Int32Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i]!;
+    if (!Number.isInteger(v)) throw new InputError(`${what}: indices must be whole numbers, got ${v} at position ${i}`);
+    if (v < 0 || v >= size) throw new InputError(`${what}: index ${v} at position ${i} is out of range [0, ${size})`);
+    data[i] = v;
+  }
+  return { data, shape: t === null ? [data.length] : [...t.shape] };
+}
+
+export interface EmbeddingOptions {
+  /** This row's output gets no gradient and starts at zeros (negative: counted from the end). */
+  paddingIdx?: number;
+  generator?: Generator;
+  seed?: number;
+  /** float32 (default) or float64. */
+  dtype?: DType;
+}
+
+/**
+ * The rows of `weight` ([num, dim]) picked by `index` (any shape): an output of shape [...index, dim]. With
+ * `paddingIdx`, positions holding that index get no gradient (their row is still read).
+ *
+ * @example
+ * embedding([[0, 2]], tensor([[1, 1], [2, 2], [3, 3]])).toNested(); // [[[1, 1], [3, 3]]]
+ */
+export function embedding(index: Tensor | IndexLike, weight: Tensor, paddingIdx?: number): Tensor {
+  if (weight.ndim !== 2) throw new ShapeError(`embedding: expected a weight of shape [num, dim], got ${formatShape(weight.shape)}`);
+  const [num, dim] = weight.shape as [number, number];
+  const { data, shape } = indexData(index, `Embedding(${num}, ${dim})`, num);
+  const n = data.length;
+  const rows = new Int32Array(n * dim);
+  for (let i = 0; i < n; i++) rows.fill(data[i]!, i * dim, (i + 1) * dim);
+  const idx: IndexArray = { shape: [n, dim], data: rows };
+  const pick = (w: Tensor) => Tensor.apply(tensorOps.gather, [w], { axis: 0, index: idx });
+  let out = pick(weight);
+  const pad = paddingIdx === undefined ? -1 : paddingIdx < 0 ? paddingIdx + num : paddingIdx;
+  if (data.includes(pad)) {
+    const isPad = new Float64Array(n);
+    for (let i = 0; i < n; i++) isPad[i] = data[i] === pad ? 1 : 0;
+    out = where(fromTypedArray(isPad, [n, 1]), pick(weight.detach()), out);
+  }
+  return out.reshape([...shape, dim]);
+}
+
+/**
+ * A lookup table of `numEmbeddings` vectors of size `embeddingDim` (PyTorch's `nn.Embedding`), initialised
+ * from N(0, 1) (the `paddingIdx` row zeros). The input holds whole-number indices of any shape.
+ *
+ * @example
+ * const emb = new Embedding(10, 3, { seed: 0 });
+ * emb.forward(tensor([[1, 2], [4, 9]])).shape; // [2, 2, 3]
+ */
+export class Embedding extends Module {
+  weight: Tensor;
+  readonly paddingIdx: number | undefined;
+
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
+    super();
+    for (const [what, n] of [["numEmbeddings", numEmbeddings], ["embeddingDim", embeddingDim]] as const) {
+      if (!Number.isInteger(n) || n < 1) throw new InputError(`Embedding: ${what} must be a positive integer, got ${n}`);
+    }
+    const p = options.paddingIdx;
+    if (p !== undefined && (!Number.isInteger(p) || p < -numEmbeddings || p >= numEmbeddings)) {
+      throw new InputError(`Embedding: paddingIdx must be a whole number in [${-numEmbeddings}, ${numEmbeddings}), got ${p}`);
+    }
+    this.paddingIdx = p === undefined ? undefined : p < 0 ? p + numEmbeddings : p;
+    const dtype = options.dtype ?? "float32";
+    const w = randn([numEmbeddings, embeddingDim], { generator: generatorFor(options), dtype });
+    if (this.paddingIdx !== undefined) w.toArray().fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
+    w.label = "weight";
+    this.weight = new Parameter(w);
+  }
+
+  forward(index: Tensor | IndexLike): Tensor {
+    return embedding(index, this.weight, this.paddingIdx);
+  }
+
+  override describe(): string {
+    return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === undefined ? "" : `, padding_idx=${this.paddingIdx}`})`;
+  }
+}

@@ -1,0 +1,88 @@
+/** `gradgraph train --resume RUN_DIR`: a stopped run continues exactly; bad folders and options are refused. */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import { Linear, saveModule } from "../../src/nn/index.js";
+import { run } from "./run.js";
+
+const dir = mkdtempSync(join(tmpdir(), "gradgraph-resume-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const bin = fileURLToPath(new URL("../../bin/gradgraph", import.meta.url));
+const bytes = (d: string, f: string) => readFileSync(join(d, f));
+const common = ["--data", "moons", "--n", "200", "--dtype", "float64", "--seed", "1", "--opt", "momentum"];
+
+describe("train --resume", () => {
+  test("stop after 2 epochs, resume to 4 = 4 epochs uninterrupted, bit for bit (weights, optimizer, metrics)", async () => {
+    const whole = join(dir, "whole"), part = join(dir, "part");
+    expect((await run("train", ...common, "--epochs", "4", "--out", whole)).code).toBe(0);
+    expect((await run("train", ...common, "--epochs", "2", "--out", part)).code).toBe(0);
+    const r = await run("train", "--resume", part, "--epochs", "4");
+    expect(r.stderr).toContain(`Resuming ${part} at epoch 3 (step 11)`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on moons: 4 epochs, 20 steps/);
+    expect(bytes(part, "model.safetensors").equals(bytes(whole, "model.safetensors"))).toBe(true);
+    expect(bytes(part, "optimizer.safetensors").equals(bytes(whole, "optimizer.safetensors"))).toBe(true);
+    const csv = (d: string) => bytes(d, "metrics.csv").toString().split("\n").map((l) => l.split(",").slice(0, 7).join());
+    expect(csv(part)).toEqual(csv(whole));
+    expect(JSON.parse(bytes(part, "config.json").toString()).training.epochs).toBe(4);
+  });
+
+  test("a run stopped by SIGINT in its first batch leaves a folder that resumes to the uninterrupted run", async () => {
+    const whole = join(dir, "sig-whole"), part = join(dir, "sig-part");
+    const args = ["--data", "xor", "--n", "160", "--dtype", "float64", "--epochs", "3", "--schedule", "cosine", "--warmup", "3"];
+    expect((await run("train", ...args, "--out", whole)).code).toBe(0);
+    const child = spawn(bin, ["train", ...args, "--out", part], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GRADGRAPH_TEST_PAUSE: "train" } });
+    let stderr = "", sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        if (!sent && stderr.includes("paused at train")) (sent = true, child.kill("SIGINT"));
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain("stopped by Ctrl-C in epoch 1 of 3, after 1 of 12 steps");
+    const r = await run("train", "--resume", part);
+    expect(r.stderr).toContain(`Resuming ${part} at epoch 1, batch 2 (step 2)`);
+    expect(r.code).toBe(0);
+    expect(bytes(part, "model.safetensors").equals(bytes(whole, "model.safetensors"))).toBe(true);
+  });
+
+  test("bad input: not a run folder, a run without training state, options that would change the run, too few epochs", async () => {
+    const notRun = join(dir, "not-a-run");
+    mkdirSync(notRun);
+    writeFileSync(join(notRun, "notes.txt"), "hello");
+    let r = await run("train", "--resume", notRun);
+    expect(r.stderr).toContain(`gradgraph: --resume ${notRun}: not a gradgraph run folder: ${notRun}: no model there (config.json not found)`);
+    expect(r.code).toBe(2);
+
+    const done = join(dir, "done");
+    expect((await run("train", ...common, "--epochs", "2", "--out", done)).code).toBe(0);
+    r = await run("train", "--resume", done, "--lr", "0.5", "--batch", "8");
+    expect(r.stderr).toContain("gradgraph: --resume continues the run as it was saved: --lr, --batch cannot be given with it (only --epochs, --out, --overwrite, --threads)");
+    expect(r.code).toBe(2);
+    r = await run("train", "--resume", done, "--epochs", "1");
+    expect(r.stderr).toContain("gradgraph: fit: cannot resume: the run already reached epoch 2, beyond the 1 asked");
+    expect(r.code).toBe(2);
+
+    const old = join(dir, "old");
+    expect((await run("train", ...common, "--epochs", "1", "--out", old)).code).toBe(0);
+    rmSync(join(old, "training-state.json"));
+    r = await run("train", "--resume", old);
+    expect(r.stderr).toContain(`gradgraph: --resume ${old}: this run has no training-state.json (saved by an older gradgraph), so it cannot be resumed`);
+    expect(r.code).toBe(2);
+
+    const other = join(dir, "other-architecture");
+    await saveModule(other, new Linear(2, 2));
+    r = await run("train", "--resume", other);
+    expect(r.stderr).toContain(`gradgraph: --resume ${other}: not a gradgraph run folder: ${join(other, "config.json")}: not a gradgraph model config: format is "gradgraph-module", expected "gradgraph-mlp"`);
+    expect(r.code).toBe(2);
+
+    r = await run("train", "--epochs", "1");
+    expect(r.stderr).toContain("gradgraph: --data is required (the dataset to train on), unless --resume RUN_DIR continues a saved run");
+    expect(r.code).toBe(2);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * vmap: batching rules from the op table, composed with the transforms. Every check compares vmap against the
+ * same function run example by example and stacked.
+ */
+import { describe, expect, test } from "vitest";
+import { customFunction } from "../../src/autodiff/custom.js";
+import { grad, hessian, jacrev, jvp } from "../../src/autodiff/functional.js";
+import { vmap } from "../../src/autodiff/vmap.js";
+import { Generator, NDArray, stack, Tensor, tensor } from "../../src/tensor/index.js";
+import { compositeDb, opdb } from "../ops/opdb.js";
+
+function randn(g: Generator, shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return new Tensor(new NDArray(Float64Array.from({ length: n }, () => g.uniform() * 2 - 1), shape));
+}
+
+function expectClose(a: Tensor, b: Tensor, what: string) {
+  expect(a.shape, what).toEqual(b.shape);
+  const x = a.toArray(), y = b.toArray();
+  for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!), `${what}[${i}]: ${x[i]} vs ${y[i]}`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(y[i]!)));
+}
+
+describe("vmap over every op of the database", () => {
+  // Three draws of each sample are three examples: vmap over all inputs, and over the first input with the others
+  // shared, must equal the examples run one by one and stacked.
+  const skip = new Set(["sort", "topk"]); // their order is computed from the values, outside the op table
+  for (const [name, info] of [...Object.entries(opdb), ...Object.entries(compositeDb)]) {
+    if (skip.has(name)) continue;
+    test(name, () => {
+      const draws = [info.samples(), info.samples(), info.samples()];
+      draws[0]!.forEach((s, k) => {
+        const examples = draws.map((d) => d[k]!.inputs);
+        const f = s.f;
+        const all = vmap((...xs: Tensor[]) => f(...xs))(...s.inputs.map((_, j) => stack(examples.map((e) => e[j]!))));
+        expectClose(all, stack(examples.map((e) => f(...e))), `${name}: ${s.name}, all batched`);
+        if (s.inputs.length > 1) {
+          const shared = examples[0]!.slice(1);
+          const inAxes = [0, ...shared.map(() => null)];
+          const first = vmap((...xs: Tensor[]) => f(...xs), inAxes)(stack(examples.map((e) => e[0]!)), ...shared);
+          expectClose(first, stack(examples.map((e) => f(e[0]!, ...shared))), `${name}: ${s.name}, first batched`);
+        }
+      });
+    });
+  }
+});
+
+describe("per-example gradients", () => {
+  const g = new Generator(11);
+  const params = { W1: randn(g, [3, 5]), b1: randn(g, [5]), W2: randn(g, [5, 2]) };
+  const X = randn(g, [4, 3]), Y = randn(g, [4, 2]);
+  type P = typeof params;
+  const loss = (p: P, x: Tensor, y: Tensor) => x.matmul(p.W1).add(p.b1).tanh().matmul(p.W2).sub(y).square().mean();
+
+  test("vmap(grad(loss)) over a batch equals grad(loss) per example, stacked", () => {
+    const per = vmap(grad(loss), [null, 0, 0])(params, X, Y);
+    for (const key of ["W1", "b1", "W2"] as const) {
+      const rows = [0, 1, 2, 3].map((i) => grad(loss)(params, X.slice(i), Y.slice(i))[key]);
+      expectClose(per[key], stack(rows), key);
+    }
+  });
+
+  test("the mean of the per-example gradients is the batch gradient", () => {
+    const per = vmap(grad(loss), [null, 0, 0])(params, X, Y);
+    const batch = grad((p: P) => {
+      const h = X.matmul(p.W1).add(p.b1).tanh().matmul(p.W2).sub(Y).square();
+      return h.mean(1).mean();
+    })(params);
+    expectClose(per.W1.mean(0), batch.W1, "W1");
+  });
+
+  test("per-example Hessians and forward mode: vmap(hessian(f)), vmap(jvp)", () => {
+    const f = (x: Tensor) => x.matmul(params.W1).tanh().sum();
+    const H = vmap(hessian(f))(X);
+    expectClose(H, stack([0, 1, 2, 3].map((i) => hessian(f)(X.slice(i)))), "hessians");
+    const u = X.slice(0);
+    const t = vmap((x: Tensor) => jvp(f, [x], [u])[1])(X);
+    expectClose(t, stack([0, 1, 2, 3].map((i) => jvp(f, [X.slice(i)], [u])[1])), "jvp");
+  });
+
+  test("grad through vmap: the batched computation is differentiable", () => {
+    const f = (w: Tensor) => vmap((x: Tensor) => x.mul(w).sin().sum())(X.slice(null, [0, 3])).sum();
+    const direct = (w: Tensor) => X.mul(w).sin().sum();
+    expectClose(grad(f)(tensor([1, 2, 3], { dtype: "float64" })), grad(direct)(tensor([1, 2, 3], { dtype: "float64" })), "grad");
+  });
+
+  test("per-example Jacobians: vmap(jacrev(f))", () => {
+    const W = params.W1;
+    const f = (x: Tensor) => x.matmul(W).sigmoid();
+    const J = vmap(jacrev(f))(X);
+    expectClose(J, stack([0, 1, 2, 3].map((i) => jacrev(f)(X.slice(i)))), "jacobians");
+  });
+});
+
+describe("axes, nesting and errors", () => {
+  const g = new Generator(5);
+  const A = randn(g, [3, 4, 2]), v = randn(g, [2]);
+
+  test("nested vmap maps over two axes", () => {
+    const f = (x: Tensor) => x.mul(v).sum().exp();
+    const y = vmap(vmap(f))(A);
+    expectClose(y, A.mul(v).sum(2).exp(), "nested");
+  });
+
+  test("inAxes picks the batch axis, null shares an argument, outAxes places the batch", () => {
+    const f = (x: Tensor, w: Tensor) => x.mul(w);
+    const y = vmap(f, [1, null], 1)(A, v); // over A's axis 1 (size 4), the batch back at axis 1
+    expectClose(y, A.mul(v), "axes");
+    const z = vmap((x: Tensor) => v.sum())(A); // independent of the batch: repeated
+    expect(z.shape).toEqual([3]);
+  });
+
+  test("errors name what was expected", () => {
+    expect(() => vmap((a: Tensor, b: Tensor) => a.add(b))(A, randn(g, [2, 2]))).toThrow("vmap: mapped axes differ in size: 3 (argument 0, axis 0) and 2 (argument 1, axis 0)");
+    expect(() => vmap((x: Tensor) => x, null)(A)).toThrow("vmap: no argument is mapped");
+    expect(() => vmap((x: Tensor) => tensor(x.item()))(A)).toThrow("vmap: item() cannot read a batched tensor inside the mapped function");
+    const double = customFunction((x: Tensor) => x.mul(2), { vjp: (_xs, _y, g) => [g.mul(2)] });
+    expect(() => vmap((x: Tensor) => double(x))(A)).toThrow(/vmap: the op .* has no batching rule/);
+    expect(() => vmap((x: Tensor) => x.sort().values)(A)).toThrow("sort: not available inside vmap");
+  });
+});
