@@ -21,6 +21,7 @@ export * from "./data/index.js";
 export * from "./train.js";
 export * from "./safetensors.js";
 export * from "./checkpoint.js";
+export * from "./spec.js";
 export * from "./training-state.js";
 export * as scalar from "./scalar.js";
 export * from "./report.js";
