@@ -558,13 +558,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * Replaces this tensor's values (an optimizer step): same shape required, converted to this dtype. Graphs
-   * built earlier from this tensor see the new values from then on.
+   * built earlier from this tensor see the new values from then on. Storage that another tensor updates in
+   * place ({@link update}: a trained parameter, an optimizer's moments) is copied, so neither tensor ever sees
+   * the other's later updates (PyTorch's `load_state_dict` copies too).
    */
   assign(values: Tensor): this {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    this.value = values.dtype === this.dtype ? values.value : copyArray(values.value, this.dtype);
+    const share = values.dtype === this.dtype && !ownedStorage.has(values.value.data);
+    this.value = share ? values.value : copyArray(values.value, this.dtype);
     return this;
   }
 

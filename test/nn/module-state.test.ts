@@ -1,7 +1,7 @@
 /** Module state: parameters, buffers, children, state dicts, and discovery without instanceof. */
 import { describe, expect, test } from "vitest";
 import { InputError, ShapeError } from "../../src/core/errors.js";
-import { isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential } from "../../src/nn/index.js";
+import { isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
 import { isTensor, ones, randn, tensor, zeros, type Tensor } from "../../src/tensor/index.js";
 
 /** A BatchNorm-like module: a weight and bias, three persistent buffers and one that is not saved. */
@@ -130,6 +130,22 @@ describe("loadStateDict", () => {
     });
     expect(Array.from(net.fc.bias!.toArray())).toEqual([1, 1, 1]);
     expect(() => net.loadStateDict({ "fc.bias": ones([2]) }, { strict: false })).toThrow(ShapeError);
+  });
+
+  test("the loaded values are a copy: training the source model afterwards leaves the loaded one as it was", () => {
+    const a = new Linear(2, 1, { seed: 0, dtype: "float64" }), b = new Linear(2, 1, { seed: 1, dtype: "float64" });
+    const step = () => {
+      a.zeroGrad();
+      a.forward(tensor([[1, 2]], { dtype: "float64" })).sum().backward();
+      opt.step();
+    };
+    const opt = new SGD(a.parameters(), { lr: 1 });
+    step(); // a's weights now live in storage the optimizer writes in place
+    b.loadStateDict(a.stateDict());
+    const loaded = Array.from(b.weight.toArray());
+    step();
+    expect(Array.from(b.weight.toArray())).toEqual(loaded);
+    expect(Array.from(a.weight.toArray())).not.toEqual(loaded);
   });
 });
 
