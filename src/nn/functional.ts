@@ -17,7 +17,7 @@ import { formatShape } from "../ops/shape.js";
 import type { Value } from "../scalar/value.js";
 import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
-import { fromTypedArray, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
+import { fromTypedArray, isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
 export const relu = (x: Tensor): Tensor => x.relu();
@@ -211,7 +211,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
  */
 function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: number): { index: Tensor; kept: Float64Array } {
   let flat: ArrayLike<number>;
-  if (labels instanceof Tensor) flat = labels.toArray();
+  if (isTensor(labels)) flat = labels.toArray(); // labels are data: a tensor of another copy of the package reads alike
   else if (labels instanceof Int32Array) flat = labels;
   else flat = Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number];
   if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);

@@ -171,7 +171,13 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /** A tensor for a plain number (a weak constant: it adopts the dtype of the tensors it meets). */
   static from(x: TensorLike): Tensor {
-    return x instanceof Tensor ? x : new Tensor(scalarArray(x, "float64", true));
+    if (x instanceof Tensor) return x;
+    if (typeof x !== "number") {
+      // A tensor of another copy of the package has its own tape and kernels: mixing it in would read as NaN.
+      const what = isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x;
+      throw new InputError(`expected a tensor or a number, got ${what}`);
+    }
+    return new Tensor(scalarArray(x, "float64", true));
   }
 
   get shape(): Shape {

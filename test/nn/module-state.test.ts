@@ -1,7 +1,7 @@
 /** Module state: parameters, buffers, children, state dicts, and discovery without instanceof. */
 import { describe, expect, test } from "vitest";
 import { InputError, ShapeError } from "../../src/core/errors.js";
-import { isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
+import { crossEntropy, isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
 import { isTensor, ones, randn, tensor, zeros, type Tensor } from "../../src/tensor/index.js";
 
 /** A BatchNorm-like module: a weight and bias, three persistent buffers and one that is not saved. */
@@ -173,6 +173,14 @@ describe("discovery without instanceof", () => {
       forward(x: Tensor) { return x; }
     }
     expect([...new Holder().stateDict().keys()]).toEqual(["inner.weight", "inner.bias"]);
+  });
+
+  test("a tensor of another copy in an op is an error naming it (it read as NaN); labels of another copy load", () => {
+    const foreign = asForeign(tensor([3, 4]));
+    expect(() => tensor([1, 2]).add(foreign)).toThrow("expected a tensor or a number, got a tensor from another copy of gradgraph");
+    expect(() => tensor([1, 2]).mul(foreign)).toThrow(InputError);
+    const logits = tensor([[2, 0], [0, 2]], { dtype: "float64" });
+    expect(crossEntropy(logits, asForeign(tensor([0, 1]))).item()).toBeCloseTo(Math.log(1 + Math.exp(-2)), 12);
   });
 
   test("MLP's state dict is its parameters", () => {
