@@ -84,6 +84,38 @@ describe("declaring state", () => {
     expect(new Affine().namedParameters().map(([n]) => n)).toEqual(["w"]);
   });
 
+  test("an array of parameters is PyTorch's ParameterList (field.0, …); tensors or modules hidden in objects, Maps or nested arrays are errors", () => {
+    class List extends Module {
+      ws = [new Parameter(ones([2])), new Parameter(zeros([3]))];
+      sizes = [[2, 3], [4]]; // plain data is left alone
+      options = { scale: 2 };
+      forward(x: Tensor) { return x.mul(this.ws[0]!); }
+    }
+    const l = new List();
+    expect([...l.stateDict().keys()]).toEqual(["ws.0", "ws.1"]);
+    expect(l.parameters()).toEqual(l.ws);
+    class Frozen extends Module {
+      ts = [ones([2])];
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new Frozen().parameters()).toThrow("Frozen: field ts.0 holds a tensor that is neither a parameter nor a buffer");
+    class Dict extends Module {
+      layers: Record<string, Module> = { a: new Linear(2, 2) };
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new Dict().parameters()).toThrow("Dict: field layers is a plain object holding modules or tensors, where their state would not be found");
+    class InMap extends Module {
+      layers = new Map([["a", new Linear(2, 2)]]);
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new InMap().stateDict()).toThrow("InMap: field layers is a Map holding modules or tensors");
+    class Nested extends Module {
+      blocks = [[new Linear(2, 2)]];
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new Nested().stateDict()).toThrow("Nested: field blocks.0 is an array holding modules or tensors");
+  });
+
   test("bad names are refused", () => {
     const n = new Norm();
     expect(() => n.registerBuffer("a.b", zeros([1]))).toThrow('registerBuffer: a name must be a non-empty string without ".", got "a.b"');
