@@ -202,7 +202,10 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
   if (eps > 0) rows = rows.add((weight === null ? logp : logp.mul(weight)).sum(1).mul(keep).mul(eps / k));
   const loss = rows.neg();
   const reduction = o.reduction ?? "mean";
-  return reduction === "mean" ? loss.sum().div(wy.sum()) : reduce(loss, reduction);
+  if (reduction !== "mean") return reduce(loss, reduction);
+  // Only ignored rows: the loss is 0/0 = NaN but the gradient 0, as PyTorch's (a plain division's would be NaN).
+  const total = wy.sum(), some = total.gt(0);
+  return where(some, loss.sum().div(where(some, total, 1)), NaN);
 }
 
 /**
