@@ -174,7 +174,7 @@ export interface CrossEntropyOptions {
  *   ℓᵢ = −(1 − ε)·w[yᵢ]·log p[i, yᵢ] − (ε/C)·Σ_c w[c]·log p[i, c]
  *
  * (0 for a row whose label is `ignoreIndex`); "mean" divides Σᵢ ℓᵢ by Σᵢ w[yᵢ] over the rows not ignored
- * (their count without weights), as PyTorch does, so a batch of only ignored rows gives NaN (0/0). Stable:
+ * (their count without weights), as PyTorch does, so a batch of only ignored rows gives NaN (0/0), with gradient 0 (as PyTorch's). Stable:
  * log softmax subtracts the row's max and never takes the log of 0.
  *
  * @example
