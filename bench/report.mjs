@@ -70,7 +70,8 @@ export function tables(rows) {
 /** The heap record's table and verdict. */
 export function heapTable(h) {
   const [k0] = h.samples[0], [k1] = h.samples.at(-1);
-  const growth = h.heap_used_mb[1] + h.array_buffers_mb[1] - h.heap_used_mb[0] - h.array_buffers_mb[0];
+  const wasm = h.wasm_mb ?? [0, 0];
+  const growth = h.heap_used_mb[1] + h.array_buffers_mb[1] + wasm[1] - h.heap_used_mb[0] - h.array_buffers_mb[0] - wasm[0];
   const flat = growth < 1 && Math.abs(h.slope_bytes_per_step) * h.steps < 2 ** 20;
   return [
     `#### Memory over ${h.steps.toLocaleString("en")} W2 steps in one process (${h.gc_between_samples ? "two garbage collections before each sample" : "no forced GC"}, ${h.ms_per_step} ms per step)`,
@@ -79,9 +80,10 @@ export function heapTable(h) {
     "| --- | --- | --- |",
     `| V8 heap used | ${h.heap_used_mb[0]} | ${h.heap_used_mb[1]} |`,
     `| ArrayBuffers (typed-array storage) | ${h.array_buffers_mb[0]} | ${h.array_buffers_mb[1]} |`,
+    `| WebAssembly memories (kernel scratch and workspaces) | ${wasm[0]} | ${wasm[1]} |`,
     `| resident set | ${h.rss_mb[0]} | ${h.rss_mb[1]} |`,
     "",
-    `Heap + ArrayBuffers: ${growth >= 0 ? "+" : ""}${growth.toFixed(2)} MB from step ${k0} to ${k1}; slope over the second half ` +
+    `Heap + ArrayBuffers + WebAssembly memories: ${growth >= 0 ? "+" : ""}${growth.toFixed(2)} MB from step ${k0} to ${k1}; slope over the second half ` +
       `${h.slope_bytes_per_step} bytes per step: **${flat ? "flat" : "grows"}**${h.ok ? "" : ` (check failed: ${h.check})`}. ` +
       `Resident set: ${h.rss_mb[1] >= h.rss_mb[0] ? "+" : ""}${(h.rss_mb[1] - h.rss_mb[0]).toFixed(1)} MB.`,
     "",

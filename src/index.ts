@@ -9,6 +9,7 @@ export * from "./ops/op.js";
 export { elementwiseOps, elementwiseList } from "./ops/elementwise.js";
 export { algebraOf, numberAlgebra } from "./ops/algebras.js";
 export { Value, localDerivative, type ValueOptions, type Span } from "./scalar/value.js";
+export { StaleValueError } from "./scalar/tape.js";
 export * from "./autodiff/modes.js";
 // The expression language and the renderers (the web explorer's API). `Span` is the scalar engine's (same shape).
 export * from "./lang/index.js";
@@ -51,6 +52,7 @@ export {
   concat,
   stack,
   where,
+  einsum,
   setNumThreads,
   getNumThreads,
   type TensorLike,
@@ -66,7 +68,7 @@ export {
   type CheckMode,
 } from "./autodiff/gradcheck.js";
 export * as functional from "./tensor/functional.js";
-export { backendNames, setBackend, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
+export { backendNames, setBackend, wasmMemoryBytes, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
 export { ops, opList, tensorOps, tensorOpList } from "./ops/registry.js";
 // Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
 // derivatives, and debug aids (NaN/Inf detection, traced programs).

@@ -29,4 +29,7 @@ test("every bench workload runs once at a tiny size and does the right work", as
   const md = tables(summarize(records));
   for (const w of ["W1", "W2", "W3", "W4", "MNIST"]) expect(md).toContain(`### ${w}`);
   expect(heapTable(by("heap")[0])).toContain("after step 10");
+  // the kernels' WebAssembly memories are sampled too (the W2 step has run its kernels by then)
+  expect(by("heap")[0]!.wasm_mb[1]).toBeGreaterThan(0);
+  expect(heapTable(by("heap")[0])).toContain("WebAssembly memories");
 });

@@ -40,6 +40,11 @@ export interface Backend {
    * (inputs of another dtype are converted). Writes into `out` when given (same shape, contiguous, owned).
    */
   run(kernel: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, out?: NDArray): NDArray;
+  /**
+   * Optional: Σ of `n` contiguous float32 elements of `data` from `start`, accumulated in float64 (at least as
+   * accurately as float32 needs: the sum kernel rounds it to float32). Without it the sum runs in JavaScript.
+   */
+  sumFloat32?(data: Float32Array, start: number, n: number): number;
 }
 
 const registry = new Map<string, Backend>();

@@ -15,4 +15,5 @@ if (chosen !== undefined && chosen !== "") setBackend(chosen);
 
 export { backend, backendNames, kernelOf, registerBackend, setBackend, withBackend, type Backend, type Kernel } from "./backend.js";
 export { elementwiseKernelOf, fusedKernel } from "./kernels.js";
+export { trackMemory, wasmMemoryBytes } from "./memory.js";
 export * from "./ndarray.js";

@@ -9,7 +9,7 @@ import { ALU_CALLS, aluNumbers, printJs, schedule, type AluCall, type AluNode } 
 import type { DType } from "../ops/op.js";
 import type { Shape } from "../ops/shape.js";
 import type { Backend, Kernel } from "./backend.js";
-import { arrayType, broadcastStrides, collapse, NDArray, type TypedArray } from "./ndarray.js";
+import { broadcastStrides, collapse, NDArray, uninitArray, type TypedArray } from "./ndarray.js";
 
 /** The flat loop: `out[i] = f(inputs)`; inputs are (data, offset) pairs, or one value each where `single[k]`. */
 type Flat = (out: TypedArray, n: number, ...args: unknown[]) => void;
@@ -192,7 +192,7 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
 }
 
 function allocate(dtype: DType, size: number): TypedArray {
-  return new (arrayType(dtype))(size);
+  return uninitArray(dtype, size);
 }
 
 /** The reference backend. */

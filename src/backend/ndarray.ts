@@ -25,6 +25,24 @@ export function dtypeOf(data: TypedArray): DType {
   return data instanceof Float64Array ? "float64" : "float32";
 }
 
+/** Node's `Buffer.allocUnsafeSlow` (memory not zeroed, not from Node's small-buffer pool), where there is one. */
+const allocUnsafeSlow = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array<ArrayBuffer> } }).Buffer?.allocUnsafeSlow;
+
+/** Below this many bytes a zeroed typed array is as cheap (V8 allocates it on its own heap). */
+const UNINIT_MIN_BYTES = 1 << 14;
+
+/**
+ * Storage for `size` elements whose contents are unspecified, for a kernel that writes every element. Large
+ * arrays skip the zero fill (in Node through `Buffer.allocUnsafeSlow`: an ArrayBuffer of exactly these bytes, so
+ * the array owns its whole buffer), which a fresh 4 MB result otherwise pays on every op; elsewhere zeroed.
+ */
+export function uninitArray(dtype: DType, size: number): TypedArray {
+  const T = arrayType(dtype), bytes = size * T.BYTES_PER_ELEMENT;
+  if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) return new T(size);
+  const b = allocUnsafeSlow(bytes);
+  return new T(b.buffer, b.byteOffset, size);
+}
+
 /** An n-dimensional view of a typed array. */
 export class NDArray {
   readonly size: number;
@@ -174,7 +192,7 @@ export function forEachRow(
 
 /** The array as a fresh contiguous one of `dtype` (a copy, even if already contiguous). */
 export function copyArray(a: NDArray, dtype: DType = a.dtype): NDArray {
-  const out = new (arrayType(dtype))(a.size);
+  const out = uninitArray(dtype, a.size);
   if (a.contiguous && dtype === a.dtype) out.set(a.data.subarray(a.offset, a.offset + a.size));
   else copyStrided(a, out, 0, a.shape, stridesOf(a.shape));
   return new NDArray(out, a.shape);

@@ -40,11 +40,15 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
   const d = config.data;
   if (d === undefined) throw new InputError(`--resume ${dir}: its config.json names no dataset`);
   const str = (v: unknown) => (v === undefined ? undefined : String(v));
+  // An MLP's sizes, or a layer spec's text; a CSV file's path and label column (read loosely: what the config holds).
+  const m = config.model as { sizes?: number[]; spec?: string; activation?: string; dtype: string };
+  const file = d as { path?: string; label?: string };
   return {
-    data: d.name,
-    model: config.model.sizes.join("-"),
-    act: config.model.activation,
-    dtype: config.model.dtype,
+    data: file.path ?? d.name,
+    label: file.label,
+    model: m.spec ?? m.sizes?.join("-"),
+    act: m.activation ?? "relu",
+    dtype: m.dtype,
     opt: str(t.optimizer),
     lr: str(t.lr),
     epochs: str(typed.epochs ?? t.epochs),

@@ -4,7 +4,7 @@
  * model (safetensors weights + config.json), metrics.csv and a self-contained report.html. Ctrl-C stops after the
  * current batch and still writes everything. Eval reloads a run's model and reports the same figures.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { InputError, Interrupted } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
@@ -29,10 +29,11 @@ import {
   loadTrainingState,
   MAX_GENERATED_POINTS,
   MNIST_TRAIN_DIGITS,
-  sizesProblem,
   metricsCsv,
+  LayerNet,
   MLP,
   randomShift,
+  SPEC_HELP,
   reportHtml,
   saveModel,
   saveTrainingState,
@@ -41,13 +42,14 @@ import {
   type ActivationName,
   type Dataset,
   type DataSpec,
-  type DatasetName,
+  type DataSourceName,
   type History,
   type ModelConfig,
   type Optimizer,
   type Schedule,
 } from "../nn/index.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
+import { buildModel, checkSavedFits, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
 import { resumeOptions } from "./resume.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
@@ -58,20 +60,15 @@ type OptName = (typeof OPTIMIZERS)[number];
 const SCHEDULES = ["constant", "step", "cosine"] as const;
 
 /** What each dataset trains with when an option is not given. */
-const PRESETS: Record<DatasetName, { model: string; epochs: number; batch: number; lr: number }> = {
+const PRESETS: Record<DataSourceName, { model: string; epochs: number; batch: number; lr: number }> = {
   moons: { model: "2-16-16-2", epochs: 100, batch: 32, lr: 0.01 },
   circles: { model: "2-16-16-2", epochs: 100, batch: 32, lr: 0.01 },
   xor: { model: "2-16-16-2", epochs: 100, batch: 32, lr: 0.01 },
   spirals: { model: "2-64-64-3", epochs: 200, batch: 32, lr: 0.01 },
   iris: { model: "4-16-3", epochs: 100, batch: 16, lr: 0.01 },
   mnist: { model: "784-128-10", epochs: 5, batch: 64, lr: 1e-3 },
+  csv: { model: "", epochs: 100, batch: 32, lr: 0.01 }, // model: inputs-32-classes, from the file
 };
-
-/** The dataset name, or an error with a suggestion. */
-function dataName(value: string): DatasetName {
-  if ((DATASET_NAMES as readonly string[]).includes(value)) return value as DatasetName;
-  throw new InputError(`--data ${value}: unknown dataset${didYouMean(value, DATASET_NAMES)} (expected one of ${DATASET_NAMES.join(", ")})`);
-}
 
 function choice<T extends string>(option: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
@@ -87,39 +84,9 @@ function number(option: string, value: string | undefined, check: (x: number) =>
 const positiveInt = (o: string, v: string | undefined) => number(o, v, (x) => Number.isInteger(x) && x > 0, "a positive integer");
 const nonNegative = (o: string, v: string | undefined) => number(o, v, (x) => x >= 0, "a non-negative number");
 
-/** `784-128-10` → [784, 128, 10]: sizes are whole numbers written as digits, each at least 1. */
-function parseSizes(text: string): number[] {
-  const parts = text.split(/[-x,]/);
-  const example = "expected layer sizes joined by dashes, inputs first and classes last, e.g. 784-128-64-10";
-  if (parts.length < 2) throw new InputError(`--model ${text}: ${example}`);
-  parts.forEach((p, i) => {
-    const which = `size ${i + 1} of ${parts.length}`;
-    if (p === "") throw new InputError(`--model ${text}: ${which} is empty; ${example}`);
-    if (!/^[0-9]+$/.test(p)) throw new InputError(`--model ${text}: ${which} is ${JSON.stringify(p)}, not a whole number written as digits; ${example}`);
-    if (Number(p) === 0) throw new InputError(`--model ${text}: ${which} is 0; every layer needs at least 1 unit`);
-  });
-  const sizes = parts.map(Number);
-  const problem = sizesProblem(sizes);
-  if (problem !== null) throw new InputError(`--model ${text}: ${problem}`);
-  return sizes;
-}
-
-/** Checks that a network fits a dataset's inputs and classes, with an example that would. */
-function checkFits(sizes: readonly number[], data: Dataset, option: string, trained = false): void {
-  const inputs = data.inputSize, classes = data.outputSize;
-  const fixed = [inputs, ...sizes.slice(1, -1), classes].join("-");
-  // A model already trained cannot change its sizes: say how to train one that fits.
-  const fix = trained ? `; retrain with --data ${data.info.name} --model ${fixed}` : ` (e.g. ${fixed})`;
-  if (sizes[0] !== inputs) {
-    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: each sample has ${inputs} input features, so the first size must be ${inputs}${fix}`);
-  }
-  if (sizes[sizes.length - 1] !== classes) {
-    throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: it has ${classes} classes, so the last size must be ${classes}${fix}`);
-  }
-}
-
 export interface TrainOpts {
   data?: string;
+  label?: string;
   /** A run folder to continue (its settings come from its config.json; see resume.ts). */
   resume?: string;
   threads?: string;
@@ -166,26 +133,11 @@ function makeOptimizer(name: OptName, params: ReturnType<MLP["parameters"]>, lr:
   }
 }
 
-/** Refuses a split with no training or no test samples, saying how the numbers came about. */
-function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where: string): void {
-  if (train.length > 0 && test.length > 0) return;
-  const total = train.length + test.length;
-  const how = spec.name === "mnist" ? `${total} digits` : `test fraction ${spec.testFraction} of ${total} ${spec.name === "iris" ? "samples" : "points"}`;
-  const fix = spec.name === "mnist" ? "" : train.length === 0 ? "; use a smaller --test-fraction" : spec.name === "iris" ? "; use a larger --test-fraction" : "; use a larger --n or --test-fraction";
-  if (train.length === 0) throw new InputError(`${where}no training samples left (${how} leaves ${train.length} for training and ${test.length} for testing)${fix}`);
-  throw new InputError(`${where}no test samples (${how} holds out ${test.length} for testing and leaves ${train.length} for training)${fix}`);
-}
-
-function describeData(spec: DataSpec, train: Dataset, test: Dataset): string {
-  const extra = spec.name === "mnist" ? "" : spec.name === "iris" ? `, split seed ${spec.seed}` : `, ${spec.n} points, noise ${spec.noise}, seed ${spec.seed}`;
-  return `${spec.name} (${train.length} train / ${test.length} test${extra})`;
-}
-
 /** A run's settings, checked: what {@link trainConfig} makes of the command line. */
 export interface TrainConfig {
-  name: DatasetName;
+  name: DataSourceName;
   spec: DataSpec;
-  sizes: number[];
+  model: ModelChoice;
   act: ActivationName;
   optName: OptName;
   schedule: (typeof SCHEDULES)[number];
@@ -212,14 +164,16 @@ export interface TrainConfig {
 /** The pure step: options as typed → a run's settings, or an {@link InputError} saying what is wrong. */
 export function trainConfig(opts: TrainOpts): TrainConfig {
   if (opts.data === undefined) throw new InputError("--data is required (the dataset to train on), unless --resume RUN_DIR continues a saved run");
-  const name = dataName(opts.data);
+  const source = dataSource(opts.data);
+  const name = source.name;
   const preset = PRESETS[name];
   const act = choice("--act", opts.act === "leakyRelu" ? "leaky_relu" : opts.act, Object.keys(ACTIVATIONS) as ActivationName[]);
   const optName = choice("--opt", opts.opt, OPTIMIZERS);
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
   const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
-  const sizes = parseSizes(opts.model ?? preset.model);
+  const model: ModelChoice = opts.model === undefined && name === "csv" ? { kind: "hidden", hidden: [32] } : modelChoice(opts.model ?? preset.model);
+  if (opts.label !== undefined && name !== "csv") throw new InputError(`--label names the label column of a CSV file, not of ${name}`);
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
   const batch = positiveInt("--batch", opts.batch) ?? preset.batch;
@@ -230,18 +184,20 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const warmup = number("--warmup", opts.warmup, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer (steps)") ?? 0;
   const clip = number("--clip", opts.clip, (x) => x > 0, "a positive number");
   if (opts.augment !== undefined && opts.augment !== "shift") throw new InputError(`--augment ${opts.augment}: expected shift`);
-  if (opts.augment !== undefined && name !== "mnist") throw new InputError(`--augment shift: only for image data (mnist), not ${name}`);
+  if (opts.augment !== undefined && name !== "mnist") throw new InputError(`--augment shift: only for image data (mnist), not ${name === "csv" ? opts.data : name}`);
   if (momentum !== undefined && (optName === "adam" || optName === "adamw")) throw new InputError(`--momentum applies to sgd/momentum/nesterov, not ${optName}`);
   const isToy = name !== "mnist" && name !== "iris";
   if (!isToy && (opts.n !== undefined || opts.noise !== undefined)) throw new InputError(`--n and --noise are for the generated datasets (moons, circles, spirals, xor), not ${name}`);
   if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
-  if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is fixed (7,996 train / 2,004 test digits)");
+  if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is the official one (60,000 train / 10,000 test digits)");
   if (opts.overwrite && opts.out === undefined) throw new InputError("--overwrite replaces the folder given by --out: give --out too");
   const limit = positiveInt("--limit", opts.limit);
   const notes: string[] = [];
   if (limit !== undefined && limit > MNIST_TRAIN_DIGITS) notes.push(`--limit ${limit}: MNIST has only ${MNIST_TRAIN_DIGITS.toLocaleString("en-US")} training digits; training on all of them`);
   const spec: DataSpec = {
     name,
+    ...(source.path === undefined ? {} : { path: source.path }),
+    ...(opts.label === undefined ? {} : { label: opts.label }),
     seed: dataSeed,
     ...(opts.n === undefined ? {} : { n: number("--n", opts.n, (x) => Number.isInteger(x) && x >= 1 && x <= MAX_GENERATED_POINTS, `a whole number of points from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`)! }),
     ...(opts.noise === undefined ? {} : { noise: nonNegative("--noise", opts.noise)! }),
@@ -250,7 +206,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(name === "mnist" ? { normalize: true } : {}),
   };
   const augment = opts.augment === "shift";
-  return { name, spec, sizes, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
+  return { name, spec, model, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
 }
 
 /** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
@@ -283,7 +239,7 @@ interface Setup {
   train: Dataset;
   test: Dataset;
   dataSpec: DataSpec;
-  model: MLP;
+  model: MLP | LayerNet;
   optimizer: Optimizer;
   batches: number;
   totalSteps: number;
@@ -295,10 +251,11 @@ interface Setup {
 
 /** Loads the data and builds the network; says the notes and the header on stderr. */
 async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
-  const { train, test, spec: dataSpec } = await loadDataset(c.spec, { dtype: c.dtype });
+  const { train, test, spec: loaded } = await loadDataset(c.spec, { dtype: c.dtype });
+  // A CSV file is named as typed in messages, and saved by its absolute path (eval may run elsewhere).
+  const dataSpec = loaded.path === undefined ? loaded : { ...loaded, path: resolve(loaded.path) };
   checkSplit(dataSpec, train, test, "");
-  checkFits(c.sizes, train, "--model");
-  const model = new MLP(c.sizes, c.act, { seed: c.seed, dtype: c.dtype });
+  const model = buildModel(c.model, train, { act: c.act, seed: c.seed, dtype: c.dtype });
   const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
   const batches = Math.ceil(train.length / c.batch);
   const totalSteps = c.epochs * batches;
@@ -308,7 +265,7 @@ async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
   const g = new Generator(c.seed + 1);
   const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
   io.err(
-    `Training MLP ${c.sizes.join("-")} (${c.act}, ${model.numParameters()} parameters) on ${describeData(dataSpec, train, test)}\n` +
+    `Training ${modelName(model)} (${model instanceof MLP ? `${c.act}, ` : ""}${model.numParameters()} parameters) on ${describeData(loaded, train, test)}\n` +
       `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
       `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
   );
@@ -339,7 +296,7 @@ function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string
   const last = history.epochs[history.epochs.length - 1];
   const stoppedNote = history.stopped ? `stopped by ${stoppedBy} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${history.stepLosses.length} of ${plural(r.totalSteps, "step")}` : undefined;
   io.out(
-    `${history.stopped ? "Stopped" : "Trained"} MLP ${c.sizes.join("-")} on ${c.name}: ${done} epoch${done === 1 ? "" : "s"}` +
+    `${history.stopped ? "Stopped" : "Trained"} ${modelName(r.model)} on ${r.train.info.name}: ${done} epoch${done === 1 ? "" : "s"}` +
       `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(history.stepLosses.length, "step")} in ${history.seconds.toFixed(1)} s\n`,
   );
   io.out(figuresTable([["train", trainFig], ["test", testFig]]));
@@ -439,7 +396,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
 }
 
 function buildReport(
-  model: MLP,
+  model: MLP | LayerNet,
   config: ModelConfig,
   history: History,
   train: Dataset,
@@ -451,11 +408,11 @@ function buildReport(
   const t = config.training ?? {};
   const classes = train.info.classes ?? Array.from({ length: train.outputSize }, (_, i) => String(i));
   return reportHtml({
-    title: `MLP ${model.sizes.join("-")} on ${train.info.name}`,
+    title: `${modelName(model)} on ${train.info.name}`,
     ...(note ? { note } : {}),
     summary: [
       ["data", describeData(config.data!, train, test)],
-      ["model", `MLP ${model.sizes.join("-")}, ${model.activation}, ${model.numParameters()} parameters, ${config.model.dtype}`],
+      ["model", `${modelSummary(model)}, ${config.model.dtype}`],
       ["training", `${t.optimizer} lr ${t.lr}, ${plural(Number(t.epochs), "epoch")}, batch ${t.batch}, seed ${t.seed}, schedule ${t.schedule}${t.augment ? ", augmented (shifts)" : ""}`],
       ["time", `${history.seconds.toFixed(1)} s, ${plural(history.stepLosses.length, "step")}`],
       ["train", `loss ${num(trainFig.loss)}, accuracy ${pct(trainFig.accuracy)}`],
@@ -476,19 +433,19 @@ async function evalAction(dir: string, opts: { data?: string; json?: boolean }, 
     if (config.data === undefined) throw new InputError(`${dir}: its config.json names no dataset; say which with --data`);
     spec = config.data;
   } else {
-    const name = dataName(opts.data);
-    spec = { name, ...(name === "mnist" ? { normalize: true } : {}) };
+    const { name, path } = dataSource(opts.data);
+    spec = { name, ...(path === undefined ? {} : { path }), ...(name === "mnist" ? { normalize: true } : {}) };
   }
   const { train, test, spec: full } = await loadDataset(spec, { dtype: config.model.dtype });
   checkSplit(full, train, test, `${dir}: `);
-  checkFits(model.sizes, train, `the model in ${dir},`, true);
+  checkSavedFits(model, train, dir);
   const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
   if (opts.json) {
     io.out(JSON.stringify({ data: full, train: trainFig, test: testFig }) + "\n");
     return;
   }
-  io.out(`MLP ${model.sizes.join("-")} (${model.activation}) from ${dir} on ${describeData(full, train, test)}\n`);
+  io.out(`${modelName(model)}${model instanceof MLP ? ` (${model.activation})` : ""} from ${dir} on ${describeData(full, train, test)}\n`);
   io.out(figuresTable([["train", trainFig], ["test", testFig]]));
 }
 
@@ -496,10 +453,11 @@ async function evalAction(dir: string, opts: { data?: string; json?: boolean }, 
 export function registerTrainCommands(program: Command, io: Io): void {
   program
     .command("train")
-    .description("train an MLP on a dataset (Sample, Forward, Backprop, Update) and save the model, metrics and a report")
-    .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}`))
+    .description("train a network on a dataset (Sample, Forward, Backprop, Update) and save the model, metrics and a report")
+    .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}, or a CSV file (file.csv: a header row, numeric features, a label column)`))
+    .option("--label <column>", "the label column of a CSV file (default: the last)")
     .option("--resume <dir>", "continue the run saved in this folder exactly where it stopped (its settings come from its config.json; --epochs sets a new total)")
-    .option("--model <sizes>", "layer sizes, inputs first and classes last (default per dataset: moons 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10)")
+    .option("--model <spec>", "layer sizes, inputs first and classes last (default per dataset: moons 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10, csv inputs-32-classes), or layers: see below")
     .option("--act <name>", `activation between layers: ${Object.keys(ACTIVATIONS).join(", ")}`, "relu")
     .option("--opt <name>", `optimizer: ${OPTIMIZERS.join(", ")}`, "adam")
     .option("--lr <rate>", "learning rate (default per dataset: 0.01, mnist 1e-3)")
@@ -518,14 +476,17 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--noise <std>", "noise of the generated points")
     .option("--data-seed <n>", "seed of the generated points and of the train/test split", "0")
     .option("--test-fraction <f>", "fraction of the data held out for testing (default 0.2; mnist's split is fixed)")
-    .option("--limit <n>", "mnist: train on only the first n of the 7,996 training digits")
+    .option("--limit <n>", "mnist: train on only the first n of the 60,000 training digits")
     .option("--dtype <type>", "float32 or float64", "float32")
     .option("--threads <n>", "threads for the large float32 matrix products (default: GRADGRAPH_NUM_THREADS, else the cores); results do not depend on it")
     .addHelpText(
       "after",
-      "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +
+      `\n${SPEC_HELP}\n` +
+        "\nExamples:\n  gradgraph train --data moons --out runs/moons\n" +
         "  gradgraph train --data spirals --model 2-64-64-3 --act tanh --opt adamw --lr 0.01 --epochs 300\n" +
-        "  gradgraph train --data mnist --model 784-128-10 --opt adamw --lr 2e-3 --epochs 20 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
+        "  gradgraph train --data mnist --model 784-256-10 --opt adamw --lr 2e-3 --weight-decay 0.05 --epochs 10 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
+        "  gradgraph train --data mnist --model cnn --opt adamw --lr 2e-3 --epochs 10 --augment shift --out runs/cnn\n" +
+        "  gradgraph train --data flowers.csv --label species --out runs/flowers\n" +
         "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
         "Ctrl-C stops after the current batch and still writes the model and the report (exit code 130); so do\n" +

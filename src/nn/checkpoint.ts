@@ -10,6 +10,7 @@ import type { DType } from "../ops/op.js";
 import { dataSpecProblem, type DataSpec } from "./data/index.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
 import { MLP, type Module } from "./module.js";
+import { buildLayerNet, LayerNet } from "./spec.js";
 import { encodeSafetensors, loadSafetensors, MAX_SAFETENSORS_HEADER } from "./safetensors.js";
 
 export const WEIGHTS_FILE = "model.safetensors";
@@ -21,7 +22,7 @@ export const MAX_CONFIG_BYTES = 16_000_000;
 export interface ModelConfig {
   format: "gradgraph-mlp";
   version: 1;
-  model: { type: "MLP"; sizes: number[]; activation: ActivationName; dtype: DType };
+  model: { type: "MLP"; sizes: number[]; activation: ActivationName; dtype: DType } | LayersConfig;
   /** The dataset and split it was trained on. */
   data?: DataSpec;
   /** Training settings (optimizer, learning rate, …), as the trainer recorded them. */
@@ -30,10 +31,29 @@ export interface ModelConfig {
   results?: Record<string, unknown>;
 }
 
-/** The config of an MLP (and extras). */
-export function mlpConfig(model: MLP, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): ModelConfig {
+/** A network of a layer spec ({@link LayerNet}): the spec, and the data's shapes it was built for. */
+export interface LayersConfig {
+  type: "LayerNet";
+  spec: string;
+  inputShape: number[];
+  image?: number[];
+  classes: number;
+  dtype: DType;
+}
+
+/** The config of an MLP or a {@link LayerNet} (and extras). */
+export function mlpConfig(model: MLP | LayerNet, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): ModelConfig {
   const dtype = model.parameters()[0]?.dtype ?? "float32";
-  return { format: "gradgraph-mlp", version: 1, model: { type: "MLP", sizes: [...model.sizes], activation: model.activation, dtype }, ...extra };
+  const m: ModelConfig["model"] =
+    model instanceof LayerNet
+      ? { type: "LayerNet", spec: model.spec, inputShape: [...model.inputShape], ...(model.image ? { image: [...model.image] } : {}), classes: model.classes, dtype }
+      : { type: "MLP", sizes: [...model.sizes], activation: model.activation, dtype };
+  return { format: "gradgraph-mlp", version: 1, model: m, ...extra };
+}
+
+/** How a saved network is named: `MLP 784-256-10 relu`, or its layer spec. */
+export function modelTitle(model: MLP | LayerNet): string {
+  return model instanceof LayerNet ? model.spec : `MLP ${model.sizes.join("-")} ${model.activation}`;
 }
 
 /** Writes a module's state dict and a config into `dir` (creating it). */
@@ -53,9 +73,9 @@ async function writeModel(dir: string, model: Module, config: object, descriptio
  * await saveModel("runs/moons", model, { data: { name: "moons" } });
  * const { model: again } = await loadModel("runs/moons");
  */
-export async function saveModel(dir: string, model: MLP, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): Promise<ModelConfig> {
+export async function saveModel(dir: string, model: MLP | LayerNet, extra: Pick<ModelConfig, "data" | "training" | "results"> = {}): Promise<ModelConfig> {
   const config = mlpConfig(model, extra);
-  await writeModel(dir, model, config, `MLP ${model.sizes.join("-")} ${model.activation}`);
+  await writeModel(dir, model, config, modelTitle(model));
   return config;
 }
 
@@ -153,6 +173,25 @@ export function sizesProblem(sizes: readonly number[]): string | null {
   return null;
 }
 
+type Bad = (why: string) => InputError;
+const isInts = (x: unknown, min: number): x is number[] => Array.isArray(x) && x.every((n) => Number.isInteger(n) && n >= min);
+
+function checkMlp(m: Extract<ModelConfig["model"], { type: "MLP" }>, bad: Bad): void {
+  if (!Array.isArray(m.sizes) || m.sizes.length < 2 || !m.sizes.every((n) => Number.isInteger(n) && n > 0)) throw bad(`model.sizes must be at least two positive integers, got ${JSON.stringify(m.sizes)}`);
+  const size = sizesProblem(m.sizes);
+  if (size !== null) throw bad(`model.sizes ${JSON.stringify(m.sizes)}: ${size}`);
+  if (typeof m.activation !== "string" || !Object.hasOwn(ACTIVATIONS, m.activation)) throw bad(`model.activation must be one of ${Object.keys(ACTIVATIONS).join(", ")}, got ${JSON.stringify(m.activation)}`);
+  if (m.dtype !== "float32" && m.dtype !== "float64") throw bad(`model.dtype must be float32 or float64, got ${JSON.stringify(m.dtype)}`);
+}
+
+function checkLayers(m: LayersConfig, bad: Bad): void {
+  if (typeof m.spec !== "string") throw bad(`model.spec must be a layer spec like "linear(10)", got ${JSON.stringify(m.spec)}`);
+  if (!isInts(m.inputShape, 1) || m.inputShape.length < 1) throw bad(`model.inputShape must be positive integers, got ${JSON.stringify(m.inputShape)}`);
+  if (m.image !== undefined && (!isInts(m.image, 1) || m.image.length !== 3)) throw bad(`model.image must be [channels, height, width], got ${JSON.stringify(m.image)}`);
+  if (!Number.isInteger(m.classes) || m.classes < 1) throw bad(`model.classes must be a positive integer, got ${JSON.stringify(m.classes)}`);
+  if (m.dtype !== "float32" && m.dtype !== "float64") throw bad(`model.dtype must be float32 or float64, got ${JSON.stringify(m.dtype)}`);
+}
+
 /** Checks a parsed config.json, saying what is wrong. */
 export function checkConfig(x: unknown, where: string): ModelConfig {
   const bad = (why: string) => new InputError(`${where}: not a gradgraph model config: ${why}`);
@@ -161,12 +200,9 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
   if (c.format !== "gradgraph-mlp") throw bad(`format is ${JSON.stringify(c.format)}, expected "gradgraph-mlp"`);
   if (c.version !== 1) throw bad(`version ${JSON.stringify(c.version)} is not 1`);
   const m = c.model;
-  if (typeof m !== "object" || m === null || m.type !== "MLP") throw bad("model.type must be MLP");
-  if (!Array.isArray(m.sizes) || m.sizes.length < 2 || !m.sizes.every((n) => Number.isInteger(n) && n > 0)) throw bad(`model.sizes must be at least two positive integers, got ${JSON.stringify(m.sizes)}`);
-  const size = sizesProblem(m.sizes);
-  if (size !== null) throw bad(`model.sizes ${JSON.stringify(m.sizes)}: ${size}`);
-  if (typeof m.activation !== "string" || !Object.hasOwn(ACTIVATIONS, m.activation)) throw bad(`model.activation must be one of ${Object.keys(ACTIVATIONS).join(", ")}, got ${JSON.stringify(m.activation)}`);
-  if (m.dtype !== "float32" && m.dtype !== "float64") throw bad(`model.dtype must be float32 or float64, got ${JSON.stringify(m.dtype)}`);
+  if (typeof m === "object" && m !== null && m.type === "LayerNet") checkLayers(m, bad);
+  else if (typeof m !== "object" || m === null || m.type !== "MLP") throw bad("model.type must be MLP or LayerNet");
+  else checkMlp(m, bad);
   if (c.data !== undefined) {
     const problem = dataSpecProblem(c.data);
     if (problem !== null) throw bad(problem);
@@ -180,10 +216,17 @@ export function checkConfig(x: unknown, where: string): ModelConfig {
  * Reads a model saved by {@link saveModel}: builds the MLP its config describes and loads the weights, checking
  * that every parameter is there with the right shape. A missing or broken file is an {@link InputError}.
  */
-export async function loadModel(dir: string): Promise<{ model: MLP; config: ModelConfig }> {
+export async function loadModel(dir: string): Promise<{ model: MLP | LayerNet; config: ModelConfig }> {
   const { join } = await import("node:path");
-  const config = checkConfig(await readConfig(dir), join(dir, CONFIG_FILE));
-  const model = new MLP(config.model.sizes, config.model.activation, { dtype: config.model.dtype });
+  const configPath = join(dir, CONFIG_FILE);
+  const config = checkConfig(await readConfig(dir), configPath);
+  const m = config.model;
+  let model: MLP | LayerNet;
+  try {
+    model = m.type === "LayerNet" ? buildLayerNet(m.spec, m.inputShape, { ...(m.image ? { image: m.image } : {}), classes: m.classes, dtype: m.dtype }) : new MLP(m.sizes, m.activation, { dtype: m.dtype });
+  } catch (e) {
+    throw new InputError(`${configPath}: not a gradgraph model config: ${(e as Error).message}`);
+  }
   await loadWeights(dir, model);
   return { model, config };
 }

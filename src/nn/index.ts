@@ -13,12 +13,15 @@
 export * from "./module.js";
 export * from "./parameter.js";
 export * from "./functional.js";
+export * from "./conv.js";
+export * from "./conv-functional.js";
 export * from "./init.js";
 export * from "./optim.js";
 export * from "./data/index.js";
 export * from "./train.js";
 export * from "./safetensors.js";
 export * from "./checkpoint.js";
+export * from "./spec.js";
 export * from "./training-state.js";
 export * as scalar from "./scalar.js";
 export * from "./report.js";

@@ -45,11 +45,15 @@ export function gainFor(activation: string, slope = 0.01): number {
   return Object.hasOwn(ACTIVATIONS, key) ? ACTIVATIONS[key as ActivationName].gain(slope) : 1;
 }
 
-/** fan_in and fan_out of a weight of shape [out, in] (PyTorch's layout for `Linear`). */
+/**
+ * fan_in and fan_out of a weight of shape [out, in, ...kernel] (PyTorch's layout for `Linear` and `Conv2d`): each
+ * times the kernel's size (its receptive field), as PyTorch's `_calculate_fan_in_and_fan_out`.
+ */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
   if (shape.length < 1) throw new InputError(`init: a weight needs at least one dimension, got []`);
   if (shape.length === 1) return { fanIn: shape[0]!, fanOut: shape[0]! };
-  return { fanIn: shape[1]!, fanOut: shape[0]! };
+  const field = shape.slice(2).reduce((a, b) => a * b, 1);
+  return { fanIn: shape[1]! * field, fanOut: shape[0]! * field };
 }
 
 function generatorOf(o: InitOptions): Generator {

@@ -471,9 +471,22 @@ export class Softmax extends Elementwise {
 export class Identity extends Elementwise {
   forward(x: Tensor): Tensor { return x; }
 }
-/** Flattens all axes but the first (the batch). */
+/**
+ * Flattens axes startDim..endDim into one (PyTorch's `nn.Flatten`: by default all axes but the first, the batch).
+ */
 export class Flatten extends Elementwise {
-  forward(x: Tensor): Tensor { return x.reshape(x.shape[0] ?? 1, -1); }
+  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  forward(x: Tensor): Tensor {
+    const r = x.ndim;
+    const s = this.startDim < 0 ? this.startDim + r : this.startDim, e = this.endDim < 0 ? this.endDim + r : this.endDim;
+    if (!(s >= 0 && s < Math.max(r, 1) && e >= s && e < Math.max(r, 1))) {
+      throw new ShapeError(`Flatten(start_dim=${this.startDim}, end_dim=${this.endDim}): axes out of range for input of shape ${formatShape(x.shape)}`);
+    }
+    if (r === 0) return x.reshape(1);
+    const mid = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    return x.reshape(...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1));
+  }
+  override describe(): string { return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`; }
 }
 
 /**

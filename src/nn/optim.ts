@@ -10,6 +10,7 @@
 import { InputError } from "../core/errors.js";
 import { formatShape } from "../ops/shape.js";
 import { isTensor, noGrad, zerosLike, type Tensor } from "../tensor/tensor.js";
+import { isParameter } from "./parameter.js";
 
 /**
  * An optimizer's state (PyTorch's `optimizer.state_dict()`), in a form that saves as safetensors plus JSON: the
@@ -38,7 +39,10 @@ export abstract class Optimizer {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new InputError(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
     const seen = new Set<Tensor>();
     params.forEach((p, i) => {
-      if (!p.isLeaf || !p.requiresGrad) throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad`);
+      // A frozen Parameter (requiresGrad false) is accepted and left alone: it never gets a gradient.
+      if (!p.isLeaf || !(p.requiresGrad || isParameter(p))) {
+        throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad (or a frozen Parameter), got ${p.isLeaf ? "a leaf without requiresGrad" : "the result of an op"} at ${i}`);
+      }
       if (seen.has(p)) {
         throw new InputError(`${this.constructor.name}: parameter ${i} is listed twice (each parameter once, or it would be updated twice per step)`);
       }

@@ -9,11 +9,13 @@
  *    (the K of the matmul), the rest are the rows (M) and columns (N) — permutes and reshapes around it;
  * 4. the result is permuted into the output's order.
  *
- * Without `->`, the output is the letters that appear once, in alphabetical order (NumPy, PyTorch). No `...`.
+ * Without `->`, the output is the letters that appear once, in alphabetical order (NumPy, PyTorch), after the axes
+ * of `...`. An ellipsis stands for the same axes in every operand, right-aligned (`...ij,...jk->...ik`); sizes
+ * must agree (no broadcasting of size-1 axes).
  */
 import { ShapeError } from "../core/errors.js";
 import type { TensorAlgebra } from "./op.js";
-import { formatShape, sameShape } from "./shape.js";
+import { formatShape, sameShape, type Shape } from "./shape.js";
 
 /** An operand as it goes: its value and one letter per axis. */
 interface Term<T> {
@@ -21,17 +23,36 @@ interface Term<T> {
   letters: string[];
 }
 
-function parse(spec: string, count: number): { inputs: string[][]; output: string[] } {
+/** The letters that stand for the axes an ellipsis covers (right-aligned: the last `k` of the widest one). */
+const ellipsisLetters = (k: number, widest: number): string[] => Array.from({ length: k }, (_, i) => `…${widest - k + i}`);
+
+function parse(spec: string, shapes: readonly Shape[]): { inputs: string[][]; output: string[] } {
   const s = spec.replace(/\s+/g, "");
   const [lhs, rhs, extra] = s.split("->");
-  if (extra !== undefined || lhs === undefined || !/^[a-zA-Z,]*$/.test(lhs) || (rhs !== undefined && !/^[a-zA-Z]*$/.test(rhs))) {
-    throw new ShapeError(`einsum: cannot read "${spec}": expected letters per operand separated by commas, then optionally -> and the output's letters (e.g. "ij,jk->ik")`);
+  const term = /^([a-zA-Z]*)(\.\.\.)?([a-zA-Z]*)$/;
+  const terms = lhs?.split(",") ?? [];
+  if (extra !== undefined || lhs === undefined || !terms.every((t) => term.test(t)) || (rhs !== undefined && !term.test(rhs))) {
+    throw new ShapeError(`einsum: cannot read "${spec}": expected letters per operand separated by commas (one "..." at most in each), then optionally -> and the output's letters (e.g. "ij,jk->ik")`);
   }
-  const inputs = lhs.split(",").map((t) => [...t]);
-  if (inputs.length !== count) throw new ShapeError(`einsum: "${spec}" names ${inputs.length} operand${inputs.length === 1 ? "" : "s"}, got ${count}`);
+  if (terms.length !== shapes.length) throw new ShapeError(`einsum: "${spec}" names ${terms.length} operand${terms.length === 1 ? "" : "s"}, got ${shapes.length}`);
+  // How many axes each operand's "..." covers, and the widest.
+  const spans = terms.map((t, k) => {
+    if (!t.includes("...")) return 0;
+    const named = t.length - 3;
+    const n = shapes[k]!.length - named;
+    if (n < 0) throw new ShapeError(`einsum: operand ${k} has shape ${formatShape(shapes[k]!)} but "${t}" names ${named} axes besides "..."`);
+    return n;
+  });
+  const widest = Math.max(0, ...spans);
+  const expand = (t: string, n: number) => {
+    const m = term.exec(t)!;
+    return [...m[1]!, ...(m[2] ? ellipsisLetters(n, widest) : []), ...m[3]!];
+  };
+  const inputs = terms.map((t, k) => expand(t, spans[k]!));
   const counts = new Map<string, number>();
   for (const l of inputs.flat()) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const output = rhs !== undefined ? [...rhs] : [...counts].filter(([, c]) => c === 1).map(([l]) => l).sort();
+  const once = [...counts].filter(([l, c]) => c === 1 && !l.startsWith("…")).map(([l]) => l).sort();
+  const output = rhs !== undefined ? expand(rhs, widest) : [...ellipsisLetters(widest, widest), ...once];
   for (const l of output) {
     if (!counts.has(l)) throw new ShapeError(`einsum: output letter ${l} of "${spec}" is in no operand`);
     if (output.indexOf(l) !== output.lastIndexOf(l)) throw new ShapeError(`einsum: output letter ${l} of "${spec}" appears twice`);
@@ -94,7 +115,7 @@ function contract<T>(o: TensorAlgebra<T>, a: Term<T>, b: Term<T>, keep: Readonly
  * `"bij,bjk->bik"` a batched matmul, `"ij->j"` a sum over rows, `"ij->ji"` a transpose.
  */
 export function einsum<T>(o: TensorAlgebra<T>, spec: string, xs: readonly T[]): T {
-  const { inputs, output } = parse(spec, xs.length);
+  const { inputs, output } = parse(spec, xs.map((x) => o.shape(x)));
   let terms = xs.map((x, k) => {
     const letters = inputs[k]!;
     const shape = o.shape(x);

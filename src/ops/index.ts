@@ -9,6 +9,7 @@ export { reduceOps, sum, amax, amin, keepDims, printReduceParams } from "./reduc
 export { movementOps, reshape, permute, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, inversePermutation } from "./movement.js";
 export { matmulOps, matmul, matmulShape } from "./matmul.js";
 export { selectOps, where } from "./where.js";
+export { convOps, im2col, col2im, convOutSize, convOutShape, conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions } from "./conv.js";
 export { ops, opList, tensorOps, tensorOpList } from "./registry.js";
 export { algebraOf, numberAlgebra } from "./algebras.js";
 export { tensorAlgebraOf, type TensorAlgebraParts } from "./tensor-algebra.js";

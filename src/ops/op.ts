@@ -241,6 +241,24 @@ export interface ScatterAddParams {
   readonly shape: Shape;
 }
 
+/** Window geometry, per spatial axis (height, width). */
+export interface ConvGeometry {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+}
+
+/** im2col's parameters: the geometry and the value read outside the input (0; −∞ for max pooling). */
+export interface Im2colParams extends ConvGeometry {
+  readonly padValue: number;
+}
+
+/** col2im's parameters: the geometry and the shape [N, C, H, W] of the image it folds into. */
+export interface Col2imParams extends ConvGeometry {
+  readonly shape: Shape;
+}
+
 /** Every tensor primitive: its input count and its parameters. Adding a primitive starts here. */
 export interface TensorOpSpecs {
   sum: { inputs: 1; params: ReduceParams };
@@ -257,6 +275,8 @@ export interface TensorOpSpecs {
   matmul: { inputs: 2; params: undefined };
   where: { inputs: 3; params: undefined };
   cast: { inputs: 1; params: { readonly dtype: DType } };
+  im2col: { inputs: 1; params: Im2colParams };
+  col2im: { inputs: 1; params: Col2imParams };
   cumsum: { inputs: 1; params: ScanParams };
   argmax: { inputs: 1; params: AxisParams };
   argmin: { inputs: 1; params: AxisParams };

@@ -2,6 +2,7 @@
  * The one op table: every primitive, elementwise and tensor, by name. Engines look ops up here (or hold the
  * entry itself); none switches over names. The mapped types make tsc reject a name without an entry.
  */
+import { convOps } from "./conv.js";
 import { argOps } from "./argext.js";
 import { elementwiseOps } from "./elementwise.js";
 import { matmulOps } from "./matmul.js";
@@ -17,6 +18,7 @@ export const tensorOps: { readonly [K in TensorOpName]: TensorOp<K> } = {
   ...movementOps,
   ...matmulOps,
   ...selectOps,
+  ...convOps,
   ...scanOps,
   ...argOps,
 };

@@ -9,7 +9,7 @@
 import { algebraOf, numberAlgebra } from "../ops/algebras.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import type { ElementwiseOp } from "../ops/op.js";
-import { FIRST_OP, IMPORT, flush, room, tapes, type Sweep, type Tape } from "./tape.js";
+import { FIRST_OP, IMPORT, flush, room, tapes, type RootSweep, type Sweep, type Tape } from "./tape.js";
 
 /** The part of a `Value` the kernels read: its tape entry and the `Value`s of its inputs. */
 export interface Node {
@@ -29,6 +29,7 @@ export interface Kernels<V extends Node> {
   /** `record[code](a, b)`: the node `op(a, b)` (`b` null for a unary op). */
   readonly record: readonly ((a: V, b: V | null) => V)[];
   readonly sweep: Sweep;
+  readonly rootSweep: RootSweep;
 }
 
 /** The op of each code (null for `LEAF` and `IMPORT`). */
@@ -78,6 +79,7 @@ function recordSource(op: ElementwiseOp, code: number): string {
     const ib = ${two ? "b.t === T ? b.i : b.x !== undefined && b.x.importTape === T ? b.x.importIndex : imp(T, b)" : "-1"};
     const n = T.n++, val = T.val;
     val[n] = f${code}(val[ia], ${two ? "val[ib]" : "NaN"});
+    T.grad[n] = 0;
     T.op[n] = ${code}; T.a[n] = ia; T.b[n] = ib; T.rg[n] = ${two ? "T.rg[ia] | T.rg[ib]" : "T.rg[ia]"};
     return new V(T, n, a, ${two ? "b" : "null"});
   }`;
@@ -96,6 +98,7 @@ function sweepSource(): string {
   });
   return `function (T, ep, hi, pending) {
   const op = T.op, A = T.a, B = T.b, val = T.val, grad = T.grad, rg = T.rg, mark = T.mark;
+  if (hi > T.swept) T.swept = hi;
   let mult = 0;
   for (let i = hi; i >= 0; i--) {
     if (mark[i] !== ep) continue;
@@ -117,13 +120,108 @@ function sweepSource(): string {
 }`;
 }
 
+/** The first pass of the root sweep: mark what the root reaches, zero the reached op nodes' and imports' gradients. */
+const reachPassSource = `
+  seen[root] = ep;
+  let lo = root;
+  for (let i = root; i >= lo; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i];
+    if (o >= ${FIRST_OP}) {
+      grad[i] = 0;
+      const ja = A[i];
+      seen[ja] = ep;
+      if (ja < lo) lo = ja;
+      if (arity[o] === 2) { const jb = B[i]; seen[jb] = ep; if (jb < lo) lo = jb; }
+    } else if (o === ${IMPORT}) grad[i] = 0;
+  }
+  grad[root] = 1;`;
+
+/**
+ * The root sweep's single pass, for a tape no backward has swept yet (`swept < 0`): every gradient on it is still
+ * the 0 it was recorded with (leaves' add up anyway), so no first pass must zero the reached ones — reaching an
+ * input is one store into `seen`.
+ */
+function freshPassSource(): string {
+  const cases = elementwiseList.map((op) => {
+    const code = codeOf.get(op)!;
+    const two = op.arity === 2;
+    const reach = two ? "const ja = A[i], jb = B[i];\n          seen[ja] = ep;\n          seen[jb] = ep;" : "const ja = A[i];\n          seen[ja] = ep;";
+    return `
+        case ${code}: {
+          ${reach}
+          if (rg[i] !== 1) break;
+          const g = grad[i];${caseBody(op)}
+          break;
+        }`;
+  });
+  return `
+  seen[root] = ep;
+  grad[root] = 1;
+  let mult = 0;
+  for (let i = root; i >= 0; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i];
+    if (o >= ${FIRST_OP}) {
+      switch (o) {${cases.join("")}
+      }
+    } else if (o === ${IMPORT}) flush(T, i, ep);
+  }
+  T.swept = root;
+  return mult;`;
+}
+
+/**
+ * A root-sweep case's work after `ja` (and `jb`) and `g`: load the operands its partials use, and add each
+ * partial × g into the inputs that take a gradient.
+ */
+function caseBody(op: ElementwiseOp): string {
+  const two = op.arity === 2;
+  const partials = [0, ...(two ? [1] : [])].map((k) => `(${partialSource(op, k)})`);
+  const uses = (name: string) => partials.some((p) => new RegExp(`\\b${name}\\b`).test(p));
+  const loads = [
+    uses("x0") ? "x0 = val[ja]" : "",
+    uses("x1") ? (two ? "x1 = val[jb]" : "x1 = NaN") : "",
+    uses("y") ? "y = val[i]" : "",
+  ].filter((l) => l !== "");
+  const into = (j: string, p: string) => `
+          if (rg[${j}] === 1) { mult++; grad[${j}] += ${p} * g; }`;
+  return (loads.length > 0 ? `\n          const ${loads.join(", ")};` : "") + into("ja", partials[0]!) + (two ? into("jb", partials[1]!) : "");
+}
+
+function rootSweepSource(): string {
+  const cases = elementwiseList.map((op) => `
+        case ${codeOf.get(op)!}: {
+          const ja = A[i]${op.arity === 2 ? ", jb = B[i]" : ""};${caseBody(op)}
+          break;
+        }`);
+  return `function (T, ep, root) {
+  const op = T.op, A = T.a, B = T.b, val = T.val, grad = T.grad, rg = T.rg, seen = T.seen;
+  if (T.swept < 0) {${freshPassSource()}
+  }${reachPassSource}
+  let mult = 0;
+  for (let i = root; i >= lo; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i];
+    if (o >= ${FIRST_OP}) {
+      if (rg[i] !== 1) continue;
+      const g = grad[i];
+      switch (o) {${cases.join("")}
+      }
+    } else if (o === ${IMPORT}) flush(T, i, ep);
+  }
+  if (root > T.swept) T.swept = root;
+  return mult;
+}`;
+}
+
 /** The kernels as generated JavaScript (one function per op and one sweep, each op's math inlined). */
 export function compiledKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
   const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
   const records = elementwiseList.map((op) => recordSource(op, codeOf.get(op)!));
   const body = `"use strict";
 ${forwards.join("\n")}
-return { record: [null, null, ${records.join(",\n")}], sweep: ${sweepSource()} };`;
+return { record: [null, null, ${records.join(",\n")}], sweep: ${sweepSource()}, rootSweep: ${rootSweepSource()} };`;
   const make = new Function("F", "V", "imp", "tapes", "room", "flush", "arity", body) as (...args: unknown[]) => Kernels<V>;
   return make(elementwiseList.map((op) => op.forward), env.make, env.imp, tapes, room, flush, arityOfCode);
 }
@@ -141,6 +239,7 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
           const ib = b === null ? -1 : b.t === T ? b.i : env.imp(T, b);
           const n = T.n++;
           T.val[n] = op.forward(T.val[ia]!, ib < 0 ? NaN : T.val[ib]!);
+          T.grad[n] = 0;
           T.op[n] = code;
           T.a[n] = ia;
           T.b[n] = ib;
@@ -150,6 +249,7 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
   );
   const sweep: Sweep = (T, ep, hi, pending) => {
     const { op, a, b, val, grad, rg, mark } = T;
+    T.swept = Math.max(T.swept, hi);
     let mult = 0;
     const args = [0, 0];
     const reach = (j: number, local: () => number, g: number, live: boolean): void => {
@@ -186,8 +286,45 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
     }
     return mult;
   };
-  return { record, sweep };
+  return { record, sweep, rootSweep: plainRootSweep };
 }
+
+/** The root sweep as closures over the table (see `RootSweep`). */
+const plainRootSweep: RootSweep = (T, ep, root) => {
+  const { op, a, b, val, grad, rg, seen } = T;
+  seen[root] = ep;
+  let lo = root;
+  for (let i = root; i >= lo; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i]!;
+    const node = opOfCode[o];
+    if (node) {
+      grad[i] = 0;
+      for (const j of node.arity === 2 ? [a[i]!, b[i]!] : [a[i]!]) {
+        seen[j] = ep;
+        lo = Math.min(lo, j);
+      }
+    } else if (o === IMPORT) grad[i] = 0;
+  }
+  grad[root] = 1;
+  let mult = 0;
+  for (let i = root; i >= lo; i--) {
+    if (seen[i] !== ep) continue;
+    const o = op[i]!;
+    const node = opOfCode[o];
+    if (node) {
+      if (rg[i] !== 1) continue;
+      const xs = [val[a[i]!]!, node.arity === 2 ? val[b[i]!]! : NaN];
+      (node.arity === 2 ? [a[i]!, b[i]!] : [a[i]!]).forEach((j, k) => {
+        if (rg[j] !== 1) return;
+        mult++;
+        grad[j]! += (node.nondiff ? 0 : (node.partials[k]!(numberAlgebra, xs, val[i]!) as number)) * grad[i]!;
+      });
+    } else if (o === IMPORT) flush(T, i, ep);
+  }
+  T.swept = Math.max(T.swept, root);
+  return mult;
+};
 
 /** The compiled kernels, or the plain ones where `new Function` is not allowed. */
 export function scalarKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {

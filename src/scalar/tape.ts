@@ -4,15 +4,21 @@
  * topological order, so backpropagation is one reverse sweep over the entries (`sweep`, compiled from the op
  * table in `kernels.ts`); nothing on that path allocates or sorts.
  *
- * Lifetime (see ARCHITECTURE.md, "The engines"): new entries go to the *current* tape. A tape is an ordinary
- * object that the `Value`s on it refer to; when none is left, the garbage collector takes the tape with them.
- * After a `backward()` from the current tape, once that tape holds `RETIRE_AT` entries or more, the next entry
- * starts a fresh tape (a training step's graph lives on its own tape and dies with its `Value`s); a tape that
- * reaches `MAX_ENTRIES` is continued by a fresh one too. An input that lives on another tape (a parameter made
- * before the step, a node of a graph too big for one tape) is *imported*: an entry of kind `IMPORT` holds a copy of
- * its value and collects its gradient, and the sweep hands that gradient to the source entry, then sweeps the
- * source's tape (tapes are swept newest first: an import always points to an older tape).
+ * Lifetime (see ARCHITECTURE.md, "The engines"). Leaves made with `new Value` (parameters, inputs) go to the
+ * *leaf tape*, which is never recycled: a full one is continued by a fresh one, and a tape none of whose `Value`s
+ * is reachable is taken by the garbage collector. Everything else (op nodes, `Value.constant`) goes to the
+ * *current* tape. After a `backward()` from the current tape, once that tape holds `RETIRE_AT` entries or more,
+ * it is *retired*: new entries go to another tape, which reuses the storage of the tape retired before it (the
+ * yardstick tape's reset, so a training step writes memory it wrote two steps ago instead of fresh pages). The
+ * `Value`s of that older tape are then *stale*: reading or using one throws `StaleValueError` instead of
+ * returning another node's numbers. So a training step's nodes stay valid through the next step's `backward()`
+ * (read `loss.data` into a number to keep it longer); small graphs (the lecture's) never retire a tape. A tape
+ * that reaches `MAX_ENTRIES` is continued by a fresh one. An input that lives on another tape (a parameter, a
+ * node of a graph too big for one tape) is *imported*: an entry of kind `IMPORT` holds a copy of its value and
+ * collects its gradient, and the sweep hands that gradient to the source entry, then sweeps the source's tape
+ * (tapes are swept newest first: an import always points to an older tape).
  */
+import { InputError } from "../core/errors.js";
 
 /** Entry kinds: a leaf, an import of another tape's entry, or `FIRST_OP + k` for the k-th op of `elementwiseList`. */
 export const LEAF = 0;
@@ -24,17 +30,38 @@ export const LEAF_MARK = 0x7fffffff;
 /** Entries a tape may hold before a fresh one continues it (about 38 MB of typed arrays). */
 export const MAX_ENTRIES = 1 << 20;
 /**
- * A backward from the current tape retires it once it holds this many entries (about 8 MB): the graphs of a few
- * training steps share a tape, so a step allocates nothing, and a tape's garbage is bounded.
+ * A backward from the current tape retires it once it holds this many entries (about 2.5 MB): a training step
+ * of that size or more gets a tape of its own, and two tapes' storage take turns.
  */
-export const RETIRE_AT = 1 << 18;
+export const RETIRE_AT = 1 << 16;
 const FIRST_CAPACITY = 1 << 10;
 
 let nextId = 0;
 
+/** Thrown when a `Value` of a recycled tape is read or used (its entry now holds another node). */
+export class StaleValueError extends InputError {
+  constructor() {
+    super(
+      "this Value was recorded on a tape that has since been recycled (its training step is over: a retired tape is " +
+        "reused once the next one retires): read .data into a number to keep a result, or make long-lived values " +
+        "with new Value(...)",
+    );
+    this.name = "StaleValueError";
+  }
+}
+
+const EMPTY_U8 = new Uint8Array(0), EMPTY_I32 = new Int32Array(0), EMPTY_F64 = new Float64Array(0);
+
 export class Tape {
   /** Creation rank: an import always points from a tape to one with a smaller id. */
   readonly id = nextId++;
+  /**
+   * The highest entry whose gradient a sweep (or the `grad` setter) may have written: above it every gradient is
+   * the 0 it was recorded with, which lets a first backward skip zeroing (`RootSweep`). -1 on a fresh tape.
+   */
+  swept = -1;
+  /** True once another tape took over this tape's storage: its `Value`s are stale. */
+  dead = false;
   /** Entries recorded. */
   n = 0;
   cap: number;
@@ -50,6 +77,8 @@ export class Tape {
   rg: Uint8Array;
   /** The epoch of the last sweep that reached the entry. */
   mark: Int32Array;
+  /** The epoch of the last backward from this tape that reached the entry (the root sweep's reach set). */
+  seen: Int32Array;
   /** `Value.topoMark` of the entries (allocated on the first graph walk that marks one). */
   walk: Int32Array | null = null;
   /**
@@ -63,7 +92,17 @@ export class Tape {
   pending = 0;
   hi = 0;
 
-  constructor(cap = FIRST_CAPACITY) {
+  /** A fresh tape, or one that takes over the storage of `donor`, which dies (its `Value`s become stale). */
+  constructor(cap = FIRST_CAPACITY, donor?: Tape) {
+    if (donor !== undefined) {
+      this.cap = donor.cap;
+      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, seen: this.seen, walk: this.walk } = donor);
+      // The sweep and the walks read marks as epochs: no old mark may look recent (a leaf's lies above them all).
+      this.mark.fill(0, 0, donor.n);
+      this.walk?.fill(0, 0, donor.n);
+      donor.kill();
+      return;
+    }
     this.cap = cap;
     this.op = new Uint8Array(cap);
     this.a = new Int32Array(cap);
@@ -72,6 +111,18 @@ export class Tape {
     this.grad = new Float64Array(cap);
     this.rg = new Uint8Array(cap);
     this.mark = new Int32Array(cap);
+    this.seen = new Int32Array(cap);
+  }
+
+  /** Gives up the storage: reads through a stale handle find nothing, writes go nowhere. */
+  private kill(): void {
+    this.dead = true;
+    this.n = 0;
+    this.cap = 0;
+    this.op = this.rg = EMPTY_U8;
+    this.a = this.b = this.mark = this.seen = EMPTY_I32;
+    this.val = this.grad = EMPTY_F64;
+    this.walk = null;
   }
 
   /** A weak reference to this tape, made once. */
@@ -97,23 +148,50 @@ export class Tape {
     this.grad = more(this.grad);
     this.rg = more(this.rg);
     this.mark = more(this.mark);
+    this.seen = more(this.seen);
     if (this.walk !== null) this.walk = more(this.walk);
     this.cap = cap;
   }
 }
 
-/** Where new entries go. */
-export const tapes = { current: new Tape() };
+/**
+ * Where new entries go: op nodes and constants on `current`, the public constructor's leaves on `leaves`;
+ * `retired` is the last tape retired, whose storage the next retirement reuses.
+ */
+export const tapes: { current: Tape; leaves: Tape; retired: Tape | null } = { current: new Tape(), leaves: new Tape(), retired: null };
 
 /** The current tape with room for `k` more entries: grown, or continued by a fresh tape at `MAX_ENTRIES`. */
 export function room(k: number): Tape {
   const T = tapes.current;
   if (T.n + k <= T.cap) return T;
+  return (tapes.current = roomOn(T, k));
+}
+
+/** The leaf tape with room for `k` more entries. */
+export function leafRoom(k: number): Tape {
+  const T = tapes.leaves;
+  if (T.n + k <= T.cap) return T;
+  return (tapes.leaves = roomOn(T, k));
+}
+
+function roomOn(T: Tape, k: number): Tape {
   if (T.cap < MAX_ENTRIES) {
-    T.grow(Math.min(MAX_ENTRIES, T.cap * 2));
+    T.grow(Math.min(MAX_ENTRIES, Math.max(T.cap * 2, T.n + k)));
     return T;
   }
-  return (tapes.current = new Tape(T.cap));
+  return new Tape(T.cap);
+}
+
+/** Throws `StaleValueError` for a tape whose storage was recycled. */
+export function checkLive(T: Tape): void {
+  if (T.dead) throw new StaleValueError();
+}
+
+/** Retires the current tape: the next entries go to the storage of the tape retired before it. */
+function retire(): void {
+  const T = tapes.current, old = tapes.retired;
+  tapes.retired = T;
+  tapes.current = old !== null && !old.dead && old.cap === T.cap ? new Tape(old.cap, old) : new Tape(T.cap);
 }
 
 /** Records a leaf on the current tape; returns its index. */
@@ -121,6 +199,7 @@ export function recordLeaf(T: Tape, data: number, requiresGrad: boolean): number
   const n = T.n++;
   T.op[n] = LEAF;
   T.val[n] = data;
+  T.grad[n] = 0;
   T.rg[n] = requiresGrad ? 1 : 0;
   T.mark[n] = LEAF_MARK;
   return n;
@@ -133,6 +212,7 @@ export function recordImport(T: Tape, src: Tape, i: number): number {
   T.a[n] = i;
   T.b[n] = T.sources.length;
   T.val[n] = src.val[i]!;
+  T.grad[n] = 0;
   T.rg[n] = src.rg[i]!;
   T.sources.push(src.weak());
   return n;
@@ -140,7 +220,9 @@ export function recordImport(T: Tape, src: Tape, i: number): number {
 
 /** The tape an import entry's source lives on (alive whenever a graph that reaches the import is alive). */
 function sourceOf(T: Tape, i: number): Tape | undefined {
-  return T.sources[T.b[i]!]!.deref();
+  const src = T.sources[T.b[i]!]!.deref();
+  if (src !== undefined) checkLive(src);
+  return src;
 }
 
 let epoch = 0;
@@ -175,6 +257,20 @@ function dequeue(): Tape | undefined {
 export type Sweep = (T: Tape, ep: number, hi: number, pending: number) => number;
 
 /**
+ * The sweep of the tape a backward starts on, from its root (an op node): a first pass marks the entries the root
+ * reaches (in `seen`) and zeroes their gradients (not the leaves': those add up), a second adds `local
+ * derivative × gradient` into each input that takes a gradient. Branches only on what a graph decides (reached,
+ * requires-grad, the op), not on the first reach of each input as `Sweep` must. Returns the multiplications.
+ */
+export type RootSweep = (T: Tape, ep: number, root: number) => number;
+
+/** The sweeps a backward runs: `rootSweep` on the root's tape (when given), `sweep` on the tapes it imports from. */
+export interface Sweeps {
+  readonly sweep: Sweep;
+  readonly rootSweep?: RootSweep;
+}
+
+/**
  * Hands the gradient an import entry collected to its source entry, as the sweep does for an input (a leaf's
  * gradient adds up, an op node's is set on the first reach and the node queued); an import that takes no
  * gradient marks an op-node source reached, resetting its gradient, as a graph walk would.
@@ -202,18 +298,20 @@ export function flush(T: Tape, i: number, ep: number): void {
  * Backpropagation from entry `i0` of `T0`: the gradients of the op nodes it reaches are set afresh, those of
  * leaves added to; `T0`'s own gradient is seeded with 1. Returns the multiplications done.
  */
-export function backwardFrom(T0: Tape, i0: number, sweep: Sweep): number {
+export function backwardFrom(T0: Tape, i0: number, { sweep, rootSweep }: Sweeps): number {
+  checkLive(T0);
   const ep = ++epoch;
   queue.length = 0;
+  let multiplications = 0;
   if (T0.op[i0] === LEAF) T0.grad[i0]! += 1;
+  else if (rootSweep !== undefined) multiplications += rootSweep(T0, ep, i0);
   else {
     T0.mark[i0] = ep;
     T0.grad[i0] = 1;
     enqueue(T0, i0, ep);
   }
-  let multiplications = 0;
   for (let T = dequeue(); T !== undefined; T = dequeue()) multiplications += sweep(T, ep, T.hi, T.pending);
-  if (T0 === tapes.current && T0.n >= RETIRE_AT) tapes.current = new Tape(T0.cap);
+  if (T0 === tapes.current && T0.n >= RETIRE_AT) retire();
   return multiplications;
 }
 
@@ -222,6 +320,7 @@ export function backwardFrom(T0: Tape, i0: number, sweep: Sweep): number {
  * take a gradient or not): the slow general walk, for `zeroGrad`.
  */
 export function walkFrom(T0: Tape, i0: number, arity: Uint8Array, visit: (T: Tape, i: number) => void): void {
+  checkLive(T0);
   const ep = ++epoch;
   queue.length = 0;
   const reach = (T: Tape, j: number) => {

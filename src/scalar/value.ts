@@ -15,7 +15,7 @@ import { elementwiseList } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
-import { backwardFrom, recordImport, recordLeaf, room, tapes, walkFrom, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tapes, walkFrom, type Tape } from "./tape.js";
 
 export type { Span };
 
@@ -109,9 +109,11 @@ export class Value implements ValueMethods, GraphNode {
 
   /** The number this node holds (the forward value). */
   get data(): number {
+    checkLive(this.t);
     return this.t.val[this.i]!;
   }
   set data(v: number) {
+    checkLive(this.t);
     this.t.val[this.i] = v;
     const x = this.x;
     if (x !== undefined && x.importTape !== null) x.importTape.val[x.importIndex] = v;
@@ -119,17 +121,23 @@ export class Value implements ValueMethods, GraphNode {
 
   /** ∂(root of the last backward)/∂(this node). */
   get grad(): number {
+    checkLive(this.t);
     return this.t.grad[this.i]!;
   }
   set grad(g: number) {
-    this.t.grad[this.i] = g;
+    const T = this.t;
+    checkLive(T);
+    T.grad[this.i] = g;
+    if (this.i > T.swept) T.swept = this.i;
   }
 
   /** Whether gradients flow into this node (set on a leaf; an op node takes it from its inputs when made). */
   get requiresGrad(): boolean {
+    checkLive(this.t);
     return this.t.rg[this.i] === 1;
   }
   set requiresGrad(r: boolean) {
+    checkLive(this.t);
     this.t.rg[this.i] = r ? 1 : 0;
     const x = this.x;
     if (x !== undefined && x.importTape !== null) x.importTape.rg[x.importIndex] = r ? 1 : 0;
@@ -137,6 +145,7 @@ export class Value implements ValueMethods, GraphNode {
 
   /** The op that made this node (null for a leaf). */
   get op(): ElementwiseOp | null {
+    checkLive(this.t);
     return opOfCode[this.t.op[this.i]!] ?? null;
   }
 
@@ -163,9 +172,11 @@ export class Value implements ValueMethods, GraphNode {
 
   /** Scratch mark for graph walks (see `topoOrder`), kept on the tape. */
   get topoMark(): number {
+    checkLive(this.t);
     return this.t.walk?.[this.i] ?? 0;
   }
   set topoMark(m: number) {
+    checkLive(this.t);
     this.t.walkMarks()[this.i] = m;
   }
 
@@ -227,7 +238,7 @@ export class Value implements ValueMethods, GraphNode {
    * gradient).
    */
   backward(): number {
-    return backwardFrom(this.t, this.i, sweep);
+    return backwardFrom(this.t, this.i, sweeps);
   }
 
   /** Sets the gradient of every node of this graph to 0. */
@@ -248,13 +259,15 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
   if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
     throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);
   }
-  const T = room(3);
+  // A leaf (a parameter, an input) goes to the leaf tape, which is never recycled; an op node to the current tape.
+  const T = op === null ? leafRoom(1) : room(3);
   const [a = null, b = null] = inputs;
   const ia = a === null ? -1 : entryOn(T, a), ib = b === null ? -1 : entryOn(T, b);
   const i = recordLeaf(T, data, options.requiresGrad ?? (op === null || inputs.some((x) => x.requiresGrad)));
   if (op !== null) {
     T.mark[i] = 0;
     T.op[i] = codeOfOp(op);
+    T.grad[i] = 0;
     T.a[i] = ia;
     T.b[i] = ib;
   }
@@ -282,13 +295,14 @@ function entryOn(T: Tape, x: Value): number {
  * (a graph recorded on an older tape keeps the value it was recorded with).
  */
 function importInto(T: Tape, x: Value): number {
+  checkLive(x.t);
   const ex = (x.x ??= new Extras());
   if (ex.importTape === T) return ex.importIndex;
   ex.importTape = T;
   return (ex.importIndex = recordImport(T, x.t, x.i));
 }
 
-const { record, sweep } = scalarKernels<Value>({ make: Value, imp: importInto });
+const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importInto });
 /** Each op's record function, by name (for the methods). */
 const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
   readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;

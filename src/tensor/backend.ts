@@ -11,6 +11,7 @@ import type { AnyOp, Arg, DType, ElementwiseName, ElementwiseOp, FusedExpr, Para
 import { elementwiseList } from "../ops/elementwise.js";
 import { broadcastShapes, checkedSize, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
+import { col2imKernel, im2colKernel } from "./kernels/im2col.js";
 import { argmaxKernel, argminKernel, cumsumKernel } from "./kernels/axis.js";
 import { matmulKernel } from "./kernels/matmul.js";
 import {
@@ -46,6 +47,8 @@ const tensorKernels: { readonly [K in TensorOpName]: Kernel<ParamsOf<K>> } = {
   matmul: matmulKernel,
   where: (xs, _p, shape, dtype) => backend().run(whereKernel, xs, shape, dtype),
   cast: castKernel,
+  im2col: im2colKernel,
+  col2im: col2imKernel,
   cumsum: cumsumKernel,
   argmax: argmaxKernel,
   argmin: argminKernel,

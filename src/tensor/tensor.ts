@@ -13,7 +13,7 @@ import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
 import type { Axes } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { AnyOp, DType, ElementwiseName, FusedExpr, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
@@ -172,12 +172,9 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /** A tensor for a plain number (a weak constant: it adopts the dtype of the tensors it meets). */
   static from(x: TensorLike): Tensor {
     if (x instanceof Tensor) return x;
-    if (typeof x !== "number") {
-      // A tensor of another copy of the package has its own tape and kernels: mixing it in would read as NaN.
-      const what = isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x;
-      throw new InputError(`expected a tensor or a number, got ${what}`);
-    }
-    return new Tensor(scalarArray(x, "float64", true));
+    if (typeof x === "number") return new Tensor(scalarArray(x, "float64", true));
+    // A tensor of another copy of the package has its own tape and kernels: mixing it in would read as NaN.
+    throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x}`);
   }
 
   get shape(): Shape {
@@ -466,6 +463,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return Tensor.apply(tensorOps.scatterAdd, [this], { axis: a, index: toIndex(index, "scatterAdd"), shape });
   }
 
+  /** The windows of a convolution, [C, kh, kw, N, Ho, Wo] from [N, C, H, W] (see src/ops/conv.ts). */
+  im2col(params: Im2colParams): Tensor {
+    return Tensor.apply(tensorOps.im2col, [this], params);
+  }
+
+  /** The transpose of {@link im2col}: columns summed back into an image of `params.shape`. */
+  col2im(params: Col2imParams): Tensor {
+    return Tensor.apply(tensorOps.col2im, [this], params);
+  }
+
   /** `this` where `cond` ≠ 0, else `other` (like PyTorch's `x.where(cond, y)`). */
   where(cond: TensorLike, other: TensorLike): Tensor {
     return where(cond, this, other);
@@ -564,16 +571,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * Replaces this tensor's values (an optimizer step): same shape required, converted to this dtype. Graphs
-   * built earlier from this tensor see the new values from then on. Storage that another tensor updates in
-   * place ({@link update}: a trained parameter, an optimizer's moments) is copied, so neither tensor ever sees
-   * the other's later updates (PyTorch's `load_state_dict` copies too).
+   * built earlier from this tensor see the new values from then on. Storage another tensor updates in place
+   * ({@link update}) is copied, so neither sees the other's later steps (PyTorch's `load_state_dict` copies too).
    */
   assign(values: Tensor): this {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    const share = values.dtype === this.dtype && !ownedStorage.has(values.value.data);
-    this.value = share ? values.value : copyArray(values.value, this.dtype);
+    this.value = values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype);
     return this;
   }
 

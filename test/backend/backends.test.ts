@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { backendNames, fusedKernel, NDArray, withBackend, backend } from "../../src/backend/index.js";
+import { backendNames, fusedKernel, NDArray, withBackend, backend, uninitArray, wasmMemoryBytes } from "../../src/backend/index.js";
 import { wasmPrintable, wasmTuning } from "../../src/backend/wasm.js";
 import { elementwiseList } from "../../src/ops/elementwise.js";
 import { stats } from "../../src/tensor/backend.js";
@@ -117,5 +117,78 @@ describe("choosing a backend from the environment", () => {
       vi.unstubAllEnvs();
       vi.resetModules();
     }
+  });
+});
+
+describe("result storage", () => {
+  test("a large result is written in full over storage that is not zero-filled, and owns exactly its buffer", () => {
+    // Fill and drop arrays first, so that freed memory with other contents is likely to be handed out again.
+    for (let r = 0; r < 4; r++) uninitArray("float32", 1 << 16).fill(12345);
+    const raw = uninitArray("float32", 1 << 16);
+    expect(raw.length).toBe(1 << 16);
+    expect(raw.byteOffset).toBe(0);
+    expect(raw.buffer.byteLength).toBe(4 << 16);
+    for (const name of backendNames()) {
+      withBackend(name, () => {
+        const n = 70001; // not a multiple of the chunk or the vector width
+        const x = fromTypedArray(data(n, 3, Float32Array), [n]);
+        const y = x.mul(0).add(1).toArray();
+        expect(y.buffer.byteLength, name).toBe(4 * n);
+        expect(y.every((v, i) => v === 1 || Number.isNaN(x.toArray()[i]!) || !Number.isFinite(x.toArray()[i]!)), name).toBe(true);
+        const small = uninitArray("float64", 3);
+        expect(Array.from(small), "small arrays are zeroed").toEqual([0, 0, 0]);
+      });
+    }
+  });
+});
+
+describe("float32 sums", () => {
+  test("the sum of all elements, row sums and column sums agree with float64 to float32 rounding, on every backend", () => {
+    const n = 100003, x = data(n, 5, Float32Array).map((v) => (Number.isFinite(v) && Math.abs(v) < 1e6 ? v : 0.25));
+    let exact = 0;
+    for (const v of x) exact += v;
+    let abs = 0;
+    for (const v of x) abs += Math.abs(v);
+    const m = fromTypedArray(x.subarray(0, 99 * 1001), [99, 1001]);
+    for (const name of backendNames()) {
+      withBackend(name, () => {
+        const t = fromTypedArray(x, [n]);
+        const s = t.sum().item();
+        expect(Math.abs(s - exact), name).toBeLessThanOrEqual(abs * 2 ** -23);
+        expect(s, name).toBe(Math.fround(s));
+        // column sums (a bias's gradient) and row sums, against float64 sums of the same elements
+        const colSums = m.sum(0).toArray(), rowSums = m.sum(1).toArray();
+        for (let j = 0; j < 1001; j += 97) {
+          let e = 0, ea = 0;
+          for (let i = 0; i < 99; i++) (e += x[i * 1001 + j]!), (ea += Math.abs(x[i * 1001 + j]!));
+          expect(Math.abs(colSums[j]! - e), `${name} column ${j}`).toBeLessThanOrEqual(ea * 2 ** -23);
+        }
+        for (let i = 0; i < 99; i += 7) {
+          let e = 0, ea = 0;
+          for (let j = 0; j < 1001; j++) (e += x[i * 1001 + j]!), (ea += Math.abs(x[i * 1001 + j]!));
+          expect(Math.abs(rowSums[i]! - e), `${name} row ${i}`).toBeLessThanOrEqual(ea * 2 ** -23);
+        }
+      });
+    }
+  });
+
+  test("the wasm float32 sum handles every tail length and chunk boundary exactly like float64 on integers", () => {
+    for (const n of [4096, 4097, 4103, 16384, 16385, 16391, 40000]) {
+      const x = new Float32Array(n).map((_, i) => (i % 17) - 8);
+      let e = 0;
+      for (const v of x) e += v;
+      expect(fromTypedArray(x, [n]).sum().item(), `n = ${n}`).toBe(e);
+    }
+  });
+});
+
+describe("memory report", () => {
+  test("wasmMemoryBytes lists the kernels' WebAssembly memories once they exist", () => {
+    const n = 512;
+    fromTypedArray(new Float32Array(n * 4).fill(1), [n * 4]).mul(2); // the wasm backend's scratch
+    tensor(Array.from({ length: 64 }, () => Array(64).fill(1))).matmul(tensor(Array.from({ length: 64 }, () => Array(64).fill(1))));
+    const m = wasmMemoryBytes();
+    expect(m["wasm-scratch"]).toBeGreaterThan(0);
+    expect(m["sgemm"]).toBeGreaterThan(0);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
+import { Linear, saveModule } from "../../src/nn/index.js";
 import { run } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-resume-cli-"));
@@ -72,6 +73,12 @@ describe("train --resume", () => {
     rmSync(join(old, "training-state.json"));
     r = await run("train", "--resume", old);
     expect(r.stderr).toContain(`gradgraph: --resume ${old}: this run has no training-state.json (saved by an older gradgraph), so it cannot be resumed`);
+    expect(r.code).toBe(2);
+
+    const other = join(dir, "other-architecture");
+    await saveModule(other, new Linear(2, 2));
+    r = await run("train", "--resume", other);
+    expect(r.stderr).toContain(`gradgraph: --resume ${other}: not a gradgraph run folder: ${join(other, "config.json")}: not a gradgraph model config: format is "gradgraph-module", expected "gradgraph-mlp"`);
     expect(r.code).toBe(2);
 
     r = await run("train", "--epochs", "1");

@@ -57,17 +57,17 @@ describe("gradgraph train", () => {
     const m = join(dir, "mnist");
     const r = await run("train", "--data", "mnist", "--limit", "300", "--epochs", "1", "--batch", "50", "--out", m, "--augment", "shift", "--opt", "adamw", "--schedule", "cosine");
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("on mnist (300 train / 2004 test)");
+    expect(r.stderr).toContain("on mnist (300 train / 10000 test)");
     const e = await run("eval", m);
     expect(figures(e.stdout)).toEqual(figures(r.stdout));
     expect(readFileSync(join(m, "report.html"), "utf8")).not.toContain("Decision boundary");
   });
 
-  test("MNIST accuracy: the README's recipe with 12 epochs instead of 20 reaches ≥ 96% on the 2,004 held-out digits", async () => {
-    // 8.8 s (10.3 s wall for `time npx vitest run … -t "MNIST accuracy"`) alone on the project's 2-core machine (the 20-epoch run: 97.06%; 12 epochs: 96.71%, the same on every run).
-    const r = await run("train", "--data", "mnist", "--model", "784-128-10", "--act", "relu", "--opt", "adamw", "--lr", "2e-3", "--weight-decay", "0.05", "--epochs", "12", "--batch", "64", "--schedule", "cosine", "--augment", "shift", "--seed", "0");
+  test("MNIST accuracy: 8,000 of the training digits, 12 epochs, reach ≥ 96% on the 10,000 official test digits", async () => {
+    // The README's full recipe (60,000 digits, ≥ 98%) is too long for a test; this is its small variant.
+    const r = await run("train", "--data", "mnist", "--limit", "8000", "--model", "784-128-10", "--act", "relu", "--opt", "adamw", "--lr", "2e-3", "--weight-decay", "0.05", "--epochs", "12", "--batch", "64", "--schedule", "cosine", "--augment", "shift", "--seed", "0");
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("on mnist (7996 train / 2004 test)");
+    expect(r.stderr).toContain("on mnist (8000 train / 10000 test)");
     const test = figures(r.stdout)[1]!.trim().split(/\s+/);
     expect(test[0]).toBe("test");
     expect(Number.parseFloat(test[2]!)).toBeGreaterThanOrEqual(96);
@@ -84,7 +84,7 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--model", "2- 8-2"], '--model 2- 8-2: size 2 of 3 is " 8", not a whole number written as digits'],
     [["--data", "moons", "--model", "2"], "--model 2: expected layer sizes joined by dashes"],
     [["--data", "moons", "--model", "2-100000000-2"], "--model 2-100000000-2: a layer of 100000000 units is more than the 100,000 allowed"],
-    [["--data", "moon"], "--data moon: unknown dataset (did you mean moons?)"],
+    [["--data", "moon"], "--data moon: unknown dataset (did you mean moons?) (expected one of moons, circles, spirals, xor, iris, mnist, or a file.csv)"],
     [["--data", "moons", "--opt", "adagrad"], "--opt adagrad: expected one of sgd, momentum, nesterov, adam, adamw"],
     [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
     [["--data", "moons", "--epochs", "1.5"], "--epochs 1.5: expected a positive integer"],
@@ -161,13 +161,13 @@ describe("config.json is checked whole on loading", () => {
     const good = JSON.parse(readFileSync(path, "utf8"));
     const cases: [(c: any) => void, string][] = [
       [(c) => (c.data = null), "data must be an object like {\"name\": \"moons\"}, got null"],
-      [(c) => (c.data = { name: 3 }), "data.name must be one of moons, circles, spirals, xor, iris, mnist, got 3"],
+      [(c) => (c.data = { name: 3 }), "data.name must be one of moons, circles, spirals, xor, iris, mnist, csv, got 3"],
       [(c) => (c.data.noise = "x"), 'data.noise must be a non-negative number, got "x"'],
       [(c) => (c.data.n = 1e9), "data.n must be a whole number from 1 to 1,000,000, got 1000000000"],
       [(c) => (c.data.n = 2.5), "data.n must be a whole number from 1 to 1,000,000, got 2.5"],
       [(c) => (c.data.seed = -1), "data.seed must be a non-negative integer, got -1"],
       [(c) => (c.data.testFraction = 1), "data.testFraction must be a fraction between 0 and 1, got 1"],
-      [(c) => (c.data = { name: "mnist", trainLimit: "all" }), 'data.trainLimit must be a whole number from 1 to 7996, got "all"'],
+      [(c) => (c.data = { name: "mnist", trainLimit: "all" }), 'data.trainLimit must be a whole number from 1 to 60000, got "all"'],
       [(c) => (c.model.sizes = [2, 1e9, 2]), "model.sizes [2,1000000000,2]: a layer of 1000000000 units is more than the 100,000 allowed"],
       [(c) => (c.model.activation = "toString"), "model.activation must be one of relu"],
       [(c) => (c.training = 5), "training must be an object, got 5"],
@@ -209,11 +209,9 @@ describe("config.json is checked whole on loading", () => {
     expect(w.stderr).toContain("note: --warmup 100: longer than the run (26 steps), so the learning rate never reaches --lr 0.01");
     expect((await run("train", "--data", "moons", "--warmup", "26", "--epochs", "2")).stderr).not.toContain("note:");
     const m = join(dir, "mnist-limit");
-    const l = await run("train", "--data", "mnist", "--limit", "100000", "--epochs", "1", "--batch", "256", "--out", m);
-    expect(l.code).toBe(0);
-    expect(l.stderr).toContain("note: --limit 100000: MNIST has only 7,996 training digits; training on all of them");
-    expect(l.stderr).toContain("on mnist (7996 train / 2004 test)");
-    expect(JSON.parse(readFileSync(join(m, "config.json"), "utf8")).data).toEqual({ name: "mnist", normalize: true });
+    const l = trainConfig({ data: "mnist", act: "relu", opt: "adam", seed: "0", schedule: "constant", dataSeed: "0", dtype: "float32", limit: "100000", out: m });
+    expect(l.notes).toEqual(["--limit 100000: MNIST has only 60,000 training digits; training on all of them"]);
+    expect(l.spec).toEqual({ name: "mnist", seed: 0, normalize: true });
   });
 
   test("a diverged run warns on stderr, says NaN in the summary, and is marked in config.json and the report (exit 0: it completed)", async () => {
@@ -440,9 +438,9 @@ describe("trainConfig: the command line's options to a run's settings, with no s
   const base = { data: "moons", act: "relu", opt: "adam", seed: "0", schedule: "constant", dataSeed: "0", dtype: "float32" };
   test("presets fill what is not given; given options win", () => {
     const c = trainConfig({ ...base, epochs: "7", n: "1000", out: "runs/x" });
-    expect(c).toMatchObject({ name: "moons", sizes: [2, 16, 16, 2], lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
+    expect(c).toMatchObject({ name: "moons", model: { kind: "mlp", sizes: [2, 16, 16, 2] }, lr: 0.01, epochs: 7, batch: 32, out: "runs/x", overwrite: false, augment: false, notes: [] });
     expect(c.spec).toEqual({ name: "moons", seed: 0, n: 1000 });
-    expect(trainConfig({ ...base, data: "mnist", limit: "9000" }).notes).toEqual(["--limit 9000: MNIST has only 7,996 training digits; training on all of them"]);
+    expect(trainConfig({ ...base, data: "mnist", limit: "60001" }).notes).toEqual(["--limit 60001: MNIST has only 60,000 training digits; training on all of them"]);
   });
   test("bad options are InputErrors, before any data is loaded or folder made", () => {
     expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");

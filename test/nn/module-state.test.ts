@@ -47,6 +47,19 @@ describe("declaring state", () => {
     expect(isParameter(n.bias)).toBe(true);
   });
 
+  test("a frozen Parameter is saved and handed to the optimizer, which leaves it alone", () => {
+    const l = new Linear(2, 2, { seed: 0, dtype: "float64" });
+    l.weight.requiresGrad = false;
+    expect(l.namedParameters().map(([n]) => n)).toEqual(["weight", "bias"]);
+    const opt = new SGD(l.parameters(), { lr: 0.1 });
+    const before = Array.from(l.weight.toArray()), bias = Array.from(l.bias!.toArray());
+    l.forward(ones([1, 2], { dtype: "float64" })).sum().backward();
+    opt.step();
+    expect(Array.from(l.weight.toArray())).toEqual(before);
+    expect(Array.from(l.bias!.toArray())).not.toEqual(bias);
+    expect(() => new SGD([ones([2])])).toThrow("SGD: every parameter must be a leaf tensor with requiresGrad (or a frozen Parameter), got a leaf without requiresGrad at 0");
+  });
+
   test("stateDict has PyTorch's keys: per module its parameters, then persistent buffers, then children", () => {
     const net = new Net();
     expect([...net.stateDict().keys()]).toEqual([

@@ -7,6 +7,7 @@
 import type { OpName } from "../../src/ops/index.js";
 import { ops, tensorOps } from "../../src/ops/index.js";
 import { Generator, NDArray, Tensor, concat, einsum, stack, where } from "../../src/tensor/index.js";
+import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d } from "../../src/nn/conv-functional.js";
 
 /** One way to call an op: float64 inputs and the function of them to check. */
 export interface Sample {
@@ -289,6 +290,19 @@ export const opdb: { readonly [K in OpName]: OpInfo } = {
         return { name: `${fmt(sa)}/${fmt(sb)}`, inputs: [make(sa, R), make(sb, R)], f: (a: Tensor, b: Tensor) => Tensor.apply(tensorOps.where, [cond, a, b]) };
       }),
   },
+  im2col: {
+    samples: () => [
+      { name: "(2,2,4,5) k3 pad 1", inputs: [make([2, 2, 4, 5], R)], f: (x) => x.im2col({ kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], padValue: 0 }) },
+      { name: "(1,2,6,7) k(2,3) stride (2,3) dilation (2,1)", inputs: [make([1, 2, 6, 7], R)], f: (x) => x.im2col({ kernel: [2, 3], stride: [2, 3], padding: [0, 1], dilation: [2, 1], padValue: 0 }) },
+      { name: "padValue 0.5, a permuted input", inputs: [make([3, 1, 4, 2], R)], f: (x) => x.permute(1, 0, 2, 3).im2col({ kernel: [2, 2], stride: [1, 1], padding: [1, 1], dilation: [1, 1], padValue: 0.5 }) },
+    ],
+  },
+  col2im: {
+    samples: () => [
+      { name: "into (2,2,4,5) k3 pad 1", inputs: [make([2, 3, 3, 2, 4, 5], R)], f: (c) => c.col2im({ kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], shape: [2, 2, 4, 5] }) },
+      { name: "into (1,2,6,7) stride (2,3) dilation (2,1)", inputs: [make([2, 2, 3, 1, 2, 3], R)], f: (c) => c.col2im({ kernel: [2, 3], stride: [2, 3], padding: [0, 1], dilation: [2, 1], shape: [1, 2, 6, 7] }) },
+    ],
+  },
   cast: {
     // Through float32 and back: the central differences see float32 rounding, so a larger step.
     eps: 1e-2,
@@ -348,6 +362,32 @@ export const compositeDb: Record<string, OpInfo> = {
         inputs: [make([4, 3], R)],
         f: (x) => x.logSoftmax(1).gather(1, [[0], [2], [1], [2]]).mean().neg(),
       },
+    ],
+  },
+  conv2d: {
+    samples: () => [
+      { name: "(2,3,5,5) * (4,3,3,3) + b, pad 1", inputs: [make([2, 3, 5, 5], R), make([4, 3, 3, 3], R), make([4], R)], f: (x, w, b) => conv2d(x!, w!, b!, { padding: 1 }) },
+      { name: "groups 2, stride 2, dilation 2", inputs: [make([1, 4, 7, 6], R), make([6, 2, 2, 2], R)], f: (x, w) => conv2d(x!, w!, null, { groups: 2, stride: 2, dilation: 2 }) },
+    ],
+  },
+  conv1d: { samples: () => [{ name: "(2,2,7) * (3,2,3) + b, stride 2, pad 1", inputs: [make([2, 2, 7], R), make([3, 2, 3], R), make([3], R)], f: (x, w, b) => conv1d(x!, w!, b!, { stride: 2, padding: 1 }) }] },
+  maxPool2d: {
+    samples: () => [
+      { name: "(2,2,4,4) k2 (tiles)", inputs: [distinct([2, 2, 4, 4])], f: (x) => maxPool2d(x!, 2) },
+      { name: "(1,2,5,7) k(2,3) (tiles, a remainder cut)", inputs: [distinct([1, 2, 5, 7])], f: (x) => maxPool2d(x!, [2, 3]) },
+      { name: "(1,2,5,5) k3 stride 2 pad 1", inputs: [distinct([1, 2, 5, 5])], f: (x) => maxPool2d(x!, 3, { stride: 2, padding: 1 }) },
+    ],
+  },
+  avgPool2d: {
+    samples: () => [
+      { name: "(2,2,5,5) k3 stride 2 pad 1", inputs: [make([2, 2, 5, 5], R)], f: (x) => avgPool2d(x!, 3, { stride: 2, padding: 1 }) },
+      { name: "(1,2,5,4) k2 (tiles, a remainder cut)", inputs: [make([1, 2, 5, 4], R)], f: (x) => avgPool2d(x!, 2) },
+    ],
+  },
+  adaptiveAvgPool2d: {
+    samples: () => [
+      { name: "(1,2,5,7) -> (3,2)", inputs: [make([1, 2, 5, 7], R)], f: (x) => adaptiveAvgPool2d(x!, [3, 2]) },
+      { name: "(2,1,4,4) -> 2", inputs: [make([2, 1, 4, 4], R)], f: (x) => adaptiveAvgPool2d(x!, 2) },
     ],
   },
   var: {

@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { numberAlgebra } from "../../src/ops/algebras.js";
 import { elementwiseList, elementwiseOps } from "../../src/ops/elementwise.js";
 import { codeOf, compiledKernels, partialSource, plainKernels } from "../../src/scalar/kernels.js";
-import { backwardFrom, RETIRE_AT, tapes } from "../../src/scalar/tape.js";
+import { backwardFrom, RETIRE_AT, StaleValueError, Tape, tapes, type Sweeps } from "../../src/scalar/tape.js";
 import { Value } from "../../src/scalar/value.js";
 
 /** A random graph over three leaves: each step applies an op of the table to two earlier nodes. */
@@ -28,19 +28,58 @@ const graphArb = fc.tuple(
 );
 
 describe("the tape", () => {
-  test("the compiled sweep and the plain one give the same gradients and counts on every op", () => {
+  test("the compiled sweeps and the plain ones give the same gradients and counts on every op", () => {
     const env = { make: Value, imp: () => { throw new Error("not used by the sweep"); } };
-    const compiled = compiledKernels(env).sweep, plain = plainKernels(env).sweep;
+    const compiled = compiledKernels(env), plain = plainKernels(env);
     fc.assert(
       fc.property(graphArb, ([xs, steps]) => {
-        const run = (sweep: typeof plain) => {
+        const run = (sweeps: Sweeps) => {
           const { leaves, root } = build(xs, steps);
-          const m = backwardFrom(root.t, root.i, sweep);
+          const m = backwardFrom(root.t, root.i, sweeps);
           return { m, grads: leaves.map((x) => x.grad) };
         };
-        expect(run(compiled)).toEqual(run(plain));
+        const want = run({ sweep: plain.sweep });
+        expect(run(compiled)).toEqual(want);
+        expect(run(plain)).toEqual(want);
+        expect(run({ sweep: compiled.sweep })).toEqual(want);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  test("the root sweep and the general sweep agree on every node, with constants, and another graph on the tape", () => {
+    const env = { make: Value, imp: () => { throw new Error("not used by the sweep"); } };
+    const { sweep, rootSweep } = compiledKernels(env), plain = plainKernels(env);
+    fc.assert(
+      fc.property(graphArb, fc.nat(40), ([xs, steps], cut) => {
+        const run = (sweeps: Sweeps) => {
+          // A tape on recycled storage (old gradients everywhere): the first backward takes the root sweep's single pass.
+          const used = new Tape();
+          used.grad.fill(3);
+          used.n = used.cap;
+          tapes.current = new Tape(0, used);
+          const leaves = xs.map((v) => new Value(v));
+          const c = Value.constant(0.25);
+          const nodes: Value[] = [...leaves, c, c.exp()]; // a constant and an op on constants only
+          for (const [k, i, j] of steps) {
+            const op = elementwiseList[k % elementwiseList.length]!;
+            const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
+            nodes.push(Value.apply(op, op.arity === 1 ? [a] : [a, b]));
+          }
+          // A first backward from an inner node, then one from the last: the second sets the gradients of the
+          // nodes it reaches afresh and leaves the others as the first left them.
+          const inner = nodes[Math.min(nodes.length - 1, 4 + (cut % Math.max(1, steps.length)))]!;
+          if (cut % 3 === 0) for (const n of nodes) n.grad = 7; // a gradient set by hand is no fresh 0
+          const m1 = inner.isLeaf ? 0 : backwardFrom(inner.t, inner.i, sweeps);
+          const root = nodes[nodes.length - 1]!;
+          const m2 = root.isLeaf ? 0 : backwardFrom(root.t, root.i, sweeps);
+          return { m1, m2, grads: nodes.map((x) => x.grad + 0) }; // + 0: -0 and 0 alike
+        };
+        const want = run({ sweep });
+        expect(run({ sweep, rootSweep })).toEqual(want);
+        expect(run(plain)).toEqual(want);
+      }),
+      { numRuns: 300 },
     );
   });
 
@@ -79,6 +118,33 @@ describe("the tape", () => {
     for (let k = 0; k * 8 < RETIRE_AT + 100; k++) step(0.3);
     expect(w.t).not.toBe(tapes.current);
     expect(step(0.3)).toEqual(first);
+  });
+
+  test("a retired tape's storage is reused once the next one retires; its Values then throw instead of reading another node", () => {
+    const w = new Value(0.5);
+    // A step big enough to retire its tape: a sum of RETIRE_AT products.
+    const step = () => {
+      let s = Value.constant(0);
+      for (let k = 0; k < RETIRE_AT / 2; k++) s = s.add(w.mul(1e-3));
+      w.grad = 0;
+      s.backward();
+      return s;
+    };
+    const first = step();
+    const firstData = first.data, firstStorage = first.t.val;
+    const second = step();
+    // The first step's nodes were valid until the second step's backward retired its tape: now they are stale.
+    expect(second.data).toBeCloseTo(firstData, 9);
+    expect(() => first.data).toThrow(StaleValueError);
+    expect(() => first.grad).toThrow("recycled");
+    expect(() => first.add(1)).toThrow(StaleValueError);
+    expect(() => first.backward()).toThrow(StaleValueError);
+    const third = step();
+    expect(third.t.val).toBe(firstStorage); // the third step wrote the first step's storage
+    expect(() => second.data).toThrow(StaleValueError);
+    // Parameters (the leaf tape) never go stale, and their gradients are right on reused storage.
+    expect(w.grad).toBeCloseTo(RETIRE_AT / 2 * 1e-3, 9);
+    expect(third.data).toBeCloseTo(firstData, 9);
   });
 
   test("a backward touches only its own graph: another graph's gradients on the same tape stay", () => {

@@ -40,6 +40,8 @@ const expressions: Record<string, (...xs: Tensor[]) => Tensor> = {
       flat(einsum("ij,jk->ik", A!, B!)), einsum("ii->", S!).reshape(1), einsum("ii->i", S!), flat(einsum("i,j->ij", u!, v!)),
       flat(einsum("bij,bjk->bik", X!, Y!)), einsum("ij->j", B!), flat(einsum("bij,jk,k->bi", X!, B!, v!)), einsum("ij,ij->", S!, S!).reshape(1),
     ]),
+  einsum_ellipsis: (X, Y, Z) =>
+    concat([flat(einsum("...ij,...jk->...ik", X!, Y!)), flat(einsum("...i->...", Z!)), einsum("b...,b...->b", X!, X!), flat(einsum("...ij", Z!))]),
   pad_constant: (A, W) => A!.pad([1, 1, 0, 1], 3).mul(W!).add(A!.pad([-1, 2], -1).sum()),
 };
 

@@ -592,6 +592,32 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(new URL(page.url()).searchParams.get("data")).toBe("xor");
   });
 
+  it("trains a digit classifier on MNIST in a Web Worker, then predicts a digit drawn on the canvas with its probabilities", async () => {
+    await openTraining();
+    await page.click("#digits-train");
+    await page.waitForSelector("#digits[data-ready=true]", { timeout: 60_000 });
+    // The network is checked on 1,000 digits it did not train on.
+    const status = await text("#digits-status");
+    expect(status).toMatch(/^flatten-linear\(64\)-relu-linear\(10\) \(50,890 parameters\) trained in \d+\.\d s: (\d+\.\d)% of 1,000 other digits right/);
+    expect(parseFloat(status.split(": ")[1]!)).toBeGreaterThan(85);
+    // Draw a 1: one vertical stroke down the middle of the canvas.
+    const box = (await page.locator("#digits-canvas").boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.5 - 0.01 * i), box.y + box.height * (0.15 + 0.07 * i));
+    await page.mouse.up();
+    await page.waitForSelector("#digits-bars .bar.best");
+    expect(await page.getAttribute("#digits", "data-predicted")).toBe("1");
+    expect(await text("#digits-prediction")).toMatch(/^Prediction: 1 \(\d+\.\d%\)$/);
+    const ps = await page.$$eval("#digits-bars .bar", (bars) => bars.map((b) => Number((b as HTMLElement).dataset["p"])));
+    expect(ps).toHaveLength(10);
+    expect(ps.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(Math.max(...ps)).toBe(ps[1]);
+    await shot("digits");
+    await page.click("#digits-clear");
+    expect(await page.$$eval("#digits-bars .bar", (bars) => bars.length)).toBe(0);
+  }, 90_000);
+
   it("is keyboard accessible and readable at phone width (375px)", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await open();

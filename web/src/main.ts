@@ -14,6 +14,7 @@ import { renderHead, renderPlay, renderStep, tensorRuleLines, type StepperAction
 import { practiceFrame, practiceOrder, type Frame } from "./steps.js";
 import { withDefaults } from "./train-settings.js";
 import { TrainView } from "./train-view.js";
+import { DigitsView } from "./digits-view.js";
 import { para, ui } from "./ui.js";
 import { decodeState, encodeState, VIEWS, type View } from "./url.js";
 
@@ -26,6 +27,8 @@ const code = new CodePanel();
 /** The training view (its worker starts when the view is first shown). */
 const trainView = new TrainView(withDefaults(initial.train ?? {}));
 trainView.onChange = () => writeUrl();
+/** The digits panel below the training view (its worker starts when a user asks it to train). */
+new DigitsView();
 /** Whether the expression has been read yet (a link to the training view reads it only when another view opens). */
 let computed = false;
 /** Whether the graph on screen is the shown problem's (steps are drawn on it only then). */

@@ -23,6 +23,8 @@ export interface DatasetInfo {
   classes?: readonly string[];
   /** Names of the input features (for reports). */
   features?: readonly string[];
+  /** Images: each sample's [channels, height, width] (its row of x holds them flattened, row major). */
+  imageShape?: readonly [number, number, number];
 }
 
 /**

@@ -4,32 +4,43 @@
  */
 import { InputError } from "../../core/errors.js";
 import type { DType } from "../../ops/op.js";
+import { arrayType } from "../../tensor/ndarray.js";
+import { fromTypedArray } from "../../tensor/tensor.js";
 import { Dataset, trainTestSplit } from "./dataset.js";
+import { loadCsv } from "./csv.js";
 import { iris } from "./iris.js";
-import { loadMnist } from "./mnist.js";
+import { loadMnist, MNIST_TEST_DIGITS, MNIST_TRAIN_DIGITS } from "./mnist.js";
 import { circles, moons, spirals, xor } from "./toy.js";
 
 export * from "./dataset.js";
 export * from "./toy.js";
+export { loadCsv, parseCsv, MAX_CSV_BYTES, type CsvOptions } from "./csv.js";
 export { iris, IRIS_CLASSES, IRIS_FEATURES, IRIS_ROWS } from "./iris.js";
-export { loadMnist, MNIST_CLASSES, MNIST_PIXELS, MNIST_MEAN, MNIST_STD, type MnistOptions } from "./mnist.js";
+export { loadMnist, MNIST_CLASSES, MNIST_PIXELS, MNIST_MEAN, MNIST_STD, MNIST_TRAIN_DIGITS, MNIST_TEST_DIGITS, type MnistOptions } from "./mnist.js";
+export { parseIdx, encodeIdx, idxMagic, type Idx, type IdxTypeCode, type IdxExpect } from "./idx.js";
 
 /** The datasets `gradgraph train --data` knows. */
 export const DATASET_NAMES = ["moons", "circles", "spirals", "xor", "iris", "mnist"] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
-/** Everything needed to rebuild a named dataset and its split exactly (saved in a run's config). */
+/** A named dataset, or "csv": a user's file (`path`, `label`). */
+export type DataSourceName = DatasetName | "csv";
+
+/** Everything needed to rebuild a named dataset (or a CSV file's) and its split exactly (saved in a run's config). */
 export interface DataSpec {
-  name: DatasetName;
+  name: DataSourceName;
+  /** CSV: the file (absolute path) and its label column (default the last). */
+  path?: string;
+  label?: string;
   /** Number of samples generated (toy datasets). */
   n?: number;
   /** Noise of the generated points (toy datasets). */
   noise?: number;
   /** Seed of the generated points and of the split (default 0). */
   seed?: number;
-  /** Fraction held out for testing (toy datasets and iris; default 0.2). MNIST's split is fixed. */
+  /** Fraction held out for testing (toy datasets and iris; default 0.2). MNIST's split is the official one. */
   testFraction?: number;
-  /** MNIST: standardise the grey levels (see {@link MnistOptions.normalize}). */
+  /** MNIST: standardise the grey levels (see {@link MnistOptions.normalize}); CSV: standardise each feature by the training part's mean and deviation (default true). */
   normalize?: boolean;
   /** MNIST: use only this many training / test digits. */
   trainLimit?: number;
@@ -46,10 +57,6 @@ const TOY_DEFAULTS: Record<"moons" | "circles" | "spirals" | "xor", { n: number;
 /** The most points a generated dataset (moons, circles, spirals, xor) may have. */
 export const MAX_GENERATED_POINTS = 1_000_000;
 
-/** The digits MNIST's fixed split holds. */
-export const MNIST_TRAIN_DIGITS = 7996;
-export const MNIST_TEST_DIGITS = 2004;
-
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const show = (x: unknown) => (x === undefined ? "undefined" : JSON.stringify(x));
 
@@ -60,7 +67,9 @@ const show = (x: unknown) => (x === undefined ? "undefined" : JSON.stringify(x))
  */
 export function dataSpecProblem(x: unknown, prefix = "data"): string | null {
   if (!isObject(x)) return `${prefix} must be an object like {"name": "moons"}, got ${show(x)}`;
-  if (typeof x.name !== "string" || !(DATASET_NAMES as readonly string[]).includes(x.name)) return `${prefix}.name must be one of ${DATASET_NAMES.join(", ")}, got ${show(x.name)}`;
+  if (typeof x.name !== "string" || !([...DATASET_NAMES, "csv"] as readonly string[]).includes(x.name)) return `${prefix}.name must be one of ${DATASET_NAMES.join(", ")}, csv, got ${show(x.name)}`;
+  if (x.name === "csv" && (typeof x.path !== "string" || x.path === "")) return `${prefix}.path must name the CSV file, got ${show(x.path)}`;
+  if (x.label !== undefined && typeof x.label !== "string") return `${prefix}.label must be a column name, got ${show(x.label)}`;
   const int = (k: string, min: number, max: number, what: string): string | null => {
     const v = x[k];
     if (v === undefined) return null;
@@ -83,8 +92,8 @@ export function dataSpecProblem(x: unknown, prefix = "data"): string | null {
 }
 
 /** The dataset name, checked. */
-export function datasetName(name: string): DatasetName {
-  if ((DATASET_NAMES as readonly string[]).includes(name)) return name as DatasetName;
+export function datasetName(name: string): DataSourceName {
+  if (([...DATASET_NAMES, "csv"] as readonly string[]).includes(name)) return name as DataSourceName;
   throw new InputError(`unknown dataset ${name} (expected one of ${DATASET_NAMES.join(", ")})`);
 }
 
@@ -111,6 +120,13 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
   if (!(testFraction > 0 && testFraction < 1)) throw new InputError(`test fraction must be between 0 and 1, got ${testFraction}`);
   let ds: Dataset;
   let full: DataSpec;
+  if (name === "csv") {
+    const label = spec.label;
+    ds = await loadCsv(spec.path!, { dtype, name: spec.path!.split(/[\\/]/).pop()!, ...(label === undefined ? {} : { label }) });
+    full = { name, path: spec.path!, ...(label === undefined ? {} : { label }), seed, testFraction, normalize: spec.normalize ?? true };
+    const split = trainTestSplit(ds, { testFraction, seed });
+    return { ...(full.normalize ? standardized(split.train, split.test) : split), spec: full };
+  }
   if (name === "iris") {
     ds = iris({ dtype });
     full = { name, seed, testFraction };
@@ -123,6 +139,24 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
   }
   const { train, test } = trainTestSplit(ds, { testFraction, seed });
   return { train, test, spec: full };
+}
+
+/** Both parts with each feature standardised by the training part's mean and (population) standard deviation. */
+function standardized(train: Dataset, test: Dataset): { train: Dataset; test: Dataset } {
+  const f = train.inputSize, n = train.length;
+  const mean = new Float64Array(f), sd = new Float64Array(f);
+  const x = train.x.toArray();
+  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) mean[j]! += x[i * f + j]! / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) sd[j]! += (x[i * f + j]! - mean[j]!) ** 2 / n;
+  const scale = (d: Dataset) => {
+    const src = d.x.toArray(), out = new (arrayType(d.x.dtype))(src.length);
+    for (let i = 0; i < src.length; i++) {
+      const j = i % f, s = Math.sqrt(sd[j]!);
+      out[i] = s > 0 ? (src[i]! - mean[j]!) / s : src[i]! - mean[j]!; // a constant column becomes 0
+    }
+    return new Dataset(fromTypedArray(out, d.x.shape), d.y, d.info);
+  };
+  return { train: scale(train), test: scale(test) };
 }
 
 export { Dataset };

@@ -15,6 +15,7 @@
  * Loops: K blocks of 256; within one, row blocks of MC = 64 rows (A's block stays in L2); within that, each B
  * panel (256 × 4, 8 KB, in L1) against the block's A panels.
  */
+import { trackMemory } from "../../backend/index.js";
 import { add, body, call, forLoop, get, gtU, i32, I32, ltU, mul, name, section, select, set, shl, simd, sub, uleb, V128, vec } from "../../backend/wasm-encoder.js";
 
 /** K block: must equal matmul.ts's KB for bit-identical results. */
@@ -111,6 +112,7 @@ function getInstance(): Instance | null {
     if (!WebAssembly.validate(bytes)) return null; // no SIMD
     const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
     instance = { gemm: exports["gemm"] as Instance["gemm"], mem: exports["mem"] as WebAssembly.Memory };
+    trackMemory("dgemm", instance.mem);
   } catch {
     instance = null;
   }

@@ -1,9 +1,12 @@
 /**
  * Reduction kernels. Sums are accurate: a reduction over trailing contiguous axes (the common case: row sums,
- * the sum of everything) uses pairwise summation in float64 (error O(ε log n)); any other layout accumulates in
- * float64 with Neumaier compensation. So the sum of 10⁶ float32 values keeps a relative error far below 1e-6.
+ * the sum of everything) uses pairwise summation in float64 (error O(ε log n)) — for float32 blocks of 4,096 or
+ * more, the backend's float64-accumulated SIMD sum where it has one (`Backend.sumFloat32`); any other layout
+ * accumulates in float64, with Neumaier compensation for float64 results (a float32 result needs none). So the
+ * sum of 10⁶ float32 values keeps a relative error far below 1e-6, and float64 sums are as before.
  * Max/min propagate NaN, as NumPy and PyTorch do.
  */
+import { backend } from "../../backend/index.js";
 import type { DType, ReduceParams } from "../../ops/op.js";
 import { stridesOf, type Shape } from "../../ops/shape.js";
 import { arrayType, collapse, forEachRow as walkRows, NDArray, type TypedArray } from "../ndarray.js";
@@ -25,6 +28,24 @@ export function pairwiseSum(x: TypedArray, start: number, n: number): number {
   }
   const h = (n >> 1) & ~127 || n >> 1;
   return pairwiseSum(x, start, h) + pairwiseSum(x, start + h, n - h);
+}
+
+/** Below this many elements a block is summed in JavaScript (the backend's float32 sum pays a call and copies). */
+const BACKEND_SUM_MIN = 4096;
+
+/**
+ * Σ of a contiguous block: float32 blocks of at least {@link BACKEND_SUM_MIN} elements by the backend's float64-
+ * accumulated sum where it has one (WebAssembly SIMD), everything else pairwise in JavaScript.
+ */
+function blockSum(x: TypedArray, start: number, n: number): number {
+  const f = n >= BACKEND_SUM_MIN && x instanceof Float32Array ? backend().sumFloat32 : undefined;
+  return f !== undefined ? f(x as Float32Array, start, n) : pairwiseSum(x, start, n);
+}
+
+function stridedSum(x: TypedArray, ip: number, is: number, n: number): number {
+  let v = 0;
+  for (let j = 0, i = ip; j < n; j++, i += is) v += x[i]!;
+  return v;
 }
 
 /** Strides (in the output) with which each input axis is accumulated: 0 along reduced axes. */
@@ -71,11 +92,25 @@ export function sumKernel(xs: readonly NDArray[], p: ReduceParams, outShape: Sha
   if (t > 0 || (p.axes.length === 0 && a.contiguous)) {
     // Each output element is a contiguous block of the input.
     const block = a.size / m;
-    for (let j = 0; j < m; j++) out[j] = pairwiseSum(a.data, a.offset + j * block, block);
+    for (let j = 0; j < m; j++) out[j] = blockSum(a.data, a.offset + j * block, block);
     return result;
   }
   const acc = new Float64Array(m), comp = new Float64Array(m);
   const x = a.data;
+  if (dtype === "float32") {
+    // A float32 result needs no compensation: float64 accumulation errs by at most (terms)·2⁻⁵³·Σ|x|, far below
+    // float32's rounding (for any count of terms under 2²⁹). Rows of a batch added into a row of sums (a bias's
+    // gradient) are then one plain loop per row.
+    forEachRow(a, outputStrides(a.shape, p.axes), (ip, is, op, os, n) => {
+      if (os === 0) {
+        acc[op]! += is === 1 ? blockSum(x, ip, n) : stridedSum(x, ip, is, n);
+        return;
+      }
+      for (let j = 0, i = ip, o = op; j < n; j++, i += is, o += os) acc[o]! += x[i]!;
+    });
+    out.set(acc);
+    return result;
+  }
   forEachRow(a, outputStrides(a.shape, p.axes), (ip, is, op, os, n) => {
     if (os === 0) {
       // The whole row lands in one output element: sum it pairwise if contiguous, then add compensated.

@@ -17,6 +17,7 @@
  * C (no zeroing), the others add. Each output is summed in the same order whichever block it is computed in, so
  * splitting C among threads never changes a result.
  */
+import { trackMemory } from "../../backend/index.js";
 import type { TypedArray } from "../ndarray.js";
 import { copyRows } from "./pack.js";
 import { getNumThreads, POOL_BYTES, WasmPool } from "./threads.js";
@@ -172,6 +173,7 @@ function getSgemm(): Sgemm | null {
     const bytes = sgemmModuleBytes(shared !== null, fma);
     if (!WebAssembly.validate(bytes)) return null; // no SIMD
     const memory = shared ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    trackMemory("sgemm", memory);
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
     const pool = shared !== null ? new WasmPool(module, memory, instance, ["gemm"]) : null;

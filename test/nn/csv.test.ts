@@ -1,0 +1,54 @@
+/** A user's CSV file as a dataset: header, label column, numeric features, and the errors with line numbers. */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { loadCsv, loadDataset, parseCsv } from "../../src/nn/data/index.js";
+
+describe("CSV datasets", () => {
+  test("the last column is the label by default; classes sorted (numerically when numbers); features in file order", async () => {
+    const ds = await parseCsv('a,"b c",kind\r\n1,2,y\r\n\r\n3,-4.5e1,x\r\n.5,6,y\r\n', "t.csv", { dtype: "float64" });
+    expect(ds.x.toNested()).toEqual([[1, 2], [3, -45], [0.5, 6]]);
+    expect(Array.from(ds.y.toArray())).toEqual([1, 0, 1]);
+    expect(ds.info.classes).toEqual(["x", "y"]);
+    expect(ds.info.features).toEqual(["a", "b c"]);
+    const num = await parseCsv("digit,p\n10,1\n9,2\n10,3\n", "n.csv", { label: "digit" });
+    expect(num.info.classes).toEqual(["9", "10"]); // 9 before 10: numbers sort as numbers
+    expect(Array.from(num.y.toArray())).toEqual([1, 0, 1]);
+    expect(num.x.toNested()).toEqual([[1], [2], [3]]);
+  });
+
+  test.each([
+    ["a,b\n1,x\n1,2,3\n", {}, "t.csv:3: 3 cells, but the header has 2 columns"],
+    ["a,b,c\n1,2,x\n1,two,y\n", {}, 't.csv:3: column "b" holds "two", expected a number'],
+    ["a,b,c\n1,,x\n", {}, 't.csv:2: column "b" holds "", expected a number'],
+    ["a,b\n0x10,y\n", {}, 't.csv:2: column "a" holds "0x10", expected a number'],
+    ["a,b\n1,\n", {}, 't.csv:2: the label (column "b") is empty'],
+    ["a,b\n", {}, "t.csv: a header and no rows"],
+    ["", {}, "t.csv: empty; expected a header row"],
+    ["a\n1\n", {}, "t.csv:1: the header has 1 column; expected at least two"],
+    ["a,a\n1,2\n", {}, 't.csv:1: the header names column "a" twice'],
+    ["a,b\n1,2\n", { label: "kind" }, "--label kind: t.csv has no such column (its columns: a, b)"],
+    ['a,b\n1,"2\n', {}, "t.csv:2: not valid CSV"],
+  ])("bad CSV %j %j", async (text, o, message) => {
+    await expect(parseCsv(text, "t.csv", o)).rejects.toThrow(message);
+  });
+
+  test("a file: read, split with a seed, features standardised by the training part; a missing file is an InputError", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-csv-"));
+    const path = join(dir, "d.csv");
+    const rows = Array.from({ length: 50 }, (_, i) => `${i},${100 + 2 * i},${i % 2 ? "odd" : "even"}`);
+    writeFileSync(path, "i,j,parity\n" + rows.join("\n") + "\n");
+    expect((await loadCsv(path)).length).toBe(50);
+    const { train, test, spec } = await loadDataset({ name: "csv", path });
+    expect(spec).toEqual({ name: "csv", path, seed: 0, testFraction: 0.2, normalize: true });
+    expect([train.length, test.length]).toEqual([40, 10]);
+    const x = train.x.toArray();
+    let mean = 0, sq = 0;
+    for (let i = 0; i < 40; i++) mean += x[2 * i]! / 40;
+    for (let i = 0; i < 40; i++) sq += (x[2 * i]! - mean) ** 2 / 40;
+    expect(mean).toBeCloseTo(0, 5);
+    expect(sq).toBeCloseTo(1, 5);
+    await expect(loadCsv(join(dir, "nope.csv"))).rejects.toThrow(`${join(dir, "nope.csv")}: no such file`);
+  });
+});
