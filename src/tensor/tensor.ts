@@ -173,7 +173,6 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   static from(x: TensorLike): Tensor {
     if (x instanceof Tensor) return x;
     if (typeof x === "number") return new Tensor(scalarArray(x, "float64", true));
-    // A tensor of another copy of the package has its own tape and kernels: mixing it in would read as NaN.
     throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x}`);
   }
 
