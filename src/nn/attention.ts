@@ -17,7 +17,11 @@ import { xavierUniform } from "./init.js";
 import { Linear, Module, type LayerOptions } from "./module.js";
 import { Parameter } from "./parameter.js";
 
-/** A mask: booleans (true = blocked, PyTorch's bool mask) or a float tensor added to the scores. */
+/**
+ * A mask: booleans (true = blocked, PyTorch's bool mask) or a float tensor added to the scores. gradgraph has no
+ * boolean tensors: a comparison's result (`tokens.eq(pad)`) is a float 0/1 tensor, which would be *added* (+1,
+ * not blocked); turn it into an additive mask with `where(tokens.eq(pad), -Infinity, 0)`.
+ */
 export type AttentionMask = Tensor | boolean[] | boolean[][] | boolean[][][];
 
 export interface AttentionOptions {

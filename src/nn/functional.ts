@@ -17,7 +17,7 @@ import { formatShape } from "../ops/shape.js";
 import type { Value } from "../scalar/value.js";
 import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
-import { fromTypedArray, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
+import { fromTypedArray, isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
 export const relu = (x: Tensor): Tensor => x.relu();
@@ -174,7 +174,7 @@ export interface CrossEntropyOptions {
  *   ℓᵢ = −(1 − ε)·w[yᵢ]·log p[i, yᵢ] − (ε/C)·Σ_c w[c]·log p[i, c]
  *
  * (0 for a row whose label is `ignoreIndex`); "mean" divides Σᵢ ℓᵢ by Σᵢ w[yᵢ] over the rows not ignored
- * (their count without weights), as PyTorch does, so a batch of only ignored rows gives NaN (0/0). Stable:
+ * (their count without weights), as PyTorch does, so a batch of only ignored rows gives NaN (0/0), with gradient 0 (as PyTorch's). Stable:
  * log softmax subtracts the row's max and never takes the log of 0.
  *
  * @example
@@ -202,7 +202,10 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
   if (eps > 0) rows = rows.add((weight === null ? logp : logp.mul(weight)).sum(1).mul(keep).mul(eps / k));
   const loss = rows.neg();
   const reduction = o.reduction ?? "mean";
-  return reduction === "mean" ? loss.sum().div(wy.sum()) : reduce(loss, reduction);
+  if (reduction !== "mean") return reduce(loss, reduction);
+  // Only ignored rows: the loss is 0/0 = NaN but the gradient 0, as PyTorch's (a plain division's would be NaN).
+  const total = wy.sum(), some = total.gt(0);
+  return where(some, loss.sum().div(where(some, total, 1)), NaN);
 }
 
 /**
@@ -211,7 +214,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
  */
 function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: number): { index: Tensor; kept: Float64Array } {
   let flat: ArrayLike<number>;
-  if (labels instanceof Tensor) flat = labels.toArray();
+  if (isTensor(labels)) flat = labels.toArray(); // labels are data: a tensor of another copy of the package reads alike
   else if (labels instanceof Int32Array) flat = labels;
   else flat = Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number];
   if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);

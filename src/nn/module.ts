@@ -16,6 +16,9 @@
  * - a tensor declared with `registerBuffer(name, t, { persistent })`: a buffer — state that is not trained
  *   (BatchNorm's running statistics); in `buffers()`, and in `stateDict()` unless `persistent: false`.
  * - a module (or an array of modules, named `field.0`, `field.1`, …), or `registerModule(name, m)`: a child.
+ * - an array of parameters: parameters named `field.0`, `field.1`, … (PyTorch's `ParameterList`).
+ * - modules or tensors inside a plain object, a Map or a nested array: an error (their state would not be found;
+ *   PyTorch's `ModuleDict` has no counterpart — use fields, a flat array, or `registerModule`).
  * - any other tensor (one without requiresGrad, or the result of an op): an error when the module's state is
  *   read (`parameters()`, `stateDict()`, …), saying how to declare it, never silently left out.
  *
@@ -39,6 +42,14 @@ export const MODULE_BRAND: unique symbol = Symbol.for("gradgraph.Module") as nev
 /** Whether `x` is a {@link Module} (of this copy of the package or another). */
 export function isModule(x: unknown): x is Module {
   return typeof x === "object" && x !== null && (x as { [MODULE_BRAND]?: unknown })[MODULE_BRAND] === true;
+}
+
+/** Whether an array, Map or plain object holds a module or a tensor, at any depth (state a field would hide). */
+function holdsState(x: unknown, depth = 0): boolean {
+  if (isModule(x) || isTensor(x)) return true;
+  if (depth > 8 || typeof x !== "object" || x === null) return false;
+  const values = Array.isArray(x) ? x : x instanceof Map ? [...x.values()] : Object.getPrototypeOf(x) === Object.prototype ? Object.values(x) : [];
+  return values.some((v) => holdsState(v, depth + 1));
 }
 
 /** A state dict: names (`0.weight`, `bn.running_mean`) to tensors, in the model's order. */
@@ -184,15 +195,38 @@ export abstract class Module {
       } else if (isParameter(v) || (isTensor(v) && v.isLeaf && v.requiresGrad)) {
         out.push({ kind: "parameter", name, tensor: v, persistent: true });
       } else if (isTensor(v)) {
-        throw new InputError(
-          `${this.constructor.name}: field ${name} holds a tensor that is neither a parameter nor a buffer ` +
-            `(${v.isLeaf ? "a leaf without requiresGrad" : "the result of an op"}); declare it: ` +
-            `new Parameter(t) or this.registerParameter("${name}", t) for a weight to train, ` +
-            `this.registerBuffer("${name}", t) for state to save, or this.registerBuffer("${name}", t, { persistent: false }) for neither`,
-        );
+        throw this.undeclared(name, v);
+      } else if (Array.isArray(v)) {
+        // PyTorch's ParameterList: parameters in an array are named field.0, field.1, … (modules: namedChildren).
+        v.forEach((x: unknown, i) => {
+          if (isParameter(x) || (isTensor(x) && x.isLeaf && x.requiresGrad)) out.push({ kind: "parameter", name: `${name}.${i}`, tensor: x, persistent: true });
+          else if (isTensor(x)) throw this.undeclared(`${name}.${i}`, x);
+          else if (!isModule(x) && holdsState(x)) throw this.hidden(`${name}.${i}`, Array.isArray(x) ? "an array" : "an object");
+        });
+      } else if (!isModule(v) && holdsState(v)) {
+        throw this.hidden(name, v instanceof Map ? "a Map" : "a plain object");
       }
     }
     return out;
+  }
+
+  /** The error for a tensor in a field (or in an array, `name` dotted) that was not declared. */
+  private undeclared(name: string, v: Tensor): InputError {
+    const what = `${this.constructor.name}: field ${name} holds a tensor that is neither a parameter nor a buffer (${v.isLeaf ? "a leaf without requiresGrad" : "the result of an op"}); `;
+    if (name.includes(".")) return new InputError(`${what}an array may hold parameters (new Parameter(t)) and modules; keep other tensors in fields declared with registerBuffer`);
+    return new InputError(
+      what +
+        `declare it: new Parameter(t) or this.registerParameter("${name}", t) for a weight to train, ` +
+        `this.registerBuffer("${name}", t) for state to save, or this.registerBuffer("${name}", t, { persistent: false }) for neither`,
+    );
+  }
+
+  /** The error for modules or tensors where they would not be found (PyTorch's ModuleDict has no counterpart). */
+  private hidden(name: string, where: string): InputError {
+    return new InputError(
+      `${this.constructor.name}: field ${name} is ${where} holding modules or tensors, where their state would not be found; ` +
+        `put them in fields, in a flat array (field.0, field.1, …), or declare each with registerModule / registerParameter`,
+    );
   }
 
   /** Own state then the children's, with dotted names; `pick` chooses which. */

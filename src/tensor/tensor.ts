@@ -171,7 +171,9 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /** A tensor for a plain number (a weak constant: it adopts the dtype of the tensors it meets). */
   static from(x: TensorLike): Tensor {
-    return x instanceof Tensor ? x : new Tensor(scalarArray(x, "float64", true));
+    if (x instanceof Tensor) return x;
+    if (typeof x === "number") return new Tensor(scalarArray(x, "float64", true));
+    throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x}`);
   }
 
   get shape(): Shape {
@@ -568,13 +570,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * Replaces this tensor's values (an optimizer step): same shape required, converted to this dtype. Graphs
-   * built earlier from this tensor see the new values from then on.
+   * built earlier from this tensor see the new values from then on. Storage another tensor updates in place
+   * ({@link update}) is copied, so neither sees the other's later steps (PyTorch's `load_state_dict` copies too).
    */
   assign(values: Tensor): this {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    this.value = values.dtype === this.dtype ? values.value : copyArray(values.value, this.dtype);
+    this.value = values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype);
     return this;
   }
 

@@ -270,6 +270,8 @@ describe("crossEntropy options", () => {
     expect(byTensor.item()).toBe(crossEntropy(x32, [2, 0, 0, 1], { weight: [1, 2, 0.5] }).item());
     // Only the ignored rows: 0/0, as PyTorch.
     expect(crossEntropy(rnd([2, 3], 1), [-100, -100]).item()).toBeNaN();
+    // … whose gradient is 0, as PyTorch's (a batch of padding must not make the weights NaN).
+    expect(Array.from(grad((x: Tensor) => crossEntropy(x, [-100, -100], { labelSmoothing: 0.1 }))(rnd([2, 3], 1)).toArray())).toEqual([0, 0, 0, 0, 0, 0]);
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 3])).toThrow("crossEntropy: label 3 at row 1 is not a class index in [0, 3)");
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 1], { weight: [1, 2] })).toThrow("crossEntropy: expected a class weight of shape [3], got [2]");
     expect(() => crossEntropy(rnd([2, 3], 1), [0, 1], { labelSmoothing: 2 })).toThrow("labelSmoothing must be in [0, 1], got 2");

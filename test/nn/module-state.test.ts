@@ -1,7 +1,7 @@
 /** Module state: parameters, buffers, children, state dicts, and discovery without instanceof. */
 import { describe, expect, test } from "vitest";
 import { InputError, ShapeError } from "../../src/core/errors.js";
-import { isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
+import { crossEntropy, isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
 import { isTensor, ones, randn, tensor, zeros, type Tensor } from "../../src/tensor/index.js";
 
 /** A BatchNorm-like module: a weight and bias, three persistent buffers and one that is not saved. */
@@ -97,6 +97,38 @@ describe("declaring state", () => {
     expect(new Affine().namedParameters().map(([n]) => n)).toEqual(["w"]);
   });
 
+  test("an array of parameters is PyTorch's ParameterList (field.0, …); tensors or modules hidden in objects, Maps or nested arrays are errors", () => {
+    class List extends Module {
+      ws = [new Parameter(ones([2])), new Parameter(zeros([3]))];
+      sizes = [[2, 3], [4]]; // plain data is left alone
+      options = { scale: 2 };
+      forward(x: Tensor) { return x.mul(this.ws[0]!); }
+    }
+    const l = new List();
+    expect([...l.stateDict().keys()]).toEqual(["ws.0", "ws.1"]);
+    expect(l.parameters()).toEqual(l.ws);
+    class Frozen extends Module {
+      ts = [ones([2])];
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new Frozen().parameters()).toThrow("Frozen: field ts.0 holds a tensor that is neither a parameter nor a buffer");
+    class Dict extends Module {
+      layers: Record<string, Module> = { a: new Linear(2, 2) };
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new Dict().parameters()).toThrow("Dict: field layers is a plain object holding modules or tensors, where their state would not be found");
+    class InMap extends Module {
+      layers = new Map([["a", new Linear(2, 2)]]);
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new InMap().stateDict()).toThrow("InMap: field layers is a Map holding modules or tensors");
+    class Nested extends Module {
+      blocks = [[new Linear(2, 2)]];
+      forward(x: Tensor) { return x; }
+    }
+    expect(() => new Nested().stateDict()).toThrow("Nested: field blocks.0 is an array holding modules or tensors");
+  });
+
   test("bad names are refused", () => {
     const n = new Norm();
     expect(() => n.registerBuffer("a.b", zeros([1]))).toThrow('registerBuffer: a name must be a non-empty string without ".", got "a.b"');
@@ -144,6 +176,22 @@ describe("loadStateDict", () => {
     expect(Array.from(net.fc.bias!.toArray())).toEqual([1, 1, 1]);
     expect(() => net.loadStateDict({ "fc.bias": ones([2]) }, { strict: false })).toThrow(ShapeError);
   });
+
+  test("the loaded values are a copy: training the source model afterwards leaves the loaded one as it was", () => {
+    const a = new Linear(2, 1, { seed: 0, dtype: "float64" }), b = new Linear(2, 1, { seed: 1, dtype: "float64" });
+    const step = () => {
+      a.zeroGrad();
+      a.forward(tensor([[1, 2]], { dtype: "float64" })).sum().backward();
+      opt.step();
+    };
+    const opt = new SGD(a.parameters(), { lr: 1 });
+    step(); // a's weights now live in storage the optimizer writes in place
+    b.loadStateDict(a.stateDict());
+    const loaded = Array.from(b.weight.toArray());
+    step();
+    expect(Array.from(b.weight.toArray())).toEqual(loaded);
+    expect(Array.from(a.weight.toArray())).not.toEqual(loaded);
+  });
 });
 
 /** Gives `x` a prototype of its own that has its class's methods but none of our classes: what an object made by another copy of the package looks like here. */
@@ -170,6 +218,14 @@ describe("discovery without instanceof", () => {
       forward(x: Tensor) { return x; }
     }
     expect([...new Holder().stateDict().keys()]).toEqual(["inner.weight", "inner.bias"]);
+  });
+
+  test("a tensor of another copy in an op is an error naming it (it read as NaN); labels of another copy load", () => {
+    const foreign = asForeign(tensor([3, 4]));
+    expect(() => tensor([1, 2]).add(foreign)).toThrow("expected a tensor or a number, got a tensor from another copy of gradgraph");
+    expect(() => tensor([1, 2]).mul(foreign)).toThrow(InputError);
+    const logits = tensor([[2, 0], [0, 2]], { dtype: "float64" });
+    expect(crossEntropy(logits, asForeign(tensor([0, 1]))).item()).toBeCloseTo(Math.log(1 + Math.exp(-2)), 12);
   });
 
   test("MLP's state dict is its parameters", () => {

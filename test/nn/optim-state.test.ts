@@ -51,6 +51,21 @@ describe.each([
     steps(b, bOpt, 4, bSched);
     expect(bits(b.parameters())).toEqual(bits(ref.parameters()));
   });
+
+  test("loading a live stateDict() (no file between) copies it: both optimizers then continue alike", () => {
+    const a = new MLP([3, 5, 2], "tanh", { seed: 0, dtype: "float64" });
+    const aOpt = make(a.parameters());
+    steps(a, aOpt, 2);
+    const b = new MLP([3, 5, 2], "tanh", { seed: 9, dtype: "float64" });
+    b.loadStateDict(a.stateDict());
+    const bOpt = make(b.parameters());
+    bOpt.loadStateDict(aOpt.stateDict());
+    const aState = bits([...aOpt.stateDict().tensors.values()]);
+    steps(b, bOpt, 1);
+    expect(bits([...aOpt.stateDict().tensors.values()])).toEqual(aState);
+    steps(a, aOpt, 1);
+    expect(bits(b.parameters())).toEqual(bits(a.parameters()));
+  });
 });
 
 describe("bad optimizer state", () => {
