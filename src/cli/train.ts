@@ -497,7 +497,11 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .action(async (opts: TrainOpts, cmd: Command) => {
       const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli");
       const typed = opts.resume === undefined ? opts : ((await resumeOptions(opts.resume, opts as unknown as Record<string, string>, given)) as unknown as TrainOpts);
-      await runTrain(trainConfig(typed), io);
+      const config = trainConfig(typed);
+      if (given.includes("act") && config.model.kind === "layers") {
+        config.notes.push(`--act ${opts.act}: a layer spec names its own activations (e.g. conv(6,5)-tanh-…); --act applies to MLP sizes only`);
+      }
+      await runTrain(config, io);
     });
 
   program

@@ -67,6 +67,14 @@ describe("--model layer specs", () => {
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("flatten-linear(32)-relu-linear(10), 25450 parameters, float32");
   });
 
+  test("--act with a layer spec is said to do nothing (the spec names its activations); the run goes on", async () => {
+    const r = await run("train", "--data", "moons", "--model", "linear(8)-relu-linear(2)", "--act", "tanh", "--epochs", "1");
+    expect(r.stderr).toContain("note: --act tanh: a layer spec names its own activations (e.g. conv(6,5)-tanh-…); --act applies to MLP sizes only\n");
+    expect(r.code).toBe(0);
+    const plain = await run("train", "--data", "moons", "--model", "linear(8)-relu-linear(2)", "--epochs", "1");
+    expect(plain.stderr).not.toContain("--act");
+  });
+
   test("--resume continues a layer-spec run and a CSV run from their folders", async () => {
     const out = join(dir, "spec-resume");
     expect((await run("train", "--data", "mnist", "--limit", "200", "--model", "flatten-linear(16)-relu-linear(10)", "--epochs", "1", "--out", out)).code).toBe(0);

@@ -3,23 +3,12 @@
  * test/fixtures/gen_tensor_fixtures.py. Each expression below mirrors the Python one of the same name; the
  * gradient is that of value.sum() (backward seeded with ones).
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { concat, engine, NDArray, stack, Tensor, tensor, where, type DType } from "../../src/tensor/index.js";
+import { expectMatches, inputsOf, readFixtures } from "./torch-fixtures.js";
+import { concat, engine, stack, Tensor, tensor, where } from "../../src/tensor/index.js";
 
-interface Arr {
-  shape: number[];
-  data: (number | string)[];
-}
-interface Case {
-  name: string;
-  inputs: Record<string, Arr & { requires_grad: boolean }>;
-  value: Arr;
-  grads: Record<string, Arr>;
-}
-const fixtures = JSON.parse(readFileSync(new URL("../fixtures/tensor_fixtures.json", import.meta.url), "utf8")) as { torch: string; cases: Case[] };
+const fixtures = readFixtures("tensor_fixtures.json");
 
-const num = (v: number | string): number => (typeof v === "number" ? v : v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN);
 const f64 = (data: number[], shape: number[]) => tensor(data, { dtype: "float64" }).reshape(shape);
 
 type Expr = (...xs: Tensor[]) => Tensor;
@@ -49,24 +38,6 @@ const expressions: Record<string, Expr> = {
   neg_inf_entries: (X) => X!.softmax(1).mul(f64([1, 2, 3], [3]).cast(X!.dtype)).add(X!.logsumexp(1, true)),
   softmax_pm_1000: (X) => X!.softmax(1).mul(f64([1, 2, 3], [3]).cast(X!.dtype)).add(X!.logsumexp(1, true)),
 };
-
-function inputsOf(c: Case, dtype: DType): Tensor[] {
-  return Object.values(c.inputs).map((a) => {
-    const data = (dtype === "float64" ? Float64Array : Float32Array).from(a.data.map(num));
-    return new Tensor(new NDArray(data, a.shape), { requiresGrad: a.requires_grad });
-  });
-}
-
-function expectMatches(actual: Tensor, expected: Arr, rtol: number, atol: number, what: string) {
-  expect(actual.shape, what).toEqual(expected.shape);
-  const a = actual.toArray();
-  expected.data.forEach((e, i) => {
-    const v = num(e), x = a[i]!;
-    if (Number.isNaN(v)) expect(x, `${what}[${i}]`).toBeNaN();
-    else if (!Number.isFinite(v)) expect(x, `${what}[${i}]`).toBe(v);
-    else expect(Math.abs(x - v), `${what}[${i}]: ${x} vs ${v}`).toBeLessThanOrEqual(atol + rtol * Math.abs(v));
-  });
-}
 
 describe(`PyTorch ${fixtures.torch} fixtures`, () => {
   test("every fixture has an expression here, and every expression a fixture", () => {

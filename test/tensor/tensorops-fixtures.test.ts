@@ -3,22 +3,11 @@
  * test/fixtures/gen_tensorops_fixtures.py. Each expression mirrors the Python one of the same name; the gradient is
  * that of value.sum().
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { concat, einsum, engine, NDArray, Tensor, type DType } from "../../src/tensor/index.js";
+import { expectMatches, inputsOf, readFixtures } from "./torch-fixtures.js";
+import { concat, einsum, engine, Tensor } from "../../src/tensor/index.js";
 
-interface Arr {
-  shape: number[];
-  data: (number | string)[];
-}
-interface Case {
-  name: string;
-  inputs: Record<string, Arr & { requires_grad: boolean }>;
-  value: Arr;
-  grads: Record<string, Arr>;
-}
-const fixtures = JSON.parse(readFileSync(new URL("../fixtures/tensorops_fixtures.json", import.meta.url), "utf8")) as { torch: string; cases: Case[] };
-const num = (v: number | string): number => (typeof v === "number" ? v : v === "inf" ? Infinity : v === "-inf" ? -Infinity : NaN);
+const fixtures = readFixtures("tensorops_fixtures.json");
 
 const flat = (x: Tensor) => x.reshape(-1);
 const expressions: Record<string, (...xs: Tensor[]) => Tensor> = {
@@ -44,24 +33,6 @@ const expressions: Record<string, (...xs: Tensor[]) => Tensor> = {
     concat([flat(einsum("...ij,...jk->...ik", X!, Y!)), flat(einsum("...i->...", Z!)), einsum("b...,b...->b", X!, X!), flat(einsum("...ij", Z!))]),
   pad_constant: (A, W) => A!.pad([1, 1, 0, 1], 3).mul(W!).add(A!.pad([-1, 2], -1).sum()),
 };
-
-function inputsOf(c: Case, dtype: DType): Tensor[] {
-  return Object.values(c.inputs).map((a) => {
-    const data = (dtype === "float64" ? Float64Array : Float32Array).from(a.data.map(num));
-    return new Tensor(new NDArray(data, a.shape), { requiresGrad: a.requires_grad });
-  });
-}
-
-function expectMatches(actual: Tensor, expected: Arr, rtol: number, atol: number, what: string) {
-  expect(actual.shape, what).toEqual(expected.shape);
-  const a = actual.toArray();
-  expected.data.forEach((e, i) => {
-    const v = num(e), x = a[i]!;
-    if (Number.isNaN(v)) expect(x, `${what}[${i}]`).toBeNaN();
-    else if (!Number.isFinite(v)) expect(x, `${what}[${i}]`).toBe(v);
-    else expect(Math.abs(x - v), `${what}[${i}]: ${x} vs ${v}`).toBeLessThanOrEqual(atol + rtol * Math.abs(v));
-  });
-}
 
 describe(`PyTorch ${fixtures.torch} fixtures of the tensor ops`, () => {
   test("every fixture has an expression here, and every expression a fixture", () => {
