@@ -5,9 +5,13 @@
  * into each input's gradient, so gradients add up where a value fans out.
  *
  * The numbers live on a tape (`tape.ts`): a `Value` is a small handle on its entry (value, gradient, op code,
- * input indices in typed arrays) plus its input `Value`s, which keep the graph — and the tapes it lives on —
- * alive as long as the `Value` is. Backpropagation is one reverse sweep over the tape, compiled from the op
- * table (`kernels.ts`).
+ * input indices in typed arrays) plus its input `Value`s, which keep the graph alive as long as the `Value` is.
+ * Backpropagation is one reverse sweep over the tape, compiled from the op table (`kernels.ts`).
+ *
+ * Big graphs recycle tapes (`tape.ts`, "Lifetime"): in a training loop whose step records 65,536 nodes or more,
+ * the nodes made by ops and by `Value.constant` stay valid through the next step's `backward()`; using one later
+ * throws {@link StaleValueError}. Leaves made with `new Value` (parameters, inputs) never go stale: make anything
+ * kept across steps with `new Value`, or read `.data` into a number. The lecture's small graphs never recycle.
  */
 import type { GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
@@ -15,7 +19,7 @@ import { elementwiseList } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
-import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tapes, walkFrom, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
 
 export type { Span };
 
