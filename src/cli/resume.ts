@@ -6,7 +6,7 @@
  * may be given with it.
  */
 import { InputError } from "../core/errors.js";
-import { loadModel, TRAINING_STATE_FILE, type ModelConfig } from "../nn/index.js";
+import { loadModel, resumeDone, savedFitState, TRAINING_STATE_FILE, type ModelConfig } from "../nn/index.js";
 
 /** The options that may go with --resume; every other one would change the run. */
 const ALLOWED = new Set(["resume", "epochs", "out", "overwrite", "threads"]);
@@ -37,6 +37,10 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     throw new InputError(`--resume ${dir}: this run has no ${TRAINING_STATE_FILE} (saved by an older gradgraph), so it cannot be resumed`);
   }
   const t = config.training ?? {};
+  const epochs = Number(typed.epochs ?? t.epochs);
+  const at = await savedFitState(dir);
+  const done = at === null || !Number.isInteger(epochs) ? null : resumeDone(at, epochs);
+  if (done !== null) throw new InputError(`--resume ${dir} --epochs ${epochs}: ${done}; ask for more epochs`);
   const d = config.data;
   if (d === undefined) throw new InputError(`--resume ${dir}: its config.json names no dataset`);
   const str = (v: unknown) => (v === undefined ? undefined : String(v));

@@ -33,7 +33,7 @@ export function parseSizes(text: string): number[] {
   if (parts.length < 2) throw new InputError(`--model ${text}: ${example}`);
   parts.forEach((p, i) => {
     const which = `size ${i + 1} of ${parts.length}`;
-    if (p === "") throw new InputError(`--model ${text}: ${which} is empty; ${example}`);
+    if (p === "") throw new InputError(`--model ${text}: ${which} is empty (each "-", "x" or "," separates two sizes); ${example}`);
     if (!/^[0-9]+$/.test(p)) throw new InputError(`--model ${text}: ${which} is ${JSON.stringify(p)}, not a whole number written as digits; ${example}`);
     if (Number(p) === 0) throw new InputError(`--model ${text}: ${which} is 0; every layer needs at least 1 unit`);
   });

@@ -281,6 +281,12 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   return history;
 }
 
+/** Why a run saved at `state` cannot go on to `epochs` epochs (it is already past them), or null. */
+export function resumeDone(state: Pick<FitState, "epoch" | "batch">, epochs: number): string | null {
+  if (state.epoch > epochs + 1 || (state.epoch === epochs + 1 && state.batch > 0)) return `the run already reached epoch ${state.epoch - 1}, beyond the ${epochs} asked`;
+  return null;
+}
+
 /** Checks that a saved state can continue this run, saying what does not fit. */
 function checkResume(r: FitState, epochs: number, batches: number, scheduled: boolean): void {
   const bad = (why: string) => new InputError(`fit: cannot resume: ${why}`);
@@ -290,7 +296,8 @@ function checkResume(r: FitState, epochs: number, batches: number, scheduled: bo
   }
   if (r.epoch < 1) throw bad(`state.epoch must be at least 1, got ${r.epoch}`);
   if (r.batch >= batches && batches > 0) throw bad(`state.batch is ${r.batch}, but an epoch has ${batches} batches (other data or batch size?)`);
-  if (r.epoch > epochs + 1 || (r.epoch === epochs + 1 && r.batch > 0)) throw bad(`the run already reached epoch ${r.epoch - 1}, beyond the ${epochs} asked`);
+  const done = resumeDone(r, epochs);
+  if (done !== null) throw bad(done);
   if (scheduled !== (r.scheduler !== null)) throw bad(scheduled ? "the run had no schedule, this one has" : "the run had a schedule, this one has none");
 }
 

@@ -20,7 +20,7 @@ import { Generator, type GeneratorState } from "../tensor/random.js";
 import type { Module } from "./module.js";
 import type { Optimizer } from "./optim.js";
 import { encodeSafetensors, loadSafetensors } from "./safetensors.js";
-import type { History } from "./train.js";
+import type { FitState, History } from "./train.js";
 
 export const OPTIMIZER_FILE = "optimizer.safetensors";
 export const TRAINING_STATE_FILE = "training-state.json";
@@ -72,6 +72,18 @@ export async function saveTrainingState(
  * and those named), checking that each fits, and returns the history to pass to `fit` as `resume`. A missing or
  * broken file, or state that does not fit, is an {@link InputError} naming the file.
  */
+/** The state `fit` reached in a saved run (epoch, batch, …), read from `dir`'s training-state.json, or null. */
+export async function savedFitState(dir: string): Promise<FitState | null> {
+  const { join } = await import("node:path");
+  const { readFileLimited } = await import("../core/files.js");
+  try {
+    const file = JSON.parse(new TextDecoder().decode(readFileLimited(join(dir, TRAINING_STATE_FILE), MAX_STATE_BYTES, TRAINING_STATE_FILE))) as TrainingStateFile;
+    return file.history?.state ?? null;
+  } catch {
+    return null; // loadTrainingState says what is wrong with it
+  }
+}
+
 export async function loadTrainingState(
   dir: string,
   run: { model: Module; optimizer: Optimizer; generators?: Record<string, Generator> },

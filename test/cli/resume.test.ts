@@ -65,7 +65,8 @@ describe("train --resume", () => {
     expect(r.stderr).toContain("gradgraph: --resume continues the run as it was saved: --lr, --batch cannot be given with it (only --epochs, --out, --overwrite, --threads)");
     expect(r.code).toBe(2);
     r = await run("train", "--resume", done, "--epochs", "1");
-    expect(r.stderr).toContain("gradgraph: fit: cannot resume: the run already reached epoch 2, beyond the 1 asked");
+    // Refused before anything is loaded or said: stderr is the one error line.
+    expect(r.stderr).toBe(`gradgraph: --resume ${done} --epochs 1: the run already reached epoch 2, beyond the 1 asked; ask for more epochs\n`);
     expect(r.code).toBe(2);
 
     const old = join(dir, "old");

@@ -76,9 +76,9 @@ describe("gradgraph train", () => {
   test.each([
     [["--data", "moons", "--model", "2-16-3"], "--model 2-16-3 does not fit moons: it has 2 classes, so the last size must be 2 (e.g. 2-16-2)"],
     [["--data", "mnist", "--model", "100-10", "--limit", "10"], "--model 100-10 does not fit mnist: each sample has 784 input features, so the first size must be 784 (e.g. 784-10)"],
-    [["--data", "moons", "--model", "2-x-2"], "--model 2-x-2: size 2 of 4 is empty; expected layer sizes joined by dashes"],
+    [["--data", "moons", "--model", "2-x-2"], "--model 2-x-2: size 2 of 4 is empty (each \"-\", \"x\" or \",\" separates two sizes); expected layer sizes joined by dashes"],
     [["--data", "moons", "--model", "2-0-2"], "--model 2-0-2: size 2 of 3 is 0; every layer needs at least 1 unit"],
-    [["--data", "moons", "--model", "2--2"], "--model 2--2: size 2 of 3 is empty; expected layer sizes joined by dashes"],
+    [["--data", "moons", "--model", "2--2"], "--model 2--2: size 2 of 3 is empty (each \"-\", \"x\" or \",\" separates two sizes); expected layer sizes joined by dashes"],
     [["--data", "moons", "--model", "2-1e1-2"], '--model 2-1e1-2: size 2 of 3 is "1e1", not a whole number written as digits'],
     [["--data", "moons", "--model", "2-8.0-2"], '--model 2-8.0-2: size 2 of 3 is "8.0", not a whole number written as digits'],
     [["--data", "moons", "--model", "2- 8-2"], '--model 2- 8-2: size 2 of 3 is " 8", not a whole number written as digits'],
