@@ -2,7 +2,7 @@
  * Cutting and padding, written against {@link TensorAlgebra} from slice and pad (composites): split, chunk, and
  * PyTorch's `F.pad` with its flat spec (last axis first) and a constant value.
  */
-import { ShapeError } from "../core/errors.js";
+import { InputError, ShapeError } from "../core/errors.js";
 import type { TensorAlgebra } from "./op.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 
@@ -53,6 +53,7 @@ export function padConstant<T>(o: TensorAlgebra<T>, x: T, spec: readonly number[
   if (spec.length % 2 !== 0 || spec.length / 2 > shape.length || spec.some((w) => !Number.isInteger(w))) {
     throw new ShapeError(`pad: the spec must be integer [before, after] pairs, last axis first, at most 2 per axis of ${formatShape(shape)}; got [${spec.join(", ")}]`);
   }
+  if (typeof value !== "number") throw new InputError(`pad: the constant must be a number, got ${typeof value === "object" ? JSON.stringify(value) : typeof value}`);
   const r = shape.length;
   const w = shape.map((_, i) => {
     const k = r - 1 - i;

@@ -57,6 +57,8 @@ describe("split / chunk / pad", () => {
     expect(() => f64([1, 2, 3]).split([1, 1])).toThrow("split: sizes [1, 1] do not add up to 3, the size of axis 0 of [3]");
     expect(f64([[1, 2]]).pad([1, 0, 0, 1], 9).toNested()).toEqual([[9, 1, 2], [9, 9, 9]]);
     expect(() => f64([1, 2]).pad([1, 2, 3])).toThrow("pad: the spec must be integer [before, after] pairs");
+    // A plain-JS caller's PyTorch keyword object is refused by name, not a TypeError deep in broadcasting.
+    expect(() => f64([1, 2]).pad([1, 1], { value: 9 } as unknown as number)).toThrow('pad: the constant must be a number, got {"value":9}');
   });
 });
 
