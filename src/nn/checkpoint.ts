@@ -56,12 +56,10 @@ export function modelTitle(model: MLP | LayerNet): string {
   return model instanceof LayerNet ? model.spec : `MLP ${model.sizes.join("-")} ${model.activation}`;
 }
 
-/** Writes a module's state dict and a config into `dir` (creating it). */
+/** Writes a module's state dict and a config into `dir` (writeFileAtomic creates it). */
 async function writeModel(dir: string, model: Module, config: object, description: string): Promise<void> {
-  const { mkdir } = await import("node:fs/promises");
   const { join } = await import("node:path");
   const { writeFileAtomic } = await import("../core/files.js");
-  await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.stateDict(), { producer: "gradgraph", model: description }));
   await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
 }

@@ -271,6 +271,17 @@ describe("files and saved models", () => {
     expect(metadata.model).toBe("MLP 2-8-8-2 tanh");
   });
 
+  test("saveSafetensors creates missing folders; a failure names the file asked for, not a temporary one", async () => {
+    const file = join(dir, "runs", "x", "half.safetensors");
+    await saveSafetensors(file, [["w", tensor([0.1, 70000])]], { note: "bf16" }, { dtype: "BF16" });
+    const { tensors, metadata } = await loadSafetensors(file);
+    expect([metadata.note, ...tensors.get("w")!.toArray()]).toEqual(["bf16", 0.10009765625, 70144]);
+    writeFileSync(join(dir, "plain"), "");
+    await expect(saveSafetensors(join(dir, "plain", "w.safetensors"), [])).rejects.toThrow(
+      `${join(dir, "plain", "w.safetensors")}: cannot write the file (${join(dir, "plain")} exists and is not a folder)`,
+    );
+  });
+
   test("missing or corrupt files get clear errors", async () => {
     await expect(loadModel(join(dir, "nothing"))).rejects.toThrow("no model there (config.json not found)");
     await expect(loadSafetensors(join(dir, "nothing.safetensors"))).rejects.toThrow("cannot read the weights (no such file)");
