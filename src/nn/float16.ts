@@ -43,10 +43,23 @@ interface Format {
   readonly minExp: number;
   readonly inf: number;
   readonly nan: number;
+  /** 2^(mantissa − e) for each exponent e from minExp to 1023, at index e − minExp. */
+  readonly scale: Float64Array;
 }
 
-const F16: Format = { mantissa: 10, minExp: -14, inf: 0x7c00, nan: 0x7e00 };
-const BF16: Format = { mantissa: 7, minExp: -126, inf: 0x7f80, nan: 0x7fc0 };
+function format(mantissa: number, minExp: number, inf: number, nan: number): Format {
+  const scale = new Float64Array(1024 - minExp);
+  for (let i = 0; i < scale.length; i++) scale[i] = 2 ** (mantissa - minExp - i);
+  return { mantissa, minExp, inf, nan, scale };
+}
+
+const scratch = new Float64Array(1);
+const scratchHigh = new Uint32Array(scratch.buffer);
+/** Which 32-bit half of a float64 holds its sign and exponent. */
+const highWord = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+const F16 = format(10, -14, 0x7c00, 0x7e00);
+const BF16 = format(7, -126, 0x7f80, 0x7fc0);
 
 /**
  * The 16-bit pattern nearest `x` (ties to even); beyond the largest finite value it is ±Inf, as IEEE 754 says
@@ -55,16 +68,15 @@ const BF16: Format = { mantissa: 7, minExp: -126, inf: 0x7f80, nan: 0x7fc0 };
  */
 function narrow(x: number, f: Format): number {
   if (Number.isNaN(x)) return f.nan;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const sign = x < 0 || (x === 0 && 1 / x < 0) ? 0x8000 : 0;
   const a = Math.abs(x);
   if (a === Infinity) return sign | f.inf;
   if (a === 0) return sign;
-  // e = floor(log2 a), exactly: Math.log2 may be off by one next to a power of two.
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
+  // e = floor(log2 a), from the float64's exponent field (a float64 subnormal is far below every minExp here).
+  scratch[0] = a;
+  let e = (scratchHigh[highWord]! >>> 20) - 1023;
   if (e < f.minExp) e = f.minExp; // the subnormal range has the smallest normal exponent's spacing
-  const q = a * 2 ** (f.mantissa - e); // exact (a power-of-two scaling); in [2^m, 2^(m+1)) for normals
+  const q = a * f.scale[e - f.minExp]!; // a·2^(mantissa − e): exact; in [2^m, 2^(m+1)) for normals
   let r = Math.floor(q);
   const d = q - r;
   if (d > 0.5 || (d === 0.5 && r % 2 === 1)) r++;
