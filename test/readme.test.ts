@@ -3,8 +3,7 @@
  * and the library example is run with Node against the built package.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
@@ -28,13 +27,18 @@ test.each(blocks)("$command", async ({ command, output }) => {
 
 const libraryBlocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
-/** Runs a README block with Node against the built package, with `extra` appended; returns its stdout lines. */
+/**
+ * Runs a README block with Node against the built packages, with `extra` appended; returns its stdout lines. The
+ * file is written inside the repository (test-artifacts/, ignored by git), so `import … from "gradgraph"` and
+ * `"gradgraph/node"` resolve as in a user's project: through node_modules and the package's `exports`.
+ */
 function runBlock(block: string, extra: string): string[] {
-  const dist = new URL("../dist/index.js", import.meta.url).href;
-  const dir = mkdtempSync(join(tmpdir(), "gradgraph-readme-"));
+  const artifacts = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
+  mkdirSync(artifacts, { recursive: true });
+  const dir = mkdtempSync(join(artifacts, "readme-"));
   const file = join(dir, "example.mjs");
-  writeFileSync(file, block.replace('from "gradgraph"', `from ${JSON.stringify(dist)}`) + extra);
-  const r = spawnSync(process.execPath, [file], { encoding: "utf8" });
+  writeFileSync(file, block + extra);
+  const r = spawnSync(process.execPath, [file], { encoding: "utf8", cwd: dir });
   expect(r.stderr).toBe("");
   return r.stdout.trim().split("\n");
 }

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { InputError } from "../../src/core/errors.js";
-import { readFileLimited, writeFileAtomic } from "../../src/core/files.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { readFileLimited, writeFileAtomic } from "../../packages/gradgraph/src/node/files.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "gradgraph-files-"));
 

@@ -4,8 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { decodeSafetensors, encodeSafetensors, loadModel, loadSafetensors, MLP, moons, predict, saveModel, saveSafetensors } from "../../src/nn/index.js";
-import { tensor } from "../../src/tensor/index.js";
+import { decodeSafetensors, encodeSafetensors, MLP, moons, predict } from "../../packages/gradgraph/src/nn/index.js";
+import { loadModel, loadSafetensors, saveModel, saveSafetensors } from "gradgraph/node";
+import { tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /** Written by test/fixtures/gen_float16_fixtures.py with PyTorch. */
 const torchFile = new URL("../fixtures/float16_torch.safetensors", import.meta.url);
