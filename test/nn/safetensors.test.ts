@@ -208,6 +208,21 @@ describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
     expect(() => encodeSafetensors([["w", tensor([1])]], {}, { dtype: "float16" as "F16" })).toThrow('safetensors: dtype "float16" is not one gradgraph writes; expected one of F64, F32, F16, BF16');
   });
 
+  test("a module loads half-precision weights (F16, BF16) into its float32 or float64 parameters, within half an ulp", () => {
+    const model = new MLP([2, 5, 2], "tanh", { seed: 1, dtype: "float64" });
+    for (const [dtype, ulp] of [["F16", 2 ** -10], ["BF16", 2 ** -7]] as const) {
+      for (const into of ["float32", "float64"] as const) {
+        const again = new MLP([2, 5, 2], "tanh", { seed: 2, dtype: into });
+        again.loadStateDict(decodeSafetensors(encodeSafetensors(model.stateDict(), {}, { dtype })).tensors);
+        for (const [name, t] of model.stateDict()) {
+          const got = again.stateDict().get(name)!;
+          expect(got.dtype).toBe(into);
+          t.toArray().forEach((v, i) => expect(Math.abs(got.toArray()[i]! - v)).toBeLessThanOrEqual((ulp / 2) * 2 ** Math.floor(Math.log2(Math.abs(v)))));
+        }
+      }
+    }
+  });
+
   test("all tensors as F32 or F64 on request; F16 and BF16 halve the size of F32", () => {
     const w = tensor([[0.1, 1e300]], { dtype: "float64" });
     const as32 = decodeSafetensors(encodeSafetensors([["w", w]], {}, { dtype: "F32" })).tensors.get("w")!;
