@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 import { expect, test } from "vitest";
 import { run, shellWords } from "./cli/run.js";
 
@@ -37,7 +38,9 @@ function runBlock(block: string, extra: string): string[] {
   mkdirSync(artifacts, { recursive: true });
   const dir = mkdtempSync(join(artifacts, "readme-"));
   const file = join(dir, "example.mjs");
-  writeFileSync(file, block + extra);
+  // TypeScript (type imports, annotations) is stripped first, as a user's build would.
+  const js = ts.transpileModule(block, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
+  writeFileSync(file, js + extra);
   const r = spawnSync(process.execPath, [file], { encoding: "utf8", cwd: dir });
   expect(r.stderr).toBe("");
   return r.stdout.trim().split("\n");
@@ -56,4 +59,16 @@ test("the tensor library example runs and gives W a gradient of W's shape", () =
   expect(block).toContain("W.grad; // ∂loss/∂W, shape [3, 2]");
   const [shape] = runBlock(block, "\nconsole.log(JSON.stringify(W.grad.shape));\n");
   expect(JSON.parse(shape!)).toEqual([3, 2]);
+});
+
+test("the install section's example prints what its comments say", () => {
+  const block = libraryBlocks.find((b) => b.includes("f(x) = Σ x²"))!;
+  expect(runBlock(block, "")).toEqual(["Float32Array(3) [ 2, 4, 6 ]", "[ 1, 1 ]"]);
+  expect(block).toContain("// Float32Array(3) [ 2, 4, 6 ]");
+});
+
+test("every other ts block of the README runs with the published entry points, without an error", () => {
+  const others = libraryBlocks.filter((b) => !["new Value", "randn", "f(x) = Σ x²"].some((k) => b.includes(k)));
+  expect(others.length).toBeGreaterThanOrEqual(3);
+  for (const block of others) runBlock(block, "");
 });
