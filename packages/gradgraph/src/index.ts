@@ -6,6 +6,8 @@
  * rest: `gradgraph/node` (files: weights, models, training runs, MNIST) and `gradgraph/lecture` (the lecture's
  * tools: the expression language, the renderers, the three differentiation modes, the op table). Layers: see
  * ARCHITECTURE.md.
+ *
+ * @module gradgraph
  */
 export { GradgraphError, ShapeError, InputError, SourceError, SourceErrors, Interrupted, describeError } from "./core/errors.js";
 export type { DType } from "./ops/op.js";

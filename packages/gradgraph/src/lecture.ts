@@ -9,6 +9,8 @@
  * const { root, inputs } = compileScalar(parseProgram("x*y + sin(x)"), { x: 2, y: 3 });
  * root.backward();
  * console.log(formatTrace(snapshot(root, inputs)));
+ *
+ * @module gradgraph/lecture
  */
 export * from "./lang/index.js";
 export * from "./render/index.js";

@@ -27,7 +27,7 @@ export type AttentionMask = Tensor | boolean[] | boolean[][] | boolean[][][];
 export interface AttentionOptions {
   /** [L, S] or [N·heads, L, S]: which query may attend to which key (see {@link AttentionMask}). */
   attnMask?: AttentionMask;
-  /** [N, S]: keys to ignore for each batch element (true = padding). */
+  /** Shape [N, S]: keys to ignore for each batch element (true = padding). */
   keyPaddingMask?: AttentionMask;
   /** Query i attends to keys ≤ i only (PyTorch's `is_causal` with its causal mask). */
   causal?: boolean;

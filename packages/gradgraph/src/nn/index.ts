@@ -9,6 +9,8 @@
  * const model = new nn.MLP([2, 16, 16, 2], "relu", { seed: 0 });
  * await nn.fit(model, train, { loss: "cross_entropy", optimizer: new nn.Adam(model.parameters(), { lr: 0.01 }), epochs: 50 });
  * nn.evaluate(model, test, { metrics: ["accuracy"] }); // { accuracy: 1 }
+ *
+ * @module gradgraph/nn
  */
 export {
   isModule,

@@ -10,6 +10,8 @@
  * const net = new nn.MLP([2, 8, 2]);
  * await saveModule("runs/net", net);
  * await loadModuleState("runs/net", new nn.MLP([2, 8, 2]));
+ *
+ * @module gradgraph/node
  */
 export { readFileLimited, writeFileAtomic } from "./files.js";
 export { saveSafetensors, loadSafetensors, MAX_SAFETENSORS_BYTES } from "./safetensors.js";
