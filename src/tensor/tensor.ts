@@ -11,7 +11,8 @@ import * as pieces from "../ops/pieces.js";
 import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
-import type { Axes } from "../ops/composite.js";
+import { reduceArgs, varArgs } from "./args.js";
+import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
@@ -29,16 +30,10 @@ export { arange, eye, fromTypedArray, full, linspace, ones, onesLike, tensor, ze
 export { engine } from "./engine.js";
 export { enableGrad, isGradEnabled, noGrad, tensorHooks } from "./grad-mode.js";
 
-export type { Span };
+export type { DimArg, ReduceOptions, Span };
 
 /** What binary methods accept besides a tensor: a plain number (a constant of the tensor's dtype). */
 export type TensorLike = Tensor | number;
-
-/** Options of a reduction given as an object (`x.max({ axis: 1 })`). */
-export interface ReduceOptions {
-  axis?: Axes;
-  keepdims?: boolean;
-}
 
 /** A slice of one axis: an index (the axis is dropped), `[start, end?, step?]` (Python's start:end:step), or null (all). */
 export type SliceSpec = number | readonly [number?, number?, number?] | null;
@@ -231,19 +226,40 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   square(): Tensor { return un("square", this); }
 
   /**
-   * With a tensor or number: the elementwise maximum (`P.max(0)` is the lecture's `max(P, 0)`, i.e. ReLU; ties
-   * split the gradient evenly). With no argument or `{ axis, keepdims }`: the max over axes (see {@link amax}).
-   * Note: unlike `torch.max(x, 0)`, a number here is never an axis.
+   * The elementwise maximum with a tensor or number (NumPy's and PyTorch's `maximum`; the lecture's `max(P, 0)` is
+   * `P.maximum(0)`, i.e. ReLU); at a tie the gradient is split evenly between the two.
    */
-  max(other?: TensorLike | ReduceOptions): Tensor {
-    if (other === undefined || isReduceOptions(other)) return this.amax(other?.axis, other?.keepdims);
-    return bin("max", this, other);
+  maximum(other: TensorLike): Tensor { return bin("max", this, other); }
+  /** The elementwise minimum with a tensor or number (`torch.minimum`); ties split the gradient evenly. */
+  minimum(other: TensorLike): Tensor { return bin("min", this, other); }
+
+  /**
+   * The max over all elements (a 0-d tensor), or over `dim` (a number, negative from the end, or a list), keeping
+   * the reduced dims as size 1 with `keepdim` — as PyTorch's `x.max(dim, keepdim)`, but it returns the **values
+   * only** (PyTorch returns `(values, indices)`; take the indices with {@link argmax}). The gradient is split evenly
+   * among tied maxima (as `torch.amax`; PyTorch's `max(dim)` gives it all to the one index it returns). With a
+   * tensor it is the elementwise {@link maximum}, as `torch.max(input, other)`; a number is always a dim.
+   *
+   * @example
+   * const x = tensor([[1, 5], [3, 2]]);
+   * x.max().item();        // 5
+   * x.max(1).toNested();   // [5, 3]
+   * x.max(0, true).shape;  // [1, 2]
+   * x.argmax(1).toNested(); // [1, 0]
+   */
+  max(dim?: DimArg, keepdim?: boolean): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
+    if (dim instanceof Tensor) return bin("max", this, dim);
+    return this.amax(dim, keepdim);
   }
 
-  /** Elementwise minimum with a tensor or number, or (no argument / `{ axis, keepdims }`) the min over axes. */
-  min(other?: TensorLike | ReduceOptions): Tensor {
-    if (other === undefined || isReduceOptions(other)) return this.amin(other?.axis, other?.keepdims);
-    return bin("min", this, other);
+  /** The min over all elements or over `dim` (values only; see {@link max}); with a tensor, the elementwise {@link minimum}. */
+  min(dim?: DimArg, keepdim?: boolean): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
+    if (dim instanceof Tensor) return bin("min", this, dim);
+    return this.amin(dim, keepdim);
   }
 
   // --- reductions ----------------------------------------------------------------------------------------
@@ -254,28 +270,33 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * @example
    * tensor([[1, 2], [3, 4]]).sum(0).toNested(); // [4, 6]
    */
-  sum(axis?: Axes, keepdims = false): Tensor {
-    return Tensor.apply(tensorOps.sum, [this], { axes: normalizeAxes(axis, this.shape, "sum"), keepdims });
+  sum(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("sum", dim, keepdim);
+    return Tensor.apply(tensorOps.sum, [this], { axes: normalizeAxes(r.axes, this.shape, "sum"), keepdims: r.keepdims });
   }
 
   /** Max over axes; the gradient is split evenly among tied maxima (PyTorch's amax rule). */
-  amax(axis?: Axes, keepdims = false): Tensor {
-    return Tensor.apply(tensorOps.amax, [this], { axes: normalizeAxes(axis, this.shape, "amax"), keepdims });
+  amax(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("amax", dim, keepdim);
+    return Tensor.apply(tensorOps.amax, [this], { axes: normalizeAxes(r.axes, this.shape, "amax"), keepdims: r.keepdims });
   }
 
   /** Min over axes; the gradient is split evenly among tied minima. */
-  amin(axis?: Axes, keepdims = false): Tensor {
-    return Tensor.apply(tensorOps.amin, [this], { axes: normalizeAxes(axis, this.shape, "amin"), keepdims });
+  amin(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("amin", dim, keepdim);
+    return Tensor.apply(tensorOps.amin, [this], { axes: normalizeAxes(r.axes, this.shape, "amin"), keepdims: r.keepdims });
   }
 
   /** Mean over all elements or over axes. */
-  mean(axis?: Axes, keepdims = false): Tensor {
-    return composite.mean(graphAlgebra, this, axis, keepdims);
+  mean(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("mean", dim, keepdim);
+    return composite.mean(graphAlgebra, this, r.axes, r.keepdims);
   }
 
   /** log Σ exp over axes, numerically stable (correct at ±1000 and for all -inf). */
-  logsumexp(axis?: Axes, keepdims = false): Tensor {
-    return composite.logsumexp(graphAlgebra, this, axis, keepdims);
+  logsumexp(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("logsumexp", dim, keepdim);
+    return composite.logsumexp(graphAlgebra, this, r.axes, r.keepdims);
   }
 
   /** softmax along an axis (default the last), numerically stable. */
@@ -294,16 +315,19 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   }
 
   /** The position of the first maximum along an axis (of the flattened tensor without one); no gradient. See src/ops/argext.ts. */
-  argmax(axis?: number, keepdims = false): Tensor { return argExtremum(tensorOps.argmax, this, axis, keepdims); }
+  argmax(dim?: number | ReduceOptions, keepdim?: boolean): Tensor { return argExtremum(tensorOps.argmax, this, dim, keepdim); }
   /** The position of the first minimum along an axis (of the flattened tensor without one); no gradient. */
-  argmin(axis?: number, keepdims = false): Tensor { return argExtremum(tensorOps.argmin, this, axis, keepdims); }
+  argmin(dim?: number | ReduceOptions, keepdim?: boolean): Tensor { return argExtremum(tensorOps.argmin, this, dim, keepdim); }
 
   /** Variance over axes (all by default), PyTorch's `correction` (default 1) or `unbiased`, and `keepdims`. */
-  var(axis?: Axes, options?: VarOptions): Tensor { return stats.variance(graphAlgebra, this, axis, options); }
+  var(dim?: Axes | VarOptions, options?: VarOptions): Tensor { return stats.variance(graphAlgebra, this, ...varArgs("var", dim, options)); }
   /** Standard deviation: √var, same options. */
-  std(axis?: Axes, options?: VarOptions): Tensor { return stats.std(graphAlgebra, this, axis, options); }
+  std(dim?: Axes | VarOptions, options?: VarOptions): Tensor { return stats.std(graphAlgebra, this, ...varArgs("std", dim, options)); }
   /** Vector norm over axes (all by default): p = 2 (default), 1, ±Infinity, 0 or any p > 0 (`torch.linalg.vector_norm`). */
-  norm(p: NormOrd = 2, axis?: Axes, keepdims = false): Tensor { return stats.norm(graphAlgebra, this, p, axis, keepdims); }
+  norm(p: NormOrd = 2, dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("norm", dim, keepdim);
+    return stats.norm(graphAlgebra, this, p, r.axes, r.keepdims);
+  }
 
   /**
    * Sorted along an axis (stable; NaN last ascending, first descending), with the positions the values came from.
@@ -644,9 +668,6 @@ export type NestedArray = number | NestedArray[];
 /** Indices for gather/scatterAdd as plain data: nested arrays of integers. */
 export type IndexLike = NestedArray | Int32Array;
 
-function isReduceOptions(x: unknown): x is ReduceOptions {
-  return typeof x === "object" && x !== null && !(x instanceof Tensor);
-}
 
 /** The first `k` (all: null) of the sorted order along an axis: values (a gather: differentiable) and positions. */
 function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | null, name: string): { values: Tensor; indices: Tensor } {
@@ -659,9 +680,11 @@ function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | nul
   return { values: Tensor.apply(tensorOps.gather, [x], { axis: a, index }), indices };
 }
 
-function argExtremum(op: AnyOp, x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
-  const flat = axis === undefined ? x.reshape(-1) : x;
-  return Tensor.apply(op, [flat], { axis: axis === undefined ? 0 : normalizeAxis(axis, x.ndim, op.name, x.shape), keepdims: axis !== undefined && keepdims });
+function argExtremum(op: AnyOp, x: Tensor, dim: number | ReduceOptions | undefined, keepdim: boolean | undefined): Tensor {
+  const { axes, keepdims } = reduceArgs(op.name, dim, keepdim);
+  if (axes === null || axes === undefined) return Tensor.apply(op, [x.reshape(-1)], { axis: 0, keepdims: false });
+  if (typeof axes !== "number") throw new InputError(`${op.name}: dim must be one number (or none, for the flattened tensor), got ${JSON.stringify(axes)}`);
+  return Tensor.apply(op, [x], { axis: normalizeAxis(axes, x.ndim, op.name, x.shape), keepdims });
 }
 
 function un(name: ElementwiseName, a: Tensor): Tensor {
