@@ -73,3 +73,19 @@ export function varArgs(op: string, dim: Axes | VarOptions, options: VarOptions 
   if (unbiased !== undefined && typeof unbiased !== "boolean") throw new InputError(`${op}: unbiased must be true or false, got ${describe(unbiased)}`);
   return [r.axes, { ...(correction === undefined ? {} : { correction }), ...(unbiased === undefined ? {} : { unbiased }), keepdims: r.keepdims }];
 }
+
+const isIndex = (v: unknown): boolean => v === undefined || v === null || Number.isInteger(v);
+
+/**
+ * One axis's slice spec, checked: an integer, `[start?, end?, step?]` of integers or nulls (at most three), or
+ * null/undefined. Anything else (`"1:3"`, `[1.5]`, `[0, 1, 2, 3]`, `{ start: 1 }`) is an InputError showing the
+ * expected form, not a silently empty or wrong slice.
+ */
+export function checkSliceSpec<S>(spec: S, axis: number): S {
+  if (spec === undefined || spec === null || Number.isInteger(spec)) return spec;
+  if (Array.isArray(spec) && spec.length <= 3 && spec.every(isIndex)) return spec;
+  throw new InputError(
+    `slice: axis ${axis}: expected an integer index, [start, end, step] (integers; a part may be null or left out, ` +
+      `as Python's None) or null for the whole axis, got ${describe(spec)}`,
+  );
+}

@@ -11,7 +11,7 @@ import * as pieces from "../ops/pieces.js";
 import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
-import { reduceArgs, varArgs } from "./args.js";
+import { checkSliceSpec, reduceArgs, varArgs } from "./args.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
@@ -35,8 +35,11 @@ export type { DimArg, ReduceOptions, Span };
 /** What binary methods accept besides a tensor: a plain number (a constant of the tensor's dtype). */
 export type TensorLike = Tensor | number;
 
-/** A slice of one axis: an index (the axis is dropped), `[start, end?, step?]` (Python's start:end:step), or null (all). */
-export type SliceSpec = number | readonly [number?, number?, number?] | null;
+/**
+ * A slice of one axis: an integer index (the axis is dropped), `[start?, end?, step?]` (Python's start:end:step;
+ * a missing or null part takes Python's default, as `None` does), or null (the whole axis).
+ */
+export type SliceSpec = number | readonly [(number | null)?, (number | null)?, (number | null)?] | null;
 
 export interface BackwardOptions {
   /**
@@ -430,7 +433,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     const starts: number[] = [], ends: number[] = [], steps: number[] = [];
     const drop: number[] = [];
     this.shape.forEach((n, i) => {
-      const s = specs[i];
+      const s = checkSliceSpec(specs[i], i);
       if (s === undefined || s === null) {
         starts.push(0), ends.push(n), steps.push(1);
       } else if (typeof s === "number") {
@@ -442,8 +445,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       } else {
         const step = s[2] ?? 1;
         if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} must be a positive integer`);
-        const clampIdx = (v: number | undefined, dflt: number) =>
-          v === undefined ? dflt : Math.min(n, Math.max(0, v < 0 ? v + n : v));
+        const clampIdx = (v: number | null | undefined, dflt: number) =>
+          v === undefined || v === null ? dflt : Math.min(n, Math.max(0, v < 0 ? v + n : v));
         const a = clampIdx(s[0], 0), b = Math.max(a, clampIdx(s[1], n));
         starts.push(a), ends.push(b), steps.push(step);
       }
