@@ -12,6 +12,7 @@ import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
 import { checkSliceSpec, reduceArgs, varArgs } from "./args.js";
+import { formatElements } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
@@ -658,10 +659,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return toNested(this.value) as NestedArray;
   }
 
+  /**
+   * `tensor([[1, 2], [3, 4]], dtype=float64, requiresGrad=true)`: float32 elements with float32 digits (the shortest
+   * decimal that reads back to the same float32, `0.1` not `0.10000000149011612`), float64 ones with float64's.
+   */
   toString(): string {
-    const body = JSON.stringify(this.toNested(), (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+    const body = formatElements(this.toNested(), this.dtype);
     const extras = [this.dtype === "float64" ? "dtype=float64" : "", this.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
-    return `tensor(${body.replace(/,/g, ", ")}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
+    return `tensor(${body}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
   }
 }
 
