@@ -11,13 +11,13 @@ import * as pieces from "../ops/pieces.js";
 import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
-import { checkSliceSpec, reduceArgs, varArgs } from "./args.js";
+import { reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
 import { formatElements } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
-import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
+import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
@@ -36,11 +36,7 @@ export type { DimArg, ReduceOptions, Span };
 /** What binary methods accept besides a tensor: a plain number (a constant of the tensor's dtype). */
 export type TensorLike = Tensor | number;
 
-/**
- * A slice of one axis: an integer index (the axis is dropped), `[start?, end?, step?]` (Python's start:end:step;
- * a missing or null part takes Python's default, as `None` does), or null (the whole axis).
- */
-export type SliceSpec = number | readonly [(number | null)?, (number | null)?, (number | null)?] | null;
+export type { SliceSpec };
 
 export interface BackwardOptions {
   /**
@@ -105,11 +101,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return true;
   }
   /**
-   * The array this node holds. Kernels make fresh arrays; a tensor's values change only through {@link assign}
-   * (a new array) or {@link update} (in place, the optimizers' step).
+   * The array this node holds (read-only: kernels make fresh arrays; a tensor's values change only through
+   * {@link assign}, a new array, or {@link update}, in place, the optimizers' step).
    */
-  value: NDArray;
-  /** ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. */
+  readonly value: NDArray;
+  /**
+   * ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. Writable, as
+   * PyTorch's `.grad` (`p.grad = null` clears it; an optimizer reads what is there).
+   */
   grad: Tensor | null = null;
   /** The op of the table that made this tensor (null for a leaf: an input, parameter or constant). */
   readonly op: AnyOp | null;
@@ -118,11 +117,13 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   readonly inputs: readonly Tensor[];
   /** Whether gradients flow into this tensor. Set it on leaves; op results inherit it from their inputs. */
   requiresGrad: boolean;
+  /** A name, for printing and renderers (writable). */
   label: string | undefined;
+  /** Where in an expression's source this tensor was computed (set by the expression compiler), for errors. */
   span: Span | undefined;
   /** A number unique to this tensor (for renderers). */
   readonly id = nextId++;
-  /** Scratch mark for graph walks (see `topoOrder`). */
+  /** @internal Scratch mark for graph walks (see `topoOrder`); not part of the public type. */
   topoMark = 0;
   private keepGrad = false;
 
@@ -229,10 +230,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /** x² (one multiplication). */
   square(): Tensor { return un("square", this); }
 
-  /**
-   * The elementwise maximum with a tensor or number (NumPy's and PyTorch's `maximum`; the lecture's `max(P, 0)` is
-   * `P.maximum(0)`, i.e. ReLU); at a tie the gradient is split evenly between the two.
-   */
+  /** The elementwise maximum with a tensor or number (`torch.maximum`; the lecture's `max(P, 0)` is `P.maximum(0)`); ties split the gradient evenly. */
   maximum(other: TensorLike): Tensor { return bin("max", this, other); }
   /** The elementwise minimum with a tensor or number (`torch.minimum`); ties split the gradient evenly. */
   minimum(other: TensorLike): Tensor { return bin("min", this, other); }
@@ -428,30 +426,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * x.slice([0, 3, 2], -1).toNested();  // [3, 11]
    */
   slice(...specs: SliceSpec[]): Tensor {
-    if (specs.length > this.ndim) {
-      throw new ShapeError(`slice: ${specs.length} indices for shape ${formatShape(this.shape)}`);
-    }
-    const starts: number[] = [], ends: number[] = [], steps: number[] = [];
-    const drop: number[] = [];
-    this.shape.forEach((n, i) => {
-      const s = checkSliceSpec(specs[i], i);
-      if (s === undefined || s === null) {
-        starts.push(0), ends.push(n), steps.push(1);
-      } else if (typeof s === "number") {
-        const k = s < 0 ? s + n : s;
-        if (!Number.isInteger(s) || k < 0 || k >= n) {
-          throw new ShapeError(`slice: index ${s} is out of range for axis ${i} of shape ${formatShape(this.shape)}`);
-        }
-        starts.push(k), ends.push(k + 1), steps.push(1), drop.push(i);
-      } else {
-        const step = s[2] ?? 1;
-        if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} must be a positive integer`);
-        const clampIdx = (v: number | null | undefined, dflt: number) =>
-          v === undefined || v === null ? dflt : Math.min(n, Math.max(0, v < 0 ? v + n : v));
-        const a = clampIdx(s[0], 0), b = Math.max(a, clampIdx(s[1], n));
-        starts.push(a), ends.push(b), steps.push(step);
-      }
-    });
+    const { starts, ends, steps, drop } = sliceParams(this.shape, specs);
     const whole = drop.length === 0 && starts.every((v, i) => v === 0 && ends[i] === this.shape[i] && steps[i] === 1);
     const y = whole ? this : Tensor.apply(tensorOps.slice, [this], { starts, ends, steps });
     return drop.length === 0 ? y : y.reshape(y.shape.filter((_, i) => !drop.includes(i)));
@@ -605,7 +580,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    this.value = values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype);
+    this.setValue(values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype));
     return this;
   }
 
@@ -624,11 +599,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       throw new ShapeError(`update: the inputs broadcast to ${formatShape(shape)}, not to the tensor's shape ${formatShape(this.shape)}`);
     }
     if (!ownedStorage.has(this.value.data) || !this.value.contiguous || this.value.offset !== 0 || this.value.data.length !== this.size) {
-      this.value = copyArray(this.value);
+      this.setValue(copyArray(this.value));
       ownedStorage.add(this.value.data);
     }
     runFused(expr, xs.map((x) => x.value), this.value);
     return this;
+  }
+
+  /** The one place a tensor's array is replaced (`value` is readonly to everyone else). */
+  private setValue(value: NDArray): void {
+    (this as { value: NDArray }).value = value;
   }
 
   // --- reading values -------------------------------------------------------------------------------------
@@ -711,19 +691,6 @@ function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
 /** The array itself if it is contiguous and owns exactly its elements, else a copy. */
 function ownArray(a: NDArray): NDArray {
   return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copyArray(a);
-}
-
-/** Resolves a -1 in a requested shape. */
-function resolveShape(shape: number[], from: Shape): number[] {
-  const free = shape.filter((d) => d === -1).length;
-  if (free > 1) throw new ShapeError(`reshape: only one size may be -1 in ${formatShape(shape)}`);
-  if (free === 0) return shape;
-  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
-  const total = sizeOf(from);
-  if (known === 0 || total % known !== 0) {
-    throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${total} elements) to ${formatShape(shape)}`);
-  }
-  return shape.map((d) => (d === -1 ? total / known : d));
 }
 
 /** Integer index data from a tensor or nested arrays. */
