@@ -1,7 +1,9 @@
 /** A tensor's toString: float32 elements with float32 digits (shortest round trip), float64 unchanged. */
+import { inspect } from "node:util";
 import { describe, expect, test } from "vitest";
 import { float32String } from "../../packages/gradgraph/src/tensor/print.js";
 import { randn, tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 describe("toString", () => {
   test("float32 prints the shortest decimal that reads back to the same float32, not its float64 expansion", () => {
@@ -35,4 +37,10 @@ describe("toString", () => {
       if (digits > 1) expect(Math.fround(Number(x.toPrecision(digits - 1))), s).not.toBe(x);
     }
   });
+});
+
+test("console.log and util.inspect show the toString, not the internals (storage, tape, graph links)", () => {
+  expect(inspect(tensor([[1.5, 2], [3, 4]]))).toBe("tensor([[1.5, 2], [3, 4]])");
+  expect(inspect({ w: tensor([0.1], { requiresGrad: true }) })).toBe("{ w: tensor([0.1], requiresGrad=true) }");
+  expect(inspect(new Value(2))).toBe("Value(data=2, grad=0)");
 });

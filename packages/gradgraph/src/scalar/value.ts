@@ -15,6 +15,7 @@
  */
 import type { GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
+import { inspectSymbol } from "../core/inspect.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
@@ -255,6 +256,11 @@ export class Value implements ValueMethods, GraphNode {
 
   toString(): string {
     return `Value(data=${this.data}, grad=${this.grad})`;
+  }
+
+  /** @internal What `console.log` and Node's `util.inspect` show: {@link toString}, not the internals. */
+  [inspectSymbol](): string {
+    return this.toString();
   }
 }
 

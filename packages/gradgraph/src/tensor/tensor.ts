@@ -24,6 +24,7 @@ import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import type { Span } from "../core/span.js";
+import { inspectSymbol } from "../core/inspect.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
 // The engine's other files, re-exported where the rest of the code has always found them.
@@ -648,6 +649,9 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     const extras = [this.dtype === "float64" ? "dtype=float64" : "", this.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
     return `tensor(${body}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
   }
+
+  /** @internal What `console.log` and Node's `util.inspect` show: {@link toString}, not the internals. */
+  [inspectSymbol](): string { return this.toString(); }
 }
 
 /** A nested array of numbers (or a number, for a 0-d tensor). */
