@@ -75,3 +75,34 @@ describe("slice specs", () => {
     }
   });
 });
+
+describe("shapes", () => {
+  test("a shape that is not an array (PyTorch's zeros(2, 3)) is an InputError showing the array form", () => {
+    const entries: [string, () => unknown][] = [
+      ["zeros", () => zeros(2 as never, 3 as never)],
+      ["full", () => full(2 as never, 1)],
+      ["randn", () => randn(3 as never)],
+      ["rand", () => rand("2,3" as never)],
+    ];
+    for (const [name, f] of entries) {
+      expect(f, name).toThrow(InputError);
+      expect(f, name).toThrow(/: the shape is an array of sizes, such as \[2, 3\]; got (2|3|"2,3")$/);
+    }
+  });
+});
+
+describe("operands", () => {
+  test("what is not a tensor or a number is an InputError that shows it (arrays and null said 'got object')", () => {
+    const x = tensor([1, 2, 3]);
+    expect(() => x.add([1, 2, 3] as never)).toThrow(new InputError("expected a tensor or a number, got [1,2,3]"));
+    expect(() => x.mul(null as never)).toThrow(new InputError("expected a tensor or a number, got null"));
+    expect(() => x.add("1" as never)).toThrow(new InputError('expected a tensor or a number, got "1"'));
+  });
+
+  test("clamp's bounds are checked too (PyTorch's clamp(min=2) as an object was a TypeError from inside)", () => {
+    expect(() => tensor([1, 2, 3]).clamp({ min: 2 } as never)).toThrow(new InputError('expected a tensor or a number, got {"min":2}'));
+    expect(tensor([1, 2, 3]).clamp(2, null).toNested()).toEqual([2, 2, 3]);
+    expect(tensor([1, 2, 3]).clamp(2, 2.5).dtype).toBe("float32");
+    expect(tensor([1, 2, 3]).clamp(undefined, tensor(2)).toNested()).toEqual([1, 2, 2]);
+  });
+});

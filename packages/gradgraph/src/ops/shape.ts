@@ -3,7 +3,7 @@
  * Shape rules of the op table are written with these helpers and throw {@link ShapeError}s that name the op
  * and the shapes, the way NumPy and PyTorch do (`add: shapes [3] and [4] cannot be broadcast`).
  */
-import { ShapeError } from "../core/errors.js";
+import { InputError, ShapeError } from "../core/errors.js";
 
 /** A tensor's shape: the size of each axis, outermost first. `[]` is a scalar (0-d). */
 export type Shape = readonly number[];
@@ -28,6 +28,7 @@ export const MAX_ELEMENTS = 2 ** 32 - 1;
  * ≥ 0, and not more elements than a tensor can hold. `what` names the op or function in the error.
  */
 export function checkedSize(shape: Shape, what: string): number {
+  if (!Array.isArray(shape)) throw new InputError(`${what}: the shape is an array of sizes, such as [2, 3]; got ${JSON.stringify(shape) ?? String(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ShapeError(`${what}: sizes must be whole numbers ≥ 0, got shape ${formatShape(shape)}`);

@@ -11,7 +11,7 @@ import * as pieces from "../ops/pieces.js";
 import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
-import { reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
+import { describe, reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
 import { formatElements } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
@@ -174,7 +174,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   static from(x: TensorLike): Tensor {
     if (x instanceof Tensor) return x;
     if (typeof x === "number") return new Tensor(scalarArray(x, "float64", true));
-    throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x}`);
+    throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : describe(x)}`);
   }
 
   get shape(): Shape {
@@ -483,7 +483,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /** Clamps into [lo, hi] (either may be null/undefined). */
   clamp(lo?: TensorLike | null, hi?: TensorLike | null): Tensor {
-    return composite.clamp(graphAlgebra, this, lo, hi);
+    return composite.clamp(graphAlgebra, this, lo == null ? lo : Tensor.from(lo), hi == null ? hi : Tensor.from(hi));
   }
 
   /** The same values as another dtype (differentiable). */
