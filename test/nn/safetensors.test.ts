@@ -235,6 +235,15 @@ describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
   });
 });
 
+describe("what to write is checked for plain-JS callers", () => {
+  test("a plain object (PyTorch's save_file takes a dict) or a non-tensor value is an InputError saying what is expected", async () => {
+    const expected = "safetensors: expected the tensors as a Map or [name, tensor] pairs (such as model.stateDict(), or new Map(Object.entries(record)))";
+    expect(() => encodeSafetensors({ w: tensor([1]) } as never)).toThrow(`${expected}, got an object`);
+    await expect(saveSafetensors(join(mkdtempSync(join(tmpdir(), "gradgraph-st-")), "w.safetensors"), { w: tensor([1]) } as never)).rejects.toThrow(expected);
+    expect(() => encodeSafetensors([["w", [1, 2]]] as never)).toThrow('safetensors: "w" is not a tensor (got [1,2])');
+  });
+});
+
 describe("broken files are input errors that say what is wrong", () => {
   const good = encodeSafetensors([["w", tensor([1, 2, 3])]]);
   const withHeader = (h: unknown, dataBytes: number) => {

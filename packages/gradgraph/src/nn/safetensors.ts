@@ -18,7 +18,7 @@
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { sizeOf } from "../ops/shape.js";
-import { fromTypedArray, type Tensor } from "../tensor/tensor.js";
+import { fromTypedArray, isTensor, type Tensor } from "../tensor/tensor.js";
 import { bfloat16Bits, float16Bits, float16Table } from "./float16.js";
 
 /** The float formats gradgraph writes: a tensor's own dtype (F32, F64), or any of them on request. */
@@ -82,6 +82,10 @@ export function encodeSafetensors(
   metadata?: Record<string, string>,
   options: SafetensorsWriteOptions = {},
 ): Uint8Array {
+  if (typeof tensors !== "object" || tensors === null || !(Symbol.iterator in tensors)) {
+    const got = tensors === null ? "null" : typeof tensors === "object" ? "an object" : typeof tensors;
+    throw new InputError(`safetensors: expected the tensors as a Map or [name, tensor] pairs (such as model.stateDict(), or new Map(Object.entries(record))), got ${got}`);
+  }
   const entries = [...tensors];
   const as = options.dtype;
   if (as !== undefined && !Object.hasOwn(WIDTH, as)) {
@@ -94,6 +98,7 @@ export function encodeSafetensors(
   const codes: SafetensorsFloat[] = [];
   for (const [name, t] of entries) {
     if (name === "__metadata__" || names.has(name)) throw new InputError(`safetensors: tensor name ${JSON.stringify(name)} is reserved or repeated`);
+    if (!isTensor(t)) throw new InputError(`safetensors: ${JSON.stringify(name)} is not a tensor (got ${JSON.stringify(t) ?? String(t)})`);
     names.add(name);
     const code = as ?? OWN[t.dtype];
     codes.push(code);
