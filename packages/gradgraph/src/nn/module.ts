@@ -183,7 +183,7 @@ export abstract class Module {
   }
 
   /** This module's own parameters and buffers (not its children's), by field; an undeclared tensor is an error. */
-  private ownState(): Own[] {
+  #ownState(): Own[] {
     const out: Own[] = [];
     for (const [name, v] of Object.entries(this)) {
       const buffer = this.#buffers.get(name);
@@ -195,23 +195,23 @@ export abstract class Module {
       } else if (isParameter(v) || (isTensor(v) && v.isLeaf && v.requiresGrad)) {
         out.push({ kind: "parameter", name, tensor: v, persistent: true });
       } else if (isTensor(v)) {
-        throw this.undeclared(name, v);
+        throw this.#undeclared(name, v);
       } else if (Array.isArray(v)) {
         // PyTorch's ParameterList: parameters in an array are named field.0, field.1, … (modules: namedChildren).
         v.forEach((x: unknown, i) => {
           if (isParameter(x) || (isTensor(x) && x.isLeaf && x.requiresGrad)) out.push({ kind: "parameter", name: `${name}.${i}`, tensor: x, persistent: true });
-          else if (isTensor(x)) throw this.undeclared(`${name}.${i}`, x);
-          else if (!isModule(x) && holdsState(x)) throw this.hidden(`${name}.${i}`, Array.isArray(x) ? "an array" : "an object");
+          else if (isTensor(x)) throw this.#undeclared(`${name}.${i}`, x);
+          else if (!isModule(x) && holdsState(x)) throw this.#hidden(`${name}.${i}`, Array.isArray(x) ? "an array" : "an object");
         });
       } else if (!isModule(v) && holdsState(v)) {
-        throw this.hidden(name, v instanceof Map ? "a Map" : "a plain object");
+        throw this.#hidden(name, v instanceof Map ? "a Map" : "a plain object");
       }
     }
     return out;
   }
 
   /** The error for a tensor in a field (or in an array, `name` dotted) that was not declared. */
-  private undeclared(name: string, v: Tensor): InputError {
+  #undeclared(name: string, v: Tensor): InputError {
     const what = `${this.constructor.name}: field ${name} holds a tensor that is neither a parameter nor a buffer (${v.isLeaf ? "a leaf without requiresGrad" : "the result of an op"}); `;
     if (name.includes(".")) return new InputError(`${what}an array may hold parameters (new Parameter(t)) and modules; keep other tensors in fields declared with registerBuffer`);
     return new InputError(
@@ -222,7 +222,7 @@ export abstract class Module {
   }
 
   /** The error for modules or tensors where they would not be found (PyTorch's ModuleDict has no counterpart). */
-  private hidden(name: string, where: string): InputError {
+  #hidden(name: string, where: string): InputError {
     return new InputError(
       `${this.constructor.name}: field ${name} is ${where} holding modules or tensors, where their state would not be found; ` +
         `put them in fields, in a flat array (field.0, field.1, …), or declare each with registerModule / registerParameter`,
@@ -230,9 +230,9 @@ export abstract class Module {
   }
 
   /** Own state then the children's, with dotted names; `pick` chooses which. */
-  private walkState(prefix: string, pick: (s: Own) => boolean): [string, Tensor][] {
-    const out: [string, Tensor][] = this.ownState().filter(pick).map((s) => [prefix + s.name, s.tensor]);
-    for (const [n, c] of this.namedChildren()) out.push(...c.walkState(`${prefix}${n}.`, pick));
+  #walkState(prefix: string, pick: (s: Own) => boolean): [string, Tensor][] {
+    const out: [string, Tensor][] = this.#ownState().filter(pick).map((s) => [prefix + s.name, s.tensor]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.#walkState(`${prefix}${n}.`, pick));
     return out;
   }
 
@@ -242,7 +242,7 @@ export abstract class Module {
    */
   namedParameters(prefix = ""): [string, Tensor][] {
     const seen = new Set<Tensor>();
-    return this.walkState(prefix, (s) => s.kind === "parameter").filter(([, p]) => !seen.has(p) && (seen.add(p), true));
+    return this.#walkState(prefix, (s) => s.kind === "parameter").filter(([, p]) => !seen.has(p) && (seen.add(p), true));
   }
 
   /** Every parameter of the tree (what an optimizer updates). */
@@ -257,7 +257,7 @@ export abstract class Module {
 
   /** Every buffer of the tree (persistent or not) with its dotted name (`bn.running_mean`). */
   namedBuffers(prefix = ""): [string, Tensor][] {
-    return this.walkState(prefix, (s) => s.kind === "buffer");
+    return this.#walkState(prefix, (s) => s.kind === "buffer");
   }
 
   /** Every buffer of the tree. */
@@ -274,17 +274,17 @@ export abstract class Module {
    * [...new MLP([2, 3, 1], "relu").stateDict().keys()]; // ["0.weight", "0.bias", "2.weight", "2.bias"]
    */
   stateDict(prefix = ""): StateDict {
-    return new Map(this.stateEntries(prefix));
+    return new Map(this.#stateEntries(prefix));
   }
 
   /** The state entries in PyTorch's order (per module: parameters, persistent buffers; then children). */
-  private stateEntries(prefix: string): [string, Tensor][] {
-    const own = this.ownState();
+  #stateEntries(prefix: string): [string, Tensor][] {
+    const own = this.#ownState();
     const out: [string, Tensor][] = [
       ...own.filter((s) => s.kind === "parameter").map((s): [string, Tensor] => [prefix + s.name, s.tensor]),
       ...own.filter((s) => s.kind === "buffer" && s.persistent).map((s): [string, Tensor] => [prefix + s.name, s.tensor]),
     ];
-    for (const [n, c] of this.namedChildren()) out.push(...c.stateEntries(`${prefix}${n}.`));
+    for (const [n, c] of this.namedChildren()) out.push(...c.#stateEntries(`${prefix}${n}.`));
     return out;
   }
 
@@ -299,7 +299,7 @@ export abstract class Module {
    * model.loadStateDict(other.stateDict());
    */
   loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): LoadResult {
-    return loadInto(this.constructor.name, "loadStateDict", this.stateEntries(""), state, strict);
+    return loadInto(this.constructor.name, "loadStateDict", this.#stateEntries(""), state, strict);
   }
 
   /**
