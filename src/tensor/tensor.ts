@@ -416,8 +416,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * Slices each axis, like NumPy indexing: a number picks one position and drops the axis, `[start, end, step]`
-   * takes a range (negative positions count from the end; missing parts default as in Python), `null` keeps
-   * the whole axis. Axes not mentioned are kept whole.
+   * takes a range (negative positions count from the end; missing or null parts default as Python's None),
+   * `null` keeps the whole axis. Axes not mentioned are kept whole. A malformed spec is an InputError.
    *
    * @example
    * const x = arange(12).reshape(3, 4);
