@@ -57,7 +57,10 @@ export interface BackwardOptions {
 // Tensor
 // ---------------------------------------------------------------------------------------------------------
 
-/** One method per elementwise op: tsc rejects a `Tensor` that lacks one. */
+/**
+ * One method per elementwise op: tsc rejects a `Tensor` that lacks one. (`max`/`min` with a number reduce, as
+ * PyTorch's; the elementwise ops are `maximum`/`minimum`, or `max`/`min` with a tensor.)
+ */
 type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]) => Tensor };
 /** One method per tensor primitive. */
 type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
