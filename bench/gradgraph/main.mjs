@@ -6,7 +6,7 @@ import { emit, arg } from "../lib/common.mjs";
 import { runWorkload } from "./index.mjs";
 import { dumpMnist } from "./mnist.mjs";
 
-const gg = await import(new URL("../../dist/index.js", import.meta.url).href);
+const gg = await import(new URL("../../packages/gradgraph/dist/index.js", import.meta.url).href);
 const dump = arg("dump-mnist");
 if (dump !== undefined) {
   emit({ workload: "mnist-data", digits: await dumpMnist(gg, dump) });

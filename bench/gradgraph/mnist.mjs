@@ -5,12 +5,15 @@
 // digits (anchors/torch_bench.py --workloads mnist --mnist DIR, from the files dumpMnist writes).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+// MNIST's files are read by gradgraph/node (the package's entry: its build under `npm run bench`, its sources in
+// the suite's bench test).
+import { loadMnist } from "gradgraph/node";
 
 const BENCH_DIGITS = 7996;
 
 export async function mnist(gg, { tiny }) {
   const { nn } = gg;
-  const { train } = await nn.loadMnist({ normalize: true, trainLimit: tiny ? 256 : BENCH_DIGITS });
+  const { train } = await loadMnist({ normalize: true, trainLimit: tiny ? 256 : BENCH_DIGITS });
   const model = new nn.MLP([784, 128, 10], "relu", { seed: 0 });
   const optimizer = new nn.Adam(model.parameters(), { lr: 1e-3 });
   const loader = new nn.DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });
@@ -38,7 +41,7 @@ export async function mnist(gg, { tiny }) {
 
 /** Writes the training digits for the PyTorch anchor: DIR/x.f32 ([n, 784] float32) and DIR/y.u8 ([n] labels). */
 export async function dumpMnist(gg, dir) {
-  const { train } = await gg.nn.loadMnist({ normalize: true, trainLimit: BENCH_DIGITS });
+  const { train } = await loadMnist({ normalize: true, trainLimit: BENCH_DIGITS });
   writeFileSync(join(dir, "x.f32"), Float32Array.from(train.x.toArray()));
   writeFileSync(join(dir, "y.u8"), Uint8Array.from(train.y.toArray()));
   return train.x.shape[0];

@@ -5,7 +5,7 @@
 // lecture features). N=steps (default 600). Run after `npm run build`: node bench/gradgraph/w1-same-process.mjs
 import { lcg, SEEDS, moons, w1Params } from "../lib/common.mjs";
 import { Tape } from "../anchors/tape.mjs";
-const { Value } = await import(new URL("../../dist/index.js", import.meta.url).href);
+const { Value } = await import(new URL("../../packages/gradgraph/dist/index.js", import.meta.url).href);
 const lr = 0.05, alpha = 1e-4;
 let bestBackward = Infinity;
 function ggSetup() {

@@ -3,7 +3,7 @@
 // (process.resourceUsage()). Shows the first-touch cost of each fresh result array and the point where it stops.
 // THREADS=n (default 1), ROUNDS=r (default 6). Run after `npm run build`: node bench/gradgraph/w3-faults.mjs
 // For comparison: MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 node bench/gradgraph/w3-faults.mjs
-const { randn, setNumThreads } = await import(new URL("../../dist/index.js", import.meta.url).href);
+const { randn, setNumThreads } = await import(new URL("../../packages/gradgraph/dist/index.js", import.meta.url).href);
 const n = 512, threads = Number(process.env.THREADS ?? 1), rounds = Number(process.env.ROUNDS ?? 6);
 setNumThreads(threads);
 const a = randn([n, n], { dtype: "float32" }), b = randn([n, n], { dtype: "float32" });

@@ -4,9 +4,9 @@
  */
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import { differentiate } from "../../src/autodiff/modes.js";
-import { Value } from "../../src/scalar/value.js";
-import { compileScalar, parseBindings, parseProgram } from "../../src/lang/index.js";
+import { differentiate } from "../../packages/gradgraph/src/autodiff/modes.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { compileScalar, parseBindings, parseProgram } from "../../packages/gradgraph/src/lang/index.js";
 
 /**
  * A random program over variables x0..x2, written as straight-line code the way the lecture writes `def f`:

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 
-const bin = fileURLToPath(new URL("../../bin/gradgraph", import.meta.url));
+const bin = fileURLToPath(new URL("../../packages/cli/bin/gradgraph", import.meta.url));
 const sh = (...args: string[]) => spawnSync(bin, args, { encoding: "utf8" });
 
 test("bin/gradgraph runs the CLI and passes its exit code", () => {

@@ -5,12 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
-import { Linear, saveModule } from "../../src/nn/index.js";
+import { Linear } from "../../packages/gradgraph/src/nn/index.js";
+import { saveModule } from "gradgraph/node";
 import { run } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-resume-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const bin = fileURLToPath(new URL("../../bin/gradgraph", import.meta.url));
+const bin = fileURLToPath(new URL("../../packages/cli/bin/gradgraph", import.meta.url));
 const bytes = (d: string, f: string) => readFileSync(join(d, f));
 const common = ["--data", "moons", "--n", "200", "--dtype", "float64", "--seed", "1", "--opt", "momentum"];
 

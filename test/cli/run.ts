@@ -1,5 +1,5 @@
-import { main } from "../../src/cli/main.js";
-import { memoryIo } from "../../src/cli/io.js";
+import { main } from "../../packages/cli/src/main.js";
+import { memoryIo } from "../../packages/cli/src/io.js";
 
 /** Runs the CLI in-process and returns what it printed and its exit code. */
 export async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; combined: string }> {

@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { decodeSafetensors } from "../../src/nn/index.js";
-import { trainConfig } from "../../src/cli/train.js";
+import { decodeSafetensors } from "../../packages/gradgraph/src/nn/index.js";
+import { trainConfig } from "../../packages/cli/src/train.js";
 import { run } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-train-"));
-const bin = fileURLToPath(new URL("../../bin/gradgraph", import.meta.url));
+const bin = fileURLToPath(new URL("../../packages/cli/bin/gradgraph", import.meta.url));
 
 /** The figures table (the lines after the first) of train's or eval's stdout. */
 const figures = (stdout: string) => stdout.split("\n").filter((l) => /^\s+(train|test)\s/.test(l));
@@ -160,7 +160,7 @@ describe("config.json is checked whole on loading", () => {
     const path = join(out, "config.json");
     const good = JSON.parse(readFileSync(path, "utf8"));
     const cases: [(c: any) => void, string][] = [
-      [(c) => (c.data = null), "data must be an object like {\"name\": \"moons\"}, got null"],
+      [(c) => (c.data = null), "data must be an object, got null"],
       [(c) => (c.data = { name: 3 }), "data.name must be one of moons, circles, spirals, xor, iris, mnist, csv, got 3"],
       [(c) => (c.data.noise = "x"), 'data.noise must be a non-negative number, got "x"'],
       [(c) => (c.data.n = 1e9), "data.n must be a whole number from 1 to 1,000,000, got 1000000000"],

@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { linearize, vjp } from "../../src/autodiff/functional.js";
-import { arange, NDArray, stats, Tensor } from "../../src/tensor/index.js";
+import { linearize, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { arange, NDArray, stats, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 interface Cost {
   passes: number;

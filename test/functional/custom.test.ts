@@ -4,11 +4,11 @@
  * a stable softplus (log1pexp) whose gradient stays finite at x = 1000, straight-through estimators, stopGradient.
  */
 import { describe, expect, test } from "vitest";
-import { customFunction, customJvp, customVjp, stopGradient } from "../../src/autodiff/custom.js";
-import { grad, hessian, jacfwd, jacrev, jvp } from "../../src/autodiff/functional.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
-import { GradgraphError, ShapeError } from "../../src/core/errors.js";
-import { fromTypedArray, tensor, Tensor } from "../../src/tensor/index.js";
+import { customFunction, customJvp, customVjp, stopGradient } from "../../packages/gradgraph/src/autodiff/custom.js";
+import { grad, hessian, jacfwd, jacrev, jvp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
+import { GradgraphError, ShapeError } from "../../packages/gradgraph/src/core/errors.js";
+import { fromTypedArray, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { expectClose, flat, t64 } from "./helpers.js";
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

@@ -4,13 +4,13 @@
  * program a function records.
  */
 import { describe, expect, test } from "vitest";
-import { customVjp } from "../../src/autodiff/custom.js";
-import { AnomalyError, detectAnomaly, findForwardAnomaly, findScalarAnomaly, traceProgram } from "../../src/autodiff/debug.js";
-import { grad, hessian, jvp } from "../../src/autodiff/functional.js";
-import { sweepHooks } from "../../src/ops/sweep.js";
-import { describeError, GradgraphError } from "../../src/core/errors.js";
-import { compileScalar, compileTensor, parseProgram, tensorFunctions } from "../../src/lang/index.js";
-import { randn, tensor, tensorHooks, Tensor } from "../../src/tensor/index.js";
+import { customVjp } from "../../packages/gradgraph/src/autodiff/custom.js";
+import { AnomalyError, detectAnomaly, findForwardAnomaly, findScalarAnomaly, traceProgram } from "../../packages/gradgraph/src/autodiff/debug.js";
+import { grad, hessian, jvp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { sweepHooks } from "../../packages/gradgraph/src/ops/sweep.js";
+import { describeError, GradgraphError } from "../../packages/gradgraph/src/core/errors.js";
+import { compileScalar, compileTensor, parseProgram, tensorFunctions } from "../../packages/gradgraph/src/lang/index.js";
+import { randn, tensor, tensorHooks, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { t64 } from "./helpers.js";
 
 function caught(fn: () => unknown): AnomalyError {

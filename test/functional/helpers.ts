@@ -1,6 +1,6 @@
 /** Small helpers for the functional-transform tests. */
 import { expect } from "vitest";
-import { tensor, type NestedArray, type Tensor } from "../../src/tensor/index.js";
+import { tensor, type NestedArray, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /** A float64 tensor. */
 export const t64 = (x: NestedArray, label?: string): Tensor => tensor(x, { dtype: "float64", ...(label === undefined ? {} : { label }) });

@@ -3,8 +3,8 @@
  * against their closed forms, in every combination of reverse mode (grad) and forward mode (jvp) at each level.
  */
 import { describe, expect, test } from "vitest";
-import { grad, jvp } from "../../src/autodiff/functional.js";
-import type { Tensor } from "../../src/tensor/index.js";
+import { grad, jvp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import type { Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { t64 } from "./helpers.js";
 
 type F = (x: Tensor) => Tensor;

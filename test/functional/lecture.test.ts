@@ -5,10 +5,10 @@
  * The vector/minibatch df(X, W, y, z) is pulled back with the lecture's seed dT = ones.
  */
 import { describe, expect, test } from "vitest";
-import { differentiate, MODES } from "../../src/autodiff/modes.js";
-import { jacfwd, jvp, valueAndGrad, vjp } from "../../src/autodiff/functional.js";
-import { compileScalar, parseProgram, tensorFunction } from "../../src/lang/index.js";
-import { ones, type Tensor } from "../../src/tensor/index.js";
+import { differentiate, MODES } from "../../packages/gradgraph/src/autodiff/modes.js";
+import { jacfwd, jvp, valueAndGrad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { compileScalar, parseProgram, tensorFunction } from "../../packages/gradgraph/src/lang/index.js";
+import { ones, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { expectClose, t64 } from "./helpers.js";
 
 const examples: { expr: string; at: number[]; value: number; grad: number[] }[] = [

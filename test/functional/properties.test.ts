@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { hessian, hvp, jacfwd, jacrev, jvp, vjp } from "../../src/autodiff/functional.js";
-import { Generator, NDArray, Tensor } from "../../src/tensor/index.js";
+import { hessian, hvp, jacfwd, jacrev, jvp, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { Generator, NDArray, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /**
  * A random program of a vector x (length n) and a matrix W (n×n): straight-line steps on a running value h,

@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { expect, test } from "vitest";
-import * as api from "../../src/index.js";
-import { traceProgram } from "../../src/autodiff/debug.js";
-import { tensor, type Tensor } from "../../src/tensor/index.js";
+import * as api from "../../packages/gradgraph/src/index.js";
+import { traceProgram } from "../../packages/gradgraph/src/autodiff/debug.js";
+import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
 const section = readme.slice(readme.indexOf("## Functional transforms"), readme.indexOf("## Forward or reverse?"));

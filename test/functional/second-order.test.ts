@@ -7,9 +7,9 @@
  * check_grads(order=2), PyTorch's gradgradcheck), in float64.
  */
 import { describe, expect, test } from "vitest";
-import { jvp } from "../../src/autodiff/functional.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
-import { Generator, NDArray, Tensor } from "../../src/tensor/index.js";
+import { jvp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
+import { Generator, NDArray, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { compositeDb, opdb } from "../ops/opdb.js";
 
 function randomLike(g: Generator, x: Tensor): Tensor {

@@ -3,9 +3,9 @@
  * and trees of tensors — and how they treat closures, requiresGrad, nesting and bad input.
  */
 import { describe, expect, test } from "vitest";
-import { grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, valueAndGrad, vjp } from "../../src/autodiff/functional.js";
-import { InputError } from "../../src/core/errors.js";
-import { engine, noGrad, randn, stack, tensor, Tensor } from "../../src/tensor/index.js";
+import { grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, valueAndGrad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { engine, noGrad, randn, stack, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { expectClose, t64 } from "./helpers.js";
 
 describe("grad and valueAndGrad", () => {

@@ -3,10 +3,10 @@
  * same function run example by example and stacked.
  */
 import { describe, expect, test } from "vitest";
-import { customFunction } from "../../src/autodiff/custom.js";
-import { grad, hessian, jacrev, jvp } from "../../src/autodiff/functional.js";
-import { vmap } from "../../src/autodiff/vmap.js";
-import { Generator, NDArray, stack, Tensor, tensor } from "../../src/tensor/index.js";
+import { customFunction } from "../../packages/gradgraph/src/autodiff/custom.js";
+import { grad, hessian, jacrev, jvp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { vmap } from "../../packages/gradgraph/src/autodiff/vmap.js";
+import { Generator, NDArray, stack, Tensor, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { compositeDb, opdb } from "../ops/opdb.js";
 
 function randn(g: Generator, shape: number[]): Tensor {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { InputError, SourceErrors } from "../../src/core/errors.js";
-import { parseBindings, parseProgram, shapeOf } from "../../src/lang/index.js";
+import { InputError, SourceErrors } from "../../packages/gradgraph/src/core/errors.js";
+import { parseBindings, parseProgram, shapeOf } from "../../packages/gradgraph/src/lang/index.js";
 import { expectAt, sourceError, thrown } from "./helpers.js";
 
 const MLP = parseProgram("L(x, y, w1, b1, w2, b2) = (max(max(w1*x + b1, 0)*w2 + b2, 0) - y)^2");

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../src/core/errors.js";
-import { numberAlgebra } from "../../src/ops/algebras.js";
-import type { Algebra } from "../../src/ops/op.js";
-import { symbolicAlgebra, type Sym } from "../../src/render/symbolic.js";
-import { Value } from "../../src/scalar/value.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { numberAlgebra } from "../../packages/gradgraph/src/ops/algebras.js";
+import type { Algebra } from "../../packages/gradgraph/src/ops/op.js";
+import { symbolicAlgebra, type Sym } from "../../packages/gradgraph/src/render/symbolic.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import {
   compileScalar,
   evaluate,
@@ -15,7 +15,7 @@ import {
   scalarFunctions,
   type Expr,
   type FunctionSpec,
-} from "../../src/lang/index.js";
+} from "../../packages/gradgraph/src/lang/index.js";
 import { expectAt, sexpr, sourceError, thrown, tree } from "./helpers.js";
 
 /** The lecture's worked examples: source, --at text, value, gradients by input name. */

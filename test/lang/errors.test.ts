@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CARET_WINDOW, describeError, GradgraphError, SourceError, SourceErrors } from "../../src/core/errors.js";
-import { MAX_NESTING, parseProgram, scalarFunctions, sourceErrorsOf, type FunctionSpec } from "../../src/lang/index.js";
+import { CARET_WINDOW, describeError, GradgraphError, SourceError, SourceErrors } from "../../packages/gradgraph/src/core/errors.js";
+import { MAX_NESTING, parseProgram, scalarFunctions, sourceErrorsOf, type FunctionSpec } from "../../packages/gradgraph/src/lang/index.js";
 import { caret, expectAt, sourceError, sourceErrors, thrown } from "./helpers.js";
 
 const withSum: FunctionSpec[] = [...scalarFunctions, { name: "sum", op: "sum", arity: 1, keywords: ["axis", "keepdims"] }];

@@ -1,7 +1,7 @@
 import { expect } from "vitest";
-import { SourceError, SourceErrors } from "../../src/core/errors.js";
-import { numberAlgebra } from "../../src/ops/algebras.js";
-import { evaluate, parseProgram, postOrder, type Expr } from "../../src/lang/index.js";
+import { SourceError, SourceErrors } from "../../packages/gradgraph/src/core/errors.js";
+import { numberAlgebra } from "../../packages/gradgraph/src/ops/algebras.js";
+import { evaluate, parseProgram, postOrder, type Expr } from "../../packages/gradgraph/src/lang/index.js";
 
 /** Runs `f`, asserts that it throws, and returns what it threw. */
 export function thrown(f: () => unknown): unknown {

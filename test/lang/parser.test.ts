@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { elementwiseList } from "../../src/ops/elementwise.js";
+import { elementwiseList } from "../../packages/gradgraph/src/ops/elementwise.js";
 import {
   constants,
   parseProgram,
@@ -9,7 +9,7 @@ import {
   type Binary,
   type Call,
   type FunctionSpec,
-} from "../../src/lang/index.js";
+} from "../../packages/gradgraph/src/lang/index.js";
 import { ev, tree } from "./helpers.js";
 
 describe("numbers and names", () => {

@@ -8,10 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import {
-  AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, decodeSafetensors, encodeSafetensors, Flatten, lenet5, loadModuleState, MaxPool2d, saveModule, type Module,
-} from "../../src/nn/index.js";
-import { engine, NDArray, Tensor, type DType } from "../../src/tensor/index.js";
+import { AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, decodeSafetensors, encodeSafetensors, Flatten, lenet5, MaxPool2d, type Module } from "../../packages/gradgraph/src/nn/index.js";
+import { loadModuleState, saveModule } from "gradgraph/node";
+import { engine, NDArray, Tensor, type DType } from "../../packages/gradgraph/src/tensor/index.js";
 
 interface Arr { shape: number[]; data: number[] }
 interface Case { name: string; module: string; x: Arr; C: Arr; y: Arr; grads: Record<string, Arr> }

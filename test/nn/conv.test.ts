@@ -3,8 +3,8 @@
  * PyTorch's start_dim/end_dim; the im2col kernel agrees with its definition on strided (permuted) input.
  */
 import { describe, expect, test } from "vitest";
-import { AvgPool2d, Conv1d, Conv2d, conv2d, Flatten, MaxPool2d } from "../../src/nn/index.js";
-import { InputError, ShapeError, tensor, zeros } from "../../src/tensor/index.js";
+import { AvgPool2d, Conv1d, Conv2d, conv2d, Flatten, MaxPool2d } from "../../packages/gradgraph/src/nn/index.js";
+import { InputError, ShapeError, tensor, zeros } from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("convolution layers: bad input", () => {
   test("wrong channel count", () => {

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadCsv, loadDataset, parseCsv } from "../../src/nn/data/index.js";
+import { loadCsv, parseCsv } from "../../packages/cli/src/csv.js";
+import { loadDataset } from "../../packages/cli/src/datasets.js";
 
 describe("CSV datasets", () => {
   test("the last column is the label by default; classes sorted (numerically when numbers); features in file order", async () => {

@@ -1,20 +1,8 @@
 /** Datasets, loaders, splits, toy data, Iris, and the MNIST loader. */
 import { describe, expect, test } from "vitest";
-import {
-  circles,
-  DataLoader,
-  Dataset,
-  iris,
-  loadDataset,
-  loadMnist,
-  moons,
-  randomShift,
-  regression1d,
-  spirals,
-  trainTestSplit,
-  xor,
-} from "../../src/nn/index.js";
-import { arange, Generator, tensor } from "../../src/tensor/index.js";
+import { circles, DataLoader, Dataset, iris, loadDataset, moons, randomShift, regression1d, spirals, trainTestSplit, xor } from "../../packages/gradgraph/src/nn/index.js";
+import { loadMnist } from "gradgraph/node";
+import { arange, Generator, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const range = (n: number) => new Dataset(arange(n).reshape(n, 1), arange(n), { name: "range", task: "regression" });
 

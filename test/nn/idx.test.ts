@@ -1,7 +1,7 @@
 /** The IDX reader: round trips of every type (property tests), MNIST's files, and the errors for bad files. */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { encodeIdx, parseIdx, type IdxTypeCode } from "../../src/nn/data/idx.js";
+import { encodeIdx, parseIdx, type IdxTypeCode } from "../../packages/gradgraph/src/nn/data/idx.js";
 
 /** Values each IDX type holds exactly. */
 const values: Record<IdxTypeCode, fc.Arbitrary<number>> = {

@@ -8,22 +8,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import {
-  BatchNorm1d,
-  BatchNorm2d,
-  crossEntropy,
-  decodeSafetensors,
-  Embedding,
-  encodeSafetensors,
-  GRU,
-  LayerNorm,
-  LSTM,
-  Module,
-  MultiheadAttention,
-  type AttentionOptions,
-  type CrossEntropyOptions,
-} from "../../src/nn/index.js";
-import { NDArray, noGrad, Tensor, type DType } from "../../src/tensor/index.js";
+import { BatchNorm1d, BatchNorm2d, crossEntropy, decodeSafetensors, Embedding, encodeSafetensors, GRU, LayerNorm, LSTM, Module, MultiheadAttention, type AttentionOptions, type CrossEntropyOptions } from "../../packages/gradgraph/src/nn/index.js";
+import { NDArray, noGrad, Tensor, type DType } from "../../packages/gradgraph/src/tensor/index.js";
 
 interface Arr {
   shape: number[];

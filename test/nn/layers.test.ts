@@ -4,24 +4,10 @@
  * PyTorch is in layer-fixtures.test.ts.
  */
 import { describe, expect, test } from "vitest";
-import { grad } from "../../src/autodiff/functional.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
-import {
-  BatchNorm1d,
-  BatchNorm2d,
-  crossEntropy,
-  decodeSafetensors,
-  Dropout,
-  Embedding,
-  embedding,
-  encodeSafetensors,
-  GRU,
-  LayerNorm,
-  LSTM,
-  Module,
-  MultiheadAttention,
-} from "../../src/nn/index.js";
-import { manualSeed, noGrad, randn, tensor, Tensor, type DType } from "../../src/tensor/index.js";
+import { grad } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
+import { BatchNorm1d, BatchNorm2d, crossEntropy, decodeSafetensors, Dropout, Embedding, embedding, encodeSafetensors, GRU, LayerNorm, LSTM, Module, MultiheadAttention } from "../../packages/gradgraph/src/nn/index.js";
+import { manualSeed, noGrad, randn, tensor, Tensor, type DType } from "../../packages/gradgraph/src/tensor/index.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], requiresGrad = false) => tensor(x, { dtype: "float64", requiresGrad });
 const rnd = (shape: number[], seed: number, dtype: DType = "float64") => randn(shape, { seed, dtype });

@@ -1,8 +1,8 @@
 /** Module state: parameters, buffers, children, state dicts, and discovery without instanceof. */
 import { describe, expect, test } from "vitest";
-import { InputError, ShapeError } from "../../src/core/errors.js";
-import { crossEntropy, isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../src/nn/index.js";
-import { isTensor, ones, randn, tensor, zeros, type Tensor } from "../../src/tensor/index.js";
+import { InputError, ShapeError } from "../../packages/gradgraph/src/core/errors.js";
+import { crossEntropy, isModule, isParameter, Linear, MLP, Module, Parameter, parameter, Sequential, SGD } from "../../packages/gradgraph/src/nn/index.js";
+import { isTensor, ones, randn, tensor, zeros, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /** A BatchNorm-like module: a weight and bias, three persistent buffers and one that is not saved. */
 class Norm extends Module {

@@ -1,24 +1,9 @@
 /** Modules, layers, activations, losses and initialisers. */
 import { describe, expect, test } from "vitest";
-import {
-  bceWithLogits,
-  crossEntropy,
-  Dropout,
-  gelu,
-  initWeight,
-  kaimingNormal,
-  l1Loss,
-  leakyRelu,
-  Linear,
-  MLP,
-  Module,
-  mseLoss,
-  ReLU,
-  Sequential,
-  xavierUniform,
-} from "../../src/nn/index.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
-import { Generator, ones, randn, tensor, type Tensor } from "../../src/tensor/index.js";
+import { bceWithLogits, crossEntropy, Dropout, gelu, kaimingNormal, l1Loss, leakyRelu, Linear, MLP, Module, mseLoss, ReLU, Sequential, xavierUniform } from "../../packages/gradgraph/src/nn/index.js";
+import { initWeight } from "../../packages/gradgraph/src/nn/init.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
+import { Generator, ones, randn, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], requiresGrad = false) => tensor(x, { dtype: "float64", requiresGrad });
 
@@ -194,8 +179,8 @@ describe("losses", () => {
 
 describe("the activation table", () => {
   test("every activation of ACTIVATIONS builds its own module in an MLP (none silently the identity)", async () => {
-    const { ACTIVATIONS } = await import("../../src/nn/functional.js");
-    const { activationModule } = await import("../../src/nn/module.js");
+    const { ACTIVATIONS } = await import("../../packages/gradgraph/src/nn/functional.js");
+    const { activationModule } = await import("../../packages/gradgraph/src/nn/module.js");
     const expected: Record<string, string> = {
       relu: "ReLU()", tanh: "Tanh()", sigmoid: "Sigmoid()", gelu: "GELU()", leaky_relu: "LeakyReLU(slope=0.01)", identity: "Identity()",
     };

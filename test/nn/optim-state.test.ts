@@ -1,7 +1,7 @@
 /** Optimizer and schedule state: saved, reloaded, and continuing exactly. */
 import { describe, expect, test } from "vitest";
-import { Adam, AdamW, cosineLR, decodeSafetensors, encodeSafetensors, LRScheduler, MLP, SGD, type Optimizer, type OptimizerStateDict } from "../../src/nn/index.js";
-import { randn, type Tensor } from "../../src/tensor/index.js";
+import { Adam, AdamW, cosineLR, decodeSafetensors, encodeSafetensors, LRScheduler, MLP, SGD, type Optimizer, type OptimizerStateDict } from "../../packages/gradgraph/src/nn/index.js";
+import { randn, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const x = randn([8, 3], { seed: 1, dtype: "float64" });
 const loss = (m: MLP) => m.forward(x).pow(2).mean();

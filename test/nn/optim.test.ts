@@ -1,7 +1,7 @@
 /** Each optimizer against updates computed by hand for two steps, gradient clipping, and the schedules. */
 import { describe, expect, test } from "vitest";
-import { Adam, AdamW, clipGradNorm, constantLR, cosineLR, linearWarmup, LRScheduler, SGD, stepLR, type Optimizer } from "../../src/nn/index.js";
-import { fromTypedArray, tensor, type Tensor } from "../../src/tensor/index.js";
+import { Adam, AdamW, clipGradNorm, constantLR, cosineLR, linearWarmup, LRScheduler, SGD, stepLR, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
+import { fromTypedArray, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const P0 = [1, -2];
 const G1 = [0.5, 3];

@@ -1,6 +1,7 @@
 /** The run report: CSV, SVG charts, decision boundary, self-contained HTML. */
 import { describe, expect, test } from "vitest";
-import { confusionMatrix, decisionBoundary, historyCharts, lineChart, metricsCsv, MLP, moons, reportHtml, type History } from "../../src/nn/index.js";
+import { confusionMatrix, decisionBoundary, historyCharts, lineChart, metricsCsv, reportHtml } from "../../packages/cli/src/report.js";
+import { MLP, moons, type History } from "../../packages/gradgraph/src/nn/index.js";
 
 const history: History = {
   epochs: [

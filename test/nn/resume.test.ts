@@ -3,25 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import {
-  Adam,
-  cosineLR,
-  Dropout,
-  fit,
-  Linear,
-  loadModuleState,
-  loadTrainingState,
-  MLP,
-  Module,
-  moons,
-  ReLU,
-  saveModel,
-  saveModule,
-  saveTrainingState,
-  Sequential,
-  type History,
-} from "../../src/nn/index.js";
-import { manualSeed, zeros, type Tensor } from "../../src/tensor/index.js";
+import { Adam, cosineLR, Dropout, fit, Linear, MLP, Module, moons, ReLU, Sequential, type History } from "../../packages/gradgraph/src/nn/index.js";
+import { loadModuleState, loadTrainingState, saveModel, saveModule, saveTrainingState } from "gradgraph/node";
+import { manualSeed, zeros, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const dirs: string[] = [];
 const tmp = () => {

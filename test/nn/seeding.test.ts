@@ -3,9 +3,9 @@
  * layer or Dropout gets a stream of its own; an explicit seed or generator still wins.
  */
 import { describe, expect, test } from "vitest";
-import { Dropout, Linear, MLP, moons, Sequential, ReLU, SGD, fit, crossEntropy } from "../../src/nn/index.js";
-import { Generator, manualSeed } from "../../src/tensor/random.js";
-import { ones } from "../../src/tensor/index.js";
+import { Dropout, Linear, MLP, moons, Sequential, ReLU, SGD, fit, crossEntropy } from "../../packages/gradgraph/src/nn/index.js";
+import { Generator, manualSeed } from "../../packages/gradgraph/src/tensor/random.js";
+import { ones } from "../../packages/gradgraph/src/tensor/index.js";
 
 const values = (t: { toArray(): ArrayLike<number> }) => Array.from(t.toArray());
 

@@ -1,7 +1,7 @@
 /** The layer-spec language of `--model`: parsing, shape inference, building, and the errors that name the layer. */
 import { describe, expect, test } from "vitest";
-import { zeros } from "../../src/tensor/creation.js";
-import { buildLayerNet, inferShapes, isSizes, layerText, NAMED_SPECS, parseLayers } from "../../src/nn/spec.js";
+import { zeros } from "../../packages/gradgraph/src/tensor/creation.js";
+import { buildLayerNet, inferShapes, isSizes, layerText, NAMED_SPECS, parseLayers } from "../../packages/gradgraph/src/nn/spec.js";
 
 describe("layer specs", () => {
   test("parse → written form round trips; defaults left out; named specs expand", () => {

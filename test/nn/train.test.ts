@@ -1,21 +1,7 @@
 /** The training loop: seeded convergence, the scalar and tensor engines step for step, evaluate, stopping. */
 import { describe, expect, test } from "vitest";
-import {
-  Adam,
-  crossEntropy,
-  DataLoader,
-  evaluate,
-  fit,
-  loadMnist,
-  MLP,
-  moons,
-  mseLoss,
-  predict,
-  scalar,
-  SGD,
-  spirals,
-  xor,
-} from "../../src/nn/index.js";
+import { Adam, crossEntropy, DataLoader, evaluate, fit, MLP, moons, mseLoss, predict, scalar, SGD, spirals, xor } from "../../packages/gradgraph/src/nn/index.js";
+import { loadMnist } from "gradgraph/node";
 
 describe("seeded convergence", () => {
   test("moons: a 2-16-16-2 MLP reaches ≥ 99% training accuracy", async () => {

@@ -4,10 +4,10 @@
  * partials are checked in test/render). Central differences cannot check these.
  */
 import { describe, expect, test } from "vitest";
-import { hessian, jacfwd, jacrev } from "../../src/autodiff/functional.js";
-import { differentiate } from "../../src/autodiff/modes.js";
-import { Value } from "../../src/scalar/value.js";
-import { engine, tensor, type Tensor } from "../../src/tensor/tensor.js";
+import { hessian, jacfwd, jacrev } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { differentiate } from "../../packages/gradgraph/src/autodiff/modes.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { engine, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/tensor.js";
 
 const f64 = (x: number[]) => tensor(x, { dtype: "float64", requiresGrad: true });
 

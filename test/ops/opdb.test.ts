@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { opList, ops } from "../../src/ops/index.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
-import { engine, tensor, type Tensor } from "../../src/tensor/index.js";
-import { topoOrder } from "../../src/core/graph.js";
+import { opList, ops } from "../../packages/gradgraph/src/ops/index.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
+import { engine, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { topoOrder } from "../../packages/gradgraph/src/core/graph.js";
 import { forEachBackend } from "../backends.js";
 import { compositeDb, opdb, type OpInfo } from "./opdb.js";
 

@@ -4,10 +4,10 @@
  * included), a domain where the op is smooth (away from kinks and ties), and tolerances. Composites have
  * entries too. Tests drive float64 gradcheck in reverse and forward mode from it.
  */
-import type { OpName } from "../../src/ops/index.js";
-import { ops, tensorOps } from "../../src/ops/index.js";
-import { Generator, NDArray, Tensor, concat, einsum, stack, where } from "../../src/tensor/index.js";
-import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d } from "../../src/nn/conv-functional.js";
+import type { OpName } from "../../packages/gradgraph/src/ops/index.js";
+import { ops, tensorOps } from "../../packages/gradgraph/src/ops/index.js";
+import { Generator, NDArray, Tensor, concat, einsum, stack, where } from "../../packages/gradgraph/src/tensor/index.js";
+import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d } from "../../packages/gradgraph/src/nn/conv-functional.js";
 
 /** One way to call an op: float64 inputs and the function of them to check. */
 export interface Sample {

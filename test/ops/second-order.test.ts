@@ -5,8 +5,8 @@
  * reverse).
  */
 import { describe, expect, test } from "vitest";
-import { engine, Generator, NDArray, Tensor } from "../../src/tensor/index.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
+import { engine, Generator, NDArray, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
 import { compositeDb, opdb } from "./opdb.js";
 import { forEachBackend } from "../backends.js";
 

@@ -4,9 +4,9 @@
  * and the tensor engine. Central differences cannot check a kink, so these are exact expected values.
  */
 import { describe, expect, test } from "vitest";
-import { differentiate } from "../../src/autodiff/modes.js";
-import { Value } from "../../src/scalar/value.js";
-import { engine, tensor, type Tensor } from "../../src/tensor/tensor.js";
+import { differentiate } from "../../packages/gradgraph/src/autodiff/modes.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { engine, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/tensor.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], requiresGrad = true) => tensor(x, { dtype: "float64", requiresGrad });
 

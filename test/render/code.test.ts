@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { elementwiseOps } from "../../src/ops/elementwise.js";
-import { generateCode, generateCodeLines } from "../../src/render/code.js";
-import { snapshot, type Snapshot } from "../../src/render/snapshot.js";
-import { Value } from "../../src/scalar/value.js";
+import { elementwiseOps } from "../../packages/gradgraph/src/ops/elementwise.js";
+import { generateCode, generateCodeLines } from "../../packages/gradgraph/src/render/code.js";
+import { snapshot, type Snapshot } from "../../packages/gradgraph/src/render/snapshot.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import { build, close, recipeArb } from "./exprs.js";
 import { expectGolden } from "./golden.js";
 import { everyOp, lectureExamples, lectureF, lectureFxyz, quadratic, square, type Example } from "./graphs.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { COMPACT_SPAN, layoutFor, layoutSpan, quote, toDot } from "../../src/render/dot.js";
-import { snapshot } from "../../src/render/snapshot.js";
-import { Value } from "../../src/scalar/value.js";
+import { COMPACT_SPAN, layoutFor, layoutSpan, quote, toDot } from "../../packages/gradgraph/src/render/dot.js";
+import { snapshot } from "../../packages/gradgraph/src/render/snapshot.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import { expectGolden } from "./golden.js";
 import { lectureExamples, lectureF, square } from "./graphs.js";
 

@@ -2,8 +2,8 @@
  * Random expressions over the whole op table, for property tests of the renderers.
  */
 import fc from "fast-check";
-import { elementwiseList } from "../../src/ops/elementwise.js";
-import { Value } from "../../src/scalar/value.js";
+import { elementwiseList } from "../../packages/gradgraph/src/ops/elementwise.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 /** An expression recipe: a variable index, a constant, or an op applied to sub-recipes. */
 export type Recipe = { v: number } | { c: number } | { op: string; args: Recipe[] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatTable, formatValue } from "../../src/render/format.js";
+import { formatTable, formatValue } from "../../packages/gradgraph/src/render/format.js";
 
 describe("formatValue", () => {
   it("writes numbers compactly and without float noise", () => {

@@ -2,7 +2,7 @@
  * The lecture's graphs, built with the `Value` API exactly as the lecture writes them (`d = 1 / c`, `p = x * 3`),
  * with the lecture's answers.
  */
-import { Value } from "../../src/scalar/value.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 export interface Example {
   /** File-name stem of the golden files. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { PATH_STEP_LIMIT } from "../../src/autodiff/modes.js";
-import { GradgraphError } from "../../src/core/errors.js";
-import { pathsData, pathsReport } from "../../src/render/paths.js";
-import { Value } from "../../src/scalar/value.js";
+import { PATH_STEP_LIMIT } from "../../packages/gradgraph/src/autodiff/modes.js";
+import { GradgraphError } from "../../packages/gradgraph/src/core/errors.js";
+import { pathsData, pathsReport } from "../../packages/gradgraph/src/render/paths.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import { expectGolden } from "./golden.js";
 import { lectureExamples, lectureF, lectureMlp, square } from "./graphs.js";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { generateCode } from "../../src/render/code.js";
-import { toDot } from "../../src/render/dot.js";
-import { snapshot } from "../../src/render/snapshot.js";
-import { formatTrace } from "../../src/render/trace.js";
-import { Value } from "../../src/scalar/value.js";
+import { generateCode } from "../../packages/gradgraph/src/render/code.js";
+import { toDot } from "../../packages/gradgraph/src/render/dot.js";
+import { snapshot } from "../../packages/gradgraph/src/render/snapshot.js";
+import { formatTrace } from "../../packages/gradgraph/src/render/trace.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 // Every renderer is linear in the graph: a quadratic step (a lookup per contribution, padding every row to the
 // widest cell) takes minutes here and fails by timeout.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { GradgraphError } from "../../src/core/errors.js";
-import { elementwiseOps } from "../../src/ops/elementwise.js";
-import { snapshot, snapshotToJson } from "../../src/render/snapshot.js";
-import { Value } from "../../src/scalar/value.js";
+import { GradgraphError } from "../../packages/gradgraph/src/core/errors.js";
+import { elementwiseOps } from "../../packages/gradgraph/src/ops/elementwise.js";
+import { snapshot, snapshotToJson } from "../../packages/gradgraph/src/render/snapshot.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import { everyOp, lectureExamples, lectureF, lectureFxyz, quadratic, square } from "./graphs.js";
 
 const names = (s: ReturnType<typeof snapshot>) => s.nodes.map((n) => n.name);

@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GradgraphError } from "../../src/core/errors.js";
-import { toDot } from "../../src/render/dot.js";
-import { writeFileAtomic } from "../../src/render/files.js";
-import { snapshot } from "../../src/render/snapshot.js";
-import { renderSvg } from "../../src/render/svg.js";
+import { GradgraphError } from "../../packages/gradgraph/src/core/errors.js";
+import { toDot } from "../../packages/gradgraph/src/render/dot.js";
+import { writeFileAtomic } from "../../packages/gradgraph/src/node/files.js";
+import { snapshot } from "../../packages/gradgraph/src/render/snapshot.js";
+import { renderSvg } from "../../web/src/graphviz.js";
 import { lectureMlp } from "./graphs.js";
 
 describe("renderSvg", () => {
@@ -35,9 +35,10 @@ describe("writeFileAtomic", () => {
     expect(readdirSync(dir)).toEqual(["graph.svg"]);
   });
 
-  it("fails without leaving a temporary file when the folder does not exist", async () => {
+  it("fails without leaving a temporary file when the folder cannot be made (a file is in the way)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gradgraph-files-"));
-    await expect(writeFileAtomic(join(dir, "missing", "graph.svg"), "x")).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual([]);
+    writeFileSync(join(dir, "missing"), "");
+    await expect(writeFileAtomic(join(dir, "missing", "graph.svg"), "x")).rejects.toThrow("exists and is not a folder");
+    expect(readdirSync(dir)).toEqual(["missing"]);
   });
 });

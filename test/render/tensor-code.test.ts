@@ -9,9 +9,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { compileTensor, parseBindings, parseProgram, tensorFunctions } from "../../src/lang/index.js";
-import { generateTensorCode } from "../../src/render/tensor-code.js";
-import { engine, ones, type Tensor } from "../../src/tensor/tensor.js";
+import { compileTensor, parseBindings, parseProgram, tensorFunctions } from "../../packages/gradgraph/src/lang/index.js";
+import { generateTensorCode } from "../../packages/gradgraph/src/render/tensor-code.js";
+import { engine, ones, type Tensor } from "../../packages/gradgraph/src/tensor/tensor.js";
 
 const cases: [expr: string, ...at: string[]][] = [
   ["T = (max(X @ W, 0) - y)^2 + z", "X=[[1,2],[3,-4]]", "W=[[0.5,1],[-1,2]]", "y=[1,2]", "z=[0.5,1]"],
@@ -30,7 +30,7 @@ function problem(expr: string, at: readonly string[]) {
   return { g, grads, options: g.output === undefined ? {} : { rootName: g.output } };
 }
 
-const INDEX = pathToFileURL(resolve("src/index.ts")).href;
+const INDEX = pathToFileURL(resolve("packages/gradgraph/src/index.ts")).href;
 
 async function runTs(code: string, inputs: readonly Tensor[]): Promise<[Tensor, Tensor[]]> {
   const js = ts.transpileModule(code.replace('from "gradgraph"', `from ${JSON.stringify(INDEX)}`), {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compileTensor, parseBindings, parseProgram, tensorFunctions } from "../../src/lang/index.js";
-import { elementwiseList } from "../../src/ops/elementwise.js";
-import { describeTensorGraph } from "../../src/render/tensor.js";
+import { compileTensor, parseBindings, parseProgram, tensorFunctions } from "../../packages/gradgraph/src/lang/index.js";
+import { elementwiseList } from "../../packages/gradgraph/src/ops/elementwise.js";
+import { describeTensorGraph } from "../../packages/gradgraph/src/render/tensor.js";
 
 /** The board rule of every node with a gradient, by name, for `expr` at the `--at` texts. */
 function rules(expr: string, ...at: string[]): Record<string, string | null> {

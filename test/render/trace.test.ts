@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { snapshot } from "../../src/render/snapshot.js";
-import { backwardRows, formatTrace, forwardRows } from "../../src/render/trace.js";
-import { Value } from "../../src/scalar/value.js";
+import { snapshot } from "../../packages/gradgraph/src/render/snapshot.js";
+import { backwardRows, formatTrace, forwardRows } from "../../packages/gradgraph/src/render/trace.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import { expectGolden } from "./golden.js";
 import { lectureExamples, lectureF, quadratic, square } from "./graphs.js";
 

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
-import { Value } from "../../src/scalar/value.js";
-import { forwardMode } from "../../src/autodiff/modes.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { forwardMode } from "../../packages/gradgraph/src/autodiff/modes.js";
 
 test("backward through a 1,000,000-node chain: iterative, no stack overflow", () => {
   const x = new Value(0.5, { label: "x" });

@@ -3,8 +3,8 @@
  * in all three modes. The same examples run through the CLI in test/cli.
  */
 import { describe, expect, test } from "vitest";
-import { differentiate, MODES } from "../../src/autodiff/modes.js";
-import { Value } from "../../src/scalar/value.js";
+import { differentiate, MODES } from "../../packages/gradgraph/src/autodiff/modes.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 const vars = (point: Record<string, number>) =>
   Object.fromEntries(Object.entries(point).map(([k, v]) => [k, new Value(v, { label: k })])) as Record<string, Value>;

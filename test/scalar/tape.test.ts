@@ -4,11 +4,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { numberAlgebra } from "../../src/ops/algebras.js";
-import { elementwiseList, elementwiseOps } from "../../src/ops/elementwise.js";
-import { codeOf, compiledKernels, partialSource, plainKernels } from "../../src/scalar/kernels.js";
-import { backwardFrom, RETIRE_AT, StaleValueError, Tape, tapes, type Sweeps } from "../../src/scalar/tape.js";
-import { Value } from "../../src/scalar/value.js";
+import { numberAlgebra } from "../../packages/gradgraph/src/ops/algebras.js";
+import { elementwiseList, elementwiseOps } from "../../packages/gradgraph/src/ops/elementwise.js";
+import { codeOf, compiledKernels, partialSource, plainKernels } from "../../packages/gradgraph/src/scalar/kernels.js";
+import { backwardFrom, RETIRE_AT, StaleValueError, Tape, tapes, type Sweeps } from "../../packages/gradgraph/src/scalar/tape.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 /** A random graph over three leaves: each step applies an op of the table to two earlier nodes. */
 function build(xs: readonly number[], steps: readonly [number, number, number][]): { leaves: Value[]; root: Value } {

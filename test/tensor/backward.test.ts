@@ -10,7 +10,7 @@ import {
   Tensor,
   tensor,
   type TensorOptions,
-} from "../../src/tensor/index.js";
+} from "../../packages/gradgraph/src/tensor/index.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], o: TensorOptions = {}) => tensor(x, { dtype: "float64", ...o });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { expectMatches, inputsOf, readFixtures } from "./torch-fixtures.js";
-import { concat, engine, stack, Tensor, tensor, where } from "../../src/tensor/index.js";
+import { concat, engine, stack, Tensor, tensor, where } from "../../packages/gradgraph/src/tensor/index.js";
 
 const fixtures = readFixtures("tensor_fixtures.json");
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { ops, type AnyOp } from "../../src/ops/index.js";
-import { randn, Tensor, tensor } from "../../src/tensor/index.js";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
+import { ops, type AnyOp } from "../../packages/gradgraph/src/ops/index.js";
+import { randn, Tensor, tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
 import { forEachBackend } from "../backends.js";
 
 /** An op-table entry with its vjp or jvp rule replaced (the kernel and shape rule stay the table's). */

@@ -1,7 +1,7 @@
 /** Conventions at kinks and at NaN, as PyTorch has them, in both engines. */
 import { expect, test } from "vitest";
-import { Value } from "../../src/scalar/value.js";
-import { tensor } from "../../src/tensor/index.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 test("clamp passes the gradient whole at a bound and blocks it outside (PyTorch)", () => {
   const x = tensor([-2, -1, 0, 1, 2], { dtype: "float64", requiresGrad: true });

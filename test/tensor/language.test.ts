@@ -1,10 +1,10 @@
 /** The expression language compiled onto the tensor engine (compileTensor) and its function table. */
 import { describe, expect, test, vi } from "vitest";
-import { SourceError } from "../../src/core/errors.js";
-import { binaryOperators, compileTensor, parseProgram, tensorFunctions, usesTensorFeatures } from "../../src/lang/index.js";
-import { tensorFunctionList } from "../../src/ops/functions.js";
-import { PREC, type TensorFunction } from "../../src/ops/op.js";
-import { graphAlgebra, tensor } from "../../src/tensor/tensor.js";
+import { SourceError } from "../../packages/gradgraph/src/core/errors.js";
+import { binaryOperators, compileTensor, parseProgram, tensorFunctions, usesTensorFeatures } from "../../packages/gradgraph/src/lang/index.js";
+import { tensorFunctionList } from "../../packages/gradgraph/src/ops/functions.js";
+import { PREC, type TensorFunction } from "../../packages/gradgraph/src/ops/op.js";
+import { graphAlgebra, tensor } from "../../packages/gradgraph/src/tensor/tensor.js";
 
 const parse = (s: string) => parseProgram(s, { functions: tensorFunctions });
 
@@ -94,8 +94,8 @@ describe("the tensor functions come from the op table (src/ops/functions.ts), no
 
   test("a composite added to the table's registry is callable without touching src/lang", async () => {
     vi.resetModules();
-    vi.doMock("../../src/ops/composite.js", async (original) => {
-      const mod = await original<typeof import("../../src/ops/composite.js")>();
+    vi.doMock("../../packages/gradgraph/src/ops/composite.js", async (original) => {
+      const mod = await original<typeof import("../../packages/gradgraph/src/ops/composite.js")>();
       const cube: TensorFunction = {
         name: "cube", arity: 1, params: ["x"], keywords: { axis: "int" }, doc: "x³ (a test composite)",
         apply: (o, [x]) => o.mul(x!, o.mul(x!, x!)),
@@ -103,7 +103,7 @@ describe("the tensor functions come from the op table (src/ops/functions.ts), no
       return { ...mod, compositeFunctions: [...mod.compositeFunctions, cube] };
     });
     try {
-      const lang = await import("../../src/lang/index.js");
+      const lang = await import("../../packages/gradgraph/src/lang/index.js");
       const p = lang.parseProgram("sum(cube(x))", { functions: lang.tensorFunctions });
       expect(lang.usesTensorFeatures(p)).toBe(true);
       const g = lang.compileTensor(p, { x: [1, 2] });
@@ -114,7 +114,7 @@ describe("the tensor functions come from the op table (src/ops/functions.ts), no
         "unknown keyword argument axs for cube (did you mean axis?)",
       );
     } finally {
-      vi.doUnmock("../../src/ops/composite.js");
+      vi.doUnmock("../../packages/gradgraph/src/ops/composite.js");
       vi.resetModules();
     }
   });

@@ -10,7 +10,7 @@
  *     dX, dW = dP @ W.T, X.T @ dP
  */
 import { describe, expect, test } from "vitest";
-import { Generator, tensor, type Tensor } from "../../src/tensor/index.js";
+import { Generator, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 type M = number[][];
 const matmul = (a: M, b: M): M => a.map((r) => b[0]!.map((_, j) => r.reduce((s, v, k) => s + v * b[k]![j]!, 0)));

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
-import { ShapeError } from "../../src/core/errors.js";
-import { randn, zeros } from "../../src/tensor/index.js";
+import { ShapeError } from "../../packages/gradgraph/src/core/errors.js";
+import { randn, zeros } from "../../packages/gradgraph/src/tensor/index.js";
 
 test("an op whose result is too large for one tensor is a ShapeError naming the op and the shape", () => {
   const col = zeros([100_000, 1]);

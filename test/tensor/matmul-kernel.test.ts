@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
-import { tensorOps } from "../../src/ops/index.js";
-import { broadcastShapes, stridesOf, type Shape } from "../../src/ops/shape.js";
-import { matmulKernel, setMatmulKernel } from "../../src/tensor/kernels/matmul.js";
-import { wasmAvailable, wasmModuleBytes } from "../../src/tensor/kernels/matmul-wasm.js";
-import { sgemmAvailable, sgemmFma, sgemmModuleBytes, sgemmPool } from "../../src/tensor/kernels/sgemm-wasm.js";
-import { getNumThreads, setNumThreads } from "../../src/tensor/kernels/threads.js";
-import { NDArray, type TypedArray } from "../../src/tensor/ndarray.js";
-import { randn } from "../../src/tensor/index.js";
+import { tensorOps } from "../../packages/gradgraph/src/ops/index.js";
+import { broadcastShapes, stridesOf, type Shape } from "../../packages/gradgraph/src/ops/shape.js";
+import { matmulKernel, setMatmulKernel } from "../../packages/gradgraph/src/tensor/kernels/matmul.js";
+import { wasmAvailable, wasmModuleBytes } from "../../packages/gradgraph/src/tensor/kernels/matmul-wasm.js";
+import { sgemmAvailable, sgemmFma, sgemmModuleBytes, sgemmPool } from "../../packages/gradgraph/src/tensor/kernels/sgemm-wasm.js";
+import { getNumThreads, setNumThreads } from "../../packages/gradgraph/src/tensor/kernels/threads.js";
+import { NDArray, type TypedArray } from "../../packages/gradgraph/src/tensor/ndarray.js";
+import { randn } from "../../packages/gradgraph/src/tensor/index.js";
 
 afterEach(() => {
   setMatmulKernel("auto");
@@ -203,8 +203,8 @@ describe.runIf(sgemmAvailable())("the float32 kernel's two forms: relaxed SIMD's
     vi.resetModules();
     vi.stubEnv("GRADGRAPH_RELAXED_SIMD", "0");
     try {
-      const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
-      const mm = await import("../../src/tensor/kernels/matmul.js");
+      const sgemm = await import("../../packages/gradgraph/src/tensor/kernels/sgemm-wasm.js");
+      const mm = await import("../../packages/gradgraph/src/tensor/kernels/matmul.js");
       expect(sgemm.sgemmFma()).toBe(false);
       mm.setMatmulKernel("wasm");
       for (const [sa, sb] of [[[70, 257], [257, 13]], [[2, 600], [600, 3]], [[17, 33], [33, 65]]] as [Shape, Shape][]) {
@@ -269,8 +269,8 @@ describe("without WebAssembly SIMD", () => {
     vi.resetModules();
     vi.stubGlobal("WebAssembly", undefined);
     try {
-      const wasm = await import("../../src/tensor/kernels/matmul-wasm.js");
-      const mm = await import("../../src/tensor/kernels/matmul.js");
+      const wasm = await import("../../packages/gradgraph/src/tensor/kernels/matmul-wasm.js");
+      const mm = await import("../../packages/gradgraph/src/tensor/kernels/matmul.js");
       expect(wasm.wasmAvailable()).toBe(false);
       mm.setMatmulKernel("wasm");
       const a = randArray([17, 33], "float32", 1), b = randArray([33, 65], "float32", 2);
@@ -287,8 +287,8 @@ describe("without WebAssembly SIMD", () => {
     vi.resetModules();
     vi.stubGlobal("WebAssembly", { ...WebAssembly, validate: () => false });
     try {
-      const wasm = await import("../../src/tensor/kernels/matmul-wasm.js");
-      const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
+      const wasm = await import("../../packages/gradgraph/src/tensor/kernels/matmul-wasm.js");
+      const sgemm = await import("../../packages/gradgraph/src/tensor/kernels/sgemm-wasm.js");
       expect(wasm.wasmAvailable()).toBe(false);
       expect(wasm.workspace(4, 4, 4)).toBeNull();
       expect(sgemm.sgemmAvailable()).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { elementwiseList, elementwiseOps as ops, tensorOps } from "../../src/ops/index.js";
+import { elementwiseList, elementwiseOps as ops, tensorOps } from "../../packages/gradgraph/src/ops/index.js";
 import {
   arange,
   concat,
@@ -17,7 +17,7 @@ import {
   tensor,
   where,
   zeros,
-} from "../../src/tensor/index.js";
+} from "../../packages/gradgraph/src/tensor/index.js";
 
 /** Reference: elementwise op on nested arrays with NumPy broadcasting, by plain loops over indices. */
 function refBroadcast(a: Tensor, b: Tensor, f: (x: number, y: number) => number): { shape: number[]; data: number[] } {
@@ -288,8 +288,8 @@ describe("shape errors name the op and the shapes", () => {
 
 describe("elementwise kernels without new Function (a strict content security policy)", () => {
   test("the interpreted loops (no new Function) compute what the printed ones do", async () => {
-    const { setCompile } = await import("../../src/backend/js.js");
-    const { setBackend, backend } = await import("../../src/backend/index.js");
+    const { setCompile } = await import("../../packages/gradgraph/src/backend/js.js");
+    const { setBackend, backend } = await import("../../packages/gradgraph/src/backend/index.js");
     const prev = backend().name;
     const a = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64" }), b = tensor([10, 20, 30], { dtype: "float64" });
     const cases = () => [a.add(b), a.mul(0.5), a.T.exp(), a.relu().sub(a.maximum(3)), a.gt(b.div(8))].map((t) => t.toNested());

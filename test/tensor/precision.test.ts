@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { fromTypedArray, Generator, randn, rand, tensor, type Tensor } from "../../src/tensor/index.js";
+import { fromTypedArray, Generator, randn, rand, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /** The exact-ish sum of float32 values: float64 with Neumaier compensation, independent of the engine. */
 function refSum(xs: ArrayLike<number>): number {

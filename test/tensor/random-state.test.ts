@@ -1,6 +1,6 @@
 /** A generator's state: saved as JSON and restored, it replays the same numbers (normals' spare included). */
 import { expect, test } from "vitest";
-import { Generator } from "../../src/tensor/index.js";
+import { Generator } from "../../packages/gradgraph/src/tensor/index.js";
 
 test("getState/setState replay uniforms and normals exactly, through JSON", () => {
   const g = new Generator(7);

@@ -16,7 +16,7 @@ import {
   ShapeError,
   tensor,
   zeros,
-} from "../../src/tensor/index.js";
+} from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("creation", () => {
   test("tensor() from nested arrays: shape, default float32, float64 on request", () => {

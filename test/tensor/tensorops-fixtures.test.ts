@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { expectMatches, inputsOf, readFixtures } from "./torch-fixtures.js";
-import { concat, einsum, engine, Tensor } from "../../src/tensor/index.js";
+import { concat, einsum, engine, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const fixtures = readFixtures("tensorops_fixtures.json");
 

@@ -1,6 +1,6 @@
 /** Conventions and errors of the tensor ops of issue 11 that the PyTorch fixtures do not reach. */
 import { describe, expect, test } from "vitest";
-import { einsum, engine, tensor } from "../../src/tensor/index.js";
+import { einsum, engine, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const f64 = (v: number[] | number[][]) => tensor(v, { dtype: "float64" });
 

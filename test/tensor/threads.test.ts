@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { InputError } from "../../src/core/errors.js";
-import { getNumThreads, setNumThreads } from "../../src/index.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { getNumThreads, setNumThreads } from "../../packages/gradgraph/src/index.js";
 
 describe("the thread count", () => {
   afterEach(() => {
@@ -24,10 +24,10 @@ describe("the thread count", () => {
   test("GRADGRAPH_NUM_THREADS sets the default; a bad value is an error naming it", async () => {
     vi.stubEnv("GRADGRAPH_NUM_THREADS", "2");
     vi.resetModules();
-    expect((await import("../../src/tensor/kernels/threads.js")).getNumThreads()).toBe(2);
+    expect((await import("../../packages/gradgraph/src/tensor/kernels/threads.js")).getNumThreads()).toBe(2);
     vi.stubEnv("GRADGRAPH_NUM_THREADS", "two");
     vi.resetModules();
-    const t = await import("../../src/tensor/kernels/threads.js");
+    const t = await import("../../packages/gradgraph/src/tensor/kernels/threads.js");
     expect(() => t.getNumThreads()).toThrow('GRADGRAPH_NUM_THREADS: expected a positive integer, got "two"');
   });
 
@@ -35,7 +35,7 @@ describe("the thread count", () => {
     vi.stubEnv("GRADGRAPH_NUM_THREADS", "");
     vi.resetModules();
     const os = await import("node:os");
-    expect((await import("../../src/tensor/kernels/threads.js")).getNumThreads()).toBe(os.availableParallelism());
+    expect((await import("../../packages/gradgraph/src/tensor/kernels/threads.js")).getNumThreads()).toBe(os.availableParallelism());
   });
 });
 
@@ -55,8 +55,8 @@ describe("without workers", () => {
           ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
           : Reflect.get(t, k),
     }));
-    const t = await import("../../src/tensor/index.js");
-    const sgemm = await import("../../src/tensor/kernels/sgemm-wasm.js");
+    const t = await import("../../packages/gradgraph/src/tensor/index.js");
+    const sgemm = await import("../../packages/gradgraph/src/tensor/kernels/sgemm-wasm.js");
     const A = t.randn([300, 200], { seed: 1 }), B = t.randn([200, 100], { seed: 2 });
     t.setNumThreads(1);
     const one = Array.from(A.matmul(B).toArray());

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { NDArray, Tensor, type DType } from "../../src/tensor/index.js";
+import { NDArray, Tensor, type DType } from "../../packages/gradgraph/src/tensor/index.js";
 
 export interface Arr {
   shape: number[];

@@ -1,8 +1,8 @@
 /** generateCodeLines, the line↔node map the explorer highlights code with: the same program as generateCode, each line tagged with the node it computes or differentiates. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generateCode, generateCodeLines } from "../../src/render/code.js";
-import { snapshot } from "../../src/render/snapshot.js";
+import { generateCode, generateCodeLines } from "../../packages/gradgraph/src/render/code.js";
+import { snapshot } from "../../packages/gradgraph/src/render/snapshot.js";
 import { build, recipeArb } from "../render/exprs.js";
 import { everyOp, lectureExamples, lectureF, quadratic } from "../render/graphs.js";
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Explorer } from "../../web/src/controller.js";
 import { analyse, drawing, type Problem } from "../../web/src/model.js";
-import { layoutFor } from "../../src/index.js";
+import { layoutFor } from "../../packages/gradgraph/src/lecture.js";
 
 function problem(expr: string, point: string): Problem {
   const a = analyse(expr, point);

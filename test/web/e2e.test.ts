@@ -13,7 +13,8 @@ import { extname, join, normalize, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { parseProgram, SourceError } from "../../src/index.js";
+import { parseProgram } from "../../packages/gradgraph/src/lecture.js";
+import { SourceError } from "../../packages/gradgraph/src/index.js";
 import { encodeState } from "../../web/src/url.js";
 
 const CHROMIUM = "/usr/bin/chromium";

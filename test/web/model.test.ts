@@ -1,6 +1,7 @@
 /** The explorer's model, steppers, practice rules and URL state, in Node (no browser needed). */
 import { describe, expect, it } from "vitest";
-import { parseProgram, type SourceError } from "../../src/index.js";
+import { parseProgram } from "../../packages/gradgraph/src/lecture.js";
+import type { SourceError } from "../../packages/gradgraph/src/index.js";
 import { analyse, codeLines, EXAMPLES, type Problem } from "../../web/src/model.js";
 import { check, close, parseAnswer } from "../../web/src/practice.js";
 import { backpropStepper, dotted, forwardModeStepper, hintLines, pathsStepper, practiceFrame, practiceOrder, tensorStepper } from "../../web/src/steps.js";

@@ -1,6 +1,6 @@
 /** The training view's pure parts in Node: settings and their URL form, the training session, the plots' data. */
 import { describe, expect, it } from "vitest";
-import { nn } from "../../src/index.js";
+import { nn } from "../../packages/gradgraph/src/index.js";
 import { cellColor, divergence, downsample, formatLoss, networkDiagram, WEIGHT_RGB, formatNorm, formatPercent, heatPixels, lossChart, niceCeil, stageText, thin, ticks } from "../../web/src/train-plot.js";
 import { boundsOf, STAGES, TrainSession } from "../../web/src/train-session.js";
 import {

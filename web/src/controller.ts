@@ -5,7 +5,7 @@
  * so a step click costs the same on a graph of 20 nodes or 20,000 (a step only asks the stepper for a frame).
  * Unit-tested in Node (test/web/controller.test.ts); main.ts wires it to the page.
  */
-import type { CodeTarget } from "../../src/index.js";
+import type { CodeTarget } from "gradgraph/lecture";
 import type { Problem, TensorProblem } from "./model.js";
 import { backpropStepper, forwardModeStepper, pathsStepper, tensorStepper, type Stepper } from "./steps.js";
 import type { UrlState, View } from "./url.js";

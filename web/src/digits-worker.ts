@@ -3,7 +3,7 @@
  * by Vite as assets), trains a small network on its first digits and predicts the digit a user drew. The page
  * never waits for the tensor engine; it hears the progress after every epoch.
  */
-import { fromTypedArray, nn } from "../../src/index.js";
+import { fromTypedArray, nn } from "gradgraph";
 
 export type DigitsToWorker =
   | { type: "train"; images: string; labels: string; spec: string; trainCount: number; checkCount: number; epochs: number; seed: number }

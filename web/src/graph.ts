@@ -9,7 +9,7 @@
  * {@link FULL_BUDGET_MS} is stopped and redrawn compact; a compact one past {@link COMPACT_BUDGET_MS}, or one the
  * reader stops, leaves a note in the panel. Nothing else on the page waits for it.
  */
-import { layoutFor, type DotLayout } from "../../src/index.js";
+import { layoutFor, type DotLayout } from "gradgraph/lecture";
 import { Layouts } from "./layout.js";
 import type { Drawing } from "./model.js";
 import type { Frame } from "./steps.js";

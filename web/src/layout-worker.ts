@@ -3,7 +3,7 @@
  * a slow layout never holds the page; the page terminates this worker when a layout runs past its budget or is
  * cancelled (see layout.ts).
  */
-import { renderSvg } from "../../src/index.js";
+import { renderSvg } from "./graphviz.js";
 
 /** A layout request, and its answer: the SVG, or why there is none. */
 export interface LayoutRequest {

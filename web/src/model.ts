@@ -2,42 +2,8 @@
  * The explorer's model: from the two text fields to everything the page shows, through the library's public
  * API only. Pure (no DOM), so it is unit-tested in Node.
  */
-import {
-  callsTensorFunction,
-  compileScalar,
-  compileTensor,
-  findForwardAnomaly,
-  findScalarAnomaly,
-  type AnomalyError,
-  describeTensorGraph,
-  formatNested,
-  formatShape,
-  formatTensorTrace,
-  formatValue,
-  forwardRows,
-  generateCodeLines,
-  GradgraphError,
-  parseBindings,
-  parseProgram,
-  pathsData,
-  snapshot,
-  sourceErrorsOf,
-  toDot,
-  type CodeLine,
-  type CodeTarget,
-  type DotLayout,
-  type ForwardRow,
-  type PathsData,
-  type Program,
-  type ScalarGraph,
-  type Snapshot,
-  type SnapshotNode,
-  tensorFunctions,
-  tensorToDot,
-  type TensorGraphView,
-  usesTensorFeatures,
-  type BindingValue,
-} from "../../src/index.js";
+import { callsTensorFunction, compileScalar, compileTensor, describeTensorGraph, formatNested, formatTensorTrace, formatValue, forwardRows, generateCodeLines, parseBindings, parseProgram, pathsData, snapshot, sourceErrorsOf, toDot, type CodeLine, type CodeTarget, type DotLayout, type ForwardRow, type PathsData, type Program, type ScalarGraph, type Snapshot, type SnapshotNode, tensorFunctions, tensorToDot, type TensorGraphView, usesTensorFeatures, type BindingValue } from "gradgraph/lecture";
+import { findForwardAnomaly, findScalarAnomaly, type AnomalyError, formatShape, GradgraphError } from "gradgraph";
 
 /** An error to show under a field, as the CLI shows it (`expression:1:5: message`, the line, a caret). */
 export interface FieldError {

@@ -3,7 +3,7 @@
  * it with the node's gradient, and explain a wrong one with the local derivative and the chain-rule product
  * that gives the right value. Pure, unit-tested in Node.
  */
-import { compileScalar, parseProgram, sourceErrorsOf } from "../../src/index.js";
+import { compileScalar, parseProgram, sourceErrorsOf } from "gradgraph/lecture";
 import type { Problem } from "./model.js";
 import { fmt } from "./model.js";
 import { dname, type Line } from "./steps.js";

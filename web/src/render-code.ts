@@ -3,7 +3,7 @@
  * marked, or a tensor problem's trace tables with the current node's row marked. The lines are built once per
  * problem, language and mode; a step only moves the mark (so a step costs the same on any size of graph).
  */
-import type { CodeLine, CodeTarget } from "../../src/index.js";
+import type { CodeLine, CodeTarget } from "gradgraph/lecture";
 import { codeLines, type Problem, type TensorProblem } from "./model.js";
 import type { Frame } from "./steps.js";
 import { ui } from "./ui.js";

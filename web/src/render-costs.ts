@@ -2,7 +2,7 @@
  * The three methods' costs under the step views: passes and local-derivative multiplications of reverse mode,
  * forward mode and path products (the paths report of the chosen input). Built once per problem, input and view.
  */
-import { forwardMode, reverseMode } from "../../src/index.js";
+import { forwardMode, reverseMode } from "gradgraph/lecture";
 import { pathsFor, type Problem } from "./model.js";
 import type { View } from "./url.js";
 import { ui } from "./ui.js";

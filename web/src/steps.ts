@@ -3,7 +3,7 @@
  * a {@link Frame} saying which nodes and edges to highlight, what each edge's label reads, which code lines
  * belong to the step, and the explanation with its numbers. Pure (no DOM), unit-tested in Node.
  */
-import type { Contribution, PathsData, Snapshot, SnapshotNode } from "../../src/index.js";
+import type { Contribution, PathsData, Snapshot, SnapshotNode } from "gradgraph/lecture";
 import { factor, fmt, localText, nested, pathsFor, shapeText, sumText, type Edge, type Problem, type TensorProblem } from "./model.js";
 
 /** A line of an explanation: an optional label (`local derivative`) and the text, possibly emphasised. */

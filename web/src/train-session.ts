@@ -7,7 +7,7 @@
  * with the seed), the same minibatches (`nn.DataLoader`, shuffled with the seed) and the same optimizer, so it
  * computes the same losses step for step as the command line (and as `nn.fit`).
  */
-import { fromTypedArray, nn, type Tensor } from "../../src/index.js";
+import { fromTypedArray, nn, type Tensor } from "gradgraph";
 import { DATASET_CLASSES, layerSizes, type TrainSettings } from "./train-settings.js";
 
 type Dataset = nn.Dataset;

@@ -3,7 +3,7 @@
  * the fields and the URL (anything invalid is ignored), and the same run as a command line. Pure (no DOM; of the
  * library only the activation table's names), so it is unit-tested in Node and shared by the page and the worker.
  */
-import { nn } from "../../src/index.js";
+import { nn } from "gradgraph";
 
 /** The 2-D datasets, generated in code (no files: they run in the browser). */
 export const TRAIN_DATASETS = ["moons", "circles", "spirals", "xor"] as const;

@@ -4,7 +4,7 @@
  * &batch=16&seed=3&speed=slow&noise=0.3&wd=0.001` (settings at their defaults are left out). Unknown or malformed parameters are
  * ignored (the page falls back to its defaults).
  */
-import type { CodeTarget } from "../../src/index.js";
+import type { CodeTarget } from "gradgraph/lecture";
 import { readTrainParams, withDefaults, writeTrainParams, type TrainSettings } from "./train-settings.js";
 
 export const VIEWS = ["backprop", "forward", "paths", "practice", "train"] as const;

@@ -1,0 +1,79 @@
+/**
+ * `gradgraph train --resume RUN_DIR`: the run's settings come from its `config.json` (the network, the data, the
+ * training options as recorded), so `trainConfig` checks them as if typed again; training then continues from
+ * the weights, the optimizer's state and the run's position saved beside them (`training-state.json`), exactly
+ * where it stopped. Only `--epochs` (a new total, to extend the run), `--out`, `--overwrite` and `--threads`
+ * may be given with it.
+ */
+import { InputError } from "gradgraph";
+import { type ModelConfig, savedFitState, TRAINING_STATE_FILE } from "gradgraph/node";
+import { loadRunModel, type DataSpec } from "./datasets.js";
+import { resumeDone } from "gradgraph/nn";
+
+/** The options that may go with --resume; every other one would change the run. */
+const ALLOWED = new Set(["resume", "epochs", "out", "overwrite", "threads"]);
+
+/** Options as typed (commander's camelCase names), with their defaults where commander gives one. */
+type Opts = Record<string, string | boolean | undefined>;
+
+/**
+ * The options of the run saved in `dir`, as `train` would have been given them, with `--epochs`, `--out`
+ * (default: `dir` itself, replaced whole when the run is saved) and `--threads` from the command line; `given`
+ * names the options typed on the command line (any other than those is refused).
+ */
+export async function resumeOptions(dir: string, typed: Opts, given: readonly string[]): Promise<Opts> {
+  const changed = given.filter((k) => !ALLOWED.has(k));
+  if (changed.length > 0) {
+    const flags = changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new InputError(`--resume continues the run as it was saved: ${flags.join(", ")} cannot be given with it (only --epochs, --out, --overwrite, --threads)`);
+  }
+  const { existsSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  let config: ModelConfig<DataSpec>;
+  try {
+    ({ config } = await loadRunModel(dir));
+  } catch (e) {
+    throw new InputError(`--resume ${dir}: not a gradgraph run folder: ${(e as Error).message}`);
+  }
+  if (!existsSync(join(dir, TRAINING_STATE_FILE))) {
+    throw new InputError(`--resume ${dir}: this run has no ${TRAINING_STATE_FILE} (saved by an older gradgraph), so it cannot be resumed`);
+  }
+  const t = config.training ?? {};
+  const epochs = Number(typed.epochs ?? t.epochs);
+  const at = await savedFitState(dir);
+  const done = at === null || !Number.isInteger(epochs) ? null : resumeDone(at, epochs);
+  if (done !== null) throw new InputError(`--resume ${dir} --epochs ${epochs}: ${done}; ask for more epochs`);
+  const d = config.data;
+  if (d === undefined) throw new InputError(`--resume ${dir}: its config.json names no dataset`);
+  const str = (v: unknown) => (v === undefined ? undefined : String(v));
+  // An MLP's sizes, or a layer spec's text; a CSV file's path and label column (read loosely: what the config holds).
+  const m = config.model as { sizes?: number[]; spec?: string; activation?: string; dtype: string };
+  const file = d as { path?: string; label?: string };
+  return {
+    data: file.path ?? d.name,
+    label: file.label,
+    model: m.spec ?? m.sizes?.join("-"),
+    act: m.activation ?? "relu",
+    dtype: m.dtype,
+    opt: str(t.optimizer),
+    lr: str(t.lr),
+    epochs: str(typed.epochs ?? t.epochs),
+    batch: str(t.batch),
+    seed: str(t.seed),
+    schedule: str(t.schedule) ?? "constant",
+    warmup: str(t.warmup),
+    weightDecay: str(t.weightDecay),
+    momentum: str(t.momentum),
+    clip: str(t.clip),
+    augment: str(t.augment),
+    dataSeed: str(d.seed) ?? "0",
+    n: str(d.n),
+    noise: str(d.noise),
+    testFraction: d.name === "mnist" ? undefined : str(d.testFraction),
+    limit: str(d.trainLimit),
+    threads: str(typed.threads),
+    out: str(typed.out) ?? dir,
+    overwrite: typed.out === undefined ? true : typed.overwrite === true,
+    resume: dir,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The backend seam: what the tensor engine asks of a device. A backend allocates and releases storage, reads an
+ * array back (possibly asynchronously: a GPU backend copies to the host), and runs kernels. The kernels the
+ * engine asks for are elementwise expressions traced from the op table's ALU definitions ({@link Kernel}): the
+ * backend prints its own code for each (JavaScript, WebAssembly SIMD, later WGSL) and caches it.
+ *
+ * The CPU backends: `js` (the pure-TypeScript reference, always available, and every other backend's fallback)
+ * and `wasm` (WebAssembly SIMD, where the runtime has it). {@link setBackend} chooses; the default is the fastest
+ * one available.
+ */
+import { InputError } from "../core/errors.js";
+import { inputCount, type AluNode } from "../ops/alu.js";
+import type { DType } from "../ops/op.js";
+import type { Shape } from "../ops/shape.js";
+import { jsBackend } from "./js.js";
+import type { NDArray, TypedArray } from "./ndarray.js";
+import { wasmBackend } from "./wasm.js";
+
+/** An elementwise kernel: one output from `arity` inputs (broadcast to the output's shape), as an ALU DAG. */
+export interface Kernel {
+  readonly root: AluNode;
+  readonly arity: number;
+  /** Structural key of the DAG (equal kernels have equal keys: backends cache their printed code by it). */
+  readonly key: string;
+}
+
+/** A kernel from a traced DAG. */
+export function kernelOf(root: AluNode, arity = inputCount(root)): Kernel {
+  return { root, arity, key: `${arity}:${root.key}` };
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Storage for `size` elements of `dtype` (contents unspecified: a kernel overwrites it). */
+  allocate(dtype: DType, size: number): TypedArray;
+  /** Gives storage back, by an owner that knows nobody else holds it. */
+  release(data: TypedArray): void;
+  /** The elements of an array in row-major order (the storage itself when it is exactly that). */
+  read(a: NDArray): TypedArray | Promise<TypedArray>;
+  /**
+   * Runs an elementwise kernel on arrays already checked against the op's shape rule; `dtype` is the result's
+   * (inputs of another dtype are converted). Writes into `out` when given (same shape, contiguous, owned).
+   */
+  run(kernel: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, out?: NDArray): NDArray;
+  /**
+   * Optional: Σ of `n` contiguous float32 elements of `data` from `start`, accumulated in float64 (at least as
+   * accurately as float32 needs: the sum kernel rounds it to float32). Without it the sum runs in JavaScript.
+   */
+  sumFloat32?(data: Float32Array, start: number, n: number): number;
+}
+
+let registry: Map<string, Backend> | null = null;
+let current: Backend | null = null;
+
+/**
+ * The backends by name, filled on first use (not when a module loads, so that bundlers may drop unused modules
+ * freely: the package declares `sideEffects: false`): `js`, then `wasm` where the runtime has WebAssembly SIMD,
+ * current; `GRADGRAPH_BACKEND=js` (or `wasm`) in the environment chooses at start (read without depending on Node).
+ */
+function backends(): Map<string, Backend> {
+  if (registry !== null) return registry;
+  registry = new Map([[jsBackend.name, jsBackend]]);
+  current = jsBackend;
+  if (wasmBackend !== null) {
+    registry.set(wasmBackend.name, wasmBackend);
+    current = wasmBackend;
+  }
+  const chosen = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADGRAPH_BACKEND;
+  if (chosen !== undefined && chosen !== "") {
+    const b = registry.get(chosen);
+    if (b === undefined) {
+      const names = [...registry.keys()].join(", ");
+      registry = current = null; // every use says so, not only the first
+      throw new InputError(`GRADGRAPH_BACKEND=${chosen}: no backend '${chosen}' (available: ${names})`);
+    }
+    current = b;
+  }
+  return registry;
+}
+
+/** Makes a backend available by name (the CPU backends are there from the start); `makeCurrent` chooses it. */
+export function registerBackend(b: Backend, makeCurrent = false): void {
+  backends().set(b.name, b);
+  if (makeCurrent) current = b;
+}
+
+/** The backend kernels run on now. */
+export function backend(): Backend {
+  if (current === null) backends();
+  return current!;
+}
+
+/** Names of the backends available in this runtime. */
+export function backendNames(): string[] {
+  return [...backends().keys()];
+}
+
+/** Chooses the backend by name (`js`, `wasm`); an unknown or unavailable name is an error naming those there are. */
+export function setBackend(name: string): void {
+  const b = backends().get(name);
+  if (b === undefined) throw new InputError(`setBackend: no backend '${name}' (available: ${backendNames().join(", ")})`);
+  current = b;
+}
+
+/** Runs `fn` with the named backend current, then restores the previous one. */
+export function withBackend<R>(name: string, fn: () => R): R {
+  const prev = backend();
+  setBackend(name);
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The state of a training run beyond the model's weights, so that it can be resumed exactly: the optimizer's
+ * moment buffers (`optimizer.safetensors`, named as in `optimizer.stateDict()`: `0.exp_avg`, …) and, in
+ * `training-state.json`, the optimizer's step count and learning rate, `fit`'s history and position (epoch,
+ * batch, the loader's shuffling state, the schedule's step) and the state of every random generator the run
+ * draws from (the model's Dropouts, found in its fields, and any the caller names, e.g. an augmentation's).
+ * Node only; files are written atomically.
+ *
+ * @example
+ * const history = await fit(model, train, { optimizer, epochs: 10, signal });   // stopped early
+ * await saveModule("run", model);
+ * await saveTrainingState("run", { model, optimizer, history });
+ * // later, in a new process, with the model and optimizer built as before:
+ * await loadModuleState("run", model);
+ * const previous = await loadTrainingState("run", { model, optimizer });
+ * await fit(model, train, { optimizer, epochs: 10, resume: previous });
+ */
+import { join } from "node:path";
+import { InputError } from "../core/errors.js";
+import { Generator, type GeneratorState } from "../tensor/random.js";
+import type { Module } from "../nn/module.js";
+import type { Optimizer } from "../nn/optim.js";
+import { encodeSafetensors } from "../nn/safetensors.js";
+import { readFileLimited, writeFileAtomic } from "./files.js";
+import { loadSafetensors } from "./safetensors.js";
+import type { FitState, History } from "../nn/train.js";
+
+export const OPTIMIZER_FILE = "optimizer.safetensors";
+export const TRAINING_STATE_FILE = "training-state.json";
+const FORMAT = "gradgraph-training-state";
+/** The largest training-state.json read (the history of a long run is a few MB). */
+const MAX_STATE_BYTES = 200_000_000;
+
+/** `training-state.json`. */
+export interface TrainingStateFile {
+  format: typeof FORMAT;
+  version: 1;
+  optimizer: { type: string; steps: number; lr: number; hyper: Record<string, number | boolean> };
+  /** fit's history; NaN losses are written as null (JSON has no NaN). */
+  history: History;
+  generators: Record<string, GeneratorState>;
+}
+
+/** Every generator held in a field of a module of the tree (a Dropout's), by dotted path: `3.generator`. */
+export function moduleGenerators(model: Module, prefix = ""): Map<string, Generator> {
+  const out = new Map<string, Generator>();
+  for (const [k, v] of Object.entries(model)) if (v instanceof Generator) out.set(prefix + k, v);
+  for (const [n, c] of model.namedChildren()) for (const [k, g] of moduleGenerators(c, `${prefix}${n}.`)) out.set(k, g);
+  return out;
+}
+
+function allGenerators(model: Module, extra: Record<string, Generator>): Map<string, Generator> {
+  const out = moduleGenerators(model, "model.");
+  for (const [k, g] of Object.entries(extra)) out.set(k, g);
+  return out;
+}
+
+/** Writes `dir/optimizer.safetensors` and `dir/training-state.json` (creating `dir`). */
+export async function saveTrainingState(
+  dir: string,
+  run: { model: Module; optimizer: Optimizer; history: History; generators?: Record<string, Generator> },
+): Promise<void> {
+  const { tensors, ...optimizer } = run.optimizer.stateDict();
+  const generators: Record<string, GeneratorState> = {};
+  for (const [k, g] of allGenerators(run.model, run.generators ?? {})) generators[k] = g.getState();
+  const file: TrainingStateFile = { format: FORMAT, version: 1, optimizer, history: run.history, generators };
+  await writeFileAtomic(join(dir, OPTIMIZER_FILE), encodeSafetensors(tensors, { producer: "gradgraph", optimizer: optimizer.type }));
+  await writeFileAtomic(join(dir, TRAINING_STATE_FILE), JSON.stringify(file) + "\n");
+}
+
+/**
+ * Reads what {@link saveTrainingState} wrote: restores the optimizer's state and every generator's (the model's
+ * and those named), checking that each fits, and returns the history to pass to `fit` as `resume`. A missing or
+ * broken file, or state that does not fit, is an {@link InputError} naming the file.
+ */
+/** The state `fit` reached in a saved run (epoch, batch, …), read from `dir`'s training-state.json, or null. */
+export async function savedFitState(dir: string): Promise<FitState | null> {
+  try {
+    const file = JSON.parse(new TextDecoder().decode(readFileLimited(join(dir, TRAINING_STATE_FILE), MAX_STATE_BYTES, TRAINING_STATE_FILE))) as TrainingStateFile;
+    return file.history?.state ?? null;
+  } catch {
+    return null; // loadTrainingState says what is wrong with it
+  }
+}
+
+export async function loadTrainingState(
+  dir: string,
+  run: { model: Module; optimizer: Optimizer; generators?: Record<string, Generator> },
+): Promise<History> {
+  const path = join(dir, TRAINING_STATE_FILE);
+  let file: TrainingStateFile;
+  try {
+    file = JSON.parse(new TextDecoder().decode(readFileLimited(path, MAX_STATE_BYTES, TRAINING_STATE_FILE))) as TrainingStateFile;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${dir}: no training state to resume from (${code === "ENOENT" ? `${TRAINING_STATE_FILE} not found` : (e as Error).message})`);
+  }
+  const bad = (why: string) => new InputError(`${path}: ${why}`);
+  if (typeof file !== "object" || file === null || file.format !== FORMAT || file.version !== 1) {
+    throw bad(`not a gradgraph training state (expected format "${FORMAT}", version 1)`);
+  }
+  if (typeof file.history !== "object" || file.history === null || !Array.isArray(file.history.stepLosses) || !Array.isArray(file.history.epochs)) {
+    throw bad("history must hold epochs and stepLosses");
+  }
+  const generators = allGenerators(run.model, run.generators ?? {});
+  const saved = Object.keys(file.generators ?? {});
+  const missing = [...generators.keys()].filter((k) => !saved.includes(k));
+  const extra = saved.filter((k) => !generators.has(k));
+  if (missing.length > 0 || extra.length > 0) {
+    throw bad(`the random generators do not match the run's:${missing.length > 0 ? ` missing ${missing.join(", ")}` : ""}${extra.length > 0 ? ` unexpected ${extra.join(", ")}` : ""}`);
+  }
+  const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
+  try {
+    for (const k of generators.keys()) new Generator().setState(file.generators[k]!); // checks each before any changes
+    run.optimizer.loadStateDict({ ...file.optimizer, tensors });
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  for (const [k, g] of generators) g.setState(file.generators[k]!);
+  const history = file.history;
+  history.stepLosses = history.stepLosses.map((l) => (l === null ? NaN : l));
+  return history;
+}
