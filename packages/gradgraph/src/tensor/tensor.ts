@@ -57,10 +57,7 @@ export interface BackwardOptions {
 // Tensor
 // ---------------------------------------------------------------------------------------------------------
 
-/**
- * One method per elementwise op: tsc rejects a `Tensor` that lacks one. (`max`/`min` with a number reduce, as
- * PyTorch's; the elementwise ops are `maximum`/`minimum`, or `max`/`min` with a tensor.)
- */
+/** One method per elementwise op (tsc rejects a `Tensor` that lacks one); `max(number)`/`min` reduce, as PyTorch's. */
 type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]) => Tensor };
 /** One method per tensor primitive. */
 type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
