@@ -4,7 +4,8 @@
  * earlier one wrote), as Node ES modules importing "gradgraph" and "gradgraph/node". A line
  * `console.log(expr); // → value` must print that value (compared as JSON). A ```python block runs with
  * /usr/bin/python3 when `import torch` works there (CI has no PyTorch: it is skipped, saying so) and must print
- * what the ts block before it printed on its unchecked lines, numbers within float32 rounding.
+ * what the ts block before it printed on its unchecked lines, numbers within float32 rounding. The tables of
+ * pytorch.md are checked too: every call in a "gradgraph" column names a method or export that exists.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -114,3 +115,46 @@ for (const page of pages) {
     if (blocks.some((b) => b.lang === "python") && torchReason !== null) test.skip(torchReason, () => {});
   });
 }
+
+describe("pytorch.md's tables name what exists", () => {
+  test("every call in a gradgraph column is a Tensor/Module/optimizer method or an export of gradgraph or gradgraph/node", async () => {
+    const api = (await import("gradgraph")) as unknown as Record<string, unknown>;
+    const node = (await import("gradgraph/node")) as unknown as Record<string, unknown>;
+    const nn = api.nn as Record<string, unknown>;
+    const tensorProto = (api.Tensor as { prototype: object }).prototype;
+    const moduleProto = (nn.Linear as { prototype: object }).prototype; // a Module with forward
+    const optimizerProto = (nn.Optimizer as { prototype: object }).prototype;
+    const receivers: Record<string, object> = { x: tensorProto, a: tensorProto, y: tensorProto, p: tensorProto, loss: tensorProto, model: moduleProto, opt: optimizerProto, optimizer: optimizerProto };
+    const has = (o: object, name: string) => name in o && (o as Record<string, unknown>)[name] !== undefined;
+    const lines = readFileSync(join(docsDir, "pytorch.md"), "utf8").split("\n");
+    const missing: string[] = [];
+    let column = -1, checked = 0;
+    for (const line of lines) {
+      if (!line.startsWith("|")) {
+        column = -1;
+        continue;
+      }
+      const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+      if (column === -1) {
+        column = cells.indexOf("gradgraph");
+        continue;
+      }
+      if (cells[column] === undefined || /^-+$/.test(cells[column]!)) continue;
+      for (const [, code] of cells[column]!.matchAll(/`([^`]*)`/g)) {
+        for (const m of code!.matchAll(/(?:new )?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\(/g)) {
+          const parts = m[1]!.split(".");
+          const name = parts.pop()!;
+          const where = parts.join(".");
+          const ok = where === "" ? has(api, name) || has(node, name) || has(moduleProto, name)
+            : where === "nn" ? has(nn, name)
+            : where === "functional" ? has(api.functional as object, name)
+            : receivers[where] !== undefined && has(receivers[where]!, name);
+          checked++;
+          if (!ok) missing.push(m[0]!);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toBeGreaterThan(80);
+  });
+});
