@@ -31,7 +31,7 @@ function linksOf(text: string): string[] {
   const walk = (tokens: ReturnType<typeof md.parse>) => {
     for (const t of tokens) {
       const target = t.type === "link_open" ? t.attrGet("href") : t.type === "image" ? t.attrGet("src") : null;
-      if (target !== null) out.push(target);
+      if (target !== null) out.push(String(target));
       if (t.children) walk(t.children);
     }
   };
