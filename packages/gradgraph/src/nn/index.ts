@@ -23,6 +23,7 @@ export * from "./data/index.js";
 export * from "./train.js";
 export * from "./safetensors.js";
 export * from "./spec.js";
+/** The micrograd-style MLP on scalar {@link gradgraph!Value}s: `Linear`, `MLP`, `SGD`, `mseLoss`, element by element. */
 export * as scalar from "./scalar.js";
 export * from "./norm.js";
 export * from "./embedding.js";

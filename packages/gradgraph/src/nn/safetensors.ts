@@ -83,6 +83,7 @@ export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, 
   return out;
 }
 
+/** What {@link decodeSafetensors} returns: the tensors by name, and the file's metadata. */
 export interface Safetensors {
   /** The tensors by name, in the order of their data. */
   tensors: Map<string, Tensor>;

@@ -19,6 +19,7 @@ export type LossFn = (pred: Tensor, target: Tensor) => Tensor;
 /** A metric: the mean of some score over a batch (fit and evaluate average it over samples). */
 export interface Metric {
   name: string;
+  /** The score of a batch: predictions (the model's output) against targets. */
   fn: (pred: Tensor, target: Tensor) => number;
 }
 
@@ -105,6 +106,7 @@ export interface EpochRecord {
   complete: boolean;
 }
 
+/** What {@link fit} returns: every epoch's figures, every step's loss, whether it was stopped, and where it stands. */
 export interface History {
   epochs: EpochRecord[];
   /** The loss of every step. */
@@ -136,6 +138,7 @@ export interface FitState {
   scheduler: { step: number; baseLr: number } | null;
 }
 
+/** Options of {@link fit}: the loss and optimizer, epochs and batches, metrics, validation, schedule, and more. */
 export interface FitOptions {
   /** The loss: a function or a name (mse, l1, bce, cross_entropy). */
   loss: LossFn | LossName;
@@ -157,7 +160,9 @@ export interface FitOptions {
   augment?: (x: Tensor) => Tensor;
   /** Clip the gradients' global norm to this before each update. */
   clipNorm?: number;
+  /** Called after every batch with its figures (for progress bars). */
   onStep?: (info: StepInfo) => void;
+  /** Called after every epoch with its record. */
   onEpoch?: (record: EpochRecord) => void;
   /** Stop after the current batch once aborted. */
   signal?: AbortSignal;
@@ -301,6 +306,7 @@ function checkResume(r: FitState, epochs: number, batches: number, scheduled: bo
   if (scheduled !== (r.scheduler !== null)) throw bad(scheduled ? "the run had no schedule, this one has" : "the run had a schedule, this one has none");
 }
 
+/** Options of {@link evaluate}: the loss and metrics to compute, and the batch size. */
 export interface EvaluateOptions {
   loss?: LossFn | LossName;
   metrics?: readonly (string | Metric)[];

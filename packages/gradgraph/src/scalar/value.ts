@@ -23,7 +23,8 @@ import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tape
 
 export type { Span };
 
-type ValueLike = Value | number;
+/** What a Value's operations accept: another Value, or a plain number (a constant). */
+export type ValueLike = Value | number;
 
 /** One method per elementwise op: tsc rejects a `Value` that lacks one. */
 type ValueMethods = { readonly [K in ElementwiseName]: (...others: ValueLike[]) => Value };

@@ -121,6 +121,7 @@ export function permutation(n: number, g: Generator): Int32Array {
   return p;
 }
 
+/** Options of {@link DataLoader}: batch size, shuffling and its seed, dropping a short last batch. */
 export interface DataLoaderOptions {
   /** Samples per batch (default 32). */
   batchSize?: number;
@@ -181,6 +182,7 @@ export class DataLoader implements Iterable<Batch> {
     this.generator.setState(s);
   }
 
+  /** One epoch's batches (`for (const { x, y } of loader)`). */
   *[Symbol.iterator](): Iterator<Batch> {
     yield* this.epoch(0);
   }
@@ -195,6 +197,7 @@ export class DataLoader implements Iterable<Batch> {
   }
 }
 
+/** Options of {@link trainTestSplit}: the test part's size, the seed, stratification. */
 export interface SplitOptions {
   /** Fraction of the samples held out for testing (default 0.2), or… */
   testFraction?: number;
