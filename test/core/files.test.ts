@@ -34,6 +34,31 @@ test("writes into a path that is not a regular file instead of replacing it (/de
   expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
 });
 
+test("creates missing parent folders, leaving no temporary file", async () => {
+  const d = dir();
+  const file = join(d, "runs", "a", "model.safetensors");
+  await writeFileAtomic(file, "x");
+  expect(readFileSync(file, "utf8")).toBe("x");
+  expect(readdirSync(join(d, "runs", "a"))).toEqual(["model.safetensors"]);
+});
+
+test("a failure is an InputError naming the path asked for, never the temporary file, and leaves nothing behind", async () => {
+  const d = dir();
+  writeFileSync(join(d, "file"), "");
+  const under = join(d, "file", "sub", "x.txt");
+  const err = await writeFileAtomic(under, "x").catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InputError);
+  expect((err as Error).message).toBe(`${under}: cannot write the file (${join(d, "file")} exists and is not a folder)`);
+  expect(readdirSync(d)).toEqual(["file"]);
+  // A folder that cannot be created (under /proc, where Node 20's recursive mkdir would hang), and a folder that
+  // refuses new files: Node's reason, without its temporary file name.
+  await expect(writeFileAtomic("/proc/nope/deeper/x.txt", "x")).rejects.toThrow(
+    "/proc/nope/deeper/x.txt: cannot write the file (cannot create the folder /proc/nope: ENOENT: no such file or directory)",
+  );
+  const denied = (await writeFileAtomic("/proc/self/x.txt", "x").catch((e: unknown) => e)) as Error;
+  expect(denied.message).toMatch(/^\/proc\/self\/x\.txt: cannot write the file \(E[A-Z]+: [a-z ]+\)$/);
+});
+
 test("refuses a directory and an empty name with a message", async () => {
   await expect(writeFileAtomic(dir(), "x")).rejects.toThrow(/is a directory/);
   await expect(writeFileAtomic("", "x")).rejects.toThrow(/no file name given/);

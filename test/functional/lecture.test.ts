@@ -45,14 +45,14 @@ describe("the lecture's examples: forward and reverse mode agree, through the fu
 });
 
 describe("the lecture's vector/minibatch df(X, W, y, z), seeded with dT = ones", () => {
-  const df = (X: Tensor, W: Tensor, y: Tensor, z: Tensor) => X.matmul(W).max(0).sub(y).pow(2).add(z);
+  const df = (X: Tensor, W: Tensor, y: Tensor, z: Tensor) => X.matmul(W).maximum(0).sub(y).pow(2).add(z);
   const X = t64([[1, 2], [3, -4], [0.5, 1]]), W = t64([[1, -1], [0.5, 2]]), y = t64([1, 2]), z = t64([0, 1]);
 
   test("the pullback of ones gives the lecture's formulas; forward mode agrees", () => {
     const [T, pullback] = vjp(df, X, W, y, z);
     const [dX, dW, dy, dz] = pullback(ones(T.shape, { dtype: "float64" }));
     // By the lecture's backward code: dR = 2R, dy = -Σ_rows dR, dz = Σ_rows dT, dP = (P>0)·dR, dX = dP Wᵀ, dW = Xᵀ dP.
-    const P = X.matmul(W), R = P.max(0).sub(y);
+    const P = X.matmul(W), R = P.maximum(0).sub(y);
     const dP = P.gt(0).mul(R.mul(2));
     expectClose(dX, dP.matmul(W.T));
     expectClose(dW, X.T.matmul(dP));

@@ -1,6 +1,7 @@
 /** Modules, layers, activations, losses and initialisers. */
 import { describe, expect, test } from "vitest";
-import { bceWithLogits, crossEntropy, Dropout, gelu, initWeight, kaimingNormal, l1Loss, leakyRelu, Linear, MLP, Module, mseLoss, ReLU, Sequential, xavierUniform } from "../../packages/gradgraph/src/nn/index.js";
+import { bceWithLogits, crossEntropy, Dropout, gelu, kaimingNormal, l1Loss, leakyRelu, Linear, MLP, Module, mseLoss, ReLU, Sequential, xavierUniform } from "../../packages/gradgraph/src/nn/index.js";
+import { initWeight } from "../../packages/gradgraph/src/nn/init.js";
 import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
 import { Generator, ones, randn, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 

@@ -1,4 +1,5 @@
 /** safetensors: the bytes checked by hand against the format, round trips, broken files, saved models. */
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,9 @@ import { describe, expect, test } from "vitest";
 import { decodeSafetensors, encodeSafetensors, MLP, moons, predict } from "../../packages/gradgraph/src/nn/index.js";
 import { loadModel, loadSafetensors, saveModel, saveSafetensors } from "gradgraph/node";
 import { tensor } from "../../packages/gradgraph/src/tensor/index.js";
+
+/** Written by test/fixtures/gen_float16_fixtures.py with PyTorch. */
+const torchFile = new URL("../fixtures/float16_torch.safetensors", import.meta.url);
 
 describe("the format, byte by byte", () => {
   test("8-byte little-endian header length, JSON header (dtype, shape, data_offsets), raw little-endian data", () => {
@@ -77,6 +81,160 @@ describe("the format, byte by byte", () => {
   });
 });
 
+describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
+  /** The data section of safetensors bytes. */
+  const dataOf = (bytes: Uint8Array) => {
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    return new DataView(bytes.buffer, bytes.byteOffset + 8 + n);
+  };
+  /** A safetensors file of one tensor `w` of the given dtype holding these 16-bit patterns. */
+  const file16 = (dtype: string, patterns: ArrayLike<number>) => {
+    const header = JSON.stringify({ w: { dtype, shape: [patterns.length], data_offsets: [0, 2 * patterns.length] } });
+    const bytes = new Uint8Array(8 + header.length + 2 * patterns.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(Buffer.from(header), 8);
+    const dv = dataOf(bytes);
+    Array.from(patterns).forEach((p, i) => dv.setUint16(2 * i, p, true));
+    return bytes;
+  };
+  /** The bit patterns written for `values` (float64) as `dtype`. */
+  const written = (dtype: "F16" | "BF16", values: number[]) => {
+    const bytes = encodeSafetensors([["w", tensor(values, { dtype: "float64" })]], {}, { dtype });
+    expect(JSON.parse(Buffer.from(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))).toString()).w.dtype).toBe(dtype);
+    const dv = dataOf(bytes);
+    return values.map((_, i) => dv.getUint16(2 * i, true));
+  };
+  const read = (dtype: string, patterns: number[]) => Array.from(decodeSafetensors(file16(dtype, patterns)).tensors.get("w")!.toArray());
+
+  test("F16 reads exactly: normals, subnormals, ±0, ±Inf, NaN", () => {
+    const got = read("F16", [0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x3555, 0x8000, 0x7c00, 0xfc00, 0x7e00]);
+    expect(got).toEqual([1, -2, 65504, 2 ** -24, 1023 * 2 ** -24, 2 ** -14, 0.333251953125, -0, Infinity, -Infinity, NaN]);
+    expect(Object.is(got[7], -0)).toBe(true);
+    expect(decodeSafetensors(file16("F16", [1])).tensors.get("w")!.dtype).toBe("float32");
+  });
+
+  test("BF16 reads as the top 16 bits of a float32", () => {
+    expect(read("BF16", [0x3f80, 0x4049, 0x7f7f, 0x0001, 0xff80, 0x8000, 0x7fc0])).toEqual([1, 3.140625, 3.3895313892515355e38, 2 ** -133, -Infinity, -0, NaN]);
+  });
+
+  test("F16 writes round to nearest, ties to even; overflow is ±Inf; a float64 is rounded once", () => {
+    const cases: [number, number][] = [
+      [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [65519, 0x7bff], [65520, 0x7c00], [1e6, 0x7c00], [-1e6, 0xfc00],
+      [2 ** -24, 0x0001], [2 ** -25, 0x0000], [2 ** -25 + 2 ** -60, 0x0001], [3 * 2 ** -25, 0x0002], [3 * 2 ** -26, 0x0001], [-(2 ** -26), 0x8000],
+      [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [2 ** -14 - 2 ** -25, 0x0400], [-0, 0x8000], [0, 0],
+      [Infinity, 0x7c00], [-Infinity, 0xfc00], [NaN, 0x7e00],
+      [1 + 2 ** -11 + 2 ** -40, 0x3c01], // via float32 it would be 1 + 2^-11, a tie, and round to 0x3c00
+    ];
+    expect(written("F16", cases.map((c) => c[0])).map((b) => b.toString(16))).toEqual(cases.map((c) => c[1].toString(16)));
+  });
+
+  test("BF16 writes round to nearest, ties to even; overflow is ±Inf", () => {
+    const cases: [number, number][] = [
+      [1, 0x3f80], [1 + 2 ** -8, 0x3f80], [1 + 3 * 2 ** -8, 0x3f82], [1 + 2 ** -8 + 2 ** -30, 0x3f81], [-3.140625, 0xc049],
+      [3.4028234663852886e38, 0x7f80], [3.3895313892515355e38, 0x7f7f], [2 ** -133, 0x0001], [2 ** -134, 0x0000], [1e-50, 0], [NaN, 0x7fc0],
+    ];
+    expect(written("BF16", cases.map((c) => c[0])).map((b) => b.toString(16))).toEqual(cases.map((c) => c[1].toString(16)));
+  });
+
+  test("every F16 pattern reads as PyTorch reads it, bit for bit, and writes back to itself (NaN to the quiet NaN)", () => {
+    const { metadata } = decodeSafetensors(readFileSync(torchFile));
+    const all = Array.from({ length: 65536 }, (_, h) => h);
+    for (const [dtype, hash] of [["F16", metadata.f16_all_sha256], ["BF16", metadata.bf16_all_sha256]] as const) {
+      const values = decodeSafetensors(file16(dtype, all)).tensors.get("w")!;
+      const f32 = values.toArray() as Float32Array;
+      expect(createHash("sha256").update(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength)).digest("hex")).toBe(hash);
+      const back = dataOf(encodeSafetensors([["w", values]], {}, { dtype }));
+      const nan = dtype === "F16" ? 0x7e00 : 0x7fc0;
+      const wrong = all.filter((h) => back.getUint16(2 * h, true) !== (Number.isNaN(f32[h]) ? nan : h));
+      expect(wrong).toEqual([]);
+    }
+  });
+
+  test("PyTorch's conversions of 3,476 float32 edge cases, midpoints and random patterns: read and written bit for bit", () => {
+    const { tensors: t } = decodeSafetensors(readFileSync(torchFile));
+    const x = t.get("x")!;
+    const bits = (name: string) => new Uint32Array((t.get(name)!.toArray() as Float32Array).slice().buffer);
+    for (const [dtype, name] of [["F16", "x_f16"], ["BF16", "x_bf16"]] as const) {
+      // Reading: the 16-bit tensor widens to what PyTorch's .to(torch.float32) gives.
+      expect(t.get(name)!.dtype).toBe("float32");
+      expect(bits(name)).toEqual(bits(`${name}_f32`));
+      // Writing: x rounds to the 16-bit patterns PyTorch's .to() gives (its NaNs stay NaN).
+      const ours = dataOf(encodeSafetensors([["x", x]], {}, { dtype }));
+      const theirs = dataOf(encodeSafetensors([["x", t.get(name)!]], {}, { dtype }));
+      const xs = x.toArray();
+      const wrong = Array.from(xs.keys()).filter((i) => !Number.isNaN(xs[i]!) && ours.getUint16(2 * i, true) !== theirs.getUint16(2 * i, true));
+      expect(wrong.map((i) => `${xs[i]}: ${ours.getUint16(2 * i, true).toString(16)}`)).toEqual([]);
+      expect(xs.length).toBe(3476);
+    }
+  });
+
+  test("PyTorch's integer tensors read exactly: I64, I32 as float64; I16, I8, U8, BOOL as float32", () => {
+    const { tensors: t } = decodeSafetensors(readFileSync(torchFile));
+    const got = (name: string) => [t.get(name)!.dtype, t.get(name)!.toNested()];
+    expect(got("i64")).toEqual(["float64", [-(2 ** 53 - 1), -1, 0, 2 ** 53 - 1]]);
+    expect(got("i32")).toEqual(["float64", [[-(2 ** 31), 7], [0, 2 ** 31 - 1]]]);
+    expect(got("i16")).toEqual(["float32", [-32768, -1, 32767]]);
+    expect(got("i8")).toEqual(["float32", [-128, 0, 127]]);
+    expect(got("u8")).toEqual(["float32", [0, 1, 255]]);
+    expect(got("bool")).toEqual(["float32", [1, 0, 1]]);
+  });
+
+  test("U16, U32, U64 read exactly; a U64 beyond 2^53 is refused", () => {
+    const header = JSON.stringify({ a: { dtype: "U16", shape: [1], data_offsets: [0, 2] }, b: { dtype: "U32", shape: [1], data_offsets: [2, 6] }, c: { dtype: "U64", shape: [1], data_offsets: [6, 14] } });
+    const bytes = new Uint8Array(8 + header.length + 14);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(Buffer.from(header), 8);
+    const dv = dataOf(bytes);
+    dv.setUint16(0, 65535, true);
+    dv.setUint32(2, 2 ** 32 - 1, true);
+    dv.setBigUint64(6, 2n ** 53n - 1n, true);
+    const { tensors: t } = decodeSafetensors(bytes);
+    expect(["a", "b", "c"].map((n) => [t.get(n)!.dtype, t.get(n)!.item()])).toEqual([["float32", 65535], ["float64", 2 ** 32 - 1], ["float64", 2 ** 53 - 1]]);
+    dv.setBigUint64(6, 2n ** 64n - 1n, true);
+    expect(() => decodeSafetensors(bytes, "u.safetensors")).toThrow("u.safetensors: tensor c holds the integer 18446744073709551615, beyond what float64 holds exactly (±2^53)");
+  });
+
+  test("a valid file with a dtype gradgraph does not read says which came and which are read, not that the file is invalid", () => {
+    const header = JSON.stringify({ w: { dtype: "F8_E4M3", shape: [2], data_offsets: [0, 2] } });
+    const bytes = new Uint8Array(8 + header.length + 2);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(Buffer.from(header), 8);
+    const attempt = () => decodeSafetensors(bytes, "fp8.safetensors");
+    expect(attempt).toThrow("fp8.safetensors: tensor w has dtype F8_E4M3, which gradgraph does not read; gradgraph reads F64, F32, F16, BF16, I64, U64, I32, U32, I16, U16, I8, U8, BOOL");
+    expect(attempt).not.toThrow("not a valid");
+  });
+
+  test("a dtype gradgraph does not write is refused, naming those it writes", () => {
+    expect(() => encodeSafetensors([["w", tensor([1])]], {}, { dtype: "float16" as "F16" })).toThrow('safetensors: dtype "float16" is not one gradgraph writes; expected one of F64, F32, F16, BF16');
+  });
+
+  test("a module loads half-precision weights (F16, BF16) into its float32 or float64 parameters, within half an ulp", () => {
+    const model = new MLP([2, 5, 2], "tanh", { seed: 1, dtype: "float64" });
+    for (const [dtype, ulp] of [["F16", 2 ** -10], ["BF16", 2 ** -7]] as const) {
+      for (const into of ["float32", "float64"] as const) {
+        const again = new MLP([2, 5, 2], "tanh", { seed: 2, dtype: into });
+        again.loadStateDict(decodeSafetensors(encodeSafetensors(model.stateDict(), {}, { dtype })).tensors);
+        for (const [name, t] of model.stateDict()) {
+          const got = again.stateDict().get(name)!;
+          expect(got.dtype).toBe(into);
+          t.toArray().forEach((v, i) => expect(Math.abs(got.toArray()[i]! - v)).toBeLessThanOrEqual((ulp / 2) * 2 ** Math.floor(Math.log2(Math.abs(v)))));
+        }
+      }
+    }
+  });
+
+  test("all tensors as F32 or F64 on request; F16 and BF16 halve the size of F32", () => {
+    const w = tensor([[0.1, 1e300]], { dtype: "float64" });
+    const as32 = decodeSafetensors(encodeSafetensors([["w", w]], {}, { dtype: "F32" })).tensors.get("w")!;
+    expect([as32.dtype, ...as32.toArray()]).toEqual(["float32", Math.fround(0.1), Infinity]);
+    const as64 = decodeSafetensors(encodeSafetensors([["w", tensor([0.1])]], {}, { dtype: "F64" })).tensors.get("w")!;
+    expect([as64.dtype, ...as64.toArray()]).toEqual(["float64", Math.fround(0.1)]);
+    const big = [["w", tensor(Array.from({ length: 1000 }, (_, i) => i))]] as const;
+    const [f32, f16, bf16] = [undefined, "F16", "BF16"].map((dtype) => encodeSafetensors(big, {}, { dtype: dtype as "F16" | undefined }).length);
+    expect([f32! - f16!, f32! - bf16!]).toEqual([2000, 2000]);
+  });
+});
+
 describe("broken files are input errors that say what is wrong", () => {
   const good = encodeSafetensors([["w", tensor([1, 2, 3])]]);
   const withHeader = (h: unknown, dataBytes: number) => {
@@ -91,10 +249,22 @@ describe("broken files are input errors that say what is wrong", () => {
     ["truncated data", good.subarray(0, good.length - 4), "ends at byte 12 of a 8-byte data section (the file is truncated)"],
     ["header past the end", (() => { const b = good.slice(); b[0] = 255; b[1] = 255; return b; })(), "runs past the end"],
     ["not JSON", withHeader("{nope", 0), "the header is not UTF-8 JSON"],
-    ["unsupported dtype", withHeader({ w: { dtype: "BF16", shape: [1], data_offsets: [0, 2] } }, 2), 'dtype "BF16"; gradgraph reads F32, F64, I64 and I32'],
+    ["not a dtype", withHeader({ w: { dtype: "float16", shape: [1], data_offsets: [0, 2] } }, 2), 'tensor w has dtype "float16", not a safetensors dtype; gradgraph reads F64, F32, F16, BF16, I64, U64, I32, U32, I16, U16, I8, U8, BOOL'],
     ["wrong size", withHeader({ w: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4), "needs 8 bytes, its offsets give 4"],
     ["overlap", withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, 8), "overlaps"],
     ["trailing bytes", withHeader({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, 8), "4 bytes after the last tensor"],
+    ["header cut off", good.subarray(0, 20), "the header length 56 runs past the end of the 20-byte file (the file is truncated)"],
+    ["header over the limit", (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; })(), "the header length 1099511627776 is over the 100000000-byte limit"],
+    ["header an array", withHeader([1, 2], 0), "the header is not UTF-8 JSON (the header does not start with '{')"],
+    ["header not UTF-8", withHeader('{"~":1}', 0).map((b, i) => (i === 10 ? 0xff : b)), "the header is not UTF-8 JSON"],
+    ["metadata not strings", withHeader({ __metadata__: { epochs: 3 } }, 0), "__metadata__.epochs is not a string"],
+    ["entry not an object", withHeader({ w: 5 }, 0), "entry w is not an object"],
+    ["bad shape", withHeader({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, 4), "tensor w has no valid shape"],
+    ["offsets reversed", withHeader({ w: { dtype: "F32", shape: [1], data_offsets: [4, 0] } }, 4), "tensor w has no valid data_offsets ([4,0]; expected [begin, end] with 0 <= begin <= end)"],
+    ["offsets out of range", withHeader({ w: { dtype: "F32", shape: [4], data_offsets: [0, 16] } }, 12), "tensor w ends at byte 16 of a 12-byte data section (the file is truncated)"],
+    ["shape × dtype size mismatch", withHeader({ w: { dtype: "F16", shape: [2, 3], data_offsets: [0, 24] } }, 24), "tensor w of shape [2,3] and dtype F16 needs 12 bytes, its offsets give 24"],
+    ["overlap named", withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, 8), "tensor b (bytes 4–8) overlaps tensor a, which ends at byte 8"],
+    ["gap", withHeader({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, b: { dtype: "F32", shape: [1], data_offsets: [8, 12] } }, 12), "a gap of 4 bytes before tensor b"],
   ])("%s", (_name, bytes, message) => {
     expect(() => decodeSafetensors(bytes as Uint8Array, "m.safetensors")).toThrow(message);
     expect(() => decodeSafetensors(bytes as Uint8Array, "m.safetensors")).toThrow("m.safetensors: not a valid safetensors file");
@@ -115,6 +285,17 @@ describe("files and saved models", () => {
     const { tensors, metadata } = await loadSafetensors(join(dir, "run", "model.safetensors"));
     expect([...tensors.keys()]).toEqual(["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]);
     expect(metadata.model).toBe("MLP 2-8-8-2 tanh");
+  });
+
+  test("saveSafetensors creates missing folders; a failure names the file asked for, not a temporary one", async () => {
+    const file = join(dir, "runs", "x", "half.safetensors");
+    await saveSafetensors(file, [["w", tensor([0.1, 70000])]], { note: "bf16" }, { dtype: "BF16" });
+    const { tensors, metadata } = await loadSafetensors(file);
+    expect([metadata.note, ...tensors.get("w")!.toArray()]).toEqual(["bf16", 0.10009765625, 70144]);
+    writeFileSync(join(dir, "plain"), "");
+    await expect(saveSafetensors(join(dir, "plain", "w.safetensors"), [])).rejects.toThrow(
+      `${join(dir, "plain", "w.safetensors")}: cannot write the file (${join(dir, "plain")} exists and is not a folder)`,
+    );
   });
 
   test("missing or corrupt files get clear errors", async () => {

@@ -7,7 +7,7 @@
  * printed (and recorded in README.md).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -82,7 +82,7 @@ describe("the library's tarball", () => {
 
   test("Node ESM with tsc strict nodenext: the README's example and every entry point type-check and run", async () => {
     const dir = await consumer("esm");
-    expect(readFileSync(join(dir, "package-lock.json"), "utf8")).not.toContain("node_modules/commander"); // nothing but gradgraph
+    expect(readdirSync(join(dir, "node_modules")).filter((f) => !f.startsWith("."))).toEqual(["gradgraph"]); // nothing else installed
     const readme = readFileSync(join(ROOT, "packages", "gradgraph", "README.md"), "utf8");
     const example = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
     writeFileSync(join(dir, "readme.ts"), example);
@@ -194,7 +194,10 @@ test("the CLI installs globally from its tarball (with the library's) and runs",
   await npm(["install", "-g", "--prefix", prefix, "--prefer-offline", library, cli], WORK);
   const r = await run(join(prefix, "bin", "gradgraph"), ["grad", "x*y", "--at", "x=2,y=3"], { encoding: "utf8" });
   expect(r.stdout).toContain("∂f/∂x = 3");
-  const bad = await run(join(prefix, "bin", "gradgraph"), ["grad", "x*", "--at", "x=2"], { encoding: "utf8" }).catch((e: { code: number; stderr: string }) => e);
+  const bad = await run(join(prefix, "bin", "gradgraph"), ["grad", "x*", "--at", "x=2"], { encoding: "utf8" }).then(
+    () => ({ code: 0, stderr: "" }),
+    (e: { code: number; stderr: string }) => e,
+  );
   expect(bad.code).toBe(2);
   expect(bad.stderr).not.toContain("    at ");
 });

@@ -35,9 +35,10 @@ describe("writeFileAtomic", () => {
     expect(readdirSync(dir)).toEqual(["graph.svg"]);
   });
 
-  it("fails without leaving a temporary file when the folder does not exist", async () => {
+  it("fails without leaving a temporary file when the folder cannot be made (a file is in the way)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gradgraph-files-"));
-    await expect(writeFileAtomic(join(dir, "missing", "graph.svg"), "x")).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual([]);
+    writeFileSync(join(dir, "missing"), "");
+    await expect(writeFileAtomic(join(dir, "missing", "graph.svg"), "x")).rejects.toThrow("exists and is not a folder");
+    expect(readdirSync(dir)).toEqual(["missing"]);
   });
 });

@@ -29,11 +29,11 @@ const expressions: Record<string, Expr> = {
   where_clamp: (A, B) => where(A!.gt(0), A!, B!.mul(2)).clamp(-0.5, 0.5).add(where(B!.gt(0), A!, B!).abs()),
   transpose_reshape: (A, v) => A!.T.reshape(-1).mul(v!).cos(),
   pow_div: (A, B, C) => A!.pow(B!).div(C!).sub(A!.pow(3)),
-  maximum_minimum: (A, B) => A!.max(B!).mul(A!.min(B!.exp())),
+  maximum_minimum: (A, B) => A!.maximum(B!).mul(A!.minimum(B!.exp())),
   // F.pad(A, (1, 2, 0, 2)): the last axis gets 1 before and 2 after, the first 0 before and 2 after.
   pad: (A, W) => A!.pad([[0, 2], [1, 2]]).mul(W!),
   gather_rows: (A) => A!.gather(0, [[2, 0, 1, 1], [0, 0, 2, 1]]).pow(2),
-  lecture_minibatch_df: (X, W, y, z) => X!.matmul(W!).max(0).sub(y!).pow(2).add(z!),
+  lecture_minibatch_df: (X, W, y, z) => X!.matmul(W!).maximum(0).sub(y!).pow(2).add(z!),
   neg_inf_rows: (X) => concat([X!.logsumexp(1), X!.softmax(1).reshape(-1)]),
   neg_inf_entries: (X) => X!.softmax(1).mul(f64([1, 2, 3], [3]).cast(X!.dtype)).add(X!.logsumexp(1, true)),
   softmax_pm_1000: (X) => X!.softmax(1).mul(f64([1, 2, 3], [3]).cast(X!.dtype)).add(X!.logsumexp(1, true)),

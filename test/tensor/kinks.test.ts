@@ -19,6 +19,6 @@ test("NaN propagates through relu, max and min, on either side", () => {
   expect(new Value(1).min(NaN).data).toBeNaN();
   const t = tensor([NaN, -1, 2], { dtype: "float64" });
   expect(Array.from(t.relu().toArray())).toEqual([NaN, 0, 2]);
-  expect(Array.from(t.max(0).toArray())).toEqual([NaN, 0, 2]);
-  expect(Array.from(t.min(0).toArray())).toEqual([NaN, -1, 0]);
+  expect(Array.from(t.maximum(0).toArray())).toEqual([NaN, 0, 2]);
+  expect(Array.from(t.minimum(0).toArray())).toEqual([NaN, -1, 0]);
 });

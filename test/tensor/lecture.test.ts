@@ -49,7 +49,7 @@ function runEngine(Xv: M | number[], Wv: M, yv: number[], zv: number[]) {
   const y = tensor(yv, { dtype: "float64", requiresGrad: true });
   const z = tensor(zv, { dtype: "float64", requiresGrad: true });
   const P = X.matmul(W);
-  const Q = P.max(0);
+  const Q = P.maximum(0);
   const R = Q.sub(y);
   const S = R.pow(2);
   const Tt = S.add(z);
@@ -60,7 +60,7 @@ function runEngine(Xv: M | number[], Wv: M, yv: number[], zv: number[]) {
 describe("the lecture's df(X, W, y, z)", () => {
   test("scalar: f(1, 3, 0, -2) = 7, dx = 18, dw = 6, dy = -6, dz = 1", () => {
     const [x, w, y, z] = [1, 3, 0, -2].map((v) => tensor(v, { dtype: "float64", requiresGrad: true })) as [Tensor, Tensor, Tensor, Tensor];
-    const t = x.mul(w).max(0).sub(y).pow(2).add(z);
+    const t = x.mul(w).maximum(0).sub(y).pow(2).add(z);
     t.backward();
     expect(t.item()).toBe(7);
     expect([x.grad!.item(), w.grad!.item(), y.grad!.item(), z.grad!.item()]).toEqual([18, 6, -6, 1]);

@@ -7,6 +7,7 @@ import {
   Generator,
   logsumexp,
   max,
+  maximum,
   min,
   ones,
   randn,
@@ -73,12 +74,21 @@ describe("elementwise ops apply the table's forward functions with broadcasting"
     expect(a.add(2).toNested()).toEqual([3, 3]);
   });
 
-  test("elementwise max with 0 is the lecture's max(P, 0); one argument reduces", () => {
+  test("max/min follow PyTorch: a number is a dim (values only); maximum/minimum (or a tensor operand) are elementwise", () => {
     const P = tensor([[-1, 2], [3, -4]]);
-    expect(P.max(0).toNested()).toEqual([[0, 2], [3, 0]]);
-    expect(max(P, 0).toNested()).toEqual([[0, 2], [3, 0]]);
+    expect(P.max(0).toNested()).toEqual([3, 2]);
+    expect(P.min(1).toNested()).toEqual([-1, -4]);
+    expect(P.max(-1, true).toNested()).toEqual([[2], [3]]);
+    expect(P.maximum(0).toNested()).toEqual([[0, 2], [3, 0]]);
+    expect(P.minimum(0).toNested()).toEqual([[-1, 0], [0, -4]]);
+    expect(P.max(tensor(0)).toNested()).toEqual([[0, 2], [3, 0]]);
+    expect(max(P, 0).toNested()).toEqual([3, 2]);
+    expect(maximum(P, 0).toNested()).toEqual([[0, 2], [3, 0]]);
+    expect(max(P, tensor([0, 1])).toNested()).toEqual([[0, 2], [3, 1]]);
     expect(max(P).item()).toBe(3);
+    expect(max(P).shape).toEqual([]);
     expect(max(P, { axis: 1 }).toNested()).toEqual([2, 3]);
+    expect(min(P, { dim: 0, keepdim: true }).toNested()).toEqual([[-1, -4]]);
     expect(min(P, { axis: 0, keepdims: true }).toNested()).toEqual([[-1, -4]]);
   });
 });
@@ -282,7 +292,7 @@ describe("elementwise kernels without new Function (a strict content security po
     const { setBackend, backend } = await import("../../packages/gradgraph/src/backend/index.js");
     const prev = backend().name;
     const a = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64" }), b = tensor([10, 20, 30], { dtype: "float64" });
-    const cases = () => [a.add(b), a.mul(0.5), a.T.exp(), a.relu().sub(a.max(3)), a.gt(b.div(8))].map((t) => t.toNested());
+    const cases = () => [a.add(b), a.mul(0.5), a.T.exp(), a.relu().sub(a.maximum(3)), a.gt(b.div(8))].map((t) => t.toNested());
     setBackend("js");
     const compiled = cases();
     const was = setCompile(false);

@@ -1,6 +1,4 @@
 /** The commands of `gradgraph`. Each parses, binds and compiles through `setUp`, then renders. */
-import { dirname } from "node:path";
-import { mkdir } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { InputError } from "gradgraph";
 import { type CodeTarget, differentiate, formatPaths, formatTrace, formatValue, generateCode, type Mode, MODES, pathsData, snapshot, toDot } from "gradgraph/lecture";
@@ -155,12 +153,10 @@ export function registerCommands(program: Command, io: Io): void {
       io.out(drawn.dot("full"));
       if (opts.svg !== undefined) {
         const svg = await svgWithin(drawn, seconds, io);
-        try {
-          await mkdir(dirname(opts.svg), { recursive: true });
-          await writeFileAtomic(opts.svg, svg);
-        } catch (e) {
-          throw new InputError(`--svg ${opts.svg}: cannot write the file (${(e as Error).message})`);
-        }
+        // Creates missing folders; a failure names the file and says why.
+        await writeFileAtomic(opts.svg, svg).catch((e: unknown) => {
+          throw e instanceof InputError ? new InputError(`--svg ${e.message}`) : e;
+        });
         io.err(`note: wrote ${opts.svg}\n`);
       }
     });

@@ -152,7 +152,7 @@ export function l1Loss(pred: Tensor, target: TensorLike, reduction: Reduction = 
 export function bceWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
   const t = sameShapeAs(logits, target, "bceWithLogits");
   const x = logits;
-  return reduce(x.max(0).sub(x.mul(t)).add(x.abs().neg().exp().add(1).log()), reduction);
+  return reduce(x.maximum(0).sub(x.mul(t)).add(x.abs().neg().exp().add(1).log()), reduction);
 }
 
 /** Options of {@link crossEntropy} (PyTorch's `F.cross_entropy` keywords). */

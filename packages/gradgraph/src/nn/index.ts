@@ -12,17 +12,47 @@
  *
  * @module gradgraph/nn
  */
-export * from "./module.js";
-export * from "./parameter.js";
+export {
+  isModule,
+  Module,
+  Linear,
+  Sequential,
+  ReLU,
+  Tanh,
+  Sigmoid,
+  GELU,
+  LeakyReLU,
+  Softmax,
+  Identity,
+  Flatten,
+  Dropout,
+  activationModule,
+  MLP,
+  type StateDict,
+  type LoadResult,
+  type LayerOptions,
+  type MLPOptions,
+} from "./module.js";
+export { Parameter, isParameter, parameter } from "./parameter.js";
 export * from "./functional.js";
 export * from "./conv.js";
-export * from "./conv-functional.js";
-export * from "./init.js";
+export {
+  conv2d,
+  conv1d,
+  maxPool2d,
+  avgPool2d,
+  adaptiveAvgPool2d,
+  type Size2,
+  type Conv2dArgs,
+  type Conv1dArgs,
+  type Pool2dArgs,
+} from "./conv-functional.js";
+export { INIT_NAMES, gainFor, kaimingUniform, kaimingNormal, xavierUniform, xavierNormal, type InitName, type InitOptions } from "./init.js";
 export * from "./optim.js";
 export * from "./data/index.js";
 export * from "./train.js";
-export * from "./safetensors.js";
-export * from "./spec.js";
+export { encodeSafetensors, decodeSafetensors, type Safetensors } from "./safetensors.js";
+export { parseLayers, isSizes, buildLayerNet, LayerNet, Unflatten, NAMED_SPECS, SPEC_HELP, type LayerSpec } from "./spec.js";
 /** The micrograd-style MLP on scalar {@link gradgraph!Value}s: `Linear`, `MLP`, `SGD`, `mseLoss`, element by element. */
 export * as scalar from "./scalar.js";
 export * from "./norm.js";

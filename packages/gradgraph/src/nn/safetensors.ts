@@ -10,49 +10,94 @@
  * to a multiple of 8 bytes, and tensors are laid out in order without gaps. Reading checks every rule (sizes,
  * offsets in bounds, no overlap, no gaps, the whole buffer used) and says which one a file breaks.
  *
- * gradgraph stores float32 (F32) and float64 (F64) tensors; reading accepts those, and integer tensors (I64, I32:
- * PyTorch's `num_batches_tracked` is an int64) as float64, exactly (an I64 beyond ±2^53 is refused).
+ * gradgraph writes a tensor as its dtype (F32, F64), or all tensors as F16, BF16, F32 or F64 on request (rounded
+ * to nearest, ties to even). It reads every float and integer dtype of the format up to 64 bits, each exactly (see
+ * {@link decodeSafetensors}); PyTorch's `num_batches_tracked`, for one, is an I64. The conversions of 16-bit
+ * floats are in `float16.ts`.
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { sizeOf } from "../ops/shape.js";
 import { fromTypedArray, type Tensor } from "../tensor/tensor.js";
+import { bfloat16Bits, float16Bits, float16Table } from "./float16.js";
 
-const DTYPES: Record<DType, { code: string; bytes: number }> = {
-  float32: { code: "F32", bytes: 4 },
-  float64: { code: "F64", bytes: 8 },
+/** The float formats gradgraph writes: a tensor's own dtype (F32, F64), or any of them on request. */
+export type SafetensorsFloat = "F64" | "F32" | "F16" | "BF16";
+
+/** Options of {@link encodeSafetensors} (and of `saveSafetensors` in `gradgraph/node`). */
+export interface SafetensorsWriteOptions {
+  /**
+   * Store every tensor in this format instead of its own dtype: `"F16"` and `"BF16"` round each value to the
+   * nearest (ties to even; beyond the largest finite value, ±Inf), `"F32"` rounds float64 values the same way.
+   */
+  dtype?: SafetensorsFloat;
+}
+
+/** Bytes per value of each format written. */
+const WIDTH: Record<SafetensorsFloat, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+const OWN: Record<DType, SafetensorsFloat> = { float32: "F32", float64: "F64" };
+
+/**
+ * The dtypes read, each as the narrowest gradgraph dtype that holds all its values exactly: floats and integers
+ * of up to 16 bits as float32, wider integers as float64 (an I64 or U64 beyond ±2^53 is refused); BOOL as 0 and 1.
+ */
+const READ: Record<string, { bytes: number; dtype: DType }> = {
+  F64: { bytes: 8, dtype: "float64" },
+  F32: { bytes: 4, dtype: "float32" },
+  F16: { bytes: 2, dtype: "float32" },
+  BF16: { bytes: 2, dtype: "float32" },
+  I64: { bytes: 8, dtype: "float64" },
+  U64: { bytes: 8, dtype: "float64" },
+  I32: { bytes: 4, dtype: "float64" },
+  U32: { bytes: 4, dtype: "float64" },
+  I16: { bytes: 2, dtype: "float32" },
+  U16: { bytes: 2, dtype: "float32" },
+  I8: { bytes: 1, dtype: "float32" },
+  U8: { bytes: 1, dtype: "float32" },
+  BOOL: { bytes: 1, dtype: "float32" },
 };
-const FROM_CODE: Record<string, DType> = { F32: "float32", F64: "float64" };
-/** Integer dtypes read as float64: their width in bytes. */
-const INT_CODES: Record<string, number> = { I64: 8, I32: 4 };
+/** The format's other dtypes (8-, 6- and 4-bit floats, complex), which gradgraph does not read. */
+const NOT_READ = new Set(["F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64"]);
 
 /** The largest header accepted (the reference implementation's limit, 100 MB). */
 export const MAX_SAFETENSORS_HEADER = 100_000_000;
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A corrupt or unsupported safetensors file. */
+/** A corrupt safetensors file. */
 function corrupt(why: string, where = "safetensors"): InputError {
   return new InputError(`${where}: not a valid safetensors file: ${why}`);
 }
 
 /**
- * Encodes named tensors (and optional string metadata) as safetensors bytes.
+ * Encodes named tensors (and optional string metadata) as safetensors bytes, each tensor in its own dtype (F32,
+ * F64) or all in `options.dtype`.
  *
  * @example
  * const bytes = encodeSafetensors(model.namedParameters(), { format: "pt" });
+ * const half = encodeSafetensors(model.namedParameters(), {}, { dtype: "BF16" }); // half the size of F32
  */
-export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Iterable<readonly [string, Tensor]>,
+  metadata?: Record<string, string>,
+  options: SafetensorsWriteOptions = {},
+): Uint8Array {
   const entries = [...tensors];
+  const as = options.dtype;
+  if (as !== undefined && !Object.hasOwn(WIDTH, as)) {
+    throw new InputError(`safetensors: dtype ${JSON.stringify(as)} is not one gradgraph writes; expected one of ${Object.keys(WIDTH).join(", ")}`);
+  }
   const header: Record<string, unknown> = {};
   if (metadata !== undefined && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   const names = new Set<string>();
+  const codes: SafetensorsFloat[] = [];
   for (const [name, t] of entries) {
     if (name === "__metadata__" || names.has(name)) throw new InputError(`safetensors: tensor name ${JSON.stringify(name)} is reserved or repeated`);
     names.add(name);
-    const { code, bytes } = DTYPES[t.dtype];
-    const end = offset + t.size * bytes;
+    const code = as ?? OWN[t.dtype];
+    codes.push(code);
+    const end = offset + t.size * WIDTH[code];
     header[name] = { dtype: code, shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
   }
@@ -68,18 +113,19 @@ export function encodeSafetensors(tensors: Iterable<readonly [string, Tensor]>, 
   view.setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;
-  for (const [, t] of entries) {
+  entries.forEach(([, t], k) => {
     const data = t.toArray();
-    if (littleEndian) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    const code = codes[k]!;
+    if (littleEndian && code === OWN[t.dtype]) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     else {
-      const f64 = data instanceof Float64Array;
-      for (let i = 0; i < data.length; i++) {
-        if (f64) view.setFloat64(at + 8 * i, data[i]!, true);
-        else view.setFloat32(at + 4 * i, data[i]!, true);
-      }
+      const n = data.length;
+      if (code === "F64") for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, data[i]!, true);
+      else if (code === "F32") for (let i = 0; i < n; i++) view.setFloat32(at + 4 * i, data[i]!, true);
+      else if (code === "F16") for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, float16Bits(data[i]!), true);
+      else for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, bfloat16Bits(data[i]!), true);
     }
-    at += data.byteLength;
-  }
+    at += data.length * WIDTH[code];
+  });
   return out;
 }
 
@@ -93,13 +139,20 @@ export interface Safetensors {
 /**
  * Decodes safetensors bytes, checking the format; a broken file gets an {@link InputError} that says what is
  * wrong (`where` names it in the message, e.g. the file's path).
+ *
+ * Reads F64, F32, F16, BF16, I64, U64, I32, U32, I16, U16, I8, U8 and BOOL tensors, each as the narrowest
+ * gradgraph dtype that holds its values exactly: F64 and 32- and 64-bit integers as float64 (an I64 or U64 beyond
+ * ±2^53 is refused), the rest as float32 (F16 and BF16 widened exactly, bit for bit as PyTorch widens them; BOOL
+ * as 0 and 1). The format's 8-, 6- and 4-bit floats and complex numbers are refused with a message naming the
+ * tensor, its dtype and the dtypes read.
  */
 export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Safetensors {
   if (bytes.length < 8) throw corrupt(`${bytes.length} bytes, shorter than the 8-byte header length`, where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(Math.min(MAX_SAFETENSORS_HEADER, bytes.length - 8))) {
-    throw corrupt(`the header length ${n64} runs past the end of the ${bytes.length}-byte file`, where);
+  if (n64 > BigInt(MAX_SAFETENSORS_HEADER)) throw corrupt(`the header length ${n64} is over the ${MAX_SAFETENSORS_HEADER}-byte limit`, where);
+  if (n64 > BigInt(bytes.length - 8)) {
+    throw corrupt(`the header length ${n64} runs past the end of the ${bytes.length}-byte file (the file is truncated)`, where);
   }
   const n = Number(n64);
   let header: unknown;
@@ -113,7 +166,7 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
   if (typeof header !== "object" || header === null || Array.isArray(header)) throw corrupt("the header is not a JSON object", where);
   const dataStart = 8 + n, dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const spans: { name: string; dtype: DType; int: number; shape: number[]; begin: number; end: number }[] = [];
+  const spans: { name: string; code: string; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
       if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw corrupt("__metadata__ is not an object", where);
@@ -125,45 +178,77 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== "object" || e === null) throw corrupt(`entry ${name} is not an object`, where);
-    const int = typeof e.dtype === "string" ? (INT_CODES[e.dtype] ?? 0) : 0;
-    const dtype = int > 0 ? "float64" : typeof e.dtype === "string" ? FROM_CODE[e.dtype] : undefined;
-    if (dtype === undefined) throw corrupt(`tensor ${name} has dtype ${JSON.stringify(e.dtype)}; gradgraph reads F32, F64, I64 and I32`, where);
+    const code = e.dtype;
+    const read = typeof code === "string" && Object.hasOwn(READ, code) ? READ[code] : undefined;
+    if (read === undefined) {
+      const supported = `gradgraph reads ${Object.keys(READ).join(", ")}`;
+      if (typeof code === "string" && NOT_READ.has(code)) throw new InputError(`${where}: tensor ${name} has dtype ${code}, which gradgraph does not read; ${supported}`);
+      throw corrupt(`tensor ${name} has dtype ${JSON.stringify(code)}, not a safetensors dtype; ${supported}`, where);
+    }
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has no valid shape`, where);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
-      throw corrupt(`tensor ${name} has no valid data_offsets`, where);
+      throw corrupt(`tensor ${name} has no valid data_offsets (${JSON.stringify(off)}; expected [begin, end] with 0 <= begin <= end)`, where);
     }
     const [begin, end] = off as [number, number];
     if (end > dataLength) throw corrupt(`tensor ${name} ends at byte ${end} of a ${dataLength}-byte data section (the file is truncated)`, where);
-    const want = sizeOf(shape as number[]) * (int > 0 ? int : DTYPES[dtype].bytes);
-    if (end - begin !== want) throw corrupt(`tensor ${name} of shape [${shape.join(",")}] needs ${want} bytes, its offsets give ${end - begin}`, where);
-    spans.push({ name, dtype, int, shape: shape as number[], begin, end });
+    const want = sizeOf(shape as number[]) * read.bytes;
+    if (end - begin !== want) throw corrupt(`tensor ${name} of shape [${shape.join(",")}] and dtype ${code} needs ${want} bytes, its offsets give ${end - begin}`, where);
+    spans.push({ name, code: code as string, shape: shape as number[], begin, end });
   }
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
+  let before = "";
   for (const s of spans) {
-    if (s.begin !== at) throw corrupt(s.begin < at ? `tensor ${s.name} overlaps the one before it` : `a gap before tensor ${s.name}`, where);
+    if (s.begin !== at) {
+      throw corrupt(s.begin < at ? `tensor ${s.name} (bytes ${s.begin}–${s.end}) overlaps tensor ${before}, which ends at byte ${at}` : `a gap of ${s.begin - at} bytes before tensor ${s.name}`, where);
+    }
     at = s.end;
+    before = s.name;
   }
   if (at !== dataLength) throw corrupt(`${dataLength - at} bytes after the last tensor`, where);
   const tensors = new Map<string, Tensor>();
-  for (const s of spans) {
-    const T = s.dtype === "float64" ? Float64Array : Float32Array;
-    const count = sizeOf(s.shape);
-    const data = new T(count);
-    const base = dataStart + s.begin;
-    if (s.int > 0) {
-      for (let i = 0; i < count; i++) {
-        const v = s.int === 8 ? view.getBigInt64(base + 8 * i, true) : view.getInt32(base + 4 * i, true);
-        if (typeof v === "bigint" && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))) {
-          throw corrupt(`tensor ${s.name} holds the integer ${v}, beyond what float64 holds exactly (±2^53)`, where);
-        }
-        data[i] = Number(v);
-      }
-    } else if (littleEndian) new Uint8Array(data.buffer).set(bytes.subarray(base, base + s.end - s.begin));
-    else for (let i = 0; i < count; i++) data[i] = s.dtype === "float64" ? view.getFloat64(base + 8 * i, true) : view.getFloat32(base + 4 * i, true);
-    tensors.set(s.name, fromTypedArray(data, s.shape));
-  }
+  for (const s of spans) tensors.set(s.name, fromTypedArray(readValues(view, dataStart + s.begin, s, where), s.shape));
   return { tensors, metadata };
+}
+
+/** The values of one tensor, `code` its safetensors dtype (checked), its data at `base` in `view`. */
+function readValues(view: DataView, base: number, s: { name: string; code: string; shape: number[] }, where: string): Float32Array | Float64Array {
+  const { bytes, dtype } = READ[s.code]!;
+  const count = sizeOf(s.shape);
+  const data = dtype === "float64" ? new Float64Array(count) : new Float32Array(count);
+  const code = s.code;
+  if (code === "F64" || code === "F32") {
+    if (littleEndian) new Uint8Array(data.buffer).set(new Uint8Array(view.buffer, view.byteOffset + base, count * bytes));
+    else for (let i = 0; i < count; i++) data[i] = code === "F64" ? view.getFloat64(base + 8 * i, true) : view.getFloat32(base + 4 * i, true);
+  } else if (code === "F16" || code === "BF16") {
+    // Bit patterns, so that a NaN keeps its payload.
+    const bits = new Uint32Array(data.buffer);
+    if (code === "BF16") for (let i = 0; i < count; i++) bits[i] = view.getUint16(base + 2 * i, true) << 16;
+    else {
+      const table = float16Table();
+      for (let i = 0; i < count; i++) bits[i] = table[view.getUint16(base + 2 * i, true)]!;
+    }
+  } else if (code === "I64" || code === "U64") {
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < count; i++) {
+      const v = code === "I64" ? view.getBigInt64(base + 8 * i, true) : view.getBigUint64(base + 8 * i, true);
+      if (v > max || v < -max) {
+        throw new InputError(`${where}: tensor ${s.name} holds the integer ${v}, beyond what float64 holds exactly (±2^53)`);
+      }
+      data[i] = Number(v);
+    }
+  } else {
+    const get: (at: number) => number =
+      code === "I32" ? (at) => view.getInt32(at, true)
+      : code === "U32" ? (at) => view.getUint32(at, true)
+      : code === "I16" ? (at) => view.getInt16(at, true)
+      : code === "U16" ? (at) => view.getUint16(at, true)
+      : code === "I8" ? (at) => view.getInt8(at)
+      : code === "U8" ? (at) => view.getUint8(at)
+      : (at) => (view.getUint8(at) === 0 ? 0 : 1); // BOOL
+    for (let i = 0; i < count; i++) data[i] = get(base + bytes * i);
+  }
+  return data;
 }

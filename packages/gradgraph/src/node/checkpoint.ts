@@ -6,7 +6,6 @@
  * config names its architecture, so {@link loadModel} builds it. Node only (`gradgraph/node`); files are written
  * atomically.
  */
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
@@ -62,9 +61,8 @@ export function modelTitle(model: MLP | LayerNet): string {
   return model instanceof LayerNet ? model.spec : `MLP ${model.sizes.join("-")} ${model.activation}`;
 }
 
-/** Writes a module's state dict and a config into `dir` (creating it). */
+/** Writes a module's state dict and a config into `dir` (writeFileAtomic creates it). */
 async function writeModel(dir: string, model: Module, config: object, description: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.stateDict(), { producer: "gradgraph", model: description }));
   await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
 }

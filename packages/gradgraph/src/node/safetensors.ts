@@ -4,13 +4,24 @@
  * `nn.decodeSafetensors`.
  */
 import { InputError } from "../core/errors.js";
-import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../nn/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, type Safetensors, type SafetensorsWriteOptions } from "../nn/safetensors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { readFileLimited, writeFileAtomic } from "./files.js";
 
-/** Writes named tensors to a safetensors file, atomically (Node only). */
-export async function saveSafetensors(path: string, tensors: Iterable<readonly [string, Tensor]>, metadata?: Record<string, string>): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+/**
+ * Writes named tensors to a safetensors file, atomically, creating missing parent folders (Node only); options as
+ * `nn.encodeSafetensors`'s (`dtype: "F16"`, `"BF16"`, … to store every tensor in that format).
+ *
+ * @example
+ * await saveSafetensors("runs/weights.safetensors", model.stateDict(), { format: "pt" }, { dtype: "BF16" });
+ */
+export async function saveSafetensors(
+  path: string,
+  tensors: Iterable<readonly [string, Tensor]>,
+  metadata?: Record<string, string>,
+  options: SafetensorsWriteOptions = {},
+): Promise<void> {
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata, options));
 }
 
 /** The largest safetensors file {@link loadSafetensors} reads by default (2 GB). */

@@ -57,7 +57,7 @@ function allGenerators(model: Module, extra: Record<string, Generator>): Map<str
   return out;
 }
 
-/** Writes `dir/optimizer.safetensors` and `dir/training-state.json` (the folder must exist). */
+/** Writes `dir/optimizer.safetensors` and `dir/training-state.json` (creating `dir`). */
 export async function saveTrainingState(
   dir: string,
   run: { model: Module; optimizer: Optimizer; history: History; generators?: Record<string, Generator> },

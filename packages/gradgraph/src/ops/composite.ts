@@ -11,6 +11,20 @@ import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, reducedShape, 
 export type Axes = number | readonly number[] | null | undefined;
 
 /**
+ * A reduction's dims and keepdim as one object (`x.sum({ dim: 1, keepdim: true })`). PyTorch's names `dim`/`keepdim`
+ * and NumPy's `axis`/`keepdims` are both accepted (one of each pair).
+ */
+export interface ReduceOptions {
+  dim?: Axes;
+  axis?: Axes;
+  keepdim?: boolean;
+  keepdims?: boolean;
+}
+
+/** The dims of a reduction: one dim (negative counts from the end), a list, null/undefined (all), or the options object. */
+export type DimArg = Axes | ReduceOptions;
+
+/**
  * Sums `x` down to `shape` (the inverse of broadcasting `shape` up to x's shape): the sum over the leading axes
  * that broadcasting added and over the axes where `shape` has size 1. If x is smaller and broadcasts to
  * `shape`, it is broadcast instead. This is the one function that undoes broadcasting for the autodiff engine.

@@ -3,16 +3,15 @@
  * their gradients, any order and either mode, follow from their parts): var, std, norm.
  */
 import { InputError } from "../core/errors.js";
-import type { Axes } from "./composite.js";
+import type { Axes, ReduceOptions } from "./composite.js";
 import { mean } from "./composite.js";
 import type { TensorAlgebra } from "./op.js";
 import { normalizeAxes } from "./shape.js";
 
-/** PyTorch's options of var/std: `correction` (default 1, Bessel's), or `unbiased` (true: 1, false: 0), `keepdims`. */
-export interface VarOptions {
+/** PyTorch's options of var/std: `correction` (default 1, Bessel's), or `unbiased` (true: 1, false: 0), and the dims/keepdim. */
+export interface VarOptions extends ReduceOptions {
   correction?: number;
   unbiased?: boolean;
-  keepdims?: boolean;
 }
 
 /**

@@ -156,6 +156,9 @@ export function printTSym(x: TSym, target: Target, nameOf: NameOf, needs?: Needs
   }
 }
 
+/** `functional`'s names of the elementwise ops whose op-table name there is a reduction (PyTorch's `max(x, dim)`). */
+const TS_ELEMENTWISE: Readonly<Record<string, string>> = { max: "maximum", min: "minimum" };
+
 function printApplied(x: OpSym, args: readonly Sym[], target: Target, needs: Needs | undefined, compact: boolean | "pow"): Sym {
   const { op } = x;
   const p = op.print;
@@ -167,7 +170,7 @@ function printApplied(x: OpSym, args: readonly Sym[], target: Target, needs: Nee
   }
   // TypeScript has no operators on tensors: every op is a function of gradgraph's `functional` (imported as np).
   if (target === "ts") {
-    const name = op.kind === "elementwise" || p.kind !== "call" ? op.name : p.name.ts;
+    const name = op.kind === "elementwise" ? (TS_ELEMENTWISE[op.name] ?? op.name) : p.kind !== "call" ? op.name : p.name.ts;
     return { text: `np.${name}(${[...args.map((a) => a.text), ...params(x, "ts")].join(", ")})`, prec: PREC.atom };
   }
   if (op.kind === "elementwise") {

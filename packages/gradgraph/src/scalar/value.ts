@@ -175,11 +175,12 @@ export class Value implements ValueMethods, GraphNode {
     (this.x ??= new Extras()).span = span;
   }
 
-  /** Scratch mark for graph walks (see `topoOrder`), kept on the tape. */
+  /** @internal Scratch mark for graph walks (see `topoOrder`), kept on the tape; not part of the public type. */
   get topoMark(): number {
     checkLive(this.t);
     return this.t.walk?.[this.i] ?? 0;
   }
+  /** @internal */
   set topoMark(m: number) {
     checkLive(this.t);
     this.t.walkMarks()[this.i] = m;

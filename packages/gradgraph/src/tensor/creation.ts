@@ -47,9 +47,16 @@ function nestedShape(x: unknown, op: string): number[] {
  * x.shape; // [2, 3]
  */
 export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
-  if (data instanceof Float32Array || data instanceof Float64Array) return fromTypedArray(data, [data.length], options);
+  const T = arrayType(options.dtype ?? (data instanceof Float64Array ? "float64" : "float32"));
+  if (data instanceof Float32Array || data instanceof Float64Array) {
+    // A typed array of the dtype asked for is shared (fromTypedArray); of another, converted.
+    return fromTypedArray(data instanceof T ? data : T.from(data), [data.length], options);
+  }
+  if (ArrayBuffer.isView(data)) {
+    throw new InputError(`tensor: a ${data.constructor.name} cannot hold a tensor (float32 or float64); convert it, e.g. Float32Array.from(data)`);
+  }
   const shape = nestedShape(data, "tensor");
-  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "tensor"));
+  const out = new T(checkedSize(shape, "tensor"));
   let i = 0;
   const fill = (v: NestedArray): void => {
     if (typeof v === "number") out[i++] = v;
@@ -64,6 +71,11 @@ export function tensor(data: NestedArray | TypedArray, options: CreateOptions = 
  * the array's.
  */
 export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length], options: TensorOptions = {}): Tensor {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    const x: unknown = data;
+    const got = ArrayBuffer.isView(x) ? `a ${x.constructor.name}` : Array.isArray(x) ? "an Array (use tensor() for plain arrays)" : typeof x;
+    throw new InputError(`fromTypedArray: expected a Float32Array or Float64Array, got ${got}`);
+  }
   if (sizeOf(shape) !== data.length) {
     throw new ShapeError(`fromTypedArray: ${data.length} elements do not fill shape ${formatShape(shape)}`);
   }

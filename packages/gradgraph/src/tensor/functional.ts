@@ -2,10 +2,9 @@
  * Free functions with the names NumPy/PyTorch users look for, mirroring the methods of {@link Tensor}. Numbers
  * are accepted wherever a tensor is (as constants).
  *
- * `max`/`min` follow the expression language: with one tensor (and optionally `{ axis, keepdims }`) they reduce;
- * with two operands they are the elementwise maximum/minimum (the lecture's `max(P, 0)`).
+ * `max`/`min` follow PyTorch: with a dim (a number) they reduce; the elementwise ones are `maximum`/`minimum`.
  */
-import type { Axes } from "../ops/composite.js";
+import type { Axes, DimArg } from "../ops/composite.js";
 import { einsum as einsumOf } from "../ops/einsum.js";
 import type { DType } from "../ops/op.js";
 import type { VarOptions } from "../ops/stats.js";
@@ -38,33 +37,39 @@ export const ne = (a: TensorLike, b: TensorLike): Tensor => t(a).ne(b);
 export const log1p = (x: TensorLike): Tensor => t(x).log1p();
 export const expm1 = (x: TensorLike): Tensor => t(x).expm1();
 export const square = (x: TensorLike): Tensor => t(x).square();
-/** Elementwise maximum (NumPy's `maximum`). */
-export const maximum = (a: TensorLike, b: TensorLike): Tensor => t(a).max(b);
-/** Elementwise minimum (NumPy's `minimum`). */
-export const minimum = (a: TensorLike, b: TensorLike): Tensor => t(a).min(b);
+/** Elementwise maximum (`torch.maximum`, NumPy's `maximum`); ties split the gradient evenly. */
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => t(a).maximum(b);
+/** Elementwise minimum (`torch.minimum`). */
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => t(a).minimum(b);
 
 /**
- * `max(x)` / `max(x, { axis, keepdims })` reduce; `max(a, b)` is the elementwise maximum.
+ * As `torch.max`: `max(x)` over everything, `max(x, dim, keepdim?)` over dims (values only: {@link argmax} gives
+ * the positions), `max(a, b)` with a tensor `b` the elementwise maximum. A number is always a dim: the lecture's
+ * `max(P, 0)` is `maximum(P, 0)`.
  *
  * @example
- * max(tensor([[1, 5], [3, 2]]), { axis: 1 }).toNested(); // [5, 3]
- * max(tensor([-1, 2]), 0).toNested();                    // [0, 2]
+ * max(tensor([[1, 5], [3, 2]]), 1).toNested();  // [5, 3]
+ * maximum(tensor([-1, 2]), 0).toNested();       // [0, 2]
  */
-export function max(x: TensorLike, other?: TensorLike | ReduceOptions): Tensor {
-  return t(x).max(other);
+export function max(x: TensorLike, dim?: DimArg, keepdim?: boolean): Tensor;
+export function max(x: TensorLike, other: Tensor): Tensor;
+export function max(x: TensorLike, dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
+  return dim instanceof Tensor ? t(x).maximum(dim) : t(x).max(dim, keepdim);
 }
 
-/** `min(x)` / `min(x, { axis, keepdims })` reduce; `min(a, b)` is the elementwise minimum. */
-export function min(x: TensorLike, other?: TensorLike | ReduceOptions): Tensor {
-  return t(x).min(other);
+/** As `torch.min`: over everything, over dims (values only), or with a tensor the elementwise {@link minimum}. */
+export function min(x: TensorLike, dim?: DimArg, keepdim?: boolean): Tensor;
+export function min(x: TensorLike, other: Tensor): Tensor;
+export function min(x: TensorLike, dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
+  return dim instanceof Tensor ? t(x).minimum(dim) : t(x).min(dim, keepdim);
 }
 
 export const matmul = (a: Tensor, b: Tensor): Tensor => a.matmul(b);
-export const sum = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.sum(axis, keepdims);
-export const mean = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.mean(axis, keepdims);
-export const amax = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.amax(axis, keepdims);
-export const amin = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.amin(axis, keepdims);
-export const logsumexp = (x: Tensor, axis?: Axes, keepdims = false): Tensor => x.logsumexp(axis, keepdims);
+export const sum = (x: Tensor, dim?: DimArg, keepdim?: boolean): Tensor => x.sum(dim, keepdim);
+export const mean = (x: Tensor, dim?: DimArg, keepdim?: boolean): Tensor => x.mean(dim, keepdim);
+export const amax = (x: Tensor, dim?: DimArg, keepdim?: boolean): Tensor => x.amax(dim, keepdim);
+export const amin = (x: Tensor, dim?: DimArg, keepdim?: boolean): Tensor => x.amin(dim, keepdim);
+export const logsumexp = (x: Tensor, dim?: DimArg, keepdim?: boolean): Tensor => x.logsumexp(dim, keepdim);
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => x.reshape(shape);
@@ -76,11 +81,11 @@ export const unsqueeze = (x: Tensor, axis: number): Tensor => x.unsqueeze(axis);
 export const flatten = (x: Tensor): Tensor => x.flatten();
 export const clamp = (x: Tensor, lo?: TensorLike | null, hi?: TensorLike | null): Tensor => x.clamp(lo, hi);
 export const cumsum = (x: Tensor, axis: number): Tensor => x.cumsum(axis);
-export const argmax = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmax(axis, keepdims);
-export const argmin = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmin(axis, keepdims);
-export const variance = (x: Tensor, axis?: Axes, options?: VarOptions): Tensor => x.var(axis, options);
-export const std = (x: Tensor, axis?: Axes, options?: VarOptions): Tensor => x.std(axis, options);
-export const norm = (x: Tensor, p?: number, axis?: Axes, keepdims = false): Tensor => x.norm(p, axis, keepdims);
+export const argmax = (x: Tensor, dim?: number | ReduceOptions, keepdim?: boolean): Tensor => x.argmax(dim, keepdim);
+export const argmin = (x: Tensor, dim?: number | ReduceOptions, keepdim?: boolean): Tensor => x.argmin(dim, keepdim);
+export const variance = (x: Tensor, dim?: Axes | VarOptions, options?: VarOptions): Tensor => x.var(dim, options);
+export const std = (x: Tensor, dim?: Axes | VarOptions, options?: VarOptions): Tensor => x.std(dim, options);
+export const norm = (x: Tensor, p?: number, dim?: DimArg, keepdim?: boolean): Tensor => x.norm(p, dim, keepdim);
 export const sort = (x: Tensor, axis = -1, descending = false): { values: Tensor; indices: Tensor } => x.sort(axis, descending);
 export const topk = (x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } => x.topk(k, axis, largest);
 export const split = (x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] => x.split(sizes, axis);

@@ -11,11 +11,13 @@ import * as pieces from "../ops/pieces.js";
 import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
-import type { Axes } from "../ops/composite.js";
+import { reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
+import { formatElements } from "./print.js";
+import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
-import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, stridesOf, type Shape } from "../ops/shape.js";
+import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
@@ -29,19 +31,12 @@ export { arange, eye, fromTypedArray, full, linspace, ones, onesLike, tensor, ze
 export { engine } from "./engine.js";
 export { enableGrad, isGradEnabled, noGrad, tensorHooks } from "./grad-mode.js";
 
-export type { Span };
+export type { DimArg, ReduceOptions, Span };
 
 /** What binary methods accept besides a tensor: a plain number (a constant of the tensor's dtype). */
 export type TensorLike = Tensor | number;
 
-/** Options of a reduction given as an object (`x.max({ axis: 1 })`). */
-export interface ReduceOptions {
-  axis?: Axes;
-  keepdims?: boolean;
-}
-
-/** A slice of one axis: an index (the axis is dropped), `[start, end?, step?]` (Python's start:end:step), or null (all). */
-export type SliceSpec = number | readonly [number?, number?, number?] | null;
+export type { SliceSpec };
 
 export interface BackwardOptions {
   /**
@@ -106,11 +101,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return true;
   }
   /**
-   * The array this node holds. Kernels make fresh arrays; a tensor's values change only through {@link assign}
-   * (a new array) or {@link update} (in place, the optimizers' step).
+   * The array this node holds (read-only: kernels make fresh arrays; a tensor's values change only through
+   * {@link assign}, a new array, or {@link update}, in place, the optimizers' step).
    */
-  value: NDArray;
-  /** ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. */
+  readonly value: NDArray;
+  /**
+   * ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. Writable, as
+   * PyTorch's `.grad` (`p.grad = null` clears it; an optimizer reads what is there).
+   */
   grad: Tensor | null = null;
   /** The op of the table that made this tensor (null for a leaf: an input, parameter or constant). */
   readonly op: AnyOp | null;
@@ -119,11 +117,13 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   readonly inputs: readonly Tensor[];
   /** Whether gradients flow into this tensor. Set it on leaves; op results inherit it from their inputs. */
   requiresGrad: boolean;
+  /** A name, for printing and renderers (writable). */
   label: string | undefined;
+  /** Where in an expression's source this tensor was computed (set by the expression compiler), for errors. */
   span: Span | undefined;
   /** A number unique to this tensor (for renderers). */
   readonly id = nextId++;
-  /** Scratch mark for graph walks (see `topoOrder`). */
+  /** @internal Scratch mark for graph walks (see `topoOrder`); not part of the public type. */
   topoMark = 0;
   private keepGrad = false;
 
@@ -230,20 +230,38 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /** x² (one multiplication). */
   square(): Tensor { return un("square", this); }
 
+  /** The elementwise maximum with a tensor or number (`torch.maximum`; the lecture's `max(P, 0)` is `P.maximum(0)`); ties split the gradient evenly. */
+  maximum(other: TensorLike): Tensor { return bin("max", this, other); }
+  /** The elementwise minimum with a tensor or number (`torch.minimum`); ties split the gradient evenly. */
+  minimum(other: TensorLike): Tensor { return bin("min", this, other); }
+
   /**
-   * With a tensor or number: the elementwise maximum (`P.max(0)` is the lecture's `max(P, 0)`, i.e. ReLU; ties
-   * split the gradient evenly). With no argument or `{ axis, keepdims }`: the max over axes (see {@link amax}).
-   * Note: unlike `torch.max(x, 0)`, a number here is never an axis.
+   * The max over all elements (a 0-d tensor), or over `dim` (a number, negative from the end, or a list), keeping
+   * the reduced dims as size 1 with `keepdim` — as PyTorch's `x.max(dim, keepdim)`, but it returns the **values
+   * only** (PyTorch returns `(values, indices)`; take the indices with {@link argmax}). The gradient is split evenly
+   * among tied maxima (as `torch.amax`; PyTorch's `max(dim)` gives it all to the one index it returns). With a
+   * tensor it is the elementwise {@link maximum}, as `torch.max(input, other)`; a number is always a dim.
+   *
+   * @example
+   * const x = tensor([[1, 5], [3, 2]]);
+   * x.max().item();        // 5
+   * x.max(1).toNested();   // [5, 3]
+   * x.max(0, true).shape;  // [1, 2]
+   * x.argmax(1).toNested(); // [1, 0]
    */
-  max(other?: TensorLike | ReduceOptions): Tensor {
-    if (other === undefined || isReduceOptions(other)) return this.amax(other?.axis, other?.keepdims);
-    return bin("max", this, other);
+  max(dim?: DimArg, keepdim?: boolean): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
+    if (dim instanceof Tensor) return bin("max", this, dim);
+    return this.amax(dim, keepdim);
   }
 
-  /** Elementwise minimum with a tensor or number, or (no argument / `{ axis, keepdims }`) the min over axes. */
-  min(other?: TensorLike | ReduceOptions): Tensor {
-    if (other === undefined || isReduceOptions(other)) return this.amin(other?.axis, other?.keepdims);
-    return bin("min", this, other);
+  /** The min over all elements or over `dim` (values only; see {@link max}); with a tensor, the elementwise {@link minimum}. */
+  min(dim?: DimArg, keepdim?: boolean): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
+    if (dim instanceof Tensor) return bin("min", this, dim);
+    return this.amin(dim, keepdim);
   }
 
   // --- reductions ----------------------------------------------------------------------------------------
@@ -254,28 +272,33 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * @example
    * tensor([[1, 2], [3, 4]]).sum(0).toNested(); // [4, 6]
    */
-  sum(axis?: Axes, keepdims = false): Tensor {
-    return Tensor.apply(tensorOps.sum, [this], { axes: normalizeAxes(axis, this.shape, "sum"), keepdims });
+  sum(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("sum", dim, keepdim);
+    return Tensor.apply(tensorOps.sum, [this], { axes: normalizeAxes(r.axes, this.shape, "sum"), keepdims: r.keepdims });
   }
 
   /** Max over axes; the gradient is split evenly among tied maxima (PyTorch's amax rule). */
-  amax(axis?: Axes, keepdims = false): Tensor {
-    return Tensor.apply(tensorOps.amax, [this], { axes: normalizeAxes(axis, this.shape, "amax"), keepdims });
+  amax(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("amax", dim, keepdim);
+    return Tensor.apply(tensorOps.amax, [this], { axes: normalizeAxes(r.axes, this.shape, "amax"), keepdims: r.keepdims });
   }
 
   /** Min over axes; the gradient is split evenly among tied minima. */
-  amin(axis?: Axes, keepdims = false): Tensor {
-    return Tensor.apply(tensorOps.amin, [this], { axes: normalizeAxes(axis, this.shape, "amin"), keepdims });
+  amin(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("amin", dim, keepdim);
+    return Tensor.apply(tensorOps.amin, [this], { axes: normalizeAxes(r.axes, this.shape, "amin"), keepdims: r.keepdims });
   }
 
   /** Mean over all elements or over axes. */
-  mean(axis?: Axes, keepdims = false): Tensor {
-    return composite.mean(graphAlgebra, this, axis, keepdims);
+  mean(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("mean", dim, keepdim);
+    return composite.mean(graphAlgebra, this, r.axes, r.keepdims);
   }
 
   /** log Σ exp over axes, numerically stable (correct at ±1000 and for all -inf). */
-  logsumexp(axis?: Axes, keepdims = false): Tensor {
-    return composite.logsumexp(graphAlgebra, this, axis, keepdims);
+  logsumexp(dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("logsumexp", dim, keepdim);
+    return composite.logsumexp(graphAlgebra, this, r.axes, r.keepdims);
   }
 
   /** softmax along an axis (default the last), numerically stable. */
@@ -294,16 +317,19 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   }
 
   /** The position of the first maximum along an axis (of the flattened tensor without one); no gradient. See src/ops/argext.ts. */
-  argmax(axis?: number, keepdims = false): Tensor { return argExtremum(tensorOps.argmax, this, axis, keepdims); }
+  argmax(dim?: number | ReduceOptions, keepdim?: boolean): Tensor { return argExtremum(tensorOps.argmax, this, dim, keepdim); }
   /** The position of the first minimum along an axis (of the flattened tensor without one); no gradient. */
-  argmin(axis?: number, keepdims = false): Tensor { return argExtremum(tensorOps.argmin, this, axis, keepdims); }
+  argmin(dim?: number | ReduceOptions, keepdim?: boolean): Tensor { return argExtremum(tensorOps.argmin, this, dim, keepdim); }
 
   /** Variance over axes (all by default), PyTorch's `correction` (default 1) or `unbiased`, and `keepdims`. */
-  var(axis?: Axes, options?: VarOptions): Tensor { return stats.variance(graphAlgebra, this, axis, options); }
+  var(dim?: Axes | VarOptions, options?: VarOptions): Tensor { return stats.variance(graphAlgebra, this, ...varArgs("var", dim, options)); }
   /** Standard deviation: √var, same options. */
-  std(axis?: Axes, options?: VarOptions): Tensor { return stats.std(graphAlgebra, this, axis, options); }
+  std(dim?: Axes | VarOptions, options?: VarOptions): Tensor { return stats.std(graphAlgebra, this, ...varArgs("std", dim, options)); }
   /** Vector norm over axes (all by default): p = 2 (default), 1, ±Infinity, 0 or any p > 0 (`torch.linalg.vector_norm`). */
-  norm(p: NormOrd = 2, axis?: Axes, keepdims = false): Tensor { return stats.norm(graphAlgebra, this, p, axis, keepdims); }
+  norm(p: NormOrd = 2, dim?: DimArg, keepdim?: boolean): Tensor {
+    const r = reduceArgs("norm", dim, keepdim);
+    return stats.norm(graphAlgebra, this, p, r.axes, r.keepdims);
+  }
 
   /**
    * Sorted along an axis (stable; NaN last ascending, first descending), with the positions the values came from.
@@ -400,30 +426,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * x.slice([0, 3, 2], -1).toNested();  // [3, 11]
    */
   slice(...specs: SliceSpec[]): Tensor {
-    if (specs.length > this.ndim) {
-      throw new ShapeError(`slice: ${specs.length} indices for shape ${formatShape(this.shape)}`);
-    }
-    const starts: number[] = [], ends: number[] = [], steps: number[] = [];
-    const drop: number[] = [];
-    this.shape.forEach((n, i) => {
-      const s = specs[i];
-      if (s === undefined || s === null) {
-        starts.push(0), ends.push(n), steps.push(1);
-      } else if (typeof s === "number") {
-        const k = s < 0 ? s + n : s;
-        if (!Number.isInteger(s) || k < 0 || k >= n) {
-          throw new ShapeError(`slice: index ${s} is out of range for axis ${i} of shape ${formatShape(this.shape)}`);
-        }
-        starts.push(k), ends.push(k + 1), steps.push(1), drop.push(i);
-      } else {
-        const step = s[2] ?? 1;
-        if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step ${step} must be a positive integer`);
-        const clampIdx = (v: number | undefined, dflt: number) =>
-          v === undefined ? dflt : Math.min(n, Math.max(0, v < 0 ? v + n : v));
-        const a = clampIdx(s[0], 0), b = Math.max(a, clampIdx(s[1], n));
-        starts.push(a), ends.push(b), steps.push(step);
-      }
-    });
+    const { starts, ends, steps, drop } = sliceParams(this.shape, specs);
     const whole = drop.length === 0 && starts.every((v, i) => v === 0 && ends[i] === this.shape[i] && steps[i] === 1);
     const y = whole ? this : Tensor.apply(tensorOps.slice, [this], { starts, ends, steps });
     return drop.length === 0 ? y : y.reshape(y.shape.filter((_, i) => !drop.includes(i)));
@@ -577,7 +580,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    this.value = values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype);
+    this.setValue(values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype));
     return this;
   }
 
@@ -596,11 +599,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       throw new ShapeError(`update: the inputs broadcast to ${formatShape(shape)}, not to the tensor's shape ${formatShape(this.shape)}`);
     }
     if (!ownedStorage.has(this.value.data) || !this.value.contiguous || this.value.offset !== 0 || this.value.data.length !== this.size) {
-      this.value = copyArray(this.value);
+      this.setValue(copyArray(this.value));
       ownedStorage.add(this.value.data);
     }
     runFused(expr, xs.map((x) => x.value), this.value);
     return this;
+  }
+
+  /** The one place a tensor's array is replaced (`value` is readonly to everyone else). */
+  private setValue(value: NDArray): void {
+    (this as { value: NDArray }).value = value;
   }
 
   // --- reading values -------------------------------------------------------------------------------------
@@ -631,10 +639,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return toNested(this.value) as NestedArray;
   }
 
+  /**
+   * `tensor([[1, 2], [3, 4]], dtype=float64, requiresGrad=true)`: float32 elements with float32 digits (the shortest
+   * decimal that reads back to the same float32, `0.1` not `0.10000000149011612`), float64 ones with float64's.
+   */
   toString(): string {
-    const body = JSON.stringify(this.toNested(), (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+    const body = formatElements(this.toNested(), this.dtype);
     const extras = [this.dtype === "float64" ? "dtype=float64" : "", this.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
-    return `tensor(${body.replace(/,/g, ", ")}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
+    return `tensor(${body}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
   }
 }
 
@@ -644,9 +656,6 @@ export type NestedArray = number | NestedArray[];
 /** Indices for gather/scatterAdd as plain data: nested arrays of integers. */
 export type IndexLike = NestedArray | Int32Array;
 
-function isReduceOptions(x: unknown): x is ReduceOptions {
-  return typeof x === "object" && x !== null && !(x instanceof Tensor);
-}
 
 /** The first `k` (all: null) of the sorted order along an axis: values (a gather: differentiable) and positions. */
 function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | null, name: string): { values: Tensor; indices: Tensor } {
@@ -659,9 +668,11 @@ function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | nul
   return { values: Tensor.apply(tensorOps.gather, [x], { axis: a, index }), indices };
 }
 
-function argExtremum(op: AnyOp, x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
-  const flat = axis === undefined ? x.reshape(-1) : x;
-  return Tensor.apply(op, [flat], { axis: axis === undefined ? 0 : normalizeAxis(axis, x.ndim, op.name, x.shape), keepdims: axis !== undefined && keepdims });
+function argExtremum(op: AnyOp, x: Tensor, dim: number | ReduceOptions | undefined, keepdim: boolean | undefined): Tensor {
+  const { axes, keepdims } = reduceArgs(op.name, dim, keepdim);
+  if (axes === null || axes === undefined) return Tensor.apply(op, [x.reshape(-1)], { axis: 0, keepdims: false });
+  if (typeof axes !== "number") throw new InputError(`${op.name}: dim must be one number (or none, for the flattened tensor), got ${JSON.stringify(axes)}`);
+  return Tensor.apply(op, [x], { axis: normalizeAxis(axes, x.ndim, op.name, x.shape), keepdims });
 }
 
 function un(name: ElementwiseName, a: Tensor): Tensor {
@@ -680,19 +691,6 @@ function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
 /** The array itself if it is contiguous and owns exactly its elements, else a copy. */
 function ownArray(a: NDArray): NDArray {
   return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copyArray(a);
-}
-
-/** Resolves a -1 in a requested shape. */
-function resolveShape(shape: number[], from: Shape): number[] {
-  const free = shape.filter((d) => d === -1).length;
-  if (free > 1) throw new ShapeError(`reshape: only one size may be -1 in ${formatShape(shape)}`);
-  if (free === 0) return shape;
-  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
-  const total = sizeOf(from);
-  if (known === 0 || total % known !== 0) {
-    throw new ShapeError(`reshape: cannot reshape ${formatShape(from)} (${total} elements) to ${formatShape(shape)}`);
-  }
-  return shape.map((d) => (d === -1 ? total / known : d));
 }
 
 /** Integer index data from a tensor or nested arrays. */

@@ -1,0 +1,77 @@
+/**
+ * Run-time checks of what TypeScript checks only at compile time, for plain-JavaScript callers: dtype strings
+ * everywhere a dtype is accepted, typed arrays of other element types, and slice specs.
+ */
+import { describe, expect, test } from "vitest";
+import { InputError } from "../../src/core/errors.js";
+import { nn } from "../../src/index.js";
+import { arange, fromTypedArray, full, rand, randn, tensor, zeros, type SliceSpec, type Tensor } from "../../src/tensor/index.js";
+
+describe("dtype strings", () => {
+  const allowed = 'expected "float32" or "float64"';
+  for (const dtype of ["float16", "int32", "bogus", "Float32"]) {
+    test(`${JSON.stringify(dtype)} is an InputError naming the allowed dtypes and what came, wherever a dtype is taken`, () => {
+      const d = dtype as never;
+      const entries: [string, () => unknown][] = [
+        ["tensor", () => tensor([1, 2], { dtype: d })],
+        ["tensor(Float32Array)", () => tensor(new Float32Array(2), { dtype: d })],
+        ["zeros", () => zeros([2], { dtype: d })],
+        ["full", () => full([2], 3, { dtype: d })],
+        ["arange", () => arange(3, undefined, 1, { dtype: d })],
+        ["randn", () => randn([2], { dtype: d })],
+        ["rand", () => rand([2], { dtype: d })],
+        ["cast", () => tensor([1]).cast(d)],
+        ["nn.Linear", () => new nn.Linear(2, 3, { dtype: d })],
+        ["nn.MLP", () => new nn.MLP([2, 3, 1], "relu", { dtype: d })],
+        ["nn.Embedding", () => new nn.Embedding(4, 2, { dtype: d })],
+      ];
+      for (const [name, f] of entries) {
+        expect(f, name).toThrow(InputError);
+        expect(f, name).toThrow(`unknown dtype ${JSON.stringify(dtype)}: ${allowed}`);
+      }
+    });
+  }
+
+  test("fromTypedArray takes Float32Array/Float64Array only (an Int32Array was float32 in silence)", () => {
+    expect(() => fromTypedArray(new Int32Array([1, 2]) as never)).toThrow("fromTypedArray: expected a Float32Array or Float64Array, got a Int32Array");
+    expect(() => fromTypedArray([1, 2] as never)).toThrow("got an Array (use tensor() for plain arrays)");
+    expect(() => tensor(new Uint8Array([1, 2]) as never)).toThrow("tensor: a Uint8Array cannot hold a tensor (float32 or float64); convert it, e.g. Float32Array.from(data)");
+  });
+
+  test("tensor(typedArray, { dtype }) converts to the dtype asked for (it kept the array's dtype), and shares a matching one", () => {
+    const f32 = new Float32Array([1.5, 2]);
+    const t = tensor(f32, { dtype: "float64" });
+    expect(t.dtype).toBe("float64");
+    expect(t.toNested()).toEqual([1.5, 2]);
+    expect(tensor(new Float64Array([1])).dtype).toBe("float64");
+    expect(tensor(f32).toArray()).toBe(f32);
+  });
+});
+
+describe("slice specs", () => {
+  const x = arange(12).reshape(3, 4);
+  const sl = (...specs: unknown[]): Tensor => x.slice(...(specs as SliceSpec[]));
+
+  test("null (or a missing part) inside a range is Python's None: [1, null] is 1:None, not an empty slice", () => {
+    expect(sl([1, null]).shape).toEqual([2, 4]);
+    expect(sl([1, null]).toNested()).toEqual(sl([1]).toNested());
+    expect(sl(null, [null, null, 2]).toNested()).toEqual([[0, 2], [4, 6], [8, 10]]);
+    expect(sl([null, -1]).shape).toEqual([2, 4]);
+  });
+
+  test("malformed specs are InputErrors showing the expected form", () => {
+    const expected = "expected an integer index, [start, end, step] (integers; a part may be null or left out, as Python's None) or null for the whole axis";
+    for (const [spec, got] of [
+      ["1:3", '"1:3"'],
+      [[1.5, 3], "[1.5,3]"],
+      [[0, 1, 1, 1], "[0,1,1,1]"],
+      [{ start: 1 }, '{"start":1}'],
+      [true, "true"],
+      [[0, "2"], '[0,"2"]'],
+      [NaN, "null"],
+    ] as const) {
+      expect(() => sl(null, spec), String(got)).toThrow(InputError);
+      expect(() => sl(null, spec), String(got)).toThrow(`slice: axis 1: ${expected}, got ${got}`);
+    }
+  });
+});
