@@ -56,7 +56,7 @@ export {
   type TypedArray,
 } from "./tensor/index.js";
 export type { RandomOptions } from "./tensor/random-tensors.js";
-export type { Axes } from "./ops/composite.js";
+export type { Axes, DimArg } from "./ops/composite.js";
 export type { VarOptions } from "./ops/stats.js";
 export {
   gradcheck,
