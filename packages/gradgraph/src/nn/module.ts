@@ -57,7 +57,9 @@ export type StateDict = Map<string, Tensor>;
 
 /** What `loadStateDict` did not match (non-strict loading): names the model has but the dict lacks, and back. */
 export interface LoadResult {
+  /** Names the model has and the state lacks (left unchanged). */
   missingKeys: string[];
+  /** Names the state has and the model lacks (ignored). */
   unexpectedKeys: string[];
 }
 
@@ -373,7 +375,9 @@ export interface LayerOptions {
  * layer.forward(ones([4, 3])).shape; // [4, 2]
  */
 export class Linear extends Module {
+  /** W, of shape [out, in]. */
   weight: Tensor;
+  /** b, of shape [out]; null without a bias. */
   bias: Tensor | null;
 
   constructor(

@@ -142,6 +142,7 @@ export abstract class Optimizer {
 
 /** Options of {@link SGD}: learning rate, momentum (plain or Nesterov), dampening, weight decay. */
 export interface SGDOptions {
+  /** The learning rate (default 0.01). */
   lr?: number;
   /** Momentum factor μ (default 0: plain gradient descent). */
   momentum?: number;
@@ -203,6 +204,7 @@ export class SGD extends Optimizer {
 
 /** Options of {@link Adam} and {@link AdamW}: learning rate, betas, eps, weight decay. */
 export interface AdamOptions {
+  /** The learning rate (default 0.001). */
   lr?: number;
   /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
   betas?: readonly [number, number];

@@ -133,6 +133,7 @@ export function encodeSafetensors(
 export interface Safetensors {
   /** The tensors by name, in the order of their data. */
   tensors: Map<string, Tensor>;
+  /** The header's `__metadata__` strings ({} when there are none). */
   metadata: Record<string, string>;
 }
 

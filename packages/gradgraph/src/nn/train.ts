@@ -96,11 +96,17 @@ export interface StepInfo {
 
 /** One epoch's figures: the training means (over the epoch's batches) and, with validation data, its. */
 export interface EpochRecord {
+  /** The epoch's number (1-based). */
   epoch: number;
+  /** Steps done by the epoch's end, over all epochs. */
   step: number;
+  /** The means of the loss and metrics over the epoch's training batches. */
   train: Record<string, number>;
+  /** The loss and metrics on the validation data after the epoch. */
   validation?: Record<string, number>;
+  /** The learning rate at the epoch's end. */
   lr: number;
+  /** Seconds since training started. */
   seconds: number;
   /** False when the epoch was cut short by the signal. */
   complete: boolean;
@@ -108,11 +114,13 @@ export interface EpochRecord {
 
 /** What {@link fit} returns: every epoch's figures, every step's loss, whether it was stopped, and where it stands. */
 export interface History {
+  /** Every epoch's figures. */
   epochs: EpochRecord[];
   /** The loss of every step. */
   stepLosses: number[];
   /** True if the signal stopped training before the last epoch ended. */
   stopped: boolean;
+  /** Seconds of training (over resumed runs too). */
   seconds: number;
   /** Where training stands (`fit` always sets it): pass this history as `resume` to continue it exactly. */
   state?: FitState;
@@ -142,13 +150,17 @@ export interface FitState {
 export interface FitOptions {
   /** The loss: a function or a name (mse, l1, bce, cross_entropy). */
   loss: LossFn | LossName;
+  /** What updates the parameters after each batch ({@link SGD}, {@link Adam}, …). */
   optimizer: Optimizer;
   /** Number of passes over the data (default 1). */
   epochs?: number;
-  /** For a Dataset: batch size (default 32), shuffling (default true), its seed (default 0), dropLast. */
+  /** For a Dataset: samples per batch (default 32). (For a {@link DataLoader}, its own settings hold.) */
   batchSize?: number;
+  /** For a Dataset: shuffle the samples every epoch (default true). */
   shuffle?: boolean;
+  /** For a Dataset: the seed of the shuffling (default 0). */
   seed?: number;
+  /** For a Dataset: drop a last batch smaller than `batchSize` (default false). */
   dropLast?: boolean;
   /** Metrics beside the loss: names ("accuracy") or {@link Metric}s. */
   metrics?: readonly (string | Metric)[];
@@ -308,7 +320,9 @@ function checkResume(r: FitState, epochs: number, batches: number, scheduled: bo
 
 /** Options of {@link evaluate}: the loss and metrics to compute, and the batch size. */
 export interface EvaluateOptions {
+  /** A loss to report as `loss`: a function or a name. */
   loss?: LossFn | LossName;
+  /** Metrics to report: names ("accuracy") or {@link Metric}s. */
   metrics?: readonly (string | Metric)[];
   /** Samples per forward pass (default 1024; only memory depends on it). */
   batchSize?: number;

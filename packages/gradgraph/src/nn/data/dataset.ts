@@ -11,13 +11,17 @@ import { fromTypedArray, type Tensor } from "../../tensor/tensor.js";
 
 /** A minibatch: inputs and targets of the same samples. */
 export interface Batch {
+  /** The inputs, one row per sample. */
   x: Tensor;
+  /** The targets of the same samples. */
   y: Tensor;
 }
 
 /** What a dataset is: its name, task and, for classification, its class names. */
 export interface DatasetInfo {
+  /** A name for reports and saved configs. */
   name: string;
+  /** Classification (y holds class indices) or regression (y holds values). */
   task: "classification" | "regression";
   /** Class names, index = label (classification). */
   classes?: readonly string[];
