@@ -6,13 +6,12 @@
  * PyTorch and back (the PyTorch half only where /usr/bin/python3 has torch).
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
+import { CHROMIUM, HAS_CHROMIUM, inChromium } from "./chromium.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const run = promisify(execFile);
@@ -37,8 +36,7 @@ const torchMissing = (() => {
 })();
 if (torchMissing !== null) console.warn(`test/examples.test.ts: the PyTorch half of examples/pytorch is SKIPPED: ${torchMissing}`);
 
-const CHROMIUM = "/usr/bin/chromium";
-if (!existsSync(CHROMIUM)) console.warn(`test/examples.test.ts: examples/worker is SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+if (!HAS_CHROMIUM) console.warn(`test/examples.test.ts: examples/worker is SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 describe("examples/", () => {
   test("csv-classifier: trains on the committed CSV and classifies the held-out rows", async () => {
@@ -67,36 +65,16 @@ describe("examples/", () => {
     expect(num(out, "6.000000; max \\|difference\\|")).toBeLessThan(1e-9);
   }, 60_000);
 
-  test.skipIf(!existsSync(CHROMIUM))("worker: a vite build of the page trains in a Web Worker in Chromium; the loss falls", async () => {
+  test.skipIf(!HAS_CHROMIUM)("worker: a vite build of the page trains in a Web Worker in Chromium; the loss falls", async () => {
     const dist = tmp();
     await run(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "examples/worker", "--outDir", dist, "--emptyOutDir", "--logLevel", "error", "--base", "./"], { cwd: ROOT });
-    const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript" };
-    const server = createServer((req, res) => {
-      const rel = normalize(new URL(req.url ?? "/", "http://x").pathname.slice(1) || "index.html");
-      readFile(join(dist, rel)).then(
-        (body) => res.writeHead(200, { "content-type": types[extname(rel)] ?? "application/octet-stream" }).end(body),
-        () => res.writeHead(404).end(),
-      );
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      const address = server.address() as { port: number };
-      await page.goto(`http://127.0.0.1:${address.port}/index.html`);
+    await inChromium(dist, "index.html", async (page, errors) => {
       await page.waitForSelector("#result[data-done]", { timeout: 60_000 });
       const text = (await page.textContent("#result")) ?? "";
       expect(errors).toEqual([]);
       expect(num(text, "final loss")).toBeLessThan(num(text, "first epoch") / 2);
       expect(num(text, "accuracy")).toBeGreaterThan(0.9);
-    } finally {
-      await browser.close();
-      server.close();
-    }
+    });
   }, 120_000);
 
   test("pytorch: gradgraph saves a state dict named as torch.nn's; PyTorch loads it, trains, and the weights come back exactly", async (ctx) => {

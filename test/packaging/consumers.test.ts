@@ -7,16 +7,15 @@
  * printed (and recorded in README.md).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, test } from "vitest";
+import { HAS_CHROMIUM, inChromium } from "../chromium.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WORK = join(ROOT, "test-artifacts", "packaging");
-const CHROMIUM = "/usr/bin/chromium";
 const run = promisify(execFile);
 const node = (args: string[], cwd: string) => run(process.execPath, args, { cwd, encoding: "utf8", timeout: 120_000 });
 const npm = (args: string[], cwd: string) => run("npm", [...args, "--no-audit", "--no-fund"], { cwd, encoding: "utf8", timeout: 240_000 });
@@ -161,31 +160,16 @@ describe("browser bundles of a small training script", () => {
     expect(kb).toBeLessThan(50);
   });
 
-  test.skipIf(!existsSync(CHROMIUM))("a Web Worker in Chromium trains with it (esbuild bundle)", async () => {
+  test.skipIf(!HAS_CHROMIUM)("a Web Worker in Chromium trains with it (esbuild bundle)", async () => {
     writeFileSync(join(dir, "worker.js"), TRAINING_SCRIPT + "postMessage(result);\n");
     writeFileSync(join(dir, "page.html"), `<!doctype html><script>new Worker("worker.bundle.js", { type: "module" }).onmessage = (e) => { document.title = JSON.stringify(e.data); };</script>\n`);
     await run(bin(".bin/esbuild"), ["worker.js", "--bundle", "--platform=browser", "--format=esm", "--outfile=worker.bundle.js", "--log-level=warning"], { cwd: dir });
-    const server = createServer((req, res) => {
-      const name = req.url === "/worker.bundle.js" ? "worker.bundle.js" : "page.html";
-      res.writeHead(200, { "content-type": name.endsWith(".js") ? "text/javascript" : "text/html" }).end(readFileSync(join(dir, name)));
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    await inChromium(dir, "page.html", async (page, errors) => {
       await page.waitForFunction(() => document.title.startsWith("{"), undefined, { timeout: 60_000 });
       const { first, last } = JSON.parse(await page.title()) as { first: number; last: number };
       expect(last).toBeLessThan(first * 0.6);
       expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-      server.close();
-    }
+    });
   });
 });
 

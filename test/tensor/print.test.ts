@@ -1,7 +1,7 @@
 /** A tensor's toString: float32 elements with float32 digits (shortest round trip), float64 unchanged. */
 import { describe, expect, test } from "vitest";
-import { float32String } from "../../src/tensor/print.js";
-import { randn, tensor } from "../../src/tensor/index.js";
+import { float32String } from "../../packages/gradgraph/src/tensor/print.js";
+import { randn, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("toString", () => {
   test("float32 prints the shortest decimal that reads back to the same float32, not its float64 expansion", () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { expect, test } from "vitest";
-import { tensor, type Tensor } from "../../src/tensor/index.js";
+import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /** Never called: tsc fails the typecheck if any marked line stops being an error. */
 export function writesThatDoNotCompile(t: Tensor, other: Tensor): void {
@@ -31,7 +31,7 @@ export function writesThatDoNotCompile(t: Tensor, other: Tensor): void {
 }
 
 test("writing the internals is a compile error for a user of the built package; topoMark is not in its type", () => {
-  const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+  const dist = fileURLToPath(new URL("../../packages/gradgraph/dist/index.js", import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), "gradgraph-public-type-"));
   const file = join(dir, "consumer.ts");
   const lines = [

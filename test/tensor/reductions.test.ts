@@ -4,11 +4,11 @@
  * `{ dim, keepdim }` / `{ axis, keepdims }`, checked at run time for plain-JavaScript callers.
  */
 import { describe, expect, test } from "vitest";
-import { gradcheck } from "../../src/autodiff/gradcheck.js";
-import { InputError } from "../../src/core/errors.js";
-import { compileTensor, parseProgram, tensorFunctions } from "../../src/lang/index.js";
-import { functional as F } from "../../src/index.js";
-import { randn, tensor, type Tensor } from "../../src/tensor/index.js";
+import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { compileTensor, parseProgram, tensorFunctions } from "../../packages/gradgraph/src/lang/index.js";
+import { functional as F } from "../../packages/gradgraph/src/index.js";
+import { randn, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const X = tensor([[1, 5, -2], [3, 2, 7]], { dtype: "float64" });
 

@@ -3,9 +3,9 @@
  * everywhere a dtype is accepted, typed arrays of other element types, and slice specs.
  */
 import { describe, expect, test } from "vitest";
-import { InputError } from "../../src/core/errors.js";
-import { nn } from "../../src/index.js";
-import { arange, fromTypedArray, full, rand, randn, tensor, zeros, type SliceSpec, type Tensor } from "../../src/tensor/index.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { nn } from "../../packages/gradgraph/src/index.js";
+import { arange, fromTypedArray, full, rand, randn, tensor, zeros, type SliceSpec, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("dtype strings", () => {
   const allowed = 'expected "float32" or "float64"';
