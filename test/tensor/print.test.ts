@@ -1,7 +1,8 @@
 /** A tensor's toString: float32 elements with float32 digits (shortest round trip), float64 unchanged. */
 import { describe, expect, test } from "vitest";
 import { float32String } from "../../packages/gradgraph/src/tensor/print.js";
-import { randn, tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { inspect } from "node:util";
+import { arange, randn, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("toString", () => {
   test("float32 prints the shortest decimal that reads back to the same float32, not its float64 expansion", () => {
@@ -34,5 +35,22 @@ describe("toString", () => {
       const digits = s.replace(/e.*$/, "").replace(/[-.]/g, "").replace(/^0+/, "").length;
       if (digits > 1) expect(Math.fround(Number(x.toPrecision(digits - 1))), s).not.toBe(x);
     }
+  });
+});
+
+describe("large tensors and console.log", () => {
+  test("over 1,000 elements, each axis shows its first and last 3 entries around ... (PyTorch's summary)", () => {
+    expect(arange(1001).toString()).toBe("tensor([0, 1, 2, ..., 998, 999, 1000])");
+    expect(arange(1000).toString()).toContain("499, 500");
+    expect(arange(2000).reshape(40, 50).toString()).toBe(
+      "tensor([[0, 1, 2, ..., 47, 48, 49], [50, 51, 52, ..., 97, 98, 99], [100, 101, 102, ..., 147, 148, 149], ..., " +
+        "[1850, 1851, 1852, ..., 1897, 1898, 1899], [1900, 1901, 1902, ..., 1947, 1948, 1949], [1950, 1951, 1952, ..., 1997, 1998, 1999]])",
+    );
+  });
+
+  test("Node's util.inspect (console.log) shows the printed form, not the engine's fields", () => {
+    const t = tensor([0.1, 2], { requiresGrad: true });
+    expect(inspect(t)).toBe("tensor([0.1, 2], requiresGrad=true)");
+    expect(inspect({ w: tensor([1]) })).toBe("{ w: tensor([1]) }");
   });
 });

@@ -12,7 +12,7 @@ import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
 import { reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
-import { formatElements } from "./print.js";
+import { tensorString } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
@@ -58,7 +58,7 @@ export interface BackwardOptions {
 // Tensor
 // ---------------------------------------------------------------------------------------------------------
 
-/** One method per elementwise op: tsc rejects a `Tensor` that lacks one. */
+/** One method per elementwise op (tsc rejects a `Tensor` that lacks one); `max(number)`/`min` reduce, as PyTorch's. */
 type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]) => Tensor };
 /** One method per tensor primitive. */
 type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
@@ -438,8 +438,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * Slices each axis, like NumPy indexing: a number picks one position and drops the axis, `[start, end, step]`
-   * takes a range (negative positions count from the end; missing parts default as in Python), `null` keeps
-   * the whole axis. Axes not mentioned are kept whole.
+   * takes a range (negative positions count from the end; missing or null parts default as Python's None),
+   * `null` keeps the whole axis. Axes not mentioned are kept whole. A malformed spec is an InputError.
    *
    * @example
    * const x = arange(12).reshape(3, 4);
@@ -663,13 +663,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * `tensor([[1, 2], [3, 4]], dtype=float64, requiresGrad=true)`: float32 elements with float32 digits (the shortest
-   * decimal that reads back to the same float32, `0.1` not `0.10000000149011612`), float64 ones with float64's.
+   * decimal that reads back to the same float32, `0.1` not `0.10000000149011612`), float64 ones with float64's;
+   * over 1,000 elements, each axis's first and last 3 entries around `...`, as PyTorch prints. `console.log(t)`
+   * in Node prints this too.
    */
-  toString(): string {
-    const body = formatElements(this.toNested(), this.dtype);
-    const extras = [this.dtype === "float64" ? "dtype=float64" : "", this.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
-    return `tensor(${body}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
-  }
+  toString(): string { return tensorString(this.toNested(), this.dtype, this.size, this.requiresGrad); }
+
+  /** What Node's `console.log` and `util.inspect` show: {@link toString} (not the engine's fields). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string { return this.toString(); }
 }
 
 /** A nested array of numbers (or a number, for a 0-d tensor). */
