@@ -2,7 +2,7 @@
 import { inspect } from "node:util";
 import { describe, expect, test } from "vitest";
 import { float32String } from "../../packages/gradgraph/src/tensor/print.js";
-import { randn, tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { arange, randn, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 describe("toString", () => {
@@ -39,8 +39,23 @@ describe("toString", () => {
   });
 });
 
-test("console.log and util.inspect show the toString, not the internals (storage, tape, graph links)", () => {
-  expect(inspect(tensor([[1.5, 2], [3, 4]]))).toBe("tensor([[1.5, 2], [3, 4]])");
-  expect(inspect({ w: tensor([0.1], { requiresGrad: true }) })).toBe("{ w: tensor([0.1], requiresGrad=true) }");
-  expect(inspect(new Value(2))).toBe("Value(data=2, grad=0)");
+describe("large tensors and console.log", () => {
+  test("over 1,000 elements, each axis shows its first and last 3 entries around ... (PyTorch's summary)", () => {
+    expect(arange(1001).toString()).toBe("tensor([0, 1, 2, ..., 998, 999, 1000])");
+    expect(arange(1000).toString()).toContain("499, 500");
+    expect(arange(2000).reshape(40, 50).toString()).toBe(
+      "tensor([[0, 1, 2, ..., 47, 48, 49], [50, 51, 52, ..., 97, 98, 99], [100, 101, 102, ..., 147, 148, 149], ..., " +
+        "[1850, 1851, 1852, ..., 1897, 1898, 1899], [1900, 1901, 1902, ..., 1947, 1948, 1949], [1950, 1951, 1952, ..., 1997, 1998, 1999]])",
+    );
+  });
+
+  test("Node's util.inspect (console.log) shows the printed form, not the engine's fields", () => {
+    const t = tensor([0.1, 2], { requiresGrad: true });
+    expect(inspect(t)).toBe("tensor([0.1, 2], requiresGrad=true)");
+    expect(inspect({ w: tensor([1]) })).toBe("{ w: tensor([1]) }");
+  });
+
+  test("so does a scalar Value's (it dumped the tape's 1024-entry arrays)", () => {
+    expect(inspect(new Value(2))).toBe("Value(data=2, grad=0)");
+  });
 });

@@ -14,8 +14,10 @@ import { Generator } from "../tensor/random.js";
 import { enableGrad, engine, Tensor } from "../tensor/tensor.js";
 import { fitTo } from "../ops/sweep.js";
 
+/** Which derivative rules a check compares with differences: reverse (vjp) or forward (jvp). */
 export type CheckMode = "reverse" | "forward";
 
+/** Options of {@link gradcheck}: step, tolerances, modes, and how many random directions. */
 export interface GradcheckOptions {
   /** Step of the central differences (default 1e-6). */
   eps?: number;
@@ -35,6 +37,7 @@ export interface GradcheckOptions {
 
 /** One disagreement. */
 export interface GradcheckFailure {
+  /** The rule that disagreed: reverse (vjp) or forward (jvp). */
   mode: CheckMode;
   /** "jacobian": an entry of the Jacobian; "projection": a random projection. */
   check: "jacobian" | "projection";
@@ -44,8 +47,11 @@ export interface GradcheckFailure {
   inputLabel?: string;
   /** Multi-index of the output element and input element (for a Jacobian entry). */
   outputIndex?: number[];
+  /** The input element's multi-index (for a Jacobian entry). */
   inputIndex?: number[];
+  /** What the rule gave. */
   analytic: number;
+  /** What central differences gave. */
   numeric: number;
   /** The first op (in evaluation order) whose rule disagrees with its own central differences, if found. */
   op?: string;
@@ -54,8 +60,11 @@ export interface GradcheckFailure {
   message: string;
 }
 
+/** What {@link gradcheck} found: whether the analytic derivatives agree with differences, and where not. */
 export interface GradcheckReport {
+  /** True when every check agreed within the tolerances. */
   ok: boolean;
+  /** Every disagreement found. */
   failures: GradcheckFailure[];
   /** Largest |analytic − numeric| seen. */
   maxAbsError: number;
@@ -229,10 +238,15 @@ export function gradcheck(f: Fn, inputs: readonly Tensor[], options: GradcheckOp
   return { ok, failures, maxAbsError, message };
 }
 
-interface Culprit {
+/** The first op whose rule disagrees with differences of its own kernel ({@link findFaultyOp}). */
+export interface Culprit {
+  /** The op. */
   op: AnyOp;
+  /** Which of its inputs the disagreeing derivative is with respect to. */
   input: number;
+  /** That input's shape. */
   shape: readonly number[];
+  /** The rule that disagrees: the vjp (reverse) or the jvp (forward). */
   mode: CheckMode;
 }
 

@@ -16,15 +16,20 @@ import { encodeSafetensors, MAX_SAFETENSORS_HEADER } from "../nn/safetensors.js"
 import { readFileLimited, writeFileAtomic } from "./files.js";
 import { loadSafetensors } from "./safetensors.js";
 
+/** The weights' file in a saved model's folder. */
 export const WEIGHTS_FILE = "model.safetensors";
+/** The config's file in a saved model's folder (how to rebuild the model, and what the caller adds). */
 export const CONFIG_FILE = "config.json";
 /** The largest config.json read (a saved one is a few kB). */
 export const MAX_CONFIG_BYTES = 16_000_000;
 
 /** `config.json` of a saved model; `D` is what the trainer records about the data. */
 export interface ModelConfig<D extends object = Record<string, unknown>> {
+  /** Marks the file as a saved network's config. */
   format: "gradgraph-mlp";
+  /** The format's version. */
   version: 1;
+  /** How to rebuild the network: an MLP's sizes, activation and dtype, or a layer spec. */
   model: { type: "MLP"; sizes: number[]; activation: ActivationName; dtype: DType } | LayersConfig;
   /** The dataset and split it was trained on, as the trainer describes it (`gradgraph train` writes its data spec). */
   data?: D;
@@ -80,8 +85,11 @@ export async function saveModel<D extends object = Record<string, unknown>>(dir:
 
 /** `config.json` of a module saved by {@link saveModule}: its class, and what the caller adds. */
 export interface ModuleConfig {
+  /** Marks the file as a saved module's config. */
   format: "gradgraph-module";
+  /** The format's version. */
   version: 1;
+  /** The module's class name (`type`), and whatever the caller described it with. */
   model: { type: string } & Record<string, unknown>;
   [extra: string]: unknown;
 }
@@ -156,6 +164,7 @@ async function loadWeights(dir: string, model: Module): Promise<void> {
 
 /** The largest layer and the most parameters an MLP may have (far beyond what trains in reasonable time here). */
 export const MAX_LAYER_SIZE = 100_000;
+/** The most parameters a saved MLP may have. */
 export const MAX_PARAMETERS = 50_000_000;
 
 /** Why these layer sizes (positive integers) make too big a network, or null. */

@@ -12,7 +12,7 @@ import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
 import { sortOrder } from "./kernels/axis.js";
 import { describe, reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
-import { formatElements } from "./print.js";
+import { tensorString } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
 import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
@@ -24,7 +24,6 @@ import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import type { Span } from "../core/span.js";
-import { inspectSymbol } from "../core/inspect.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
 // The engine's other files, re-exported where the rest of the code has always found them.
@@ -39,6 +38,7 @@ export type TensorLike = Tensor | number;
 
 export type { SliceSpec };
 
+/** Options of {@link Tensor.backward}: a differentiable graph of the gradients, intermediate gradients kept. */
 export interface BackwardOptions {
   /**
    * Build the backward pass as a graph of tensors, so the gradients can be differentiated again (gradients of
@@ -58,11 +58,12 @@ export interface BackwardOptions {
 // Tensor
 // ---------------------------------------------------------------------------------------------------------
 
-/** One method per elementwise op: tsc rejects a `Tensor` that lacks one. */
+/** One method per elementwise op (tsc rejects a `Tensor` that lacks one); `max(number)`/`min` reduce, as PyTorch's. */
 type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]) => Tensor };
 /** One method per tensor primitive. */
 type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
 
+/** Options of a tensor made from values: whether gradients flow into it, and a name. */
 export interface TensorOptions {
   /** Whether gradients flow into this leaf (default false). */
   requiresGrad?: boolean;
@@ -76,16 +77,6 @@ let nextId = 1;
 const ownedStorage = new WeakSet<TypedArray>();
 
 /**
- * An n-dimensional array in a computational graph (float32 by default, or float64).
- *
- * @example
- * const X = tensor([[1, 2], [3, 4]], { requiresGrad: true });
- * const W = tensor([[1, -1], [0, 2]], { requiresGrad: true });
- * const loss = X.matmul(W).relu().sum();
- * loss.backward();
- * W.grad!.toNested(); // [[4, 4], [6, 6]]
- */
-/**
  * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
  * one made by another copy of the package, where `instanceof` would fail.
  */
@@ -96,6 +87,16 @@ export function isTensor(x: unknown): x is Tensor {
   return typeof x === "object" && x !== null && (x as { [TENSOR_BRAND]?: unknown })[TENSOR_BRAND] === true;
 }
 
+/**
+ * An n-dimensional array in a computational graph (float32 by default, or float64).
+ *
+ * @example
+ * const X = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const W = tensor([[1, -1], [0, 2]], { requiresGrad: true });
+ * const loss = X.matmul(W).relu().sum();
+ * loss.backward();
+ * W.grad!.toNested(); // [[4, 4], [6, 6]]
+ */
 export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /** The brand {@link isTensor} looks for. */
   get [TENSOR_BRAND](): true {
@@ -177,9 +178,11 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : describe(x)}`);
   }
 
+  /** The size of each axis. */
   get shape(): Shape {
     return this.value.shape;
   }
+  /** The number of axes. */
   get ndim(): number {
     return this.value.shape.length;
   }
@@ -187,6 +190,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   get size(): number {
     return this.value.size;
   }
+  /** The element type: float32 or float64. */
   get dtype(): DType {
     return this.value.dtype;
   }
@@ -197,21 +201,35 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   // --- elementwise ops (with broadcasting) ---------------------------------------------------------------
 
+  /** this + other, elementwise, with broadcasting. */
   add(other: TensorLike): Tensor { return bin("add", this, other); }
+  /** this − other, elementwise, with broadcasting. */
   sub(other: TensorLike): Tensor { return bin("sub", this, other); }
+  /** this · other, elementwise, with broadcasting (the matrix product is {@link matmul}). */
   mul(other: TensorLike): Tensor { return bin("mul", this, other); }
+  /** this / other, elementwise, with broadcasting. */
   div(other: TensorLike): Tensor { return bin("div", this, other); }
+  /** −x, elementwise. */
   neg(): Tensor { return un("neg", this); }
   /** `this ^ exponent`, elementwise; the exponent may be a number or a tensor. */
   pow(exponent: TensorLike): Tensor { return bin("pow", this, exponent); }
+  /** eˣ, elementwise. */
   exp(): Tensor { return un("exp", this); }
+  /** The natural logarithm, elementwise. */
   log(): Tensor { return un("log", this); }
+  /** √x, elementwise (its derivative at 0 is +∞, as PyTorch's). */
   sqrt(): Tensor { return un("sqrt", this); }
+  /** |x|, elementwise (derivative 0 at 0). */
   abs(): Tensor { return un("abs", this); }
+  /** max(x, 0), elementwise (derivative 0 at 0). */
   relu(): Tensor { return un("relu", this); }
+  /** 1 / (1 + e⁻ˣ), elementwise. */
   sigmoid(): Tensor { return un("sigmoid", this); }
+  /** tanh(x), elementwise. */
   tanh(): Tensor { return un("tanh", this); }
+  /** sin(x), elementwise. */
   sin(): Tensor { return un("sin", this); }
+  /** cos(x), elementwise. */
   cos(): Tensor { return un("cos", this); }
   /** 1 where this > other, else 0 (zero gradient). */
   gt(other: TensorLike): Tensor { return bin("gt", this, other); }
@@ -221,8 +239,11 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   sign(): Tensor { return un("sign", this); }
   /** Comparisons: 1 where they hold, else 0, in the operands' dtype (no boolean dtype); zero gradient. */
   lt(other: TensorLike): Tensor { return bin("lt", this, other); }
+  /** 1 where this ≤ other, else 0 (zero gradient). */
   le(other: TensorLike): Tensor { return bin("le", this, other); }
+  /** 1 where this ≥ other, else 0 (zero gradient). */
   ge(other: TensorLike): Tensor { return bin("ge", this, other); }
+  /** 1 where this ≠ other, else 0 (zero gradient). */
   ne(other: TensorLike): Tensor { return bin("ne", this, other); }
   /** ln(1 + x), accurate near 0. */
   log1p(): Tensor { return un("log1p", this); }
@@ -417,8 +438,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * Slices each axis, like NumPy indexing: a number picks one position and drops the axis, `[start, end, step]`
-   * takes a range (negative positions count from the end; missing parts default as in Python), `null` keeps
-   * the whole axis. Axes not mentioned are kept whole.
+   * takes a range (negative positions count from the end; missing or null parts default as Python's None),
+   * `null` keeps the whole axis. Axes not mentioned are kept whole. A malformed spec is an InputError.
    *
    * @example
    * const x = arange(12).reshape(3, 4);
@@ -642,16 +663,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /**
    * `tensor([[1, 2], [3, 4]], dtype=float64, requiresGrad=true)`: float32 elements with float32 digits (the shortest
-   * decimal that reads back to the same float32, `0.1` not `0.10000000149011612`), float64 ones with float64's.
+   * decimal that reads back to the same float32, `0.1` not `0.10000000149011612`), float64 ones with float64's;
+   * over 1,000 elements, each axis's first and last 3 entries around `...`, as PyTorch prints. `console.log(t)`
+   * in Node prints this too.
    */
-  toString(): string {
-    const body = formatElements(this.toNested(), this.dtype);
-    const extras = [this.dtype === "float64" ? "dtype=float64" : "", this.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
-    return `tensor(${body}${extras.length > 0 ? `, ${extras.join(", ")}` : ""})`;
-  }
+  toString(): string { return tensorString(this.toNested(), this.dtype, this.size, this.requiresGrad); }
 
-  /** @internal What `console.log` and Node's `util.inspect` show: {@link toString}, not the internals. */
-  [inspectSymbol](): string { return this.toString(); }
+  /** What Node's `console.log` and `util.inspect` show: {@link toString} (not the engine's fields). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string { return this.toString(); }
 }
 
 /** A nested array of numbers (or a number, for a 0-d tensor). */
