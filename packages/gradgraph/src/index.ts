@@ -47,7 +47,16 @@ export {
   type TensorLike,
   type CreateOptions,
   type BackwardOptions,
+  type DimArg,
+  type ReduceOptions,
+  type SliceSpec,
+  type NestedArray,
+  type IndexLike,
+  type TensorOptions,
+  type TypedArray,
 } from "./tensor/index.js";
+export type { Axes } from "./ops/composite.js";
+export type { VarOptions } from "./ops/stats.js";
 export {
   gradcheck,
   findFaultyOp,

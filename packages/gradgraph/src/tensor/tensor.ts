@@ -62,6 +62,7 @@ type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]
 /** One method per tensor primitive. */
 type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
 
+/** Options of a new leaf tensor (creation functions add `dtype`: {@link CreateOptions}). */
 export interface TensorOptions {
   /** Whether gradients flow into this leaf (default false). */
   requiresGrad?: boolean;
@@ -75,16 +76,6 @@ let nextId = 1;
 const ownedStorage = new WeakSet<TypedArray>();
 
 /**
- * An n-dimensional array in a computational graph (float32 by default, or float64).
- *
- * @example
- * const X = tensor([[1, 2], [3, 4]], { requiresGrad: true });
- * const W = tensor([[1, -1], [0, 2]], { requiresGrad: true });
- * const loss = X.matmul(W).relu().sum();
- * loss.backward();
- * W.grad!.toNested(); // [[4, 4], [6, 6]]
- */
-/**
  * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
  * one made by another copy of the package, where `instanceof` would fail.
  */
@@ -95,6 +86,16 @@ export function isTensor(x: unknown): x is Tensor {
   return typeof x === "object" && x !== null && (x as { [TENSOR_BRAND]?: unknown })[TENSOR_BRAND] === true;
 }
 
+/**
+ * An n-dimensional array in a computational graph (float32 by default, or float64).
+ *
+ * @example
+ * const X = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const W = tensor([[1, -1], [0, 2]], { requiresGrad: true });
+ * const loss = X.matmul(W).relu().sum();
+ * loss.backward();
+ * W.grad!.toNested(); // [[4, 4], [6, 6]]
+ */
 export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /** The brand {@link isTensor} looks for. */
   get [TENSOR_BRAND](): true {
@@ -176,17 +177,17 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x}`);
   }
 
-  get shape(): Shape {
+  /** The size of each axis. */ get shape(): Shape {
     return this.value.shape;
   }
-  get ndim(): number {
+  /** The number of axes (PyTorch's `dim()`). */ get ndim(): number {
     return this.value.shape.length;
   }
   /** Number of elements. */
   get size(): number {
     return this.value.size;
   }
-  get dtype(): DType {
+  /** "float32" or "float64". */ get dtype(): DType {
     return this.value.dtype;
   }
   /** True for a tensor not made by an op (an input, a parameter, a constant). */
@@ -196,22 +197,22 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   // --- elementwise ops (with broadcasting) ---------------------------------------------------------------
 
-  add(other: TensorLike): Tensor { return bin("add", this, other); }
-  sub(other: TensorLike): Tensor { return bin("sub", this, other); }
-  mul(other: TensorLike): Tensor { return bin("mul", this, other); }
-  div(other: TensorLike): Tensor { return bin("div", this, other); }
-  neg(): Tensor { return un("neg", this); }
+  /** `this + other`, elementwise with broadcasting. */ add(other: TensorLike): Tensor { return bin("add", this, other); }
+  /** `this - other`, elementwise with broadcasting. */ sub(other: TensorLike): Tensor { return bin("sub", this, other); }
+  /** `this * other`, elementwise with broadcasting. */ mul(other: TensorLike): Tensor { return bin("mul", this, other); }
+  /** `this / other`, elementwise with broadcasting. */ div(other: TensorLike): Tensor { return bin("div", this, other); }
+  /** `-this`. */ neg(): Tensor { return un("neg", this); }
   /** `this ^ exponent`, elementwise; the exponent may be a number or a tensor. */
   pow(exponent: TensorLike): Tensor { return bin("pow", this, exponent); }
-  exp(): Tensor { return un("exp", this); }
-  log(): Tensor { return un("log", this); }
-  sqrt(): Tensor { return un("sqrt", this); }
-  abs(): Tensor { return un("abs", this); }
-  relu(): Tensor { return un("relu", this); }
-  sigmoid(): Tensor { return un("sigmoid", this); }
-  tanh(): Tensor { return un("tanh", this); }
-  sin(): Tensor { return un("sin", this); }
-  cos(): Tensor { return un("cos", this); }
+  /** eˣ. */ exp(): Tensor { return un("exp", this); }
+  /** The natural logarithm. */ log(): Tensor { return un("log", this); }
+  /** The square root (its derivative at 0 is +∞). */ sqrt(): Tensor { return un("sqrt", this); }
+  /** |x| (derivative 0 at 0, as PyTorch). */ abs(): Tensor { return un("abs", this); }
+  /** max(x, 0) (derivative 0 at 0, as PyTorch). */ relu(): Tensor { return un("relu", this); }
+  /** 1 / (1 + e⁻ˣ). */ sigmoid(): Tensor { return un("sigmoid", this); }
+  /** The hyperbolic tangent. */ tanh(): Tensor { return un("tanh", this); }
+  /** The sine. */ sin(): Tensor { return un("sin", this); }
+  /** The cosine. */ cos(): Tensor { return un("cos", this); }
   /** 1 where this > other, else 0 (zero gradient). */
   gt(other: TensorLike): Tensor { return bin("gt", this, other); }
   /** 1 where this == other, else 0 (zero gradient). */
@@ -220,9 +221,9 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   sign(): Tensor { return un("sign", this); }
   /** Comparisons: 1 where they hold, else 0, in the operands' dtype (no boolean dtype); zero gradient. */
   lt(other: TensorLike): Tensor { return bin("lt", this, other); }
-  le(other: TensorLike): Tensor { return bin("le", this, other); }
-  ge(other: TensorLike): Tensor { return bin("ge", this, other); }
-  ne(other: TensorLike): Tensor { return bin("ne", this, other); }
+  /** 1 where this ≤ other, else 0. */ le(other: TensorLike): Tensor { return bin("le", this, other); }
+  /** 1 where this ≥ other, else 0. */ ge(other: TensorLike): Tensor { return bin("ge", this, other); }
+  /** 1 where this ≠ other, else 0. */ ne(other: TensorLike): Tensor { return bin("ne", this, other); }
   /** ln(1 + x), accurate near 0. */
   log1p(): Tensor { return un("log1p", this); }
   /** eˣ − 1, accurate near 0. */
