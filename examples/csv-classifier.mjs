@@ -36,6 +36,6 @@ console.log(`test loss ${loss.toFixed(3)}, test accuracy ${accuracy.toFixed(3)} 
 
 // Predict a new fruit: scale it the same way, take the most likely class.
 const fruit = [160, 7.6, 24];
-const probs = [...model.forward(tensor([fruit.map((v, j) => (v - mean[j]) / std[j])])).softmax(-1).toArray()];
-const best = probs.indexOf(Math.max(...probs));
-console.log(`${features.map((f, j) => `${f} ${fruit[j]}`).join(", ")}: ${classes[best]} (p = ${probs[best].toFixed(2)})`);
+const probs = model.forward(tensor([fruit.map((v, j) => (v - mean[j]) / std[j])])).softmax(-1);
+const best = probs.argmax(-1).item();
+console.log(`${features.map((f, j) => `${f} ${fruit[j]}`).join(", ")}: ${classes[best]} (p = ${probs.max().item().toFixed(2)})`);

@@ -1,4 +1,5 @@
 /** The lecture's worked examples through the CLI (`grad --json`), in all three modes, and bad input. */
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { run } from "./run.js";
 
@@ -210,6 +211,13 @@ test("after the command, -V is an expression, not the version flag", async () =>
   expect(JSON.parse(r.stdout)).toEqual({ value: -2, grad: { V: -1 } });
   const v = await run("-V");
   expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+});
+
+test("--version prints the CLI package's version", async () => {
+  const { version } = JSON.parse(readFileSync(new URL("../../packages/cli/package.json", import.meta.url), "utf8")) as { version: string };
+  const r = await run("--version");
+  expect(r.code).toBe(0);
+  expect(r.stdout.trim()).toBe(version);
 });
 
 test("a constant expression has no point to show", async () => {

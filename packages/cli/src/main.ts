@@ -2,6 +2,7 @@
  * The `gradgraph` command: what a person writes on the board, and a point, in; the graph, both passes,
  * lecture-style code and the gradients out. Bad input exits with code 2 and a message, never a stack trace.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { describeError, GradgraphError, Interrupted } from "gradgraph";
 import { guardProcessStreams, processIo, type Io } from "./io.js";
@@ -13,6 +14,9 @@ import { registerCommands } from "./commands.js";
  */
 export const EXIT = { ok: 0, internal: 1, usage: 2, interrupted: 130 } as const;
 
+/** This package's version, from its package.json (one folder up from both src/ and dist/). */
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
 /** Builds the command tree, writing through `io`. */
 export function buildProgram(io: Io): Command {
   const program = new Command("gradgraph")
@@ -20,7 +24,7 @@ export function buildProgram(io: Io): Command {
       "Computational graphs and backpropagation: give an expression as written on the board and a point;\n" +
         "get the graph, the forward and backward passes, lecture-style code and the gradients.",
     )
-    .version("0.1.0");
+    .version(VERSION);
   registerCommands(program, io);
   // The parser's own errors (unknown command or option, missing argument) read like every other error:
   // `gradgraph: unknown option '--frob'`, then where to find the usage; exit code 2.

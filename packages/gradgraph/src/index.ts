@@ -11,7 +11,7 @@
  */
 export { GradgraphError, ShapeError, InputError, SourceError, SourceErrors, Interrupted, describeError } from "./core/errors.js";
 export type { DType } from "./ops/op.js";
-export { Value, type ValueOptions, type Span } from "./scalar/value.js";
+export { Value, type ValueOptions, type ValueLike, type Span } from "./scalar/value.js";
 export { StaleValueError } from "./scalar/tape.js";
 export { formatShape, type Shape } from "./ops/shape.js";
 // The tensor engine: n-d tensors on the same op table, backward (also building differentiable graphs), forward
@@ -45,17 +45,18 @@ export {
   setNumThreads,
   getNumThreads,
   type TensorLike,
+  type TensorOptions,
   type CreateOptions,
   type BackwardOptions,
-  type DimArg,
   type ReduceOptions,
   type SliceSpec,
   type NestedArray,
   type IndexLike,
-  type TensorOptions,
+  type GeneratorState,
   type TypedArray,
 } from "./tensor/index.js";
-export type { Axes } from "./ops/composite.js";
+export type { RandomOptions } from "./tensor/random-tensors.js";
+export type { Axes, DimArg } from "./ops/composite.js";
 export type { VarOptions } from "./ops/stats.js";
 export {
   gradcheck,
@@ -64,7 +65,9 @@ export {
   type GradcheckReport,
   type GradcheckFailure,
   type CheckMode,
+  type Culprit,
 } from "./autodiff/gradcheck.js";
+/** Free functions with NumPy's and PyTorch's names (`functional.matmul(a, b)`, …), mirroring the methods of {@link Tensor}. */
 export * as functional from "./tensor/functional.js";
 export { backendNames, setBackend, wasmMemoryBytes, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
 // Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
@@ -104,5 +107,7 @@ export { flattenTree, unflattenTree, mapTree, treeLeaves, type Tree, type GradTr
 // (toy sets, Iris, MNIST), fit/evaluate, safetensors, reports, and the micrograd-style scalar MLP (nn.scalar).
 // Namespaces as in PyTorch: nn (everything), optim and data (the same functions, grouped).
 export * as nn from "./nn/index.js";
+/** The optimizers and learning-rate schedules (the same as in `nn`), grouped as PyTorch's `torch.optim`. */
 export * as optim from "./nn/optim.js";
+/** Datasets, loaders, splits and the built-in data (the same as in `nn`), grouped as PyTorch's `torch.utils.data`. */
 export * as data from "./nn/data/index.js";

@@ -37,6 +37,7 @@ export type VjpRule = (g: Tensor, xs: readonly Tensor[], y: Tensor) => readonly 
 /** Forward rule of a custom function: the output's tangent from the inputs' tangents `dxs` (zeros where none). Linear in `dxs`. */
 export type JvpRule = (dxs: readonly Tensor[], xs: readonly Tensor[], y: Tensor) => Tensor | number;
 
+/** The rules of a custom function ({@link customFunction}): its name, and its vjp and/or jvp. */
 export interface CustomRules {
   /** Name shown in traces, graphs and errors (default: the function's name, or `custom`). */
   name?: string;

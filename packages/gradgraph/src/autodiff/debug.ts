@@ -89,6 +89,7 @@ function readable(op: AnyOp, inputs: readonly Tensor[]): string {
   return signature(op, inputs);
 }
 
+/** Options of {@link detectAnomaly}. */
 export interface AnomalyOptions {
   /** The source text the graph was compiled from, to show the node with a caret (nodes carry spans). */
   source?: string;

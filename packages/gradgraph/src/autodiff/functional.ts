@@ -53,6 +53,7 @@ export type JacobianOf<R, G> = R extends Tensor
 /** Tangents for every argument of a function with parameters `A`. */
 export type TangentsOf<A extends readonly unknown[]> = { readonly [K in keyof A]: TangentTree<A[K]> };
 
+/** Options of the functional transforms ({@link grad}, {@link vjp}, {@link jacrev}, …): which arguments to differentiate. */
 export interface TransformOptions<N extends Argnums = Argnums> {
   /** Which arguments to differentiate (default 0). A list gives a tuple of results, one per listed argument. */
   argnums?: N;

@@ -14,8 +14,10 @@ import { Generator } from "../tensor/random.js";
 import { enableGrad, engine, Tensor } from "../tensor/tensor.js";
 import { fitTo } from "../ops/sweep.js";
 
+/** Which derivative rules a check compares with differences: reverse (vjp) or forward (jvp). */
 export type CheckMode = "reverse" | "forward";
 
+/** Options of {@link gradcheck}: step, tolerances, modes, and how many random directions. */
 export interface GradcheckOptions {
   /** Step of the central differences (default 1e-6). */
   eps?: number;
@@ -54,6 +56,7 @@ export interface GradcheckFailure {
   message: string;
 }
 
+/** What {@link gradcheck} found: whether the analytic derivatives agree with differences, and where not. */
 export interface GradcheckReport {
   ok: boolean;
   failures: GradcheckFailure[];
@@ -229,10 +232,15 @@ export function gradcheck(f: Fn, inputs: readonly Tensor[], options: GradcheckOp
   return { ok, failures, maxAbsError, message };
 }
 
-interface Culprit {
+/** The first op whose rule disagrees with differences of its own kernel ({@link findFaultyOp}). */
+export interface Culprit {
+  /** The op. */
   op: AnyOp;
+  /** Which of its inputs the disagreeing derivative is with respect to. */
   input: number;
+  /** That input's shape. */
   shape: readonly number[];
+  /** The rule that disagrees: the vjp (reverse) or the jvp (forward). */
   mode: CheckMode;
 }
 

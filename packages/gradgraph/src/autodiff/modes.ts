@@ -12,9 +12,12 @@ import { topoOrder } from "../core/graph.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import { localDerivative, type Value } from "../scalar/value.js";
 
+/** A way to differentiate a scalar graph: reverse mode (backpropagation), forward mode, or the lecture's sum over paths. */
 export type Mode = "reverse" | "forward" | "paths";
+/** The three {@link Mode}s. */
 export const MODES: readonly Mode[] = ["reverse", "forward", "paths"];
 
+/** What {@link differentiate} returns: the value, every partial derivative, and the multiplications they took. */
 export interface GradResult {
   /** The output's value. */
   value: number;
@@ -80,6 +83,7 @@ export interface Path {
   product: number;
 }
 
+/** The lecture's path-product view of one partial derivative: every path, its product, their sum. */
 export interface PathsResult {
   /** Every path from the input to the output. */
   paths: Path[];

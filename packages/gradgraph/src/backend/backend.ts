@@ -29,6 +29,7 @@ export function kernelOf(root: AluNode, arity = inputCount(root)): Kernel {
   return { root, arity, key: `${arity}:${root.key}` };
 }
 
+/** Where kernels run and arrays live: the JavaScript backend or the WebAssembly one (see {@link setBackend}). */
 export interface Backend {
   readonly name: string;
   /** Storage for `size` elements of `dtype` (contents unspecified: a kernel overwrites it). */

@@ -53,6 +53,7 @@ export class SourceErrors extends GradgraphError {
   constructor(readonly errors: SourceError[]) {
     super(errors.map((e) => e.message).join("; "));
   }
+  /** Every error formatted with its source line and caret, one after the other. */
   format(): string {
     return this.errors.map((e) => e.format()).join("\n");
   }

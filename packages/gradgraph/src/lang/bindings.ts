@@ -21,6 +21,7 @@ export type NestedArray = number[] | NestedArray[];
 /** What a name is bound to: a number, or a nested array for the tensor engine. */
 export type BindingValue = number | NestedArray;
 
+/** Options of {@link parseBindings}: what the texts are called, how files are read, whether every input must be bound. */
 export interface BindingOptions {
   /** What the texts are called in messages (default `--at`). */
   where?: string;
@@ -56,7 +57,7 @@ const MAX_DEPTH = 32;
 /**
  * Parses `--at` texts against a program. Returns the bound values in the program's input order.
  * Every problem in the texts is a {@link SourceError} pointing into the text (all are reported at once, as
- * {@link SourceErrors} when there are several); inputs left unbound are one {@link InputError} naming all.
+ * {@link gradgraph!SourceErrors} when there are several); inputs left unbound are one {@link InputError} naming all.
  *
  * @example
  * const p = parseProgram("L(x, y) = (x - y)^2");

@@ -9,6 +9,7 @@ import { parseSyntax } from "./parser.js";
 import { didYouMean } from "./suggest.js";
 import { callSignature, constants, flagValues, functionTable, scalarFunctions, type FunctionSpec } from "./table.js";
 
+/** Options of {@link parseProgram}: the functions a program may call. */
 export interface ParseOptions {
   /**
    * The functions the program may call (default: the scalar functions of the op table). The tensor engine

@@ -5,8 +5,10 @@
 import { SourceError } from "../core/errors.js";
 import { binaryOperators, prefixOperators } from "./table.js";
 
+/** The kinds of token of the expression language. */
 export type TokenKind = "number" | "name" | "op" | "(" | ")" | "," | "=" | "eof";
 
+/** A token of the expression language, with where it was in the source. */
 export interface Token {
   readonly kind: TokenKind;
   /** The text as written (empty at the end of input). */

@@ -98,6 +98,7 @@ export interface TensorGraph {
   output: string | undefined;
 }
 
+/** Options of {@link compileTensor}: the inputs' dtype. */
 export interface TensorCompileOptions {
   /** Element type of the inputs (default float64, as the CLI computes). */
   dtype?: DType;

@@ -24,6 +24,7 @@ import { Parameter } from "./parameter.js";
  */
 export type AttentionMask = Tensor | boolean[] | boolean[][] | boolean[][][];
 
+/** Options of a {@link MultiheadAttention} call (`forward`, `attend`): masks, causality, how weights are returned. */
 export interface AttentionOptions {
   /** [L, S] or [N·heads, L, S]: which query may attend to which key (see {@link AttentionMask}). */
   attnMask?: AttentionMask;
@@ -35,6 +36,7 @@ export interface AttentionOptions {
   averageAttnWeights?: boolean;
 }
 
+/** Options of the {@link MultiheadAttention} layer: layout, dropout, bias, initial weights, dtype. */
 export interface MultiheadAttentionOptions extends Pick<LayerOptions, "generator" | "seed" | "dtype" | "bias"> {
   /** Input and output layout [batch, seq, embed] (true) or PyTorch's default [seq, batch, embed] (false). */
   batchFirst?: boolean;

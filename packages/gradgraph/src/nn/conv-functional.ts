@@ -27,6 +27,7 @@ export function pair2(v: Size2, what: string, op: string, min: number): [number,
   return p;
 }
 
+/** Stride, padding, dilation (one number, or one per axis) and groups of {@link conv2d}. */
 export interface Conv2dArgs {
   stride?: Size2;
   padding?: Size2;
@@ -50,6 +51,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, ar
   });
 }
 
+/** Stride, padding, dilation and groups of {@link conv1d}. */
 export interface Conv1dArgs {
   stride?: number;
   padding?: number;
@@ -72,6 +74,7 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, ar
   return y.reshape(n, o, y.shape[3]!);
 }
 
+/** Stride and padding of the 2-D pooling functions (one number, or one per axis). */
 export interface Pool2dArgs {
   /** Default: the kernel. */
   stride?: Size2;

@@ -13,6 +13,7 @@ import { uniformFanIn } from "./init.js";
 import { Parameter } from "./parameter.js";
 import { Flatten, Linear, Module, ReLU, Sequential, type LayerOptions } from "./module.js";
 
+/** Options of the convolution layers: stride, padding, dilation, groups, bias, initial weights, dtype. */
 export interface ConvOptions extends Pick<LayerOptions, "generator" | "seed" | "dtype" | "bias"> {
   stride?: Size2;
   padding?: Size2;

@@ -31,6 +31,7 @@ function indexData(index: Tensor | IndexLike, what: string, size: number): Index
   return { data, shape: t === null ? [data.length] : [...t.shape] };
 }
 
+/** Options of {@link Embedding}: a padding row, where the initial weights come from, dtype. */
 export interface EmbeddingOptions {
   /** This row's output gets no gradient and starts at zeros (negative: counted from the end). */
   paddingIdx?: number;

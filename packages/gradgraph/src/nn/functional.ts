@@ -233,5 +233,15 @@ function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: nu
 }
 
 /** The losses by name (the CLI and saved configs refer to them so). */
-export const LOSSES = { mse: mseLoss, l1: l1Loss, bce: bceWithLogits, cross_entropy: crossEntropy } as const;
+export const LOSSES = {
+  /** Mean squared error: {@link mseLoss}. */
+  mse: mseLoss,
+  /** Mean absolute error: {@link l1Loss}. */
+  l1: l1Loss,
+  /** Binary cross-entropy on logits: {@link bceWithLogits}. */
+  bce: bceWithLogits,
+  /** Cross-entropy of logits against class indices: {@link crossEntropy}. */
+  cross_entropy: crossEntropy,
+} as const;
+/** A loss's name: a key of {@link LOSSES}. */
 export type LossName = keyof typeof LOSSES;

@@ -51,8 +51,9 @@ export { INIT_NAMES, gainFor, kaimingUniform, kaimingNormal, xavierUniform, xavi
 export * from "./optim.js";
 export * from "./data/index.js";
 export * from "./train.js";
-export { encodeSafetensors, decodeSafetensors, type Safetensors } from "./safetensors.js";
+export { encodeSafetensors, decodeSafetensors, type Safetensors, type SafetensorsWriteOptions, type SafetensorsFloat } from "./safetensors.js";
 export { parseLayers, isSizes, buildLayerNet, LayerNet, Unflatten, NAMED_SPECS, SPEC_HELP, type LayerSpec } from "./spec.js";
+/** The micrograd-style MLP on scalar {@link gradgraph!Value}s: `Linear`, `MLP`, `SGD`, `mseLoss`, element by element. */
 export * as scalar from "./scalar.js";
 export * from "./norm.js";
 export * from "./embedding.js";

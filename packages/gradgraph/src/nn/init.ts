@@ -19,8 +19,10 @@ import { ACTIVATIONS, type ActivationName } from "./functional.js";
 
 /** The named initialisers. */
 export type InitName = "kaiming-uniform" | "kaiming-normal" | "xavier-uniform" | "xavier-normal" | "uniform" | "zeros";
+/** The names of the weight initialisers (see {@link InitName}). */
 export const INIT_NAMES: readonly InitName[] = ["kaiming-uniform", "kaiming-normal", "xavier-uniform", "xavier-normal", "uniform", "zeros"];
 
+/** Options of the initialisers: where the numbers come from, dtype, gain, and fan mode. */
 export interface InitOptions {
   /**
    * Where the numbers come from (its state advances); default: a fresh generator seeded with `seed`, or without

@@ -57,7 +57,9 @@ export type StateDict = Map<string, Tensor>;
 
 /** What `loadStateDict` did not match (non-strict loading): names the model has but the dict lacks, and back. */
 export interface LoadResult {
+  /** Names the model has and the state lacks (left unchanged). */
   missingKeys: string[];
+  /** Names the state has and the model lacks (ignored). */
   unexpectedKeys: string[];
 }
 
@@ -344,6 +346,7 @@ export abstract class Module {
   }
 }
 
+/** Options of {@link Linear} (and other layers with weights): initialiser, gain, where the initial weights come from, dtype, bias. */
 export interface LayerOptions {
   /** Initialiser of the weight (default "uniform": PyTorch's U(±1/√in) for weight and bias; see {@link Linear}). */
   init?: InitName;
@@ -372,7 +375,9 @@ export interface LayerOptions {
  * layer.forward(ones([4, 3])).shape; // [4, 2]
  */
 export class Linear extends Module {
+  /** W, of shape [out, in]. */
   weight: Tensor;
+  /** b, of shape [out]; null without a bias. */
   bias: Tensor | null;
 
   constructor(
@@ -446,12 +451,15 @@ abstract class Elementwise extends Module {
   }
 }
 
+/** max(x, 0), elementwise (PyTorch's `nn.ReLU`). */
 export class ReLU extends Elementwise {
   forward(x: Tensor): Tensor { return x.relu(); }
 }
+/** tanh(x), elementwise. */
 export class Tanh extends Elementwise {
   forward(x: Tensor): Tensor { return x.tanh(); }
 }
+/** 1 / (1 + e⁻ˣ), elementwise. */
 export class Sigmoid extends Elementwise {
   forward(x: Tensor): Tensor { return x.sigmoid(); }
 }
@@ -459,15 +467,19 @@ export class Sigmoid extends Elementwise {
 export class GELU extends Elementwise {
   forward(x: Tensor): Tensor { return gelu(x); }
 }
+/** x for x > 0, else slope · x (default slope 0.01). */
 export class LeakyReLU extends Elementwise {
   constructor(readonly slope = 0.01) { super(); }
   forward(x: Tensor): Tensor { return leakyRelu(x, this.slope); }
+  /** `LeakyReLU(slope=…)`. */
   override describe(): string { return `LeakyReLU(slope=${this.slope})`; }
 }
+/** Softmax over an axis (default the last): each slice becomes probabilities that add up to 1. */
 export class Softmax extends Elementwise {
   constructor(readonly axis = -1) { super(); }
   forward(x: Tensor): Tensor { return x.softmax(this.axis); }
 }
+/** Returns its input unchanged (a placeholder layer). */
 export class Identity extends Elementwise {
   forward(x: Tensor): Tensor { return x; }
 }
@@ -486,6 +498,7 @@ export class Flatten extends Elementwise {
     const mid = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
     return x.reshape(...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1));
   }
+  /** `Flatten(start_dim=…, end_dim=…)`. */
   override describe(): string { return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`; }
 }
 
@@ -524,6 +537,7 @@ export function activationModule(name: ActivationName | string): Module {
   return ACTIVATION_MODULES[activationSpec(name).name]();
 }
 
+/** Options of {@link MLP}: those of {@link Linear} for every layer, and an activation after the last. */
 export interface MLPOptions extends Omit<LayerOptions, "bias"> {
   /** An activation after the last layer too (default none: the output is logits or a regression value). */
   outputActivation?: ActivationName;

@@ -40,6 +40,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   return y;
 }
 
+/** Options of the normalisation layers: learnable scale and shift, eps, dtype. */
 export interface NormOptions {
   /** Learnable scale and shift (γ, β); default true (`elementwise_affine` / `affine` in PyTorch). */
   affine?: boolean;
@@ -86,6 +87,7 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of {@link BatchNorm1d} and {@link BatchNorm2d}: those of every norm, and the running estimates'. */
 export interface BatchNormOptions extends NormOptions {
   /** Weight of the new batch in the running estimates (default 0.1); null: the cumulative average. */
   momentum?: number | null;

@@ -140,7 +140,9 @@ export abstract class Optimizer {
   protected abstract stateNames(): string[];
 }
 
+/** Options of {@link SGD}: learning rate, momentum (plain or Nesterov), dampening, weight decay. */
 export interface SGDOptions {
+  /** The learning rate (default 0.01). */
   lr?: number;
   /** Momentum factor μ (default 0: plain gradient descent). */
   momentum?: number;
@@ -200,7 +202,9 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Options of {@link Adam} and {@link AdamW}: learning rate, betas, eps, weight decay. */
 export interface AdamOptions {
+  /** The learning rate (default 0.001). */
   lr?: number;
   /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
   betas?: readonly [number, number];
@@ -237,6 +241,7 @@ export class Adam extends Optimizer {
     }
   }
 
+  /** The weight decay when none is given: 0 for Adam. */
   protected defaultWeightDecay(): number {
     return 0;
   }
@@ -278,6 +283,7 @@ export class Adam extends Optimizer {
  */
 export class AdamW extends Adam {
   protected override decoupled = true;
+  /** The weight decay when none is given: 0.01 for AdamW (PyTorch's default). */
   protected override defaultWeightDecay(): number {
     return 0.01;
   }
@@ -346,6 +352,7 @@ export class LRScheduler {
     this.baseLr = optimizer.lr;
     optimizer.lr = this.baseLr * schedule(0);
   }
+  /** Advances the schedule by one step and sets the optimizer's learning rate for the next. */
   step(): void {
     this.t++;
     this.optimizer.lr = this.baseLr * this.schedule(this.t);

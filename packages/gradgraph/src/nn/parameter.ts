@@ -23,6 +23,7 @@ export const PARAMETER_BRAND: unique symbol = Symbol.for("gradgraph.Parameter") 
  * w.requiresGrad; // true
  */
 export class Parameter extends Tensor {
+  /** The brand {@link isParameter} looks for. */
   get [PARAMETER_BRAND](): true {
     return true;
   }

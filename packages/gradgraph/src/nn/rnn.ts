@@ -17,6 +17,7 @@ import { dropout } from "./functional.js";
 import { uniformFanIn } from "./init.js";
 import { Module } from "./module.js";
 
+/** Options of the recurrent layers ({@link LSTM}, {@link GRU}): layers, layout, bias, initial weights, dtype. */
 export interface RNNOptions {
   /** Stacked layers (default 1): layer k + 1 reads layer k's outputs. */
   numLayers?: number;
@@ -31,7 +32,9 @@ export interface RNNOptions {
   /** float32 (default) or float64. */
   dtype?: DType;
 }
+/** Options of {@link LSTM}. */
 export type LSTMOptions = RNNOptions;
+/** Options of {@link GRU}. */
 export type GRUOptions = RNNOptions;
 
 /** LSTM's recurrent state: h and c, each [numLayers, N, H] ([numLayers, H] unbatched). */

@@ -129,9 +129,11 @@ export function encodeSafetensors(
   return out;
 }
 
+/** What {@link decodeSafetensors} returns: the tensors by name, and the file's metadata. */
 export interface Safetensors {
   /** The tensors by name, in the order of their data. */
   tensors: Map<string, Tensor>;
+  /** The header's `__metadata__` strings ({} when there are none). */
   metadata: Record<string, string>;
 }
 

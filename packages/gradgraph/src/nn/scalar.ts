@@ -48,6 +48,7 @@ export class Linear {
     });
   }
 
+  /** Every weight and bias with its name, element by element: `weight[j,i]`, `bias[j]`. */
   namedParameters(prefix = ""): [string, Value][] {
     return [
       ...this.weight.flatMap((row, j) => row.map((w, i): [string, Value] => [`${prefix}weight[${j},${i}]`, w])),
@@ -55,6 +56,7 @@ export class Linear {
     ];
   }
 
+  /** Every weight and bias (what an optimizer updates). */
   parameters(): Value[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -89,10 +91,12 @@ export class MLP {
     return this.layers.flatMap((l, k) => l.namedParameters(`${2 * k}.`));
   }
 
+  /** Every parameter of every layer. */
   parameters(): Value[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Sets every parameter's gradient to 0 (gradients add up across backward passes until cleared). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = 0;
   }
@@ -144,9 +148,11 @@ export class SGD {
   constructor(readonly params: readonly Value[], { lr = 0.01 } = {}) {
     this.lr = lr;
   }
+  /** Moves every parameter against its gradient: p ← p − lr · ∂loss/∂p. */
   step(): void {
     for (const p of this.params) p.data -= this.lr * p.grad;
   }
+  /** Sets the gradient of every parameter it updates to 0. */
   zeroGrad(): void {
     for (const p of this.params) p.grad = 0;
   }

@@ -19,6 +19,7 @@ export type LossFn = (pred: Tensor, target: Tensor) => Tensor;
 /** A metric: the mean of some score over a batch (fit and evaluate average it over samples). */
 export interface Metric {
   name: string;
+  /** The score of a batch: predictions (the model's output) against targets. */
   fn: (pred: Tensor, target: Tensor) => number;
 }
 
@@ -95,22 +96,31 @@ export interface StepInfo {
 
 /** One epoch's figures: the training means (over the epoch's batches) and, with validation data, its. */
 export interface EpochRecord {
+  /** The epoch's number (1-based). */
   epoch: number;
+  /** Steps done by the epoch's end, over all epochs. */
   step: number;
+  /** The means of the loss and metrics over the epoch's training batches. */
   train: Record<string, number>;
+  /** The loss and metrics on the validation data after the epoch. */
   validation?: Record<string, number>;
+  /** The learning rate at the epoch's end. */
   lr: number;
+  /** Seconds since training started. */
   seconds: number;
   /** False when the epoch was cut short by the signal. */
   complete: boolean;
 }
 
+/** What {@link fit} returns: every epoch's figures, every step's loss, whether it was stopped, and where it stands. */
 export interface History {
+  /** Every epoch's figures. */
   epochs: EpochRecord[];
   /** The loss of every step. */
   stepLosses: number[];
   /** True if the signal stopped training before the last epoch ended. */
   stopped: boolean;
+  /** Seconds of training (over resumed runs too). */
   seconds: number;
   /** Where training stands (`fit` always sets it): pass this history as `resume` to continue it exactly. */
   state?: FitState;
@@ -136,16 +146,21 @@ export interface FitState {
   scheduler: { step: number; baseLr: number } | null;
 }
 
+/** Options of {@link fit}: the loss and optimizer, epochs and batches, metrics, validation, schedule, and more. */
 export interface FitOptions {
   /** The loss: a function or a name (mse, l1, bce, cross_entropy). */
   loss: LossFn | LossName;
+  /** What updates the parameters after each batch ({@link SGD}, {@link Adam}, …). */
   optimizer: Optimizer;
   /** Number of passes over the data (default 1). */
   epochs?: number;
-  /** For a Dataset: batch size (default 32), shuffling (default true), its seed (default 0), dropLast. */
+  /** For a Dataset: samples per batch (default 32). (For a {@link DataLoader}, its own settings hold.) */
   batchSize?: number;
+  /** For a Dataset: shuffle the samples every epoch (default true). */
   shuffle?: boolean;
+  /** For a Dataset: the seed of the shuffling (default 0). */
   seed?: number;
+  /** For a Dataset: drop a last batch smaller than `batchSize` (default false). */
   dropLast?: boolean;
   /** Metrics beside the loss: names ("accuracy") or {@link Metric}s. */
   metrics?: readonly (string | Metric)[];
@@ -157,7 +172,9 @@ export interface FitOptions {
   augment?: (x: Tensor) => Tensor;
   /** Clip the gradients' global norm to this before each update. */
   clipNorm?: number;
+  /** Called after every batch with its figures (for progress bars). */
   onStep?: (info: StepInfo) => void;
+  /** Called after every epoch with its record. */
   onEpoch?: (record: EpochRecord) => void;
   /** Stop after the current batch once aborted. */
   signal?: AbortSignal;
@@ -301,8 +318,11 @@ function checkResume(r: FitState, epochs: number, batches: number, scheduled: bo
   if (scheduled !== (r.scheduler !== null)) throw bad(scheduled ? "the run had no schedule, this one has" : "the run had a schedule, this one has none");
 }
 
+/** Options of {@link evaluate}: the loss and metrics to compute, and the batch size. */
 export interface EvaluateOptions {
+  /** A loss to report as `loss`: a function or a name. */
   loss?: LossFn | LossName;
+  /** Metrics to report: names ("accuracy") or {@link Metric}s. */
   metrics?: readonly (string | Metric)[];
   /** Samples per forward pass (default 1024; only memory depends on it). */
   batchSize?: number;

@@ -16,7 +16,9 @@ import { encodeSafetensors, MAX_SAFETENSORS_HEADER } from "../nn/safetensors.js"
 import { readFileLimited, writeFileAtomic } from "./files.js";
 import { loadSafetensors } from "./safetensors.js";
 
+/** The weights' file in a saved model's folder. */
 export const WEIGHTS_FILE = "model.safetensors";
+/** The config's file in a saved model's folder (how to rebuild the model, and what the caller adds). */
 export const CONFIG_FILE = "config.json";
 /** The largest config.json read (a saved one is a few kB). */
 export const MAX_CONFIG_BYTES = 16_000_000;
@@ -156,6 +158,7 @@ async function loadWeights(dir: string, model: Module): Promise<void> {
 
 /** The largest layer and the most parameters an MLP may have (far beyond what trains in reasonable time here). */
 export const MAX_LAYER_SIZE = 100_000;
+/** The most parameters a saved MLP may have. */
 export const MAX_PARAMETERS = 50_000_000;
 
 /** Why these layer sizes (positive integers) make too big a network, or null. */

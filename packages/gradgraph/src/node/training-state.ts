@@ -25,7 +25,9 @@ import { readFileLimited, writeFileAtomic } from "./files.js";
 import { loadSafetensors } from "./safetensors.js";
 import type { FitState, History } from "../nn/train.js";
 
+/** The optimizer's state (moment buffers) in a saved run's folder. */
 export const OPTIMIZER_FILE = "optimizer.safetensors";
+/** The rest of a run's state in its folder: the optimizer's step and settings, fit's history and position, the generators. */
 export const TRAINING_STATE_FILE = "training-state.json";
 const FORMAT = "gradgraph-training-state";
 /** The largest training-state.json read (the history of a long run is a few MB). */
@@ -68,11 +70,6 @@ export async function saveTrainingState(
   await writeFileAtomic(join(dir, TRAINING_STATE_FILE), JSON.stringify(file) + "\n");
 }
 
-/**
- * Reads what {@link saveTrainingState} wrote: restores the optimizer's state and every generator's (the model's
- * and those named), checking that each fits, and returns the history to pass to `fit` as `resume`. A missing or
- * broken file, or state that does not fit, is an {@link InputError} naming the file.
- */
 /** The state `fit` reached in a saved run (epoch, batch, …), read from `dir`'s training-state.json, or null. */
 export async function savedFitState(dir: string): Promise<FitState | null> {
   try {
@@ -83,6 +80,11 @@ export async function savedFitState(dir: string): Promise<FitState | null> {
   }
 }
 
+/**
+ * Reads what {@link saveTrainingState} wrote: restores the optimizer's state and every generator's (the model's
+ * and those named), checking that each fits, and returns the history to pass to `fit` as `resume`. A missing or
+ * broken file, or state that does not fit, is an {@link InputError} naming the file.
+ */
 export async function loadTrainingState(
   dir: string,
   run: { model: Module; optimizer: Optimizer; generators?: Record<string, Generator> },

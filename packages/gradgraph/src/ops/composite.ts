@@ -15,9 +15,13 @@ export type Axes = number | readonly number[] | null | undefined;
  * and NumPy's `axis`/`keepdims` are both accepted (one of each pair).
  */
 export interface ReduceOptions {
+  /** The dims to reduce (PyTorch's name); all by default. */
   dim?: Axes;
+  /** The same as `dim` (NumPy's name). */
   axis?: Axes;
+  /** Keep each reduced axis with size 1 (PyTorch's name; default false). */
   keepdim?: boolean;
+  /** The same as `keepdim` (NumPy's name). */
   keepdims?: boolean;
 }
 

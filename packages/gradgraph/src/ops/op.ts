@@ -444,17 +444,23 @@ export interface AnyOp {
   readonly nondiff: boolean;
   readonly nondiffInputs?: readonly number[];
   readonly print: PrintSpec;
+  /** The output's shape from the inputs' (and the parameters), or a ShapeError. */
   shape(shapes: readonly Shape[], params: unknown): Shape;
+  /** The output's dtype, when it is not the inputs' common one. */
   dtype?(dtypes: readonly DType[], params: unknown): DType;
+  /** Reverse mode: the gradients of the inputs (null where not needed) from the output's gradient `g`. */
   vjp<T>(o: TensorAlgebra<T>, g: T, xs: readonly T[], y: T, needs: readonly boolean[], params: unknown): (T | null)[];
+  /** Forward mode: the output's tangent from the inputs' tangents (null: zero). */
   jvp<T>(o: TensorAlgebra<T>, dxs: readonly (T | null)[], xs: readonly T[], y: T, params: unknown): T | null;
+  /** vmap: the op on inputs with a leading batch axis (where `batched` says), as one op. */
   batch?<T>(o: TensorAlgebra<T>, xs: readonly T[], batched: readonly boolean[], params: unknown): T;
+  /** Extra arguments the parameters print as, e.g. `["axis=1", "keepdims=True"]`. */
   printParams?(params: unknown, target: Target): string[];
+  /** A postfix form per target, printed after the operand instead of a call (the transpose `Wᵀ`), or undefined. */
   printPostfix?(params: unknown, inputShapes: readonly Shape[]): Partial<Record<Target, string>> | undefined;
   readonly call?: TensorCall<unknown>;
 }
 
-/** Declares a tensor-op entry (an identity that checks the entry against its name's parameter type). */
 /**
  * The jvp of an op that is linear in its one input (JAX's `deflinear`): the tangent goes through the op itself,
  * with the same parameters — dy = op(dx). Movement ops, cast and sum declare their forward rule with it.
@@ -464,6 +470,7 @@ export function linearJvp<K extends TensorOpName>(name: K): TensorJvp<ParamsOf<K
     dx ? (o[name] as unknown as (x: T, params: ParamsOf<K>) => T)(dx, p) : null;
 }
 
+/** Declares a tensor-op entry (an identity that checks the entry against its name's parameter type). */
 export function defineTensorOp<K extends TensorOpName>(op: TensorOp<K>): TensorOp<K> {
   return op;
 }

@@ -10,7 +10,9 @@ import { normalizeAxes } from "./shape.js";
 
 /** PyTorch's options of var/std: `correction` (default 1, Bessel's), or `unbiased` (true: 1, false: 0), and the dims/keepdim. */
 export interface VarOptions extends ReduceOptions {
+  /** Divide by N − correction (default 1: Bessel's correction; 0: the population variance). */
   correction?: number;
+  /** The older spelling: true is correction 1, false is correction 0. */
   unbiased?: boolean;
 }
 

@@ -43,6 +43,6 @@ export {
   type PathStepReport,
   type MethodReport,
 } from "./paths.js";
-export { formatValue, formatTable, DISPLAY_DIGITS } from "./format.js";
+export { formatValue, formatTable, DISPLAY_DIGITS, type TableOptions } from "./format.js";
 export { printOp, symbolicAlgebra, symName, symConst, formatNumber, type Sym, type Compact } from "./symbolic.js";
 export { formatGraph } from "./graph-text.js";

@@ -37,6 +37,7 @@ export interface TensorNodeView {
   rule: string | null;
 }
 
+/** A tensor graph laid out for people: its nodes in evaluation order and which one is the root. */
 export interface TensorGraphView {
   nodes: TensorNodeView[];
   root: number;

@@ -23,11 +23,13 @@ import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tape
 
 export type { Span };
 
-type ValueLike = Value | number;
+/** What a Value's operations accept: another Value, or a plain number (a constant). */
+export type ValueLike = Value | number;
 
 /** One method per elementwise op: tsc rejects a `Value` that lacks one. */
 type ValueMethods = { readonly [K in ElementwiseName]: (...others: ValueLike[]) => Value };
 
+/** Options of a new {@link Value}: a label, whether gradients flow into it, where it came from in the source. */
 export interface ValueOptions {
   /** A name for printing: the variable's name, or a named constant such as `e`. */
   label?: string;
@@ -116,6 +118,7 @@ export class Value implements ValueMethods, GraphNode {
     checkLive(this.t);
     return this.t.val[this.i]!;
   }
+  /** Overwrites the forward value (an optimizer's update); nodes computed from it are not recomputed. */
   set data(v: number) {
     checkLive(this.t);
     this.t.val[this.i] = v;
@@ -128,6 +131,7 @@ export class Value implements ValueMethods, GraphNode {
     checkLive(this.t);
     return this.t.grad[this.i]!;
   }
+  /** Sets the gradient (to 0 to clear it before another backward pass). */
   set grad(g: number) {
     const T = this.t;
     checkLive(T);
@@ -140,6 +144,7 @@ export class Value implements ValueMethods, GraphNode {
     checkLive(this.t);
     return this.t.rg[this.i] === 1;
   }
+  /** Turns gradients into this leaf on or off. */
   set requiresGrad(r: boolean) {
     checkLive(this.t);
     this.t.rg[this.i] = r ? 1 : 0;
@@ -162,6 +167,7 @@ export class Value implements ValueMethods, GraphNode {
   get label(): string | undefined {
     return this.x?.label;
   }
+  /** Names the node. */
   set label(label: string | undefined) {
     (this.x ??= new Extras()).label = label;
   }
@@ -170,6 +176,7 @@ export class Value implements ValueMethods, GraphNode {
   get span(): Span | undefined {
     return this.x?.span;
   }
+  /** Records where in the source text the node came from. */
   set span(span: Span | undefined) {
     (this.x ??= new Extras()).span = span;
   }
@@ -190,23 +197,39 @@ export class Value implements ValueMethods, GraphNode {
     return this.a === null;
   }
 
+  /** this + other. */
   add(other: ValueLike): Value { return rec.add(this, Value.from(other)); }
+  /** this − other. */
   sub(other: ValueLike): Value { return rec.sub(this, Value.from(other)); }
+  /** this · other. */
   mul(other: ValueLike): Value { return rec.mul(this, Value.from(other)); }
+  /** this / other. */
   div(other: ValueLike): Value { return rec.div(this, Value.from(other)); }
+  /** −this. */
   neg(): Value { return rec.neg(this, null); }
   /** `this ^ exponent`; the exponent may be a constant (`x^2`) or a variable (`a^b`). */
   pow(exponent: ValueLike): Value { return rec.pow(this, Value.from(exponent)); }
+  /** eˣ. */
   exp(): Value { return rec.exp(this, null); }
+  /** The natural logarithm. */
   log(): Value { return rec.log(this, null); }
+  /** √x (its derivative at 0 is +∞). */
   sqrt(): Value { return rec.sqrt(this, null); }
+  /** |x| (derivative 0 at 0). */
   abs(): Value { return rec.abs(this, null); }
+  /** max(x, 0) (derivative 0 at 0). */
   relu(): Value { return rec.relu(this, null); }
+  /** 1 / (1 + e⁻ˣ). */
   sigmoid(): Value { return rec.sigmoid(this, null); }
+  /** tanh(x). */
   tanh(): Value { return rec.tanh(this, null); }
+  /** sin(x). */
   sin(): Value { return rec.sin(this, null); }
+  /** cos(x). */
   cos(): Value { return rec.cos(this, null); }
+  /** The larger of this and other (the lecture's `max(x, 0)`); at a tie the gradient splits evenly. */
   max(other: ValueLike): Value { return rec.max(this, Value.from(other)); }
+  /** The smaller of this and other; at a tie the gradient splits evenly. */
   min(other: ValueLike): Value { return rec.min(this, Value.from(other)); }
   /** 1 where this > other, else 0 (zero gradient). */
   gt(other: ValueLike): Value { return rec.gt(this, Value.from(other)); }

@@ -7,6 +7,7 @@ import { checkedSize, formatShape, sizeOf, stridesOf } from "../ops/shape.js";
 import { arrayType, NDArray, type TypedArray } from "./ndarray.js";
 import { Tensor, type NestedArray, type TensorOptions } from "./tensor.js";
 
+/** Options of the tensor constructors (`tensor`, `zeros`, `arange`, …): dtype, requiresGrad, label. */
 export interface CreateOptions extends TensorOptions {
   /** Element type (default float32). */
   dtype?: DType;

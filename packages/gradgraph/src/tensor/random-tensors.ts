@@ -7,6 +7,7 @@ import { arrayType, NDArray } from "./ndarray.js";
 import { defaultGenerator, Generator } from "./random.js";
 import { Tensor, type TensorOptions } from "./tensor.js";
 
+/** Options of the random tensors (`rand`, `randn`, `randint`): dtype, and where the numbers come from. */
 export interface RandomOptions extends TensorOptions {
   dtype?: DType;
   /** A seed for a fresh generator (the same seed gives the same tensor everywhere). */

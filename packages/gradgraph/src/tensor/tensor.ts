@@ -38,6 +38,7 @@ export type TensorLike = Tensor | number;
 
 export type { SliceSpec };
 
+/** Options of {@link Tensor.backward}: a differentiable graph of the gradients, intermediate gradients kept. */
 export interface BackwardOptions {
   /**
    * Build the backward pass as a graph of tensors, so the gradients can be differentiated again (gradients of
@@ -62,7 +63,7 @@ type ElementwiseMethods = { readonly [K in ElementwiseName]: (...others: never[]
 /** One method per tensor primitive. */
 type TensorOpMethods = { readonly [K in TensorOpName]: (...args: never[]) => Tensor };
 
-/** Options of a new leaf tensor (creation functions add `dtype`: {@link CreateOptions}). */
+/** Options of a tensor made from values: whether gradients flow into it, and a name. */
 export interface TensorOptions {
   /** Whether gradients flow into this leaf (default false). */
   requiresGrad?: boolean;
@@ -177,17 +178,20 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     throw new InputError(`expected a tensor or a number, got ${isTensor(x) ? "a tensor from another copy of gradgraph (the package is loaded twice; import it once, or copy the tensor with tensor(t.toNested()))" : typeof x}`);
   }
 
-  /** The size of each axis. */ get shape(): Shape {
+  /** The size of each axis. */
+  get shape(): Shape {
     return this.value.shape;
   }
-  /** The number of axes (PyTorch's `dim()`). */ get ndim(): number {
+  /** The number of axes. */
+  get ndim(): number {
     return this.value.shape.length;
   }
   /** Number of elements. */
   get size(): number {
     return this.value.size;
   }
-  /** "float32" or "float64". */ get dtype(): DType {
+  /** The element type: float32 or float64. */
+  get dtype(): DType {
     return this.value.dtype;
   }
   /** True for a tensor not made by an op (an input, a parameter, a constant). */
@@ -197,22 +201,36 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   // --- elementwise ops (with broadcasting) ---------------------------------------------------------------
 
-  /** `this + other`, elementwise with broadcasting. */ add(other: TensorLike): Tensor { return bin("add", this, other); }
-  /** `this - other`, elementwise with broadcasting. */ sub(other: TensorLike): Tensor { return bin("sub", this, other); }
-  /** `this * other`, elementwise with broadcasting. */ mul(other: TensorLike): Tensor { return bin("mul", this, other); }
-  /** `this / other`, elementwise with broadcasting. */ div(other: TensorLike): Tensor { return bin("div", this, other); }
-  /** `-this`. */ neg(): Tensor { return un("neg", this); }
+  /** this + other, elementwise, with broadcasting. */
+  add(other: TensorLike): Tensor { return bin("add", this, other); }
+  /** this − other, elementwise, with broadcasting. */
+  sub(other: TensorLike): Tensor { return bin("sub", this, other); }
+  /** this · other, elementwise, with broadcasting (the matrix product is {@link matmul}). */
+  mul(other: TensorLike): Tensor { return bin("mul", this, other); }
+  /** this / other, elementwise, with broadcasting. */
+  div(other: TensorLike): Tensor { return bin("div", this, other); }
+  /** −x, elementwise. */
+  neg(): Tensor { return un("neg", this); }
   /** `this ^ exponent`, elementwise; the exponent may be a number or a tensor. */
   pow(exponent: TensorLike): Tensor { return bin("pow", this, exponent); }
-  /** eˣ. */ exp(): Tensor { return un("exp", this); }
-  /** The natural logarithm. */ log(): Tensor { return un("log", this); }
-  /** The square root (its derivative at 0 is +∞). */ sqrt(): Tensor { return un("sqrt", this); }
-  /** |x| (derivative 0 at 0, as PyTorch). */ abs(): Tensor { return un("abs", this); }
-  /** max(x, 0) (derivative 0 at 0, as PyTorch). */ relu(): Tensor { return un("relu", this); }
-  /** 1 / (1 + e⁻ˣ). */ sigmoid(): Tensor { return un("sigmoid", this); }
-  /** The hyperbolic tangent. */ tanh(): Tensor { return un("tanh", this); }
-  /** The sine. */ sin(): Tensor { return un("sin", this); }
-  /** The cosine. */ cos(): Tensor { return un("cos", this); }
+  /** eˣ, elementwise. */
+  exp(): Tensor { return un("exp", this); }
+  /** The natural logarithm, elementwise. */
+  log(): Tensor { return un("log", this); }
+  /** √x, elementwise (its derivative at 0 is +∞, as PyTorch's). */
+  sqrt(): Tensor { return un("sqrt", this); }
+  /** |x|, elementwise (derivative 0 at 0). */
+  abs(): Tensor { return un("abs", this); }
+  /** max(x, 0), elementwise (derivative 0 at 0). */
+  relu(): Tensor { return un("relu", this); }
+  /** 1 / (1 + e⁻ˣ), elementwise. */
+  sigmoid(): Tensor { return un("sigmoid", this); }
+  /** tanh(x), elementwise. */
+  tanh(): Tensor { return un("tanh", this); }
+  /** sin(x), elementwise. */
+  sin(): Tensor { return un("sin", this); }
+  /** cos(x), elementwise. */
+  cos(): Tensor { return un("cos", this); }
   /** 1 where this > other, else 0 (zero gradient). */
   gt(other: TensorLike): Tensor { return bin("gt", this, other); }
   /** 1 where this == other, else 0 (zero gradient). */
@@ -221,9 +239,12 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   sign(): Tensor { return un("sign", this); }
   /** Comparisons: 1 where they hold, else 0, in the operands' dtype (no boolean dtype); zero gradient. */
   lt(other: TensorLike): Tensor { return bin("lt", this, other); }
-  /** 1 where this ≤ other, else 0. */ le(other: TensorLike): Tensor { return bin("le", this, other); }
-  /** 1 where this ≥ other, else 0. */ ge(other: TensorLike): Tensor { return bin("ge", this, other); }
-  /** 1 where this ≠ other, else 0. */ ne(other: TensorLike): Tensor { return bin("ne", this, other); }
+  /** 1 where this ≤ other, else 0 (zero gradient). */
+  le(other: TensorLike): Tensor { return bin("le", this, other); }
+  /** 1 where this ≥ other, else 0 (zero gradient). */
+  ge(other: TensorLike): Tensor { return bin("ge", this, other); }
+  /** 1 where this ≠ other, else 0 (zero gradient). */
+  ne(other: TensorLike): Tensor { return bin("ne", this, other); }
   /** ln(1 + x), accurate near 0. */
   log1p(): Tensor { return un("log1p", this); }
   /** eˣ − 1, accurate near 0. */

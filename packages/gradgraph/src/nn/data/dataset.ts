@@ -11,13 +11,17 @@ import { fromTypedArray, type Tensor } from "../../tensor/tensor.js";
 
 /** A minibatch: inputs and targets of the same samples. */
 export interface Batch {
+  /** The inputs, one row per sample. */
   x: Tensor;
+  /** The targets of the same samples. */
   y: Tensor;
 }
 
 /** What a dataset is: its name, task and, for classification, its class names. */
 export interface DatasetInfo {
+  /** A name for reports and saved configs. */
   name: string;
+  /** Classification (y holds class indices) or regression (y holds values). */
   task: "classification" | "regression";
   /** Class names, index = label (classification). */
   classes?: readonly string[];
@@ -121,6 +125,7 @@ export function permutation(n: number, g: Generator): Int32Array {
   return p;
 }
 
+/** Options of {@link DataLoader}: batch size, shuffling and its seed, dropping a short last batch. */
 export interface DataLoaderOptions {
   /** Samples per batch (default 32). */
   batchSize?: number;
@@ -181,6 +186,7 @@ export class DataLoader implements Iterable<Batch> {
     this.generator.setState(s);
   }
 
+  /** One epoch's batches (`for (const { x, y } of loader)`). */
   *[Symbol.iterator](): Iterator<Batch> {
     yield* this.epoch(0);
   }
@@ -195,6 +201,7 @@ export class DataLoader implements Iterable<Batch> {
   }
 }
 
+/** Options of {@link trainTestSplit}: the test part's size, the seed, stratification. */
 export interface SplitOptions {
   /** Fraction of the samples held out for testing (default 0.2), or… */
   testFraction?: number;

@@ -17,6 +17,7 @@ const IDX_TYPES = {
   0x0d: { name: "float", bytes: 4 },
   0x0e: { name: "double", bytes: 8 },
 } as const;
+/** An IDX type code: 0x08 unsigned byte, 0x09 signed byte, 0x0b short, 0x0c int, 0x0d float, 0x0e double. */
 export type IdxTypeCode = keyof typeof IDX_TYPES;
 
 /** A parsed IDX file: its type code, its dimensions, and the elements in row-major order. */

@@ -19,6 +19,7 @@ export { parseIdx, encodeIdx, idxMagic, type Idx, type IdxTypeCode, type IdxExpe
 
 /** The built-in named datasets (generated or shipped with the library). */
 export const DATASET_NAMES = ["moons", "circles", "spirals", "xor", "iris"] as const;
+/** The name of a built-in dataset ({@link DATASET_NAMES}). */
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Everything needed to rebuild a named dataset and its split exactly (saved in a run's config). */

@@ -12,7 +12,9 @@ import { fromTypedArray } from "../../tensor/tensor.js";
 import { arrayType } from "../../tensor/ndarray.js";
 import type { DType } from "../../ops/op.js";
 
+/** The names of Iris's four input features, in column order. */
 export const IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"] as const;
+/** Iris's three species; a label is an index into this list. */
 export const IRIS_CLASSES = ["setosa", "versicolor", "virginica"] as const;
 
 /** The 150 rows: four measurements and the class index (0 setosa, 1 versicolor, 2 virginica). */

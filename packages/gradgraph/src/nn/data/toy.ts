@@ -10,6 +10,7 @@ import { Generator } from "../../tensor/random.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
 import { Dataset, permutation } from "./dataset.js";
 
+/** Options of the generated datasets ({@link moons}, {@link circles}, {@link spirals}, {@link xor}): noise, seed, dtype, shuffling. */
 export interface ToyOptions {
   /** Standard deviation of Gaussian noise added to the points. */
   noise?: number;
