@@ -28,11 +28,16 @@ export class AnomalyError extends SourceError {
   override name = "AnomalyError";
   constructor(
     message: string,
+    /** Where the NaN/Inf appeared: the forward pass, the backward pass, or forward-mode tangents. */
     readonly phase: AnomalyPhase,
+    /** The op that made it (its name). */
     readonly op: string,
+    /** The node it made, when there is one. */
     readonly node: GraphNode | undefined,
+    /** Where in the source the node came from (graphs compiled from an expression). */
     readonly span: Span | undefined,
     source = "",
+    /** In the backward pass or the tangents: which of the op's inputs the non-finite derivative concerns. */
     readonly input?: number,
   ) {
     super(message, source, span?.pos ?? 0, span?.length ?? 1);
@@ -250,23 +255,31 @@ export function findScalarAnomaly(root: Value, options: AnomalyOptions = {}): An
 
 /** A variable of a traced program: an input, a constant, or the result of an equation. */
 export interface TracedVar {
+  /** The variable's name in the program (`x0`, `a`, …). */
   name: string;
+  /** Its shape. */
   shape: Shape;
+  /** Its dtype. */
   dtype: DType;
 }
 
 /** One op of a traced program: `name: dtype[shape] = op(args, params)`. */
 export interface TracedEquation extends TracedVar {
+  /** The op's name. */
   op: string;
+  /** Its arguments: names of variables, or literals. */
   args: string[];
+  /** Its parameters, printed (`axis=0`, …). */
   params: string[];
 }
 
 /** The program a function records, one equation per op (JAX's jaxpr). */
 export interface TracedProgram {
+  /** The function's inputs, in order (leaves of its argument trees). */
   inputs: TracedVar[];
   /** Tensors the function closed over (constants of the program); single numbers are written inline instead. */
   constants: TracedVar[];
+  /** One equation per op, in evaluation order. */
   equations: TracedEquation[];
   /** The outputs (names of variables, or literals), in the order of the result's tree. */
   outputs: string[];

@@ -37,6 +37,7 @@ export interface GradcheckOptions {
 
 /** One disagreement. */
 export interface GradcheckFailure {
+  /** The rule that disagreed: reverse (vjp) or forward (jvp). */
   mode: CheckMode;
   /** "jacobian": an entry of the Jacobian; "projection": a random projection. */
   check: "jacobian" | "projection";
@@ -46,8 +47,11 @@ export interface GradcheckFailure {
   inputLabel?: string;
   /** Multi-index of the output element and input element (for a Jacobian entry). */
   outputIndex?: number[];
+  /** The input element's multi-index (for a Jacobian entry). */
   inputIndex?: number[];
+  /** What the rule gave. */
   analytic: number;
+  /** What central differences gave. */
   numeric: number;
   /** The first op (in evaluation order) whose rule disagrees with its own central differences, if found. */
   op?: string;
@@ -58,7 +62,9 @@ export interface GradcheckFailure {
 
 /** What {@link gradcheck} found: whether the analytic derivatives agree with differences, and where not. */
 export interface GradcheckReport {
+  /** True when every check agreed within the tolerances. */
   ok: boolean;
+  /** Every disagreement found. */
   failures: GradcheckFailure[];
   /** Largest |analytic − numeric| seen. */
   maxAbsError: number;

@@ -558,7 +558,9 @@ export interface MLPOptions extends Omit<LayerOptions, "bias"> {
  * model.forward(zeros([64, 784])).shape; // [64, 10]
  */
 export class MLP extends Sequential {
+  /** The layer sizes, inputs first and outputs last. */
   readonly sizes: readonly number[];
+  /** The activation between layers. */
   readonly activation: ActivationName;
 
   constructor(sizes: readonly number[], act: ActivationName = "relu", options: MLPOptions = {}) {

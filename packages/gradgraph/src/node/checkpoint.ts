@@ -25,8 +25,11 @@ export const MAX_CONFIG_BYTES = 16_000_000;
 
 /** `config.json` of a saved model; `D` is what the trainer records about the data. */
 export interface ModelConfig<D extends object = Record<string, unknown>> {
+  /** Marks the file as a saved network's config. */
   format: "gradgraph-mlp";
+  /** The format's version. */
   version: 1;
+  /** How to rebuild the network: an MLP's sizes, activation and dtype, or a layer spec. */
   model: { type: "MLP"; sizes: number[]; activation: ActivationName; dtype: DType } | LayersConfig;
   /** The dataset and split it was trained on, as the trainer describes it (`gradgraph train` writes its data spec). */
   data?: D;
@@ -82,8 +85,11 @@ export async function saveModel<D extends object = Record<string, unknown>>(dir:
 
 /** `config.json` of a module saved by {@link saveModule}: its class, and what the caller adds. */
 export interface ModuleConfig {
+  /** Marks the file as a saved module's config. */
   format: "gradgraph-module";
+  /** The format's version. */
   version: 1;
+  /** The module's class name (`type`), and whatever the caller described it with. */
   model: { type: string } & Record<string, unknown>;
   [extra: string]: unknown;
 }

@@ -39,6 +39,7 @@ export interface DatasetInfo {
  * ds.batch([1]).x.toNested(); // [[1, 1]]
  */
 export class Dataset {
+  /** Its name, task and class names. */
   readonly info: DatasetInfo;
 
   constructor(readonly x: Tensor, readonly y: Tensor, info: Partial<DatasetInfo> = {}) {
@@ -146,8 +147,11 @@ export interface DataLoaderOptions {
  * for (const { x, y } of loader) { … }
  */
 export class DataLoader implements Iterable<Batch> {
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch draws a new order. */
   readonly shuffle: boolean;
+  /** Whether a last batch smaller than `batchSize` is dropped. */
   readonly dropLast: boolean;
   private readonly generator: Generator;
 
