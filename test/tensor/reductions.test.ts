@@ -125,6 +125,9 @@ describe("dim/keepdim on every reduction: positional (PyTorch), or an options ob
     expect(call("argmax", [0, 1])).toThrow("argmax: dim must be one number (or none, for the flattened tensor), got [0,1]");
     expect(call("var", 0, { correction: "1" })).toThrow('var: correction must be a number, got "1"');
     expect(call("sum", tensor([0]))).toThrow("got a tensor");
+    // A tensor of another copy of the package is the elementwise operand, and its error says so (not "a dim").
+    const alien = { [Symbol.for("gradgraph.Tensor")]: true };
+    expect(call("max", alien)).toThrow("a tensor from another copy of gradgraph");
   });
 });
 

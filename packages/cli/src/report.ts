@@ -8,7 +8,10 @@ import { fromTypedArray, nn, type Tensor } from "gradgraph";
 type Dataset = nn.Dataset;
 type Module = nn.Module;
 type History = nn.History;
-const { argmax, predict } = nn;
+const { predict } = nn;
+
+/** The class of each row of [n, k] scores (Tensor.argmax along the last axis). */
+const argmax = (x: Tensor): Int32Array => Int32Array.from(x.argmax(-1).toArray());
 
 /** Escapes text for HTML and SVG. */
 export function escapeHtml(s: string): string {

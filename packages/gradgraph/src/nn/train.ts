@@ -44,18 +44,6 @@ export function accuracy(pred: Tensor, target: Tensor): number {
   return n === 0 ? 0 : right / n;
 }
 
-/** Index of the largest value in each row of a [n, k] tensor. */
-export function argmax(x: Tensor): Int32Array {
-  const p = x.toArray(), n = x.shape[0] ?? 1, k = p.length / n;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let c = 0;
-    for (let j = 1; j < k; j++) if (p[i * k + j]! > p[i * k + c]!) c = j;
-    out[i] = c;
-  }
-  return out;
-}
-
 /** The built-in metrics by name. */
 export const METRICS: Record<string, Metric> = { accuracy: { name: "accuracy", fn: accuracy } };
 

@@ -8,7 +8,7 @@ import type { Axes, DimArg } from "../ops/composite.js";
 import { einsum as einsumOf } from "../ops/einsum.js";
 import type { DType } from "../ops/op.js";
 import type { VarOptions } from "../ops/stats.js";
-import { concat, graphAlgebra, stack, Tensor, where, type ReduceOptions, type TensorLike } from "./tensor.js";
+import { concat, graphAlgebra, isTensor, stack, Tensor, where, type ReduceOptions, type TensorLike } from "./tensor.js";
 
 const t = Tensor.from;
 
@@ -79,14 +79,14 @@ export const minimum = (a: TensorLike, b: TensorLike): Tensor => t(a).minimum(b)
 export function max(x: TensorLike, dim?: DimArg, keepdim?: boolean): Tensor;
 export function max(x: TensorLike, other: Tensor): Tensor;
 export function max(x: TensorLike, dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
-  return dim instanceof Tensor ? t(x).maximum(dim) : t(x).max(dim, keepdim);
+  return isTensor(dim) ? t(x).maximum(dim) : t(x).max(dim, keepdim);
 }
 
 /** As `torch.min`: over everything, over dims (values only), or with a tensor the elementwise {@link minimum}. */
 export function min(x: TensorLike, dim?: DimArg, keepdim?: boolean): Tensor;
 export function min(x: TensorLike, other: Tensor): Tensor;
 export function min(x: TensorLike, dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
-  return dim instanceof Tensor ? t(x).minimum(dim) : t(x).min(dim, keepdim);
+  return isTensor(dim) ? t(x).minimum(dim) : t(x).min(dim, keepdim);
 }
 
 /** The matrix product a @ b (batched over leading axes, as `torch.matmul`). */

@@ -35,6 +35,7 @@ export {
   type CreateOptions,
   type BackwardOptions,
   type ReduceOptions,
+  type DimArg,
   type SliceSpec,
   type NestedArray,
   type IndexLike,

@@ -274,7 +274,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   max(dim?: DimArg, keepdim?: boolean): Tensor;
   max(other: Tensor): Tensor;
   max(dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
-    if (dim instanceof Tensor) return bin("max", this, dim);
+    if (isTensor(dim)) return bin("max", this, dim);
     return this.amax(dim, keepdim);
   }
 
@@ -282,7 +282,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   min(dim?: DimArg, keepdim?: boolean): Tensor;
   min(other: Tensor): Tensor;
   min(dim?: DimArg | Tensor, keepdim?: boolean): Tensor {
-    if (dim instanceof Tensor) return bin("min", this, dim);
+    if (isTensor(dim)) return bin("min", this, dim);
     return this.amin(dim, keepdim);
   }
 
