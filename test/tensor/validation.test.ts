@@ -106,3 +106,8 @@ describe("operands", () => {
     expect(tensor([1, 2, 3]).clamp(undefined, tensor(2)).toNested()).toEqual([1, 2, 2]);
   });
 });
+
+test("an axis that is not a whole number says so, not that it is out of range", () => {
+  expect(() => tensor([[1, 2], [3, 4]]).max(1.5)).toThrow("an axis is a whole number (from -2 to 1 for shape [2,2]), got 1.5");
+  expect(() => tensor([[1, 2], [3, 4]]).sum(2)).toThrow("axis 2 is out of range for shape [2,2]");
+});

@@ -93,7 +93,10 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
 
 /** A run's saved model (`train --out`), with the data spec of its config.json checked as {@link dataSpecProblem} does. */
 export async function loadRunModel(dir: string): Promise<{ model: nn.MLP | nn.LayerNet; config: ModelConfig<DataSpec> }> {
-  const { model, config } = await loadModel(dir);
+  const { model, config } = await loadModel(dir).catch((e: unknown) => {
+    if (e instanceof InputError && e.message.endsWith(`(${CONFIG_FILE} not found)`)) throw new InputError(`${e.message}; train one with gradgraph train --out ${dir}`);
+    throw e;
+  });
   const problem = config.data === undefined ? null : dataSpecProblem(config.data);
   if (problem !== null) throw new InputError(`${join(dir, CONFIG_FILE)}: not a gradgraph model config: ${problem}`);
   return { model, config: config as unknown as ModelConfig<DataSpec> };

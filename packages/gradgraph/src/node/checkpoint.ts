@@ -139,7 +139,7 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message}); train one with gradgraph train --out ${dir}`);
+    throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message})`);
   }
   let parsed: unknown;
   try {

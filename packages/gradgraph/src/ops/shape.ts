@@ -107,9 +107,8 @@ export function broadcastsTo(from: Shape, to: Shape): boolean {
  * Normalises one axis (negative counts from the end) or throws `op: axis 3 is out of range for shape [2,3]`.
  */
 export function normalizeAxis(axis: number, rank: number, op: string, shape: Shape): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ShapeError(`${op}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
-  }
+  if (!Number.isInteger(axis)) throw new ShapeError(`${op}: an axis is a whole number (from ${-rank} to ${rank - 1} for shape ${formatShape(shape)}), got ${axis}`);
+  if (axis < -rank || axis >= rank) throw new ShapeError(`${op}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
   return axis < 0 ? axis + rank : axis;
 }
 

@@ -15,7 +15,7 @@ export * from "./dataset.js";
 export * from "./toy.js";
 export { iris, IRIS_CLASSES, IRIS_FEATURES, IRIS_ROWS } from "./iris.js";
 export { mnistDataset, MNIST_CLASSES, MNIST_PIXELS, MNIST_MEAN, MNIST_STD, MNIST_TRAIN_DIGITS, MNIST_TEST_DIGITS, type MnistOptions, type MnistRaw } from "./mnist.js";
-export { parseIdx, encodeIdx, idxMagic, type Idx, type IdxTypeCode, type IdxExpect } from "./idx.js";
+export { parseIdx, encodeIdx, type Idx, type IdxTypeCode, type IdxExpect } from "./idx.js";
 
 /** The built-in named datasets (generated or shipped with the library). */
 export const DATASET_NAMES = ["moons", "circles", "spirals", "xor", "iris"] as const;
