@@ -52,7 +52,7 @@ export * from "./optim.js";
 export * from "./data/index.js";
 export * from "./train.js";
 export { encodeSafetensors, decodeSafetensors, type Safetensors, type SafetensorsWriteOptions, type SafetensorsFloat } from "./safetensors.js";
-export { parseLayers, isSizes, buildLayerNet, LayerNet, Unflatten, SPEC_HELP, type LayerSpec } from "./spec.js";
+export { parseLayers, isSizes, buildLayerNet, LayerNet, Unflatten, NAMED_SPECS, SPEC_HELP, type LayerSpec } from "./spec.js";
 /** The micrograd-style MLP on scalar {@link gradgraph!Value}s: `Linear`, `MLP`, `SGD`, `mseLoss`, element by element. */
 export * as scalar from "./scalar.js";
 export * from "./norm.js";
