@@ -3,7 +3,7 @@
  * and the library example is run with Node against the built package.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -42,6 +42,7 @@ function runBlock(block: string, extra: string): string[] {
   const js = ts.transpileModule(block, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
   writeFileSync(file, js + extra);
   const r = spawnSync(process.execPath, [file], { encoding: "utf8", cwd: dir });
+  rmSync(dir, { recursive: true, force: true }); // the block's own files (runs/…) too
   expect(r.stderr).toBe("");
   return r.stdout.trim().split("\n");
 }
