@@ -8,15 +8,22 @@ import { Tape } from "../anchors/tape.mjs";
 const { Value } = await import(new URL("../../packages/gradgraph/dist/index.js", import.meta.url).href);
 const lr = 0.05, alpha = 1e-4;
 let bestBackward = Infinity;
-function ggSetup() {
+/**
+ * micrograd's demo step on a Value-like class (add, mul, relu, backward, data, grad): `leaf(x)` makes a
+ * parameter, `constant(x)` an input or constant; `afterParams()` runs once the parameters exist and returns what
+ * each step runs first (the floor engine resets its tape there).
+ */
+function valueStep(leaf, constant, afterParams = () => () => {}) {
   const rnd = lcg(SEEDS.w1); const { X, y } = moons(100, rnd);
-  const layers = w1Params(rnd).map((neurons, l, all) => neurons.map((n) => ({ w: n.w.map((v) => new Value(v)), b: new Value(n.b), nonlin: l !== all.length - 1 })));
+  const layers = w1Params(rnd).map((neurons, l, all) => neurons.map((n) => ({ w: n.w.map((v) => leaf(v)), b: leaf(n.b), nonlin: l !== all.length - 1 })));
+  const reset = afterParams();
   const params = layers.flatMap((L) => L.flatMap((n) => [...n.w, n.b]));
   function forward(x) { for (const layer of layers) x = layer.map((n) => { let act = n.b; for (let i = 0; i < n.w.length; i++) act = act.add(n.w[i].mul(x[i])); return n.nonlin ? act.relu() : act; }); return x[0]; }
   return function step() {
-    const losses = X.map((row, i) => forward(row.map((v) => Value.constant(v))).mul(-y[i]).add(1).relu());
-    let data = Value.constant(0); for (const l of losses) data = data.add(l); data = data.mul(1 / losses.length);
-    let reg = Value.constant(0); for (const p of params) reg = reg.add(p.mul(p));
+    reset();
+    const losses = X.map((row, i) => forward(row.map((v) => constant(v))).mul(-y[i]).add(1).relu());
+    let data = constant(0); for (const l of losses) data = data.add(l); data = data.mul(1 / losses.length);
+    let reg = constant(0); for (const p of params) reg = reg.add(p.mul(p));
     const total = data.add(reg.mul(alpha));
     const tb = performance.now();
     for (const p of params) p.grad = 0;
@@ -26,6 +33,7 @@ function ggSetup() {
     return total.data;
   };
 }
+const ggSetup = () => valueStep((v) => new Value(v), (v) => Value.constant(v));
 function tapeSetup() {
   const rnd = lcg(SEEDS.w1); const { X, y } = moons(100, rnd); const layersInit = w1Params(rnd); const T = new Tape();
   const layers = layersInit.map((neurons, l) => neurons.map((n) => ({ w: n.w.map((v) => T.param(v)), b: T.param(n.b), nonlin: l !== layersInit.length - 1 })));
@@ -56,24 +64,10 @@ function floorSetup() {
     backward() { const { op, a, b, val, grad } = T; const root = this.i; grad[root] = 1;
       for (let i = root; i >= T.np; i--) { const g = grad[i]; switch (op[i]) { case 1: grad[a[i]] += g; grad[b[i]] += g; break; case 2: grad[a[i]] += val[b[i]] * g; grad[b[i]] += val[a[i]] * g; break; case 3: if (val[i] > 0) grad[a[i]] += g; break; } } }
   }
-  const rnd = lcg(SEEDS.w1); const { X, y } = moons(100, rnd);
-  const layers = w1Params(rnd).map((neurons, l, all) => neurons.map((n) => ({ w: n.w.map((v) => V.c(v)), b: V.c(n.b), nonlin: l !== all.length - 1 })));
-  T.np = T.n;
-  const params = layers.flatMap((L) => L.flatMap((n) => [...n.w, n.b]));
-  function forward(x) { for (const layer of layers) x = layer.map((n) => { let act = n.b; for (let i = 0; i < n.w.length; i++) act = act.add(n.w[i].mul(x[i])); return n.nonlin ? act.relu() : act; }); return x[0]; }
-  return function step() {
-    T.n = T.np;
-    const losses = X.map((row, i) => forward(row.map((v) => V.c(v))).mul(-y[i]).add(1).relu());
-    let data = V.c(0); for (const l of losses) data = data.add(l); data = data.mul(1 / losses.length);
-    let reg = V.c(0); for (const p of params) reg = reg.add(p.mul(p));
-    const total = data.add(reg.mul(alpha));
-    const tb = performance.now();
-    for (const p of params) p.grad = 0;
-    total.backward();
-    bestBackward = Math.min(bestBackward, performance.now() - tb);
-    for (const p of params) p.data -= lr * p.grad;
-    return total.data;
-  };
+  return valueStep(V.c, V.c, () => {
+    T.np = T.n;
+    return () => { T.n = T.np; };
+  });
 }
 const gg = process.env.FLOOR ? floorSetup() : ggSetup(), tp = tapeSetup();
 const l0 = [gg(), tp()]; if (Math.abs(l0[0] - 1.865453195760891) > 1e-9 || Math.abs(l0[1] - 1.865453195760891) > 1e-9) throw new Error("loss " + l0);
