@@ -10,11 +10,10 @@
  *   only after that. Until then the previous run is untouched, whatever happens.
  */
 import { randomBytes } from "node:crypto";
-import { constants, closeSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { access, mkdir, stat } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "gradgraph";
-import { CONFIG_FILE, readFileLimited } from "gradgraph/node";
+import { CONFIG_FILE, makeFolders, readFileLimited } from "gradgraph/node";
 
 /** What is at `path`: nothing, an empty folder, a folder with files, or something else. */
 function whatIsAt(path: string): "nothing" | "empty" | "full" | "other" {
@@ -169,41 +168,9 @@ function alive(pid: number): boolean {
   }
 }
 
-/**
- * Creates the missing parents of `target` one level at a time, after checking that the nearest existing one is a
- * writable folder. (Node 20's `mkdir(…, { recursive: true })` never returns under /proc, where mkdir fails with
- * ENOENT; a plain mkdir per level fails at once.)
- */
+/** Creates the missing parents of `target` (writable ones), or says which folder and why not. */
 async function makeParents(out: string, target: string): Promise<void> {
-  const fail = (why: string) => new InputError(`--out ${out}: cannot create the folder (${why})`);
-  const missing: string[] = [];
-  let at = dirname(target);
-  for (;;) {
-    try {
-      const st = await stat(at);
-      if (!st.isDirectory()) throw fail(`${at} exists and is not a folder`);
-      break;
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw fail(`${at}: ${(e as Error).message}`);
-      const up = dirname(at);
-      if (up === at) throw fail("no existing parent folder");
-      missing.unshift(at);
-      at = up;
-    }
-  }
-  try {
-    await access(at, constants.W_OK);
-  } catch {
-    throw fail(`${at} is not writable`);
-  }
-  for (const dir of missing) {
-    try {
-      await mkdir(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
-      throw fail(`${dir}: ${(e as Error).message}`);
-    }
-  }
+  await makeFolders(dirname(target), { writable: true }).catch((e: Error) => {
+    throw new InputError(`--out ${out}: cannot create the folder (${e.message})`);
+  });
 }

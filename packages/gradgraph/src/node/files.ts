@@ -62,7 +62,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if ((code !== "ENOENT" && code !== "ENOTDIR") || info !== null) throw e;
-      await makeParents(dirname(target));
+      await makeFolders(dirname(target)).catch((f: FolderError) => {
+        throw new InputError(`${path}: cannot write the file (${f.folder === undefined ? f.message : `cannot create the folder ${f.message}`})`);
+      });
       await fs.writeFile(tmp, data, { flag: "wx", mode });
     }
     await fs.rename(tmp, target);
@@ -72,31 +74,46 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
+/** Why {@link makeFolders} stopped; `folder` is set when creating that folder failed (else the message says why). */
+export class FolderError extends Error {
+  override name = "FolderError";
+  constructor(
+    message: string,
+    readonly folder?: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Creates the missing folders of `dir`, one level at a time, after finding that its nearest existing ancestor is
- * a folder; a failure is a plain Error whose message says which folder and why. (Node 20's `mkdir(…,
- * { recursive: true })` never returns under /proc, where mkdir fails with ENOENT; a plain mkdir per level fails
- * at once.)
+ * a folder (and, with `writable`, one this process may write in). A failure is a {@link FolderError} whose message
+ * says which folder and why: `x/file exists and is not a folder`, `/proc/nope: ENOENT: no such file or directory`.
+ * (Node 20's `mkdir(…, { recursive: true })` never returns under /proc, where mkdir fails with ENOENT; a plain
+ * mkdir per level fails at once.)
  */
-async function makeParents(dir: string): Promise<void> {
+export async function makeFolders(dir: string, o: { writable?: boolean } = {}): Promise<void> {
   const fs = await import("node:fs/promises");
   const { dirname } = await import("node:path");
   const missing: string[] = [];
-  for (let at = dir; ; at = dirname(at)) {
+  let at = dir;
+  for (;;) {
     const st = await fs.stat(at).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT" || e.code === "ENOTDIR") return null;
-      throw e;
+      throw new FolderError(`${at}: ${e.message.split(", ")[0]}`);
     });
     if (st !== null) {
-      if (!st.isDirectory()) throw new Error(`${at} exists and is not a folder`);
+      if (!st.isDirectory()) throw new FolderError(`${at} exists and is not a folder`);
       break;
     }
-    if (dirname(at) === at) break;
+    if (dirname(at) === at) throw new FolderError("no existing parent folder");
     missing.unshift(at);
+    at = dirname(at);
   }
+  if (o.writable) await fs.access(at, fs.constants.W_OK).catch(() => Promise.reject(new FolderError(`${at} is not writable`)));
   for (const m of missing) {
     await fs.mkdir(m).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "EEXIST") throw new Error(`cannot create the folder ${m}: ${e.message.split(", ")[0]}`);
+      if (e.code !== "EEXIST") throw new FolderError(`${m}: ${e.message.split(", ")[0]}`, m);
     });
   }
 }

@@ -13,7 +13,7 @@
  *
  * @module gradgraph/node
  */
-export { readFileLimited, writeFileAtomic } from "./files.js";
+export { readFileLimited, writeFileAtomic, makeFolders, FolderError } from "./files.js";
 export { saveSafetensors, loadSafetensors, MAX_SAFETENSORS_BYTES } from "./safetensors.js";
 export {
   saveModel,
