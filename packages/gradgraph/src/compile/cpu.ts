@@ -9,7 +9,7 @@ import { kernelOf } from "../backend/backend.js";
 import type { DType } from "../ops/op.js";
 import { kernels, type Kernel } from "../tensor/backend.js";
 import { backend } from "../backend/backend.js";
-import { arrayType, copyArray, NDArray, type TypedArray } from "../tensor/ndarray.js";
+import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
 import { indexData, ownedValue, Tensor } from "../tensor/tensor.js";
 import { stepInputs, stepOutputs, type Program, type Source, type Step, type Var } from "./program.js";
 
@@ -169,7 +169,10 @@ function stepRunner(s: Step, bufferOf: (v: Var) => TypedArray | undefined): (slo
       };
     }
     case "copy":
-      return (slots) => void (slots[s.out.id] = copyArray(get(slots, s.input), s.out.dtype));
+      return (slots) => {
+        const buf = bufferOf(s.out);
+        slots[s.out.id] = buf === undefined ? copyArray(get(slots, s.input), s.out.dtype) : copyInto(get(slots, s.input), buf);
+      };
     case "host":
       return (slots) => {
         const made = s.fn(s.inputs.map((v) => get(slots, v)));

@@ -28,6 +28,8 @@ class Trace implements Recorder {
   /** Tensors made before the trace that it touched, with their value and grad arrays when first seen. */
   readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null }>();
   private readonly indexOf = new WeakMap<Int32Array, NDArray>();
+  /** For each version a write in place made, the state var whose storage it shares. */
+  private readonly storage = new Map<Var, Var>();
   private nextVar = 0;
 
   constructor(
@@ -97,14 +99,17 @@ class Trace implements Recorder {
       return;
     }
     const into = this.varOf(out);
-    const source = this.sources.get(into);
+    const source = this.sources.get(this.storage.get(into) ?? into);
     const v = this.newVar(out);
     this.vars.set(out, v);
     if (source?.kind === "input") this.reasons.push("the step writes into its argument in place (update() on an argument)");
     // In place over state (a parameter, a buffer): the new version shares its storage. Over an array the step
     // made or a constant, a fresh result (the next call starts again from the constant).
-    if (source?.kind === "state") this.steps.push({ kind: "fused", expr: root, inputs, out: v, into });
-    else this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+    const storage = this.storage.get(into) ?? into;
+    if (this.sources.get(storage)?.kind === "state") {
+      this.storage.set(v, storage);
+      this.steps.push({ kind: "fused", expr: root, inputs, out: v, into });
+    } else this.steps.push({ kind: "fused", expr: root, inputs, out: v });
   }
 
   copy(src: NDArray, out: NDArray, _dtype: DType): void {
@@ -150,7 +155,8 @@ class Trace implements Recorder {
     const out: Effect[] = [];
     for (const [t, first] of this.state) {
       const v = this.vars.get(t.value);
-      const replaced = t.value !== first.value && (v === undefined || this.sources.get(v)?.kind !== "state");
+      const own = v === undefined ? undefined : this.sources.get(this.storage.get(v) ?? v);
+      const replaced = t.value !== first.value && !(own?.kind === "state" && own.tensor === t && own.field === "value");
       if (replaced) out.push({ tensor: t, field: "value", var: this.varOf(t.value) });
       const g = t.grad;
       if (g === null) {
