@@ -7,12 +7,13 @@
  */
 import * as ort from "onnxruntime-node";
 import { describe, expect, test, vi } from "vitest";
-import { opList, type AnyOp } from "../../packages/gradgraph/src/ops/index.js";
+import { ALU_CALLS, opList, schedule, traceAlu, type AluCall, type AluNode, type AnyOp } from "../../packages/gradgraph/src/ops/index.js";
+import { aluNumbers } from "../../packages/gradgraph/src/ops/alu.js";
 import { Tensor, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { customFunction } from "../../packages/gradgraph/src/autodiff/custom.js";
 import { encodeModel, OnnxError } from "gradgraph-onnx";
 import { GraphBuilder, modelOf, type OnnxValue } from "../../packages/onnx/src/builder.js";
-import { lowerOp } from "../../packages/onnx/src/lower.js";
+import { lowerAlu, lowerOp } from "../../packages/onnx/src/lower.js";
 import { opdb, type Sample } from "../ops/opdb.js";
 
 ort.env.logLevel = "error";
@@ -102,5 +103,61 @@ describe("coverage and refusals", () => {
     const y = softplus(tensor([1, 2], { requiresGrad: true }));
     expect(y.op?.name).toBe("softplus");
     expect(() => lowerOp(b, y.op!.name, y.params, [x], { shape: y.shape, dtype: y.dtype })).toThrow(/the op "softplus" has no ONNX form/);
+  });
+});
+
+describe("fused kernels (ALU expressions of several ops) lowered node by node", () => {
+  /** The expression evaluated on numbers, elementwise with broadcasting (row-major over `shape`). */
+  function evaluate(root: AluNode, xs: readonly { shape: number[]; data: number[] }[], shape: number[]): number[] {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return Array.from({ length: size }, (_, flat) => {
+      const at = (x: { shape: number[]; data: number[] }) => {
+        let k = 0, rest = flat, stride = 1;
+        for (let a = shape.length - 1; a >= 0; a--) {
+          const i = rest % shape[a]!;
+          rest = Math.floor(rest / shape[a]!);
+          const xa = a - (shape.length - x.shape.length);
+          if (xa >= 0) {
+            if (x.shape[xa] !== 1) k += i * stride;
+            stride *= x.shape[xa]!;
+          }
+        }
+        return x.data[k]!;
+      };
+      const vals = new Map<AluNode, number>();
+      for (const n of schedule(root)) {
+        const v = n.op === "input" ? at(xs[n.index]!) : n.op === "const" ? n.value : ALU_CALLS.has(n.op) ? aluNumbers.call(n.op as AluCall, ...n.args.map((a) => vals.get(a)!)) : (aluNumbers as unknown as Record<string, (...a: number[]) => number>)[n.op]!(...n.args.map((a) => vals.get(a)!));
+        vals.set(n, v);
+      }
+      return vals.get(root)!;
+    });
+  }
+
+  const t = traceAlu();
+  const [a, b, c] = [t.input(0), t.input(1), t.input(2)];
+  const cases: [string, AluNode, number[][], number[]][] = [
+    // relu's backward fused with a product: (a > 0 ? b : 0) · c
+    ["select of a comparison, times an input", t.mul(t.select(t.gt(a, t.const(0)), b, t.const(0)), c), [[2, 3], [3], [2, 1]], [2, 3]],
+    // a mask used as a number, and a number used as a mask
+    ["a mask added, a value selected on", t.add(t.ge(a, b), t.select(c, a, t.call("exp", b))), [[2, 3], [2, 3], [3]], [2, 3]],
+    ["the negated mask as 0/1, log1p and expm1", t.add(t.select(t.ne(a, b), t.const(0), t.const(1)), t.mul(t.call("log1p", t.abs(a)), t.call("expm1", b))), [[4], [4], []], [4]],
+    // a kernel that reads no input: a constant filling the output
+    ["a constant kernel", t.const(2.5), [[2, 2]], [2, 2]],
+    ["an input smaller than the output", t.sqrt(t.abs(b)), [[2, 3], [3]], [2, 3]],
+  ];
+  test.each(cases)("%s", async (_name, root, shapes, outShape) => {
+    for (const dtype of DTYPES) {
+      const data = shapes.map((s, i) => Array.from({ length: s.reduce((x, y) => x * y, 1) }, (_, k) => (i === 2 && k % 2 === 0 ? 0 : Math.sin(3 * k + i) * 2)));
+      const b = new GraphBuilder();
+      const xs: OnnxValue[] = shapes.map((shape, i) => ({ name: b.reserve(`x${i}`), shape, dtype }));
+      const y = lowerAlu(b, root, xs, { shape: outShape, dtype });
+      b.node("Identity", [y], [], b.reserve("y"));
+      const session = await ort.InferenceSession.create(encodeModel(modelOf(b, xs, [{ name: "y", shape: outShape, dtype }])));
+      const feeds = Object.fromEntries(shapes.map((s, i) => [`x${i}`, new ort.Tensor(dtype, dtype === "float64" ? Float64Array.from(data[i]!) : Float32Array.from(data[i]!), s)]));
+      const out = (await session.run(feeds)).y!;
+      expect(out.dims).toEqual(outShape);
+      const rounded = data.map((d) => (dtype === "float32" ? d.map(Math.fround) : d));
+      expectClose(Float64Array.from(out.data as Float32Array), evaluate(root, shapes.map((shape, i) => ({ shape, data: rounded[i]! })), outShape), dtype, dtype);
+    }
   });
 });
