@@ -25,7 +25,9 @@ const allowed: Record<string, readonly string[]> = {
   tensor: ["core", "ops", "backend"],
   // modes.ts on the scalar engine; gradcheck and the functional transforms on the tensor engine.
   autodiff: ["core", "ops", "scalar", "tensor"],
-  nn: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "render"],
+  // compile: the tracer records what the tensor engine runs; the CPU target runs it with the engine's kernels.
+  compile: ["core", "ops", "backend", "tensor", "autodiff"],
+  nn: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "render", "compile"],
   lang: ["core", "ops", "scalar", "tensor"],
   render: ["core", "ops", "scalar", "tensor", "autodiff", "lang"],
   // gradgraph/node: files (weights, models, training state, MNIST); the only layer that imports node:*.

@@ -23,6 +23,7 @@ import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
+import { recording } from "./recording.js";
 import type { Span } from "../core/span.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -72,6 +73,11 @@ export interface TensorOptions {
 }
 
 let nextId = 1;
+
+/** @internal The id the next tensor made will get (every tensor made before has a smaller one). */
+export function nextTensorId(): number {
+  return nextId;
+}
 
 /** Storage that `Tensor.update` made for its tensor alone (so it may write it in place). */
 const ownedStorage = new WeakSet<TypedArray>();
@@ -148,6 +154,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       const batched = batching.apply(op, inputs, params);
       if (batched !== null) return batched;
     }
+    const r = recording.current;
+    if (r !== null) for (const x of inputs) r.tensor(x);
     const value = applyRaw(op, inputs.map((x) => x.value), params);
     const out = Tensor.node(value, op, inputs, params);
     if (tensorHooks.afterApply !== null) tensorHooks.afterApply(op, inputs, out);
@@ -558,6 +566,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     const g = this.seedFor(seed as TensorLike | undefined);
     const keep = (n: Tensor) => options.retainGrads === true || n.keepGrad;
     const store = (n: Tensor, ct: Tensor) => {
+      recording.current?.tensor(n);
       if (n.isLeaf) n.grad = n.grad === null ? ct : accumulate(n.grad, ct, options.createGraph === true);
       else n.grad = ct;
     };
@@ -602,7 +611,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    this.setValue(values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype));
+    recording.current?.tensor(this);
+    this.setValue(values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copied(values.value, this.dtype));
     return this;
   }
 
@@ -620,11 +630,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!sameShape(shape, this.shape)) {
       throw new ShapeError(`update: the inputs broadcast to ${formatShape(shape)}, not to the tensor's shape ${formatShape(this.shape)}`);
     }
-    if (!ownedStorage.has(this.value.data) || !this.value.contiguous || this.value.offset !== 0 || this.value.data.length !== this.size) {
-      this.setValue(copyArray(this.value));
-      ownedStorage.add(this.value.data);
-    }
-    runFused(expr, xs.map((x) => x.value), this.value);
+    recording.current?.tensor(this);
+    runFused(expr, xs.map((x) => x.value), ownedValue(this));
     return this;
   }
 
@@ -637,6 +644,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /** The one value of a single-element tensor. */
   item(): number {
+    recording.current?.read(this.value, "item()");
     if (this.size !== 1) throw new ShapeError(`item: the tensor has shape ${formatShape(this.shape)}, not a single element`);
     return this.value.data[this.value.offset]!;
   }
@@ -648,6 +656,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    */
   toArray(): TypedArray {
     const v = this.value;
+    recording.current?.read(v, "toArray()");
     return v.contiguous && v.offset === 0 && v.data.length === v.size && !v.weak ? v.data : toTypedArray(v);
   }
 
@@ -658,6 +667,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * eye(2).toNested(); // [[1, 0], [0, 1]]
    */
   toNested(): NestedArray {
+    recording.current?.read(this.value, "toNested()");
     return toNested(this.value) as NestedArray;
   }
 
@@ -713,21 +723,49 @@ function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
 
 /** The array itself if it is contiguous and owns exactly its elements, else a copy. */
 function ownArray(a: NDArray): NDArray {
-  return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copyArray(a);
+  return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copied(a, a.dtype);
+}
+
+/** A contiguous copy made outside a kernel (a trace records it as a step). */
+function copied(a: NDArray, dtype: DType): NDArray {
+  const c = copyArray(a, dtype);
+  recording.current?.copy(a, c, dtype);
+  return c;
+}
+
+/**
+ * @internal The storage `update` writes in place: the tensor's own (contiguous, not shared with an array the user
+ * gave or another tensor), made so by one copy the first time. A compiled step calls it before each in-place write.
+ */
+export function ownedValue(t: Tensor): NDArray {
+  const v = t.value;
+  if (ownedStorage.has(v.data) && v.contiguous && v.offset === 0 && v.data.length === v.size) return v;
+  const own = copyArray(v);
+  recording.current?.own(v, own);
+  ownedStorage.add(own.data);
+  (t as { value: NDArray }).value = own;
+  return own;
 }
 
 /** Integer index data from a tensor or nested arrays. */
 function toIndex(index: Tensor | IndexLike, op: string): IndexArray {
   if (index instanceof Int32Array) return { data: index, shape: [index.length] };
   const t = index instanceof Tensor ? index : tensor(index as NestedArray, { dtype: "float64" });
-  const flat = t.toArray();
+  const data = indexData(t.value, op);
+  recording.current?.index(t.value, data);
+  return { data, shape: t.shape };
+}
+
+/** @internal The elements of an array as integer indices (an error names the op and the first non-integer). */
+export function indexData(a: NDArray, op: string): Int32Array {
+  const flat = toTypedArray(a);
   const data = new Int32Array(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i]!;
     if (!Number.isInteger(v)) throw new InputError(`${op}: index ${v} is not an integer`);
     data[i] = v;
   }
-  return { data, shape: t.shape };
+  return data;
 }
 
 // ---------------------------------------------------------------------------------------------------------
