@@ -9,3 +9,4 @@ export type {
   TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
 } from "./proto.js";
 export { exportOnnx, programToOnnx, type ExportedProgram, type ExportOptions, type Feed, type Fetch, type ProgramExportOptions, type StateMode } from "./export.js";
+export { onnxRuntime, type OnnxRuntimeOptions } from "./target.js";
