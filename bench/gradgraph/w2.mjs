@@ -9,6 +9,12 @@ export const W2_LOSS_STEP1 = 2.304687;
 
 /** The raw-tensor W2 step on `gg`: returns a function that runs one step and returns the loss. */
 export function w2Step(gg) {
+  const step = w2LossStep(gg);
+  return () => step().item();
+}
+
+/** The same step returning the loss tensor (what `compile` traces: reading the loss back happens outside). */
+export function w2LossStep(gg) {
   const { fromTypedArray, noGrad } = gg;
   const { X, labels, Ws, bs } = w2Data();
   const { batch, sizes, lr } = W2;
@@ -28,7 +34,7 @@ export function w2Step(gg) {
     const loss = h.logSoftmax(1).gather(1, y).mean().neg();
     loss.backward();
     noGrad(() => { for (const p of params) p.assign(p.sub(p.grad.mul(lr))); });
-    return loss.item();
+    return loss;
   };
 }
 
