@@ -12,6 +12,13 @@ export const W2_LOSS_STEP1 = 2.304687;
  * step through `gg.compile` (traced at the first call, replayed after), the loss read back outside it.
  */
 export function w2Step(gg, { compiled = false } = {}) {
+  const step = w2LossStep(gg);
+  const run = compiled ? gg.compile(step) : step;
+  return () => run().item();
+}
+
+/** The same step returning the loss tensor (what `compile` traces: reading the loss back happens outside). */
+export function w2LossStep(gg) {
   const { fromTypedArray, noGrad } = gg;
   const { X, labels, Ws, bs } = w2Data();
   const { batch, sizes, lr } = W2;
@@ -21,7 +28,7 @@ export function w2Step(gg, { compiled = false } = {}) {
     fromTypedArray(W, [sizes[l], sizes[l + 1]], { requiresGrad: true }),
     fromTypedArray(bs[l], [sizes[l + 1]], { requiresGrad: true }),
   ]);
-  const step = () => {
+  return () => {
     for (const p of params) p.grad = null;
     let h = x;
     for (let l = 0; l < 3; l++) {
@@ -33,8 +40,6 @@ export function w2Step(gg, { compiled = false } = {}) {
     noGrad(() => { for (const p of params) p.assign(p.sub(p.grad.mul(lr))); });
     return loss;
   };
-  const run = compiled ? gg.compile(step) : step;
-  return () => run().item();
 }
 
 /** The same step through gradgraph's nn layer. */
