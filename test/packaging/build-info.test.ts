@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-describe.each(["gradgraph", "cli"])("packages/%s", (name) => {
+describe.each(["gradgraph", "cli", "onnx"])("packages/%s", (name) => {
   const dir = join(ROOT, "packages", name);
   const read = (file: string) => JSON.parse(readFileSync(join(dir, file), "utf8")) as { compilerOptions: { outDir: string; tsBuildInfoFile?: string }; files: string[] };
 

@@ -1,0 +1,10 @@
+/**
+ * gradgraph-onnx: ONNX models from gradgraph programs, and ONNX Runtime as an execution target.
+ * @packageDocumentation
+ */
+export { OnnxError } from "./errors.js";
+export { AttributeType, DataType, decodeModel, encodeModel } from "./proto.js";
+export type {
+  AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
+  TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
+} from "./proto.js";
