@@ -8,3 +8,4 @@ export type {
   AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
   TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
 } from "./proto.js";
+export { importOnnx, OnnxModule, type OnnxValueInfo } from "./import.js";
