@@ -13,5 +13,6 @@ export const sourceAliases = [
   { find: /^gradgraph\/node$/, replacement: src("node/index.ts") },
   { find: /^gradgraph\/nn$/, replacement: src("nn/index.ts") },
   { find: /^gradgraph\/lecture$/, replacement: src("lecture.ts") },
+  { find: /^gradgraph\/ops$/, replacement: src("ops/index.ts") },
   { find: /^gradgraph-onnx$/, replacement: fileURLToPath(new URL("./packages/onnx/src/index.ts", import.meta.url)) },
 ];

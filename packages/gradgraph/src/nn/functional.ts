@@ -17,6 +17,8 @@ import { formatShape } from "../ops/shape.js";
 import type { Value } from "../scalar/value.js";
 import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
+import { NDArray, toTypedArray } from "../tensor/ndarray.js";
+import { host } from "../tensor/recording.js";
 import { fromTypedArray, isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
@@ -195,7 +197,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
   }
   const { index, kept } = labelIndex(labels, n, k, o.ignoreIndex ?? -100);
   const logp = logits.logSoftmax(1);
-  const keep = fromTypedArray(kept, [n]).cast(logits.dtype);
+  const keep = kept.cast(logits.dtype);
   // w[yᵢ] for the rows kept, 0 for the rows ignored (whose index was set to 0 for gather).
   const wy = weight === null ? keep : weight.gather(0, index.reshape(n)).mul(keep);
   let rows = logp.gather(1, index).reshape(n).mul(wy).mul(1 - eps);
@@ -210,26 +212,32 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
 
 /**
  * Labels as an [n, 1] index tensor (gather wants the logits' rank), checked: integers in [0, classes) or the
- * ignored label; `kept` is 1 for a row that counts, 0 for an ignored one (whose index is set to 0).
+ * ignored label; `kept` is 1 for a row that counts, 0 for an ignored one (whose index is set to 0). Labels in a
+ * tensor are data: a compiled step turns each call's labels into indices again (a host step).
  */
-function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: number): { index: Tensor; kept: Float64Array } {
-  let flat: ArrayLike<number>;
-  if (isTensor(labels)) flat = labels.toArray(); // labels are data: a tensor of another copy of the package reads alike
-  else if (labels instanceof Int32Array) flat = labels;
-  else flat = Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number];
-  if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);
-  const out = new Float64Array(n);
-  const kept = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = flat[i]!;
-    if (v === ignore) continue;
-    if (!Number.isInteger(v) || v < 0 || v >= k) {
-      throw new InputError(`crossEntropy: label ${v} at row ${i} is not a class index in [0, ${k})${ignore === -100 ? "" : ` or the ignored ${ignore}`}`);
+function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: number): { index: Tensor; kept: Tensor } {
+  const fromFlat = (flat: ArrayLike<number>): NDArray[] => {
+    if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);
+    const out = new Float64Array(n);
+    const kept = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = flat[i]!;
+      if (v === ignore) continue;
+      if (!Number.isInteger(v) || v < 0 || v >= k) {
+        throw new InputError(`crossEntropy: label ${v} at row ${i} is not a class index in [0, ${k})${ignore === -100 ? "" : ` or the ignored ${ignore}`}`);
+      }
+      out[i] = v;
+      kept[i] = 1;
     }
-    out[i] = v;
-    kept[i] = 1;
-  }
-  return { index: fromTypedArray(out, [n, 1]), kept };
+    return [new NDArray(out, [n, 1]), new NDArray(kept, [n])];
+  };
+  let made: NDArray[];
+  // A tensor of another copy of the package reads alike (its elements through toArray).
+  if (labels instanceof Tensor) made = host([labels.value], ([l]) => fromFlat(toTypedArray(l!)));
+  else if (isTensor(labels)) made = fromFlat(labels.toArray());
+  else if (labels instanceof Int32Array) made = fromFlat(labels);
+  else made = fromFlat(Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number]);
+  return { index: new Tensor(made[0]!), kept: new Tensor(made[1]!) };
 }
 
 /** The losses by name (the CLI and saved configs refer to them so). */

@@ -9,7 +9,9 @@
  */
 import { InputError } from "../core/errors.js";
 import { formatShape } from "../ops/shape.js";
-import { isTensor, noGrad, zerosLike, type Tensor } from "../tensor/tensor.js";
+import { scalarArray } from "../tensor/ndarray.js";
+import { guard, host } from "../tensor/recording.js";
+import { isTensor, noGrad, Tensor, zerosLike } from "../tensor/tensor.js";
 import { isParameter } from "./parameter.js";
 
 /**
@@ -64,16 +66,27 @@ export abstract class Optimizer {
     for (const p of this.params) p.grad = null;
   }
 
-  /** Updates every parameter that has a gradient. */
+  /**
+   * Updates every parameter that has a gradient. The numbers that change from step to step (the learning rate a
+   * schedule sets, bias corrections) are one host step, so a compiled training step computes them anew at each
+   * call; which parameters have moment buffers yet is a guard (a compiled step traces again when it changes).
+   */
   step(): void {
-    this.steps++;
+    guard(() => `${this.constructor.name} state ${this.params.map((p) => (this.state.has(p) ? 1 : 0)).join("")}`);
+    const scalars = host([], () => {
+      this.steps++;
+      return this.scalars().map((c) => scalarArray(c, "float64", true));
+    }).map((a) => new Tensor(a));
     noGrad(() => {
-      for (const p of this.params) if (p.grad !== null) this.update(p, p.grad);
+      for (const p of this.params) if (p.grad !== null) this.update(p, p.grad, scalars);
     });
   }
 
-  /** The update of one parameter from its gradient (inside `noGrad`). */
-  protected abstract update(p: Tensor, g: Tensor): void;
+  /** The numbers of this step (after `steps` is counted) that {@link update} receives as weak scalar tensors. */
+  protected abstract scalars(): number[];
+
+  /** The update of one parameter from its gradient and this step's {@link scalars} (inside `noGrad`). */
+  protected abstract update(p: Tensor, g: Tensor, scalars: readonly Tensor[]): void;
 
   /** The hyperparameters, as saved with the state (and compared when it is loaded). */
   protected abstract hyper(): Record<string, number | boolean>;
@@ -180,7 +193,12 @@ export class SGD extends Optimizer {
     }
   }
 
-  protected update(p: Tensor, grad: Tensor): void {
+  /** [lr] */
+  protected scalars(): number[] {
+    return [this.lr];
+  }
+
+  protected update(p: Tensor, grad: Tensor, [lr]: readonly Tensor[]): void {
     let g = this.weightDecay !== 0 ? grad.add(p.mul(this.weightDecay)) : grad;
     if (this.momentum !== 0) {
       // b ← g on the first step, else μb + (1 − dampening)g (in place after the first step)
@@ -190,7 +208,7 @@ export class SGD extends Optimizer {
       g = this.nesterov ? g.add(buf.mul(this.momentum)) : buf;
     }
     // p ← p − lr·g
-    p.update((o, [pp, gg, lr]) => o.sub(pp!, o.mul(gg!, lr!)), g, this.lr);
+    p.update((o, [pp, gg, lr]) => o.sub(pp!, o.mul(gg!, lr!)), g, lr!);
   }
 
   protected hyper(): Record<string, number | boolean> {
@@ -246,12 +264,18 @@ export class Adam extends Optimizer {
     return 0;
   }
 
-  protected update(p: Tensor, grad: Tensor): void {
+  /** [lr/c1, 1/√c2, 1 − lr·λ] with the bias corrections c1 = 1 − β₁ᵗ, c2 = 1 − β₂ᵗ of step t. */
+  protected scalars(): number[] {
     const t = this.steps;
+    const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
+    return [this.lr / c1, 1 / Math.sqrt(c2), 1 - this.lr * this.weightDecay];
+  }
+
+  protected update(p: Tensor, grad: Tensor, [a, k, decay]: readonly Tensor[]): void {
     let g = grad;
     if (this.weightDecay !== 0) {
       // AdamW: p ← p(1 − lr·λ) before the Adam step; Adam: λp joins the gradient.
-      if (this.decoupled) p.update((o, [pp, c]) => o.mul(pp!, c!), 1 - this.lr * this.weightDecay);
+      if (this.decoupled) p.update((o, [pp, c]) => o.mul(pp!, c!), decay!);
       else g = g.add(p.mul(this.weightDecay));
     }
     let s = this.state.get(p);
@@ -260,11 +284,10 @@ export class Adam extends Optimizer {
     // m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
     m.update((o, [m, gg, b, c]) => o.add(o.mul(m!, b!), o.mul(gg!, c!)), g, this.beta1, 1 - this.beta1);
     v.update((o, [v, gg, b, c]) => o.add(o.mul(v!, b!), o.mul(o.mul(gg!, gg!), c!)), g, this.beta2, 1 - this.beta2);
-    const c1 = 1 - this.beta1 ** t, c2 = 1 - this.beta2 ** t;
     // p ← p − (lr/c1)·m / (√v/√c2 + ε)  (= lr·m̂/(√v̂ + ε))
     p.update(
       (o, [pp, m, v, k, eps, a]) => o.sub(pp!, o.mul(o.div(m!, o.add(o.mul(o.sqrt(v!), k!), eps!)), a!)),
-      m, v, 1 / Math.sqrt(c2), this.eps, this.lr / c1,
+      m, v, k!, this.eps, a!,
     );
   }
 

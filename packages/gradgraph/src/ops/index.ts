@@ -1,9 +1,12 @@
 /**
  * The op table and everything written against it: the registry of every primitive (elementwise and tensor),
- * the rule types and algebras, shape helpers, and the composites built from primitives.
+ * the rule types and algebras, shape helpers, and the composites built from primitives. Published as the entry point
+ * `gradgraph/ops`, for packages that lower gradgraph's ops to another runtime (gradgraph-onnx reads each op's ALU
+ * lowering and parameters from it).
  */
 export * from "./op.js";
 export * from "./shape.js";
+export { ALU_CALLS, isMask, schedule, traceAlu, type Alu, type AluCall, type AluNode, type AluOp, type Lowering } from "./alu.js";
 export { elementwiseOps, elementwiseList } from "./elementwise.js";
 export { reduceOps, sum, amax, amin, keepDims, printReduceParams } from "./reduce.js";
 export { movementOps, reshape, permute, broadcastTo, slice, pad, concat, gather, scatterAdd, cast, inversePermutation } from "./movement.js";

@@ -26,10 +26,15 @@ import {
   sliceKernel,
 } from "./kernels/movement.js";
 import { amaxKernel, aminKernel, sumKernel } from "./kernels/reduce.js";
-import { NDArray, scalarArray } from "./ndarray.js";
+import { NDArray, scalarArray, type TypedArray } from "./ndarray.js";
+import { recording } from "./recording.js";
 
-/** A kernel: inputs already checked by the shape rule, the output shape and dtype decided. */
-export type Kernel<P> = (xs: readonly NDArray[], params: P, outShape: Shape, dtype: DType) => NDArray;
+/**
+ * A kernel: inputs already checked by the shape rule, the output shape and dtype decided. `into`, when given
+ * (a compiled step's planned buffer, of the result's size and dtype), is where a kernel that can writes its
+ * contiguous result; the others allocate one.
+ */
+export type Kernel<P> = (xs: readonly NDArray[], params: P, outShape: Shape, dtype: DType, into?: TypedArray) => NDArray;
 
 /** The tensor primitives' kernels. */
 const tensorKernels: { readonly [K in TensorOpName]: Kernel<ParamsOf<K>> } = {
@@ -55,7 +60,7 @@ const tensorKernels: { readonly [K in TensorOpName]: Kernel<ParamsOf<K>> } = {
 };
 
 /** `where(c, a, b)`: a where c ≠ 0, else b (a bit-select, no branch). */
-const whereKernel = (() => {
+export const whereKernel = (() => {
   const t = traceAlu();
   return kernelOf(t.select(t.ne(t.input(0), t.const(0)), t.input(1), t.input(2)), 3);
 })();
@@ -64,7 +69,7 @@ const whereKernel = (() => {
 const elementwiseKernels = Object.fromEntries(
   elementwiseList.map((op: ElementwiseOp) => {
     const k = elementwiseKernelOf(op);
-    return [op.name, (xs: readonly NDArray[], _p: unknown, shape: Shape, dtype: DType) => backend().run(k, xs, shape, dtype)];
+    return [op.name, (xs: readonly NDArray[], _p: unknown, shape: Shape, dtype: DType, into?: TypedArray) => backend().run(k, xs, shape, dtype, into && new NDArray(into, shape))];
   }),
 ) as { readonly [K in ElementwiseName]: Kernel<undefined> };
 
@@ -118,7 +123,9 @@ export function applyRaw(op: AnyOp, xs: readonly NDArray[], params: unknown): ND
   if (kernel === undefined) throw new Error(`${op.name}: no kernel (not an op of the table, and it brings none)`);
   const out = kernel(xs, params, outShape, dtype);
   stats.elements += out.size;
-  return allWeak && !out.weak ? new NDArray(out.data, out.shape, out.strides, out.offset, true) : out;
+  const result = allWeak && !out.weak ? new NDArray(out.data, out.shape, out.strides, out.offset, true) : out;
+  recording.current?.op(op, xs, params, result);
+  return result;
 }
 
 /** True for a weak constant equal to `c` that broadcasting against `other` would not enlarge. */
@@ -154,7 +161,9 @@ export function runFused(expr: FusedExpr, all: readonly NDArray[], out?: NDArray
   stats.kernelCalls++;
   const result = backend().run(kernelOf(root, xs.length), xs, out?.shape ?? shape, out?.dtype ?? promote(xs), out);
   stats.elements += result.size;
-  return allWeak && out === undefined ? new NDArray(result.data, result.shape, result.strides, result.offset, true) : result;
+  const made = allWeak && out === undefined ? new NDArray(result.data, result.shape, result.strides, result.offset, true) : result;
+  recording.current?.fused(root, xs, made, out !== undefined);
+  return made;
 }
 
 /**

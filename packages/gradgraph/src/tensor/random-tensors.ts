@@ -5,6 +5,7 @@ import type { DType } from "../ops/op.js";
 import { checkedSize } from "../ops/shape.js";
 import { arrayType, NDArray } from "./ndarray.js";
 import { defaultGenerator, Generator } from "./random.js";
+import { host } from "./recording.js";
 import { Tensor, type TensorOptions } from "./tensor.js";
 
 /** Options of the random tensors (`rand`, `randn`, `randint`): dtype, and where the numbers come from. */
@@ -17,10 +18,15 @@ export interface RandomOptions extends TensorOptions {
 }
 
 function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator) => number): Tensor {
-  const g = options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
-  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "random tensor"));
-  for (let i = 0; i < out.length; i++) out[i] = f(g);
-  return new Tensor(new NDArray(out, [...shape]), options);
+  const generator = () => options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
+  const size = checkedSize(shape, "random tensor"), T = arrayType(options.dtype ?? "float32");
+  // A host step: a compiled step draws new numbers at each call (a fixed seed gives the same ones each time).
+  const [value] = host([], () => {
+    const out = new T(size), g = generator();
+    for (let i = 0; i < out.length; i++) out[i] = f(g);
+    return [new NDArray(out, [...shape])];
+  });
+  return new Tensor(value!, options);
 }
 
 /**

@@ -15,7 +15,7 @@ import { describe, reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpe
 import { tensorString } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
@@ -23,6 +23,9 @@ import { applyRaw, hasNaN, runFused } from "./backend.js";
 import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
+import { recording } from "./recording.js";
+import { toIndex } from "./index-args.js";
+import { copied, ownArray, ownedStorage, ownedValue } from "./storage.js";
 import type { Span } from "../core/span.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -73,8 +76,11 @@ export interface TensorOptions {
 
 let nextId = 1;
 
-/** Storage that `Tensor.update` made for its tensor alone (so it may write it in place). */
-const ownedStorage = new WeakSet<TypedArray>();
+/** @internal The id the next tensor made will get (every tensor made before has a smaller one). */
+export function nextTensorId(): number {
+  return nextId;
+}
+
 
 /**
  * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
@@ -148,6 +154,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       const batched = batching.apply(op, inputs, params);
       if (batched !== null) return batched;
     }
+    const r = recording.current;
+    if (r !== null) for (const x of inputs) r.tensor(x);
     const value = applyRaw(op, inputs.map((x) => x.value), params);
     const out = Tensor.node(value, op, inputs, params);
     if (tensorHooks.afterApply !== null) tensorHooks.afterApply(op, inputs, out);
@@ -558,6 +566,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     const g = this.seedFor(seed as TensorLike | undefined);
     const keep = (n: Tensor) => options.retainGrads === true || n.keepGrad;
     const store = (n: Tensor, ct: Tensor) => {
+      recording.current?.tensor(n);
       if (n.isLeaf) n.grad = n.grad === null ? ct : accumulate(n.grad, ct, options.createGraph === true);
       else n.grad = ct;
     };
@@ -602,7 +611,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!sameShape(values.shape, this.shape)) {
       throw new ShapeError(`assign: shape ${formatShape(values.shape)} differs from ${formatShape(this.shape)}`);
     }
-    this.setValue(values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copyArray(values.value, this.dtype));
+    recording.current?.tensor(this);
+    this.setValue(values.dtype === this.dtype && !ownedStorage.has(values.value.data) ? values.value : copied(values.value, this.dtype));
     return this;
   }
 
@@ -620,11 +630,8 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     if (!sameShape(shape, this.shape)) {
       throw new ShapeError(`update: the inputs broadcast to ${formatShape(shape)}, not to the tensor's shape ${formatShape(this.shape)}`);
     }
-    if (!ownedStorage.has(this.value.data) || !this.value.contiguous || this.value.offset !== 0 || this.value.data.length !== this.size) {
-      this.setValue(copyArray(this.value));
-      ownedStorage.add(this.value.data);
-    }
-    runFused(expr, xs.map((x) => x.value), this.value);
+    recording.current?.tensor(this);
+    runFused(expr, xs.map((x) => x.value), ownedValue(this));
     return this;
   }
 
@@ -637,6 +644,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /** The one value of a single-element tensor. */
   item(): number {
+    recording.current?.read(this.value, "item()");
     if (this.size !== 1) throw new ShapeError(`item: the tensor has shape ${formatShape(this.shape)}, not a single element`);
     return this.value.data[this.value.offset]!;
   }
@@ -648,6 +656,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    */
   toArray(): TypedArray {
     const v = this.value;
+    recording.current?.read(v, "toArray()");
     return v.contiguous && v.offset === 0 && v.data.length === v.size && !v.weak ? v.data : toTypedArray(v);
   }
 
@@ -658,6 +667,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * eye(2).toNested(); // [[1, 0], [0, 1]]
    */
   toNested(): NestedArray {
+    recording.current?.read(this.value, "toNested()");
     return toNested(this.value) as NestedArray;
   }
 
@@ -711,24 +721,6 @@ function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
   return graph ? prev.add(next) : noGrad(() => prev.add(next));
 }
 
-/** The array itself if it is contiguous and owns exactly its elements, else a copy. */
-function ownArray(a: NDArray): NDArray {
-  return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copyArray(a);
-}
-
-/** Integer index data from a tensor or nested arrays. */
-function toIndex(index: Tensor | IndexLike, op: string): IndexArray {
-  if (index instanceof Int32Array) return { data: index, shape: [index.length] };
-  const t = index instanceof Tensor ? index : tensor(index as NestedArray, { dtype: "float64" });
-  const flat = t.toArray();
-  const data = new Int32Array(flat.length);
-  for (let i = 0; i < flat.length; i++) {
-    const v = flat[i]!;
-    if (!Number.isInteger(v)) throw new InputError(`${op}: index ${v} is not an integer`);
-    data[i] = v;
-  }
-  return { data, shape: t.shape };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The graph algebra

@@ -91,7 +91,7 @@ export function gemmPacked(A: Float64Array, BT: Float64Array, C: Float64Array, m
 }
 
 /** a @ b for shapes already checked by the op's shape rule (NumPy semantics). */
-export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: Shape, dtype: DType): NDArray {
+export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: Shape, dtype: DType, into?: TypedArray): NDArray {
   const x = a!, y = b!;
   // 1-D operands as a row (a) or a column (b): views, no copy.
   const xs = x.ndim === 1 ? [1, x.shape[0]!] : x.shape, xst = x.ndim === 1 ? [0, x.strides[0]!] : x.strides;
@@ -100,7 +100,7 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   const batch = broadcastShapes([xs.slice(0, -2), ys.slice(0, -2)], "matmul");
   let count = 1;
   for (const d of batch) count *= d;
-  const out = new (arrayType(dtype))(count * m * n);
+  const out = into ?? new (arrayType(dtype))(count * m * n);
   if (out.length === 0) return new NDArray(out, outShape);
   // Batch strides of each operand, broadcast (0 where the operand has size 1 or lacks the axis).
   const bstr = (s: Shape, st: readonly number[]) => {

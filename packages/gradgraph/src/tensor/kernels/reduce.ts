@@ -81,11 +81,11 @@ function forEachRow(
 }
 
 /** Σ over axes. */
-export function sumKernel(xs: readonly NDArray[], p: ReduceParams, outShape: Shape, dtype: DType): NDArray {
+export function sumKernel(xs: readonly NDArray[], p: ReduceParams, outShape: Shape, dtype: DType, into?: TypedArray): NDArray {
   const a = xs[0]!;
   let m = 1;
   for (const d of outShape) m *= d;
-  const out = new (arrayType(dtype))(m);
+  const out = into ?? new (arrayType(dtype))(m);
   const result = new NDArray(out, outShape);
   if (m === 0) return result;
   const t = trailingReduced(a, p.axes);

@@ -1,0 +1,150 @@
+/**
+ * `compile(fn)`: the first call with a new signature (the arguments' structure, shapes and dtypes) runs `fn`
+ * eagerly while tracing it (./trace.ts); the program it records is simplified (./passes.ts) and prepared on a
+ * target (./cpu.ts, or ONNX Runtime through `gradgraph-onnx`); later calls with that signature replay the program.
+ */
+import { GradgraphError } from "../core/errors.js";
+import { flattenTree, unflattenTree } from "../autodiff/tree.js";
+import type { NDArray } from "../tensor/ndarray.js";
+import { recording } from "../tensor/recording.js";
+import { batching } from "../tensor/grad-mode.js";
+import { Tensor } from "../tensor/tensor.js";
+import { cpuTarget, type Executable, type Target } from "./cpu.js";
+import { optimize } from "./passes.js";
+import { programString, type Program } from "./program.js";
+import { trace } from "./trace.js";
+
+/** A step that cannot be compiled, with `strict: true` (the message says why). */
+export class CompileError extends GradgraphError {
+  override name = "CompileError";
+}
+
+/** Options of {@link compile}. */
+export interface CompileOptions {
+  /**
+   * Where the program runs: a {@link Target} (the built-in `cpuTarget`, or `onnxRuntime()` from `gradgraph-onnx`).
+   * Default: the last target given to {@link registerTarget} that can run the program, else the built-in one.
+   */
+  target?: Target;
+  /** Run the passes (default true); false replays the trace as recorded, for comparison. */
+  optimize?: boolean;
+  /**
+   * A step that cannot be compiled (it reads values into JavaScript with `item()`/`toArray()`, or returns
+   * something other than tensors) runs eagerly by default, every call (see {@link CompiledFunction.explain});
+   * with `strict: true` it throws a {@link CompileError} instead (after that first, eager, call).
+   */
+  strict?: boolean;
+}
+
+/** A compiled function: call it like the original. */
+export interface CompiledFunction<A extends unknown[], R> {
+  (...args: A): R;
+  /** The optimized programs traced so far, one per signature (and per state of the guards). */
+  programs(): Program[];
+  /** What happened: each signature's program as text, or why it runs eagerly. */
+  explain(): string;
+  /** Calls so far: traced (run eagerly while recording), replayed, and run eagerly because not compilable. */
+  readonly stats: { traced: number; replayed: number; eager: number };
+}
+
+const registered: Target[] = [];
+
+/** Makes a target a candidate for {@link compile}'s automatic choice (tried before the built-in one, last first). */
+export function registerTarget(target: Target): void {
+  if (!registered.includes(target)) registered.push(target);
+}
+
+interface Entry {
+  readonly guards: Program["guards"];
+  readonly program: Program | null;
+  readonly run: Executable | null;
+  readonly target: string;
+  readonly reasons: readonly string[];
+}
+
+function signature(leaves: readonly Tensor[], spec: unknown): string {
+  return JSON.stringify(spec) + leaves.map((t) => `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}`).join("");
+}
+
+/**
+ * Compiles a function of tensors (and trees of tensors: arrays and plain objects of them; other values are part
+ * of the signature) — a whole training step included: forward, `backward()` or `grad`, and an optimizer's update.
+ *
+ * What is traced is what the first call did: JavaScript control flow that depends on tensor values is fixed then
+ * (as in JAX's `jit`), numbers in the code are constants, and tensors the function closes over are read at each
+ * call (a module's parameters, an optimizer's buffers). An optimizer's learning rate and step count, random draws
+ * and labels are recomputed at each call. Results are plain tensors (no graph): differentiate inside the
+ * compiled function. After a call, `.grad` of a parameter holds that call's gradient; the next call writes over it.
+ *
+ * @example
+ * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1));
+ * const opt = new nn.SGD(model.parameters(), { lr: 0.1 });
+ * const step = compile((x: Tensor, y: Tensor) => {
+ *   opt.zeroGrad();
+ *   const loss = nn.mseLoss(model.forward(x), y);
+ *   loss.backward();
+ *   opt.step();
+ *   return loss;
+ * });
+ * const x = randn([16, 4]), y = randn([16, 1]);
+ * const first = step(x, y).item(); // traced (runs eagerly once)
+ * const later = step(x, y).item(); // replayed: one program, arrays reused
+ */
+export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: CompileOptions = {}): CompiledFunction<A, R> {
+  if (typeof fn !== "function") throw new CompileError(`compile: expected a function, got ${fn === null ? "null" : typeof fn}`);
+  const cache = new Map<string, Entry[]>();
+  const stats = { traced: 0, replayed: 0, eager: 0 };
+  const chooseTarget = (p: Program): Target => {
+    if (options.target !== undefined) {
+      const why = options.target.unsupported(p);
+      if (why !== null) throw new CompileError(`compile: the target ${options.target.name} cannot run this step: ${why}`);
+      return options.target;
+    }
+    for (let i = registered.length - 1; i >= 0; i--) if (registered[i]!.unsupported(p) === null) return registered[i]!;
+    return cpuTarget;
+  };
+  const call = (...args: A): R => {
+    // Inside another trace (the outer one records these ops) or inside vmap: run as written.
+    if (recording.current !== null || batching.apply !== null) return fn(...args);
+    const flat = flattenTree(args, "compile: the arguments");
+    const key = signature(flat.leaves, flat.spec);
+    const entries = cache.get(key) ?? [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!e.guards.every((g) => g.key() === g.value)) continue;
+      if (e.run === null) {
+        stats.eager++;
+        return fn(...args);
+      }
+      const outs = e.run(flat.leaves.map((t) => t.value));
+      if (outs === null) {
+        entries.splice(i--, 1); // a tensor it reads changed shape or lost its gradient: trace again
+        continue;
+      }
+      stats.replayed++;
+      return unflattenTree(e.program!.outputSpec, outs.map((a: NDArray) => new Tensor(a))) as R;
+    }
+    const traced = trace(fn as (...a: never[]) => unknown, args);
+    stats.traced++;
+    let entry: Entry;
+    if (traced.program === null) {
+      if (options.strict === true) throw new CompileError(`compile: this step cannot be compiled: ${traced.reasons.join("; ")}`);
+      entry = { guards: [], program: null, run: null, target: "eager", reasons: traced.reasons };
+    } else {
+      const program = options.optimize === false ? traced.program : optimize(traced.program);
+      const target = chooseTarget(program);
+      entry = { guards: program.guards, program, run: target.prepare(program), target: target.name, reasons: [] };
+    }
+    cache.set(key, [...entries, entry]);
+    return traced.result as R;
+  };
+  const all = () => [...cache.values()].flat();
+  return Object.assign(call, {
+    programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
+    explain: () =>
+      all()
+        .map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`))
+        .join("\n\n") || "not called yet",
+    stats,
+  });
+}

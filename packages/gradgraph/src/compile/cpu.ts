@@ -1,0 +1,190 @@
+/**
+ * The built-in target: runs a program's steps with the engine's own kernels (the current backend, its threads),
+ * in arrays planned once and reused at every call. The memory plan gives each array a step computes a buffer; a
+ * buffer whose last reader has run is free for a later step of the same dtype and size (an elementwise step may
+ * write over an input it reads last), so a call allocates only what it hands out: its outputs and what it leaves
+ * in tensors. Nothing is checked or looked up per call that the trace fixed: shapes, dtypes, kernels.
+ */
+import { kernelOf } from "../backend/backend.js";
+import type { DType } from "../ops/op.js";
+import { kernels, type Kernel } from "../tensor/backend.js";
+import { backend } from "../backend/backend.js";
+import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
+import { indexData } from "../tensor/index-args.js";
+import { ownedValue } from "../tensor/storage.js";
+import { Tensor } from "../tensor/tensor.js";
+import { stepInputs, stepOutputs, type Program, type Source, type Step, type Var } from "./program.js";
+
+/** A program made ready to run: call it with the arguments' arrays; null when state no longer fits the trace. */
+export type Executable = (inputs: readonly NDArray[]) => NDArray[] | null;
+
+/** A target runs programs: the built-in CPU one here, ONNX Runtime in `gradgraph-onnx`. */
+export interface Target {
+  readonly name: string;
+  /** Why this target cannot run `program` (an op it lacks), or null when it can. */
+  unsupported(program: Program): string | null;
+  /** The program ready to run (called once per trace). */
+  prepare(program: Program): Executable;
+}
+
+/**
+ * Which vars must not share a buffer: outputs and values left in tensors (handed out: fresh at each call), and
+ * gradients left in `.grad` (a buffer of their own, written over by the next call), following views to their base.
+ */
+function escaping(p: Program): Set<number> {
+  const base = new Map<number, number>();
+  for (const s of p.steps) if (s.kind === "op" && s.view) base.set(s.out.id, base.get(s.inputs[0]!.id) ?? s.inputs[0]!.id);
+  const out = new Set<number>();
+  const mark = (v: Var) => {
+    out.add(v.id);
+    const b = base.get(v.id);
+    if (b !== undefined) out.add(b);
+  };
+  p.outputs.forEach(mark);
+  for (const e of p.effects) if (e.var !== null && e.field === "value") mark(e.var);
+  return out;
+}
+
+/** Gradients left in `.grad` that a step computes into a buffer: each gets one of its own, kept across calls. */
+function ownBuffers(p: Program, escape: Set<number>): Set<number> {
+  const computed = new Set<number>();
+  for (const s of p.steps) if (!(s.kind === "op" && s.view) && s.kind !== "host") for (const v of stepOutputs(s)) computed.add(v.id);
+  const out = new Set<number>();
+  for (const e of p.effects) if (e.field === "grad" && e.var !== null && computed.has(e.var.id) && !escape.has(e.var.id)) out.add(e.var.id);
+  return out;
+}
+
+/** The memory plan: for each var a step computes into a buffer, the buffer's number; and each buffer's size. */
+export function planMemory(p: Program): { buffer: Map<number, number>; sizes: { dtype: DType; size: number }[] } {
+  const escape = escaping(p);
+  const own = ownBuffers(p, escape);
+  // Last step reading each var; a view's readers keep its base alive.
+  const base = new Map<number, number>();
+  const last = new Map<number, number>();
+  p.steps.forEach((s, i) => {
+    for (const v of stepInputs(s)) {
+      const b = base.get(v.id) ?? v.id;
+      last.set(b, i);
+      last.set(v.id, i);
+    }
+    if (s.kind === "op" && s.view) base.set(s.out.id, base.get(s.inputs[0]!.id) ?? s.inputs[0]!.id);
+  });
+  const buffer = new Map<number, number>();
+  const sizes: { dtype: DType; size: number }[] = [];
+  const free: number[] = [];
+  const take = (v: Var): number => {
+    const size = v.shape.reduce((a, b) => a * b, 1);
+    const k = free.findIndex((b) => sizes[b]!.dtype === v.dtype && sizes[b]!.size === size);
+    if (k >= 0) return free.splice(k, 1)[0]!;
+    sizes.push({ dtype: v.dtype, size });
+    return sizes.length - 1;
+  };
+  const release = (i: number, s: Step) => {
+    for (const v of stepInputs(s)) {
+      const b = base.get(v.id) ?? v.id;
+      const k = buffer.get(b);
+      if (k !== undefined && last.get(b) === i && !own.has(b) && !free.includes(k)) free.push(k);
+    }
+  };
+  p.steps.forEach((s, i) => {
+    const elementwise = s.kind === "fused" && s.into === undefined;
+    if (elementwise) release(i, s); // an elementwise step may write over an input it reads for the last time
+    if (s.kind === "fused" ? s.into === undefined : s.kind === "op" ? !s.view && plannable(s) : s.kind === "copy") {
+      const out = stepOutputs(s)[0]!;
+      const size = out.shape.reduce((a, b) => a * b, 1);
+      if (own.has(out.id) && size > 0) buffer.set(out.id, sizes.push({ dtype: out.dtype, size }) - 1);
+      else if (!escape.has(out.id) && size > 0) buffer.set(out.id, take(out));
+    }
+    if (!elementwise) release(i, s);
+  });
+  return { buffer, sizes };
+}
+
+/** Ops whose kernel writes into a buffer it is given (the others allocate their result). */
+const INTO = new Set(["matmul", "sum"]);
+function plannable(s: Step & { kind: "op" }): boolean {
+  return INTO.has(s.op.name) || (s.op as { kind?: string }).kind === "elementwise";
+}
+
+/** The built-in CPU target: always available, runs every op of the table. */
+export const cpuTarget: Target = {
+  name: "cpu",
+  unsupported: () => null,
+  prepare: prepareCpu,
+};
+
+function prepareCpu(p: Program): Executable {
+  const { buffer, sizes } = planMemory(p);
+  let buffers: TypedArray[] | null = null;
+  const n = Math.max(-1, ...p.inputs.map((v) => v.id), ...[...p.sources.keys()].map((v) => v.id), ...p.steps.flatMap((s) => stepOutputs(s).map((v) => v.id))) + 1;
+  const inPlace = new Set<number>();
+  for (const s of p.steps) if (s.kind === "fused" && s.into !== undefined) inPlace.add(s.into.id);
+  const sources = [...p.sources].filter((e): e is [Var, Exclude<Source, { kind: "input" }>] => e[1].kind !== "input");
+  const same = (a: NDArray | undefined, v: Var) => a !== undefined && a.dtype === v.dtype && a.shape.length === v.shape.length && a.shape.every((d, i) => d === v.shape[i]);
+  const runs = p.steps.map((s) => stepRunner(s, (v) => {
+    const b = buffer.get(v.id);
+    return b === undefined || buffers === null ? undefined : buffers[b];
+  }));
+  return (inputs) => {
+    buffers ??= sizes.map(({ dtype, size }) => new (arrayType(dtype))(size));
+    const slots: (NDArray | undefined)[] = new Array(n);
+    p.inputs.forEach((v, i) => (slots[v.id] = inputs[i]));
+    for (const [v, s] of sources) {
+      let a: NDArray | undefined;
+      if (s.kind === "constant") a = s.value;
+      else if (s.field === "grad") a = s.tensor.grad?.value;
+      else a = inPlace.has(v.id) ? ownedValue(s.tensor) : s.tensor.value;
+      if (!same(a, v)) return null;
+      slots[v.id] = a;
+    }
+    for (const run of runs) run(slots);
+    for (const e of p.effects) {
+      if (e.field === "grad") e.tensor.grad = e.var === null ? null : new Tensor(slots[e.var.id]!);
+      else e.tensor.assign(new Tensor(slots[e.var!.id]!));
+    }
+    return p.outputs.map((v) => slots[v.id]!);
+  };
+}
+
+/** One step as a function of the slots (arrays by var id). */
+function stepRunner(s: Step, bufferOf: (v: Var) => TypedArray | undefined): (slots: (NDArray | undefined)[]) => void {
+  const get = (slots: (NDArray | undefined)[], v: Var) => slots[v.id]!;
+  switch (s.kind) {
+    case "op": {
+      const kernel = ((kernels as unknown as Record<string, Kernel<unknown> | undefined>)[s.op.name] ?? (s.op as { kernel?: Kernel<unknown> }).kernel)!;
+      const { out, inputs, index } = s;
+      const name = s.op.name;
+      return (slots) => {
+        const xs = inputs.map((v) => get(slots, v));
+        const params = index === undefined ? s.params : { ...(s.params as object), index: { data: indexData(get(slots, index), name), shape: index.shape } };
+        slots[out.id] = kernel(xs, params, out.shape, out.dtype, bufferOf(out));
+      };
+    }
+    case "fused": {
+      const k = kernelOf(s.expr, s.inputs.length);
+      const { out, inputs, into } = s;
+      return (slots) => {
+        const xs = inputs.map((v) => get(slots, v));
+        const buf = bufferOf(out);
+        const target = into !== undefined ? get(slots, into) : buf === undefined ? undefined : new NDArray(buf, out.shape);
+        slots[out.id] = backend().run(k, xs, out.shape, out.dtype, target);
+      };
+    }
+    case "copy":
+      return (slots) => {
+        const buf = bufferOf(s.out);
+        slots[s.out.id] = buf === undefined ? copyArray(get(slots, s.input), s.out.dtype) : copyInto(get(slots, s.input), buf);
+      };
+    case "host":
+      return (slots) => {
+        const made = s.fn(s.inputs.map((v) => get(slots, v)));
+        s.outs.forEach((v, i) => {
+          const a = made[i];
+          if (a === undefined || a.size !== v.shape.reduce((x, y) => x * y, 1)) {
+            throw new Error(`compile: the host step ${s.name} made ${a === undefined ? "no array" : `an array of ${a.size} elements`} where the trace had ${v.shape.join("×") || "one element"}`);
+          }
+          slots[v.id] = a;
+        });
+      };
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Tracing: runs a step eagerly, once, while the engine reports every kernel, copy, host computation and tensor it
+ * touches (tensor/recording.ts), and writes down the {@link Program} that repeats it. The call's own results are
+ * the eager ones. What the program cannot repeat faithfully (the step read values into JavaScript, or wrote into
+ * its argument) is collected as reasons: the caller then runs that step eagerly.
+ */
+import type { AluNode } from "../ops/alu.js";
+import type { AnyOp, DType } from "../ops/op.js";
+import { flattenTree, type TreeSpec } from "../autodiff/tree.js";
+import type { NDArray } from "../tensor/ndarray.js";
+import { recording, type Recorder } from "../tensor/recording.js";
+import { nextTensorId, type Tensor } from "../tensor/tensor.js";
+import type { Effect, Guard, Program, Source, Step, Var } from "./program.js";
+
+/** A trace's outcome: the call's result, and the program (or why there is none). */
+export interface Traced {
+  readonly result: unknown;
+  readonly program: Program | null;
+  readonly reasons: readonly string[];
+}
+
+class Trace implements Recorder {
+  readonly vars = new Map<NDArray, Var>();
+  readonly sources = new Map<Var, Source>();
+  readonly steps: Step[] = [];
+  readonly guards: Guard[] = [];
+  readonly reasons: string[] = [];
+  /** Tensors made before the trace that it touched, with their value and grad arrays when first seen. */
+  readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null }>();
+  private readonly indexOf = new WeakMap<Int32Array, NDArray>();
+  /** For each version a write in place made, the state var whose storage it shares. */
+  private readonly storage = new Map<Var, Var>();
+  private nextVar = 0;
+
+  constructor(
+    readonly inputs: readonly Tensor[],
+    /** Tensors with an id below this existed before the trace. */
+    readonly firstId: number,
+  ) {}
+
+  newVar(x: { shape: readonly number[]; dtype: DType }): Var {
+    return { id: this.nextVar++, shape: [...x.shape], dtype: x.dtype };
+  }
+
+  /** The var of an array, classifying an array seen for the first time as input, state or constant. */
+  varOf(x: NDArray): Var {
+    const known = this.vars.get(x);
+    if (known !== undefined) return known;
+    const v = this.newVar(x);
+    this.vars.set(x, v);
+    this.sources.set(v, this.classify(x));
+    return v;
+  }
+
+  private classify(x: NDArray): Source {
+    for (const [t] of this.state) if (t.grad?.value === x) return { kind: "state", tensor: t, field: "grad" };
+    for (const [t] of this.state) if (t.value === x) return { kind: "state", tensor: t, field: "value" };
+    return { kind: "constant", value: x };
+  }
+
+  /** Whether a var is computed by a step (not an input, state or constant). */
+  computed(v: Var): boolean {
+    return !this.sources.has(v);
+  }
+
+  /** Constant folding: a step of constants alone is not written down; its result, computed now, is a constant. */
+  private folded(inputs: readonly Var[], out: NDArray): boolean {
+    if (!inputs.every((v) => this.sources.get(v)?.kind === "constant")) return false;
+    const v = this.newVar(out);
+    this.vars.set(out, v);
+    this.sources.set(v, { kind: "constant", value: out });
+    return true;
+  }
+
+  tensor(t: Tensor): void {
+    if (t.id >= this.firstId || this.state.has(t) || this.inputs.includes(t)) return;
+    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null });
+  }
+
+  op(op: AnyOp, xs: readonly NDArray[], params: unknown, out: NDArray): void {
+    const inputs = xs.map((x) => this.varOf(x));
+    if (this.vars.has(out)) return; // the kernel returned one of its inputs
+    const idx = (params as { index?: { data?: unknown } } | undefined)?.index?.data;
+    const src = idx instanceof Int32Array ? this.indexOf.get(idx) : undefined;
+    if (src === undefined && this.folded(inputs, out)) return;
+    const v = this.newVar(out);
+    this.vars.set(out, v);
+    const view = xs.some((x) => x.data === out.data);
+    this.steps.push({ kind: "op", op, params, inputs, out: v, view, ...(src !== undefined ? { index: this.varOf(src) } : {}) });
+  }
+
+  fused(root: AluNode, xs: readonly NDArray[], out: NDArray, inPlace: boolean): void {
+    const inputs = xs.map((x) => this.varOf(x));
+    if (!inPlace) {
+      if (this.vars.has(out) || this.folded(inputs, out)) return;
+      const v = this.newVar(out);
+      this.vars.set(out, v);
+      this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+      return;
+    }
+    const into = this.varOf(out);
+    const source = this.sources.get(this.storage.get(into) ?? into);
+    const v = this.newVar(out);
+    this.vars.set(out, v);
+    if (source?.kind === "input") this.reasons.push("the step writes into its argument in place (update() on an argument)");
+    // In place over state (a parameter, a buffer): the new version shares its storage. Over an array the step
+    // made or a constant, a fresh result (the next call starts again from the constant).
+    const storage = this.storage.get(into) ?? into;
+    if (this.sources.get(storage)?.kind === "state") {
+      this.storage.set(v, storage);
+      this.steps.push({ kind: "fused", expr: root, inputs, out: v, into });
+    } else this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+  }
+
+  copy(src: NDArray, out: NDArray, _dtype: DType): void {
+    const input = this.varOf(src);
+    if (this.folded([input], out)) return;
+    const v = this.newVar(out);
+    this.vars.set(out, v);
+    this.steps.push({ kind: "copy", input, out: v });
+  }
+
+  own(src: NDArray, out: NDArray): void {
+    const v = this.varOf(src);
+    if (this.computed(v)) this.copy(src, out, out.dtype);
+    else this.vars.set(out, v); // the same values: the tensor's state, which a compiled call makes its own anew if needed
+  }
+
+  host(xs: readonly NDArray[], outs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[]): void {
+    const inputs = xs.map((x) => this.varOf(x));
+    const vs = outs.map((o) => {
+      const v = this.newVar(o);
+      this.vars.set(o, v);
+      return v;
+    });
+    this.steps.push({ kind: "host", inputs, outs: vs, fn, name: fn.name || "js" });
+  }
+
+  index(src: NDArray, index: Int32Array): void {
+    const v = this.varOf(src);
+    if (this.computed(v) || this.sources.get(v)?.kind !== "constant") this.indexOf.set(index, src);
+  }
+
+  read(x: NDArray, what: string): void {
+    const v = this.vars.get(x);
+    if (v !== undefined && this.sources.get(v)?.kind !== "constant") this.reasons.push(`the step reads values with ${what}`);
+  }
+
+  guard(key: () => string): void {
+    this.guards.push({ key, value: key() });
+  }
+
+  /** What the call left in the tensors it touched: a value replaced, a gradient set or cleared. */
+  effects(): Effect[] {
+    const out: Effect[] = [];
+    for (const [t, first] of this.state) {
+      const v = this.vars.get(t.value);
+      const own = v === undefined ? undefined : this.sources.get(this.storage.get(v) ?? v);
+      const replaced = t.value !== first.value && !(own?.kind === "state" && own.tensor === t && own.field === "value");
+      if (replaced) out.push({ tensor: t, field: "value", var: this.varOf(t.value) });
+      const g = t.grad;
+      if (g === null) {
+        if (first.grad !== null) out.push({ tensor: t, field: "grad", var: null });
+        continue;
+      }
+      const gv = this.varOf(g.value);
+      const s = this.sources.get(gv);
+      if (!(s?.kind === "state" && s.tensor === t && s.field === "grad")) out.push({ tensor: t, field: "grad", var: gv });
+    }
+    return out;
+  }
+}
+
+/**
+ * Calls `fn(...args)` eagerly while recording it; returns its result and the program that repeats it. The leaves
+ * of `args` are the program's inputs.
+ */
+export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[]): Traced {
+  const flat = flattenTree(args, "compile: the arguments");
+  const t = new Trace(flat.leaves, nextTensorId());
+  const inputs = flat.leaves.map((leaf, i) => {
+    const known = t.vars.get(leaf.value);
+    if (known !== undefined) return known;
+    const v = t.newVar(leaf.value);
+    t.vars.set(leaf.value, v);
+    t.sources.set(v, { kind: "input", index: i });
+    return v;
+  });
+  const outer = recording.current;
+  if (outer !== null) throw new Error("compile: a compiled function was called while another is being traced");
+  recording.current = t;
+  let result: unknown;
+  try {
+    result = (fn as (...a: unknown[]) => unknown)(...args);
+  } finally {
+    recording.current = null;
+  }
+  let outFlat: { leaves: Tensor[]; spec: TreeSpec };
+  try {
+    outFlat = flattenTree(result, "compile: the result");
+  } catch (e) {
+    return { result, program: null, reasons: [`the result is not a tree of tensors (${(e as Error).message})`] };
+  }
+  if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)] };
+  const outputs = outFlat.leaves.map((o) => t.varOf(o.value));
+  const program: Program = { inputs, sources: t.sources, steps: t.steps, outputs, outputSpec: outFlat.spec, effects: t.effects(), guards: t.guards };
+  return { result, program, reasons: [] };
+}

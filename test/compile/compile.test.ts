@@ -1,0 +1,203 @@
+/**
+ * compile(): compiled and eager agree — on every op-database entry (forward and gradients, float64, exactly),
+ * and over training runs (float32, within rounding) — on every CPU backend; the passes do what they say; guards,
+ * host steps and the eager fallback behave.
+ */
+import { describe, expect, test } from "vitest";
+import { compile, CompileError, programString, stepProgram, type Program } from "../../packages/gradgraph/src/compile/index.js";
+import { engine, Generator, ones, randn, tensor, Tensor, noGrad } from "../../packages/gradgraph/src/tensor/index.js";
+import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
+import { Linear, ReLU, Sequential, SGD, Adam, AdamW, crossEntropy, mseLoss, dropout } from "../../packages/gradgraph/src/nn/index.js";
+import { forEachBackend } from "../backends.js";
+import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
+
+/** A copy of a float64 tensor with fresh values of the same shape (so a replay cannot pass by reusing the trace's). */
+function perturbed(x: Tensor, k: number): Tensor {
+  const a = x.toArray().map((v, i) => v + 0.01 * Math.sin(i + k));
+  return new Tensor(x.value.constructor === Float64Array ? tensor([...a], { dtype: "float64" }).reshape(x.shape).value : x.value, { requiresGrad: x.requiresGrad });
+}
+
+/** Forward values and gradients (seeded with a fixed cotangent) of a sample's function. */
+function valueAndGrads(f: (...xs: Tensor[]) => Tensor) {
+  return (...xs: Tensor[]) => {
+    const ins = xs.map((x) => new Tensor(x.value, { requiresGrad: true }));
+    const y = f(...ins);
+    const seed = noGrad(() => ones(y.shape, { dtype: y.dtype }).mul(0.5));
+    return [y.detach(), ...engine.gradients([y], ins, [seed])];
+  };
+}
+
+function checkDb(name: string, info: OpInfo) {
+  for (const s of info.samples()) {
+    test(`${name}: ${s.name}`, () => {
+      const f = valueAndGrads(s.f);
+      const c = compile(f);
+      c(...s.inputs); // traced
+      const xs = s.inputs.map((x, i) => perturbed(x, i + 1));
+      const want = f(...xs);
+      const got = c(...xs);
+      expect(c.stats.replayed + c.stats.eager).toBe(1);
+      expect(got.length).toBe(want.length);
+      got.forEach((g, i) => {
+        expect(g.shape).toEqual(want[i]!.shape);
+        expect(Array.from(g.toArray())).toEqual(Array.from(want[i]!.toArray()));
+      });
+    });
+  }
+}
+
+forEachBackend(() => {
+  describe("compiled = eager on the op database (float64, forward and gradients)", () => {
+    for (const [name, info] of Object.entries(opdb)) checkDb(name, info as OpInfo);
+    for (const [name, info] of Object.entries(compositeDb)) checkDb(`composite ${name}`, info);
+  });
+
+  describe("compiled training = eager training", () => {
+    /** Two copies of one small classifier, its optimizer, and a step that calls it. */
+    function setup(makeOpt: (ps: Tensor[]) => SGD | Adam) {
+      const net = new Sequential(new Linear(6, 16, { generator: new Generator(1) }), new ReLU(), new Linear(16, 4, { generator: new Generator(2) }));
+      const opt = makeOpt(net.parameters());
+      const step = (x: Tensor, y: Tensor) => {
+        opt.zeroGrad();
+        const loss = crossEntropy(net.forward(x), y);
+        loss.backward();
+        opt.step();
+        return loss;
+      };
+      return { net, opt, step };
+    }
+    const batches = Array.from({ length: 100 }, (_, i) => ({
+      x: randn([8, 6], { seed: 100 + i }),
+      y: tensor(Array.from({ length: 8 }, (_, j) => (i * 7 + j * 3) % 4), { dtype: "float32" }),
+    }));
+    for (const [name, make] of [
+      ["SGD", (ps: Tensor[]) => new SGD(ps, { lr: 0.1 })],
+      ["SGD with momentum and weight decay", (ps: Tensor[]) => new SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 1e-3 })],
+      ["Adam", (ps: Tensor[]) => new Adam(ps, { lr: 0.01 })],
+      ["AdamW", (ps: Tensor[]) => new AdamW(ps, { lr: 0.01 })],
+    ] as const) {
+      test(`${name}: 100 steps, labels changing every step`, () => {
+        const eager = setup(make), comp = setup(make);
+        const step = compile(comp.step);
+        for (const { x, y } of batches) {
+          const a = eager.step(x, y).item(), b = step(x, y).item();
+          expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(a)));
+        }
+        // The first call traces; an optimizer with buffers traces once more when they exist; the rest replay.
+        expect(step.stats.traced).toBeLessThanOrEqual(2);
+        expect(step.stats.replayed).toBeGreaterThanOrEqual(98);
+        expect(comp.opt.steps).toBe(100);
+        const pa = eager.net.parameters(), pb = comp.net.parameters();
+        pa.forEach((p, i) => {
+          const u = p.toArray(), v = pb[i]!.toArray();
+          for (let j = 0; j < u.length; j++) expect(Math.abs(u[j]! - v[j]!)).toBeLessThanOrEqual(1e-4);
+          // .grad holds the last call's gradient, as after an eager step.
+          const gu = p.grad!.toArray(), gv = pb[i]!.grad!.toArray();
+          for (let j = 0; j < gu.length; j++) expect(Math.abs(gu[j]! - gv[j]!)).toBeLessThanOrEqual(1e-4);
+        });
+      });
+    }
+  });
+});
+
+describe("what a compiled step reads at each call", () => {
+  test("a learning rate changed between calls is used (optimizer scalars are a host step)", () => {
+    const w = tensor([1, 2, 3], { requiresGrad: true });
+    const opt = new SGD([w], { lr: 0.1 });
+    const step = compile(() => {
+      opt.zeroGrad();
+      w.mul(w).sum().backward();
+      opt.step();
+      return w.sum();
+    });
+    step();
+    step();
+    opt.lr = 0;
+    const before = w.toArray().slice();
+    step();
+    expect(Array.from(w.toArray())).toEqual(Array.from(before));
+    expect(step.stats.traced).toBe(1);
+  });
+
+  test("a parameter given new values (assign) is read from the tensor, not from the trace", () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const f = compile((x: Tensor) => x.mul(w).sum());
+    expect(f(tensor([1, 1])).item()).toBe(3);
+    w.assign(tensor([10, 20]));
+    expect(f(tensor([1, 1])).item()).toBe(30);
+    expect(f.stats).toEqual({ traced: 1, replayed: 1, eager: 0 });
+  });
+
+  test("a new shape traces again", () => {
+    const f = compile((x: Tensor) => x.mul(2).sum());
+    expect(f(tensor([1, 2])).item()).toBe(6);
+    expect(f(tensor([1, 2, 3])).item()).toBe(12);
+    expect(f(tensor([4, 5])).item()).toBe(18);
+    expect(f.stats).toEqual({ traced: 2, replayed: 1, eager: 0 });
+  });
+
+  test("random draws differ from call to call, as eagerly (a host step), and dropout trains", () => {
+    const f = compile((x: Tensor) => x.add(rand([4])));
+    const a = f(tensor([0, 0, 0, 0])).toArray().slice(), b = f(tensor([0, 0, 0, 0])).toArray().slice();
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+    const gen = new Generator(5);
+    const g = compile((x: Tensor) => dropout(x, 0.5, gen).sum());
+    const sums = new Set(Array.from({ length: 8 }, () => g(ones([64])).item()));
+    expect(sums.size).toBeGreaterThan(1);
+  });
+
+  test("a step that reads values into JavaScript runs eagerly, and says why; strict throws", () => {
+    const f = compile((x: Tensor) => (x.sum().item() > 0 ? x.mul(2) : x.mul(3)));
+    expect(f(tensor([1, 2])).toNested()).toEqual([2, 4]);
+    expect(f(tensor([-1, -2])).toNested()).toEqual([-3, -6]);
+    expect(f.stats.eager).toBe(1);
+    expect(f.explain()).toMatch(/runs eagerly: the step reads values with item\(\)/);
+    const s = compile((x: Tensor) => x.mul(x.sum().item()), { strict: true });
+    expect(() => s(tensor([1, 2]))).toThrow(CompileError);
+  });
+
+  test("a function that is not one is refused", () => {
+    expect(() => compile(3 as never)).toThrow(/compile: expected a function, got number/);
+  });
+});
+
+describe("the passes", () => {
+  const count = (p: Program, kind: string) => p.steps.filter((s) => s.kind === kind || (s.kind === "op" && s.op.name === kind)).length;
+
+  test("an elementwise chain is one fused kernel", () => {
+    const p = stepProgram((x: Tensor, y: Tensor) => x.mul(y).add(1).relu().exp(), randn([8]), randn([8]));
+    expect(p.steps.length).toBe(1);
+    expect(count(p, "fused")).toBe(1);
+  });
+
+  test("dead code is dropped, common subexpressions computed once, constants folded", () => {
+    const p = stepProgram((x: Tensor) => {
+      const c = tensor([1, 2, 3]); // made inside the step: a constant (a tensor made outside is state, read each call)
+      x.exp(); // dead
+      const a = x.matmul(c), b = x.matmul(c); // the same product twice
+      return a.add(b).add(c.mul(2).sum()); // c·2 summed is a constant
+    }, randn([3]));
+    expect(count(p, "exp")).toBe(0);
+    expect(count(p, "matmul")).toBe(1);
+    expect(count(p, "sum")).toBe(0);
+    expect(programString(p)).toMatch(/constant 12/);
+  });
+
+  test("an SGD step writes parameters in place and allocates only its output", () => {
+    const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 1));
+    const opt = new SGD(net.parameters(), { lr: 0.1 });
+    const x = randn([16, 4]), y = randn([16, 1]);
+    const p = stepProgram(() => {
+      opt.zeroGrad();
+      const loss = mseLoss(net.forward(x), y);
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    const inPlace = p.steps.filter((s) => s.kind === "fused" && s.into !== undefined).length;
+    expect(inPlace).toBe(4);
+    expect(p.effects.filter((e) => e.field === "value")).toEqual([]);
+    expect(p.effects.filter((e) => e.field === "grad").length).toBe(4);
+    expect(p.steps.some((s) => s.kind === "host")).toBe(true); // the optimizer's learning rate and step count
+  });
+});
