@@ -9,8 +9,7 @@
  * (a Reshape's shape, a Slice's starts) read them from those tensors: shapes are static at run time, as in
  * eager PyTorch — `Shape` gives the actual input's shape.
  */
-import { formatShape, fromTypedArray, full, onesLike, type Tensor, where } from "gradgraph";
-import { avgPool2d, conv2d, leakyRelu, maxPool2d } from "gradgraph/nn";
+import { formatShape, fromTypedArray, full, nn, onesLike, type Tensor, where } from "gradgraph";
 import { OnnxError } from "./errors.js";
 
 /** The element kind of an ONNX value: a float dtype, or integers / booleans held in a float64 tensor. */
@@ -394,7 +393,7 @@ const Conv: OpCompiler = (node) => {
     const symmetric = pads.every(([b, e]) => b === e);
     const xp = symmetric ? x.t : padSpatial(node, x.t, pads, 0);
     const padding = symmetric ? pads.map(([b]) => b) : pads.map(() => 0);
-    const y = conv2d(as2d(xp), as2d(weight.t), bias === undefined ? null : bias.t, {
+    const y = nn.conv2d(as2d(xp), as2d(weight.t), bias === undefined ? null : bias.t, {
       stride: pair(strides, 1), dilation: pair(dilations, 1), padding: pair(padding, 0), groups: group,
     });
     return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
@@ -425,7 +424,7 @@ const MaxPool: OpCompiler = (node) => {
     if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
     const r = resolveWindow(node, w, spatial, kernel);
     checkCeil(node, ceil, spatial, kernel, r);
-    const y = maxPool2d(as2d(padSpatial(node, x.t, r.pads, -Infinity)), pair(kernel, 1), { stride: pair(r.strides, 1), dilation: pair(r.dilations, 1) });
+    const y = nn.maxPool2d(as2d(padSpatial(node, x.t, r.pads, -Infinity)), pair(kernel, 1), { stride: pair(r.strides, 1), dilation: pair(r.dilations, 1) });
     return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
   };
 };
@@ -445,7 +444,7 @@ const AveragePool: OpCompiler = (node) => {
     if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
     const r = resolveWindow(node, w, spatial, kernel);
     checkCeil(node, ceil, spatial, kernel, r);
-    const pool = (t: Tensor) => avgPool2d(as2d(padSpatial(node, t, r.pads, 0)), pair(kernel, 1), { stride: pair(r.strides, 1) });
+    const pool = (t: Tensor) => nn.avgPool2d(as2d(padSpatial(node, t, r.pads, 0)), pair(kernel, 1), { stride: pair(r.strides, 1) });
     let y = pool(x.t);
     // Without count_include_pad, each window's mean is over its positions inside the input: divide by the share
     // of the window that lies inside (the mean of a window of ones, padded with zeros).
@@ -785,7 +784,7 @@ const LeakyRelu: OpCompiler = (node) => {
   const alpha = a.float("alpha", 0.01);
   return (ins) => {
     const x = floatIn(node, ins, 0, "X");
-    return [{ t: leakyRelu(x.t, alpha), kind: x.kind }];
+    return [{ t: nn.leakyRelu(x.t, alpha), kind: x.kind }];
   };
 };
 

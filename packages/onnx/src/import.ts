@@ -10,8 +10,7 @@
  * does not fit) are found when `forward` runs. Either way the error is an `OnnxError` naming the node, its op,
  * and what was expected against what came.
  */
-import { formatShape, fromTypedArray, GradgraphError, isTensor, type Tensor } from "gradgraph";
-import { Module, Parameter } from "gradgraph/nn";
+import { formatShape, fromTypedArray, GradgraphError, isTensor, nn, type Tensor } from "gradgraph";
 import { OnnxError } from "./errors.js";
 import { type AttrValue, fail, IMPORT_OPS, kindOf, type Kind, type NodeFn, type NodeInfo, type Val } from "./import-ops.js";
 import { AttributeType, decodeModel, type AttributeProto, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from "./proto.js";
@@ -47,7 +46,7 @@ export interface OnnxProgram {
 }
 
 /**
- * An ONNX model as a gradgraph {@link Module}: made by {@link importOnnx}. Its parameters are the model's float
+ * An ONNX model as a gradgraph `nn.Module`: made by {@link importOnnx}. Its parameters are the model's float
  * initializers, each an own field named as the initializer (so `namedParameters()` and `stateDict()` use the
  * ONNX names); `forward(...inputs)` runs the graph.
  *
@@ -56,7 +55,7 @@ export interface OnnxProgram {
  * const y = model.forward(x);                 // the graph's one output
  * const optimizer = new nn.SGD(model.parameters(), { lr: 0.1 });
  */
-export class OnnxModule extends Module {
+export class OnnxModule extends nn.Module {
   readonly #program: OnnxProgram;
 
   /** @internal Made by {@link importOnnx}. */
@@ -65,7 +64,7 @@ export class OnnxModule extends Module {
     this.#program = program;
     for (const [name, t] of initializers) {
       if (name in this) throw new OnnxError(`importOnnx: initializer ${JSON.stringify(name)} has the name of a Module property; rename it in the model`);
-      (this as unknown as Record<string, Parameter>)[name] = new Parameter(t);
+      (this as unknown as Record<string, nn.Parameter>)[name] = new nn.Parameter(t);
     }
   }
 
