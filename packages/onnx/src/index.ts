@@ -8,4 +8,5 @@ export type {
   AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
   TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
 } from "./proto.js";
+export { exportOnnx, programToOnnx, type ExportedProgram, type ExportOptions, type Feed, type Fetch, type ProgramExportOptions, type StateMode } from "./export.js";
 export { importOnnx, OnnxModule, type OnnxValueInfo } from "./import.js";

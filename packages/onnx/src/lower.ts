@@ -24,8 +24,11 @@ export interface OutInfo {
   readonly dtype: DType;
 }
 
-/** A tensor primitive's lowering: its inputs' values and its parameters to the name of its result. */
-export type TensorLowering<K extends TensorOpName> = (b: GraphBuilder, xs: readonly OnnxValue[], params: ParamsOf<K>, out: OutInfo) => string;
+/**
+ * A tensor primitive's lowering: its inputs' values and its parameters to the name of its result. `index` (gather,
+ * scatterAdd): an int64 value of the graph holding the indices, when they are not the constant in the parameters.
+ */
+export type TensorLowering<K extends TensorOpName> = (b: GraphBuilder, xs: readonly OnnxValue[], params: ParamsOf<K>, out: OutInfo, index?: string) => string;
 
 // ---------------------------------------------------------------------------------------------------------
 // Elementwise: the ALU, instruction by instruction
@@ -175,10 +178,10 @@ export const tensorLowerings: { readonly [K in TensorOpName]: TensorLowering<K> 
     return b.node("Pad", [y, b.int64s(pads), b.scalar(0, out.dtype)]);
   },
   concat: (b, xs, { axis }, out) => b.node("Concat", as(b, xs, out.dtype), [attr.int("axis", axis)]),
-  gather: (b, [x], { axis, index }, out) => b.node("GatherElements", [b.cast(x!, out.dtype), b.int64Tensor(index.shape, index.data)], [attr.int("axis", axis)]),
-  scatterAdd: (b, [x], { axis, index, shape }, out) => {
+  gather: (b, [x], { axis, index }, out, live) => b.node("GatherElements", [b.cast(x!, out.dtype), live ?? b.int64Tensor(index.shape, index.data)], [attr.int("axis", axis)]),
+  scatterAdd: (b, [x], { axis, index, shape }, out, live) => {
     const zeros = b.node("ConstantOfShape", [b.int64s(shape)], [attr.tensor("value", tensorProto("", out.dtype, [1], [0]))]);
-    return b.node("ScatterElements", [zeros, b.int64Tensor(index.shape, index.data), b.cast(x!, out.dtype)], [attr.int("axis", axis), attr.string("reduction", "add")]);
+    return b.node("ScatterElements", [zeros, live ?? b.int64Tensor(index.shape, index.data), b.cast(x!, out.dtype)], [attr.int("axis", axis), attr.string("reduction", "add")]);
   },
   matmul: (b, xs, _p, out) => b.node("MatMul", as(b, xs, out.dtype)),
   where: (b, [c, x, y], _p, out) => b.node("Where", [b.node("Cast", [c!.name], [attr.int("to", DataType.BOOL)]), ...as(b, [x!, y!], out.dtype)]),
@@ -212,11 +215,11 @@ export const tensorLowerings: { readonly [K in TensorOpName]: TensorLowering<K> 
 };
 
 /**
- * One op of the table applied to `xs` with `params`, as ONNX nodes; returns the result's name. A name that is not
- * a primitive of the table (a custom function) is an OnnxError naming it.
+ * One op of the table applied to `xs` with `params`, as ONNX nodes; returns the result's name (`index`: see
+ * {@link TensorLowering}). A name that is not a primitive of the table (a custom function) is an OnnxError naming it.
  */
-export function lowerOp(b: GraphBuilder, op: string, params: unknown, xs: readonly OnnxValue[], out: OutInfo): string {
+export function lowerOp(b: GraphBuilder, op: string, params: unknown, xs: readonly OnnxValue[], out: OutInfo, index?: string): string {
   if (Object.hasOwn(elementwiseOps, op)) return lowerElementwise(b, op as ElementwiseName, xs, out);
-  if (Object.hasOwn(tensorLowerings, op)) return (tensorLowerings[op as TensorOpName] as TensorLowering<TensorOpName>)(b, xs, params as never, out);
+  if (Object.hasOwn(tensorLowerings, op)) return (tensorLowerings[op as TensorOpName] as TensorLowering<TensorOpName>)(b, xs, params as never, out, index);
   throw new OnnxError(`the op ${JSON.stringify(op)} has no ONNX form: ONNX export covers the primitives of gradgraph's op table (a custom function or an op from elsewhere cannot be exported)`);
 }
