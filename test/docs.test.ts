@@ -1,7 +1,8 @@
 /**
  * The code blocks of docs/*.md run, against the built package as a user installs it (`npm run build` first):
  * each page's ```ts blocks in order, in one scratch folder (so a later block, or a Python one, finds the files an
- * earlier one wrote), as Node ES modules importing "gradgraph" and "gradgraph/node". A line
+ * earlier one wrote), as Node ES modules importing "gradgraph", "gradgraph/node", "gradgraph-onnx" and
+ * "onnxruntime-node". A line
  * `console.log(expr); // → value` must print that value (compared as JSON). A ```python block runs with
  * /usr/bin/python3 when `import torch` works there (CI has no PyTorch: it is skipped, saying so) and must print
  * what the ts block before it printed on its unchecked lines, numbers within float32 rounding. The tables of
@@ -29,11 +30,13 @@ function blocksOf(page: string): Block[] {
 /** The library package, as a user installs it (its package.json `exports`: "gradgraph", "gradgraph/node", ...). */
 const pkgDir = join(root, "packages", "gradgraph");
 
-/** A scratch folder whose node_modules/gradgraph is the package. */
+/** A scratch folder whose node_modules hold the packages (gradgraph, gradgraph-onnx) and ONNX Runtime. */
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), "gradgraph-docs-"));
   mkdirSync(join(dir, "node_modules"));
   symlinkSync(pkgDir, join(dir, "node_modules", "gradgraph"), "dir");
+  symlinkSync(join(root, "packages", "onnx"), join(dir, "node_modules", "gradgraph-onnx"), "dir");
+  symlinkSync(join(root, "node_modules", "onnxruntime-node"), join(dir, "node_modules", "onnxruntime-node"), "dir");
   return dir;
 }
 

@@ -7,10 +7,14 @@ import { w2Data, W2, w2Flops, bench } from "../lib/common.mjs";
 
 export const W2_LOSS_STEP1 = 2.304687;
 
-/** The raw-tensor W2 step on `gg`: returns a function that runs one step and returns the loss. */
-export function w2Step(gg) {
+/**
+ * The raw-tensor W2 step on `gg`: returns a function that runs one step and returns the loss. `compiled`: the same
+ * step through `gg.compile` (traced at the first call, replayed after), the loss read back outside it.
+ */
+export function w2Step(gg, { compiled = false } = {}) {
   const step = w2LossStep(gg);
-  return () => step().item();
+  const run = compiled ? gg.compile(step) : step;
+  return () => run().item();
 }
 
 /** The same step returning the loss tensor (what `compile` traces: reading the loss back happens outside). */
@@ -72,4 +76,5 @@ async function measure(makeStep, gg, variant, timing) {
 }
 
 export const w2 = (gg, { timing }) => measure(w2Step, gg, "tensor", timing);
+export const w2c = (gg, { timing }) => measure((g) => w2Step(g, { compiled: true }), gg, "tensor, compiled", timing);
 export const w2nn = (gg, { timing }) => measure(w2NnStep, gg, "nn", timing);

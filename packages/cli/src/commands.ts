@@ -10,6 +10,7 @@ import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
 import { tensorCode, tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
 import { registerTrainCommands } from "./train.js";
+import { registerOnnxCommands } from "./onnx.js";
 import {
   anomalyOption,
   checkScalarAnomaly,
@@ -187,4 +188,5 @@ export function registerCommands(program: Command, io: Io): void {
     });
 
   registerTrainCommands(program, io);
+  registerOnnxCommands(program, io, atOption);
 }

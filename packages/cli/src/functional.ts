@@ -52,7 +52,7 @@ function parseExpression(expr: string): Program {
   }
 }
 
-interface Point {
+export interface Point {
   program: Program;
   /** The inputs' names, in the program's order. */
   names: string[];
@@ -65,7 +65,7 @@ interface Point {
 }
 
 /** Parses `expr`, binds every input from `--at` (unbound ones are 0 when `zeroUnbound`), float64 tensors. */
-function pointOf(expr: string, at: readonly string[], options: { zeroUnbound?: boolean } = {}): Point {
+export function pointOf(expr: string, at: readonly string[], options: { zeroUnbound?: boolean } = {}): Point {
   const program = parseExpression(expr);
   const bindings = parseBindings(at, program, { partial: options.zeroUnbound ?? false });
   const names = [...program.inputs];

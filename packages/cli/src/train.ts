@@ -54,6 +54,8 @@ export interface TrainOpts {
   /** A run folder to continue (its settings come from its config.json; see resume.ts). */
   resume?: string;
   threads?: string;
+  /** false with --no-compile: every training step eager. */
+  compile?: boolean;
   model?: string;
   act: string;
   opt: string;
@@ -108,6 +110,8 @@ export interface TrainConfig {
   dtype: DType;
   /** Threads for the large float32 matrix products (undefined: the default). */
   threads: number | undefined;
+  /** Whether the training step is compiled (the default; --no-compile: eager). */
+  compile: boolean;
   lr: number;
   epochs: number;
   batch: number;
@@ -170,7 +174,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(name === "mnist" ? { normalize: true } : {}),
   };
   const augment = opts.augment === "shift";
-  return { name, spec, model, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
+  return { name, spec, model, act, optName, schedule, dtype, threads, compile: opts.compile !== false, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
 }
 
 /** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
@@ -333,6 +337,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
         ...(c.clip === undefined ? {} : { clipNorm: c.clip }),
         ...(r.augment ? { augment: r.augment } : {}),
         signal: signals.signal,
+        compile: c.compile,
         ...(previous ? { resume: previous } : {}),
         onStep: progress.step,
         onEpoch: progress.epoch,
@@ -443,6 +448,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--limit <n>", "mnist: train on only the first n of the 60,000 training digits")
     .option("--dtype <type>", "float32 or float64", "float32")
     .option("--threads <n>", "threads for the large float32 matrix products (default: GRADGRAPH_NUM_THREADS, else the cores); results do not depend on it")
+    .option("--no-compile", "run every training step eagerly (by default the step is traced once and replayed as one compiled program)")
     .addHelpText(
       "after",
       `\n${SPEC_HELP}\n` +

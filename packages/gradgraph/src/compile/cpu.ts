@@ -10,7 +10,9 @@ import type { DType } from "../ops/op.js";
 import { kernels, type Kernel } from "../tensor/backend.js";
 import { backend } from "../backend/backend.js";
 import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
-import { indexData, ownedValue, Tensor } from "../tensor/tensor.js";
+import { indexData } from "../tensor/index-args.js";
+import { ownedValue } from "../tensor/storage.js";
+import { Tensor } from "../tensor/tensor.js";
 import { stepInputs, stepOutputs, type Program, type Source, type Step, type Var } from "./program.js";
 
 /** A program made ready to run: call it with the arguments' arrays; null when state no longer fits the trace. */

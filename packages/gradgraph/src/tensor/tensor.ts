@@ -15,7 +15,7 @@ import { describe, reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpe
 import { tensorString } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
 import { elementwiseOps } from "../ops/elementwise.js";
-import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, IndexArray, TensorAlgebra, TensorOpName } from "../ops/op.js";
+import type { AnyOp, Col2imParams, DType, ElementwiseName, FusedExpr, Im2colParams, TensorAlgebra, TensorOpName } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
@@ -24,6 +24,8 @@ import { full, tensor } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import { recording } from "./recording.js";
+import { toIndex } from "./index-args.js";
+import { copied, ownArray, ownedStorage, ownedValue } from "./storage.js";
 import type { Span } from "../core/span.js";
 import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
@@ -79,8 +81,6 @@ export function nextTensorId(): number {
   return nextId;
 }
 
-/** Storage that `Tensor.update` made for its tensor alone (so it may write it in place). */
-const ownedStorage = new WeakSet<TypedArray>();
 
 /**
  * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
@@ -721,52 +721,6 @@ function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
   return graph ? prev.add(next) : noGrad(() => prev.add(next));
 }
 
-/** The array itself if it is contiguous and owns exactly its elements, else a copy. */
-function ownArray(a: NDArray): NDArray {
-  return a.contiguous && a.offset === 0 && a.data.length === a.size && !a.weak ? a : copied(a, a.dtype);
-}
-
-/** A contiguous copy made outside a kernel (a trace records it as a step). */
-function copied(a: NDArray, dtype: DType): NDArray {
-  const c = copyArray(a, dtype);
-  recording.current?.copy(a, c, dtype);
-  return c;
-}
-
-/**
- * @internal The storage `update` writes in place: the tensor's own (contiguous, not shared with an array the user
- * gave or another tensor), made so by one copy the first time. A compiled step calls it before each in-place write.
- */
-export function ownedValue(t: Tensor): NDArray {
-  const v = t.value;
-  if (ownedStorage.has(v.data) && v.contiguous && v.offset === 0 && v.data.length === v.size) return v;
-  const own = copyArray(v);
-  recording.current?.own(v, own);
-  ownedStorage.add(own.data);
-  (t as { value: NDArray }).value = own;
-  return own;
-}
-
-/** Integer index data from a tensor or nested arrays. */
-function toIndex(index: Tensor | IndexLike, op: string): IndexArray {
-  if (index instanceof Int32Array) return { data: index, shape: [index.length] };
-  const t = index instanceof Tensor ? index : tensor(index as NestedArray, { dtype: "float64" });
-  const data = indexData(t.value, op);
-  recording.current?.index(t.value, data);
-  return { data, shape: t.shape };
-}
-
-/** @internal The elements of an array as integer indices (an error names the op and the first non-integer). */
-export function indexData(a: NDArray, op: string): Int32Array {
-  const flat = toTypedArray(a);
-  const data = new Int32Array(flat.length);
-  for (let i = 0; i < flat.length; i++) {
-    const v = flat[i]!;
-    if (!Number.isInteger(v)) throw new InputError(`${op}: index ${v} is not an integer`);
-    data[i] = v;
-  }
-  return data;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The graph algebra

@@ -1,0 +1,94 @@
+/**
+ * The CLI's ONNX commands, on gradgraph-onnx's `exportOnnx`: `export RUN_DIR --onnx model.onnx` writes a trained
+ * run's model as an ONNX file (for ONNX Runtime, PyTorch users, Netron), and `onnx EXPR --at … -o f.onnx` writes
+ * an expression of the board language, compiled to a function of tensors, as one. The file is written atomically;
+ * an op without an ONNX form, like every other bad input, is exit code 2 with the exporter's message.
+ */
+import { type Command, Option } from "commander";
+import { type DType, formatShape, InputError, type Tensor, zeros } from "gradgraph";
+import { writeFileAtomic } from "gradgraph/node";
+import { exportOnnx, OnnxError } from "gradgraph-onnx";
+import { loadRunModel } from "./datasets.js";
+import { pointOf } from "./functional.js";
+import type { Io } from "./io.js";
+
+/** An OnnxError is bad input (exit code 2), like the library's own errors. */
+function exporting<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof OnnxError) throw new InputError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Writes the file, naming the option in any error (a folder that cannot be made, a file that is a folder). */
+async function write(file: string, bytes: Uint8Array, option: string): Promise<void> {
+  await writeFileAtomic(file, bytes).catch((e: unknown) => {
+    throw e instanceof InputError ? new InputError(`${option} ${e.message}`) : e;
+  });
+}
+
+function dtypeOf(value: string): DType {
+  if (value !== "float32" && value !== "float64") throw new InputError(`--dtype ${value}: expected float32 or float64`);
+  return value;
+}
+
+function positiveInt(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${option} ${value}: expected a positive integer`);
+  return n;
+}
+
+/** `name [2,3] float32` for each tensor. */
+const described = (names: readonly string[], ts: readonly Tensor[]) => ts.map((t, i) => `${names[i]} ${formatShape(t.shape)} ${t.dtype}`).join(", ");
+
+/** `gradgraph export RUN_DIR --onnx model.onnx`. */
+async function exportRun(dir: string, opts: { onnx: string; batch: string }, io: Io): Promise<void> {
+  const batch = positiveInt(opts.batch, "--batch");
+  const { model, config } = await loadRunModel(dir);
+  const features = config.model.type === "MLP" ? [config.model.sizes[0]!] : config.model.inputShape;
+  const x = zeros([batch, ...features], { dtype: config.model.dtype });
+  model.eval();
+  const bytes = exporting(`export ${dir}`, () => exportOnnx(model, x, { inputNames: ["input"], outputNames: ["logits"] }));
+  const y = model.forward(x);
+  await write(opts.onnx, bytes, "--onnx");
+  io.out(`wrote ${opts.onnx} (${bytes.length} bytes): ${model.describe()} from ${dir}; input ${described(["input"], [x])}, output ${described(["logits"], [y])}\n`);
+}
+
+/** `gradgraph onnx EXPR --at … -o f.onnx`. */
+async function exportExpression(expr: string, opts: { at: string[]; output: string; dtype: string }, io: Io): Promise<void> {
+  const dtype = dtypeOf(opts.dtype);
+  const p = pointOf(expr, opts.at);
+  const xs = p.xs.map((x) => x.cast(dtype).detach());
+  const bytes = exporting("onnx", () => exportOnnx(p.f, xs, { inputNames: p.names, outputNames: [p.output] }));
+  const y = p.f(...xs);
+  await write(opts.output, bytes, "-o");
+  io.out(`wrote ${opts.output} (${bytes.length} bytes): ${p.output}(${p.names.join(", ")}); inputs ${described(p.names, xs)}; output ${described([p.output], [y])}\n`);
+}
+
+/** Registers `export` and `onnx`; `atOption` is the shared `--at`. */
+export function registerOnnxCommands(program: Command, io: Io, atOption: () => Option): void {
+  program
+    .command("export")
+    .description("write a trained run's model (gradgraph train --out) as an ONNX file, for ONNX Runtime, PyTorch users or Netron")
+    .argument("<dir>", "the folder a `gradgraph train --out` wrote")
+    .requiredOption("--onnx <file>", "the .onnx file to write (opset 17, the weights inside)")
+    .option("--batch <n>", "the batch size the model is exported for (the graph's shapes are fixed)", "1")
+    .addHelpText("after", "\nExample:\n  gradgraph export runs/moons --onnx moons.onnx")
+    .action((dir: string, opts: { onnx: string; batch: string }) => exportRun(dir, opts, io));
+
+  program
+    .command("onnx")
+    .description("write an expression, compiled to a function of tensors, as an ONNX model: one graph input per input, at the shapes of --at")
+    .argument("<expr>", "the expression as written on the board, optionally with a header naming the function and ordering its inputs")
+    .addOption(atOption())
+    .requiredOption("-o, --output <file>", "the .onnx file to write")
+    .addOption(new Option("--dtype <type>", "float32 or float64 (the CLI computes in float64)").default("float64"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n  gradgraph onnx 'f(x, W, b) = tanh(x @ W + b)' --at 'x=[[1,2]]' --at 'W=[[1,0],[0,1]]' --at 'b=[0,1]' -o layer.onnx\n" +
+        "  gradgraph onnx 'softmax(z)' --at 'z=[1,2,3]' --dtype float32 -o softmax.onnx",
+    )
+    .action((expr: string, opts: { at: string[]; output: string; dtype: string }) => exportExpression(expr, opts, io));
+}
