@@ -112,6 +112,7 @@ function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeB
   const bytes = encodeModel(e.model);
   session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders: ["cpu"],
+    logSeverityLevel: 3, // errors only: ONNX Runtime's warnings (an initializer its optimizer folded away) are not the user's
   });
   const hostSteps = p.steps.flatMap((s, i) => (s.kind === "host" ? [[i, s] as const] : []));
   // Two arrays per tensor the step writes: ONNX Runtime writes one while the tensor holds (and feeds) the other.
