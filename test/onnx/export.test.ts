@@ -20,7 +20,9 @@ const feed = (t: Tensor) => new ort.Tensor(t.dtype, t.toArray().slice(), [...t.s
 function expectClose(got: ort.Tensor, want: Tensor, tol = 1e-5): void {
   expect(got.dims).toEqual(want.shape);
   const g = got.data as Float32Array, w = want.toArray();
-  for (let i = 0; i < w.length; i++) if (Math.abs(g[i]! - w[i]!) > tol * (1 + Math.abs(w[i]!))) expect.fail(`[${i}]: ONNX Runtime ${g[i]}, gradgraph ${w[i]}`);
+  for (let i = 0; i < w.length; i++) {
+    if (!(Math.abs(g[i]! - w[i]!) <= tol * (1 + Math.abs(w[i]!)))) expect.fail(`[${i}]: ONNX Runtime ${g[i]}, gradgraph ${w[i]}`);
+  }
 }
 
 const mlp = () => new Sequential(new Linear(6, 16, { generator: new Generator(1) }), new ReLU(), new Linear(16, 16, { generator: new Generator(2) }), new Tanh(), new Linear(16, 3, { generator: new Generator(3) }));
