@@ -94,6 +94,37 @@ describe("compile(step, { target: onnxRuntime() })", () => {
     expect(seen[4]).not.toBe(seen[5]);
   });
 
+  test("100 steps of an MNIST-sized classifier (784-128-10, Adam, batch 64) compiled on ONNX Runtime follow eager training", async () => {
+    const make = () => new Sequential(new Linear(784, 128, { generator: new Generator(3) }), new ReLU(), new Linear(128, 10, { generator: new Generator(4) }));
+    const [a, b] = [make(), make()];
+    const [optA, optB] = [new Adam(a.parameters(), { lr: 1e-3 }), new Adam(b.parameters(), { lr: 1e-3 })];
+    const compiled = compile(stepOf(a, optA), { target });
+    const eager = stepOf(b, optB);
+    // four fixed batches, their labels a function of the inputs (learnable), taken in turn
+    const g = new Generator(7);
+    const batches = Array.from({ length: 4 }, () => {
+      const x = randn([64, 784], { generator: g }).mul(0.5);
+      return [x, x.slice([0, 64], [0, 10]).argmax(1)] as const;
+    });
+    const losses: [number, number][] = [];
+    for (let k = 0; k < 100; k++) {
+      const [x, y] = batches[k % 4]!;
+      losses.push([compiled(x, y).item(), eager(x, y).item()]);
+    }
+    expect(compiled.stats.replayed).toBeGreaterThanOrEqual(98);
+    for (const [c, e] of losses) expect(Math.abs(c - e)).toBeLessThan(1e-4 * (1 + Math.abs(e)));
+    expect(losses[96]![0]).toBeLessThan(losses[0]![0] / 2);
+    a.parameters().forEach((p, i) => close(p.toArray(), b.parameters()[i]!.toArray(), 1e-4));
+  });
+
+  test("a step ONNX cannot express (JavaScript reading a value the graph computes) is refused naming why", () => {
+    const m = net();
+    // the labels are computed in the step (an argmax), and crossEntropy checks labels in JavaScript
+    const f = (x: Tensor) => crossEntropy(m.forward(x), m.forward(x).detach().argmax(1));
+    const c = compile(f, { target, strict: true });
+    expect(() => c(batch(0)[0])).toThrow(/the target onnxruntime cannot run this step: the step computes .* in JavaScript from %\d+, a value of the graph/);
+  });
+
   test("without onnxruntime-node: an OnnxError naming the package and how to install it", async () => {
     vi.resetModules();
     vi.doMock("onnxruntime-node", () => {
