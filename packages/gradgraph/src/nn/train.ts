@@ -9,6 +9,7 @@ import { InputError } from "../core/errors.js";
 import type { GeneratorState } from "../tensor/random.js";
 import { noGrad, type Tensor } from "../tensor/tensor.js";
 import { compile } from "../compile/compile.js";
+import type { Target } from "../compile/cpu.js";
 import { DataLoader, type Dataset } from "./data/dataset.js";
 import { LOSSES, type LossName } from "./functional.js";
 import type { Module } from "./module.js";
@@ -173,6 +174,8 @@ export interface FitOptions {
    * JavaScript) runs eagerly. false: every step eager.
    */
   compile?: boolean;
+  /** Where the compiled step runs (see `compile`'s `target`; default: compile's choice, the built-in CPU target unless one is registered). */
+  target?: Target;
   /** How often (ms) to let the event loop run (default 25). */
   yieldMs?: number;
   /**
@@ -246,7 +249,7 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   // A module that replaces a tensor in a field (`this.seen = this.seen.add(1)`) instead of assigning into it is
   // traced again at each step: the guard is which tensors the model holds.
   const holds = () => [...model.namedParameters(), ...model.namedBuffers()].map(([, t]) => t?.id ?? 0).join(",");
-  const runStep = options.compile === false ? trainStep : compile(trainStep, { guard: holds });
+  const runStep = options.compile === false ? trainStep : compile(trainStep, { guard: holds, ...(options.target ? { target: options.target } : {}) });
   const t0 = now() - history.seconds * 1000;
   let lastYield = t0;
   const first = history.state!.epoch;
