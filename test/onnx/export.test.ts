@@ -124,3 +124,24 @@ describe("training steps", () => {
     });
   }
 });
+
+describe("outputs that no step computes", () => {
+  test("an input returned as it is, twice, beside a constant and a tensor the function reads", async () => {
+    const w = randn([2, 3], { generator: new Generator(30) });
+    const f = (x: Tensor) => [x, x, tensor([1, 2, 3]), w, x.add(w)];
+    const x = randn([2, 3], { generator: new Generator(31) });
+    const bytes = exportOnnx(f, x, { outputNames: ["a", "b", "c", "d", "e"] });
+    const out = await (await session(bytes)).run({ input_0: feed(x) });
+    const want = f(x) as Tensor[];
+    ["a", "b", "c", "d", "e"].forEach((n, i) => expectClose(out[n]!, want[i]!));
+  });
+
+  test("float64 inputs meeting float32 weights (gradgraph's dtype rule: float64 wins)", async () => {
+    const w = randn([3, 2], { generator: new Generator(32) });
+    const x = randn([4, 3], { generator: new Generator(33), dtype: "float64" });
+    const f = (v: Tensor) => v.matmul(w).relu().sum(1);
+    const out = await (await session(exportOnnx(f, x))).run({ input_0: feed(x) });
+    expect(out.output_0!.type).toBe("float64");
+    expectClose(out.output_0!, f(x), 1e-6);
+  });
+});
