@@ -9,7 +9,8 @@ import { describe, expect, test } from "vitest";
 import { customFunction } from "../../packages/gradgraph/src/autodiff/custom.js";
 import { Adam, crossEntropy, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, SGD, Tanh } from "../../packages/gradgraph/src/nn/index.js";
 import { Generator, randn, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
-import { stepProgram } from "../../packages/gradgraph/src/compile/index.js";
+import { stepProgram, type Program } from "../../packages/gradgraph/src/compile/index.js";
+import { tensorOps, traceAlu } from "../../packages/gradgraph/src/ops/index.js";
 import { decodeModel, encodeModel, exportOnnx, programToOnnx } from "gradgraph-onnx";
 
 ort.env.logLevel = "error";
@@ -143,5 +144,25 @@ describe("outputs that no step computes", () => {
     const out = await (await session(exportOnnx(f, x))).run({ input_0: feed(x) });
     expect(out.output_0!.type).toBe("float64");
     expectClose(out.output_0!, f(x), 1e-6);
+  });
+});
+
+describe("programToOnnx on a program written by hand", () => {
+  test("a kernel that passes its input through names its own output (the step before keeps its name)", async () => {
+    const t = traceAlu();
+    const v = (id: number, shape: number[]) => ({ id, shape, dtype: "float32" as const });
+    const [x, xt, same] = [v(0, [2, 3]), v(1, [3, 2]), v(2, [3, 2])];
+    const program = {
+      inputs: [x], sources: new Map([[x, { kind: "input", index: 0 }]]),
+      steps: [
+        { kind: "op", op: tensorOps.permute, params: { perm: [1, 0] }, inputs: [x], out: xt, view: true },
+        { kind: "fused", expr: t.input(0), inputs: [xt], out: same },
+      ],
+      outputs: [xt, same], effects: [], guards: [],
+    } as unknown as Program;
+    const { model } = programToOnnx(program);
+    const data = Float32Array.of(1, 2, 3, 4, 5, 6);
+    const out = await (await session(encodeModel(model))).run({ input_0: new ort.Tensor("float32", data, [2, 3]) });
+    for (const name of ["output_0", "output_1"]) expect(Array.from(out[name]!.data as Float32Array)).toEqual([1, 4, 2, 5, 3, 6]);
   });
 });
