@@ -11,22 +11,7 @@ import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
 import { Linear, ReLU, Sequential, SGD, Adam, AdamW, crossEntropy, mseLoss, dropout } from "../../packages/gradgraph/src/nn/index.js";
 import { forEachBackend } from "../backends.js";
 import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
-
-/** A copy of a float64 tensor with fresh values of the same shape (so a replay cannot pass by reusing the trace's). */
-function perturbed(x: Tensor, k: number): Tensor {
-  const a = x.toArray().map((v, i) => v + 0.01 * Math.sin(i + k));
-  return new Tensor(x.value.constructor === Float64Array ? tensor([...a], { dtype: "float64" }).reshape(x.shape).value : x.value, { requiresGrad: x.requiresGrad });
-}
-
-/** Forward values and gradients (seeded with a fixed cotangent) of a sample's function. */
-function valueAndGrads(f: (...xs: Tensor[]) => Tensor) {
-  return (...xs: Tensor[]) => {
-    const ins = xs.map((x) => new Tensor(x.value, { requiresGrad: true }));
-    const y = f(...ins);
-    const seed = noGrad(() => ones(y.shape, { dtype: y.dtype }).mul(0.5));
-    return [y.detach(), ...engine.gradients([y], ins, [seed])];
-  };
-}
+import { perturbed, valueAndGrads } from "./samples.js";
 
 function checkDb(name: string, info: OpInfo) {
   for (const s of info.samples()) {
