@@ -57,6 +57,15 @@ describe("PyTorch-exported fixtures", () => {
     expect(model.toString()).toMatch(/^OnnxModule\(inputs=\[input\], outputs=\[output\], nodes=\d+, opset=17, producer=pytorch 1\.13/);
   });
 
+  test("options.constants keeps named float initializers out of the parameters; the outputs do not change", () => {
+    const fx = fixture("mlp");
+    const x = f32(fx.inputs[0]!.shape, fx.inputs[0]!.data);
+    const model = importOnnx(fixtureBytes("mlp"), { constants: ["fc2.bias"] });
+    expect(model.namedParameters().map(([n]) => n)).toEqual(["fc1.weight", "fc1.bias", "fc2.weight"]);
+    expect(maxRelError(model.forward(x).toArray(), fx.outputs[0]!.data)).toBeLessThan(2e-6);
+    expect(importOnnx(fixtureBytes("mlp"), { constants: (n) => n.endsWith("weight") }).namedParameters().map(([n]) => n)).toEqual(["fc1.bias", "fc2.bias"]);
+  });
+
   test("the ops fixture uses the ops PyTorch emits for views and elementwise code", () => {
     const ops = new Set(decodeModel(fixtureBytes("ops")).graph!.node!.map((n) => n.opType));
     for (const op of ["Shape", "Gather", "Unsqueeze", "Concat", "Reshape", "Softmax", "LogSoftmax", "ReduceMean", "Pow", "Clip", "Where", "Slice", "MatMul", "Transpose"]) expect(ops).toContain(op);
@@ -114,9 +123,11 @@ type Attr = number | number[] | string | { floats: number[] } | { float: number 
 interface Case {
   op: string;
   /** Float inputs (graph inputs, random data of these shapes), or constants (initializers), or none (null). */
-  inputs: (number[] | { ints: number[] } | { scalar: number } | { bool: number[]; shape: number[] } | null)[];
+  inputs: (number[] | { ints: number[]; shape?: number[] } | { scalar: number } | { bool: number[]; shape: number[] } | null)[];
   attrs?: Record<string, Attr>;
   outputs?: number;
+  /** The outputs' element type (default float). */
+  outType?: number;
   opset?: number;
 }
 
@@ -145,14 +156,14 @@ function oneNode(c: Case, seed: number): { bytes: Uint8Array; feeds: Float32Arra
     } else if ("scalar" in spec) {
       input.initializer!.push({ name, dataType: DataType.FLOAT, dims: [], floatData: [spec.scalar] });
     } else if ("ints" in spec) {
-      input.initializer!.push({ name, dataType: DataType.INT64, dims: [spec.ints.length], int64Data: spec.ints });
+      input.initializer!.push({ name, dataType: DataType.INT64, dims: spec.shape ?? [spec.ints.length], int64Data: spec.ints });
     } else {
       input.initializer!.push({ name, dataType: DataType.BOOL, dims: spec.shape, int32Data: spec.bool });
     }
   });
   const outs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
   input.node!.push({ opType: c.op, name: `${c.op.toLowerCase()}0`, input: names, output: outs, attribute: Object.entries(c.attrs ?? {}).map(([k, v]) => attribute(k, v)) });
-  input.output = outs.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT } } }));
+  input.output = outs.map((name) => ({ name, type: { tensorType: { elemType: c.outType ?? DataType.FLOAT } } }));
   const bytes = encodeModel({ irVersion: 8, opsetImport: [{ domain: "", version: c.opset ?? 17 }], graph: input });
   return { bytes, feeds, shapes };
 }
@@ -218,6 +229,14 @@ const CASES: [string, Case][] = [
   ["Pad", { op: "Pad", inputs: [[2, 3], { ints: [0, 1, 2, -1] }] }],
   ["Pad with -inf on one axis", { op: "Pad", inputs: [[2, 3], { ints: [1, 1] }, { scalar: -Infinity }, { ints: [1] }], opset: 18 }],
   ["Identity", { op: "Identity", inputs: [[2, 3]] }],
+  ["ArgMax", { op: "ArgMax", inputs: [[3, 4]], attrs: { axis: 1 }, outType: DataType.INT64 }],
+  ["ArgMin without keepdims", { op: "ArgMin", inputs: [[3, 4]], attrs: { keepdims: 0 }, outType: DataType.INT64 }],
+  ["CumSum", { op: "CumSum", inputs: [[3, 4], { ints: [1] }] }],
+  ["CumSum exclusive reverse", { op: "CumSum", inputs: [[3, 4], { ints: [-2] }], attrs: { exclusive: 1, reverse: 1 } }],
+  ["CumSum exclusive", { op: "CumSum", inputs: [[5], { ints: [0] }], attrs: { exclusive: 1 } }],
+  ["GatherElements", { op: "GatherElements", inputs: [[3, 4], { ints: [0, 3, -1, 1, 2, 2], shape: [3, 2] }], attrs: { axis: 1 } }],
+  ["ScatterElements add", { op: "ScatterElements", inputs: [[3, 4], { ints: [0, 3, 1, 1, 2, 2], shape: [3, 2] }, [3, 2]], attrs: { axis: 1, reduction: "add" } }],
+  ["ScatterElements", { op: "ScatterElements", inputs: [[3, 4], { ints: [0, 3, 1, 2, -1, 0], shape: [3, 2] }, [3, 2]], attrs: { axis: 1 } }],
 ];
 
 describe("one-node models give onnxruntime-node's outputs", () => {
@@ -231,7 +250,7 @@ describe("one-node models give onnxruntime-node's outputs", () => {
     session.outputNames.forEach((name, i) => {
       const want = expected[name]!;
       expect(got[i]!.shape, name).toEqual([...want.dims]);
-      const w = want.data as Float32Array, g = got[i]!.toArray();
+      const w = Float64Array.from(want.data as ArrayLike<number | bigint>, Number), g = got[i]!.toArray();
       for (let k = 0; k < w.length; k++) expect(Number.isNaN(g[k]!)).toBe(Number.isNaN(w[k]!));
       expect(maxRelError(g.map((v) => (Number.isNaN(v) ? 0 : v)), w.map((v) => (Number.isNaN(v) ? 0 : v)))).toBeLessThan(2e-6);
     });

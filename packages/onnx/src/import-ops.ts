@@ -9,7 +9,8 @@
  * (a Reshape's shape, a Slice's starts) read them from those tensors: shapes are static at run time, as in
  * eager PyTorch — `Shape` gives the actual input's shape.
  */
-import { formatShape, fromTypedArray, full, nn, onesLike, type Tensor, where } from "gradgraph";
+import { formatShape, fromTypedArray, full, nn, onesLike, Tensor, where, zeros } from "gradgraph";
+import { tensorOps } from "gradgraph/ops";
 import { OnnxError } from "./errors.js";
 
 /** The element kind of an ONNX value: a float dtype, or integers / booleans held in a float64 tensor. */
@@ -605,14 +606,8 @@ const Gather: OpCompiler = (node) => {
   const axis = a.int("axis", 0);
   return (ins) => {
     const x = need(node, ins, 0, "data"), idx = need(node, ins, 1, "indices");
-    if (idx.kind !== "int") throw fail(node, `input indices: expected integers, got ${idx.kind}`);
     const ax = axisOf(node, axis, x.t.ndim);
-    const dim = x.t.shape[ax]!;
-    const positions = Array.from(idx.t.toArray(), (i) => {
-      if (i < -dim || i >= dim) throw fail(node, `index ${i} is out of range for axis ${ax} of size ${dim}`);
-      return i < 0 ? i + dim : i;
-    });
-    const y = take(x.t, ax, positions);
+    const y = take(x.t, ax, Array.from(positionsIn(node, idx, x.t, ax).toArray()));
     const s = x.t.shape;
     return [{ t: y.reshape([...s.slice(0, ax), ...idx.t.shape, ...s.slice(ax + 1)]), kind: x.kind }];
   };
@@ -819,6 +814,82 @@ const not: OpCompiler = (node) => {
   };
 };
 
+/** Integer positions along `axis` of `x` from an int input, negative ones counted from the end, checked. */
+function positionsIn(node: NodeInfo, idx: Val, x: Tensor, axis: number): Tensor {
+  if (idx.kind !== "int") throw fail(node, `input indices: expected integers, got ${idx.kind}`);
+  const dim = x.shape[axis]!;
+  const data = Float64Array.from(idx.t.toArray(), (i) => {
+    if (i < -dim || i >= dim) throw fail(node, `index ${i} is out of range for axis ${axis} of size ${dim}`);
+    return i < 0 ? i + dim : i;
+  });
+  return fromTypedArray(data, [...idx.t.shape]);
+}
+
+const ArgExtremum = (largest: boolean): OpCompiler => (node) => {
+  const a = new Attrs(node, ["axis", "keepdims", "select_last_index"]);
+  const axis = a.int("axis", 0), keep = a.choice("keepdims", 1, [0, 1]) === 1;
+  a.choice("select_last_index", 0, [0]);
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "data");
+    const ax = axisOf(node, axis, x.t.ndim);
+    const at = largest ? x.t.argmax(ax, keep) : x.t.argmin(ax, keep);
+    return [{ t: at.detach().cast("float64"), kind: "int" }];
+  };
+};
+
+const CumSum: OpCompiler = (node) => {
+  const a = new Attrs(node, ["exclusive", "reverse"]);
+  const exclusive = a.choice("exclusive", 0, [0, 1]) === 1, reverse = a.choice("reverse", 0, [0, 1]) === 1;
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "x");
+    const [axis] = intsIn(node, ins, 1, "axis");
+    if (axis === undefined) throw fail(node, "input axis: expected one integer, got none");
+    const ax = axisOf(node, axis, x.t.ndim);
+    let y = Tensor.apply(tensorOps.cumsum, [x.t], { axis: ax, reverse });
+    if (exclusive) {
+      // Each sum without its own element: the inclusive sums shifted by one along the axis, a zero coming in.
+      const n = x.t.shape[ax]!, zeroShape = [...x.t.shape];
+      zeroShape[ax] = 1;
+      const spec = (from: number, to: number) => x.t.shape.map((_, i): [number, number] | null => (i === ax ? [from, to] : null));
+      const z = zeros(zeroShape, { dtype: x.t.dtype });
+      y = reverse ? y.slice(...spec(1, n)).concat([z], ax) : z.concat([y.slice(...spec(0, n - 1))], ax);
+    }
+    return [{ t: y, kind: x.kind }];
+  };
+};
+
+/** PyTorch's gather: `out[…, i, …] = data[…, indices[…, i, …], …]` along `axis`. */
+const GatherElements: OpCompiler = (node) => {
+  const a = new Attrs(node, ["axis"]);
+  const axis = a.int("axis", 0);
+  return (ins) => {
+    const x = need(node, ins, 0, "data"), idx = need(node, ins, 1, "indices");
+    const ax = axisOf(node, axis, x.t.ndim);
+    if (idx.t.ndim !== x.t.ndim) throw fail(node, `input indices: expected rank ${x.t.ndim} (data's), got shape ${formatShape(idx.t.shape)}`);
+    return [{ t: x.t.gather(ax, positionsIn(node, idx, x.t, ax)), kind: x.kind }];
+  };
+};
+
+/**
+ * `data` with `updates` written (reduction "none") or added ("add") at `indices` along `axis`. Written updates at
+ * a repeated index add up (ONNX leaves that case undefined).
+ */
+const ScatterElements: OpCompiler = (node) => {
+  const a = new Attrs(node, ["axis", "reduction"]);
+  const axis = a.int("axis", 0), reduction = a.string("reduction", "none");
+  if (reduction !== "none" && reduction !== "add") throw fail(node, `attribute reduction=${reduction} is not supported (supported: none, add)`);
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "data"), idx = need(node, ins, 1, "indices"), u = floatIn(node, ins, 2, "updates");
+    const ax = axisOf(node, axis, x.t.ndim);
+    if (idx.t.shape.join() !== u.t.shape.join()) throw fail(node, `inputs indices and updates differ in shape: ${formatShape(idx.t.shape)} and ${formatShape(u.t.shape)}`);
+    const at = positionsIn(node, idx, x.t, ax);
+    const scattered = u.t.cast(x.t.dtype).scatterAdd(ax, at, x.t.shape);
+    if (reduction === "add") return [{ t: x.t.add(scattered), kind: x.kind }];
+    const hit = onesLike(u.t).scatterAdd(ax, at, x.t.shape).gt(0);
+    return [{ t: where(hit, scattered, x.t), kind: x.kind }];
+  };
+};
+
 /**
  * The supported op types of the default ONNX domain. A type not listed here is an error when the model is
  * imported, naming the node, the op and the opset.
@@ -874,6 +945,8 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   Slice,
   Concat,
   Gather,
+  GatherElements,
+  ScatterElements,
   Split,
   Squeeze,
   Unsqueeze,
@@ -884,6 +957,9 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   ReduceMax: reduction((t, axes, keep) => t.amax(axes, keep), 18),
   ReduceMin: reduction((t, axes, keep) => t.amin(axes, keep), 18),
   ReduceLogSumExp: reduction((t, axes, keep) => t.logsumexp(axes, keep), 18),
+  ArgMax: ArgExtremum(true),
+  ArgMin: ArgExtremum(false),
+  CumSum,
   Softmax: softmaxLike((t, axis) => t.softmax(axis)),
   LogSoftmax: softmaxLike((t, axis) => t.logSoftmax(axis)),
   Identity: identity,

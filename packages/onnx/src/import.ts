@@ -146,9 +146,19 @@ function bindInputs(infos: readonly OnnxValueInfo[], inputs: readonly unknown[],
   });
 }
 
+/** Options of {@link importOnnx}. */
+export interface ImportOptions {
+  /**
+   * Float initializers to keep as constants of the graph rather than make parameters: their names, or a test on
+   * the name. Exporters that store constants as initializers (gradgraph's `exportOnnx` names them `const_<k>`)
+   * would otherwise add them to `parameters()` and the state dict. PyTorch stores constants in `Constant` nodes.
+   */
+  constants?: readonly string[] | ((name: string) => boolean);
+}
+
 /**
  * Reads an ONNX model (the bytes of an `.onnx` file) as a gradgraph module that runs its graph and can be
- * trained. Malformed files, unsupported ops or attributes, and graphs that use a value before it is defined are
+ * trained: its float initializers become its parameters (but those `options.constants` names). Malformed files, unsupported ops or attributes, and graphs that use a value before it is defined are
  * an `OnnxError` naming the node, the op and what was expected.
  *
  * @example
@@ -156,13 +166,15 @@ function bindInputs(infos: readonly OnnxValueInfo[], inputs: readonly unknown[],
  * const model = importOnnx(readFileSync("model.onnx"));
  * model.forward(tensor([[1, 2, 3, 4]]));
  */
-export function importOnnx(bytes: Uint8Array): OnnxModule {
+export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): OnnxModule {
   const model = decodeModel(bytes);
-  const { program, initializers } = readModel(model);
+  const given = options.constants ?? [];
+  const isConstant = typeof given === "function" ? given : (name: string) => given.includes(name);
+  const { program, initializers } = readModel(model, isConstant);
   return new OnnxModule(program, initializers);
 }
 
-function readModel(model: ModelProto): { program: OnnxProgram; initializers: Map<string, Tensor> } {
+function readModel(model: ModelProto, isConstant: (name: string) => boolean): { program: OnnxProgram; initializers: Map<string, Tensor> } {
   const graph = model.graph as GraphProto;
   const opsets = model.opsetImport ?? [];
   const main = opsets.find((o) => (o.domain ?? "") === "" || o.domain === "ai.onnx");
@@ -178,7 +190,7 @@ function readModel(model: ModelProto): { program: OnnxProgram; initializers: Map
     if (name === "") throw new OnnxError(`importOnnx: initializer ${i} has no name`);
     if (constants.has(name) || initializers.has(name)) throw new OnnxError(`importOnnx: two initializers are named ${JSON.stringify(name)}`);
     const v = readTensor(init, `initializer ${JSON.stringify(name)}`);
-    if (v.kind === "float32" || v.kind === "float64") {
+    if ((v.kind === "float32" || v.kind === "float64") && !isConstant(name)) {
       initializers.set(name, v.t);
       parameters.set(name, v.kind);
     } else constants.set(name, v);

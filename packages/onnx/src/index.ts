@@ -9,4 +9,4 @@ export type {
   TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
 } from "./proto.js";
 export { exportOnnx, programToOnnx, type ExportedProgram, type ExportOptions, type Feed, type Fetch, type ProgramExportOptions, type StateMode } from "./export.js";
-export { importOnnx, OnnxModule, type OnnxValueInfo } from "./import.js";
+export { importOnnx, OnnxModule, type ImportOptions, type OnnxValueInfo } from "./import.js";
