@@ -11,19 +11,21 @@ import { loadMnist } from "gradgraph/node";
 
 const BENCH_DIGITS = 7996;
 
-export async function mnist(gg, { tiny }) {
+export async function mnist(gg, { tiny, compiled = false }) {
   const { nn } = gg;
   const { train } = await loadMnist({ normalize: true, trainLimit: tiny ? 256 : BENCH_DIGITS });
   const model = new nn.MLP([784, 128, 10], "relu", { seed: 0 });
   const optimizer = new nn.Adam(model.parameters(), { lr: 1e-3 });
   const loader = new nn.DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });
-  const step = ({ x, y }) => {
+  const train1 = (x, y) => {
     optimizer.zeroGrad();
     const loss = nn.crossEntropy(model.forward(x), y);
     loss.backward();
     optimizer.step();
-    return loss.item();
+    return loss;
   };
+  const run = compiled ? gg.compile(train1) : train1;
+  const step = ({ x, y }) => run(x, y).item();
   const losses = [];
   let warm = 0;
   for (const b of loader) if (warm++ < (tiny ? 1 : 20)) losses.push(step(b)); else break;
@@ -34,7 +36,7 @@ export async function mnist(gg, { tiny }) {
   // A check that could fail: the losses are finite and Adam brings the first one down within the epoch.
   const first = losses[0], last = losses.at(-1);
   const ok = losses.every(Number.isFinite) && last < first;
-  return { workload: "mnist", size: "784-128-10 b64", digits: train.x.shape[0], steps, first_loss: first, last_loss: last, ok,
+  return { workload: "mnist", ...(compiled ? { variant: "compiled" } : {}), size: "784-128-10 b64", digits: train.x.shape[0], steps, first_loss: first, last_loss: last, ok,
     check: `loss ${first.toFixed(4)} at step 1, ${last.toFixed(4)} at the end of the epoch`,
     min_ms: +ms.toFixed(3), median_ms: +ms.toFixed(3), runs: 1, ms_per_step: +(ms / steps).toFixed(3) };
 }
@@ -46,3 +48,5 @@ export async function dumpMnist(gg, dir) {
   writeFileSync(join(dir, "y.u8"), Uint8Array.from(train.y.toArray()));
   return train.x.shape[0];
 }
+
+export const mnistc = (gg, o) => mnist(gg, { ...o, compiled: true });

@@ -7,8 +7,18 @@ import { w2Data, W2, w2Flops, bench } from "../lib/common.mjs";
 
 export const W2_LOSS_STEP1 = 2.304687;
 
-/** The raw-tensor W2 step on `gg`: returns a function that runs one step and returns the loss. */
-export function w2Step(gg) {
+/**
+ * The raw-tensor W2 step on `gg`: returns a function that runs one step and returns the loss. `compiled`: the same
+ * step through `gg.compile` (traced at the first call, replayed after), the loss read back outside it.
+ */
+export function w2Step(gg, { compiled = false } = {}) {
+  const step = w2LossStep(gg);
+  const run = compiled ? gg.compile(step) : step;
+  return () => run().item();
+}
+
+/** The same step returning the loss tensor (what `compile` traces: reading the loss back happens outside). */
+export function w2LossStep(gg) {
   const { fromTypedArray, noGrad } = gg;
   const { X, labels, Ws, bs } = w2Data();
   const { batch, sizes, lr } = W2;
@@ -28,7 +38,7 @@ export function w2Step(gg) {
     const loss = h.logSoftmax(1).gather(1, y).mean().neg();
     loss.backward();
     noGrad(() => { for (const p of params) p.assign(p.sub(p.grad.mul(lr))); });
-    return loss.item();
+    return loss;
   };
 }
 
@@ -66,4 +76,5 @@ async function measure(makeStep, gg, variant, timing) {
 }
 
 export const w2 = (gg, { timing }) => measure(w2Step, gg, "tensor", timing);
+export const w2c = (gg, { timing }) => measure((g) => w2Step(g, { compiled: true }), gg, "tensor, compiled", timing);
 export const w2nn = (gg, { timing }) => measure(w2NnStep, gg, "nn", timing);

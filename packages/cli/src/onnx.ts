@@ -5,9 +5,9 @@
  * an op without an ONNX form, like every other bad input, is exit code 2 with the exporter's message.
  */
 import { type Command, Option } from "commander";
-import { type DType, formatShape, InputError, type Tensor, zeros } from "gradgraph";
+import { type DType, formatShape, InputError, type Target, type Tensor, zeros } from "gradgraph";
 import { writeFileAtomic } from "gradgraph/node";
-import { exportOnnx, OnnxError } from "gradgraph-onnx";
+import { exportOnnx, OnnxError, onnxRuntime } from "gradgraph-onnx";
 import { loadRunModel } from "./datasets.js";
 import { pointOf } from "./functional.js";
 import type { Io } from "./io.js";
@@ -17,8 +17,20 @@ function exporting<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof OnnxError) throw new InputError(`${what}: ${e.message}`);
-    throw e;
+    throw asInputError(what, e);
+  }
+}
+
+function asInputError(what: string, e: unknown): unknown {
+  return e instanceof OnnxError ? new InputError(`${what}: ${e.message}`) : e;
+}
+
+/** ONNX Runtime as the training step's target (`train --target onnxruntime`); its absence is bad input. */
+export async function onnxRuntimeTarget(): Promise<Target> {
+  try {
+    return await onnxRuntime();
+  } catch (e) {
+    throw asInputError("--target onnxruntime", e);
   }
 }
 

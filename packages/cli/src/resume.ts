@@ -72,6 +72,8 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     testFraction: d.name === "mnist" ? undefined : str(d.testFraction),
     limit: str(d.trainLimit),
     threads: str(typed.threads),
+    compile: typed.compile !== false,
+    target: typed.target,
     out: str(typed.out) ?? dir,
     overwrite: typed.out === undefined ? true : typed.overwrite === true,
     resume: dir,

@@ -15,6 +15,7 @@ import { DATASET_NAMES, type DataSourceName, type DataSpec, loadDataset, loadRun
 import { keepRunningWithoutOutput, type Io } from "./io.js";
 import { buildModel, checkSavedFits, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
 import { resumeOptions } from "./resume.js";
+import { onnxRuntimeTarget } from "./onnx.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
 import { signalName, StopSignals } from "./signals.js";
@@ -54,6 +55,10 @@ export interface TrainOpts {
   /** A run folder to continue (its settings come from its config.json; see resume.ts). */
   resume?: string;
   threads?: string;
+  /** false with --no-compile: every training step eager. */
+  compile?: boolean;
+  /** Where the compiled step runs: cpu (the default) or onnxruntime. */
+  target?: string;
   model?: string;
   act: string;
   opt: string;
@@ -108,6 +113,10 @@ export interface TrainConfig {
   dtype: DType;
   /** Threads for the large float32 matrix products (undefined: the default). */
   threads: number | undefined;
+  /** Whether the training step is compiled (the default; --no-compile: eager). */
+  compile: boolean;
+  /** Where the compiled step runs. */
+  target: "cpu" | "onnxruntime";
   lr: number;
   epochs: number;
   batch: number;
@@ -136,6 +145,8 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
   const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
+  const target = choice("--target", opts.target ?? "cpu", ["cpu", "onnxruntime"] as const);
+  if (target !== "cpu" && opts.compile === false) throw new InputError(`--target ${target} runs the compiled step: it cannot go with --no-compile`);
   const model: ModelChoice = opts.model === undefined && name === "csv" ? { kind: "hidden", hidden: [32] } : modelChoice(opts.model ?? preset.model);
   if (opts.label !== undefined && name !== "csv") throw new InputError(`--label names the label column of a CSV file, not of ${name}`);
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
@@ -170,7 +181,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(name === "mnist" ? { normalize: true } : {}),
   };
   const augment = opts.augment === "shift";
-  return { name, spec, model, act, optName, schedule, dtype, threads, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
+  return { name, spec, model, act, optName, schedule, dtype, threads, compile: opts.compile !== false, target, lr, epochs, batch, seed, weightDecay, momentum, warmup, clip, augment, out: opts.out, overwrite: opts.overwrite === true, resume: opts.resume, notes };
 }
 
 /** The learning-rate schedule of a run of `totalSteps` steps of `batches` batches per epoch. */
@@ -304,6 +315,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
   ).install();
   try {
     if (c.threads !== undefined) setNumThreads(c.threads);
+    const target = c.target === "onnxruntime" ? await onnxRuntimeTarget() : undefined;
     if (c.out !== undefined) {
       folder = await RunFolder.open(c.out, c.overwrite);
       keepRunningWithoutOutput(true); // the run's results are the folder: a closed terminal does not lose them
@@ -333,6 +345,8 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
         ...(c.clip === undefined ? {} : { clipNorm: c.clip }),
         ...(r.augment ? { augment: r.augment } : {}),
         signal: signals.signal,
+        compile: c.compile,
+        ...(target ? { target } : {}),
         ...(previous ? { resume: previous } : {}),
         onStep: progress.step,
         onEpoch: progress.epoch,
@@ -443,6 +457,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--limit <n>", "mnist: train on only the first n of the 60,000 training digits")
     .option("--dtype <type>", "float32 or float64", "float32")
     .option("--threads <n>", "threads for the large float32 matrix products (default: GRADGRAPH_NUM_THREADS, else the cores); results do not depend on it")
+    .option("--no-compile", "run every training step eagerly (by default the step is traced once and replayed as one compiled program)")
+    .option("--target <name>", "where the compiled step runs: cpu (gradgraph's own kernels; resuming is bit for bit) or onnxruntime (ONNX Runtime, with the optional onnxruntime-node installed: faster on large layers, equal within float32 rounding)", "cpu")
     .addHelpText(
       "after",
       `\n${SPEC_HELP}\n` +

@@ -9,4 +9,5 @@ export type {
   TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
 } from "./proto.js";
 export { exportOnnx, programToOnnx, type ExportedProgram, type ExportOptions, type Feed, type Fetch, type ProgramExportOptions, type StateMode } from "./export.js";
+export { onnxRuntime, type OnnxRuntimeOptions } from "./target.js";
 export { importOnnx, OnnxModule, type ImportOptions, type OnnxValueInfo } from "./import.js";

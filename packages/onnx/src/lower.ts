@@ -90,6 +90,10 @@ function instruction(b: GraphBuilder, op: AluOp, args: readonly AluNode[], { val
       if (isConst(x, 0) && isConst(y, 1)) return b.node("Cast", [b.node("Not", [mask(m)])], [attr.int("to", onnxType(dtype))]);
       return b.node("Where", [mask(m), value(x), value(y)]);
     }
+    case "round":
+      // where one op's result would be stored inside a fused kernel: ONNX Runtime computes in the tensor's
+      // type already (float32 in float32), so nothing to do
+      return v[0]!();
     case "log1p":
       // ln(1 + x): ONNX has no log1p (less accurate than gradgraph's for |x| below ~1e-8)
       return b.node("Log", [b.node("Add", [v[0]!(), b.scalar(1, dtype)])]);

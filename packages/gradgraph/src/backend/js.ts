@@ -16,7 +16,7 @@ type Flat = (out: TypedArray, n: number, ...args: unknown[]) => void;
 /** The strided loop over collapsed axes: inputs are (data, offset, strides) triples. */
 type Strided = (out: TypedArray, shape: number[], ...args: unknown[]) => void;
 
-function flatSource(k: Kernel, single: readonly boolean[]): string {
+function flatSource(k: Kernel, single: readonly boolean[], f32: boolean): string {
   const params: string[] = [], pre: string[] = [], reads: string[] = [];
   for (let i = 0; i < k.arity; i++) {
     if (single[i]) {
@@ -29,17 +29,17 @@ function flatSource(k: Kernel, single: readonly boolean[]): string {
     }
   }
   const names = reads.map((_, i) => `a${i}`);
-  const { body, result } = printJs(k.root, names);
+  const { body, result } = printJs(k.root, names, f32);
   const loads = reads.map((r, i) => `const a${i} = ${r};`).join(" ");
   return `return function flat(out, n, ${params.join(", ")}) { ${pre.join(" ")}
     for (let i = 0; i < n; i++) { ${loads} ${body} out[i] = ${result}; } };`;
 }
 
-function stridedSource(k: Kernel): string {
+function stridedSource(k: Kernel, f32: boolean): string {
   const ix = [...Array(k.arity).keys()];
   const params = ix.map((i) => `d${i}, o${i}, s${i}`).join(", ");
   const names = ix.map((i) => `a${i}`);
-  const { body, result } = printJs(k.root, names);
+  const { body, result } = printJs(k.root, names, f32);
   return `return function strided(out, shape, ${params}) {
     const r = shape.length, n0 = shape[r - 1];
     let rows = 1; for (let d = 0; d < r - 1; d++) rows *= shape[d];
@@ -56,7 +56,7 @@ function stridedSource(k: Kernel): string {
 }
 
 /** Evaluates a DAG on numbers, node by node (the loops where `new Function` is not allowed). */
-export function interpret(root: AluNode): (args: readonly number[]) => number {
+export function interpret(root: AluNode, f32 = false): (args: readonly number[]) => number {
   const order = schedule(root);
   const slot = new Map<AluNode, number>(order.map((n, i) => [n, i]));
   const vals = new Float64Array(order.length);
@@ -68,7 +68,7 @@ export function interpret(root: AluNode): (args: readonly number[]) => number {
       else if (n.op === "const") vals[i] = n.value;
       else {
         const xs = n.args.map((a) => vals[slot.get(a)!]!);
-        vals[i] = ALU_CALLS.has(n.op) ? aluNumbers.call(n.op as AluCall, ...xs) : o[n.op]!(...xs);
+        vals[i] = n.op === "round" && f32 ? Math.fround(xs[0]!) : ALU_CALLS.has(n.op) ? aluNumbers.call(n.op as AluCall, ...xs) : o[n.op]!(...xs);
       }
     }
     return vals[order.length - 1]!;
@@ -94,13 +94,18 @@ export function setCompile(on: boolean): boolean {
 const flats = new Map<string, Flat>();
 const strideds = new Map<string, Strided>();
 
-function flatFor(k: Kernel, single: readonly boolean[]): Flat {
-  const key = `${k.key}|${single.map(Number).join("")}|${canCompile}`;
+/** Whether a kernel rounds to float32 inside (it has `round` nodes and runs on float32). */
+function rounds(k: Kernel, dtype: DType): boolean {
+  return dtype === "float32" && k.key.includes("round(");
+}
+
+function flatFor(k: Kernel, single: readonly boolean[], f32: boolean): Flat {
+  const key = `${k.key}|${single.map(Number).join("")}|${canCompile}|${f32}`;
   let f = flats.get(key);
   if (f === undefined) {
-    if (canCompile) f = (new Function(flatSource(k, single)) as () => Flat)();
+    if (canCompile) f = (new Function(flatSource(k, single, f32)) as () => Flat)();
     else {
-      const run = interpret(k.root);
+      const run = interpret(k.root, f32);
       f = (out, n, ...args) => {
         const xs = new Array<number>(k.arity);
         for (let i = 0; i < n; i++) {
@@ -114,13 +119,13 @@ function flatFor(k: Kernel, single: readonly boolean[]): Flat {
   return f;
 }
 
-function stridedFor(k: Kernel): Strided {
-  const key = `${k.key}|${canCompile}`;
+function stridedFor(k: Kernel, f32: boolean): Strided {
+  const key = `${k.key}|${canCompile}|${f32}`;
   let f = strideds.get(key);
   if (f === undefined) {
-    if (canCompile) f = (new Function(stridedSource(k)) as () => Strided)();
+    if (canCompile) f = (new Function(stridedSource(k, f32)) as () => Strided)();
     else {
-      const run = interpret(k.root);
+      const run = interpret(k.root, f32);
       f = (out, shape, ...args) => {
         const r = shape.length, n0 = shape[r - 1]!;
         let rows = 1;
@@ -181,13 +186,13 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
     const single = lay.map((l) => l === "single");
     const args: unknown[] = [];
     xs.forEach((x, i) => (single[i] ? args.push(x.data[x.offset]!) : args.push(x.data, x.offset)));
-    flatFor(k, single)(o, n, ...args);
+    flatFor(k, single, rounds(k, dtype))(o, n, ...args);
     return result;
   }
   const c = collapse(outShape, xs.map((x) => broadcastStrides(x, outShape)));
   const args: unknown[] = [];
   xs.forEach((x, i) => args.push(x.data, x.offset, c.strides[i]!));
-  stridedFor(k)(o, c.shape, ...args);
+  stridedFor(k, rounds(k, dtype))(o, c.shape, ...args);
   return result;
 }
 

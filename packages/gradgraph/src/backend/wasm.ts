@@ -42,7 +42,7 @@ const BITSELECT = 0x52;
 
 /** Whether this backend can print the DAG (no transcendental calls). */
 function printable(root: AluNode): boolean {
-  return schedule(root).every((n) => n.op === "input" || n.op === "const" || n.op === "select" || n.op in OPS);
+  return schedule(root).every((n) => n.op === "input" || n.op === "const" || n.op === "select" || n.op === "round" || n.op in OPS);
 }
 
 /**
@@ -80,6 +80,8 @@ function encode(k: Kernel, f64: boolean, single: readonly boolean[]): Uint8Array
       const v = new DataView(b.buffer);
       for (let j = 0; j < 4; j++) if (f64) { if (j < 2) v.setFloat64(8 * j, n.value, true); } else v.setFloat32(4 * j, n.value, true);
       loop.push(...simd(0x0c, ...b));
+    } else if (n.op === "round") {
+      loop.push(...get(local.get(n.args[0]!)!)); // lanes of the kernel's type are rounded to it already
     } else if (n.op === "select") {
       const [m, a, b] = n.args as [AluNode, AluNode, AluNode];
       loop.push(...get(local.get(a)!), ...get(local.get(b)!), ...get(local.get(m)!), ...simd(BITSELECT));

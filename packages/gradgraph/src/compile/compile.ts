@@ -34,6 +34,12 @@ export interface CompileOptions {
    * with `strict: true` it throws a {@link CompileError} instead (after that first, eager, call).
    */
   strict?: boolean;
+  /**
+   * A key of JavaScript state the step depends on that the trace cannot see (which tensors a module's fields
+   * hold, when the step replaces one instead of updating it with `assign`): evaluated before each call, a new
+   * value traces again. `fit` passes the identities of the model's tensors.
+   */
+  guard?: () => string;
 }
 
 /** A compiled function: call it like the original. */
@@ -53,6 +59,9 @@ const registered: Target[] = [];
 export function registerTarget(target: Target): void {
   if (!registered.includes(target)) registered.push(target);
 }
+
+/** Programs kept per signature (a guard that changes every call would otherwise keep every trace). */
+const KEEP = 8;
 
 interface Entry {
   readonly guards: Program["guards"];
@@ -124,18 +133,19 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
       stats.replayed++;
       return unflattenTree(e.program!.outputSpec, outs.map((a: NDArray) => new Tensor(a))) as R;
     }
+    const own = options.guard === undefined ? [] : [{ key: options.guard, value: options.guard() }];
     const traced = trace(fn as (...a: never[]) => unknown, args);
     stats.traced++;
     let entry: Entry;
     if (traced.program === null) {
       if (options.strict === true) throw new CompileError(`compile: this step cannot be compiled: ${traced.reasons.join("; ")}`);
-      entry = { guards: [], program: null, run: null, target: "eager", reasons: traced.reasons };
+      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons };
     } else {
       const program = options.optimize === false ? traced.program : optimize(traced.program);
       const target = chooseTarget(program);
-      entry = { guards: program.guards, program, run: target.prepare(program), target: target.name, reasons: [] };
+      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [] };
     }
-    cache.set(key, [...entries, entry]);
+    cache.set(key, [...entries, entry].slice(-KEEP));
     return traced.result as R;
   };
   const all = () => [...cache.values()].flat();

@@ -159,7 +159,8 @@ export function fuseElementwise(p: Program): Program {
         };
         const t = traceAlu();
         const aIdx = a.inputs.map(slot);
-        const aRoot = substitute(a.expr, t, (q) => t.input(aIdx[q]!));
+        // The producer's result rounded as if it were stored (float32), so the fused kernel gives what two did.
+        const aRoot = t.round(substitute(a.expr, t, (q) => t.input(aIdx[q]!)));
         const bIdx = fb.inputs.map((x) => (x.id === v.id ? -1 : slot(x)));
         const expr = substitute(fb.expr, t, (q) => (bIdx[q]! < 0 ? aRoot : t.input(bIdx[q]!)));
         b = { ...fb, expr, inputs };

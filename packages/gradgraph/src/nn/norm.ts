@@ -13,6 +13,8 @@
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
+import { scalarArray } from "../tensor/ndarray.js";
+import { host } from "../tensor/recording.js";
 import { noGrad, ones, Tensor, zeros } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -156,12 +158,15 @@ abstract class BatchNorm extends Module {
   /** running ← (1 − m)·running + m·batch (variance unbiased), m = momentum or 1/batches seen. */
   private updateRunning(mean: Tensor, variance: Tensor, n: number): void {
     noGrad(() => {
-      const count = this.num_batches_tracked!.item() + 1;
-      this.num_batches_tracked!.assign(zeros([], { dtype: "float64" }).add(count));
-      const m = this.momentum ?? 1 / count;
+      // The count and the factors from it are a host step (a compiled step computes them at each call).
+      const [count, keep, m, mv] = host([this.num_batches_tracked!.value], ([c]) => {
+        const k = c!.data[c!.offset]! + 1, m = this.momentum ?? 1 / k;
+        return [scalarArray(k, "float64", false), ...[1 - m, m, (m * n) / (n - 1)].map((x) => scalarArray(x, "float64", true))];
+      }).map((a) => new Tensor(a));
+      this.num_batches_tracked!.assign(count!);
       const rm = this.running_mean!, rv = this.running_var!;
-      rm.assign(rm.mul(1 - m).add(mean.detach().reshape(this.numFeatures).mul(m)));
-      rv.assign(rv.mul(1 - m).add(variance.detach().reshape(this.numFeatures).mul((m * n) / (n - 1))));
+      rm.assign(rm.mul(keep!).add(mean.detach().reshape(this.numFeatures).mul(m!)));
+      rv.assign(rv.mul(keep!).add(variance.detach().reshape(this.numFeatures).mul(mv!)));
     });
   }
 

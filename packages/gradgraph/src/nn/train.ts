@@ -8,6 +8,8 @@
 import { InputError } from "../core/errors.js";
 import type { GeneratorState } from "../tensor/random.js";
 import { noGrad, type Tensor } from "../tensor/tensor.js";
+import { compile } from "../compile/compile.js";
+import type { Target } from "../compile/cpu.js";
 import { DataLoader, type Dataset } from "./data/dataset.js";
 import { LOSSES, type LossName } from "./functional.js";
 import type { Module } from "./module.js";
@@ -166,6 +168,14 @@ export interface FitOptions {
   onEpoch?: (record: EpochRecord) => void;
   /** Stop after the current batch once aborted. */
   signal?: AbortSignal;
+  /**
+   * Compile the training step (default true): the first batch of each shape is traced, later ones replay one
+   * program (see `compile`). A step that cannot be compiled (`clipNorm` reads the gradients' norm into
+   * JavaScript) runs eagerly. false: every step eager.
+   */
+  compile?: boolean;
+  /** Where the compiled step runs (see `compile`'s `target`; default: compile's choice, the built-in CPU target unless one is registered). */
+  target?: Target;
   /** How often (ms) to let the event loop run (default 25). */
   yieldMs?: number;
   /**
@@ -223,6 +233,23 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
     if (scheduler !== null && resume.scheduler !== null) scheduler.loadStateDict(resume.scheduler);
     history.state = { ...resume, sums: { ...resume.sums } };
   }
+  // Sample is the loader's; Forward, Backprop and Update are one step, compiled unless asked not to.
+  const trainStep = (x: Tensor, y: Tensor): [Tensor, Tensor] => {
+    // Forward: predictions and the loss.
+    const pred = model.forward(options.augment ? options.augment(x) : x);
+    const l = loss(pred, y);
+    // Backprop: gradients of the loss with respect to every parameter.
+    opt.zeroGrad();
+    l.backward();
+    if (options.clipNorm !== undefined) clipGradNorm(opt.params, options.clipNorm);
+    // Update: one optimizer step.
+    opt.step();
+    return [l, pred];
+  };
+  // A module that replaces a tensor in a field (`this.seen = this.seen.add(1)`) instead of assigning into it is
+  // traced again at each step: the guard is which tensors the model holds.
+  const holds = () => [...model.namedParameters(), ...model.namedBuffers()].map(([, t]) => t?.id ?? 0).join(",");
+  const runStep = options.compile === false ? trainStep : compile(trainStep, { guard: holds, ...(options.target ? { target: options.target } : {}) });
   const t0 = now() - history.seconds * 1000;
   let lastYield = t0;
   const first = history.state!.epoch;
@@ -238,15 +265,7 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
     for (const { x, y } of loader.epoch(from)) {
       batch++;
       const lr = opt.lr;
-      // Forward: predictions and the loss.
-      const pred = model.forward(options.augment ? options.augment(x) : x);
-      const l = loss(pred, y);
-      // Backprop: gradients of the loss with respect to every parameter.
-      opt.zeroGrad();
-      l.backward();
-      if (options.clipNorm !== undefined) clipGradNorm(opt.params, options.clipNorm);
-      // Update: one optimizer step.
-      opt.step();
+      const [l, pred] = runStep(x, y);
       scheduler?.step();
       const n = x.shape[0]!;
       const lv = l.item();

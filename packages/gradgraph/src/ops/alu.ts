@@ -22,6 +22,7 @@ export type AluOp =
   | "add" | "sub" | "mul" | "div" | "neg" | "abs" | "sqrt"
   | "gt" | "ge" | "lt" | "le" | "eq" | "ne"
   | "select"
+  | "round"
   | AluCall;
 
 /** The ALU over values of type T; comparisons return masks that only `select` consumes. */
@@ -42,6 +43,12 @@ export interface Alu<T> {
   ne(a: T, b: T): T;
   /** `m ? a : b` for a mask m (both sides are evaluated; a backend selects bits). */
   select(m: T, a: T, b: T): T;
+  /**
+   * `a` rounded to the kernel's element type: where one op's result would have been stored, inside a chain of
+   * ops fused into one kernel (float32: as if stored in a Float32Array; float64: nothing), so that a fused kernel
+   * gives what the ops one by one give.
+   */
+  round(a: T): T;
   call(f: AluCall, ...args: T[]): T;
 }
 
@@ -65,6 +72,7 @@ export const aluNumbers: Alu<number> = {
   eq: (a, b) => (a === b ? 1 : 0),
   ne: (a, b) => (a !== b ? 1 : 0),
   select: (m, a, b) => (m !== 0 ? a : b),
+  round: (a) => a,
   call: (f, a, b) => (f === "pow" ? a! ** b! : Math[f](a!)),
 };
 
@@ -114,6 +122,7 @@ export function traceAlu(): Alu<AluNode> & { input(i: number): AluNode } {
     eq: (a, b) => ins("eq", a, b),
     ne: (a, b) => ins("ne", a, b),
     select: (m, a, b) => ins("select", m, a, b),
+    round: (a) => (a.op === "round" || a.op === "input" || a.op === "const" ? a : ins("round", a)),
     call: (f, ...args) => ins(f, ...args),
   };
 }
@@ -171,9 +180,10 @@ const JS_BINARY: Partial<Record<AluOp, string>> = { add: "+", sub: "-", mul: "*"
 
 /**
  * The JavaScript statements that compute a DAG: one `const` per node (`x_0`, `x_1`, …) from the input names given,
- * and the name of the result. Masks are booleans; `select` is a conditional expression.
+ * and the name of the result. Masks are booleans; `select` is a conditional expression; `round` is `Math.fround`
+ * for a float32 kernel (`f32`), else nothing.
  */
-export function printJs(root: AluNode, inputs: readonly string[]): { body: string; result: string } {
+export function printJs(root: AluNode, inputs: readonly string[], f32 = false): { body: string; result: string } {
   const names = new Map<AluNode, string>();
   const lines: string[] = [];
   for (const n of schedule(root)) {
@@ -187,6 +197,7 @@ export function printJs(root: AluNode, inputs: readonly string[]): { body: strin
       else if (n.op === "neg") e = `-${a[0]}`;
       else if (n.op === "select") e = `${a[0]} ? ${a[1]} : ${a[2]}`;
       else if (n.op === "pow") e = `${a[0]} ** ${a[1]}`;
+      else if (n.op === "round") e = f32 ? `Math.fround(${a[0]})` : `${a[0]}`;
       else e = `Math.${n.op}(${a[0]})`;
     }
     if (n.op === "input") {

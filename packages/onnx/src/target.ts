@@ -1,0 +1,162 @@
+/**
+ * ONNX Runtime as an execution target of `compile`: the program exported with its state as graph inputs
+ * (./export.ts), loaded into an ONNX Runtime session once per trace, and run at each call on the live tensors.
+ *
+ * - onnxruntime-node is loaded when {@link onnxRuntime} is called (a dynamic import: the package is an optional
+ *   peer dependency; without it, a clear error says how to install it).
+ * - A call runs synchronously (compile's targets are synchronous): through onnxruntime-node's native session,
+ *   whose `run` is synchronous (its public `InferenceSession.run` wraps the same call in a promise).
+ * - Weights are not copied in or out: inputs are views of the tensors' own arrays; the new value of each tensor
+ *   the step writes (a parameter, a moment buffer, a gradient) is written by ONNX Runtime straight into one of two
+ *   arrays kept for that tensor (preallocated outputs), which the tensor then holds — the other array is the one
+ *   the next call writes, so an input is never the output of the same run.
+ */
+import { fromTypedArray, getNumThreads, Tensor, type Executable, type Program, type Target, type TypedArray, type Var } from "gradgraph";
+import { OnnxError } from "./errors.js";
+import { programToOnnx, type ExportedProgram } from "./export.js";
+import { encodeModel } from "./proto.js";
+
+/** The parts of onnxruntime-node this target uses. */
+interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+interface OrtModule {
+  Tensor: new (type: "float32" | "float64", data: TypedArray, dims: readonly number[]) => OrtTensor;
+}
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, options: object): Record<string, OrtTensor>;
+}
+interface NativeBinding {
+  binding: { InferenceSession: new () => NativeSession };
+  initOrt(): void;
+}
+
+/** Options of {@link onnxRuntime}. */
+export interface OnnxRuntimeOptions {
+  /** Threads of ONNX Runtime's operators (default: gradgraph's own thread count, `getNumThreads()`). */
+  threads?: number;
+}
+
+const INSTALL = "npm install onnxruntime-node (its CPU binaries ship in the package: with ONNXRUNTIME_NODE_INSTALL=skip, or the .npmrc line onnxruntime-node-install=skip, it installs without a download)";
+
+async function load(): Promise<{ ort: OrtModule; native: NativeBinding }> {
+  const name = "onnxruntime-node";
+  let ort: OrtModule, native: NativeBinding;
+  try {
+    ort = (await import(name)) as OrtModule;
+    const b = (await import(`${name}/dist/binding.js`)) as Partial<NativeBinding> & { default?: NativeBinding };
+    native = (typeof b.initOrt === "function" ? b : b.default) as NativeBinding;
+  } catch (e) {
+    throw new OnnxError(`onnxRuntime: the package onnxruntime-node could not be loaded (${(e as Error).message.split("\n")[0]}). It is an optional peer dependency of gradgraph-onnx: ${INSTALL}`);
+  }
+  if (typeof native?.initOrt !== "function" || typeof native.binding?.InferenceSession !== "function") {
+    throw new OnnxError("onnxRuntime: this onnxruntime-node has no synchronous native session (gradgraph-onnx needs onnxruntime-node 1.30 or later 1.x)");
+  }
+  return { ort, native };
+}
+
+const sizeOf = (v: Var) => v.shape.reduce((a, b) => a * b, 1);
+const arrayOf = (v: Var, n = sizeOf(v)): TypedArray => (v.dtype === "float64" ? new Float64Array(n) : new Float32Array(n));
+/** A tensor's values as one contiguous array (its own storage when it is contiguous). */
+const contiguous = (a: Tensor["value"]): TypedArray => new Tensor(a).toArray();
+const fits = (a: Tensor["value"] | undefined, v: Var) => a !== undefined && a.dtype === v.dtype && a.shape.length === v.shape.length && a.shape.every((d, i) => d === v.shape[i]);
+
+/**
+ * The ONNX Runtime target (Node: onnxruntime-node, CPU). Pass it to `compile(fn, { target })`, or to
+ * `registerTarget` to make it compile's choice wherever it can run the program.
+ *
+ * @example
+ * const target = await onnxRuntime();
+ * const step = compile(trainStep, { target });
+ */
+export async function onnxRuntime(options: OnnxRuntimeOptions = {}): Promise<Target> {
+  const { ort, native } = await load();
+  native.initOrt();
+  const exported = new WeakMap<Program, ExportedProgram | string>();
+  const exportOf = (p: Program): ExportedProgram | string => {
+    let e = exported.get(p);
+    if (e === undefined) {
+      try {
+        e = programToOnnx(p, { state: "input" });
+      } catch (err) {
+        if (!(err instanceof OnnxError)) throw err;
+        e = err.message;
+      }
+      exported.set(p, e);
+    }
+    return e;
+  };
+  return {
+    name: "onnxruntime",
+    unsupported: (p) => {
+      const e = exportOf(p);
+      return typeof e === "string" ? e : null;
+    },
+    prepare: (p) => {
+      const e = exportOf(p);
+      if (typeof e === "string") throw new OnnxError(`onnxRuntime: ${e}`);
+      return prepare(p, e, ort, native, options.threads ?? getNumThreads());
+    },
+  };
+}
+
+function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeBinding, threads: number): Executable {
+  const session = new native.binding.InferenceSession();
+  const bytes = encodeModel(e.model);
+  session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders: ["cpu"],
+  });
+  const hostSteps = p.steps.flatMap((s, i) => (s.kind === "host" ? [[i, s] as const] : []));
+  // Two arrays per tensor the step writes: ONNX Runtime writes one while the tensor holds (and feeds) the other.
+  const pairs = e.outputs.map((o) => (o.fetch.kind === "state" ? [arrayOf(o.var), arrayOf(o.var)] as const : null));
+  const wrapped = new Map<TypedArray, OrtTensor>();
+  const ortTensor = (data: TypedArray, v: Var): OrtTensor => {
+    let t = wrapped.get(data);
+    if (t === undefined) {
+      t = new ort.Tensor(v.dtype, data, v.shape);
+      if (pairs.some((pair) => pair?.includes(data))) wrapped.set(data, t);
+    }
+    return t;
+  };
+  return (inputs) => {
+    // JavaScript first: the host steps (an optimizer's scalars, labels as indices), on the call's arrays
+    const arrays = new Map<number, Tensor["value"]>();
+    const arrayFor = (v: Var): Tensor["value"] | undefined => {
+      const s = p.sources.get(v);
+      if (s === undefined) return arrays.get(v.id);
+      if (s.kind === "input") return inputs[s.index];
+      if (s.kind === "constant") return s.value;
+      return s.field === "grad" ? s.tensor.grad?.value : s.tensor.value;
+    };
+    for (const [, s] of hostSteps) {
+      const made = s.fn(s.inputs.map((v) => arrayFor(v)!));
+      s.outs.forEach((v, k) => arrays.set(v.id, made[k]!));
+    }
+    const feeds: Record<string, OrtTensor> = {};
+    for (const i of e.inputs) {
+      const a = i.feed.kind === "host" ? arrays.get(i.var.id) : arrayFor(i.var);
+      if (a === undefined || a.size !== sizeOf(i.var) || (i.feed.kind !== "host" && !fits(a, i.var))) return null; // state changed shape: trace again
+      feeds[i.name] = ortTensor(a.dtype === i.var.dtype ? contiguous(a) : (i.var.dtype === "float64" ? Float64Array : Float32Array).from(contiguous(a)), i.var);
+    }
+    const fetches: Record<string, OrtTensor | null> = {};
+    e.outputs.forEach((o, k) => {
+      const pair = pairs[k];
+      if (pair === null || pair === undefined || o.fetch.kind !== "state") return void (fetches[o.name] = null);
+      const held = o.fetch.field === "grad" ? o.fetch.tensor.grad?.value.data : o.fetch.tensor.value.data;
+      fetches[o.name] = ortTensor(held === pair[0] ? pair[1] : pair[0], o.var);
+    });
+    const out = session.run(feeds, fetches, {});
+    const results: Tensor["value"][] = [];
+    e.outputs.forEach((o, k) => {
+      const data = (pairs[k] === null ? out[o.name]!.data : fetches[o.name]!.data) as TypedArray;
+      const t = fromTypedArray(data, o.var.shape);
+      if (o.fetch.kind === "output") results[o.fetch.index] = t.value;
+      else if (o.fetch.field === "grad") o.fetch.tensor.grad = t;
+      else o.fetch.tensor.assign(t);
+    });
+    for (const eff of p.effects) if (eff.var === null && eff.field === "grad") eff.tensor.grad = null;
+    return results;
+  };
+}
