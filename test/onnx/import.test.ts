@@ -31,7 +31,7 @@ function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe("PyTorch-exported fixtures", () => {
-  test.each(["mlp", "cnn", "ops"])("%s: the output is PyTorch's within float32 rounding", (name) => {
+  test.each(["mlp", "cnn", "ops", "bn"])("%s: the output is PyTorch's within float32 rounding", (name) => {
     const model = importOnnx(fixtureBytes(name));
     const fx = fixture(name);
     const y = model.forward(...fx.inputs.map((i) => f32(i.shape, i.data)));
@@ -55,6 +55,35 @@ describe("PyTorch-exported fixtures", () => {
     expect(model.outputInfo.map((o) => o.name)).toEqual(["output"]);
     expect(model.opset).toBe(17);
     expect(model.toString()).toMatch(/^OnnxModule\(inputs=\[input\], outputs=\[output\], nodes=\d+, opset=17, producer=pytorch 1\.13/);
+  });
+
+  test("dotted names are a tree of modules, as in PyTorch; a BatchNormalization's running statistics are buffers", () => {
+    const model = importOnnx(fixtureBytes("bn"));
+    expect(model.namedParameters().map(([n]) => n)).toEqual(["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]);
+    expect(model.namedBuffers().map(([n]) => n)).toEqual(["1.running_mean", "1.running_var"]);
+    expect([...model.stateDict().keys()]).toEqual(["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight", "3.bias"]);
+    expect(model.namedChildren().map(([n, c]) => `${n} ${c.constructor.name}`)).toEqual(["0 OnnxScope", "1 OnnxScope", "3 OnnxScope"]);
+    expect(() => model.children()[0]!.forward(randn([1]))).toThrow(/a scope of an imported model holds its parameters only; call the OnnxModule/);
+    // Fine-tuning trains the parameters and leaves the statistics alone.
+    const mean = model.stateDict().get("1.running_mean")!.toArray().slice();
+    const optimizer = new nn.SGD(model.parameters(), { lr: 0.1 });
+    nn.mseLoss(model.forward(randn([8, 4], { seed: 1 })), randn([8, 2], { seed: 2 })).backward();
+    optimizer.step();
+    expect(model.stateDict().get("1.running_mean")!.toArray()).toEqual(mean);
+  });
+
+  test("names that are not dotted paths stay whole; a name clashing with a module property is an error", () => {
+    const base = decodeModel(oneNode({ op: "Add", inputs: [[2], [2]] }, 0).bytes);
+    const withInits = (names: string[]) => {
+      const g = base.graph!;
+      const inits: TensorProto[] = names.map((name) => ({ name, dataType: DataType.FLOAT, dims: [2], floatData: [1, 2] }));
+      return encodeModel({ ...base, graph: { ...g, input: [g.input![0]!], initializer: inits, node: [{ ...g.node![0]!, input: ["in0", names[names.length - 1]!] }] } });
+    };
+    const m = importOnnx(withInits(["a", "a.b", "x..y", "/fc/Constant_output_0", "onnx::MatMul_7"]));
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["a", "a.b", "x..y", "/fc/Constant_output_0", "onnx::MatMul_7"]);
+    expect(Array.from(m.forward(tensor([1, 1])).toArray())).toEqual([2, 3]);
+    expect(() => importOnnx(withInits(["training"]))).toThrow(/initializer "training" clashes with a property of the module/);
+    expect(importOnnx(withInits(["training.x", "forward.y"])).namedParameters().map(([n]) => n)).toEqual(["training.x", "forward.y"]);
   });
 
   test("options.constants keeps named float initializers out of the parameters; the outputs do not change", () => {
