@@ -165,6 +165,7 @@ export class OnnxModule extends nn.Module {
     return p.outputs.map((o) => env.get(o.name)!.t);
   }
 
+  /** `OnnxModule(inputs=[…], outputs=[…], nodes=N, opset=K, producer=…)`. */
   override describe(): string {
     const p = this.#program;
     return `OnnxModule(inputs=[${p.inputs.map((i) => i.name).join(", ")}], outputs=[${p.outputs.map((o) => o.name).join(", ")}], nodes=${p.steps.length}, opset=${p.opset}${p.producer === "" ? "" : `, producer=${p.producer}`})`;
