@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
-import { fromTypedArray, nn, randn, type Tensor, tensor } from "gradgraph";
+import { compile, fromTypedArray, nn, randn, type Tensor, tensor } from "gradgraph";
 import { AttributeType, DataType, decodeModel, encodeModel, importOnnx, OnnxError, type AttributeProto, type ModelProto, type TensorProto } from "gradgraph-onnx";
 
 const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
@@ -119,6 +119,26 @@ describe("fine-tuning an imported model", () => {
     const last = loss().item();
     expect(last).toBeLessThan(first * 0.9);
     expect(maxRelError(model.stateDict().get("fc1.weight")!.toArray(), before)).toBeGreaterThan(1e-4);
+  });
+
+  test.each(["mlp", "bn", "ops"])("%s: a training step compiled with compile() gives the eager step's losses", (name) => {
+    const fx = fixture(name);
+    const x = randn(fx.inputs[0]!.shape, { seed: 1 }), y = randn(fx.outputs[0]!.shape, { seed: 2 });
+    const losses = (compiled: boolean) => {
+      const model = importOnnx(fixtureBytes(name));
+      const optimizer = new nn.SGD(model.parameters(), { lr: 0.05 });
+      const step = () => {
+        optimizer.zeroGrad();
+        const loss = nn.mseLoss(model.forward(x), y);
+        loss.backward();
+        optimizer.step();
+        return loss;
+      };
+      const run = compiled ? compile(step) : step;
+      return Array.from({ length: 4 }, () => run().item());
+    };
+    const eager = losses(false), compiled = losses(true);
+    compiled.forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(eager[i]!))));
   });
 
   test("gradients reach the input through a conv net (a gradient check against central differences)", () => {
