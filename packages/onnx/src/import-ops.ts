@@ -64,7 +64,7 @@ export class Attrs {
   #get(name: string, type: AttrValue["type"]): AttrValue | undefined {
     const a = this.#node.attrs.get(name);
     if (a === undefined) return undefined;
-    if (a.type !== type) throw fail(this.#node, `attribute ${name}: expected ${type === "int" || type === "float" ? `an ${type}` : type}, got ${a.type}`);
+    if (a.type !== type) throw fail(this.#node, `attribute ${name}: expected ${type === "int" ? "an int" : type === "float" ? "a float" : type}, got ${a.type}`);
     return a;
   }
 
@@ -109,7 +109,7 @@ export function fail(node: NodeInfo, what: string): OnnxError {
 const isFloat = (k: Kind): k is "float32" | "float64" => k === "float32" || k === "float64";
 
 /** A float64 tensor of whole numbers (or 0/1 booleans) as an ONNX int or bool value. */
-export function hostVal(data: readonly number[] | Float64Array, shape: readonly number[], kind: "int" | "bool" = "int"): Val {
+function hostVal(data: readonly number[] | Float64Array, shape: readonly number[], kind: "int" | "bool" = "int"): Val {
   return { t: fromTypedArray(Float64Array.from(data), [...shape]), kind };
 }
 
