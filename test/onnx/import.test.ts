@@ -325,6 +325,7 @@ describe("errors: OnnxError naming the node, the op, and expected against got", 
     fails(oneNode({ op: "MaxPool", inputs: [x4], attrs: { kernel_shape: [2, 2], storage_order: 1 } }, 0).bytes, /node "maxpool0" \(MaxPool\): attribute storage_order=1 is not supported \(supported: 0\)/);
     fails(oneNode({ op: "Relu", inputs: [[2]], attrs: { alpha: 1 } }, 0).bytes, /\(Relu\): attribute alpha is not supported \(supported: none\)/);
     fails(oneNode({ op: "Concat", inputs: [[2]], attrs: { axis: "one" } }, 0).bytes, /\(Concat\): attribute axis: expected an int, got string/);
+    fails(oneNode({ op: "LeakyRelu", inputs: [[2]], attrs: { alpha: 1 } }, 0).bytes, /\(LeakyRelu\): attribute alpha: expected a float, got int/);
     fails(oneNode({ op: "Conv", inputs: [x4, [2, 3, 1, 1]], attrs: { auto_pad: "WRAP" } }, 0).bytes, /attribute auto_pad=WRAP is not supported/);
     fails(oneNode({ op: "Cast", inputs: [[2]], attrs: { to: DataType.STRING } }, 0).bytes, /\(Cast\): attribute to=8: casting to this element type is not supported/);
   });
