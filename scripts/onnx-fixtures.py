@@ -17,6 +17,8 @@ The models are small, seeded, and use only layers gradgraph's nn also has:
        - Linear(6, 5)                                                        (Conv, MaxPool, AveragePool, Flatten)
 - bn: Linear(4, 6) - BatchNorm1d(6) - ReLU - Linear(6, 2), its running statistics from three training batches,
       exported in eval mode                                                 (BatchNormalization: buffers)
+- act: Linear(4, 8) - LayerNorm(8) - GELU - Linear(8, 8) - ELU - Hardswish - Linear(8, 3) - Softplus
+                                                    (LayerNormalization, Erf, Elu, HardSwish, Softplus)
 - ops: x.view(x.size(0), -1) (Shape, Gather, Unsqueeze, Concat, Reshape), tanh, sigmoid, a residual add,
        softmax and log-softmax, a mean over an axis, sqrt/exp/abs/pow/div/sub/neg, a transpose and a matmul, min
        and max against constants, a slice, where with a comparison
@@ -73,6 +75,11 @@ def bn():
         for _ in range(3):
             model(torch.randn(16, 4) * 2 + 1)
     return model
+
+
+def act():
+    return nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 8), nn.ELU(), nn.Hardswish(),
+                         nn.Linear(8, 3), nn.Softplus())
 
 
 class Ops(nn.Module):
@@ -132,6 +139,7 @@ def main():
         ("cnn", Cnn, [2, 1, 8, 8], 2),
         ("ops", Ops, [2, 2, 3], 3),
         ("bn", bn, [3, 4], 4),
+        ("act", act, [5, 4], 5),
     ]:
         torch.manual_seed(seed)
         model = make()

@@ -31,7 +31,7 @@ function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe("PyTorch-exported fixtures", () => {
-  test.each(["mlp", "cnn", "ops", "bn"])("%s: the output is PyTorch's within float32 rounding", (name) => {
+  test.each(["mlp", "cnn", "ops", "bn", "act"])("%s: the output is PyTorch's within float32 rounding", (name) => {
     const model = importOnnx(fixtureBytes(name));
     const fx = fixture(name);
     const y = model.forward(...fx.inputs.map((i) => f32(i.shape, i.data)));
@@ -95,10 +95,12 @@ describe("PyTorch-exported fixtures", () => {
     expect(importOnnx(fixtureBytes("mlp"), { constants: (n) => n.endsWith("weight") }).namedParameters().map(([n]) => n)).toEqual(["fc1.bias", "fc2.bias"]);
   });
 
-  test("the ops fixture uses the ops PyTorch emits for views and elementwise code", () => {
+  test("the ops and act fixtures use the ops PyTorch emits for views, elementwise code and activations", () => {
     const ops = new Set(decodeModel(fixtureBytes("ops")).graph!.node!.map((n) => n.opType));
     for (const op of ["Shape", "Gather", "Unsqueeze", "Concat", "Reshape", "Softmax", "LogSoftmax", "ReduceMean", "Pow", "Clip", "Where", "Slice", "MatMul", "Transpose"]) expect(ops).toContain(op);
     expect(new Set(decodeModel(fixtureBytes("cnn")).graph!.node!.map((n) => n.opType))).toEqual(new Set(["Conv", "Relu", "MaxPool", "Constant", "Pad", "AveragePool", "Flatten", "Gemm"]));
+    const act = new Set(decodeModel(fixtureBytes("act")).graph!.node!.map((n) => n.opType));
+    for (const op of ["LayerNormalization", "Erf", "Elu", "HardSwish", "Softplus"]) expect(act).toContain(op);
   });
 });
 
@@ -278,6 +280,19 @@ const CASES: [string, Case][] = [
   ["Pad", { op: "Pad", inputs: [[2, 3], { ints: [0, 1, 2, -1] }] }],
   ["Pad with -inf on one axis", { op: "Pad", inputs: [[2, 3], { ints: [1, 1] }, { scalar: -Infinity }, { ints: [1] }], opset: 18 }],
   ["Identity", { op: "Identity", inputs: [[2, 3]] }],
+  ["Erf", { op: "Erf", inputs: [[4, 5]] }],
+  ["Gelu (erf, opset 20)", { op: "Gelu", inputs: [[4, 5]], opset: 20 }],
+  ["Gelu tanh (opset 20)", { op: "Gelu", inputs: [[4, 5]], attrs: { approximate: "tanh" }, opset: 20 }],
+  ["Sign", { op: "Sign", inputs: [[3, 2]] }],
+  ["Softplus", { op: "Softplus", inputs: [[3, 2]] }],
+  ["Softsign", { op: "Softsign", inputs: [[3, 2]] }],
+  ["Elu", { op: "Elu", inputs: [[3, 2]], attrs: { alpha: { float: 0.7 } } }],
+  ["Selu", { op: "Selu", inputs: [[3, 2]] }],
+  ["HardSigmoid", { op: "HardSigmoid", inputs: [[3, 4]], attrs: { alpha: { float: 0.4 } } }],
+  ["HardSwish", { op: "HardSwish", inputs: [[3, 4]] }],
+  ["LayerNormalization", { op: "LayerNormalization", inputs: [[2, 3, 4], [4], [4]] }],
+  ["LayerNormalization over two axes, no bias", { op: "LayerNormalization", inputs: [[2, 3, 4], [3, 4]], attrs: { axis: 1, epsilon: { float: 1e-3 } } }],
+  ["Einsum", { op: "Einsum", inputs: [[2, 3, 4], [2, 4, 5]], attrs: { equation: "bij,bjk->bik" } }],
   ["ArgMax", { op: "ArgMax", inputs: [[3, 4]], attrs: { axis: 1 }, outType: DataType.INT64 }],
   ["ArgMin without keepdims", { op: "ArgMin", inputs: [[3, 4]], attrs: { keepdims: 0 }, outType: DataType.INT64 }],
   ["CumSum", { op: "CumSum", inputs: [[3, 4], { ints: [1] }] }],
@@ -318,7 +333,7 @@ describe("errors: OnnxError naming the node, the op, and expected against got", 
   };
 
   test("an unsupported op", () => {
-    fails(oneNode({ op: "Erf", inputs: [[2]] }, 0).bytes, /node "erf0" \(Erf\): op Erf is not supported by importOnnx \(opset 17\); supported: Add, /);
+    fails(oneNode({ op: "Det", inputs: [[2, 2]] }, 0).bytes, /node "det0" \(Det\): op Det is not supported by importOnnx \(opset 17\); supported: Add, /);
   });
 
   test("an unsupported or unknown attribute, or one of the wrong type", () => {

@@ -9,7 +9,7 @@
  * (a Reshape's shape, a Slice's starts) read them from those tensors: shapes are static at run time, as in
  * eager PyTorch — `Shape` gives the actual input's shape.
  */
-import { formatShape, fromTypedArray, full, nn, onesLike, Tensor, where, zeros } from "gradgraph";
+import { einsum, formatShape, fromTypedArray, full, nn, onesLike, Tensor, where, zeros } from "gradgraph";
 import { tensorOps } from "gradgraph/ops";
 import { OnnxError } from "./errors.js";
 
@@ -891,6 +891,65 @@ const ScatterElements: OpCompiler = (node) => {
 };
 
 /**
+ * erf(x), as a composite: Abramowitz and Stegun 7.1.26, |error| ≤ 1.5e-7 (below float32's rounding of values near
+ * 1; gradgraph has no erf primitive). Odd: erf(−x) = −erf(x).
+ */
+function erf(x: Tensor): Tensor {
+  const a = x.abs();
+  const t = a.mul(0.3275911).add(1).pow(-1);
+  const poly = t.mul(t.mul(t.mul(t.mul(t.mul(1.061405429).add(-1.453152027)).add(1.421413741)).add(-0.284496736)).add(0.254829592));
+  return x.sign().mul(poly.mul(a.square().neg().exp()).neg().add(1));
+}
+
+/** x·Φ(x) with Φ by erf (ONNX's default), or the tanh approximation. */
+const Gelu: OpCompiler = (node) => {
+  const a = new Attrs(node, ["approximate"]);
+  const approximate = a.string("approximate", "none");
+  if (approximate !== "none" && approximate !== "tanh") throw fail(node, `attribute approximate=${approximate} is not supported (supported: none, tanh)`);
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "X");
+    return [{ t: approximate === "tanh" ? nn.gelu(x.t) : x.t.mul(erf(x.t.mul(Math.SQRT1_2)).add(1)).mul(0.5), kind: x.kind }];
+  };
+};
+
+/** An activation with float attributes (each with its ONNX default). */
+const activation = (defaults: Record<string, number>, f: (x: Tensor, a: Record<string, number>) => Tensor): OpCompiler => (node) => {
+  const a = new Attrs(node, Object.keys(defaults));
+  const values = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, a.float(k, v)]));
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "X");
+    return [{ t: f(x.t, values), kind: x.kind }];
+  };
+};
+
+/** y = (x − mean) / √(var + ε) · scale + B over the axes from `axis` on (opset 17). */
+const LayerNormalization: OpCompiler = (node) => {
+  const a = new Attrs(node, ["axis", "epsilon", "stash_type"]);
+  const axis = a.int("axis", -1), eps = a.float("epsilon", 1e-5);
+  a.choice("stash_type", 1, [1]);
+  if (node.outputs.slice(1).some((o) => o !== "")) throw fail(node, "outputs Mean and InvStdDev are not supported (only Y)");
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "X"), scale = floatIn(node, ins, 1, "Scale"), bias = ins[2];
+    const ax = axisOf(node, axis, x.t.ndim);
+    const axes = x.t.shape.slice(ax).map((_, i) => ax + i);
+    const centred = x.t.sub(x.t.mean(axes, true));
+    const y = centred.div(centred.square().mean(axes, true).add(eps).sqrt()).mul(scale.t);
+    return [{ t: bias === undefined ? y : y.add(bias.t), kind: x.kind }];
+  };
+};
+
+const Einsum: OpCompiler = (node) => {
+  const a = new Attrs(node, ["equation"]);
+  const equation = a.string("equation", "");
+  if (equation === "") throw fail(node, "attribute equation is required, got none");
+  return (ins) => {
+    const xs = ins.map((_, i) => floatIn(node, ins, i, `Inputs[${i}]`));
+    if (xs.length === 0) throw fail(node, "expected at least one input, got none");
+    return [{ t: einsum(equation, ...xs.map((v) => v.t)), kind: xs[0]!.kind }];
+  };
+};
+
+/**
  * The supported op types of the default ONNX domain. A type not listed here is an error when the model is
  * imported, naming the node, the op and the opset.
  */
@@ -915,6 +974,15 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   Cos: unary((t) => t.cos()),
   Reciprocal: unary((t) => t.pow(-1)),
   LeakyRelu,
+  Erf: unary(erf),
+  Gelu,
+  Sign: unary((t) => t.sign()),
+  Softplus: unary((t) => t.relu().add(t.abs().neg().exp().log1p())),
+  Softsign: unary((t) => t.div(t.abs().add(1))),
+  Elu: activation({ alpha: 1 }, (t, { alpha }) => where(t.gt(0), t, t.expm1().mul(alpha!))),
+  Selu: activation({ alpha: 1.67326319217681884765625, gamma: 1.05070102214813232421875 }, (t, { alpha, gamma }) => where(t.gt(0), t, t.expm1().mul(alpha!)).mul(gamma!)),
+  HardSigmoid: activation({ alpha: 0.2, beta: 0.5 }, (t, { alpha, beta }) => t.mul(alpha!).add(beta!).clamp(0, 1)),
+  HardSwish: unary((t) => t.mul(t.div(6).add(0.5).clamp(0, 1))),
   Max: variadic((a, b) => a.maximum(b)),
   Min: variadic((a, b) => a.minimum(b)),
   Sum: variadic((a, b) => a.add(b)),
@@ -938,6 +1006,8 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   GlobalAveragePool: globalPool((t, axes) => t.mean(axes, true)),
   GlobalMaxPool: globalPool((t, axes) => t.amax(axes, true)),
   BatchNormalization,
+  LayerNormalization,
+  Einsum,
   Reshape,
   Flatten,
   Transpose,
