@@ -33,6 +33,7 @@ const q = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').repla
 const num = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
 
 const typeOf = (v: Var) => `${v.dtype === "float32" ? "f32" : "f64"}${formatShape(v.shape)}`;
+const label = (v: Var) => `%${v.id} ${typeOf(v)}`;
 
 /**
  * The program as Graphviz DOT. Node ids are stable: `v7` for source var %7 (an input, state or a constant array),
@@ -66,7 +67,6 @@ export function programDot(program: Program, options: ProgramDotOptions = {}): s
   const from = new Map<number, string>();
   const scalars = new Map<number, number>();
   let uses = 0;
-  const label = (v: Var) => `%${v.id} ${typeOf(v)}`;
   /** An edge carrying var v into DOT node `to`. */
   const edge = (v: Var, to: string, extra = "") => {
     const c = scalars.get(v.id);
@@ -101,37 +101,12 @@ export function programDot(program: Program, options: ProgramDotOptions = {}): s
   }
   if (inputIds.length > 1) lines.push(`  { rank=source; ${inputIds.join("; ")}; }`);
 
+  const d: Drawing = { lines, edges, edge, scalars, name, program };
   program.steps.forEach((s, i) => {
     const id = `s${i}`;
-    switch (s.kind) {
-      case "fused":
-        fusedCluster(s, id, { lines, edges, edge, scalars, name, program });
-        from.set(s.out.id, rootId(s, id));
-        return;
-      case "op": {
-        const n = s.op.name;
-        const view = s.view ? ", style=dashed" : "";
-        const tip = `${label(s.out)} = ${n}(${s.inputs.map((x) => `%${x.id}`).join(", ")})${s.view ? ": a view of its input's storage" : ""}`;
-        lines.push(`  ${id} [label=${q(n)}, shape=${n.length <= 2 ? "circle" : "ellipse"}${view}, tooltip=${q(tip)}];`);
-        s.inputs.forEach((x) => edge(x, id));
-        if (s.index !== undefined) edge(s.index, id, ', style=dotted, headlabel="indices"');
-        from.set(s.out.id, id);
-        return;
-      }
-      case "copy":
-        lines.push(`  ${id} [label="copy", shape=ellipse, tooltip=${q(`${label(s.out)} = a contiguous copy of %${s.input.id}`)}];`);
-        edge(s.input, id);
-        from.set(s.out.id, id);
-        return;
-      case "host": {
-        const what = s.name === "js" ? "JavaScript" : `JavaScript: ${s.name}`;
-        const tip = `run in JavaScript at each call (${stepName(s)}) → ${s.outs.map(label).join(", ") || "nothing"}`;
-        lines.push(`  ${id} [label=${q(what)}, shape=box, style="dashed,rounded", color="gray40", fontcolor="gray25", tooltip=${q(tip)}];`);
-        s.inputs.forEach((x) => edge(x, id));
-        for (const o of s.outs) from.set(o.id, id);
-        return;
-      }
-    }
+    if (s.kind === "fused") fusedCluster(s, id, d);
+    else plainStep(s, id, d);
+    for (const o of s.kind === "host" ? s.outs : [s.out]) from.set(o.id, s.kind === "fused" ? rootId(s, id) : id);
   });
 
   // Sinks: the results, then what the call leaves in tensors.
@@ -161,7 +136,33 @@ function drawn(root: AluNode): AluNode[] {
   return out.includes(r) ? out : [...out, r];
 }
 
-/** What drawing a fused step needs of {@link programDot}'s state. */
+/** An op, copy or JavaScript step as one node, with its inputs' edges. */
+function plainStep(s: Exclude<Step, { kind: "fused" }>, id: string, d: Drawing): void {
+  switch (s.kind) {
+    case "op": {
+      const n = s.op.name;
+      const view = s.view ? ", style=dashed" : "";
+      const tip = `${label(s.out)} = ${n}(${s.inputs.map((x) => `%${x.id}`).join(", ")})${s.view ? ": a view of its input's storage" : ""}`;
+      d.lines.push(`  ${id} [label=${q(n)}, shape=${n.length <= 2 ? "circle" : "ellipse"}${view}, tooltip=${q(tip)}];`);
+      s.inputs.forEach((x) => d.edge(x, id));
+      if (s.index !== undefined) d.edge(s.index, id, ', style=dotted, headlabel="indices"');
+      return;
+    }
+    case "copy":
+      d.lines.push(`  ${id} [label="copy", shape=ellipse, tooltip=${q(`${label(s.out)} = a contiguous copy of %${s.input.id}`)}];`);
+      d.edge(s.input, id);
+      return;
+    case "host": {
+      const what = s.name === "js" ? "JavaScript" : `JavaScript: ${s.name}`;
+      const tip = `run in JavaScript at each call (${stepName(s)}) → ${s.outs.map(label).join(", ") || "nothing"}`;
+      d.lines.push(`  ${id} [label=${q(what)}, shape=box, style="dashed,rounded", color="gray40", fontcolor="gray25", tooltip=${q(tip)}];`);
+      s.inputs.forEach((x) => d.edge(x, id));
+      return;
+    }
+  }
+}
+
+/** What drawing a step needs of {@link programDot}'s state. */
 interface Drawing {
   readonly lines: string[];
   readonly edges: string[];
