@@ -638,6 +638,11 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await text("#compiled-explain")).toContain(`became ${kernels} kernels`);
     expect(await page.textContent("#compiled-text")).toContain("state 0.weight.exp_avg");
     await shot("compiled");
+    // Fit to width: the whole graph in the panel's width.
+    await page.click("#compiled-fit");
+    const [panelWidth, svgWidth] = await page.$eval("#compiled-graph", (g) => [g.clientWidth, g.querySelector("svg")!.getBoundingClientRect().width]);
+    expect(svgWidth).toBeLessThanOrEqual(panelWidth);
+    expect(await page.getAttribute("#compiled-fit", "aria-pressed")).toBe("true");
     // Another optimizer: the panel compiles the new run's step (SGD: the six parameters only).
     await page.selectOption("#train-opt", "sgd");
     await page.waitForFunction(() => document.querySelector("#compiled")?.getAttribute("data-ready") === "true" && document.querySelector("#compiled-explain")?.textContent?.includes("the SGD update"));

@@ -40,12 +40,17 @@ export class CompiledView {
     explain: $("compiled-explain"),
     graph: $("compiled-graph"),
     text: $("compiled-text"),
+    fit: $<HTMLButtonElement>("compiled-fit"),
   };
 
   constructor() {
     this.ui.show.addEventListener("click", () => {
       this.shown = true;
       void this.update();
+    });
+    this.ui.fit.addEventListener("click", () => {
+      const fit = this.ui.graph.classList.toggle("fit");
+      this.ui.fit.setAttribute("aria-pressed", String(fit));
     });
   }
 
