@@ -7,6 +7,7 @@ import type { Program } from "./program.js";
 import { trace } from "./trace.js";
 
 export { compile, CompileError, registerTarget, type CompiledFunction, type CompileOptions } from "./compile.js";
+export { programDot, type ProgramDotOptions } from "./dot.js";
 export { cpuTarget, planMemory, type Executable, type Target } from "./cpu.js";
 export { eliminateCommon, eliminateDead, fuseElementwise, inPlaceUpdates, lowerElementwise, optimize } from "./passes.js";
 export { exprString, programString, stepInputs, stepName, stepOutputs, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
