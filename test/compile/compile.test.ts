@@ -273,3 +273,24 @@ describe("signatures", () => {
     expect(() => f(tensor([1]))).toThrow(CompileError);
   });
 });
+
+describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
+  test("large float32 steps read and write it in place and give eager's numbers exactly", () => {
+    const n = 100_003; // several chunks and a tail
+    const x = randn([n], { seed: 3, requiresGrad: true }), y = randn([n], { seed: 4 });
+    const step = (a: Tensor) => {
+      x.grad = null;
+      const s = x.mul(a).add(y).relu().sum();
+      s.backward();
+      return [s, x.grad!.mul(1)] as const;
+    };
+    const f = compile(step);
+    const a = randn([n], { seed: 5 });
+    f(a);
+    const [s1, g1] = f(a);
+    const [s0, g0] = step(a);
+    expect(s1.item()).toBe(s0.item());
+    expect(Array.from(g1.toArray())).toEqual(Array.from(g0.toArray()));
+    expect(f.stats.replayed).toBe(1);
+  });
+});
