@@ -192,7 +192,7 @@ describe("the passes", () => {
 
 describe("W2 (784-256-256-10, batch 128, SGD, float32): 100 steps compiled = eager", () => {
   test("losses and weights agree within float32 rounding", async () => {
-    const { w2Data, W2 } = (await import("../../bench/lib/common.mjs")) as {
+    const { w2Data, W2 } = (await import(new URL("../../bench/lib/common.mjs", import.meta.url).href)) as {
       w2Data: () => { X: Float32Array; labels: Int32Array; Ws: Float32Array[]; bs: Float32Array[] };
       W2: { batch: number; sizes: number[]; lr: number };
     };
