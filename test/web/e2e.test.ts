@@ -643,6 +643,7 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     const [panelWidth, svgWidth] = await page.$eval("#compiled-graph", (g) => [g.clientWidth, g.querySelector("svg")!.getBoundingClientRect().width]);
     expect(svgWidth).toBeLessThanOrEqual(panelWidth);
     expect(await page.getAttribute("#compiled-fit", "aria-pressed")).toBe("true");
+    await page.locator("#compiled-graph").screenshot({ path: join(ARTIFACTS, "compiled-fit.png") });
     // Another optimizer: the panel compiles the new run's step (SGD: the six parameters only).
     await page.selectOption("#train-opt", "sgd");
     await page.waitForFunction(() => document.querySelector("#compiled")?.getAttribute("data-ready") === "true" && document.querySelector("#compiled-explain")?.textContent?.includes("the SGD update"));
