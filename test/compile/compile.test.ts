@@ -185,6 +185,8 @@ describe("the passes", () => {
     expect(p.effects.filter((e) => e.field === "value")).toEqual([]);
     expect(p.effects.filter((e) => e.field === "grad").length).toBe(4);
     expect(p.steps.some((s) => s.kind === "host")).toBe(true); // the optimizer's learning rate and step count
+    // A Linear weight's gradient, (xᵀg)ᵀ, is computed as gᵀx, contiguous: no strided copy.
+    expect(p.steps.filter((s) => s.kind === "copy")).toEqual([]);
   });
 });
 
@@ -254,5 +256,20 @@ describe("the functional style", () => {
     }
     expect(step.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
     expect(Array.from(ca[0]!.toArray())).toEqual(Array.from(ea[0]!.toArray()));
+  });
+});
+
+describe("signatures", () => {
+  test("the same tensor given twice is a signature of its own: another call with two tensors is traced anew", () => {
+    const f = compile((a: Tensor, b: Tensor) => a.add(b.mul(2)));
+    const x = tensor([1, 2]);
+    expect(f(x, x).toNested()).toEqual([3, 6]);
+    expect(f(tensor([1, 1]), tensor([5, 5])).toNested()).toEqual([11, 11]);
+    expect(f.stats.traced).toBe(2);
+  });
+
+  test("stepProgram inside a traced step is a CompileError", () => {
+    const f = compile((x: Tensor) => (stepProgram((y: Tensor) => y.mul(2), x), x.mul(3)));
+    expect(() => f(tensor([1]))).toThrow(CompileError);
   });
 });
