@@ -12,7 +12,8 @@
  */
 import { formatShape, fromTypedArray, GradgraphError, isTensor, nn, type Tensor } from "gradgraph";
 import { OnnxError } from "./errors.js";
-import { type AttrValue, fail, IMPORT_OPS, kindOf, type Kind, type NodeFn, type NodeInfo, type Val } from "./import-ops.js";
+import { type AttrValue, fail, kindOf, type Kind, type NodeFn, type NodeInfo, type Val } from "./import-node.js";
+import { IMPORT_OPS } from "./import-ops.js";
 import { AttributeType, decodeModel, type AttributeProto, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from "./proto.js";
 
 /** The most elements one tensor of a model may hold (a guard against a malformed file's dims). */
