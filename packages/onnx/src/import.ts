@@ -365,17 +365,21 @@ export function readTensor(t: TensorProto, what: string): Val {
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxError(`importOnnx: ${what}: dims ${JSON.stringify(dims)} are not sizes`);
   const size = dims.reduce((p, d) => p * d, 1);
   if (size > MAX_ELEMENTS) throw new OnnxError(`importOnnx: ${what}: ${size} elements (dims ${JSON.stringify(dims)}) are more than the ${MAX_ELEMENTS} importOnnx reads`);
-  const out = kind === "float32" ? new Float32Array(size) : new Float64Array(size);
+  // The data is checked against the dims before anything is allocated: a malformed file's dims may be huge.
+  const make = () => (kind === "float32" ? new Float32Array(size) : new Float64Array(size));
   const raw = t.rawData;
+  let out: Float32Array | Float64Array;
   if (raw !== undefined && raw.length > 0) {
     const [bytes, read] = RAW[type]!;
     if (raw.length !== size * bytes) throw new OnnxError(`importOnnx: ${what}: raw data of ${raw.length} bytes for dims ${JSON.stringify(dims)}, expected ${size * bytes}`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    out = make();
     for (let i = 0; i < size; i++) out[i] = read(view, i * bytes);
   } else {
     const field = type === 1 ? t.floatData : type === 11 ? t.doubleData : type === 7 ? t.int64Data : type === 12 || type === 13 ? t.uint64Data : t.int32Data;
     const values = field ?? [];
     if (values.length !== size) throw new OnnxError(`importOnnx: ${what}: ${values.length} values for dims ${JSON.stringify(dims)}, expected ${size}`);
+    out = make();
     for (let i = 0; i < size; i++) out[i] = type === 9 ? (Number(values[i]) === 0 ? 0 : 1) : Number(values[i]);
   }
   return { t: fromTypedArray(out, dims), kind };
