@@ -130,7 +130,9 @@ export class OnnxModule extends nn.Module {
 
   /**
    * Runs the graph on `inputs` (one tensor per graph input, in order) and returns its one output (a model with
-   * several outputs: use {@link run}). Wrong inputs are an `OnnxError` naming the input and what it expects.
+   * several outputs: use {@link run}). A float input of the other float dtype is cast to the graph's (float64 into
+   * a float32 model); integer inputs (token ids) are given as float tensors of whole numbers. Wrong inputs (their
+   * count, or a shape that contradicts the graph's) are an `OnnxError` naming the input and what it expects.
    */
   forward(...inputs: Tensor[]): Tensor {
     if (this.#program.outputs.length !== 1) {
