@@ -90,7 +90,7 @@ function usesEntryPoints(dir: string, entries: readonly string[], packages: read
       const where = `${relative(root, file)} imports ${spec}`;
       if (spec.startsWith(".")) {
         if (relative(dir, resolve(dirname(file), spec)).startsWith("..")) violations.push(where);
-      } else if (spec.startsWith("gradgraph")) {
+      } else if (spec === "gradgraph" || spec.startsWith("gradgraph/")) {
         if (!entries.includes(spec)) violations.push(where);
       } else if (!spec.startsWith("node:") && !packages.some((p) => spec === p || spec.startsWith(`${p}/`))) violations.push(where);
     }

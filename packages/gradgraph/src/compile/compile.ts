@@ -3,7 +3,6 @@
  * eagerly while tracing it (./trace.ts); the program it records is simplified (./passes.ts) and prepared on a
  * target (./cpu.ts, or ONNX Runtime through `gradgraph-onnx`); later calls with that signature replay the program.
  */
-import { GradgraphError } from "../core/errors.js";
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
@@ -11,13 +10,10 @@ import { batching } from "../tensor/grad-mode.js";
 import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
-import { programString, type Program } from "./program.js";
+import { CompileError, programString, type Program } from "./program.js";
 import { trace } from "./trace.js";
 
-/** A step that cannot be compiled, with `strict: true` (the message says why). */
-export class CompileError extends GradgraphError {
-  override name = "CompileError";
-}
+export { CompileError };
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -71,8 +67,14 @@ interface Entry {
   readonly reasons: readonly string[];
 }
 
+/** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
-  return JSON.stringify(spec) + leaves.map((t) => `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}`).join("");
+  const first = new Map<unknown, number>();
+  return JSON.stringify(spec) + leaves.map((t, i) => {
+    const same = first.get(t.value);
+    if (same === undefined) first.set(t.value, i);
+    return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
+  }).join("");
 }
 
 /**
