@@ -192,7 +192,7 @@ describe("the passes", () => {
 
 describe("W2 (784-256-256-10, batch 128, SGD, float32): 100 steps compiled = eager", () => {
   test("losses and weights agree within float32 rounding", async () => {
-    const { w2Data, W2 } = (await import("../../bench/lib/common.mjs")) as {
+    const { w2Data, W2 } = (await import(new URL("../../bench/lib/common.mjs", import.meta.url).href)) as {
       w2Data: () => { X: Float32Array; labels: Int32Array; Ws: Float32Array[]; bs: Float32Array[] };
       W2: { batch: number; sizes: number[]; lr: number };
     };
@@ -271,5 +271,26 @@ describe("signatures", () => {
   test("stepProgram inside a traced step is a CompileError", () => {
     const f = compile((x: Tensor) => (stepProgram((y: Tensor) => y.mul(2), x), x.mul(3)));
     expect(() => f(tensor([1]))).toThrow(CompileError);
+  });
+});
+
+describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
+  test("large float32 steps read and write it in place and give eager's numbers exactly", () => {
+    const n = 100_003; // several chunks and a tail
+    const x = randn([n], { seed: 3, requiresGrad: true }), y = randn([n], { seed: 4 });
+    const step = (a: Tensor) => {
+      x.grad = null;
+      const s = x.mul(a).add(y).relu().sum();
+      s.backward();
+      return [s, x.grad!.mul(1)] as const;
+    };
+    const f = compile(step);
+    const a = randn([n], { seed: 5 });
+    f(a);
+    const [s1, g1] = f(a);
+    const [s0, g0] = step(a);
+    expect(s1.item()).toBe(s0.item());
+    expect(Array.from(g1.toArray())).toEqual(Array.from(g0.toArray()));
+    expect(f.stats.replayed).toBe(1);
   });
 });

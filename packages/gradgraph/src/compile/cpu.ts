@@ -9,6 +9,7 @@ import { kernelOf } from "../backend/backend.js";
 import type { DType } from "../ops/op.js";
 import { kernels, type Kernel } from "../tensor/backend.js";
 import { backend } from "../backend/backend.js";
+import { wasmArena } from "../backend/wasm.js";
 import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
 import { indexData } from "../tensor/index-args.js";
 import { ownedValue } from "../tensor/storage.js";
@@ -126,7 +127,7 @@ function prepareCpu(p: Program): Executable {
     return b === undefined || buffers === null ? undefined : buffers[b];
   }));
   return (inputs) => {
-    buffers ??= sizes.map(({ dtype, size }) => new (arrayType(dtype))(size));
+    buffers ??= allocateBuffers(sizes);
     const slots: (NDArray | undefined)[] = new Array(n);
     p.inputs.forEach((v, i) => (slots[v.id] = inputs[i]));
     for (const [v, s] of sources) {
@@ -144,6 +145,16 @@ function prepareCpu(p: Program): Executable {
     }
     return p.outputs.map((v) => slots[v.id]!);
   };
+}
+
+/**
+ * The planned buffers: in one arena of the WebAssembly backend where it is there (its kernels then read and
+ * write them in place, no copy through their scratch), else ordinary arrays.
+ */
+function allocateBuffers(sizes: readonly { dtype: DType; size: number }[]): TypedArray[] {
+  const bytes = sizes.reduce((n, { dtype, size }) => n + size * (dtype === "float64" ? 8 : 4), 0);
+  const arena = backend().name === "wasm" && bytes > 0 ? wasmArena(bytes, sizes.length) : null;
+  return sizes.map(({ dtype, size }) => (arena === null ? new (arrayType(dtype))(size) : arena.allocate(dtype, size)));
 }
 
 /** One step as a function of the slots (arrays by var id). */
