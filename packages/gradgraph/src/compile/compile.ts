@@ -67,10 +67,14 @@ interface Entry {
   readonly reasons: readonly string[];
 }
 
+/** JSON of a tree's structure, telling apart the numbers JSON writes alike (NaN, ±Infinity as null, -0 as 0). */
+const specJson = (spec: unknown) =>
+  JSON.stringify(spec, (_k, v: unknown) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? { number: Object.is(v, -0) ? "-0" : String(v) } : v));
+
 /** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
   const first = new Map<unknown, number>();
-  return JSON.stringify(spec) + leaves.map((t, i) => {
+  return specJson(spec) + leaves.map((t, i) => {
     const same = first.get(t.value);
     if (same === undefined) first.set(t.value, i);
     return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
