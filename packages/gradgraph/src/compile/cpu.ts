@@ -46,12 +46,41 @@ function escaping(p: Program): Set<number> {
   return out;
 }
 
-/** Gradients left in `.grad` that a step computes into a buffer: each gets one of its own, kept across calls. */
+/**
+ * Gradients left in `.grad` that a step computes into a buffer (the base array, for a gradient that is a view):
+ * each gets one of its own, kept across calls. Not one whose tensor's previous `.grad` — at the next call, that
+ * very buffer — the step still reads after writing it (or hands out, or leaves in a tensor): that one is fresh at
+ * each call, added to `escape`.
+ */
 function ownBuffers(p: Program, escape: Set<number>): Set<number> {
-  const computed = new Set<number>();
-  for (const s of p.steps) if (!(s.kind === "op" && s.view) && s.kind !== "host") for (const v of stepOutputs(s)) computed.add(v.id);
+  const base = new Map<number, number>();
+  const writer = new Map<number, number>();
+  p.steps.forEach((s, i) => {
+    if (s.kind === "op" && s.view) base.set(s.out.id, base.get(s.inputs[0]!.id) ?? s.inputs[0]!.id);
+    else if (s.kind !== "host") for (const v of stepOutputs(s)) writer.set(v.id, i);
+  });
+  const root = (v: Var) => base.get(v.id) ?? v.id;
+  // The last step reading each array (through a view or not) other than element for element by the step writing
+  // `at`; outputs and effects read at the end.
+  const readAfter = (b: number, at: number): boolean => {
+    if ([...p.outputs, ...p.effects.flatMap((e) => (e.var === null ? [] : [e.var]))].some((v) => root(v) === b)) return true;
+    return p.steps.some((s, i) => {
+      if (i < at) return false;
+      const reads = stepInputs(s).filter((v) => root(v) === b);
+      if (reads.length === 0) return false;
+      return i > at || !(s.kind === "fused" && s.into === undefined && reads.every((v) => v.id === b));
+    });
+  };
   const out = new Set<number>();
-  for (const e of p.effects) if (e.field === "grad" && e.var !== null && computed.has(e.var.id) && !escape.has(e.var.id)) out.add(e.var.id);
+  for (const e of p.effects) {
+    if (e.field !== "grad" || e.var === null) continue;
+    const b = root(e.var);
+    const at = writer.get(b);
+    if (at === undefined || escape.has(b)) continue;
+    const previous = [...p.sources].find(([, s]) => s.kind === "state" && s.tensor === e.tensor && s.field === "grad")?.[0];
+    if (previous !== undefined && readAfter(root(previous), at)) escape.add(b);
+    else out.add(b);
+  }
   return out;
 }
 
