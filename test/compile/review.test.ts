@@ -1,12 +1,12 @@
 /**
  * compile(): a compiled step gives what the same step gives eagerly — cases found by trying to break it (static
- * numbers in the arguments, `.grad` kept across calls).
+ * numbers in the arguments, `.grad` kept across calls, a module's training mode).
  */
 import { describe, expect, test } from "vitest";
 import { compile } from "../../packages/gradgraph/src/compile/index.js";
 import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { Parameter } from "../../packages/gradgraph/src/nn/index.js";
+import { BatchNorm1d, Dropout, Linear, Parameter, Sequential } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor) => Array.from(t.toArray());
 
@@ -62,5 +62,28 @@ describe(".grad across calls", () => {
       expect(values(fc(x))).toEqual(values(fe(x)));
       expect(values(wc.grad!)).toEqual(values(we.grad!));
     }
+  });
+});
+
+describe("a module's training mode", () => {
+  test("Dropout switched to eval after compiled calls in training mode", () => {
+    const m = new Sequential(new Linear(4, 4, { seed: 1 }), new Dropout(0.5, { seed: 3 }));
+    const f = compile((x: Tensor) => m.forward(x));
+    const x = rand([2, 4], { seed: 2 });
+    f(x);
+    f(x);
+    m.eval();
+    expect(values(f(x))).toEqual(values(m.forward(x)));
+  });
+  test("BatchNorm switched to eval uses (and keeps) its running statistics", () => {
+    const bn = new BatchNorm1d(3);
+    const f = compile((x: Tensor) => bn.forward(x));
+    const x = rand([4, 3], { seed: 2 });
+    f(x);
+    f(x);
+    bn.eval();
+    const running = values(bn.running_mean!);
+    expect(values(f(x))).toEqual(values(bn.forward(x)));
+    expect(values(bn.running_mean!)).toEqual(running);
   });
 });

@@ -31,6 +31,7 @@ import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
+import { guard } from "../tensor/recording.js";
 import { isTensor, noGrad, type Tensor } from "../tensor/tensor.js";
 import { activationSpec, dropout, gelu, leakyRelu, type ActivationName } from "./functional.js";
 import { initWeight, uniformFanIn, type InitName } from "./init.js";
@@ -112,8 +113,18 @@ function loadInto(model: string, who: string, into: readonly [string, Tensor][],
  * model.eval(); // dropout off
  */
 export abstract class Module {
-  /** Training mode (true) or evaluation mode (false); {@link Dropout} and friends look at it. */
-  training = true;
+  #training = true;
+  /**
+   * Training mode (true) or evaluation mode (false); {@link Dropout} and friends look at it. A compiled step that
+   * reads it is traced again when it changes (a guard).
+   */
+  get training(): boolean {
+    guard(() => `training ${this.#training}`);
+    return this.#training;
+  }
+  set training(mode: boolean) {
+    this.#training = mode;
+  }
   /** Names declared by registerBuffer, with whether they are saved. */
   readonly #buffers = new Map<string, boolean>();
 
