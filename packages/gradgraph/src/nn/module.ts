@@ -114,10 +114,7 @@ function loadInto(model: string, who: string, into: readonly [string, Tensor][],
  */
 export abstract class Module {
   #training = true;
-  /**
-   * Training mode (true) or evaluation mode (false); {@link Dropout} and friends look at it. A compiled step that
-   * reads it is traced again when it changes (a guard).
-   */
+  /** Training mode (true) or evaluation mode (false); {@link Dropout} and friends look at it (a compiled step's guard). */
   get training(): boolean {
     guard(() => `training ${this.#training}`);
     return this.#training;
