@@ -1,12 +1,12 @@
 /**
  * compile(): a compiled step gives what the same step gives eagerly — cases found by trying to break it (static
- * numbers in the arguments, `.grad` kept across calls, a module's training mode).
+ * numbers in the arguments, `.grad` kept across calls, a module's training mode, gradient accumulation).
  */
 import { describe, expect, test } from "vitest";
 import { compile } from "../../packages/gradgraph/src/compile/index.js";
 import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { BatchNorm1d, Dropout, Linear, Parameter, Sequential } from "../../packages/gradgraph/src/nn/index.js";
+import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor) => Array.from(t.toArray());
 
@@ -85,5 +85,37 @@ describe("a module's training mode", () => {
     const running = values(bn.running_mean!);
     expect(values(f(x))).toEqual(values(bn.forward(x)));
     expect(values(bn.running_mean!)).toEqual(running);
+  });
+});
+
+describe("gradient accumulation", () => {
+  const run = (compiled: boolean) => {
+    const m = new Linear(2, 1, { seed: 1, dtype: "float64" });
+    const body = (x: Tensor) => {
+      const loss = m.forward(x).sum();
+      loss.backward(); // adds to .grad where there is one
+      return loss;
+    };
+    const step = compiled ? compile(body) : body;
+    return [0, 1, 2, 3, 4].map((i) => {
+      if (i % 2 === 0) m.zeroGrad();
+      step(rand([3, 2], { seed: i, dtype: "float64" }));
+      return [...values(m.weight.grad!), ...values(m.bias!.grad!)];
+    });
+  };
+  test("a step without zeroGrad adds to a .grad that is there at the call, as eagerly", () => {
+    expect(run(true)).toEqual(run(false));
+  });
+  test("a step that clears .grad itself is traced once", () => {
+    const m = new Linear(2, 1, { seed: 1 });
+    const opt = new SGD(m.parameters(), { lr: 0.1 });
+    const step = compile((x: Tensor) => {
+      opt.zeroGrad();
+      m.forward(x).sum().backward();
+      opt.step();
+      return m.weight;
+    });
+    for (let i = 0; i < 3; i++) step(rand([3, 2], { seed: i }));
+    expect(step.stats).toEqual({ traced: 1, replayed: 2, eager: 0 });
   });
 });

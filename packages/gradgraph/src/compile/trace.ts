@@ -72,6 +72,14 @@ class Trace implements Recorder {
     return true;
   }
 
+  /** Tensors whose `.grad` the step cleared. */
+  private readonly cleared = new Set<Tensor>();
+
+  gradSet(t: Tensor, grad: Tensor | null): void {
+    this.tensor(t);
+    if (grad === null) this.cleared.add(t);
+  }
+
   tensor(t: Tensor): void {
     if (t.id >= this.firstId || this.state.has(t) || this.inputs.includes(t)) return;
     this.state.set(t, { value: t.value, grad: t.grad?.value ?? null });
@@ -159,6 +167,9 @@ class Trace implements Recorder {
       const replaced = t.value !== first.value && !(own?.kind === "state" && own.tensor === t && own.field === "value");
       if (replaced) out.push({ tensor: t, field: "value", var: this.varOf(t.value) });
       const g = t.grad;
+      // A gradient the step set on a tensor without one, not cleared by the step (an accumulating backward that
+      // found none): replayed only while the tensor has none at the call.
+      if (g !== null && first.grad === null && !this.cleared.has(t)) this.guards.push({ key: () => `${t.grad === null}`, value: "true" });
       if (g === null) {
         if (first.grad !== null) out.push({ tensor: t, field: "grad", var: null });
         continue;

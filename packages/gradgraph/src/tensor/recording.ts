@@ -26,6 +26,8 @@ export interface Recorder {
   index(src: NDArray, index: Int32Array): void;
   /** A tensor the step reads or writes (its value or gradient may be state that outlives the call). */
   tensor(t: Tensor): void;
+  /** A tensor's `.grad` is about to be set to `grad` (null: cleared, as `zeroGrad` does). */
+  gradSet(t: Tensor, grad: Tensor | null): void;
   /** The user's code read values of `x` (`item()`, `toArray()`): the step depends on data; `what` names the read. */
   read(x: NDArray, what: string): void;
   /** A condition on JavaScript state that decided what was traced (checked before each replay). */

@@ -117,7 +117,14 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * ∂(root of a backward pass)/∂(this tensor), accumulated over backward passes; null before any. Writable, as
    * PyTorch's `.grad` (`p.grad = null` clears it; an optimizer reads what is there).
    */
-  grad: Tensor | null = null;
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+  set grad(g: Tensor | null) {
+    recording.current?.gradSet(this, g);
+    this.#grad = g;
+  }
+  #grad: Tensor | null = null;
   /** The op of the table that made this tensor (null for a leaf: an input, parameter or constant). */
   readonly op: AnyOp | null;
   /** The op's parameters (axes, shape, …); undefined for ops without. */
