@@ -1,12 +1,12 @@
 /**
  * compile(): a compiled step gives what the same step gives eagerly — cases found by trying to break it (static
- * numbers in the arguments, `.grad` kept across calls, a module's training mode, gradient accumulation).
+ * numbers in the arguments, `.grad` kept across calls, a module's training mode, gradient accumulation, a schedule).
  */
 import { describe, expect, test } from "vitest";
 import { compile } from "../../packages/gradgraph/src/compile/index.js";
 import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD } from "../../packages/gradgraph/src/nn/index.js";
+import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD, LRScheduler, stepLR } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor) => Array.from(t.toArray());
 
@@ -118,4 +118,22 @@ describe("gradient accumulation", () => {
     for (let i = 0; i < 3; i++) step(rand([3, 2], { seed: i }));
     expect(step.stats).toEqual({ traced: 1, replayed: 2, eager: 0 });
   });
+});
+
+test("an LRScheduler stepped inside the compiled step moves the learning rate at every call", () => {
+  const run = (compiled: boolean) => {
+    const m = new Linear(2, 1, { seed: 1, dtype: "float64" });
+    const opt = new SGD(m.parameters(), { lr: 0.1 });
+    const sched = new LRScheduler(opt, stepLR(1, 0.5));
+    const body = (x: Tensor) => {
+      opt.zeroGrad();
+      m.forward(x).sum().backward();
+      opt.step();
+      sched.step();
+      return m.weight.mul(1);
+    };
+    const step = compiled ? compile(body) : body;
+    return [0, 1, 2, 3].map((i) => [...values(step(rand([3, 2], { seed: i, dtype: "float64" }))), opt.lr]);
+  };
+  expect(run(true)).toEqual(run(false));
 });

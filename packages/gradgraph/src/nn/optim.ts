@@ -375,10 +375,13 @@ export class LRScheduler {
     this.baseLr = optimizer.lr;
     optimizer.lr = this.baseLr * schedule(0);
   }
-  /** Advances the schedule by one step and sets the optimizer's learning rate for the next. */
+  /** Advances the schedule by one step and sets the optimizer's learning rate for the next (in a compiled step too). */
   step(): void {
-    this.t++;
-    this.optimizer.lr = this.baseLr * this.schedule(this.t);
+    host([], () => {
+      this.t++;
+      this.optimizer.lr = this.baseLr * this.schedule(this.t);
+      return [];
+    });
   }
   /** The learning rate in force now. */
   get lr(): number {
