@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { compile } from "../../packages/gradgraph/src/compile/index.js";
 import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD, LRScheduler, stepLR } from "../../packages/gradgraph/src/nn/index.js";
+import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD, LRScheduler, stepLR, crossEntropy } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor) => Array.from(t.toArray());
 
@@ -136,4 +136,36 @@ test("an LRScheduler stepped inside the compiled step moves the learning rate at
     return [0, 1, 2, 3].map((i) => [...values(step(rand([3, 2], { seed: i, dtype: "float64" }))), opt.lr]);
   };
   expect(run(true)).toEqual(run(false));
+});
+
+describe("tensors made before the trace that only a host step or an index reads are state, not constants", () => {
+  test("crossEntropy's labels closed over, given new values with assign", () => {
+    const logits = rand([2, 3], { seed: 1, dtype: "float64" });
+    const y = tensor([0, 1]);
+    const f = compile(() => crossEntropy(logits, y, "none"));
+    for (const labels of [[0, 1], [0, 1], [2, 2]]) {
+      y.assign(tensor(labels));
+      expect(values(f())).toEqual(values(crossEntropy(logits, y, "none")));
+    }
+  });
+  test("gather's indices closed over, given new values with assign", () => {
+    const w = rand([4, 2], { seed: 1, dtype: "float64" });
+    const idx = tensor([[0, 0]]);
+    const f = compile(() => w.gather(0, idx));
+    for (const i of [[[0, 0]], [[0, 0]], [[3, 2]]]) {
+      idx.assign(tensor(i));
+      expect(values(f())).toEqual(values(w.gather(0, idx)));
+    }
+  });
+  test("BatchNorm's count of batches (and a cumulative average's running statistics)", () => {
+    const eager = new BatchNorm1d(2, { momentum: null }), compiled = new BatchNorm1d(2, { momentum: null });
+    const f = compile((x: Tensor) => compiled.forward(x));
+    for (let i = 0; i < 4; i++) {
+      const x = rand([4, 2], { seed: i });
+      eager.forward(x);
+      f(x);
+    }
+    expect(values(compiled.num_batches_tracked!)).toEqual([4]);
+    expect(values(compiled.running_mean!)).toEqual(values(eager.running_mean!));
+  });
 });

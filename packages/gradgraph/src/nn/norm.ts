@@ -14,7 +14,7 @@ import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { scalarArray } from "../tensor/ndarray.js";
-import { host } from "../tensor/recording.js";
+import { host, recording } from "../tensor/recording.js";
 import { noGrad, ones, Tensor, zeros } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -159,6 +159,7 @@ abstract class BatchNorm extends Module {
   private updateRunning(mean: Tensor, variance: Tensor, n: number): void {
     noGrad(() => {
       // The count and the factors from it are a host step (a compiled step computes them at each call).
+      recording.current?.tensor(this.num_batches_tracked!); // state the host step reads, not a constant of a trace
       const [count, keep, m, mv] = host([this.num_batches_tracked!.value], ([c]) => {
         const k = c!.data[c!.offset]! + 1, m = this.momentum ?? 1 / k;
         return [scalarArray(k, "float64", false), ...[1 - m, m, (m * n) / (n - 1)].map((x) => scalarArray(x, "float64", true))];

@@ -14,6 +14,7 @@ export function toIndex(index: Tensor | IndexLike, op: string): IndexArray {
   if (index instanceof Int32Array) return { data: index, shape: [index.length] };
   const t = index instanceof Tensor ? index : tensor(index as NestedArray, { dtype: "float64" });
   const data = indexData(t.value, op);
+  recording.current?.tensor(t); // a tensor made before a trace is state (read at each call), not a constant
   recording.current?.index(t.value, data);
   return { data, shape: t.shape };
 }
