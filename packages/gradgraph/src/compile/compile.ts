@@ -12,7 +12,7 @@ import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
 import { programString, type Program } from "./program.js";
 import { trace } from "./trace.js";
-import { holdsValue, ScalarCompiled, ScalarTrace } from "./scalar.js";
+import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
 import { scalarRecording } from "../scalar/recording.js";
 
 import { CompileError } from "./errors.js";
@@ -40,11 +40,8 @@ export interface CompileOptions {
    * value traces again. `fit` passes the identities of the model's tensors.
    */
   guard?: () => string;
-  /**
-   * How a `Value` program replays: as generated JavaScript ("generated"; an error where `new Function` is
-   * forbidden), over the recorded tape by a loop ("interpreted"), or the first where it can ("auto", the default).
-   */
-  replay?: "generated" | "interpreted" | "auto";
+  /** How a `Value` program replays (see {@link ReplayMode}; default "auto"). */
+  replay?: ReplayMode;
 }
 
 /** A compiled function: call it like the original. */

@@ -338,7 +338,7 @@ export class ScalarTrace implements ScalarRecorder {
 const literal = (c: number): string => `(${Object.is(c, -0) ? "-0" : String(c)})`;
 
 /** Statements per generated function: V8 optimizes functions up to a bytecode size, so a long step is cut. */
-const CHUNK = 1500;
+const CHUNK = 200;
 
 /** Runs a program's instructions, generated or interpreted; `slots` holds each slot's value and gradient array. */
 type Exec = (V: Float64Array, G: Float64Array, X: Int32Array, L: Float64Array, slots: (Float64Array | null)[]) => void;
@@ -461,6 +461,135 @@ export function interpretedExec(p: ScalarProgram): Exec {
   };
 }
 
+/**
+ * The flat tape: each instruction is a *kind* (an op's forward, an op's backward step with the modes of its two
+ * inputs — 1 writes `0 + c`, 2 adds — or a load, write, seed, zero, flush or update), numbered densely per
+ * program so that the loop's switch is a jump table, and operands: entry `I`, inputs `A`/`B` (an external for
+ * loads, writes, flushes and updates, with `B` the import entry to refresh), a constant `K`. The loop is generated
+ * from the op table for the kinds a program uses (each op's forward and partials inlined, as in the scalar
+ * engine's sweep) and shared by programs using the same kinds. Externals' arrays and indices are `SV`, `SG`, `SI`.
+ */
+function kindSource(kind: string): string {
+  const [what, name, ma, mb] = kind.split(":") as [string, string | undefined, string | undefined, string | undefined];
+  const op = name === undefined ? undefined : elementwiseList.find((o) => o.name === name)!;
+  switch (what) {
+    case "op": {
+      const code = codeOf.get(op!)!;
+      return `V[I[k]] = f${code}(V[A[k]], ${op!.arity === 2 ? "V[B[k]]" : "NaN"});`;
+    }
+    case "back": {
+      const two = op!.arity === 2;
+      const ps = [ma, mb].map((m, j) => (m === "0" ? "" : `(${partialSource(op!, j)})`));
+      const uses = (v: string) => ps.some((q) => new RegExp(`\\b${v}\\b`).test(q));
+      const loads = [
+        "i = I[k]", "a = A[k]", two ? "b = B[k]" : "",
+        uses("x0") ? "x0 = V[a]" : "", uses("x1") ? (two ? "x1 = V[b]" : "x1 = NaN") : "", uses("y") ? "y = V[i]" : "", "g = G[i]",
+      ].filter((l) => l !== "");
+      const into = (j: string, m: string | undefined, q: string) => (m === "1" ? ` G[${j}] = 0 + ${q} * g;` : m === "2" ? ` G[${j}] += ${q} * g;` : "");
+      return `{ const ${loads.join(", ")};${into("a", ma, ps[0]!)}${into("b", mb, ps[1]!)} }`;
+    }
+    case "load":
+      return "V[I[k]] = SV[A[k]][SI[A[k]]];";
+    case "data":
+      return "SV[A[k]][SI[A[k]]] = K[k]; if (B[k] >= 0) V[B[k]] = K[k];";
+    case "grad":
+      return "SG[A[k]][SI[A[k]]] = K[k];";
+    case "seed":
+      return "G[I[k]] = 1;";
+    case "zero":
+      return "G[I[k]] = 0;";
+    case "flush":
+      return "SG[A[k]][SI[A[k]]] += G[I[k]];";
+    default: // "sgd"
+      return "{ const e = A[k], pv = SV[e], j = SI[e]; pv[j] = pv[j] - L[I[k]] * SG[e][j]; if (B[k] >= 0) V[B[k]] = pv[j]; }";
+  }
+}
+
+function tapeLoopSource(kinds: readonly string[]): string {
+  const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
+  return `"use strict";
+${forwards.join("\n")}
+return function (n, C, I, A, B, K, V, G, SV, SG, SI, L) {
+  for (let k = 0; k < n; k++) {
+    switch (C[k]) {
+${kinds.map((kind, c) => `      case ${c}: {\n        ${kind.split("|").map(kindSource).join("\n        k++;\n        ")}\n        break;\n      }`).join("\n")}
+    }
+  }
+};`;
+}
+
+type TapeLoop = (
+  n: number, C: Int32Array, I: Int32Array, A: Int32Array, B: Int32Array, K: Float64Array,
+  V: Float64Array, G: Float64Array, SV: Float64Array[], SG: Float64Array[], SI: Int32Array, L: Float64Array,
+) => void;
+
+/**
+ * Instructions per superinstruction, and how many superinstructions a loop may have: V8 optimizes a function up
+ * to a bytecode size (about 60 KB), past which the loop would run in its interpreter, 20 times slower.
+ */
+const GROUP = 6, MAX_KINDS = 60;
+
+/** The loops made so far, by the kinds they have cases for. */
+const tapeLoops = new Map<string, TapeLoop>();
+
+/** The program as a flat tape of instructions in typed arrays, run by one loop generated for its kinds. */
+export function tapeExec(p: ScalarProgram): Exec {
+  const n = p.instrs.reduce((s, x) => s + (x.k === "sgd" ? x.es.length : 1), 0);
+  const C = new Int32Array(n), I = new Int32Array(n), A = new Int32Array(n), B = new Int32Array(n).fill(-1), K = new Float64Array(n);
+  const kinds: string[] = [];
+  const kindOf = new Map<string, number>();
+  const kind = (s: string) => kindOf.get(s) ?? (kindOf.set(s, kinds.push(s) - 1), kinds.length - 1);
+  let k = 0;
+  const put = (kd: string, i: number, a: number, b: number, c = 0) => {
+    [C[k], I[k], A[k], B[k], K[k]] = [kind(kd), i, a, b, c];
+    k++;
+  };
+  for (const s of p.instrs) {
+    const name = s.k === "op" || s.k === "back" ? opOfCode[s.code]!.name : "";
+    if (s.k === "op") put(`op:${name}`, s.i, s.a, s.b);
+    else if (s.k === "back") put(`back:${name}:${s.ma}:${s.mb}`, s.i, s.a, s.b);
+    else if (s.k === "load") put("load", s.i, s.e, -1);
+    else if (s.k === "set") put(s.field, 0, s.e, s.refresh, s.value);
+    else if (s.k === "seed" || s.k === "zero" || s.k === "flush") put(s.k, s.i, s.k === "flush" ? s.e : 0, -1);
+    else if (s.k === "sgd") s.es.forEach((e, q) => put("sgd", s.m, e, s.refresh[q]!));
+  }
+  // Superinstructions: runs of `GROUP` instructions become one case (one dispatch), while the kinds are few.
+  // The most frequent runs (counted at aligned places) get a case of their own.
+  const single = kinds.slice();
+  const runAt = (j: number) => (j + GROUP <= n ? Array.from(C.subarray(j, j + GROUP), (c) => single[c]!).join("|") : "");
+  const counts = new Map<string, number>();
+  for (let j = 0; j + GROUP <= n; j += GROUP) counts.set(runAt(j), (counts.get(runAt(j)) ?? 0) + 1);
+  const chosen = new Set([...counts].filter(([, c]) => c >= 8).sort((x, y) => y[1] - x[1]).slice(0, MAX_KINDS).map(([r]) => r));
+  kinds.length = 0;
+  kindOf.clear();
+  for (let j = 0; j < n; ) {
+    const run = runAt(j);
+    if (chosen.has(run)) {
+      C[j] = kind(run);
+      j += GROUP;
+    } else {
+      C[j] = kind(single[C[j]!]!);
+      j++;
+    }
+  }
+  const key = kinds.join();
+  let loop = tapeLoops.get(key);
+  if (loop === undefined) {
+    loop = (new Function("F", tapeLoopSource(kinds)) as (F: unknown) => TapeLoop)(elementwiseList.map((op) => op.forward));
+    tapeLoops.set(key, loop);
+  }
+  const run = loop;
+  const SV: Float64Array[] = [], SG: Float64Array[] = [], SI = new Int32Array(p.externals.length);
+  return (V, G, X, L, slots) => {
+    p.externals.forEach((x, e) => {
+      SV[e] = slots[2 * x.slot]!;
+      SG[e] = slots[2 * x.slot + 1]!;
+      SI[e] = x.arg >= 0 ? X[x.arg]! : x.value.i;
+    });
+    run(n, C, I, A, B, K, V, G, SV, SG, SI, L);
+  };
+}
+
 /** A program ready to replay: its arrays, made once and reused by every call. */
 export class ScalarReplay {
   private readonly V: Float64Array;
@@ -472,9 +601,10 @@ export class ScalarReplay {
   private readonly args: External[];
   private readonly closedSet: Set<Value>;
   readonly exec: Exec;
-  readonly generated: boolean;
+  /** How it replays, in words. */
+  readonly how: string;
 
-  constructor(readonly program: ScalarProgram, mode: "generated" | "interpreted" | "auto" = "auto") {
+  constructor(readonly program: ScalarProgram, mode: ReplayMode = "auto") {
     const p = program;
     this.V = Float64Array.from(p.start);
     this.G = new Float64Array(p.entries);
@@ -487,12 +617,12 @@ export class ScalarReplay {
     let exec: Exec | null = null;
     if (mode !== "interpreted") {
       try {
-        exec = generatedExec(p);
+        exec = mode === "generated" ? generatedExec(p) : tapeExec(p);
       } catch (e) {
-        if (mode === "generated") throw e;
+        if (mode !== "auto") throw e;
       }
     }
-    this.generated = exec !== null;
+    this.how = exec === null ? "an interpreted tape" : mode === "generated" ? "generated straight-line JavaScript" : "a flat tape (generated loop)";
     this.exec = exec ?? interpretedExec(p);
   }
 
@@ -540,6 +670,14 @@ export class ScalarReplay {
   }
 }
 
+/**
+ * How a Value program replays: "tape" — a flat tape of instructions in typed arrays, run by one loop generated
+ * from the op table; "generated" — straight-line JavaScript made for the program (fast for small steps called
+ * often; V8 leaves long ones to its interpreter); "interpreted" — the tape run by closures over the op table (no
+ * `new Function`); "auto" (default) — "tape", or "interpreted" where `new Function` is forbidden.
+ */
+export type ReplayMode = "tape" | "generated" | "interpreted" | "auto";
+
 /** A compiled Value program's cache entry: per signature, a replay (or null: it runs eagerly, for `reasons`). */
 interface Entry {
   readonly guard: { key: () => string; value: string } | null;
@@ -551,8 +689,7 @@ interface Entry {
 export interface ScalarCompileOptions {
   strict?: boolean;
   guard?: () => string;
-  /** "generated" (fails where `new Function` is forbidden), "interpreted", or "auto" (default). */
-  replay?: "generated" | "interpreted" | "auto";
+  replay?: ReplayMode;
 }
 
 /** The signature of a call: the arguments' structure and, per Value leaf, its first place and requires-grad flag. */
@@ -623,7 +760,7 @@ export class ScalarCompiled {
         e.replay === null
           ? `runs eagerly: ${e.reasons.join("; ")}`
           : `Value program: ${e.replay.program.entries} entries, ${e.replay.program.instrs.length} instructions, ` +
-            `${e.replay.program.externals.length} Values read from outside, replayed as ${e.replay.generated ? "generated JavaScript" : "an interpreted tape"}`,
+            `${e.replay.program.externals.length} Values read from outside, replayed as ${e.replay.how}`,
       )
       .join("\n\n");
   }
