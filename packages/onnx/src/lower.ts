@@ -130,9 +130,12 @@ export function lowerElementwise(b: GraphBuilder, name: ElementwiseName, xs: rea
 /** The inputs' names, each cast to `dtype`. */
 const as = (b: GraphBuilder, xs: readonly OnnxValue[], dtype: DType): string[] => xs.map((x) => b.cast(x, dtype));
 
+/** Booleans: where `v` is NaN (x ≠ x: the operators importOnnx reads, where IsNaN is not one of them). */
+const nanMask = (b: GraphBuilder, v: string): string => b.node("Not", [b.node("Equal", [v, v])]);
+
 /** 1 where `v` is NaN, else 0, reduced with ReduceMax over `axes`, as booleans: "the window holds a NaN". */
 function anyNaN(b: GraphBuilder, v: string, dtype: DType, axes: readonly number[], keepdims: boolean): string {
-  const nan = b.node("Cast", [b.node("IsNaN", [v])], [attr.int("to", onnxType(dtype))]);
+  const nan = b.node("Cast", [nanMask(b, v)], [attr.int("to", onnxType(dtype))]);
   return b.node("Cast", [b.node("ReduceMax", [nan], [attr.ints("axes", axes), attr.int("keepdims", keepdims ? 1 : 0)])], [attr.int("to", DataType.BOOL)]);
 }
 
@@ -152,7 +155,7 @@ function argExtremum(opType: "ArgMax" | "ArgMin"): TensorLowering<"argmax" | "ar
   // the extremum (gradgraph's rule, PyTorch's): where a row holds one, the position of its first NaN.
   return (b, [x], { axis, keepdims }, out) => {
     const attrs = [attr.int("axis", axis), attr.int("keepdims", keepdims ? 1 : 0), attr.int("select_last_index", 0)];
-    const firstNaN = b.node("ArgMax", [b.node("Cast", [b.node("IsNaN", [x!.name])], [attr.int("to", onnxType(x!.dtype))])], attrs);
+    const firstNaN = b.node("ArgMax", [b.node("Cast", [nanMask(b, x!.name)], [attr.int("to", onnxType(x!.dtype))])], attrs);
     const pos = b.node("Where", [anyNaN(b, x!.name, x!.dtype, [axis], keepdims), firstNaN, b.node(opType, [x!.name], attrs)]);
     return b.node("Cast", [pos], [attr.int("to", onnxType(out.dtype))]);
   };
