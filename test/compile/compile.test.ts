@@ -294,3 +294,34 @@ describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
     expect(f.stats.replayed).toBe(1);
   });
 });
+
+describe("the memory plan", () => {
+  test("an elementwise step never writes over an input it reads through a view (a transpose)", () => {
+    const f = compile((x: Tensor) => {
+      const a = x.mul(2); // a buffer of its own
+      return a.T.add(1).sum(0); // reads a transposed: its result must not take a's buffer
+    });
+    const x = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    const want = x.mul(2).T.add(1).sum(0).toNested();
+    f(x);
+    expect(f(x).toNested()).toEqual(want);
+    expect(f.stats.replayed).toBe(1);
+  });
+});
+
+describe("updates in place", () => {
+  test("a new value computed from the old one transposed is not written over it", () => {
+    const w = tensor([[1, 2], [3, 4]]);
+    const f = compile(() => {
+      noGrad(() => w.assign(w.T.mul(10).add(w)));
+      return w.sum();
+    });
+    const ref = tensor([[1, 2], [3, 4]]);
+    for (let i = 0; i < 3; i++) {
+      ref.assign(ref.T.mul(10).add(ref));
+      f();
+      expect(w.toNested()).toEqual(ref.toNested());
+    }
+    expect(f.stats.replayed).toBe(2);
+  });
+});

@@ -80,16 +80,20 @@ export function planMemory(p: Program): { buffer: Map<number, number>; sizes: { 
     sizes.push({ dtype: v.dtype, size });
     return sizes.length - 1;
   };
-  const release = (i: number, s: Step) => {
+  /** Frees the buffers step `i` reads for the last time (`direct`: only those it reads as they are, not by a view). */
+  const release = (i: number, s: Step, direct = false) => {
     for (const v of stepInputs(s)) {
       const b = base.get(v.id) ?? v.id;
+      if (direct && b !== v.id) continue;
       const k = buffer.get(b);
       if (k !== undefined && last.get(b) === i && !own.has(b) && !free.includes(k)) free.push(k);
     }
   };
   p.steps.forEach((s, i) => {
     const elementwise = s.kind === "fused" && s.into === undefined;
-    if (elementwise) release(i, s); // an elementwise step may write over an input it reads for the last time
+    // An elementwise step may write over an input it reads for the last time, element for element (not over one
+    // it reads through a view: a transposed read would see elements already written).
+    if (elementwise) release(i, s, true);
     if (s.kind === "fused" ? s.into === undefined : s.kind === "op" ? !s.view && plannable(s) : s.kind === "copy") {
       const out = stepOutputs(s)[0]!;
       const size = out.shape.reduce((a, b) => a * b, 1);

@@ -170,6 +170,8 @@ export function fuseElementwise(p: Program): Program {
   for (const e of p.effects) if (e.var !== null) count(e.var);
   const steps: (Step | null)[] = [...p.steps];
   const producer = new Map<number, number>();
+  const views = new Set<number>();
+  for (const s of p.steps) if (s.kind === "op" && s.view) views.add(s.out.id);
   steps.forEach((s, i) => {
     if (s!.kind === "fused" && s!.into === undefined) producer.set(s!.out.id, i);
   });
@@ -191,7 +193,8 @@ export function fuseElementwise(p: Program): Program {
           const s = steps[m];
           if (s?.kind === "fused" && s.into !== undefined && a.inputs.some((x) => x.id === s.into!.id)) blocked = true;
         }
-        if (blocked) continue;
+        // Not into a write in place when `a` reads a view (it might be of the storage written).
+        if (blocked || (fb.into !== undefined && a.inputs.some((x) => views.has(x.id)))) continue;
         const inputs: Var[] = fb.inputs.filter((x) => x.id !== v.id);
         const slot = (x: Var) => {
           let q = inputs.findIndex((y) => y.id === x.id);
@@ -244,5 +247,7 @@ function canWriteOver(steps: readonly Step[], i: number, old: Var, p: Program): 
   const shared = new Set([old.id]);
   for (const t of steps) if (t.kind === "op" && t.view && shared.has(t.inputs[0]!.id)) shared.add(t.out.id);
   if (steps.slice(i + 1).some((t) => stepInputs(t).some((x) => shared.has(x.id)))) return false;
+  // the step itself reads `old` only as it is, element for element (not transposed, say)
+  if (stepInputs(steps[i]!).some((x) => shared.has(x.id) && x.id !== old.id)) return false;
   return !p.outputs.some((x) => shared.has(x.id)) && !p.effects.some((e) => e.var !== null && shared.has(e.var.id));
 }
