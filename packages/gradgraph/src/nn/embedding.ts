@@ -44,7 +44,7 @@ function lookup(index: Tensor | IndexLike, what: string, num: number, dim: numbe
     }
     return [new NDArray(rows, [n, dim]), new NDArray(isPad, [n, 1])];
   };
-  const [rows, isPad] = t === null ? make(index as Int32Array) : host([t.value], ([v]) => make(toTypedArray(v!)));
+  const [rows, isPad] = t === null ? make(index as Int32Array) : host("embedding_ids", [t.value], ([v]) => make(toTypedArray(v!)));
   return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape: t === null ? [(index as Int32Array).length] : [...t.shape] };
 }
 

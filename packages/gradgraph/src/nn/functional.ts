@@ -233,7 +233,7 @@ function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: nu
   };
   let made: NDArray[];
   // A tensor of another copy of the package reads alike (its elements through toArray).
-  if (labels instanceof Tensor) made = host([labels.value], ([l]) => fromFlat(toTypedArray(l!)));
+  if (labels instanceof Tensor) made = host("labels", [labels.value], ([l]) => fromFlat(toTypedArray(l!)));
   else if (isTensor(labels)) made = fromFlat(labels.toArray());
   else if (labels instanceof Int32Array) made = fromFlat(labels);
   else made = fromFlat(Array.isArray(labels) ? ((labels as unknown[]).flat(Infinity as 1) as number[]) : [labels as number]);

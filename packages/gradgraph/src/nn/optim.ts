@@ -73,7 +73,7 @@ export abstract class Optimizer {
    */
   step(): void {
     guard(() => `${this.constructor.name} state ${this.params.map((p) => (this.state.has(p) ? 1 : 0)).join("")}`);
-    const scalars = host([], () => {
+    const scalars = host("optimizer", [], () => {
       this.steps++;
       return this.scalars().map((c) => scalarArray(c, "float64", true));
     }).map((a) => new Tensor(a));

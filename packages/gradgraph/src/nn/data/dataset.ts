@@ -272,7 +272,7 @@ export function randomShift(x: Tensor, o: { height: number; width: number; maxSh
   const m = o.maxShift ?? 1;
   const n = x.shape[0]!;
   if (x.size !== n * h * w) throw new InputError(`randomShift: a batch of shape ${formatShape(x.shape)} is not ${n} images of ${h}×${w}`);
-  const [shifted] = host([x.value], ([v]) => [new NDArray(shift(toTypedArray(v!), n, h, w, m, o.generator), x.shape)]);
+  const [shifted] = host("random_shift", [x.value], ([v]) => [new NDArray(shift(toTypedArray(v!), n, h, w, m, o.generator), x.shape)]);
   return new Tensor(shifted!);
 }
 
