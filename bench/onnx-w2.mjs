@@ -1,8 +1,9 @@
 // W2 (one training step of MLP 784-256-256-10, batch 128, SGD, float32; bench/gradgraph/w2.mjs) compiled on the
 // ONNX Runtime target (gradgraph-onnx's onnxRuntime(), onnxruntime-node, 1 thread) beside PyTorch + OpenBLAS on 1
 // thread (bench/anchors/torch_bench.py), interleaved in one run: each round measures gradgraph's variants in this
-// process (compiled on ONNX Runtime, compiled on the built-in CPU target, eager; all on 1 thread), then PyTorch in a
-// process of its own. Each figure is the minimum over every timed step of its rounds, as in ../shared/peer-bench.
+// process (compiled on ONNX Runtime with and without its preallocated outputs, compiled on the built-in CPU target,
+// eager; all on 1 thread), then PyTorch in a process of its own. Each figure is the minimum over every timed step of
+// its rounds, as in ../shared/peer-bench.
 //
 //   npm run build && node bench/onnx-w2.mjs [--rounds 3]
 import { spawnSync } from "node:child_process";
@@ -20,8 +21,10 @@ const timing = { warmup: 5, minRuns: 10, maxRuns: 100, budgetMs: 2500 };
 
 gg.setNumThreads(1);
 const target = await onnxRuntime({ threads: 1 });
+const fresh = await onnxRuntime({ threads: 1, preallocate: false });
 const variants = {
   "gradgraph compiled, ONNX Runtime target": () => gg.compile(w2LossStep(gg), { target }),
+  "the same, new arrays for the weights at each step (preallocate: false)": () => gg.compile(w2LossStep(gg), { target: fresh }),
   "gradgraph compiled, CPU target": () => gg.compile(w2LossStep(gg)),
   "gradgraph eager": () => w2LossStep(gg),
 };

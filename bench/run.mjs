@@ -115,7 +115,8 @@ const tfjs = (args) => anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mj
 const w3 = ["--workloads", "w3", "--sizes", sizes.join(",")];
 const plan = {
   w1: [gg("w1", null), gg("w1c", null, [], "gradgraph compiled"), anchors.has("plain") && node("plain-JS typed-array tape", "anchors/w1_tape.mjs")],
-  w2: [...threadVariants.map((t) => gg("w2", t)), ...threadVariants.map((t) => gg("w2c", t, [], "gradgraph compiled")), gg("w2nn", "default", [], "gradgraph through nn"),
+  w2: [...threadVariants.map((t) => gg("w2", t)), ...threadVariants.map((t) => gg("w2c", t, [], "gradgraph compiled")),
+    ...threadVariants.map((t) => gg("w2o", t, [], "gradgraph compiled on ONNX Runtime")), gg("w2nn", "default", [], "gradgraph through nn"),
     torchIf(1, ["--workloads", "w2"]), jax(["--workloads", "w2"]), tfjs(["--workloads", "w2"])],
   w3: [...threadVariants.map((t) => gg("w3", t, ["--sizes", sizes.join(",")])), torchIf(1, w3), torchIf(2, w3), jax(w3), tfjs(w3),
     anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", sizes.join(","), "--kernels", "blocked"])],

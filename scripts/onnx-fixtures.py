@@ -15,6 +15,10 @@ The models are small, seeded, and use only layers gradgraph's nn also has:
 - mlp: Linear(4, 8) - ReLU - Linear(8, 3)                                   (Gemm, Relu)
 - cnn: Conv2d(1, 4, 3, padding=1) - ReLU - MaxPool2d(2) - Conv2d(4, 6, 3) - ReLU - AvgPool2d(2) - Flatten
        - Linear(6, 5)                                                        (Conv, MaxPool, AveragePool, Flatten)
+- bn: Linear(4, 6) - BatchNorm1d(6) - ReLU - Linear(6, 2), its running statistics from three training batches,
+      exported in eval mode                                                 (BatchNormalization: buffers)
+- act: Linear(4, 8) - LayerNorm(8) - GELU - Linear(8, 8) - ELU - Hardswish - Linear(8, 3) - Softplus
+                                                    (LayerNormalization, Erf, Elu, HardSwish, Softplus)
 - ops: x.view(x.size(0), -1) (Shape, Gather, Unsqueeze, Concat, Reshape), tanh, sigmoid, a residual add,
        softmax and log-softmax, a mean over an axis, sqrt/exp/abs/pow/div/sub/neg, a transpose and a matmul, min
        and max against constants, a slice, where with a comparison
@@ -62,6 +66,20 @@ class Cnn(nn.Module):
         x = self.pool1(torch.relu(self.conv1(x)))
         x = self.pool2(torch.relu(self.conv2(x)))
         return self.fc(torch.flatten(x, 1))
+
+
+def bn():
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2))
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(16, 4) * 2 + 1)
+    return model
+
+
+def act():
+    return nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 8), nn.ELU(), nn.Hardswish(),
+                         nn.Linear(8, 3), nn.Softplus())
 
 
 class Ops(nn.Module):
@@ -120,6 +138,8 @@ def main():
         ("mlp", Mlp, [5, 4], 1),
         ("cnn", Cnn, [2, 1, 8, 8], 2),
         ("ops", Ops, [2, 2, 3], 3),
+        ("bn", bn, [3, 4], 4),
+        ("act", act, [5, 4], 5),
     ]:
         torch.manual_seed(seed)
         model = make()

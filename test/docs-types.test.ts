@@ -18,6 +18,9 @@ test("every ```ts block type-checks (strict, nodenext) against the package's typ
   try {
     mkdirSync(join(dir, "node_modules"));
     symlinkSync(join(root, "packages", "gradgraph"), join(dir, "node_modules", "gradgraph"), "dir");
+    // docs/onnx.md's blocks import gradgraph-onnx and onnxruntime-node
+    symlinkSync(join(root, "packages", "onnx"), join(dir, "node_modules", "gradgraph-onnx"), "dir");
+    for (const dep of ["onnxruntime-node", "onnxruntime-common"]) symlinkSync(join(root, "node_modules", dep), join(dir, "node_modules", dep), "dir");
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     const files = new Map<string, string>();
     for (const page of pages) {

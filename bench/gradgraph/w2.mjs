@@ -9,11 +9,12 @@ export const W2_LOSS_STEP1 = 2.304687;
 
 /**
  * The raw-tensor W2 step on `gg`: returns a function that runs one step and returns the loss. `compiled`: the same
- * step through `gg.compile` (traced at the first call, replayed after), the loss read back outside it.
+ * step through `gg.compile` (traced at the first call, replayed after; on `target` when given), the loss read back
+ * outside it.
  */
-export function w2Step(gg, { compiled = false } = {}) {
+export function w2Step(gg, { compiled = false, target } = {}) {
   const step = w2LossStep(gg);
-  const run = compiled ? gg.compile(step) : step;
+  const run = compiled ? gg.compile(step, target === undefined ? {} : { target }) : step;
   return () => run().item();
 }
 
@@ -77,4 +78,10 @@ async function measure(makeStep, gg, variant, timing) {
 
 export const w2 = (gg, { timing }) => measure(w2Step, gg, "tensor", timing);
 export const w2c = (gg, { timing }) => measure((g) => w2Step(g, { compiled: true }), gg, "tensor, compiled", timing);
+/** Compiled on ONNX Runtime (gradgraph-onnx's target, onnxruntime-node; gradgraph's thread count). */
+export const w2o = async (gg, { timing }) => {
+  const { onnxRuntime } = await import("gradgraph-onnx");
+  const target = await onnxRuntime();
+  return measure((g) => w2Step(g, { compiled: true, target }), gg, "tensor, compiled on ONNX Runtime", timing);
+};
 export const w2nn = (gg, { timing }) => measure(w2NnStep, gg, "nn", timing);

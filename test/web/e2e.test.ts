@@ -619,6 +619,41 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     expect(await page.$$eval("#digits-bars .bar", (bars) => bars.length)).toBe(0);
   }, 200_000);
 
+  it("shows the training step compiled: counts pass by pass, what compiling did, the graph with fused kernels as clusters", async () => {
+    await openTraining();
+    expect(await page.isHidden("#compiled-body")).toBe(true);
+    await page.click("#compiled-show");
+    await page.waitForSelector("#compiled[data-ready=true] #compiled-graph svg", { timeout: 30_000 });
+    const counts = await page.$$eval("#compiled-counts div", (ds) => Object.fromEntries(ds.map((d) => [d.querySelector("dt")!.textContent, d.querySelector("dd")!.textContent])));
+    const kernels = Number(/→ (\d+)$/.exec(counts["Elementwise steps → fused kernels"]!)![1]);
+    expect(kernels).toBeGreaterThan(0);
+    // Adam on 2-16-16-2: six parameters and their twelve moment buffers updated in place.
+    expect(counts["Updates in place"]).toBe("18");
+    expect(await page.$$eval("#compiled-graph svg g.cluster", (gs) => gs.length)).toBe(kernels);
+    // Each cluster is titled with its kernel; the instructions inside are nodes (relu's select among them).
+    const titles = await page.$$eval("#compiled-graph svg g.cluster text", (ts) => ts.map((t) => t.textContent ?? ""));
+    expect(titles.filter((t) => /^kernel %\d+ · \d+ instructions?$/.test(t))).toHaveLength(kernels - 18);
+    expect(titles.filter((t) => /^kernel %\d+ · \d+ instructions? · in place → /.test(t))).toHaveLength(18);
+    expect(await page.$$eval("#compiled-graph svg g.node text", (ts) => ts.map((t) => t.textContent))).toContain("select");
+    expect(await text("#compiled-explain")).toContain(`became ${kernels} kernels`);
+    expect(await page.textContent("#compiled-text")).toContain("state 0.weight.exp_avg");
+    await shot("compiled");
+    // Fit to width: the whole graph in the panel's width.
+    await page.click("#compiled-fit");
+    const [panelWidth, svgWidth] = await page.$eval("#compiled-graph", (g) => [g.clientWidth, g.querySelector("svg")!.getBoundingClientRect().width]);
+    expect(svgWidth).toBeLessThanOrEqual(panelWidth);
+    expect(await page.getAttribute("#compiled-fit", "aria-pressed")).toBe("true");
+    await page.locator("#compiled-graph").screenshot({ path: join(ARTIFACTS, "compiled-fit.png") });
+    // Another optimizer: the panel compiles the new run's step (SGD: the six parameters only).
+    await page.selectOption("#train-opt", "sgd");
+    await page.waitForFunction(() => document.querySelector("#compiled")?.getAttribute("data-ready") === "true" && document.querySelector("#compiled-explain")?.textContent?.includes("the SGD update"));
+    const after = await page.$$eval("#compiled-counts div", (ds) => ds.map((d) => d.textContent));
+    expect(after).toContain("Updates in place6");
+    // At phone width the graph scrolls inside its panel; the page does not overflow.
+    await page.setViewportSize({ width: 375, height: 812 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+  });
+
   it("is keyboard accessible and readable at phone width (375px)", async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await open();

@@ -15,6 +15,7 @@ import { practiceFrame, practiceOrder, type Frame } from "./steps.js";
 import { withDefaults } from "./train-settings.js";
 import { TrainView } from "./train-view.js";
 import { DigitsView } from "./digits-view.js";
+import { CompiledView } from "./compiled-view.js";
 import { para, ui } from "./ui.js";
 import { decodeState, encodeState, VIEWS, type View } from "./url.js";
 
@@ -26,7 +27,13 @@ const code = new CodePanel();
 
 /** The training view (its worker starts when the view is first shown). */
 const trainView = new TrainView(withDefaults(initial.train ?? {}));
-trainView.onChange = () => writeUrl();
+/** The compiled-step panel below the training view (it traces when a user asks, then follows the settings). */
+const compiledView = new CompiledView();
+compiledView.setSettings(trainView.settings);
+trainView.onChange = () => {
+  compiledView.setSettings(trainView.settings);
+  writeUrl();
+};
 /** The digits panel below the training view (its worker starts when a user asks it to train). */
 new DigitsView();
 /** Whether the expression has been read yet (a link to the training view reads it only when another view opens). */

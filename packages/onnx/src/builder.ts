@@ -53,14 +53,19 @@ export const attr = {
 export class GraphBuilder {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
-  private readonly taken = new Set<string>();
+  private readonly names = new Set<string>();
   private readonly cache = new Map<string, string>();
   private counter = 0;
 
+  /** Whether a name is in use. */
+  taken(name: string): boolean {
+    return this.names.has(name);
+  }
+
   /** Reserves a name (a graph input's or output's): fresh names never take it. */
   reserve(name: string): string {
-    if (this.taken.has(name)) throw new OnnxError(`the ONNX graph already has a value named ${JSON.stringify(name)}`);
-    this.taken.add(name);
+    if (this.names.has(name)) throw new OnnxError(`the ONNX graph already has a value named ${JSON.stringify(name)}`);
+    this.names.add(name);
     return name;
   }
 
@@ -68,7 +73,7 @@ export class GraphBuilder {
   fresh(hint: string): string {
     for (;;) {
       const name = `${hint}_${this.counter++}`;
-      if (!this.taken.has(name)) return this.reserve(name);
+      if (!this.names.has(name)) return this.reserve(name);
     }
   }
 

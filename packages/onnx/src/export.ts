@@ -58,14 +58,9 @@ export interface ExportedProgram {
 /** Unique, readable names: a second `w` is `w_1`. */
 function namer(b: GraphBuilder): (want: string) => string {
   return (want) => {
-    for (let k = 0; ; k++) {
-      const name = k === 0 ? want : `${want}_${k}`;
-      try {
-        return b.reserve(name);
-      } catch {
-        continue;
-      }
-    }
+    let name = want;
+    for (let k = 1; b.taken(name); k++) name = `${want}_${k}`;
+    return b.reserve(name);
   };
 }
 
@@ -146,9 +141,10 @@ export function programToOnnx(p: Program, options: ProgramExportOptions = {}): E
     o.name = unique(o.name);
     if (!p.sources.has(o.var) && !wanted.has(o.var.id)) wanted.set(o.var.id, o.name);
   }
-  const made = (v: Var, result: string) => {
+  // `from`: the number of nodes before the step; a result its own last node made can take the output's name
+  const made = (v: Var, result: string, from: number) => {
     const want = wanted.get(v.id);
-    const last = b.nodes.at(-1);
+    const last = b.nodes.length > from ? b.nodes.at(-1) : undefined;
     if (want !== undefined && last?.output?.[0] === result) last.output[0] = want;
     else if (want !== undefined) b.node("Identity", [result], [], want);
     names.set(v.id, want ?? result);
@@ -156,17 +152,18 @@ export function programToOnnx(p: Program, options: ProgramExportOptions = {}): E
 
   const computed = new Set<number>();
   p.steps.forEach((s, i) => {
+    const from = b.nodes.length;
     switch (s.kind) {
       case "op": {
         const index = s.index === undefined ? undefined : b.node("Cast", [value(s.index).name], [attr.int("to", DataType.INT64)]);
-        made(s.out, lowerOp(b, s.op.name, s.params, s.inputs.map(value), s.out, index));
+        made(s.out, lowerOp(b, s.op.name, s.params, s.inputs.map(value), s.out, index), from);
         break;
       }
       case "fused":
-        made(s.out, lowerAlu(b, s.expr, s.inputs.map(value), s.out));
+        made(s.out, lowerAlu(b, s.expr, s.inputs.map(value), s.out), from);
         break;
       case "copy":
-        made(s.out, b.node(s.input.dtype === s.out.dtype ? "Identity" : "Cast", [value(s.input).name], s.input.dtype === s.out.dtype ? [] : [attr.int("to", s.out.dtype === "float64" ? DataType.DOUBLE : DataType.FLOAT)]));
+        made(s.out, b.node(s.input.dtype === s.out.dtype ? "Identity" : "Cast", [value(s.input).name], s.input.dtype === s.out.dtype ? [] : [attr.int("to", s.out.dtype === "float64" ? DataType.DOUBLE : DataType.FLOAT)]), from);
         break;
       case "host": {
         const late = s.inputs.find((v) => computed.has(v.id));

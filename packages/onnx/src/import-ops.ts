@@ -9,7 +9,8 @@
  * (a Reshape's shape, a Slice's starts) read them from those tensors: shapes are static at run time, as in
  * eager PyTorch — `Shape` gives the actual input's shape.
  */
-import { formatShape, fromTypedArray, full, nn, onesLike, type Tensor, where } from "gradgraph";
+import { einsum, formatShape, fromTypedArray, full, nn, onesLike, Tensor, where, zeros } from "gradgraph";
+import { tensorOps } from "gradgraph/ops";
 import { OnnxError } from "./errors.js";
 
 /** The element kind of an ONNX value: a float dtype, or integers / booleans held in a float64 tensor. */
@@ -63,7 +64,7 @@ export class Attrs {
   #get(name: string, type: AttrValue["type"]): AttrValue | undefined {
     const a = this.#node.attrs.get(name);
     if (a === undefined) return undefined;
-    if (a.type !== type) throw fail(this.#node, `attribute ${name}: expected ${type === "int" || type === "float" ? `an ${type}` : type}, got ${a.type}`);
+    if (a.type !== type) throw fail(this.#node, `attribute ${name}: expected ${type === "int" ? "an int" : type === "float" ? "a float" : type}, got ${a.type}`);
     return a;
   }
 
@@ -108,7 +109,7 @@ export function fail(node: NodeInfo, what: string): OnnxError {
 const isFloat = (k: Kind): k is "float32" | "float64" => k === "float32" || k === "float64";
 
 /** A float64 tensor of whole numbers (or 0/1 booleans) as an ONNX int or bool value. */
-export function hostVal(data: readonly number[] | Float64Array, shape: readonly number[], kind: "int" | "bool" = "int"): Val {
+function hostVal(data: readonly number[] | Float64Array, shape: readonly number[], kind: "int" | "bool" = "int"): Val {
   return { t: fromTypedArray(Float64Array.from(data), [...shape]), kind };
 }
 
@@ -605,14 +606,8 @@ const Gather: OpCompiler = (node) => {
   const axis = a.int("axis", 0);
   return (ins) => {
     const x = need(node, ins, 0, "data"), idx = need(node, ins, 1, "indices");
-    if (idx.kind !== "int") throw fail(node, `input indices: expected integers, got ${idx.kind}`);
     const ax = axisOf(node, axis, x.t.ndim);
-    const dim = x.t.shape[ax]!;
-    const positions = Array.from(idx.t.toArray(), (i) => {
-      if (i < -dim || i >= dim) throw fail(node, `index ${i} is out of range for axis ${ax} of size ${dim}`);
-      return i < 0 ? i + dim : i;
-    });
-    const y = take(x.t, ax, positions);
+    const y = take(x.t, ax, Array.from(positionsIn(node, idx, x.t, ax).toArray()));
     const s = x.t.shape;
     return [{ t: y.reshape([...s.slice(0, ax), ...idx.t.shape, ...s.slice(ax + 1)]), kind: x.kind }];
   };
@@ -819,6 +814,141 @@ const not: OpCompiler = (node) => {
   };
 };
 
+/** Integer positions along `axis` of `x` from an int input, negative ones counted from the end, checked. */
+function positionsIn(node: NodeInfo, idx: Val, x: Tensor, axis: number): Tensor {
+  if (idx.kind !== "int") throw fail(node, `input indices: expected integers, got ${idx.kind}`);
+  const dim = x.shape[axis]!;
+  const data = Float64Array.from(idx.t.toArray(), (i) => {
+    if (i < -dim || i >= dim) throw fail(node, `index ${i} is out of range for axis ${axis} of size ${dim}`);
+    return i < 0 ? i + dim : i;
+  });
+  return fromTypedArray(data, [...idx.t.shape]);
+}
+
+const ArgExtremum = (largest: boolean): OpCompiler => (node) => {
+  const a = new Attrs(node, ["axis", "keepdims", "select_last_index"]);
+  const axis = a.int("axis", 0), keep = a.choice("keepdims", 1, [0, 1]) === 1;
+  a.choice("select_last_index", 0, [0]);
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "data");
+    const ax = axisOf(node, axis, x.t.ndim);
+    const at = largest ? x.t.argmax(ax, keep) : x.t.argmin(ax, keep);
+    return [{ t: at.detach().cast("float64"), kind: "int" }];
+  };
+};
+
+const CumSum: OpCompiler = (node) => {
+  const a = new Attrs(node, ["exclusive", "reverse"]);
+  const exclusive = a.choice("exclusive", 0, [0, 1]) === 1, reverse = a.choice("reverse", 0, [0, 1]) === 1;
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "x");
+    const [axis] = intsIn(node, ins, 1, "axis");
+    if (axis === undefined) throw fail(node, "input axis: expected one integer, got none");
+    const ax = axisOf(node, axis, x.t.ndim);
+    let y = Tensor.apply(tensorOps.cumsum, [x.t], { axis: ax, reverse });
+    if (exclusive) {
+      // Each sum without its own element: the inclusive sums shifted by one along the axis, a zero coming in.
+      const n = x.t.shape[ax]!, zeroShape = [...x.t.shape];
+      zeroShape[ax] = 1;
+      const spec = (from: number, to: number) => x.t.shape.map((_, i): [number, number] | null => (i === ax ? [from, to] : null));
+      const z = zeros(zeroShape, { dtype: x.t.dtype });
+      y = reverse ? y.slice(...spec(1, n)).concat([z], ax) : z.concat([y.slice(...spec(0, n - 1))], ax);
+    }
+    return [{ t: y, kind: x.kind }];
+  };
+};
+
+/** PyTorch's gather: `out[…, i, …] = data[…, indices[…, i, …], …]` along `axis`. */
+const GatherElements: OpCompiler = (node) => {
+  const a = new Attrs(node, ["axis"]);
+  const axis = a.int("axis", 0);
+  return (ins) => {
+    const x = need(node, ins, 0, "data"), idx = need(node, ins, 1, "indices");
+    const ax = axisOf(node, axis, x.t.ndim);
+    if (idx.t.ndim !== x.t.ndim) throw fail(node, `input indices: expected rank ${x.t.ndim} (data's), got shape ${formatShape(idx.t.shape)}`);
+    return [{ t: x.t.gather(ax, positionsIn(node, idx, x.t, ax)), kind: x.kind }];
+  };
+};
+
+/**
+ * `data` with `updates` written (reduction "none") or added ("add") at `indices` along `axis`. Written updates at
+ * a repeated index add up (ONNX leaves that case undefined).
+ */
+const ScatterElements: OpCompiler = (node) => {
+  const a = new Attrs(node, ["axis", "reduction"]);
+  const axis = a.int("axis", 0), reduction = a.string("reduction", "none");
+  if (reduction !== "none" && reduction !== "add") throw fail(node, `attribute reduction=${reduction} is not supported (supported: none, add)`);
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "data"), idx = need(node, ins, 1, "indices"), u = floatIn(node, ins, 2, "updates");
+    const ax = axisOf(node, axis, x.t.ndim);
+    if (idx.t.shape.join() !== u.t.shape.join()) throw fail(node, `inputs indices and updates differ in shape: ${formatShape(idx.t.shape)} and ${formatShape(u.t.shape)}`);
+    const at = positionsIn(node, idx, x.t, ax);
+    const scattered = u.t.cast(x.t.dtype).scatterAdd(ax, at, x.t.shape);
+    if (reduction === "add") return [{ t: x.t.add(scattered), kind: x.kind }];
+    const hit = onesLike(u.t).scatterAdd(ax, at, x.t.shape).gt(0);
+    return [{ t: where(hit, scattered, x.t), kind: x.kind }];
+  };
+};
+
+/**
+ * erf(x), as a composite: Abramowitz and Stegun 7.1.26, |error| ≤ 1.5e-7 (below float32's rounding of values near
+ * 1; gradgraph has no erf primitive). Odd: erf(−x) = −erf(x).
+ */
+function erf(x: Tensor): Tensor {
+  const a = x.abs();
+  const t = a.mul(0.3275911).add(1).pow(-1);
+  const poly = t.mul(t.mul(t.mul(t.mul(t.mul(1.061405429).add(-1.453152027)).add(1.421413741)).add(-0.284496736)).add(0.254829592));
+  return x.sign().mul(poly.mul(a.square().neg().exp()).neg().add(1));
+}
+
+/** x·Φ(x) with Φ by erf (ONNX's default), or the tanh approximation. */
+const Gelu: OpCompiler = (node) => {
+  const a = new Attrs(node, ["approximate"]);
+  const approximate = a.string("approximate", "none");
+  if (approximate !== "none" && approximate !== "tanh") throw fail(node, `attribute approximate=${approximate} is not supported (supported: none, tanh)`);
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "X");
+    return [{ t: approximate === "tanh" ? nn.gelu(x.t) : x.t.mul(erf(x.t.mul(Math.SQRT1_2)).add(1)).mul(0.5), kind: x.kind }];
+  };
+};
+
+/** An activation with float attributes (each with its ONNX default). */
+const activation = (defaults: Record<string, number>, f: (x: Tensor, a: Record<string, number>) => Tensor): OpCompiler => (node) => {
+  const a = new Attrs(node, Object.keys(defaults));
+  const values = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, a.float(k, v)]));
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "X");
+    return [{ t: f(x.t, values), kind: x.kind }];
+  };
+};
+
+/** y = (x − mean) / √(var + ε) · scale + B over the axes from `axis` on (opset 17). */
+const LayerNormalization: OpCompiler = (node) => {
+  const a = new Attrs(node, ["axis", "epsilon", "stash_type"]);
+  const axis = a.int("axis", -1), eps = a.float("epsilon", 1e-5);
+  a.choice("stash_type", 1, [1]);
+  if (node.outputs.slice(1).some((o) => o !== "")) throw fail(node, "outputs Mean and InvStdDev are not supported (only Y)");
+  return (ins) => {
+    const x = floatIn(node, ins, 0, "X"), scale = floatIn(node, ins, 1, "Scale"), bias = ins[2];
+    const ax = axisOf(node, axis, x.t.ndim);
+    const axes = x.t.shape.slice(ax).map((_, i) => ax + i);
+    const centred = x.t.sub(x.t.mean(axes, true));
+    const y = centred.div(centred.square().mean(axes, true).add(eps).sqrt()).mul(scale.t);
+    return [{ t: bias === undefined ? y : y.add(bias.t), kind: x.kind }];
+  };
+};
+
+const Einsum: OpCompiler = (node) => {
+  const a = new Attrs(node, ["equation"]);
+  const equation = a.string("equation", "");
+  if (equation === "") throw fail(node, "attribute equation is required, got none");
+  return (ins) => {
+    const xs = ins.map((_, i) => floatIn(node, ins, i, `Inputs[${i}]`));
+    if (xs.length === 0) throw fail(node, "expected at least one input, got none");
+    return [{ t: einsum(equation, ...xs.map((v) => v.t)), kind: xs[0]!.kind }];
+  };
+};
+
 /**
  * The supported op types of the default ONNX domain. A type not listed here is an error when the model is
  * imported, naming the node, the op and the opset.
@@ -844,6 +974,15 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   Cos: unary((t) => t.cos()),
   Reciprocal: unary((t) => t.pow(-1)),
   LeakyRelu,
+  Erf: unary(erf),
+  Gelu,
+  Sign: unary((t) => t.sign()),
+  Softplus: unary((t) => t.relu().add(t.abs().neg().exp().log1p())),
+  Softsign: unary((t) => t.div(t.abs().add(1))),
+  Elu: activation({ alpha: 1 }, (t, { alpha }) => where(t.gt(0), t, t.expm1().mul(alpha!))),
+  Selu: activation({ alpha: 1.67326319217681884765625, gamma: 1.05070102214813232421875 }, (t, { alpha, gamma }) => where(t.gt(0), t, t.expm1().mul(alpha!)).mul(gamma!)),
+  HardSigmoid: activation({ alpha: 0.2, beta: 0.5 }, (t, { alpha, beta }) => t.mul(alpha!).add(beta!).clamp(0, 1)),
+  HardSwish: unary((t) => t.mul(t.div(6).add(0.5).clamp(0, 1))),
   Max: variadic((a, b) => a.maximum(b)),
   Min: variadic((a, b) => a.minimum(b)),
   Sum: variadic((a, b) => a.add(b)),
@@ -867,6 +1006,8 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   GlobalAveragePool: globalPool((t, axes) => t.mean(axes, true)),
   GlobalMaxPool: globalPool((t, axes) => t.amax(axes, true)),
   BatchNormalization,
+  LayerNormalization,
+  Einsum,
   Reshape,
   Flatten,
   Transpose,
@@ -874,6 +1015,8 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   Slice,
   Concat,
   Gather,
+  GatherElements,
+  ScatterElements,
   Split,
   Squeeze,
   Unsqueeze,
@@ -884,6 +1027,9 @@ export const IMPORT_OPS: Readonly<Record<string, OpCompiler>> = {
   ReduceMax: reduction((t, axes, keep) => t.amax(axes, keep), 18),
   ReduceMin: reduction((t, axes, keep) => t.amin(axes, keep), 18),
   ReduceLogSumExp: reduction((t, axes, keep) => t.logsumexp(axes, keep), 18),
+  ArgMax: ArgExtremum(true),
+  ArgMin: ArgExtremum(false),
+  CumSum,
   Softmax: softmaxLike((t, axis) => t.softmax(axis)),
   LogSoftmax: softmaxLike((t, axis) => t.logSoftmax(axis)),
   Identity: identity,

@@ -38,17 +38,29 @@ export interface OnnxProgram {
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   constants: Map<string, Val>;
-  /** Initializer name → parameter field. */
-  parameters: Map<string, Kind>;
+  /** The float initializers that become the module's state: kind, and whether a buffer (else a parameter). */
+  state: Map<string, { kind: Kind; buffer: boolean }>;
   steps: Step[];
   opset: number;
   producer: string;
 }
 
 /**
+ * A module of an imported model that only holds state: the `fc1` of `fc1.weight`, so the dotted ONNX names are a
+ * tree of modules, as in the PyTorch model the names come from. Calling it is an error: the graph runs as a whole.
+ */
+export class OnnxScope extends nn.Module {
+  /** Not callable: the graph runs as a whole, in {@link OnnxModule.forward}. */
+  forward(): Tensor {
+    throw new OnnxError("OnnxScope.forward: a scope of an imported model holds its parameters only; call the OnnxModule");
+  }
+}
+
+/**
  * An ONNX model as a gradgraph `nn.Module`: made by {@link importOnnx}. Its parameters are the model's float
- * initializers, each an own field named as the initializer (so `namedParameters()` and `stateDict()` use the
- * ONNX names); `forward(...inputs)` runs the graph.
+ * initializers, under the initializers' names (`fc1.weight` is parameter `weight` of a child module `fc1`, so
+ * `namedParameters()` and `stateDict()` give the ONNX names); a BatchNormalization's running mean and variance
+ * are buffers, as in PyTorch. `forward(...inputs)` runs the graph.
  *
  * @example
  * const model = importOnnx(readFileSync("mlp.onnx"));
@@ -57,15 +69,47 @@ export interface OnnxProgram {
  */
 export class OnnxModule extends nn.Module {
   readonly #program: OnnxProgram;
+  /** Initializer name → where its tensor lives now (a module and its field). */
+  readonly #slots = new Map<string, { holder: nn.Module; field: string }>();
 
   /** @internal Made by {@link importOnnx}. */
   constructor(program: OnnxProgram, initializers: Map<string, Tensor>) {
     super();
     this.#program = program;
     for (const [name, t] of initializers) {
-      if (name in this) throw new OnnxError(`importOnnx: initializer ${JSON.stringify(name)} has the name of a Module property; rename it in the model`);
-      (this as unknown as Record<string, nn.Parameter>)[name] = new nn.Parameter(t);
+      const { buffer } = program.state.get(name)!;
+      const slot = this.#place(name);
+      const fields = slot.holder as unknown as Record<string, unknown>;
+      if (slot.holder !== this && buffer) slot.holder.registerBuffer(slot.field, t);
+      // A name that is not a dotted path of plain names stays whole, a field of the module itself; a buffer there
+      // becomes a frozen parameter (registerBuffer takes no dotted names).
+      else fields[slot.field] = new nn.Parameter(t, { requiresGrad: !buffer });
+      this.#slots.set(name, slot);
     }
+  }
+
+  /** The module and field for an initializer: `a.b.c` is field `c` of child `b` of child `a`, made as needed. */
+  #place(name: string): { holder: nn.Module; field: string } {
+    const parts = name.split(".");
+    const plain = (n: string) => n !== "" && n !== "__proto__";
+    let holder: nn.Module = this;
+    if (parts.length > 1 && parts.every(plain)) {
+      for (const part of parts.slice(0, -1)) {
+        const at = (holder as unknown as Record<string, unknown>)[part];
+        if (at instanceof OnnxScope) holder = at;
+        else if (part in holder) return this.#whole(name);
+        else holder = holder.registerModule(part, new OnnxScope());
+      }
+      const field = parts[parts.length - 1]!;
+      if (!(field in holder)) return { holder, field };
+    }
+    return this.#whole(name);
+  }
+
+  /** The module itself holds `name` whole, unless that clashes with a property of the module. */
+  #whole(name: string): { holder: nn.Module; field: string } {
+    if (name in this) throw new OnnxError(`importOnnx: initializer ${JSON.stringify(name)} clashes with a property of the module; rename it in the model`);
+    return { holder: this, field: name };
   }
 
   /** The graph's inputs (those not given by initializers), in the order `forward` takes them. */
@@ -98,7 +142,10 @@ export class OnnxModule extends nn.Module {
   run(...inputs: Tensor[]): Tensor[] {
     const p = this.#program;
     const env = new Map<string, Val>(p.constants);
-    for (const [name, kind] of p.parameters) env.set(name, { t: (this as unknown as Record<string, Tensor>)[name]!, kind });
+    for (const [name, { kind }] of p.state) {
+      const { holder, field } = this.#slots.get(name)!;
+      env.set(name, { t: (holder as unknown as Record<string, Tensor>)[field]!, kind });
+    }
     bindInputs(p.inputs, inputs, env);
     for (const { info, run } of p.steps) {
       const ins = info.inputs.map((n) => (n === "" ? undefined : env.get(n)));
@@ -118,6 +165,7 @@ export class OnnxModule extends nn.Module {
     return p.outputs.map((o) => env.get(o.name)!.t);
   }
 
+  /** `OnnxModule(inputs=[…], outputs=[…], nodes=N, opset=K, producer=…)`. */
   override describe(): string {
     const p = this.#program;
     return `OnnxModule(inputs=[${p.inputs.map((i) => i.name).join(", ")}], outputs=[${p.outputs.map((o) => o.name).join(", ")}], nodes=${p.steps.length}, opset=${p.opset}${p.producer === "" ? "" : `, producer=${p.producer}`})`;
@@ -146,9 +194,20 @@ function bindInputs(infos: readonly OnnxValueInfo[], inputs: readonly unknown[],
   });
 }
 
+/** Options of {@link importOnnx}. */
+export interface ImportOptions {
+  /**
+   * Float initializers to keep as constants of the graph rather than make parameters: their names, or a test on
+   * the name. Exporters that store constants as initializers (gradgraph's `exportOnnx` names them `const_<k>`)
+   * would otherwise add them to `parameters()` and the state dict. PyTorch stores constants in `Constant` nodes.
+   */
+  constants?: readonly string[] | ((name: string) => boolean);
+}
+
 /**
  * Reads an ONNX model (the bytes of an `.onnx` file) as a gradgraph module that runs its graph and can be
- * trained. Malformed files, unsupported ops or attributes, and graphs that use a value before it is defined are
+ * trained: its float initializers become its parameters (but those `options.constants` names; a
+ * BatchNormalization's running statistics become buffers). Malformed files, unsupported ops or attributes, and graphs that use a value before it is defined are
  * an `OnnxError` naming the node, the op and what was expected.
  *
  * @example
@@ -156,13 +215,15 @@ function bindInputs(infos: readonly OnnxValueInfo[], inputs: readonly unknown[],
  * const model = importOnnx(readFileSync("model.onnx"));
  * model.forward(tensor([[1, 2, 3, 4]]));
  */
-export function importOnnx(bytes: Uint8Array): OnnxModule {
+export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): OnnxModule {
   const model = decodeModel(bytes);
-  const { program, initializers } = readModel(model);
+  const given = options.constants ?? [];
+  const isConstant = typeof given === "function" ? given : (name: string) => given.includes(name);
+  const { program, initializers } = readModel(model, isConstant);
   return new OnnxModule(program, initializers);
 }
 
-function readModel(model: ModelProto): { program: OnnxProgram; initializers: Map<string, Tensor> } {
+function readModel(model: ModelProto, isConstant: (name: string) => boolean): { program: OnnxProgram; initializers: Map<string, Tensor> } {
   const graph = model.graph as GraphProto;
   const opsets = model.opsetImport ?? [];
   const main = opsets.find((o) => (o.domain ?? "") === "" || o.domain === "ai.onnx");
@@ -172,15 +233,17 @@ function readModel(model: ModelProto): { program: OnnxProgram; initializers: Map
 
   const constants = new Map<string, Val>();
   const initializers = new Map<string, Tensor>();
-  const parameters = new Map<string, Kind>();
+  const state = new Map<string, { kind: Kind; buffer: boolean }>();
+  // A BatchNormalization's running statistics are state that is not trained: buffers, as PyTorch has them.
+  const statistics = new Set((graph.node ?? []).filter((n) => n.opType === "BatchNormalization").flatMap((n) => (n.input ?? []).slice(3, 5)));
   for (const [i, init] of (graph.initializer ?? []).entries()) {
     const name = init.name ?? "";
     if (name === "") throw new OnnxError(`importOnnx: initializer ${i} has no name`);
     if (constants.has(name) || initializers.has(name)) throw new OnnxError(`importOnnx: two initializers are named ${JSON.stringify(name)}`);
     const v = readTensor(init, `initializer ${JSON.stringify(name)}`);
-    if (v.kind === "float32" || v.kind === "float64") {
+    if ((v.kind === "float32" || v.kind === "float64") && !isConstant(name)) {
       initializers.set(name, v.t);
-      parameters.set(name, v.kind);
+      state.set(name, { kind: v.kind, buffer: statistics.has(name) });
     } else constants.set(name, v);
   }
 
@@ -227,7 +290,7 @@ function readModel(model: ModelProto): { program: OnnxProgram; initializers: Map
   for (const o of outputs) if (!defined.has(o.name)) throw new OnnxError(`importOnnx: graph output ${JSON.stringify(o.name)} is computed by no node`);
 
   const producer = [model.producerName, model.producerVersion].filter((s) => s !== undefined && s !== "").join(" ");
-  return { program: { inputs, outputs, constants, parameters, steps, opset, producer }, initializers };
+  return { program: { inputs, outputs, constants, state, steps, opset, producer }, initializers };
 }
 
 /** A graph input's or output's name, element kind and shape. */

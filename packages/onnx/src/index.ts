@@ -10,4 +10,4 @@ export type {
 } from "./proto.js";
 export { exportOnnx, programToOnnx, type ExportedProgram, type ExportOptions, type Feed, type Fetch, type ProgramExportOptions, type StateMode } from "./export.js";
 export { onnxRuntime, type OnnxRuntimeOptions } from "./target.js";
-export { importOnnx, OnnxModule, type OnnxValueInfo } from "./import.js";
+export { importOnnx, OnnxModule, OnnxScope, type ImportOptions, type OnnxValueInfo } from "./import.js";

@@ -85,6 +85,8 @@ function instruction(b: GraphBuilder, op: AluOp, args: readonly AluNode[], { val
       return b.node("Not", [b.node("Equal", [v[0]!(), v[1]!()])]);
     case "select": {
       const [m, x, y] = args as [AluNode, AluNode, AluNode];
+      // m ? 0 : x with m = (x ≤ 0): ONNX's Relu (which keeps NaN, as this select does; −0 stays −0 there)
+      if (m.op === "le" && "args" in m && m.args[0] === y && isConst(m.args[1]!, 0) && isConst(x, 0)) return b.node("Relu", [value(y)]);
       // m ? 1 : 0 is the mask as a number; m ? 0 : 1 its negation
       if (isConst(x, 1) && isConst(y, 0)) return b.node("Cast", [mask(m)], [attr.int("to", onnxType(dtype))]);
       if (isConst(x, 0) && isConst(y, 1)) return b.node("Cast", [b.node("Not", [mask(m)])], [attr.int("to", onnxType(dtype))]);

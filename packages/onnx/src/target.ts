@@ -37,6 +37,11 @@ interface NativeBinding {
 export interface OnnxRuntimeOptions {
   /** Threads of ONNX Runtime's operators (default: gradgraph's own thread count, `getNumThreads()`). */
   threads?: number;
+  /**
+   * Whether ONNX Runtime writes the tensors' new values into arrays kept for them (default true). With false it
+   * allocates them at every call (a copy out of its own memory each): for measuring what the reuse saves.
+   */
+  preallocate?: boolean;
 }
 
 const INSTALL = "npm install onnxruntime-node (its CPU binaries ship in the package: with ONNXRUNTIME_NODE_INSTALL=skip, or the .npmrc line onnxruntime-node-install=skip, it installs without a download)";
@@ -97,20 +102,21 @@ export async function onnxRuntime(options: OnnxRuntimeOptions = {}): Promise<Tar
     prepare: (p) => {
       const e = exportOf(p);
       if (typeof e === "string") throw new OnnxError(`onnxRuntime: ${e}`);
-      return prepare(p, e, ort, native, options.threads ?? getNumThreads());
+      return prepare(p, e, ort, native, options.threads ?? getNumThreads(), options.preallocate ?? true);
     },
   };
 }
 
-function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeBinding, threads: number): Executable {
+function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeBinding, threads: number, preallocate: boolean): Executable {
   const session = new native.binding.InferenceSession();
   const bytes = encodeModel(e.model);
   session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders: ["cpu"],
+    logSeverityLevel: 3, // errors only: ONNX Runtime's warnings (an initializer its optimizer folded away) are not the user's
   });
   const hostSteps = p.steps.flatMap((s, i) => (s.kind === "host" ? [[i, s] as const] : []));
   // Two arrays per tensor the step writes: ONNX Runtime writes one while the tensor holds (and feeds) the other.
-  const pairs = e.outputs.map((o) => (o.fetch.kind === "state" ? [arrayOf(o.var), arrayOf(o.var)] as const : null));
+  const pairs = e.outputs.map((o) => (preallocate && o.fetch.kind === "state" ? [arrayOf(o.var), arrayOf(o.var)] as const : null));
   const wrapped = new Map<TypedArray, OrtTensor>();
   const ortTensor = (data: TypedArray, v: Var): OrtTensor => {
     let t = wrapped.get(data);

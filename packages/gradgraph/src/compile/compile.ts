@@ -10,12 +10,10 @@ import { batching } from "../tensor/grad-mode.js";
 import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
-import { programString, type Program } from "./program.js";
+import { CompileError, programString, type Program } from "./program.js";
 import { trace } from "./trace.js";
 import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
 import { scalarRecording } from "../scalar/recording.js";
-
-import { CompileError } from "./errors.js";
 
 export { CompileError };
 
@@ -73,8 +71,14 @@ interface Entry {
   readonly reasons: readonly string[];
 }
 
+/** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
-  return JSON.stringify(spec) + leaves.map((t) => `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}`).join("");
+  const first = new Map<unknown, number>();
+  return JSON.stringify(spec) + leaves.map((t, i) => {
+    const same = first.get(t.value);
+    if (same === undefined) first.set(t.value, i);
+    return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
+  }).join("");
 }
 
 /**
@@ -86,6 +90,10 @@ function signature(leaves: readonly Tensor[], spec: unknown): string {
  * call (a module's parameters, an optimizer's buffers). An optimizer's learning rate and step count, random draws
  * and labels are recomputed at each call. Results are plain tensors (no graph): differentiate inside the
  * compiled function. After a call, `.grad` of a parameter holds that call's gradient; the next call writes over it.
+ *
+ * A function of `Value`s (the scalar engine: `Value` leaves in its arguments, or no tensors and a scalar graph built
+ * by the first call) is a *Value program*: traced once and replayed on a flat tape, bit for bit the eager step
+ * (./scalar.ts; update parameters with an optimizer's `step()`, which the trace records).
  *
  * @example
  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1));

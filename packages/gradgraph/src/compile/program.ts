@@ -4,12 +4,18 @@
  * and ONNX Runtime through `gradgraph-onnx`). Every array of the step is a {@link Var}: an input, state read from a
  * tensor at each call, a constant, or the result of a step.
  */
+import { GradgraphError } from "../core/errors.js";
 import type { AluNode } from "../ops/alu.js";
 import type { AnyOp, DType } from "../ops/op.js";
 import { formatShape, type Shape } from "../ops/shape.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TreeSpec } from "../autodiff/tree.js";
+
+/** A step that cannot be compiled, with `strict: true` or `stepProgram` (the message says why). */
+export class CompileError extends GradgraphError {
+  override name = "CompileError";
+}
 
 /** An array of a program: its number (`%7`), shape and dtype. */
 export interface Var {
@@ -43,7 +49,14 @@ export type Step =
   /** A contiguous copy, in `out`'s dtype. */
   | { readonly kind: "copy"; readonly input: Var; readonly out: Var }
   /** JavaScript run at each call (an optimizer's scalars, a random draw, labels checked and made indices). */
-  | { readonly kind: "host"; readonly inputs: readonly Var[]; readonly outs: readonly Var[]; readonly fn: (xs: readonly NDArray[]) => NDArray[]; readonly name: string };
+  | {
+      readonly kind: "host";
+      readonly inputs: readonly Var[];
+      readonly outs: readonly Var[];
+      /** The JavaScript: the arrays of `outs` from those of `inputs` (and the state it reads). */
+      readonly fn: (xs: readonly NDArray[]) => NDArray[];
+      readonly name: string;
+    };
 
 /** What a call leaves in a tensor: its value or its `.grad` becomes a var (null: `.grad` cleared). */
 export interface Effect {
@@ -54,6 +67,7 @@ export interface Effect {
 
 /** A condition on JavaScript state the trace depended on, and the value it had. */
 export interface Guard {
+  /** Computes the condition's value now (compared with `value` before each replay). */
   readonly key: () => string;
   readonly value: string;
 }

@@ -233,23 +233,7 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
     if (scheduler !== null && resume.scheduler !== null) scheduler.loadStateDict(resume.scheduler);
     history.state = { ...resume, sums: { ...resume.sums } };
   }
-  // Sample is the loader's; Forward, Backprop and Update are one step, compiled unless asked not to.
-  const trainStep = (x: Tensor, y: Tensor): [Tensor, Tensor] => {
-    // Forward: predictions and the loss.
-    const pred = model.forward(options.augment ? options.augment(x) : x);
-    const l = loss(pred, y);
-    // Backprop: gradients of the loss with respect to every parameter.
-    opt.zeroGrad();
-    l.backward();
-    if (options.clipNorm !== undefined) clipGradNorm(opt.params, options.clipNorm);
-    // Update: one optimizer step.
-    opt.step();
-    return [l, pred];
-  };
-  // A module that replaces a tensor in a field (`this.seen = this.seen.add(1)`) instead of assigning into it is
-  // traced again at each step: the guard is which tensors the model holds.
-  const holds = () => [...model.namedParameters(), ...model.namedBuffers()].map(([, t]) => t?.id ?? 0).join(",");
-  const runStep = options.compile === false ? trainStep : compile(trainStep, { guard: holds, ...(options.target ? { target: options.target } : {}) });
+  const runStep = trainingStep(model, loss, options);
   const t0 = now() - history.seconds * 1000;
   let lastYield = t0;
   const first = history.state!.epoch;
@@ -303,6 +287,31 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   model.train();
   history.seconds = (now() - t0) / 1000;
   return history;
+}
+
+/**
+ * Forward, Backprop and Update of one batch as one function (Sample is the loader's), compiled unless
+ * `options.compile` is false; returns the loss and the predictions.
+ */
+function trainingStep(model: Module, loss: LossFn, options: FitOptions): (x: Tensor, y: Tensor) => [Tensor, Tensor] {
+  const opt = options.optimizer;
+  const step = (x: Tensor, y: Tensor): [Tensor, Tensor] => {
+    // Forward: predictions and the loss.
+    const pred = model.forward(options.augment ? options.augment(x) : x);
+    const l = loss(pred, y);
+    // Backprop: gradients of the loss with respect to every parameter.
+    opt.zeroGrad();
+    l.backward();
+    if (options.clipNorm !== undefined) clipGradNorm(opt.params, options.clipNorm);
+    // Update: one optimizer step.
+    opt.step();
+    return [l, pred];
+  };
+  if (options.compile === false) return step;
+  // A module that replaces a tensor in a field (`this.seen = this.seen.add(1)`) instead of assigning into it is
+  // traced again at each step: the guard is which tensors the model holds.
+  const holds = () => [...model.namedParameters(), ...model.namedBuffers()].map(([, t]) => t?.id ?? 0).join(",");
+  return compile(step, { guard: holds, ...(options.target ? { target: options.target } : {}) });
 }
 
 /** Why a run saved at `state` cannot go on to `epochs` epochs (it is already past them), or null. */

@@ -1,6 +1,0 @@
-import { GradgraphError } from "../core/errors.js";
-
-/** A step that cannot be compiled, with `strict: true` (the message says why). */
-export class CompileError extends GradgraphError {
-  override name = "CompileError";
-}
