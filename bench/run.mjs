@@ -122,7 +122,7 @@ const plan = {
     anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", sizes.join(","), "--kernels", "blocked"])],
   w4: [...threadVariants.map((t) => gg("w4", t)), ...threadVariants.map((t) => gg("w4c", t, [], "gradgraph compiled")), torchIf(1, ["--workloads", "w4"]), jax(["--workloads", "w4"]), tfjs(["--workloads", "w4"]),
     anchors.has("plain") && { ...node("plain-JS", "anchors/w4_plainjs.mjs"), labelOf: (r) => `plain-JS ${r.peer.replace("plain-js-", "")} loop` }],
-  mnist: [gg("mnist", "default"), gg("mnistc", "default", [], "gradgraph compiled"), mnistDir && torchIf(1, ["--workloads", "mnist", "--mnist", mnistDir])],
+  mnist: [gg("mnist", "default"), gg("mnistc", "default", [], "gradgraph compiled"), gg("mnisto", "default", [], "gradgraph compiled on ONNX Runtime"), mnistDir && torchIf(1, ["--workloads", "mnist", "--mnist", mnistDir])],
 };
 
 /** Runs one process; returns its JSON records, labelled, or null (with a message) when it failed. */

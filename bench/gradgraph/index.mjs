@@ -5,10 +5,10 @@ import { w1, w1c } from "./w1.mjs";
 import { w2, w2c, w2nn, w2o } from "./w2.mjs";
 import { w3 } from "./w3.mjs";
 import { w4, w4c } from "./w4.mjs";
-import { mnist, mnistc } from "./mnist.mjs";
+import { mnist, mnistc, mnisto } from "./mnist.mjs";
 import { heap } from "./heap.mjs";
 
-export const workloads = { w1, w1c, w2, w2c, w2o, w2nn, w3, w4, w4c, mnist, mnistc, heap };
+export const workloads = { w1, w1c, w2, w2c, w2o, w2nn, w3, w4, w4c, mnist, mnistc, mnisto, heap };
 
 /**
  * Runs one workload; returns its records. Options: tiny, threads (set with gradgraph's setNumThreads where it is

@@ -5,7 +5,7 @@
  */
 import type { TreeSpec } from "../autodiff/tree.js";
 import type { Value } from "../scalar/value.js";
-import { CompileError } from "./program.js";
+import { CompileError } from "./errors.js";
 import { ScalarReplay, type ReplayMode } from "./scalar-replay.js";
 import { flattenValues, ScalarTrace } from "./scalar-trace.js";
 
