@@ -91,6 +91,10 @@ function signature(leaves: readonly Tensor[], spec: unknown): string {
  * and labels are recomputed at each call. Results are plain tensors (no graph): differentiate inside the
  * compiled function. After a call, `.grad` of a parameter holds that call's gradient; the next call writes over it.
  *
+ * A function of `Value`s (the scalar engine: `Value` leaves in its arguments, or no tensors and a scalar graph built
+ * by the first call) is a *Value program*: traced once and replayed on a flat tape, bit for bit the eager step
+ * (./scalar.ts; update parameters with an optimizer's `step()`, which the trace records).
+ *
  * @example
  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1));
  * const opt = new nn.SGD(model.parameters(), { lr: 0.1 });

@@ -130,6 +130,7 @@ export class ScalarTrace implements ScalarRecorder {
   private ended = false;
 
   constructor(args: readonly Value[]) {
+    if (scalarRecording.current !== null) throw new Error("compile: a Value program was traced inside another");
     args.forEach((v, k) => {
       if (v.t.dead) throw new StaleValueError();
       if (this.extOf.has(v)) return;
@@ -139,7 +140,6 @@ export class ScalarTrace implements ScalarRecorder {
     this.T = new Tape();
     tapes.current = this.T;
     tapes.retired = null;
-    if (scalarRecording.current !== null) throw new Error("compile: a Value program was traced inside another");
     scalarRecording.current = this;
   }
 
