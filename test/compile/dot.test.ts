@@ -59,7 +59,8 @@ describe("programDot", () => {
       expect(dot).toContain(`in place → ${n}`); // the kernel that does it, orange
       expect(dot).toContain(`label="${n}.grad ←"`); // the gradient the call leaves
     }
-    expect(dot).toContain('label="JavaScript"'); // the labels checked and made indices; the learning rate
+    expect(dot).toContain('label="JavaScript: labels"'); // the labels checked and made indices
+    expect(dot).toContain('label="JavaScript: optimizer"'); // the learning rate
     expect(dot).toContain('label="matmul"');
     expect(dot).toMatch(/label="permute", shape=ellipse, style=dashed, tooltip="%\d+ f32\[\d+,\d+\] = permute\(%\d+\): a view of its input's storage"/);
     expect(dot).toMatch(/s\d+ -> s\d+ \[label="%\d+ f64\[4,1\]", style=dotted, headlabel="indices"\]/); // crossEntropy's gather

@@ -12,6 +12,8 @@ import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
 import { CompileError, programString, type Program } from "./program.js";
 import { trace } from "./trace.js";
+import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
+import { scalarRecording } from "../scalar/recording.js";
 
 export { CompileError };
 
@@ -36,6 +38,8 @@ export interface CompileOptions {
    * value traces again. `fit` passes the identities of the model's tensors.
    */
   guard?: () => string;
+  /** How a `Value` program replays (see {@link ReplayMode}; default "auto"). */
+  replay?: ReplayMode;
 }
 
 /** A compiled function: call it like the original. */
@@ -91,6 +95,10 @@ function signature(leaves: readonly Tensor[], spec: unknown): string {
  * and labels are recomputed at each call. Results are plain tensors (no graph): differentiate inside the
  * compiled function. After a call, `.grad` of a parameter holds that call's gradient; the next call writes over it.
  *
+ * A function of `Value`s (the scalar engine: `Value` leaves in its arguments, or no tensors and a scalar graph built
+ * by the first call) is a *Value program*: traced once and replayed on a flat tape, bit for bit the eager step
+ * (./scalar.ts; update parameters with an optimizer's `step()`, which the trace records).
+ *
  * @example
  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1));
  * const opt = new nn.SGD(model.parameters(), { lr: 0.1 });
@@ -118,9 +126,13 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
     for (let i = registered.length - 1; i >= 0; i--) if (registered[i]!.unsupported(p) === null) return registered[i]!;
     return cpuTarget;
   };
+  // A function of Values (the scalar engine) is compiled by ./scalar.ts, decided at the first call.
+  let scalar: ScalarCompiled | null = null;
   const call = (...args: A): R => {
     // Inside another trace (the outer one records these ops) or inside vmap: run as written.
-    if (recording.current !== null || batching.apply !== null) return fn(...args);
+    if (recording.current !== null || batching.apply !== null || scalarRecording.current !== null) return fn(...args);
+    if (scalar === null && holdsValue(args)) scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
+    if (scalar !== null) return scalar.call(args) as R;
     const flat = flattenTree(args, "compile: the arguments");
     const key = signature(flat.leaves, flat.spec);
     const entries = cache.get(key) ?? [];
@@ -140,7 +152,18 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
       return unflattenTree(e.program!.outputSpec, outs.map((a: NDArray) => new Tensor(a))) as R;
     }
     const own = options.guard === undefined ? [] : [{ key: options.guard, value: options.guard() }];
-    const traced = trace(fn as (...a: never[]) => unknown, args);
+    // Without tensor arguments it may be a Value program: the scalar engine is traced as well.
+    const st = flat.leaves.length === 0 ? new ScalarTrace([]) : null;
+    let traced: ReturnType<typeof trace>;
+    try {
+      traced = trace(fn as (...a: never[]) => unknown, args);
+    } finally {
+      st?.end();
+    }
+    if (st !== null && st.active()) {
+      scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
+      return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
+    }
     stats.traced++;
     let entry: Entry;
     if (traced.program === null) {
@@ -158,9 +181,10 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
   return Object.assign(call, {
     programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
     explain: () =>
-      all()
-        .map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`))
-        .join("\n\n") || "not called yet",
+      [
+        ...all().map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`)),
+        ...(scalar === null ? [] : [scalar.explain()]),
+      ].join("\n\n") || "not called yet",
     stats,
   });
 }

@@ -160,7 +160,7 @@ function plainStep(s: Exclude<Step, { kind: "fused" }>, id: string, d: Drawing):
       d.edge(s.input, id);
       return;
     case "host": {
-      const what = s.name === "js" ? "JavaScript" : `JavaScript: ${s.name}`;
+      const what = `JavaScript: ${s.name}`;
       const tip = `run in JavaScript at each call (${stepName(s)}) → ${s.outs.map(label).join(", ") || "nothing"}`;
       d.lines.push(`  ${id} [label=${q(what)}, shape=box, style="dashed,rounded", color="gray40", fontcolor="gray25", tooltip=${q(tip)}];`);
       s.inputs.forEach((x) => d.edge(x, id));

@@ -4,7 +4,6 @@
  * and ONNX Runtime through `gradgraph-onnx`). Every array of the step is a {@link Var}: an input, state read from a
  * tensor at each call, a constant, or the result of a step.
  */
-import { GradgraphError } from "../core/errors.js";
 import type { AluNode } from "../ops/alu.js";
 import type { AnyOp, DType } from "../ops/op.js";
 import { formatShape, type Shape } from "../ops/shape.js";
@@ -12,10 +11,7 @@ import type { NDArray } from "../tensor/ndarray.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TreeSpec } from "../autodiff/tree.js";
 
-/** A step that cannot be compiled, with `strict: true` or `stepProgram` (the message says why). */
-export class CompileError extends GradgraphError {
-  override name = "CompileError";
-}
+export { CompileError } from "./errors.js";
 
 /** An array of a program: its number (`%7`), shape and dtype. */
 export interface Var {

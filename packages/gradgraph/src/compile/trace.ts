@@ -134,14 +134,14 @@ class Trace implements Recorder {
     else this.vars.set(out, v); // the same values: the tensor's state, which a compiled call makes its own anew if needed
   }
 
-  host(xs: readonly NDArray[], outs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[]): void {
+  host(xs: readonly NDArray[], outs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[], name: string): void {
     const inputs = xs.map((x) => this.varOf(x));
     const vs = outs.map((o) => {
       const v = this.newVar(o);
       this.vars.set(o, v);
       return v;
     });
-    this.steps.push({ kind: "host", inputs, outs: vs, fn, name: fn.name || "js" });
+    this.steps.push({ kind: "host", inputs, outs: vs, fn, name });
   }
 
   index(src: NDArray, index: Int32Array): void {

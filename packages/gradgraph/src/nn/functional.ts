@@ -19,7 +19,7 @@ import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { host, recording } from "../tensor/recording.js";
-import { fromTypedArray, isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
+import { isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
 export const relu = (x: Tensor): Tensor => x.relu();
@@ -235,7 +235,7 @@ function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: nu
   // A tensor of another copy of the package reads alike (its elements through toArray).
   if (labels instanceof Tensor) {
     recording.current?.tensor(labels); // labels made before a trace are state (read at each call), not a constant
-    made = host([labels.value], ([l]) => fromFlat(toTypedArray(l!)));
+    made = host("labels", [labels.value], ([l]) => fromFlat(toTypedArray(l!)));
   }
   else if (isTensor(labels)) made = fromFlat(labels.toArray());
   else if (labels instanceof Int32Array) made = fromFlat(labels);

@@ -160,7 +160,7 @@ abstract class BatchNorm extends Module {
     noGrad(() => {
       // The count and the factors from it are a host step (a compiled step computes them at each call).
       recording.current?.tensor(this.num_batches_tracked!); // state the host step reads, not a constant of a trace
-      const [count, keep, m, mv] = host([this.num_batches_tracked!.value], ([c]) => {
+      const [count, keep, m, mv] = host("batchnorm_momentum", [this.num_batches_tracked!.value], ([c]) => {
         const k = c!.data[c!.offset]! + 1, m = this.momentum ?? 1 / k;
         return [scalarArray(k, "float64", false), ...[1 - m, m, (m * n) / (n - 1)].map((x) => scalarArray(x, "float64", true))];
       }).map((a) => new Tensor(a));

@@ -73,7 +73,7 @@ export abstract class Optimizer {
    */
   step(): void {
     guard(() => `${this.constructor.name} state ${this.params.map((p) => (this.state.has(p) ? 1 : 0)).join("")}`);
-    const scalars = host([], () => {
+    const scalars = host("optimizer", [], () => {
       this.steps++;
       return this.scalars().map((c) => scalarArray(c, "float64", true));
     }).map((a) => new Tensor(a));
@@ -377,7 +377,7 @@ export class LRScheduler {
   }
   /** Advances the schedule by one step and sets the optimizer's learning rate for the next (in a compiled step too). */
   step(): void {
-    host([], () => {
+    host("lr_schedule", [], () => {
       this.t++;
       this.optimizer.lr = this.baseLr * this.schedule(this.t);
       return [];

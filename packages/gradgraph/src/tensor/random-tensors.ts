@@ -21,7 +21,7 @@ function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator
   const generator = () => options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
   const size = checkedSize(shape, "random tensor"), T = arrayType(options.dtype ?? "float32");
   // A host step: a compiled step draws new numbers at each call (a fixed seed gives the same ones each time).
-  const [value] = host([], () => {
+  const [value] = host("random", [], () => {
     const out = new T(size), g = generator();
     for (let i = 0; i < out.length; i++) out[i] = f(g);
     return [new NDArray(out, [...shape])];

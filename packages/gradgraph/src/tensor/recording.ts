@@ -21,7 +21,7 @@ export interface Recorder {
   /** `out` is a copy of `src` that a tensor takes as its own storage before writing it in place (`update`). */
   own(src: NDArray, out: NDArray): void;
   /** JavaScript computed `outs` from `xs` (and state it reads), and will again at each call: `fn(xs)`. */
-  host(xs: readonly NDArray[], outs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[]): void;
+  host(xs: readonly NDArray[], outs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[], name: string): void;
   /** Integer indices were read from `src` (gather/scatter): `index` must be recomputed from it at each call. */
   index(src: NDArray, index: Int32Array): void;
   /** A tensor the step reads or writes (its value or gradient may be state that outlives the call). */
@@ -40,11 +40,12 @@ export const recording: { current: Recorder | null } = { current: null };
 /**
  * Runs JavaScript that computes arrays from arrays as one step of the program: eagerly, `fn(xs)`; in a trace,
  * recorded so that a compiled step runs `fn` again on each call's values (optimizer scalars that change with the
- * step count or a schedule, random draws, labels checked and turned into indices).
+ * step count or a schedule, random draws, labels checked and turned into indices). `name` names the step in a
+ * printed program and in an exported ONNX model's inputs (an identifier: `lr`, `labels`).
  */
-export function host(xs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[]): NDArray[] {
+export function host(name: string, xs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[]): NDArray[] {
   const outs = fn(xs);
-  recording.current?.host(xs, outs, fn);
+  recording.current?.host(xs, outs, fn, name);
   return outs;
 }
 
