@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { compile } from "../../packages/gradgraph/src/compile/index.js";
 import { tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD, LRScheduler, stepLR, crossEntropy } from "../../packages/gradgraph/src/nn/index.js";
+import { BatchNorm1d, Dropout, Linear, Parameter, Sequential, SGD, LRScheduler, stepLR, crossEntropy, Embedding } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor) => Array.from(t.toArray());
 
@@ -155,6 +155,15 @@ describe("tensors made before the trace that only a host step or an index reads 
     for (const i of [[[0, 0]], [[0, 0]], [[3, 2]]]) {
       idx.assign(tensor(i));
       expect(values(f())).toEqual(values(w.gather(0, idx)));
+    }
+  });
+  test("an Embedding's ids closed over, given new values with assign", () => {
+    const emb = new Embedding(5, 2, { seed: 1 });
+    const ids = tensor([0, 1]);
+    const f = compile(() => emb.forward(ids));
+    for (const i of [[0, 1], [0, 1], [4, 3]]) {
+      ids.assign(tensor(i));
+      expect(values(f())).toEqual(values(emb.forward(ids)));
     }
   });
   test("BatchNorm's count of batches (and a cumulative average's running statistics)", () => {

@@ -44,6 +44,7 @@ function lookup(index: Tensor | IndexLike, what: string, num: number, dim: numbe
     }
     return [new NDArray(rows, [n, dim]), new NDArray(isPad, [n, 1])];
   };
+  if (t !== null) recording.current?.tensor(t); // ids made before a trace are state (read at each call), not a constant
   const [rows, isPad] = t === null ? make(index as Int32Array) : host("embedding_ids", [t.value], ([v]) => make(toTypedArray(v!)));
   return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape: t === null ? [(index as Int32Array).length] : [...t.shape] };
 }
