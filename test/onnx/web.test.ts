@@ -100,31 +100,27 @@ describe.skipIf(!HAS_CHROMIUM)("onnxRuntimeWeb in headless Chromium", () => {
   type Run = { eager: number[]; compiled: number[]; stats: { traced: number; replayed: number; eager: number }; target: string };
   const train = (provider: string) => (globalThis as unknown as { train(p: string): Promise<Run> }).train(provider);
 
-  test("wasm: 20 compiled SGD steps follow the eager ones in the same page", async () => {
-    await inChromium(dir, "index.html", async (page, errors) => {
-      await page.waitForFunction(() => "train" in globalThis);
-      const r = await page.evaluate(train, "wasm");
-      expect(r.target).toBe("onnxruntime-web (wasm)");
-      expect(r.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
-      close(r.compiled, r.eager);
-      expect(r.eager[19]!).toBeLessThan(r.eager[0]!);
-      expect(errors).toEqual([]);
-    });
-  });
+  // One browser for both providers: onnxruntime-web's WebAssembly module (a large one) loads once. Chromium gives a
+  // WebGPU adapter on a machine without a GPU through SwiftShader, with these flags and without --disable-gpu.
+  const flags = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-unsafe-swiftshader"];
 
-  test("webgpu (SwiftShader): the same, where Chromium gives an adapter", async (ctx) => {
-    const flags = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-unsafe-swiftshader"];
+  test("20 compiled SGD steps follow the eager ones in the same page: wasm, then webgpu where Chromium gives an adapter", async () => {
     await inChromium(dir, "index.html", async (page, errors) => {
       await page.waitForFunction(() => "train" in globalThis);
-      if (!(await page.evaluate(() => (globalThis as unknown as { hasWebGpu(): Promise<boolean> }).hasWebGpu()))) {
-        console.log("onnxruntime-web webgpu: Chromium gives no WebGPU adapter here; skipped");
-        return ctx.skip();
+      const wasm = await page.evaluate(train, "wasm");
+      expect(wasm.target).toBe("onnxruntime-web (wasm)");
+      expect(wasm.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
+      close(wasm.compiled, wasm.eager);
+      expect(wasm.eager[19]!).toBeLessThan(wasm.eager[0]!);
+      if (await page.evaluate(() => (globalThis as unknown as { hasWebGpu(): Promise<boolean> }).hasWebGpu())) {
+        const gpu = await page.evaluate(train, "webgpu");
+        expect(gpu.target).toBe("onnxruntime-web (webgpu)");
+        expect(gpu.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
+        close(gpu.compiled, gpu.eager);
+      } else {
+        console.log("onnxruntime-web webgpu: this Chromium gives no WebGPU adapter; only wasm was checked");
       }
-      const r = await page.evaluate(train, "webgpu");
-      expect(r.target).toBe("onnxruntime-web (webgpu)");
-      expect(r.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
-      close(r.compiled, r.eager);
-      expect(errors.filter((e) => !/powerPreference/.test(e))).toEqual([]);
+      expect(errors).toEqual([]);
     }, flags);
   });
 });
