@@ -114,7 +114,7 @@ const jax = (args) => anchors.has("jax") && node("jax-js wasm jit", "anchors/jax
 const tfjs = (args) => anchors.has("tfjs") && node("tfjs wasm", "anchors/tfjs.mjs", ["--backend", "wasm", ...args]);
 const w3 = ["--workloads", "w3", "--sizes", sizes.join(",")];
 const plan = {
-  w1: [gg("w1", null), anchors.has("plain") && node("plain-JS typed-array tape", "anchors/w1_tape.mjs")],
+  w1: [gg("w1", null), gg("w1c", null, [], "gradgraph compiled"), anchors.has("plain") && node("plain-JS typed-array tape", "anchors/w1_tape.mjs")],
   w2: [...threadVariants.map((t) => gg("w2", t)), ...threadVariants.map((t) => gg("w2c", t, [], "gradgraph compiled")),
     ...threadVariants.map((t) => gg("w2o", t, [], "gradgraph compiled on ONNX Runtime")), gg("w2nn", "default", [], "gradgraph through nn"),
     torchIf(1, ["--workloads", "w2"]), jax(["--workloads", "w2"]), tfjs(["--workloads", "w2"])],
@@ -122,7 +122,7 @@ const plan = {
     anchors.has("plain") && node("plain-JS blocked", "anchors/w3_plainjs.mjs", ["--sizes", sizes.join(","), "--kernels", "blocked"])],
   w4: [...threadVariants.map((t) => gg("w4", t)), ...threadVariants.map((t) => gg("w4c", t, [], "gradgraph compiled")), torchIf(1, ["--workloads", "w4"]), jax(["--workloads", "w4"]), tfjs(["--workloads", "w4"]),
     anchors.has("plain") && { ...node("plain-JS", "anchors/w4_plainjs.mjs"), labelOf: (r) => `plain-JS ${r.peer.replace("plain-js-", "")} loop` }],
-  mnist: [gg("mnist", "default"), gg("mnistc", "default", [], "gradgraph compiled"), mnistDir && torchIf(1, ["--workloads", "mnist", "--mnist", mnistDir])],
+  mnist: [gg("mnist", "default"), gg("mnistc", "default", [], "gradgraph compiled"), gg("mnisto", "default", [], "gradgraph compiled on ONNX Runtime"), mnistDir && torchIf(1, ["--workloads", "mnist", "--mnist", mnistDir])],
 };
 
 /** Runs one process; returns its JSON records, labelled, or null (with a message) when it failed. */

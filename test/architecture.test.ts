@@ -25,8 +25,8 @@ const allowed: Record<string, readonly string[]> = {
   tensor: ["core", "ops", "backend"],
   // modes.ts on the scalar engine; gradcheck and the functional transforms on the tensor engine.
   autodiff: ["core", "ops", "scalar", "tensor"],
-  // compile: the tracer records what the tensor engine runs; the CPU target runs it with the engine's kernels.
-  compile: ["core", "ops", "backend", "tensor", "autodiff"],
+  // compile: the tracer records what the tensor (and the scalar) engine runs; the CPU target runs it with the engine's kernels.
+  compile: ["core", "ops", "backend", "scalar", "tensor", "autodiff"],
   nn: ["core", "ops", "backend", "scalar", "tensor", "autodiff", "render", "compile"],
   lang: ["core", "ops", "scalar", "tensor"],
   render: ["core", "ops", "scalar", "tensor", "autodiff", "lang"],

@@ -1,14 +1,14 @@
 // gradgraph's side of `npm run bench`: each workload takes gradgraph's module (dist/index.js from main.mjs, the
 // sources in the test suite) and returns records with the timer's fields (min_ms, median_ms, runs, …) and `ok`
 // with `check`, what it verified about the work it did. `tiny` runs each once at a small size (the suite's test).
-import { w1 } from "./w1.mjs";
+import { w1, w1c } from "./w1.mjs";
 import { w2, w2c, w2nn, w2o } from "./w2.mjs";
 import { w3 } from "./w3.mjs";
 import { w4, w4c } from "./w4.mjs";
-import { mnist, mnistc } from "./mnist.mjs";
+import { mnist, mnistc, mnisto } from "./mnist.mjs";
 import { heap } from "./heap.mjs";
 
-export const workloads = { w1, w2, w2c, w2o, w2nn, w3, w4, w4c, mnist, mnistc, heap };
+export const workloads = { w1, w1c, w2, w2c, w2o, w2nn, w3, w4, w4c, mnist, mnistc, mnisto, heap };
 
 /**
  * Runs one workload; returns its records. Options: tiny, threads (set with gradgraph's setNumThreads where it is

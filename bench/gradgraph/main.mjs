@@ -1,5 +1,5 @@
 // One gradgraph benchmark process (bench/run.mjs starts these, interleaved with the anchors):
-//   node [--expose-gc] bench/gradgraph/main.mjs --workload w1|w2|w2c|w2o|w2nn|w3|w4|w4c|mnist|mnistc|heap
+//   node [--expose-gc] bench/gradgraph/main.mjs --workload w1|w1c|w2|w2c|w2o|w2nn|w3|w4|w4c|mnist|mnistc|mnisto|heap
 //        [--threads N] [--sizes 256,512] [--steps N] [--tiny] | --dump-mnist DIR
 // Prints one JSON line per record (lib/common.mjs's emit). Needs `npm run build` (it measures dist/index.js).
 import { emit, arg } from "../lib/common.mjs";

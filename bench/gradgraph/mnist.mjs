@@ -11,7 +11,7 @@ import { loadMnist } from "gradgraph/node";
 
 const BENCH_DIGITS = 7996;
 
-export async function mnist(gg, { tiny, compiled = false }) {
+export async function mnist(gg, { tiny, compiled = false, target }) {
   const { nn } = gg;
   const { train } = await loadMnist({ normalize: true, trainLimit: tiny ? 256 : BENCH_DIGITS });
   const model = new nn.MLP([784, 128, 10], "relu", { seed: 0 });
@@ -24,7 +24,7 @@ export async function mnist(gg, { tiny, compiled = false }) {
     optimizer.step();
     return loss;
   };
-  const run = compiled ? gg.compile(train1) : train1;
+  const run = compiled ? gg.compile(train1, target === undefined ? {} : { target }) : train1;
   const step = ({ x, y }) => run(x, y).item();
   const losses = [];
   let warm = 0;
@@ -36,7 +36,7 @@ export async function mnist(gg, { tiny, compiled = false }) {
   // A check that could fail: the losses are finite and Adam brings the first one down within the epoch.
   const first = losses[0], last = losses.at(-1);
   const ok = losses.every(Number.isFinite) && last < first;
-  return { workload: "mnist", ...(compiled ? { variant: "compiled" } : {}), size: "784-128-10 b64", digits: train.x.shape[0], steps, first_loss: first, last_loss: last, ok,
+  return { workload: "mnist", ...(compiled ? { variant: target === undefined ? "compiled" : "compiled on ONNX Runtime" } : {}), size: "784-128-10 b64", digits: train.x.shape[0], steps, first_loss: first, last_loss: last, ok,
     check: `loss ${first.toFixed(4)} at step 1, ${last.toFixed(4)} at the end of the epoch`,
     min_ms: +ms.toFixed(3), median_ms: +ms.toFixed(3), runs: 1, ms_per_step: +(ms / steps).toFixed(3) };
 }
@@ -50,3 +50,8 @@ export async function dumpMnist(gg, dir) {
 }
 
 export const mnistc = (gg, o) => mnist(gg, { ...o, compiled: true });
+/** The epoch compiled on ONNX Runtime (gradgraph-onnx's target, onnxruntime-node; gradgraph's thread count). */
+export const mnisto = async (gg, o) => {
+  const { onnxRuntime } = await import("gradgraph-onnx");
+  return mnist(gg, { ...o, compiled: true, target: await onnxRuntime() });
+};

@@ -185,12 +185,14 @@ describe("the passes", () => {
     expect(p.effects.filter((e) => e.field === "value")).toEqual([]);
     expect(p.effects.filter((e) => e.field === "grad").length).toBe(4);
     expect(p.steps.some((s) => s.kind === "host")).toBe(true); // the optimizer's learning rate and step count
+    // A Linear weight's gradient, (xᵀg)ᵀ, is computed as gᵀx, contiguous: no strided copy.
+    expect(p.steps.filter((s) => s.kind === "copy")).toEqual([]);
   });
 });
 
 describe("W2 (784-256-256-10, batch 128, SGD, float32): 100 steps compiled = eager", () => {
   test("losses and weights agree within float32 rounding", async () => {
-    const { w2Data, W2 } = (await import("../../bench/lib/common.mjs")) as {
+    const { w2Data, W2 } = (await import(new URL("../../bench/lib/common.mjs", import.meta.url).href)) as {
       w2Data: () => { X: Float32Array; labels: Int32Array; Ws: Float32Array[]; bs: Float32Array[] };
       W2: { batch: number; sizes: number[]; lr: number };
     };
@@ -254,5 +256,72 @@ describe("the functional style", () => {
     }
     expect(step.stats).toEqual({ traced: 1, replayed: 19, eager: 0 });
     expect(Array.from(ca[0]!.toArray())).toEqual(Array.from(ea[0]!.toArray()));
+  });
+});
+
+describe("signatures", () => {
+  test("the same tensor given twice is a signature of its own: another call with two tensors is traced anew", () => {
+    const f = compile((a: Tensor, b: Tensor) => a.add(b.mul(2)));
+    const x = tensor([1, 2]);
+    expect(f(x, x).toNested()).toEqual([3, 6]);
+    expect(f(tensor([1, 1]), tensor([5, 5])).toNested()).toEqual([11, 11]);
+    expect(f.stats.traced).toBe(2);
+  });
+
+  test("stepProgram inside a traced step is a CompileError", () => {
+    const f = compile((x: Tensor) => (stepProgram((y: Tensor) => y.mul(2), x), x.mul(3)));
+    expect(() => f(tensor([1]))).toThrow(CompileError);
+  });
+});
+
+describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
+  test("large float32 steps read and write it in place and give eager's numbers exactly", () => {
+    const n = 100_003; // several chunks and a tail
+    const x = randn([n], { seed: 3, requiresGrad: true }), y = randn([n], { seed: 4 });
+    const step = (a: Tensor) => {
+      x.grad = null;
+      const s = x.mul(a).add(y).relu().sum();
+      s.backward();
+      return [s, x.grad!.mul(1)] as const;
+    };
+    const f = compile(step);
+    const a = randn([n], { seed: 5 });
+    f(a);
+    const [s1, g1] = f(a);
+    const [s0, g0] = step(a);
+    expect(s1.item()).toBe(s0.item());
+    expect(Array.from(g1.toArray())).toEqual(Array.from(g0.toArray()));
+    expect(f.stats.replayed).toBe(1);
+  });
+});
+
+describe("the memory plan", () => {
+  test("an elementwise step never writes over an input it reads through a view (a transpose)", () => {
+    const f = compile((x: Tensor) => {
+      const a = x.mul(2); // a buffer of its own
+      return a.T.add(1).sum(0); // reads a transposed: its result must not take a's buffer
+    });
+    const x = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    const want = x.mul(2).T.add(1).sum(0).toNested();
+    f(x);
+    expect(f(x).toNested()).toEqual(want);
+    expect(f.stats.replayed).toBe(1);
+  });
+});
+
+describe("updates in place", () => {
+  test("a new value computed from the old one transposed is not written over it", () => {
+    const w = tensor([[1, 2], [3, 4]]);
+    const f = compile(() => {
+      noGrad(() => w.assign(w.T.mul(10).add(w)));
+      return w.sum();
+    });
+    const ref = tensor([[1, 2], [3, 4]]);
+    for (let i = 0; i < 3; i++) {
+      ref.assign(ref.T.mul(10).add(ref));
+      f();
+      expect(w.toNested()).toEqual(ref.toNested());
+    }
+    expect(f.stats.replayed).toBe(2);
   });
 });

@@ -61,6 +61,8 @@ describe("programDot", () => {
     }
     expect(dot).toContain('label="JavaScript"'); // the labels checked and made indices; the learning rate
     expect(dot).toContain('label="matmul"');
+    expect(dot).toMatch(/label="permute", shape=ellipse, style=dashed, tooltip="%\d+ f32\[\d+,\d+\] = permute\(%\d+\): a view of its input's storage"/);
+    expect(dot).toMatch(/s\d+ -> s\d+ \[label="%\d+ f64\[4,1\]", style=dotted, headlabel="indices"\]/); // crossEntropy's gather
     const svg = await renderSvg(dot);
     expect(svg.match(/class="cluster"/g)?.length).toBe(fusedSteps(p).length);
     expect(svg).toContain("0.weight ← (in place)");
@@ -83,4 +85,21 @@ describe("programDot", () => {
     expect(programDot(p, { name: 'a "b"', inputNames: ['x\\"y'] })).toContain('digraph "a \\"b\\"" {');
     expect(programDot(p, { inputNames: ['x"y'] })).toContain('label="x\\"y"');
   });
+});
+
+test("a .grad cleared by the step is a sink with no edge", () => {
+  const w = randn([3], { seed: 1 });
+  w.requiresGrad = true;
+  w.label = "w";
+  w.grad = ones([3]);
+  const p = stepProgram((x: Tensor) => {
+    const y = x.mul(w).sum().detach();
+    w.grad = null; // as zeroGrad() does
+    return y;
+  }, ones([3]));
+  expect(p.effects.some((e) => e.var === null)).toBe(true);
+  const dot = programDot(p);
+  expect(dot).toMatch(/(w\d+) \[label="w\.grad ← null", shape=box/);
+  const sink = /(w\d+) \[label="w\.grad ← null"/.exec(dot)![1]!;
+  expect(dot).not.toContain(`-> ${sink}`);
 });

@@ -143,6 +143,31 @@ describe("fine-tuning an imported model", () => {
     compiled.forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(eager[i]!))));
   });
 
+  test("an embedding: integer ids as input (given as whole numbers), Gather on a weight; its gradient adds up repeated ids", async () => {
+    const weight = Array.from({ length: 15 }, (_, i) => i / 10);
+    const bytes = encodeModel({
+      irVersion: 8,
+      opsetImport: [{ domain: "", version: 17 }],
+      graph: {
+        name: "embedding",
+        input: [{ name: "ids", type: { tensorType: { elemType: DataType.INT64, shape: { dim: [{ dimValue: 2 }, { dimValue: 2 }] } } } }],
+        initializer: [{ name: "emb.weight", dataType: DataType.FLOAT, dims: [5, 3], floatData: weight }],
+        node: [{ opType: "Gather", input: ["emb.weight", "ids"], output: ["y"], name: "lookup" }],
+        output: [{ name: "y", type: { tensorType: { elemType: DataType.FLOAT } } }],
+      },
+    });
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ ids: new ort.Tensor("int64", BigInt64Array.of(0n, 4n, 2n, 2n), [2, 2]) })).y!;
+    const model = importOnnx(bytes);
+    expect(model.inputInfo[0]!.kind).toBe("int");
+    const y = model.forward(tensor([[0, 4], [2, 2]]));
+    expect(y.shape).toEqual([...want.dims]);
+    expect(Array.from(y.toArray())).toEqual(Array.from(want.data as Float32Array));
+    y.sum().backward();
+    expect(Array.from(model.stateDict().get("emb.weight")!.grad!.toArray())).toEqual([1, 1, 1, 0, 0, 0, 2, 2, 2, 0, 0, 0, 1, 1, 1]);
+    expect(() => model.forward(tensor([[0, 5], [1, 1]]))).toThrow(/node "lookup" \(Gather\): index 5 is out of range for axis 0 of size 5/);
+  });
+
   test("gradients reach the input through a conv net (a gradient check against central differences)", () => {
     const model = importOnnx(fixtureBytes("cnn"));
     const x = randn([1, 1, 8, 8], { seed: 3, dtype: "float64", requiresGrad: true });

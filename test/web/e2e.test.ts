@@ -643,11 +643,15 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
     const [panelWidth, svgWidth] = await page.$eval("#compiled-graph", (g) => [g.clientWidth, g.querySelector("svg")!.getBoundingClientRect().width]);
     expect(svgWidth).toBeLessThanOrEqual(panelWidth);
     expect(await page.getAttribute("#compiled-fit", "aria-pressed")).toBe("true");
+    await page.locator("#compiled-graph").screenshot({ path: join(ARTIFACTS, "compiled-fit.png") });
     // Another optimizer: the panel compiles the new run's step (SGD: the six parameters only).
     await page.selectOption("#train-opt", "sgd");
     await page.waitForFunction(() => document.querySelector("#compiled")?.getAttribute("data-ready") === "true" && document.querySelector("#compiled-explain")?.textContent?.includes("the SGD update"));
     const after = await page.$$eval("#compiled-counts div", (ds) => ds.map((d) => d.textContent));
     expect(after).toContain("Updates in place6");
+    // At phone width the graph scrolls inside its panel; the page does not overflow.
+    await page.setViewportSize({ width: 375, height: 812 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
   });
 
   it("is keyboard accessible and readable at phone width (375px)", async () => {

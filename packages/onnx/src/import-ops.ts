@@ -2,188 +2,15 @@
  * What each ONNX operator means on gradgraph tensors, for `importOnnx`: one entry per op type, which reads the
  * node's attributes once (when the model is imported: an unknown or unsupported attribute is an error then) and
  * returns the function that runs the node on its input values, with gradgraph tensor ops, so gradients flow.
- *
- * Values: gradgraph tensors are float32 or float64 only, so an ONNX value carries its element kind beside its
- * tensor. Floats are tensors of their dtype; integers (shapes, indices, axes) and booleans (comparisons) are
- * float64 tensors holding whole numbers (exact below 2^53), without gradients. Ops that need numbers on the host
- * (a Reshape's shape, a Slice's starts) read them from those tensors: shapes are static at run time, as in
- * eager PyTorch — `Shape` gives the actual input's shape.
+ * This file holds the table and the elementwise, shape, indexing and reduction ops; import-nn.ts the neural-network
+ * ones; import-node.ts what both are written against (values, attributes, input readers).
  */
-import { einsum, formatShape, fromTypedArray, full, nn, onesLike, Tensor, where, zeros } from "gradgraph";
+import { einsum, formatShape, fromTypedArray, full, onesLike, Tensor, where, zeros } from "gradgraph";
 import { tensorOps } from "gradgraph/ops";
 import { OnnxError } from "./errors.js";
+import { activation, AveragePool, BatchNormalization, Conv, erf, Gelu, globalPool, LayerNormalization, LeakyRelu, MaxPool } from "./import-nn.js";
+import { Attrs, axesOf, axisOf, checkSize, fail, floatIn, hostVal, intsFrom, intsIn, isFloat, kindOf, need, type OpCompiler, padWith, positionsIn, product, sameDtype, scalarIn, type Val } from "./import-node.js";
 
-/** The element kind of an ONNX value: a float dtype, or integers / booleans held in a float64 tensor. */
-export type Kind = "float32" | "float64" | "int" | "bool";
-
-/** A value flowing through the graph. */
-export interface Val {
-  t: Tensor;
-  kind: Kind;
-}
-
-/** An attribute's value, as read from the model. */
-export type AttrValue =
-  | { type: "float"; value: number }
-  | { type: "int"; value: number }
-  | { type: "string"; value: string }
-  | { type: "tensor"; value: Val }
-  | { type: "floats"; value: number[] }
-  | { type: "ints"; value: number[] }
-  | { type: "other"; value: string };
-
-/** A node as the op table sees it: where it is (for messages), its attributes, how many inputs and outputs. */
-export interface NodeInfo {
-  /** `node "name" (Op)`, the prefix of every message about it. */
-  where: string;
-  opType: string;
-  attrs: ReadonlyMap<string, AttrValue>;
-  /** The opset version of the default domain. */
-  opset: number;
-  /** Inputs given (an empty name is a missing optional input: undefined at run time). */
-  inputs: readonly string[];
-  outputs: readonly string[];
-}
-
-/** Runs a node on its inputs (undefined where an optional input is left out). */
-export type NodeFn = (inputs: readonly (Val | undefined)[]) => Val[];
-
-/** Reads a node's attributes, each once, with errors naming the node. */
-export class Attrs {
-  readonly #node: NodeInfo;
-  readonly #known: Set<string>;
-
-  constructor(node: NodeInfo, known: readonly string[]) {
-    this.#node = node;
-    this.#known = new Set(known);
-    for (const name of node.attrs.keys()) {
-      if (!this.#known.has(name)) throw fail(node, `attribute ${name} is not supported (supported: ${known.length === 0 ? "none" : known.join(", ")})`);
-    }
-  }
-
-  #get(name: string, type: AttrValue["type"]): AttrValue | undefined {
-    const a = this.#node.attrs.get(name);
-    if (a === undefined) return undefined;
-    if (a.type !== type) throw fail(this.#node, `attribute ${name}: expected ${type === "int" ? "an int" : type === "float" ? "a float" : type}, got ${a.type}`);
-    return a;
-  }
-
-  int(name: string, dflt: number): number {
-    return (this.#get(name, "int")?.value as number | undefined) ?? dflt;
-  }
-  float(name: string, dflt: number): number {
-    return (this.#get(name, "float")?.value as number | undefined) ?? dflt;
-  }
-  string(name: string, dflt: string): string {
-    return (this.#get(name, "string")?.value as string | undefined) ?? dflt;
-  }
-  ints(name: string): number[] | undefined {
-    return this.#get(name, "ints")?.value as number[] | undefined;
-  }
-  floats(name: string): number[] | undefined {
-    return this.#get(name, "floats")?.value as number[] | undefined;
-  }
-  tensor(name: string): Val | undefined {
-    return this.#get(name, "tensor")?.value as Val | undefined;
-  }
-  has(name: string): boolean {
-    return this.#node.attrs.has(name);
-  }
-  /** An int attribute that must be one of `allowed`. */
-  choice(name: string, dflt: number, allowed: readonly number[]): number {
-    const v = this.int(name, dflt);
-    if (!allowed.includes(v)) throw fail(this.#node, `attribute ${name}=${v} is not supported (supported: ${allowed.join(", ")})`);
-    return v;
-  }
-}
-
-/** An OnnxError about a node. */
-export function fail(node: NodeInfo, what: string): OnnxError {
-  return new OnnxError(`importOnnx: ${node.where}: ${what}`);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Values
-// ---------------------------------------------------------------------------------------------------------------
-
-const isFloat = (k: Kind): k is "float32" | "float64" => k === "float32" || k === "float64";
-
-/** A float64 tensor of whole numbers (or 0/1 booleans) as an ONNX int or bool value. */
-function hostVal(data: readonly number[] | Float64Array, shape: readonly number[], kind: "int" | "bool" = "int"): Val {
-  return { t: fromTypedArray(Float64Array.from(data), [...shape]), kind };
-}
-
-/** Input `i` of a node, which must be there. */
-function need(node: NodeInfo, ins: readonly (Val | undefined)[], i: number, what: string): Val {
-  const v = ins[i];
-  if (v === undefined) throw fail(node, `input ${i} (${what}) is required, got none`);
-  return v;
-}
-
-/** A float input (X of most ops). */
-function floatIn(node: NodeInfo, ins: readonly (Val | undefined)[], i: number, what: string): Val {
-  const v = need(node, ins, i, what);
-  if (!isFloat(v.kind)) throw fail(node, `input ${i} (${what}): expected a float tensor, got ${v.kind}`);
-  return v;
-}
-
-/** The integers of an int input (a shape, axes, indices) on the host. */
-function intsIn(node: NodeInfo, ins: readonly (Val | undefined)[], i: number, what: string): number[] {
-  const v = need(node, ins, i, what);
-  if (v.kind !== "int") throw fail(node, `input ${i} (${what}): expected an integer tensor, got ${v.kind}`);
-  if (v.t.ndim > 1) throw fail(node, `input ${i} (${what}): expected a scalar or a 1-D tensor, got shape ${formatShape(v.t.shape)}`);
-  return Array.from(v.t.toArray());
-}
-
-/** The optional int input `i` as numbers, or the attribute of the same meaning (older opsets), or undefined. */
-function intsFrom(node: NodeInfo, ins: readonly (Val | undefined)[], i: number, what: string, attr: number[] | undefined): number[] | undefined {
-  if (ins[i] !== undefined) return intsIn(node, ins, i, what);
-  return attr;
-}
-
-/** A scalar of float input `i` (Clip's bounds). */
-function scalarIn(node: NodeInfo, ins: readonly (Val | undefined)[], i: number, what: string): number | undefined {
-  const v = ins[i];
-  if (v === undefined) return undefined;
-  if (v.t.size !== 1) throw fail(node, `input ${i} (${what}): expected a single value, got shape ${formatShape(v.t.shape)}`);
-  return v.t.toArray()[0]!;
-}
-
-/** An axis of a rank-`rank` tensor, negative counting from the end, checked. */
-function axisOf(node: NodeInfo, axis: number, rank: number, what = "axis"): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw fail(node, `${what} ${axis} is out of range for a tensor of rank ${rank} (expected ${-rank}..${rank - 1})`);
-  return a;
-}
-
-/** Axes, normalized and checked for repeats. */
-function axesOf(node: NodeInfo, axes: readonly number[], rank: number): number[] {
-  const out = axes.map((a) => axisOf(node, a, rank));
-  if (new Set(out).size !== out.length) throw fail(node, `axes ${JSON.stringify(axes)} repeat an axis`);
-  return out;
-}
-
-/** Both operands of a binary op in one dtype: an int operand meeting a float one takes the float's dtype. */
-function sameDtype(a: Val, b: Val): [Tensor, Tensor, Kind] {
-  if (a.kind === b.kind) return [a.t, b.t, a.kind];
-  const kind: Kind = isFloat(a.kind) ? a.kind : isFloat(b.kind) ? b.kind : "int";
-  const dt = kind === "float32" ? "float32" : "float64";
-  return [a.t.cast(dt), b.t.cast(dt), kind];
-}
-
-const product = (xs: readonly number[]) => xs.reduce((p, n) => p * n, 1);
-
-/**
- * The most elements an op may make from sizes it reads in the model's data (Pad, Expand, ConstantOfShape, a
- * window's pads): a guard against a malformed file asking for gigabytes, which would take minutes or fail deep in
- * the engine.
- */
-export const MAX_MADE_ELEMENTS = 2 ** 26;
-
-function checkSize(node: NodeInfo, shape: readonly number[]): void {
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw fail(node, `the output shape ${formatShape(shape)} is not a shape`);
-  if (product(shape) > MAX_MADE_ELEMENTS) throw fail(node, `the output of shape ${formatShape(shape)} would have ${product(shape)} elements, more than the ${MAX_MADE_ELEMENTS} importOnnx makes`);
-}
 
 /** `x` taken at positions `idx` along `axis` (numpy's `take` with 1-D indices), differentiable. */
 function take(x: Tensor, axis: number, idx: readonly number[]): Tensor {
@@ -220,8 +47,6 @@ function broadcast(a: readonly number[], b: readonly number[]): number[] {
 // The ops
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Reads a node's attributes and returns the function that runs it. */
-type OpCompiler = (node: NodeInfo) => NodeFn;
 
 const unary = (f: (t: Tensor) => Tensor): OpCompiler => (node) => {
   new Attrs(node, []);
@@ -301,167 +126,6 @@ const softmaxLike = (f: (t: Tensor, axis: number) => Tensor): OpCompiler => (nod
   };
 };
 
-/** Conv and pool windows: kernel, strides, dilations and begin/end pads per spatial axis, from the attributes. */
-interface Window {
-  autoPad: string;
-  kernel: number[] | undefined;
-  strides: number[] | undefined;
-  dilations: number[] | undefined;
-  pads: number[] | undefined;
-}
-
-function windowAttrs(node: NodeInfo, a: Attrs): Window {
-  const autoPad = a.string("auto_pad", "NOTSET");
-  if (!["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].includes(autoPad)) throw fail(node, `attribute auto_pad=${autoPad} is not supported (supported: NOTSET, VALID, SAME_UPPER, SAME_LOWER)`);
-  const w: Window = { autoPad, kernel: a.ints("kernel_shape"), strides: a.ints("strides"), dilations: a.ints("dilations"), pads: a.ints("pads") };
-  for (const [name, v] of [["kernel_shape", w.kernel], ["strides", w.strides], ["dilations", w.dilations]] as const) {
-    if (v !== undefined && (v.length < 1 || v.length > 2 || v.some((n) => !Number.isInteger(n) || n < 1))) {
-      throw fail(node, `attribute ${name}=${JSON.stringify(v)}: expected 1 or 2 positive integers (1-D or 2-D windows)`);
-    }
-  }
-  if (w.pads !== undefined && w.pads.some((n) => !Number.isInteger(n) || n < 0)) throw fail(node, `attribute pads=${JSON.stringify(w.pads)}: expected non-negative integers`);
-  return w;
-}
-
-/**
- * The window settings for spatial size `spatial` (from the input at run time): per axis kernel, stride, dilation,
- * and [begin, end] pads (auto_pad resolved as ONNX defines it).
- */
-function resolveWindow(node: NodeInfo, w: Window, spatial: readonly number[], kernel: readonly number[]) {
-  const n = spatial.length;
-  const per = (v: number[] | undefined, name: string, dflt: number): number[] => {
-    if (v === undefined) return Array<number>(n).fill(dflt);
-    if (v.length !== n) throw fail(node, `attribute ${name}=${JSON.stringify(v)}: expected ${n} values for ${n} spatial axes`);
-    return v;
-  };
-  const strides = per(w.strides, "strides", 1), dilations = per(w.dilations, "dilations", 1);
-  if (w.kernel !== undefined && w.kernel.join() !== kernel.join()) throw fail(node, `attribute kernel_shape=${JSON.stringify(w.kernel)} does not match the weight's kernel ${JSON.stringify(kernel)}`);
-  let pads: [number, number][];
-  if (w.autoPad === "NOTSET") {
-    const p = w.pads ?? Array<number>(2 * n).fill(0);
-    if (p.length !== 2 * n) throw fail(node, `attribute pads=${JSON.stringify(p)}: expected ${2 * n} values (begin and end of ${n} spatial axes)`);
-    pads = spatial.map((_, i) => [p[i]!, p[i + n]!]);
-  } else if (w.autoPad === "VALID") {
-    pads = spatial.map(() => [0, 0]);
-  } else {
-    pads = spatial.map((size, i) => {
-      const total = Math.max(0, (Math.ceil(size / strides[i]!) - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - size);
-      const small = Math.floor(total / 2);
-      return w.autoPad === "SAME_UPPER" ? [small, total - small] : [total - small, small];
-    });
-  }
-  return { strides, dilations, pads };
-}
-
-/**
- * `x` padded by F.pad's flat spec (last axis first, [before, after] each; negative widths crop) with `value`. The
- * engine's pad adds `value` outside a mask of ones, which gives NaN for an infinite value (−∞ · 0); a `where` on
- * the same mask keeps −∞ as it is (MaxPool's padding).
- */
-function padWith(node: NodeInfo, x: Tensor, flat: readonly number[], value: number): Tensor {
-  checkSize(node, x.shape.map((d, i) => d + (flat[2 * (x.ndim - 1 - i)] ?? 0) + (flat[2 * (x.ndim - 1 - i) + 1] ?? 0)));
-  const y = x.pad(flat, 0);
-  if (value === 0) return y;
-  return where(onesLike(x).pad(flat, 0), y, value);
-}
-
-/** `x` padded explicitly on its spatial axes (after N and C) with `value`. */
-function padSpatial(node: NodeInfo, x: Tensor, pads: readonly (readonly [number, number])[], value: number): Tensor {
-  if (pads.every(([b, e]) => b === 0 && e === 0)) return x;
-  return padWith(node, x, [...pads].reverse().flatMap(([b, e]) => [b, e]), value);
-}
-
-/** A 1-D window op runs as 2-D with height 1: [N, C, L] → [N, C, 1, L], and the pads/strides gain a leading 1. */
-const as2d = (x: Tensor) => (x.ndim === 3 ? x.reshape(x.shape[0]!, x.shape[1]!, 1, x.shape[2]!) : x);
-const from2d = (y: Tensor, rank: number) => (rank === 3 ? y.reshape(y.shape[0]!, y.shape[1]!, y.shape[3]!) : y);
-const pair = (v: readonly number[], lead: number): [number, number] => (v.length === 1 ? [lead, v[0]!] : [v[0]!, v[1]!]);
-
-function spatialInput(node: NodeInfo, x: Val, what: string): void {
-  if (x.t.ndim !== 3 && x.t.ndim !== 4) throw fail(node, `input ${what}: expected a 3-D [N, C, L] or 4-D [N, C, H, W] tensor, got shape ${formatShape(x.t.shape)}`);
-}
-
-const Conv: OpCompiler = (node) => {
-  const a = new Attrs(node, ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"]);
-  const w = windowAttrs(node, a);
-  const group = a.int("group", 1);
-  if (!Number.isInteger(group) || group < 1) throw fail(node, `attribute group=${group}: expected a positive integer`);
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X"), weight = floatIn(node, ins, 1, "W"), bias = ins[2];
-    spatialInput(node, x, "X");
-    if (weight.t.ndim !== x.t.ndim) throw fail(node, `input W: expected a ${x.t.ndim}-D weight for a ${x.t.ndim}-D input, got shape ${formatShape(weight.t.shape)}`);
-    const spatial = x.t.shape.slice(2), kernel = weight.t.shape.slice(2);
-    const { strides, dilations, pads } = resolveWindow(node, w, spatial, kernel);
-    const symmetric = pads.every(([b, e]) => b === e);
-    const xp = symmetric ? x.t : padSpatial(node, x.t, pads, 0);
-    const padding = symmetric ? pads.map(([b]) => b) : pads.map(() => 0);
-    const y = nn.conv2d(as2d(xp), as2d(weight.t), bias === undefined ? null : bias.t, {
-      stride: pair(strides, 1), dilation: pair(dilations, 1), padding: pair(padding, 0), groups: group,
-    });
-    return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
-  };
-};
-
-/** The output size of a pooling window; with ceil_mode, an error when it differs from the floor (not supported). */
-function checkCeil(node: NodeInfo, ceil: boolean, spatial: readonly number[], k: readonly number[], r: ReturnType<typeof resolveWindow>): void {
-  if (!ceil) return;
-  spatial.forEach((n, i) => {
-    const span = n + r.pads[i]![0] + r.pads[i]![1] - ((k[i]! - 1) * r.dilations[i]! + 1);
-    if (span % r.strides[i]! !== 0) throw fail(node, `attribute ceil_mode=1 changes the output size here (axis ${i + 2} of size ${n}); only ceil_mode=0 is supported`);
-  });
-}
-
-const MaxPool: OpCompiler = (node) => {
-  const a = new Attrs(node, ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"]);
-  const w = windowAttrs(node, a);
-  const ceil = a.choice("ceil_mode", 0, [0, 1]) === 1;
-  a.choice("storage_order", 0, [0]);
-  if (w.kernel === undefined) throw fail(node, "attribute kernel_shape is required, got none");
-  const kernel = w.kernel;
-  if (node.outputs.length > 1 && node.outputs[1] !== "") throw fail(node, "output Indices is not supported (only Y)");
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    spatialInput(node, x, "X");
-    const spatial = x.t.shape.slice(2);
-    if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
-    const r = resolveWindow(node, w, spatial, kernel);
-    checkCeil(node, ceil, spatial, kernel, r);
-    const y = nn.maxPool2d(as2d(padSpatial(node, x.t, r.pads, -Infinity)), pair(kernel, 1), { stride: pair(r.strides, 1), dilation: pair(r.dilations, 1) });
-    return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
-  };
-};
-
-const AveragePool: OpCompiler = (node) => {
-  const a = new Attrs(node, ["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides", "dilations"]);
-  const w = windowAttrs(node, a);
-  const ceil = a.choice("ceil_mode", 0, [0, 1]) === 1;
-  const countPad = a.choice("count_include_pad", 0, [0, 1]) === 1;
-  if (w.kernel === undefined) throw fail(node, "attribute kernel_shape is required, got none");
-  if (w.dilations !== undefined && w.dilations.some((d) => d !== 1)) throw fail(node, `attribute dilations=${JSON.stringify(w.dilations)} is not supported (only 1)`);
-  const kernel = w.kernel;
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    spatialInput(node, x, "X");
-    const spatial = x.t.shape.slice(2);
-    if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
-    const r = resolveWindow(node, w, spatial, kernel);
-    checkCeil(node, ceil, spatial, kernel, r);
-    const pool = (t: Tensor) => nn.avgPool2d(as2d(padSpatial(node, t, r.pads, 0)), pair(kernel, 1), { stride: pair(r.strides, 1) });
-    let y = pool(x.t);
-    // Without count_include_pad, each window's mean is over its positions inside the input: divide by the share
-    // of the window that lies inside (the mean of a window of ones, padded with zeros).
-    if (!countPad && r.pads.some(([b, e]) => b > 0 || e > 0)) y = y.div(pool(full([1, 1, ...spatial], 1, { dtype: x.t.dtype })));
-    return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
-  };
-};
-
-const globalPool = (f: (t: Tensor, axes: number[]) => Tensor): OpCompiler => (node) => {
-  new Attrs(node, []);
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    if (x.t.ndim < 3) throw fail(node, `input X: expected [N, C, spatial...], got shape ${formatShape(x.t.shape)}`);
-    return [{ t: f(x.t, x.t.shape.slice(2).map((_, i) => i + 2)), kind: x.kind }];
-  };
-};
 
 const Gemm: OpCompiler = (node) => {
   const a = new Attrs(node, ["alpha", "beta", "transA", "transB"]);
@@ -695,14 +359,6 @@ const ConstantOfShape: OpCompiler = (node) => {
   };
 };
 
-/** ONNX element types to value kinds. */
-export function kindOf(dataType: number): Kind | undefined {
-  if (dataType === 1) return "float32";
-  if (dataType === 11) return "float64";
-  if (dataType === 9) return "bool";
-  if ([2, 3, 4, 5, 6, 7, 12, 13].includes(dataType)) return "int";
-  return undefined;
-}
 
 const Cast: OpCompiler = (node) => {
   const a = new Attrs(node, ["to", "saturate"]);
@@ -754,34 +410,6 @@ const Dropout: OpCompiler = (node) => {
   };
 };
 
-const BatchNormalization: OpCompiler = (node) => {
-  const a = new Attrs(node, ["epsilon", "momentum", "training_mode", "spatial"]);
-  const eps = a.float("epsilon", 1e-5);
-  a.choice("training_mode", 0, [0]);
-  a.choice("spatial", 1, [1]);
-  if (node.outputs.length > 1 && node.outputs.slice(1).some((o) => o !== "")) throw fail(node, "outputs running_mean and running_var are not supported (inference only)");
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    if (x.t.ndim < 2) throw fail(node, `input X: expected [N, C, ...], got shape ${formatShape(x.t.shape)}`);
-    const c = x.t.shape[1]!;
-    const per = (i: number, what: string) => {
-      const v = floatIn(node, ins, i, what).t;
-      if (v.size !== c) throw fail(node, `input ${what}: expected ${c} values (one per channel), got shape ${formatShape(v.shape)}`);
-      return v.reshape([c, ...x.t.shape.slice(2).map(() => 1)]);
-    };
-    const scale = per(1, "scale"), bias = per(2, "B"), mean = per(3, "input_mean"), variance = per(4, "input_var");
-    return [{ t: x.t.sub(mean).div(variance.add(eps).sqrt()).mul(scale).add(bias), kind: x.kind }];
-  };
-};
-
-const LeakyRelu: OpCompiler = (node) => {
-  const a = new Attrs(node, ["alpha"]);
-  const alpha = a.float("alpha", 0.01);
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    return [{ t: nn.leakyRelu(x.t, alpha), kind: x.kind }];
-  };
-};
 
 const Pad: OpCompiler = (node) => {
   const a = new Attrs(node, ["mode"]);
@@ -814,16 +442,6 @@ const not: OpCompiler = (node) => {
   };
 };
 
-/** Integer positions along `axis` of `x` from an int input, negative ones counted from the end, checked. */
-function positionsIn(node: NodeInfo, idx: Val, x: Tensor, axis: number): Tensor {
-  if (idx.kind !== "int") throw fail(node, `input indices: expected integers, got ${idx.kind}`);
-  const dim = x.shape[axis]!;
-  const data = Float64Array.from(idx.t.toArray(), (i) => {
-    if (i < -dim || i >= dim) throw fail(node, `index ${i} is out of range for axis ${axis} of size ${dim}`);
-    return i < 0 ? i + dim : i;
-  });
-  return fromTypedArray(data, [...idx.t.shape]);
-}
 
 const ArgExtremum = (largest: boolean): OpCompiler => (node) => {
   const a = new Attrs(node, ["axis", "keepdims", "select_last_index"]);
@@ -890,53 +508,6 @@ const ScatterElements: OpCompiler = (node) => {
   };
 };
 
-/**
- * erf(x), as a composite: Abramowitz and Stegun 7.1.26, |error| ≤ 1.5e-7 (below float32's rounding of values near
- * 1; gradgraph has no erf primitive). Odd: erf(−x) = −erf(x).
- */
-function erf(x: Tensor): Tensor {
-  const a = x.abs();
-  const t = a.mul(0.3275911).add(1).pow(-1);
-  const poly = t.mul(t.mul(t.mul(t.mul(t.mul(1.061405429).add(-1.453152027)).add(1.421413741)).add(-0.284496736)).add(0.254829592));
-  return x.sign().mul(poly.mul(a.square().neg().exp()).neg().add(1));
-}
-
-/** x·Φ(x) with Φ by erf (ONNX's default), or the tanh approximation. */
-const Gelu: OpCompiler = (node) => {
-  const a = new Attrs(node, ["approximate"]);
-  const approximate = a.string("approximate", "none");
-  if (approximate !== "none" && approximate !== "tanh") throw fail(node, `attribute approximate=${approximate} is not supported (supported: none, tanh)`);
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    return [{ t: approximate === "tanh" ? nn.gelu(x.t) : x.t.mul(erf(x.t.mul(Math.SQRT1_2)).add(1)).mul(0.5), kind: x.kind }];
-  };
-};
-
-/** An activation with float attributes (each with its ONNX default). */
-const activation = (defaults: Record<string, number>, f: (x: Tensor, a: Record<string, number>) => Tensor): OpCompiler => (node) => {
-  const a = new Attrs(node, Object.keys(defaults));
-  const values = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, a.float(k, v)]));
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    return [{ t: f(x.t, values), kind: x.kind }];
-  };
-};
-
-/** y = (x − mean) / √(var + ε) · scale + B over the axes from `axis` on (opset 17). */
-const LayerNormalization: OpCompiler = (node) => {
-  const a = new Attrs(node, ["axis", "epsilon", "stash_type"]);
-  const axis = a.int("axis", -1), eps = a.float("epsilon", 1e-5);
-  a.choice("stash_type", 1, [1]);
-  if (node.outputs.slice(1).some((o) => o !== "")) throw fail(node, "outputs Mean and InvStdDev are not supported (only Y)");
-  return (ins) => {
-    const x = floatIn(node, ins, 0, "X"), scale = floatIn(node, ins, 1, "Scale"), bias = ins[2];
-    const ax = axisOf(node, axis, x.t.ndim);
-    const axes = x.t.shape.slice(ax).map((_, i) => ax + i);
-    const centred = x.t.sub(x.t.mean(axes, true));
-    const y = centred.div(centred.square().mean(axes, true).add(eps).sqrt()).mul(scale.t);
-    return [{ t: bias === undefined ? y : y.add(bias.t), kind: x.kind }];
-  };
-};
 
 const Einsum: OpCompiler = (node) => {
   const a = new Attrs(node, ["equation"]);

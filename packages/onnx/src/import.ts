@@ -12,7 +12,8 @@
  */
 import { formatShape, fromTypedArray, GradgraphError, isTensor, nn, type Tensor } from "gradgraph";
 import { OnnxError } from "./errors.js";
-import { type AttrValue, fail, IMPORT_OPS, kindOf, type Kind, type NodeFn, type NodeInfo, type Val } from "./import-ops.js";
+import { type AttrValue, fail, kindOf, type Kind, type NodeFn, type NodeInfo, type Val } from "./import-node.js";
+import { IMPORT_OPS } from "./import-ops.js";
 import { AttributeType, decodeModel, type AttributeProto, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from "./proto.js";
 
 /** The most elements one tensor of a model may hold (a guard against a malformed file's dims). */
@@ -129,7 +130,9 @@ export class OnnxModule extends nn.Module {
 
   /**
    * Runs the graph on `inputs` (one tensor per graph input, in order) and returns its one output (a model with
-   * several outputs: use {@link run}). Wrong inputs are an `OnnxError` naming the input and what it expects.
+   * several outputs: use {@link run}). A float input of the other float dtype is cast to the graph's (float64 into
+   * a float32 model); integer inputs (token ids) are given as float tensors of whole numbers. Wrong inputs (their
+   * count, or a shape that contradicts the graph's) are an `OnnxError` naming the input and what it expects.
    */
   forward(...inputs: Tensor[]): Tensor {
     if (this.#program.outputs.length !== 1) {
@@ -364,17 +367,21 @@ export function readTensor(t: TensorProto, what: string): Val {
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxError(`importOnnx: ${what}: dims ${JSON.stringify(dims)} are not sizes`);
   const size = dims.reduce((p, d) => p * d, 1);
   if (size > MAX_ELEMENTS) throw new OnnxError(`importOnnx: ${what}: ${size} elements (dims ${JSON.stringify(dims)}) are more than the ${MAX_ELEMENTS} importOnnx reads`);
-  const out = kind === "float32" ? new Float32Array(size) : new Float64Array(size);
+  // The data is checked against the dims before anything is allocated: a malformed file's dims may be huge.
+  const make = () => (kind === "float32" ? new Float32Array(size) : new Float64Array(size));
   const raw = t.rawData;
+  let out: Float32Array | Float64Array;
   if (raw !== undefined && raw.length > 0) {
     const [bytes, read] = RAW[type]!;
     if (raw.length !== size * bytes) throw new OnnxError(`importOnnx: ${what}: raw data of ${raw.length} bytes for dims ${JSON.stringify(dims)}, expected ${size * bytes}`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    out = make();
     for (let i = 0; i < size; i++) out[i] = read(view, i * bytes);
   } else {
     const field = type === 1 ? t.floatData : type === 11 ? t.doubleData : type === 7 ? t.int64Data : type === 12 || type === 13 ? t.uint64Data : t.int32Data;
     const values = field ?? [];
     if (values.length !== size) throw new OnnxError(`importOnnx: ${what}: ${values.length} values for dims ${JSON.stringify(dims)}, expected ${size}`);
+    out = make();
     for (let i = 0; i < size; i++) out[i] = type === 9 ? (Number(values[i]) === 0 ? 0 : 1) : Number(values[i]);
   }
   return { t: fromTypedArray(out, dims), kind };

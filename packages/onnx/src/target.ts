@@ -82,10 +82,14 @@ export async function onnxRuntime(options: OnnxRuntimeOptions = {}): Promise<Tar
 function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeBinding, threads: number, preallocate: boolean): Executable {
   const session = new native.binding.InferenceSession();
   const bytes = encodeModel(e.model);
-  session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders: ["cpu"],
-    logSeverityLevel: 3, // errors only: ONNX Runtime's warnings (an initializer its optimizer folded away) are not the user's
-  });
+  try {
+    session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders: ["cpu"],
+      logSeverityLevel: 3, // errors only: ONNX Runtime's warnings (an initializer its optimizer folded away) are not the user's
+    });
+  } catch (err) {
+    throw new OnnxError(`onnxRuntime: ONNX Runtime refused the step's exported model (a bug of gradgraph-onnx's export; the CPU target runs it): ${(err as Error).message}`);
+  }
   // Two arrays per tensor the step writes: ONNX Runtime writes one while the tensor holds (and feeds) the other.
   const pairs = e.outputs.map((o) => (preallocate && o.fetch.kind === "state" ? [arrayOf(o.var), arrayOf(o.var)] as const : null));
   const wrapped = new Map<TypedArray, OrtTensor>();

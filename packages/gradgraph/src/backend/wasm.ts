@@ -149,16 +149,21 @@ function sumModule(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
+/** A memory whose first PAGES are the kernels' scratch, with its kernel cache and its float32 sum. */
+function stateOf(memory: WebAssembly.Memory): State {
+  const sum32 = new WebAssembly.Instance(new WebAssembly.Module(sumModule()), { env: { m: memory } }).exports.s as State["sum32"];
+  const s: State = { memory, f32: [], f64: [], kernels: new Map(), sum32 };
+  for (let i = 0; i <= MAX_INPUTS; i++) {
+    s.f32.push(new Float32Array(memory.buffer, i * CHUNK * 8, CHUNK));
+    s.f64.push(new Float64Array(memory.buffer, i * CHUNK * 8, CHUNK));
+  }
+  return s;
+}
+
 /** The scratch memory and the kernel cache, or null where WebAssembly SIMD is missing. */
 const state: State | null = (() => {
   try {
-    const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES });
-    const sum32 = new WebAssembly.Instance(new WebAssembly.Module(sumModule()), { env: { m: memory } }).exports.s as State["sum32"];
-    const s: State = { memory, f32: [], f64: [], kernels: new Map(), sum32 };
-    for (let i = 0; i <= MAX_INPUTS; i++) {
-      s.f32.push(new Float32Array(memory.buffer, i * CHUNK * 8, CHUNK));
-      s.f64.push(new Float64Array(memory.buffer, i * CHUNK * 8, CHUNK));
-    }
+    const s = stateOf(new WebAssembly.Memory({ initial: PAGES, maximum: PAGES }));
     // Probe: a relu kernel must compile and compute.
     const x = { op: "input", index: 0, key: "$0" } as const;
     const zero = { op: "const", value: 0, key: "#0" } as const;
@@ -170,7 +175,7 @@ const state: State | null = (() => {
     const r = Array.from(s.f32[0]!.subarray(0, 4));
     s.f32[1]!.set([1, 2, 3, 4, 5, 6, 7, 8.5]);
     if (r.join() !== "0,2,0,3" || s.sum32(CHUNK * 8, CHUNK * 8 + 32) !== 36.5) return null;
-    trackMemory("wasm-scratch", memory);
+    trackMemory("wasm-scratch", s.memory);
     return s;
   } catch {
     return null;
@@ -191,7 +196,8 @@ function compile(s: State, k: Kernel, f64: boolean, single: readonly boolean[]):
 const printableCache = new Map<string, boolean>();
 
 function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, out?: NDArray): NDArray {
-  const s = state!;
+  // In an arena (a compiled step's arrays) the kernel reads and writes the arena's arrays where they lie.
+  const s = (out !== undefined ? arenas.get(out.data.buffer) : undefined) ?? xs.map((x) => arenas.get(x.data.buffer)).find((a) => a !== undefined) ?? state!;
   let n = 1;
   for (const d of outShape) n *= d;
   let ok = printableCache.get(k.key);
@@ -205,16 +211,22 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
   const single = lay.map((l) => l === "single");
   const fn = compile(s, k, f64, single);
   const views = f64 ? s.f64 : s.f32;
-  const o = result.data, oo = result.offset;
+  const o = result.data, oo = result.offset, bytes = f64 ? 8 : 4;
   const args: number[] = [0, 0];
   for (let i = 0; i < xs.length; i++) args.push(single[i] ? xs[i]!.data[xs[i]!.offset]! : (i + 1) * CHUNK * 8);
+  // Arrays that live in this memory (an arena's, of the kernel's dtype) are read or written in place.
+  const here = (a: NDArray) => a.data.buffer === s.memory.buffer && a.data.BYTES_PER_ELEMENT === bytes;
+  const resident = xs.map((x, i) => lay[i] === "full" && here(x));
+  const outHere = here(result);
   const outView = views[0]!;
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
+    args[0] = outHere ? o.byteOffset + (oo + start) * bytes : 0;
     for (let i = 0; i < xs.length; i++) {
       if (single[i]) continue;
       const x = xs[i]!;
-      if (lay[i] === "full") views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
+      if (resident[i]) args[2 + i] = x.data.byteOffset + (x.offset + start) * bytes;
+      else if (lay[i] === "full") views[i + 1]!.set(x.data.subarray(x.offset + start, x.offset + start + len));
       else {
         // A block repeated along the leading axes (a bias row): copy it in pieces from where the chunk starts.
         const size = x.size, v = views[i + 1]!;
@@ -227,9 +239,45 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
     }
     args[1] = len;
     fn(...args);
-    o.set(len === CHUNK ? outView : outView.subarray(0, len), oo + start);
+    if (!outHere) o.set(len === CHUNK ? outView : outView.subarray(0, len), oo + start);
   }
   return result;
+}
+
+/** The arenas, by their memory's buffer. */
+const arenas = new WeakMap<ArrayBufferLike, State>();
+
+/** Storage for a compiled step's arrays, which this backend's kernels read and write without copying. */
+export interface Arena {
+  /** An array of `size` elements in the arena (its storage padded to 16 bytes: kernels write whole vectors). */
+  allocate(dtype: DType, size: number): Float32Array | Float64Array;
+}
+
+/**
+ * An arena for arrays of `bytes` bytes in all (each padded to 16): a WebAssembly memory of fixed size (never
+ * grown, so its arrays stay valid) after a scratch of its own. Null where this backend is unavailable.
+ */
+export function wasmArena(bytes: number, count: number): Arena | null {
+  if (state === null) return null;
+  const base = PAGES * 65536, pages = Math.ceil((base + bytes + 16 * (count + 1)) / 65536);
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch {
+    return null; // more than the runtime gives: the caller uses ordinary arrays
+  }
+  const s = stateOf(memory);
+  arenas.set(memory.buffer, s);
+  let next = base;
+  return {
+    allocate(dtype, size) {
+      const T = dtype === "float64" ? Float64Array : Float32Array;
+      const a = new T(memory.buffer, next, size);
+      next += (size * T.BYTES_PER_ELEMENT + 15) & ~15;
+      if (next > pages * 65536) throw new Error("wasmArena: more arrays than the arena was made for");
+      return a;
+    },
+  };
 }
 
 /**
@@ -238,10 +286,16 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
  * in float64. The error is at most about 2,048·2⁻⁵³·Σ|x| per chunk: far below float32's rounding of the result.
  */
 function sumFloat32(x: Float32Array, start: number, n: number): number {
-  const s = state!, v = s.f32[1]!, base = CHUNK * 8;
+  const arena = arenas.get(x.buffer), s = arena ?? state!, v = s.f32[1]!, base = CHUNK * 8;
   let total = 0;
   for (let c = 0; c < n; c += CHUNK) {
     const len = Math.min(CHUNK, n - c), padded = (len + 7) & ~7;
+    if (arena !== undefined && padded === len) {
+      // in an arena's memory: summed where it lies (the same chunks, so the same sum)
+      const p = x.byteOffset + (start + c) * 4;
+      total += s.sum32(p, p + 4 * len);
+      continue;
+    }
     v.set(x.subarray(start + c, start + c + len));
     if (padded > len) v.fill(0, len, padded);
     total += s.sum32(base, base + 4 * padded);

@@ -3,7 +3,6 @@
  * eagerly while tracing it (./trace.ts); the program it records is simplified (./passes.ts) and prepared on a
  * target (./cpu.ts, or ONNX Runtime through `gradgraph-onnx`); later calls with that signature replay the program.
  */
-import { GradgraphError } from "../core/errors.js";
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
@@ -11,13 +10,12 @@ import { batching } from "../tensor/grad-mode.js";
 import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
-import { programString, type Program } from "./program.js";
+import { CompileError, programString, type Program } from "./program.js";
 import { trace } from "./trace.js";
+import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
+import { scalarRecording } from "../scalar/recording.js";
 
-/** A step that cannot be compiled, with `strict: true` (the message says why). */
-export class CompileError extends GradgraphError {
-  override name = "CompileError";
-}
+export { CompileError };
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -40,6 +38,8 @@ export interface CompileOptions {
    * value traces again. `fit` passes the identities of the model's tensors.
    */
   guard?: () => string;
+  /** How a `Value` program replays (see {@link ReplayMode}; default "auto"). */
+  replay?: ReplayMode;
 }
 
 /** What a compiled function tells about itself (synchronous or asynchronous). */
@@ -78,8 +78,14 @@ interface Entry<X extends Run> {
   readonly reasons: readonly string[];
 }
 
+/** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
-  return JSON.stringify(spec) + leaves.map((t) => `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}`).join("");
+  const first = new Map<unknown, number>();
+  return JSON.stringify(spec) + leaves.map((t, i) => {
+    const same = first.get(t.value);
+    if (same === undefined) first.set(t.value, i);
+    return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
+  }).join("");
 }
 
 /** A replay the caller runs (synchronously or awaiting it) and sends the result back: the outputs, or null. */
@@ -97,9 +103,9 @@ interface AnyTarget<X extends Run> {
 
 /**
  * The mechanism of {@link compile} and `compileAsync`: the cache of traces per signature and guard, the choice of
- * target, the trace itself (the eager first call). A call is a generator that yields each replay it needs run
- * and is sent its outputs (null: state no longer fits that trace, so it looks further or traces again); the
- * synchronous and asynchronous drivers differ only in how they run a replay.
+ * target, the trace itself (the eager first call), `Value` programs. A call is a generator that yields each replay
+ * it needs run and is sent its outputs (null: state no longer fits that trace, so it looks further or traces
+ * again); the synchronous and asynchronous drivers differ only in how they run a replay.
  */
 export function compiler<A extends unknown[], R, X extends Run>(
   fn: (...args: A) => R,
@@ -118,9 +124,13 @@ export function compiler<A extends unknown[], R, X extends Run>(
     for (let i = registered.length - 1; i >= 0; i--) if (registered[i]!.unsupported(p) === null) return registered[i]! as unknown as AnyTarget<X>;
     return cpuTarget as unknown as AnyTarget<X>;
   };
+  // A function of Values (the scalar engine) is compiled by ./scalar.ts, decided at the first call.
+  let scalar: ScalarCompiled | null = null;
   function* call(args: A): Generator<Replay<X>, R, NDArray[] | null> {
     // Inside another trace (the outer one records these ops) or inside vmap: run as written.
-    if (recording.current !== null || batching.apply !== null) return fn(...args);
+    if (recording.current !== null || batching.apply !== null || scalarRecording.current !== null) return fn(...args);
+    if (scalar === null && holdsValue(args)) scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
+    if (scalar !== null) return scalar.call(args) as R;
     const flat = flattenTree(args, `${who}: the arguments`);
     const key = signature(flat.leaves, flat.spec);
     const entries = cache.get(key) ?? [];
@@ -140,7 +150,18 @@ export function compiler<A extends unknown[], R, X extends Run>(
       return unflattenTree(e.program!.outputSpec, outs.map((a: NDArray) => new Tensor(a))) as R;
     }
     const own = options.guard === undefined ? [] : [{ key: options.guard, value: options.guard() }];
-    const traced = trace(fn as (...a: never[]) => unknown, args);
+    // Without tensor arguments it may be a Value program: the scalar engine is traced as well.
+    const st = flat.leaves.length === 0 ? new ScalarTrace([]) : null;
+    let traced: ReturnType<typeof trace>;
+    try {
+      traced = trace(fn as (...a: never[]) => unknown, args);
+    } finally {
+      st?.end();
+    }
+    if (st !== null && st.active()) {
+      scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
+      return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
+    }
     stats.traced++;
     let entry: Entry<X>;
     if (traced.program === null) {
@@ -159,9 +180,10 @@ export function compiler<A extends unknown[], R, X extends Run>(
     call,
     programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
     explain: () =>
-      all()
-        .map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`))
-        .join("\n\n") || "not called yet",
+      [
+        ...all().map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`)),
+        ...(scalar === null ? [] : [scalar.explain()]),
+      ].join("\n\n") || "not called yet",
     stats,
   };
 }

@@ -9,6 +9,7 @@ import { kernelOf } from "../backend/backend.js";
 import type { DType } from "../ops/op.js";
 import { kernels, type Kernel } from "../tensor/backend.js";
 import { backend } from "../backend/backend.js";
+import { wasmArena } from "../backend/wasm.js";
 import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
 import { indexData } from "../tensor/index-args.js";
 import { ownedValue } from "../tensor/storage.js";
@@ -79,16 +80,20 @@ export function planMemory(p: Program): { buffer: Map<number, number>; sizes: { 
     sizes.push({ dtype: v.dtype, size });
     return sizes.length - 1;
   };
-  const release = (i: number, s: Step) => {
+  /** Frees the buffers step `i` reads for the last time (`direct`: only those it reads as they are, not by a view). */
+  const release = (i: number, s: Step, direct = false) => {
     for (const v of stepInputs(s)) {
       const b = base.get(v.id) ?? v.id;
+      if (direct && b !== v.id) continue;
       const k = buffer.get(b);
       if (k !== undefined && last.get(b) === i && !own.has(b) && !free.includes(k)) free.push(k);
     }
   };
   p.steps.forEach((s, i) => {
     const elementwise = s.kind === "fused" && s.into === undefined;
-    if (elementwise) release(i, s); // an elementwise step may write over an input it reads for the last time
+    // An elementwise step may write over an input it reads for the last time, element for element (not over one
+    // it reads through a view: a transposed read would see elements already written).
+    if (elementwise) release(i, s, true);
     if (s.kind === "fused" ? s.into === undefined : s.kind === "op" ? !s.view && plannable(s) : s.kind === "copy") {
       const out = stepOutputs(s)[0]!;
       const size = out.shape.reduce((a, b) => a * b, 1);
@@ -126,7 +131,7 @@ function prepareCpu(p: Program): Executable {
     return b === undefined || buffers === null ? undefined : buffers[b];
   }));
   return (inputs) => {
-    buffers ??= sizes.map(({ dtype, size }) => new (arrayType(dtype))(size));
+    buffers ??= allocateBuffers(sizes);
     const slots: (NDArray | undefined)[] = new Array(n);
     p.inputs.forEach((v, i) => (slots[v.id] = inputs[i]));
     for (const [v, s] of sources) {
@@ -144,6 +149,16 @@ function prepareCpu(p: Program): Executable {
     }
     return p.outputs.map((v) => slots[v.id]!);
   };
+}
+
+/**
+ * The planned buffers: in one arena of the WebAssembly backend where it is there (its kernels then read and
+ * write them in place, no copy through their scratch), else ordinary arrays.
+ */
+function allocateBuffers(sizes: readonly { dtype: DType; size: number }[]): TypedArray[] {
+  const bytes = sizes.reduce((n, { dtype, size }) => n + size * (dtype === "float64" ? 8 : 4), 0);
+  const arena = backend().name === "wasm" && bytes > 0 ? wasmArena(bytes, sizes.length) : null;
+  return sizes.map(({ dtype, size }) => (arena === null ? new (arrayType(dtype))(size) : arena.allocate(dtype, size)));
 }
 
 /** One step as a function of the slots (arrays by var id). */

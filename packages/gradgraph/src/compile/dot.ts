@@ -46,11 +46,18 @@ const label = (v: Var) => `%${v.id} ${typeOf(v)}`;
  *
  * @example
  * const p = stepProgram((x: Tensor) => x.mul(2).add(1).relu().sum(), ones([3]));
- * programDot(p);
+ * programDot(p, { inputNames: ["x"] });
  * // digraph "program" {
- * //   graph [rankdir=LR, ordering=in, compound=true];
+ * //   graph [rankdir=LR, ordering=in, fontname="Helvetica", fontsize=11];
  * //   ...
- * //   subgraph cluster_s0 { ... label="kernel %4 · 3 instructions"; ... }
+ * //   subgraph cluster_s0 {
+ * //     style="rounded,filled"; color="#3b6fd6"; fillcolor="#eef3fd"; label="kernel %5 · 4 instructions"; ...
+ * //     s0_0 [label="mul", ...];
+ * //     ...
+ * //   }
+ * //   s1 [label="sum", shape=ellipse, tooltip="%6 f32[] = sum(%5)"];
+ * //   ...
+ * //   v0 -> s0_0 [label="%0 f32[3]"];
  * //   ...
  * // }
  */
@@ -58,7 +65,7 @@ export function programDot(program: Program, options: ProgramDotOptions = {}): s
   const name = options.names ?? ((t: Tensor) => t.label ?? `tensor#${t.id}`);
   const lines = [
     `digraph ${q(options.name ?? "program")} {`,
-    `  graph [rankdir=${options.direction ?? "LR"}, ordering=in, compound=true, fontname="Helvetica", fontsize=11];`,
+    `  graph [rankdir=${options.direction ?? "LR"}, ordering=in, fontname="Helvetica", fontsize=11];`,
     '  node [fontname="Helvetica", fontsize=12];',
     '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
   ];

@@ -1,7 +1,7 @@
 /**
  * Compiled steps: `compile(fn)` traces a step into a {@link Program}, simplifies it and runs it on a target.
  */
-import { CompileError } from "./compile.js";
+import { CompileError } from "./program.js";
 import { optimize } from "./passes.js";
 import type { Program } from "./program.js";
 import { trace } from "./trace.js";
@@ -10,7 +10,7 @@ export { compile, CompileError, registerTarget, type CompiledFunction, type Comp
 export { compileAsync, type AsyncCompiledFunction, type AsyncExecutable, type AsyncTarget, type CompileAsyncOptions } from "./async.js";
 export { programDot, type ProgramDotOptions } from "./dot.js";
 export { cpuTarget, planMemory, type Executable, type Target } from "./cpu.js";
-export { eliminateCommon, eliminateDead, fuseElementwise, inPlaceUpdates, lowerElementwise, optimize } from "./passes.js";
+export { eliminateCommon, eliminateDead, fuseElementwise, inPlaceUpdates, lowerElementwise, optimize, transposedProducts } from "./passes.js";
 export { exprString, programString, stepInputs, stepName, stepOutputs, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
 
 /**

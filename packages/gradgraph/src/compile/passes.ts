@@ -14,7 +14,48 @@ import { stepInputs, stepOutputs, type Effect, type Program, type Step, type Var
 
 /** Every pass, in the order `compile` runs them. */
 export function optimize(p: Program): Program {
-  return inPlaceUpdates(fuseElementwise(eliminateCommon(eliminateDead(lowerElementwise(p)))));
+  return inPlaceUpdates(fuseElementwise(transposedProducts(eliminateCommon(eliminateDead(lowerElementwise(p))))));
+}
+
+/** Whether a permutation swaps the last two axes and keeps the others. */
+function swapsLastTwo(perm: readonly number[]): boolean {
+  const r = perm.length;
+  return r >= 2 && perm[r - 1] === r - 2 && perm[r - 2] === r - 1 && perm.slice(0, -2).every((q, i) => q === i);
+}
+
+/**
+ * A transposed product made contiguous — `copy(permute(matmul(a, b)))`, a `Linear` weight's gradient (the
+ * product is computed for `Wᵀ`, transposed back, and copied into `.grad`) — becomes the product in the other
+ * order, `matmul(bᵀ, aᵀ)` = (ab)ᵀ, written contiguous at once: the kernel reads the transposed operands where they
+ * lie, and the strided copy is gone. The exact same products and sums, so the same numbers.
+ */
+export function transposedProducts(p: Program): Program {
+  const uses = new Map<number, number>();
+  for (const s of p.steps) for (const v of stepInputs(s)) uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
+  for (const v of p.outputs) uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
+  for (const e of p.effects) if (e.var !== null) uses.set(e.var.id, (uses.get(e.var.id) ?? 0) + 1);
+  const byOut = new Map<number, Step>();
+  for (const s of p.steps) for (const v of stepOutputs(s)) byOut.set(v.id, s);
+  let next = Math.max(0, ...p.inputs.map((v) => v.id), ...[...p.sources.keys()].map((v) => v.id), ...p.steps.flatMap((s) => stepOutputs(s).map((v) => v.id))) + 1;
+  const replace = new Map<Step, Step[]>();
+  const drop = new Set<Step>();
+  for (const c of p.steps) {
+    if (c.kind !== "copy") continue;
+    const t = byOut.get(c.input.id);
+    if (t?.kind !== "op" || t.op.name !== "permute" || !swapsLastTwo((t.params as { perm: readonly number[] }).perm) || uses.get(t.out.id) !== 1) continue;
+    const m = byOut.get(t.inputs[0]!.id);
+    if (m?.kind !== "op" || m.op.name !== "matmul" || uses.get(m.out.id) !== 1 || m.inputs.some((x) => x.shape.length < 2) || m.out.dtype !== c.out.dtype) continue;
+    if (m.inputs[0]!.shape.length !== m.inputs[1]!.shape.length) continue; // equal batch ranks only (no broadcast between them)
+    const tr = (x: Var): Step & { kind: "op" } => {
+      const r = x.shape.length, perm = [...Array(r - 2).keys(), r - 1, r - 2];
+      return { kind: "op", op: t.op, params: { perm }, inputs: [x], out: { id: next++, shape: perm.map((q) => x.shape[q]!), dtype: x.dtype }, view: true };
+    };
+    const bt = tr(m.inputs[1]!), at = tr(m.inputs[0]!);
+    replace.set(c, [bt, at, { kind: "op", op: m.op, params: m.params, inputs: [bt.out, at.out], out: c.out, view: false }]);
+    drop.add(t).add(m);
+  }
+  if (replace.size === 0) return p;
+  return { ...p, steps: p.steps.flatMap((s) => replace.get(s) ?? (drop.has(s) ? [] : [s])) };
 }
 
 /**
@@ -129,6 +170,8 @@ export function fuseElementwise(p: Program): Program {
   for (const e of p.effects) if (e.var !== null) count(e.var);
   const steps: (Step | null)[] = [...p.steps];
   const producer = new Map<number, number>();
+  const views = new Set<number>();
+  for (const s of p.steps) if (s.kind === "op" && s.view) views.add(s.out.id);
   steps.forEach((s, i) => {
     if (s!.kind === "fused" && s!.into === undefined) producer.set(s!.out.id, i);
   });
@@ -150,7 +193,8 @@ export function fuseElementwise(p: Program): Program {
           const s = steps[m];
           if (s?.kind === "fused" && s.into !== undefined && a.inputs.some((x) => x.id === s.into!.id)) blocked = true;
         }
-        if (blocked) continue;
+        // Not into a write in place when `a` reads a view (it might be of the storage written).
+        if (blocked || (fb.into !== undefined && a.inputs.some((x) => views.has(x.id)))) continue;
         const inputs: Var[] = fb.inputs.filter((x) => x.id !== v.id);
         const slot = (x: Var) => {
           let q = inputs.findIndex((y) => y.id === x.id);
@@ -203,5 +247,7 @@ function canWriteOver(steps: readonly Step[], i: number, old: Var, p: Program): 
   const shared = new Set([old.id]);
   for (const t of steps) if (t.kind === "op" && t.view && shared.has(t.inputs[0]!.id)) shared.add(t.out.id);
   if (steps.slice(i + 1).some((t) => stepInputs(t).some((x) => shared.has(x.id)))) return false;
+  // the step itself reads `old` only as it is, element for element (not transposed, say)
+  if (stepInputs(steps[i]!).some((x) => shared.has(x.id) && x.id !== old.id)) return false;
   return !p.outputs.some((x) => shared.has(x.id)) && !p.effects.some((e) => e.var !== null && shared.has(e.var.id));
 }

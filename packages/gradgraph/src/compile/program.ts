@@ -11,6 +11,8 @@ import type { NDArray } from "../tensor/ndarray.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TreeSpec } from "../autodiff/tree.js";
 
+export { CompileError } from "./errors.js";
+
 /** An array of a program: its number (`%7`), shape and dtype. */
 export interface Var {
   readonly id: number;

@@ -10,7 +10,7 @@ import { flattenTree, type TreeSpec } from "../autodiff/tree.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording, type Recorder } from "../tensor/recording.js";
 import { nextTensorId, type Tensor } from "../tensor/tensor.js";
-import type { Effect, Guard, Program, Source, Step, Var } from "./program.js";
+import { CompileError, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
 
 /** A trace's outcome: the call's result, and the program (or why there is none). */
 export interface Traced {
@@ -187,7 +187,7 @@ export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[
     return v;
   });
   const outer = recording.current;
-  if (outer !== null) throw new Error("compile: a compiled function was called while another is being traced");
+  if (outer !== null) throw new CompileError("stepProgram: called while a step is being traced (call it outside the traced function)");
   recording.current = t;
   let result: unknown;
   try {

@@ -16,6 +16,7 @@
  */
 import { InputError } from "../core/errors.js";
 import { Value } from "../scalar/value.js";
+import { scalarRecording } from "../scalar/recording.js";
 import { Generator } from "../tensor/random.js";
 import { activationSpec, type ActivationName } from "./functional.js";
 import type { MLP as TensorMLP } from "./module.js";
@@ -150,7 +151,12 @@ export class SGD {
   }
   /** Moves every parameter against its gradient: p ← p − lr · ∂loss/∂p. */
   step(): void {
-    for (const p of this.params) p.data -= this.lr * p.grad;
+    const run = () => {
+      for (const p of this.params) p.data -= this.lr * p.grad;
+    };
+    // In a compiled step the update is recorded as one (with the learning rate read again at each call).
+    if (scalarRecording.current !== null) scalarRecording.current.update(this.params, () => this.lr, run);
+    else run();
   }
   /** Sets the gradient of every parameter it updates to 0. */
   zeroGrad(): void {

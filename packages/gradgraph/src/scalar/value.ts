@@ -19,6 +19,7 @@ import { elementwiseList } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
+import { scalarRecording } from "./recording.js";
 import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
 
 export type { Span };
@@ -116,11 +117,13 @@ export class Value implements ValueMethods, GraphNode {
   /** The number this node holds (the forward value). */
   get data(): number {
     checkLive(this.t);
+    if (scalarRecording.current !== null) scalarRecording.current.read(this, "data");
     return this.t.val[this.i]!;
   }
   /** Overwrites the forward value (an optimizer's update); nodes computed from it are not recomputed. */
   set data(v: number) {
     checkLive(this.t);
+    if (scalarRecording.current !== null) scalarRecording.current.write(this, "data", v);
     this.t.val[this.i] = v;
     const x = this.x;
     if (x !== undefined && x.importTape !== null) x.importTape.val[x.importIndex] = v;
@@ -129,12 +132,14 @@ export class Value implements ValueMethods, GraphNode {
   /** ∂(root of the last backward)/∂(this node). */
   get grad(): number {
     checkLive(this.t);
+    if (scalarRecording.current !== null) scalarRecording.current.read(this, "grad");
     return this.t.grad[this.i]!;
   }
   /** Sets the gradient (to 0 to clear it before another backward pass). */
   set grad(g: number) {
     const T = this.t;
     checkLive(T);
+    if (scalarRecording.current !== null) scalarRecording.current.write(this, "grad", g);
     T.grad[this.i] = g;
     if (this.i > T.swept) T.swept = this.i;
   }
@@ -147,6 +152,7 @@ export class Value implements ValueMethods, GraphNode {
   /** Turns gradients into this leaf on or off. */
   set requiresGrad(r: boolean) {
     checkLive(this.t);
+    if (scalarRecording.current !== null) scalarRecording.current.write(this, "requiresGrad", r ? 1 : 0);
     this.t.rg[this.i] = r ? 1 : 0;
     const x = this.x;
     if (x !== undefined && x.importTape !== null) x.importTape.rg[x.importIndex] = r ? 1 : 0;
@@ -266,6 +272,7 @@ export class Value implements ValueMethods, GraphNode {
    * gradient).
    */
   backward(): number {
+    if (scalarRecording.current !== null) scalarRecording.current.backward(this);
     return backwardFrom(this.t, this.i, sweeps);
   }
 
@@ -332,7 +339,9 @@ function importInto(T: Tape, x: Value): number {
   const ex = (x.x ??= new Extras());
   if (ex.importTape === T) return ex.importIndex;
   ex.importTape = T;
-  return (ex.importIndex = recordImport(T, x.t, x.i));
+  ex.importIndex = recordImport(T, x.t, x.i);
+  if (scalarRecording.current !== null) scalarRecording.current.imported(T, x, ex.importIndex);
+  return ex.importIndex;
 }
 
 const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importInto });

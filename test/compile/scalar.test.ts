@@ -1,0 +1,257 @@
+/**
+ * compile() of Value programs (src/compile/scalar.ts): a traced step replays bit for bit what the eager step
+ * computes — values, gradients and updated parameters — as generated code and as the interpreted tape; what a
+ * trace cannot see runs eagerly (or throws with `strict`); a changed signature, optimizer or flag traces again.
+ */
+import { describe, expect, test } from "vitest";
+import { compile, CompileError } from "../../packages/gradgraph/src/compile/index.js";
+import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { SGD, MLP, mseLoss } from "../../packages/gradgraph/src/nn/scalar.js";
+
+// The W1 setup of the peer benchmarks (shared/peer-bench/lib/common.mjs), copied: a 32-bit LCG, moons, 2-16-16-1.
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (1664525 * s + 1013904223) % 4294967296;
+    return s / 4294967296;
+  };
+}
+function moons(n: number, rnd: () => number): { X: number[][]; y: number[] } {
+  const X: number[][] = [], y: number[] = [];
+  const half = n / 2;
+  for (let i = 0; i < n; i++) {
+    const k = i % half, t = (Math.PI * k) / (half - 1), outer = i < half;
+    const x0 = outer ? Math.cos(t) : 1 - Math.cos(t), x1 = outer ? Math.sin(t) : 0.5 - Math.sin(t);
+    X.push([x0 + 0.2 * (rnd() - 0.5), x1 + 0.2 * (rnd() - 0.5)]);
+    y.push(outer ? -1 : 1);
+  }
+  return { X, y };
+}
+
+/** W1: micrograd's demo step on `n` moons points; `update` is how the parameters move. */
+function w1(n: number, update: "raw" | "sgd") {
+  const rnd = lcg(1337);
+  const { X, y } = moons(n, rnd);
+  const sizes = [2, 16, 16, 1];
+  const layers = sizes.slice(1).map((out, l) =>
+    Array.from({ length: out }, () => ({ w: Array.from({ length: sizes[l]! }, () => new Value(rnd() * 2 - 1)), b: new Value(0), nonlin: l !== sizes.length - 2 })),
+  );
+  const params = layers.flatMap((L) => L.flatMap((u) => [...u.w, u.b]));
+  const lr = 0.05, alpha = 1e-4;
+  const opt = new SGD(params, { lr });
+  const forward = (x: Value[]): Value => {
+    let h = x;
+    for (const layer of layers) {
+      h = layer.map((u) => {
+        let act = u.b;
+        for (let i = 0; i < u.w.length; i++) act = act.add(u.w[i]!.mul(h[i]!));
+        return u.nonlin ? act.relu() : act;
+      });
+    }
+    return h[0]!;
+  };
+  const step = (): Value => {
+    const losses = X.map((row, i) => forward(row.map((v) => Value.constant(v))).mul(-y[i]!).add(1).relu());
+    let data = Value.constant(0);
+    for (const l of losses) data = data.add(l);
+    data = data.mul(1 / losses.length);
+    let reg = Value.constant(0);
+    for (const p of params) reg = reg.add(p.mul(p));
+    const total = data.add(reg.mul(alpha));
+    for (const p of params) p.grad = 0;
+    total.backward();
+    if (update === "raw") for (const p of params) p.data -= lr * p.grad;
+    else opt.step();
+    return total;
+  };
+  return { params, step, opt };
+}
+
+const bits = (xs: readonly number[]) => Array.from(new Float64Array(xs), (x) => (Object.is(x, -0) ? "-0" : x.toString()));
+
+describe("a compiled W1 step equals the eager one bit for bit", () => {
+  for (const [replay, n] of [["auto", 100], ["interpreted", 100], ["generated", 10]] as const) {
+    test(`50 steps, replayed ${replay === "auto" ? "on the flat tape" : replay}, ${n} points`, () => {
+      const eager = w1(n, "raw"), traced = w1(n, "sgd");
+      const step = compile(traced.step, { replay, strict: true });
+      for (let k = 0; k < 50; k++) {
+        const a = eager.step().data;
+        const b = step().data;
+        expect(bits([b])).toEqual(bits([a]));
+        expect(bits(traced.params.map((p) => p.grad))).toEqual(bits(eager.params.map((p) => p.grad)));
+        expect(bits(traced.params.map((p) => p.data))).toEqual(bits(eager.params.map((p) => p.data)));
+      }
+      expect(step.stats).toEqual({ traced: 1, replayed: 49, eager: 0 });
+      expect(step.explain()).toContain({ auto: "a flat tape", interpreted: "an interpreted tape", generated: "straight-line" }[replay]);
+    });
+  }
+  test("the first call's loss is the peers' reference", () => {
+    const { step } = w1(100, "sgd");
+    expect(compile(step)().data).toBe(1.865453195760891);
+  });
+});
+
+describe("a lecture example: the scalar MLP, mseLoss and SGD, with the batch as arguments", () => {
+  const setup = () => {
+    const net = new MLP([2, 4, 1], "tanh", { seed: 3 });
+    const opt = new SGD(net.parameters(), { lr: 0.1 });
+    const step = (xs: Value[][], ys: number[][]) => {
+      net.zeroGrad();
+      const loss = mseLoss(net.forward(xs), ys);
+      loss.backward();
+      opt.step();
+      return { loss, out: 7 };
+    };
+    return { net, opt, step };
+  };
+  const batch = (k: number) => [[new Value(k * 0.1), new Value(1 - k * 0.05)], [new Value(-0.5), new Value(k * 0.01)]];
+  const ys = [[0.5], [-0.25]];
+
+  test("compiled = eager over 30 steps, new argument Values each call", () => {
+    const eager = setup(), traced = setup();
+    const step = compile(traced.step, { strict: true });
+    for (let k = 0; k < 30; k++) {
+      const a = eager.step(batch(k), ys), b = step(batch(k), ys);
+      expect(b.out).toBe(7);
+      expect(bits([b.loss.data])).toEqual(bits([a.loss.data]));
+      expect(bits(traced.net.parameters().map((p) => p.data))).toEqual(bits(eager.net.parameters().map((p) => p.data)));
+      expect(bits(traced.net.parameters().map((p) => p.grad))).toEqual(bits(eager.net.parameters().map((p) => p.grad)));
+    }
+    expect(step.stats).toEqual({ traced: 1, replayed: 29, eager: 0 });
+  });
+
+  test("an argument's gradient is written back as eagerly", () => {
+    const eager = setup(), traced = setup();
+    const step = compile(traced.step);
+    for (let k = 0; k < 3; k++) {
+      const xa = batch(k), xb = batch(k);
+      eager.step(xa, ys);
+      step(xb, ys);
+      expect(bits(xb.flat().map((v) => v.grad))).toEqual(bits(xa.flat().map((v) => v.grad)));
+    }
+  });
+
+  test("a learning rate changed between calls is read at each call", () => {
+    const { opt, net, step: raw } = setup();
+    const step = compile(raw);
+    step(batch(0), ys);
+    step(batch(1), ys);
+    opt.lr = 0;
+    const before = net.parameters().map((p) => p.data);
+    step(batch(2), ys);
+    expect(net.parameters().map((p) => p.data)).toEqual(before);
+    expect(step.stats.traced).toBe(1);
+  });
+});
+
+describe("guards: what changed traces again", () => {
+  test("an optimizer given a new parameter (a Value replaced) traces again", () => {
+    const w = new Value(2), opt = new SGD([w], { lr: 0.1 });
+    let p = w;
+    const step = compile(() => {
+      p.grad = 0;
+      const loss = p.mul(p);
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    step();
+    step();
+    expect(w.data).toBeCloseTo(2 * 0.8 * 0.8, 12);
+    const q = new Value(5);
+    p = q;
+    (opt.params as Value[])[0] = q;
+    expect(step().data).toBe(25);
+    expect(q.data).toBe(5 - 0.1 * 10);
+    expect(step.stats).toEqual({ traced: 2, replayed: 1, eager: 0 });
+  });
+
+  test("the guard option: a parameter replaced in a model the step closes over", () => {
+    const model = { w: new Value(3) };
+    let version = 0;
+    const step = compile(() => model.w.mul(2), { guard: () => String(version) });
+    expect(step().data).toBe(6);
+    model.w = new Value(10);
+    version++;
+    expect(step().data).toBe(20);
+    expect(step.stats.traced).toBe(2);
+  });
+
+  test("a requires-grad flag changed, and an argument that aliases a closed-over Value, trace again", () => {
+    const w = new Value(3);
+    const f = compile((x: Value) => {
+      w.grad = 0;
+      x.grad = 0;
+      const y = x.mul(w);
+      y.backward();
+      return y;
+    });
+    const x = new Value(2);
+    f(x);
+    expect([x.grad, w.grad]).toEqual([3, 2]);
+    x.requiresGrad = false;
+    x.data = 4;
+    expect(f(x).data).toBe(12);
+    expect([x.grad, w.grad]).toEqual([0, 4]);
+    expect(f.stats.traced).toBe(2);
+    expect(f(w).data).toBe(9); // x is w: one import, both gradients into it
+    expect(w.grad).toBe(6);
+    expect(f.stats.traced).toBe(3);
+  });
+
+  test("results are plain Values holding the replay's numbers; numbers pass through", () => {
+    const w = new Value(1.5);
+    const f = compile((x: Value) => [x.mul(w), 42, { w }]);
+    f(new Value(2));
+    const [y, n, o] = f(new Value(4)) as [Value, number, { w: Value }];
+    expect([y.data, y.isLeaf, n, o.w]).toEqual([6, true, 42, w]);
+  });
+});
+
+describe("what a trace cannot see runs eagerly (strict: throws)", () => {
+  const rawStep = () => {
+    const w = new Value(1);
+    const fn = () => {
+      w.grad = 0;
+      const loss = w.mul(w);
+      loss.backward();
+      w.data -= 0.1 * w.grad; // JavaScript arithmetic on numbers: invisible to the trace
+      return loss;
+    };
+    return { w, fn };
+  };
+
+  test("p.data -= lr * p.grad runs eagerly, and explain() says why", () => {
+    const { w, fn } = rawStep();
+    const step = compile(fn);
+    for (let k = 0; k < 3; k++) step();
+    expect(w.data).toBeCloseTo(0.8 ** 3, 12);
+    expect(step.stats).toEqual({ traced: 1, replayed: 0, eager: 2 });
+    expect(step.explain()).toContain("reads .grad of a Value");
+  });
+
+  test("strict: a CompileError that names the read", () => {
+    const { fn } = rawStep();
+    expect(() => compile(fn, { strict: true })()).toThrow(CompileError);
+    expect(() => compile(rawStep().fn, { strict: true })()).toThrow(/reads \.(data|grad) of a Value/);
+  });
+
+  test("a Value computed before the step, a result that is not Values, mixing with tensors", () => {
+    const before = new Value(2).mul(3);
+    expect(() => compile(() => before.add(1), { strict: true })()).toThrow(/computed before it/);
+    expect(() => compile(() => new Map([[1, new Value(1).add(1)]]), { strict: true })()).toThrow(/not a tree of Values/);
+    const f = compile(() => before.add(1));
+    expect(f().data).toBe(7);
+    expect(f().data).toBe(7);
+    expect(f.stats.eager).toBe(1);
+  });
+
+  test("a compiled Value step called inside another one's trace runs inline", () => {
+    const w = new Value(2);
+    const inner = compile((x: Value) => x.mul(w));
+    const outer = compile((x: Value) => inner(x).add(1));
+    expect(outer(new Value(3)).data).toBe(7);
+    expect(outer(new Value(4)).data).toBe(9);
+    expect(outer.stats).toEqual({ traced: 1, replayed: 1, eager: 0 });
+  });
+});
