@@ -122,5 +122,5 @@ describe.skipIf(!HAS_CHROMIUM)("onnxRuntimeWeb in headless Chromium", () => {
       }
       expect(errors).toEqual([]);
     }, flags);
-  });
+  }, 240_000); // onnxruntime-web's WebAssembly module (28 MB) compiles at the first session, and SwiftShader's shaders at the WebGPU one: 15-60 s on a loaded 2-core machine
 });
