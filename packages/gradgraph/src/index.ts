@@ -123,6 +123,7 @@ export {
   type CompiledFunction,
   type CompiledInfo,
   type CompileOptions,
+  type ReplayMode,
   type AsyncCompiledFunction,
   type CompileAsyncOptions,
   type AsyncTarget,
