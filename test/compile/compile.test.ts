@@ -8,7 +8,7 @@ import { compile, CompileError, programString, stepProgram, type Program } from 
 import { valueAndGrad } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { engine, fromTypedArray, Generator, ones, randn, tensor, Tensor, noGrad } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { Linear, ReLU, Sequential, SGD, Adam, AdamW, crossEntropy, mseLoss, dropout } from "../../packages/gradgraph/src/nn/index.js";
+import { Linear, ReLU, Sequential, SGD, Adam, AdamW, crossEntropy, mseLoss, dropout, Embedding, randomShift, Conv2d } from "../../packages/gradgraph/src/nn/index.js";
 import { forEachBackend } from "../backends.js";
 import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
 import { perturbed, valueAndGrads } from "./samples.js";
@@ -323,5 +323,42 @@ describe("updates in place", () => {
       expect(w.toNested()).toEqual(ref.toNested());
     }
     expect(f.stats.replayed).toBe(2);
+  });
+});
+
+describe("indices and augmentation read at each call", () => {
+  test("gather with indices from an argument: new indices used, out-of-range ones an error as eagerly", () => {
+    const f = compile((x: Tensor, i: Tensor) => x.gather(1, i).sum());
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(f(x, tensor([[0], [1]])).item()).toBe(6);
+    expect(f(x, tensor([[2], [2]])).item()).toBe(9);
+    expect(f.stats.replayed).toBe(1);
+    expect(() => f(x, tensor([[3], [0]]))).toThrow(/gather/);
+  });
+
+  test("an Embedding's ids and randomShift's shifts come from each call", () => {
+    const emb = new Embedding(5, 2, { seed: 0 });
+    const f = compile((ids: Tensor) => emb.forward(ids).sum(1));
+    const ids = tensor([0, 1, 4]);
+    f(ids);
+    const other = tensor([3, 3, 2]);
+    expect(f(other).toNested()).toEqual(emb.forward(other).sum(1).toNested());
+    expect(f.stats).toEqual({ traced: 1, replayed: 1, eager: 0 });
+    const g1 = new Generator(7), g2 = new Generator(7);
+    const img = rand([4, 16], { seed: 1 });
+    const s = compile((x: Tensor) => randomShift(x, { height: 4, width: 4, generator: g1 }));
+    for (let i = 0; i < 3; i++) expect(s(img).toNested()).toEqual(randomShift(img, { height: 4, width: 4, generator: g2 }).toNested());
+    expect(s.stats.eager).toBe(0);
+  });
+});
+
+describe("views of a product read by an elementwise step", () => {
+  test("a Conv2d with bias on a batch of 2 (the product reshaped and permuted, then the bias added)", () => {
+    const conv = new Conv2d(1, 2, 3, { seed: 1 });
+    const x = randn([2, 1, 4, 4], { seed: 3 });
+    const g = compile(() => conv.forward(x).sum());
+    const want = conv.forward(x).sum().item();
+    for (let i = 0; i < 3; i++) expect(g().item()).toBe(want);
+    expect(g.stats.replayed).toBe(2);
   });
 });

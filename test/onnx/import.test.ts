@@ -418,6 +418,14 @@ describe("errors: OnnxError naming the node, the op, and expected against got", 
     expect(() => make.forward()).toThrow(/node "constantofshape0" \(ConstantOfShape\): the output of shape \[100000,100000\] would have 10000000000 elements, more than the 67108864 importOnnx makes/);
   });
 
+  test("nodes no output depends on are not run (a dead node that would fail is never reached)", () => {
+    const m = decodeModel(oneNode({ op: "Relu", inputs: [[2, 3]] }, 0).bytes);
+    m.graph!.node!.unshift({ opType: "MatMul", name: "dead", input: ["in0", "in0"], output: ["unused"] });
+    const model = importOnnx(encodeModel(m));
+    expect(model.toString()).toContain("nodes=1");
+    expect(Array.from(model.forward(tensor([[1, -2, 3], [-4, 5, -6]])).toArray())).toEqual([1, 0, 3, 0, 5, 0]);
+  });
+
   test("a model with two outputs: forward says to use run", () => {
     const model = importOnnx(oneNode({ op: "Split", inputs: [[4, 2], { ints: [2, 2] }], outputs: 2 }, 0).bytes);
     expect(() => model.forward(randn([4, 2]))).toThrow(/the model has 2 outputs \(out0, out1\); use run\(\)/);

@@ -11,7 +11,7 @@ import { ALU_CALLS, opList, schedule, traceAlu, type AluCall, type AluNode, type
 import { aluNumbers } from "../../packages/gradgraph/src/ops/alu.js";
 import { Tensor, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { customFunction } from "../../packages/gradgraph/src/autodiff/custom.js";
-import { encodeModel, OnnxError } from "gradgraph-onnx";
+import { encodeModel, exportOnnx, OnnxError } from "gradgraph-onnx";
 import { GraphBuilder, modelOf, type OnnxValue } from "../../packages/onnx/src/builder.js";
 import { lowerAlu, lowerOp } from "../../packages/onnx/src/lower.js";
 import { opdb, type Sample } from "../ops/opdb.js";
@@ -56,9 +56,9 @@ function applications(s: Sample, dtype: DType): Application[] {
 }
 
 /** Same values: float64 to a few ulps (ORT's transcendental functions are not JavaScript's), float32 to its precision. */
-function expectClose(got: Float64Array, want: ArrayLike<number>, dtype: DType, what: string): void {
+function expectClose(got: Float64Array, want: ArrayLike<number>, dtype: DType, what: string, relative = false): void {
   expect(got.length, what).toBe(want.length);
-  const [rtol, atol] = dtype === "float64" ? [1e-13, 1e-14] : [2e-6, 1e-6];
+  const [rtol, atol] = dtype === "float64" ? [1e-13, relative ? 0 : 1e-14] : [2e-6, relative ? 0 : 1e-6];
   for (let i = 0; i < got.length; i++) {
     const g = got[i]!, w = want[i]!;
     if (Number.isNaN(w)) expect(g, `${what}[${i}]`).toBeNaN();
@@ -160,4 +160,24 @@ describe("fused kernels (ALU expressions of several ops) lowered node by node", 
       expectClose(Float64Array.from(out.data as Float32Array), evaluate(root, shapes.map((shape, i) => ({ shape, data: rounded[i]! })), outShape), dtype, dtype);
     }
   });
+});
+
+describe("special values: NaN in reductions and positions, tiny and huge arguments of log1p and expm1", () => {
+  const cases: [string, number[][], (x: Tensor) => Tensor][] = [
+    ["amax with a NaN", [[1, NaN, 2], [3, 1, 2]], (x) => x.amax(1)],
+    ["amin with a NaN, everything", [[1, NaN, 2], [3, 1, 2]], (x) => x.amin()],
+    ["argmax with NaNs (the first NaN wins)", [[1, NaN, 2, NaN], [3, 1, Infinity, 2]], (x) => x.argmax(1)],
+    ["argmin with a NaN", [[1, -Infinity, NaN, 0], [3, 1, 0, 2]], (x) => x.argmin(1)],
+    ["log1p", [[0, -0, 1e-10, -1e-10, 1e-30, 0.5, -0.5, -1, 1e30, Infinity, -Infinity, NaN]], (x) => x.log1p()],
+    ["expm1", [[0, -0, 1e-10, -1e-10, 1e-30, 0.5, -2, 50, 100, 1000, -1000, Infinity, -Infinity, NaN]], (x) => x.expm1()],
+  ];
+  for (const dtype of DTYPES) {
+    test.each(cases)(`${dtype}: %s`, async (_name, data, f) => {
+      const x = tensor(data, { dtype });
+      const bytes = exportOnnx(f, x);
+      const out = (await (await ort.InferenceSession.create(bytes)).run({ input_0: new ort.Tensor(dtype, x.toArray().slice(), [...x.shape]) })).output_0!;
+      // relative only: 1e-10 must not come back as 0
+      expectClose(Float64Array.from(out.data as Float32Array), f(x).toArray(), dtype, "", true);
+    });
+  }
 });

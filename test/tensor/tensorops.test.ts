@@ -73,3 +73,11 @@ describe("einsum", () => {
     expect(() => einsum("i-j", f64([1]))).toThrow("einsum: cannot read");
   });
 });
+
+test("pad with an infinite constant keeps the elements (no ∞·0 inside) and its gradient", () => {
+  const x = tensor([1, 2], { requiresGrad: true });
+  const y = x.pad([1, 1], -Infinity);
+  expect(y.toNested()).toEqual([-Infinity, 1, 2, -Infinity]);
+  y.mul(tensor([5, 6, 7, 8])).sum().backward();
+  expect(x.grad!.toNested()).toEqual([6, 7]);
+});

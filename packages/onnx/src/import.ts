@@ -293,7 +293,20 @@ function readModel(model: ModelProto, isConstant: (name: string) => boolean): { 
   for (const o of outputs) if (!defined.has(o.name)) throw new OnnxError(`importOnnx: graph output ${JSON.stringify(o.name)} is computed by no node`);
 
   const producer = [model.producerName, model.producerVersion].filter((s) => s !== undefined && s !== "").join(" ");
-  return { program: { inputs, outputs, constants, state, steps, opset, producer }, initializers };
+  return { program: { inputs, outputs, constants, state, steps: live(steps, outputs), opset, producer }, initializers };
+}
+
+/** The steps an output depends on, in order: a node whose results nothing reads is not run. */
+function live(steps: readonly Step[], outputs: readonly OnnxValueInfo[]): Step[] {
+  const needed = new Set(outputs.map((o) => o.name));
+  const kept: Step[] = [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    if (!step.info.outputs.some((n) => needed.has(n))) continue;
+    kept.push(step);
+    for (const n of step.info.inputs) if (n !== "") needed.add(n);
+  }
+  return kept.reverse();
 }
 
 /** A graph input's or output's name, element kind and shape. */

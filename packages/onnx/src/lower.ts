@@ -96,12 +96,21 @@ function instruction(b: GraphBuilder, op: AluOp, args: readonly AluNode[], { val
       // where one op's result would be stored inside a fused kernel: ONNX Runtime computes in the tensor's
       // type already (float32 in float32), so nothing to do
       return v[0]!();
-    case "log1p":
-      // ln(1 + x): ONNX has no log1p (less accurate than gradgraph's for |x| below ~1e-8)
-      return b.node("Log", [b.node("Add", [v[0]!(), b.scalar(1, dtype)])]);
-    case "expm1":
-      // e^x − 1: ONNX has no expm1
-      return b.node("Sub", [b.node("Exp", [v[0]!()]), b.scalar(1, dtype)]);
+    case "log1p": {
+      // ONNX has no log1p; ln(1 + x) loses small x (1 + 1e-10 is 1). Kahan's form keeps them: with u = 1 + x and
+      // d = u − 1, ln(u)·x/d (x itself where d = 0; ln(u) where d = x, which covers x = ∞)
+      const x = v[0]!(), u = b.node("Add", [x, b.scalar(1, dtype)]), d = b.node("Sub", [u, b.scalar(1, dtype)]);
+      const ratio = b.node("Where", [b.node("Equal", [d, x]), b.scalar(1, dtype), b.node("Div", [x, d])]);
+      return b.node("Where", [b.node("Equal", [d, b.scalar(0, dtype)]), x, b.node("Mul", [b.node("Log", [u]), ratio])]);
+    }
+    case "expm1": {
+      // ONNX has no expm1; e^x − 1 loses small x. Kahan's form: with u = e^x, (u − 1)·x/ln(u) (x where u = 1,
+      // −1 where u − 1 = −1, ∞ where u = ∞)
+      const x = v[0]!(), u = b.node("Exp", [x]), um1 = b.node("Sub", [u, b.scalar(1, dtype)]);
+      const big = b.node("Where", [b.node("Equal", [u, b.scalar(Infinity, dtype)]), u, b.node("Div", [b.node("Mul", [um1, x]), b.node("Log", [u])])]);
+      const low = b.node("Where", [b.node("Equal", [um1, b.scalar(-1, dtype)]), b.scalar(-1, dtype), big]);
+      return b.node("Where", [b.node("Equal", [u, b.scalar(1, dtype)]), x, low]);
+    }
     default:
       throw new OnnxError(`the ALU instruction ${op} has no ONNX form`);
   }
@@ -121,16 +130,35 @@ export function lowerElementwise(b: GraphBuilder, name: ElementwiseName, xs: rea
 /** The inputs' names, each cast to `dtype`. */
 const as = (b: GraphBuilder, xs: readonly OnnxValue[], dtype: DType): string[] => xs.map((x) => b.cast(x, dtype));
 
+/** Booleans: where `v` is NaN (x ≠ x: the operators importOnnx reads, where IsNaN is not one of them). */
+const nanMask = (b: GraphBuilder, v: string): string => b.node("Not", [b.node("Equal", [v, v])]);
+
+/** 1 where `v` is NaN, else 0, reduced with ReduceMax over `axes`, as booleans: "the window holds a NaN". */
+function anyNaN(b: GraphBuilder, v: string, dtype: DType, axes: readonly number[], keepdims: boolean): string {
+  const nan = b.node("Cast", [nanMask(b, v)], [attr.int("to", onnxType(dtype))]);
+  return b.node("Cast", [b.node("ReduceMax", [nan], [attr.ints("axes", axes), attr.int("keepdims", keepdims ? 1 : 0)])], [attr.int("to", DataType.BOOL)]);
+}
+
 function reduce(opType: "ReduceMax" | "ReduceMin"): TensorLowering<"amax" | "amin"> {
-  // opset 17: ReduceMax/ReduceMin take their axes as an attribute (an input from opset 18)
-  return (b, [x], { axes, keepdims }, out) =>
-    axes.length === 0 ? b.node("Identity", as(b, [x!], out.dtype)) : b.node(opType, as(b, [x!], out.dtype), [attr.ints("axes", axes), attr.int("keepdims", keepdims ? 1 : 0)]);
+  // opset 17: ReduceMax/ReduceMin take their axes as an attribute (an input from opset 18). ONNX Runtime's skip a
+  // NaN; gradgraph's (NumPy's, PyTorch's) give NaN: a NaN in the window makes the result NaN.
+  return (b, [x], { axes, keepdims }, out) => {
+    const v = b.cast(x!, out.dtype);
+    if (axes.length === 0) return b.node("Identity", [v]);
+    const m = b.node(opType, [v], [attr.ints("axes", axes), attr.int("keepdims", keepdims ? 1 : 0)]);
+    return b.node("Where", [anyNaN(b, v, out.dtype, axes, keepdims), b.scalar(NaN, out.dtype), m]);
+  };
 }
 
 function argExtremum(opType: "ArgMax" | "ArgMin"): TensorLowering<"argmax" | "argmin"> {
-  // ONNX's positions are int64: cast to the result's dtype (the first extremum, as gradgraph's)
-  return (b, [x], { axis, keepdims }, out) =>
-    b.node("Cast", [b.node(opType, [x!.name], [attr.int("axis", axis), attr.int("keepdims", keepdims ? 1 : 0), attr.int("select_last_index", 0)])], [attr.int("to", onnxType(out.dtype))]);
+  // ONNX's positions are int64: cast to the result's dtype (the first extremum, as gradgraph's). A NaN counts as
+  // the extremum (gradgraph's rule, PyTorch's): where a row holds one, the position of its first NaN.
+  return (b, [x], { axis, keepdims }, out) => {
+    const attrs = [attr.int("axis", axis), attr.int("keepdims", keepdims ? 1 : 0), attr.int("select_last_index", 0)];
+    const firstNaN = b.node("ArgMax", [b.node("Cast", [nanMask(b, x!.name)], [attr.int("to", onnxType(x!.dtype))])], attrs);
+    const pos = b.node("Where", [anyNaN(b, x!.name, x!.dtype, [axis], keepdims), firstNaN, b.node(opType, [x!.name], attrs)]);
+    return b.node("Cast", [pos], [attr.int("to", onnxType(out.dtype))]);
+  };
 }
 
 /** `x` with `step − 1` zeros between its elements along `axis` (length (n − 1)·step + 1): reshape, pad, reshape, slice. */

@@ -171,7 +171,12 @@ function stepRunner(s: Step, bufferOf: (v: Var) => TypedArray | undefined): (slo
       const name = s.op.name;
       return (slots) => {
         const xs = inputs.map((v) => get(slots, v));
-        const params = index === undefined ? s.params : { ...(s.params as object), index: { data: indexData(get(slots, index), name), shape: index.shape } };
+        let params = s.params;
+        if (index !== undefined) {
+          // indices read at this call: checked by the op's shape rule (in range) as an eager call checks them
+          params = { ...(s.params as object), index: { data: indexData(get(slots, index), name), shape: index.shape } };
+          s.op.shape(xs.map((x) => x.shape), params as never);
+        }
         slots[out.id] = kernel(xs, params, out.shape, out.dtype, bufferOf(out));
       };
     }

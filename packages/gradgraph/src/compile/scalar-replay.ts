@@ -8,7 +8,7 @@ import { unflattenTree } from "../autodiff/tree.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import { codeOf, opOfCode, partialSource } from "../scalar/kernels.js";
-import { FIRST_OP, StaleValueError, type Tape } from "../scalar/tape.js";
+import { FIRST_OP, StaleValueError } from "../scalar/tape.js";
 import { Value } from "../scalar/value.js";
 import type { External, ScalarProgram } from "./scalar-trace.js";
 

@@ -10,17 +10,14 @@ import type { IndexArray } from "../ops/op.js";
 import { tensorOps } from "../ops/registry.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
 import { randn } from "../tensor/random-tensors.js";
-import { fromTypedArray, tensor, Tensor, where, type IndexLike } from "../tensor/tensor.js";
+import { NDArray, toTypedArray } from "../tensor/ndarray.js";
+import { host, recording } from "../tensor/recording.js";
+import { tensor, Tensor, where, type IndexLike } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 
-/**
- * Index data (a tensor of whole numbers, nested arrays or an Int32Array) as flat integers and a shape, each
- * checked to be a whole number in [0, size).
- */
-function indexData(index: Tensor | IndexLike, what: string, size: number): IndexArray {
-  const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
-  const flat: ArrayLike<number> = t === null ? (index as Int32Array) : t.toArray();
+/** Flat indices checked to be whole numbers in [0, size). */
+function checkedIndices(flat: ArrayLike<number>, what: string, size: number): Int32Array {
   const data = new Int32Array(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i]!;
@@ -28,7 +25,34 @@ function indexData(index: Tensor | IndexLike, what: string, size: number): Index
     if (v < 0 || v >= size) throw new InputError(`${what}: index ${v} at position ${i} is out of range [0, ${size})`);
     data[i] = v;
   }
-  return { data, shape: t === null ? [data.length] : [...t.shape] };
+  return data;
+}
+
+/**
+ * The gather indices of a lookup (each index repeated for the `dim` columns of its row) and the mask of the
+ * positions holding `pad`, from index data (a tensor of whole numbers, nested arrays or an Int32Array). Indices in
+ * a tensor are data: a host step, so a compiled step reads each call's.
+ */
+function lookup(index: Tensor | IndexLike, what: string, num: number, dim: number, pad: number): { rows: IndexArray; isPad: Tensor; shape: number[] } {
+  const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
+  const make = (flat: ArrayLike<number>): NDArray[] => {
+    const data = checkedIndices(flat, what, num), n = data.length;
+    const rows = new Float64Array(n * dim), isPad = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      rows.fill(data[i]!, i * dim, (i + 1) * dim);
+      isPad[i] = data[i] === pad ? 1 : 0;
+    }
+    return [new NDArray(rows, [n, dim]), new NDArray(isPad, [n, 1])];
+  };
+  const [rows, isPad] = t === null ? make(index as Int32Array) : host([t.value], ([v]) => make(toTypedArray(v!)));
+  return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape: t === null ? [(index as Int32Array).length] : [...t.shape] };
+}
+
+/** A float array of whole numbers as gather's Int32Array (a trace is told where it came from). */
+function indexArrayOf(a: NDArray): Int32Array {
+  const data = Int32Array.from(a.data);
+  recording.current?.index(a, data);
+  return data;
 }
 
 /** Options of {@link Embedding}: a padding row, where the initial weights come from, dtype. */
@@ -51,19 +75,12 @@ export interface EmbeddingOptions {
 export function embedding(index: Tensor | IndexLike, weight: Tensor, paddingIdx?: number): Tensor {
   if (weight.ndim !== 2) throw new ShapeError(`embedding: expected a weight of shape [num, dim], got ${formatShape(weight.shape)}`);
   const [num, dim] = weight.shape as [number, number];
-  const { data, shape } = indexData(index, `Embedding(${num}, ${dim})`, num);
-  const n = data.length;
-  const rows = new Int32Array(n * dim);
-  for (let i = 0; i < n; i++) rows.fill(data[i]!, i * dim, (i + 1) * dim);
-  const idx: IndexArray = { shape: [n, dim], data: rows };
-  const pick = (w: Tensor) => Tensor.apply(tensorOps.gather, [w], { axis: 0, index: idx });
-  let out = pick(weight);
   const pad = paddingIdx === undefined ? -1 : paddingIdx < 0 ? paddingIdx + num : paddingIdx;
-  if (data.includes(pad)) {
-    const isPad = new Float64Array(n);
-    for (let i = 0; i < n; i++) isPad[i] = data[i] === pad ? 1 : 0;
-    out = where(fromTypedArray(isPad, [n, 1]), pick(weight.detach()), out);
-  }
+  const { rows, isPad, shape } = lookup(index, `Embedding(${num}, ${dim})`, num, dim, pad);
+  const pick = (w: Tensor) => Tensor.apply(tensorOps.gather, [w], { axis: 0, index: rows });
+  let out = pick(weight);
+  // The padding row's positions take the row without a gradient (where the mask is 0 this is `out` exactly).
+  if (pad >= 0) out = where(isPad, pick(weight.detach()), out);
   return out.reshape([...shape, dim]);
 }
 

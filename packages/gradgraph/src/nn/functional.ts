@@ -19,7 +19,7 @@ import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { host } from "../tensor/recording.js";
-import { fromTypedArray, isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
+import { isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
 export const relu = (x: Tensor): Tensor => x.relu();

@@ -46,7 +46,7 @@ export function chunk<T>(o: TensorAlgebra<T>, x: T, chunks: number, axis = 0): T
 /**
  * PyTorch's `F.pad(x, spec, value=value)` (constant mode): `spec` is [before, after] pairs flattened, the last
  * axis first (`[left, right, top, bottom]` pads a matrix's columns, then its rows). Negative widths crop. The
- * constant is placed through `pad` of ones, so the result stays differentiable in x.
+ * constant is placed by a select on `pad` of ones, so the result stays differentiable in x.
  */
 export function padConstant<T>(o: TensorAlgebra<T>, x: T, spec: readonly number[], value = 0): T {
   const shape = o.shape(x);
@@ -72,5 +72,6 @@ export function padConstant<T>(o: TensorAlgebra<T>, x: T, spec: readonly number[
   const padded = o.pad(y, params);
   if (value === 0) return padded;
   const inside = o.pad(o.broadcastTo(1, { shape: cropped }), params);
-  return o.add(padded, o.mul(o.sub(1, inside), value));
+  // x inside, the constant outside: a select (x + (1 − inside)·value would give NaN inside for value ±∞)
+  return o.where(inside, padded, value);
 }

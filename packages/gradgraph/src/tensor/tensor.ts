@@ -20,14 +20,14 @@ import { tensorOps } from "../ops/registry.js";
 import { broadcastShapes, broadcastsTo, checkedSize, formatShape, normalizeAxes, normalizeAxis, sameShape, stridesOf, type Shape } from "../ops/shape.js";
 import { tensorAlgebraOf } from "../ops/tensor-algebra.js";
 import { applyRaw, hasNaN, runFused } from "./backend.js";
-import { full, tensor } from "./creation.js";
+import { full } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import { recording } from "./recording.js";
 import { toIndex } from "./index-args.js";
 import { copied, ownArray, ownedStorage, ownedValue } from "./storage.js";
 import type { Span } from "../core/span.js";
-import { copyArray, NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
+import { NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
 
 // The engine's other files, re-exported where the rest of the code has always found them.
 export { arange, eye, fromTypedArray, full, linspace, ones, onesLike, tensor, zeros, zerosLike, type CreateOptions } from "./creation.js";
@@ -80,7 +80,6 @@ let nextId = 1;
 export function nextTensorId(): number {
   return nextId;
 }
-
 
 /**
  * Marks gradgraph tensors by a global symbol, so code that finds tensors in objects (module state) recognises
@@ -720,7 +719,6 @@ function bin(name: ElementwiseName, a: TensorLike, b: TensorLike): Tensor {
 function accumulate(prev: Tensor, next: Tensor, graph: boolean): Tensor {
   return graph ? prev.add(next) : noGrad(() => prev.add(next));
 }
-
 
 // ---------------------------------------------------------------------------------------------------------
 // The graph algebra

@@ -5,9 +5,10 @@
  */
 import { InputError } from "../../core/errors.js";
 import { formatShape, sizeOf } from "../../ops/shape.js";
-import { arrayType, type TypedArray } from "../../tensor/ndarray.js";
+import { arrayType, NDArray, toTypedArray, type TypedArray } from "../../tensor/ndarray.js";
+import { host } from "../../tensor/recording.js";
 import { Generator, type GeneratorState } from "../../tensor/random.js";
-import { fromTypedArray, type Tensor } from "../../tensor/tensor.js";
+import { fromTypedArray, Tensor } from "../../tensor/tensor.js";
 
 /** A minibatch: inputs and targets of the same samples. */
 export interface Batch {
@@ -259,7 +260,8 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train
 /**
  * Data augmentation for images: shifts each image of a batch by a random whole number of pixels in
  * [−maxShift, maxShift] along each axis (drawn from `generator`), filling the uncovered border with the batch's
- * background (its smallest value). `x` is [n, height·width] or [n, height, width].
+ * background (its smallest value). `x` is [n, height·width] or [n, height, width]. A host step: a compiled
+ * training step shifts each call's batch anew.
  *
  * @example
  * const g = new Generator(1);
@@ -268,19 +270,24 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train
 export function randomShift(x: Tensor, o: { height: number; width: number; maxShift?: number; generator: Generator }): Tensor {
   const { height: h, width: w } = o;
   const m = o.maxShift ?? 1;
-  const src = x.toArray();
   const n = x.shape[0]!;
-  if (src.length !== n * h * w) throw new InputError(`randomShift: a batch of shape ${formatShape(x.shape)} is not ${n} images of ${h}×${w}`);
+  if (x.size !== n * h * w) throw new InputError(`randomShift: a batch of shape ${formatShape(x.shape)} is not ${n} images of ${h}×${w}`);
+  const [shifted] = host([x.value], ([v]) => [new NDArray(shift(toTypedArray(v!), n, h, w, m, o.generator), x.shape)]);
+  return new Tensor(shifted!);
+}
+
+/** The shifted images of `src` (n of h×w): one random shift in [−m, m]² per image, the border the smallest value. */
+function shift(src: TypedArray, n: number, h: number, w: number, m: number, generator: Generator): TypedArray {
   let bg = Infinity;
   for (let i = 0; i < src.length; i++) if (src[i]! < bg) bg = src[i]!;
-  const out = new (arrayType(x.dtype))(src.length).fill(bg);
+  const out = new (src instanceof Float64Array ? Float64Array : Float32Array)(src.length).fill(bg);
   for (let s = 0; s < n; s++) {
-    const dx = o.generator.int(2 * m + 1) - m, dy = o.generator.int(2 * m + 1) - m;
+    const dx = generator.int(2 * m + 1) - m, dy = generator.int(2 * m + 1) - m;
     const base = s * h * w;
     for (let r = Math.max(0, dy); r < Math.min(h, h + dy); r++) {
       const from = base + (r - dy) * w, to = base + r * w;
       for (let c = Math.max(0, dx); c < Math.min(w, w + dx); c++) out[to + c] = src[from + c - dx]!;
     }
   }
-  return fromTypedArray(out, x.shape);
+  return out;
 }
