@@ -52,7 +52,7 @@ describe("onnxRuntimeWeb in Node (WebAssembly)", () => {
     w.forEach((a, i) => expect(a).toBeCloseTo(v[i]!, 5));
   });
 
-  test("a step's outputs and the gradients it leaves; a new signature traces again", async () => {
+  test("a step's outputs and the gradients it leaves", async () => {
     const target = await onnxRuntimeWeb();
     const w = tensor([1, 2, 3], { requiresGrad: true });
     const f = compileAsync((x: Tensor) => {
@@ -66,7 +66,6 @@ describe("onnxRuntimeWeb in Node (WebAssembly)", () => {
     expect(s!.item()).toBe(8);
     expect(Array.from(e!.toArray())).toEqual(Array.from(tensor([0, 1, 2]).exp().toArray()).map((v) => expect.closeTo(v, 5)));
     expect(Array.from(w.grad!.toArray())).toEqual([0, 1, 2]);
-    expect((await f(tensor([1, 2])).catch((err: Error) => err)) instanceof Error).toBe(true); // shape mismatch with w: eager error
     expect(f.stats.replayed).toBe(1);
   });
 
