@@ -15,4 +15,5 @@ export const sourceAliases = [
   { find: /^gradgraph\/lecture$/, replacement: src("lecture.ts") },
   { find: /^gradgraph\/ops$/, replacement: src("ops/index.ts") },
   { find: /^gradgraph-onnx$/, replacement: fileURLToPath(new URL("./packages/onnx/src/index.ts", import.meta.url)) },
+  { find: /^gradgraph-onnx\/web$/, replacement: fileURLToPath(new URL("./packages/onnx/src/web.ts", import.meta.url)) },
 ];

@@ -11,10 +11,13 @@ import type { Page } from "playwright-core";
 export const CHROMIUM = "/usr/bin/chromium";
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
 
-/** Serves `dir`, opens `page` (a path in it) in headless Chromium and runs `fn`; `errors` collects the page's errors. */
-export async function inChromium(dir: string, page: string, fn: (p: Page, errors: string[]) => Promise<void>): Promise<void> {
+/**
+ * Serves `dir`, opens `page` (a path in it) in headless Chromium and runs `fn`; `errors` collects the page's errors.
+ * `args`: Chromium's flags (default: no GPU).
+ */
+export async function inChromium(dir: string, page: string, fn: (p: Page, errors: string[]) => Promise<void>, args = ["--disable-gpu"]): Promise<void> {
   const server = createServer((req, res) => {
     const rel = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).slice(1) || "index.html");
     if (rel.startsWith("..")) return void res.writeHead(403).end();
@@ -26,7 +29,7 @@ export async function inChromium(dir: string, page: string, fn: (p: Page, errors
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", ...args] });
   try {
     const p = await browser.newPage();
     const errors: string[] = [];

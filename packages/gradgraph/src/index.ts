@@ -105,6 +105,7 @@ export {
 // Compiled steps: trace a step into a program, simplify it, run it on a target (src/compile/).
 export {
   compile,
+  compileAsync,
   CompileError,
   registerTarget,
   cpuTarget,
@@ -120,7 +121,13 @@ export {
   planMemory,
   type ProgramDotOptions,
   type CompiledFunction,
+  type CompiledInfo,
   type CompileOptions,
+  type ReplayMode,
+  type AsyncCompiledFunction,
+  type CompileAsyncOptions,
+  type AsyncTarget,
+  type AsyncExecutable,
   type Target,
   type Executable,
   type Program,

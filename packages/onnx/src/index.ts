@@ -1,13 +1,7 @@
 /**
- * gradgraph-onnx: ONNX models from gradgraph programs, and ONNX Runtime as an execution target.
+ * gradgraph-onnx: ONNX models from gradgraph programs, and ONNX Runtime as an execution target (onnxruntime-node
+ * here; onnxruntime-web in browsers, from `gradgraph-onnx/web`, and in Node too).
  * @packageDocumentation
  */
-export { OnnxError } from "./errors.js";
-export { AttributeType, DataType, decodeModel, encodeModel } from "./proto.js";
-export type {
-  AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
-  TensorShapeDimension, TensorShapeProto, TypeProto, ValueInfoProto,
-} from "./proto.js";
-export { exportOnnx, programToOnnx, type ExportedProgram, type ExportOptions, type Feed, type Fetch, type ProgramExportOptions, type StateMode } from "./export.js";
+export * from "./portable.js";
 export { onnxRuntime, type OnnxRuntimeOptions } from "./target.js";
-export { importOnnx, OnnxModule, OnnxScope, type ImportOptions, type OnnxValueInfo } from "./import.js";

@@ -11,9 +11,10 @@
  *   arrays kept for that tensor (preallocated outputs), which the tensor then holds — the other array is the one
  *   the next call writes, so an input is never the output of the same run.
  */
-import { fromTypedArray, getNumThreads, Tensor, type Executable, type Program, type Target, type TypedArray, type Var } from "gradgraph";
+import { getNumThreads, type Executable, type Program, type Target, type TypedArray, type Var } from "gradgraph";
 import { OnnxError } from "./errors.js";
-import { programToOnnx, type ExportedProgram } from "./export.js";
+import type { ExportedProgram } from "./export.js";
+import { exportingTarget, feedArrays, sizeOf, writeBack } from "./feeds.js";
 import { encodeModel } from "./proto.js";
 
 /** The parts of onnxruntime-node this target uses. */
@@ -62,11 +63,7 @@ async function load(): Promise<{ ort: OrtModule; native: NativeBinding }> {
   return { ort, native };
 }
 
-const sizeOf = (v: Var) => v.shape.reduce((a, b) => a * b, 1);
 const arrayOf = (v: Var, n = sizeOf(v)): TypedArray => (v.dtype === "float64" ? new Float64Array(n) : new Float32Array(n));
-/** A tensor's values as one contiguous array (its own storage when it is contiguous). */
-const contiguous = (a: Tensor["value"]): TypedArray => new Tensor(a).toArray();
-const fits = (a: Tensor["value"] | undefined, v: Var) => a !== undefined && a.dtype === v.dtype && a.shape.length === v.shape.length && a.shape.every((d, i) => d === v.shape[i]);
 
 /**
  * The ONNX Runtime target (Node: onnxruntime-node, CPU). Pass it to `compile(fn, { target })`, or to
@@ -79,32 +76,7 @@ const fits = (a: Tensor["value"] | undefined, v: Var) => a !== undefined && a.dt
 export async function onnxRuntime(options: OnnxRuntimeOptions = {}): Promise<Target> {
   const { ort, native } = await load();
   native.initOrt();
-  const exported = new WeakMap<Program, ExportedProgram | string>();
-  const exportOf = (p: Program): ExportedProgram | string => {
-    let e = exported.get(p);
-    if (e === undefined) {
-      try {
-        e = programToOnnx(p, { state: "input" });
-      } catch (err) {
-        if (!(err instanceof OnnxError)) throw err;
-        e = err.message;
-      }
-      exported.set(p, e);
-    }
-    return e;
-  };
-  return {
-    name: "onnxruntime",
-    unsupported: (p) => {
-      const e = exportOf(p);
-      return typeof e === "string" ? e : null;
-    },
-    prepare: (p) => {
-      const e = exportOf(p);
-      if (typeof e === "string") throw new OnnxError(`onnxRuntime: ${e}`);
-      return prepare(p, e, ort, native, options.threads ?? getNumThreads(), options.preallocate ?? true);
-    },
-  };
+  return exportingTarget("onnxruntime", "onnxRuntime", (p, e) => prepare(p, e, ort, native, options.threads ?? getNumThreads(), options.preallocate ?? true));
 }
 
 function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeBinding, threads: number, preallocate: boolean): Executable {
@@ -118,7 +90,6 @@ function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeB
   } catch (err) {
     throw new OnnxError(`onnxRuntime: ONNX Runtime refused the step's exported model (a bug of gradgraph-onnx's export; the CPU target runs it): ${(err as Error).message}`);
   }
-  const hostSteps = p.steps.flatMap((s, i) => (s.kind === "host" ? [[i, s] as const] : []));
   // Two arrays per tensor the step writes: ONNX Runtime writes one while the tensor holds (and feeds) the other.
   const pairs = e.outputs.map((o) => (preallocate && o.fetch.kind === "state" ? [arrayOf(o.var), arrayOf(o.var)] as const : null));
   const wrapped = new Map<TypedArray, OrtTensor>();
@@ -131,25 +102,10 @@ function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeB
     return t;
   };
   return (inputs) => {
-    // JavaScript first: the host steps (an optimizer's scalars, labels as indices), on the call's arrays
-    const arrays = new Map<number, Tensor["value"]>();
-    const arrayFor = (v: Var): Tensor["value"] | undefined => {
-      const s = p.sources.get(v);
-      if (s === undefined) return arrays.get(v.id);
-      if (s.kind === "input") return inputs[s.index];
-      if (s.kind === "constant") return s.value;
-      return s.field === "grad" ? s.tensor.grad?.value : s.tensor.value;
-    };
-    for (const [, s] of hostSteps) {
-      const made = s.fn(s.inputs.map((v) => arrayFor(v)!));
-      s.outs.forEach((v, k) => arrays.set(v.id, made[k]!));
-    }
+    const arrays = feedArrays(p, e, inputs);
+    if (arrays === null) return null; // state changed shape: trace again
     const feeds: Record<string, OrtTensor> = {};
-    for (const i of e.inputs) {
-      const a = i.feed.kind === "host" ? arrays.get(i.var.id) : arrayFor(i.var);
-      if (a === undefined || a.size !== sizeOf(i.var) || (i.feed.kind !== "host" && !fits(a, i.var))) return null; // state changed shape: trace again
-      feeds[i.name] = ortTensor(a.dtype === i.var.dtype ? contiguous(a) : (i.var.dtype === "float64" ? Float64Array : Float32Array).from(contiguous(a)), i.var);
-    }
+    for (const i of e.inputs) feeds[i.name] = ortTensor(arrays.get(i.name)!, i.var);
     const fetches: Record<string, OrtTensor | null> = {};
     e.outputs.forEach((o, k) => {
       const pair = pairs[k];
@@ -158,15 +114,6 @@ function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeB
       fetches[o.name] = ortTensor(held === pair[0] ? pair[1] : pair[0], o.var);
     });
     const out = session.run(feeds, fetches, {});
-    const results: Tensor["value"][] = [];
-    e.outputs.forEach((o, k) => {
-      const data = (pairs[k] === null ? out[o.name]!.data : fetches[o.name]!.data) as TypedArray;
-      const t = fromTypedArray(data, o.var.shape);
-      if (o.fetch.kind === "output") results[o.fetch.index] = t.value;
-      else if (o.fetch.field === "grad") o.fetch.tensor.grad = t;
-      else o.fetch.tensor.assign(t);
-    });
-    for (const eff of p.effects) if (eff.var === null && eff.field === "grad") eff.tensor.grad = null;
-    return results;
+    return writeBack(p, e, (k) => (pairs[k] === null ? out[e.outputs[k]!.name]!.data : fetches[e.outputs[k]!.name]!.data) as TypedArray);
   };
 }

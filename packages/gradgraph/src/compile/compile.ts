@@ -42,15 +42,19 @@ export interface CompileOptions {
   replay?: ReplayMode;
 }
 
-/** A compiled function: call it like the original. */
-export interface CompiledFunction<A extends unknown[], R> {
-  (...args: A): R;
+/** What a compiled function tells about itself (synchronous or asynchronous). */
+export interface CompiledInfo {
   /** The optimized programs traced so far, one per signature (and per state of the guards). */
   programs(): Program[];
   /** What happened: each signature's program as text, or why it runs eagerly. */
   explain(): string;
   /** Calls so far: traced (run eagerly while recording), replayed, and run eagerly because not compilable. */
   readonly stats: { traced: number; replayed: number; eager: number };
+}
+
+/** A compiled function: call it like the original. */
+export interface CompiledFunction<A extends unknown[], R> extends CompiledInfo {
+  (...args: A): R;
 }
 
 const registered: Target[] = [];
@@ -63,10 +67,13 @@ export function registerTarget(target: Target): void {
 /** Programs kept per signature (a guard that changes every call would otherwise keep every trace). */
 const KEEP = 8;
 
-interface Entry {
+/** What runs a prepared program: a target's executable, synchronous or not. */
+type Run = (inputs: readonly NDArray[]) => unknown;
+
+interface Entry<X extends Run> {
   readonly guards: Program["guards"];
   readonly program: Program | null;
-  readonly run: Executable | null;
+  readonly run: X | null;
   readonly target: string;
   readonly reasons: readonly string[];
 }
@@ -83,6 +90,106 @@ function signature(leaves: readonly Tensor[], spec: unknown): string {
     if (same === undefined) first.set(t.value, i);
     return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
   }).join("");
+}
+
+/** A replay the caller runs (synchronously or awaiting it) and sends the result back: the outputs, or null. */
+export interface Replay<X extends Run> {
+  readonly run: X;
+  readonly inputs: NDArray[];
+}
+
+/** What a target offers the shared mechanism: its name, whether it can run a program, and the prepared program. */
+interface AnyTarget<X extends Run> {
+  readonly name: string;
+  unsupported(program: Program): string | null;
+  prepare(program: Program): X;
+}
+
+/**
+ * The mechanism of {@link compile} and `compileAsync`: the cache of traces per signature and guard, the choice of
+ * target, the trace itself (the eager first call), `Value` programs. A call is a generator that yields each replay
+ * it needs run and is sent its outputs (null: state no longer fits that trace, so it looks further or traces
+ * again); the synchronous and asynchronous drivers differ only in how they run a replay.
+ */
+export function compiler<A extends unknown[], R, X extends Run>(
+  fn: (...args: A) => R,
+  options: Omit<CompileOptions, "target"> & { readonly target?: AnyTarget<X> | undefined },
+  who: string,
+): CompiledInfo & { call(args: A): Generator<Replay<X>, R, NDArray[] | null> } {
+  if (typeof fn !== "function") throw new CompileError(`${who}: expected a function, got ${fn === null ? "null" : typeof fn}`);
+  const cache = new Map<string, Entry<X>[]>();
+  const stats = { traced: 0, replayed: 0, eager: 0 };
+  const chooseTarget = (p: Program): AnyTarget<X> => {
+    if (options.target !== undefined) {
+      const why = options.target.unsupported(p);
+      if (why !== null) throw new CompileError(`${who}: the target ${options.target.name} cannot run this step: ${why}`);
+      return options.target;
+    }
+    for (let i = registered.length - 1; i >= 0; i--) if (registered[i]!.unsupported(p) === null) return registered[i]! as unknown as AnyTarget<X>;
+    return cpuTarget as unknown as AnyTarget<X>;
+  };
+  // A function of Values (the scalar engine) is compiled by ./scalar.ts, decided at the first call.
+  let scalar: ScalarCompiled | null = null;
+  function* call(args: A): Generator<Replay<X>, R, NDArray[] | null> {
+    // Inside another trace (the outer one records these ops) or inside vmap: run as written.
+    if (recording.current !== null || batching.apply !== null || scalarRecording.current !== null) return fn(...args);
+    if (scalar === null && holdsValue(args)) scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
+    if (scalar !== null) return scalar.call(args) as R;
+    const flat = flattenTree(args, `${who}: the arguments`);
+    const key = signature(flat.leaves, flat.spec);
+    const entries = cache.get(key) ?? [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!e.guards.every((g) => g.key() === g.value)) continue;
+      if (e.run === null) {
+        stats.eager++;
+        return fn(...args);
+      }
+      const outs = yield { run: e.run, inputs: flat.leaves.map((t) => t.value) };
+      if (outs === null) {
+        entries.splice(i--, 1); // a tensor it reads changed shape or lost its gradient: trace again
+        continue;
+      }
+      stats.replayed++;
+      return unflattenTree(e.program!.outputSpec, outs.map((a: NDArray) => new Tensor(a))) as R;
+    }
+    const own = options.guard === undefined ? [] : [{ key: options.guard, value: options.guard() }];
+    // Without tensor arguments it may be a Value program: the scalar engine is traced as well.
+    const st = flat.leaves.length === 0 ? new ScalarTrace([]) : null;
+    let traced: ReturnType<typeof trace>;
+    try {
+      traced = trace(fn as (...a: never[]) => unknown, args);
+    } finally {
+      st?.end();
+    }
+    if (st !== null && st.active()) {
+      scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
+      return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
+    }
+    stats.traced++;
+    let entry: Entry<X>;
+    if (traced.program === null) {
+      if (options.strict === true) throw new CompileError(`${who}: this step cannot be compiled: ${traced.reasons.join("; ")}`);
+      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons };
+    } else {
+      const program = options.optimize === false ? traced.program : optimize(traced.program);
+      const target = chooseTarget(program);
+      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [] };
+    }
+    cache.set(key, [...entries, entry].slice(-KEEP));
+    return traced.result as R;
+  }
+  const all = () => [...cache.values()].flat();
+  return {
+    call,
+    programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
+    explain: () =>
+      [
+        ...all().map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`)),
+        ...(scalar === null ? [] : [scalar.explain()]),
+      ].join("\n\n") || "not called yet",
+    stats,
+  };
 }
 
 /**
@@ -114,77 +221,12 @@ function signature(leaves: readonly Tensor[], spec: unknown): string {
  * const later = step(x, y).item(); // replayed: one program, arrays reused
  */
 export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: CompileOptions = {}): CompiledFunction<A, R> {
-  if (typeof fn !== "function") throw new CompileError(`compile: expected a function, got ${fn === null ? "null" : typeof fn}`);
-  const cache = new Map<string, Entry[]>();
-  const stats = { traced: 0, replayed: 0, eager: 0 };
-  const chooseTarget = (p: Program): Target => {
-    if (options.target !== undefined) {
-      const why = options.target.unsupported(p);
-      if (why !== null) throw new CompileError(`compile: the target ${options.target.name} cannot run this step: ${why}`);
-      return options.target;
-    }
-    for (let i = registered.length - 1; i >= 0; i--) if (registered[i]!.unsupported(p) === null) return registered[i]!;
-    return cpuTarget;
-  };
-  // A function of Values (the scalar engine) is compiled by ./scalar.ts, decided at the first call.
-  let scalar: ScalarCompiled | null = null;
+  const c = compiler<A, R, Executable>(fn, options, "compile");
   const call = (...args: A): R => {
-    // Inside another trace (the outer one records these ops) or inside vmap: run as written.
-    if (recording.current !== null || batching.apply !== null || scalarRecording.current !== null) return fn(...args);
-    if (scalar === null && holdsValue(args)) scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
-    if (scalar !== null) return scalar.call(args) as R;
-    const flat = flattenTree(args, "compile: the arguments");
-    const key = signature(flat.leaves, flat.spec);
-    const entries = cache.get(key) ?? [];
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      if (!e.guards.every((g) => g.key() === g.value)) continue;
-      if (e.run === null) {
-        stats.eager++;
-        return fn(...args);
-      }
-      const outs = e.run(flat.leaves.map((t) => t.value));
-      if (outs === null) {
-        entries.splice(i--, 1); // a tensor it reads changed shape or lost its gradient: trace again
-        continue;
-      }
-      stats.replayed++;
-      return unflattenTree(e.program!.outputSpec, outs.map((a: NDArray) => new Tensor(a))) as R;
-    }
-    const own = options.guard === undefined ? [] : [{ key: options.guard, value: options.guard() }];
-    // Without tensor arguments it may be a Value program: the scalar engine is traced as well.
-    const st = flat.leaves.length === 0 ? new ScalarTrace([]) : null;
-    let traced: ReturnType<typeof trace>;
-    try {
-      traced = trace(fn as (...a: never[]) => unknown, args);
-    } finally {
-      st?.end();
-    }
-    if (st !== null && st.active()) {
-      scalar = new ScalarCompiled(fn as (...a: never[]) => unknown, options, stats);
-      return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
-    }
-    stats.traced++;
-    let entry: Entry;
-    if (traced.program === null) {
-      if (options.strict === true) throw new CompileError(`compile: this step cannot be compiled: ${traced.reasons.join("; ")}`);
-      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons };
-    } else {
-      const program = options.optimize === false ? traced.program : optimize(traced.program);
-      const target = chooseTarget(program);
-      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [] };
-    }
-    cache.set(key, [...entries, entry].slice(-KEEP));
-    return traced.result as R;
+    const g = c.call(args);
+    let r = g.next();
+    while (r.done !== true) r = g.next(r.value.run(r.value.inputs));
+    return r.value;
   };
-  const all = () => [...cache.values()].flat();
-  return Object.assign(call, {
-    programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
-    explain: () =>
-      [
-        ...all().map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`)),
-        ...(scalar === null ? [] : [scalar.explain()]),
-      ].join("\n\n") || "not called yet",
-    stats,
-  });
+  return Object.assign(call, { programs: c.programs, explain: c.explain, stats: c.stats });
 }

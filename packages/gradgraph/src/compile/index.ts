@@ -6,7 +6,9 @@ import { optimize } from "./passes.js";
 import type { Program } from "./program.js";
 import { trace } from "./trace.js";
 
-export { compile, CompileError, registerTarget, type CompiledFunction, type CompileOptions } from "./compile.js";
+export { compile, CompileError, registerTarget, type CompiledFunction, type CompiledInfo, type CompileOptions } from "./compile.js";
+export type { ReplayMode } from "./scalar.js";
+export { compileAsync, type AsyncCompiledFunction, type AsyncExecutable, type AsyncTarget, type CompileAsyncOptions } from "./async.js";
 export { programDot, type ProgramDotOptions } from "./dot.js";
 export { cpuTarget, planMemory, type Executable, type Target } from "./cpu.js";
 export { eliminateCommon, eliminateDead, fuseElementwise, inPlaceUpdates, lowerElementwise, optimize, transposedProducts } from "./passes.js";
