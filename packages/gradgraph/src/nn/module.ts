@@ -119,9 +119,8 @@ export abstract class Module {
     guard(() => `training ${this.#training}`);
     return this.#training;
   }
-  set training(mode: boolean) {
-    this.#training = mode;
-  }
+  /** Sets this module's mode alone (`train()`/`eval()` set the whole tree). */
+  set training(mode: boolean) { this.#training = mode; }
   /** Names declared by registerBuffer, with whether they are saved. */
   readonly #buffers = new Map<string, boolean>();
 

@@ -119,6 +119,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   get grad(): Tensor | null {
     return this.#grad;
   }
+  /** Sets or clears (`null`) the gradient. */
   set grad(g: Tensor | null) {
     recording.current?.gradSet(this, g);
     this.#grad = g;
