@@ -105,6 +105,17 @@ function checkCeil(node: NodeInfo, ceil: boolean, spatial: readonly number[], k:
   });
 }
 
+/** A pooling node's input X (4-D, float) and its window resolved against X's spatial size (pads, strides, dilations). */
+function poolInput(node: NodeInfo, ins: readonly (Val | undefined)[], w: Window, kernel: readonly number[], ceil: boolean): { x: Val; r: ReturnType<typeof resolveWindow> } {
+  const x = floatIn(node, ins, 0, "X");
+  spatialInput(node, x, "X");
+  const spatial = x.t.shape.slice(2);
+  if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
+  const r = resolveWindow(node, w, spatial, kernel);
+  checkCeil(node, ceil, spatial, kernel, r);
+  return { x, r };
+}
+
 export const MaxPool: OpCompiler = (node) => {
   const a = new Attrs(node, ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"]);
   const w = windowAttrs(node, a);
@@ -114,12 +125,7 @@ export const MaxPool: OpCompiler = (node) => {
   const kernel = w.kernel;
   if (node.outputs.length > 1 && node.outputs[1] !== "") throw fail(node, "output Indices is not supported (only Y)");
   return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    spatialInput(node, x, "X");
-    const spatial = x.t.shape.slice(2);
-    if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
-    const r = resolveWindow(node, w, spatial, kernel);
-    checkCeil(node, ceil, spatial, kernel, r);
+    const { x, r } = poolInput(node, ins, w, kernel, ceil);
     const y = nn.maxPool2d(as2d(padSpatial(node, x.t, r.pads, -Infinity)), pair(kernel, 1), { stride: pair(r.strides, 1), dilation: pair(r.dilations, 1) });
     return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
   };
@@ -134,17 +140,12 @@ export const AveragePool: OpCompiler = (node) => {
   if (w.dilations !== undefined && w.dilations.some((d) => d !== 1)) throw fail(node, `attribute dilations=${JSON.stringify(w.dilations)} is not supported (only 1)`);
   const kernel = w.kernel;
   return (ins) => {
-    const x = floatIn(node, ins, 0, "X");
-    spatialInput(node, x, "X");
-    const spatial = x.t.shape.slice(2);
-    if (kernel.length !== spatial.length) throw fail(node, `attribute kernel_shape=${JSON.stringify(kernel)}: expected ${spatial.length} values for input shape ${formatShape(x.t.shape)}`);
-    const r = resolveWindow(node, w, spatial, kernel);
-    checkCeil(node, ceil, spatial, kernel, r);
+    const { x, r } = poolInput(node, ins, w, kernel, ceil);
     const pool = (t: Tensor) => nn.avgPool2d(as2d(padSpatial(node, t, r.pads, 0)), pair(kernel, 1), { stride: pair(r.strides, 1) });
     let y = pool(x.t);
     // Without count_include_pad, each window's mean is over its positions inside the input: divide by the share
     // of the window that lies inside (the mean of a window of ones, padded with zeros).
-    if (!countPad && r.pads.some(([b, e]) => b > 0 || e > 0)) y = y.div(pool(full([1, 1, ...spatial], 1, { dtype: x.t.dtype })));
+    if (!countPad && r.pads.some(([b, e]) => b > 0 || e > 0)) y = y.div(pool(full([1, 1, ...x.t.shape.slice(2)], 1, { dtype: x.t.dtype })));
     return [{ t: from2d(y, x.t.ndim), kind: x.kind }];
   };
 };
