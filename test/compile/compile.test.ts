@@ -268,6 +268,15 @@ describe("signatures", () => {
     expect(f.stats.traced).toBe(2);
   });
 
+  test("a signature per number in the arguments: the least recently used are dropped past 64", () => {
+    const f = compile((x: Tensor, k: number) => x.mul(k));
+    const x = tensor([1]);
+    for (let k = 0; k < 100; k++) expect(f(x, k).item()).toBe(k);
+    expect(f.programs().length).toBe(64);
+    expect(f(x, 99).item()).toBe(99); // kept: replayed
+    expect(f.stats).toEqual({ traced: 100, replayed: 1, eager: 0 });
+  });
+
   test("stepProgram inside a traced step is a CompileError", () => {
     const f = compile((x: Tensor) => (stepProgram((y: Tensor) => y.mul(2), x), x.mul(3)));
     expect(() => f(tensor([1]))).toThrow(CompileError);

@@ -72,6 +72,10 @@ describe("forward models", () => {
   test("not a function or a module: an OnnxError", () => {
     expect(() => exportOnnx(42 as never, randn([2]))).toThrow(/exportOnnx: expected a function or a module, got number/);
   });
+
+  test("example inputs that are neither a tensor nor an array: an OnnxError", () => {
+    expect(() => exportOnnx((x: Tensor) => x.mul(2), 3 as never)).toThrow(/exportOnnx: expected the example inputs as a tensor or an array of them, got number/);
+  });
 });
 
 describe("training steps", () => {

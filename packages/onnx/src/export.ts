@@ -4,7 +4,7 @@
  * tensors it reads (parameters, optimizer buffers) as initializers, inputs, or both. What a call leaves in tensors
  * (a parameter's new value, a gradient) becomes an output named after the tensor.
  */
-import { stepProgram, Tensor, type Program, type Var } from "gradgraph";
+import { isTensor, stepProgram, Tensor, type Program, type Var } from "gradgraph";
 import { attr, GraphBuilder, modelOf, tensorProto, type OnnxValue } from "./builder.js";
 import { OnnxError } from "./errors.js";
 import { lowerAlu, lowerOp } from "./lower.js";
@@ -226,7 +226,11 @@ export function exportOnnx(fnOrModule: ((...args: never[]) => unknown) | ModuleL
   const module = isModuleLike(fnOrModule) ? fnOrModule : undefined;
   if (module === undefined && typeof fnOrModule !== "function") throw new OnnxError(`exportOnnx: expected a function or a module, got ${fnOrModule === null ? "null" : typeof fnOrModule}`);
   const fn = module !== undefined ? (x: Tensor) => module.forward(x) : (fnOrModule as (...args: never[]) => unknown);
-  const args = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
+  // isTensor, not instanceof: a tensor of another copy of gradgraph is a tensor too (the tree check says more)
+  if (!isTensor(exampleInputs) && !Array.isArray(exampleInputs)) {
+    throw new OnnxError(`exportOnnx: expected the example inputs as a tensor or an array of them, got ${exampleInputs === null ? "null" : typeof exampleInputs}`);
+  }
+  const args = isTensor(exampleInputs) ? [exampleInputs] : [...exampleInputs];
   const given = options.names ?? module;
   const pairs: readonly (readonly [string, Tensor])[] =
     given === undefined ? [] : isModuleLike(given) ? [...given.namedParameters(), ...(given.namedBuffers?.() ?? [])] : given instanceof Map ? [...given].map(([t, n]) => [n, t] as const) : (given as readonly (readonly [string, Tensor])[]);

@@ -66,6 +66,11 @@ export function registerTarget(target: Target): void {
 
 /** Programs kept per signature (a guard that changes every call would otherwise keep every trace). */
 const KEEP = 8;
+/**
+ * Signatures kept (the least recently used is dropped past this): numbers or label arrays in the arguments make a
+ * signature per value, and a loop over many would otherwise keep a program for each.
+ */
+const SIGNATURES = 64;
 
 /** What runs a prepared program: a target's executable, synchronous or not. */
 type Run = (inputs: readonly NDArray[]) => unknown;
@@ -138,6 +143,9 @@ export function compiler<A extends unknown[], R, X extends Run>(
     const flat = flattenTree(args, `${who}: the arguments`);
     const key = signature(flat.leaves, flat.spec);
     const entries = cache.get(key) ?? [];
+    // most recently used last (a Map keeps insertion order): the first key is the one to drop
+    cache.delete(key);
+    cache.set(key, entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (!e.guards.every((g) => g.key() === g.value)) continue;
@@ -177,6 +185,7 @@ export function compiler<A extends unknown[], R, X extends Run>(
       entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [] };
     }
     cache.set(key, [...entries, entry].slice(-KEEP));
+    if (cache.size > SIGNATURES) cache.delete(cache.keys().next().value!);
     return traced.result as R;
   }
   const all = () => [...cache.values()].flat();
