@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { compileAsync, CompileError, cpuTarget, type AsyncTarget, type Program } from "../../packages/gradgraph/src/compile/index.js";
 import { randn, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
-import { Linear, ReLU, Sequential, SGD, mseLoss } from "../../packages/gradgraph/src/nn/index.js";
+import { mlpStep } from "./samples.js";
 
 /** The CPU target behind a timer: every run resolves later; `refuse` makes the next runs resolve to null. */
 function fakeAsync() {
@@ -29,18 +29,7 @@ function fakeAsync() {
   return { target, log };
 }
 
-function mlp(seed: number) {
-  const model = new Sequential(new Linear(3, 8, { seed }), new ReLU(), new Linear(8, 1, { seed: seed + 1 }));
-  const opt = new SGD(model.parameters(), { lr: 0.05 });
-  const step = (x: Tensor, y: Tensor) => {
-    opt.zeroGrad();
-    const loss = mseLoss(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    return loss;
-  };
-  return { model, step };
-}
+const mlp = (seed: number) => mlpStep(3, 8, seed);
 
 describe("compileAsync", () => {
   test("an SGD training step on an asynchronous target gives the eager losses, traced once", async () => {

@@ -1,8 +1,9 @@
 /**
  * Helpers for running the op database's samples compiled (test/compile, and test/onnx on the ONNX Runtime target):
- * a sample's function as forward values and gradients, and fresh inputs for a replay.
+ * a sample's function as forward values and gradients, and fresh inputs for a replay; a small MLP's training step.
  */
 import { engine, ones, tensor, Tensor, noGrad } from "../../packages/gradgraph/src/tensor/index.js";
+import { Linear, ReLU, Sequential, SGD, mseLoss } from "../../packages/gradgraph/src/nn/index.js";
 
 /** A copy of a float64 tensor with fresh values of the same shape (so a replay cannot pass by reusing the trace's). */
 export function perturbed(x: Tensor, k: number): Tensor {
@@ -18,4 +19,18 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor) {
     const seed = noGrad(() => ones(y.shape, { dtype: y.dtype }).mul(0.5));
     return [y.detach(), ...engine.gradients([y], ins, [seed])];
   };
+}
+
+/** An MLP inputs-hidden-1 (seeded) and its SGD training step on the mean squared error, returning the loss. */
+export function mlpStep(inputs: number, hidden: number, seed: number) {
+  const model = new Sequential(new Linear(inputs, hidden, { seed }), new ReLU(), new Linear(hidden, 1, { seed: seed + 1 }));
+  const opt = new SGD(model.parameters(), { lr: 0.05 });
+  const step = (x: Tensor, y: Tensor) => {
+    opt.zeroGrad();
+    const loss = mseLoss(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  return { model, step };
 }

@@ -10,25 +10,14 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { compileAsync, cpuTarget, randn, tensor, Tensor } from "gradgraph";
-import { Linear, ReLU, Sequential, SGD, mseLoss } from "gradgraph/nn";
+import { mlpStep } from "../compile/samples.js";
 import { OnnxError, onnxRuntimeWeb } from "gradgraph-onnx/web";
 import { HAS_CHROMIUM, inChromium } from "../chromium.js";
 import { sourceAliases } from "../../source-aliases.js";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-function mlp() {
-  const model = new Sequential(new Linear(4, 16, { seed: 1 }), new ReLU(), new Linear(16, 1, { seed: 2 }));
-  const opt = new SGD(model.parameters(), { lr: 0.05 });
-  const step = (x: Tensor, y: Tensor) => {
-    opt.zeroGrad();
-    const loss = mseLoss(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    return loss;
-  };
-  return { model, step };
-}
+const mlp = () => mlpStep(4, 16, 1);
 
 const close = (got: number[], want: number[]) => {
   expect(got.length).toBe(want.length);
