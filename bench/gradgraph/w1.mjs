@@ -8,16 +8,20 @@ import { lcg, SEEDS, moons, w1Params, bench } from "../lib/common.mjs";
 
 export const W1_LOSS_STEP1 = 1.865453195760891;
 
-/** The W1 step on `gg` (gradgraph's module): eager, or compiled; it returns the loss `Value`. */
-function w1Step(gg, { compiled = false } = {}) {
+/**
+ * The W1 model on `gg` (gradgraph's module, or the parts of it used: `Value`, `nn.scalar.SGD`) on `n` moons
+ * points, and its step returning the loss `Value`: `update` "raw" moves the parameters by `p.data -= lr * p.grad`
+ * (micrograd's loop), "sgd" by the scalar SGD's `step()` (what a trace records). The test suite uses it too.
+ */
+export function w1Setup(gg, { n = 100, update = "raw" } = {}) {
   const { Value } = gg;
   const rnd = lcg(SEEDS.w1);
-  const { X, y } = moons(100, rnd);
+  const { X, y } = moons(n, rnd);
   const layers = w1Params(rnd).map((neurons, l, all) =>
     neurons.map((n) => ({ w: n.w.map((v) => new Value(v)), b: new Value(n.b), nonlin: l !== all.length - 1 })));
   const params = layers.flatMap((L) => L.flatMap((n) => [...n.w, n.b]));
   const lr = 0.05, alpha = 1e-4;
-  const opt = compiled ? new gg.nn.scalar.SGD(params, { lr }) : null;
+  const opt = update === "sgd" ? new gg.nn.scalar.SGD(params, { lr }) : null;
   const forward = (x) => {
     for (const layer of layers) {
       x = layer.map((n) => {
@@ -42,6 +46,12 @@ function w1Step(gg, { compiled = false } = {}) {
     else for (const p of params) p.data -= lr * p.grad;
     return total;
   };
+  return { params, step, opt };
+}
+
+/** The W1 step on `gg`: eager, or compiled; it returns the loss `Value`. */
+function w1Step(gg, { compiled = false } = {}) {
+  const { step } = w1Setup(gg, { update: compiled ? "sgd" : "raw" });
   return compiled ? gg.compile(step, { strict: true }) : step;
 }
 
