@@ -197,7 +197,7 @@ const printableCache = new Map<string, boolean>();
 
 function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, out?: NDArray): NDArray {
   // In an arena (a compiled step's arrays) the kernel reads and writes the arena's arrays where they lie.
-  const s = (out !== undefined ? arenas.get(out.data.buffer) : undefined) ?? xs.map((x) => arenas.get(x.data.buffer)).find((a) => a !== undefined) ?? state!;
+  const s = arenaOf(out, xs) ?? state!;
   let n = 1;
   for (const d of outShape) n *= d;
   let ok = printableCache.get(k.key);
@@ -246,6 +246,17 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
 
 /** The arenas, by their memory's buffer. */
 const arenas = new WeakMap<ArrayBufferLike, State>();
+
+/** The arena holding the output, else the first input in one (no allocation: this is on every kernel's path). */
+function arenaOf(out: NDArray | undefined, xs: readonly NDArray[]): State | undefined {
+  const o = out === undefined ? undefined : arenas.get(out.data.buffer);
+  if (o !== undefined) return o;
+  for (const x of xs) {
+    const a = arenas.get(x.data.buffer);
+    if (a !== undefined) return a;
+  }
+  return undefined;
+}
 
 /** Storage for a compiled step's arrays, which this backend's kernels read and write without copying. */
 export interface Arena {
