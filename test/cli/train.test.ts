@@ -91,6 +91,8 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--threads", "0"], "--threads 0: expected an integer from 1 to 256"],
     [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
     [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],
+    [["--data", "moons", "--target", "gpu"], "--target gpu: expected one of cpu, onnxruntime"],
+    [["--data", "moons", "--target", "onnxruntime", "--no-compile"], "--target onnxruntime runs the compiled step: it cannot go with --no-compile"],
   ])("bad input: %j", async (args, message) => {
     const r = await run("train", ...args);
     expect(r.code).toBe(2);
@@ -445,5 +447,18 @@ describe("trainConfig: the command line's options to a run's settings, with no s
   test("bad options are InputErrors, before any data is loaded or folder made", () => {
     expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");
     expect(() => trainConfig({ ...base, overwrite: true })).toThrow("--overwrite replaces the folder given by --out: give --out too");
+  });
+});
+
+describe("where the training step runs", () => {
+  test("--no-compile (eager) and --target onnxruntime train moons to the built-in target's figures (within rounding)", async () => {
+    const args = ["train", "--data", "moons", "--epochs", "5", "--seed", "3"];
+    const [cpu, eager, ort] = [await run(...args), await run(...args, "--no-compile"), await run(...args, "--target", "onnxruntime")];
+    for (const r of [cpu, eager, ort]) expect(r.code, r.stderr).toBe(0);
+    // eager and compiled on the built-in target print the same figures; ONNX Runtime's float32 kernels round otherwise
+    expect(figures(eager.stdout)).toEqual(figures(cpu.stdout));
+    const losses = (s: string) => figures(s).map((l) => Number(l.trim().split(/\s+/)[1]));
+    losses(ort.stdout).forEach((v, i) => expect(Math.abs(v - losses(cpu.stdout)[i]!)).toBeLessThan(1e-3));
+    expect(figures(cpu.stdout).length).toBe(2);
   });
 });
