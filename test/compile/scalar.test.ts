@@ -38,6 +38,44 @@ describe("a compiled W1 step equals the eager one bit for bit", () => {
   });
 });
 
+describe("pieces (superinstructions chosen from the program) replay bit for bit", () => {
+  // Every op, values used twice and far away, values the backward reads (x0, x1, y), -0 and a fixed input the
+  // step gives no gradient: the same expression for 8 rows, so its pieces repeat and get cases of their own.
+  const setup = () => {
+    const w = [0.3, -0.7, 1.1, 0.45].map((x) => new Value(x));
+    const opt = new SGD(w, { lr: 0.01 });
+    const rows = Array.from({ length: 8 }, (_, r) => [0.1 * r - 0.35, 1 - 0.2 * r]);
+    const step = () => {
+      const outs = rows.map(([a, b]) => {
+        const x = Value.constant(a!), z = Value.constant(-0);
+        const s = w[0]!.mul(x).add(w[1]!.mul(b!)).add(w[2]!);
+        const t = s.tanh().mul(s.sigmoid()).sub(s.exp().div(s.square().add(1)));
+        const u = t.abs().sqrt().add(t.relu()).add(x.mul(z)).neg();
+        const v = u.pow(2).add(s.sin().mul(w[3]!.cos())).add(u.max(s).min(t.add(0.5)));
+        return v.add(v.mul(w[3]!)).add(s.mul(-0)).log().add(x.gt(t).mul(u));
+      });
+      let loss = Value.constant(0);
+      for (const o of outs) loss = loss.add(o);
+      for (const p of w) p.grad = 0;
+      loss.backward();
+      opt.step();
+      return { loss, first: outs[0]! };
+    };
+    return { w, step };
+  };
+  test("20 steps equal the eager ones, and the replay runs pieces", () => {
+    const eager = setup(), traced = setup();
+    const step = compile(traced.step, { strict: true });
+    for (let k = 0; k < 20; k++) {
+      const a = eager.step(), b = step();
+      expect(bits([b.loss.data, b.first.data])).toEqual(bits([a.loss.data, a.first.data]));
+      expect(bits(traced.w.map((p) => p.grad))).toEqual(bits(eager.w.map((p) => p.grad)));
+      expect(bits(traced.w.map((p) => p.data))).toEqual(bits(eager.w.map((p) => p.data)));
+    }
+    expect(step.explain()).toMatch(/a flat tape \(generated loop; [1-9]\d* pieces of [1-9]\d* shapes\)/);
+  });
+});
+
 describe("a lecture example: the scalar MLP, mseLoss and SGD, with the batch as arguments", () => {
   const setup = () => {
     const net = new MLP([2, 4, 1], "tanh", { seed: 3 });
