@@ -157,6 +157,8 @@ function backwardPiece(
 ): Piece {
   const local = (j: number) => gWrites[j] === 1 && gReads[j] === 1 && gWriter[j]! >= q && gWriter[j]! < backAt[j]! && backAt[j]! < e;
   const operands: number[] = [];
+  // Locals are named in order of appearance, so that pieces of one shape print the same.
+  const locals = new Map<number, string>();
   const decls: string[] = [];
   const lines: string[] = [];
   for (let j = q; j < e; j++) {
@@ -178,13 +180,15 @@ function backwardPiece(
       uses.x0 ? `x0 = V[${at(s.a)}]` : "",
       uses.x1 ? (two ? `x1 = V[${at(s.b)}]` : "x1 = NaN") : "",
       uses.y ? `y = V[${at(s.i)}]` : "",
-      `g = ${local(s.i) ? `L${s.i}` : `G[${at(s.i)}]`}`,
+      `g = ${local(s.i) ? locals.get(s.i)! : `G[${at(s.i)}]`}`,
     ].filter((l) => l !== "");
     const into = (x: number, m: number, pq: string) => {
       if (m === 0) return "";
       if (local(x)) {
-        decls.push(`L${x} = 0`);
-        return ` L${x} = 0 + ${pq} * g;`;
+        const l = `l${locals.size}`;
+        locals.set(x, l);
+        decls.push(`${l} = 0`);
+        return ` ${l} = 0 + ${pq} * g;`;
       }
       const v = at(x);
       return m === 1 ? ` G[${v}] = 0 + ${pq} * g;` : ` G[${v}] += ${pq} * g;`;
@@ -192,8 +196,5 @@ function backwardPiece(
     const body = into(s.a, s.ma, ps[0]!) + into(s.b, s.mb, ps[1]!);
     lines.push(`{ const ${[...consts, ...loads].join(", ")};${body} }`);
   }
-  // Local names are per entry: renumber them by first appearance, so that pieces of one shape print the same.
-  const code = (decls.length > 0 ? `let ${decls.join(", ")}; ` : "") + lines.join(" ");
-  const renamed = new Map<string, string>();
-  return { start: q, end: e, code: code.replace(/\bL\d+\b/g, (m) => renamed.get(m) ?? (renamed.set(m, `l${renamed.size}`), `l${renamed.size - 1}`)), operands };
+  return { start: q, end: e, code: (decls.length > 0 ? `let ${decls.join(", ")}; ` : "") + lines.join(" "), operands };
 }

@@ -186,9 +186,10 @@ function kindSource(kind: string): string {
 
 function tapeLoopSource(kinds: readonly string[], pieces: readonly string[]): string {
   const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
-  const body = (kind: string) => (kind.startsWith("piece:") ? `const p = A[k]; ${pieces[Number(kind.slice(6))]!}` : kind.split("|").map(kindSource).join("\n        k++;\n        "));
+  const body = (kind: string) => (kind.startsWith("piece:") ? `P${kind.slice(6)}(A[k], O, V, G);` : kind.split("|").map(kindSource).join("\n        k++;\n        "));
   return `"use strict";
 ${forwards.join("\n")}
+${pieces.map((code, s) => `const P${s} = function (p, O, V, G) { ${code} };`).join("\n")}
 return function (n, C, I, A, B, K, O, V, G, SV, SG, SI, L) {
   for (let k = 0; k < n; k++) {
     switch (C[k]) {
