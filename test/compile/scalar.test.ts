@@ -74,6 +74,48 @@ describe("pieces (superinstructions chosen from the program) replay bit for bit"
     }
     expect(step.explain()).toMatch(/a flat tape \(generated loop; [1-9]\d* pieces of [1-9]\d* shapes\)/);
   });
+  test("random programs: 12 seeds, 3 steps each, equal the eager ones", () => {
+    const unary = ["neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "sin", "cos", "sign", "square"] as const;
+    const binary = ["add", "sub", "mul", "div", "pow", "max", "min", "gt", "lt"] as const;
+    for (let seed = 1; seed <= 12; seed++) {
+      let r = seed * 7919;
+      const rnd = () => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
+      // One random straight-line program (each line reads earlier ones: values used once, often, or never), per row.
+      const lines = Array.from({ length: 24 }, (_, k) => {
+        const two = rnd() < 0.6;
+        // 0-1: parameters, 2-3: the row's constants, then lines; `a` is mostly the line before (chains, as in a neuron)
+        const pick = () => Math.floor(rnd() * (k + 4));
+        return { op: two ? binary[Math.floor(rnd() * binary.length)]! : unary[Math.floor(rnd() * unary.length)]!, a: rnd() < 0.75 ? k + 3 : pick(), b: pick() };
+      });
+      const setup = () => {
+        const w = [0.8, -0.6].map((x) => new Value(x));
+        const opt = new SGD(w, { lr: 0.001 });
+        const step = () => {
+          let loss = Value.constant(0);
+          for (let row = 0; row < 6; row++) {
+            const vs: Value[] = [...w, Value.constant(row / 5 - 0.4), Value.constant(row === 3 ? -0 : 1.5 - row / 4)];
+            for (const l of lines) {
+              const a = vs[l.a]!, b = vs[l.b]!;
+              vs.push((unary as readonly string[]).includes(l.op) ? (a[l.op as (typeof unary)[number]]() as Value) : a[l.op as (typeof binary)[number]](b));
+            }
+            loss = loss.add(vs[vs.length - 1]!).add(vs[vs.length - 5]!.mul(0.5));
+          }
+          for (const p of w) p.grad = 0;
+          loss.backward();
+          opt.step();
+          return loss;
+        };
+        return { w, step };
+      };
+      const eager = setup(), traced = setup();
+      const step = compile(traced.step, { strict: true });
+      for (let k = 0; k < 3; k++) {
+        const a = eager.step(), b = step();
+        expect(bits([b.data, ...traced.w.flatMap((p) => [p.data, p.grad])])).toEqual(bits([a.data, ...eager.w.flatMap((p) => [p.data, p.grad])]));
+      }
+      expect(step.explain()).toMatch(/[1-9]\d* pieces/);
+    }
+  });
 });
 
 describe("a lecture example: the scalar MLP, mseLoss and SGD, with the batch as arguments", () => {
