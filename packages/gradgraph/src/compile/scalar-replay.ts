@@ -1,6 +1,7 @@
 /**
  * Replaying a traced `Value` program (./scalar-trace.ts): on a flat tape of instructions in typed arrays, run by a
- * loop generated from the op table (the default); as straight-line JavaScript generated for the program; or by
+ * loop generated from the op table, with the pieces of ./scalar-fuse.ts as functions it calls (the default); as
+ * straight-line JavaScript generated for the program; or by
  * closures over the op table where `new Function` is forbidden. All three do the same float64 operations in the
  * same order as the eager step.
  */
