@@ -17,7 +17,9 @@ import type { Instr, Out } from "./scalar-trace.js";
 export interface Piece {
   readonly start: number;
   readonly end: number;
-  /** The case's body: it reads its operands as `O[p + n]` (entry indices). */
+  /** What its code depends on: pieces with one key print the same code. */
+  readonly key: string;
+  /** The body of its function (printed for the first piece of each chosen shape): it reads its operands as `O[p + n]` (entry indices). */
   readonly code: string;
   readonly operands: readonly number[];
 }
@@ -96,7 +98,7 @@ export function choosePieces(instrs: readonly Instr[], outputs: readonly Out[], 
       if (vReads[i] !== 1 || vLast[i]! - (e - 1) > CAP) break;
     }
     const id = found.length;
-    found.push(forwardPiece(instrs, q, e, vReads, vLast, vOther));
+    found.push(forwardPiece(instrs, q, e, vReads, vLast, vOther, false));
     for (let j = q; j < e; j++) pieceOf[(instrs[j] as Op).i] = id;
     q = e;
   }
@@ -106,46 +108,60 @@ export function choosePieces(instrs: readonly Instr[], outputs: readonly Out[], 
     const id = s.k === "back" ? pieceOf[s.i]! : -1;
     let e = q + 1;
     while (id >= 0 && e < instrs.length && instrs[e]!.k === "back" && pieceOf[(instrs[e] as Back).i] === id) e++;
-    if (id >= 0) found.push(backwardPiece(instrs, q, e, gWrites, gWriter, gReads, backAt));
+    if (id >= 0) found.push(backwardPiece(instrs, q, e, gWrites, gWriter, gReads, backAt, false));
     q = e;
   }
-  // The shapes that save the most dispatches, within the budget.
-  const byCode = new Map<string, Piece[]>();
+  // The shapes that save the most dispatches, within the budget; each prints its code once.
+  const byKey = new Map<string, Piece[]>();
   for (const x of found) {
     if (x.end - x.start < 2) continue;
-    const xs = byCode.get(x.code);
-    if (xs === undefined) byCode.set(x.code, [x]);
+    const xs = byKey.get(x.key);
+    if (xs === undefined) byKey.set(x.key, [x]);
     else xs.push(x);
   }
-  const shapes = [...byCode.values()].filter((xs) => xs.length >= MIN_USES).sort((x, y) => y.length * (y[0]!.end - y[0]!.start) - x.length * (x[0]!.end - x[0]!.start));
+  const shapes = [...byKey.values()].filter((xs) => xs.length >= MIN_USES).sort((x, y) => y.length * (y[0]!.end - y[0]!.start) - x.length * (x[0]!.end - x[0]!.start));
   const chosen: Piece[] = [];
   let size = 0;
   for (const xs of shapes) {
-    const len = xs[0]!.end - xs[0]!.start;
+    const x = xs[0]!, len = x.end - x.start;
     if (size + len > BUDGET) continue;
     size += len;
-    chosen.push(...xs);
+    const { code } = instrs[x.start]!.k === "op"
+      ? forwardPiece(instrs, x.start, x.end, vReads, vLast, vOther, true)
+      : backwardPiece(instrs, x.start, x.end, gWrites, gWriter, gReads, backAt, true);
+    for (const y of xs) chosen.push({ ...y, code });
   }
   return chosen.sort((x, y) => x.start - y.start);
 }
 
-/** Forward piece `[q, e)`: each op's value in a local; stored when read outside the piece. */
-function forwardPiece(instrs: readonly Instr[], q: number, e: number, vReads: Int32Array, vLast: Int32Array, vOther: Uint8Array): Piece {
-  const names = new Map<number, string>();
+/**
+ * Forward piece `[q, e)`: each op's value in a local; stored when read outside the piece. Its key says everything
+ * its code depends on (the code is printed, `emit`, only for the first piece of a chosen shape).
+ */
+function forwardPiece(
+  instrs: readonly Instr[], q: number, e: number, vReads: Int32Array, vLast: Int32Array, vOther: Uint8Array, emit: boolean,
+): Piece {
+  const names = new Map<number, number>();
   const operands: number[] = [];
-  const slot = (x: number) => `O[p + ${operands.push(x) - 1}]`;
-  const arg = (x: number) => names.get(x) ?? `V[${slot(x)}]`;
+  const key: (string | number)[] = [];
   const lines: string[] = [];
+  const arg = (x: number) => {
+    const t = names.get(x);
+    key.push(t ?? -1);
+    return t !== undefined ? `t${t}` : emit ? `V[O[p + ${operands.push(x) - 1}]]` : (operands.push(x), "");
+  };
   for (let j = q; j < e; j++) {
     const s = instrs[j] as Op;
+    key.push(s.code);
     const a = arg(s.a);
     const b = opOfCode[s.code]!.arity === 2 ? arg(s.b) : "NaN";
-    const t = `t${j - q}`;
-    lines.push(`const ${t} = f${s.code}(${a}, ${b});`);
-    names.set(s.i, t);
-    if (vOther[s.i] === 1 || vReads[s.i] === 0 || vLast[s.i]! >= e) lines.push(`V[${slot(s.i)}] = ${t};`);
+    names.set(s.i, j - q);
+    const stored = vOther[s.i] === 1 || vReads[s.i] === 0 || vLast[s.i]! >= e;
+    key.push(stored ? "s" : "");
+    if (stored) operands.push(s.i);
+    if (emit) lines.push(`const t${j - q} = f${s.code}(${a}, ${b});${stored ? ` V[O[p + ${operands.length - 1}]] = t${j - q};` : ""}`);
   }
-  return { start: q, end: e, code: lines.join(" "), operands };
+  return { start: q, end: e, key: key.join(","), code: lines.join(" "), operands };
 }
 
 /**
@@ -154,47 +170,53 @@ function forwardPiece(instrs: readonly Instr[], q: number, e: number, vReads: In
  */
 function backwardPiece(
   instrs: readonly Instr[], q: number, e: number, gWrites: Int32Array, gWriter: Int32Array, gReads: Int32Array, backAt: Int32Array,
+  emit: boolean,
 ): Piece {
   const local = (j: number) => gWrites[j] === 1 && gReads[j] === 1 && gWriter[j]! >= q && gWriter[j]! < backAt[j]! && backAt[j]! < e;
   const operands: number[] = [];
-  // Locals are named in order of appearance, so that pieces of one shape print the same.
-  const locals = new Map<number, string>();
-  const decls: string[] = [];
+  const key: (string | number)[] = [];
+  // Locals are numbered in order of appearance, so that pieces of one shape print the same.
+  const locals = new Map<number, number>();
   const lines: string[] = [];
   for (let j = q; j < e; j++) {
     const s = instrs[j] as Back;
+    key.push(s.code, s.ma, s.mb);
     const { ps, ...uses } = partials(s);
-    const ix = new Map<number, string>();
+    const ix = new Map<number, number>();
     const consts: string[] = [];
+    // Entry `x`'s index, as `j<n>`: read from the operands once per instruction.
     const at = (x: number) => {
       let v = ix.get(x);
       if (v === undefined) {
-        v = `j${ix.size}`;
+        v = ix.size;
         ix.set(x, v);
-        consts.push(`${v} = O[p + ${operands.push(x) - 1}]`);
+        if (emit) consts.push(`j${v} = O[p + ${operands.length}]`);
+        operands.push(x);
       }
-      return v;
+      key.push(v);
+      return `j${v}`;
     };
     const two = opOfCode[s.code]!.arity === 2;
-    const loads = [
-      uses.x0 ? `x0 = V[${at(s.a)}]` : "",
-      uses.x1 ? (two ? `x1 = V[${at(s.b)}]` : "x1 = NaN") : "",
-      uses.y ? `y = V[${at(s.i)}]` : "",
-      `g = ${local(s.i) ? locals.get(s.i)! : `G[${at(s.i)}]`}`,
-    ].filter((l) => l !== "");
+    const x0 = uses.x0 ? `x0 = V[${at(s.a)}]` : "";
+    const x1 = uses.x1 ? (two ? `x1 = V[${at(s.b)}]` : "x1 = NaN") : "";
+    const y = uses.y ? `y = V[${at(s.i)}]` : "";
+    const gl = local(s.i) ? locals.get(s.i)! : -1;
+    key.push(gl === -1 ? "g" : `l${gl}`);
+    const g = `g = ${gl >= 0 ? `l${gl}` : `G[${at(s.i)}]`}`;
     const into = (x: number, m: number, pq: string) => {
       if (m === 0) return "";
       if (local(x)) {
-        const l = `l${locals.size}`;
+        const l = locals.size;
         locals.set(x, l);
-        decls.push(`${l} = 0`);
-        return ` ${l} = 0 + ${pq} * g;`;
+        key.push("L");
+        return ` l${l} = 0 + ${pq} * g;`;
       }
       const v = at(x);
       return m === 1 ? ` G[${v}] = 0 + ${pq} * g;` : ` G[${v}] += ${pq} * g;`;
     };
     const body = into(s.a, s.ma, ps[0]!) + into(s.b, s.mb, ps[1]!);
-    lines.push(`{ const ${[...consts, ...loads].join(", ")};${body} }`);
+    if (emit) lines.push(`{ const ${[...consts, x0, x1, y, g].filter((l) => l !== "").join(", ")};${body} }`);
   }
-  return { start: q, end: e, code: (decls.length > 0 ? `let ${decls.join(", ")}; ` : "") + lines.join(" "), operands };
+  const decls = Array.from({ length: locals.size }, (_, l) => `l${l} = 0`);
+  return { start: q, end: e, key: key.join(","), code: (decls.length > 0 ? `let ${decls.join(", ")}; ` : "") + lines.join(" "), operands };
 }

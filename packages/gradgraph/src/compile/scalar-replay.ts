@@ -212,8 +212,9 @@ type TapeLoop = (
  */
 const GROUP = 4, MAX_KINDS = 30;
 
-/** The loops made so far, by the kinds they have cases for. */
+/** The loops made lately (at most `KEPT_LOOPS`), by the kinds and piece shapes they have cases for. */
 const tapeLoops = new Map<string, TapeLoop>();
+const KEPT_LOOPS = 16;
 
 /**
  * The program as a flat tape of instructions in typed arrays, run by one loop generated for its kinds: pieces
@@ -287,6 +288,7 @@ export function tapeExec(p: ScalarProgram): Exec & { pieces: number; shapes: num
   let loop = tapeLoops.get(key);
   if (loop === undefined) {
     loop = (new Function("F", tapeLoopSource(kinds, shapes)) as (F: unknown) => TapeLoop)(elementwiseList.map((op) => op.forward));
+    if (tapeLoops.size >= KEPT_LOOPS) tapeLoops.delete(tapeLoops.keys().next().value!);
     tapeLoops.set(key, loop);
   }
   const run = loop;
