@@ -391,7 +391,7 @@ export class ScalarReplay {
 
 /**
  * How a Value program replays: "tape" — a flat tape of instructions in typed arrays, run by one loop generated
- * from the op table; "generated" — straight-line JavaScript made for the program (fast for small steps called
+ * from the op table, repeating stretches of the program as functions of their own; "generated" — straight-line JavaScript made for the program (fast for small steps called
  * often; V8 leaves long ones to its interpreter); "interpreted" — the tape run by closures over the op table (no
  * `new Function`); "auto" (default) — "tape", or "interpreted" where `new Function` is forbidden.
  */
