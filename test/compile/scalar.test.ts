@@ -226,6 +226,24 @@ describe("guards: what changed traces again", () => {
     expect(f.stats.traced).toBe(3);
   });
 
+  test("the signature: a Value passed twice, the numbers and keys in the arguments; what it cannot read", () => {
+    const f = compile((a: Value, b: Value, o: { k: number }) => a.mul(b).add(o.k));
+    const x = new Value(3), y = new Value(4);
+    expect(f(x, y, { k: 1 }).data).toBe(13);
+    expect(f(x, x, { k: 1 }).data).toBe(10); // one leaf twice: another program
+    expect(f(y, x, { k: 1 }).data).toBe(13);
+    expect(f(x, y, { k: -0 }).data).toBe(12); // a number is a constant of the program: another signature
+    expect(f(x, y, { k: 0 }).data).toBe(12);
+    expect(f.stats).toEqual({ traced: 4, replayed: 1, eager: 0 });
+    expect(f(x, y, { k: 1 }).data).toBe(13);
+    expect(f.stats.replayed).toBe(2);
+    const g = compile((a: Value, o: unknown) => a.mul(2) ?? o);
+    expect(() => g(x, { m: new Map() })).toThrow(/the arguments: cannot look inside a Map at \[1\]\.m/);
+    const loop: unknown[] = [x];
+    loop.push(loop);
+    expect(() => g(x, loop)).toThrow(/the tree contains itself at \[1\]\[1\]/);
+  });
+
   test("results are plain Values holding the replay's numbers; numbers pass through", () => {
     const w = new Value(1.5);
     const f = compile((x: Value) => [x.mul(w), 42, { w }]);
