@@ -11,7 +11,7 @@ import { elementwiseList } from "../ops/elementwise.js";
 import { codeOf, opOfCode, partialSource } from "../scalar/kernels.js";
 import { FIRST_OP, StaleValueError } from "../scalar/tape.js";
 import { Value } from "../scalar/value.js";
-import { choosePieces } from "./scalar-fuse.js";
+import { choosePieces, type Piece } from "./scalar-fuse.js";
 import type { External, ScalarProgram } from "./scalar-trace.js";
 
 /** A number as a JavaScript expression. */
@@ -187,7 +187,9 @@ function kindSource(kind: string): string {
 
 function tapeLoopSource(kinds: readonly string[], pieces: readonly string[]): string {
   const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
-  const body = (kind: string) => (kind.startsWith("piece:") ? `P${kind.slice(6)}(A[k], O, V, G);` : kind.split("|").map(kindSource).join("\n        k++;\n        "));
+  // A piece's case runs `B[k]` consecutive pieces of its shape, their operands `I[k]` apart from `A[k]` on.
+  const piece = (s: string) => `for (let p = A[k], r = B[k], d = I[k]; r > 0; r--, p += d) P${s}(p, O, V, G);`;
+  const body = (kind: string) => (kind.startsWith("piece:") ? piece(kind.slice(6)) : kind.split("|").map(kindSource).join("\n        k++;\n        "));
   return `"use strict";
 ${forwards.join("\n")}
 ${pieces.map((code, s) => `const P${s} = function (p, O, V, G) { ${code} };`).join("\n")}
@@ -226,11 +228,22 @@ export function tapeExec(p: ScalarProgram): Exec & { pieces: number; shapes: num
   const shapes = [...new Set(chosen.map((x) => x.code))];
   const shapeOf = new Map(shapes.map((c, s) => [c, s]));
   const pieceAt = new Map(chosen.map((x) => [x.start, x]));
+  // Consecutive pieces of one shape: one entry of the tape.
+  const repeatAt = new Map<number, Piece[]>();
+  for (let q = 0; q < p.instrs.length; ) {
+    const rep: Piece[] = [];
+    for (let x = pieceAt.get(q); x !== undefined && (rep.length === 0 || x.code === rep[0]!.code); x = pieceAt.get(q)) {
+      rep.push(x);
+      q = x.end;
+    }
+    if (rep.length > 0) repeatAt.set(rep[0]!.start, rep);
+    else q++;
+  }
   let n = 0;
   for (let q = 0; q < p.instrs.length; ) {
-    const x = pieceAt.get(q), s = p.instrs[q]!;
-    n += x !== undefined ? 1 : s.k === "sgd" ? s.es.length : 1;
-    q = x !== undefined ? x.end : q + 1;
+    const rep = repeatAt.get(q), s = p.instrs[q]!;
+    n += rep !== undefined ? 1 : s.k === "sgd" ? s.es.length : 1;
+    q = rep !== undefined ? rep[rep.length - 1]!.end : q + 1;
   }
   const O = new Int32Array(chosen.reduce((t, x) => t + x.operands.length, 0));
   const C = new Int32Array(n), I = new Int32Array(n), A = new Int32Array(n), B = new Int32Array(n).fill(-1), K = new Float64Array(n);
@@ -243,12 +256,14 @@ export function tapeExec(p: ScalarProgram): Exec & { pieces: number; shapes: num
     k++;
   };
   for (let q = 0; q < p.instrs.length; ) {
-    const x = pieceAt.get(q);
-    if (x !== undefined) {
-      put(`piece:${shapeOf.get(x.code)!}`, 0, o, -1);
-      O.set(x.operands, o);
-      o += x.operands.length;
-      q = x.end;
+    const rep = repeatAt.get(q);
+    if (rep !== undefined) {
+      put(`piece:${shapeOf.get(rep[0]!.code)!}`, rep[0]!.operands.length, o, rep.length);
+      for (const x of rep) {
+        O.set(x.operands, o);
+        o += x.operands.length;
+      }
+      q = rep[rep.length - 1]!.end;
       continue;
     }
     const s = p.instrs[q++]!;
