@@ -3,17 +3,17 @@
  * (./scalar-replay.ts). The program is cut into *pieces*: a forward piece is a stretch of consecutive op
  * instructions that ends where a value leaves it (read by several ops, by none, or by one far away) — one
  * neuron's `b + Σ wᵢxᵢ` and its activation, say; its backward mirror is the stretch of consecutive backward
- * steps of that piece's entries. A piece becomes one case of the tape's loop, printed from the op table: values
- * and gradients that live and die inside the piece stay in local variables (no array traffic), the rest is read
- * and written through the piece's operand list (`O[p + n]`, entry indices). Pieces of the same shape (the same
- * printed code) share a case; the shapes that occur most get one, the rest of the program runs instruction by
- * instruction. Every piece does the same float64 operations in the same order as the instructions it stands for
+ * steps of that piece's entries. A piece runs as a function printed from the op table (called from a case of
+ * the tape's loop): values and gradients that live and die inside the piece stay in local variables (no array
+ * traffic), the rest is read and written through the piece's operand list (`O[p + n]`, entry indices). Pieces of
+ * the same shape (the same printed code) share a function; the shapes that occur most get one, the rest of the
+ * program runs instruction by instruction. Every piece does the same float64 operations in the same order as the instructions it stands for
  * (a first gradient write is still `0 + c`), so replays stay equal bit for bit.
  */
 import { opOfCode, partialSource } from "../scalar/kernels.js";
 import type { Instr, Out } from "./scalar-trace.js";
 
-/** A stretch `[start, end)` of the program's instructions run as one case: its code and its operands. */
+/** A stretch `[start, end)` of the program's instructions run as one function: its code and its operands. */
 export interface Piece {
   readonly start: number;
   readonly end: number;
@@ -24,9 +24,9 @@ export interface Piece {
   readonly operands: readonly number[];
 }
 
-/** The longest piece, in instructions: V8 optimizes a function up to a bytecode size, so the cases stay small. */
+/** The longest piece, in instructions (V8 compiles a small function sooner, and optimizes one only up to a size). */
 const CAP = 64;
-/** Instructions over all chosen shapes (the loop's size), and how often a shape must occur to get a case. */
+/** Instructions over all chosen shapes (the code printed), and how often a shape must occur to get a function. */
 const BUDGET = 1200, MIN_USES = 4;
 
 type Op = Extract<Instr, { k: "op" }>;
