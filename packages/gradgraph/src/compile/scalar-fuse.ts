@@ -55,7 +55,7 @@ function partials(s: Back): Partials {
   return r;
 }
 
-/** The pieces of a program worth a case of their own (shapes that occur at least `MIN_USES` times, within `BUDGET`). */
+/** The pieces of a program worth a function of their own (shapes that occur at least `MIN_USES` times, within `BUDGET`). */
 export function choosePieces(instrs: readonly Instr[], outputs: readonly Out[], entries: number): Piece[] {
   // Who reads each entry's value: forward ops (how many, the last one), or anything else (a backward step, an output).
   const vReads = new Int32Array(entries), vLast = new Int32Array(entries), vOther = new Uint8Array(entries);
