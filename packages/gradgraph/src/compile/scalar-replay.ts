@@ -218,6 +218,22 @@ const GROUP = 4, MAX_KINDS = 30;
 const tapeLoops = new Map<string, TapeLoop>();
 const KEPT_LOOPS = 16;
 
+/** Consecutive pieces of one shape (one entry of the tape), by where they start. */
+function repeats(length: number, chosen: readonly Piece[]): Map<number, Piece[]> {
+  const pieceAt = new Map(chosen.map((x) => [x.start, x]));
+  const repeatAt = new Map<number, Piece[]>();
+  for (let q = 0; q < length; ) {
+    const rep: Piece[] = [];
+    for (let x = pieceAt.get(q); x !== undefined && (rep.length === 0 || x.code === rep[0]!.code); x = pieceAt.get(q)) {
+      rep.push(x);
+      q = x.end;
+    }
+    if (rep.length > 0) repeatAt.set(rep[0]!.start, rep);
+    else q++;
+  }
+  return repeatAt;
+}
+
 /**
  * The program as a flat tape of instructions in typed arrays, run by one loop generated for its kinds: pieces
  * chosen from the program (./scalar-fuse.ts) are one case each, the other instructions one case per kind, or per
@@ -227,18 +243,7 @@ export function tapeExec(p: ScalarProgram): Exec & { pieces: number; shapes: num
   const chosen = choosePieces(p.instrs, p.outputs, p.entries);
   const shapes = [...new Set(chosen.map((x) => x.code))];
   const shapeOf = new Map(shapes.map((c, s) => [c, s]));
-  const pieceAt = new Map(chosen.map((x) => [x.start, x]));
-  // Consecutive pieces of one shape: one entry of the tape.
-  const repeatAt = new Map<number, Piece[]>();
-  for (let q = 0; q < p.instrs.length; ) {
-    const rep: Piece[] = [];
-    for (let x = pieceAt.get(q); x !== undefined && (rep.length === 0 || x.code === rep[0]!.code); x = pieceAt.get(q)) {
-      rep.push(x);
-      q = x.end;
-    }
-    if (rep.length > 0) repeatAt.set(rep[0]!.start, rep);
-    else q++;
-  }
+  const repeatAt = repeats(p.instrs.length, chosen);
   let n = 0;
   for (let q = 0; q < p.instrs.length; ) {
     const rep = repeatAt.get(q), s = p.instrs[q]!;
