@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { HEAP_POOL_BYTES, WasmHeap, wasmHeap } from "../../packages/gradgraph/src/backend/heap.js";
+import { HEAP_MAX_PAGES, HEAP_POOL_BYTES, WasmHeap, wasmHeap } from "../../packages/gradgraph/src/backend/heap.js";
 import { wasmArena } from "../../packages/gradgraph/src/backend/wasm.js";
 import { stridesOf, type Shape } from "../../packages/gradgraph/src/ops/shape.js";
 import { tensorOps } from "../../packages/gradgraph/src/ops/index.js";
@@ -98,5 +98,25 @@ describe.runIf(wasmHeap() !== null)("float32 products in the shared heap", () =>
     const expected = Array.from(product(new NDArray(A.slice(), [64, 64]), new NDArray(B.slice(), [64, 64])));
     product(a, b, A); // A = A·B: without the check, tiles written early would be read by later ones
     expect(Array.from(A)).toEqual(expected);
+  });
+});
+
+describe.runIf(wasmHeap() !== null)("a float32 product when the heap is full", () => {
+  test("runs the same kernel in a memory of its own: the same numbers as before", () => {
+    setNumThreads(1);
+    const A = new Float32Array(96 * 80), B = new Float32Array(80 * 72);
+    fill(A, A.length, 5);
+    fill(B, B.length, 6);
+    const a = new NDArray(A, [96, 80]), b = new NDArray(B, [80, 72]);
+    const before = Array.from(product(a, b));
+    // The rest of the heap held (by arenas, state, …): no room for the product's workspace above them.
+    const heap = wasmHeap()!;
+    const at = heap.reserve(HEAP_MAX_PAGES * 65536 - heap.top() - 4096);
+    expect(at).not.toBeNull();
+    try {
+      expect(Array.from(product(a, b))).toEqual(before);
+    } finally {
+      heap.free(at!);
+    }
   });
 });

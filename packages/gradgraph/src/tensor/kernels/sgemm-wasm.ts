@@ -165,16 +165,36 @@ function getSgemm(): Sgemm | null {
     const fma = relaxedSimd(heap !== null);
     const bytes = sgemmModuleBytes(heap !== null, fma);
     if (!WebAssembly.validate(bytes)) return null; // no SIMD
-    let memory = heap?.memory;
-    if (memory === undefined) trackMemory("sgemm", (memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES })));
+    if (heap === null) return (sgemm = ownSgemm(fma));
     const module = new WebAssembly.Module(bytes);
-    const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
-    const pool = heap !== null ? new WasmPool(module, memory, instance, ["gemm"]) : null;
-    sgemm = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool, heap };
+    const instance = new WebAssembly.Instance(module, { env: { mem: heap.memory } });
+    const pool = new WasmPool(module, heap.memory, instance, ["gemm"]);
+    sgemm = { memory: heap.memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool, heap };
   } catch {
     sgemm = null;
   }
   return sgemm;
+}
+
+let own: Sgemm | null | undefined;
+
+/**
+ * The kernel on a memory of its own (one thread): where there is no shared heap, and for a product whose
+ * workspace the shared heap has no room for (its regions held up to its maximum) — the same kernel, so the same
+ * numbers as in the heap.
+ */
+function ownSgemm(fma: boolean): Sgemm | null {
+  if (own !== undefined) return own;
+  own = null;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(sgemmModuleBytes(false, fma)), { env: { mem: memory } });
+    trackMemory("sgemm", memory);
+    own = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool: null, heap: null };
+  } catch {
+    // no memory to be had: the caller falls back
+  }
+  return own;
 }
 
 /**
@@ -246,6 +266,15 @@ interface Placed {
 export function sgemmSession(m: number, n: number, k: number): SgemmSession | null {
   const s = getSgemm();
   if (s === null) return null;
+  const fallback = () => {
+    const o = s.heap === null ? null : ownSgemm(s.fma);
+    return o === null ? null : sessionOn(o, m, n, k);
+  };
+  return sessionOn(s, m, n, k) ?? fallback();
+}
+
+/** A session on the kernel `s` (its memory, its pool), or null where its memory has no room for the product. */
+function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | null {
   const { heap, memory } = s;
   const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
   const threads = s.pool === null || m * n * k < PARALLEL_MIN_WORK ? 1 : getNumThreads();
@@ -258,7 +287,11 @@ export function sgemmSession(m: number, n: number, k: number): SgemmSession | nu
     if (heap !== null) return heap.ensure(end);
     if (end > MAX_PAGES * 65536) return false;
     const have = memory.buffer.byteLength;
-    if (end > have) memory.grow(Math.ceil((end - have) / 65536));
+    try {
+      if (end > have) memory.grow(Math.ceil((end - have) / 65536));
+    } catch {
+      return false; // the runtime gives no more
+    }
     return true;
   };
   // Rows and columns of the padded tiles read past an operand (at most 2k floats per row, see `place`): slack.
