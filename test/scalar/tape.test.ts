@@ -83,6 +83,38 @@ describe("the tape", () => {
     );
   });
 
+  test("a root that every op node leads to takes the pass without reach marks, and agrees with the general sweep", () => {
+    const env = { make: Value, imp: () => { throw new Error("not used by the sweep"); } };
+    const { sweep, rootSweep } = compiledKernels(env), plain = plainKernels(env);
+    fc.assert(
+      fc.property(graphArb, fc.boolean(), ([xs, steps], dangling) => {
+        const run = (sweeps: Sweeps) => {
+          tapes.current = new Tape();
+          const leaves = xs.map((v) => new Value(v));
+          const nodes: Value[] = [...leaves, Value.constant(0.25)];
+          for (const [k, i, j] of steps) {
+            const op = elementwiseList[k % elementwiseList.length]!;
+            const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
+            nodes.push(Value.apply(op, op.arity === 1 ? [a] : [a, b]));
+          }
+          if (dangling) nodes[0]!.mul(2); // an op node nothing takes: the root sweep must mark what it reaches
+          // A sum of every node: every op node leads to the root.
+          let root = nodes[0]!.add(0);
+          for (const n of nodes) root = root.add(n.mul(0.5));
+          const T = root.t;
+          const unmarked = root.i === T.n - 1 && T.unused === 1;
+          const m = backwardFrom(root.t, root.i, sweeps);
+          return { unmarked, m, grads: nodes.map((x) => x.grad + 0) };
+        };
+        const want = run({ sweep });
+        expect(want.unmarked).toBe(!dangling);
+        expect(run({ sweep, rootSweep })).toEqual(want);
+        expect(run(plain)).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test("the sweep's local derivatives are the table's partials, printed", () => {
     expect(partialSource(elementwiseOps.mul, 0)).toBe("x1");
     expect(partialSource(elementwiseOps.add, 1)).toBe("(1)");

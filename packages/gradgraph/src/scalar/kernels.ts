@@ -9,7 +9,7 @@
 import { algebraOf, numberAlgebra } from "../ops/algebras.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import type { ElementwiseOp } from "../ops/op.js";
-import { FIRST_OP, IMPORT, flush, room, tapes, type RootSweep, type Sweep, type Tape } from "./tape.js";
+import { FIRST_OP, IMPORT, flush, recordUse, room, tapes, type RootSweep, type Sweep, type Tape } from "./tape.js";
 
 /** The part of a `Value` the kernels read: its tape entry and the `Value`s of its inputs. */
 export interface Node {
@@ -75,12 +75,17 @@ function recordSource(op: ElementwiseOp, code: number): string {
   return `function (a, b) {
     let T = tapes.current;
     if (T.n + 3 > T.cap) T = room(3);
-    const ia = a.t === T ? a.i : a.x !== undefined && a.x.importTape === T ? a.x.importIndex : imp(T, a);
-    const ib = ${two ? "b.t === T ? b.i : b.x !== undefined && b.x.importTape === T ? b.x.importIndex : imp(T, b)" : "-1"};
+    const ia = a.t === T ? a.i : imp(T, a);
+    const ib = ${two ? "b.t === T ? b.i : imp(T, b)" : "-1"};
     const n = T.n++, val = T.val;
     val[n] = f${code}(val[ia], ${two ? "val[ib]" : "NaN"});
     T.grad[n] = 0;
     T.op[n] = ${code}; T.a[n] = ia; T.b[n] = ib; T.rg[n] = ${two ? "T.rg[ia] | T.rg[ib]" : "T.rg[ia]"};
+    const use = T.use;
+    let d = 1;
+    if (use[ia] === 1) { use[ia] = 0; d--; }${two ? "\n    if (use[ib] === 1) { use[ib] = 0; d--; }" : ""}
+    use[n] = 1;
+    T.unused += d;
     return new V(T, n, a, ${two ? "b" : "null"});
   }`;
 }
@@ -140,13 +145,16 @@ const reachPassSource = `
 /**
  * The root sweep's single pass, for a tape no backward has swept yet (`swept < 0`): every gradient on it is still
  * the 0 it was recorded with (leaves' add up anyway), so no first pass must zero the reached ones — reaching an
- * input is one store into `seen`.
+ * input is one store into `seen`. With `marks` false, for a root that is the tape's last entry and the only op
+ * entry no entry takes as an input (`Tape.unused`), every op entry and import below it leads to it: the pass
+ * visits them all and keeps no reach marks.
  */
-function freshPassSource(): string {
+function freshPassSource(marks: boolean): string {
   const cases = elementwiseList.map((op) => {
     const code = codeOf.get(op)!;
     const two = op.arity === 2;
-    const reach = two ? "const ja = A[i], jb = B[i];\n          seen[ja] = ep;\n          seen[jb] = ep;" : "const ja = A[i];\n          seen[ja] = ep;";
+    const reach = (two ? "const ja = A[i], jb = B[i];" : "const ja = A[i];") +
+      (marks ? (two ? "\n          seen[ja] = ep;\n          seen[jb] = ep;" : "\n          seen[ja] = ep;") : "");
     return `
         case ${code}: {
           ${reach}
@@ -155,12 +163,10 @@ function freshPassSource(): string {
           break;
         }`;
   });
-  return `
-  seen[root] = ep;
+  return `${marks ? "\n  seen[root] = ep;" : ""}
   grad[root] = 1;
   let mult = 0;
-  for (let i = root; i >= 0; i--) {
-    if (seen[i] !== ep) continue;
+  for (let i = root; i >= 0; i--) {${marks ? "\n    if (seen[i] !== ep) continue;" : ""}
     const o = op[i];
     if (o >= ${FIRST_OP}) {
       switch (o) {${cases.join("")}
@@ -197,7 +203,9 @@ function rootSweepSource(): string {
         }`);
   return `function (T, ep, root) {
   const op = T.op, A = T.a, B = T.b, val = T.val, grad = T.grad, rg = T.rg, seen = T.seen;
-  if (T.swept < 0) {${freshPassSource()}
+  if (T.swept < 0 && root === T.n - 1 && T.unused === 1) {${freshPassSource(false)}
+  }
+  if (T.swept < 0) {${freshPassSource(true)}
   }${reachPassSource}
   let mult = 0;
   for (let i = root; i >= lo; i--) {
@@ -244,6 +252,7 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
           T.a[n] = ia;
           T.b[n] = ib;
           T.rg[n] = ib < 0 ? T.rg[ia]! : T.rg[ia]! | T.rg[ib]!;
+          recordUse(T, n, ia, ib);
           return new env.make(T, n, a, b);
         },
   );

@@ -79,8 +79,21 @@ export class Tape {
   mark: Int32Array;
   /** The epoch of the last backward from this tape that reached the entry (the root sweep's reach set). */
   seen: Int32Array;
+  /** 1 for an op entry that no entry of this tape takes as an input yet, else 0 (see `unused`). */
+  use: Uint8Array;
+  /**
+   * Op entries that no entry takes as an input (`use` is 1): when the last entry is the only one, every op entry
+   * below it leads to it, so a backward from it reaches them all and needs no reach marks (`RootSweep`).
+   */
+  unused = 0;
   /** `Value.topoMark` of the entries (allocated on the first graph walk that marks one). */
   walk: Int32Array | null = null;
+  /**
+   * Per entry, the last tape that imported it (null: none) and the import's index there (`value.ts`, `importOf`):
+   * allocated on the first import from this tape.
+   */
+  importedBy: (Tape | null)[] | null = null;
+  importedAt: number[] = [];
   /**
    * Import slots: the tape each import's source lives on, held weakly so that a tape does not keep older tapes
    * alive on its own — a node's `Value` holds its inputs' `Value`s, and so every tape its graph needs.
@@ -96,7 +109,7 @@ export class Tape {
   constructor(cap = FIRST_CAPACITY, donor?: Tape) {
     if (donor !== undefined) {
       this.cap = donor.cap;
-      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, seen: this.seen, walk: this.walk } = donor);
+      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, seen: this.seen, use: this.use, walk: this.walk } = donor);
       // The sweep and the walks read marks as epochs: no old mark may look recent (a leaf's lies above them all).
       this.mark.fill(0, 0, donor.n);
       this.walk?.fill(0, 0, donor.n);
@@ -112,6 +125,7 @@ export class Tape {
     this.rg = new Uint8Array(cap);
     this.mark = new Int32Array(cap);
     this.seen = new Int32Array(cap);
+    this.use = new Uint8Array(cap);
   }
 
   /** Gives up the storage: reads through a stale handle find nothing, writes go nowhere. */
@@ -119,15 +133,26 @@ export class Tape {
     this.dead = true;
     this.n = 0;
     this.cap = 0;
-    this.op = this.rg = EMPTY_U8;
+    this.op = this.rg = this.use = EMPTY_U8;
     this.a = this.b = this.mark = this.seen = EMPTY_I32;
     this.val = this.grad = EMPTY_F64;
     this.walk = null;
+    this.importedBy = null;
+    this.importedAt = [];
   }
 
   /** A weak reference to this tape, made once. */
   weak(): WeakRef<Tape> {
     return (this.weakSelf ??= new WeakRef(this));
+  }
+
+  /** The import slots (`importedBy`), allocated on first use. */
+  importSlots(): (Tape | null)[] {
+    if (this.importedBy === null) {
+      this.importedBy = new Array<Tape | null>(this.cap).fill(null);
+      this.importedAt = new Array<number>(this.cap).fill(0);
+    }
+    return this.importedBy;
   }
 
   /** The topoMark array, allocated on first use. */
@@ -149,7 +174,14 @@ export class Tape {
     this.rg = more(this.rg);
     this.mark = more(this.mark);
     this.seen = more(this.seen);
+    this.use = more(this.use);
     if (this.walk !== null) this.walk = more(this.walk);
+    if (this.importedBy !== null) {
+      for (let k = this.cap; k < cap; k++) {
+        this.importedBy.push(null);
+        this.importedAt.push(0);
+      }
+    }
     this.cap = cap;
   }
 }
@@ -202,7 +234,27 @@ export function recordLeaf(T: Tape, data: number, requiresGrad: boolean): number
   T.grad[n] = 0;
   T.rg[n] = requiresGrad ? 1 : 0;
   T.mark[n] = LEAF_MARK;
+  T.use[n] = 0;
   return n;
+}
+
+/**
+ * Counts the op entry `n` of `T` as unused and its inputs `ia` and `ib` (-1: none) as used (`Tape.unused`); the
+ * kernels' record functions inline the same.
+ */
+export function recordUse(T: Tape, n: number, ia: number, ib: number): void {
+  const use = T.use;
+  let d = 1;
+  if (use[ia] === 1) {
+    use[ia] = 0;
+    d--;
+  }
+  if (ib >= 0 && use[ib] === 1) {
+    use[ib] = 0;
+    d--;
+  }
+  use[n] = 1;
+  T.unused += d;
 }
 
 /** Records on `T` (which has room) an import of entry `i` of tape `src`; returns its index. */
@@ -214,6 +266,7 @@ export function recordImport(T: Tape, src: Tape, i: number): number {
   T.val[n] = src.val[i]!;
   T.grad[n] = 0;
   T.rg[n] = src.rg[i]!;
+  T.use[n] = 0;
   T.sources.push(src.weak());
   return n;
 }

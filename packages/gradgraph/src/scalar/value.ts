@@ -20,7 +20,7 @@ import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
 import { scalarRecording } from "./recording.js";
-import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, recordUse, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
 
 export type { Span };
 
@@ -39,12 +39,18 @@ export interface ValueOptions {
   span?: Span;
 }
 
-/** What few nodes carry: a label and span, and the entry that stands for the node on the last tape importing it. */
-class Extras {
-  label: string | undefined = undefined;
-  span: Span | undefined = undefined;
-  importTape: Tape | null = null;
-  importIndex = 0;
+/** What few nodes carry: a label and a span (kept off the node, so that a `Value` is four fields). */
+interface Extras {
+  label?: string | undefined;
+  span?: Span | undefined;
+}
+const extras = new WeakMap<Value, Extras>();
+
+/** The node's extras, made on first use. */
+function extrasOf(v: Value): Extras {
+  let x = extras.get(v);
+  if (x === undefined) extras.set(v, (x = {}));
+  return x;
 }
 
 /**
@@ -58,16 +64,16 @@ class Extras {
  * y.grad; // -0.25
  */
 export class Value implements ValueMethods, GraphNode {
+  // Four fields, set by the constructor in this order whichever form runs (one object shape for every node);
+  // `declare`d so that no class-field definitions run before it.
   /** @internal The tape this node's entry is on. */
-  readonly t: Tape;
+  declare readonly t: Tape;
   /** @internal The entry's index on the tape. */
-  readonly i: number;
+  declare readonly i: number;
   /** @internal The first input (null for a leaf). */
-  readonly a: Value | null;
+  declare readonly a: Value | null;
   /** @internal The second input (null for a leaf or a unary op). */
-  readonly b: Value | null;
-  /** @internal Label, span and import entry, for the few nodes that have them. */
-  x: Extras | undefined;
+  declare readonly b: Value | null;
 
   /**
    * A leaf holding `data` (an input: gradients flow into it unless `requiresGrad: false`), or, given `op` and
@@ -83,13 +89,21 @@ export class Value implements ValueMethods, GraphNode {
     inputs?: readonly Value[] | Value | null,
   ) {
     // The kernels' form first, and short: this constructor runs once per node.
-    const made = typeof data !== "number";
-    this.t = made ? data : tapes.current;
-    this.i = made ? (options as number) : 0;
-    this.a = made ? (op as Value | null) : null;
-    this.b = made ? (inputs as Value | null) : null;
-    this.x = undefined;
-    if (!made) initialise(this, data, options as ValueOptions | undefined, op as ElementwiseOp | null | undefined, inputs as readonly Value[] | undefined);
+    if (typeof data !== "number") {
+      this.t = data;
+      this.i = options as number;
+      this.a = op as Value | null;
+      this.b = inputs as Value | null;
+      return;
+    }
+    const o = (options ?? {}) as ValueOptions;
+    const e = record1(data, o, (op ?? null) as ElementwiseOp | null, (inputs ?? []) as readonly Value[]);
+    this.t = e.T;
+    this.i = e.i;
+    this.a = e.a;
+    this.b = e.b;
+    if (o.label !== undefined) this.label = o.label;
+    if (o.span !== undefined) this.span = o.span;
   }
 
   /** A constant leaf: no gradient flows into it. */
@@ -124,9 +138,10 @@ export class Value implements ValueMethods, GraphNode {
   set data(v: number) {
     checkLive(this.t);
     if (scalarRecording.current !== null) scalarRecording.current.write(this, "data", v);
-    this.t.val[this.i] = v;
-    const x = this.x;
-    if (x !== undefined && x.importTape !== null) x.importTape.val[x.importIndex] = v;
+    const T = this.t;
+    T.val[this.i] = v;
+    const u = T.importedBy?.[this.i]; // the tape that imported this node last keeps its copy current
+    if (u) u.val[T.importedAt[this.i]!] = v;
   }
 
   /** ∂(root of the last backward)/∂(this node). */
@@ -153,9 +168,10 @@ export class Value implements ValueMethods, GraphNode {
   set requiresGrad(r: boolean) {
     checkLive(this.t);
     if (scalarRecording.current !== null) scalarRecording.current.write(this, "requiresGrad", r ? 1 : 0);
-    this.t.rg[this.i] = r ? 1 : 0;
-    const x = this.x;
-    if (x !== undefined && x.importTape !== null) x.importTape.rg[x.importIndex] = r ? 1 : 0;
+    const T = this.t;
+    T.rg[this.i] = r ? 1 : 0;
+    const u = T.importedBy?.[this.i];
+    if (u) u.rg[T.importedAt[this.i]!] = r ? 1 : 0;
   }
 
   /** The op that made this node (null for a leaf). */
@@ -171,20 +187,20 @@ export class Value implements ValueMethods, GraphNode {
 
   /** A name for printing. */
   get label(): string | undefined {
-    return this.x?.label;
+    return extras.get(this)?.label;
   }
   /** Names the node. */
   set label(label: string | undefined) {
-    (this.x ??= new Extras()).label = label;
+    extrasOf(this).label = label;
   }
 
   /** Where in the source text this node came from (set by the expression compiler). */
   get span(): Span | undefined {
-    return this.x?.span;
+    return extras.get(this)?.span;
   }
   /** Records where in the source text the node came from. */
   set span(span: Span | undefined) {
-    (this.x ??= new Extras()).span = span;
+    extrasOf(this).span = span;
   }
 
   /** @internal Scratch mark for graph walks (see `topoOrder`), kept on the tape; not part of the public type. */
@@ -293,8 +309,8 @@ export class Value implements ValueMethods, GraphNode {
   }
 }
 
-/** The public constructor's work: records `v` as a leaf holding `data`, or as `op(...inputs)` holding `data`. */
-function initialise(v: Value, data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): void {
+/** The public constructor's work: records a leaf holding `data`, or `op(...inputs)` holding `data`; returns the entry. */
+function record1(data: number, options: ValueOptions, op: ElementwiseOp | null, inputs: readonly Value[]): { T: Tape; i: number; a: Value | null; b: Value | null } {
   if (op !== null) codeOfOp(op);
   if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
     throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);
@@ -310,11 +326,9 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
     T.grad[i] = 0;
     T.a[i] = ia;
     T.b[i] = ib;
+    recordUse(T, i, ia, ib);
   }
-  // The fields are readonly to everything but the constructor, whose work this is.
-  Object.assign(v as { t: Tape; i: number; a: Value | null; b: Value | null }, { t: T, i, a, b });
-  if (options.label !== undefined) v.label = options.label;
-  if (options.span !== undefined) v.span = options.span;
+  return { T, i, a, b };
 }
 
 /** The tape's code for an op of the table; an op object from elsewhere is refused (the tape records codes). */
@@ -326,25 +340,34 @@ function codeOfOp(op: ElementwiseOp): number {
 
 /** The index on `T` (which has room) of the entry for `x`: its own, or an import of it. */
 function entryOn(T: Tape, x: Value): number {
-  return x.t === T ? x.i : importInto(T, x);
+  return x.t === T ? x.i : importOf(T, x);
+}
+
+/** The entry on `T` standing for `x`, a node of another tape: the import made before, looked up first (the kernels' path). */
+function importOf(T: Tape, x: Value): number {
+  const S = x.t;
+  return S.importedBy !== null && S.importedBy[x.i] === T ? S.importedAt[x.i]! : importInto(T, x);
 }
 
 /**
- * An entry on `T` standing for `x`, a node of another tape: made once per tape (the kernels look it up in
- * `x.x` first); the setters of `data` and `requiresGrad` keep the copy on the latest importing tape current
- * (a graph recorded on an older tape keeps the value it was recorded with).
+ * Makes an entry on `T` standing for `x`, a node of another tape (an import), once per tape: the source tape
+ * remembers, per entry, the last tape that imported it and where (`importOf` looks there first), and the setters
+ * of `data` and `requiresGrad` keep that copy current (a graph recorded on an older tape keeps the value it was
+ * recorded with).
  */
 function importInto(T: Tape, x: Value): number {
-  checkLive(x.t);
-  const ex = (x.x ??= new Extras());
-  if (ex.importTape === T) return ex.importIndex;
-  ex.importTape = T;
-  ex.importIndex = recordImport(T, x.t, x.i);
-  if (scalarRecording.current !== null) scalarRecording.current.imported(T, x, ex.importIndex);
-  return ex.importIndex;
+  const S = x.t;
+  checkLive(S);
+  const by = S.importSlots();
+  if (by[x.i] === T) return S.importedAt[x.i]!;
+  const k = recordImport(T, S, x.i);
+  by[x.i] = T;
+  S.importedAt[x.i] = k;
+  if (scalarRecording.current !== null) scalarRecording.current.imported(T, x, k);
+  return k;
 }
 
-const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importInto });
+const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importOf });
 /** Each op's record function, by name (for the methods). */
 const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
   readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
