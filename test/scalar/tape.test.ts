@@ -152,6 +152,41 @@ describe("the tape", () => {
     expect(step(0.3)).toEqual(first);
   });
 
+  test("a training step's tape takes every parameter at once; values set before or during the step and parameters made later are used", () => {
+    const ws = [0.1, 0.2, 0.3].map((v) => new Value(v));
+    const cs = Array.from({ length: RETIRE_AT / 2 }, (_, k) => 1e-3 * (k % 7)); // a step retires its tape
+    // s = Σ_k ws[k % 3]·cs[k] (+ late·2), in two halves with `between` run in the middle.
+    const step = (between: () => Value | undefined = () => undefined) => {
+      let s = Value.constant(0);
+      cs.forEach((c, k) => {
+        if (k === cs.length / 2) {
+          const late = between();
+          if (late !== undefined) s = s.add(late.mul(2));
+        }
+        s = s.add(ws[k % 3]!.mul(c));
+      });
+      for (const w of ws) w.grad = 0;
+      s.backward();
+      return s;
+    };
+    const sums = (from: number, to: number) => [0, 1, 2].map((j) => cs.slice(from, to).reduce((t, c, k) => t + ((from + k) % 3 === j ? c : 0), 0));
+    const [all, first, second] = [sums(0, cs.length), sums(0, cs.length / 2), sums(cs.length / 2, cs.length)];
+    step(); // retires its tape: the next step's tape imports the leaves all at once
+    ws[0]!.data = 5; // after the tape was made, before the step
+    let late: Value | undefined;
+    const s = step(() => {
+      ws[1]!.data = 7; // during the step, after the import
+      ws[2]!.requiresGrad = false;
+      return (late = new Value(3)); // a leaf made after the import
+    });
+    expect(s.t.leafSrc).toBe(ws[0]!.t);
+    expect(ws[2]!.i).toBeLessThan(s.t.leafN);
+    expect(late!.i).toBeGreaterThanOrEqual(s.t.leafN);
+    expect(s.data).toBeCloseTo(5 * all[0]! + 0.2 * first[1]! + 7 * second[1]! + 0.3 * all[2]! + 6, 8);
+    expect(ws.map((w) => w.grad)).toEqual([all[0], all[1], 0].map((g) => expect.closeTo(g!, 9)));
+    expect(late!.grad).toBe(2);
+  });
+
   test("a retired tape's storage is reused once the next one retires; its Values then throw instead of reading another node", () => {
     const w = new Value(0.5);
     // A step big enough to retire its tape: a sum of RETIRE_AT products.

@@ -95,6 +95,15 @@ export class Tape {
   importedBy: (Tape | null)[] | null = null;
   importedAt: number[] = [];
   /**
+   * Whether this tape imports every leaf at once on its first import of one (`importLeaves`): a tape a training
+   * loop recycles (`retire`) records one step, whose graph uses the parameters again and again.
+   */
+  bulk = false;
+  /** The leaf tape imported all at once, or null: its entry k is this tape's entry `leafBase + k`, for k < `leafN`. */
+  leafSrc: Tape | null = null;
+  leafBase = 0;
+  leafN = 0;
+  /**
    * Import slots: the tape each import's source lives on, held weakly so that a tape does not keep older tapes
    * alive on its own — a node's `Value` holds its inputs' `Value`s, and so every tape its graph needs.
    */
@@ -224,6 +233,40 @@ function retire(): void {
   const T = tapes.current, old = tapes.retired;
   tapes.retired = T;
   tapes.current = old !== null && !old.dead && old.cap === T.cap ? new Tape(old.cap, old) : new Tape(T.cap);
+  tapes.current.bulk = true;
+}
+
+/** Leaf tapes up to this many entries are imported all at once (`importLeaves`). */
+const BULK_MAX = 1 << 14;
+
+/**
+ * Imports every entry of the leaf tape `L` onto `T` at once, in order, as imports do one by one (`recordImport`):
+ * a node's parameter inputs are then found by index (`leafBase + k`), with no lookup per use. Returns false (and
+ * imports nothing) when `L` is too big or `T` lacks room.
+ */
+export function importLeaves(T: Tape, L: Tape): boolean {
+  const m = L.n, base = T.n;
+  if (m > BULK_MAX || base + m + 3 > MAX_ENTRIES) return false;
+  if (base + m + 3 > T.cap) T.grow(Math.min(MAX_ENTRIES, Math.max(T.cap * 2, base + m + 3)));
+  const slot = T.sources.length;
+  T.sources.push(L.weak());
+  T.op.fill(IMPORT, base, base + m);
+  T.b.fill(slot, base, base + m);
+  T.val.set(L.val.subarray(0, m), base);
+  T.rg.set(L.rg.subarray(0, m), base);
+  T.grad.fill(0, base, base + m);
+  T.use.fill(0, base, base + m);
+  const by = L.importSlots(), at = L.importedAt;
+  for (let k = 0; k < m; k++) {
+    T.a[base + k] = k;
+    by[k] = T;
+    at[k] = base + k;
+  }
+  T.n = base + m;
+  T.leafSrc = L;
+  T.leafBase = base;
+  T.leafN = m;
+  return true;
 }
 
 /** Records a leaf on the current tape; returns its index. */

@@ -20,7 +20,7 @@ import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
 import { scalarRecording } from "./recording.js";
-import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, recordUse, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, importLeaves, leafRoom, recordImport, recordLeaf, recordUse, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
 
 export type { Span };
 
@@ -345,8 +345,9 @@ function entryOn(T: Tape, x: Value): number {
 
 /** The entry on `T` standing for `x`, a node of another tape: the import made before, looked up first (the kernels' path). */
 function importOf(T: Tape, x: Value): number {
-  const S = x.t;
-  return S.importedBy !== null && S.importedBy[x.i] === T ? S.importedAt[x.i]! : importInto(T, x);
+  const S = x.t, i = x.i;
+  if (S === T.leafSrc && i < T.leafN) return T.leafBase + i;
+  return S.importedBy !== null && S.importedBy[i] === T ? S.importedAt[i]! : importInto(T, x);
 }
 
 /**
@@ -358,6 +359,8 @@ function importOf(T: Tape, x: Value): number {
 function importInto(T: Tape, x: Value): number {
   const S = x.t;
   checkLive(S);
+  // A training step's tape takes all the parameters at once (not while a trace watches imports one by one).
+  if (T.bulk && T.leafSrc === null && S === tapes.leaves && scalarRecording.current === null && importLeaves(T, S)) return T.leafBase + x.i;
   const by = S.importSlots();
   if (by[x.i] === T) return S.importedAt[x.i]!;
   const k = recordImport(T, S, x.i);
