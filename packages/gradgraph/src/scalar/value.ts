@@ -88,22 +88,13 @@ export class Value implements ValueMethods, GraphNode {
     op?: ElementwiseOp | null | Value,
     inputs?: readonly Value[] | Value | null,
   ) {
-    // The kernels' form first, and short: this constructor runs once per node.
-    if (typeof data !== "number") {
-      this.t = data;
-      this.i = options as number;
-      this.a = op as Value | null;
-      this.b = inputs as Value | null;
-      return;
-    }
-    const o = (options ?? {}) as ValueOptions;
-    const e = record1(data, o, (op ?? null) as ElementwiseOp | null, (inputs ?? []) as readonly Value[]);
-    this.t = e.T;
-    this.i = e.i;
-    this.a = e.a;
-    this.b = e.b;
-    if (o.label !== undefined) this.label = o.label;
-    if (o.span !== undefined) this.span = o.span;
+    // Short, for the kernels' form (once per node, inlined into every op): the public form returns the node
+    // that `made` records, through that same form (one object shape for every node).
+    if (typeof data === "number") return made(data, options as ValueOptions | undefined, op as ElementwiseOp | null | undefined, inputs as readonly Value[] | undefined);
+    this.t = data;
+    this.i = options as number;
+    this.a = op as Value | null;
+    this.b = inputs as Value | null;
   }
 
   /** A constant leaf: no gradient flows into it. */
@@ -309,8 +300,8 @@ export class Value implements ValueMethods, GraphNode {
   }
 }
 
-/** The public constructor's work: records a leaf holding `data`, or `op(...inputs)` holding `data`; returns the entry. */
-function record1(data: number, options: ValueOptions, op: ElementwiseOp | null, inputs: readonly Value[]): { T: Tape; i: number; a: Value | null; b: Value | null } {
+/** The public constructor's work: records a leaf holding `data`, or `op(...inputs)` holding `data`. */
+function made(data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): Value {
   if (op !== null) codeOfOp(op);
   if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
     throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);
@@ -328,7 +319,10 @@ function record1(data: number, options: ValueOptions, op: ElementwiseOp | null, 
     T.b[i] = ib;
     recordUse(T, i, ia, ib);
   }
-  return { T, i, a, b };
+  const v = new Value(T, i, a, b);
+  if (options.label !== undefined) v.label = options.label;
+  if (options.span !== undefined) v.span = options.span;
+  return v;
 }
 
 /** The tape's code for an op of the table; an op object from elsewhere is refused (the tape records codes). */
@@ -343,11 +337,9 @@ function entryOn(T: Tape, x: Value): number {
   return x.t === T ? x.i : importOf(T, x);
 }
 
-/** The entry on `T` standing for `x`, a node of another tape: the import made before, looked up first (the kernels' path). */
+/** The entry on `T` standing for `x`, a node of another tape (the kernels' path): its place in the leaves imported at once, else `importInto`. */
 function importOf(T: Tape, x: Value): number {
-  const S = x.t, i = x.i;
-  if (S === T.leafSrc && i < T.leafN) return T.leafBase + i;
-  return S.importedBy !== null && S.importedBy[i] === T ? S.importedAt[i]! : importInto(T, x);
+  return x.t === T.leafSrc && x.i < T.leafN ? T.leafBase + x.i : importInto(T, x);
 }
 
 /**
@@ -362,7 +354,7 @@ function importInto(T: Tape, x: Value): number {
   // A training step's tape takes all the parameters at once (not while a trace watches imports one by one).
   if (T.bulk && T.leafSrc === null && S === tapes.leaves && scalarRecording.current === null && importLeaves(T, S)) return T.leafBase + x.i;
   const by = S.importSlots();
-  if (by[x.i] === T) return S.importedAt[x.i]!;
+  if (by[x.i] === T) return S.importedAt[x.i]!; // imported before
   const k = recordImport(T, S, x.i);
   by[x.i] = T;
   S.importedAt[x.i] = k;
