@@ -115,6 +115,19 @@ describe("the tape", () => {
     );
   });
 
+  test("the compiled methods and the plain ones make the same nodes, numbers as constants", () => {
+    const env = { make: Value, imp: () => { throw new Error("one tape"); }, constant: (c: number) => Value.constant(c) };
+    const compiled = compiledKernels(env).methods, plain = plainKernels(env).methods;
+    for (const op of elementwiseList) {
+      const x = Value.constant(0.7), y = Value.constant(1.3);
+      const [c, p] = [compiled, plain].map((m) => (op.arity === 2 ? [m[op.name].call(x, y), m[op.name].call(x, 2)] : [m[op.name].call(x)]));
+      expect(c!.map((v) => [v.data, v.op, v.inputs.length]), op.name).toEqual(p!.map((v) => [v.data, v.op, v.inputs.length]));
+      expect(c![0]!.inputs[0]).toBe(x);
+      if (op.arity === 2) expect([c![0]!.inputs[1], c![1]!.inputs[1]!.data]).toEqual([y, 2]);
+    }
+    expect(() => plainKernels({ make: Value, imp: env.imp }).methods.add.call(Value.constant(1), 2)).toThrow("without a constant maker");
+  });
+
   test("the sweep's local derivatives are the table's partials, printed", () => {
     expect(partialSource(elementwiseOps.mul, 0)).toBe("x1");
     expect(partialSource(elementwiseOps.add, 1)).toBe("(1)");

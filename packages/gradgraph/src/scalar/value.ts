@@ -362,7 +362,10 @@ function importInto(T: Tape, x: Value): number {
   return k;
 }
 
-const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importOf });
+const { record, methods, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importOf, constant: (c) => Value.constant(c) });
+// The class's methods above state the API and do its work; the kernels' methods, installed over them, do the same
+// work with the op's record function inlined (one call per node instead of two).
+Object.assign(Value.prototype, methods);
 /** Each op's record function, by name (for the methods). */
 const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
   readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
