@@ -47,8 +47,8 @@ describe("kernel sets", () => {
             const m = got.length, ref = new Float64Array(m), abs = new Float64Array(m);
             for (let i = 0; i < N; i++) {
               const k = mode === "cols" ? i % m : Math.floor(i / (N / m));
-              ref[k] += want[i]!;
-              abs[k] += Math.abs(want[i]!);
+              ref[k] = ref[k]! + want[i]!;
+              abs[k] = abs[k]! + Math.abs(want[i]!);
             }
             // float64 accumulation in two orders (≤ N·2⁻⁵³·Σ|x| each), then one float32 rounding
             for (let k = 0; k < m; k++) expect(Math.abs(got[k]! - ref[k]!), `${mode} ${k}`).toBeLessThanOrEqual(2 ** -24 * Math.abs(ref[k]!) + N * 2 ** -52 * abs[k]!);
