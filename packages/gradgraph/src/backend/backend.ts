@@ -121,6 +121,12 @@ export function backend(): Backend {
   return current!;
 }
 
+/** Runs a kernel set on the current backend (the JavaScript backend's loop where it has no `runMany`). */
+export function runKernelSet(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType, outShapes: readonly Shape[], outs?: readonly (NDArray | undefined)[]): NDArray[] {
+  const b = backend();
+  return (b.runMany ?? jsBackend.runMany!)(k, xs, shape, dtype, outShapes, outs);
+}
+
 /** Names of the backends available in this runtime. */
 export function backendNames(): string[] {
   return [...backends().keys()];
