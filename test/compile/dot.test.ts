@@ -83,7 +83,7 @@ describe("programDot", () => {
   });
 
   test("W4 (relu(x·y + z).sum() and its gradients): one cluster for the whole step, its four results leaving it", async () => {
-    const [x, y, z] = [1, 2, 3].map((seed) => randn([8], { seed, requiresGrad: true }));
+    const [x, y, z] = [1, 2, 3].map((seed) => randn([8], { seed, requiresGrad: true })) as [Tensor, Tensor, Tensor];
     const p = stepProgram(() => {
       x.grad = y.grad = z.grad = null;
       const s = x.mul(y).add(z).relu().sum();

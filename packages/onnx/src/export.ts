@@ -162,6 +162,14 @@ export function programToOnnx(p: Program, options: ProgramExportOptions = {}): E
       case "fused":
         made(s.out, lowerAlu(b, s.expr, s.inputs.map(value), s.out), from);
         break;
+      case "kernel":
+        // each result on its own (ONNX Runtime's common-subexpression pass shares what they have in common)
+        for (const o of s.outs) {
+          const at = b.nodes.length;
+          const all: OnnxValue = { name: lowerAlu(b, o.expr, s.inputs.map(value), { shape: s.shape, dtype: o.out.dtype }), shape: s.shape, dtype: o.out.dtype };
+          made(o.out, o.sum === undefined ? all.name : lowerOp(b, "sum", { axes: o.sum, keepdims: o.out.shape.length === s.shape.length }, [all], o.out), at);
+        }
+        break;
       case "copy":
         made(s.out, b.node(s.input.dtype === s.out.dtype ? "Identity" : "Cast", [value(s.input).name], s.input.dtype === s.out.dtype ? [] : [attr.int("to", s.out.dtype === "float64" ? DataType.DOUBLE : DataType.FLOAT)]), from);
         break;
@@ -176,7 +184,7 @@ export function programToOnnx(p: Program, options: ProgramExportOptions = {}): E
         return;
       }
     }
-    for (const v of s.kind === "op" || s.kind === "fused" || s.kind === "copy" ? [s.out] : []) computed.add(v.id);
+    for (const v of s.kind === "op" || s.kind === "fused" || s.kind === "copy" ? [s.out] : s.kind === "kernel" ? s.outs.map((o) => o.out) : []) computed.add(v.id);
   });
   for (const o of outputs) {
     const have = value(o.var).name;
