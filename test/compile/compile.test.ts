@@ -10,6 +10,8 @@ import { engine, fromTypedArray, Generator, ones, randn, tensor, Tensor, noGrad 
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
 import { Linear, ReLU, Sequential, SGD, Adam, AdamW, crossEntropy, mseLoss, dropout, Embedding, randomShift, Conv2d } from "../../packages/gradgraph/src/nn/index.js";
 import { forEachBackend } from "../backends.js";
+import { withBackend } from "../../packages/gradgraph/src/backend/backend.js";
+import { wasmHeap } from "../../packages/gradgraph/src/backend/heap.js";
 import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
 import { perturbed, valueAndGrads } from "./samples.js";
 
@@ -301,6 +303,37 @@ describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
     expect(s1.item()).toBe(s0.item());
     expect(Array.from(g1.toArray())).toEqual(Array.from(g0.toArray()));
     expect(f.stats.replayed).toBe(1);
+  });
+});
+
+describe.runIf(wasmHeap() !== null)("the shared heap (the arena and the matrix product in one memory)", () => {
+  test("parameters updated in place move into it once; products read them there; numbers equal eager's", () => {
+    withBackend("wasm", () => {
+      const make = () => {
+        const W = randn([64, 96], { seed: 7, dtype: "float32", requiresGrad: true }), x = randn([32, 64], { seed: 8, dtype: "float32" });
+        const opt = new SGD([W], { lr: 0.1 });
+        const step = () => {
+          opt.zeroGrad();
+          const loss = x.matmul(W).relu().sum();
+          loss.backward();
+          opt.step();
+          return loss;
+        };
+        return { W, step };
+      };
+      const eager = make(), compiled = make();
+      const before = compiled.W.toArray();
+      const f = compile(compiled.step);
+      const heap = wasmHeap()!;
+      for (let i = 0; i < 4; i++) expect(f().item()).toBe(eager.step().item());
+      expect(heap.owns(compiled.W.toArray())).toBe(true);
+      expect(heap.owns(compiled.W.grad!.toArray())).toBe(true);
+      expect(heap.owns(before)).toBe(false); // the user's array from before is left as it was
+      expect(Array.from(compiled.W.toArray())).toEqual(Array.from(eager.W.toArray()));
+      // eagerly afterwards, from the heap, the same numbers again
+      expect(compiled.step().item()).toBe(eager.step().item());
+      expect(Array.from(compiled.W.toArray())).toEqual(Array.from(eager.W.toArray()));
+    });
   });
 });
 

@@ -94,6 +94,17 @@ describe("compile(step, { target: onnxRuntime() })", () => {
     expect(seen[4]).not.toBe(seen[5]);
   });
 
+  test("parameters the built-in target moved into its shared WebAssembly heap train on ONNX Runtime next (fed as a copy)", async () => {
+    const [a, b] = [net(), net()];
+    const [optA, optB] = [new SGD(a.parameters(), { lr: 0.1 }), new SGD(b.parameters(), { lr: 0.1 })];
+    const onCpu = compile(stepOf(a, optA)), onOrt = compile(stepOf(a, optA), { target }), eager = stepOf(b, optB);
+    for (let k = 0; k < 8; k++) {
+      const [x, y] = batch(k);
+      close((k < 4 ? onCpu : onOrt)(x, y).toArray(), eager(x, y).toArray());
+    }
+    a.parameters().forEach((p, i) => close(p.toArray(), b.parameters()[i]!.toArray()));
+  });
+
   test("100 steps of an MNIST-sized classifier (784-128-10, Adam, batch 64) compiled on ONNX Runtime follow eager training", async () => {
     const make = () => new Sequential(new Linear(784, 128, { generator: new Generator(3) }), new ReLU(), new Linear(128, 10, { generator: new Generator(4) }));
     const [a, b] = [make(), make()];

@@ -96,7 +96,9 @@ function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeB
   const ortTensor = (data: TypedArray, v: Var): OrtTensor => {
     let t = wrapped.get(data);
     if (t === undefined) {
-      t = new ort.Tensor(v.dtype, data, v.shape);
+      // onnxruntime-node refuses views of a SharedArrayBuffer (arrays of gradgraph's shared WebAssembly heap, where
+      // the built-in target keeps what a step updates): those are fed as a copy.
+      t = new ort.Tensor(v.dtype, data.buffer instanceof ArrayBuffer ? data : (data.slice() as TypedArray), v.shape);
       if (pairs.some((pair) => pair?.includes(data))) wrapped.set(data, t);
     }
     return t;

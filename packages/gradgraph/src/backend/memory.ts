@@ -10,7 +10,7 @@ export function trackMemory(label: string, memory: WebAssembly.Memory): void {
   memories.push({ label, memory });
 }
 
-/** Bytes of every tracked WebAssembly memory now, by label (`wasm-scratch`, `sgemm`, …). */
+/** Bytes of every tracked WebAssembly memory now, by label (`wasm-scratch`, `heap` — the shared one —, `sgemm` where there is none, …). */
 export function wasmMemoryBytes(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const { label, memory } of memories) out[label] = (out[label] ?? 0) + memory.buffer.byteLength;

@@ -18,6 +18,7 @@ import { schedule, scheduleAll, type AluNode } from "../ops/alu.js";
 import type { DType } from "../ops/op.js";
 import type { Shape } from "../ops/shape.js";
 import type { Backend, Kernel, KernelSet } from "./backend.js";
+import { HEAP_MAX_PAGES, wasmHeap, type WasmHeap } from "./heap.js";
 import { jsBackend, layout, outputFor } from "./js.js";
 import { trackMemory } from "./memory.js";
 import type { NDArray } from "./ndarray.js";
@@ -57,7 +58,7 @@ function printable(root: AluNode): boolean {
  * in two halves into two f64x2 accumulators; the lanes past n masked to 0) and the sum stored, as one f64, at its
  * address.
  */
-function encode(k: KernelSet, f64: boolean, single: readonly boolean[], summed: readonly boolean[]): Uint8Array<ArrayBuffer> {
+function encode(k: KernelSet, f64: boolean, single: readonly boolean[], summed: readonly boolean[], shared: boolean): Uint8Array<ArrayBuffer> {
   const lane = f64 ? 1 : 0, bytes = 16;
   const order = scheduleAll(k.outs.map((o) => o.root));
   const p = k.outs.length, N = p, IN = p + 1;
@@ -138,7 +139,7 @@ function encode(k: KernelSet, f64: boolean, single: readonly boolean[], summed: 
   const module = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(params.map((p) => [p])), 0x00]])),
-    ...section(2, vec([[...name("env"), ...name("m"), 0x02, 0x00, ...uleb(PAGES)]])),
+    ...section(2, vec([[...name("env"), ...name("m"), 0x02, ...memoryLimits(shared)]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name("k"), 0x00, 0]])),
     ...section(10, vec([[...uleb(func.length), ...func]])),
@@ -148,10 +149,17 @@ function encode(k: KernelSet, f64: boolean, single: readonly boolean[], summed: 
 
 const PAGES = Math.ceil((SUMS + 8 * MAX_OUTPUTS) / 65536);
 
+/** The memory a module imports: a scratch-sized one of its own, or the shared heap (tensor/kernels' too). */
+const memoryLimits = (shared: boolean) => (shared ? [0x03, ...uleb(1), ...uleb(HEAP_MAX_PAGES)] : [0x00, ...uleb(PAGES)]);
+
 type Fn = (...args: number[]) => void;
 
 interface State {
   memory: WebAssembly.Memory;
+  /** Where the scratch starts: its regions of one chunk each, then the sums. */
+  base: number;
+  /** The shared heap, when this memory is it (its arrays are then recognised by `heap.owns`). */
+  heap: WasmHeap | null;
   f32: Float32Array[];
   f64: Float64Array[];
   /** Where a kernel leaves its sums (one float64 per output). */
@@ -165,7 +173,7 @@ interface State {
  * The float32 sum's module: four f64x2 accumulators, eight elements per step (each f32x4 load promoted to float64
  * in two halves), so a 16,384-element chunk is summed in float64 with about 2,048 terms per accumulator.
  */
-function sumModule(): Uint8Array<ArrayBuffer> {
+function sumModule(shared: boolean): Uint8Array<ArrayBuffer> {
   const P = 0, END = 1, A = 2, V = 6; // params p, end; accumulators A..A+3; the loaded vector
   const high = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15); // i8x16.shuffle: lanes 2, 3 → 0, 1
   const promote = simd(0x5f), f64add = simd(0xf0);
@@ -182,20 +190,24 @@ function sumModule(): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32]]), ...vec([[F64]])]])),
-    ...section(2, vec([[...name("env"), ...name("m"), 0x02, 0x00, ...uleb(PAGES)]])),
+    ...section(2, vec([[...name("env"), ...name("m"), 0x02, ...memoryLimits(shared)]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name("s"), 0x00, 0]])),
     ...section(10, vec([[...uleb(func.length), ...func]])),
   ]);
 }
 
-/** A memory whose first PAGES are the kernels' scratch, with its kernel cache and its float32 sum. */
-function stateOf(memory: WebAssembly.Memory): State {
-  const sum32 = new WebAssembly.Instance(new WebAssembly.Module(sumModule()), { env: { m: memory } }).exports.s as State["sum32"];
-  const s: State = { memory, f32: [], f64: [], sums: new Float64Array(memory.buffer, SUMS, MAX_OUTPUTS), kernels: new Map(), sum32 };
+/**
+ * A memory whose PAGES from `base` are the kernels' scratch (from 0 in a memory of its own; a region of the shared
+ * heap), with its kernel cache and its float32 sum.
+ */
+function stateOf(memory: WebAssembly.Memory, base = 0, heap: WasmHeap | null = null): State {
+  const sum32 = new WebAssembly.Instance(new WebAssembly.Module(sumModule(heap !== null)), { env: { m: memory } }).exports.s as State["sum32"];
+  const buffer = heap?.buffer() ?? memory.buffer;
+  const s: State = { memory, base, heap, f32: [], f64: [], sums: new Float64Array(buffer, base + SUMS, MAX_OUTPUTS), kernels: new Map(), sum32 };
   for (let i = 0; i < REGIONS; i++) {
-    s.f32.push(new Float32Array(memory.buffer, i * CHUNK * 8, CHUNK));
-    s.f64.push(new Float64Array(memory.buffer, i * CHUNK * 8, CHUNK));
+    s.f32.push(new Float32Array(buffer, base + i * CHUNK * 8, CHUNK));
+    s.f64.push(new Float64Array(buffer, base + i * CHUNK * 8, CHUNK));
   }
   return s;
 }
@@ -227,7 +239,7 @@ function compile(s: State, k: KernelSet, f64: boolean, single: readonly boolean[
   const key = `${k.key}|${f64 ? "f64" : "f32"}|${single.map(Number).join("")}|${summed.map(Number).join("")}`;
   let fn = s.kernels.get(key);
   if (fn === undefined) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(encode(k, f64, single, summed)), { env: { m: s.memory } });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(encode(k, f64, single, summed, s.heap !== null)), { env: { m: s.memory } });
     fn = inst.exports.k as Fn;
     s.kernels.set(key, fn);
   }
@@ -270,7 +282,7 @@ function runSet(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType
   const bytes = f64 ? 8 : 4;
   // Arrays that live in this memory (an arena's, of the kernel's dtype) are read or written in place; the others
   // each take a region of the scratch (-1: none).
-  const here = (a: NDArray) => a.data.buffer === s.memory.buffer && a.data.BYTES_PER_ELEMENT === bytes;
+  const here = (a: NDArray) => (s.heap !== null ? s.heap.owns(a.data) : a.data.buffer === s.memory.buffer) && a.data.BYTES_PER_ELEMENT === bytes;
   const single = lay.map((l) => l === "single");
   let regions = 0;
   const inRegion = xs.map((x, i) => (single[i] || (lay[i] === "full" && here(x)) ? -1 : regions++));
@@ -282,8 +294,8 @@ function runSet(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType
   const views = f64 ? s.f64 : s.f32;
   const p = k.outs.length;
   const args: number[] = new Array<number>(p + 1 + xs.length).fill(0);
-  for (let i = 0; i < xs.length; i++) args[p + 1 + i] = single[i] ? xs[i]!.data[xs[i]!.offset]! : inRegion[i]! * CHUNK * 8;
-  for (let j = 0; j < p; j++) args[j] = summed[j] ? SUMS + 8 * j : outRegion[j]! * CHUNK * 8;
+  for (let i = 0; i < xs.length; i++) args[p + 1 + i] = single[i] ? xs[i]!.data[xs[i]!.offset]! : s.base + inRegion[i]! * CHUNK * 8;
+  for (let j = 0; j < p; j++) args[j] = s.base + (summed[j] ? SUMS + 8 * j : outRegion[j]! * CHUNK * 8);
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
     for (let j = 0; j < p; j++) {
@@ -338,15 +350,22 @@ function addInto(acc: Float64Array, mode: "rows" | "cols", block: number, v: Flo
   }
 }
 
-/** The arenas, by their memory's buffer. */
+/** The arenas of their own memory, by their memory's buffer. */
 const arenas = new WeakMap<ArrayBufferLike, State>();
+/** The shared heap's state (its scratch a region of the heap), made with the first arena in it. */
+let heapState: State | undefined;
+
+/** The state of the memory `a` lives in: an arena's own memory, or the shared heap; undefined for other arrays. */
+function stateHolding(a: ArrayBufferView): State | undefined {
+  return arenas.get(a.buffer) ?? (heapState !== undefined && heapState.heap!.owns(a) ? heapState : undefined);
+}
 
 /** The arena holding the output, else the first input in one (no allocation: this is on every kernel's path). */
 function arenaOf(out: NDArray | undefined, xs: readonly NDArray[]): State | undefined {
-  const o = out === undefined ? undefined : arenas.get(out.data.buffer);
+  const o = out === undefined ? undefined : stateHolding(out.data);
   if (o !== undefined) return o;
   for (const x of xs) {
-    const a = arenas.get(x.data.buffer);
+    const a = stateHolding(x.data);
     if (a !== undefined) return a;
   }
   return undefined;
@@ -359,12 +378,24 @@ export interface Arena {
 }
 
 /**
- * An arena for arrays of `bytes` bytes in all (each padded to 16): a WebAssembly memory of fixed size (never
- * grown, so its arrays stay valid) after a scratch of its own. Null where this backend is unavailable.
+ * An arena for `count` arrays of `bytes` bytes in all (each padded to 16). In the shared heap where there is one
+ * (backend/heap.ts: the float32 matrix product then reads and writes its arrays in place too), as a region given
+ * back once all its arrays are collected; else a WebAssembly memory of fixed size (never grown, so its arrays stay
+ * valid) after a scratch of its own. Null where this backend is unavailable.
  */
 export function wasmArena(bytes: number, count: number): Arena | null {
   if (state === null) return null;
-  const base = PAGES * 65536, pages = Math.ceil((base + bytes + 16 * (count + 1)) / 65536);
+  const size = bytes + 16 * (count + 1);
+  const heap = wasmHeap();
+  if (heap !== null) {
+    if (heapState === undefined) {
+      const scratch = heap.reserve(PAGES * 65536);
+      if (scratch !== null) heapState = stateOf(heap.memory, scratch, heap);
+    }
+    const arrays = heapState === undefined ? null : heap.arrays(size);
+    if (arrays !== null) return { allocate: (dtype, n) => arrays.allocate(dtype === "float64" ? "float64" : "float32", n) };
+  }
+  const base = PAGES * 65536, pages = Math.ceil((base + size) / 65536);
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -391,7 +422,7 @@ export function wasmArena(bytes: number, count: number): Arena | null {
  * in float64. The error is at most about 2,048·2⁻⁵³·Σ|x| per chunk: far below float32's rounding of the result.
  */
 function sumFloat32(x: Float32Array, start: number, n: number): number {
-  const arena = arenas.get(x.buffer), s = arena ?? state!, v = s.f32[1]!, base = CHUNK * 8;
+  const arena = stateHolding(x), s = arena ?? state!, v = s.f32[1]!, base = s.base + CHUNK * 8;
   let total = 0;
   for (let c = 0; c < n; c += CHUNK) {
     const len = Math.min(CHUNK, n - c), padded = (len + 7) & ~7;

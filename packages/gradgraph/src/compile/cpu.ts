@@ -10,9 +10,10 @@ import type { DType } from "../ops/op.js";
 import { kernels, type Kernel } from "../tensor/backend.js";
 import { backend } from "../backend/backend.js";
 import { wasmArena } from "../backend/wasm.js";
+import { wasmHeap } from "../backend/heap.js";
 import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
 import { indexData } from "../tensor/index-args.js";
-import { ownedValue } from "../tensor/storage.js";
+import { moveStorage, ownedValue } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sumMode } from "./passes.js";
 import { stepInputs, stepOutputs, type Program, type Source, type Step, type Var } from "./program.js";
@@ -166,15 +167,19 @@ function prepareCpu(p: Program): Executable {
     const b = buffer.get(v.id);
     return b === undefined || buffers === null ? undefined : buffers[b];
   }));
+  // State updated in place moves, once, into the shared heap where the program's buffers are (kernels, the matrix
+  // product's included, then read and write it where it lies).
+  let home: ((t: Tensor) => NDArray) | null | undefined;
   return (inputs) => {
     buffers ??= allocateBuffers(sizes);
+    home ??= heapHome();
     const slots: (NDArray | undefined)[] = new Array(n);
     p.inputs.forEach((v, i) => (slots[v.id] = inputs[i]));
     for (const [v, s] of sources) {
       let a: NDArray | undefined;
       if (s.kind === "constant") a = s.value;
       else if (s.field === "grad") a = s.tensor.grad?.value;
-      else a = inPlace.has(v.id) ? ownedValue(s.tensor) : s.tensor.value;
+      else a = !inPlace.has(v.id) ? s.tensor.value : home === null ? ownedValue(s.tensor) : home(s.tensor);
       if (!same(a, v)) return null;
       slots[v.id] = a;
     }
@@ -184,6 +189,23 @@ function prepareCpu(p: Program): Executable {
       else e.tensor.assign(new Tensor(slots[e.var!.id]!));
     }
     return p.outputs.map((v) => slots[v.id]!);
+  };
+}
+
+/**
+ * Where the wasm backend's arrays live in the shared heap: the storage updated in place, moved there once per
+ * tensor and program (the first time the program updates it); null elsewhere.
+ */
+function heapHome(): ((t: Tensor) => NDArray) | null {
+  const heap = wasmHeap();
+  if (backend().name !== "wasm" || heap === null) return null;
+  const moved = new WeakSet<Tensor>();
+  return (t) => {
+    const v = ownedValue(t);
+    if (heap.owns(v.data) || moved.has(t) || (v.dtype !== "float32" && v.dtype !== "float64")) return v;
+    moved.add(t);
+    const arrays = heap.arrays(v.data.byteLength);
+    return arrays === null ? v : moveStorage(t, arrays.allocate(v.dtype, v.size));
   };
 }
 

@@ -3,7 +3,7 @@
  * except storage a tensor made its own, which `update` (an optimizer's step) writes in place.
  */
 import type { DType } from "../ops/op.js";
-import { copyArray, type NDArray, type TypedArray } from "./ndarray.js";
+import { copyArray, NDArray, type TypedArray } from "./ndarray.js";
 import { recording } from "./recording.js";
 import type { Tensor } from "./tensor.js";
 
@@ -34,4 +34,17 @@ export function ownedValue(t: Tensor): NDArray {
   ownedStorage.add(own.data);
   (t as { value: NDArray }).value = own;
   return own;
+}
+
+/**
+ * @internal Moves a tensor's own storage into `home` (an array of its size and dtype, e.g. in the shared WebAssembly
+ * heap, where kernels read it in place): copies the values there and makes it the tensor's own storage.
+ */
+export function moveStorage(t: Tensor, home: TypedArray): NDArray {
+  const v = ownedValue(t);
+  home.set(v.data);
+  const moved = new NDArray(home, v.shape);
+  ownedStorage.add(home);
+  (t as { value: NDArray }).value = moved;
+  return moved;
 }

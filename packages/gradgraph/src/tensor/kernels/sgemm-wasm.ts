@@ -17,6 +17,7 @@
  * C (no zeroing), the others add. Each output is summed in the same order whichever block it is computed in, so
  * splitting C among threads never changes a result.
  */
+import { HEAP_MAX_PAGES, wasmHeap, type WasmHeap } from "../../backend/heap.js";
 import { trackMemory } from "../../backend/index.js";
 import type { TypedArray } from "../ndarray.js";
 import { copyRows } from "./pack.js";
@@ -123,8 +124,8 @@ function gemmBody(MR: number, NR: number, KB: number, MC: number): number[] {
   return [...vec([[10, I32]]), ...code, 0x0b];
 }
 
-/** Largest memory the module may use, in 64 KiB pages (shared memory needs a maximum): 1 GiB. */
-export const MAX_PAGES = 16384;
+/** Largest memory the module may use, in 64 KiB pages (shared memory needs a maximum): the heap's. */
+const MAX_PAGES = HEAP_MAX_PAGES;
 
 /** The module's bytes; `shared`: it imports a shared memory (for the worker pool) rather than a plain one. */
 export function sgemmModuleBytes(shared: boolean, fma = false, mr = MR, nr = NR, kb = KB, mc = MC): Uint8Array<ArrayBuffer> {
@@ -148,19 +149,11 @@ interface Sgemm {
   readonly gemm: (...args: GemmArgs) => void;
   /** The worker pool, where the memory is shared. */
   readonly pool: WasmPool | null;
+  /** The shared heap the memory is (arenas live in it too), or null: a memory of the kernel's own. */
+  readonly heap: WasmHeap | null;
 }
 
 let sgemm: Sgemm | null | undefined;
-
-function sharedMemory(): WebAssembly.Memory | null {
-  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown };
-  if (typeof g.SharedArrayBuffer !== "function" || (g.document !== undefined && g.crossOriginIsolated !== true)) return null;
-  try {
-    return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-  } catch {
-    return null;
-  }
-}
 
 /** The kernel, on shared memory with a worker pool where possible; null where WebAssembly SIMD is unavailable. */
 function getSgemm(): Sgemm | null {
@@ -168,16 +161,16 @@ function getSgemm(): Sgemm | null {
   sgemm = null;
   try {
     if (typeof WebAssembly !== "object") return null;
-    const shared = sharedMemory();
-    const fma = relaxedSimd(shared !== null);
-    const bytes = sgemmModuleBytes(shared !== null, fma);
+    const heap = wasmHeap();
+    const fma = relaxedSimd(heap !== null);
+    const bytes = sgemmModuleBytes(heap !== null, fma);
     if (!WebAssembly.validate(bytes)) return null; // no SIMD
-    const memory = shared ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-    trackMemory("sgemm", memory);
+    let memory = heap?.memory;
+    if (memory === undefined) trackMemory("sgemm", (memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES })));
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
-    const pool = shared !== null ? new WasmPool(module, memory, instance, ["gemm"]) : null;
-    sgemm = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool };
+    const pool = heap !== null ? new WasmPool(module, memory, instance, ["gemm"]) : null;
+    sgemm = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool, heap };
   } catch {
     sgemm = null;
   }
@@ -229,9 +222,11 @@ type GemmArgs = [number, number, number, number, number, number, number, number,
 /**
  * A float32 product C (m×n) = A (m×k) · B (k×n) in the module's memory: `setA` and `setB` take each operand as
  * strided in its typed array (element offset and strides; B given as its n columns, so `rs` is B's column stride
- * and `cs` its row stride — a transposed view is just other strides) and copy it into the module's memory as it
- * lies (one `set`), `run` computes C into `out` at `outOffset` (row-major m×n). For a batch, set only the operands
- * that change between runs.
+ * and `cs` its row stride — a transposed view is just other strides); `run` computes C into `out` at `outOffset`
+ * (row-major m×n). An operand already in the shared heap (a compiled step's arena) is read where it lies; any other
+ * is copied into the module's memory as it lies (one `set`). Where `out` is in the heap and C needs no padding (m,
+ * n multiples of the register tile), the kernel writes into it directly; otherwise into its workspace, then copied
+ * out. For a batch, set only the operands that change between runs.
  */
 export interface SgemmSession {
   setA(data: TypedArray, off: number, rs: number, cs: number): void;
@@ -239,55 +234,85 @@ export interface SgemmSession {
   run(out: Float32Array, outOffset: number): void;
 }
 
-/** An operand in the module's memory: its address and strides in bytes. */
+/** An operand in the module's memory: its address and strides in bytes, and the end of what the kernel reads. */
 interface Placed {
   at: number;
   rs: number;
   cs: number;
+  end: number;
 }
 
 /** A session for m×k·k×n products (k ≥ 1), or null where the kernel is unavailable or the product too large. */
 export function sgemmSession(m: number, n: number, k: number): SgemmSession | null {
   const s = getSgemm();
   if (s === null) return null;
+  const { heap, memory } = s;
   const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
   const threads = s.pool === null || m * n * k < PARALLEL_MIN_WORK ? 1 : getNumThreads();
   const blocks = chunks(mp, np, threads);
   const align = (x: number) => Math.ceil(x / 64) * 64;
-  const rawA = POOL_BYTES, rawB = align(rawA + m * k * 4), scratch = align(rawB + n * k * 4), pc = scratch + blocks.length * SCRATCH_BYTES;
+  // The workspace: above the heap's regions, or after the pool's block in a memory of the kernel's own.
+  const rawA = heap?.top() ?? POOL_BYTES, rawB = align(rawA + m * k * 4), scratch = align(rawB + n * k * 4), pc = scratch + blocks.length * SCRATCH_BYTES;
+  /** Grows the memory to `end` bytes; false past its maximum. */
+  const ensure = (end: number): boolean => {
+    if (heap !== null) return heap.ensure(end);
+    if (end > MAX_PAGES * 65536) return false;
+    const have = memory.buffer.byteLength;
+    if (end > have) memory.grow(Math.ceil((end - have) / 65536));
+    return true;
+  };
   // Rows and columns of the padded tiles read past an operand (at most 2k floats per row, see `place`): slack.
-  const end = pc + mp * np * 4 + (MR + NR) * 2 * k * 4 + 64;
-  if (end > MAX_PAGES * 65536) return null;
-  const have = s.memory.buffer.byteLength;
-  if (end > have) s.memory.grow(Math.ceil((end - have) / 65536));
-  const A: Placed = { at: rawA, rs: 0, cs: 0 }, B: Placed = { at: rawB, rs: 0, cs: 0 };
+  if (!ensure(pc + mp * np * 4 + (MR + NR) * 2 * k * 4 + 64)) return null;
+  const A: Placed = { at: rawA, rs: 0, cs: 0, end: 0 }, B: Placed = { at: rawB, rs: 0, cs: 0, end: 0 };
+  /** Whether C at `c` (m×n) would overlap an operand read where it lies. */
+  const clash = (c: number) => [A, B].some((X) => X.end > c && X.at < c + m * n * 4);
   if (threads > 1) s.pool!.wake(); // the workers rouse while the operands are copied in
   /**
-   * Copies a rows×k operand into memory at `at`: as it lies where its span is compact (span ≤ rows·k, strides
-   * ≥ 0: then a row stride is at most 2k, which bounds what the padded tiles read past it), row-major otherwise.
+   * Puts a rows×k operand at X: where it lies when it is in the heap (strides ≥ 0; the memory then reaches past
+   * the rows the padded tiles read); else copied to `X.at` as it lies where its span is compact (span ≤ rows·k,
+   * strides ≥ 0: then a row stride is at most 2k, which bounds what the padded tiles read past it), row-major
+   * otherwise.
    */
-  const place = (X: Placed, data: TypedArray, off: number, rs: number, cs: number, rows: number) => {
+  const place = (X: Placed, at: number, data: TypedArray, off: number, rs: number, cs: number, rows: number, padded: number) => {
     if (rows === 1) rs = 0;
+    if (heap !== null && data instanceof Float32Array && rs >= 0 && cs >= 0 && heap.owns(data)) {
+      const here = data.byteOffset + off * 4;
+      const end = here + ((padded - 1) * rs + (k - 1) * cs + 1) * 4;
+      if (ensure(end)) {
+        X.at = here;
+        X.rs = rs * 4;
+        X.cs = cs * 4;
+        X.end = end;
+        return;
+      }
+    }
+    X.at = at;
+    X.end = 0;
     const span = (rows - 1) * rs + (k - 1) * cs + 1;
     if (rs >= 0 && cs >= 0 && span <= rows * k) {
-      new Float32Array(s.memory.buffer, X.at, span).set(data.subarray(off, off + span));
+      new Float32Array(memory.buffer, at, span).set(data.subarray(off, off + span));
       X.rs = rs * 4;
       X.cs = cs * 4;
     } else {
-      copyRows(data, off, rs, cs, rows, k, new Float32Array(s.memory.buffer, X.at, rows * k));
+      copyRows(data, off, rs, cs, rows, k, new Float32Array(memory.buffer, at, rows * k));
       X.rs = k * 4;
       X.cs = 4;
     }
   };
+  const direct = heap !== null && mp === m && np === n;
   return {
-    setA: (data, off, rs, cs) => place(A, data, off, rs, cs, m),
-    setB: (data, off, rs, cs) => place(B, data, off, rs, cs, n),
+    setA: (data, off, rs, cs) => place(A, rawA, data, off, rs, cs, m, mp),
+    setB: (data, off, rs, cs) => place(B, rawB, data, off, rs, cs, n, np),
     run(out, outOffset) {
-      const args = ([i0, i1, j0, j1]: readonly number[], c: number): GemmArgs =>
-        [A.at, A.rs, A.cs, B.at, B.rs, B.cs, pc, np, k, i0!, i1!, j0!, j1!, scratch + c * SCRATCH_BYTES];
+      let c = direct && heap.owns(out) ? out.byteOffset + outOffset * 4 : pc;
+      const into = c !== pc && !clash(c);
+      if (!into) c = pc;
+      const args = ([i0, i1, j0, j1]: readonly number[], chunk: number): GemmArgs =>
+        [A.at, A.rs, A.cs, B.at, B.rs, B.cs, c, np, k, i0!, i1!, j0!, j1!, scratch + chunk * SCRATCH_BYTES];
       if (threads === 1) s.gemm(...args([0, mp, 0, np], 0));
       else s.pool!.run("gemm", blocks.map(args));
-      const C = new Float32Array(s.memory.buffer, pc, mp * np);
+      if (into) return;
+      const C = new Float32Array(memory.buffer, pc, mp * np);
       if (np === n) out.set(C.subarray(0, m * n), outOffset);
       else for (let i = 0, o = outOffset; i < m; i++, o += n) out.set(C.subarray(i * np, i * np + n), o);
     },

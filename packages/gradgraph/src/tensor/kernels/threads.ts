@@ -22,10 +22,11 @@
  *   waits and the other reads it after its own store (sequentially consistent), so no wake-up is lost.
  * - Which thread runs a chunk never changes what it computes: results do not depend on the thread count.
  */
+import { HEAP_POOL_BYTES } from "../../backend/heap.js";
 import { InputError } from "../../core/errors.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
-export const POOL_BYTES = 65536;
+export const POOL_BYTES = HEAP_POOL_BYTES;
 const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, TABLE = 16;
 const TABLE_WORDS = POOL_BYTES / 4 - TABLE;
 /** How long an idle worker, and a caller waiting for the workers' last chunks, spin before they sleep (ms). */
