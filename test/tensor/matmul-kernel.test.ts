@@ -264,6 +264,18 @@ describe.runIf(wasmAvailable())("the WebAssembly matmul kernels", () => {
   });
 });
 
+describe("results are written whole (their storage is not zeroed first)", () => {
+  test.each(["float32", "float64"] as const)("an empty inner dimension gives zeros in a large result (%s)", (dtype) => {
+    for (const kernel of ["js", "wasm"] as const) {
+      const a = new NDArray(dtype === "float32" ? new Float32Array(0) : new Float64Array(0), [128, 0]);
+      const b = new NDArray(dtype === "float32" ? new Float32Array(0) : new Float64Array(0), [0, 96]);
+      const c = run(kernel, a, b, dtype);
+      expect(c.length).toBe(128 * 96);
+      expect(c.every((v) => v === 0)).toBe(true);
+    }
+  });
+});
+
 describe("without WebAssembly SIMD", () => {
   test("the kernel falls back to JavaScript", async () => {
     vi.resetModules();

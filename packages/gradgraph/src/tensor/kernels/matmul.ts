@@ -16,7 +16,7 @@
  */
 import type { DType } from "../../ops/op.js";
 import { broadcastShapes, stridesOf, type Shape } from "../../ops/shape.js";
-import { arrayType, NDArray, type TypedArray } from "../ndarray.js";
+import { NDArray, uninitArray, type TypedArray } from "../ndarray.js";
 import { WASM_KB, workspace } from "./matmul-wasm.js";
 import { copyRows, packPanels } from "./pack.js";
 import { sgemmSession } from "./sgemm-wasm.js";
@@ -100,7 +100,7 @@ export function matmulKernel([a, b]: readonly NDArray[], _p: unknown, outShape: 
   const batch = broadcastShapes([xs.slice(0, -2), ys.slice(0, -2)], "matmul");
   let count = 1;
   for (const d of batch) count *= d;
-  const out = into ?? new (arrayType(dtype))(count * m * n);
+  const out = into ?? uninitArray(dtype, count * m * n); // every path below writes every element
   if (out.length === 0) return new NDArray(out, outShape);
   // Batch strides of each operand, broadcast (0 where the operand has size 1 or lacks the axis).
   const bstr = (s: Shape, st: readonly number[]) => {
