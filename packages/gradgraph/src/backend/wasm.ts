@@ -380,13 +380,13 @@ export interface Arena {
 /**
  * An arena for `count` arrays of `bytes` bytes in all (each padded to 16). In the shared heap where there is one
  * (backend/heap.ts: the float32 matrix product then reads and writes its arrays in place too), as a region given
- * back once all its arrays are collected; else a WebAssembly memory of fixed size (never grown, so its arrays stay
- * valid) after a scratch of its own. Null where this backend is unavailable.
+ * back once all its arrays are collected; else (or with `shared` false) a WebAssembly memory of fixed size (never
+ * grown, so its arrays stay valid) after a scratch of its own. Null where this backend is unavailable.
  */
-export function wasmArena(bytes: number, count: number): Arena | null {
+export function wasmArena(bytes: number, count: number, shared = true): Arena | null {
   if (state === null) return null;
   const size = bytes + 16 * (count + 1);
-  const heap = wasmHeap();
+  const heap = shared ? wasmHeap() : null;
   if (heap !== null) {
     if (heapState === undefined) {
       const scratch = heap.reserve(PAGES * 65536);

@@ -168,11 +168,15 @@ function prepareCpu(p: Program): Executable {
     return b === undefined || buffers === null ? undefined : buffers[b];
   }));
   // State updated in place moves, once, into the shared heap where the program's buffers are (kernels, the matrix
-  // product's included, then read and write it where it lies).
+  // product's included, then read and write it where it lies). Only for a program with matrix products: the heap
+  // is there for them, and a program without keeps an arena of its own, not shared, because copying into a
+  // SharedArrayBuffer is slower (TypedArray set: about 2.5 times, BENCHMARKS.md) and its kernels copy every
+  // input that lives outside.
+  const products = p.steps.some((s) => s.kind === "op" && s.op.name === "matmul");
   let home: ((t: Tensor) => NDArray) | null | undefined;
   return (inputs) => {
-    buffers ??= allocateBuffers(sizes);
-    home ??= heapHome();
+    buffers ??= allocateBuffers(sizes, products);
+    home ??= products ? heapHome() : null;
     const slots: (NDArray | undefined)[] = new Array(n);
     p.inputs.forEach((v, i) => (slots[v.id] = inputs[i]));
     for (const [v, s] of sources) {
@@ -211,11 +215,11 @@ function heapHome(): ((t: Tensor) => NDArray) | null {
 
 /**
  * The planned buffers: in one arena of the WebAssembly backend where it is there (its kernels then read and
- * write them in place, no copy through their scratch), else ordinary arrays.
+ * write them in place, no copy through their scratch) — in the shared heap when `shared` — else ordinary arrays.
  */
-function allocateBuffers(sizes: readonly { dtype: DType; size: number }[]): TypedArray[] {
+function allocateBuffers(sizes: readonly { dtype: DType; size: number }[], shared: boolean): TypedArray[] {
   const bytes = sizes.reduce((n, { dtype, size }) => n + size * (dtype === "float64" ? 8 : 4), 0);
-  const arena = backend().name === "wasm" && bytes > 0 ? wasmArena(bytes, sizes.length) : null;
+  const arena = backend().name === "wasm" && bytes > 0 ? wasmArena(bytes, sizes.length, shared) : null;
   return sizes.map(({ dtype, size }) => (arena === null ? new (arrayType(dtype))(size) : arena.allocate(dtype, size)));
 }
 
