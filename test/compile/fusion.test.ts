@@ -5,6 +5,7 @@
  * sharing inputs, one pass: results equal to eager's, bit for bit, float32 and float64).
  */
 import { describe, expect, test } from "vitest";
+import { KERNEL_LIMITS } from "../../packages/gradgraph/src/compile/passes.js";
 import { compile, eliminateCommon, eliminateDead, fuseElementwise, fuseKernels, fuseReductions, inPlaceUpdates, lowerElementwise, planMemory, stepProgram, sumMode, type Program } from "../../packages/gradgraph/src/compile/index.js";
 import { trace } from "../../packages/gradgraph/src/compile/trace.js";
 import { randn, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
@@ -115,6 +116,22 @@ describe("fuseKernels", () => {
     expect(kinds(fuseKernels(p))).toEqual(["fused", "matmul", "fused"]);
     const q = fuseKernels(fuseReductions(before((a: Tensor) => a.mul(a).sum().mul(a), x)));
     expect(kinds(q)).toEqual(["kernel", "fused"]);
+  });
+
+  test("a group stays within what the wasm backend runs (6 inputs, 7 arrays read or written)", () => {
+    const xs = [20, 21, 22, 23, 24, 25, 26, 27].map((seed) => randn([5, 9], { seed }));
+    const q = fuseKernels(before((...v: Tensor[]) => v.slice(1).map((w) => v[0]!.mul(w)), ...xs));
+    const ks = q.steps.filter((s) => s.kind === "kernel");
+    expect(q.steps.length).toBeGreaterThan(1);
+    for (const k of ks) {
+      if (k.kind !== "kernel") continue;
+      expect(k.inputs.length).toBeLessThanOrEqual(KERNEL_LIMITS.inputs);
+      expect(k.inputs.length + k.outs.length).toBeLessThanOrEqual(KERNEL_LIMITS.arrays);
+    }
+    expect(q.steps.reduce((n, s) => n + (s.kind === "kernel" ? s.outs.length : 1), 0)).toBe(7);
+    // sums into several elements need an array each too
+    const r = fuseKernels(fuseReductions(before((...v: Tensor[]) => v.slice(1, 6).map((w) => v[0]!.mul(w).sum(0)), ...xs)));
+    for (const k of r.steps) if (k.kind === "kernel") expect(k.inputs.length + k.outs.length).toBeLessThanOrEqual(KERNEL_LIMITS.arrays);
   });
 
   test("updates in place are not merged (an SGD step keeps its four writes in place)", () => {

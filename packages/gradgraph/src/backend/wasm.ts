@@ -269,7 +269,7 @@ function runMany(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DTyp
  */
 function runSet(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType, outShapes: readonly Shape[], outs?: readonly (NDArray | undefined)[]): readonly NDArray[] | null {
   // In an arena (a compiled step's arrays) the kernel reads and writes the arena's arrays where they lie.
-  const s = arenaOf(outs?.[0], xs) ?? state!;
+  const s = arenaOf(outs === undefined ? undefined : outs.length === 1 ? outs[0] : outs.find((o) => o !== undefined), xs) ?? state!;
   let n = 1;
   for (const d of shape) n *= d;
   let ok = printableCache.get(k.key);

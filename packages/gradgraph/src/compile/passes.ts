@@ -299,6 +299,8 @@ export function fuseKernels(p: Program): Program {
     reads: Set<number>;
     made: Set<number>;
     sums: Set<number>;
+    /** Sums into more than one element (each needs an array of values per chunk). */
+    spread: number;
   }
   const steps = p.steps;
   const candidate = (s: Step): s is Step & ({ kind: "fused" } | { kind: "kernel" }) => (s.kind === "fused" && s.into === undefined) || s.kind === "kernel";
@@ -323,7 +325,9 @@ export function fuseKernels(p: Program): Program {
       if (!ins.some((v) => g.reads.has(v.id) || g.made.has(v.id)) || ins.some((v) => g.sums.has(v.id))) return false;
       const external = new Set([...g.reads, ...ins.map((v) => v.id)].filter((id) => !g.made.has(id) && !outs.some((o) => o.out.id === id)));
       const arrays = [...external].filter((id) => !oneValue(id)).length;
-      const stored = g.made.size + outs.filter((o) => o.sum === undefined).length;
+      // arrays written: stored results, and sums into more than one element (added up from a chunk of values)
+      const many = (o: KernelOutput) => o.sum === undefined || o.out.shape.reduce((a, b) => a * b, 1) > 1;
+      const stored = g.made.size + g.spread + outs.filter(many).length;
       if (external.size > KERNEL_LIMITS.inputs || arrays + stored > KERNEL_LIMITS.arrays || g.made.size + g.sums.size + outs.length > KERNEL_LIMITS.outputs) return false;
       for (let m = g.members[0]! + 1; m < j; m++) {
         if (g.members.includes(m)) continue;
@@ -334,8 +338,9 @@ export function fuseKernels(p: Program): Program {
     };
     let g: Group | undefined;
     for (let k = groups.length - 1; k >= 0 && g === undefined; k--) if (fits(groups[k]!)) g = groups[k];
-    if (g === undefined) groups.push((g = { members: [], shape, dtype, reads: new Set(), made: new Set(), sums: new Set() }));
+    if (g === undefined) groups.push((g = { members: [], shape, dtype, reads: new Set(), made: new Set(), sums: new Set(), spread: 0 }));
     g.members.push(j);
+    g.spread += outs.filter((o) => o.sum !== undefined && o.out.shape.reduce((a, b) => a * b, 1) > 1).length;
     for (const v of ins) g.reads.add(v.id);
     for (const o of outs) (o.sum === undefined ? g.made : g.sums).add(o.out.id);
     groupOf.set(j, g);
