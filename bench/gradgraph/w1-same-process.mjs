@@ -2,10 +2,14 @@
 // and the typed-array tape yardstick's step alternated in ONE process, so both see the same load: minimum, 10th
 // percentile and median of each, and their ratios; the backward's minimum apart. FLOOR=1 replaces gradgraph by
 // the "one object per node" floor: a 4-field handle per node over a tape reset every step (no recycling rules, no
-// lecture features). N=steps (default 600). Run after `npm run build`: node bench/gradgraph/w1-same-process.mjs
+// lecture features). COMPILED=1 runs the step through `compile` instead (w1.mjs's w1Setup with the scalar SGD;
+// REPLAY=tape|generated|interpreted picks the replay), after 150 warm-up calls of each. N=steps (default 600).
+// Run after `npm run build`: node bench/gradgraph/w1-same-process.mjs
 import { lcg, SEEDS, moons, w1Params } from "../lib/common.mjs";
 import { Tape } from "../anchors/tape.mjs";
-const { Value } = await import(new URL("../../packages/gradgraph/dist/index.js", import.meta.url).href);
+import { w1Setup } from "./w1.mjs";
+const gglib = await import(new URL("../../packages/gradgraph/dist/index.js", import.meta.url).href);
+const { Value } = gglib;
 const lr = 0.05, alpha = 1e-4;
 let bestBackward = Infinity;
 /**
@@ -69,10 +73,15 @@ function floorSetup() {
     return () => { T.n = T.np; };
   });
 }
-const gg = process.env.FLOOR ? floorSetup() : ggSetup(), tp = tapeSetup();
+function compiledSetup() {
+  const step = gglib.compile(w1Setup(gglib, { update: "sgd" }).step, { strict: true, ...(process.env.REPLAY ? { replay: process.env.REPLAY } : {}) });
+  return Object.assign(() => step().data, { explain: () => step.explain() });
+}
+const gg = process.env.FLOOR ? floorSetup() : process.env.COMPILED ? compiledSetup() : ggSetup(), tp = tapeSetup();
 const l0 = [gg(), tp()]; if (Math.abs(l0[0] - 1.865453195760891) > 1e-9 || Math.abs(l0[1] - 1.865453195760891) > 1e-9) throw new Error("loss " + l0);
+if (process.env.COMPILED) for (let k = 0; k < 150; k++) { gg(); tp(); }
 const N = Number(process.env.N ?? 600); const tg = [], tt = [];
 for (let k = 0; k < N; k++) { let t0 = performance.now(); gg(); tg.push(performance.now() - t0); t0 = performance.now(); tp(); tt.push(performance.now() - t0); }
 tg.sort((a, b) => a - b); tt.sort((a, b) => a - b);
 const q = (a, f) => a[Math.floor(a.length * f)];
-console.log(`${process.env.FLOOR ? "floor" : "gradgraph"}: backward min ${bestBackward.toFixed(3)}, step min ${tg[0].toFixed(3)} p10 ${q(tg, 0.1).toFixed(3)} med ${q(tg, 0.5).toFixed(3)} | tape min ${tt[0].toFixed(3)} p10 ${q(tt, 0.1).toFixed(3)} med ${q(tt, 0.5).toFixed(3)} | ratio min ${(tg[0] / tt[0]).toFixed(2)} p10 ${(q(tg, 0.1) / q(tt, 0.1)).toFixed(2)}`);
+console.log(`${process.env.FLOOR ? "floor" : process.env.COMPILED ? `compiled (${gg.explain().split("replayed as ")[1]})` : "gradgraph"}: backward min ${bestBackward === Infinity ? "–" : bestBackward.toFixed(3)}, step min ${tg[0].toFixed(3)} p10 ${q(tg, 0.1).toFixed(3)} med ${q(tg, 0.5).toFixed(3)} | tape min ${tt[0].toFixed(3)} p10 ${q(tt, 0.1).toFixed(3)} med ${q(tt, 0.5).toFixed(3)} | ratio min ${(tg[0] / tt[0]).toFixed(2)} p10 ${(q(tg, 0.1) / q(tt, 0.1)).toFixed(2)}`);

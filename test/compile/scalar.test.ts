@@ -38,6 +38,112 @@ describe("a compiled W1 step equals the eager one bit for bit", () => {
   });
 });
 
+describe("pieces (superinstructions chosen from the program) replay bit for bit", () => {
+  // Every op, values used twice and far away, values the backward reads (x0, x1, y), -0 and a fixed input the
+  // step gives no gradient: the same expression for 8 rows, so its pieces repeat and get cases of their own.
+  const setup = () => {
+    const w = [0.3, -0.7, 1.1, 0.45].map((x) => new Value(x));
+    const opt = new SGD(w, { lr: 0.01 });
+    const rows = Array.from({ length: 8 }, (_, r) => [0.1 * r - 0.35, 1 - 0.2 * r]);
+    const step = () => {
+      const outs = rows.map(([a, b]) => {
+        const x = Value.constant(a!), z = Value.constant(-0);
+        const s = w[0]!.mul(x).add(w[1]!.mul(b!)).add(w[2]!);
+        const t = s.tanh().mul(s.sigmoid()).sub(s.exp().div(s.square().add(1)));
+        const u = t.abs().sqrt().add(t.relu()).add(x.mul(z)).neg();
+        const v = u.pow(2).add(s.sin().mul(w[3]!.cos())).add(u.max(s).min(t.add(0.5)));
+        return v.add(v.mul(w[3]!)).add(s.mul(-0)).log().add(x.gt(t).mul(u));
+      });
+      let loss = Value.constant(0);
+      for (const o of outs) loss = loss.add(o);
+      for (const p of w) p.grad = 0;
+      loss.backward();
+      opt.step();
+      return { loss, first: outs[0]! };
+    };
+    return { w, step };
+  };
+  test("20 steps equal the eager ones, and the replay runs pieces", () => {
+    const eager = setup(), traced = setup();
+    const step = compile(traced.step, { strict: true });
+    for (let k = 0; k < 20; k++) {
+      const a = eager.step(), b = step();
+      expect(bits([b.loss.data, b.first.data])).toEqual(bits([a.loss.data, a.first.data]));
+      expect(bits(traced.w.map((p) => p.grad))).toEqual(bits(eager.w.map((p) => p.grad)));
+      expect(bits(traced.w.map((p) => p.data))).toEqual(bits(eager.w.map((p) => p.data)));
+    }
+    expect(step.explain()).toMatch(/a flat tape \(generated loop; [1-9]\d* pieces of [1-9]\d* shapes\)/);
+  });
+  test("two backward() calls in one step, over the same pieces' entries, equal the eager ones", () => {
+    const setup = () => {
+      const w = [0.5, -1.25, 2].map((x) => new Value(x));
+      const opt = new SGD(w, { lr: 0.05 });
+      const step = () => {
+        const hs = Array.from({ length: 6 }, (_, r) => w[0]!.mul(r - 2.5).add(w[1]!.mul(0.5 * r)).add(w[2]!).tanh());
+        let a = Value.constant(0), b = Value.constant(0);
+        for (const h of hs) a = a.add(h.mul(h));
+        for (const h of hs) b = b.add(h.sigmoid());
+        for (const p of w) p.grad = 0;
+        a.backward();
+        b.backward(); // adds into the parameters' gradients, through the same hs
+        opt.step();
+        return [a, b];
+      };
+      return { w, step };
+    };
+    const eager = setup(), traced = setup();
+    const step = compile(traced.step, { strict: true });
+    for (let k = 0; k < 5; k++) {
+      const x = eager.step(), y = step();
+      expect(bits(y.map((v) => v.data))).toEqual(bits(x.map((v) => v.data)));
+      expect(bits(traced.w.flatMap((p) => [p.data, p.grad]))).toEqual(bits(eager.w.flatMap((p) => [p.data, p.grad])));
+    }
+    expect(step.explain()).toMatch(/[1-9]\d* pieces/);
+  });
+  test("random programs: 12 seeds, 3 steps each, equal the eager ones", () => {
+    const unary = ["neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "sin", "cos", "sign", "square"] as const;
+    const binary = ["add", "sub", "mul", "div", "pow", "max", "min", "gt", "lt"] as const;
+    for (let seed = 1; seed <= 12; seed++) {
+      let r = seed * 7919;
+      const rnd = () => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
+      // One random straight-line program (each line reads earlier ones: values used once, often, or never), per row.
+      const lines = Array.from({ length: 24 }, (_, k) => {
+        const two = rnd() < 0.6;
+        // 0-1: parameters, 2-3: the row's constants, then lines; `a` is mostly the line before (chains, as in a neuron)
+        const pick = () => Math.floor(rnd() * (k + 4));
+        return { op: two ? binary[Math.floor(rnd() * binary.length)]! : unary[Math.floor(rnd() * unary.length)]!, a: rnd() < 0.75 ? k + 3 : pick(), b: pick() };
+      });
+      const setup = () => {
+        const w = [0.8, -0.6].map((x) => new Value(x));
+        const opt = new SGD(w, { lr: 0.001 });
+        const step = () => {
+          let loss = Value.constant(0);
+          for (let row = 0; row < 6; row++) {
+            const vs: Value[] = [...w, Value.constant(row / 5 - 0.4), Value.constant(row === 3 ? -0 : 1.5 - row / 4)];
+            for (const l of lines) {
+              const a = vs[l.a]!, b = vs[l.b]!;
+              vs.push((unary as readonly string[]).includes(l.op) ? (a[l.op as (typeof unary)[number]]() as Value) : a[l.op as (typeof binary)[number]](b));
+            }
+            loss = loss.add(vs[vs.length - 1]!).add(vs[vs.length - 5]!.mul(0.5));
+          }
+          for (const p of w) p.grad = 0;
+          loss.backward();
+          opt.step();
+          return loss;
+        };
+        return { w, step };
+      };
+      const eager = setup(), traced = setup();
+      const step = compile(traced.step, { strict: true });
+      for (let k = 0; k < 3; k++) {
+        const a = eager.step(), b = step();
+        expect(bits([b.data, ...traced.w.flatMap((p) => [p.data, p.grad])])).toEqual(bits([a.data, ...eager.w.flatMap((p) => [p.data, p.grad])]));
+      }
+      expect(step.explain()).toMatch(/[1-9]\d* pieces/);
+    }
+  });
+});
+
 describe("a lecture example: the scalar MLP, mseLoss and SGD, with the batch as arguments", () => {
   const setup = () => {
     const net = new MLP([2, 4, 1], "tanh", { seed: 3 });
@@ -144,6 +250,24 @@ describe("guards: what changed traces again", () => {
     expect(f(w).data).toBe(9); // x is w: one import, both gradients into it
     expect(w.grad).toBe(6);
     expect(f.stats.traced).toBe(3);
+  });
+
+  test("the signature: a Value passed twice, the numbers and keys in the arguments; what it cannot read", () => {
+    const f = compile((a: Value, b: Value, o: { k: number }) => a.mul(b).add(o.k));
+    const x = new Value(3), y = new Value(4);
+    expect(f(x, y, { k: 1 }).data).toBe(13);
+    expect(f(x, x, { k: 1 }).data).toBe(10); // one leaf twice: another program
+    expect(f(y, x, { k: 1 }).data).toBe(13);
+    expect(f(x, y, { k: -0 }).data).toBe(12); // a number is a constant of the program: another signature
+    expect(f(x, y, { k: 0 }).data).toBe(12);
+    expect(f.stats).toEqual({ traced: 4, replayed: 1, eager: 0 });
+    expect(f(x, y, { k: 1 }).data).toBe(13);
+    expect(f.stats.replayed).toBe(2);
+    const g = compile((a: Value, o: unknown) => a.mul(2) ?? o);
+    expect(() => g(x, { m: new Map() })).toThrow(/the arguments: cannot look inside a Map at \[1\]\.m/);
+    const loop: unknown[] = [x];
+    loop.push(loop);
+    expect(() => g(x, loop)).toThrow(/the tree contains itself at \[1\]\[1\]/);
   });
 
   test("results are plain Values holding the replay's numbers; numbers pass through", () => {

@@ -1,6 +1,7 @@
 /**
  * Replaying a traced `Value` program (./scalar-trace.ts): on a flat tape of instructions in typed arrays, run by a
- * loop generated from the op table (the default); as straight-line JavaScript generated for the program; or by
+ * loop generated from the op table, with the pieces of ./scalar-fuse.ts as functions it calls (the default); as
+ * straight-line JavaScript generated for the program; or by
  * closures over the op table where `new Function` is forbidden. All three do the same float64 operations in the
  * same order as the eager step.
  */
@@ -10,6 +11,7 @@ import { elementwiseList } from "../ops/elementwise.js";
 import { codeOf, opOfCode, partialSource } from "../scalar/kernels.js";
 import { FIRST_OP, StaleValueError } from "../scalar/tape.js";
 import { Value } from "../scalar/value.js";
+import { choosePieces, type Piece } from "./scalar-fuse.js";
 import type { External, ScalarProgram } from "./scalar-trace.js";
 
 /** A number as a JavaScript expression. */
@@ -183,21 +185,25 @@ function kindSource(kind: string): string {
   }
 }
 
-function tapeLoopSource(kinds: readonly string[]): string {
+function tapeLoopSource(kinds: readonly string[], pieces: readonly string[]): string {
   const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
+  // A piece's case runs `B[k]` consecutive pieces of its shape, their operands `I[k]` apart from `A[k]` on.
+  const piece = (s: string) => `for (let p = A[k], r = B[k], d = I[k]; r > 0; r--, p += d) P${s}(p, O, V, G);`;
+  const body = (kind: string) => (kind.startsWith("piece:") ? piece(kind.slice(6)) : kind.split("|").map(kindSource).join("\n        k++;\n        "));
   return `"use strict";
 ${forwards.join("\n")}
-return function (n, C, I, A, B, K, V, G, SV, SG, SI, L) {
+${pieces.map((code, s) => `const P${s} = function (p, O, V, G) { ${code} };`).join("\n")}
+return function (n, C, I, A, B, K, O, V, G, SV, SG, SI, L) {
   for (let k = 0; k < n; k++) {
     switch (C[k]) {
-${kinds.map((kind, c) => `      case ${c}: {\n        ${kind.split("|").map(kindSource).join("\n        k++;\n        ")}\n        break;\n      }`).join("\n")}
+${kinds.map((kind, c) => `      case ${c}: {\n        ${body(kind)}\n        break;\n      }`).join("\n")}
     }
   }
 };`;
 }
 
 type TapeLoop = (
-  n: number, C: Int32Array, I: Int32Array, A: Int32Array, B: Int32Array, K: Float64Array,
+  n: number, C: Int32Array, I: Int32Array, A: Int32Array, B: Int32Array, K: Float64Array, O: Int32Array,
   V: Float64Array, G: Float64Array, SV: Float64Array[], SG: Float64Array[], SI: Int32Array, L: Float64Array,
 ) => void;
 
@@ -208,22 +214,64 @@ type TapeLoop = (
  */
 const GROUP = 4, MAX_KINDS = 30;
 
-/** The loops made so far, by the kinds they have cases for. */
+/** The loops made lately (at most `KEPT_LOOPS`), by the kinds and piece shapes they have cases for. */
 const tapeLoops = new Map<string, TapeLoop>();
+const KEPT_LOOPS = 16;
 
-/** The program as a flat tape of instructions in typed arrays, run by one loop generated for its kinds. */
-export function tapeExec(p: ScalarProgram): Exec {
-  const n = p.instrs.reduce((s, x) => s + (x.k === "sgd" ? x.es.length : 1), 0);
+/** Consecutive pieces of one shape (one entry of the tape), by where they start. */
+function repeats(length: number, chosen: readonly Piece[]): Map<number, Piece[]> {
+  const pieceAt = new Map(chosen.map((x) => [x.start, x]));
+  const repeatAt = new Map<number, Piece[]>();
+  for (let q = 0; q < length; ) {
+    const rep: Piece[] = [];
+    for (let x = pieceAt.get(q); x !== undefined && (rep.length === 0 || x.code === rep[0]!.code); x = pieceAt.get(q)) {
+      rep.push(x);
+      q = x.end;
+    }
+    if (rep.length > 0) repeatAt.set(rep[0]!.start, rep);
+    else q++;
+  }
+  return repeatAt;
+}
+
+/**
+ * The program as a flat tape of instructions in typed arrays, run by one loop generated for its kinds: pieces
+ * chosen from the program (./scalar-fuse.ts) are one case each, the other instructions one case per kind, or per
+ * frequent run of `GROUP` of them.
+ */
+export function tapeExec(p: ScalarProgram): Exec & { pieces: number; shapes: number } {
+  const chosen = choosePieces(p.instrs, p.outputs, p.entries);
+  const shapes = [...new Set(chosen.map((x) => x.code))];
+  const shapeOf = new Map(shapes.map((c, s) => [c, s]));
+  const repeatAt = repeats(p.instrs.length, chosen);
+  let n = 0;
+  for (let q = 0; q < p.instrs.length; ) {
+    const rep = repeatAt.get(q), s = p.instrs[q]!;
+    n += rep !== undefined ? 1 : s.k === "sgd" ? s.es.length : 1;
+    q = rep !== undefined ? rep[rep.length - 1]!.end : q + 1;
+  }
+  const O = new Int32Array(chosen.reduce((t, x) => t + x.operands.length, 0));
   const C = new Int32Array(n), I = new Int32Array(n), A = new Int32Array(n), B = new Int32Array(n).fill(-1), K = new Float64Array(n);
   const kinds: string[] = [];
   const kindOf = new Map<string, number>();
   const kind = (s: string) => kindOf.get(s) ?? (kindOf.set(s, kinds.push(s) - 1), kinds.length - 1);
-  let k = 0;
+  let k = 0, o = 0;
   const put = (kd: string, i: number, a: number, b: number, c = 0) => {
     [C[k], I[k], A[k], B[k], K[k]] = [kind(kd), i, a, b, c];
     k++;
   };
-  for (const s of p.instrs) {
+  for (let q = 0; q < p.instrs.length; ) {
+    const rep = repeatAt.get(q);
+    if (rep !== undefined) {
+      put(`piece:${shapeOf.get(rep[0]!.code)!}`, rep[0]!.operands.length, o, rep.length);
+      for (const x of rep) {
+        O.set(x.operands, o);
+        o += x.operands.length;
+      }
+      q = rep[rep.length - 1]!.end;
+      continue;
+    }
+    const s = p.instrs[q++]!;
     const name = s.k === "op" || s.k === "back" ? opOfCode[s.code]!.name : "";
     if (s.k === "op") put(`op:${name}`, s.i, s.a, s.b);
     else if (s.k === "back") put(`back:${name}:${s.ma}:${s.mb}`, s.i, s.a, s.b);
@@ -232,18 +280,23 @@ export function tapeExec(p: ScalarProgram): Exec {
     else if (s.k === "seed" || s.k === "zero" || s.k === "flush") put(s.k, s.i, s.k === "flush" ? s.e : 0, -1);
     else if (s.k === "sgd") s.es.forEach((e, q) => put("sgd", s.m, e, s.refresh[q]!));
   }
-  // Superinstructions: runs of `GROUP` instructions become one case (one dispatch), while the kinds are few.
-  // The most frequent runs (counted at aligned places) get a case of their own.
+  // Superinstructions: runs of `GROUP` instructions (no piece among them) become one case (one dispatch), while
+  // the kinds are few. The most frequent runs (counted at aligned places) get a case of their own.
   const single = kinds.slice();
-  const runAt = (j: number) => (j + GROUP <= n ? Array.from(C.subarray(j, j + GROUP), (c) => single[c]!).join("|") : "");
+  const runAt = (j: number) => {
+    if (j + GROUP > n) return "";
+    const ks = Array.from(C.subarray(j, j + GROUP), (c) => single[c]!);
+    return ks.some((s) => s.startsWith("piece:")) ? "" : ks.join("|");
+  };
   const counts = new Map<string, number>();
   for (let j = 0; j + GROUP <= n; j += GROUP) counts.set(runAt(j), (counts.get(runAt(j)) ?? 0) + 1);
-  const chosen = new Set([...counts].filter(([, c]) => c >= 8).sort((x, y) => y[1] - x[1]).slice(0, MAX_KINDS).map(([r]) => r));
+  counts.delete("");
+  const runs = new Set([...counts].filter(([, c]) => c >= 8).sort((x, y) => y[1] - x[1]).slice(0, MAX_KINDS).map(([r]) => r));
   kinds.length = 0;
   kindOf.clear();
   for (let j = 0; j < n; ) {
     const run = runAt(j);
-    if (chosen.has(run)) {
+    if (runs.has(run)) {
       C[j] = kind(run);
       j += GROUP;
     } else {
@@ -251,22 +304,24 @@ export function tapeExec(p: ScalarProgram): Exec {
       j++;
     }
   }
-  const key = kinds.join();
+  const key = kinds.map((kd) => (kd.startsWith("piece:") ? shapes[Number(kd.slice(6))]! : kd)).join("\n");
   let loop = tapeLoops.get(key);
   if (loop === undefined) {
-    loop = (new Function("F", tapeLoopSource(kinds)) as (F: unknown) => TapeLoop)(elementwiseList.map((op) => op.forward));
+    loop = (new Function("F", tapeLoopSource(kinds, shapes)) as (F: unknown) => TapeLoop)(elementwiseList.map((op) => op.forward));
+    if (tapeLoops.size >= KEPT_LOOPS) tapeLoops.delete(tapeLoops.keys().next().value!);
     tapeLoops.set(key, loop);
   }
   const run = loop;
   const SV: Float64Array[] = [], SG: Float64Array[] = [], SI = new Int32Array(p.externals.length);
-  return (V, G, X, L, slots) => {
+  const exec: Exec = (V, G, X, L, slots) => {
     p.externals.forEach((x, e) => {
       SV[e] = slots[2 * x.slot]!;
       SG[e] = slots[2 * x.slot + 1]!;
       SI[e] = x.arg >= 0 ? X[x.arg]! : x.value.i;
     });
-    run(n, C, I, A, B, K, V, G, SV, SG, SI, L);
+    run(n, C, I, A, B, K, O, V, G, SV, SG, SI, L);
   };
+  return Object.assign(exec, { pieces: chosen.length, shapes: shapes.length });
 }
 
 /** A program ready to replay: its arrays, made once and reused by every call. */
@@ -294,14 +349,19 @@ export class ScalarReplay {
     this.closedSet = new Set(this.closed.map((x) => x.value));
     this.slots = new Array<Float64Array | null>(2 * (p.slotTapes.length + this.args.length)).fill(null);
     let exec: Exec | null = null;
+    let how = "an interpreted tape";
     if (mode !== "interpreted") {
       try {
-        exec = mode === "generated" ? generatedExec(p) : tapeExec(p);
+        if (mode === "generated") [exec, how] = [generatedExec(p), "generated straight-line JavaScript"];
+        else {
+          const t = tapeExec(p);
+          [exec, how] = [t, `a flat tape (generated loop; ${t.pieces} pieces of ${t.shapes} shapes)`];
+        }
       } catch (e) {
         if (mode !== "auto") throw e;
       }
     }
-    this.how = exec === null ? "an interpreted tape" : mode === "generated" ? "generated straight-line JavaScript" : "a flat tape (generated loop)";
+    this.how = how;
     this.exec = exec ?? interpretedExec(p);
   }
 
@@ -351,7 +411,7 @@ export class ScalarReplay {
 
 /**
  * How a Value program replays: "tape" — a flat tape of instructions in typed arrays, run by one loop generated
- * from the op table; "generated" — straight-line JavaScript made for the program (fast for small steps called
+ * from the op table, repeating stretches of the program as functions of their own; "generated" — straight-line JavaScript made for the program (fast for small steps called
  * often; V8 leaves long ones to its interpreter); "interpreted" — the tape run by closures over the op table (no
  * `new Function`); "auto" (default) — "tape", or "interpreted" where `new Function` is forbidden.
  */

@@ -3,8 +3,7 @@
  * (./scalar-trace.ts) and later ones replay the program (./scalar-replay.ts); a step the trace cannot repeat runs
  * eagerly, or throws a {@link CompileError} with `strict`.
  */
-import type { TreeSpec } from "../autodiff/tree.js";
-import type { Value } from "../scalar/value.js";
+import { Value } from "../scalar/value.js";
 import { CompileError } from "./errors.js";
 import { ScalarReplay, type ReplayMode } from "./scalar-replay.js";
 import { flattenValues, ScalarTrace } from "./scalar-trace.js";
@@ -26,9 +25,44 @@ export interface ScalarCompileOptions {
   replay?: ReplayMode;
 }
 
-/** The signature of a call: the arguments' structure and, per Value leaf, its first place and requires-grad flag. */
-function signature(leaves: readonly Value[], spec: TreeSpec): string {
-  return JSON.stringify(spec) + leaves.map((v, k) => `|${leaves.indexOf(v) === k ? "" : leaves.indexOf(v)}${v.t.rg[v.i] === 1 ? "g" : ""}`).join("");
+/**
+ * The arguments' Value leaves and the call's signature, in one walk: the structure (arrays, plain objects' keys),
+ * the other values in it, and per Value leaf its first place (when repeated) and requires-grad flag. Null where
+ * the arguments hold what `flattenValues` refuses (a function, a class instance, a cycle): it says why.
+ */
+function leavesAndKey(args: unknown): { leaves: Value[]; key: string } | null {
+  const leaves: Value[] = [];
+  const first = new Map<Value, number>();
+  const parts: string[] = [];
+  const open = new Set<object>();
+  const walk = (x: unknown): boolean => {
+    if (x instanceof Value) {
+      const f = first.get(x);
+      if (f === undefined) first.set(x, leaves.length);
+      leaves.push(x);
+      parts.push(`V${f ?? ""}${x.t.rg[x.i] === 1 ? "g" : ""}`);
+      return true;
+    }
+    if (typeof x === "function") return false;
+    if (x === null || typeof x !== "object") {
+      parts.push(typeof x === "string" ? JSON.stringify(x) : Object.is(x, -0) ? "-0" : typeof x === "bigint" ? `${x}n` : String(x));
+      return true;
+    }
+    const proto = Object.getPrototypeOf(x) as unknown;
+    const array = Array.isArray(x);
+    if ((!array && proto !== Object.prototype && proto !== null) || open.has(x)) return false;
+    open.add(x);
+    parts.push(array ? "[" : "{");
+    for (const k of array ? x.keys() : Object.keys(x)) {
+      if (!array) parts.push(JSON.stringify(k), ":");
+      if (!walk((x as Record<string | number, unknown>)[k])) return false;
+      parts.push(",");
+    }
+    parts.push(array ? "]" : "}");
+    open.delete(x);
+    return true;
+  };
+  return walk(args) ? { leaves, key: parts.join("") } : null;
 }
 
 /** `compile` for a Value program: a cache of traced programs per signature. */
@@ -42,8 +76,12 @@ export class ScalarCompiled {
   ) {}
 
   call(args: readonly unknown[]): unknown {
-    const flat = flattenValues(args, "compile: the arguments");
-    const key = signature(flat.leaves, flat.spec);
+    const flat = leavesAndKey(args);
+    if (flat === null) {
+      flattenValues(args, "compile: the arguments"); // throws, saying why
+      throw new Error("compile: the arguments cannot be read");
+    }
+    const key = flat.key;
     const entries = this.cache.get(key) ?? [];
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
@@ -84,7 +122,7 @@ export class ScalarCompiled {
 
   /** The key of a call of no arguments (for `adopt`). */
   static emptyKey(): string {
-    return signature([], flattenValues([], "").spec);
+    return leavesAndKey([])!.key;
   }
 
   explain(): string {
