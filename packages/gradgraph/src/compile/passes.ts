@@ -292,20 +292,7 @@ export const KERNEL_LIMITS = { inputs: 6, arrays: 7, outputs: 8 };
  * result would have been stored, so the results are the steps' own.
  */
 export function fuseKernels(p: Program): Program {
-  interface Group {
-    members: number[];
-    shape: readonly number[];
-    dtype: string;
-    reads: Set<number>;
-    made: Set<number>;
-    sums: Set<number>;
-    /** Sums into more than one element (each needs an array of values per chunk). */
-    spread: number;
-  }
   const steps = p.steps;
-  const candidate = (s: Step): s is Step & ({ kind: "fused" } | { kind: "kernel" }) => (s.kind === "fused" && s.into === undefined) || s.kind === "kernel";
-  const domain = (s: Step & ({ kind: "fused" } | { kind: "kernel" })) => (s.kind === "fused" ? { shape: s.out.shape, dtype: s.out.dtype } : { shape: s.shape, dtype: s.outs[0]!.out.dtype });
-  const outsOf = (s: Step & ({ kind: "fused" } | { kind: "kernel" })): readonly KernelOutput[] => (s.kind === "fused" ? [{ expr: s.expr, out: s.out }] : s.outs);
   // An input that is one value (a constant of one element, or broadcast from one) costs no array.
   const sourceOf = new Map([...p.sources].map(([v, src]) => [v.id, src] as const));
   const oneValue = (id: number) => {
@@ -313,11 +300,10 @@ export function fuseKernels(p: Program): Program {
     return src?.kind === "constant" && (src.value.size === 1 || src.value.strides.every((st) => st === 0));
   };
   const groups: Group[] = [];
-  const groupOf = new Map<number, Group>();
   for (let j = 0; j < steps.length; j++) {
     const s = steps[j]!;
-    if (!candidate(s)) continue;
-    const { shape, dtype } = domain(s);
+    if (!elementwiseStep(s)) continue;
+    const { shape, dtype } = s.kind === "fused" ? { shape: s.out.shape, dtype: s.out.dtype } : { shape: s.shape, dtype: s.outs[0]!.out.dtype };
     const ins = s.inputs;
     const outs = outsOf(s);
     const fits = (g: Group) => {
@@ -326,8 +312,7 @@ export function fuseKernels(p: Program): Program {
       const external = new Set([...g.reads, ...ins.map((v) => v.id)].filter((id) => !g.made.has(id) && !outs.some((o) => o.out.id === id)));
       const arrays = [...external].filter((id) => !oneValue(id)).length;
       // arrays written: stored results, and sums into more than one element (added up from a chunk of values)
-      const many = (o: KernelOutput) => o.sum === undefined || o.out.shape.reduce((a, b) => a * b, 1) > 1;
-      const stored = g.made.size + g.spread + outs.filter(many).length;
+      const stored = g.made.size + g.spread + outs.filter((o) => o.sum === undefined || spread(o)).length;
       if (external.size > KERNEL_LIMITS.inputs || arrays + stored > KERNEL_LIMITS.arrays || g.made.size + g.sums.size + outs.length > KERNEL_LIMITS.outputs) return false;
       for (let m = g.members[0]! + 1; m < j; m++) {
         if (g.members.includes(m)) continue;
@@ -340,10 +325,9 @@ export function fuseKernels(p: Program): Program {
     for (let k = groups.length - 1; k >= 0 && g === undefined; k--) if (fits(groups[k]!)) g = groups[k];
     if (g === undefined) groups.push((g = { members: [], shape, dtype, reads: new Set(), made: new Set(), sums: new Set(), spread: 0 }));
     g.members.push(j);
-    g.spread += outs.filter((o) => o.sum !== undefined && o.out.shape.reduce((a, b) => a * b, 1) > 1).length;
+    g.spread += outs.filter(spread).length;
     for (const v of ins) g.reads.add(v.id);
     for (const o of outs) (o.sum === undefined ? g.made : g.sums).add(o.out.id);
-    groupOf.set(j, g);
   }
   const merged = groups.filter((g) => g.members.length > 1);
   if (merged.length === 0) return p;
@@ -360,28 +344,55 @@ export function fuseKernels(p: Program): Program {
   for (const e of p.effects) if (e.var !== null) count(e.var);
   const replaced = new Map<number, Step | null>();
   for (const g of merged) {
-    const t = traceAlu();
-    const inputs: Var[] = [];
-    const slot = (x: Var) => {
-      let q = inputs.findIndex((y) => y.id === x.id);
-      if (q < 0) q = inputs.push(x) - 1;
-      return q;
-    };
-    const node = new Map<number, AluNode>();
-    const outs: KernelOutput[] = [];
-    for (const m of g.members) {
-      const s = steps[m] as Step & ({ kind: "fused" } | { kind: "kernel" });
-      for (const o of outsOf(s)) {
-        const expr = substitute(o.expr, t, (q) => node.get(s.inputs[q]!.id) ?? t.input(slot(s.inputs[q]!)));
-        // The result rounded as if it were stored (float32), for the siblings that read it.
-        if (o.sum === undefined) node.set(o.out.id, t.round(expr));
-        if (o.sum !== undefined || (outside.get(o.out.id) ?? 0) > 0) outs.push({ ...o, expr });
-      }
-      replaced.set(m, null);
-    }
-    replaced.set(g.members.at(-1)!, { kind: "kernel", inputs, shape: g.shape, outs });
+    for (const m of g.members) replaced.set(m, null);
+    replaced.set(g.members.at(-1)!, groupKernel(g, steps, (v) => (outside.get(v.id) ?? 0) > 0));
   }
   return { ...p, steps: steps.flatMap((s, i) => (replaced.has(i) ? (replaced.get(i) === null ? [] : [replaced.get(i)!]) : [s])) };
+}
+
+/** A group of elementwise steps {@link fuseKernels} merges: the steps, their shape, what they read and write. */
+interface Group {
+  members: number[];
+  shape: readonly number[];
+  dtype: string;
+  reads: Set<number>;
+  made: Set<number>;
+  sums: Set<number>;
+  /** Sums into more than one element (each needs an array of values per chunk). */
+  spread: number;
+}
+
+type ElementwiseStep = Step & ({ kind: "fused" } | { kind: "kernel" });
+
+/** A fused step not in place, or a kernel step. */
+const elementwiseStep = (s: Step): s is ElementwiseStep => (s.kind === "fused" && s.into === undefined) || s.kind === "kernel";
+const outsOf = (s: ElementwiseStep): readonly KernelOutput[] => (s.kind === "fused" ? [{ expr: s.expr, out: s.out }] : s.outs);
+/** A sum into more than one element. */
+const spread = (o: KernelOutput) => o.sum !== undefined && o.out.shape.reduce((a, b) => a * b, 1) > 1;
+
+/**
+ * The kernel step of a group: its members' expressions in one DAG (a member's result that another reads is its
+ * node, rounded as if stored), reading the inputs from outside; the results `needed` outside, and every sum.
+ */
+function groupKernel(g: Group, steps: readonly Step[], needed: (v: Var) => boolean): Step {
+  const t = traceAlu();
+  const inputs: Var[] = [];
+  const slot = (x: Var) => {
+    let q = inputs.findIndex((y) => y.id === x.id);
+    if (q < 0) q = inputs.push(x) - 1;
+    return q;
+  };
+  const node = new Map<number, AluNode>();
+  const outs: KernelOutput[] = [];
+  for (const m of g.members) {
+    const s = steps[m] as ElementwiseStep;
+    for (const o of outsOf(s)) {
+      const expr = substitute(o.expr, t, (q) => node.get(s.inputs[q]!.id) ?? t.input(slot(s.inputs[q]!)));
+      if (o.sum === undefined) node.set(o.out.id, t.round(expr));
+      if (o.sum !== undefined || needed(o.out)) outs.push({ ...o, expr });
+    }
+  }
+  return { kind: "kernel", inputs, shape: g.shape, outs };
 }
 
 /**
