@@ -2,6 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { backend, kernelOf, kernelSetOf, NDArray, withBackend, type OutputMode } from "../../packages/gradgraph/src/backend/index.js";
 import { wasmArena } from "../../packages/gradgraph/src/backend/wasm.js";
+import { setCompile } from "../../packages/gradgraph/src/backend/js.js";
 import { traceAlu } from "../../packages/gradgraph/src/ops/alu.js";
 
 function data(n: number, seed: number, ctor: Float32ArrayConstructor | Float64ArrayConstructor) {
@@ -57,6 +58,21 @@ describe("kernel sets", () => {
       });
     });
   }
+
+  test("js without new Function (a strict content security policy): the interpreted loop gives the printed loop's results", () => {
+    const ins = [data(N, 1, Float32Array), data(C, 2, Float32Array), data(N, 3, Float32Array)];
+    const nd = [new NDArray(ins[0]!, [R, C]), new NDArray(ins[1]!, [C]), new NDArray(ins[2]!, [R, C])];
+    const k = set(["rows", "cols", "store"]);
+    const shapes = [[R], [C], [R, C]];
+    const printed = withBackend("js", () => backend().runMany!(k, nd, [R, C], "float32", shapes));
+    const was = setCompile(false);
+    try {
+      const interpreted = withBackend("js", () => backend().runMany!(k, nd, [R, C], "float32", shapes));
+      for (let j = 0; j < 3; j++) expect(interpreted[j]!.data).toEqual(printed[j]!.data);
+    } finally {
+      setCompile(was);
+    }
+  });
 
   test("float64: stored outputs identical on both backends", () => {
     const ins = [data(N, 4, Float64Array), data(N, 5, Float64Array), data(N, 6, Float64Array)].map((a) => new NDArray(a, [N]));
