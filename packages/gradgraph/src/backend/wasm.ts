@@ -9,6 +9,10 @@
  * kernel runs there, and the result is copied out. Inputs that are one value are passed as a parameter and
  * splatted; an input that is one block repeated along leading axes (a bias row) is copied in piece by piece. What this backend cannot print — a transcendental function (exp, log, tanh, sin, cos, pow: WebAssembly
  * has no instruction for them), a strided or broadcast input, a tiny array — runs on the JavaScript backend.
+ * A kernel set (several outputs in one pass, backend.ts) runs the same way, one module for all its outputs: each
+ * input and output outside the module's memory takes a scratch region (7 in all, else the JavaScript backend);
+ * a float32 sum of everything is accumulated in the kernel, in float64, a sum into several elements added up
+ * here from its chunk of values. One kernel is run as a set of one output.
  *
  * Results: + − × ÷ √, |x|, −x and the comparisons are IEEE operations in both backends, so float64 results are
  * identical, and a one-op float32 kernel too (the JavaScript loop rounds each float64 result once, which gives
