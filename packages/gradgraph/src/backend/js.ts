@@ -3,7 +3,8 @@
  * V8 compiles one tight loop per kernel with no per-element call), in two shapes — a flat loop when every input is
  * either the whole output contiguous or one value, and a strided loop over collapsed axes for views and
  * broadcasting. Where `new Function` is not allowed (a strict content security policy) the DAG is interpreted
- * per element. It is always available and is every other backend's fallback.
+ * per element. It is always available and is every other backend's fallback. A kernel set (several outputs,
+ * stored or summed: backend.ts) runs as one flat loop, its views and broadcast inputs copied contiguous first.
  */
 import { ALU_CALLS, aluNumbers, printJs, printJsAll, schedule, type AluCall, type AluNode } from "../ops/alu.js";
 import type { DType } from "../ops/op.js";
