@@ -335,6 +335,24 @@ describe.runIf(wasmHeap() !== null)("the shared heap (the arena and the matrix p
       expect(Array.from(compiled.W.toArray())).toEqual(Array.from(eager.W.toArray()));
     });
   });
+
+  test("a program without products keeps an arena of its own, not shared (copies into it are faster)", () => {
+    withBackend("wasm", () => {
+      const x = randn([5000], { seed: 9, requiresGrad: true }), y = randn([5000], { seed: 10 });
+      const f = compile(() => {
+        x.grad = null;
+        const s = x.mul(y).relu().sum();
+        s.backward();
+        return s;
+      });
+      f();
+      f();
+      const g = x.grad!.toArray();
+      expect(wasmHeap()!.owns(g)).toBe(false);
+      expect(g.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expect(g.buffer).not.toBe(x.toArray().buffer);
+    });
+  });
 });
 
 describe("the memory plan", () => {

@@ -10,7 +10,8 @@ import { Linear, ReLU, Sequential, SGD, Adam, crossEntropy } from "../../package
 import { Generator } from "../../packages/gradgraph/src/tensor/index.js";
 import { renderSvg } from "../../web/src/graphviz.js";
 
-const fusedSteps = (p: Program) => p.steps.filter((s) => s.kind === "fused");
+/** The kernels: fused steps and multi-output kernel steps, each one cluster. */
+const fusedSteps = (p: Program) => p.steps.filter((s) => s.kind === "fused" || s.kind === "kernel");
 const clusters = (dot: string) => dot.match(/subgraph cluster_/g)?.length ?? 0;
 
 /** A small classifier's training step, and the names of its parameters. */
@@ -29,17 +30,17 @@ function trainingStep(opt: "sgd" | "adam") {
 }
 
 describe("programDot", () => {
-  test("a chain of elementwise ops: one cluster with its instructions, the sum outside it", async () => {
+  test("a chain of elementwise ops and its sum: one cluster with its instructions, the sum inside it", async () => {
     const p = stepProgram((x: Tensor) => x.mul(2).add(1).relu().sum(), ones([3]));
     expect(fusedSteps(p).length).toBe(1);
     const dot = programDot(p, { inputNames: ["x"] });
     expect(clusters(dot)).toBe(1);
-    // mul, add, then relu's le and select (the rounds between ops are not drawn)
-    for (const op of ["mul", "add", "le", "select"]) expect(dot).toMatch(new RegExp(`label="${op}", shape=ellipse, fontsize=10`));
+    // mul, add, then relu's le and select (the rounds between ops are not drawn), then the sum
+    for (const op of ["mul", "add", "le", "select", "sum"]) expect(dot).toMatch(new RegExp(`label="${op}", shape=ellipse, fontsize=10`));
     expect(dot).not.toContain('label="round"');
-    expect(dot).toContain('label="sum"');
     expect(dot).toContain('v0 [label="x", shape=plaintext');
-    expect(dot).toMatch(/label="kernel %\d+ · 4 instructions"/);
+    expect(dot).toMatch(/label="kernel %\d+ · 5 instructions"/);
+    expect(dot).toMatch(/s0_sum0 -> out0/);
     // The input enters the kernel at the instruction that reads it (mul), labelled with its var and type.
     expect(dot).toMatch(/v0 -> s0_0 \[label="%0 f32\[3\]"\]/);
     const svg = await renderSvg(dot);
@@ -78,6 +79,23 @@ describe("programDot", () => {
     expect(clusters(dot)).toBe(fusedSteps(p).length);
     expect(dot).toMatch(/label="sqrt", shape=ellipse/);
     expect(dot).toMatch(/s\d+_\d+_c\d+ \[label="0\.9", shape=plaintext/); // β₁, inside the kernel that reads it
+    expect(await renderSvg(dot)).toContain("<svg");
+  });
+
+  test("W4 (relu(x·y + z).sum() and its gradients): one cluster for the whole step, its four results leaving it", async () => {
+    const [x, y, z] = [1, 2, 3].map((seed) => randn([8], { seed, requiresGrad: true })) as [Tensor, Tensor, Tensor];
+    const p = stepProgram(() => {
+      x.grad = y.grad = z.grad = null;
+      const s = x.mul(y).add(z).relu().sum();
+      s.backward();
+      return s;
+    });
+    expect(p.steps.map((s) => s.kind)).toEqual(["kernel"]);
+    const dot = programDot(p);
+    expect(clusters(dot)).toBe(1);
+    expect(dot).toMatch(/label="kernel %\d+, %\d+, %\d+, %\d+ · \d+ instructions"/);
+    expect(dot).toMatch(/s0_sum0 -> out0/);
+    expect(dot.match(/s0_\d+ -> w\d+ \[label=/g)?.length).toBe(3); // the three gradients, from the instructions that give them
     expect(await renderSvg(dot)).toContain("<svg");
   });
 

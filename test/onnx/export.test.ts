@@ -151,6 +151,20 @@ describe("outputs that no step computes", () => {
   });
 });
 
+describe("multi-output kernels", () => {
+  test("a kernel step with stored results and sums (rows, columns, all): each result is an output, equal", async () => {
+    const f = (x: Tensor, y: Tensor) => {
+      const v = x.mul(y).add(1);
+      return [v.relu().sum(1), v.abs().sum(0, true), v.mul(x), v.neg().sum()];
+    };
+    const x = randn([5, 7], { generator: new Generator(40) }), y = randn([5, 7], { generator: new Generator(41) });
+    expect(stepProgram(f, x, y).steps.map((s) => s.kind)).toEqual(["kernel"]);
+    const out = await (await session(exportOnnx(f, [x, y]))).run({ input_0: feed(x), input_1: feed(y) });
+    const want = f(x, y);
+    ["output_0", "output_1", "output_2", "output_3"].forEach((n, i) => expectClose(out[n]!, want[i]!));
+  });
+});
+
 describe("programToOnnx on a program written by hand", () => {
   test("a kernel that passes its input through names its own output (the step before keeps its name)", async () => {
     const t = traceAlu();

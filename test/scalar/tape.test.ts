@@ -83,6 +83,51 @@ describe("the tape", () => {
     );
   });
 
+  test("a root that every op node leads to takes the pass without reach marks, and agrees with the general sweep", () => {
+    const env = { make: Value, imp: () => { throw new Error("not used by the sweep"); } };
+    const { sweep, rootSweep } = compiledKernels(env), plain = plainKernels(env);
+    fc.assert(
+      fc.property(graphArb, fc.boolean(), ([xs, steps], dangling) => {
+        const run = (sweeps: Sweeps) => {
+          tapes.current = new Tape();
+          const leaves = xs.map((v) => new Value(v));
+          const nodes: Value[] = [...leaves, Value.constant(0.25)];
+          for (const [k, i, j] of steps) {
+            const op = elementwiseList[k % elementwiseList.length]!;
+            const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
+            nodes.push(Value.apply(op, op.arity === 1 ? [a] : [a, b]));
+          }
+          if (dangling) nodes[0]!.mul(2); // an op node nothing takes: the root sweep must mark what it reaches
+          // A sum of every node: every op node leads to the root.
+          let root = nodes[0]!.add(0);
+          for (const n of nodes) root = root.add(n.mul(0.5));
+          const T = root.t;
+          const unmarked = root.i === T.n - 1 && T.unused === 1;
+          const m = backwardFrom(root.t, root.i, sweeps);
+          return { unmarked, m, grads: nodes.map((x) => x.grad + 0) };
+        };
+        const want = run({ sweep });
+        expect(want.unmarked).toBe(!dangling);
+        expect(run({ sweep, rootSweep })).toEqual(want);
+        expect(run(plain)).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("the compiled methods and the plain ones make the same nodes, numbers as constants", () => {
+    const env = { make: Value, imp: () => { throw new Error("one tape"); }, constant: (c: number) => Value.constant(c) };
+    const compiled = compiledKernels(env).methods, plain = plainKernels(env).methods;
+    for (const op of elementwiseList) {
+      const x = Value.constant(0.7), y = Value.constant(1.3);
+      const [c, p] = [compiled, plain].map((m) => (op.arity === 2 ? [m[op.name].call(x, y), m[op.name].call(x, 2)] : [m[op.name].call(x)]));
+      expect(c!.map((v) => [v.data, v.op, v.inputs.length]), op.name).toEqual(p!.map((v) => [v.data, v.op, v.inputs.length]));
+      expect(c![0]!.inputs[0]).toBe(x);
+      if (op.arity === 2) expect([c![0]!.inputs[1], c![1]!.inputs[1]!.data]).toEqual([y, 2]);
+    }
+    expect(() => plainKernels({ make: Value, imp: env.imp }).methods.add.call(Value.constant(1), 2)).toThrow("without a constant maker");
+  });
+
   test("the sweep's local derivatives are the table's partials, printed", () => {
     expect(partialSource(elementwiseOps.mul, 0)).toBe("x1");
     expect(partialSource(elementwiseOps.add, 1)).toBe("(1)");
@@ -118,6 +163,41 @@ describe("the tape", () => {
     for (let k = 0; k * 8 < RETIRE_AT + 100; k++) step(0.3);
     expect(w.t).not.toBe(tapes.current);
     expect(step(0.3)).toEqual(first);
+  });
+
+  test("a training step's tape takes every parameter at once; values set before or during the step and parameters made later are used", () => {
+    const ws = [0.1, 0.2, 0.3].map((v) => new Value(v));
+    const cs = Array.from({ length: RETIRE_AT / 2 }, (_, k) => 1e-3 * (k % 7)); // a step retires its tape
+    // s = Σ_k ws[k % 3]·cs[k] (+ late·2), in two halves with `between` run in the middle.
+    const step = (between: () => Value | undefined = () => undefined) => {
+      let s = Value.constant(0);
+      cs.forEach((c, k) => {
+        if (k === cs.length / 2) {
+          const late = between();
+          if (late !== undefined) s = s.add(late.mul(2));
+        }
+        s = s.add(ws[k % 3]!.mul(c));
+      });
+      for (const w of ws) w.grad = 0;
+      s.backward();
+      return s;
+    };
+    const sums = (from: number, to: number) => [0, 1, 2].map((j) => cs.slice(from, to).reduce((t, c, k) => t + ((from + k) % 3 === j ? c : 0), 0));
+    const [all, first, second] = [sums(0, cs.length), sums(0, cs.length / 2), sums(cs.length / 2, cs.length)];
+    step(); // retires its tape: the next step's tape imports the leaves all at once
+    ws[0]!.data = 5; // after the tape was made, before the step
+    let late: Value | undefined;
+    const s = step(() => {
+      ws[1]!.data = 7; // during the step, after the import
+      ws[2]!.requiresGrad = false;
+      return (late = new Value(3)); // a leaf made after the import
+    });
+    expect(s.t.leafSrc).toBe(ws[0]!.t);
+    expect(ws[2]!.i).toBeLessThan(s.t.leafN);
+    expect(late!.i).toBeGreaterThanOrEqual(s.t.leafN);
+    expect(s.data).toBeCloseTo(5 * all[0]! + 0.2 * first[1]! + 7 * second[1]! + 0.3 * all[2]! + 6, 8);
+    expect(ws.map((w) => w.grad)).toEqual([all[0], all[1], 0].map((g) => expect.closeTo(g!, 9)));
+    expect(late!.grad).toBe(2);
   });
 
   test("a retired tape's storage is reused once the next one retires; its Values then throw instead of reading another node", () => {

@@ -12,7 +12,7 @@ describe("the compiled training step", () => {
     // The passes one by one give what compile runs.
     expect(c.program.steps.length).toBe(optimize(c.traced).steps.length);
     expect(k.traced).toBe(c.traced.steps.length);
-    expect(k.kernels).toBe(c.program.steps.filter((s) => s.kind === "fused").length);
+    expect(k.kernels).toBe(c.program.steps.filter((s) => s.kind === "fused" || s.kind === "kernel").length);
     expect(k.kernels).toBeLessThan(k.fusedFrom);
     expect(k.steps).toBe(k.kernels + k.ops + k.host + c.program.steps.filter((s) => s.kind === "copy").length);
     // Adam updates the 6 parameters and their 12 moment buffers in place.
@@ -33,11 +33,12 @@ describe("the compiled training step", () => {
   });
 
   it("explains zero counts in words", () => {
-    const zero = { traced: 1, elementwise: 0, constants: 0, dead: 0, common: 0, fusedFrom: 0, kernels: 0, inPlace: 0, steps: 1, ops: 1, views: 0, host: 0, buffers: 1, bytes: 4 };
+    const zero = { traced: 1, elementwise: 0, constants: 0, dead: 0, common: 0, fusedFrom: 0, kernels: 0, inPlace: 0, sums: 0, multi: 0, steps: 1, ops: 1, views: 0, host: 0, buffers: 1, bytes: 4 };
     const text = explain(zero, "SGD");
     expect(text).toContain("no step was dropped");
     expect(text).toContain("no step repeated an earlier one");
     expect(text).toContain("no update writes over");
+    expect(text).toContain("no sum was computed inside a kernel");
     expect(text).not.toContain("JavaScript");
     expect(text).toContain("1 operation,");
   });

@@ -9,6 +9,8 @@ import {
   eliminateCommon,
   eliminateDead,
   fuseElementwise,
+  fuseKernels,
+  fuseReductions,
   inPlaceUpdates,
   lowerElementwise,
   nn,
@@ -38,6 +40,10 @@ export interface CompiledCounts {
   kernels: number;
   /** Kernels that write over a tensor's own storage (the parameter and moment updates). */
   inPlace: number;
+  /** Sums computed inside the kernel that makes their values (fused reductions). */
+  sums: number;
+  /** Kernels that write several results in one pass (siblings reading the same inputs, merged). */
+  multi: number;
   /** The final program: its steps, of which non-elementwise ops (matmul, sum, …; views among them), JavaScript steps. */
   steps: number;
   ops: number;
@@ -62,7 +68,7 @@ export interface CompiledStep {
   explanation: string;
 }
 
-const fusedCount = (p: Program) => p.steps.filter((s) => s.kind === "fused").length;
+const fusedCount = (p: Program) => p.steps.filter((s) => s.kind === "fused" || s.kind === "kernel").length;
 
 /** The passes of `optimize`, one at a time, with what each did (compiled.test.ts checks they give `optimize`'s program). */
 export function passCounts(traced: Program): { program: Program; counts: CompiledCounts } {
@@ -70,7 +76,9 @@ export function passCounts(traced: Program): { program: Program; counts: Compile
   const live = eliminateDead(lowered);
   const shared = eliminateCommon(live);
   const fused = fuseElementwise(shared);
-  const program = inPlaceUpdates(fused);
+  const updated = inPlaceUpdates(fused);
+  const reduced = fuseReductions(updated);
+  const program = fuseKernels(reduced);
   const plan = planMemory(program);
   const counts: CompiledCounts = {
     traced: traced.steps.length,
@@ -81,6 +89,8 @@ export function passCounts(traced: Program): { program: Program; counts: Compile
     fusedFrom: fusedCount(shared),
     kernels: fusedCount(program),
     inPlace: program.steps.filter((s) => s.kind === "fused" && s.into !== undefined).length,
+    sums: program.steps.reduce((n, s) => n + (s.kind === "kernel" ? s.outs.filter((o) => o.sum !== undefined).length : 0), 0),
+    multi: program.steps.filter((s) => s.kind === "kernel" && s.outs.length > 1).length,
     steps: program.steps.length,
     ops: program.steps.filter((s) => s.kind === "op").length,
     views: program.steps.filter((s) => s.kind === "op" && s.view).length,
@@ -103,6 +113,9 @@ export function explain(c: CompiledCounts, optimizer: string): string {
     `Shared subexpressions: ${c.common === 0 ? "no step repeated" : `${plural(c.common, "step")} that computed what an earlier one had computed ${c.common === 1 ? "was" : "were"} merged into it`}${c.common === 0 ? " an earlier one" : ""}.`,
     `Constants: ${plural(c.constants, "value")} that depend on nothing that changes between steps (numbers in the code, and what is computed from them alone) were worked out once, while tracing.`,
     `Elementwise fusion: the ${plural(c.fusedFrom, "elementwise step")} (add, multiply, relu, the optimizer's arithmetic…) became ${plural(c.kernels, "kernel")}, the boxes in the graph: each kernel makes one pass over memory and keeps its intermediate values in registers instead of writing an array for each.`,
+    c.sums + c.multi === 0
+      ? "Reductions and siblings: no sum was computed inside a kernel, and no kernel writes several results."
+      : `Reductions and siblings: ${plural(c.sums, "sum")} ${c.sums === 1 ? "is" : "are"} added up inside the kernel that computes ${c.sums === 1 ? "its" : "their"} values, and ${plural(c.multi, "kernel")} ${c.multi === 1 ? "writes" : "write"} several results in one pass (steps that read the same inputs, merged).`,
     c.inPlace === 0
       ? "In place: no update writes over its tensor's storage."
       : `In place: ${plural(c.inPlace, "update")} (parameters and the optimizer's buffers) ${c.inPlace === 1 ? "writes over its tensor's" : "write over their tensors'"} own storage instead of a fresh array.`,

@@ -20,6 +20,7 @@ export function countRows(c: CompiledCounts): [string, string][] {
     ["Dead steps dropped", n(c.dead)],
     ["Repeated steps merged", n(c.common)],
     ["Elementwise steps → fused kernels", `${n(c.fusedFrom)} → ${n(c.kernels)}`],
+    ["Sums fused · kernels with several results", `${n(c.sums)} · ${n(c.multi)}`],
     ["Updates in place", n(c.inPlace)],
     ["Steps that run", `${n(c.steps)}: ${n(c.kernels)} kernels, ${n(c.ops)} other ops (${n(c.views)} of them views), ${n(c.host)} JavaScript`],
     ["Buffers (planned once)", `${n(c.buffers)} (${c.bytes < 10_000 ? `${n(c.bytes)} bytes` : `${(c.bytes / 1024).toFixed(0)} KB`})`],

@@ -69,7 +69,7 @@ export {
 } from "./autodiff/gradcheck.js";
 /** Free functions with NumPy's and PyTorch's names (`functional.matmul(a, b)`, …), mirroring the methods of {@link Tensor}. */
 export * as functional from "./tensor/functional.js";
-export { backendNames, setBackend, wasmMemoryBytes, withBackend, type Backend, type Kernel as BackendKernel } from "./backend/index.js";
+export { backendNames, setBackend, wasmMemoryBytes, withBackend, type Backend, type Kernel as BackendKernel, type KernelSet, type OutputMode } from "./backend/index.js";
 // Functional transforms over tensors and trees of tensors (grad, vjp, jvp, jacrev, jacfwd, hessian, ...), custom
 // derivatives, and debug aids (NaN/Inf detection, traced programs).
 export {
@@ -117,6 +117,8 @@ export {
   eliminateDead,
   eliminateCommon,
   fuseElementwise,
+  fuseReductions,
+  fuseKernels,
   inPlaceUpdates,
   planMemory,
   type ProgramDotOptions,
@@ -132,6 +134,7 @@ export {
   type Executable,
   type Program,
   type Step,
+  type KernelOutput,
   type Var,
   type Source,
   type Effect,

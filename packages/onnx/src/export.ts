@@ -5,6 +5,7 @@
  * (a parameter's new value, a gradient) becomes an output named after the tensor.
  */
 import { isTensor, stepProgram, Tensor, type Program, type Var } from "gradgraph";
+import type { AluNode } from "gradgraph/ops";
 import { attr, GraphBuilder, modelOf, tensorProto, type OnnxValue } from "./builder.js";
 import { OnnxError } from "./errors.js";
 import { lowerAlu, lowerOp } from "./lower.js";
@@ -62,6 +63,13 @@ function namer(b: GraphBuilder): (want: string) => string {
     for (let k = 1; b.taken(name); k++) name = `${want}_${k}`;
     return b.reserve(name);
   };
+}
+
+/** A program's multi-output kernel step (`kind: "kernel"`). */
+interface KernelStep {
+  readonly inputs: readonly Var[];
+  readonly shape: readonly number[];
+  readonly outs: readonly { readonly expr: AluNode; readonly out: Var; readonly sum?: readonly number[] }[];
 }
 
 /**
@@ -153,6 +161,18 @@ export function programToOnnx(p: Program, options: ProgramExportOptions = {}): E
   const computed = new Set<number>();
   p.steps.forEach((s, i) => {
     const from = b.nodes.length;
+    if ("outs" in s && s.kind !== "host") {
+      // a multi-output kernel: each result on its own (ONNX Runtime's common-subexpression pass shares what they
+      // have in common), a sum as ReduceSum
+      const k = s as unknown as KernelStep;
+      for (const o of k.outs) {
+        const at = b.nodes.length;
+        const all: OnnxValue = { name: lowerAlu(b, o.expr, k.inputs.map(value), { shape: k.shape, dtype: o.out.dtype }), shape: k.shape, dtype: o.out.dtype };
+        made(o.out, o.sum === undefined ? all.name : lowerOp(b, "sum", { axes: o.sum, keepdims: o.out.shape.length === k.shape.length }, [all], o.out), at);
+        computed.add(o.out.id);
+      }
+      return;
+    }
     switch (s.kind) {
       case "op": {
         const index = s.index === undefined ? undefined : b.node("Cast", [value(s.index).name], [attr.int("to", DataType.INT64)]);

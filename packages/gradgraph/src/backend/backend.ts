@@ -24,6 +24,30 @@ export interface Kernel {
   readonly key: string;
 }
 
+/**
+ * How a {@link KernelSet} writes one of its outputs: `store`, an array of the kernel's shape, element for element;
+ * `rows`, sums of consecutive blocks of n/m elements (reduced trailing axes; m = 1: the sum of everything);
+ * `cols`, sums of the elements m apart (reduced leading axes: element i adds into i mod m). For m elements out
+ * of n.
+ */
+export type OutputMode = "store" | "rows" | "cols";
+
+/**
+ * A multi-output kernel: several ALU DAGs of the same inputs (sharing nodes), computed in one pass over the
+ * kernel's shape, each written as an array or summed ({@link OutputMode}).
+ */
+export interface KernelSet {
+  readonly outs: readonly { readonly root: AluNode; readonly mode: OutputMode }[];
+  readonly arity: number;
+  /** Structural key (backends cache their printed code by it). */
+  readonly key: string;
+}
+
+/** A kernel set from traced DAGs (built by one tracer, so that shared subexpressions are one node). */
+export function kernelSetOf(outs: readonly { root: AluNode; mode: OutputMode }[], arity: number): KernelSet {
+  return { outs, arity, key: `${arity}:${outs.map((o) => `${o.mode} ${o.root.key}`).join(";")}` };
+}
+
 /** A kernel from a traced DAG. */
 export function kernelOf(root: AluNode, arity = inputCount(root)): Kernel {
   return { root, arity, key: `${arity}:${root.key}` };
@@ -48,6 +72,12 @@ export interface Backend {
    * accurately as float32 needs: the sum kernel rounds it to float32). Without it the sum runs in JavaScript.
    */
   sumFloat32?(data: Float32Array, start: number, n: number): number;
+  /**
+   * Optional: runs a {@link KernelSet} over `shape` (its inputs broadcast to it), in one pass; `outShapes` gives
+   * each output's shape (a sum's: its m elements), `outs` where to write each (contiguous, owned), when given.
+   * A float32 sum accumulates in float64 and is rounded once. Without it, the JavaScript backend's runs.
+   */
+  runMany?(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType, outShapes: readonly Shape[], outs?: readonly (NDArray | undefined)[]): NDArray[];
 }
 
 let registry: Map<string, Backend> | null = null;
@@ -89,6 +119,12 @@ export function registerBackend(b: Backend, makeCurrent = false): void {
 export function backend(): Backend {
   if (current === null) backends();
   return current!;
+}
+
+/** Runs a kernel set on the current backend (the JavaScript backend's loop where it has no `runMany`). */
+export function runKernelSet(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType, outShapes: readonly Shape[], outs?: readonly (NDArray | undefined)[]): NDArray[] {
+  const b = backend();
+  return (b.runMany ?? jsBackend.runMany!)(k, xs, shape, dtype, outShapes, outs);
 }
 
 /** Names of the backends available in this runtime. */

@@ -3,20 +3,25 @@
  * V8 compiles one tight loop per kernel with no per-element call), in two shapes — a flat loop when every input is
  * either the whole output contiguous or one value, and a strided loop over collapsed axes for views and
  * broadcasting. Where `new Function` is not allowed (a strict content security policy) the DAG is interpreted
- * per element. It is always available and is every other backend's fallback.
+ * per element. It is always available and is every other backend's fallback. A kernel set (several outputs,
+ * stored or summed: backend.ts) runs as one flat loop, its views and broadcast inputs copied contiguous first.
  */
-import { ALU_CALLS, aluNumbers, printJs, schedule, type AluCall, type AluNode } from "../ops/alu.js";
+import { ALU_CALLS, aluNumbers, printJs, printJsAll, schedule, type AluCall, type AluNode } from "../ops/alu.js";
 import type { DType } from "../ops/op.js";
 import type { Shape } from "../ops/shape.js";
-import type { Backend, Kernel } from "./backend.js";
+import { kernelSetOf, type Backend, type Kernel, type KernelSet } from "./backend.js";
 import { broadcastStrides, collapse, NDArray, uninitArray, type TypedArray } from "./ndarray.js";
 
-/** The flat loop: `out[i] = f(inputs)`; inputs are (data, offset) pairs, or one value each where `single[k]`. */
-type Flat = (out: TypedArray, n: number, ...args: unknown[]) => void;
+/**
+ * The flat loop of a kernel set: `flat(n, outputs…, inputs…)`. A stored output is an array; a summed one a
+ * Float64Array of its m sums and its block (rows: n/m; cols: m). Inputs are (data, offset) pairs, or one value
+ * each where `single[k]`.
+ */
+type Flat = (n: number, ...args: unknown[]) => void;
 /** The strided loop over collapsed axes: inputs are (data, offset, strides) triples. */
 type Strided = (out: TypedArray, shape: number[], ...args: unknown[]) => void;
 
-function flatSource(k: Kernel, single: readonly boolean[], f32: boolean): string {
+function flatSource(k: KernelSet, single: readonly boolean[], f32: boolean): string {
   const params: string[] = [], pre: string[] = [], reads: string[] = [];
   for (let i = 0; i < k.arity; i++) {
     if (single[i]) {
@@ -29,10 +34,23 @@ function flatSource(k: Kernel, single: readonly boolean[], f32: boolean): string
     }
   }
   const names = reads.map((_, i) => `a${i}`);
-  const { body, result } = printJs(k.root, names, f32);
+  const { body, results } = printJsAll(k.outs.map((o) => o.root), names, f32);
+  const outs: string[] = [], writes: string[] = [];
+  k.outs.forEach((o, j) => {
+    if (o.mode === "store") {
+      outs.push(`out${j}`);
+      writes.push(`out${j}[i] = ${results[j]};`);
+      return;
+    }
+    // a sum adds each value as the array it replaces would have stored it (float32: rounded)
+    outs.push(`acc${j}`, `b${j}`);
+    pre.push(`let j${j} = 0, c${j} = 0;`);
+    const v = f32 ? `Math.fround(${results[j]})` : results[j];
+    writes.push(o.mode === "rows" ? `acc${j}[j${j}] += ${v}; if (++c${j} === b${j}) { c${j} = 0; j${j}++; }` : `acc${j}[j${j}] += ${v}; if (++j${j} === b${j}) j${j} = 0;`);
+  });
   const loads = reads.map((r, i) => `const a${i} = ${r};`).join(" ");
-  return `return function flat(out, n, ${params.join(", ")}) { ${pre.join(" ")}
-    for (let i = 0; i < n; i++) { ${loads} ${body} out[i] = ${result}; } };`;
+  return `return function flat(n, ${[...outs, ...params].join(", ")}) { ${pre.join(" ")}
+    for (let i = 0; i < n; i++) { ${loads} ${body} ${writes.join(" ")} } };`;
 }
 
 function stridedSource(k: Kernel, f32: boolean): string {
@@ -99,18 +117,32 @@ function rounds(k: Kernel, dtype: DType): boolean {
   return dtype === "float32" && k.key.includes("round(");
 }
 
-function flatFor(k: Kernel, single: readonly boolean[], f32: boolean): Flat {
+function flatFor(k: KernelSet, single: readonly boolean[], f32: boolean): Flat {
   const key = `${k.key}|${single.map(Number).join("")}|${canCompile}|${f32}`;
   let f = flats.get(key);
   if (f === undefined) {
     if (canCompile) f = (new Function(flatSource(k, single, f32)) as () => Flat)();
     else {
-      const run = interpret(k.root, f32);
-      f = (out, n, ...args) => {
-        const xs = new Array<number>(k.arity);
+      const runs = k.outs.map((o) => interpret(o.root, f32));
+      f = (n, ...args) => {
+        const p0 = k.outs.reduce((p, o) => p + (o.mode === "store" ? 1 : 2), 0);
+        const xs = new Array<number>(k.arity), at = k.outs.map(() => 0), count = k.outs.map(() => 0);
         for (let i = 0; i < n; i++) {
-          for (let j = 0, p = 0; j < k.arity; j++) xs[j] = single[j] ? (args[p++] as number) : (args[p++] as TypedArray)[(args[p++] as number) + i]!;
-          out[i] = run(xs);
+          for (let j = 0, p = p0; j < k.arity; j++) xs[j] = single[j] ? (args[p++] as number) : (args[p++] as TypedArray)[(args[p++] as number) + i]!;
+          for (let j = 0, p = 0; j < k.outs.length; j++) {
+            const v = runs[j]!(xs), mode = k.outs[j]!.mode;
+            if (mode === "store") {
+              (args[p++] as TypedArray)[i] = v;
+              continue;
+            }
+            const acc = args[p++] as Float64Array, b = args[p++] as number, q = at[j]!;
+            acc[q] = acc[q]! + (f32 ? Math.fround(v) : v);
+            if (mode === "cols") at[j] = q + 1 === b ? 0 : q + 1;
+            else if ((count[j] = count[j]! + 1) === b) {
+              count[j] = 0;
+              at[j] = q + 1;
+            }
+          }
         }
       };
     }
@@ -186,7 +218,7 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
     const single = lay.map((l) => l === "single");
     const args: unknown[] = [];
     xs.forEach((x, i) => (single[i] ? args.push(x.data[x.offset]!) : args.push(x.data, x.offset)));
-    flatFor(k, single, rounds(k, dtype))(o, n, ...args);
+    flatFor(setOf(k), single, rounds(k, dtype))(n, o, ...args);
     return result;
   }
   const c = collapse(outShape, xs.map((x) => broadcastStrides(x, outShape)));
@@ -194,6 +226,44 @@ function run(k: Kernel, xs: readonly NDArray[], outShape: Shape, dtype: DType, o
   xs.forEach((x, i) => args.push(x.data, x.offset, c.strides[i]!));
   stridedFor(k, rounds(k, dtype))(o, c.shape, ...args);
   return result;
+}
+
+/** A kernel as a set of one stored output (cached: eager ops run the same kernels again and again). */
+const sets = new WeakMap<Kernel, KernelSet>();
+function setOf(k: Kernel): KernelSet {
+  let s = sets.get(k);
+  if (s === undefined) sets.set(k, (s = kernelSetOf([{ root: k.root, mode: "store" }], k.arity)));
+  return s;
+}
+
+/** The identity kernel (a contiguous copy, broadcasting). */
+const IDENTITY: Kernel = { root: { op: "input", index: 0, key: "$0" }, arity: 1, key: "1:$0" };
+
+/**
+ * Runs a kernel set with the printed JavaScript loop: one flat loop over the kernel's shape; an input that is
+ * neither one value nor an array of the whole shape (a view, a broadcast row) is first copied to one. Sums
+ * accumulate in float64, in order, and are stored once (float32: rounded once).
+ */
+function runMany(k: KernelSet, xs: readonly NDArray[], shape: Shape, dtype: DType, outShapes: readonly Shape[], outs?: readonly (NDArray | undefined)[]): NDArray[] {
+  const results = outShapes.map((s, j) => outputFor(s, dtype, outs?.[j], allocate));
+  let n = 1;
+  for (const d of shape) n *= d;
+  const sums = k.outs.map((o, j) => (o.mode === "store" ? null : new Float64Array(results[j]!.size)));
+  if (n > 0) {
+    const lay = layout(xs, n);
+    const ins = xs.map((x, i) => (lay[i] === "strided" ? run(IDENTITY, [x], shape, x.dtype) : x));
+    const single = lay.map((l) => l === "single");
+    const args: unknown[] = [];
+    k.outs.forEach((o, j) => {
+      const r = results[j]!;
+      if (o.mode === "store") args.push(r.data.subarray(r.offset, r.offset + n));
+      else args.push(sums[j], o.mode === "rows" ? n / r.size : r.size);
+    });
+    ins.forEach((x, i) => (single[i] ? args.push(x.data[x.offset]!) : args.push(x.data, x.offset)));
+    flatFor(k, single, dtype === "float32")(n, ...args);
+  }
+  sums.forEach((acc, j) => acc !== null && results[j]!.data.set(acc, results[j]!.offset));
+  return results;
 }
 
 function allocate(dtype: DType, size: number): TypedArray {
@@ -207,11 +277,11 @@ export const jsBackend: Backend = {
   release: () => {},
   read: (a) => (a.contiguous && a.offset === 0 && a.data.length === a.size ? a.data : copyOut(a)),
   run,
+  runMany,
 };
 
 function copyOut(a: NDArray): TypedArray {
   const out = allocate(a.dtype, a.size);
-  const k = { root: { op: "input", index: 0, key: "$0" }, arity: 1, key: "1:$0" } as const;
-  run(k, [a], a.shape, a.dtype, new NDArray(out, a.shape));
+  run(IDENTITY, [a], a.shape, a.dtype, new NDArray(out, a.shape));
   return out;
 }

@@ -5,7 +5,7 @@
  * write over an input it reads last), so a call allocates only what it hands out: its outputs and what it leaves
  * in tensors. Nothing is checked or looked up per call that the trace fixed: shapes, dtypes, kernels.
  */
-import { kernelOf } from "../backend/backend.js";
+import { kernelOf, kernelSetOf, runKernelSet } from "../backend/backend.js";
 import type { DType } from "../ops/op.js";
 import { kernels, type Kernel } from "../tensor/backend.js";
 import { backend } from "../backend/backend.js";
@@ -15,6 +15,7 @@ import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../ten
 import { indexData } from "../tensor/index-args.js";
 import { moveStorage, ownedValue } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
+import { sumMode } from "./passes.js";
 import { stepInputs, stepOutputs, type Program, type Source, type Step, type Var } from "./program.js";
 
 /** A program made ready to run: call it with the arguments' arrays; null when state no longer fits the trace. */
@@ -69,7 +70,7 @@ function ownBuffers(p: Program, escape: Set<number>): Set<number> {
       if (i < at) return false;
       const reads = stepInputs(s).filter((v) => root(v) === b);
       if (reads.length === 0) return false;
-      return i > at || !(s.kind === "fused" && s.into === undefined && reads.every((v) => v.id === b));
+      return i > at || !(elementwise(s) && reads.every((v) => v.id === b));
     });
   };
   const out = new Set<number>();
@@ -120,19 +121,25 @@ export function planMemory(p: Program): { buffer: Map<number, number>; sizes: { 
     }
   };
   p.steps.forEach((s, i) => {
-    const elementwise = s.kind === "fused" && s.into === undefined;
     // An elementwise step may write over an input it reads for the last time, element for element (not over one
-    // it reads through a view: a transposed read would see elements already written).
-    if (elementwise) release(i, s, true);
-    if (s.kind === "fused" ? s.into === undefined : s.kind === "op" ? !s.view && plannable(s) : s.kind === "copy") {
-      const out = stepOutputs(s)[0]!;
-      const size = out.shape.reduce((a, b) => a * b, 1);
-      if (own.has(out.id) && size > 0) buffer.set(out.id, sizes.push({ dtype: out.dtype, size }) - 1);
-      else if (!escape.has(out.id) && size > 0) buffer.set(out.id, take(out));
+    // it reads through a view: a transposed read would see elements already written). A kernel step too: it
+    // reads every input's element before it writes that element of any output, and writes its sums at the end.
+    if (elementwise(s)) release(i, s, true);
+    if (s.kind === "fused" ? s.into === undefined : s.kind === "op" ? !s.view && plannable(s) : s.kind === "copy" || s.kind === "kernel") {
+      for (const out of stepOutputs(s)) {
+        const size = out.shape.reduce((a, b) => a * b, 1);
+        if (own.has(out.id) && size > 0) buffer.set(out.id, sizes.push({ dtype: out.dtype, size }) - 1);
+        else if (!escape.has(out.id) && size > 0) buffer.set(out.id, take(out));
+      }
     }
-    if (!elementwise) release(i, s);
+    if (!elementwise(s)) release(i, s);
   });
   return { buffer, sizes };
+}
+
+/** Whether a step reads its inputs element for element as it writes (a fused step not in place, a kernel step). */
+function elementwise(s: Step): boolean {
+  return (s.kind === "fused" && s.into === undefined) || s.kind === "kernel";
 }
 
 /** Ops whose kernel writes into a buffer it is given (the others allocate their result). */
@@ -161,11 +168,15 @@ function prepareCpu(p: Program): Executable {
     return b === undefined || buffers === null ? undefined : buffers[b];
   }));
   // State updated in place moves, once, into the shared heap where the program's buffers are (kernels, the matrix
-  // product's included, then read and write it where it lies).
+  // product's included, then read and write it where it lies). Only for a program with matrix products: the heap
+  // is there for them, and a program without keeps an arena of its own, not shared, because copying into a
+  // SharedArrayBuffer is slower (TypedArray set: about 2.5 times, BENCHMARKS.md) and its kernels copy every
+  // input that lives outside.
+  const products = p.steps.some((s) => s.kind === "op" && s.op.name === "matmul");
   let home: ((t: Tensor) => NDArray) | null | undefined;
   return (inputs) => {
-    buffers ??= allocateBuffers(sizes);
-    home ??= heapHome();
+    buffers ??= allocateBuffers(sizes, products);
+    home ??= products ? heapHome() : null;
     const slots: (NDArray | undefined)[] = new Array(n);
     p.inputs.forEach((v, i) => (slots[v.id] = inputs[i]));
     for (const [v, s] of sources) {
@@ -204,11 +215,11 @@ function heapHome(): ((t: Tensor) => NDArray) | null {
 
 /**
  * The planned buffers: in one arena of the WebAssembly backend where it is there (its kernels then read and
- * write them in place, no copy through their scratch), else ordinary arrays.
+ * write them in place, no copy through their scratch) — in the shared heap when `shared` — else ordinary arrays.
  */
-function allocateBuffers(sizes: readonly { dtype: DType; size: number }[]): TypedArray[] {
+function allocateBuffers(sizes: readonly { dtype: DType; size: number }[], shared: boolean): TypedArray[] {
   const bytes = sizes.reduce((n, { dtype, size }) => n + size * (dtype === "float64" ? 8 : 4), 0);
-  const arena = backend().name === "wasm" && bytes > 0 ? wasmArena(bytes, sizes.length) : null;
+  const arena = backend().name === "wasm" && bytes > 0 ? wasmArena(bytes, sizes.length, shared) : null;
   return sizes.map(({ dtype, size }) => (arena === null ? new (arrayType(dtype))(size) : arena.allocate(dtype, size)));
 }
 
@@ -239,6 +250,20 @@ function stepRunner(s: Step, bufferOf: (v: Var) => TypedArray | undefined): (slo
         const buf = bufferOf(out);
         const target = into !== undefined ? get(slots, into) : buf === undefined ? undefined : new NDArray(buf, out.shape);
         slots[out.id] = backend().run(k, xs, out.shape, out.dtype, target);
+      };
+    }
+    case "kernel": {
+      const k = kernelSetOf(s.outs.map((o) => ({ root: o.expr, mode: o.sum === undefined ? "store" : sumMode(s.shape, o.sum)! })), s.inputs.length);
+      const { inputs, shape, outs } = s;
+      const shapes = outs.map((o) => o.out.shape), dtype = outs[0]!.out.dtype;
+      return (slots) => {
+        const xs = inputs.map((v) => get(slots, v));
+        const targets = outs.map((o) => {
+          const buf = bufferOf(o.out);
+          return buf === undefined ? undefined : new NDArray(buf, o.out.shape);
+        });
+        const made = runKernelSet(k, xs, shape, dtype, shapes, targets);
+        outs.forEach((o, j) => (slots[o.out.id] = made[j]));
       };
     }
     case "copy":

@@ -5,10 +5,10 @@
  * tensors as sinks on the right, JavaScript (host) steps as dashed boxes. Self-contained: `render/` draws
  * snapshots of eager graphs, this draws the compiled program, and neither imports the other.
  */
-import { schedule, type AluNode } from "../ops/alu.js";
+import { scheduleAll, type AluNode } from "../ops/alu.js";
 import { formatShape } from "../ops/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { exprString, stepName, type Program, type Step, type Var } from "./program.js";
+import { exprString, stepName, stepOutputs, type Program, type Step, type Var } from "./program.js";
 
 /** Options of {@link programDot}. */
 export interface ProgramDotOptions {
@@ -111,9 +111,13 @@ export function programDot(program: Program, options: ProgramDotOptions = {}): s
   const d: Drawing = { lines, edges, edge, scalars, name, program };
   program.steps.forEach((s, i) => {
     const id = `s${i}`;
-    if (s.kind === "fused") fusedCluster(s, id, d);
-    else plainStep(s, id, d);
-    for (const o of s.kind === "host" ? s.outs : [s.out]) from.set(o.id, s.kind === "fused" ? rootId(s, id) : id);
+    if (s.kind === "fused" || s.kind === "kernel") {
+      const ids = kernelCluster(s, id, d);
+      stepOutputs(s).forEach((o, j) => from.set(o.id, ids[j]!));
+      return;
+    }
+    plainStep(s, id, d);
+    for (const o of s.kind === "host" ? s.outs : [s.out]) from.set(o.id, id);
   });
 
   // Sinks: the results, then what the call leaves in tensors.
@@ -129,22 +133,17 @@ export function programDot(program: Program, options: ProgramDotOptions = {}): s
   return [...lines, ...edges, "}"].join("\n") + "\n";
 }
 
-/** The DOT id of the instruction that gives a fused step's result (its root, `round`s skipped). */
-function rootId(s: Step & { kind: "fused" }, id: string): string {
-  return `${id}_${drawn(s.expr).indexOf(skipRounds(s.expr))}`;
-}
-
 const skipRounds = (n: AluNode): AluNode => (n.op === "round" ? skipRounds(n.args[0]!) : n);
 
-/** The instructions drawn for a DAG, in evaluation order: not inputs, constants or rounds; the root always. */
-function drawn(root: AluNode): AluNode[] {
-  const r = skipRounds(root);
-  const out = schedule(root).filter((n) => n.op !== "input" && n.op !== "const" && n.op !== "round");
-  return out.includes(r) ? out : [...out, r];
+/** The instructions drawn for DAGs, in evaluation order: not inputs, constants or rounds; the roots always. */
+function drawn(roots: readonly AluNode[]): AluNode[] {
+  const out = scheduleAll(roots).filter((n) => n.op !== "input" && n.op !== "const" && n.op !== "round");
+  for (const r of roots.map(skipRounds)) if (!out.includes(r)) out.push(r);
+  return out;
 }
 
 /** An op, copy or JavaScript step as one node, with its inputs' edges. */
-function plainStep(s: Exclude<Step, { kind: "fused" }>, id: string, d: Drawing): void {
+function plainStep(s: Exclude<Step, { kind: "fused" } | { kind: "kernel" }>, id: string, d: Drawing): void {
   switch (s.kind) {
     case "op": {
       const n = s.op.name;
@@ -181,33 +180,38 @@ interface Drawing {
 }
 
 /**
- * A fused step as a cluster: one node per instruction; constants (the DAG's own and single-element constant
- * vars) drawn inside, next to the instruction that reads them; other inputs as edges from the vars outside.
- * Edges are written in operand order, which `ordering=in` keeps top to bottom.
+ * A fused step or a kernel step as a cluster: one node per instruction; constants (the DAG's own and single-element
+ * constant vars) drawn inside, next to the instruction that reads them; other inputs as edges from the vars
+ * outside; a sum (a fused reduction) as a `sum` node after the instruction it adds up. Edges are written in
+ * operand order, which `ordering=in` keeps top to bottom. Returns the DOT id each output leaves from.
  */
-function fusedCluster(s: Step & { kind: "fused" }, id: string, d: Drawing): void {
-  const nodes = drawn(s.expr);
+function kernelCluster(s: Step & ({ kind: "fused" } | { kind: "kernel" }), id: string, d: Drawing): string[] {
+  const outs: readonly { expr: AluNode; out: Var; sum?: readonly number[] }[] = s.kind === "fused" ? [{ expr: s.expr, out: s.out }] : s.outs;
+  const nodes = drawn(outs.map((o) => o.expr));
   const idOf = new Map(nodes.map((n, k) => [n, `${id}_${k}`] as const));
-  let into = "";
-  if (s.into !== undefined) {
-    const src = d.program.sources.get(s.into);
-    into = src?.kind === "state" ? d.name(src.tensor) : `%${s.into.id}`;
+  const into = s.kind === "fused" ? s.into : undefined;
+  let target = "";
+  if (into !== undefined) {
+    const src = d.program.sources.get(into);
+    target = src?.kind === "state" ? d.name(src.tensor) : `%${into.id}`;
   }
-  const title = `kernel %${s.out.id} · ${nodes.length} instruction${nodes.length === 1 ? "" : "s"}${s.into !== undefined ? ` · in place → ${into}` : ""}`;
-  d.lines.push(
-    `  subgraph cluster_${id} {`,
-    `    style="rounded,filled"; ${s.into !== undefined ? IN_PLACE : KERNEL}; label=${q(title)}; fontsize=10; tooltip=${q(`%${s.out.id} = ${exprString(s.expr)}`)};`,
-  );
+  const sums = outs.filter((o) => o.sum !== undefined).length;
+  const count = nodes.length + sums;
+  const what = outs.length === 1 ? `kernel %${outs[0]!.out.id}` : `kernel ${outs.map((o) => `%${o.out.id}`).join(", ")}`;
+  const title = `${what} · ${count} instruction${count === 1 ? "" : "s"}${into !== undefined ? ` · in place → ${target}` : ""}`;
+  const tip = outs.map((o) => `%${o.out.id} = ${o.sum === undefined ? exprString(o.expr) : `sum[${o.sum.join(",")}](${exprString(o.expr)})`}`).join("; ");
+  d.lines.push(`  subgraph cluster_${id} {`, `    style="rounded,filled"; ${into !== undefined ? IN_PLACE : KERNEL}; label=${q(title)}; fontsize=10; tooltip=${q(tip)};`);
   const constant = (self: string, j: number, value: number) => {
     const c = `${self}_c${j}`;
     d.lines.push(`    ${c} [label=${q(num(value))}, shape=plaintext, fontcolor="gray30", fontsize=9, height=0.2];`);
     d.edges.push(`  ${c} -> ${self} [arrowsize=0.5];`);
   };
+  const alu = `shape=ellipse, fontsize=10, height=0.3, margin="0.04,0.02", class="alu"`;
   nodes.forEach((n, k) => {
     const self = `${id}_${k}`;
     // An input or constant at the root (a kernel that only copies or fills) is drawn as "=".
     const text = n.op === "input" || n.op === "const" ? "=" : n.op;
-    d.lines.push(`    ${self} [label=${q(text)}, shape=ellipse, fontsize=10, height=0.3, margin="0.04,0.02", class="alu"];`);
+    d.lines.push(`    ${self} [label=${q(text)}, ${alu}];`);
     const args = "args" in n ? n.args : [n];
     args.forEach((a0, j) => {
       const a = skipRounds(a0);
@@ -221,9 +225,18 @@ function fusedCluster(s: Step & { kind: "fused" }, id: string, d: Drawing): void
       }
     });
   });
+  const ids = outs.map((o, j) => {
+    const r = idOf.get(skipRounds(o.expr))!;
+    if (o.sum === undefined) return r;
+    const self = `${id}_sum${j}`;
+    d.lines.push(`    ${self} [label="sum", ${alu}, tooltip=${q(`summed over axes ${o.sum.join(", ")}`)}];`);
+    d.edges.push(`  ${r} -> ${self} [arrowsize=0.5];`);
+    return self;
+  });
   d.lines.push("  }");
-  if (s.into !== undefined) {
-    d.lines.push(`  ${id}_w [label=${q(`${into} ← (in place)`)}, shape=box, style="rounded,bold", color="#d9822b"];`);
-    d.edges.push(`  ${idOf.get(skipRounds(s.expr))!} -> ${id}_w [label=${q(`%${s.out.id}`)}, color="#d9822b"];`);
+  if (into !== undefined) {
+    d.lines.push(`  ${id}_w [label=${q(`${target} ← (in place)`)}, shape=box, style="rounded,bold", color="#d9822b"];`);
+    d.edges.push(`  ${ids[0]!} -> ${id}_w [label=${q(`%${outs[0]!.out.id}`)}, color="#d9822b"];`);
   }
+  return ids;
 }

@@ -11,8 +11,8 @@ export type { ReplayMode } from "./scalar.js";
 export { compileAsync, type AsyncCompiledFunction, type AsyncExecutable, type AsyncTarget, type CompileAsyncOptions } from "./async.js";
 export { programDot, type ProgramDotOptions } from "./dot.js";
 export { cpuTarget, planMemory, type Executable, type Target } from "./cpu.js";
-export { eliminateCommon, eliminateDead, fuseElementwise, inPlaceUpdates, lowerElementwise, optimize, transposedProducts } from "./passes.js";
-export { exprString, programString, stepInputs, stepName, stepOutputs, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
+export { eliminateCommon, eliminateDead, fuseElementwise, fuseKernels, fuseReductions, inPlaceUpdates, lowerElementwise, optimize, sumMode, transposedProducts } from "./passes.js";
+export { exprString, programString, stepInputs, stepName, stepOutputs, type Effect, type Guard, type KernelOutput, type Program, type Source, type Step, type Var } from "./program.js";
 
 /**
  * The program of one call of `fn` (which runs, eagerly, once): what `compile` would run, after its passes unless

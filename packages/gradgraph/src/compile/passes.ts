@@ -8,13 +8,13 @@
 import { elementwiseKernelOf } from "../backend/kernels.js";
 import { ALU_CALLS, schedule, traceAlu, type AluCall, type AluNode } from "../ops/alu.js";
 import { whereKernel } from "../tensor/backend.js";
-import type { ElementwiseOp } from "../ops/op.js";
+import type { ElementwiseOp, ReduceParams } from "../ops/op.js";
 import { sameShape } from "../ops/shape.js";
-import { stepInputs, stepOutputs, type Effect, type Program, type Step, type Var } from "./program.js";
+import { stepInputs, stepOutputs, type Effect, type KernelOutput, type Program, type Step, type Var } from "./program.js";
 
 /** Every pass, in the order `compile` runs them. */
 export function optimize(p: Program): Program {
-  return inPlaceUpdates(fuseElementwise(transposedProducts(eliminateCommon(eliminateDead(lowerElementwise(p))))));
+  return fuseKernels(fuseReductions(inPlaceUpdates(fuseElementwise(transposedProducts(eliminateCommon(eliminateDead(lowerElementwise(p))))))));
 }
 
 /** Whether a permutation swaps the last two axes and keeps the others. */
@@ -109,6 +109,8 @@ function renamed(p: Program, steps: readonly Step[], rename: Map<number, Var>): 
         return { ...s, inputs: s.inputs.map(r), ...(s.index !== undefined ? { index: r(s.index) } : {}) };
       case "fused":
         return { ...s, inputs: s.inputs.map(r), ...(s.into !== undefined ? { into: r(s.into) } : {}) };
+      case "kernel":
+        return { ...s, inputs: s.inputs.map(r) };
       case "copy":
         return { ...s, input: r(s.input) };
       case "host":
@@ -187,14 +189,9 @@ export function fuseElementwise(p: Program): Program {
         if (i === undefined || uses.get(v.id) !== 1 || fb.inputs.filter((x) => x.id === v.id).length !== 1) continue;
         const a = steps[i] as (Step & { kind: "fused" }) | null;
         if (a === null || !sameShape(a.out.shape, fb.out.shape) || a.out.dtype !== fb.out.dtype) continue;
-        // Not across a write in place into what `a` reads (it would read the new values).
-        let blocked = false;
-        for (let m = i + 1; m < j && !blocked; m++) {
-          const s = steps[m];
-          if (s?.kind === "fused" && s.into !== undefined && a.inputs.some((x) => x.id === s.into!.id)) blocked = true;
-        }
-        // Not into a write in place when `a` reads a view (it might be of the storage written).
-        if (blocked || (fb.into !== undefined && a.inputs.some((x) => views.has(x.id)))) continue;
+        // Not across a write in place into what `a` reads (it would read the new values), nor into a write in
+        // place when `a` reads a view (it might be of the storage written).
+        if (writtenBetween(steps, i, j, a.inputs) || (fb.into !== undefined && a.inputs.some((x) => views.has(x.id)))) continue;
         const inputs: Var[] = fb.inputs.filter((x) => x.id !== v.id);
         const slot = (x: Var) => {
           let q = inputs.findIndex((y) => y.id === x.id);
@@ -216,6 +213,186 @@ export function fuseElementwise(p: Program): Program {
     }
   }
   return { ...p, steps: steps.filter((s): s is Step => s !== null) };
+}
+
+/** Whether a step strictly between `i` and `j` writes in place into one of `reads`. */
+function writtenBetween(steps: readonly (Step | null)[], i: number, j: number, reads: readonly Var[]): boolean {
+  for (let m = i + 1; m < j; m++) {
+    const s = steps[m];
+    if (s?.kind === "fused" && s.into !== undefined && reads.some((x) => x.id === s.into!.id)) return true;
+  }
+  return false;
+}
+
+/** How many steps (and outputs, and effects) read each var. */
+function useCounts(p: Program): Map<number, number> {
+  const uses = new Map<number, number>();
+  const count = (v: Var) => uses.set(v.id, (uses.get(v.id) ?? 0) + 1);
+  for (const s of p.steps) stepInputs(s).forEach(count);
+  p.outputs.forEach(count);
+  for (const e of p.effects) if (e.var !== null) count(e.var);
+  return uses;
+}
+
+/**
+ * How a sum over `axes` of an array of `shape` walks it in row-major order: `rows` (the trailing axes, or all:
+ * consecutive blocks), `cols` (the leading axes: elements m apart), or null (other axes: not fused).
+ */
+export function sumMode(shape: readonly number[], axes: readonly number[]): "rows" | "cols" | null {
+  const r = shape.length, sorted = [...new Set(axes)].sort((a, b) => a - b);
+  if (sorted.every((a, k) => a === r - sorted.length + k)) return "rows";
+  if (sorted.every((a, k) => a === k)) return "cols";
+  return null;
+}
+
+/**
+ * Fused reductions: a float32 `sum` over all axes, the leading ones or the trailing ones, of a fused elementwise
+ * step's result that nothing else reads becomes one kernel step that computes the expression and sums it in the
+ * same pass, without the array in between. Each value is rounded as if stored (as the two steps did), the sums
+ * accumulate in float64 and are rounded once — a different order of addition than the `sum` kernel's, so the
+ * result may differ from the unfused one by the last bit (docs/compile.md). Float64 sums are left as they are
+ * (pairwise and compensated, exactly the eager result).
+ */
+export function fuseReductions(p: Program): Program {
+  const uses = useCounts(p);
+  const steps: (Step | null)[] = [...p.steps];
+  const producer = new Map<number, number>();
+  steps.forEach((s, i) => {
+    if (s!.kind === "fused" && s!.into === undefined) producer.set(s!.out.id, i);
+  });
+  let changed = false;
+  for (let j = 0; j < steps.length; j++) {
+    const s = steps[j]!;
+    if (s.kind !== "op" || s.op.name !== "sum" || s.out.dtype !== "float32") continue;
+    const x = s.inputs[0]!, i = producer.get(x.id);
+    const axes = (s.params as ReduceParams).axes;
+    if (i === undefined || uses.get(x.id) !== 1 || sumMode(x.shape, axes) === null) continue;
+    const a = steps[i] as Step & { kind: "fused" };
+    if (a.out.dtype !== "float32" || writtenBetween(steps, i, j, a.inputs)) continue;
+    const t = traceAlu();
+    const expr = t.round(substitute(a.expr, t, (q) => t.input(q)));
+    steps[j] = { kind: "kernel", inputs: a.inputs, shape: x.shape, outs: [{ expr, out: s.out, sum: [...axes] }] };
+    steps[i] = null;
+    changed = true;
+  }
+  return changed ? { ...p, steps: steps.filter((s): s is Step => s !== null) } : p;
+}
+
+/** Inputs and outputs a multi-output kernel may have (what the WebAssembly backend runs: 6 inputs, 7 arrays). */
+export const KERNEL_LIMITS = { inputs: 6, arrays: 7, outputs: 8 };
+
+/**
+ * Multi-output kernels: elementwise steps (fused steps and kernel steps) over the same shape and dtype that read
+ * the same inputs, or one another's results, become one kernel step — one pass over memory that reads each input
+ * once and writes each result that is needed elsewhere; a result only its siblings read stays in registers. A
+ * relu's forward, the mask its backward recomputes and the products of the mask with each input are one pass.
+ * The kernel runs where its last member ran; a step is added to a group only when no step in between reads the
+ * group's results or writes anything in place, and never when it reads one of the group's sums (which are
+ * complete only after the pass). Writes in place (updates) are not grouped. Values are rounded where a step's
+ * result would have been stored, so the results are the steps' own.
+ */
+export function fuseKernels(p: Program): Program {
+  const steps = p.steps;
+  // An input that is one value (a constant of one element, or broadcast from one) costs no array.
+  const sourceOf = new Map([...p.sources].map(([v, src]) => [v.id, src] as const));
+  const oneValue = (id: number) => {
+    const src = sourceOf.get(id);
+    return src?.kind === "constant" && (src.value.size === 1 || src.value.strides.every((st) => st === 0));
+  };
+  const groups: Group[] = [];
+  for (let j = 0; j < steps.length; j++) {
+    const s = steps[j]!;
+    if (!elementwiseStep(s)) continue;
+    const { shape, dtype } = s.kind === "fused" ? { shape: s.out.shape, dtype: s.out.dtype } : { shape: s.shape, dtype: s.outs[0]!.out.dtype };
+    const ins = s.inputs;
+    const outs = outsOf(s);
+    const fits = (g: Group) => {
+      if (g.dtype !== dtype || !sameShape(g.shape, shape)) return false;
+      if (!ins.some((v) => g.reads.has(v.id) || g.made.has(v.id)) || ins.some((v) => g.sums.has(v.id))) return false;
+      const external = new Set([...g.reads, ...ins.map((v) => v.id)].filter((id) => !g.made.has(id) && !outs.some((o) => o.out.id === id)));
+      const arrays = [...external].filter((id) => !oneValue(id)).length;
+      // arrays written: stored results, and sums into more than one element (added up from a chunk of values)
+      const stored = g.made.size + g.spread + outs.filter((o) => o.sum === undefined || spread(o)).length;
+      if (external.size > KERNEL_LIMITS.inputs || arrays + stored > KERNEL_LIMITS.arrays || g.made.size + g.sums.size + outs.length > KERNEL_LIMITS.outputs) return false;
+      for (let m = g.members[0]! + 1; m < j; m++) {
+        if (g.members.includes(m)) continue;
+        const t = steps[m]!;
+        if ((t.kind === "fused" && t.into !== undefined) || stepInputs(t).some((v) => g.made.has(v.id) || g.sums.has(v.id))) return false;
+      }
+      return true;
+    };
+    let g: Group | undefined;
+    for (let k = groups.length - 1; k >= 0 && g === undefined; k--) if (fits(groups[k]!)) g = groups[k];
+    if (g === undefined) groups.push((g = { members: [], shape, dtype, reads: new Set(), made: new Set(), sums: new Set(), spread: 0 }));
+    g.members.push(j);
+    g.spread += outs.filter(spread).length;
+    for (const v of ins) g.reads.add(v.id);
+    for (const o of outs) (o.sum === undefined ? g.made : g.sums).add(o.out.id);
+  }
+  const merged = groups.filter((g) => g.members.length > 1);
+  if (merged.length === 0) return p;
+  // Uses of each var outside its group's members: those results are written; the others stay in registers.
+  const inGroup = new Map<number, Group>();
+  for (const g of merged) for (const m of g.members) inGroup.set(m, g);
+  const outside = new Map<number, number>();
+  const count = (v: Var) => outside.set(v.id, (outside.get(v.id) ?? 0) + 1);
+  steps.forEach((s, i) => {
+    const g = inGroup.get(i);
+    for (const v of stepInputs(s)) if (g === undefined || !(g.made.has(v.id) || g.sums.has(v.id))) count(v);
+  });
+  p.outputs.forEach(count);
+  for (const e of p.effects) if (e.var !== null) count(e.var);
+  const replaced = new Map<number, Step | null>();
+  for (const g of merged) {
+    for (const m of g.members) replaced.set(m, null);
+    replaced.set(g.members.at(-1)!, groupKernel(g, steps, (v) => (outside.get(v.id) ?? 0) > 0));
+  }
+  return { ...p, steps: steps.flatMap((s, i) => (replaced.has(i) ? (replaced.get(i) === null ? [] : [replaced.get(i)!]) : [s])) };
+}
+
+/** A group of elementwise steps {@link fuseKernels} merges: the steps, their shape, what they read and write. */
+interface Group {
+  members: number[];
+  shape: readonly number[];
+  dtype: string;
+  reads: Set<number>;
+  made: Set<number>;
+  sums: Set<number>;
+  /** Sums into more than one element (each needs an array of values per chunk). */
+  spread: number;
+}
+
+type ElementwiseStep = Step & ({ kind: "fused" } | { kind: "kernel" });
+
+/** A fused step not in place, or a kernel step. */
+const elementwiseStep = (s: Step): s is ElementwiseStep => (s.kind === "fused" && s.into === undefined) || s.kind === "kernel";
+const outsOf = (s: ElementwiseStep): readonly KernelOutput[] => (s.kind === "fused" ? [{ expr: s.expr, out: s.out }] : s.outs);
+/** A sum into more than one element. */
+const spread = (o: KernelOutput) => o.sum !== undefined && o.out.shape.reduce((a, b) => a * b, 1) > 1;
+
+/**
+ * The kernel step of a group: its members' expressions in one DAG (a member's result that another reads is its
+ * node, rounded as if stored), reading the inputs from outside; the results `needed` outside, and every sum.
+ */
+function groupKernel(g: Group, steps: readonly Step[], needed: (v: Var) => boolean): Step {
+  const t = traceAlu();
+  const inputs: Var[] = [];
+  const slot = (x: Var) => {
+    let q = inputs.findIndex((y) => y.id === x.id);
+    if (q < 0) q = inputs.push(x) - 1;
+    return q;
+  };
+  const node = new Map<number, AluNode>();
+  const outs: KernelOutput[] = [];
+  for (const m of g.members) {
+    const s = steps[m] as ElementwiseStep;
+    for (const o of outsOf(s)) {
+      const expr = substitute(o.expr, t, (q) => node.get(s.inputs[q]!.id) ?? t.input(slot(s.inputs[q]!)));
+      if (o.sum === undefined) node.set(o.out.id, t.round(expr));
+      if (o.sum !== undefined || needed(o.out)) outs.push({ ...o, expr });
+    }
+  }
+  return { kind: "kernel", inputs, shape: g.shape, outs };
 }
 
 /**

@@ -42,6 +42,12 @@ export type Step =
    * storage in place (an optimizer's update), and `out` is its new version.
    */
   | { readonly kind: "fused"; readonly expr: AluNode; readonly inputs: readonly Var[]; readonly out: Var; readonly into?: Var }
+  /**
+   * A multi-output kernel (made by the passes): one pass over `shape` (the inputs broadcast to it) computing
+   * several results, each an elementwise expression of the inputs stored as an array of `shape`, or summed over
+   * axes (a fused reduction). The outputs' DAGs share their common nodes, computed once per element.
+   */
+  | { readonly kind: "kernel"; readonly inputs: readonly Var[]; readonly shape: Shape; readonly outs: readonly KernelOutput[] }
   /** A contiguous copy, in `out`'s dtype. */
   | { readonly kind: "copy"; readonly input: Var; readonly out: Var }
   /** JavaScript run at each call (an optimizer's scalars, a random draw, labels checked and made indices). */
@@ -53,6 +59,18 @@ export type Step =
       readonly fn: (xs: readonly NDArray[]) => NDArray[];
       readonly name: string;
     };
+
+/** A result of a multi-output kernel step. */
+export interface KernelOutput {
+  /** Its expression of the step's inputs (`$k` is input k). */
+  readonly expr: AluNode;
+  readonly out: Var;
+  /**
+   * Summed over these axes of the kernel's shape (all of them, the leading ones or the trailing ones), `out` the
+   * sums; absent: stored, `out` of the kernel's shape.
+   */
+  readonly sum?: readonly number[];
+}
 
 /** What a call leaves in a tensor: its value or its `.grad` becomes a var (null: `.grad` cleared). */
 export interface Effect {
@@ -89,6 +107,8 @@ export function stepInputs(s: Step): readonly Var[] {
       return s.index === undefined ? s.inputs : [...s.inputs, s.index];
     case "fused":
       return s.into === undefined ? s.inputs : [...s.inputs, s.into];
+    case "kernel":
+      return s.inputs;
     case "copy":
       return [s.input];
     case "host":
@@ -98,10 +118,10 @@ export function stepInputs(s: Step): readonly Var[] {
 
 /** The vars a step writes. */
 export function stepOutputs(s: Step): readonly Var[] {
-  return s.kind === "host" ? s.outs : [s.out];
+  return s.kind === "host" ? s.outs : s.kind === "kernel" ? s.outs.map((o) => o.out) : [s.out];
 }
 
-/** A step's name as printed: the op, `fused`, `copy`, or the host step's name. */
+/** A step's name as printed: the op, `fused`, `kernel`, `copy`, or the host step's name. */
 export function stepName(s: Step): string {
   return s.kind === "op" ? s.op.name : s.kind === "host" ? `host:${s.name}` : s.kind;
 }
@@ -129,7 +149,12 @@ export function programString(p: Program, name = (t: Tensor) => t.label ?? `tens
   for (const s of p.steps) {
     const outs = stepOutputs(s).map((x) => `${v(x)}: ${typeOf(x)}`).join(", ");
     const args = stepInputs(s).map(v).join(", ");
-    const extra = s.kind === "fused" ? ` ${exprString(s.expr)}${s.into ? " (in place)" : ""}` : "";
+    const extra =
+      s.kind === "fused"
+        ? ` ${exprString(s.expr)}${s.into ? " (in place)" : ""}`
+        : s.kind === "kernel"
+          ? ` over ${formatShape(s.shape)}: ${s.outs.map((o) => `${v(o.out)} = ${o.sum === undefined ? exprString(o.expr) : `sum[${o.sum.join(",")}](${exprString(o.expr)})`}`).join("; ")}`
+          : "";
     lines.push(`  ${outs} = ${stepName(s)}(${args})${extra}`);
   }
   for (const e of p.effects) lines.push(`  ${name(e.tensor)}${e.field === "grad" ? ".grad" : ""} ← ${e.var === null ? "null" : v(e.var)}`);

@@ -129,9 +129,14 @@ export function traceAlu(): Alu<AluNode> & { input(i: number): AluNode } {
 
 /** The nodes of a DAG in evaluation order (every node after its arguments), each once. */
 export function schedule(root: AluNode): AluNode[] {
+  return scheduleAll([root]);
+}
+
+/** The nodes of several DAGs (a multi-output kernel's) in one evaluation order, shared nodes once. */
+export function scheduleAll(roots: readonly AluNode[]): AluNode[] {
   const out: AluNode[] = [];
   const seen = new Set<AluNode>();
-  const stack: [AluNode, boolean][] = [[root, false]];
+  const stack: [AluNode, boolean][] = roots.map((r) => [r, false] as [AluNode, boolean]).reverse();
   while (stack.length > 0) {
     const [n, done] = stack.pop()!;
     if (done) {
@@ -184,9 +189,15 @@ const JS_BINARY: Partial<Record<AluOp, string>> = { add: "+", sub: "-", mul: "*"
  * for a float32 kernel (`f32`), else nothing.
  */
 export function printJs(root: AluNode, inputs: readonly string[], f32 = false): { body: string; result: string } {
+  const { body, results } = printJsAll([root], inputs, f32);
+  return { body, result: results[0]! };
+}
+
+/** {@link printJs} for several DAGs at once (a multi-output kernel): shared nodes computed once, one result each. */
+export function printJsAll(roots: readonly AluNode[], inputs: readonly string[], f32 = false): { body: string; results: string[] } {
   const names = new Map<AluNode, string>();
   const lines: string[] = [];
-  for (const n of schedule(root)) {
+  for (const n of scheduleAll(roots)) {
     let e: string;
     if (n.op === "input") e = inputs[n.index]!;
     else if (n.op === "const") e = Number.isNaN(n.value) ? "NaN" : Object.is(n.value, -0) ? "-0" : n.value === Infinity ? "Infinity" : n.value === -Infinity ? "-Infinity" : String(n.value);
@@ -208,7 +219,7 @@ export function printJs(root: AluNode, inputs: readonly string[], f32 = false): 
     lines.push(`const ${t} = ${e};`);
     names.set(n, t);
   }
-  return { body: lines.join(" "), result: names.get(root)! };
+  return { body: lines.join(" "), results: roots.map((r) => names.get(r)!) };
 }
 
 /**

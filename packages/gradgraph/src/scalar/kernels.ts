@@ -8,8 +8,8 @@
  */
 import { algebraOf, numberAlgebra } from "../ops/algebras.js";
 import { elementwiseList } from "../ops/elementwise.js";
-import type { ElementwiseOp } from "../ops/op.js";
-import { FIRST_OP, IMPORT, flush, room, tapes, type RootSweep, type Sweep, type Tape } from "./tape.js";
+import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
+import { FIRST_OP, IMPORT, flush, recordUse, room, tapes, type RootSweep, type Sweep, type Tape } from "./tape.js";
 
 /** The part of a `Value` the kernels read: its tape entry and the `Value`s of its inputs. */
 export interface Node {
@@ -23,11 +23,15 @@ export interface KernelEnv<V extends Node> {
   readonly make: new (T: Tape, i: number, a: V | null, b: V | null) => V;
   /** The index on `T` (which has room) of an entry standing for `x`, a node of another tape (an import). */
   readonly imp: (T: Tape, x: V) => number;
+  /** A constant (the methods' number arguments); methods given a number throw without it. */
+  readonly constant?: (c: number) => V;
 }
 
 export interface Kernels<V extends Node> {
   /** `record[code](a, b)`: the node `op(a, b)` (`b` null for a unary op). */
   readonly record: readonly ((a: V, b: V | null) => V)[];
+  /** Per op, the method `x.op(other)` (`this` the first input; a number `other` becomes a constant). */
+  readonly methods: { readonly [K in ElementwiseName]: (this: V, other?: V | number) => V };
   readonly sweep: Sweep;
   readonly rootSweep: RootSweep;
 }
@@ -70,18 +74,35 @@ const reachSource = (j: string, p: string): string => `
 const markSource = (j: string): string =>
   `if (mark[${j}] < ep) { mark[${j}] = ep; pending++; grad[${j}] = 0; }`;
 
-function recordSource(op: ElementwiseOp, code: number): string {
+/** Records `op(a, b)` (`a`, `b` in scope; a unary op ignores `b`) on the current tape and returns its node. */
+function recordBody(op: ElementwiseOp, code: number): string {
   const two = op.arity === 2;
-  return `function (a, b) {
-    let T = tapes.current;
+  return `let T = tapes.current;
     if (T.n + 3 > T.cap) T = room(3);
-    const ia = a.t === T ? a.i : a.x !== undefined && a.x.importTape === T ? a.x.importIndex : imp(T, a);
-    const ib = ${two ? "b.t === T ? b.i : b.x !== undefined && b.x.importTape === T ? b.x.importIndex : imp(T, b)" : "-1"};
+    const ia = a.t === T ? a.i : imp(T, a);
+    const ib = ${two ? "b.t === T ? b.i : imp(T, b)" : "-1"};
     const n = T.n++, val = T.val;
     val[n] = f${code}(val[ia], ${two ? "val[ib]" : "NaN"});
     T.grad[n] = 0;
     T.op[n] = ${code}; T.a[n] = ia; T.b[n] = ib; T.rg[n] = ${two ? "T.rg[ia] | T.rg[ib]" : "T.rg[ia]"};
-    return new V(T, n, a, ${two ? "b" : "null"});
+    const use = T.use;
+    let d = 1;
+    if (use[ia] === 1) { use[ia] = 0; d--; }${two ? "\n    if (use[ib] === 1) { use[ib] = 0; d--; }" : ""}
+    use[n] = 1;
+    T.unused += d;
+    return new V(T, n, a, ${two ? "b" : "null"});`;
+}
+
+const recordSource = (op: ElementwiseOp, code: number): string => `function (a, b) {
+    ${recordBody(op, code)}
+  }`;
+
+/** The method \`a.op(b)\`: the record function's body itself, so that an op is one call, not two. */
+function methodSource(op: ElementwiseOp, code: number): string {
+  const two = op.arity === 2;
+  return `function (${two ? "b" : ""}) {
+    const a = this;${two ? "\n    if (!(b instanceof V)) b = C(b);" : ""}
+    ${recordBody(op, code)}
   }`;
 }
 
@@ -140,13 +161,16 @@ const reachPassSource = `
 /**
  * The root sweep's single pass, for a tape no backward has swept yet (`swept < 0`): every gradient on it is still
  * the 0 it was recorded with (leaves' add up anyway), so no first pass must zero the reached ones — reaching an
- * input is one store into `seen`.
+ * input is one store into `seen`. With `marks` false, for a root that is the tape's last entry and the only op
+ * entry no entry takes as an input (`Tape.unused`), every op entry and import below it leads to it: the pass
+ * visits them all and keeps no reach marks.
  */
-function freshPassSource(): string {
+function freshPassSource(marks: boolean): string {
   const cases = elementwiseList.map((op) => {
     const code = codeOf.get(op)!;
     const two = op.arity === 2;
-    const reach = two ? "const ja = A[i], jb = B[i];\n          seen[ja] = ep;\n          seen[jb] = ep;" : "const ja = A[i];\n          seen[ja] = ep;";
+    const reach = (two ? "const ja = A[i], jb = B[i];" : "const ja = A[i];") +
+      (marks ? (two ? "\n          seen[ja] = ep;\n          seen[jb] = ep;" : "\n          seen[ja] = ep;") : "");
     return `
         case ${code}: {
           ${reach}
@@ -155,12 +179,10 @@ function freshPassSource(): string {
           break;
         }`;
   });
-  return `
-  seen[root] = ep;
+  return `${marks ? "\n  seen[root] = ep;" : ""}
   grad[root] = 1;
   let mult = 0;
-  for (let i = root; i >= 0; i--) {
-    if (seen[i] !== ep) continue;
+  for (let i = root; i >= 0; i--) {${marks ? "\n    if (seen[i] !== ep) continue;" : ""}
     const o = op[i];
     if (o >= ${FIRST_OP}) {
       switch (o) {${cases.join("")}
@@ -197,7 +219,9 @@ function rootSweepSource(): string {
         }`);
   return `function (T, ep, root) {
   const op = T.op, A = T.a, B = T.b, val = T.val, grad = T.grad, rg = T.rg, seen = T.seen;
-  if (T.swept < 0) {${freshPassSource()}
+  if (T.swept < 0 && root === T.n - 1 && T.unused === 1) {${freshPassSource(false)}
+  }
+  if (T.swept < 0) {${freshPassSource(true)}
   }${reachPassSource}
   let mult = 0;
   for (let i = root; i >= lo; i--) {
@@ -219,11 +243,19 @@ function rootSweepSource(): string {
 export function compiledKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
   const forwards = elementwiseList.map((op) => `const f${codeOf.get(op)!} = F[${codeOf.get(op)! - FIRST_OP}];`);
   const records = elementwiseList.map((op) => recordSource(op, codeOf.get(op)!));
+  const methods = elementwiseList.map((op) => `${op.name}: ${methodSource(op, codeOf.get(op)!)}`);
   const body = `"use strict";
 ${forwards.join("\n")}
-return { record: [null, null, ${records.join(",\n")}], sweep: ${sweepSource()}, rootSweep: ${rootSweepSource()} };`;
-  const make = new Function("F", "V", "imp", "tapes", "room", "flush", "arity", body) as (...args: unknown[]) => Kernels<V>;
-  return make(elementwiseList.map((op) => op.forward), env.make, env.imp, tapes, room, flush, arityOfCode);
+return { record: [null, null, ${records.join(",\n")}], methods: { ${methods.join(",\n")} }, sweep: ${sweepSource()}, rootSweep: ${rootSweepSource()} };`;
+  const make = new Function("F", "V", "C", "imp", "tapes", "room", "flush", "arity", body) as (...args: unknown[]) => Kernels<V>;
+  return make(elementwiseList.map((op) => op.forward), env.make, constantOf(env), env.imp, tapes, room, flush, arityOfCode);
+}
+
+/** The environment's constant maker, or one that says what is missing. */
+function constantOf<V extends Node>(env: KernelEnv<V>): (c: number) => V {
+  return env.constant ?? (() => {
+    throw new Error("these kernels were made without a constant maker (KernelEnv.constant)");
+  });
 }
 
 /** The kernels as closures over the table (no `new Function`): the fallback, and a reference for tests. */
@@ -244,6 +276,7 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
           T.a[n] = ia;
           T.b[n] = ib;
           T.rg[n] = ib < 0 ? T.rg[ia]! : T.rg[ia]! | T.rg[ib]!;
+          recordUse(T, n, ia, ib);
           return new env.make(T, n, a, b);
         },
   );
@@ -286,7 +319,16 @@ export function plainKernels<V extends Node>(env: KernelEnv<V>): Kernels<V> {
     }
     return mult;
   };
-  return { record, sweep, rootSweep: plainRootSweep };
+  const constant = constantOf(env);
+  const methods = Object.fromEntries(
+    elementwiseList.map((op) => {
+      const rec = record[codeOf.get(op)!]!;
+      return [op.name, function (this: V, b?: V | number) {
+        return rec(this, op.arity === 1 ? null : b instanceof env.make ? b : constant(b as number));
+      }];
+    }),
+  ) as Kernels<V>["methods"];
+  return { record, methods, sweep, rootSweep: plainRootSweep };
 }
 
 /** The root sweep as closures over the table (see `RootSweep`). */

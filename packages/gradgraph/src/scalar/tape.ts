@@ -79,8 +79,30 @@ export class Tape {
   mark: Int32Array;
   /** The epoch of the last backward from this tape that reached the entry (the root sweep's reach set). */
   seen: Int32Array;
+  /** 1 for an op entry that no entry of this tape takes as an input yet, else 0 (see `unused`). */
+  use: Uint8Array;
+  /**
+   * Op entries that no entry takes as an input (`use` is 1): when the last entry is the only one, every op entry
+   * below it leads to it, so a backward from it reaches them all and needs no reach marks (`RootSweep`).
+   */
+  unused = 0;
   /** `Value.topoMark` of the entries (allocated on the first graph walk that marks one). */
   walk: Int32Array | null = null;
+  /**
+   * Per entry, the last tape that imported it (null: none) and the import's index there (`value.ts`, `importOf`):
+   * allocated on the first import from this tape.
+   */
+  importedBy: (Tape | null)[] | null = null;
+  importedAt: number[] = [];
+  /**
+   * Whether this tape imports every leaf at once on its first import of one (`importLeaves`): a tape a training
+   * loop recycles (`retire`) records one step, whose graph uses the parameters again and again.
+   */
+  bulk = false;
+  /** The leaf tape imported all at once, or null: its entry k is this tape's entry `leafBase + k`, for k < `leafN`. */
+  leafSrc: Tape | null = null;
+  leafBase = 0;
+  leafN = 0;
   /**
    * Import slots: the tape each import's source lives on, held weakly so that a tape does not keep older tapes
    * alive on its own — a node's `Value` holds its inputs' `Value`s, and so every tape its graph needs.
@@ -96,7 +118,7 @@ export class Tape {
   constructor(cap = FIRST_CAPACITY, donor?: Tape) {
     if (donor !== undefined) {
       this.cap = donor.cap;
-      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, seen: this.seen, walk: this.walk } = donor);
+      ({ op: this.op, a: this.a, b: this.b, val: this.val, grad: this.grad, rg: this.rg, mark: this.mark, seen: this.seen, use: this.use, walk: this.walk } = donor);
       // The sweep and the walks read marks as epochs: no old mark may look recent (a leaf's lies above them all).
       this.mark.fill(0, 0, donor.n);
       this.walk?.fill(0, 0, donor.n);
@@ -112,6 +134,7 @@ export class Tape {
     this.rg = new Uint8Array(cap);
     this.mark = new Int32Array(cap);
     this.seen = new Int32Array(cap);
+    this.use = new Uint8Array(cap);
   }
 
   /** Gives up the storage: reads through a stale handle find nothing, writes go nowhere. */
@@ -119,15 +142,26 @@ export class Tape {
     this.dead = true;
     this.n = 0;
     this.cap = 0;
-    this.op = this.rg = EMPTY_U8;
+    this.op = this.rg = this.use = EMPTY_U8;
     this.a = this.b = this.mark = this.seen = EMPTY_I32;
     this.val = this.grad = EMPTY_F64;
     this.walk = null;
+    this.importedBy = null;
+    this.importedAt = [];
   }
 
   /** A weak reference to this tape, made once. */
   weak(): WeakRef<Tape> {
     return (this.weakSelf ??= new WeakRef(this));
+  }
+
+  /** The import slots (`importedBy`), allocated on first use. */
+  importSlots(): (Tape | null)[] {
+    if (this.importedBy === null) {
+      this.importedBy = new Array<Tape | null>(this.cap).fill(null);
+      this.importedAt = new Array<number>(this.cap).fill(0);
+    }
+    return this.importedBy;
   }
 
   /** The topoMark array, allocated on first use. */
@@ -149,7 +183,14 @@ export class Tape {
     this.rg = more(this.rg);
     this.mark = more(this.mark);
     this.seen = more(this.seen);
+    this.use = more(this.use);
     if (this.walk !== null) this.walk = more(this.walk);
+    if (this.importedBy !== null) {
+      for (let k = this.cap; k < cap; k++) {
+        this.importedBy.push(null);
+        this.importedAt.push(0);
+      }
+    }
     this.cap = cap;
   }
 }
@@ -192,6 +233,40 @@ function retire(): void {
   const T = tapes.current, old = tapes.retired;
   tapes.retired = T;
   tapes.current = old !== null && !old.dead && old.cap === T.cap ? new Tape(old.cap, old) : new Tape(T.cap);
+  tapes.current.bulk = true;
+}
+
+/** Leaf tapes up to this many entries are imported all at once (`importLeaves`). */
+const BULK_MAX = 1 << 14;
+
+/**
+ * Imports every entry of the leaf tape `L` onto `T` at once, in order, as imports do one by one (`recordImport`):
+ * a node's parameter inputs are then found by index (`leafBase + k`), with no lookup per use. Returns false (and
+ * imports nothing) when `L` is too big or `T` lacks room.
+ */
+export function importLeaves(T: Tape, L: Tape): boolean {
+  const m = L.n, base = T.n;
+  if (m > BULK_MAX || base + m + 3 > MAX_ENTRIES) return false;
+  if (base + m + 3 > T.cap) T.grow(Math.min(MAX_ENTRIES, Math.max(T.cap * 2, base + m + 3)));
+  const slot = T.sources.length;
+  T.sources.push(L.weak());
+  T.op.fill(IMPORT, base, base + m);
+  T.b.fill(slot, base, base + m);
+  T.val.set(L.val.subarray(0, m), base);
+  T.rg.set(L.rg.subarray(0, m), base);
+  T.grad.fill(0, base, base + m);
+  T.use.fill(0, base, base + m);
+  const by = L.importSlots(), at = L.importedAt;
+  for (let k = 0; k < m; k++) {
+    T.a[base + k] = k;
+    by[k] = T;
+    at[k] = base + k;
+  }
+  T.n = base + m;
+  T.leafSrc = L;
+  T.leafBase = base;
+  T.leafN = m;
+  return true;
 }
 
 /** Records a leaf on the current tape; returns its index. */
@@ -202,7 +277,27 @@ export function recordLeaf(T: Tape, data: number, requiresGrad: boolean): number
   T.grad[n] = 0;
   T.rg[n] = requiresGrad ? 1 : 0;
   T.mark[n] = LEAF_MARK;
+  T.use[n] = 0;
   return n;
+}
+
+/**
+ * Counts the op entry `n` of `T` as unused and its inputs `ia` and `ib` (-1: none) as used (`Tape.unused`); the
+ * kernels' record functions inline the same.
+ */
+export function recordUse(T: Tape, n: number, ia: number, ib: number): void {
+  const use = T.use;
+  let d = 1;
+  if (use[ia] === 1) {
+    use[ia] = 0;
+    d--;
+  }
+  if (ib >= 0 && use[ib] === 1) {
+    use[ib] = 0;
+    d--;
+  }
+  use[n] = 1;
+  T.unused += d;
 }
 
 /** Records on `T` (which has room) an import of entry `i` of tape `src`; returns its index. */
@@ -214,6 +309,7 @@ export function recordImport(T: Tape, src: Tape, i: number): number {
   T.val[n] = src.val[i]!;
   T.grad[n] = 0;
   T.rg[n] = src.rg[i]!;
+  T.use[n] = 0;
   T.sources.push(src.weak());
   return n;
 }

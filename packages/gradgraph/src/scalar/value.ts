@@ -20,7 +20,7 @@ import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
 import { scalarRecording } from "./recording.js";
-import { backwardFrom, checkLive, leafRoom, recordImport, recordLeaf, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, importLeaves, leafRoom, recordImport, recordLeaf, recordUse, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
 
 export type { Span };
 
@@ -39,12 +39,18 @@ export interface ValueOptions {
   span?: Span;
 }
 
-/** What few nodes carry: a label and span, and the entry that stands for the node on the last tape importing it. */
-class Extras {
-  label: string | undefined = undefined;
-  span: Span | undefined = undefined;
-  importTape: Tape | null = null;
-  importIndex = 0;
+/** What few nodes carry: a label and a span (kept off the node, so that a `Value` is four fields). */
+interface Extras {
+  label?: string | undefined;
+  span?: Span | undefined;
+}
+const extras = new WeakMap<Value, Extras>();
+
+/** The node's extras, made on first use. */
+function extrasOf(v: Value): Extras {
+  let x = extras.get(v);
+  if (x === undefined) extras.set(v, (x = {}));
+  return x;
 }
 
 /**
@@ -58,16 +64,16 @@ class Extras {
  * y.grad; // -0.25
  */
 export class Value implements ValueMethods, GraphNode {
+  // Four fields, set by the constructor in this order whichever form runs (one object shape for every node);
+  // `declare`d so that no class-field definitions run before it.
   /** @internal The tape this node's entry is on. */
-  readonly t: Tape;
+  declare readonly t: Tape;
   /** @internal The entry's index on the tape. */
-  readonly i: number;
+  declare readonly i: number;
   /** @internal The first input (null for a leaf). */
-  readonly a: Value | null;
+  declare readonly a: Value | null;
   /** @internal The second input (null for a leaf or a unary op). */
-  readonly b: Value | null;
-  /** @internal Label, span and import entry, for the few nodes that have them. */
-  x: Extras | undefined;
+  declare readonly b: Value | null;
 
   /**
    * A leaf holding `data` (an input: gradients flow into it unless `requiresGrad: false`), or, given `op` and
@@ -82,14 +88,13 @@ export class Value implements ValueMethods, GraphNode {
     op?: ElementwiseOp | null | Value,
     inputs?: readonly Value[] | Value | null,
   ) {
-    // The kernels' form first, and short: this constructor runs once per node.
-    const made = typeof data !== "number";
-    this.t = made ? data : tapes.current;
-    this.i = made ? (options as number) : 0;
-    this.a = made ? (op as Value | null) : null;
-    this.b = made ? (inputs as Value | null) : null;
-    this.x = undefined;
-    if (!made) initialise(this, data, options as ValueOptions | undefined, op as ElementwiseOp | null | undefined, inputs as readonly Value[] | undefined);
+    // Short, for the kernels' form (once per node, inlined into every op): the public form returns the node
+    // that `made` records, through that same form (one object shape for every node).
+    if (typeof data === "number") return made(data, options as ValueOptions | undefined, op as ElementwiseOp | null | undefined, inputs as readonly Value[] | undefined);
+    this.t = data;
+    this.i = options as number;
+    this.a = op as Value | null;
+    this.b = inputs as Value | null;
   }
 
   /** A constant leaf: no gradient flows into it. */
@@ -124,9 +129,10 @@ export class Value implements ValueMethods, GraphNode {
   set data(v: number) {
     checkLive(this.t);
     if (scalarRecording.current !== null) scalarRecording.current.write(this, "data", v);
-    this.t.val[this.i] = v;
-    const x = this.x;
-    if (x !== undefined && x.importTape !== null) x.importTape.val[x.importIndex] = v;
+    const T = this.t;
+    T.val[this.i] = v;
+    const u = T.importedBy?.[this.i]; // the tape that imported this node last keeps its copy current
+    if (u) u.val[T.importedAt[this.i]!] = v;
   }
 
   /** ∂(root of the last backward)/∂(this node). */
@@ -153,9 +159,10 @@ export class Value implements ValueMethods, GraphNode {
   set requiresGrad(r: boolean) {
     checkLive(this.t);
     if (scalarRecording.current !== null) scalarRecording.current.write(this, "requiresGrad", r ? 1 : 0);
-    this.t.rg[this.i] = r ? 1 : 0;
-    const x = this.x;
-    if (x !== undefined && x.importTape !== null) x.importTape.rg[x.importIndex] = r ? 1 : 0;
+    const T = this.t;
+    T.rg[this.i] = r ? 1 : 0;
+    const u = T.importedBy?.[this.i];
+    if (u) u.rg[T.importedAt[this.i]!] = r ? 1 : 0;
   }
 
   /** The op that made this node (null for a leaf). */
@@ -171,20 +178,20 @@ export class Value implements ValueMethods, GraphNode {
 
   /** A name for printing. */
   get label(): string | undefined {
-    return this.x?.label;
+    return extras.get(this)?.label;
   }
   /** Names the node. */
   set label(label: string | undefined) {
-    (this.x ??= new Extras()).label = label;
+    extrasOf(this).label = label;
   }
 
   /** Where in the source text this node came from (set by the expression compiler). */
   get span(): Span | undefined {
-    return this.x?.span;
+    return extras.get(this)?.span;
   }
   /** Records where in the source text the node came from. */
   set span(span: Span | undefined) {
-    (this.x ??= new Extras()).span = span;
+    extrasOf(this).span = span;
   }
 
   /** @internal Scratch mark for graph walks (see `topoOrder`), kept on the tape; not part of the public type. */
@@ -293,8 +300,8 @@ export class Value implements ValueMethods, GraphNode {
   }
 }
 
-/** The public constructor's work: records `v` as a leaf holding `data`, or as `op(...inputs)` holding `data`. */
-function initialise(v: Value, data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): void {
+/** The public constructor's work: records a leaf holding `data`, or `op(...inputs)` holding `data`. */
+function made(data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): Value {
   if (op !== null) codeOfOp(op);
   if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
     throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);
@@ -310,11 +317,12 @@ function initialise(v: Value, data: number, options: ValueOptions = {}, op: Elem
     T.grad[i] = 0;
     T.a[i] = ia;
     T.b[i] = ib;
+    recordUse(T, i, ia, ib);
   }
-  // The fields are readonly to everything but the constructor, whose work this is.
-  Object.assign(v as { t: Tape; i: number; a: Value | null; b: Value | null }, { t: T, i, a, b });
+  const v = new Value(T, i, a, b);
   if (options.label !== undefined) v.label = options.label;
   if (options.span !== undefined) v.span = options.span;
+  return v;
 }
 
 /** The tape's code for an op of the table; an op object from elsewhere is refused (the tape records codes). */
@@ -326,25 +334,38 @@ function codeOfOp(op: ElementwiseOp): number {
 
 /** The index on `T` (which has room) of the entry for `x`: its own, or an import of it. */
 function entryOn(T: Tape, x: Value): number {
-  return x.t === T ? x.i : importInto(T, x);
+  return x.t === T ? x.i : importOf(T, x);
+}
+
+/** The entry on `T` standing for `x`, a node of another tape (the kernels' path): its place in the leaves imported at once, else `importInto`. */
+function importOf(T: Tape, x: Value): number {
+  return x.t === T.leafSrc && x.i < T.leafN ? T.leafBase + x.i : importInto(T, x);
 }
 
 /**
- * An entry on `T` standing for `x`, a node of another tape: made once per tape (the kernels look it up in
- * `x.x` first); the setters of `data` and `requiresGrad` keep the copy on the latest importing tape current
- * (a graph recorded on an older tape keeps the value it was recorded with).
+ * Makes an entry on `T` standing for `x`, a node of another tape (an import), once per tape: the source tape
+ * remembers, per entry, the last tape that imported it and where (`importOf` looks there first), and the setters
+ * of `data` and `requiresGrad` keep that copy current (a graph recorded on an older tape keeps the value it was
+ * recorded with).
  */
 function importInto(T: Tape, x: Value): number {
-  checkLive(x.t);
-  const ex = (x.x ??= new Extras());
-  if (ex.importTape === T) return ex.importIndex;
-  ex.importTape = T;
-  ex.importIndex = recordImport(T, x.t, x.i);
-  if (scalarRecording.current !== null) scalarRecording.current.imported(T, x, ex.importIndex);
-  return ex.importIndex;
+  const S = x.t;
+  checkLive(S);
+  // A training step's tape takes all the parameters at once (not while a trace watches imports one by one).
+  if (T.bulk && T.leafSrc === null && S === tapes.leaves && scalarRecording.current === null && importLeaves(T, S)) return T.leafBase + x.i;
+  const by = S.importSlots();
+  if (by[x.i] === T) return S.importedAt[x.i]!; // imported before
+  const k = recordImport(T, S, x.i);
+  by[x.i] = T;
+  S.importedAt[x.i] = k;
+  if (scalarRecording.current !== null) scalarRecording.current.imported(T, x, k);
+  return k;
 }
 
-const { record, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importInto });
+const { record, methods, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importOf, constant: (c) => Value.constant(c) });
+// The class's methods above state the API and do its work; the kernels' methods, installed over them, do the same
+// work with the op's record function inlined (one call per node instead of two).
+Object.assign(Value.prototype, methods);
 /** Each op's record function, by name (for the methods). */
 const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
   readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
