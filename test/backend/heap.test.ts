@@ -35,6 +35,19 @@ describe("WasmHeap regions", () => {
     expect(h.reserve(64 * 65536)).toBeNull();
   });
 
+  test("regions of arrays stop at their budget (what a loop that never yields could pin) and free it when given back", () => {
+    const h = fresh();
+    h.arraysBudget = 4096;
+    const a = h.arrays(3000)!;
+    expect(a).not.toBeNull();
+    expect(h.arrays(2000)).toBeNull(); // 3008 + 2048 > 4096
+    expect(h.reserve(2000)).not.toBeNull(); // plain regions (the kernels' scratch) are not counted
+    const x = a.allocate("float32", 10);
+    expect(h.owns(x)).toBe(true);
+    h.freeArrays(HEAP_POOL_BYTES, 3008);
+    expect(h.arrays(2000)).not.toBeNull();
+  });
+
   test("views made before the memory grew are still the heap's", () => {
     const h = fresh();
     h.ensure(HEAP_POOL_BYTES + 16);

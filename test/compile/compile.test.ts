@@ -336,6 +336,36 @@ describe.runIf(wasmHeap() !== null)("the shared heap (the arena and the matrix p
     });
   });
 
+  test("past the heap's budget for arrays, arenas have memories of their own and state stays where it is", () => {
+    const heap = wasmHeap()!;
+    const budget = heap.arraysBudget;
+    heap.arraysBudget = 0;
+    try {
+      withBackend("wasm", () => {
+        const make = () => {
+          const W = randn([64, 96], { seed: 9, dtype: "float32", requiresGrad: true }), x = randn([32, 64], { seed: 10, dtype: "float32" });
+          const opt = new SGD([W], { lr: 0.1 });
+          const step = () => {
+            opt.zeroGrad();
+            const loss = x.matmul(W).relu().sum();
+            loss.backward();
+            opt.step();
+            return loss;
+          };
+          return { W, step };
+        };
+        const eager = make(), compiled = make();
+        const f = compile(compiled.step);
+        for (let i = 0; i < 3; i++) expect(f().item()).toBe(eager.step().item());
+        expect(heap.owns(compiled.W.toArray())).toBe(false);
+        expect(heap.owns(compiled.W.grad!.toArray())).toBe(false);
+        expect(Array.from(compiled.W.toArray())).toEqual(Array.from(eager.W.toArray()));
+      });
+    } finally {
+      heap.arraysBudget = budget;
+    }
+  });
+
   test("a program without products keeps an arena of its own, not shared (copies into it are faster)", () => {
     withBackend("wasm", () => {
       const x = randn([5000], { seed: 9, requiresGrad: true }), y = randn([5000], { seed: 10 });

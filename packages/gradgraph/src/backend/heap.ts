@@ -17,6 +17,8 @@ export const HEAP_POOL_BYTES = 65536;
 /** The heap's largest size, in 64 KiB pages (a shared memory must declare one): 1 GiB. */
 export const HEAP_MAX_PAGES = 16384;
 const ALIGN = 64;
+/** What regions of arrays (arenas, moved state) may hold at once: 128 MiB. */
+export const HEAP_ARRAYS_BUDGET = 128 * 1024 * 1024;
 
 interface Region {
   at: number;
@@ -26,6 +28,10 @@ interface Region {
 export class WasmHeap {
   /** Reserved regions, by address. */
   private readonly regions: Region[] = [];
+  /** Bytes in regions made by `arrays` (given back by the garbage collector). */
+  private collectable = 0;
+  /** The most bytes regions made by `arrays` may hold at once. */
+  arraysBudget = HEAP_ARRAYS_BUDGET;
   /** Every `ArrayBuffer` the memory has been seen as (a grown shared memory is a new object; old views keep theirs). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
 
@@ -88,12 +94,19 @@ export class WasmHeap {
 
   /**
    * A region of `bytes` for arrays (each 16-aligned: kernels write whole vectors), given back once every array made
-   * in it has been collected; null where the heap is full.
+   * in it has been collected; null where the heap is full or such regions already hold `arraysBudget` bytes.
+   *
+   * The budget bounds what a loop that never yields to the event loop can pin: `FinalizationRegistry` reports the
+   * arrays' deaths only between tasks, so a synchronous loop compiling program after program (a sweep) would
+   * otherwise keep every arena it ever made, and the memory never shrinks. Past it, callers use memory of their own
+   * (which the garbage collector frees at any time).
    */
   arrays(bytes: number): HeapArrays | null {
+    if (this.collectable + bytes > this.arraysBudget) return null;
     const at = this.reserve(bytes);
     if (at === null) return null;
-    const owner = { heap: this, at, live: 0 };
+    this.collectable += align(bytes);
+    const owner = { heap: this, at, bytes: align(bytes), live: 0 };
     let next = at;
     return {
       allocate: (dtype, n) => {
@@ -106,6 +119,12 @@ export class WasmHeap {
         return a;
       },
     };
+  }
+
+  /** Gives back a region made by `arrays`. */
+  freeArrays(at: number, bytes: number): void {
+    this.free(at);
+    this.collectable -= bytes;
   }
 
   /** Bytes reserved now (for tests and reports). */
@@ -123,8 +142,8 @@ export interface HeapArrays {
 }
 
 /** Gives a region back once every array made in it has been collected. */
-const collected = new FinalizationRegistry<{ heap: WasmHeap; at: number; live: number }>((r) => {
-  if (--r.live === 0) r.heap.free(r.at);
+const collected = new FinalizationRegistry<{ heap: WasmHeap; at: number; bytes: number; live: number }>((r) => {
+  if (--r.live === 0) r.heap.freeArrays(r.at, r.bytes);
 });
 
 
