@@ -333,6 +333,13 @@ describe.runIf(wasmHeap() !== null)("the shared heap (the arena and the matrix p
       // eagerly afterwards, from the heap, the same numbers again
       expect(compiled.step().item()).toBe(eager.step().item());
       expect(Array.from(compiled.W.toArray())).toEqual(Array.from(eager.W.toArray()));
+      // new values given to the parameter (restoring weights) move into the heap at the next compiled call
+      const restart = randn([64, 96], { seed: 11, dtype: "float32" });
+      noGrad(() => (compiled.W.assign(restart), eager.W.assign(restart)));
+      expect(heap.owns(compiled.W.toArray())).toBe(false);
+      expect(f().item()).toBe(eager.step().item());
+      expect(heap.owns(compiled.W.toArray())).toBe(true);
+      expect(Array.from(compiled.W.toArray())).toEqual(Array.from(eager.W.toArray()));
     });
   });
 

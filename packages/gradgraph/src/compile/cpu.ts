@@ -198,16 +198,17 @@ function prepareCpu(p: Program): Executable {
 
 /**
  * Where the wasm backend's arrays live in the shared heap: the storage updated in place, moved there once per
- * tensor and program (the first time the program updates it); null elsewhere.
+ * storage a tensor holds (at the program's first update; storage given to the tensor later, by `assign` or by
+ * loading a state dict, at the next); null elsewhere.
  */
 function heapHome(): ((t: Tensor) => NDArray) | null {
   const heap = wasmHeap();
   if (backend().name !== "wasm" || heap === null) return null;
-  const moved = new WeakSet<Tensor>();
+  const tried = new WeakSet<TypedArray>();
   return (t) => {
     const v = ownedValue(t);
-    if (heap.owns(v.data) || moved.has(t) || (v.dtype !== "float32" && v.dtype !== "float64")) return v;
-    moved.add(t);
+    if (heap.owns(v.data) || tried.has(v.data) || (v.dtype !== "float32" && v.dtype !== "float64")) return v;
+    tried.add(v.data);
     const arrays = heap.arrays(v.data.byteLength);
     return arrays === null ? v : moveStorage(t, arrays.allocate(v.dtype, v.size));
   };
