@@ -152,7 +152,9 @@ describe("browser bundles of a small training script", () => {
     expect(r2.stderr + r2.stdout).toBe("");
     const kbNn = await check(join(dir, "out", "esbuild-nn.js"));
     console.log(`esbuild bundle of the training script: ${kb.toFixed(1)} kB gzipped (nn from "gradgraph"), ${kbNn.toFixed(1)} kB (from "gradgraph/nn")`);
-    expect(kb).toBeLessThan(80);
+    // 82 kB on 2026-12-03 (the compiler's fused reductions and multi-output kernels, Value programs' pieces and the
+    // shared heap came in that day): the bound catches what does not belong, CLI or Node code, at a glance
+    expect(kb).toBeLessThan(88);
     expect(kbNn).toBeLessThan(50);
   });
 
