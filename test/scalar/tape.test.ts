@@ -280,3 +280,16 @@ test("an op object that is not the table's is refused with its name", () => {
   expect(() => Value.apply(alien, [1, 2])).toThrow("add: not an op of the table");
   expect(() => new Value(3, {}, alien, [new Value(1), new Value(2)])).toThrow("add: not an op of the table");
 });
+
+describe("Value's op methods", () => {
+  test("are the class's methods as far as a user can see: on the prototype, not enumerable, the same results", () => {
+    const x = new Value(2), y = x.mul(3).add(1).relu();
+    const keys: string[] = [];
+    for (const k in y) keys.push(k);
+    expect(keys.filter((k) => k in elementwiseOps)).toEqual([]);
+    expect(Object.prototype.hasOwnProperty.call(y, "mul")).toBe(false);
+    expect(y.data).toBe(7);
+    y.backward();
+    expect(x.grad).toBe(3);
+  });
+});

@@ -365,7 +365,8 @@ function importInto(T: Tape, x: Value): number {
 const { record, methods, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importOf, constant: (c) => Value.constant(c) });
 // The class's methods above state the API and do its work; the kernels' methods, installed over them, do the same
 // work with the op's record function inlined (one call per node instead of two).
-Object.assign(Value.prototype, methods);
+// (Not enumerable, as the class's own methods: `for…in` over a node lists none of them.)
+for (const [name, method] of Object.entries(methods)) Object.defineProperty(Value.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
 /** Each op's record function, by name (for the methods). */
 const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
   readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
