@@ -70,6 +70,23 @@ describe("fuseReductions", () => {
     }, x)))).toEqual(["fused", "sum"]);
     expect(kinds(fuseReductions(before((a: Tensor) => a.sum(), x)))).toEqual(["sum"]);
   });
+
+  test("not moved past a write in place into the storage its chain reads through a view (it would read the new values)", () => {
+    const make = () => randn([30, 7], { seed: 9 });
+    const step = (w: Tensor) => () => {
+      const v = w.transpose(0, 1).mul(2); // reads w's storage through a view
+      w.assign(w.mul(0.5)); // written in place: nothing after reads w's old value
+      return v.sum();
+    };
+    const w = make();
+    const c = compile(step(w));
+    c();
+    expect(kinds(c.programs()[0]!)).toEqual(["permute", "fused", "fused", "sum"]);
+    w.assign(make());
+    const got = c() as Tensor;
+    const want = step(make())() as Tensor;
+    expectSumsClose(got, want);
+  });
 });
 
 describe("fuseKernels", () => {

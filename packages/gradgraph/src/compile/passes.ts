@@ -215,11 +215,15 @@ export function fuseElementwise(p: Program): Program {
   return { ...p, steps: steps.filter((s): s is Step => s !== null) };
 }
 
-/** Whether a step strictly between `i` and `j` writes in place into one of `reads`. */
-function writtenBetween(steps: readonly (Step | null)[], i: number, j: number, reads: readonly Var[]): boolean {
+/**
+ * Whether a step strictly between `i` and `j` writes in place into one of `reads` — or anything at all, when one of
+ * `reads` is in `views` (a view may be of the storage written).
+ */
+function writtenBetween(steps: readonly (Step | null)[], i: number, j: number, reads: readonly Var[], views: ReadonlySet<number> = new Set()): boolean {
+  const viewed = reads.some((x) => views.has(x.id));
   for (let m = i + 1; m < j; m++) {
     const s = steps[m];
-    if (s?.kind === "fused" && s.into !== undefined && reads.some((x) => x.id === s.into!.id)) return true;
+    if (s?.kind === "fused" && s.into !== undefined && (viewed || reads.some((x) => x.id === s.into!.id))) return true;
   }
   return false;
 }
@@ -251,14 +255,17 @@ export function sumMode(shape: readonly number[], axes: readonly number[]): "row
  * same pass, without the array in between. Each value is rounded as if stored (as the two steps did), the sums
  * accumulate in float64 and are rounded once — a different order of addition than the `sum` kernel's, so the
  * result may differ from the unfused one by the last bit (docs/compile.md). Float64 sums are left as they are
- * (pairwise and compensated, exactly the eager result).
+ * (pairwise and compensated, exactly the eager result). The chain moves to where the sum was, so not across a
+ * write in place into what it reads (into anything, where it reads a view: the view may be of the storage written).
  */
 export function fuseReductions(p: Program): Program {
   const uses = useCounts(p);
   const steps: (Step | null)[] = [...p.steps];
   const producer = new Map<number, number>();
+  const views = new Set<number>();
   steps.forEach((s, i) => {
     if (s!.kind === "fused" && s!.into === undefined) producer.set(s!.out.id, i);
+    if (s!.kind === "op" && s!.view) views.add(s!.out.id);
   });
   let changed = false;
   for (let j = 0; j < steps.length; j++) {
@@ -268,7 +275,7 @@ export function fuseReductions(p: Program): Program {
     const axes = (s.params as ReduceParams).axes;
     if (i === undefined || uses.get(x.id) !== 1 || sumMode(x.shape, axes) === null) continue;
     const a = steps[i] as Step & { kind: "fused" };
-    if (a.out.dtype !== "float32" || writtenBetween(steps, i, j, a.inputs)) continue;
+    if (a.out.dtype !== "float32" || writtenBetween(steps, i, j, a.inputs, views)) continue;
     const t = traceAlu();
     const expr = t.round(substitute(a.expr, t, (q) => t.input(q)));
     steps[j] = { kind: "kernel", inputs: a.inputs, shape: x.shape, outs: [{ expr, out: s.out, sum: [...axes] }] };
