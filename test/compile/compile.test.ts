@@ -307,20 +307,22 @@ describe("the arena (a compiled step's arrays in WebAssembly memory)", () => {
 });
 
 describe.runIf(wasmHeap() !== null)("the shared heap (the arena and the matrix product in one memory)", () => {
+  /** A float32 weight and an SGD step of relu(x·W).sum() on it (the same seeds each time: eager and compiled twins). */
+  const make = () => {
+    const W = randn([64, 96], { seed: 7, dtype: "float32", requiresGrad: true }), x = randn([32, 64], { seed: 8, dtype: "float32" });
+    const opt = new SGD([W], { lr: 0.1 });
+    const step = () => {
+      opt.zeroGrad();
+      const loss = x.matmul(W).relu().sum();
+      loss.backward();
+      opt.step();
+      return loss;
+    };
+    return { W, step };
+  };
+
   test("parameters updated in place move into it once; products read them there; numbers equal eager's", () => {
     withBackend("wasm", () => {
-      const make = () => {
-        const W = randn([64, 96], { seed: 7, dtype: "float32", requiresGrad: true }), x = randn([32, 64], { seed: 8, dtype: "float32" });
-        const opt = new SGD([W], { lr: 0.1 });
-        const step = () => {
-          opt.zeroGrad();
-          const loss = x.matmul(W).relu().sum();
-          loss.backward();
-          opt.step();
-          return loss;
-        };
-        return { W, step };
-      };
       const eager = make(), compiled = make();
       const before = compiled.W.toArray();
       const f = compile(compiled.step);
@@ -349,18 +351,6 @@ describe.runIf(wasmHeap() !== null)("the shared heap (the arena and the matrix p
     heap.arraysBudget = 0;
     try {
       withBackend("wasm", () => {
-        const make = () => {
-          const W = randn([64, 96], { seed: 9, dtype: "float32", requiresGrad: true }), x = randn([32, 64], { seed: 10, dtype: "float32" });
-          const opt = new SGD([W], { lr: 0.1 });
-          const step = () => {
-            opt.zeroGrad();
-            const loss = x.matmul(W).relu().sum();
-            loss.backward();
-            opt.step();
-            return loss;
-          };
-          return { W, step };
-        };
         const eager = make(), compiled = make();
         const f = compile(compiled.step);
         for (let i = 0; i < 3; i++) expect(f().item()).toBe(eager.step().item());

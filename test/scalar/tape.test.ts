@@ -11,15 +11,15 @@ import { backwardFrom, RETIRE_AT, StaleValueError, Tape, tapes, type Sweeps } fr
 import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 /** A random graph over three leaves: each step applies an op of the table to two earlier nodes. */
-function build(xs: readonly number[], steps: readonly [number, number, number][]): { leaves: Value[]; root: Value } {
+function build(xs: readonly number[], steps: readonly [number, number, number][], c = 0.5): { leaves: Value[]; nodes: Value[]; root: Value } {
   const leaves = xs.map((v) => new Value(v));
-  const nodes: Value[] = [...leaves, Value.constant(0.5)];
+  const nodes: Value[] = [...leaves, Value.constant(c)];
   for (const [k, i, j] of steps) {
     const op = elementwiseList[k % elementwiseList.length]!;
     const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
     nodes.push(Value.apply(op, op.arity === 1 ? [a] : [a, b]));
   }
-  return { leaves, root: nodes[nodes.length - 1]! };
+  return { leaves, nodes, root: nodes[nodes.length - 1]! };
 }
 
 const graphArb = fc.tuple(
@@ -90,13 +90,7 @@ describe("the tape", () => {
       fc.property(graphArb, fc.boolean(), ([xs, steps], dangling) => {
         const run = (sweeps: Sweeps) => {
           tapes.current = new Tape();
-          const leaves = xs.map((v) => new Value(v));
-          const nodes: Value[] = [...leaves, Value.constant(0.25)];
-          for (const [k, i, j] of steps) {
-            const op = elementwiseList[k % elementwiseList.length]!;
-            const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
-            nodes.push(Value.apply(op, op.arity === 1 ? [a] : [a, b]));
-          }
+          const { nodes } = build(xs, steps, 0.25);
           if (dangling) nodes[0]!.mul(2); // an op node nothing takes: the root sweep must mark what it reaches
           // A sum of every node: every op node leads to the root.
           let root = nodes[0]!.add(0);
