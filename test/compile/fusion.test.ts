@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { KERNEL_LIMITS } from "../../packages/gradgraph/src/compile/passes.js";
 import { compile, eliminateCommon, eliminateDead, fuseElementwise, fuseKernels, fuseReductions, inPlaceUpdates, lowerElementwise, planMemory, stepProgram, sumMode, type Program } from "../../packages/gradgraph/src/compile/index.js";
 import { trace } from "../../packages/gradgraph/src/compile/trace.js";
-import { randn, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { full, randn, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { forEachBackend } from "../backends.js";
 
 /** The program of `fn` after the passes that run before the two tested here. */
@@ -176,6 +176,10 @@ forEachBackend(() => {
         const row = b.sum(0);
         return [a.mul(row).add(2), a.sub(row).relu().sum(1)];
       }],
+      ["chains reading views (transposed, strided); keepdim and negative axes", (a, b) => {
+        const t = a.transpose(0, 1);
+        return [t.mul(2).sum(0), t.abs().sum(-1, true), a.slice([0, 300, 2]).mul(b.slice([1, 300, 2])).relu().sum(-1), a.add(b).sum(0, true), t.neg(), t.mul(3)];
+      }],
     ];
     for (const dtype of ["float32", "float64"] as const) {
       for (const [name, f] of cases) {
@@ -197,5 +201,41 @@ forEachBackend(() => {
         });
       }
     }
+    const f = (a: Tensor, b: Tensor) => {
+      const v = a.mul(b).add(1);
+      return [v.relu().sum(), v.abs().sum(1), v.neg().sum(0, true), v.mul(a)];
+    };
+    /** Equal, NaN to NaN; finite float32 sums within the bound of {@link expectSumsClose}. */
+    const expectSame = (got: Tensor[], want: Tensor[]) =>
+      got.forEach((g, i) => {
+        expect(g.shape).toEqual(want[i]!.shape);
+        const x = g.toArray(), w = want[i]!.toArray();
+        for (let k = 0; k < w.length; k++) {
+          if (Number.isFinite(w[k]!)) expect(Math.abs(x[k]! - w[k]!), `result ${i}[${k}]`).toBeLessThanOrEqual(2 ** -23 * Math.abs(w[k]!) + 1e-9);
+          else expect(x[k], `result ${i}[${k}]`).toBe(w[k]);
+        }
+      });
+    test("NaN and ±Infinity inside fused sums propagate as eager; sums of -0 as eager", () => {
+      const vals = Array.from({ length: 700 }, (_, i) => (i === 3 ? NaN : i === 401 ? Infinity : i === 402 ? -Infinity : i === 699 ? NaN : (i % 13) - 6));
+      const a = tensor(vals).reshape([100, 7]), b = randn([100, 7], { seed: 3 });
+      const c = compile(f);
+      c(b, b);
+      expect(c.programs()[0]!.steps.some((s) => s.kind === "kernel" && s.outs.some((o) => o.sum !== undefined))).toBe(true);
+      expectSame(c(a, b), f(a, b));
+      const g = (x: Tensor, y: Tensor) => [x.mul(y).sum(), x.div(y).sum(1), x.abs().neg().sum(0)];
+      const cg = compile(g), z = full([100, 7], -0), one = full([100, 7], 1);
+      cg(b, b);
+      expect(cg.programs()[0]!.steps.flatMap((s) => (s.kind === "kernel" ? s.outs.filter((o) => o.sum !== undefined) : [])).length).toBe(3);
+      const got = cg(z, one), want = g(z, one);
+      got.forEach((t, i) => expect(Array.from(t.toArray()).map((v) => Object.is(v, -0)), `result ${i}`).toEqual(Array.from(want[i]!.toArray()).map((v) => Object.is(v, -0))));
+    });
+    test("sizes: empty, one element, not a multiple of the vector width, across chunks of 16384", () => {
+      for (const n of [0, 1, 3, 2341]) {
+        const c = compile(f);
+        c(randn([n, 7], { seed: 1 }), randn([n, 7], { seed: 2 }));
+        const a = randn([n, 7], { seed: 3 }), b = randn([n, 7], { seed: 4 });
+        expectSame(c(a, b), f(a, b));
+      }
+    });
   });
 });
