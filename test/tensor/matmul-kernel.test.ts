@@ -174,7 +174,9 @@ for (const threads of [1, 2])
     });
 
     test("results do not depend on the thread count (bit-identical to one thread), transposed forms too", () => {
-      for (const [m, k, n, ta, tb] of [[512, 300, 257, false, false], [130, 784, 256, false, false], [37, 1000, 600, false, false], [130, 129, 250, true, false], [67, 515, 129, false, true], [250, 99, 130, true, true]] as const) {
+      for (const [m, k, n, ta, tb] of [[512, 300, 257, false, false], [130, 784, 256, false, false], [37, 1000, 600, false, false], [270, 129, 250, true, false], [135, 515, 129, false, true], [250, 99, 350, true, true]] as const) {
+        // (every one at least PARALLEL_MIN_WORK = 2²³ multiply-adds: split among the threads)
+        expect(m * k * n).toBeGreaterThanOrEqual(1 << 23);
         const a0 = randArray(ta ? [k, m] : [m, k], "float32", m), b0 = randArray(tb ? [n, k] : [k, n], "float32", n);
         const a = ta ? transposed(a0) : a0, b = tb ? transposed(b0) : b0;
         const here = Array.from(run("wasm", a, b, "float32"));

@@ -233,8 +233,13 @@ export function sgemmPool(): WasmPool | null {
   return getSgemm()?.pool ?? null;
 }
 
-/** Below this many multiply-adds a product runs on the calling thread only. */
-const PARALLEL_MIN_WORK = 1 << 21;
+/**
+ * Below this many multiply-adds (2²³: a 128×256·256×256 product still splits) a product runs on the calling thread
+ * only. Handing a job to the pool and waiting for its last chunk cost more than a second thread gains on smaller
+ * ones: the MNIST epoch (784-128-10, batch 64: products of 6.4M multiply-adds) took 242–259 ms compiled on 2
+ * threads with this bound against 311–334 ms with 2²¹ (BENCHMARKS.md, "Threads").
+ */
+const PARALLEL_MIN_WORK = 1 << 23;
 
 /** gemm's arguments: a, ars, acs, b, brs, bcs, c, ldc, k, i0, i1, j0, j1, s. */
 type GemmArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
