@@ -237,7 +237,7 @@ export function sgemmPool(): WasmPool | null {
  * Below this many multiply-adds (2²³: a 128×256·256×256 product still splits) a product runs on the calling thread
  * only. Handing a job to the pool and waiting for its last chunk cost more than a second thread gains on smaller
  * ones: the MNIST epoch (784-128-10, batch 64: products of 6.4M multiply-adds) took 242–259 ms compiled on 2
- * threads with this bound against 311–334 ms with 2²¹ (BENCHMARKS.md, "Threads").
+ * threads with this bound against 311–334 ms with 2²¹ (BENCHMARKS.md, "Threads for small products").
  */
 const PARALLEL_MIN_WORK = 1 << 23;
 
