@@ -5,33 +5,17 @@
 //   node bench/judge-w2-step.mjs /path/to/checkout/dist/index.js
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { bench, W2, w2Data } from "./lib/common.mjs";
+import { bench } from "./lib/common.mjs";
+import { w2LossStep } from "./gradgraph/w2.mjs";
 
 const lib = process.argv[2];
 if (lib === undefined) {
   console.error("usage: node bench/judge-w2-step.mjs PATH/dist/index.js");
   process.exit(2);
 }
-const { fromTypedArray, noGrad } = await import(pathToFileURL(resolve(lib)).href);
-const { X, labels, Ws, bs } = w2Data();
-const { batch, sizes, lr } = W2;
-const x = fromTypedArray(X, [batch, sizes[0]]);
-const y = Array.from(labels, (l) => [l]);
-const params = Ws.flatMap((W, l) => [
-  fromTypedArray(W, [sizes[l], sizes[l + 1]], { requiresGrad: true }),
-  fromTypedArray(bs[l], [sizes[l + 1]], { requiresGrad: true }),
-]);
-const step = () => {
-  for (const p of params) p.grad = null;
-  let h = x;
-  for (let l = 0; l < 3; l++) {
-    h = h.matmul(params[2 * l]).add(params[2 * l + 1]);
-    if (l < 2) h = h.relu();
-  }
-  const loss = h.logSoftmax(1).gather(1, y).mean().neg();
-  loss.backward();
-  noGrad(() => { for (const p of params) p.assign(p.sub(p.grad.mul(lr))); });
-  loss.item();
-};
+const gg = await import(pathToFileURL(resolve(lib)).href);
+// The same step as the judge's (and bench/gradgraph/w2.mjs's raw-tensor step): the loss read back.
+const lossStep = w2LossStep(gg);
+const step = () => lossStep().item();
 const r = await bench(step, { warmup: 5, minRuns: 10, maxRuns: 100, budgetMs: 2500 });
 console.log(`${lib}: min ${r.min_ms} ms, median ${r.median_ms} ms (${r.runs} steps)`);

@@ -13,7 +13,7 @@ import { forEachBackend } from "../backends.js";
 import { withBackend } from "../../packages/gradgraph/src/backend/backend.js";
 import { wasmHeap } from "../../packages/gradgraph/src/backend/heap.js";
 import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
-import { perturbed, valueAndGrads } from "./samples.js";
+import { perturbed, trainingStepOf, valueAndGrads } from "./samples.js";
 
 function checkDb(name: string, info: OpInfo) {
   for (const s of info.samples()) {
@@ -45,14 +45,7 @@ forEachBackend(() => {
     function setup(makeOpt: (ps: Tensor[]) => SGD | Adam) {
       const net = new Sequential(new Linear(6, 16, { generator: new Generator(1) }), new ReLU(), new Linear(16, 4, { generator: new Generator(2) }));
       const opt = makeOpt(net.parameters());
-      const step = (x: Tensor, y: Tensor) => {
-        opt.zeroGrad();
-        const loss = crossEntropy(net.forward(x), y);
-        loss.backward();
-        opt.step();
-        return loss;
-      };
-      return { net, opt, step };
+      return { net, opt, step: trainingStepOf((x) => net.forward(x), opt, crossEntropy) };
     }
     const batches = Array.from({ length: 100 }, (_, i) => ({
       x: randn([8, 6], { seed: 100 + i }),

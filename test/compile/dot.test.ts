@@ -9,6 +9,7 @@ import { ones, randn, tensor, type Tensor } from "../../packages/gradgraph/src/t
 import { Linear, ReLU, Sequential, SGD, Adam, crossEntropy } from "../../packages/gradgraph/src/nn/index.js";
 import { Generator } from "../../packages/gradgraph/src/tensor/index.js";
 import { renderSvg } from "../../web/src/graphviz.js";
+import { trainingStepOf } from "./samples.js";
 
 /** The kernels: fused steps and multi-output kernel steps, each one cluster. */
 const fusedSteps = (p: Program) => p.steps.filter((s) => s.kind === "fused" || s.kind === "kernel");
@@ -18,13 +19,7 @@ const clusters = (dot: string) => dot.match(/subgraph cluster_/g)?.length ?? 0;
 function trainingStep(opt: "sgd" | "adam") {
   const net = new Sequential(new Linear(3, 5, { generator: new Generator(1) }), new ReLU(), new Linear(5, 2, { generator: new Generator(2) }));
   const o = opt === "sgd" ? new SGD(net.parameters(), { lr: 0.1 }) : new Adam(net.parameters(), { lr: 0.01 });
-  const step = (x: Tensor, y: Tensor) => {
-    o.zeroGrad();
-    const loss = crossEntropy(net.forward(x), y);
-    loss.backward();
-    o.step();
-    return loss;
-  };
+  const step = trainingStepOf((x) => net.forward(x), o, crossEntropy);
   const names = new Map<Tensor, string>(net.namedParameters().map(([n, p]) => [p, n]));
   return { step, names: (t: Tensor) => names.get(t) ?? t.label ?? `tensor#${t.id}`, x: randn([4, 3], { seed: 3 }), y: tensor([0, 1, 1, 0]) };
 }

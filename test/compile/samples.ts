@@ -21,16 +21,20 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor) {
   };
 }
 
-/** An MLP inputs-hidden-1 (seeded) and its SGD training step on the mean squared error, returning the loss. */
-export function mlpStep(inputs: number, hidden: number, seed: number) {
-  const model = new Sequential(new Linear(inputs, hidden, { seed }), new ReLU(), new Linear(hidden, 1, { seed: seed + 1 }));
-  const opt = new SGD(model.parameters(), { lr: 0.05 });
-  const step = (x: Tensor, y: Tensor) => {
+/** The ordinary training step: zero the gradients, the loss of `forward(x)` against `y`, backward, update; returns the loss. */
+export function trainingStepOf(forward: (x: Tensor) => Tensor, opt: { zeroGrad(): void; step(): void }, lossOf: (out: Tensor, y: Tensor) => Tensor) {
+  return (x: Tensor, y: Tensor): Tensor => {
     opt.zeroGrad();
-    const loss = mseLoss(model.forward(x), y);
+    const loss = lossOf(forward(x), y);
     loss.backward();
     opt.step();
     return loss;
   };
-  return { model, step };
+}
+
+/** An MLP inputs-hidden-1 (seeded) and its SGD training step on the mean squared error, returning the loss. */
+export function mlpStep(inputs: number, hidden: number, seed: number) {
+  const model = new Sequential(new Linear(inputs, hidden, { seed }), new ReLU(), new Linear(hidden, 1, { seed: seed + 1 }));
+  const opt = new SGD(model.parameters(), { lr: 0.05 });
+  return { model, step: trainingStepOf((x) => model.forward(x), opt, mseLoss) };
 }

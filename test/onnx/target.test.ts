@@ -10,16 +10,10 @@ import { Adam, crossEntropy, Linear, ReLU, Sequential, SGD } from "../../package
 import { Generator, randn, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { OnnxError, onnxRuntime } from "gradgraph-onnx";
 import { compositeDb, opdb, type OpInfo } from "../ops/opdb.js";
-import { perturbed, valueAndGrads } from "../compile/samples.js";
+import { perturbed, trainingStepOf, valueAndGrads } from "../compile/samples.js";
 
 const net = () => new Sequential(new Linear(6, 16, { generator: new Generator(1) }), new ReLU(), new Linear(16, 3, { generator: new Generator(2) }));
-const stepOf = (m: Sequential, opt: SGD | Adam) => (x: Tensor, y: Tensor) => {
-  opt.zeroGrad();
-  const loss = crossEntropy(m.forward(x), y);
-  loss.backward();
-  opt.step();
-  return loss;
-};
+const stepOf = (m: Sequential, opt: SGD | Adam) => trainingStepOf((x) => m.forward(x), opt, crossEntropy);
 const batch = (k: number) => [randn([8, 6], { generator: new Generator(100 + k) }), tensor([0, 1, 2, 1, 0, 2, 2, 1])] as const;
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 2e-5): void {
