@@ -6,9 +6,9 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { numberAlgebra } from "../../packages/gradgraph/src/ops/algebras.js";
 import { elementwiseList, elementwiseOps } from "../../packages/gradgraph/src/ops/elementwise.js";
-import { codeOf, compiledKernels, partialSource, plainKernels } from "../../packages/gradgraph/src/scalar/kernels.js";
-import { backwardFrom, RETIRE_AT, StaleValueError, Tape, tapes, type Sweeps } from "../../packages/gradgraph/src/scalar/tape.js";
-import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { codeOf, compiledKernels, partialSource, plainKernels, type Kernels, type Storage } from "../../packages/gradgraph/src/scalar/kernels.js";
+import { backwardFrom, RETIRE_AT, recordLeaf, StaleValueError, Tape, tapes, type Sweeps } from "../../packages/gradgraph/src/scalar/tape.js";
+import { specializedStorages, Value } from "../../packages/gradgraph/src/scalar/value.js";
 
 /** A random graph over three leaves: each step applies an op of the table to two earlier nodes. */
 function build(xs: readonly number[], steps: readonly [number, number, number][], c = 0.5): { leaves: Value[]; nodes: Value[]; root: Value } {
@@ -120,6 +120,62 @@ describe("the tape", () => {
       if (op.arity === 2) expect([c![0]!.inputs[1], c![1]!.inputs[1]!.data]).toEqual([y, 2]);
     }
     expect(() => plainKernels({ make: Value, imp: env.imp }).methods.add.call(Value.constant(1), 2)).toThrow("without a constant maker");
+  });
+
+  test("kernels specialized to storages record and sweep as the general ones, on tapes of those storages and on others", () => {
+    const env = { make: Value, imp: () => { throw new Error("one tape"); }, constant: (c: number) => Value.constant(c) };
+    const storageOf = (T: Tape): Storage => ({ op: T.op, a: T.a, b: T.b, val: T.val, grad: T.grad, rg: T.rg, seen: T.seen, use: T.use });
+    const plain = plainKernels(env);
+    const other = storageOf(new Tape());
+    // Specialized to the tape's storage (first branch, second branch), to another storage only (general branch), or to none.
+    const choices: ((T: Tape) => Kernels<Value>)[] = [
+      (T) => compiledKernels(env, [storageOf(T)]),
+      (T) => compiledKernels(env, [other, storageOf(T)]),
+      () => compiledKernels(env, [other]),
+      () => compiledKernels(env),
+    ];
+    fc.assert(
+      fc.property(graphArb, fc.boolean(), ([xs, steps], dangling) => {
+        const run = (kernelsFor: (T: Tape) => Kernels<Value>) => {
+          const T = (tapes.current = new Tape());
+          const K = kernelsFor(T);
+          // Leaves that take gradients, on the tape itself (no imports), and a constant.
+          const nodes = [...xs.map((x) => new Value(T, recordLeaf(T, x, true), null, null)), Value.constant(0.5)];
+          for (const [k, i, j] of steps) {
+            const op = elementwiseList[k % elementwiseList.length]!;
+            const a = nodes[i % nodes.length]!, b = nodes[j % nodes.length]!;
+            nodes.push(K.record[codeOf.get(op)!]!(a, op.arity === 1 ? null : b));
+          }
+          if (dangling) K.methods.mul.call(nodes[0]!, 2); // an op node nothing takes: the root sweep keeps reach marks
+          const root = K.methods.add.call(nodes[nodes.length - 1]!, nodes[0]!);
+          const m = backwardFrom(root.t, root.i, K);
+          return { m, data: nodes.map((x) => x.data), grads: nodes.map((x) => x.grad + 0), unused: T.unused };
+        };
+        const want = run(() => plain);
+        for (const kernelsFor of choices) expect(run(kernelsFor)).toEqual(want);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test("a training loop's two tapes get kernels specialized to their storages at the first retirements, then keep them", () => {
+    tapes.current = new Tape();
+    tapes.retired = null;
+    const w = new Value(0.5);
+    const step = () => {
+      let s = Value.constant(0);
+      for (let k = 0; k < RETIRE_AT / 2; k++) s = s.add(w.mul(k % 7));
+      w.grad = 0;
+      s.backward();
+      return s.data;
+    };
+    const first = step();
+    step();
+    const specialized = specializedStorages();
+    expect(specialized.map((s) => s.op)).toEqual(expect.arrayContaining([tapes.current.op, tapes.retired!.op]));
+    for (let k = 0; k < 3; k++) expect(step()).toBe(first);
+    expect(specializedStorages()).toBe(specialized); // the same kernels: the tapes took turns with the same two storages
+    expect(w.grad).toBe(Array.from({ length: RETIRE_AT / 2 }, (_, k) => k % 7).reduce((t, c) => t + c, 0));
   });
 
   test("the sweep's local derivatives are the table's partials, printed", () => {

@@ -196,6 +196,12 @@ export class Tape {
 }
 
 /**
+ * Told when a tape retires (a training loop's step ended): `value.ts` then makes kernels specialized to the
+ * storages of the current and the retired tape, unless they are already (`kernels.ts`, `Storage`).
+ */
+export const retirements: { notify: () => void } = { notify: () => {} };
+
+/**
  * Where new entries go: op nodes and constants on `current`, the public constructor's leaves on `leaves`;
  * `retired` is the last tape retired, whose storage the next retirement reuses.
  */
@@ -234,6 +240,7 @@ function retire(): void {
   tapes.retired = T;
   tapes.current = old !== null && !old.dead && old.cap === T.cap ? new Tape(old.cap, old) : new Tape(T.cap);
   tapes.current.bulk = true;
+  retirements.notify();
 }
 
 /** Leaf tapes up to this many entries are imported all at once (`importLeaves`). */

@@ -18,9 +18,9 @@ import type { Span } from "../core/span.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
-import { arityOfCode, codeOf, opOfCode, scalarKernels } from "./kernels.js";
+import { arityOfCode, codeOf, opOfCode, scalarKernels, type KernelEnv, type Kernels, type Storage } from "./kernels.js";
 import { scalarRecording } from "./recording.js";
-import { backwardFrom, checkLive, importLeaves, leafRoom, recordImport, recordLeaf, recordUse, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, importLeaves, leafRoom, recordImport, recordLeaf, recordUse, retirements, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
 
 export type { Span };
 
@@ -113,7 +113,7 @@ export class Value implements ValueMethods, GraphNode {
   /** Applies an op of the table to values (numbers become constants). */
   static apply(op: ElementwiseOp, args: readonly ValueLike[], options: ValueOptions = {}): Value {
     if (args.length !== op.arity) throw new Error(`${op.name}: expected ${op.arity} inputs, got ${args.length}`);
-    const v = record[codeOfOp(op)]!(Value.from(args[0]!), op.arity === 1 ? null : Value.from(args[1]!));
+    const v = K.record[codeOfOp(op)]!(Value.from(args[0]!), op.arity === 1 ? null : Value.from(args[1]!));
     if (options.label !== undefined) v.label = options.label;
     if (options.span !== undefined) v.span = options.span;
     return v;
@@ -280,7 +280,7 @@ export class Value implements ValueMethods, GraphNode {
    */
   backward(): number {
     if (scalarRecording.current !== null) scalarRecording.current.backward(this);
-    return backwardFrom(this.t, this.i, sweeps);
+    return backwardFrom(this.t, this.i, K);
   }
 
   /** Sets the gradient of every node of this graph to 0. */
@@ -362,15 +362,56 @@ function importInto(T: Tape, x: Value): number {
   return k;
 }
 
-const { record, methods, ...sweeps } = scalarKernels<Value>({ make: Value, imp: importOf, constant: (c) => Value.constant(c) });
-// The class's methods above state the API and do its work; the kernels' methods, installed over them, do the same
-// work with the op's record function inlined (one call per node instead of two).
-// (Not enumerable, as the class's own methods: `for…in` over a node lists none of them.)
-for (const [name, method] of Object.entries(methods)) Object.defineProperty(Value.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
-/** Each op's record function, by name (for the methods). */
-const rec = Object.fromEntries(elementwiseList.map((op) => [op.name, record[codeOf.get(op)!]!])) as {
-  readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value;
-};
+const env: KernelEnv<Value> = { make: Value, imp: importOf, constant: (c) => Value.constant(c) };
+/** The kernels in use (made again, specialized, when the tapes in use get other storage: `specialize`). */
+let K = scalarKernels<Value>(env);
+/** Each op's record function, by name (for the class's methods, which `install` replaces on the prototype). */
+let rec = {} as { readonly [K in ElementwiseName]: (a: Value, b: Value | null) => Value };
+install(K);
+
+/**
+ * Makes `kernels` the ones in use. The class's methods above state the API and do its work; the kernels'
+ * methods, installed over them, do the same work with the op's record function inlined (one call per node
+ * instead of two), not enumerable, as the class's own methods: `for…in` over a node lists none of them.
+ */
+function install(kernels: Kernels<Value>): void {
+  K = kernels;
+  for (const [name, method] of Object.entries(K.methods)) Object.defineProperty(Value.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
+  rec = Object.fromEntries(elementwiseList.map((op) => [op.name, K.record[codeOf.get(op)!]!])) as typeof rec;
+}
+
+/** Specializations a process makes at most (each compiles the kernels again): beyond, the last ones stay. */
+const MAX_SPECIALIZATIONS = 64;
+let specializations = 0;
+
+/**
+ * At a tape's retirement (only training steps of `RETIRE_AT` entries or more retire tapes), makes kernels
+ * specialized to the storages of the current and the retired tape (`kernels.ts`, `Storage`), unless the kernels
+ * in use are already: a training loop's two tapes take turns with the same two storages, so it specializes
+ * once, again only when a step outgrows its tape. The lecture's small graphs never retire a tape, and use the
+ * general branch.
+ */
+function specialize(): void {
+  if (!K.generated || specializations >= MAX_SPECIALIZATIONS) return;
+  const want: Storage[] = [];
+  for (const T of [tapes.current, tapes.retired]) {
+    if (T !== null && !T.dead && !want.some((s) => s.op === T.op)) want.push(storageOf(T));
+  }
+  if (want.every((s) => K.storages.some((k) => k.op === s.op))) return;
+  specializations++;
+  install(scalarKernels(env, want));
+}
+retirements.notify = specialize;
+
+/** @internal The storages the kernels in use are specialized to (for tests). */
+export function specializedStorages(): readonly Storage[] {
+  return K.storages;
+}
+
+/** A tape's storage arrays, as they are now. */
+function storageOf(T: Tape): Storage {
+  return { op: T.op, a: T.a, b: T.b, val: T.val, grad: T.grad, rg: T.rg, seen: T.seen, use: T.use };
+}
 
 /** ∂node/∂(its i-th input), evaluated with the op table's partial on numbers. */
 export function localDerivative(node: Value, i: number): number {
