@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { compile, CompileError } from "../../packages/gradgraph/src/compile/index.js";
-import { Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { specializedStorages, Value } from "../../packages/gradgraph/src/scalar/value.js";
+import { tapes } from "../../packages/gradgraph/src/scalar/tape.js";
 import { SGD, MLP, mseLoss } from "../../packages/gradgraph/src/nn/scalar.js";
 
 // The W1 model of the benchmarks (bench/gradgraph/w1.mjs, on the peer benchmarks' data), on the sources.
@@ -35,6 +36,19 @@ describe("a compiled W1 step equals the eager one bit for bit", () => {
   test("the first call's loss is the peers' reference", () => {
     const { step } = w1(100, "sgd");
     expect(compile(step)().data).toBe(1.865453195760891);
+  });
+  test("tracing a step that retires its tape leaves the eager loop's specialized kernels as they were", () => {
+    // The trace's tape and the fresh one its retirement makes are not the training loop's: kernels specialized to
+    // them would keep their storage alive (nothing else does once the trace is over) and send the loop's next
+    // step down the general branch.
+    const eager = w1(100, "raw");
+    for (let k = 0; k < 3; k++) eager.step();
+    const before = specializedStorages();
+    expect(before.map((s) => s.op)).toEqual(expect.arrayContaining([tapes.current.op, tapes.retired!.op]));
+    const step = compile(w1(100, "sgd").step, { strict: true });
+    for (let k = 0; k < 3; k++) step();
+    expect(step.stats.traced).toBe(1);
+    expect(specializedStorages()).toBe(before);
   });
 });
 

@@ -389,10 +389,11 @@ let specializations = 0;
  * specialized to the storages of the current and the retired tape (`kernels.ts`, `Storage`), unless the kernels
  * in use are already: a training loop's two tapes take turns with the same two storages, so it specializes
  * once, again only when a step outgrows its tape. The lecture's small graphs never retire a tape, and use the
- * general branch.
+ * general branch. Not while `compile` traces a step: the trace's tapes are its own (gone when it ends), and
+ * kernels specialized to them would keep their storage alive and the training loop's tapes off their branches.
  */
 function specialize(): void {
-  if (!K.generated || specializations >= MAX_SPECIALIZATIONS) return;
+  if (!K.generated || specializations >= MAX_SPECIALIZATIONS || scalarRecording.current !== null) return;
   const want: Storage[] = [];
   for (const T of [tapes.current, tapes.retired]) {
     if (T !== null && !T.dead && !want.some((s) => s.op === T.op)) want.push(storageOf(T));
