@@ -380,7 +380,10 @@ function install(kernels: Kernels<Value>): void {
   rec = Object.fromEntries(elementwiseList.map((op) => [op.name, K.record[codeOf.get(op)!]!])) as typeof rec;
 }
 
-/** Specializations a process makes at most (each compiles the kernels again): beyond, the last ones stay. */
+/**
+ * Specializations a process makes at most (each compiles the kernels again): beyond, the general kernels (made
+ * once more), which hold no storage — kernels bound to storages no tape uses any more would keep those arrays alive.
+ */
 const MAX_SPECIALIZATIONS = 64;
 let specializations = 0;
 
@@ -393,12 +396,16 @@ let specializations = 0;
  * kernels specialized to them would keep their storage alive and the training loop's tapes off their branches.
  */
 function specialize(): void {
-  if (!K.generated || specializations >= MAX_SPECIALIZATIONS || scalarRecording.current !== null) return;
+  if (!K.generated || scalarRecording.current !== null) return;
   const want: Storage[] = [];
   for (const T of [tapes.current, tapes.retired]) {
     if (T !== null && !T.dead && !want.some((s) => s.op === T.op)) want.push(storageOf(T));
   }
   if (want.every((s) => K.storages.some((k) => k.op === s.op))) return;
+  if (specializations >= MAX_SPECIALIZATIONS) {
+    if (K.storages.length > 0) install(scalarKernels(env));
+    return;
+  }
   specializations++;
   install(scalarKernels(env, want));
 }
