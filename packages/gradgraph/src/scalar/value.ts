@@ -372,11 +372,17 @@ install(K);
 /**
  * Makes `kernels` the ones in use. The class's methods above state the API and do its work; the kernels'
  * methods, installed over them, do the same work with the op's record function inlined (one call per node
- * instead of two), not enumerable, as the class's own methods: `for…in` over a node lists none of them.
+ * instead of two), not enumerable, as the class's own methods: `for…in` over a node lists none of them. A
+ * method someone replaced since (a wrapper counting calls, a spy) stays: only the class's or the last kernels'
+ * own are replaced.
  */
 function install(kernels: Kernels<Value>): void {
+  const proto = Value.prototype as unknown as Record<string, unknown>;
+  for (const [name, method] of Object.entries(kernels.methods)) {
+    const now = proto[name];
+    if (K === kernels || now === (K.methods as Record<string, unknown>)[name]) Object.defineProperty(proto, name, { value: method, writable: true, configurable: true, enumerable: false });
+  }
   K = kernels;
-  for (const [name, method] of Object.entries(K.methods)) Object.defineProperty(Value.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
   rec = Object.fromEntries(elementwiseList.map((op) => [op.name, K.record[codeOf.get(op)!]!])) as typeof rec;
 }
 
