@@ -272,6 +272,15 @@ describe("signatures", () => {
     expect(f.stats).toEqual({ traced: 100, replayed: 1, eager: 0 });
   });
 
+  test("plain values a function can tell apart are other signatures: symbols by identity, BigInts, null and undefined", () => {
+    const A = Symbol("mode"), B = Symbol("mode"); // one description, two symbols
+    const f = compile((x: Tensor, mode: unknown) => (mode === A || mode === 2n || mode === null ? x.mul(2) : x.mul(3)));
+    const x = tensor([1, 2]);
+    const calls: [unknown, number[]][] = [[A, [2, 4]], [B, [3, 6]], [Symbol.for("mode"), [3, 6]], [2n, [2, 4]], [3n, [3, 6]], [null, [2, 4]], [undefined, [3, 6]], [A, [2, 4]]];
+    for (const [mode, want] of calls) expect(f(x, mode).toNested(), String(mode)).toEqual(want);
+    expect(f.stats).toEqual({ traced: 7, replayed: 1, eager: 0 });
+  });
+
   test("stepProgram inside a traced step is a CompileError", () => {
     const f = compile((x: Tensor) => (stepProgram((y: Tensor) => y.mul(2), x), x.mul(3)));
     expect(() => f(tensor([1]))).toThrow(CompileError);

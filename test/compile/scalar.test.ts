@@ -277,6 +277,11 @@ describe("guards: what changed traces again", () => {
     expect(f.stats).toEqual({ traced: 4, replayed: 1, eager: 0 });
     expect(f(x, y, { k: 1 }).data).toBe(13);
     expect(f.stats.replayed).toBe(2);
+    // Symbols by identity: two with one description are two arguments.
+    const A = Symbol("mode"), B = Symbol("mode");
+    const h = compile((a: Value, mode: symbol) => (mode === A ? a.mul(2) : a.mul(3)));
+    expect([h(x, A).data, h(x, B).data, h(x, A).data]).toEqual([6, 9, 6]);
+    expect(h.stats).toEqual({ traced: 2, replayed: 1, eager: 0 });
     const g = compile((a: Value, o: unknown) => a.mul(2) ?? o);
     expect(() => g(x, { m: new Map() })).toThrow(/the arguments: cannot look inside a Map at \[1\]\.m/);
     const loop: unknown[] = [x];

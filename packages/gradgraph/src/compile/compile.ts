@@ -13,6 +13,7 @@ import { optimize } from "./passes.js";
 import { CompileError, programString, type Program } from "./program.js";
 import { trace } from "./trace.js";
 import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
+import { staticKey } from "./static-key.js";
 import { scalarRecording } from "../scalar/recording.js";
 
 export { CompileError };
@@ -83,9 +84,13 @@ interface Entry<X extends Run> {
   readonly reasons: readonly string[];
 }
 
-/** JSON of a tree's structure, telling apart the numbers JSON writes alike (NaN, ±Infinity as null, -0 as 0). */
+/**
+ * JSON of a tree's structure, its plain values by `staticKey`: JSON alone writes NaN, ±Infinity and -0 as other
+ * numbers, drops symbols and throws on a BigInt.
+ */
 const specJson = (spec: unknown) =>
-  JSON.stringify(spec, (_k, v: unknown) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? { number: Object.is(v, -0) ? "-0" : String(v) } : v));
+  JSON.stringify(spec, (_k, v: unknown) =>
+    (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0))) || typeof v === "symbol" || typeof v === "bigint" ? { [typeof v]: staticKey(v) } : v);
 
 /** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
 function signature(leaves: readonly Tensor[], spec: unknown): string {

@@ -7,6 +7,7 @@ import { Value } from "../scalar/value.js";
 import { CompileError } from "./errors.js";
 import { ScalarReplay, type ReplayMode } from "./scalar-replay.js";
 import { flattenValues, ScalarTrace } from "./scalar-trace.js";
+import { staticKey } from "./static-key.js";
 
 export { holdsValue, ScalarTrace } from "./scalar-trace.js";
 export type { ReplayMode } from "./scalar-replay.js";
@@ -45,7 +46,7 @@ function leavesAndKey(args: unknown): { leaves: Value[]; key: string } | null {
     }
     if (typeof x === "function") return false;
     if (x === null || typeof x !== "object") {
-      parts.push(typeof x === "string" ? JSON.stringify(x) : Object.is(x, -0) ? "-0" : typeof x === "bigint" ? `${x}n` : String(x));
+      parts.push(staticKey(x));
       return true;
     }
     const proto = Object.getPrototypeOf(x) as unknown;
