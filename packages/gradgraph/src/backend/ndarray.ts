@@ -39,8 +39,32 @@ const UNINIT_MIN_BYTES = 1 << 14;
 export function uninitArray(dtype: DType, size: number): TypedArray {
   const T = arrayType(dtype), bytes = size * T.BYTES_PER_ELEMENT;
   if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) return new T(size);
+  if (!allocator.warm && bytes >= WARM_FROM_BYTES) warmAllocator(allocUnsafeSlow);
   const b = allocUnsafeSlow(bytes);
   return new T(b.buffer, b.byteOffset, size);
+}
+
+/**
+ * glibc's `malloc` (Node on Linux) serves a request of its *mmap threshold* (128 KB at start) or more with a
+ * fresh mapping of its own, which `free` unmaps; when it frees such a chunk it raises the threshold to that
+ * chunk's size, at most 32 MB, and keeps up to twice the threshold free at the top of its heap before returning
+ * memory to the system. An eager loop frees its results in batches, when the garbage collector runs: with the
+ * threshold raised only to the results' own size, every later result of that size is a fresh mapping again, and
+ * each of its pages costs a page fault when the kernel first writes it (a 1 MB result: 256 faults, about 3 ms in
+ * the virtual machines measured in BENCHMARKS.md, "Why W3 missed"). So before the first storage of this size,
+ * one 32 MB buffer is allocated (a mapping, never touched) and dropped: the collection that frees it raises the
+ * threshold to 32 MB, and from then on storage up to that size comes from the heap and reuses freed results'
+ * pages. Elsewhere (another `malloc`, another system) it is one untouched allocation, freed at the next collection.
+ */
+const WARM_BYTES = (32 << 20) - (16 << 10);
+/** Storage at glibc's initial threshold or more: the first such allocation warms the allocator. */
+const WARM_FROM_BYTES = 128 << 10;
+/** @internal Whether the warm-up ran (for tests). */
+export const allocator = { warm: false };
+
+function warmAllocator(alloc: (bytes: number) => Uint8Array): void {
+  allocator.warm = true;
+  alloc(WARM_BYTES); // dropped at once: freed by the next garbage collection
 }
 
 /** An n-dimensional view of a typed array. */
