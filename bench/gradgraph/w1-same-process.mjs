@@ -2,7 +2,7 @@
 // and the typed-array tape yardstick's step alternated in ONE process, so both see the same load: minimum, 10th
 // percentile and median of each, and their ratios; the backward's minimum apart. FLOOR=1 replaces gradgraph by
 // the "one object per node" floor: a 4-field handle per node over a tape reset every step (no recycling rules, no
-// lecture features). COMPILED=1 runs the step through `compile` instead (w1.mjs's w1Setup with the scalar SGD;
+// lecture features); FLOOR=handle the same with a 2-field handle (tape and index: no inputs, so no graph). COMPILED=1 runs the step through `compile` instead (w1.mjs's w1Setup with the scalar SGD;
 // REPLAY=tape|generated|interpreted picks the replay), after 150 warm-up calls of each. N=steps (default 600).
 // Run after `npm run build`: node bench/gradgraph/w1-same-process.mjs
 import { lcg, SEEDS, moons, w1Params } from "../lib/common.mjs";
@@ -54,11 +54,13 @@ function tapeSetup() {
     return T.val[total];
   };
 }
+/** FLOOR=handle: the floor without the inputs (a 2-field handle: tape and index), what a node costs with no graph on it. */
+const HANDLE = process.env.FLOOR === "handle";
 function floorSetup() {
   const cap = 1 << 17;
   const T = { n: 0, op: new Uint8Array(cap), a: new Int32Array(cap), b: new Int32Array(cap), val: new Float64Array(cap), grad: new Float64Array(cap), np: 0 };
   class V {
-    constructor(t, i, a, b) { this.t = t; this.i = i; this.a = a; this.b = b; }
+    constructor(t, i, a, b) { this.t = t; this.i = i; if (!HANDLE) { this.a = a; this.b = b; } }
     get data() { return this.t.val[this.i]; } set data(v) { this.t.val[this.i] = v; }
     get grad() { return this.t.grad[this.i]; } set grad(v) { this.t.grad[this.i] = v; }
     static c(x) { const t = T, n = t.n++; t.op[n] = 0; t.val[n] = x; t.grad[n] = 0; return new V(t, n, null, null); }
@@ -84,4 +86,4 @@ const N = Number(process.env.N ?? 600); const tg = [], tt = [];
 for (let k = 0; k < N; k++) { let t0 = performance.now(); gg(); tg.push(performance.now() - t0); t0 = performance.now(); tp(); tt.push(performance.now() - t0); }
 tg.sort((a, b) => a - b); tt.sort((a, b) => a - b);
 const q = (a, f) => a[Math.floor(a.length * f)];
-console.log(`${process.env.FLOOR ? "floor" : process.env.COMPILED ? `compiled (${gg.explain().split("replayed as ")[1]})` : "gradgraph"}: backward min ${bestBackward === Infinity ? "–" : bestBackward.toFixed(3)}, step min ${tg[0].toFixed(3)} p10 ${q(tg, 0.1).toFixed(3)} med ${q(tg, 0.5).toFixed(3)} | tape min ${tt[0].toFixed(3)} p10 ${q(tt, 0.1).toFixed(3)} med ${q(tt, 0.5).toFixed(3)} | ratio min ${(tg[0] / tt[0]).toFixed(2)} p10 ${(q(tg, 0.1) / q(tt, 0.1)).toFixed(2)}`);
+console.log(`${process.env.FLOOR ? (HANDLE ? "floor, 2-field handle" : "floor") : process.env.COMPILED ? `compiled (${gg.explain().split("replayed as ")[1]})` : "gradgraph"}: backward min ${bestBackward === Infinity ? "–" : bestBackward.toFixed(3)}, step min ${tg[0].toFixed(3)} p10 ${q(tg, 0.1).toFixed(3)} med ${q(tg, 0.5).toFixed(3)} | tape min ${tt[0].toFixed(3)} p10 ${q(tt, 0.1).toFixed(3)} med ${q(tt, 0.5).toFixed(3)} | ratio min ${(tg[0] / tt[0]).toFixed(2)} p10 ${(q(tg, 0.1) / q(tt, 0.1)).toFixed(2)}`);
