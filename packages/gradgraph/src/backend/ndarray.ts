@@ -64,7 +64,11 @@ export const allocator = { warm: false };
 
 function warmAllocator(alloc: (bytes: number) => Uint8Array): void {
   allocator.warm = true;
-  alloc(WARM_BYTES); // dropped at once: freed by the next garbage collection
+  try {
+    alloc(WARM_BYTES); // dropped at once: freed by the next garbage collection
+  } catch {
+    // no 32 MB to be had (a memory limit): the allocator stays as it is, which is only slower
+  }
 }
 
 /** An n-dimensional view of a typed array. */
