@@ -64,4 +64,26 @@ describe("without workers", () => {
     expect(Array.from(A.matmul(B).toArray())).toEqual(one);
     expect(sgemm.sgemmPool()?.ready ?? 0).toBe(0);
   });
+
+  test("setNumThreads(256), the most it takes, splits a large product into no more chunks than the pool's table holds", async () => {
+    vi.resetModules();
+    const realProcess = globalThis.process;
+    // No worker starts (as above), so 256 threads cost nothing here; the split still follows the thread count.
+    vi.stubGlobal("process", new Proxy(realProcess, {
+      get: (t, k) =>
+        k === "getBuiltinModule"
+          ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
+          : Reflect.get(t, k),
+    }));
+    const t = await import("../../packages/gradgraph/src/tensor/index.js");
+    // 512·128·256 = 2^24 multiply-adds: past the size at which products are split across threads.
+    const A = t.randn([512, 256], { seed: 1 }), B = t.randn([256, 128], { seed: 2 });
+    t.setNumThreads(1);
+    const one = Array.from(A.matmul(B).toArray());
+    for (const n of [146, 147, 200, 256]) {
+      t.setNumThreads(n);
+      expect(Array.from(A.matmul(B).toArray()), `${n} threads`).toEqual(one);
+    }
+    t.setNumThreads(2);
+  });
 });
