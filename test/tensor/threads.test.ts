@@ -28,7 +28,21 @@ describe("the thread count", () => {
     vi.stubEnv("GRADGRAPH_NUM_THREADS", "two");
     vi.resetModules();
     const t = await import("../../packages/gradgraph/src/tensor/kernels/threads.js");
-    expect(() => t.getNumThreads()).toThrow('GRADGRAPH_NUM_THREADS: expected a positive integer, got "two"');
+    expect(() => t.getNumThreads()).toThrow('GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got "two"');
+  });
+
+  test("GRADGRAPH_NUM_THREADS takes what setNumThreads takes: a count past 256, or not written as digits, is an error", async () => {
+    for (const bad of ["1e9", "1000", "257", "0x2", "1.5", "-3", "0", "abc"]) {
+      vi.stubEnv("GRADGRAPH_NUM_THREADS", bad);
+      vi.resetModules();
+      const t = await import("../../packages/gradgraph/src/tensor/kernels/threads.js");
+      expect(() => t.getNumThreads(), bad).toThrow(`GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got ${JSON.stringify(bad)}`);
+    }
+    for (const [good, n] of [["256", 256], [" 3 ", 3], ["1", 1]] as const) {
+      vi.stubEnv("GRADGRAPH_NUM_THREADS", good);
+      vi.resetModules();
+      expect((await import("../../packages/gradgraph/src/tensor/kernels/threads.js")).getNumThreads(), good).toBe(n);
+    }
   });
 
   test("the default is the number of cores", async () => {
