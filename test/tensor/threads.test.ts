@@ -21,6 +21,18 @@ describe("the thread count", () => {
     }
   });
 
+  test("setNumThreads shows a wrong type as it came: a string is quoted, not shown as the number it spells", () => {
+    const before = getNumThreads();
+    try {
+      expect(() => setNumThreads("2" as unknown as number)).toThrow('setNumThreads: expected an integer from 1 to 256, got "2"');
+      expect(() => setNumThreads(undefined as unknown as number)).toThrow("setNumThreads: expected an integer from 1 to 256, got undefined");
+      expect(() => setNumThreads(NaN)).toThrow("setNumThreads: expected an integer from 1 to 256, got NaN");
+      expect(getNumThreads()).toBe(before);
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
   test("GRADGRAPH_NUM_THREADS sets the default; a bad value is an error naming it", async () => {
     vi.stubEnv("GRADGRAPH_NUM_THREADS", "2");
     vi.resetModules();

@@ -25,6 +25,7 @@
  */
 import { HEAP_POOL_BYTES } from "../../backend/heap.js";
 import { InputError } from "../../core/errors.js";
+import { describe } from "../args.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
 export const POOL_BYTES = HEAP_POOL_BYTES;
@@ -70,7 +71,7 @@ export function getNumThreads(): number {
  * threads are unavailable (no shared memory) kernels run on one thread whatever the setting.
  */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new InputError(`setNumThreads: expected ${THREADS_EXPECTED}, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new InputError(`setNumThreads: expected ${THREADS_EXPECTED}, got ${describe(n)}`);
   numThreads = n;
   for (const p of pools) p.resize();
 }
