@@ -55,3 +55,16 @@ test("npm run bench refuses bad options with exit 2 and one message, before runn
     expect(r.stdout).toBe("");
   }
 });
+
+test("a benchmark process (bench/gradgraph/main.mjs) refuses a bad --threads or --workload with exit 2 and one line, no stack trace", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const script = new URL("../bench/gradgraph/main.mjs", import.meta.url).pathname;
+  for (const [args, message] of [
+    [["--workload", "w3", "--threads", "abc"], '--threads: expected an integer from 1 to 256, got "abc"'],
+    [["--workload", "w3", "--threads", "0"], '--threads: expected an integer from 1 to 256, got "0"'],
+    [["--workload", "nope"], "--workload: expected one of w1, w1c, w2, w2c, w2o, w2nn, w3, w4, w4c, mnist, mnistc, mnisto, heap, got \"nope\""],
+  ] as const) {
+    const r = spawnSync(process.execPath, [script, ...args, "--tiny"], { encoding: "utf8", timeout: 20_000 });
+    expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: `bench/gradgraph/main.mjs: ${message}\n` });
+  }
+});
