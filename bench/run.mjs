@@ -33,10 +33,12 @@ function usage(message) {
     "[--procs N] [--sizes 512] [--heap-steps N | --full] [--tiny] [--out FILE.md] [--json FILE.jsonl]");
   process.exit(2);
 }
-const list = (name, all, def) => {
+// `none` (and an empty list) only where running none is meaningful: the anchors, not the workloads.
+const list = (name, all, def, noneOk = false) => {
   const v = arg(name, def);
-  if (v === "none") return [];
+  if (v === "none" && noneOk) return [];
   const xs = v.split(",").filter(Boolean);
+  if (xs.length === 0) usage(`--${name}: expected some of ${all.join(",")}, got ${JSON.stringify(v)}`);
   for (const x of xs) if (!all.includes(x)) usage(`--${name}: expected some of ${all.join(",")}, got ${JSON.stringify(x)}`);
   return xs;
 };
@@ -53,8 +55,9 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 const tiny = process.argv.includes("--tiny");
 const workloads = list("workloads", ALL_WORKLOADS, ALL_WORKLOADS.join(","));
-const wanted = list("anchors", ALL_ANCHORS, tiny ? "none" : ALL_ANCHORS.join(","));
-const procs = tiny ? 1 : posInt("procs", 3);
+const wanted = list("anchors", ALL_ANCHORS, tiny ? "none" : ALL_ANCHORS.join(","), true);
+const procsGiven = posInt("procs", 3); // checked with --tiny too, which runs each workload once whatever it says
+const procs = tiny ? 1 : procsGiven;
 const sizes = arg("sizes", "512").split(",").map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 8)) usage(`--sizes: expected integers >= 8, got ${JSON.stringify(arg("sizes"))}`);
 const heapSteps = process.argv.includes("--full") ? 100_000 : posInt("heap-steps", 2000);

@@ -38,3 +38,33 @@ test("every bench workload runs once at a tiny size and does the right work", as
   expect(by("heap")[0]!.wasm_mb[1]).toBeGreaterThan(0);
   expect(heapTable(by("heap")[0])).toContain("WebAssembly memories");
 });
+
+test("npm run bench refuses bad options with exit 2 and one message, before running anything (--tiny included)", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const script = new URL("../bench/run.mjs", import.meta.url).pathname;
+  for (const [args, message] of [
+    [["--procs", "0"], '--procs: expected a positive integer, got "0"'],
+    [["--procs", "0", "--tiny"], '--procs: expected a positive integer, got "0"'],
+    [["--workloads", "nope"], '--workloads: expected some of w1,w2,w3,w4,mnist,heap, got "nope"'],
+    [["--workloads", ",", "--tiny"], '--workloads: expected some of w1,w2,w3,w4,mnist,heap, got ","'],
+    [["--workloads", "none", "--tiny"], '--workloads: expected some of w1,w2,w3,w4,mnist,heap, got "none"'],
+    [["--sizes", "abc"], '--sizes: expected integers >= 8, got "abc"'],
+  ] as const) {
+    const r = spawnSync(process.execPath, [script, ...args], { encoding: "utf8", timeout: 20_000 });
+    expect({ args, status: r.status, first: r.stderr.split("\n")[0] }).toEqual({ args, status: 2, first: `bench: ${message}` });
+    expect(r.stdout).toBe("");
+  }
+});
+
+test("a benchmark process (bench/gradgraph/main.mjs) refuses a bad --threads or --workload with exit 2 and one line, no stack trace", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const script = new URL("../bench/gradgraph/main.mjs", import.meta.url).pathname;
+  for (const [args, message] of [
+    [["--workload", "w3", "--threads", "abc"], '--threads: expected an integer from 1 to 256, got "abc"'],
+    [["--workload", "w3", "--threads", "0"], '--threads: expected an integer from 1 to 256, got "0"'],
+    [["--workload", "nope"], "--workload: expected one of w1, w1c, w2, w2c, w2o, w2nn, w3, w4, w4c, mnist, mnistc, mnisto, heap, got \"nope\""],
+  ] as const) {
+    const r = spawnSync(process.execPath, [script, ...args, "--tiny"], { encoding: "utf8", timeout: 20_000 });
+    expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: `bench/gradgraph/main.mjs: ${message}\n` });
+  }
+});

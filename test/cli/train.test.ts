@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { decodeSafetensors } from "../../packages/gradgraph/src/nn/index.js";
 import { trainConfig } from "../../packages/cli/src/train.js";
 import { run } from "./run.js";
@@ -98,6 +98,24 @@ describe("gradgraph train", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`gradgraph: ${message}`);
     expect(r.stderr).not.toContain("    at ");
+  });
+
+  test("a bad GRADGRAPH_NUM_THREADS is exit 2 before any work, even for data too small to use the threads", async () => {
+    vi.stubEnv("GRADGRAPH_NUM_THREADS", "abc");
+    vi.resetModules(); // the thread count is read once, at its first use: a fresh copy of the modules reads it again
+    try {
+      const fresh = (await import("./run.js")).run;
+      const r = await fresh("train", "--data", "xor", "--epochs", "1");
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('gradgraph: GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got "abc"\n');
+      expect(r.stdout).toBe("");
+      // --threads, given, is the count: the variable is not read
+      const given = await fresh("train", "--data", "xor", "--epochs", "1", "--threads", "1");
+      expect(given.code).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 
   test("--help on train and eval", async () => {

@@ -130,6 +130,14 @@ describe("compile(step, { target: onnxRuntime() })", () => {
     expect(() => c(batch(0)[0])).toThrow(/the target onnxruntime cannot run this step: the step computes .* in JavaScript from %\d+, a value of the graph/);
   });
 
+  test("threads: a count that is not an integer from 1 to 256 is an OnnxError at once, not ONNX Runtime's refusal at the first call blamed on the export", async () => {
+    for (const [bad, shown] of [[0, "0"], [-1, "-1"], [1.5, "1.5"], [NaN, "NaN"], ["2", '"2"'], [10000, "10000"]] as const) {
+      const made = onnxRuntime({ threads: bad as number });
+      await expect(made, shown).rejects.toThrow(`onnxRuntime: threads: expected an integer from 1 to 256, got ${shown}`);
+      await expect(made, shown).rejects.toBeInstanceOf(OnnxError);
+    }
+  });
+
   test("without onnxruntime-node: an OnnxError naming the package and how to install it", async () => {
     vi.resetModules();
     vi.doMock("onnxruntime-node", () => {

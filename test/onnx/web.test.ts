@@ -41,6 +41,14 @@ describe("onnxRuntimeWeb in Node (WebAssembly)", () => {
     w.forEach((a, i) => expect(a).toBeCloseTo(v[i]!, 5));
   });
 
+  test("threads: a count that is not an integer from 1 to 256 is an OnnxError", async () => {
+    for (const [bad, shown] of [[0, "0"], [-1, "-1"], [1.5, "1.5"], ["2", '"2"'], [10000, "10000"]] as const) {
+      const made = onnxRuntimeWeb({ threads: bad as number });
+      await expect(made, shown).rejects.toThrow(`onnxRuntimeWeb: threads: expected an integer from 1 to 256, got ${shown}`);
+      await expect(made, shown).rejects.toBeInstanceOf(OnnxError);
+    }
+  });
+
   test("a step's outputs and the gradients it leaves", async () => {
     const target = await onnxRuntimeWeb();
     const w = tensor([1, 2, 3], { requiresGrad: true });

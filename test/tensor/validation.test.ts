@@ -68,7 +68,7 @@ describe("slice specs", () => {
       [{ start: 1 }, '{"start":1}'],
       [true, "true"],
       [[0, "2"], '[0,"2"]'],
-      [NaN, "null"],
+      [NaN, "NaN"], // not "null": null is a valid spec
     ] as const) {
       expect(() => sl(null, spec), String(got)).toThrow(InputError);
       expect(() => sl(null, spec), String(got)).toThrow(`slice: axis 1: ${expected}, got ${got}`);

@@ -6,7 +6,7 @@
  */
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { type DType, Generator, InputError, Interrupted, setNumThreads } from "gradgraph";
+import { type DType, Generator, getNumThreads, InputError, Interrupted, setNumThreads } from "gradgraph";
 import { loadModuleState, loadTrainingState, type ModelConfig, saveModel, saveTrainingState, writeFileAtomic } from "gradgraph/node";
 import { didYouMean } from "gradgraph/lecture";
 import { type ActivationName, ACTIVATIONS, Adam, AdamW, cosineLR, type Dataset, evaluate, fit, type History, LayerNet, linearWarmup, MAX_GENERATED_POINTS, MLP, MNIST_TRAIN_DIGITS, type Optimizer, randomShift, type Schedule, SGD, SPEC_HELP, stepLR } from "gradgraph/nn";
@@ -315,6 +315,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
   ).install();
   try {
     if (c.threads !== undefined) setNumThreads(c.threads);
+    else getNumThreads(); // a bad GRADGRAPH_NUM_THREADS is an error now, not at the first large product (or never)
     const target = c.target === "onnxruntime" ? await onnxRuntimeTarget() : undefined;
     if (c.out !== undefined) {
       folder = await RunFolder.open(c.out, c.overwrite);

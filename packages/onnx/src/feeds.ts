@@ -89,3 +89,14 @@ export function exportingTarget<X>(name: string, who: string, prepare: (p: Progr
     },
   };
 }
+
+/**
+ * A runtime's thread count, checked as gradgraph's `setNumThreads` checks its own (an integer from 1 to 256),
+ * before the runtime sees it: ONNX Runtime takes 0 as "all cores", refuses other bad values only when the first
+ * session is made, and spends minutes starting thousands of threads.
+ */
+export function checkThreads(who: string, n: unknown): number | undefined {
+  if (n === undefined || (typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 256)) return n;
+  const shown = typeof n === "number" ? String(n) : (JSON.stringify(n) ?? String(n));
+  throw new OnnxError(`${who}: threads: expected an integer from 1 to 256, got ${shown}`);
+}

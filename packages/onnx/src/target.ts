@@ -14,7 +14,7 @@
 import { getNumThreads, type Executable, type Program, type Target, type TypedArray, type Var } from "gradgraph";
 import { OnnxError } from "./errors.js";
 import type { ExportedProgram } from "./export.js";
-import { exportingTarget, feedArrays, sizeOf, writeBack } from "./feeds.js";
+import { checkThreads, exportingTarget, feedArrays, sizeOf, writeBack } from "./feeds.js";
 import { encodeModel } from "./proto.js";
 
 /** The parts of onnxruntime-node this target uses. */
@@ -36,7 +36,7 @@ interface NativeBinding {
 
 /** Options of {@link onnxRuntime}. */
 export interface OnnxRuntimeOptions {
-  /** Threads of ONNX Runtime's operators (default: gradgraph's own thread count, `getNumThreads()`). */
+  /** Threads of ONNX Runtime's operators, 1 to 256 (default: gradgraph's own thread count, `getNumThreads()`). */
   threads?: number;
   /**
    * Whether ONNX Runtime writes the tensors' new values into arrays kept for them (default true). With false it
@@ -74,9 +74,10 @@ const arrayOf = (v: Var, n = sizeOf(v)): TypedArray => (v.dtype === "float64" ? 
  * const step = compile(trainStep, { target });
  */
 export async function onnxRuntime(options: OnnxRuntimeOptions = {}): Promise<Target> {
+  const threads = checkThreads("onnxRuntime", options.threads);
   const { ort, native } = await load();
   native.initOrt();
-  return exportingTarget("onnxruntime", "onnxRuntime", (p, e) => prepare(p, e, ort, native, options.threads ?? getNumThreads(), options.preallocate ?? true));
+  return exportingTarget("onnxruntime", "onnxRuntime", (p, e) => prepare(p, e, ort, native, threads ?? getNumThreads(), options.preallocate ?? true));
 }
 
 function prepare(p: Program, e: ExportedProgram, ort: OrtModule, native: NativeBinding, threads: number, preallocate: boolean): Executable {

@@ -9,7 +9,7 @@
 import type { AsyncExecutable, AsyncTarget, Program, TypedArray } from "gradgraph";
 import { OnnxError } from "./errors.js";
 import type { ExportedProgram } from "./export.js";
-import { exportingTarget, feedArrays, writeBack } from "./feeds.js";
+import { checkThreads, exportingTarget, feedArrays, writeBack } from "./feeds.js";
 import { encodeModel } from "./proto.js";
 
 /** The parts of onnxruntime-web this target uses. */
@@ -36,7 +36,7 @@ export interface OnnxRuntimeWebOptions {
    * Set once: onnxruntime-web reads it when it first starts.
    */
   wasmPaths?: string;
-  /** WebAssembly threads (onnxruntime-web's `env.wasm.numThreads`; more than 1 needs a cross-origin isolated page). */
+  /** WebAssembly threads, 1 to 256 (onnxruntime-web's `env.wasm.numThreads`; more than 1 needs a cross-origin isolated page). */
   threads?: number;
   /** The onnxruntime-web module, if the page imports it already (e.g. `import * as ort from "onnxruntime-web/webgpu"`). */
   ort?: OnnxRuntimeWebModule;
@@ -77,12 +77,13 @@ export async function hasWebGpu(): Promise<boolean> {
  * const loss = await step(x, y);
  */
 export async function onnxRuntimeWeb(options: OnnxRuntimeWebOptions = {}): Promise<AsyncTarget> {
+  const threads = checkThreads("onnxRuntimeWeb", options.threads);
   const provider = options.executionProvider ?? "wasm";
   if (provider !== "wasm" && provider !== "webgpu") throw new OnnxError(`onnxRuntimeWeb: expected the execution provider "wasm" or "webgpu", got ${JSON.stringify(provider)}`);
   if (provider === "webgpu" && !(await hasWebGpu())) throw new OnnxError("onnxRuntimeWeb: the execution provider \"webgpu\" needs WebGPU, and navigator.gpu gives no adapter here (use \"wasm\")");
   const ort = options.ort ?? (await load());
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-  if (options.threads !== undefined) ort.env.wasm.numThreads = options.threads;
+  if (threads !== undefined) ort.env.wasm.numThreads = threads;
   return exportingTarget(`onnxruntime-web (${provider})`, "onnxRuntimeWeb", (p, e) => prepare(p, e, ort, provider));
 }
 

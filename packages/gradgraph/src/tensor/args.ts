@@ -14,6 +14,7 @@ export function describe(x: unknown): string {
   if (typeof x === "object" && x !== null && !Array.isArray(x) && Symbol.for("gradgraph.Tensor") in x) return "a tensor";
   if (typeof x === "function") return "a function";
   if (x === undefined) return "undefined";
+  if (typeof x === "number") return Object.is(x, -0) ? "-0" : String(x); // JSON would show NaN and Infinity as null
   try {
     return JSON.stringify(x) ?? String(x);
   } catch {

@@ -243,6 +243,8 @@ const PARALLEL_MIN_WORK = 1 << 23;
 
 /** gemm's arguments: a, ars, acs, b, brs, bcs, c, ldc, k, i0, i1, j0, j1, s. */
 type GemmArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+/** The length of {@link GemmArgs}: one row of the pool's argument table. */
+const GEMM_ARGS: GemmArgs["length"] = 14;
 
 /**
  * A float32 product C (m×n) = A (m×k) · B (k×n) in the module's memory: `setA` and `setB` take each operand as
@@ -359,11 +361,12 @@ function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | nu
 /**
  * Splits C (mp × np) into about 8 blocks per thread (more blocks than threads: a thread that starts late or is slow, on a busy
  * machine, takes fewer), across columns first (each block then reads all of A and its own part of B), aligned
- * to the register tile. Any split gives the same results.
+ * to the register tile; never more blocks than the pool's argument table holds (past about 146 threads). Any
+ * split gives the same results.
  */
 function chunks(mp: number, np: number, threads: number): [number, number, number, number][] {
-  const want = 8 * threads;
-  const colPanels = np / NR, cols = Math.min(colPanels, want), rows = Math.min(mp / MR, Math.ceil(want / cols));
+  const most = WasmPool.maxChunks(GEMM_ARGS), want = Math.min(8 * threads, most);
+  const colPanels = np / NR, cols = Math.min(colPanels, want), rows = Math.min(mp / MR, Math.ceil(want / cols), Math.floor(most / cols));
   const out: [number, number, number, number][] = [];
   for (let r = 0; r < rows; r++) {
     const i0 = Math.round((r * mp) / MR / rows) * MR, i1 = Math.round(((r + 1) * mp) / MR / rows) * MR;

@@ -7,8 +7,9 @@
  * - Node: `worker_threads` (reached through `process.getBuiltinModule`, so no import a browser bundle would see);
  *   workers are `unref`ed and never keep the process alive. Browsers: `Worker` from a Blob, when
  *   `crossOriginIsolated` (shared memory needs it). Elsewhere, or with one thread, the caller runs every chunk.
- * - Thread count: `setNumThreads(n)`, else the environment variable `GRADGRAPH_NUM_THREADS`, else the number of
- *   cores. n threads = the caller plus n − 1 workers.
+ * - Thread count: `setNumThreads(n)`, else the environment variable `GRADGRAPH_NUM_THREADS` (both 1 to 256; a bad
+ *   value of the variable is an InputError at the first use), else the number of cores (at most 64). n threads =
+ *   the caller plus n − 1 workers.
  * - Protocol (Int32 words at the memory's byte 0; the rest of the first 64 KiB page holds the argument table):
  *   GEN is odd while no job is open. The caller writes the job, resets NEXT, makes GEN even and wakes the
  *   workers; everyone claims chunk indices with `Atomics.add(NEXT, 1)` until they run out. A worker registers in
@@ -24,6 +25,7 @@
  */
 import { HEAP_POOL_BYTES } from "../../backend/heap.js";
 import { InputError } from "../../core/errors.js";
+import { describe } from "../args.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
 export const POOL_BYTES = HEAP_POOL_BYTES;
@@ -40,12 +42,17 @@ interface NodeProcess {
 }
 const nodeProcess = (globalThis as { process?: NodeProcess }).process;
 
+/** The most threads `setNumThreads` and GRADGRAPH_NUM_THREADS accept. */
+const MAX_THREADS = 256;
+const THREADS_EXPECTED = `an integer from 1 to ${MAX_THREADS}`;
+
 function defaultThreads(): number {
   const env = nodeProcess?.env?.["GRADGRAPH_NUM_THREADS"];
   if (env !== undefined && env !== "") {
-    const n = Number(env);
-    if (Number.isInteger(n) && n >= 1) return n;
-    throw new InputError(`GRADGRAPH_NUM_THREADS: expected a positive integer, got ${JSON.stringify(env)}`);
+    // Decimal digits only: Number() would also read "1e9", "0x10" and "2.0".
+    const n = /^\s*\d+\s*$/.test(env) ? Number(env) : NaN;
+    if (n >= 1 && n <= MAX_THREADS) return n;
+    throw new InputError(`GRADGRAPH_NUM_THREADS: expected ${THREADS_EXPECTED}, got ${JSON.stringify(env)}`);
   }
   const os = nodeProcess?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
   const cores = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
@@ -64,7 +71,7 @@ export function getNumThreads(): number {
  * threads are unavailable (no shared memory) kernels run on one thread whatever the setting.
  */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InputError(`setNumThreads: expected an integer from 1 to 256, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new InputError(`setNumThreads: expected ${THREADS_EXPECTED}, got ${describe(n)}`);
   numThreads = n;
   for (const p of pools) p.resize();
 }
