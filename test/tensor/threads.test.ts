@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { InputError } from "../../packages/gradgraph/src/core/errors.js";
 import { getNumThreads, setNumThreads } from "../../packages/gradgraph/src/index.js";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 describe("the thread count", () => {
   afterEach(() => {
@@ -111,5 +113,64 @@ describe("without workers", () => {
       expect(Array.from(A.matmul(B).toArray()), `${n} threads`).toEqual(one);
     }
     t.setNumThreads(2);
+  });
+});
+
+test("workers start in a process run with node -e (they do not take its options, which hold the script)", () => {
+  const dist = fileURLToPath(new URL("../../packages/gradgraph/dist", import.meta.url));
+  const script = `
+    const gg = await import(${JSON.stringify(`${dist}/index.js`)});
+    const { sgemmPool } = await import(${JSON.stringify(`${dist}/tensor/kernels/sgemm-wasm.js`)});
+    gg.setNumThreads(2);
+    const A = gg.randn([512, 256]), B = gg.randn([256, 128]);
+    A.matmul(B); // 2^24 multiply-adds: a job for the pool, which starts its worker
+    for (let i = 0; i < 200 && (sgemmPool()?.ready ?? 0) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    console.log(sgemmPool() === null ? "no pool" : String(sgemmPool().ready));`;
+  expect(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 }).trim()).toBe("1");
+});
+
+describe("a chunk that fails", () => {
+  // A module on a shared memory of its own: `onWorkers(i)` traps in every instance but the caller's (its global is
+  // set by `mark`), `onCaller(i)` only in the caller's, `ok(i)` never; each spins a little, then stores i + 1 at
+  // byte 70,000 + 4i (past the pool's control page), so a job of many chunks is shared with the worker. It runs in
+  // a child process on the build, with a time limit: the failure this guards against is a caller waiting for ever.
+  const script = (dist: string) => `
+    const { add, body, forLoop, get, I32, i32, i32FuncType, name, section, shl, uleb, vec } = await import(${JSON.stringify(`${dist}/backend/wasm-encoder.js`)});
+    const { WasmPool, setNumThreads } = await import(${JSON.stringify(`${dist}/tensor/kernels/threads.js`)});
+    const spin = forLoop(1, i32(0), i32(20000), i32(1), []);
+    const store = [...get(0), ...i32(2), ...shl, ...get(0), ...i32(1), ...add, 0x36, 2, ...uleb(70000)];
+    const trapIf = (onCaller) => [0x23, 0, ...(onCaller ? [] : [0x45]), 0x04, 0x40, 0x00, 0x0b];
+    const work = (pre) => body([...vec([[1, I32]]), ...pre, ...spin, ...store, 0x0b]);
+    const bytes = new Uint8Array([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+      ...section(1, vec([[0x60, 0, 0], i32FuncType(1)])),
+      ...section(2, vec([[...name("env"), ...name("mem"), 0x02, 0x03, ...uleb(2), ...uleb(2)]])),
+      ...section(3, vec([[0], [1], [1], [1]])),
+      ...section(6, vec([[I32, 0x01, ...i32(0), 0x0b]])),
+      ...section(7, vec([[...name("mark"), 0, 0], [...name("onWorkers"), 0, 1], [...name("onCaller"), 0, 2], [...name("ok"), 0, 3]])),
+      ...section(10, vec([body([0, ...i32(1), 0x24, 0, 0x0b]), work(trapIf(false)), work(trapIf(true)), work([])])),
+    ]);
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true });
+    const module = new WebAssembly.Module(bytes);
+    const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
+    instance.exports.mark();
+    setNumThreads(2);
+    const pool = new WasmPool(module, memory, instance, ["onWorkers", "onCaller", "ok"]);
+    pool.resize();
+    for (let i = 0; i < 200 && pool.ready < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    const rows = Array.from({ length: 400 }, (_, i) => [i]);
+    const error = (f) => { try { f(); return null; } catch (e) { return e.constructor.name + ": " + e.message; } };
+    const onWorkers = error(() => pool.run("onWorkers", rows)), onCaller = error(() => pool.run("onCaller", rows));
+    pool.run("ok", rows);
+    console.log(JSON.stringify({ ready: pool.ready, onWorkers, onCaller, ok: Array.from(new Int32Array(memory.buffer, 70000, 400)).every((v, i) => v === i + 1) }));`;
+
+  test("throws from the caller, never leaves it waiting, and the pool runs the next job", () => {
+    const dist = fileURLToPath(new URL("../../packages/gradgraph/dist", import.meta.url));
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script(dist)], { encoding: "utf8", timeout: 30_000 });
+    const r = JSON.parse(out) as { ready: number; onWorkers: string | null; onCaller: string | null; ok: boolean };
+    expect(r.ready).toBe(1);
+    expect(r.onWorkers).toBe("Error: WasmPool.run: onWorkers failed in a worker thread (a chunk threw; the job's results are incomplete)");
+    expect(r.onCaller).toMatch(/^RuntimeError: /);
+    expect(r.ok).toBe(true);
   });
 });

@@ -16,6 +16,8 @@
  *   ACTIVE before it checks that GEN is still the job it woke for, and leaves ACTIVE when it has no more chunks.
  *   The caller, out of chunks, makes GEN odd (closing the job: late workers see it and go back to sleep) and
  *   waits for ACTIVE = 0 (Atomics.wait in Node; a spin on a browser's main thread, where waiting is forbidden).
+ *   A chunk that throws (a trap) sets FAILED: no thread takes another chunk, the job is closed and waited for as
+ *   usual, and the caller throws (the worker lives on), so a failure never leaves the caller waiting for ever.
  *   Workers that have not started yet simply take no chunks, so a job never waits for a thread to boot. An idle
  *   worker, and a caller waiting for the last chunks, spin for SPIN_MS before they sleep; `wake()` rouses the
  *   workers (GEN += 2, still odd) ahead of a job. Sleepers count themselves in SLEEPERS, a waiting caller sets
@@ -29,7 +31,7 @@ import { describe } from "../args.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
 export const POOL_BYTES = HEAP_POOL_BYTES;
-const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, TABLE = 16;
+const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, FAILED = 9, TABLE = 16;
 const TABLE_WORDS = POOL_BYTES / 4 - TABLE;
 /** How long an idle worker, and a caller waiting for the workers' last chunks, spin before they sleep (ms). */
 const SPIN_MS = 1;
@@ -102,9 +104,13 @@ function serve(module, memory, names) {
     Atomics.add(ctl, ${ACTIVE}, 1);
     if (Atomics.load(ctl, ${GEN}) === g) {
       const fn = fns[ctl[${FN}]], nargs = ctl[${NARGS}], total = ctl[${TOTAL}];
-      for (let c = Atomics.add(ctl, ${NEXT}, 1); c < total; c = Atomics.add(ctl, ${NEXT}, 1)) {
-        const o = ${TABLE} + c * nargs;
-        fn(...ctl.subarray(o, o + nargs));
+      try {
+        for (let c = Atomics.add(ctl, ${NEXT}, 1); c < total && Atomics.load(ctl, ${FAILED}) === 0; c = Atomics.add(ctl, ${NEXT}, 1)) {
+          const o = ${TABLE} + c * nargs;
+          fn(...ctl.subarray(o, o + nargs));
+        }
+      } catch {
+        Atomics.store(ctl, ${FAILED}, 1); // the caller throws; this worker serves the next job
       }
     }
     if (Atomics.sub(ctl, ${ACTIVE}, 1) === 1 && Atomics.load(ctl, ${WAITER}) !== 0) Atomics.notify(ctl, ${ACTIVE});
@@ -116,7 +122,7 @@ interface WorkerHandle {
 }
 
 interface NodeWorkerThreads {
-  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerHandle & { unref(): void; on(ev: string, f: () => void): void };
+  Worker: new (src: string, opts: { eval: true; workerData: unknown; execArgv: string[] }) => WorkerHandle & { unref(): void; on(ev: string, f: () => void): void };
 }
 
 /** A worker serving `names` of `module` on `memory`, or null where none can be started (the caller then runs every chunk). */
@@ -132,7 +138,9 @@ function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, nam
   const wt = nodeProcess?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
   if (wt !== undefined) {
     const src = `${WORKER_LOOP}\nconst { workerData } = require("node:worker_threads");\nserve(workerData.module, workerData.memory, workerData.names);`;
-    const w = new wt.Worker(src, { eval: true, workerData: { module, memory, names } });
+    // Not the process's own options (a worker inherits them by default): under `node -e "…"` they hold the script,
+    // and the worker would fail to start; loaders (`--import tsx`) would load again in each worker for nothing.
+    const w = new wt.Worker(src, { eval: true, workerData: { module, memory, names }, execArgv: [] });
     w.unref();
     w.on("error", () => {}); // a worker that fails takes no chunks; the caller runs them
     return w;
@@ -215,7 +223,14 @@ export class WasmPool {
     const g = Atomics.load(ctl, GEN) + 1;
     Atomics.store(ctl, GEN, g);
     if (Atomics.load(ctl, SLEEPERS) !== 0) Atomics.notify(ctl, GEN);
-    for (let c = Atomics.add(ctl, NEXT, 1); c < total; c = Atomics.add(ctl, NEXT, 1)) call(...rows[c]!);
+    let thrown: { error: unknown } | null = null;
+    try {
+      for (let c = Atomics.add(ctl, NEXT, 1); c < total && Atomics.load(ctl, FAILED) === 0; c = Atomics.add(ctl, NEXT, 1)) call(...rows[c]!);
+    } catch (error) {
+      thrown = { error };
+      Atomics.store(ctl, FAILED, 1); // the workers take no more chunks
+    }
+    // The job is closed and its workers waited for however it ended, so the pool is ready for the next one.
     Atomics.store(ctl, GEN, g + 1);
     const until = performance.now() + SPIN_MS;
     for (let a = Atomics.load(ctl, ACTIVE); a !== 0; a = Atomics.load(ctl, ACTIVE))
@@ -224,6 +239,9 @@ export class WasmPool {
         Atomics.wait(ctl, ACTIVE, a, 1000);
         Atomics.store(ctl, WAITER, 0);
       }
+    const failed = Atomics.exchange(ctl, FAILED, 0) !== 0;
+    if (thrown !== null) throw thrown.error;
+    if (failed) throw new Error(`WasmPool.run: ${fn} failed in a worker thread (a chunk threw; the job's results are incomplete)`);
   }
 
   /**
