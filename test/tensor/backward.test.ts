@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import {
+  enableGrad,
   engine,
   GradgraphError,
   isGradEnabled,
@@ -11,6 +12,7 @@ import {
   tensor,
   type TensorOptions,
 } from "../../packages/gradgraph/src/tensor/index.js";
+import { withBackend } from "../../packages/gradgraph/src/backend/index.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], o: TensorOptions = {}) => tensor(x, { dtype: "float64", ...o });
 
@@ -81,6 +83,24 @@ describe("backward", () => {
     x.detach().mul(x).add(c).sum().backward();
     expect(x.grad!.toNested()).toEqual([1, 2]);
     expect(c.grad).toBeNull();
+  });
+
+  test("noGrad, enableGrad and withBackend refuse async work, whose code after an await would run outside them", async () => {
+    const x = f64([1, 2], { requiresGrad: true });
+    let after: boolean | null = null;
+    const asyncFn = async () => {
+      await null;
+      after = x.mul(2).requiresGrad; // would be recorded: the mode was restored at the first await
+    };
+    expect(() => noGrad(asyncFn)).toThrow("noGrad: expected a synchronous function, got an async function");
+    expect(() => enableGrad(asyncFn)).toThrow("enableGrad: expected a synchronous function, got an async function");
+    expect(() => withBackend("js", asyncFn)).toThrow("withBackend: expected a synchronous function, got an async function");
+    expect(() => noGrad(() => Promise.resolve(1))).toThrow("noGrad: the function returned a promise");
+    expect(() => noGrad("x" as unknown as () => void)).toThrow("noGrad: expected a function, got string");
+    await Promise.resolve();
+    expect(after).toBeNull(); // refused before it ran
+    expect(isGradEnabled()).toBe(true);
+    expect(noGrad(() => 3)).toBe(3);
   });
 
   test("retainGrads keeps the gradients of intermediate tensors", () => {

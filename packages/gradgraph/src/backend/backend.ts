@@ -9,6 +9,7 @@
  * one available.
  */
 import { InputError } from "../core/errors.js";
+import { checkScopeFunction, checkScopeResult } from "../core/scope.js";
 import { inputCount, type AluNode } from "../ops/alu.js";
 import type { DType } from "../ops/op.js";
 import type { Shape } from "../ops/shape.js";
@@ -139,13 +140,19 @@ export function setBackend(name: string): void {
   current = b;
 }
 
-/** Runs `fn` with the named backend current, then restores the previous one. */
+/**
+ * Runs `fn` with the named backend current, then restores the previous one. For synchronous code: an async
+ * function, or one that returns a promise, is an error (the backend could not hold past its first `await`).
+ */
 export function withBackend<R>(name: string, fn: () => R): R {
+  checkScopeFunction("withBackend", fn);
   const prev = backend();
   setBackend(name);
+  let r: R;
   try {
-    return fn();
+    r = fn();
   } finally {
     current = prev;
   }
+  return checkScopeResult("withBackend", r);
 }

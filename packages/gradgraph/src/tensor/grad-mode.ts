@@ -1,6 +1,7 @@
 /**
  * Grad mode (whether ops record a graph: `noGrad`, `enableGrad`) and the engine's debug observers.
  */
+import { checkScopeFunction, checkScopeResult } from "../core/scope.js";
 import type { AnyOp } from "../ops/op.js";
 import type { Tensor } from "./tensor.js";
 
@@ -9,31 +10,34 @@ export const gradMode = { enabled: true };
 
 /**
  * Runs `fn` without recording a graph: results of ops do not require grad (like `torch.no_grad()`). For
- * synchronous code; returns what `fn` returns.
+ * synchronous code (an async function, or one that returns a promise, is an error: the mode could not hold past
+ * its first `await`); returns what `fn` returns.
  *
  * @example
  * const w = randn([3], { requiresGrad: true });
  * const y = noGrad(() => w.mul(2)); // y.requiresGrad === false
  */
 export function noGrad<R>(fn: () => R): R {
-  const prev = gradMode.enabled;
-  gradMode.enabled = false;
-  try {
-    return fn();
-  } finally {
-    gradMode.enabled = prev;
-  }
+  return withGradMode("noGrad", false, fn);
 }
 
-/** Runs `fn` with graph recording on (inside a `noGrad`, for instance). */
+/** Runs `fn` (synchronous, as for {@link noGrad}) with graph recording on (inside a `noGrad`, for instance). */
 export function enableGrad<R>(fn: () => R): R {
+  return withGradMode("enableGrad", true, fn);
+}
+
+/** Runs `fn` (synchronous: see `core/scope.ts`) with grad mode `enabled`, then restores it. */
+function withGradMode<R>(who: string, enabled: boolean, fn: () => R): R {
+  checkScopeFunction(who, fn);
   const prev = gradMode.enabled;
-  gradMode.enabled = true;
+  gradMode.enabled = enabled;
+  let r: R;
   try {
-    return fn();
+    r = fn();
   } finally {
     gradMode.enabled = prev;
   }
+  return checkScopeResult(who, r);
 }
 
 /** Whether ops currently record a graph. */
