@@ -26,7 +26,7 @@ class Trace implements Recorder {
   readonly guards: Guard[] = [];
   readonly reasons: string[] = [];
   /** Tensors made before the trace that it touched, with their value and grad arrays when first seen. */
-  readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null }>();
+  readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null; requiresGrad: boolean }>();
   private readonly indexOf = new WeakMap<Int32Array, NDArray>();
   /** For each version a write in place made, the state var whose storage it shares. */
   private readonly storage = new Map<Var, Var>();
@@ -36,7 +36,9 @@ class Trace implements Recorder {
     readonly inputs: readonly Tensor[],
     /** Tensors with an id below this existed before the trace. */
     readonly firstId: number,
-  ) {}
+  ) {
+    this.args = new Set(inputs);
+  }
 
   newVar(x: { shape: readonly number[]; dtype: DType }): Var {
     return { id: this.nextVar++, shape: [...x.shape], dtype: x.dtype };
@@ -74,15 +76,24 @@ class Trace implements Recorder {
 
   /** Tensors whose `.grad` the step cleared. */
   private readonly cleared = new Set<Tensor>();
+  /** The arguments' tensors. */
+  private readonly args: ReadonlySet<Tensor>;
 
   gradSet(t: Tensor, grad: Tensor | null): void {
+    // A program's effects are on tensors it knows at the trace (state); an argument is another tensor at each
+    // call, and what its `.grad` held before the call is not an input of the program.
+    if (this.args.has(t)) this.reasons.push("the step sets .grad of its argument (backward() into an argument that requires grad, or x.grad = …)");
     this.tensor(t);
     if (grad === null) this.cleared.add(t);
   }
 
+  gradRead(t: Tensor): void {
+    if (this.args.has(t)) this.reasons.push("the step reads .grad of its argument");
+  }
+
   tensor(t: Tensor): void {
-    if (t.id >= this.firstId || this.state.has(t) || this.inputs.includes(t)) return;
-    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null });
+    if (t.id >= this.firstId || this.state.has(t) || this.args.has(t)) return;
+    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null, requiresGrad: t.requiresGrad });
   }
 
   op(op: AnyOp, xs: readonly NDArray[], params: unknown, out: NDArray): void {
@@ -180,6 +191,18 @@ class Trace implements Recorder {
     }
     return out;
   }
+
+  /**
+   * The requires-grad flags of the tensors the step touched, as they were when it first touched them: which of
+   * them backward reaches (and an optimizer then updates) was decided by them, so a flag changed since (a parameter
+   * frozen or unfrozen) traces again.
+   */
+  requiresGradGuard(): void {
+    const tensors = [...this.state.keys()];
+    if (tensors.length === 0) return;
+    const key = () => tensors.map((t) => (t.requiresGrad ? "1" : "0")).join("");
+    this.guards.push({ key, value: [...this.state.values()].map((s) => (s.requiresGrad ? "1" : "0")).join("") });
+  }
 }
 
 /**
@@ -214,6 +237,8 @@ export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[
   }
   if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)] };
   const outputs = outFlat.leaves.map((o) => t.varOf(o.value));
-  const program: Program = { inputs, sources: t.sources, steps: t.steps, outputs, outputSpec: outFlat.spec, effects: t.effects(), guards: t.guards };
+  const effects = t.effects();
+  t.requiresGradGuard();
+  const program: Program = { inputs, sources: t.sources, steps: t.steps, outputs, outputSpec: outFlat.spec, effects, guards: t.guards };
   return { result, program, reasons: [] };
 }
