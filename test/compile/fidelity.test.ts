@@ -10,7 +10,7 @@ import { compile, CompileError } from "../../packages/gradgraph/src/compile/inde
 import { grad } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { noGrad, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { Parameter } from "../../packages/gradgraph/src/nn/index.js";
+import { Adam, AdamW, Parameter, SGD, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor | null) => (t === null ? null : Array.from(t.toArray()));
 const f64 = (a: number[], requiresGrad = false) => tensor(a, { dtype: "float64", requiresGrad });
@@ -82,4 +82,45 @@ describe("an argument's .grad", () => {
     }
     expect(fc.stats.replayed).toBeGreaterThanOrEqual(2);
   });
+});
+
+describe("optimizer state loaded after the trace", () => {
+  const optimizers: [string, (ps: Tensor[]) => Optimizer][] = [
+    ["Adam", (ps) => new Adam(ps, { lr: 0.1 })],
+    ["AdamW", (ps) => new AdamW(ps, { lr: 0.1 })],
+    ["SGD with momentum", (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9 })],
+  ];
+  for (const [name, makeOpt] of optimizers) {
+    test(`${name}: loadStateDict replaces the moment buffers; later calls update the new ones, as eagerly`, () => {
+      const make = () => {
+        const w = new Parameter(f64([1, -2, 3]));
+        const opt = makeOpt([w]);
+        const step = (x: Tensor) => {
+          opt.zeroGrad();
+          const loss = w.mul(w).mul(x).sum();
+          loss.backward();
+          opt.step();
+          return loss;
+        };
+        return { w, opt, step };
+      };
+      const e = make(), c = make();
+      const f = compile(c.step);
+      // a state saved after two steps, loaded into both after four
+      let saved: { e: ReturnType<Optimizer["stateDict"]>; c: ReturnType<Optimizer["stateDict"]> } | null = null;
+      const copy = (sd: ReturnType<Optimizer["stateDict"]>) => ({ ...sd, tensors: new Map([...sd.tensors].map(([k, t]) => [k, t.mul(1)])) });
+      for (let i = 0; i < 8; i++) {
+        if (i === 2) saved = { e: copy(e.opt.stateDict()), c: copy(c.opt.stateDict()) };
+        if (i === 4) e.opt.loadStateDict(saved!.e), c.opt.loadStateDict(saved!.c);
+        const x = f64([1, 0.5 + i, 2]);
+        expect(values(f(x))).toEqual(values(e.step(x)));
+        expect(values(c.w)).toEqual(values(e.w));
+        const se = e.opt.stateDict(), sc = c.opt.stateDict();
+        expect([...sc.tensors.keys()]).toEqual([...se.tensors.keys()]);
+        for (const [k, t] of se.tensors) expect(values(sc.tensors.get(k)!), `${k} after call ${i}`).toEqual(values(t));
+      }
+      expect(f.stats.eager).toBe(0);
+      expect(f.stats.replayed).toBeGreaterThanOrEqual(4);
+    });
+  }
 });
