@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { compile, CompileError } from "../../packages/gradgraph/src/compile/index.js";
-import { grad } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { grad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { noGrad, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
 import { Adam, AdamW, Parameter, SGD, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
@@ -123,4 +123,123 @@ describe("optimizer state loaded after the trace", () => {
       expect(f.stats.replayed).toBeGreaterThanOrEqual(4);
     });
   }
+});
+
+describe("arguments that share storage with what the step updates in place", () => {
+  /** A parameter with storage of its own (updated in place from the start), its SGD, and a step given `x`. */
+  const make = () => {
+    const w = new Parameter(f64([1, 2, 3, 4]));
+    noGrad(() => w.update((o, [a]) => o.mul(a!, 1)));
+    const opt = new SGD([w], { lr: 0.1 });
+    const step = (arg: Tensor) => {
+      const x = arg.detach(); // no graph to the argument in the results (that alone would run eagerly)
+      const before = x.exp();
+      opt.zeroGrad();
+      w.mul(w).sum().backward();
+      opt.step();
+      return [before, x.exp()];
+    };
+    return { w, step };
+  };
+
+  test("a view of the parameter the optimizer updates: the reads before and after the update differ, as eagerly", () => {
+    const e = make(), c = make();
+    const f = compile(c.step);
+    for (let i = 0; i < 4; i++) {
+      expect(f(c.w.reshape([2, 2])).map(values)).toEqual(e.step(e.w.reshape([2, 2])).map(values));
+      expect(values(c.w)).toEqual(values(e.w));
+    }
+    expect(f.stats.eager).toBeGreaterThanOrEqual(2);
+    expect(f.explain()).toMatch(/some calls ran eagerly: an argument shares storage with a tensor the step touches/);
+  });
+
+  test("other tensors, then the parameter itself, then others again: each call as eagerly, the others replayed", () => {
+    const e = make(), c = make();
+    const f = compile(c.step);
+    for (let i = 0; i < 8; i++) {
+      // the others require grad too (a Parameter does): the same signature
+      const own = i >= 3 && i < 5;
+      const xe = own ? e.w : f64([i, 1, 2, 3], true), xc = own ? c.w : f64([i, 1, 2, 3], true);
+      expect(f(xc).map(values)).toEqual(e.step(xe).map(values));
+      expect(values(c.w)).toEqual(values(e.w));
+    }
+    expect(f.stats).toEqual({ traced: 1, replayed: 5, eager: 2 });
+  });
+
+  test("strict: a call whose argument is a view of a parameter the step updates in place throws CompileError", () => {
+    const c = make();
+    const f = compile(c.step, { strict: true });
+    f(f64([1, 2, 3, 4]));
+    f(f64([1, 2, 3, 4]));
+    expect(() => f(c.w.detach().reshape([2, 2]))).toThrow(CompileError);
+    const d = make();
+    const g = compile(d.step, { strict: true });
+    expect(() => g(d.w.detach())).toThrow(CompileError); // sharing at the trace
+  });
+
+  test("the gradient the previous call left in .grad, given back as the argument: kept as it was, as eagerly", () => {
+    const run = (compiled: boolean) => {
+      const w = new Parameter(f64([1, 2, 3]));
+      const opt = new SGD([w], { lr: 0.1 });
+      const body = (previous: Tensor) => {
+        opt.zeroGrad();
+        w.mul(w).mul(w).sum().backward();
+        opt.step();
+        return previous.mul(1);
+      };
+      const step = compiled ? compile(body) : body;
+      const out: (number[] | null)[] = [];
+      let g = f64([0, 0, 0]);
+      for (let i = 0; i < 5; i++) {
+        out.push(values(step(g)));
+        g = w.grad!;
+      }
+      return out;
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+});
+
+describe("grad mode at the call", () => {
+  test("a step called under noGrad after compiled calls with grad on: as eagerly (no gradient taken)", () => {
+    const make = () => new Parameter(f64([1, 2]));
+    const body = (w: Tensor) => (x: Tensor) => {
+      w.grad = null;
+      const l = w.mul(x).sum();
+      if (l.requiresGrad) l.backward();
+      return l.mul(1);
+    };
+    const we = make(), wc = make();
+    const fe = body(we), fc = compile(body(wc));
+    for (let i = 0; i < 6; i++) {
+      const x = f64([1, i]);
+      const run = <R>(g: () => R): R => (i >= 2 && i < 4 ? noGrad(g) : g());
+      expect(values(run(() => fc(x)))).toEqual(values(run(() => fe(x))));
+      expect(values(wc.grad)).toEqual(values(we.grad));
+    }
+    expect(fc.stats.replayed).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("functional transforms through a compiled function", () => {
+  test("grad of a compiled function is the eager gradient at every call", () => {
+    const body = (x: Tensor) => x.mul(x).sin().sum();
+    const f = compile(body);
+    for (let i = 0; i < 4; i++) {
+      const x = f64([1, i + 1, -i]);
+      expect(values(grad(f)(x))).toEqual(values(grad(body)(x)));
+    }
+    expect(f.explain()).toMatch(/runs eagerly/);
+  });
+
+  test("vjp through a compiled function of two arguments, and the compiled function called plainly in between", () => {
+    const body = (x: Tensor, y: Tensor) => x.mul(y).exp();
+    const f = compile(body);
+    for (let i = 0; i < 4; i++) {
+      const x = f64([1, i]), y = f64([0.5, -i]), ct = f64([1, 2]);
+      expect(vjp(f, x, y)[1](ct).map(values)).toEqual(vjp(body, x, y)[1](ct).map(values));
+      expect(values(f(x, y))).toEqual(values(body(x, y)));
+    }
+    expect(f.stats.replayed).toBeGreaterThanOrEqual(3); // the plain calls
+  });
 });

@@ -6,12 +6,12 @@
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
-import { batching } from "../tensor/grad-mode.js";
+import { batching, gradMode } from "../tensor/grad-mode.js";
 import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
 import { CompileError, programString, type Program } from "./program.js";
-import { trace } from "./trace.js";
+import { overlaps, trace } from "./trace.js";
 import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
 import { staticKey } from "./static-key.js";
 import { scalarRecording } from "../scalar/recording.js";
@@ -82,6 +82,55 @@ interface Entry<X extends Run> {
   readonly run: X | null;
   readonly target: string;
   readonly reasons: readonly string[];
+  /** The tensors whose storage a replay writes in place: a value updated in place, a `.grad` set (see {@link written}). */
+  readonly written: readonly (readonly [Tensor, "value" | "grad"])[];
+  /**
+   * For the entry of a call whose argument shared storage with a tensor the step touched (not a program: such
+   * calls run eagerly), those tensors: it holds for calls that share storage with one of them, and no other.
+   */
+  readonly sharing?: readonly Tensor[];
+}
+
+/**
+ * The tensors whose storage a replay of `p` writes: state updated in place (an optimizer's parameters and moment
+ * buffers) and the `.grad`s it sets (a target may write them into buffers kept from call to call). An argument
+ * that shares storage with one of them would see the writes where the trace saw a separate array.
+ */
+function written(p: Program): [Tensor, "value" | "grad"][] {
+  const byId = new Map([...p.sources].map(([v, src]) => [v.id, src] as const));
+  const root = new Map<number, number>();
+  const out = new Map<Tensor, Set<"value" | "grad">>();
+  const add = (t: Tensor, f: "value" | "grad") => out.set(t, (out.get(t) ?? new Set()).add(f));
+  for (const s of p.steps) {
+    if (s.kind !== "fused" || s.into === undefined) continue;
+    const r = root.get(s.into.id) ?? s.into.id;
+    root.set(s.out.id, r);
+    const src = byId.get(r);
+    if (src?.kind === "state") add(src.tensor, src.field);
+  }
+  for (const e of p.effects) if (e.field === "grad") add(e.tensor, "grad");
+  return [...out].flatMap(([t, fs]) => [...fs].map((f) => [t, f] as [Tensor, "value" | "grad"]));
+}
+
+const SHARING = "an argument shares storage with a tensor the step touches (a view of a parameter, the parameter itself)";
+
+/** Whether an argument's storage overlaps that of one of `tensors` (its value or `.grad`). */
+function sharesTouched(leaves: readonly Tensor[], tensors: readonly Tensor[]): boolean {
+  for (const t of tensors) {
+    const g = t.grad?.value.data;
+    for (const x of leaves) if (overlaps(x.value.data, t.value.data) || (g !== undefined && overlaps(x.value.data, g))) return true;
+  }
+  return false;
+}
+
+/** Whether an argument's storage overlaps that of a tensor (its value or `.grad`) a replay writes. */
+function sharesWritten(leaves: readonly Tensor[], writes: Entry<Run>["written"]): boolean {
+  for (const [t, field] of writes) {
+    const a = field === "value" ? t.value.data : t.grad?.value.data;
+    if (a === undefined) continue;
+    for (const x of leaves) if (overlaps(x.value.data, a)) return true;
+  }
+  return false;
 }
 
 /**
@@ -92,10 +141,13 @@ const specJson = (spec: unknown) =>
   JSON.stringify(spec, (_k, v: unknown) =>
     (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0))) || typeof v === "symbol" || typeof v === "bigint" ? { [typeof v]: staticKey(v) } : v);
 
-/** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
+/**
+ * Grad mode at the call, the arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are
+ * one array.
+ */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
   const first = new Map<unknown, number>();
-  return specJson(spec) + leaves.map((t, i) => {
+  return (gradMode.enabled ? "" : "nograd ") + specJson(spec) + leaves.map((t, i) => {
     const same = first.get(t.value);
     if (same === undefined) first.set(t.value, i);
     return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
@@ -129,6 +181,8 @@ export function compiler<A extends unknown[], R, X extends Run>(
   if (typeof fn !== "function") throw new CompileError(`${who}: expected a function, got ${fn === null ? "null" : typeof fn}`);
   const cache = new Map<string, Entry<X>[]>();
   const stats = { traced: 0, replayed: 0, eager: 0 };
+  /** Why calls ran eagerly although their signature has a program (for `explain`). */
+  const notes = new Set<string>();
   const chooseTarget = (p: Program): AnyTarget<X> => {
     if (options.target !== undefined) {
       const why = options.target.unsupported(p);
@@ -153,8 +207,21 @@ export function compiler<A extends unknown[], R, X extends Run>(
     cache.set(key, entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
+      if (e.sharing !== undefined) {
+        if (!sharesTouched(flat.leaves, e.sharing)) continue;
+        if (options.strict === true) throw new CompileError(`${who}: this call cannot be compiled: ${SHARING}`);
+        stats.eager++;
+        return fn(...args);
+      }
       if (!e.guards.every((g) => g.key() === g.value)) continue;
       if (e.run === null) {
+        stats.eager++;
+        return fn(...args);
+      }
+      if (e.written.length > 0 && sharesWritten(flat.leaves, e.written)) {
+        const why = "an argument shares storage with a tensor the step writes in place (a view of a parameter the optimizer updates, a .grad the step sets)";
+        if (options.strict === true) throw new CompileError(`${who}: this call cannot be replayed: ${why}`);
+        notes.add(why);
         stats.eager++;
         return fn(...args);
       }
@@ -180,26 +247,36 @@ export function compiler<A extends unknown[], R, X extends Run>(
       return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
     }
     stats.traced++;
+    if (traced.touched !== undefined) {
+      // The trace took an argument and a tensor it touched for one array (or one storage): its program, or its
+      // reasons, fit no call whose arguments do not share so. Calls that share storage with those tensors run
+      // eagerly from now on; the others are traced apart.
+      notes.add(SHARING);
+      cache.set(key, [...entries, { guards: [], program: null, run: null, target: "eager", reasons: [], written: [], sharing: traced.touched }].slice(-KEEP));
+      if (options.strict === true) throw new CompileError(`${who}: this call cannot be compiled: ${SHARING}`);
+      return traced.result as R;
+    }
     let entry: Entry<X>;
     if (traced.program === null) {
       if (options.strict === true) throw new CompileError(`${who}: this step cannot be compiled: ${traced.reasons.join("; ")}`);
-      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons };
+      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons, written: [] };
     } else {
       const program = options.optimize === false ? traced.program : optimize(traced.program);
       const target = chooseTarget(program);
-      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [] };
+      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [], written: written(program) };
     }
     cache.set(key, [...entries, entry].slice(-KEEP));
     if (cache.size > SIGNATURES) cache.delete(cache.keys().next().value!);
     return traced.result as R;
   }
-  const all = () => [...cache.values()].flat();
+  const all = () => [...cache.values()].flat().filter((e) => e.sharing === undefined);
   return {
     call,
     programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
     explain: () =>
       [
         ...all().map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`)),
+        ...[...notes].map((n) => `some calls ran eagerly: ${n}`),
         ...(scalar === null ? [] : [scalar.explain()]),
       ].join("\n\n") || "not called yet",
     stats,

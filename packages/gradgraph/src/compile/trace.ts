@@ -7,8 +7,10 @@
 import type { AluNode } from "../ops/alu.js";
 import type { AnyOp, DType } from "../ops/op.js";
 import { flattenTree, type TreeSpec } from "../autodiff/tree.js";
-import type { NDArray } from "../tensor/ndarray.js";
+import type { NDArray, TypedArray } from "../tensor/ndarray.js";
 import { recording, type Recorder } from "../tensor/recording.js";
+import { gradMode } from "../tensor/grad-mode.js";
+import { topoOrder } from "../core/graph.js";
 import { nextTensorId, type Tensor } from "../tensor/tensor.js";
 import { CompileError, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
 
@@ -17,6 +19,16 @@ export interface Traced {
   readonly result: unknown;
   readonly program: Program | null;
   readonly reasons: readonly string[];
+  /**
+   * When an argument shared storage with a tensor the step touched (its value or `.grad`: a view of a parameter),
+   * the tensors the step touched: the trace may have taken two arrays for one, so its program fits no other call.
+   */
+  readonly touched?: readonly Tensor[];
+}
+
+/** Whether two typed arrays overlap in memory (one buffer, intersecting byte ranges). */
+export function overlaps(a: TypedArray, b: TypedArray): boolean {
+  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 class Trace implements Recorder {
@@ -229,16 +241,27 @@ export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[
   } finally {
     recording.current = null;
   }
+  const shares = [...t.state.values()].some((s) => flat.leaves.some((x) => overlaps(x.value.data, s.value.data) || (s.grad !== null && overlaps(x.value.data, s.grad.data))));
+  const shared = shares ? { touched: [...t.state.keys()] } : {};
   let outFlat: { leaves: Tensor[]; spec: TreeSpec };
   try {
     outFlat = flattenTree(result, "compile: the result");
   } catch (e) {
-    return { result, program: null, reasons: [`the result is not a tree of tensors (${(e as Error).message})`] };
+    return { result, program: null, reasons: [`the result is not a tree of tensors (${(e as Error).message})`], ...shared };
   }
-  if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)] };
+  // A result with a graph back to an argument (grad, vjp, … of a function that calls this one): a replay's
+  // results are plain tensors, which the transform would differentiate as constants.
+  if (gradMode.enabled && flat.leaves.some((x) => x.requiresGrad)) {
+    const args = new Set(flat.leaves);
+    const roots = outFlat.leaves.filter((o) => o.requiresGrad);
+    if (roots.length > 0 && topoOrder<Tensor>(roots).some((n) => args.has(n))) {
+      t.reasons.push("the result has a graph back to an argument that requires grad (a transform such as grad differentiates through the call; a replay's results have none)");
+    }
+  }
+  if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)], ...shared };
   const outputs = outFlat.leaves.map((o) => t.varOf(o.value));
   const effects = t.effects();
   t.requiresGradGuard();
   const program: Program = { inputs, sources: t.sources, steps: t.steps, outputs, outputSpec: outFlat.spec, effects, guards: t.guards };
-  return { result, program, reasons: [] };
+  return { result, program, reasons: [], ...shared };
 }
