@@ -6,7 +6,7 @@
  * call at once, the passes and views of storage written in place.
  */
 import { describe, expect, test } from "vitest";
-import { compile, CompileError } from "../../packages/gradgraph/src/compile/index.js";
+import { compile, compileAsync, CompileError, cpuTarget } from "../../packages/gradgraph/src/compile/index.js";
 import { grad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { noGrad, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
@@ -241,5 +241,55 @@ describe("functional transforms through a compiled function", () => {
       expect(values(f(x, y))).toEqual(values(body(x, y)));
     }
     expect(f.stats.replayed).toBeGreaterThanOrEqual(3); // the plain calls
+  });
+});
+
+describe("compileAsync starts a call's work when it is called", () => {
+  /** A parameter, its SGD, and a training step (twins: one run eagerly, one compiled). */
+  const make = () => {
+    const w = new Parameter(f64([1, -2, 3]));
+    const opt = new SGD([w], { lr: 0.1 });
+    const step = (x: Tensor) => {
+      opt.zeroGrad();
+      w.mul(x).square().sum().backward();
+      opt.step();
+      return w.mul(1);
+    };
+    return { w, opt, step };
+  };
+
+  for (const [name, options] of [["the CPU target", { target: cpuTarget }], ["the default target", {}]] as const) {
+    test(`${name}: the update is done before the promise is awaited, as with an async function run eagerly`, async () => {
+      const e = make(), c = make();
+      const eager = async (x: Tensor) => e.step(x);
+      const f = compileAsync(c.step, options);
+      for (let i = 0; i < 4; i++) {
+        const x = f64([1, i, 2]);
+        const pe = eager(x), pc = f(x);
+        expect(c.opt.steps).toBe(e.opt.steps);
+        expect(values(c.w)).toEqual(values(e.w));
+        expect(values(await pc)).toEqual(values(await pe));
+      }
+      expect(f.stats).toEqual({ traced: 1, replayed: 3, eager: 0 });
+    });
+  }
+
+  test("a step that runs eagerly (it reads a value) runs when called too", async () => {
+    let calls = 0;
+    const f = compileAsync((x: Tensor) => (calls++, x.sum().item()));
+    for (let i = 0; i < 3; i++) {
+      const p = f(f64([i, 1]));
+      expect(calls).toBe(i + 1);
+      expect(await p).toBe(i + 1);
+    }
+  });
+
+  test("a call made while an earlier one is pending still runs after it (in order)", async () => {
+    const e = make(), c = make();
+    const f = compileAsync(c.step, { target: cpuTarget });
+    const xs = [0, 1, 2, 3].map((i) => f64([1, i, 2]));
+    const want = xs.map((x) => values(e.step(x)));
+    const got = await Promise.all(xs.map((x) => f(x)));
+    expect(got.map(values)).toEqual(want);
   });
 });
