@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { compile, compileAsync, CompileError, cpuTarget, eliminateCommon, fuseElementwise, lowerElementwise, type Program } from "../../packages/gradgraph/src/compile/index.js";
 import { trace } from "../../packages/gradgraph/src/compile/trace.js";
 import { grad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
-import { noGrad, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { noGrad, tensor, Tensor, zeros } from "../../packages/gradgraph/src/tensor/index.js";
 import { copied } from "../../packages/gradgraph/src/tensor/storage.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
 import { Adam, AdamW, Parameter, SGD, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
@@ -364,5 +364,71 @@ describe("the passes and a view of storage written in place", () => {
     check(body);
     const p = fuseElementwise(eliminateCommon(lowerElementwise(trace(body(owned()), []).program!)));
     expect(kinds(p)).toEqual(["reshape", "fused", "fused", "fused"]); // one exp, the chain fused into one, the write
+  });
+});
+
+describe("update() into a tensor the step made, after it took a view of it", () => {
+  const twice = (t: Tensor) => t.update((o, [a]) => o.add(a!, a!));
+
+  test("a tensor computed from the argument: the view sees the second update, as eagerly", () => {
+    const body = (x: Tensor) =>
+      noGrad(() => {
+        const a = x.mul(1);
+        twice(a); // the first update gives `a` storage of its own
+        const v = a.reshape([2, 2]);
+        twice(a); // written in place: `v` sees it
+        return [v.mul(1), a];
+      });
+    const f = compile(body);
+    for (let i = 0; i < 4; i++) {
+      const x = f64([1, 2, 3, i]);
+      expect(f(x).map(values)).toEqual(body(x).map(values));
+    }
+    expect(f.explain()).toMatch(/runs eagerly: .*took a view of/);
+  });
+
+  test("a tensor made from constants in the step (zeros, then updates with the argument)", () => {
+    const body = (x: Tensor) =>
+      noGrad(() => {
+        const z = zeros([4], { dtype: "float64" });
+        z.update((o, [a, b]) => o.add(a!, b!), x);
+        const v = z.reshape([2, 2]).T;
+        z.update((o, [a, b]) => o.mul(a!, b!), x);
+        return [v.add(0)];
+      });
+    const f = compile(body);
+    for (let i = 0; i < 4; i++) {
+      const x = f64([1, 2, 3, i]);
+      expect(f(x).map(values)).toEqual(body(x).map(values));
+    }
+  });
+
+  test("no view taken before the update (or a parameter's, updated in place at every call): still replayed", () => {
+    const w = new Parameter(f64([1, 2, 3, 4]));
+    const body = (x: Tensor) =>
+      noGrad(() => {
+        const a = x.mul(1);
+        twice(a);
+        twice(a);
+        const v = w.reshape([2, 2]);
+        twice(w);
+        return [a.reshape([2, 2]).mul(1), v.mul(1)];
+      });
+    const f = compile(body);
+    const we = new Parameter(f64([1, 2, 3, 4]));
+    const eager = (x: Tensor) =>
+      noGrad(() => {
+        const a = x.mul(1);
+        twice(a);
+        twice(a);
+        const v = we.reshape([2, 2]);
+        twice(we);
+        return [a.reshape([2, 2]).mul(1), v.mul(1)];
+      });
+    for (let i = 0; i < 4; i++) {
+      const x = f64([1, 2, 3, i]);
+      expect(f(x).map(values)).toEqual(eager(x).map(values));
+    }
+    expect(f.stats).toEqual({ traced: 1, replayed: 3, eager: 0 });
   });
 });

@@ -40,6 +40,8 @@ class Trace implements Recorder {
   /** Tensors made before the trace that it touched, with their value and grad arrays when first seen. */
   readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null; requiresGrad: boolean }>();
   private readonly indexOf = new WeakMap<Int32Array, NDArray>();
+  /** Storage the step took a view of (reshape, permute, … share their input's storage). */
+  private readonly viewed = new WeakSet<TypedArray>();
   /** For each version a write in place made, the state var whose storage it shares. */
   private readonly storage = new Map<Var, Var>();
   private nextVar = 0;
@@ -117,6 +119,7 @@ class Trace implements Recorder {
     const v = this.newVar(out);
     this.vars.set(out, v);
     const view = xs.some((x) => x.data === out.data);
+    if (view) this.viewed.add(out.data);
     this.steps.push({ kind: "op", op, params, inputs, out: v, view, ...(src !== undefined ? { index: this.varOf(src) } : {}) });
   }
 
@@ -140,7 +143,11 @@ class Trace implements Recorder {
     if (this.sources.get(storage)?.kind === "state") {
       this.storage.set(v, storage);
       this.steps.push({ kind: "fused", expr: root, inputs, out: v, into });
-    } else this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+    } else {
+      // A view taken of that array before sees this write eagerly; the view of a replay's fresh result would not.
+      if (this.viewed.has(out.data)) this.reasons.push("the step writes in place (update()) into an array it made and took a view of (a replay writes a fresh array, which the view would not see)");
+      this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+    }
   }
 
   copy(src: NDArray, out: NDArray, _dtype: DType): void {
