@@ -12,7 +12,7 @@ import { grad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { noGrad, tensor, Tensor, zeros } from "../../packages/gradgraph/src/tensor/index.js";
 import { copied } from "../../packages/gradgraph/src/tensor/storage.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
-import { Adam, AdamW, Parameter, SGD, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
+import { Adam, AdamW, crossEntropy, DataLoader, Dataset, MLP, Parameter, SGD, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
 
 const values = (t: Tensor | null) => (t === null ? null : Array.from(t.toArray()));
 const f64 = (a: number[], requiresGrad = false) => tensor(a, { dtype: "float64", requiresGrad });
@@ -430,5 +430,48 @@ describe("update() into a tensor the step made, after it took a view of it", () 
       expect(f(x).map(values)).toEqual(eager(x).map(values));
     }
     expect(f.stats).toEqual({ traced: 1, replayed: 3, eager: 0 });
+  });
+});
+
+describe("ordinary steps still replay (none of the above sends them eagerly)", () => {
+  test("W4's step (gradients of relu(x·y + z).sum() into closed-over tensors, .grad cleared in the step)", () => {
+    const n = 1000;
+    const [x, y, z] = [1, 2, 3].map((seed) => rand([n], { seed }).sub(0.5)); // leaves (no graph)
+    for (const t of [x, y, z]) t!.requiresGrad = true;
+    const step = () => {
+      x!.grad = y!.grad = z!.grad = null;
+      const s = x!.mul(y!).add(z!).relu().sum();
+      s.backward();
+      return s;
+    };
+    const f = compile(step);
+    for (let i = 0; i < 4; i++) f();
+    expect(f.stats).toEqual({ traced: 1, replayed: 3, eager: 0 });
+  });
+
+  test("an MNIST-style epoch (MLP, Adam, batches from a DataLoader as arguments) = eager, all replayed after the buffers exist", () => {
+    const data = new Dataset(rand([96, 12], { seed: 4 }), tensor(Array.from({ length: 96 }, (_, i) => i % 3)));
+    const make = () => {
+      const model = new MLP([12, 16, 3], "relu", { seed: 0 });
+      const opt = new Adam(model.parameters(), { lr: 1e-2 });
+      const step = (x: Tensor, y: Tensor) => {
+        opt.zeroGrad();
+        const loss = crossEntropy(model.forward(x), y);
+        loss.backward();
+        opt.step();
+        return loss;
+      };
+      return { model, step };
+    };
+    const e = make(), c = make();
+    const f = compile(c.step);
+    for (const { x, y } of new DataLoader(data, { batchSize: 16, shuffle: true, seed: 1 })) {
+      expect(f(x, y).item()).toBeCloseTo(e.step(x, y).item(), 5);
+    }
+    expect(f.stats).toEqual({ traced: 2, replayed: 4, eager: 0 });
+    c.model.parameters().forEach((p, i) => {
+      const q = e.model.parameters()[i]!.toArray(), r = p.toArray();
+      for (let j = 0; j < q.length; j++) expect(Math.abs(q[j]! - r[j]!)).toBeLessThanOrEqual(1e-5);
+    });
   });
 });
