@@ -8,7 +8,7 @@
 import { describe, expect, test } from "vitest";
 import { compile, compileAsync, CompileError, cpuTarget, eliminateCommon, fuseElementwise, lowerElementwise, type Program } from "../../packages/gradgraph/src/compile/index.js";
 import { trace } from "../../packages/gradgraph/src/compile/trace.js";
-import { grad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { grad, valueAndGrad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { noGrad, tensor, Tensor, zeros } from "../../packages/gradgraph/src/tensor/index.js";
 import { copied } from "../../packages/gradgraph/src/tensor/storage.js";
 import { rand } from "../../packages/gradgraph/src/tensor/random-tensors.js";
@@ -243,6 +243,21 @@ describe("functional transforms through a compiled function", () => {
       expect(values(f(x, y))).toEqual(values(body(x, y)));
     }
     expect(f.stats.replayed).toBeGreaterThanOrEqual(3); // the plain calls
+  });
+
+  test("outside a transform, a functional step given parameters that require grad is still replayed", () => {
+    const update = (ps: Tensor[], x: Tensor): [Tensor, Tensor[]] => {
+      const [l, g] = valueAndGrad((q: Tensor[]) => x.matmul(q[0]!).add(q[1]!).square().mean())(ps);
+      return [l, ps.map((p, i) => p.sub(g[i]!.mul(0.1)))];
+    };
+    const step = compile(update);
+    for (let i = 0; i < 4; i++) {
+      const ps = [f64([0.5, -1 + i], true).reshape([2, 1]), f64([0.25], true)], x = f64([1, 2, 3, i], false).reshape([2, 2]);
+      const [le, pe] = update(ps, x), [lc, pc] = step(ps, x);
+      expect(values(lc)).toEqual(values(le));
+      expect(pc.map(values)).toEqual(pe.map(values));
+    }
+    expect(step.stats).toEqual({ traced: 1, replayed: 3, eager: 0 });
   });
 });
 

@@ -6,7 +6,7 @@
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
-import { batching, gradMode } from "../tensor/grad-mode.js";
+import { batching, gradMode, transforms } from "../tensor/grad-mode.js";
 import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
@@ -142,12 +142,12 @@ const specJson = (spec: unknown) =>
     (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0))) || typeof v === "symbol" || typeof v === "bigint" ? { [typeof v]: staticKey(v) } : v);
 
 /**
- * Grad mode at the call, the arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are
- * one array.
+ * Grad mode at the call (and whether a functional transform is calling), the arguments' structure, each leaf's
+ * dtype, shape and requiresGrad, and which leaves are one array.
  */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
   const first = new Map<unknown, number>();
-  return (gradMode.enabled ? "" : "nograd ") + specJson(spec) + leaves.map((t, i) => {
+  return (gradMode.enabled ? "" : "nograd ") + (transforms.depth > 0 ? "transform " : "") + specJson(spec) + leaves.map((t, i) => {
     const same = first.get(t.value);
     if (same === undefined) first.set(t.value, i);
     return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;

@@ -9,7 +9,7 @@ import type { AnyOp, DType } from "../ops/op.js";
 import { flattenTree, type TreeSpec } from "../autodiff/tree.js";
 import type { NDArray, TypedArray } from "../tensor/ndarray.js";
 import { recording, type Recorder } from "../tensor/recording.js";
-import { gradMode } from "../tensor/grad-mode.js";
+import { gradMode, transforms } from "../tensor/grad-mode.js";
 import { topoOrder } from "../core/graph.js";
 import { nextTensorId, type Tensor } from "../tensor/tensor.js";
 import { CompileError, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
@@ -256,9 +256,10 @@ export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[
   } catch (e) {
     return { result, program: null, reasons: [`the result is not a tree of tensors (${(e as Error).message})`], ...shared };
   }
-  // A result with a graph back to an argument (grad, vjp, … of a function that calls this one): a replay's
-  // results are plain tensors, which the transform would differentiate as constants.
-  if (gradMode.enabled && flat.leaves.some((x) => x.requiresGrad)) {
+  // Inside a functional transform (grad, vjp, … of a function that calls this one), a result with a graph back to
+  // an argument: a replay's results are plain tensors, which the transform would differentiate as constants.
+  // (Elsewhere results are plain tensors by design: differentiate inside the compiled function.)
+  if (transforms.depth > 0 && gradMode.enabled && flat.leaves.some((x) => x.requiresGrad)) {
     const args = new Set(flat.leaves);
     const roots = outFlat.leaves.filter((o) => o.requiresGrad);
     if (roots.length > 0 && topoOrder<Tensor>(roots).some((n) => args.has(n))) {
