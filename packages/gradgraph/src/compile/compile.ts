@@ -11,7 +11,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
 import { CompileError, programString, type Program } from "./program.js";
-import { overlaps, trace } from "./trace.js";
+import { overlaps, trace, type Traced } from "./trace.js";
 import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
 import { staticKey } from "./static-key.js";
 import { scalarRecording } from "../scalar/recording.js";
@@ -113,6 +113,7 @@ function written(p: Program): [Tensor, "value" | "grad"][] {
 }
 
 const SHARING = "an argument shares storage with a tensor the step touches (a view of a parameter, the parameter itself)";
+const WRITES = "an argument shares storage with a tensor the step writes in place (a view of a parameter the optimizer updates, a .grad the step sets)";
 
 /** Whether an argument's storage overlaps that of one of `tensors` (its value or `.grad`). */
 function sharesTouched(leaves: readonly Tensor[], tensors: readonly Tensor[]): boolean {
@@ -168,6 +169,32 @@ interface AnyTarget<X extends Run> {
 }
 
 /**
+ * Whether an entry serves a call with these arguments: null (its guards do not hold, or it is for calls that share
+ * storage and this one does not), "replay", or run eagerly — `why` when that is this call's doing, not the step's.
+ */
+function serves<X extends Run>(e: Entry<X>, leaves: readonly Tensor[]): null | "replay" | { why: string | null } {
+  if (e.sharing !== undefined) return sharesTouched(leaves, e.sharing) ? { why: SHARING } : null;
+  if (!e.guards.every((g) => g.key() === g.value)) return null;
+  if (e.run === null) return { why: null };
+  if (e.written.length > 0 && sharesWritten(leaves, e.written)) return { why: WRITES };
+  return "replay";
+}
+
+/**
+ * The cache entry of a trace: its program prepared on a target; or the step's reasons to run eagerly; or, when an
+ * argument shared storage with a tensor the step touched (the trace may have taken two arrays for one, so its
+ * program or reasons fit no call that does not share), an entry that runs eagerly the calls sharing storage with
+ * those tensors — the others are traced apart.
+ */
+function entryOf<X extends Run>(traced: Traced, own: Program["guards"], options: { readonly optimize?: boolean | undefined }, chooseTarget: (p: Program) => AnyTarget<X>): Entry<X> {
+  if (traced.touched !== undefined) return { guards: [], program: null, run: null, target: "eager", reasons: [], written: [], sharing: traced.touched };
+  if (traced.program === null) return { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons, written: [] };
+  const program = options.optimize === false ? traced.program : optimize(traced.program);
+  const target = chooseTarget(program);
+  return { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [], written: written(program) };
+}
+
+/**
  * The mechanism of {@link compile} and `compileAsync`: the cache of traces per signature and guard, the choice of
  * target, the trace itself (the eager first call), `Value` programs. A call is a generator that yields each replay
  * it needs run and is sent its outputs (null: state no longer fits that trace, so it looks further or traces
@@ -207,25 +234,17 @@ export function compiler<A extends unknown[], R, X extends Run>(
     cache.set(key, entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
-      if (e.sharing !== undefined) {
-        if (!sharesTouched(flat.leaves, e.sharing)) continue;
-        if (options.strict === true) throw new CompileError(`${who}: this call cannot be compiled: ${SHARING}`);
+      const use = serves(e, flat.leaves);
+      if (use === null) continue;
+      if (use !== "replay") {
+        if (use.why !== null) {
+          if (options.strict === true) throw new CompileError(`${who}: this call cannot be compiled: ${use.why}`);
+          notes.add(use.why);
+        }
         stats.eager++;
         return fn(...args);
       }
-      if (!e.guards.every((g) => g.key() === g.value)) continue;
-      if (e.run === null) {
-        stats.eager++;
-        return fn(...args);
-      }
-      if (e.written.length > 0 && sharesWritten(flat.leaves, e.written)) {
-        const why = "an argument shares storage with a tensor the step writes in place (a view of a parameter the optimizer updates, a .grad the step sets)";
-        if (options.strict === true) throw new CompileError(`${who}: this call cannot be replayed: ${why}`);
-        notes.add(why);
-        stats.eager++;
-        return fn(...args);
-      }
-      const outs = yield { run: e.run, inputs: flat.leaves.map((t) => t.value) };
+      const outs = yield { run: e.run!, inputs: flat.leaves.map((t) => t.value) };
       if (outs === null) {
         entries.splice(i--, 1); // a tensor it reads changed shape or lost its gradient: trace again
         continue;
@@ -247,23 +266,10 @@ export function compiler<A extends unknown[], R, X extends Run>(
       return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
     }
     stats.traced++;
-    if (traced.touched !== undefined) {
-      // The trace took an argument and a tensor it touched for one array (or one storage): its program, or its
-      // reasons, fit no call whose arguments do not share so. Calls that share storage with those tensors run
-      // eagerly from now on; the others are traced apart.
-      notes.add(SHARING);
-      cache.set(key, [...entries, { guards: [], program: null, run: null, target: "eager", reasons: [], written: [], sharing: traced.touched }].slice(-KEEP));
-      if (options.strict === true) throw new CompileError(`${who}: this call cannot be compiled: ${SHARING}`);
-      return traced.result as R;
-    }
-    let entry: Entry<X>;
-    if (traced.program === null) {
-      if (options.strict === true) throw new CompileError(`${who}: this step cannot be compiled: ${traced.reasons.join("; ")}`);
-      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons, written: [] };
-    } else {
-      const program = options.optimize === false ? traced.program : optimize(traced.program);
-      const target = chooseTarget(program);
-      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [], written: written(program) };
+    const entry = entryOf(traced, own, options, chooseTarget);
+    if (entry.sharing !== undefined) notes.add(SHARING);
+    if (options.strict === true && entry.run === null) {
+      throw new CompileError(`${who}: ${entry.sharing !== undefined ? `this call cannot be compiled: ${SHARING}` : `this step cannot be compiled: ${entry.reasons.join("; ")}`}`);
     }
     cache.set(key, [...entries, entry].slice(-KEEP));
     if (cache.size > SIGNATURES) cache.delete(cache.keys().next().value!);
