@@ -26,6 +26,7 @@ import { InputError } from "../core/errors.js";
 import { topoOrder } from "../core/graph.js";
 import { formatShape, type Shape } from "../ops/shape.js";
 import { BatchedTensor } from "../tensor/batched.js";
+import { transforms } from "../tensor/grad-mode.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, isGradEnabled, noGrad, stack, Tensor, zeros } from "../tensor/tensor.js";
 import { identityOp } from "./custom.js";
@@ -111,7 +112,13 @@ function traceCall(f: (...args: never[]) => unknown, args: readonly unknown[], a
     inputs.push(...nodes);
     called[a] = unflattenTree(flats[k]!.spec, nodes);
   });
-  const out = enableGrad(() => (f as (...a: unknown[]) => unknown)(...called));
+  transforms.depth++;
+  let out: unknown;
+  try {
+    out = enableGrad(() => (f as (...a: unknown[]) => unknown)(...called));
+  } finally {
+    transforms.depth--;
+  }
   return { out, inputs, flats, argnums: nums, single: typeof argnums === "number" };
 }
 

@@ -35,8 +35,9 @@ export interface AsyncCompiledFunction<A extends unknown[], R> extends CompiledI
  * Compiles a step like {@link compile}, for a target whose runs are asynchronous. The first call with a new
  * signature runs `fn` eagerly while tracing it (so its result is ready at once); later calls replay the program on
  * the target and resolve when the run has finished and its effects (new parameter values, gradients) are written
- * back. Calls made before an earlier one has resolved wait for it: a training loop may call without awaiting each
- * step, and the steps still run in order.
+ * back. A call starts its work when it is made, as an async function does (the first call's eager run, a replay's
+ * start); calls made before an earlier one has resolved wait for it: a training loop may call without awaiting
+ * each step, and the steps still run in order.
  *
  * @example
  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1));
@@ -61,10 +62,15 @@ export function compileAsync<A extends unknown[], R>(fn: (...args: A) => R, opti
     while (r.done !== true) r = g.next(await r.value.run(r.value.inputs));
     return r.value;
   };
+  // A call starts at once, as an async function does (its trace or eager run, or the replay's start, happen before
+  // the caller awaits anything); one made while an earlier call is still running waits for it, so steps run in order.
+  let pending = 0;
   let last: Promise<unknown> = Promise.resolve();
   const call = (...args: A): Promise<R> => {
-    const result = last.then(() => run(args));
-    last = result.catch(() => undefined); // a failed call does not stop the ones after it
+    const result = pending === 0 ? run(args) : last.then(() => run(args));
+    pending++;
+    const settled = () => void pending--;
+    last = result.then(settled, settled); // a failed call does not stop the ones after it
     return result;
   };
   return Object.assign(call, { programs: c.programs, explain: c.explain, stats: c.stats });

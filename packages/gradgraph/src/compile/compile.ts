@@ -6,12 +6,12 @@
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
-import { batching } from "../tensor/grad-mode.js";
+import { batching, gradMode, transforms } from "../tensor/grad-mode.js";
 import { Tensor } from "../tensor/tensor.js";
 import { cpuTarget, type Executable, type Target } from "./cpu.js";
 import { optimize } from "./passes.js";
 import { CompileError, programString, type Program } from "./program.js";
-import { trace } from "./trace.js";
+import { overlaps, trace, type Traced } from "./trace.js";
 import { holdsValue, ScalarCompiled, ScalarTrace, type ReplayMode } from "./scalar.js";
 import { staticKey } from "./static-key.js";
 import { scalarRecording } from "../scalar/recording.js";
@@ -82,6 +82,56 @@ interface Entry<X extends Run> {
   readonly run: X | null;
   readonly target: string;
   readonly reasons: readonly string[];
+  /** The tensors whose storage a replay writes in place: a value updated in place, a `.grad` set (see {@link written}). */
+  readonly written: readonly (readonly [Tensor, "value" | "grad"])[];
+  /**
+   * For the entry of a call whose argument shared storage with a tensor the step touched (not a program: such
+   * calls run eagerly), those tensors: it holds for calls that share storage with one of them, and no other.
+   */
+  readonly sharing?: readonly Tensor[];
+}
+
+/**
+ * The tensors whose storage a replay of `p` writes: state updated in place (an optimizer's parameters and moment
+ * buffers) and the `.grad`s it sets (a target may write them into buffers kept from call to call). An argument
+ * that shares storage with one of them would see the writes where the trace saw a separate array.
+ */
+function written(p: Program): [Tensor, "value" | "grad"][] {
+  const byId = new Map([...p.sources].map(([v, src]) => [v.id, src] as const));
+  const root = new Map<number, number>();
+  const out = new Map<Tensor, Set<"value" | "grad">>();
+  const add = (t: Tensor, f: "value" | "grad") => out.set(t, (out.get(t) ?? new Set()).add(f));
+  for (const s of p.steps) {
+    if (s.kind !== "fused" || s.into === undefined) continue;
+    const r = root.get(s.into.id) ?? s.into.id;
+    root.set(s.out.id, r);
+    const src = byId.get(r);
+    if (src?.kind === "state") add(src.tensor, src.field);
+  }
+  for (const e of p.effects) if (e.field === "grad") add(e.tensor, "grad");
+  return [...out].flatMap(([t, fs]) => [...fs].map((f) => [t, f] as [Tensor, "value" | "grad"]));
+}
+
+const SHARING = "an argument shares storage with a tensor the step touches (a view of a parameter, the parameter itself)";
+const WRITES = "an argument shares storage with a tensor the step writes in place (a view of a parameter the optimizer updates, a .grad the step sets)";
+
+/** Whether an argument's storage overlaps that of one of `tensors` (its value or `.grad`). */
+function sharesTouched(leaves: readonly Tensor[], tensors: readonly Tensor[]): boolean {
+  for (const t of tensors) {
+    const g = t.grad?.value.data;
+    for (const x of leaves) if (overlaps(x.value.data, t.value.data) || (g !== undefined && overlaps(x.value.data, g))) return true;
+  }
+  return false;
+}
+
+/** Whether an argument's storage overlaps that of a tensor (its value or `.grad`) a replay writes. */
+function sharesWritten(leaves: readonly Tensor[], writes: Entry<Run>["written"]): boolean {
+  for (const [t, field] of writes) {
+    const a = field === "value" ? t.value.data : t.grad?.value.data;
+    if (a === undefined) continue;
+    for (const x of leaves) if (overlaps(x.value.data, a)) return true;
+  }
+  return false;
 }
 
 /**
@@ -92,10 +142,13 @@ const specJson = (spec: unknown) =>
   JSON.stringify(spec, (_k, v: unknown) =>
     (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0))) || typeof v === "symbol" || typeof v === "bigint" ? { [typeof v]: staticKey(v) } : v);
 
-/** The arguments' structure, each leaf's dtype, shape and requiresGrad, and which leaves are one array. */
+/**
+ * Grad mode at the call (and whether a functional transform is calling), the arguments' structure, each leaf's
+ * dtype, shape and requiresGrad, and which leaves are one array.
+ */
 function signature(leaves: readonly Tensor[], spec: unknown): string {
   const first = new Map<unknown, number>();
-  return specJson(spec) + leaves.map((t, i) => {
+  return (gradMode.enabled ? "" : "nograd ") + (transforms.depth > 0 ? "transform " : "") + specJson(spec) + leaves.map((t, i) => {
     const same = first.get(t.value);
     if (same === undefined) first.set(t.value, i);
     return `|${t.dtype}[${t.shape.join(",")}]${t.requiresGrad ? "g" : ""}${same === undefined ? "" : `=${same}`}`;
@@ -116,6 +169,32 @@ interface AnyTarget<X extends Run> {
 }
 
 /**
+ * Whether an entry serves a call with these arguments: null (its guards do not hold, or it is for calls that share
+ * storage and this one does not), "replay", or run eagerly — `why` when that is this call's doing, not the step's.
+ */
+function serves<X extends Run>(e: Entry<X>, leaves: readonly Tensor[]): null | "replay" | { why: string | null } {
+  if (e.sharing !== undefined) return sharesTouched(leaves, e.sharing) ? { why: SHARING } : null;
+  if (!e.guards.every((g) => g.key() === g.value)) return null;
+  if (e.run === null) return { why: null };
+  if (e.written.length > 0 && sharesWritten(leaves, e.written)) return { why: WRITES };
+  return "replay";
+}
+
+/**
+ * The cache entry of a trace: its program prepared on a target; or the step's reasons to run eagerly; or, when an
+ * argument shared storage with a tensor the step touched (the trace may have taken two arrays for one, so its
+ * program or reasons fit no call that does not share), an entry that runs eagerly the calls sharing storage with
+ * those tensors — the others are traced apart.
+ */
+function entryOf<X extends Run>(traced: Traced, own: Program["guards"], options: { readonly optimize?: boolean | undefined }, chooseTarget: (p: Program) => AnyTarget<X>): Entry<X> {
+  if (traced.touched !== undefined) return { guards: [], program: null, run: null, target: "eager", reasons: [], written: [], sharing: traced.touched };
+  if (traced.program === null) return { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons, written: [] };
+  const program = options.optimize === false ? traced.program : optimize(traced.program);
+  const target = chooseTarget(program);
+  return { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [], written: written(program) };
+}
+
+/**
  * The mechanism of {@link compile} and `compileAsync`: the cache of traces per signature and guard, the choice of
  * target, the trace itself (the eager first call), `Value` programs. A call is a generator that yields each replay
  * it needs run and is sent its outputs (null: state no longer fits that trace, so it looks further or traces
@@ -129,6 +208,8 @@ export function compiler<A extends unknown[], R, X extends Run>(
   if (typeof fn !== "function") throw new CompileError(`${who}: expected a function, got ${fn === null ? "null" : typeof fn}`);
   const cache = new Map<string, Entry<X>[]>();
   const stats = { traced: 0, replayed: 0, eager: 0 };
+  /** Why calls ran eagerly although their signature has a program (for `explain`). */
+  const notes = new Set<string>();
   const chooseTarget = (p: Program): AnyTarget<X> => {
     if (options.target !== undefined) {
       const why = options.target.unsupported(p);
@@ -153,12 +234,17 @@ export function compiler<A extends unknown[], R, X extends Run>(
     cache.set(key, entries);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
-      if (!e.guards.every((g) => g.key() === g.value)) continue;
-      if (e.run === null) {
+      const use = serves(e, flat.leaves);
+      if (use === null) continue;
+      if (use !== "replay") {
+        if (use.why !== null) {
+          if (options.strict === true) throw new CompileError(`${who}: this call cannot be compiled: ${use.why}`);
+          notes.add(use.why);
+        }
         stats.eager++;
         return fn(...args);
       }
-      const outs = yield { run: e.run, inputs: flat.leaves.map((t) => t.value) };
+      const outs = yield { run: e.run!, inputs: flat.leaves.map((t) => t.value) };
       if (outs === null) {
         entries.splice(i--, 1); // a tensor it reads changed shape or lost its gradient: trace again
         continue;
@@ -180,26 +266,23 @@ export function compiler<A extends unknown[], R, X extends Run>(
       return scalar.adopt(st, ScalarCompiled.emptyKey(), [], traced.result, (traced.program?.steps.length ?? 0) > 0) as R;
     }
     stats.traced++;
-    let entry: Entry<X>;
-    if (traced.program === null) {
-      if (options.strict === true) throw new CompileError(`${who}: this step cannot be compiled: ${traced.reasons.join("; ")}`);
-      entry = { guards: own, program: null, run: null, target: "eager", reasons: traced.reasons };
-    } else {
-      const program = options.optimize === false ? traced.program : optimize(traced.program);
-      const target = chooseTarget(program);
-      entry = { guards: [...own, ...program.guards], program, run: target.prepare(program), target: target.name, reasons: [] };
+    const entry = entryOf(traced, own, options, chooseTarget);
+    if (entry.sharing !== undefined) notes.add(SHARING);
+    if (options.strict === true && entry.run === null) {
+      throw new CompileError(`${who}: ${entry.sharing !== undefined ? `this call cannot be compiled: ${SHARING}` : `this step cannot be compiled: ${entry.reasons.join("; ")}`}`);
     }
     cache.set(key, [...entries, entry].slice(-KEEP));
     if (cache.size > SIGNATURES) cache.delete(cache.keys().next().value!);
     return traced.result as R;
   }
-  const all = () => [...cache.values()].flat();
+  const all = () => [...cache.values()].flat().filter((e) => e.sharing === undefined);
   return {
     call,
     programs: () => all().flatMap((e) => (e.program === null ? [] : [e.program])),
     explain: () =>
       [
         ...all().map((e) => (e.program === null ? `runs eagerly: ${e.reasons.join("; ")}` : `on ${e.target}:\n${programString(e.program)}`)),
+        ...[...notes].map((n) => `some calls ran eagerly: ${n}`),
         ...(scalar === null ? [] : [scalar.explain()]),
       ].join("\n\n") || "not called yet",
     stats,

@@ -27,7 +27,8 @@ function swapsLastTwo(perm: readonly number[]): boolean {
  * A transposed product made contiguous — `copy(permute(matmul(a, b)))`, a `Linear` weight's gradient (the
  * product is computed for `Wᵀ`, transposed back, and copied into `.grad`) — becomes the product in the other
  * order, `matmul(bᵀ, aᵀ)` = (ab)ᵀ, written contiguous at once: the kernel reads the transposed operands where they
- * lie, and the strided copy is gone. The exact same products and sums, so the same numbers.
+ * lie, and the strided copy is gone. The exact same products and sums, so the same numbers. The product moves to
+ * the copy's place, so not past a write in place into what it reads (into anything, when it reads a view).
  */
 export function transposedProducts(p: Program): Program {
   const uses = new Map<number, number>();
@@ -36,6 +37,9 @@ export function transposedProducts(p: Program): Program {
   for (const e of p.effects) if (e.var !== null) uses.set(e.var.id, (uses.get(e.var.id) ?? 0) + 1);
   const byOut = new Map<number, Step>();
   for (const s of p.steps) for (const v of stepOutputs(s)) byOut.set(v.id, s);
+  const position = new Map(p.steps.map((s, i) => [s, i] as const));
+  const views = new Set<number>();
+  for (const s of p.steps) if (s.kind === "op" && s.view) views.add(s.out.id);
   let next = Math.max(0, ...p.inputs.map((v) => v.id), ...[...p.sources.keys()].map((v) => v.id), ...p.steps.flatMap((s) => stepOutputs(s).map((v) => v.id))) + 1;
   const replace = new Map<Step, Step[]>();
   const drop = new Set<Step>();
@@ -46,6 +50,8 @@ export function transposedProducts(p: Program): Program {
     const m = byOut.get(t.inputs[0]!.id);
     if (m?.kind !== "op" || m.op.name !== "matmul" || uses.get(m.out.id) !== 1 || m.inputs.some((x) => x.shape.length < 2) || m.out.dtype !== c.out.dtype) continue;
     if (m.inputs[0]!.shape.length !== m.inputs[1]!.shape.length) continue; // equal batch ranks only (no broadcast between them)
+    // the product moves to where the copy is: not past a write in place into what it reads
+    if (writtenBetween(p.steps, position.get(m)!, position.get(c)!, m.inputs, views)) continue;
     const tr = (x: Var): Step & { kind: "op" } => {
       const r = x.shape.length, perm = [...Array(r - 2).keys(), r - 1, r - 2];
       return { kind: "op", op: t.op, params: { perm }, inputs: [x], out: { id: next++, shape: perm.map((q) => x.shape[q]!), dtype: x.dtype }, view: true };
@@ -121,17 +127,26 @@ function renamed(p: Program, steps: readonly Step[], rename: Map<number, Var>): 
   return { ...p, steps: mapped, outputs: p.outputs.map(r), effects };
 }
 
-/** Computes each distinct expression once: a step equal to an earlier one (same op, parameters, inputs) reuses it. */
+/**
+ * Computes each distinct expression once: a step equal to an earlier one (same op, parameters, inputs) reuses it —
+ * not across a write in place when it reads a view (the view's var names storage, not values: read before and
+ * after an update, it gives two).
+ */
 export function eliminateCommon(p: Program): Program {
   const seen = new Map<string, Var>();
   const rename = new Map<number, Var>();
   const steps: Step[] = [];
   const r = (v: Var) => (rename.get(v.id) ?? v).id;
+  const views = new Set<number>();
+  let writes = 0;
   for (const s of p.steps) {
     let key: string | null = null;
     if (s.kind === "op") key = `op ${s.op.name} ${paramsKey(s.params)} ${s.inputs.map(r).join(",")} ${s.index === undefined ? "" : r(s.index)}`;
     else if (s.kind === "fused" && s.into === undefined) key = `fused ${s.expr.key} ${s.inputs.map(r).join(",")} ${s.out.dtype} ${s.out.shape.join("x")}`;
     else if (s.kind === "copy") key = `copy ${r(s.input)} ${s.out.dtype}`;
+    if (key !== null && stepInputs(s).some((v) => views.has(r(v)))) key += ` after ${writes} writes`;
+    if (s.kind === "op" && s.view) views.add(s.out.id);
+    if (s.kind === "fused" && s.into !== undefined) writes++;
     const earlier = key === null ? undefined : seen.get(key);
     if (earlier !== undefined) {
       rename.set(stepOutputs(s)[0]!.id, earlier);
@@ -191,7 +206,7 @@ export function fuseElementwise(p: Program): Program {
         if (a === null || !sameShape(a.out.shape, fb.out.shape) || a.out.dtype !== fb.out.dtype) continue;
         // Not across a write in place into what `a` reads (it would read the new values), nor into a write in
         // place when `a` reads a view (it might be of the storage written).
-        if (writtenBetween(steps, i, j, a.inputs) || (fb.into !== undefined && a.inputs.some((x) => views.has(x.id)))) continue;
+        if (writtenBetween(steps, i, j, a.inputs, views) || (fb.into !== undefined && a.inputs.some((x) => views.has(x.id)))) continue;
         const inputs: Var[] = fb.inputs.filter((x) => x.id !== v.id);
         const slot = (x: Var) => {
           let q = inputs.findIndex((y) => y.id === x.id);

@@ -7,8 +7,10 @@
 import type { AluNode } from "../ops/alu.js";
 import type { AnyOp, DType } from "../ops/op.js";
 import { flattenTree, type TreeSpec } from "../autodiff/tree.js";
-import type { NDArray } from "../tensor/ndarray.js";
+import type { NDArray, TypedArray } from "../tensor/ndarray.js";
 import { recording, type Recorder } from "../tensor/recording.js";
+import { gradMode, transforms } from "../tensor/grad-mode.js";
+import { topoOrder } from "../core/graph.js";
 import { nextTensorId, type Tensor } from "../tensor/tensor.js";
 import { CompileError, type Effect, type Guard, type Program, type Source, type Step, type Var } from "./program.js";
 
@@ -17,6 +19,16 @@ export interface Traced {
   readonly result: unknown;
   readonly program: Program | null;
   readonly reasons: readonly string[];
+  /**
+   * When an argument shared storage with a tensor the step touched (its value or `.grad`: a view of a parameter),
+   * the tensors the step touched: the trace may have taken two arrays for one, so its program fits no other call.
+   */
+  readonly touched?: readonly Tensor[];
+}
+
+/** Whether two typed arrays overlap in memory (one buffer, intersecting byte ranges). */
+export function overlaps(a: TypedArray, b: TypedArray): boolean {
+  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 class Trace implements Recorder {
@@ -26,8 +38,10 @@ class Trace implements Recorder {
   readonly guards: Guard[] = [];
   readonly reasons: string[] = [];
   /** Tensors made before the trace that it touched, with their value and grad arrays when first seen. */
-  readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null }>();
+  readonly state = new Map<Tensor, { value: NDArray; grad: NDArray | null; requiresGrad: boolean }>();
   private readonly indexOf = new WeakMap<Int32Array, NDArray>();
+  /** Storage the step took a view of (reshape, permute, … share their input's storage). */
+  private readonly viewed = new WeakSet<TypedArray>();
   /** For each version a write in place made, the state var whose storage it shares. */
   private readonly storage = new Map<Var, Var>();
   private nextVar = 0;
@@ -36,7 +50,9 @@ class Trace implements Recorder {
     readonly inputs: readonly Tensor[],
     /** Tensors with an id below this existed before the trace. */
     readonly firstId: number,
-  ) {}
+  ) {
+    this.args = new Set(inputs);
+  }
 
   newVar(x: { shape: readonly number[]; dtype: DType }): Var {
     return { id: this.nextVar++, shape: [...x.shape], dtype: x.dtype };
@@ -74,15 +90,24 @@ class Trace implements Recorder {
 
   /** Tensors whose `.grad` the step cleared. */
   private readonly cleared = new Set<Tensor>();
+  /** The arguments' tensors. */
+  private readonly args: ReadonlySet<Tensor>;
 
   gradSet(t: Tensor, grad: Tensor | null): void {
+    // A program's effects are on tensors it knows at the trace (state); an argument is another tensor at each
+    // call, and what its `.grad` held before the call is not an input of the program.
+    if (this.args.has(t)) this.reasons.push("the step sets .grad of its argument (backward() into an argument that requires grad, or x.grad = …)");
     this.tensor(t);
     if (grad === null) this.cleared.add(t);
   }
 
+  gradRead(t: Tensor): void {
+    if (this.args.has(t)) this.reasons.push("the step reads .grad of its argument");
+  }
+
   tensor(t: Tensor): void {
-    if (t.id >= this.firstId || this.state.has(t) || this.inputs.includes(t)) return;
-    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null });
+    if (t.id >= this.firstId || this.state.has(t) || this.args.has(t)) return;
+    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null, requiresGrad: t.requiresGrad });
   }
 
   op(op: AnyOp, xs: readonly NDArray[], params: unknown, out: NDArray): void {
@@ -94,6 +119,7 @@ class Trace implements Recorder {
     const v = this.newVar(out);
     this.vars.set(out, v);
     const view = xs.some((x) => x.data === out.data);
+    if (view) this.viewed.add(out.data);
     this.steps.push({ kind: "op", op, params, inputs, out: v, view, ...(src !== undefined ? { index: this.varOf(src) } : {}) });
   }
 
@@ -117,7 +143,11 @@ class Trace implements Recorder {
     if (this.sources.get(storage)?.kind === "state") {
       this.storage.set(v, storage);
       this.steps.push({ kind: "fused", expr: root, inputs, out: v, into });
-    } else this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+    } else {
+      // A view taken of that array before sees this write eagerly; the view of a replay's fresh result would not.
+      if (this.viewed.has(out.data)) this.reasons.push("the step writes in place (update()) into an array it made and took a view of (a replay writes a fresh array, which the view would not see)");
+      this.steps.push({ kind: "fused", expr: root, inputs, out: v });
+    }
   }
 
   copy(src: NDArray, out: NDArray, _dtype: DType): void {
@@ -180,6 +210,18 @@ class Trace implements Recorder {
     }
     return out;
   }
+
+  /**
+   * The requires-grad flags of the tensors the step touched, as they were when it first touched them: which of
+   * them backward reaches (and an optimizer then updates) was decided by them, so a flag changed since (a parameter
+   * frozen or unfrozen) traces again.
+   */
+  requiresGradGuard(): void {
+    const tensors = [...this.state.keys()];
+    if (tensors.length === 0) return;
+    const key = () => tensors.map((t) => (t.requiresGrad ? "1" : "0")).join("");
+    this.guards.push({ key, value: [...this.state.values()].map((s) => (s.requiresGrad ? "1" : "0")).join("") });
+  }
 }
 
 /**
@@ -206,14 +248,28 @@ export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[
   } finally {
     recording.current = null;
   }
+  const shares = [...t.state.values()].some((s) => flat.leaves.some((x) => overlaps(x.value.data, s.value.data) || (s.grad !== null && overlaps(x.value.data, s.grad.data))));
+  const shared = shares ? { touched: [...t.state.keys()] } : {};
   let outFlat: { leaves: Tensor[]; spec: TreeSpec };
   try {
     outFlat = flattenTree(result, "compile: the result");
   } catch (e) {
-    return { result, program: null, reasons: [`the result is not a tree of tensors (${(e as Error).message})`] };
+    return { result, program: null, reasons: [`the result is not a tree of tensors (${(e as Error).message})`], ...shared };
   }
-  if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)] };
+  // Inside a functional transform (grad, vjp, … of a function that calls this one), a result with a graph back to
+  // an argument: a replay's results are plain tensors, which the transform would differentiate as constants.
+  // (Elsewhere results are plain tensors by design: differentiate inside the compiled function.)
+  if (transforms.depth > 0 && gradMode.enabled && flat.leaves.some((x) => x.requiresGrad)) {
+    const args = new Set(flat.leaves);
+    const roots = outFlat.leaves.filter((o) => o.requiresGrad);
+    if (roots.length > 0 && topoOrder<Tensor>(roots).some((n) => args.has(n))) {
+      t.reasons.push("the result has a graph back to an argument that requires grad (a transform such as grad differentiates through the call; a replay's results have none)");
+    }
+  }
+  if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)], ...shared };
   const outputs = outFlat.leaves.map((o) => t.varOf(o.value));
-  const program: Program = { inputs, sources: t.sources, steps: t.steps, outputs, outputSpec: outFlat.spec, effects: t.effects(), guards: t.guards };
-  return { result, program, reasons: [] };
+  const effects = t.effects();
+  t.requiresGradGuard();
+  const program: Program = { inputs, sources: t.sources, steps: t.steps, outputs, outputSpec: outFlat.spec, effects, guards: t.guards };
+  return { result, program, reasons: [], ...shared };
 }

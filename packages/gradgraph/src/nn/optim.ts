@@ -69,10 +69,12 @@ export abstract class Optimizer {
   /**
    * Updates every parameter that has a gradient. The numbers that change from step to step (the learning rate a
    * schedule sets, bias corrections) are one host step, so a compiled training step computes them anew at each
-   * call; which parameters have moment buffers yet is a guard (a compiled step traces again when it changes).
+   * call; which moment buffers the parameters have is a guard — which tensors, not only whether there are any: a
+   * compiled step traces again when they change (the first step makes them, `loadStateDict` replaces them), rather
+   * than go on updating the tensors it traced.
    */
   step(): void {
-    guard(() => `${this.constructor.name} state ${this.params.map((p) => (this.state.has(p) ? 1 : 0)).join("")}`);
+    guard(() => `${this.constructor.name} state ${this.params.map((p) => this.bufferIds(p)).join(",")}`);
     const scalars = host("optimizer", [], () => {
       this.steps++;
       return this.scalars().map((c) => scalarArray(c, "float64", true));
@@ -80,6 +82,15 @@ export abstract class Optimizer {
     noGrad(() => {
       for (const p of this.params) if (p.grad !== null) this.update(p, p.grad, scalars);
     });
+  }
+
+  /** The ids of a parameter's state tensors ("-": none yet), for the guard of {@link step}. */
+  private bufferIds(p: Tensor): string {
+    const s = this.state.get(p);
+    if (s === undefined) return "-";
+    let ids = "";
+    for (const k in s) ids += `${k}:${s[k]!.id} `;
+    return ids;
   }
 
   /** The numbers of this step (after `steps` is counted) that {@link update} receives as weak scalar tensors. */

@@ -56,3 +56,10 @@ export const tensorHooks: { afterApply: ((op: AnyOp, inputs: readonly Tensor[], 
  * input through the op's batching rule (and returns null for an op with none batched). One null check per op.
  */
 export const batching: { apply: ((op: AnyOp, inputs: readonly Tensor[], params: unknown) => Tensor | null) | null } = { apply: null };
+
+/**
+ * How many functional transforms (`grad`, `vjp`, `jvp`, `jacrev`, … in src/autodiff/functional.ts) are running
+ * their function now, on input nodes of their own: `compile` does not replay a call made inside one whose result
+ * has a graph back to an argument (a replay's results have none, so the transform would see constants).
+ */
+export const transforms = { depth: 0 };

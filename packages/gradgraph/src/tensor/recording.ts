@@ -28,6 +28,8 @@ export interface Recorder {
   tensor(t: Tensor): void;
   /** A tensor's `.grad` is about to be set to `grad` (null: cleared, as `zeroGrad` does). */
   gradSet(t: Tensor, grad: Tensor | null): void;
+  /** A tensor's `.grad` was read (by the user's code or the engine's: backward adding into it, an optimizer). */
+  gradRead(t: Tensor): void;
   /** The user's code read values of `x` (`item()`, `toArray()`): the step depends on data; `what` names the read. */
   read(x: NDArray, what: string): void;
   /** A condition on JavaScript state that decided what was traced (checked before each replay). */

@@ -117,6 +117,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * PyTorch's `.grad` (`p.grad = null` clears it; an optimizer reads what is there).
    */
   get grad(): Tensor | null {
+    recording.current?.gradRead(this);
     return this.#grad;
   }
   /** Sets or clears (`null`) the gradient. */
