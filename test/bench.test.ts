@@ -68,3 +68,16 @@ test("a benchmark process (bench/gradgraph/main.mjs) refuses a bad --threads or 
     expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: `bench/gradgraph/main.mjs: ${message}\n` });
   }
 });
+
+test("a benchmark process (bench/gradgraph/main.mjs) refuses an option without its value or an unknown option, as bench/run.mjs does, instead of running with the default", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const script = new URL("../bench/gradgraph/main.mjs", import.meta.url).pathname;
+  for (const [args, message] of [
+    [["--tiny", "--workload", "w4", "--threads"], 'unknown or incomplete option "--threads"'],
+    [["--tiny", "--workload", "w4", "--thread", "2"], 'unknown or incomplete option "--thread"'],
+    [["--tiny", "--workload", "w4", "--steps"], 'unknown or incomplete option "--steps"'],
+  ] as const) {
+    const r = spawnSync(process.execPath, [script, ...args], { encoding: "utf8", timeout: 20_000 });
+    expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: `bench/gradgraph/main.mjs: ${message}\n` });
+  }
+});

@@ -20,6 +20,15 @@ const int = (name, min, max = Infinity) => {
   return n;
 };
 
+// Every option is known and a valued one has its value (as bench/run.mjs checks): `--threads` last, or a misspelt
+// `--thread 2`, would otherwise run with the default in silence.
+const VALUED = ["workload", "threads", "sizes", "steps", "dump-mnist"], FLAGS = ["tiny"];
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i], name = a.replace(/^--/, "");
+  if (VALUED.includes(name) && a.startsWith("--") && i + 1 < process.argv.length) i++;
+  else if (!(FLAGS.includes(name) && a.startsWith("--"))) usage(`unknown or incomplete option ${JSON.stringify(a)}`);
+}
+
 const dump = arg("dump-mnist");
 let options;
 if (dump === undefined) {
