@@ -464,6 +464,35 @@ describe("ordinary steps still replay (none of the above sends them eagerly)", (
     expect(f.stats).toEqual({ traced: 1, replayed: 3, eager: 0 });
   });
 
+  test("a GAN-style step that freezes the discriminator for the generator's update and unfreezes it, inside the step: replayed, = eager", () => {
+    const make = () => {
+      const G = new MLP([4, 8, 4], "relu", { seed: 0 }), D = new MLP([4, 8, 1], "relu", { seed: 1 });
+      const optG = new Adam(G.parameters(), { lr: 1e-2 }), optD = new Adam(D.parameters(), { lr: 1e-2 });
+      const step = (z: Tensor, real: Tensor) => {
+        for (const p of D.parameters()) p.requiresGrad = false;
+        optG.zeroGrad();
+        const gl = D.forward(G.forward(z)).mean().neg();
+        gl.backward();
+        optG.step();
+        for (const p of D.parameters()) p.requiresGrad = true;
+        optD.zeroGrad();
+        const dl = D.forward(G.forward(z).detach()).mean().sub(D.forward(real).mean());
+        dl.backward();
+        optD.step();
+        return [gl, dl];
+      };
+      return { G, D, step };
+    };
+    const e = make(), c = make();
+    const f = compile(c.step);
+    for (let i = 0; i < 6; i++) {
+      const z = rand([16, 4], { seed: 10 + i }), real = rand([16, 4], { seed: 100 + i });
+      expect(f(z, real).map((t) => t.item())).toEqual(e.step(z, real).map((t) => t.item()));
+    }
+    expect(f.stats).toEqual({ traced: 2, replayed: 4, eager: 0 });
+    [...c.G.parameters(), ...c.D.parameters()].forEach((p, i) => expect(values(p)).toEqual(values([...e.G.parameters(), ...e.D.parameters()][i]!)));
+  });
+
   test("an MNIST-style epoch (MLP, Adam, batches from a DataLoader as arguments) = eager, all replayed after the buffers exist", () => {
     const data = new Dataset(rand([96, 12], { seed: 4 }), tensor(Array.from({ length: 96 }, (_, i) => i % 3)));
     const make = () => {

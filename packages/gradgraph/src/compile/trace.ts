@@ -107,7 +107,19 @@ class Trace implements Recorder {
 
   tensor(t: Tensor): void {
     if (t.id >= this.firstId || this.state.has(t) || this.args.has(t)) return;
-    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null, requiresGrad: t.requiresGrad });
+    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null, requiresGrad: this.flagsFound.get(t) ?? t.requiresGrad });
+  }
+
+  /**
+   * `requiresGrad` of tensors from before the trace that the step set before it touched them, as the call found
+   * them: the guard compares the flags a call starts with (a step that freezes a parameter for one update and
+   * unfreezes it after still replays).
+   */
+  private readonly flagsFound = new Map<Tensor, boolean>();
+
+  requiresGradSet(t: Tensor): void {
+    if (t.id >= this.firstId || this.state.has(t) || this.args.has(t) || this.flagsFound.has(t)) return;
+    this.flagsFound.set(t, t.requiresGrad);
   }
 
   op(op: AnyOp, xs: readonly NDArray[], params: unknown, out: NDArray): void {
@@ -212,9 +224,9 @@ class Trace implements Recorder {
   }
 
   /**
-   * The requires-grad flags of the tensors the step touched, as they were when it first touched them: which of
-   * them backward reaches (and an optimizer then updates) was decided by them, so a flag changed since (a parameter
-   * frozen or unfrozen) traces again.
+   * The requires-grad flags of the tensors the step touched, as the call found them (before the step set any):
+   * which of them backward reaches (and an optimizer then updates) was decided by them, so a flag changed since (a
+   * parameter frozen or unfrozen between calls) traces again.
    */
   requiresGradGuard(): void {
     const tensors = [...this.state.keys()];

@@ -30,6 +30,8 @@ export interface Recorder {
   gradSet(t: Tensor, grad: Tensor | null): void;
   /** A tensor's `.grad` was read (by the user's code or the engine's: backward adding into it, an optimizer). */
   gradRead(t: Tensor): void;
+  /** A tensor's `requiresGrad` is about to be set (it still holds the value before). */
+  requiresGradSet(t: Tensor): void;
   /** The user's code read values of `x` (`item()`, `toArray()`): the step depends on data; `what` names the read. */
   read(x: NDArray, what: string): void;
   /** A condition on JavaScript state that decided what was traced (checked before each replay). */

@@ -131,8 +131,15 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   /** The op's parameters (axes, shape, …); undefined for ops without. */
   readonly params: unknown;
   readonly inputs: readonly Tensor[];
+  #requiresGrad: boolean;
   /** Whether gradients flow into this tensor. Set it on leaves; op results inherit it from their inputs. */
-  requiresGrad: boolean;
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+  set requiresGrad(r: boolean) {
+    recording.current?.requiresGradSet(this); // a compiled step's trace keeps the flag the call found
+    this.#requiresGrad = r;
+  }
   /** A name, for printing and renderers (writable). */
   label: string | undefined;
   /** Where in an expression's source this tensor was computed (set by the expression compiler), for errors. */
@@ -148,7 +155,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     this.op = op;
     this.inputs = inputs;
     this.params = params;
-    this.requiresGrad = options.requiresGrad ?? false;
+    this.#requiresGrad = options.requiresGrad ?? false;
     this.label = options.label;
     this.span = undefined;
   }
