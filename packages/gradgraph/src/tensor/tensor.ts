@@ -136,6 +136,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
   get requiresGrad(): boolean {
     return this.#requiresGrad;
   }
+  /** Turns gradients into this tensor on or off (on leaves: a parameter frozen or unfrozen). */
   set requiresGrad(r: boolean) {
     recording.current?.requiresGradSet(this); // a compiled step's trace keeps the flag the call found
     this.#requiresGrad = r;
