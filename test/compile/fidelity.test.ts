@@ -493,6 +493,25 @@ describe("ordinary steps still replay (none of the above sends them eagerly)", (
     [...c.G.parameters(), ...c.D.parameters()].forEach((p, i) => expect(values(p)).toEqual(values([...e.G.parameters(), ...e.D.parameters()][i]!)));
   });
 
+  test("a step that changes a tensor's requiresGrad and leaves it changed runs eagerly (a replay would not change it) = eager", () => {
+    const make = () => {
+      const w = tensor([1, 2, 3], { dtype: "float64", requiresGrad: true });
+      return { w, step: (x: Tensor) => {
+        w.requiresGrad = !w.requiresGrad; // a toggle the step leaves in place
+        return w.mul(x).sum();
+      } };
+    };
+    const e = make(), c = make();
+    const f = compile(c.step);
+    for (let i = 0; i < 5; i++) {
+      const x = tensor([i, 1, 2], { dtype: "float64" });
+      expect(f(x).item()).toBe(e.step(x).item());
+      expect(c.w.requiresGrad, `after call ${i + 1}`).toBe(e.w.requiresGrad);
+    }
+    expect(f.stats.replayed).toBe(0);
+    expect(f.explain()).toContain("changes requiresGrad of a tensor from before the call and leaves it changed");
+  });
+
   test("an MNIST-style epoch (MLP, Adam, batches from a DataLoader as arguments) = eager, all replayed after the buffers exist", () => {
     const data = new Dataset(rand([96, 12], { seed: 4 }), tensor(Array.from({ length: 96 }, (_, i) => i % 3)));
     const make = () => {

@@ -118,8 +118,18 @@ class Trace implements Recorder {
   private readonly flagsFound = new Map<Tensor, boolean>();
 
   requiresGradSet(t: Tensor): void {
-    if (t.id >= this.firstId || this.state.has(t) || this.args.has(t) || this.flagsFound.has(t)) return;
-    this.flagsFound.set(t, t.requiresGrad);
+    if (t.id >= this.firstId || this.flagsFound.has(t)) return;
+    this.flagsFound.set(t, this.state.get(t)?.requiresGrad ?? t.requiresGrad);
+  }
+
+  /**
+   * A step that sets `requiresGrad` of a tensor from before the call and leaves it changed has an effect a replay
+   * would not have (it runs the program, not the step's code): such a step is not compiled. One that restores the
+   * flag (a GAN's generator update with the discriminator frozen) is.
+   */
+  flagsLeftChanged(): void {
+    for (const [t, found] of this.flagsFound)
+      if (t.requiresGrad !== found) this.reasons.push("the step changes requiresGrad of a tensor from before the call and leaves it changed (a replay would not change it)");
   }
 
   op(op: AnyOp, xs: readonly NDArray[], params: unknown, out: NDArray): void {
@@ -278,6 +288,7 @@ export function trace(fn: (...args: never[]) => unknown, args: readonly unknown[
       t.reasons.push("the result has a graph back to an argument that requires grad (a transform such as grad differentiates through the call; a replay's results have none)");
     }
   }
+  t.flagsLeftChanged();
   if (t.reasons.length > 0) return { result, program: null, reasons: [...new Set(t.reasons)], ...shared };
   const outputs = outFlat.leaves.map((o) => t.varOf(o.value));
   const effects = t.effects();
