@@ -17,6 +17,23 @@ import { Adam, AdamW, crossEntropy, DataLoader, Dataset, MLP, Parameter, SGD, ty
 const values = (t: Tensor | null) => (t === null ? null : Array.from(t.toArray()));
 const f64 = (a: number[], requiresGrad = false) => tensor(a, { dtype: "float64", requiresGrad });
 
+
+/**
+ * A step on a closed-over parameter w (its .grad cleared, backward when the loss requires grad), made twice: eager
+ * (`we`, `fe`) and compiled (`wc`, `fc`).
+ */
+function parameterStep() {
+  const make = () => new Parameter(f64([1, 2]));
+  const body = (w: Tensor) => (x: Tensor) => {
+    w.grad = null;
+    const l = w.mul(x).sum();
+    if (l.requiresGrad) l.backward();
+    return l.mul(1);
+  };
+  const we = make(), wc = make();
+  return { we, wc, fe: body(we), fc: compile(body(wc)) };
+}
+
 describe("an argument's .grad", () => {
   test("a step that clears its argument's .grad, backpropagates into it and returns it: .grad as eagerly at every call", () => {
     const body = (x: Tensor) => {
@@ -66,15 +83,7 @@ describe("an argument's .grad", () => {
   });
 
   test("requiresGrad of a tensor the step closes over, changed between calls (a parameter frozen): not replayed stale", () => {
-    const make = () => new Parameter(f64([1, 2]));
-    const body = (w: Tensor) => (x: Tensor) => {
-      w.grad = null;
-      const l = w.mul(x).sum();
-      if (l.requiresGrad) l.backward();
-      return l.mul(1);
-    };
-    const we = make(), wc = make();
-    const fe = body(we), fc = compile(body(wc));
+    const { we, wc, fe, fc } = parameterStep();
     for (let i = 0; i < 6; i++) {
       if (i === 2) (we.requiresGrad = false), (wc.requiresGrad = false);
       if (i === 4) (we.requiresGrad = true), (wc.requiresGrad = true);
@@ -204,15 +213,7 @@ describe("arguments that share storage with what the step updates in place", () 
 
 describe("grad mode at the call", () => {
   test("a step called under noGrad after compiled calls with grad on: as eagerly (no gradient taken)", () => {
-    const make = () => new Parameter(f64([1, 2]));
-    const body = (w: Tensor) => (x: Tensor) => {
-      w.grad = null;
-      const l = w.mul(x).sum();
-      if (l.requiresGrad) l.backward();
-      return l.mul(1);
-    };
-    const we = make(), wc = make();
-    const fe = body(we), fc = compile(body(wc));
+    const { we, wc, fe, fc } = parameterStep();
     for (let i = 0; i < 6; i++) {
       const x = f64([1, i]);
       const run = <R>(g: () => R): R => (i >= 2 && i < 4 ? noGrad(g) : g());

@@ -67,6 +67,21 @@ describe("the thread count", () => {
   });
 });
 
+/**
+ * Makes the library's next import see a `getBuiltinModule("node:worker_threads")` whose Worker constructor throws,
+ * as under a worker limit (the modules are reset, so the pool is made anew).
+ */
+function noWorkers(): void {
+  vi.resetModules();
+  const realProcess = globalThis.process;
+  vi.stubGlobal("process", new Proxy(realProcess, {
+    get: (t, k) =>
+      k === "getBuiltinModule"
+        ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
+        : Reflect.get(t, k),
+  }));
+}
+
 describe("without workers", () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -74,15 +89,7 @@ describe("without workers", () => {
   });
 
   test("a worker that cannot start leaves the caller to run every chunk (same result, no error)", async () => {
-    vi.resetModules();
-    const realProcess = globalThis.process;
-    // getBuiltinModule("node:worker_threads") gives a Worker constructor that throws, as under a worker limit.
-    vi.stubGlobal("process", new Proxy(realProcess, {
-      get: (t, k) =>
-        k === "getBuiltinModule"
-          ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
-          : Reflect.get(t, k),
-    }));
+    noWorkers();
     const t = await import("../../packages/gradgraph/src/tensor/index.js");
     const sgemm = await import("../../packages/gradgraph/src/tensor/kernels/sgemm-wasm.js");
     const A = t.randn([300, 200], { seed: 1 }), B = t.randn([200, 100], { seed: 2 });
@@ -94,15 +101,7 @@ describe("without workers", () => {
   });
 
   test("setNumThreads(256), the most it takes, splits a large product into no more chunks than the pool's table holds", async () => {
-    vi.resetModules();
-    const realProcess = globalThis.process;
-    // No worker starts (as above), so 256 threads cost nothing here; the split still follows the thread count.
-    vi.stubGlobal("process", new Proxy(realProcess, {
-      get: (t, k) =>
-        k === "getBuiltinModule"
-          ? (name: string) => (name === "node:worker_threads" ? { Worker: function () { throw new Error("no workers here"); } } : realProcess.getBuiltinModule(name))
-          : Reflect.get(t, k),
-    }));
+    noWorkers(); // so 256 threads cost nothing here; the split still follows the thread count
     const t = await import("../../packages/gradgraph/src/tensor/index.js");
     // 512·128·256 = 2^24 multiply-adds: past the size at which products are split across threads.
     const A = t.randn([512, 256], { seed: 1 }), B = t.randn([256, 128], { seed: 2 });
