@@ -131,7 +131,7 @@ describe("compile(step, { target: onnxRuntime() })", () => {
   });
 
   test("threads: a count that is not an integer from 1 to 256 is an OnnxError at once, not ONNX Runtime's refusal at the first call blamed on the export", async () => {
-    for (const [bad, shown] of [[0, "0"], [-1, "-1"], [1.5, "1.5"], [NaN, "NaN"], ["2", '"2"'], [10000, "10000"]] as const) {
+    for (const [bad, shown] of [[0, "0"], [-1, "-1"], [1.5, "1.5"], [NaN, "NaN"], ["2", '"2"'], [10000, "10000"], [2n, "2n"]] as const) {
       const made = onnxRuntime({ threads: bad as number });
       await expect(made, shown).rejects.toThrow(`onnxRuntime: threads: expected an integer from 1 to 256, got ${shown}`);
       await expect(made, shown).rejects.toBeInstanceOf(OnnxError);

@@ -97,6 +97,6 @@ export function exportingTarget<X>(name: string, who: string, prepare: (p: Progr
  */
 export function checkThreads(who: string, n: unknown): number | undefined {
   if (n === undefined || (typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 256)) return n;
-  const shown = typeof n === "number" ? String(n) : (JSON.stringify(n) ?? String(n));
+  const shown = typeof n === "number" ? String(n) : typeof n === "bigint" ? `${n}n` : (JSON.stringify(n) ?? String(n));
   throw new OnnxError(`${who}: threads: expected an integer from 1 to 256, got ${shown}`);
 }
