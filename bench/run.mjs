@@ -16,6 +16,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arg } from "./lib/common.mjs";
+import { checkOptions } from "./lib/options.mjs";
 import { W1_LOSS_STEP1 } from "./gradgraph/w1.mjs";
 import { W2_LOSS_STEP1 } from "./gradgraph/w2.mjs";
 import { heapTable, summarize, tables } from "./report.mjs";
@@ -48,11 +49,7 @@ const posInt = (name, def) => {
   return v;
 };
 const VALUED = ["workloads", "anchors", "procs", "sizes", "heap-steps", "out", "json"], FLAGS = ["full", "tiny"];
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i], name = a.replace(/^--/, "");
-  if (VALUED.includes(name) && a.startsWith("--") && i + 1 < process.argv.length) i++;
-  else if (!(FLAGS.includes(name) && a.startsWith("--"))) usage(`unknown or incomplete option ${JSON.stringify(a)}`);
-}
+checkOptions(VALUED, FLAGS, usage);
 const tiny = process.argv.includes("--tiny");
 const workloads = list("workloads", ALL_WORKLOADS, ALL_WORKLOADS.join(","));
 const wanted = list("anchors", ALL_ANCHORS, tiny ? "none" : ALL_ANCHORS.join(","), true);

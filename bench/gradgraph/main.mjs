@@ -4,6 +4,7 @@
 // Prints one JSON line per record (lib/common.mjs's emit). Needs `npm run build` (it measures dist/index.js).
 // A bad option is one line on stderr and exit 2, before anything runs.
 import { emit, arg } from "../lib/common.mjs";
+import { checkOptions } from "../lib/options.mjs";
 import { runWorkload, workloads } from "./index.mjs";
 import { dumpMnist } from "./mnist.mjs";
 
@@ -20,14 +21,8 @@ const int = (name, min, max = Infinity) => {
   return n;
 };
 
-// Every option is known and a valued one has its value (as bench/run.mjs checks): `--threads` last, or a misspelt
-// `--thread 2`, would otherwise run with the default in silence.
 const VALUED = ["workload", "threads", "sizes", "steps", "dump-mnist"], FLAGS = ["tiny"];
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i], name = a.replace(/^--/, "");
-  if (VALUED.includes(name) && a.startsWith("--") && i + 1 < process.argv.length) i++;
-  else if (!(FLAGS.includes(name) && a.startsWith("--"))) usage(`unknown or incomplete option ${JSON.stringify(a)}`);
-}
+checkOptions(VALUED, FLAGS, usage);
 
 const dump = arg("dump-mnist");
 let options;
