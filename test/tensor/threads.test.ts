@@ -173,3 +173,50 @@ describe("a chunk that fails", () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe("fewer threads", () => {
+  // In a child process on the build, with a time limit: the failure this guards against is a worker stopped from
+  // outside between joining a job and leaving it, after which every later product waits for ever.
+  const script = (dist: string) => `
+    const fs = await import("node:fs");
+    const gg = await import(${JSON.stringify(`${dist}/index.js`)});
+    const { sgemmPool } = await import(${JSON.stringify(`${dist}/tensor/kernels/sgemm-wasm.js`)});
+    const threadsNow = () => fs.existsSync("/proc/self/task") ? fs.readdirSync("/proc/self/task").length : -1;
+    const settle = async (ready) => { for (let i = 0; i < 200 && sgemmPool().ready !== ready; i++) await new Promise((r) => setTimeout(r, 25)); };
+    const A = gg.randn([512, 256], { seed: 1 }), B = gg.randn([256, 128], { seed: 2 }); // 2^24 multiply-adds: a job for the pool
+    gg.setNumThreads(1);
+    const base = threadsNow(), one = Array.from(A.matmul(B).toArray());
+    gg.setNumThreads(3);
+    A.matmul(B);
+    await settle(2);
+    const up = { ready: sgemmPool().ready, threads: threadsNow() - base };
+    gg.setNumThreads(1);
+    await settle(0);
+    for (let i = 0; i < 100 && threadsNow() !== base; i++) await new Promise((r) => setTimeout(r, 25));
+    const down = { ready: sgemmPool().ready, threads: threadsNow() - base };
+    // Lowered and raised again between products, many times: workers end while others are still joining.
+    let same = true;
+    for (let i = 0; i < 60; i++) {
+      gg.setNumThreads(2 + (i % 2));
+      same &&= Array.from(A.matmul(B).toArray()).every((v, j) => v === one[j]);
+      gg.setNumThreads(1 + (i % 3));
+    }
+    gg.setNumThreads(2);
+    same &&= Array.from(A.matmul(B).toArray()).every((v, j) => v === one[j]);
+    await settle(1);
+    console.log(JSON.stringify({ up, down, same, ready: sgemmPool().ready }));`;
+
+  test("a worker let go ends its thread itself, between jobs; lowering and raising the count between products never hangs", () => {
+    const dist = fileURLToPath(new URL("../../packages/gradgraph/dist", import.meta.url));
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script(dist)], { encoding: "utf8", timeout: 60_000 });
+    const r = JSON.parse(out) as { up: { ready: number; threads: number }; down: { ready: number; threads: number }; same: boolean; ready: number };
+    expect(r.up.ready).toBe(2);
+    expect(r.down.ready).toBe(0);
+    if (r.up.threads >= 0) {
+      expect(r.up.threads).toBe(2);
+      expect(r.down.threads).toBe(0);
+    }
+    expect(r.same).toBe(true);
+    expect(r.ready).toBe(1);
+  });
+});

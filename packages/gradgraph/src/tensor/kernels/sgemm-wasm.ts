@@ -361,7 +361,7 @@ function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | nu
 /**
  * Splits C (mp × np) into about 8 blocks per thread (more blocks than threads: a thread that starts late or is slow, on a busy
  * machine, takes fewer), across columns first (each block then reads all of A and its own part of B), aligned
- * to the register tile; never more blocks than the pool's argument table holds (past about 146 threads). Any
+ * to the register tile; never more blocks than the pool's argument table holds (past about 141 threads). Any
  * split gives the same results.
  */
 function chunks(mp: number, np: number, threads: number): [number, number, number, number][] {

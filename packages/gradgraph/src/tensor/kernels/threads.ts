@@ -23,6 +23,10 @@
  *   workers (GEN += 2, still odd) ahead of a job. Sleepers count themselves in SLEEPERS, a waiting caller sets
  *   WAITER, so a notify (a system call) is made only when someone sleeps: each side stores its flag before it
  *   waits and the other reads it after its own store (sequentially consistent), so no wake-up is lost.
+ * - Fewer threads: a worker is never terminated from outside (one stopped between joining ACTIVE and leaving it
+ *   would leave every later caller waiting for ever). Each worker owns a slot word (SLOTS + k): the pool sets it
+ *   to QUIT and rouses the workers; a worker reads it only where it holds nothing (idle, out of ACTIVE), frees the
+ *   slot and returns, which ends its thread. A slot is reused only once its worker has freed it.
  * - Which thread runs a chunk never changes what it computes: results do not depend on the thread count.
  */
 import { HEAP_POOL_BYTES } from "../../backend/heap.js";
@@ -31,8 +35,9 @@ import { describe } from "../args.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
 export const POOL_BYTES = HEAP_POOL_BYTES;
-const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, FAILED = 9, TABLE = 16;
-const TABLE_WORDS = POOL_BYTES / 4 - TABLE;
+const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, FAILED = 9;
+/** One word per worker (its slot): FREE (no thread holds it), RUN, QUIT (its worker is asked to end). */
+const SLOTS = 16, FREE = 0, RUN = 1, QUIT = 2;
 /** How long an idle worker, and a caller waiting for the workers' last chunks, spin before they sleep (ms). */
 const SPIN_MS = 1;
 
@@ -46,6 +51,11 @@ const nodeProcess = (globalThis as { process?: NodeProcess }).process;
 
 /** The most threads `setNumThreads` and GRADGRAPH_NUM_THREADS accept. */
 const MAX_THREADS = 256;
+/** Slots: one per worker (MAX_THREADS − 1 at most at once), with room for workers still ending when others start. */
+const SLOT_COUNT = 2 * MAX_THREADS;
+/** The argument table: after the control words and the slots. */
+const TABLE = SLOTS + SLOT_COUNT;
+const TABLE_WORDS = POOL_BYTES / 4 - TABLE;
 const THREADS_EXPECTED = `an integer from 1 to ${MAX_THREADS}`;
 
 function defaultThreads(): number {
@@ -82,19 +92,27 @@ export function setNumThreads(n: number): void {
 
 /** The worker's program, as source (no file to resolve: works from dist/, a bundle, or a Blob in a browser). */
 const WORKER_LOOP = `
-function serve(module, memory, names) {
+function serve(module, memory, names, slot) {
   const inst = new WebAssembly.Instance(module, { env: { mem: memory } });
   const fns = names.map((n) => inst.exports[n]);
   const ctl = new Int32Array(memory.buffer, 0, ${POOL_BYTES / 4});
+  const mine = ${SLOTS} + slot;
   Atomics.add(ctl, ${READY}, 1);
   let last = -1;
   for (;;) {
+    // Asked to end: only here, holding nothing (the pool made GEN change after the request, so a sleeper wakes).
+    if (Atomics.load(ctl, mine) === ${QUIT}) {
+      Atomics.sub(ctl, ${READY}, 1);
+      Atomics.store(ctl, mine, ${FREE});
+      return;
+    }
     let g = Atomics.load(ctl, ${GEN});
     // Idle: spin up to ${SPIN_MS} ms for the next job (a futex wake-up costs tens of microseconds), then sleep.
     const until = performance.now() + ${SPIN_MS};
     while ((g === last || (g & 1)) && performance.now() < until)
       for (let spin = 0; spin < 500 && (g === last || (g & 1)); spin++) g = Atomics.load(ctl, ${GEN});
     if (g === last || (g & 1)) {
+      if (Atomics.load(ctl, mine) === ${QUIT}) continue;
       Atomics.add(ctl, ${SLEEPERS}, 1);
       Atomics.wait(ctl, ${GEN}, g);
       Atomics.sub(ctl, ${SLEEPERS}, 1);
@@ -117,42 +135,42 @@ function serve(module, memory, names) {
   }
 }`;
 
-interface WorkerHandle {
-  terminate(): void;
-}
-
 interface NodeWorkerThreads {
-  Worker: new (src: string, opts: { eval: true; workerData: unknown; execArgv: string[] }) => WorkerHandle & { unref(): void; on(ev: string, f: () => void): void };
+  Worker: new (src: string, opts: { eval: true; workerData: unknown; execArgv: string[] }) => { unref(): void; on(ev: string, f: () => void): void };
 }
 
-/** A worker serving `names` of `module` on `memory`, or null where none can be started (the caller then runs every chunk). */
-function spawnWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): WorkerHandle | null {
+/**
+ * Starts a worker serving `names` of `module` on `memory` in slot `slot`; false where none can be started (the
+ * caller then runs every chunk).
+ */
+function spawnWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], slot: number): boolean {
   try {
-    return startWorker(module, memory, names);
+    return startWorker(module, memory, names, slot);
   } catch {
-    return null; // e.g. a worker limit, or a policy forbidding blob: workers
+    return false; // e.g. a worker limit, or a policy forbidding blob: workers
   }
 }
 
-function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): WorkerHandle | null {
+function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], slot: number): boolean {
   const wt = nodeProcess?.getBuiltinModule?.("node:worker_threads") as NodeWorkerThreads | undefined;
   if (wt !== undefined) {
-    const src = `${WORKER_LOOP}\nconst { workerData } = require("node:worker_threads");\nserve(workerData.module, workerData.memory, workerData.names);`;
+    // When `serve` returns (its slot was set to QUIT) the script ends, and with it the thread.
+    const src = `${WORKER_LOOP}\nconst { workerData: d } = require("node:worker_threads");\nserve(d.module, d.memory, d.names, d.slot);`;
     // Not the process's own options (a worker inherits them by default): under `node -e "…"` they hold the script,
     // and the worker would fail to start; loaders (`--import tsx`) would load again in each worker for nothing.
-    const w = new wt.Worker(src, { eval: true, workerData: { module, memory, names }, execArgv: [] });
+    const w = new wt.Worker(src, { eval: true, workerData: { module, memory, names, slot }, execArgv: [] });
     w.unref();
     w.on("error", () => {}); // a worker that fails takes no chunks; the caller runs them
-    return w;
+    return true;
   }
-  const g = globalThis as { Worker?: new (url: string) => WorkerHandle & { postMessage(m: unknown): void }; Blob?: typeof Blob; URL?: typeof URL; crossOriginIsolated?: boolean };
+  const g = globalThis as { Worker?: new (url: string) => { postMessage(m: unknown): void }; Blob?: typeof Blob; URL?: typeof URL; crossOriginIsolated?: boolean };
   if (g.Worker !== undefined && g.Blob !== undefined && g.URL !== undefined && g.crossOriginIsolated === true) {
-    const src = `${WORKER_LOOP}\nonmessage = (e) => serve(e.data.module, e.data.memory, e.data.names);`;
+    const src = `${WORKER_LOOP}\nonmessage = (e) => { serve(e.data.module, e.data.memory, e.data.names, e.data.slot); close(); };`;
     const w = new g.Worker(g.URL.createObjectURL(new g.Blob([src], { type: "text/javascript" })));
-    w.postMessage({ module, memory, names });
-    return w;
+    w.postMessage({ module, memory, names, slot });
+    return true;
   }
-  return null;
+  return false;
 }
 
 /** True where `Atomics.wait` may block this thread (not on a browser's main thread). */
@@ -162,7 +180,8 @@ const pools: WasmPool[] = [];
 
 /** A pool of workers running exports of one module on its shared memory. */
 export class WasmPool {
-  private workers: WorkerHandle[] = [];
+  /** The slots of this pool's workers (each runs until its slot is set to QUIT). */
+  private slots: number[] = [];
   private readonly ctl: Int32Array;
   private readonly fns: ((...args: number[]) => void)[];
 
@@ -184,17 +203,27 @@ export class WasmPool {
     return Atomics.load(this.ctl, READY);
   }
 
-  /** Starts or stops workers to match the thread count (between jobs only). */
+  /**
+   * Starts or stops workers to match the thread count (between jobs only). A worker stops itself: its slot is set
+   * to QUIT and GEN moved on (still odd: no job), so a sleeping worker wakes, reads its slot and ends.
+   */
   resize(): void {
-    const want = getNumThreads() - 1;
-    if (this.workers.length > want) {
-      for (const w of this.workers.splice(want)) w.terminate();
-      Atomics.store(this.ctl, READY, Math.min(this.ready, want));
+    const want = getNumThreads() - 1, ctl = this.ctl;
+    if (this.slots.length > want) {
+      for (const k of this.slots.splice(want)) Atomics.store(ctl, SLOTS + k, QUIT);
+      Atomics.add(ctl, GEN, 2);
+      Atomics.notify(ctl, GEN);
     }
-    while (this.workers.length < want) {
-      const w = spawnWorker(this.module, this.memory, this.names);
-      if (w === null) return;
-      this.workers.push(w);
+    while (this.slots.length < want) {
+      let k = 0;
+      while (k < SLOT_COUNT && Atomics.load(ctl, SLOTS + k) !== FREE) k++;
+      if (k === SLOT_COUNT) return; // every slot held by workers still ending: fewer threads until they have
+      Atomics.store(ctl, SLOTS + k, RUN);
+      if (!spawnWorker(this.module, this.memory, this.names, k)) {
+        Atomics.store(ctl, SLOTS + k, FREE);
+        return;
+      }
+      this.slots.push(k);
     }
   }
 
@@ -213,7 +242,7 @@ export class WasmPool {
       for (const r of rows) call(...r);
       return;
     }
-    if (this.workers.length !== getNumThreads() - 1) this.resize();
+    if (this.slots.length !== getNumThreads() - 1) this.resize();
     const ctl = this.ctl;
     ctl[FN] = f;
     ctl[NARGS] = nargs;
@@ -249,7 +278,7 @@ export class WasmPool {
    * work that precedes a job, such as copying operands in). Between jobs only.
    */
   wake(): void {
-    if (this.workers.length === 0 || getNumThreads() === 1) return;
+    if (this.slots.length === 0 || getNumThreads() === 1) return;
     const g = Atomics.load(this.ctl, GEN);
     if ((g & 1) === 0) return;
     Atomics.store(this.ctl, GEN, g + 2);
