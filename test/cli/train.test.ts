@@ -89,6 +89,8 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--lr", "-1"], "--lr -1: expected a positive number"],
     [["--data", "moons", "--epochs", "1.5"], "--epochs 1.5: expected a positive integer"],
     [["--data", "moons", "--threads", "0"], "--threads 0: expected an integer from 1 to 256"],
+    [["--data", "moons", "--threads", "0x2"], "--threads 0x2: expected an integer from 1 to 256"],
+    [["--data", "moons", "--epochs", "1e1"], "--epochs 1e1: expected a positive integer"],
     [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
     [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],
     [["--data", "moons", "--target", "gpu"], "--target gpu: expected one of cpu, onnxruntime"],

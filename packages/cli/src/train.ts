@@ -46,7 +46,15 @@ function number(option: string, value: string | undefined, check: (x: number) =>
   if (value.trim() === "" || !Number.isFinite(x) || !check(x)) throw new InputError(`${option} ${value}: expected ${what}`);
   return x;
 }
-const positiveInt = (o: string, v: string | undefined) => number(o, v, (x) => Number.isInteger(x) && x > 0, "a positive integer");
+/**
+ * An integer option: decimal digits only (as GRADGRAPH_NUM_THREADS and --model's sizes; Number() would also read
+ * "1e1", "0x10" and "2.0"), then `check`.
+ */
+function integer(option: string, value: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
+  if (value !== undefined && !/^\s*\d+\s*$/.test(value)) throw new InputError(`${option} ${value}: expected ${what}`);
+  return number(option, value, (x) => Number.isInteger(x) && check(x), what);
+}
+const positiveInt = (o: string, v: string | undefined) => integer(o, v, (x) => x > 0, "a positive integer");
 const nonNegative = (o: string, v: string | undefined) => number(o, v, (x) => x >= 0, "a non-negative number");
 
 export interface TrainOpts {
@@ -144,7 +152,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const optName = choice("--opt", opts.opt, OPTIMIZERS);
   const schedule = choice("--schedule", opts.schedule, SCHEDULES);
   const dtype = choice("--dtype", opts.dtype, ["float32", "float64"] as const) as DType;
-  const threads = number("--threads", opts.threads, (x) => Number.isInteger(x) && x >= 1 && x <= 256, "an integer from 1 to 256");
+  const threads = integer("--threads", opts.threads, (x) => x >= 1 && x <= 256, "an integer from 1 to 256");
   const target = choice("--target", opts.target ?? "cpu", ["cpu", "onnxruntime"] as const);
   if (target !== "cpu" && opts.compile === false) throw new InputError(`--target ${target} runs the compiled step: it cannot go with --no-compile`);
   const model: ModelChoice = opts.model === undefined && name === "csv" ? { kind: "hidden", hidden: [32] } : modelChoice(opts.model ?? preset.model);
@@ -152,11 +160,11 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
   const batch = positiveInt("--batch", opts.batch) ?? preset.batch;
-  const seed = number("--seed", opts.seed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer (at most 2^53 − 1)")!;
-  const dataSeed = number("--data-seed", opts.dataSeed, (x) => Number.isSafeInteger(x) && x >= 0, "a non-negative integer (at most 2^53 − 1)")!;
+  const seed = integer("--seed", opts.seed, (x) => Number.isSafeInteger(x), "a non-negative integer (at most 2^53 − 1)")!;
+  const dataSeed = integer("--data-seed", opts.dataSeed, (x) => Number.isSafeInteger(x), "a non-negative integer (at most 2^53 − 1)")!;
   const weightDecay = nonNegative("--weight-decay", opts.weightDecay);
   const momentum = number("--momentum", opts.momentum, (x) => x >= 0 && x < 1, "a number in [0, 1)");
-  const warmup = number("--warmup", opts.warmup, (x) => Number.isInteger(x) && x >= 0, "a non-negative integer (steps)") ?? 0;
+  const warmup = integer("--warmup", opts.warmup, () => true, "a non-negative integer (steps)") ?? 0;
   const clip = number("--clip", opts.clip, (x) => x > 0, "a positive number");
   if (opts.augment !== undefined && opts.augment !== "shift") throw new InputError(`--augment ${opts.augment}: expected shift`);
   if (opts.augment !== undefined && name !== "mnist") throw new InputError(`--augment shift: only for image data (mnist), not ${name === "csv" ? opts.data : name}`);
@@ -174,7 +182,7 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
     ...(source.path === undefined ? {} : { path: source.path }),
     ...(opts.label === undefined ? {} : { label: opts.label }),
     seed: dataSeed,
-    ...(opts.n === undefined ? {} : { n: number("--n", opts.n, (x) => Number.isInteger(x) && x >= 1 && x <= MAX_GENERATED_POINTS, `a whole number of points from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`)! }),
+    ...(opts.n === undefined ? {} : { n: integer("--n", opts.n, (x) => x >= 1 && x <= MAX_GENERATED_POINTS, `a whole number of points from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`)! }),
     ...(opts.noise === undefined ? {} : { noise: nonNegative("--noise", opts.noise)! }),
     ...(opts.testFraction === undefined ? {} : { testFraction: number("--test-fraction", opts.testFraction, (x) => x > 0 && x < 1, "a fraction between 0 and 1")! }),
     ...(limit === undefined || limit >= MNIST_TRAIN_DIGITS ? {} : { trainLimit: limit }),
