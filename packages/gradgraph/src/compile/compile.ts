@@ -298,6 +298,8 @@ export function compiler<A extends unknown[], R, X extends Run>(
  * call (a module's parameters, an optimizer's buffers). An optimizer's learning rate and step count, random draws
  * and labels are recomputed at each call. Results are plain tensors (no graph): differentiate inside the
  * compiled function. After a call, `.grad` of a parameter holds that call's gradient; the next call writes over it.
+ * Not supported: passing as an argument the very tensor the function also closes over — the trace sees one tensor,
+ * takes both reads for the argument, and later calls with another argument read that one for both (docs/compile.md).
  *
  * A function of `Value`s (the scalar engine: `Value` leaves in its arguments, or no tensors and a scalar graph built
  * by the first call) is a *Value program*: traced once and replayed on a flat tape, bit for bit the eager step
