@@ -81,3 +81,22 @@ test("a benchmark process (bench/gradgraph/main.mjs) refuses an option without i
     expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: `bench/gradgraph/main.mjs: ${message}\n` });
   }
 });
+
+test("the memory verdict: growth while the process warms up is flat, growth in the second half is not", async () => {
+  const { heapTable } = await load("../bench/report.mjs");
+  const MB = 2 ** 20;
+  /** A heap record of `n` samples whose held bytes (heap + ArrayBuffers + wasm) follow `held(k)`. */
+  const record = (n: number, held: (k: number) => number, slope: number) => {
+    const samples = Array.from({ length: n }, (_, k) => [20 + k * 2000, held(k), 2 * MB, 100 * MB, 2 * MB]);
+    const mb = (b: number) => +(b / MB).toFixed(2);
+    return { steps: 100_000, gc_between_samples: true, ms_per_step: 5, ok: true, samples, slope_bytes_per_step: slope,
+      heap_used_mb: [mb(samples[0]![1]!), mb(samples.at(-1)![1]!)], array_buffers_mb: [2, 2], wasm_mb: [2, 2], rss_mb: [100, 100] };
+  };
+  // +1.5 MB over the first two samples (the optimizing compiler, caches), then nothing
+  const warm = heapTable(record(50, (k) => 8 * MB + Math.min(k, 2) * 0.75 * MB, 0.1));
+  expect(warm).toContain("+1.50 MB from step 20");
+  expect(warm).toContain("**flat**");
+  // +2 MB spread over the second half
+  const leak = heapTable(record(50, (k) => 8 * MB + Math.max(0, k - 25) * 0.08 * MB, 21));
+  expect(leak).toContain("**grows**");
+});
