@@ -102,3 +102,29 @@ describe("float32 results match float64 within float32 tolerance", () => {
     expect(tensor([1 / 3]).toArray()[0]).toBe(Math.fround(1 / 3));
   });
 });
+
+describe("softmax and logSoftmax of large logits", () => {
+  // Both were x − logsumexp(x): logsumexp = log Σ exp(x − m) + m is rounded to m's precision, so log Σ was lost
+  // where |x| is large (float32 logits of 10⁸: a softmax of all ones, a log softmax of all zeros).
+  test("keep their precision whatever the logits' magnitude (a shift changes nothing)", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const tol = dtype === "float32" ? 2 ** -21 : 2 ** -49;
+      const small = tensor([[1, 1, 0, -2]], { dtype });
+      const p = small.softmax(1).toArray(), lp = small.logSoftmax(1).toArray();
+      for (const shift of dtype === "float32" ? [2 ** 13, 2 ** 20] : [2 ** 40, 2 ** 50]) { // x + 1, x − 2 exact
+        const big = tensor([[shift + 1, shift + 1, shift, shift - 2]], { dtype });
+        big.softmax(1).toArray().forEach((v, i) => expect(Math.abs(v - p[i]!), `${dtype} softmax at ${shift}`).toBeLessThanOrEqual(tol));
+        big.logSoftmax(1).toArray().forEach((v, i) => expect(Math.abs(v - lp[i]!), `${dtype} logSoftmax at ${shift}`).toBeLessThanOrEqual(4 * tol));
+      }
+      const tie = tensor([[1e8, 1e8, 1e8]], { dtype }); // was [1, 1, 1] in float32
+      tie.softmax(1).toArray().forEach((v) => expect(Math.abs(v - 1 / 3)).toBeLessThanOrEqual(tol));
+      tie.logSoftmax(1).toArray().forEach((v) => expect(Math.abs(v + Math.log(3))).toBeLessThanOrEqual(4 * tol));
+    }
+  });
+
+  test("the cross-entropy of a confident prediction on logits in the thousands is not 0", () => {
+    // PyTorch: F.cross_entropy(tensor([[2000., 1980, 1990]]), tensor([0])) = 4.5418e-05
+    const loss = tensor([[2000, 1980, 1990]]).logSoftmax(1).slice(0, 0).neg().item();
+    expect(Math.abs(loss - 4.5417706e-5)).toBeLessThan(1e-9);
+  });
+});

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { InputError } from "../../packages/gradgraph/src/core/errors.js";
 import { nn } from "../../packages/gradgraph/src/index.js";
-import { arange, fromTypedArray, full, rand, randn, tensor, zeros, type SliceSpec, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { arange, eye, fromTypedArray, full, rand, randn, tensor, zeros, type SliceSpec, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("dtype strings", () => {
   const allowed = 'expected "float32" or "float64"';
@@ -110,4 +110,20 @@ describe("operands", () => {
 test("an axis that is not a whole number says so, not that it is out of range", () => {
   expect(() => tensor([[1, 2], [3, 4]]).max(1.5)).toThrow("an axis is a whole number (from -2 to 1 for shape [2,2]), got 1.5");
   expect(() => tensor([[1, 2], [3, 4]]).sum(2)).toThrow("axis 2 is out of range for shape [2,2]");
+});
+
+describe("ranges and the identity", () => {
+  test("arange and eye check their numbers (arange(5, { dtype }) made a tensor of shape [NaN], eye(2.5) one of [2.5, 2.5])", () => {
+    expect(() => arange(5, { dtype: "float64" } as never)).toThrow(
+      'arange: end must be a finite number, got {"dtype":"float64"} (options come fourth: arange(start, end, step, options))',
+    );
+    expect(() => arange(NaN)).toThrow(InputError);
+    expect(() => arange(NaN)).toThrow("arange: start must be a finite number, got NaN");
+    expect(() => arange(0, Infinity)).toThrow("arange: end must be a finite number, got Infinity");
+    expect(() => arange("5" as never)).toThrow('arange: start must be a finite number, got "5"');
+    expect(() => eye(2.5)).toThrow("eye: sizes must be whole numbers ≥ 0, got 2.5");
+    expect(() => eye(2, NaN)).toThrow(InputError);
+    expect(arange(2, undefined, 1, { dtype: "float64" }).toNested()).toEqual([0, 1]);
+    expect(eye(0).shape).toEqual([0, 0]);
+  });
 });

@@ -65,30 +65,46 @@ export function mean<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false
 export function logsumexp<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false): T {
   const shape = o.shape(x);
   const ax = normalizeAxes(axes, shape, "logsumexp");
+  const { m, s } = shiftedExp(o, x, ax);
+  const lse = o.add(o.log(s), m);
+  return keepdims ? lse : o.reshape(lse, { shape: reducedShape(shape, ax, false) });
+}
+
+/**
+ * The parts logsumexp, logSoftmax and softmax share: m = max(x) over `axes` (kept), detached, and 0 where it is ±inf
+ * or the axis is empty; d = x − m; e = exp(d); s = Σ e over the axes (kept). logSoftmax is d − log s and softmax
+ * e / s, never x − logsumexp(x): logsumexp = log s + m rounds to m's precision, so x minus it lost log s wherever
+ * |x| is large (float32 logits of 10⁴ came out 3·10⁻⁴ off, of 10⁸ a softmax of all ones).
+ */
+function shiftedExp<T>(o: TensorAlgebra<T>, x: T, ax: readonly number[]): { m: T; d: T; e: T; s: T } {
+  const shape = o.shape(x);
   const p = { axes: ax, keepdims: true };
   // An empty axis has no max: m = 0 there, and the empty sum's log gives -inf (PyTorch; softmax then gives []).
   const empty = ax.some((a) => shape[a] === 0);
   const m0 = empty ? o.broadcastTo(0, { shape: reducedShape(shape, ax, true) }) : o.detach(o.amax(x, p));
   const m = o.where(o.eq(o.abs(m0), Infinity), 0, m0);
-  const lse = o.add(o.log(o.sum(o.exp(o.sub(x, m)), p)), m);
-  return keepdims ? lse : o.reshape(lse, { shape: reducedShape(shape, ax, false) });
+  const d = o.sub(x, m);
+  const e = o.exp(d);
+  return { m, d, e, s: o.sum(e, p) };
 }
 
-/** log softmax along an axis: x − logsumexp(x). Composite; stable because logsumexp is. */
+/** log softmax along an axis: (x − m) − log Σ exp(x − m), m the max (detached). Composite; stable as logsumexp. */
 export function logSoftmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
   const shape = o.shape(x);
   const a = normalizeAxis(axis, shape.length, "logSoftmax", shape);
-  return o.sub(x, logsumexp(o, x, [a], true));
+  const { d, s } = shiftedExp(o, x, [a]);
+  return o.sub(d, o.log(s));
 }
 
 /**
- * softmax along an axis: exp(x − logsumexp(x)). Composite; stable at ±1000. A row of all -inf gives NaN, as in
- * PyTorch (the distribution is undefined there).
+ * softmax along an axis: exp(x − m) / Σ exp(x − m), m the max (detached). Composite; stable at ±1000. A row of all
+ * -inf gives NaN, as in PyTorch (the distribution is undefined there).
  */
 export function softmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
   const shape = o.shape(x);
   const a = normalizeAxis(axis, shape.length, "softmax", shape);
-  return o.exp(o.sub(x, logsumexp(o, x, [a], true)));
+  const { e, s } = shiftedExp(o, x, [a]);
+  return o.div(e, s);
 }
 
 /**
@@ -159,8 +175,8 @@ export function stack<T>(o: TensorAlgebra<T>, xs: readonly T[], axis = 0): T {
 export const composites = {
   mean: "sum, div",
   logsumexp: "amax (detached), where, sub, exp, sum, log, add",
-  logSoftmax: "logsumexp, sub",
-  softmax: "logsumexp, sub, exp",
+  logSoftmax: "amax (detached), where, sub, exp, sum, log, sub",
+  softmax: "amax (detached), where, sub, exp, sum, div",
   clamp: "gt, where",
   squeeze: "reshape",
   unsqueeze: "reshape",

@@ -4,6 +4,7 @@
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { checkedSize, formatShape, sizeOf, stridesOf } from "../ops/shape.js";
+import { describe } from "./args.js";
 import { arrayType, NDArray, type TypedArray } from "./ndarray.js";
 import { Tensor, type NestedArray, type TensorOptions } from "./tensor.js";
 
@@ -117,6 +118,14 @@ export function onesLike(x: Tensor, options: CreateOptions = {}): Tensor {
  * arange(1, 2, 0.25).toNested(); // [1, 1.25, 1.5, 1.75]
  */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  // Checked for plain-JS callers: `arange(5, { dtype })` made a tensor of shape [NaN], `arange(NaN)` too.
+  for (const [what, v] of [["start", start], ["end", end], ["step", step]] as const) {
+    if (v === undefined && what === "end") continue;
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      const hint = typeof v === "object" && v !== null ? " (options come fourth: arange(start, end, step, options))" : "";
+      throw new InputError(`arange: ${what} must be a finite number, got ${describe(v)}${hint}`);
+    }
+  }
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
@@ -136,6 +145,9 @@ export function linspace(start: number, end: number, n: number, options: CreateO
 
 /** The n×m identity (m defaults to n). */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  for (const v of [n, m]) {
+    if (!Number.isInteger(v) || v < 0) throw new InputError(`eye: sizes must be whole numbers ≥ 0, got ${describe(v)}`);
+  }
   const out = new (arrayType(options.dtype ?? "float32"))(n * m);
   for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
   return leaf(new NDArray(out, [n, m]), options);
