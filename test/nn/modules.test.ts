@@ -1,9 +1,10 @@
 /** Modules, layers, activations, losses and initialisers. */
 import { describe, expect, test } from "vitest";
-import { bceWithLogits, crossEntropy, Dropout, gelu, kaimingNormal, l1Loss, leakyRelu, Linear, MLP, Module, mseLoss, ReLU, Sequential, xavierUniform } from "../../packages/gradgraph/src/nn/index.js";
+import { bceWithLogits, crossEntropy, Dropout, gelu, kaimingNormal, l1Loss, leakyRelu, Linear, MLP, Module, mseLoss, ReLU, scalar, Sequential, xavierUniform } from "../../packages/gradgraph/src/nn/index.js";
 import { initWeight } from "../../packages/gradgraph/src/nn/init.js";
 import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
 import { Generator, ones, randn, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], requiresGrad = false) => tensor(x, { dtype: "float64", requiresGrad });
 
@@ -91,6 +92,11 @@ describe("Linear and MLP", () => {
 
   test("bad sizes and activations are input errors", () => {
     expect(() => new MLP([2], "relu")).toThrow("MLP: sizes must be at least two positive integers");
+    // plain-JS callers: no sizes, or sizes that are not numbers, are said as they came (not a TypeError)
+    expect(() => new (MLP as unknown as new () => MLP)()).toThrow(new InputError("MLP: sizes must be at least two positive integers (inputs, …, outputs), got undefined"));
+    expect(() => new MLP([2, "8" as never, 1])).toThrow('got [2, "8", 1]');
+    expect(() => new scalar.MLP([2, 0, 1])).toThrow("scalar MLP: sizes must be at least two positive integers (inputs, …, outputs), got [2, 0, 1]");
+    expect(() => new scalar.Linear(2.5, 1)).toThrow(new InputError("scalar Linear: inFeatures must be a positive integer, got 2.5"));
     expect(() => new MLP([2, 2], "swish" as never)).toThrow("activation swish: expected one of");
   });
 });

@@ -32,6 +32,7 @@ import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
 import { guard } from "../tensor/recording.js";
+import { checkLayerSizes } from "../tensor/args.js";
 import { isTensor, noGrad, type Tensor } from "../tensor/tensor.js";
 import { activationSpec, dropout, gelu, leakyRelu, type ActivationName } from "./functional.js";
 import { initWeight, uniformFanIn, type InitName } from "./init.js";
@@ -571,9 +572,7 @@ export class MLP extends Sequential {
   readonly activation: ActivationName;
 
   constructor(sizes: readonly number[], act: ActivationName = "relu", options: MLPOptions = {}) {
-    if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new InputError(`MLP: sizes must be at least two positive integers (inputs, …, outputs), got [${sizes.join(", ")}]`);
-    }
+    checkLayerSizes("MLP", sizes);
     const spec = activationSpec(act);
     const g = generatorFor(options);
     const init: InitName = options.init ?? (spec.reluLike ? "kaiming-uniform" : "xavier-uniform");

@@ -17,6 +17,7 @@
 import { InputError } from "../core/errors.js";
 import { Value } from "../scalar/value.js";
 import { scalarRecording } from "../scalar/recording.js";
+import { checkLayerSizes, describe } from "../tensor/args.js";
 import { Generator } from "../tensor/random.js";
 import { activationSpec, type ActivationName } from "./functional.js";
 import type { MLP as TensorMLP } from "./module.js";
@@ -31,6 +32,9 @@ export class Linear {
   readonly bias: Value[];
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: { generator?: Generator; seed?: number } = {}) {
+    for (const [name, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
+      if (!Number.isInteger(n) || n < 1) throw new InputError(`scalar Linear: ${name} must be a positive integer, got ${describe(n)}`);
+    }
     const g = options.generator ?? new Generator(options.seed ?? 0);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = Array.from({ length: outFeatures }, (_, j) =>
@@ -69,6 +73,7 @@ export class MLP {
   private readonly act: (v: Value) => Value;
 
   constructor(readonly sizes: readonly number[], readonly activation: ActivationName = "relu", options: { seed?: number; generator?: Generator } = {}) {
+    checkLayerSizes("scalar MLP", sizes);
     const f = activationSpec(activation).scalar;
     this.act = f;
     const g = options.generator ?? new Generator(options.seed ?? 0);

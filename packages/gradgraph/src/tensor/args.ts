@@ -134,3 +134,13 @@ export function resolveShape(shape: number[], from: Shape): number[] {
   return shape.map((d) => (d === -1 ? total / known : d));
 }
 
+/**
+ * Checks a network's layer sizes (inputs first, outputs last: at least two positive integers) for `who` (an MLP's
+ * constructor), with a message that shows what came.
+ */
+export function checkLayerSizes(who: string, sizes: unknown): asserts sizes is readonly number[] {
+  if (!Array.isArray(sizes) || sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || (n as number) < 1)) {
+    const got = Array.isArray(sizes) ? `[${sizes.map((n) => describe(n)).join(", ")}]` : describe(sizes);
+    throw new InputError(`${who}: sizes must be at least two positive integers (inputs, …, outputs), got ${got}`);
+  }
+}
