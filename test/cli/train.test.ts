@@ -353,6 +353,7 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect(r.code).toBe(143);
     expect(r.stderr).toContain("gradgraph: SIGTERM: stopping after this batch");
     expect(r.stderr).toContain(`gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; the model and report are in ${out}\n`);
+    expect(r.stderr).toContain(`\ncontinue it with: gradgraph train --resume ${out.includes(" ") ? `'${out}'` : out}\n`);
     expect(readdirSync(out).sort()).toEqual(RUN_FILES);
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("stopped by SIGTERM");
     expect((await run("eval", out)).code).toBe(0);
@@ -368,6 +369,7 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on xor: 2 epochs, 20 steps/);
     expect(r.stderr).toContain("gradgraph: SIGHUP: finishing the run first");
     expect(r.stderr).toContain(`gradgraph: SIGHUP came after training ended; the run completed; the model and report are in ${out}\n`);
+    expect(r.stderr).not.toContain("continue it with"); // nothing left to resume
     expect(readdirSync(out).sort()).toEqual(RUN_FILES);
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results.epochsCompleted).toBe(2);
   });

@@ -370,7 +370,10 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     if (folder !== null) await saveRun(c, r, history, outcome, folder, signals, io);
     if (signals.received !== undefined) {
       const what = outcome.stoppedNote ?? `${by} came after training ended; the run completed`;
-      throw new Interrupted(`${what}${c.out === undefined ? "" : `; the model and report are in ${c.out}`}`, signals.exitCode);
+      const where = c.out === undefined ? "" : `; the model and report are in ${c.out}`;
+      // A stopped run is saved with its training state: say how to go on from it.
+      const resume = c.out === undefined || outcome.stoppedNote === undefined ? "" : `\ncontinue it with: gradgraph train --resume ${shellWord(c.out)}`;
+      throw new Interrupted(`${what}${where}${resume}`, signals.exitCode);
     }
   } catch (e) {
     folder?.discard();
@@ -381,6 +384,9 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     keepRunningWithoutOutput(signals.received !== undefined);
   }
 }
+
+/** A path as one word of a shell command: as it is when that is safe, else in single quotes. */
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function buildReport(
   model: MLP | LayerNet,
@@ -479,7 +485,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
         "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
         "Ctrl-C stops after the current batch and still writes the model and the report (exit code 130); so do\n" +
-        "SIGTERM (143) and SIGHUP (129). A second signal quits at once, leaving --out as it was.\n" +
+        "SIGTERM (143) and SIGHUP (129); gradgraph train --resume DIR then continues the run where it stopped.\n" +
+        "A second signal quits at once, leaving --out as it was.\n" +
         "A run whose loss becomes NaN or infinite still completes (exit code 0), with a warning on stderr naming the step,\n" +
         "and results.diverged in config.json.",
     )
