@@ -2,7 +2,7 @@
  * `gradgraph export RUN_DIR --onnx` and `gradgraph onnx EXPR --at … -o`: the files they write load in
  * onnxruntime-node and in importOnnx and compute what gradgraph computes; bad input is exit code 2 with a message.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -62,7 +62,13 @@ describe("gradgraph export RUN_DIR --onnx", () => {
     expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
     const batch = await run("export", out, "--onnx", join(dir, "b.onnx"), "--batch", "0");
     expect(batch.code).toBe(2);
-    expect(batch.stderr).toBe("gradgraph: --batch 0: expected a positive integer\n");
+    expect(batch.stderr).toBe("gradgraph: --batch 0: expected an integer from 1 to 4,096\n");
+    // decimal digits only, as train's integer options; and bounded: the export runs the model at that batch
+    for (const b of ["0x2", "1e1", "4097", "99999999999999999999"]) {
+      const r = await run("export", out, "--onnx", join(dir, "b.onnx"), "--batch", b);
+      expect([r.code, r.stderr]).toEqual([2, `gradgraph: --batch ${b}: expected an integer from 1 to 4,096\n`]);
+    }
+    expect(existsSync(join(dir, "b.onnx"))).toBe(false);
   });
 });
 
