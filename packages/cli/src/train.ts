@@ -52,6 +52,9 @@ function number(option: string, value: string | undefined, check: (x: number) =>
  */
 function integer(option: string, value: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
   if (value !== undefined && !/^\s*\d+\s*$/.test(value)) throw new InputError(`${option} ${value}: expected ${what}`);
+  // 99999999999999999999 would be read as 100000000000000000000, and steps past 2^53 are not counted exactly
+  const exact = what.includes("2^53") ? what : `${what} (at most 2^53 − 1)`;
+  if (value !== undefined && !Number.isSafeInteger(Number(value))) throw new InputError(`${option} ${value}: expected ${exact}`);
   return number(option, value, (x) => Number.isInteger(x) && check(x), what);
 }
 const positiveInt = (o: string, v: string | undefined) => integer(o, v, (x) => x > 0, "a positive integer");
