@@ -60,6 +60,8 @@ describe("grad, human output", () => {
     const ok = await run("grad", "w(x, y, z) = (x + y)*z", "--at", "1,2,-3");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe("w = -9  at x=1, y=2, z=-3\n∂w/∂x = -3\n∂w/∂y = -3\n∂w/∂z = 3\n(reverse mode: 4 local-derivative multiplications)\n");
+    const one = await run("grad", "x^2", "--at", "x=3");
+    expect(one.stdout).toBe("f = 9  at x=3\n∂f/∂x = 6\n(reverse mode: 1 local-derivative multiplication)\n");
   });
 
   test("an expression that starts with a minus is not taken for an option", async () => {

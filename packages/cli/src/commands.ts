@@ -92,7 +92,7 @@ export function registerCommands(program: Command, io: Io): void {
       const width = graph.names.reduce((w, n) => Math.max(w, n.length), 0);
       io.out(`${output} = ${formatValue(r.value)}${describePoint(graph)}\n`);
       graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
-      io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);
+      io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplication${r.multiplications === 1 ? "" : "s"})\n`);
     });
 
   program
