@@ -91,6 +91,7 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--threads", "0"], "--threads 0: expected an integer from 1 to 256"],
     [["--data", "moons", "--threads", "0x2"], "--threads 0x2: expected an integer from 1 to 256"],
     [["--data", "moons", "--epochs", "1e1"], "--epochs 1e1: expected a positive integer"],
+    [["--data", "moons", "--out", ""], "--out: no folder name given"],
     [["--data", "moons", "--epochs", "99999999999999999999"], "--epochs 99999999999999999999: expected a positive integer (at most 2^53 − 1)"],
     [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
     [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],

@@ -177,6 +177,8 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
   if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is the official one (60,000 train / 10,000 test digits)");
   if (opts.overwrite && opts.out === undefined) throw new InputError("--overwrite replaces the folder given by --out: give --out too");
+  // "" would be the working folder: with --overwrite, a run there would be replaced by this one
+  if (opts.out !== undefined && opts.out.trim() === "") throw new InputError("--out: no folder name given");
   const limit = positiveInt("--limit", opts.limit);
   const notes: string[] = [];
   if (limit !== undefined && limit > MNIST_TRAIN_DIGITS) notes.push(`--limit ${limit}: MNIST has only ${MNIST_TRAIN_DIGITS.toLocaleString("en-US")} training digits; training on all of them`);
