@@ -71,6 +71,15 @@ describe("toy datasets", () => {
     expect(moons(50, { seed: 1 }).x.toNested()).not.toEqual(moons(50, { seed: 2 }).x.toNested());
   });
 
+  test("a noise that is not a finite number ≥ 0, or that puts points beyond the dtype, is refused", () => {
+    expect(() => moons(10, { noise: NaN })).toThrow("moons: noise must be a finite number ≥ 0, got NaN");
+    expect(() => circles(10, { noise: -0.1 })).toThrow("circles: noise must be a finite number ≥ 0, got -0.1");
+    expect(() => regression1d(10, { noise: Infinity })).toThrow("regression1d: noise must be a finite number ≥ 0, got Infinity");
+    expect(() => xor(8, { noise: 1e300 })).toThrow("xor: noise 1e+300 puts points beyond float32's range");
+    expect(moons(10, { noise: 1e300, dtype: "float64" }).length).toBe(10); // within float64
+    expect(spirals(9, { noise: 1e300 }).length).toBe(9); // the noise is in the angle
+  });
+
   test("moons without noise lie on the two half circles", () => {
     const ds = moons(20, { noise: 0, shuffle: false, dtype: "float64" });
     const x = ds.x.toNested() as number[][];

@@ -328,6 +328,8 @@ export class AdamW extends Adam {
  * `clip_grad_norm_`: factor maxNorm/(norm + 1e-6) when the norm exceeds it). Returns the norm before clipping.
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
+  // A negative maxNorm made a negative factor (every gradient flipped: ascent), NaN no clipping at all.
+  if (typeof maxNorm !== "number" || !(maxNorm >= 0)) throw new InputError(`clipGradNorm: maxNorm must be a number ≥ 0, got ${String(maxNorm)}`);
   let sq = 0;
   for (const p of params) {
     if (p.grad === null) continue;
