@@ -78,6 +78,7 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
     });
   });
   const distinct = [...new Set(labels)];
+  if (distinct.length < 2) throw new InputError(`${where}: the label column ${JSON.stringify(labelName)} holds one value (${JSON.stringify(distinct[0])}) in every row; a classifier needs at least two classes`);
   const numeric = distinct.every((l) => NUMBER.test(l));
   const classes = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
   const index = new Map(classes.map((c, i) => [c, i]));
