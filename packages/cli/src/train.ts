@@ -455,7 +455,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}, or a CSV file (file.csv: a header row, numeric features, a label column)`))
     .option("--label <column>", "the label column of a CSV file (default: the last)")
     .option("--resume <dir>", "continue the run saved in this folder exactly where it stopped (its settings come from its config.json; --epochs sets a new total)")
-    .option("--model <spec>", "layer sizes, inputs first and classes last (default per dataset: moons 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10, csv inputs-32-classes), or layers: see below")
+    .option("--model <spec>", "layer sizes, inputs first and classes last (default per dataset: moons, circles, xor 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10, csv inputs-32-classes), or layers: see below")
     .option("--act <name>", `activation between layers: ${Object.keys(ACTIVATIONS).join(", ")}`, "relu")
     .option("--opt <name>", `optimizer: ${OPTIMIZERS.join(", ")}`, "adam")
     .option("--lr <rate>", "learning rate (default per dataset: 0.01, mnist 1e-3)")
