@@ -39,6 +39,13 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     throw new InputError(`--resume ${dir}: this run has no ${TRAINING_STATE_FILE} (saved by an older gradgraph), so it cannot be resumed`);
   }
   const t = config.training ?? {};
+  // A folder that saveModel + saveTrainingState wrote in code may record no training settings: they are not guessed.
+  const missing = ["optimizer", "lr", "epochs", "batch", "seed"].filter((k) => t[k] === undefined || t[k] === null);
+  if (missing.length > 0) {
+    throw new InputError(
+      `--resume ${dir}: its config.json records no training.${missing.join(", training.")} (it was not written by gradgraph train), so the CLI cannot continue it; in code, give its history to fit as resume (docs/saving.md)`,
+    );
+  }
   const epochs = Number(typed.epochs ?? t.epochs);
   const at = await savedFitState(dir);
   const done = at === null || !Number.isInteger(epochs) ? null : resumeDone(at, epochs);
