@@ -198,7 +198,12 @@ describe("dot --svg", () => {
     expect(r.stderr).toContain("note: --svg: Graphviz did not finish in 0.001 s; drawing each input and constant once per use instead\n");
     expect(r.stderr).toContain("--svg: Graphviz did not finish laying out the graph (4 nodes) in 0.001 s; the DOT on stdout is complete");
     expect(existsSync(file)).toBe(false);
-    expect((await run("dot", "x", "--svg-timeout", "soon")).stderr).toContain('--svg-timeout: expected a positive number of seconds, got "soon"');
+    expect((await run("dot", "x", "--svg-timeout", "soon")).stderr).toContain('--svg-timeout: expected a positive number of seconds, at most 2,147,483 (about 24 days), got "soon"');
+    // past setTimeout's 2^31 − 1 ms the timer fired at once: "did not finish in 10000000000 s"
+    for (const t of ["1e10", "Infinity"]) {
+      const long = await run("dot", "x", "--svg", file, "--svg-timeout", t);
+      expect([long.code, long.stderr]).toEqual([2, `gradgraph: --svg-timeout: expected a positive number of seconds, at most 2,147,483 (about 24 days), got "${t}"\n`]);
+    }
   });
 
   test("without --at, the graph's structure alone", async () => {
