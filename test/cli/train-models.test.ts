@@ -94,7 +94,7 @@ describe("--model layer specs", () => {
   });
 
   test.each([
-    [["--data", "mnist", "--model", "conv(6,30)-flatten-linear(10)"], "--model conv(6,30)-flatten-linear(10): conv(6,30) a 30×30 kernel is larger than its input of 28×28"],
+    [["--data", "mnist", "--model", "conv(6,30)-flatten-linear(10)"], "--model conv(6,30)-flatten-linear(10): conv(6,30) has a 30×30 kernel, larger than its input of 28×28"],
     [["--data", "moons", "--model", "linear(3)"], "--model linear(3): the network ends in shape [3], but the data has 2 classes: end with linear(2)"],
     [["--data", "moons", "--model", "conv(2,1)-flatten-linear(2)"], "--model conv(2,1)-flatten-linear(2): conv(2,1) takes images [channels, height, width], got a sample of shape [2]"],
     [["--data", "moons", "--model", "foo"], '--model foo: unknown layer "foo"'],
