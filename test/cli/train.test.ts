@@ -114,8 +114,13 @@ describe("gradgraph train", () => {
       expect(r.stderr).toBe('gradgraph: GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got "abc"\n');
       expect(r.stdout).toBe("");
       // --threads, given, is the count: the variable is not read
-      const given = await fresh("train", "--data", "xor", "--epochs", "1", "--threads", "1");
+      const out = join(dir, "threads-env");
+      const given = await fresh("train", "--data", "xor", "--epochs", "1", "--threads", "1", "--out", out);
       expect(given.code).toBe(0);
+      // eval too, whatever the data's size (it failed only on data large enough for the threads: MNIST's)
+      vi.resetModules(); // --threads set the count in these modules: a fresh copy reads the variable again
+      const e = await (await import("./run.js")).run("eval", out);
+      expect([e.code, e.stderr, e.stdout]).toEqual([2, 'gradgraph: GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got "abc"\n', ""]);
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();

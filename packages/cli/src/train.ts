@@ -425,6 +425,7 @@ function buildReport(
 }
 
 async function evalAction(dir: string, opts: { data?: string; json?: boolean }, io: Io): Promise<void> {
+  getNumThreads(); // as train: a bad GRADGRAPH_NUM_THREADS is an error now, not only when the data is large (MNIST's)
   const { model, config } = await loadRunModel(dir);
   let spec: DataSpec;
   if (opts.data === undefined || (config.data !== undefined && opts.data === config.data.name)) {
