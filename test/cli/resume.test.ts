@@ -95,6 +95,11 @@ describe("train --resume", () => {
     expect(r.stderr).toContain(`gradgraph: --resume ${other}: not a gradgraph run folder: ${join(other, "config.json")}: not a gradgraph model config: format is "gradgraph-module", expected "gradgraph-mlp"`);
     expect(r.code).toBe(2);
 
+    r = await run("train", "--resume", "");
+    expect([r.code, r.stderr]).toEqual([2, "gradgraph: --resume: no folder name given (the folder a gradgraph train --out wrote)\n"]);
+    r = await run("eval", "");
+    expect([r.code, r.stderr]).toEqual([2, "gradgraph: no run folder given (the folder a gradgraph train --out wrote)\n"]);
+
     r = await run("train", "--epochs", "1");
     expect(r.stderr).toContain("gradgraph: --data is required (the dataset to train on), unless --resume RUN_DIR continues a saved run");
     expect(r.code).toBe(2);

@@ -22,6 +22,7 @@ type Opts = Record<string, string | boolean | undefined>;
  * names the options typed on the command line (any other than those is refused).
  */
 export async function resumeOptions(dir: string, typed: Opts, given: readonly string[]): Promise<Opts> {
+  if (dir.trim() === "") throw new InputError("--resume: no folder name given (the folder a gradgraph train --out wrote)");
   const changed = given.filter((k) => !ALLOWED.has(k));
   if (changed.length > 0) {
     const flags = changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
