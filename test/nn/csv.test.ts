@@ -28,7 +28,7 @@ describe("CSV datasets", () => {
     ["a,b,c\n1,,x\n", {}, 't.csv:2: column "b" holds "", expected a number'],
     ["a,b\n0x10,y\n", {}, 't.csv:2: column "a" holds "0x10", expected a number'],
     ["a,b\n1e999,y\n", {}, 't.csv:2: column "a" holds 1e999, beyond float32\'s range'],
-    ["a,b\n-1e999,y\n", { dtype: "float64" }, 't.csv:2: column "a" holds -1e999, beyond float64\'s range'],
+    ["a,b\n-1e999,y\n", { dtype: "float64" as const }, 't.csv:2: column "a" holds -1e999, beyond float64\'s range'],
     ["a,b\n1,y\n1e39,z\n", {}, 't.csv:3: column "a" holds 1e39, beyond float32\'s range (at most about 3.4e38; --dtype float64'],
     ["a,b\n1,\n", {}, 't.csv:2: the label (column "b") is empty'],
     ["a,b\n1,x\n2,x\n", {}, 't.csv: the label column "b" holds one value ("x") in every row; a classifier needs at least two classes'],
