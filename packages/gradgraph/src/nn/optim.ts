@@ -96,7 +96,7 @@ export abstract class Optimizer {
   /** The numbers of this step (after `steps` is counted) that {@link update} receives as weak scalar tensors. */
   protected abstract scalars(): number[];
 
-  /** The update of one parameter from its gradient and this step's {@link scalars} (inside `noGrad`). */
+  /** The update of one parameter from its gradient and this step's {@link Optimizer.scalars | scalars} (inside `noGrad`). */
   protected abstract update(p: Tensor, g: Tensor, scalars: readonly Tensor[]): void;
 
   /** The hyperparameters, as saved with the state (and compared when it is loaded). */
