@@ -366,6 +366,16 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect((await run("eval", out)).code).toBe(0);
   });
 
+  test("SIGTERM while training without --out: exit 143, saying that nothing was saved and how to keep a run", async () => {
+    const t = trainPausing("train", "--data", "xor", "--epochs", "5");
+    await t.said("paused at train");
+    t.child.kill("SIGTERM");
+    const r = await t.done();
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain("gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)\n");
+    expect(r.stderr).not.toContain("continue it with");
+  });
+
   test("SIGHUP during the final evaluation: the run completes and is written whole, exit 129", async () => {
     const out = join(dir, "sighup");
     const t = trainPausing("evaluate", "--data", "xor", "--epochs", "2", "--out", out);

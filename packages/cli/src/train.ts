@@ -375,7 +375,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     if (folder !== null) await saveRun(c, r, history, outcome, folder, signals, io);
     if (signals.received !== undefined) {
       const what = outcome.stoppedNote ?? `${by} came after training ended; the run completed`;
-      const where = c.out === undefined ? "" : `; the model and report are in ${c.out}`;
+      const where = c.out !== undefined ? `; the model and report are in ${c.out}` : outcome.stoppedNote === undefined ? "" : "; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)";
       // A stopped run is saved with its training state: say how to go on from it.
       const resume = c.out === undefined || outcome.stoppedNote === undefined ? "" : `\ncontinue it with: gradgraph train --resume ${shellWord(c.out)}`;
       throw new Interrupted(`${what}${where}${resume}`, signals.exitCode);
