@@ -60,6 +60,8 @@ describe("grad, human output", () => {
     const ok = await run("grad", "w(x, y, z) = (x + y)*z", "--at", "1,2,-3");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe("w = -9  at x=1, y=2, z=-3\n∂w/∂x = -3\n∂w/∂y = -3\n∂w/∂z = 3\n(reverse mode: 4 local-derivative multiplications)\n");
+    const one = await run("grad", "x^2", "--at", "x=3");
+    expect(one.stdout).toBe("f = 9  at x=3\n∂f/∂x = 6\n(reverse mode: 1 local-derivative multiplication)\n");
   });
 
   test("an expression that starts with a minus is not taken for an option", async () => {
@@ -196,7 +198,12 @@ describe("dot --svg", () => {
     expect(r.stderr).toContain("note: --svg: Graphviz did not finish in 0.001 s; drawing each input and constant once per use instead\n");
     expect(r.stderr).toContain("--svg: Graphviz did not finish laying out the graph (4 nodes) in 0.001 s; the DOT on stdout is complete");
     expect(existsSync(file)).toBe(false);
-    expect((await run("dot", "x", "--svg-timeout", "soon")).stderr).toContain('--svg-timeout: expected a positive number of seconds, got "soon"');
+    expect((await run("dot", "x", "--svg-timeout", "soon")).stderr).toContain('--svg-timeout: expected a positive number of seconds, at most 2,147,483 (about 24 days), got "soon"');
+    // past setTimeout's 2^31 − 1 ms the timer fired at once: "did not finish in 10000000000 s"
+    for (const t of ["1e10", "Infinity"]) {
+      const long = await run("dot", "x", "--svg", file, "--svg-timeout", t);
+      expect([long.code, long.stderr]).toEqual([2, `gradgraph: --svg-timeout: expected a positive number of seconds, at most 2,147,483 (about 24 days), got "${t}"\n`]);
+    }
   });
 
   test("without --at, the graph's structure alone", async () => {

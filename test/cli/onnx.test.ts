@@ -2,7 +2,7 @@
  * `gradgraph export RUN_DIR --onnx` and `gradgraph onnx EXPR --at … -o`: the files they write load in
  * onnxruntime-node and in importOnnx and compute what gradgraph computes; bad input is exit code 2 with a message.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -51,6 +51,19 @@ describe("gradgraph export RUN_DIR --onnx", () => {
     expect(Array.from(got).map((v, i) => Math.abs(v - want[i]!))).toSatisfy((d: number[]) => d.every((e) => e < 1e-6));
   });
 
+  test("a run trained on standardised inputs (a CSV file, MNIST) says what the ONNX model expects: the graph does not standardise", async () => {
+    const csv = join(dir, "pairs.csv");
+    writeFileSync(csv, "a,b,kind\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,10,x\n");
+    const out = join(dir, "pairs");
+    expect((await run("train", "--data", csv, "--epochs", "1", "--out", out)).code).toBe(0);
+    const r = await run("export", out, "--onnx", join(dir, "pairs.onnx"));
+    expect(r.code).toBe(0);
+    // the training part is 4 of the 5 rows (split seed 0): (1,2) (3,4) (5,6) (7,8), so mean [4, 5] and deviation √5
+    expect(r.stderr).toBe(
+      `note: the model takes each feature standardised as in training, (x − mean) / deviation with the training part's figures (${csv}, test fraction 0.2, split seed 0); the graph does not do it: features a, b, mean [4, 5], deviation [2.23607, 2.23607]\n`,
+    );
+  });
+
   test("bad input: no run there, no --onnx, a bad --batch: exit 2 with a message, nothing written", async () => {
     const none = await run("export", join(dir, "nope"), "--onnx", join(dir, "nope.onnx"));
     expect(none.code).toBe(2);
@@ -62,7 +75,13 @@ describe("gradgraph export RUN_DIR --onnx", () => {
     expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
     const batch = await run("export", out, "--onnx", join(dir, "b.onnx"), "--batch", "0");
     expect(batch.code).toBe(2);
-    expect(batch.stderr).toBe("gradgraph: --batch 0: expected a positive integer\n");
+    expect(batch.stderr).toBe("gradgraph: --batch 0: expected an integer from 1 to 4,096\n");
+    // decimal digits only, as train's integer options; and bounded: the export runs the model at that batch
+    for (const b of ["0x2", "1e1", "4097", "99999999999999999999"]) {
+      const r = await run("export", out, "--onnx", join(dir, "b.onnx"), "--batch", b);
+      expect([r.code, r.stderr]).toEqual([2, `gradgraph: --batch ${b}: expected an integer from 1 to 4,096\n`]);
+    }
+    expect(existsSync(join(dir, "b.onnx"))).toBe(false);
   });
 });
 

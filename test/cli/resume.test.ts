@@ -77,11 +77,28 @@ describe("train --resume", () => {
     expect(r.stderr).toContain(`gradgraph: --resume ${old}: this run has no training-state.json (saved by an older gradgraph), so it cannot be resumed`);
     expect(r.code).toBe(2);
 
+    // A run folder written in code (saveModel + saveTrainingState) records no training settings: refused, not a crash.
+    const coded = join(dir, "coded");
+    expect((await run("train", ...common, "--epochs", "1", "--out", coded)).code).toBe(0);
+    const config = JSON.parse(readFileSync(join(coded, "config.json"), "utf8"));
+    delete config.training;
+    writeFileSync(join(coded, "config.json"), JSON.stringify(config));
+    r = await run("train", "--resume", coded);
+    expect(r.stderr).toBe(
+      `gradgraph: --resume ${coded}: its config.json records no training.optimizer, training.lr, training.epochs, training.batch, training.seed (it was not written by gradgraph train), so the CLI cannot continue it; in code, give its history to fit as resume (docs/saving.md)\n`,
+    );
+    expect(r.code).toBe(2);
+
     const other = join(dir, "other-architecture");
     await saveModule(other, new Linear(2, 2));
     r = await run("train", "--resume", other);
     expect(r.stderr).toContain(`gradgraph: --resume ${other}: not a gradgraph run folder: ${join(other, "config.json")}: not a gradgraph model config: format is "gradgraph-module", expected "gradgraph-mlp"`);
     expect(r.code).toBe(2);
+
+    r = await run("train", "--resume", "");
+    expect([r.code, r.stderr]).toEqual([2, "gradgraph: --resume: no folder name given (the folder a gradgraph train --out wrote)\n"]);
+    r = await run("eval", "");
+    expect([r.code, r.stderr]).toEqual([2, "gradgraph: no run folder given (the folder a gradgraph train --out wrote)\n"]);
 
     r = await run("train", "--epochs", "1");
     expect(r.stderr).toContain("gradgraph: --data is required (the dataset to train on), unless --resume RUN_DIR continues a saved run");

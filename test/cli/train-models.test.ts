@@ -36,6 +36,9 @@ describe("--data file.csv", () => {
     [(p: string) => ["--data", p], "x,kind\n1,a\nx1,b\n", (p: string) => `${p}:3: column "x" holds "x1", expected a number`],
     [(p: string) => ["--data", p, "--model", "2-8-2"], "x,kind\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n", (p: string) => `--model 2-8-2 does not fit ${p.split("/").pop()}: each sample has 1 input features, so the first size must be 1 (e.g. 1-8-2)`],
     [() => ["--data", "moons", "--label", "y"], "", () => "--label names the label column of a CSV file, not of moons"],
+    [(p: string) => ["--data", p], "x,price\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n5,4.5\n6,5.5\n", (p: string) => `no test samples (test fraction 0.2 of 6 samples holds out 0 for testing and leaves 6 for training); the split is stratified by class, and each of the 6 samples has a label of its own, so no --test-fraction can split them: the label column (the last) should name classes, each shared by several rows`],
+    [(p: string) => ["--data", p], "x,kind\n1,a\n2,a\n", (p: string) => `${p}: the label column "kind" holds one value ("a") in every row; a classifier needs at least two classes`],
+    [(p: string) => ["--data", p], "x,kind\n1,a\n1e39,b\n", (p: string) => `${p}:3: column "x" holds 1e39, beyond float32's range (at most about 3.4e38; --dtype float64 reads up to about 1.8e308)`],
   ])("bad input %#", async (args, text, message) => {
     const p = join(dir, `bad${Math.random().toString(36).slice(2)}.csv`);
     writeFileSync(p, text);
@@ -92,7 +95,7 @@ describe("--model layer specs", () => {
   });
 
   test.each([
-    [["--data", "mnist", "--model", "conv(6,30)-flatten-linear(10)"], "--model conv(6,30)-flatten-linear(10): conv(6,30) a 30×30 kernel is larger than its input of 28×28"],
+    [["--data", "mnist", "--model", "conv(6,30)-flatten-linear(10)"], "--model conv(6,30)-flatten-linear(10): conv(6,30) has a 30×30 kernel, larger than its input of 28×28"],
     [["--data", "moons", "--model", "linear(3)"], "--model linear(3): the network ends in shape [3], but the data has 2 classes: end with linear(2)"],
     [["--data", "moons", "--model", "conv(2,1)-flatten-linear(2)"], "--model conv(2,1)-flatten-linear(2): conv(2,1) takes images [channels, height, width], got a sample of shape [2]"],
     [["--data", "moons", "--model", "foo"], '--model foo: unknown layer "foo"'],

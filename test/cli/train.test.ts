@@ -91,6 +91,8 @@ describe("gradgraph train", () => {
     [["--data", "moons", "--threads", "0"], "--threads 0: expected an integer from 1 to 256"],
     [["--data", "moons", "--threads", "0x2"], "--threads 0x2: expected an integer from 1 to 256"],
     [["--data", "moons", "--epochs", "1e1"], "--epochs 1e1: expected a positive integer"],
+    [["--data", "moons", "--out", ""], "--out: no folder name given"],
+    [["--data", "moons", "--epochs", "99999999999999999999"], "--epochs 99999999999999999999: expected a positive integer (at most 2^53 − 1)"],
     [["--data", "iris", "--noise", "0.1"], "--n and --noise are for the generated datasets"],
     [["--data", "moons", "--augment", "shift"], "--augment shift: only for image data (mnist), not moons"],
     [["--data", "moons", "--target", "gpu"], "--target gpu: expected one of cpu, onnxruntime"],
@@ -112,8 +114,13 @@ describe("gradgraph train", () => {
       expect(r.stderr).toBe('gradgraph: GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got "abc"\n');
       expect(r.stdout).toBe("");
       // --threads, given, is the count: the variable is not read
-      const given = await fresh("train", "--data", "xor", "--epochs", "1", "--threads", "1");
+      const out = join(dir, "threads-env");
+      const given = await fresh("train", "--data", "xor", "--epochs", "1", "--threads", "1", "--out", out);
       expect(given.code).toBe(0);
+      // eval too, whatever the data's size (it failed only on data large enough for the threads: MNIST's)
+      vi.resetModules(); // --threads set the count in these modules: a fresh copy reads the variable again
+      const e = await (await import("./run.js")).run("eval", out);
+      expect([e.code, e.stderr, e.stdout]).toEqual([2, 'gradgraph: GRADGRAPH_NUM_THREADS: expected an integer from 1 to 256, got "abc"\n', ""]);
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();
@@ -353,9 +360,20 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect(r.code).toBe(143);
     expect(r.stderr).toContain("gradgraph: SIGTERM: stopping after this batch");
     expect(r.stderr).toContain(`gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; the model and report are in ${out}\n`);
+    expect(r.stderr).toContain(`\ncontinue it with: gradgraph train --resume ${out.includes(" ") ? `'${out}'` : out}\n`);
     expect(readdirSync(out).sort()).toEqual(RUN_FILES);
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("stopped by SIGTERM");
     expect((await run("eval", out)).code).toBe(0);
+  });
+
+  test("SIGTERM while training without --out: exit 143, saying that nothing was saved and how to keep a run", async () => {
+    const t = trainPausing("train", "--data", "xor", "--epochs", "5");
+    await t.said("paused at train");
+    t.child.kill("SIGTERM");
+    const r = await t.done();
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain("gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)\n");
+    expect(r.stderr).not.toContain("continue it with");
   });
 
   test("SIGHUP during the final evaluation: the run completes and is written whole, exit 129", async () => {
@@ -368,6 +386,7 @@ describe("signals at any time end with a complete run folder, or the previous on
     expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on xor: 2 epochs, 20 steps/);
     expect(r.stderr).toContain("gradgraph: SIGHUP: finishing the run first");
     expect(r.stderr).toContain(`gradgraph: SIGHUP came after training ended; the run completed; the model and report are in ${out}\n`);
+    expect(r.stderr).not.toContain("continue it with"); // nothing left to resume
     expect(readdirSync(out).sort()).toEqual(RUN_FILES);
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results.epochsCompleted).toBe(2);
   });

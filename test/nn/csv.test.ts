@@ -17,6 +17,9 @@ describe("CSV datasets", () => {
     expect(num.info.classes).toEqual(["9", "10"]); // 9 before 10: numbers sort as numbers
     expect(Array.from(num.y.toArray())).toEqual([1, 0, 1]);
     expect(num.x.toNested()).toEqual([[1], [2], [3]]);
+    const wide = await parseCsv("a,b\n1e39,y\n1,z\n", "w.csv", { dtype: "float64" });
+    expect(wide.x.toNested()).toEqual([[1e39], [1]]); // beyond float32, within float64
+
   });
 
   test.each([
@@ -24,7 +27,11 @@ describe("CSV datasets", () => {
     ["a,b,c\n1,2,x\n1,two,y\n", {}, 't.csv:3: column "b" holds "two", expected a number'],
     ["a,b,c\n1,,x\n", {}, 't.csv:2: column "b" holds "", expected a number'],
     ["a,b\n0x10,y\n", {}, 't.csv:2: column "a" holds "0x10", expected a number'],
+    ["a,b\n1e999,y\n", {}, 't.csv:2: column "a" holds 1e999, beyond float32\'s range'],
+    ["a,b\n-1e999,y\n", { dtype: "float64" as const }, 't.csv:2: column "a" holds -1e999, beyond float64\'s range'],
+    ["a,b\n1,y\n1e39,z\n", {}, 't.csv:3: column "a" holds 1e39, beyond float32\'s range (at most about 3.4e38; --dtype float64'],
     ["a,b\n1,\n", {}, 't.csv:2: the label (column "b") is empty'],
+    ["a,b\n1,x\n2,x\n", {}, 't.csv: the label column "b" holds one value ("x") in every row; a classifier needs at least two classes'],
     ["a,b\n", {}, "t.csv: a header and no rows"],
     ["", {}, "t.csv: empty; expected a header row"],
     ["a\n1\n", {}, "t.csv:1: the header has 1 column; expected at least two"],

@@ -52,6 +52,19 @@ describe("trainTestSplit", () => {
     expect(rows(trainTestSplit(ds, { seed: 4 }).test)).not.toEqual(rows(test));
   });
 
+  test("testSize is exact, stratified too: each class's share rounded down, the rest to the largest remainders", () => {
+    const counts = (d: Dataset, k: number) => Array.from({ length: k }, (_, c) => Array.from(d.y.toArray()).filter((v) => v === c).length);
+    const two = trainTestSplit(moons(100, { seed: 0 }), { testSize: 7, seed: 0 }); // 3.5 + 3.5: was 4 + 4
+    expect([two.train.length, two.test.length]).toEqual([93, 7]);
+    expect(counts(two.test, 2)).toEqual([4, 3]); // a tie goes to the first class
+    const three = trainTestSplit(iris(), { testSize: 10, seed: 0 }); // 3.33 each: 3 + 3 + 3, then one more
+    expect(counts(three.test, 3)).toEqual([4, 3, 3]);
+    for (const size of [0, 1, 149, 150]) expect(trainTestSplit(iris(), { testSize: size }).test.length).toBe(size);
+    expect(() => trainTestSplit(iris(), { testSize: 2.5 })).toThrow("trainTestSplit: testSize must be a whole number of samples, got 2.5");
+    // a fraction still rounds each class's share (the splits of saved runs stay as they were)
+    expect(trainTestSplit(moons(100, { seed: 0 }), { testFraction: 0.07, seed: 0 }).test.length).toBe(8);
+  });
+
   test("a stratified split of 400,000 samples (the CLI allows a million): no stack overflow", () => {
     const { train, test } = trainTestSplit(moons(400_000, { seed: 0 }), { testFraction: 0.2, seed: 0 });
     expect([train.length, test.length]).toEqual([320_000, 80_000]);
@@ -69,6 +82,15 @@ describe("toy datasets", () => {
     }
     expect(moons(50, { seed: 1 }).x.toNested()).toEqual(moons(50, { seed: 1 }).x.toNested());
     expect(moons(50, { seed: 1 }).x.toNested()).not.toEqual(moons(50, { seed: 2 }).x.toNested());
+  });
+
+  test("a noise that is not a finite number ≥ 0, or that puts points beyond the dtype, is refused", () => {
+    expect(() => moons(10, { noise: NaN })).toThrow("moons: noise must be a finite number ≥ 0, got NaN");
+    expect(() => circles(10, { noise: -0.1 })).toThrow("circles: noise must be a finite number ≥ 0, got -0.1");
+    expect(() => regression1d(10, { noise: Infinity })).toThrow("regression1d: noise must be a finite number ≥ 0, got Infinity");
+    expect(() => xor(8, { noise: 1e300 })).toThrow("xor: noise 1e+300 puts points beyond float32's range");
+    expect(moons(10, { noise: 1e300, dtype: "float64" }).length).toBe(10); // within float64
+    expect(spirals(9, { noise: 1e300 }).length).toBe(9); // the noise is in the angle
   });
 
   test("moons without noise lie on the two half circles", () => {

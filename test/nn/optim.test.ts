@@ -172,6 +172,16 @@ describe("gradient clipping", () => {
     expect(clipGradNorm([a, b], 10)).toBeCloseTo(1, 5);
     expect(a.grad.toArray()[0]).toBeCloseTo(3 * scale, 12);
   });
+
+  test("a negative or NaN maxNorm is refused (it flipped every gradient, or clipped nothing); 0 zeroes them", () => {
+    const a = tensor([3], { requiresGrad: true, dtype: "float64" });
+    a.grad = tensor([3], { dtype: "float64" });
+    expect(() => clipGradNorm([a], -1)).toThrow("clipGradNorm: maxNorm must be a number ≥ 0, got -1");
+    expect(() => clipGradNorm([a], NaN)).toThrow("clipGradNorm: maxNorm must be a number ≥ 0, got NaN");
+    expect(a.grad.toArray()[0]).toBe(3);
+    expect(clipGradNorm([a], 0)).toBe(3);
+    expect(a.grad.toArray()[0]).toBe(0);
+  });
 });
 
 describe("learning-rate schedules", () => {

@@ -28,7 +28,7 @@ describe("layer specs", () => {
     ["dropout(1)", [784], undefined, 10, "dropout(1): P must be in [0, 1), got 1"],
     ["relu(2)", [784], undefined, 10, "relu(2): relu takes no arguments"],
     ["conv(6,5)-flatten-linear(10)", [4], undefined, 10, "conv(6,5) takes images [channels, height, width], got a sample of shape [4]"],
-    ["conv(6,30)-flatten-linear(10)", [784], [1, 28, 28], 10, "conv(6,30) a 30×30 kernel is larger than its input of 28×28"],
+    ["conv(6,30)-flatten-linear(10)", [784], [1, 28, 28], 10, "conv(6,30) has a 30×30 kernel, larger than its input of 28×28"],
     ["conv(6,5)-linear(10)", [784], [1, 28, 28], 10, "linear(10) takes features, got a sample of shape [6, 24, 24]: put flatten before it"],
     ["linear(12)", [784], undefined, 10, "the network ends in shape [12], but the data has 10 classes: end with linear(10)"],
   ] as const)("%s is refused", (text, input, image, classes, message) => {

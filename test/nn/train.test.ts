@@ -141,6 +141,16 @@ describe("fit and evaluate", () => {
     expect(predict(model, data.x).requiresGrad).toBe(false);
     expect(() => evaluate(model, data, { metrics: ["f1"] })).toThrow("metric f1: expected one of accuracy");
   });
+
+  test("fit without an optimizer object: an InputError saying what to pass", async () => {
+    const model = new MLP([2, 4, 2], "relu");
+    const data = moons(10);
+    // loss is a name, the optimizer is not: a string (or none) is said so, not "opt.zeroGrad is not a function"
+    await expect(fit(model, data, { loss: "cross_entropy", optimizer: "adam" as never, epochs: 1 })).rejects.toThrow(
+      'fit: optimizer must be an optimizer made for the model\'s parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got the string "adam"',
+    );
+    await expect(fit(model, data, { loss: "cross_entropy", epochs: 1 } as never)).rejects.toThrow("fit: optimizer must be an optimizer made for the model's parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got none");
+  });
 });
 
 describe("MNIST smoke test", () => {

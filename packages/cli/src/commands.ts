@@ -5,7 +5,7 @@ import { type CodeTarget, differentiate, formatPaths, formatTrace, formatValue, 
 import { writeFileAtomic } from "gradgraph/node";
 import type { Io } from "./io.js";
 import { jsonNumber } from "./json.js";
-import { SVG_TIMEOUT_S, svgWithin, type Drawable } from "./svg.js";
+import { MAX_SVG_TIMEOUT_S, SVG_TIMEOUT_S, svgWithin, type Drawable } from "./svg.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
 import { tensorCode, tensorDot, tensorGrad, tensorSetUp, tensorTrace } from "./tensor.js";
@@ -92,7 +92,7 @@ export function registerCommands(program: Command, io: Io): void {
       const width = graph.names.reduce((w, n) => Math.max(w, n.length), 0);
       io.out(`${output} = ${formatValue(r.value)}${describePoint(graph)}\n`);
       graph.names.forEach((n, i) => io.out(`∂${output}/∂${n.padEnd(width)} = ${formatValue(r.grads[i]!)}\n`));
-      io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplications)\n`);
+      io.out(`(${mode} mode: ${r.multiplications} local-derivative multiplication${r.multiplications === 1 ? "" : "s"})\n`);
     });
 
   program
@@ -140,7 +140,10 @@ export function registerCommands(program: Command, io: Io): void {
       const withPoint = opts.at.length > 0;
       const order2 = wantsOrder2(opts);
       const seconds = Number(opts.svgTimeout);
-      if (!(seconds > 0)) throw new InputError(`--svg-timeout: expected a positive number of seconds, got ${JSON.stringify(opts.svgTimeout)}`);
+      // setTimeout takes at most 2^31 − 1 ms: beyond (1e10, Infinity) it fires at once and the layout "did not finish"
+      if (!(seconds > 0 && seconds <= MAX_SVG_TIMEOUT_S)) {
+        throw new InputError(`--svg-timeout: expected a positive number of seconds, at most ${MAX_SVG_TIMEOUT_S.toLocaleString("en-US")} (about 24 days), got ${JSON.stringify(opts.svgTimeout)}`);
+      }
       const tensors = order2 ? null : tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });
       let drawn: Drawable;
       if (order2) drawn = dotOrder2(expr, opts.at, opts.wrt, io);

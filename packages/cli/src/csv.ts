@@ -24,7 +24,7 @@ export interface CsvOptions {
 /** The largest CSV file read. */
 export const MAX_CSV_BYTES = 500_000_000;
 
-/** A number as written in a cell (`1`, `-0.5`, `1e-3`, `.5`); not `""`, `0x10`, `Infinity` or `NaN`. */
+/** A number as written in a cell (`1`, `-0.5`, `1e-3`, `.5`); not `""`, `0x10`, `Infinity` or `NaN` (nor, checked apart, `1e999`). */
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
@@ -55,7 +55,8 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
   if (li < 0) throw new InputError(`--label ${labelName}: ${where} has no such column (its columns: ${header.join(", ")})`);
   if (body.length === 0) throw new InputError(`${where}: a header and no rows; expected rows of numbers below it`);
   const f = header.length - 1, n = body.length;
-  const X = floats(o.dtype ?? "float32", n * f);
+  const dtype = o.dtype ?? "float32";
+  const X = floats(dtype, n * f);
   const labels: string[] = new Array<string>(n);
   body.forEach(({ record, info }, r) => {
     if (record.length !== header.length) throw new InputError(`${where}:${info.lines}: ${record.length} cells, but the header has ${header.length} columns`);
@@ -67,10 +68,17 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
         return;
       }
       if (!NUMBER.test(cell)) throw new InputError(`${where}:${info.lines}: column ${JSON.stringify(header[c])} holds ${JSON.stringify(cell)}, expected a number`);
-      X[k++] = Number(cell);
+      const x = Number(cell);
+      // 1e999 matches NUMBER but is Infinity; 1e39 is Infinity in float32: either would make every loss NaN.
+      if (!Number.isFinite(dtype === "float32" ? Math.fround(x) : x)) {
+        const hint = dtype === "float32" && Number.isFinite(x) ? " (at most about 3.4e38; --dtype float64 reads up to about 1.8e308)" : "";
+        throw new InputError(`${where}:${info.lines}: column ${JSON.stringify(header[c])} holds ${cell}, beyond ${dtype}'s range${hint}`);
+      }
+      X[k++] = x;
     });
   });
   const distinct = [...new Set(labels)];
+  if (distinct.length < 2) throw new InputError(`${where}: the label column ${JSON.stringify(labelName)} holds one value (${JSON.stringify(distinct[0])}) in every row; a classifier needs at least two classes`);
   const numeric = distinct.every((l) => NUMBER.test(l));
   const classes = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
   const index = new Map(classes.map((c, i) => [c, i]));

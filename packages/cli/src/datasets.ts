@@ -93,6 +93,8 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
 
 /** A run's saved model (`train --out`), with the data spec of its config.json checked as {@link dataSpecProblem} does. */
 export async function loadRunModel(dir: string): Promise<{ model: nn.MLP | nn.LayerNet; config: ModelConfig<DataSpec> }> {
+  // "" would be the working folder, and the messages would name no folder at all
+  if (dir.trim() === "") throw new InputError("no run folder given (the folder a gradgraph train --out wrote)");
   const { model, config } = await loadModel(dir).catch((e: unknown) => {
     if (e instanceof InputError && e.message.endsWith(`(${CONFIG_FILE} not found)`)) throw new InputError(`${e.message}; train one with gradgraph train --out ${dir}`);
     throw e;

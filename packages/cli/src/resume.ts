@@ -22,6 +22,7 @@ type Opts = Record<string, string | boolean | undefined>;
  * names the options typed on the command line (any other than those is refused).
  */
 export async function resumeOptions(dir: string, typed: Opts, given: readonly string[]): Promise<Opts> {
+  if (dir.trim() === "") throw new InputError("--resume: no folder name given (the folder a gradgraph train --out wrote)");
   const changed = given.filter((k) => !ALLOWED.has(k));
   if (changed.length > 0) {
     const flags = changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
@@ -39,6 +40,13 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     throw new InputError(`--resume ${dir}: this run has no ${TRAINING_STATE_FILE} (saved by an older gradgraph), so it cannot be resumed`);
   }
   const t = config.training ?? {};
+  // A folder that saveModel + saveTrainingState wrote in code may record no training settings: they are not guessed.
+  const missing = ["optimizer", "lr", "epochs", "batch", "seed"].filter((k) => t[k] === undefined || t[k] === null);
+  if (missing.length > 0) {
+    throw new InputError(
+      `--resume ${dir}: its config.json records no training.${missing.join(", training.")} (it was not written by gradgraph train), so the CLI cannot continue it; in code, give its history to fit as resume (docs/saving.md)`,
+    );
+  }
   const epochs = Number(typed.epochs ?? t.epochs);
   const at = await savedFitState(dir);
   const done = at === null || !Number.isInteger(epochs) ? null : resumeDone(at, epochs);

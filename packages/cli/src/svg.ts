@@ -19,6 +19,8 @@ export interface Drawable {
 
 /** The default budget of `--svg-timeout`, in seconds. */
 export const SVG_TIMEOUT_S = 20;
+/** The largest `--svg-timeout`, in seconds: setTimeout's limit, 2^31 − 1 ms (a longer one fires at once). */
+export const MAX_SVG_TIMEOUT_S = 2_147_483;
 
 /** Lays `g` out as SVG within `seconds` per attempt; throws an InputError when even the compact layout does not finish. */
 export async function svgWithin(g: Drawable, seconds: number, io: Io): Promise<string> {

@@ -92,7 +92,12 @@ export function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where:
   const total = train.length + test.length;
   const rows = spec.name === "iris" || spec.name === "csv";
   const how = spec.name === "mnist" ? `${total} digits` : `test fraction ${spec.testFraction} of ${total} ${rows ? "samples" : "points"}`;
-  const fix = spec.name === "mnist" ? "" : train.length === 0 ? "; use a smaller --test-fraction" : rows ? "; use a larger --test-fraction" : "; use a larger --n or --test-fraction";
+  let fix = spec.name === "mnist" ? "" : train.length === 0 ? "; use a smaller --test-fraction" : rows ? "; use a larger --test-fraction" : "; use a larger --n or --test-fraction";
+  // The split is stratified: each class holds out round(fraction × its samples). When every class has one sample
+  // (a label column of measurements, not classes), no --test-fraction can split it.
+  if (rows && total > 1 && new Set([...train.y.toArray(), ...test.y.toArray()]).size === total) {
+    fix = `; the split is stratified by class, and each of the ${total} samples has a label of its own, so no --test-fraction can split them: the label column${spec.label === undefined ? " (the last)" : ` ${spec.label}`} should name classes, each shared by several rows`;
+  }
   if (train.length === 0) throw new InputError(`${where}no training samples left (${how} leaves ${train.length} for training and ${test.length} for testing)${fix}`);
   throw new InputError(`${where}no test samples (${how} holds out ${test.length} for testing and leaves ${train.length} for training)${fix}`);
 }

@@ -52,6 +52,9 @@ function number(option: string, value: string | undefined, check: (x: number) =>
  */
 function integer(option: string, value: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
   if (value !== undefined && !/^\s*\d+\s*$/.test(value)) throw new InputError(`${option} ${value}: expected ${what}`);
+  // 99999999999999999999 would be read as 100000000000000000000, and steps past 2^53 are not counted exactly
+  const exact = what.includes("2^53") ? what : `${what} (at most 2^53 − 1)`;
+  if (value !== undefined && !Number.isSafeInteger(Number(value))) throw new InputError(`${option} ${value}: expected ${exact}`);
   return number(option, value, (x) => Number.isInteger(x) && check(x), what);
 }
 const positiveInt = (o: string, v: string | undefined) => integer(o, v, (x) => x > 0, "a positive integer");
@@ -174,6 +177,8 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   if (name !== "mnist" && opts.limit !== undefined) throw new InputError(`--limit is for mnist, not ${name}`);
   if (name === "mnist" && opts.testFraction !== undefined) throw new InputError("--test-fraction: MNIST's split is the official one (60,000 train / 10,000 test digits)");
   if (opts.overwrite && opts.out === undefined) throw new InputError("--overwrite replaces the folder given by --out: give --out too");
+  // "" would be the working folder: with --overwrite, a run there would be replaced by this one
+  if (opts.out !== undefined && opts.out.trim() === "") throw new InputError("--out: no folder name given");
   const limit = positiveInt("--limit", opts.limit);
   const notes: string[] = [];
   if (limit !== undefined && limit > MNIST_TRAIN_DIGITS) notes.push(`--limit ${limit}: MNIST has only ${MNIST_TRAIN_DIGITS.toLocaleString("en-US")} training digits; training on all of them`);
@@ -370,7 +375,10 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     if (folder !== null) await saveRun(c, r, history, outcome, folder, signals, io);
     if (signals.received !== undefined) {
       const what = outcome.stoppedNote ?? `${by} came after training ended; the run completed`;
-      throw new Interrupted(`${what}${c.out === undefined ? "" : `; the model and report are in ${c.out}`}`, signals.exitCode);
+      const where = c.out !== undefined ? `; the model and report are in ${c.out}` : outcome.stoppedNote === undefined ? "" : "; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)";
+      // A stopped run is saved with its training state: say how to go on from it.
+      const resume = c.out === undefined || outcome.stoppedNote === undefined ? "" : `\ncontinue it with: gradgraph train --resume ${shellWord(c.out)}`;
+      throw new Interrupted(`${what}${where}${resume}`, signals.exitCode);
     }
   } catch (e) {
     folder?.discard();
@@ -381,6 +389,9 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     keepRunningWithoutOutput(signals.received !== undefined);
   }
 }
+
+/** A path as one word of a shell command: as it is when that is safe, else in single quotes. */
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function buildReport(
   model: MLP | LayerNet,
@@ -414,6 +425,7 @@ function buildReport(
 }
 
 async function evalAction(dir: string, opts: { data?: string; json?: boolean }, io: Io): Promise<void> {
+  getNumThreads(); // as train: a bad GRADGRAPH_NUM_THREADS is an error now, not only when the data is large (MNIST's)
   const { model, config } = await loadRunModel(dir);
   let spec: DataSpec;
   if (opts.data === undefined || (config.data !== undefined && opts.data === config.data.name)) {
@@ -444,7 +456,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .addOption(new Option("--data <name>", `the dataset: ${DATASET_NAMES.join(", ")}, or a CSV file (file.csv: a header row, numeric features, a label column)`))
     .option("--label <column>", "the label column of a CSV file (default: the last)")
     .option("--resume <dir>", "continue the run saved in this folder exactly where it stopped (its settings come from its config.json; --epochs sets a new total)")
-    .option("--model <spec>", "layer sizes, inputs first and classes last (default per dataset: moons 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10, csv inputs-32-classes), or layers: see below")
+    .option("--model <spec>", "layer sizes, inputs first and classes last (default per dataset: moons, circles, xor 2-16-16-2, spirals 2-64-64-3, iris 4-16-3, mnist 784-128-10, csv inputs-32-classes), or layers: see below")
     .option("--act <name>", `activation between layers: ${Object.keys(ACTIVATIONS).join(", ")}`, "relu")
     .option("--opt <name>", `optimizer: ${OPTIMIZERS.join(", ")}`, "adam")
     .option("--lr <rate>", "learning rate (default per dataset: 0.01, mnist 1e-3)")
@@ -479,7 +491,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
         "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
         "Ctrl-C stops after the current batch and still writes the model and the report (exit code 130); so do\n" +
-        "SIGTERM (143) and SIGHUP (129). A second signal quits at once, leaving --out as it was.\n" +
+        "SIGTERM (143) and SIGHUP (129); gradgraph train --resume DIR then continues the run where it stopped.\n" +
+        "A second signal quits at once, leaving --out as it was.\n" +
         "A run whose loss becomes NaN or infinite still completes (exit code 0), with a warning on stderr naming the step,\n" +
         "and results.diverged in config.json.",
     )

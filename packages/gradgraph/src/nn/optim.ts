@@ -96,7 +96,7 @@ export abstract class Optimizer {
   /** The numbers of this step (after `steps` is counted) that {@link update} receives as weak scalar tensors. */
   protected abstract scalars(): number[];
 
-  /** The update of one parameter from its gradient and this step's {@link scalars} (inside `noGrad`). */
+  /** The update of one parameter from its gradient and this step's {@link Optimizer.scalars | scalars} (inside `noGrad`). */
   protected abstract update(p: Tensor, g: Tensor, scalars: readonly Tensor[]): void;
 
   /** The hyperparameters, as saved with the state (and compared when it is loaded). */
@@ -328,6 +328,8 @@ export class AdamW extends Adam {
  * `clip_grad_norm_`: factor maxNorm/(norm + 1e-6) when the norm exceeds it). Returns the norm before clipping.
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
+  // A negative maxNorm made a negative factor (every gradient flipped: ascent), NaN no clipping at all.
+  if (typeof maxNorm !== "number" || !(maxNorm >= 0)) throw new InputError(`clipGradNorm: maxNorm must be a number ≥ 0, got ${String(maxNorm)}`);
   let sq = 0;
   for (const p of params) {
     if (p.grad === null) continue;

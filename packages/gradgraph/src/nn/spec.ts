@@ -138,7 +138,7 @@ function outShape(l: LayerSpec, s: readonly number[], image: readonly number[] |
       if (img.length !== 3) return `takes images [channels, height, width], got a sample of shape [${s.join(", ")}]`;
       const [c, h, w] = img as [number, number, number];
       const k = l.kernel, st = l.kind === "conv" ? l.stride : l.kernel, pad = l.kind === "conv" ? l.pad : 0;
-      if (k > h + 2 * pad || k > w + 2 * pad) return `a ${k}×${k} kernel is larger than its input of ${h}×${w}${pad ? ` padded by ${pad}` : ""}`;
+      if (k > h + 2 * pad || k > w + 2 * pad) return `has a ${k}×${k} kernel, larger than its input of ${h}×${w}${pad ? ` padded by ${pad}` : ""}`;
       const size = (n: number) => Math.floor((n + 2 * pad - k) / st) + 1;
       return [l.kind === "conv" ? l.out : c, size(h), size(w)];
     }

@@ -211,6 +211,12 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   const metrics = resolveMetrics(options.metrics ?? []);
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  // loss is a name ("cross_entropy"), so "adam" looks plausible here: it was "opt.zeroGrad is not a function"
+  const given = options.optimizer as Partial<Optimizer> | undefined;
+  if (typeof given?.zeroGrad !== "function" || typeof given.step !== "function") {
+    const got = typeof given === "string" ? `the string ${JSON.stringify(given)}` : given === undefined ? "none" : typeof given;
+    throw new InputError(`fit: optimizer must be an optimizer made for the model's parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got ${got}`);
+  }
   const loader =
     data instanceof DataLoader
       ? data

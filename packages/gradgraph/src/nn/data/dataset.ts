@@ -229,6 +229,7 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train
   const n = ds.length;
   const frac = options.testSize !== undefined ? options.testSize / n : options.testFraction ?? 0.2;
   if (!(frac >= 0 && frac <= 1)) throw new InputError(`trainTestSplit: the test part must be between 0 and all samples`);
+  if (options.testSize !== undefined && !Number.isInteger(options.testSize)) throw new InputError(`trainTestSplit: testSize must be a whole number of samples, got ${options.testSize}`);
   const g = new Generator(options.seed ?? 0);
   const order = permutation(n, g);
   const stratify = options.stratify ?? ds.info.task === "classification";
@@ -241,12 +242,24 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train
       if (!byClass.has(c)) byClass.set(c, []);
       byClass.get(c)!.push(i);
     }
-    for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
-      const idx = byClass.get(c)!;
-      const k = Math.round(idx.length * frac);
+    const classes = [...byClass.keys()].sort((a, b) => a - b);
+    const ks = classes.map((c) => Math.round(byClass.get(c)!.length * frac));
+    if (options.testSize !== undefined) {
+      // An exact count: each class's share rounded down, the rest to the largest remainders (rounding each share
+      // gave testSize 7 of 50 + 50 as 4 + 4).
+      const share = classes.map((c) => byClass.get(c)!.length * frac);
+      share.forEach((x, i) => (ks[i] = Math.floor(x)));
+      let left = options.testSize - ks.reduce((a, b) => a + b, 0);
+      for (const i of share.map((_, i) => i).sort((a, b) => share[b]! - Math.floor(share[b]!) - (share[a]! - Math.floor(share[a]!)) || a - b)) {
+        if (left-- <= 0) break;
+        ks[i]!++;
+      }
+    }
+    classes.forEach((c, ci) => {
+      const idx = byClass.get(c)!, k = ks[ci]!;
       // A loop, not push(...idx): spreading hundreds of thousands of arguments overflows the stack.
       for (let j = 0; j < idx.length; j++) (j < k ? test : train).push(idx[j]!);
-    }
+    });
     // Interleave the classes again (so a prefix of either part is mixed).
     const rank = new Int32Array(n);
     order.forEach((i, r) => (rank[i] = r));

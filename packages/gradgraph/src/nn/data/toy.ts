@@ -26,6 +26,13 @@ function checkCount(n: number, what: string, min = 1): void {
   if (!Number.isInteger(n) || n < min) throw new InputError(`${what}: the number of samples must be an integer ≥ ${min}, got ${n}`);
 }
 
+/** The noise's standard deviation: a finite number ≥ 0 (NaN made every point NaN; a negative one was used as is). */
+function noiseOf(o: ToyOptions, fallback: number, what: string): number {
+  const noise = o.noise ?? fallback;
+  if (typeof noise !== "number" || !Number.isFinite(noise) || noise < 0) throw new InputError(`${what}: noise must be a finite number ≥ 0, got ${String(noise)}`);
+  return noise;
+}
+
 /** A 2-D classification dataset from point and label arrays, shuffled unless told not to. */
 function make2d(name: string, xs: number[], ys: number[], labels: number[], classes: string[], o: ToyOptions, g: Generator): Dataset {
   const n = labels.length;
@@ -36,6 +43,8 @@ function make2d(name: string, xs: number[], ys: number[], labels: number[], clas
     X[2 * i + 1] = ys[src]!;
     Y[i] = labels[src]!;
   });
+  // A noise of 1e300 is finite, but its points are not (in float32 from 3.4e38 on): every loss would be NaN.
+  if (!X.every(Number.isFinite)) throw new InputError(`${name}: noise ${o.noise} puts points beyond ${o.dtype ?? "float32"}'s range`);
   return new Dataset(fromTypedArray(X, [n, 2]), fromTypedArray(Y, [n]), { name, task: "classification", classes, features: ["x1", "x2"] });
 }
 
@@ -53,7 +62,7 @@ function linspace(a: number, b: number, n: number, endpoint = true): number[] {
  */
 export function moons(n = 200, o: ToyOptions = {}): Dataset {
   checkCount(n, "moons", 2);
-  const g = new Generator(o.seed ?? 0), noise = o.noise ?? 0.1;
+  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "moons");
   const nOut = Math.floor(n / 2), nIn = n - nOut;
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
   for (const t of linspace(0, Math.PI, nOut)) xs.push(Math.cos(t)), ys.push(Math.sin(t)), labels.push(0);
@@ -68,7 +77,7 @@ export function moons(n = 200, o: ToyOptions = {}): Dataset {
  */
 export function circles(n = 200, o: ToyOptions & { factor?: number } = {}): Dataset {
   checkCount(n, "circles", 2);
-  const g = new Generator(o.seed ?? 0), noise = o.noise ?? 0.05, factor = o.factor ?? 0.5;
+  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.05, "circles"), factor = o.factor ?? 0.5;
   if (!(factor > 0 && factor < 1)) throw new InputError(`circles: factor must be in (0, 1), got ${factor}`);
   const nOut = Math.floor(n / 2), nIn = n - nOut;
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
@@ -86,7 +95,7 @@ export function spirals(n = 300, o: ToyOptions & { classes?: number } = {}): Dat
   const k = o.classes ?? 3;
   checkCount(k, "spirals: classes", 2);
   checkCount(n, "spirals", k);
-  const g = new Generator(o.seed ?? 0), noise = o.noise ?? 0.2;
+  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.2, "spirals");
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
   for (let c = 0; c < k; c++) {
     const m = Math.floor(n / k) + (c < n % k ? 1 : 0);
@@ -107,7 +116,7 @@ export function spirals(n = 300, o: ToyOptions & { classes?: number } = {}): Dat
  */
 export function xor(n = 200, o: ToyOptions = {}): Dataset {
   checkCount(n, "xor", 4);
-  const g = new Generator(o.seed ?? 0), noise = o.noise ?? 0.1;
+  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "xor");
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
   for (let i = 0; i < n; i++) {
     const a = i & 1, b = (i >> 1) & 1;
@@ -124,7 +133,7 @@ export function xor(n = 200, o: ToyOptions = {}): Dataset {
  */
 export function regression1d(n = 200, o: ToyOptions & { fn?: (x: number) => number; range?: readonly [number, number] } = {}): Dataset {
   checkCount(n, "regression1d");
-  const g = new Generator(o.seed ?? 0), noise = o.noise ?? 0.1, f = o.fn ?? Math.sin;
+  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "regression1d"), f = o.fn ?? Math.sin;
   const [lo, hi] = o.range ?? [-Math.PI, Math.PI];
   const T = arrayType(o.dtype ?? "float32");
   const X = new T(n), Y = new T(n);
