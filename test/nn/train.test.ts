@@ -142,6 +142,16 @@ describe("fit and evaluate", () => {
     expect(() => evaluate(model, data, { metrics: ["f1"] })).toThrow("metric f1: expected one of accuracy");
   });
 
+  test("evaluate and predict restore each module's own mode (a submodule left in eval stays in eval)", () => {
+    const model = new MLP([2, 4, 2], "relu").train();
+    model.layers[1]!.eval(); // e.g. a frozen BatchNorm while fine-tuning
+    const data = moons(10);
+    evaluate(model, data, { loss: "cross_entropy" });
+    expect(model.modules().map((m) => m.training)).toEqual([true, true, false, true]);
+    predict(model, data.x);
+    expect(model.modules().map((m) => m.training)).toEqual([true, true, false, true]);
+  });
+
   test("fit without an optimizer object: an InputError saying what to pass", async () => {
     const model = new MLP([2, 4, 2], "relu");
     const data = moons(10);

@@ -340,6 +340,18 @@ function checkResume(r: FitState, epochs: number, batches: number, scheduled: bo
   if (scheduled !== (r.scheduler !== null)) throw bad(scheduled ? "the run had no schedule, this one has" : "the run had a schedule, this one has none");
 }
 
+/**
+ * Records the mode of every module of the tree and returns what puts each back: `model.train(wasTraining)` set the
+ * whole tree to the root's mode, so a submodule left in evaluation mode on purpose (a frozen BatchNorm) came back
+ * in training mode.
+ */
+function saveModes(model: Module): () => void {
+  const modes = model.modules().map((m) => [m, m.training] as const);
+  return () => {
+    for (const [m, mode] of modes) m.training = mode;
+  };
+}
+
 /** Options of {@link evaluate}: the loss and metrics to compute, and the batch size. */
 export interface EvaluateOptions {
   /** A loss to report as `loss`: a function or a name. */
@@ -351,8 +363,8 @@ export interface EvaluateOptions {
 }
 
 /**
- * The mean loss and metrics of `model` on `data`, in evaluation mode and without recording a graph. The model's
- * mode is restored afterwards.
+ * The mean loss and metrics of `model` on `data`, in evaluation mode and without recording a graph. Each
+ * module's mode is restored afterwards.
  *
  * @example
  * evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] }); // { loss: 0.05, accuracy: 0.99 }
@@ -360,7 +372,7 @@ export interface EvaluateOptions {
 export function evaluate(model: Module, data: Dataset, options: EvaluateOptions = {}): Record<string, number> {
   const loss = options.loss === undefined ? null : resolveLoss(options.loss);
   const metrics = resolveMetrics(options.metrics ?? []);
-  const wasTraining = model.training;
+  const restore = saveModes(model);
   model.eval();
   try {
     return noGrad(() => {
@@ -380,13 +392,13 @@ export function evaluate(model: Module, data: Dataset, options: EvaluateOptions 
       return out;
     });
   } finally {
-    model.train(wasTraining);
+    restore();
   }
 }
 
 /** The model's outputs for `x` in evaluation mode, without a graph, in batches of `batchSize`. */
 export function predict(model: Module, x: Tensor, batchSize = 4096): Tensor {
-  const wasTraining = model.training;
+  const restore = saveModes(model);
   model.eval();
   try {
     return noGrad(() => {
@@ -397,6 +409,6 @@ export function predict(model: Module, x: Tensor, batchSize = 4096): Tensor {
       return parts[0]!.concat(parts.slice(1), 0);
     });
   } finally {
-    model.train(wasTraining);
+    restore();
   }
 }
