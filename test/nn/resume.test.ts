@@ -1,5 +1,5 @@
 /** Saving any module and resuming a training run exactly (float64, dropout and shuffling included). */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -103,6 +103,25 @@ describe("save and load any module", () => {
     const wider = new MLP([2, 4, 2]);
     await expect(loadModuleState(mlpDir, wider)).rejects.toThrow("model.safetensors: the weights do not fit the model in config.json (loadStateDict: the state does not fit MLP: 0.weight: shape [3,2], the model's is [4,2]");
     await expect(loadModuleState(tmp(), new Net())).rejects.toThrow("no model there (config.json not found)");
+  });
+
+  test("optimizer.safetensors of another save than training-state.json (a save stopped between the two) is refused", async () => {
+    const a = fresh(1);
+    const h1 = await run(a.net, a.opt, 1);
+    const dir = tmp(), later = tmp();
+    await saveTrainingState(dir, { model: a.net, optimizer: a.opt, history: h1 });
+    const h2 = await run(a.net, a.opt, 2, { resume: h1 });
+    await saveTrainingState(later, { model: a.net, optimizer: a.opt, history: h2 });
+    // The later save got as far as its first file: new moment buffers beside the old step count.
+    copyFileSync(join(later, "optimizer.safetensors"), join(dir, "optimizer.safetensors"));
+    const b = fresh(2);
+    await expect(loadTrainingState(dir, { model: b.net, optimizer: b.opt })).rejects.toThrow(
+      "optimizer.safetensors is not the one saved with training-state.json (was a save interrupted between the two files?)",
+    );
+    expect(b.opt.steps).toBe(0);
+    copyFileSync(join(later, "training-state.json"), join(dir, "training-state.json"));
+    await loadTrainingState(dir, { model: b.net, optimizer: b.opt });
+    expect(b.opt.steps).toBe(a.opt.steps);
   });
 
   test("a folder that is not a run cannot be resumed", async () => {

@@ -15,6 +15,7 @@
  * const previous = await loadTrainingState("run", { model, optimizer });
  * await fit(model, train, { optimizer, epochs: 10, resume: previous });
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InputError } from "../core/errors.js";
 import { Generator, type GeneratorState } from "../tensor/random.js";
@@ -22,7 +23,7 @@ import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../nn/optim.js";
 import { encodeSafetensors } from "../nn/safetensors.js";
 import { readFileLimited, writeFileAtomic } from "./files.js";
-import { loadSafetensors } from "./safetensors.js";
+import { loadSafetensors, MAX_SAFETENSORS_BYTES } from "./safetensors.js";
 import type { FitState, History } from "../nn/train.js";
 
 /** The optimizer's state (moment buffers) in a saved run's folder. */
@@ -41,7 +42,15 @@ export interface TrainingStateFile {
   /** fit's history; NaN losses are written as null (JSON has no NaN). */
   history: History;
   generators: Record<string, GeneratorState>;
+  /**
+   * The SHA-256 of the optimizer.safetensors written with it: each file is replaced atomically, but not the two
+   * together, so a save stopped between them left new moment buffers beside the old step count (wrong bias
+   * corrections), loaded without a word. Absent in files of older versions.
+   */
+  optimizerSha256?: string;
 }
+
+const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** Every generator held in a field of a module of the tree (a Dropout's), by dotted path: `3.generator`. */
 export function moduleGenerators(model: Module, prefix = ""): Map<string, Generator> {
@@ -65,8 +74,9 @@ export async function saveTrainingState(
   const { tensors, ...optimizer } = run.optimizer.stateDict();
   const generators: Record<string, GeneratorState> = {};
   for (const [k, g] of allGenerators(run.model, run.generators ?? {})) generators[k] = g.getState();
-  const file: TrainingStateFile = { format: FORMAT, version: 1, optimizer, history: run.history, generators };
-  await writeFileAtomic(join(dir, OPTIMIZER_FILE), encodeSafetensors(tensors, { producer: "gradgraph", optimizer: optimizer.type }));
+  const bytes = encodeSafetensors(tensors, { producer: "gradgraph", optimizer: optimizer.type });
+  const file: TrainingStateFile = { format: FORMAT, version: 1, optimizer, history: run.history, generators, optimizerSha256: sha256(bytes) };
+  await writeFileAtomic(join(dir, OPTIMIZER_FILE), bytes);
   await writeFileAtomic(join(dir, TRAINING_STATE_FILE), JSON.stringify(file) + "\n");
 }
 
@@ -111,7 +121,11 @@ export async function loadTrainingState(
   if (missing.length > 0 || extra.length > 0) {
     throw bad(`the random generators do not match the run's:${missing.length > 0 ? ` missing ${missing.join(", ")}` : ""}${extra.length > 0 ? ` unexpected ${extra.join(", ")}` : ""}`);
   }
-  const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
+  const optimizerPath = join(dir, OPTIMIZER_FILE);
+  const { tensors } = await loadSafetensors(optimizerPath);
+  if (file.optimizerSha256 !== undefined && sha256(readFileLimited(optimizerPath, MAX_SAFETENSORS_BYTES, OPTIMIZER_FILE)) !== file.optimizerSha256) {
+    throw bad(`${OPTIMIZER_FILE} is not the one saved with ${TRAINING_STATE_FILE} (was a save interrupted between the two files?); its moment buffers would not match the step count`);
+  }
   try {
     for (const k of generators.keys()) new Generator().setState(file.generators[k]!); // checks each before any changes
     run.optimizer.loadStateDict({ ...file.optimizer, tensors });
