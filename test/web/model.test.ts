@@ -194,6 +194,15 @@ describe("practice", () => {
     expect(parseAnswer("-1/0")).toEqual({ error: "Not a number: -1/0 is minus infinity; type a finite number." });
     expect(parseAnswer("0/0")).toEqual({ error: "Not a number: 0/0 is undefined (NaN); type a finite number." });
     expect(parseAnswer("1e999")).toHaveProperty("error");
+    // ...unless the gradient asked for is itself not finite (√x at 0): then 1/0 is the answer the learner types.
+    const sqrt0 = problem("f(x) = sqrt(x)", "0");
+    const x = sqrt0.snap.params[0]!;
+    expect(sqrt0.snap.nodes[x]!.grad).toBe(Infinity);
+    const typed = parseAnswer("1/0", { nonFinite: true });
+    expect(typed).toEqual({ value: Infinity });
+    expect(check(sqrt0, x, (typed as { value: number }).value).correct).toBe(true);
+    expect(check(sqrt0, x, -Infinity).correct).toBe(false);
+    expect(parseAnswer("0/0", { nonFinite: true })).toEqual({ value: NaN });
     expect(close(0.333333333, 1 / 3)).toBe(true);
     expect(close(0.33, 1 / 3)).toBe(false);
   });

@@ -8,14 +8,18 @@ import type { Problem } from "./model.js";
 import { fmt } from "./model.js";
 import { dname, type Line } from "./steps.js";
 
-/** The learner's text as a finite number, or why it is not one (`1/0`, `0/0`, `1e999` are not answers). */
-export function parseAnswer(text: string): { value: number } | { error: string } {
+/**
+ * The learner's text as a finite number, or why it is not one (`1/0`, `0/0`, `1e999` are not answers). With
+ * `nonFinite` (the gradient asked for is itself ±∞ or NaN, as √x's at 0) `1/0`, `-1/0` and `0/0` are answers too:
+ * otherwise the right answer could not be typed at all.
+ */
+export function parseAnswer(text: string, options: { nonFinite?: boolean } = {}): { value: number } | { error: string } {
   if (text.trim() === "") return { error: "Type a number (fractions like -1/4 are fine)." };
   try {
     const program = parseProgram(text);
     if (program.inputs.length > 0) return { error: `Use numbers only (${program.inputs.join(", ")} has no value here).` };
     const value = compileScalar(program, new Map()).root.data;
-    if (!Number.isFinite(value)) {
+    if (!Number.isFinite(value) && options.nonFinite !== true) {
       return { error: `Not a number: ${text.trim()} is ${Number.isNaN(value) ? "undefined (NaN)" : value > 0 ? "infinite" : "minus infinity"}; type a finite number.` };
     }
     return { value };

@@ -35,7 +35,7 @@ const asked = (p: Problem, ex: Explorer) => practiceOrder(p)[ex.practice.index];
 export function submitAnswer(p: Problem, ex: Explorer): boolean {
   const id = asked(p, ex);
   if (id === undefined) return false;
-  const parsed = parseAnswer(ui.answer.value);
+  const parsed = parseAnswer(ui.answer.value, { nonFinite: !Number.isFinite(p.snap.nodes[id]!.grad!) });
   if ("error" in parsed) {
     ui.feedback.className = "feedback invalid";
     ui.feedback.replaceChildren(para(parsed.error));
