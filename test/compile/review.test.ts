@@ -178,3 +178,25 @@ describe("tensors made before the trace that only a host step or an index reads 
     expect(values(compiled.running_mean!)).toEqual(values(eager.running_mean!));
   });
 });
+
+describe("a .grad the step reads, set or cleared between calls", () => {
+  const run = (step: (x: Tensor) => Tensor, w: Tensor) =>
+    [null, null, [10, 10, 10], [20, 20, 20], null].map((g) => {
+      w.grad = g === null ? null : tensor(g);
+      return values(step(tensor([1, 1, 1])));
+    });
+  const body = (w: Tensor) => (x: Tensor) => (w.grad !== null ? x.add(w.grad) : x.mul(1));
+  test("a gradient read while null (JavaScript branches on it) is a guard; one read is read again at each call", () => {
+    const w = new Parameter(tensor([1, 2, 3]));
+    expect(run(compile(body(w)), w)).toEqual(run(body(w), w));
+  });
+  test("starting with a gradient: a new one, or none, is seen", () => {
+    const w = new Parameter(tensor([1, 2, 3]));
+    const order = (step: (x: Tensor) => Tensor) =>
+      [[10, 10, 10], [10, 10, 10], [20, 20, 20], null, [30, 30, 30]].map((g) => {
+        w.grad = g === null ? null : tensor(g);
+        return values(step(tensor([1, 1, 1])));
+      });
+    expect(order(compile(body(w)))).toEqual(order(body(w)));
+  });
+});

@@ -98,16 +98,41 @@ class Trace implements Recorder {
     // call, and what its `.grad` held before the call is not an input of the program.
     if (this.args.has(t)) this.reasons.push("the step sets .grad of its argument (backward() into an argument that requires grad, or x.grad = …)");
     this.tensor(t);
+    this.gradWritten.add(t);
     if (grad === null) this.cleared.add(t);
   }
 
+  /** Tensors whose `.grad` the step set (a later read sees the step's own value, not the call's). */
+  private readonly gradWritten = new Set<Tensor>();
+  /** Tensors with a guard that their `.grad` is null at the call. */
+  private readonly gradNull = new Set<Tensor>();
+  /** Set while the trace itself reads a `.grad` (in `tensor`): not the step's read. */
+  private ownRead = false;
+
   gradRead(t: Tensor): void {
-    if (this.args.has(t)) this.reasons.push("the step reads .grad of its argument");
+    if (this.args.has(t)) {
+      this.reasons.push("the step reads .grad of its argument");
+      return;
+    }
+    if (this.ownRead || t.id >= this.firstId || this.gradWritten.has(t)) return;
+    // The step reads the gradient the call found: the tensor is state, so its `.grad` is read through it at each
+    // call (not through the gradient tensor the trace saw, which a later `.grad = …` replaces); one found null
+    // (JavaScript may branch on it, or skip it: an optimizer's `p.grad !== null`) is a guard.
+    this.tensor(t);
+    if (this.state.get(t)!.grad === null && !this.gradNull.has(t)) {
+      this.gradNull.add(t);
+      this.guards.push({ key: () => `${t.grad === null}`, value: "true" });
+    }
   }
 
   tensor(t: Tensor): void {
     if (t.id >= this.firstId || this.state.has(t) || this.args.has(t)) return;
-    this.state.set(t, { value: t.value, grad: t.grad?.value ?? null, requiresGrad: this.flagsFound.get(t) ?? t.requiresGrad });
+    this.ownRead = true;
+    try {
+      this.state.set(t, { value: t.value, grad: t.grad?.value ?? null, requiresGrad: this.flagsFound.get(t) ?? t.requiresGrad });
+    } finally {
+      this.ownRead = false;
+    }
   }
 
   /**
