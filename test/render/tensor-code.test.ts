@@ -21,6 +21,8 @@ const cases: [expr: string, ...at: string[]][] = [
   ["L = sum(transpose(X) @ Y, axis=0)", "X=[[1,2],[3,4]]", "Y=[[1,0],[2,1]]"],
   ["L = sum(log_softmax(X, axis=1) * Y)", "X=[[1,2,3],[1,0,-1]]", "Y=[[0,0,1],[1,0,0]]"],
   ["L = sum(max(exp(X), axis=1) / sqrt(abs(X) + 1))", "X=[[1,2],[3,-1]]"],
+  // Inputs named like what the programs refer to (NumPy as np; functional as np, tensor, onesLike, ...): renamed.
+  ["T = exp(np * tensor) + onesLike - zerosLike * Tensor", "np=[1,2]", "tensor=[0.5,-1]", "onesLike=[3,4]", "zerosLike=[2,1]", "Tensor=[1,-1]"],
 ];
 
 function problem(expr: string, at: readonly string[]) {

@@ -21,6 +21,13 @@ import { isIdentifier, RESERVED_NAMES } from "./format.js";
 import { tensorGraphParts, type TensorNodeView } from "./tensor.js";
 import { printRule, printTSym, tsymApplied, tsymName, type Needs, type TSym } from "./tensor-rules.js";
 
+/**
+ * Names a variable of the vectorised program must not take: {@link RESERVED_NAMES}, and the module and functions
+ * the program itself refers to (`np` in Python; `np`, `tensor`, `onesLike`, `zerosLike`, `Tensor` in TypeScript).
+ * An input named `np` would otherwise shadow NumPy inside `df`.
+ */
+const TENSOR_RESERVED: ReadonlySet<string> = new Set([...RESERVED_NAMES, "np", "tensor", "onesLike", "zerosLike", "Tensor"]);
+
 /** Options of {@link generateTensorCode}. */
 export interface TensorCodeOptions {
   /** Name of the generated function (default `df`). */
@@ -38,7 +45,7 @@ export function generateTensorCode(root: Tensor, inputs: readonly Tensor[], targ
   const { view, tensors, rules } = tensorGraphParts(root, inputs, options.rootName === undefined ? {} : { rootName: options.rootName });
   const py = target === "py";
   const ident = identifiers(view.nodes);
-  const prefix = ["d", "d_", "grad_"].find((p) => ident.every((v) => !ident.includes(p + v) && !RESERVED_NAMES.has(p + v))) ?? "grad_";
+  const prefix = ["d", "d_", "grad_"].find((p) => ident.every((v) => !ident.includes(p + v) && !TENSOR_RESERVED.has(p + v))) ?? "grad_";
   const nameOf = (k: number, grad: boolean) => (grad ? prefix : "") + ident[k]!;
   const needs: Needs = new Set();
   const end = py ? "" : ";";
@@ -104,17 +111,17 @@ function isLiteral(n: TensorNodeView): boolean {
 
 function argName(x: Tensor, i: number): string {
   const label = x.label ?? `x${i}`;
-  return isIdentifier(label) && !RESERVED_NAMES.has(label) ? label : `x${i}`;
+  return isIdentifier(label) && !TENSOR_RESERVED.has(label) ? label : `x${i}`;
 }
 
 /** Variable names: the board names where they are identifiers, otherwise made into one, unique. */
 function identifiers(nodes: readonly TensorNodeView[]): string[] {
-  const taken = new Set(nodes.map((n) => n.name).filter((n) => isIdentifier(n) && !RESERVED_NAMES.has(n)));
+  const taken = new Set(nodes.map((n) => n.name).filter((n) => isIdentifier(n) && !TENSOR_RESERVED.has(n)));
   return nodes.map((n) => {
-    if (isIdentifier(n.name) && !RESERVED_NAMES.has(n.name)) return n.name;
+    if (isIdentifier(n.name) && !TENSOR_RESERVED.has(n.name)) return n.name;
     let name = n.name.replace(/[^A-Za-z0-9_]/g, "_");
     if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
-    while (taken.has(name) || RESERVED_NAMES.has(name)) name += "_";
+    while (taken.has(name) || TENSOR_RESERVED.has(name)) name += "_";
     taken.add(name);
     return name;
   });
