@@ -12,6 +12,7 @@ import { loadCsv } from "./csv.js";
 import { type DataSpec, loadRunModel } from "./datasets.js";
 import { pointOf } from "./functional.js";
 import type { Io } from "./io.js";
+import { integer } from "./options.js";
 
 /** An OnnxError is bad input (exit code 2), like the library's own errors. */
 function exporting<T>(what: string, fn: () => T): T {
@@ -53,13 +54,6 @@ function dtypeOf(value: string): DType {
  */
 export const MAX_EXPORT_BATCH = 4096;
 
-/** Decimal digits only (as train's integer options: not `0x2` or `1e1`), from 1 to `max`. */
-function positiveInt(value: string, option: string, max: number): number {
-  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new InputError(`${option} ${value}: expected an integer from 1 to ${max.toLocaleString("en-US")}`);
-  return n;
-}
-
 /** `name [2,3] float32` for each tensor. */
 const described = (names: readonly string[], ts: readonly Tensor[]) => ts.map((t, i) => `${names[i]} ${formatShape(t.shape)} ${t.dtype}`).join(", ");
 
@@ -81,18 +75,14 @@ async function inputNote(d: DataSpec | undefined): Promise<string | undefined> {
   } catch (e) {
     return `${what} (they cannot be recomputed now: ${(e as Error).message})`;
   }
-  // As nn.standardized: population deviation; a constant column is only centred.
-  const f = train.inputSize, n = train.length, x = train.x.toArray();
-  const mean = new Float64Array(f), sd = new Float64Array(f);
-  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) mean[j]! += x[i * f + j]! / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) sd[j]! += (x[i * f + j]! - mean[j]!) ** 2 / n;
-  const show = (a: Float64Array, dev: boolean) => `[${Array.from(a, (v) => Number((dev ? Math.sqrt(v) || 1 : v).toPrecision(6))).join(", ")}]`;
-  return `${what}: features ${(train.info.features ?? []).join(", ")}, mean ${show(mean, false)}, deviation ${show(sd, true)}`;
+  const { mean, deviation } = nn.featureStats(train); // what nn.standardized scaled by (deviation 0: only centred)
+  const show = (a: Float64Array, dev: boolean) => `[${Array.from(a, (v) => Number((dev ? v || 1 : v).toPrecision(6))).join(", ")}]`;
+  return `${what}: features ${(train.info.features ?? []).join(", ")}, mean ${show(mean, false)}, deviation ${show(deviation, true)}`;
 }
 
 /** `gradgraph export RUN_DIR --onnx model.onnx`. */
 async function exportRun(dir: string, opts: { onnx: string; batch: string }, io: Io): Promise<void> {
-  const batch = positiveInt(opts.batch, "--batch", MAX_EXPORT_BATCH);
+  const batch = integer("--batch", opts.batch, (n) => n >= 1 && n <= MAX_EXPORT_BATCH, `an integer from 1 to ${MAX_EXPORT_BATCH.toLocaleString("en-US")}`)!;
   const { model, config } = await loadRunModel(dir);
   const features = config.model.type === "MLP" ? [config.model.sizes[0]!] : config.model.inputShape;
   const x = zeros([batch, ...features], { dtype: config.model.dtype });

@@ -18,6 +18,7 @@ import { resumeOptions } from "./resume.js";
 import { onnxRuntimeTarget } from "./onnx.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
+import { integer, number } from "./options.js";
 import { signalName, StopSignals } from "./signals.js";
 
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"] as const;
@@ -40,23 +41,6 @@ function choice<T extends string>(option: string, value: string, allowed: readon
   throw new InputError(`${option} ${value}: expected one of ${allowed.join(", ")}${didYouMean(value, allowed)}`);
 }
 
-function number(option: string, value: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (value.trim() === "" || !Number.isFinite(x) || !check(x)) throw new InputError(`${option} ${value}: expected ${what}`);
-  return x;
-}
-/**
- * An integer option: decimal digits only (as GRADGRAPH_NUM_THREADS and --model's sizes; Number() would also read
- * "1e1", "0x10" and "2.0"), then `check`.
- */
-function integer(option: string, value: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
-  if (value !== undefined && !/^\s*\d+\s*$/.test(value)) throw new InputError(`${option} ${value}: expected ${what}`);
-  // 99999999999999999999 would be read as 100000000000000000000, and steps past 2^53 are not counted exactly
-  const exact = what.includes("2^53") ? what : `${what} (at most 2^53 − 1)`;
-  if (value !== undefined && !Number.isSafeInteger(Number(value))) throw new InputError(`${option} ${value}: expected ${exact}`);
-  return number(option, value, (x) => Number.isInteger(x) && check(x), what);
-}
 const positiveInt = (o: string, v: string | undefined) => integer(o, v, (x) => x > 0, "a positive integer");
 const nonNegative = (o: string, v: string | undefined) => number(o, v, (x) => x >= 0, "a non-negative number");
 

@@ -32,12 +32,15 @@ export const MAX_SAFETENSORS_BYTES = 2_000_000_000;
  * anything but a regular file of at most `maxBytes` (a link to /dev/zero is refused before a byte is read).
  */
 export async function loadSafetensors(path: string, options: { maxBytes?: number } = {}): Promise<Safetensors> {
-  let bytes: Uint8Array;
+  return decodeSafetensors(readSafetensorsBytes(path, options.maxBytes), path);
+}
+
+/** The bytes of a safetensors file, read as {@link loadSafetensors} reads them (same limit, same errors). */
+export function readSafetensorsBytes(path: string, maxBytes = MAX_SAFETENSORS_BYTES): Uint8Array {
   try {
-    bytes = readFileLimited(path, options.maxBytes ?? MAX_SAFETENSORS_BYTES, "weights");
+    return readFileLimited(path, maxBytes, "weights");
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`cannot read the weights: ${e.message}`);
     throw new InputError(`${path}: cannot read the weights (${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message})`);
   }
-  return decodeSafetensors(bytes, path);
 }

@@ -21,9 +21,9 @@ import { InputError } from "../core/errors.js";
 import { Generator, type GeneratorState } from "../tensor/random.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../nn/optim.js";
-import { encodeSafetensors } from "../nn/safetensors.js";
+import { decodeSafetensors, encodeSafetensors } from "../nn/safetensors.js";
 import { readFileLimited, writeFileAtomic } from "./files.js";
-import { loadSafetensors, MAX_SAFETENSORS_BYTES } from "./safetensors.js";
+import { readSafetensorsBytes } from "./safetensors.js";
 import type { FitState, History } from "../nn/train.js";
 
 /** The optimizer's state (moment buffers) in a saved run's folder. */
@@ -122,10 +122,12 @@ export async function loadTrainingState(
     throw bad(`the random generators do not match the run's:${missing.length > 0 ? ` missing ${missing.join(", ")}` : ""}${extra.length > 0 ? ` unexpected ${extra.join(", ")}` : ""}`);
   }
   const optimizerPath = join(dir, OPTIMIZER_FILE);
-  const { tensors } = await loadSafetensors(optimizerPath);
-  if (file.optimizerSha256 !== undefined && sha256(readFileLimited(optimizerPath, MAX_SAFETENSORS_BYTES, OPTIMIZER_FILE)) !== file.optimizerSha256) {
+  // Read once: the bytes are checked against the hash saved beside them, then decoded.
+  const bytes = readSafetensorsBytes(optimizerPath);
+  if (file.optimizerSha256 !== undefined && sha256(bytes) !== file.optimizerSha256) {
     throw bad(`${OPTIMIZER_FILE} is not the one saved with ${TRAINING_STATE_FILE} (was a save interrupted between the two files?); its moment buffers would not match the step count`);
   }
+  const { tensors } = decodeSafetensors(bytes, optimizerPath);
   try {
     for (const k of generators.keys()) new Generator().setState(file.generators[k]!); // checks each before any changes
     run.optimizer.loadStateDict({ ...file.optimizer, tensors });

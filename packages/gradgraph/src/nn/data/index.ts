@@ -115,17 +115,29 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
   return { train, test, spec: full };
 }
 
-/** Both parts with each feature standardised by the training part's mean and (population) standard deviation. */
-export function standardized(train: Dataset, test: Dataset): { train: Dataset; test: Dataset } {
+/**
+ * Each feature's mean and (population) standard deviation over `train`: what {@link standardized} scales by (a
+ * feature of deviation 0 is only centred), and what a model trained on standardised data expects its inputs
+ * scaled by.
+ */
+export function featureStats(train: Dataset): { mean: Float64Array; deviation: Float64Array } {
   const f = train.inputSize, n = train.length;
-  const mean = new Float64Array(f), sd = new Float64Array(f);
+  const mean = new Float64Array(f), deviation = new Float64Array(f);
   const x = train.x.toArray();
   for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) mean[j]! += x[i * f + j]! / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) sd[j]! += (x[i * f + j]! - mean[j]!) ** 2 / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) deviation[j]! += (x[i * f + j]! - mean[j]!) ** 2 / n;
+  for (let j = 0; j < f; j++) deviation[j] = Math.sqrt(deviation[j]!);
+  return { mean, deviation };
+}
+
+/** Both parts with each feature standardised by the training part's mean and (population) standard deviation. */
+export function standardized(train: Dataset, test: Dataset): { train: Dataset; test: Dataset } {
+  const f = train.inputSize;
+  const { mean, deviation } = featureStats(train);
   const scale = (d: Dataset) => {
     const src = d.x.toArray(), out = new (arrayType(d.x.dtype))(src.length);
     for (let i = 0; i < src.length; i++) {
-      const j = i % f, s = Math.sqrt(sd[j]!);
+      const j = i % f, s = deviation[j]!;
       out[i] = s > 0 ? (src[i]! - mean[j]!) / s : src[i]! - mean[j]!; // a constant column becomes 0
     }
     return new Dataset(fromTypedArray(out, d.x.shape), d.y, d.info);
