@@ -186,6 +186,19 @@ for (const threads of [1, 2])
         expect(here).toEqual(one);
       }
     });
+
+    test("consecutive products split across threads (each in the other of two workspaces) give each its own result", () => {
+      const shapes = [[256, 256, 256], [300, 200, 150], [256, 256, 256], [130, 784, 256], [300, 200, 150]] as const;
+      const results = shapes.map(([m, k, n], s) => {
+        const a = randArray([m, k], "float32", 40 + s), b = randArray([k, n], "float32", 50 + s);
+        const c = Array.from(run("wasm", a, b, "float32"));
+        expectWithinFloat32Bound(c, a, b);
+        return c;
+      });
+      expect(results[2]).not.toEqual(results[0]); // other operands
+      const again = shapes.map(([m, k, n], s) => Array.from(run("wasm", randArray([m, k], "float32", 40 + s), randArray([k, n], "float32", 50 + s), "float32")));
+      expect(again).toEqual(results);
+    });
   });
 
 describe.runIf(sgemmAvailable())("the float32 kernel's two forms: relaxed SIMD's multiply-add and plain f32x4", () => {

@@ -151,6 +151,8 @@ interface Sgemm {
   readonly pool: WasmPool | null;
   /** The shared heap the memory is (arenas live in it too), or null: a memory of the kernel's own. */
   readonly heap: WasmHeap | null;
+  /** Which of the two workspaces the last product split across threads used (see `sessionOn`). */
+  flip: boolean;
 }
 
 let sgemm: Sgemm | null | undefined;
@@ -169,7 +171,7 @@ function getSgemm(): Sgemm | null {
     const module = new WebAssembly.Module(bytes);
     const instance = new WebAssembly.Instance(module, { env: { mem: heap.memory } });
     const pool = new WasmPool(module, heap.memory, instance, ["gemm"]);
-    sgemm = { memory: heap.memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool, heap };
+    sgemm = { memory: heap.memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool, heap, flip: false };
   } catch {
     sgemm = null;
   }
@@ -190,7 +192,7 @@ function ownSgemm(fma: boolean): Sgemm | null {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(sgemmModuleBytes(false, fma)), { env: { mem: memory } });
     trackMemory("sgemm", memory);
-    own = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool: null, heap: null };
+    own = { memory, fma, gemm: instance.exports["gemm"] as Sgemm["gemm"], pool: null, heap: null, flip: false };
   } catch {
     // no memory to be had: the caller falls back
   }
@@ -287,8 +289,12 @@ function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | nu
   const threads = s.pool === null || m * n * k < PARALLEL_MIN_WORK ? 1 : getNumThreads();
   const blocks = chunks(mp, np, threads);
   const align = (x: number) => Math.ceil(x / 64) * 64;
-  // The workspace: above the heap's regions, or after the pool's block in a memory of the kernel's own.
-  const rawA = heap?.top() ?? POOL_BYTES, rawB = align(rawA + m * k * 4), scratch = align(rawB + n * k * 4), pc = scratch + blocks.length * SCRATCH_BYTES;
+  /** The workspace at `at`: A's and B's copies, the threads' packing scratch, C, and slack past C (see below). */
+  const layout = (at: number) => {
+    const rawA = at, rawB = align(rawA + m * k * 4), scratch = align(rawB + n * k * 4), pc = scratch + blocks.length * SCRATCH_BYTES;
+    // Rows and columns of the padded tiles read past an operand (at most 2k floats per row, see `place`): slack.
+    return { rawA, rawB, scratch, pc, end: pc + mp * np * 4 + (MR + NR) * 2 * k * 4 + 64 };
+  };
   /** Grows the memory to `end` bytes; false past its maximum. */
   const ensure = (end: number): boolean => {
     if (heap !== null) return heap.ensure(end);
@@ -301,8 +307,20 @@ function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | nu
     }
     return true;
   };
-  // Rows and columns of the padded tiles read past an operand (at most 2k floats per row, see `place`): slack.
-  if (!ensure(pc + mp * np * 4 + (MR + NR) * 2 * k * 4 + 64)) return null;
+  // The workspace: above the heap's regions, or after the pool's block in a memory of the kernel's own. A product
+  // split across threads takes the other of two workspaces than the last such product took (where there is room):
+  // the second begins 64 KiB past the first's copies of A and B, over its scratch and C. The copies of A and B are
+  // then written where the other thread did not read them last time: a copy into lines the other core has just
+  // read waits for that core to give them up (BENCHMARKS.md, "W3": 0.20–0.25 ms for the copy-in after a two-thread
+  // product against 0.08 alone). Placed past the whole first workspace instead, the second gained about half as much.
+  const first = layout(heap?.top() ?? POOL_BYTES);
+  let at = first;
+  if (threads > 1 && (s.flip = !s.flip)) {
+    const second = layout(first.scratch + 65536);
+    if (ensure(second.end)) at = second;
+  }
+  const { rawA, rawB, scratch, pc } = at;
+  if (at === first && !ensure(first.end)) return null;
   const A: Placed = { at: rawA, rs: 0, cs: 0, end: 0 }, B: Placed = { at: rawB, rs: 0, cs: 0, end: 0 };
   /** Whether C at `c` (m×n) would overlap an operand read where it lies. */
   const clash = (c: number) => [A, B].some((X) => X.end > c && X.at < c + m * n * 4);
