@@ -282,6 +282,19 @@ export function sgemmSession(m: number, n: number, k: number): SgemmSession | nu
   return sessionOn(s, m, n, k) ?? fallback();
 }
 
+/** Grows the memory of the kernel `s` to `end` bytes; false past its maximum. */
+function growTo({ heap, memory }: Sgemm, end: number): boolean {
+  if (heap !== null) return heap.ensure(end);
+  if (end > MAX_PAGES * 65536) return false;
+  const have = memory.buffer.byteLength;
+  try {
+    if (end > have) memory.grow(Math.ceil((end - have) / 65536));
+  } catch {
+    return false; // the runtime gives no more
+  }
+  return true;
+}
+
 /** A session on the kernel `s` (its memory, its pool), or null where its memory has no room for the product. */
 function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | null {
   const { heap, memory } = s;
@@ -295,18 +308,7 @@ function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | nu
     // Rows and columns of the padded tiles read past an operand (at most 2k floats per row, see `place`): slack.
     return { rawA, rawB, scratch, pc, end: pc + mp * np * 4 + (MR + NR) * 2 * k * 4 + 64 };
   };
-  /** Grows the memory to `end` bytes; false past its maximum. */
-  const ensure = (end: number): boolean => {
-    if (heap !== null) return heap.ensure(end);
-    if (end > MAX_PAGES * 65536) return false;
-    const have = memory.buffer.byteLength;
-    try {
-      if (end > have) memory.grow(Math.ceil((end - have) / 65536));
-    } catch {
-      return false; // the runtime gives no more
-    }
-    return true;
-  };
+  const ensure = (end: number) => growTo(s, end);
   // The workspace: above the heap's regions, or after the pool's block in a memory of the kernel's own. A product
   // split across threads takes the other of two workspaces than the last such product took (where there is room):
   // the second begins 64 KiB past the first's copies of A and B, over its scratch and C. The copies of A and B are
