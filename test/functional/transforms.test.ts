@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, valueAndGrad, vjp } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { vmap } from "../../packages/gradgraph/src/autodiff/vmap.js";
 import { InputError } from "../../packages/gradgraph/src/core/errors.js";
 import { engine, noGrad, randn, stack, tensor, Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { expectClose, t64 } from "./helpers.js";
@@ -238,6 +239,30 @@ describe("nesting, closures and requiresGrad", () => {
 });
 
 describe("bad input to the transforms is an InputError naming what was expected", () => {
+  test("a non-function is refused when the transform is made, naming the transform and what came", () => {
+    const x = t64([1, 2]);
+    const made: Record<string, (f: never) => unknown> = {
+      grad: (f) => grad(f),
+      valueAndGrad: (f) => valueAndGrad(f),
+      jacrev: (f) => jacrev(f),
+      jacfwd: (f) => jacfwd(f),
+      hessian: (f) => hessian(f),
+      vmap: (f) => vmap(f),
+      vjp: (f) => vjp(f, x),
+      jvp: (f) => jvp(f, [x], [x]),
+      linearize: (f) => linearize(f, x),
+      hvp: (f) => hvp(f, [x], [x]),
+    };
+    for (const [name, make] of Object.entries(made)) {
+      expect(() => make(42 as never)).toThrow(InputError);
+      expect(() => make(42 as never)).toThrow(`${name}: expected a function, got a number (42)`);
+      expect(() => make(undefined as never)).toThrow(`${name}: expected a function, got undefined`);
+      expect(() => make(x as never)).toThrow(`${name}: expected a function, got a Tensor`);
+    }
+    // grad with hasAux names itself plainly, and the options do not hide the check.
+    expect(() => grad("f" as never, { hasAux: true })).toThrow("grad: expected a function, got a string");
+  });
+
   test("a tangent tree must have the primal's keys: an extra or missing key is named", () => {
     const f = (p: { a: Tensor }) => p.a.sin();
     const e = () => jvp(f, [{ a: t64([0, 1]) }], [{ b: t64([1, 1]) } as never]);

@@ -64,6 +64,14 @@ export interface TransformOptions<N extends Argnums = Argnums> {
 // Tracing: calling f on input nodes
 // ---------------------------------------------------------------------------------------------------------
 
+/**
+ * Every transform's first check: `f` is a function. Made when the transform is made (`grad(42)` throws there, not
+ * later as JavaScript's "f is not a function" at the first call).
+ */
+export function expectFunction(f: unknown, fname: string): void {
+  if (typeof f !== "function") throw new InputError(`${fname}: expected a function, got ${describe(f)}`);
+}
+
 /** The input node a transform makes for a tensor it differentiates (see the module comment). */
 function inputNode(x: Tensor): Tensor {
   const connect = isGradEnabled() && x.requiresGrad;
@@ -219,6 +227,7 @@ function valueAndGradNamed<A extends unknown[], R, N extends Argnums>(
   options: TransformOptions<N> & { hasAux?: boolean },
   name: string,
 ): (...args: A) => [R, GradsOf<A, N>] {
+  expectFunction(f, name);
   const fname = options.hasAux ? `${name} (hasAux)` : name;
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, fname);
@@ -272,6 +281,7 @@ export function vjp<A extends unknown[], R>(
   f: (...args: A) => R,
   ...primals: A
 ): [R, (ct: TangentTree<R>) => { -readonly [K in keyof A]: GradTree<A[K]> }] {
+  expectFunction(f, "vjp");
   const traced = traceCall(f as (...a: never[]) => unknown, primals, primals.map((_, i) => i), "vjp");
   const outs = outputsOf(traced, "vjp");
   const keepOut = connected(outs.leaves, traced.inputs);
@@ -330,6 +340,7 @@ function pushForward(traced: Traced, outs: FlatTree, tangents: readonly (Tensor 
  * dy.toNested(); // [6]
  */
 export function jvp<A extends unknown[], R>(f: (...args: A) => R, primals: A, tangents: TangentsOf<A>): [R, GradTree<R>] {
+  expectFunction(f, "jvp");
   arrayOfInputs(primals, "jvp", "primals");
   arrayOfInputs(tangents, "jvp", "tangents");
   const traced = traceCall(f as (...a: never[]) => unknown, primals, primals.map((_, i) => i), "jvp");
@@ -343,6 +354,7 @@ export function jvp<A extends unknown[], R>(f: (...args: A) => R, primals: A, ta
  * through it by forward mode, without evaluating `f` again (JAX's linearize).
  */
 export function linearize<A extends unknown[], R>(f: (...args: A) => R, ...primals: A): [R, (...tangents: TangentsOf<A>) => GradTree<R>] {
+  expectFunction(f, "linearize");
   const traced = traceCall(f as (...a: never[]) => unknown, primals, primals.map((_, i) => i), "linearize");
   const outs = outputsOf(traced, "linearize");
   const keepOut = connected(outs.leaves, traced.inputs);
@@ -378,6 +390,7 @@ function jacobianTree(traced: Traced, outs: FlatTree, blocks: readonly Tensor[][
  * jacrev((x: Tensor) => x.mul(x))(tensor([1, 2])).toNested(); // [[2, 0], [0, 4]]
  */
 export function jacrev<A extends unknown[], R, const N extends Argnums = 0>(f: (...args: A) => R, options: TransformOptions<N> = {}): (...args: A) => JacobianOf<R, GradsOf<A, N>> {
+  expectFunction(f, "jacrev");
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, "jacrev");
     const outs = outputsOf(traced, "jacrev");
@@ -403,6 +416,7 @@ export function jacrev<A extends unknown[], R, const N extends Argnums = 0>(f: (
  * jacfwd((t: Tensor) => t.mul(tensor([1, 2, 3])).sin())(tensor(0)).toNested(); // [1, 2, 3]
  */
 export function jacfwd<A extends unknown[], R, const N extends Argnums = 0>(f: (...args: A) => R, options: TransformOptions<N> = {}): (...args: A) => JacobianOf<R, GradsOf<A, N>> {
+  expectFunction(f, "jacfwd");
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, "jacfwd");
     const outs = outputsOf(traced, "jacfwd");
@@ -432,6 +446,7 @@ export function hessian<A extends unknown[], const N extends Argnums = 0>(
   f: (...args: A) => Tensor,
   options: TransformOptions<N> = {},
 ): (...args: A) => JacobianOf<GradsOf<A, N>, GradsOf<A, N>> {
+  expectFunction(f, "hessian");
   return jacfwd(jacrev(f, options), options) as (...args: A) => JacobianOf<GradsOf<A, N>, GradsOf<A, N>>;
 }
 
@@ -443,6 +458,7 @@ export function hessian<A extends unknown[], const N extends Argnums = 0>(
  * hvp((x: Tensor) => x.pow(3).sum(), [tensor([1, 2])], [tensor([1, 1])]); // [tensor([6, 12])]
  */
 export function hvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: TangentsOf<A>): { -readonly [K in keyof A]: GradTree<A[K]> } {
+  expectFunction(f, "hvp");
   arrayOfInputs(primals, "hvp", "primals");
   arrayOfInputs(tangents, "hvp", "tangents");
   const all = primals.map((_, i) => i);

@@ -13,6 +13,7 @@ import { InputError } from "../core/errors.js";
 import { normalizeAxis } from "../ops/shape.js";
 import { BatchedTensor, withBatching } from "../tensor/batched.js";
 import { Tensor } from "../tensor/tensor.js";
+import { expectFunction } from "./functional.js";
 import { describe, flattenTree, unflattenTree } from "./tree.js";
 
 /** Per argument: the axis mapped over (negative counts from the end), or null for an argument shared by every example. */
@@ -42,6 +43,7 @@ function moveAxis(x: Tensor, from: number, to: number): Tensor {
  * vmap(vmap((a: Tensor, b: Tensor) => a.mul(b).sum()))(A, B); // nested: over two batch axes
  */
 export function vmap<A extends unknown[], R>(f: (...args: A) => R, inAxes: InAxes = 0, outAxes: OutAxes = 0): (...args: A) => R {
+  expectFunction(f, "vmap");
   return (...args: A) => {
     if (Array.isArray(inAxes) && inAxes.length !== args.length) {
       throw new InputError(`vmap: inAxes gives ${inAxes.length} axes for ${args.length} argument${args.length === 1 ? "" : "s"}`);
