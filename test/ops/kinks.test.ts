@@ -147,3 +147,40 @@ describe("reductions over an empty axis, as in PyTorch", () => {
     expect(x.softmax(1).shape).toEqual([2, 0]);
   });
 });
+
+describe("softmax, logSoftmax and logsumexp of a 0-d tensor along axis 0 or -1, as in PyTorch", () => {
+  const scalar = (v: number) => tensor(v, { dtype: "float64", requiresGrad: true });
+  const ops = {
+    softmax: { f: (x: Tensor, d: number) => x.softmax(d), value: () => 1, slope: 0 },
+    logSoftmax: { f: (x: Tensor, d: number) => x.logSoftmax(d), value: () => 0, slope: 0 },
+    logsumexp: { f: (x: Tensor, d: number) => x.logsumexp(d), value: (v: number) => v, slope: 1 },
+  };
+
+  test("the value (1, 0, x), its derivative (0, 0, 1) in reverse and forward mode, and a second derivative of 0", () => {
+    for (const [name, op] of Object.entries(ops)) {
+      for (const d of [0, -1]) {
+        const x = scalar(3);
+        const y = op.f(x, d);
+        expect(y.shape, `${name}(${d})`).toEqual([]);
+        expect(y.item(), `${name}(${d})`).toBe(op.value(3));
+        expect(engine.gradients([y], [x])[0]!.item(), `${name}(${d}) reverse`).toBe(op.slope);
+        expect(engine.tangents([y], [x], [tensor(1, { dtype: "float64" })])[0]!.item(), `${name}(${d}) forward`).toBe(op.slope);
+        expect((hessian((t: Tensor) => op.f(t, d))(scalar(3)) as Tensor).item(), `${name}(${d}) second`).toBe(0);
+      }
+    }
+    expect(tensor(2).softmax().item()).toBe(1);
+    expect(tensor(2).logsumexp(0, true).shape).toEqual([]);
+    expect(tensor(-Infinity).logsumexp(-1).item()).toBe(-Infinity);
+  });
+
+  test("any other axis is an error naming the allowed range", () => {
+    for (const name of ["softmax", "logSoftmax", "logsumexp"] as const) {
+      for (const d of [1, -2, 0.5]) {
+        expect(() => ops[name].f(tensor(3), d)).toThrow(`${name}: axis ${d} is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])`);
+      }
+    }
+    expect(() => tensor(3).logsumexp([0, -1])).toThrow("logsumexp: axis -1 is repeated in [0,-1]");
+    // Tensors with axes keep their own message.
+    expect(() => tensor([1, 2]).softmax(1)).toThrow("softmax: axis 1 is out of range for shape [2]");
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { ShapeError } from "../core/errors.js";
 import { REDUCE_KEYWORDS, type Arg, type CallKeywords, type TensorAlgebra, type TensorFunction } from "./op.js";
-import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf, type Shape } from "./shape.js";
+import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, scalarAxes, sizeOf, type Shape } from "./shape.js";
 
 /** Axes argument of reductions: one axis, a list, or all (`undefined`/`null`). Negative axes count from the end. */
 export type Axes = number | readonly number[] | null | undefined;
@@ -60,11 +60,11 @@ export function mean<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false
  * log Σ exp(x) over axes, stable. Composite: m = max(x) is subtracted first (and added back), with m detached —
  * the result does not depend on m, so no gradient needs to flow through it — and m = 0 where the max is ±inf, so
  * a row of all -inf gives -inf (not NaN) and entries of ±1000 neither overflow nor underflow. Over an empty axis
- * it is -inf, as in PyTorch.
+ * it is -inf, as in PyTorch. Of a 0-d tensor along axis 0 or -1 it is x itself (PyTorch).
  */
 export function logsumexp<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false): T {
   const shape = o.shape(x);
-  const ax = normalizeAxes(axes, shape, "logsumexp");
+  const ax = shape.length === 0 && axes !== undefined && axes !== null ? scalarAxes(axes, "logsumexp") : normalizeAxes(axes, shape, "logsumexp");
   const { m, s } = shiftedExp(o, x, ax);
   const lse = o.add(o.log(s), m);
   return keepdims ? lse : o.reshape(lse, { shape: reducedShape(shape, ax, false) });
@@ -88,11 +88,17 @@ function shiftedExp<T>(o: TensorAlgebra<T>, x: T, ax: readonly number[]): { m: T
   return { m, d, e, s: o.sum(e, p) };
 }
 
+/**
+ * The axis softmax and logSoftmax run along, as a list: one axis, or none for a 0-d tensor, which PyTorch allows
+ * along axis 0 or -1 (softmax is then 1, logSoftmax 0, and their gradients 0).
+ */
+function softmaxAxes(shape: Shape, axis: number, op: string): number[] {
+  return shape.length === 0 ? scalarAxes(axis, op) : [normalizeAxis(axis, shape.length, op, shape)];
+}
+
 /** log softmax along an axis: (x − m) − log Σ exp(x − m), m the max (detached). Composite; stable as logsumexp. */
 export function logSoftmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
-  const shape = o.shape(x);
-  const a = normalizeAxis(axis, shape.length, "logSoftmax", shape);
-  const { d, s } = shiftedExp(o, x, [a]);
+  const { d, s } = shiftedExp(o, x, softmaxAxes(o.shape(x), axis, "logSoftmax"));
   return o.sub(d, o.log(s));
 }
 
@@ -101,9 +107,7 @@ export function logSoftmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
  * -inf gives NaN, as in PyTorch (the distribution is undefined there).
  */
 export function softmax<T>(o: TensorAlgebra<T>, x: T, axis = -1): T {
-  const shape = o.shape(x);
-  const a = normalizeAxis(axis, shape.length, "softmax", shape);
-  const { e, s } = shiftedExp(o, x, [a]);
+  const { e, s } = shiftedExp(o, x, softmaxAxes(o.shape(x), axis, "softmax"));
   return o.div(e, s);
 }
 

@@ -129,6 +129,20 @@ export function normalizeAxes(axes: number | readonly number[] | null | undefine
   return out.sort((x, y) => x - y);
 }
 
+/**
+ * The axes a 0-d tensor gives an op along dims (softmax, logSoftmax, logsumexp) that PyTorch runs on one: 0 and -1
+ * name the scalar itself (PyTorch wraps a 0-d tensor's dims as if it had one axis), so there is no axis to run
+ * over: `[]`. Any other dim, or naming it twice, is an error.
+ */
+export function scalarAxes(axes: number | readonly number[], op: string): number[] {
+  const list = typeof axes === "number" ? [axes] : axes;
+  for (const a of list) {
+    if (a !== 0 && a !== -1) throw new ShapeError(`${op}: axis ${a} is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])`);
+  }
+  if (list.length > 1) throw new ShapeError(`${op}: axis ${list[1]} is repeated in [${list.join(",")}]: a 0-d tensor has one axis to name, 0 or -1`);
+  return [];
+}
+
 /** The shape left by reducing `axes` (sorted, normalised), keeping them as 1s or dropping them. */
 export function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
   const out: number[] = [];
