@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { nn } from "gradgraph";
 import { loadCsv, parseCsv } from "../../packages/cli/src/csv.js";
 import { loadDataset } from "../../packages/cli/src/datasets.js";
 
@@ -49,7 +50,9 @@ describe("CSV datasets", () => {
     writeFileSync(path, "i,j,parity\n" + rows.join("\n") + "\n");
     expect((await loadCsv(path)).length).toBe(50);
     const { train, test, spec } = await loadDataset({ name: "csv", path });
-    expect(spec).toEqual({ name: "csv", path, seed: 0, testFraction: 0.2, normalize: true });
+    // the spec records the figures the features were scaled by (the training part's), for eval to scale other files by
+    const { mean: m, deviation: d } = nn.featureStats(nn.trainTestSplit(await loadCsv(path), { testFraction: 0.2, seed: 0 }).train);
+    expect(spec).toEqual({ name: "csv", path, seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
     expect([train.length, test.length]).toEqual([40, 10]);
     const x = train.x.toArray();
     let mean = 0, sq = 0;

@@ -1,6 +1,6 @@
 /** Datasets, loaders, splits, toy data, Iris, and the MNIST loader. */
 import { describe, expect, test } from "vitest";
-import { circles, DataLoader, Dataset, iris, loadDataset, moons, randomShift, regression1d, spirals, trainTestSplit, xor } from "../../packages/gradgraph/src/nn/index.js";
+import { circles, DataLoader, Dataset, featureStats, iris, loadDataset, moons, randomShift, regression1d, spirals, standardized, standardizedBy, trainTestSplit, xor } from "../../packages/gradgraph/src/nn/index.js";
 import { loadMnist } from "gradgraph/node";
 import { arange, Generator, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
@@ -68,6 +68,19 @@ describe("trainTestSplit", () => {
   test("a stratified split of 400,000 samples (the CLI allows a million): no stack overflow", () => {
     const { train, test } = trainTestSplit(moons(400_000, { seed: 0 }), { testFraction: 0.2, seed: 0 });
     expect([train.length, test.length]).toEqual([320_000, 80_000]);
+  });
+});
+
+describe("standardising", () => {
+  test("standardizedBy scales new data by given figures, as standardized scales the test part by the training part's", () => {
+    const train = new Dataset(tensor([[1, 10], [3, 10], [5, 10]]), tensor([0, 1, 0]));
+    const test = new Dataset(tensor([[7, 12]]), tensor([1]));
+    const stats = featureStats(train); // mean [3, 10], deviation [√(8/3), 0]
+    expect(Array.from(standardizedBy(test, stats).x.toArray())).toEqual(Array.from(standardized(train, test).test.x.toArray()));
+    expect(Array.from(standardizedBy(test, stats).x.toArray())).toEqual([Math.fround(4 / Math.sqrt(8 / 3)), 2]); // a constant column is only centred
+    // recorded figures (plain arrays, as a saved model's config holds them) give the same
+    expect(standardizedBy(test, { mean: [3, 10], deviation: Array.from(stats.deviation) }).x.toArray()).toEqual(standardizedBy(test, stats).x.toArray());
+    expect(() => standardizedBy(test, { mean: [0], deviation: [1] })).toThrow("standardizedBy: the data has 2 features, but the figures are for 1 (mean) and 1 (deviation)");
   });
 });
 

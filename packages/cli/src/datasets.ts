@@ -31,9 +31,21 @@ export interface DataSpec {
   testFraction?: number;
   /** MNIST: standardise the grey levels; CSV: standardise each feature by the training part's mean and deviation (default true). */
   normalize?: boolean;
+  /**
+   * CSV with `normalize`: the figures each feature was standardised by (the training file's training part's mean
+   * and deviation, and the features' names). `train` records them; given, they are used instead of the file's own.
+   */
+  featureStats?: CsvFeatureStats;
   /** MNIST: use only this many training / test digits. */
   trainLimit?: number;
   testLimit?: number;
+}
+
+/** A CSV file's standardisation figures, one of each per feature column, as saved in a run's config.json. */
+export interface CsvFeatureStats {
+  features: string[];
+  mean: number[];
+  deviation: number[];
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -56,8 +68,22 @@ export function dataSpecProblem(x: unknown, prefix = "data"): string | null {
     nn.specFieldProblem(x, prefix) ??
     (x.normalize === undefined || typeof x.normalize === "boolean" ? null : `${prefix}.normalize must be true or false, got ${show(x.normalize)}`) ??
     limit("trainLimit", nn.MNIST_TRAIN_DIGITS) ??
-    limit("testLimit", nn.MNIST_TEST_DIGITS)
+    limit("testLimit", nn.MNIST_TEST_DIGITS) ??
+    (x.featureStats === undefined ? null : featureStatsProblem(x.featureStats, `${prefix}.featureStats`))
   );
+}
+
+/** Checks recorded figures: as many names, means and deviations (finite; deviations ≥ 0); null when fine. */
+function featureStatsProblem(x: unknown, prefix: string): string | null {
+  const expected = `${prefix} must be {"features": [names], "mean": [numbers], "deviation": [numbers]}, one of each per feature column`;
+  if (!isObject(x) || !Array.isArray(x.features) || !Array.isArray(x.mean) || !Array.isArray(x.deviation)) return `${expected}, got ${show(x)}`;
+  const f = x.features.length;
+  if (f === 0 || x.mean.length !== f || x.deviation.length !== f) return `${expected}, got ${f} names, ${x.mean.length} means, ${x.deviation.length} deviations`;
+  if (!x.features.every((n) => typeof n === "string")) return `${prefix}.features must be column names, got ${show(x.features)}`;
+  const bad = (a: unknown[], ok: (v: number) => boolean) => a.find((v) => !(typeof v === "number" && Number.isFinite(v) && ok(v)));
+  if (bad(x.mean, () => true) !== undefined) return `${prefix}.mean must hold finite numbers, got ${show(bad(x.mean, () => true))}`;
+  if (bad(x.deviation, (v) => v >= 0) !== undefined) return `${prefix}.deviation must hold non-negative numbers, got ${show(bad(x.deviation, (v) => v >= 0))}`;
+  return null;
 }
 
 /** The dataset name, checked. */
@@ -81,14 +107,32 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
     const { train, test } = await loadMnist({ dir: mnistDataDir(import.meta.url), dtype, normalize: full.normalize ?? false, ...limits });
     return { train, test, spec: full };
   }
-  if (name === "csv") {
-    const label = spec.label, seed = spec.seed ?? 0, testFraction = spec.testFraction ?? 0.2;
-    const ds = await loadCsv(spec.path!, { dtype, name: spec.path!.split(/[\\/]/).pop()!, ...(label === undefined ? {} : { label }) });
-    const full: DataSpec = { name, path: spec.path!, ...(label === undefined ? {} : { label }), seed, testFraction, normalize: spec.normalize ?? true };
-    const split = nn.trainTestSplit(ds, { testFraction, seed });
-    return { ...(full.normalize ? nn.standardized(split.train, split.test) : split), spec: full };
-  }
+  if (name === "csv") return loadCsvDataset(spec, dtype);
   return nn.loadDataset({ ...spec, name }, { dtype });
+}
+
+/**
+ * A CSV file split as the spec says, its features standardised (unless `normalize` is false) by the spec's
+ * `featureStats` when it has them (a model's training figures), else by the training part's own, which the
+ * returned spec then records. Recorded figures for another number of columns are an {@link InputError}.
+ */
+async function loadCsvDataset(spec: DataSpec, dtype: DType): Promise<{ train: nn.Dataset; test: nn.Dataset; spec: DataSpec }> {
+  const label = spec.label, seed = spec.seed ?? 0, testFraction = spec.testFraction ?? 0.2, path = spec.path!;
+  const ds = await loadCsv(path, { dtype, name: path.split(/[\\/]/).pop()!, ...(label === undefined ? {} : { label }) });
+  const full: DataSpec = { name: "csv", path, ...(label === undefined ? {} : { label }), seed, testFraction, normalize: spec.normalize ?? true };
+  const split = nn.trainTestSplit(ds, { testFraction, seed });
+  if (!full.normalize) return { ...split, spec: full };
+  const features = [...(ds.info.features ?? [])];
+  const own = (): CsvFeatureStats => {
+    const { mean, deviation } = nn.featureStats(split.train);
+    return { features, mean: Array.from(mean), deviation: Array.from(deviation) };
+  };
+  const stats = spec.featureStats ?? own();
+  if (stats.mean.length !== ds.inputSize) {
+    const n = stats.mean.length, by = label === undefined ? "the label (the last column)" : `the label ${label}`;
+    throw new InputError(`${path}: expected ${n} feature column${n === 1 ? "" : "s"} besides ${by}, as the model was trained on (${stats.features.join(", ")}), got ${ds.inputSize} (${features.join(", ")})`);
+  }
+  return { train: nn.standardizedBy(split.train, stats), test: nn.standardizedBy(split.test, stats), spec: { ...full, featureStats: stats } };
 }
 
 /** A run's saved model (`train --out`), with the data spec of its config.json checked as {@link dataSpecProblem} does. */

@@ -8,8 +8,7 @@ import { type Command, Option } from "commander";
 import { type DType, formatShape, InputError, nn, type Target, type Tensor, zeros } from "gradgraph";
 import { writeFileAtomic } from "gradgraph/node";
 import { exportOnnx, OnnxError, onnxRuntime } from "gradgraph-onnx";
-import { loadCsv } from "./csv.js";
-import { type DataSpec, loadRunModel } from "./datasets.js";
+import { type DataSpec, loadDataset, loadRunModel } from "./datasets.js";
 import { pointOf } from "./functional.js";
 import type { Io } from "./io.js";
 import { integer } from "./options.js";
@@ -60,24 +59,23 @@ const described = (names: readonly string[], ts: readonly Tensor[]) => ts.map((t
 /**
  * What a run's inputs went through before the model saw them, which the exported graph does not do: MNIST's grey
  * levels and a CSV file's features were standardised in training, so the ONNX model expects them standardised.
- * A CSV file's means and deviations are those of its training part, recomputed here when the file can be read.
+ * A CSV file's means and deviations are those of its training part, as recorded with the model (a run saved
+ * before they were recorded has them recomputed here, when the file can be read).
  */
-async function inputNote(d: DataSpec | undefined): Promise<string | undefined> {
+async function inputNote(d: DataSpec | undefined, dtype: DType): Promise<string | undefined> {
   if (d?.name === "mnist" && d.normalize === true) {
     return `the model takes the grey levels (0 to 1) standardised as in training: (x − ${nn.MNIST_MEAN}) / ${nn.MNIST_STD}; the graph does not do it`;
   }
   if (d?.name !== "csv" || d.normalize === false || d.path === undefined) return undefined;
   const what = `the model takes each feature standardised as in training, (x − mean) / deviation with the training part's figures (${d.path}, test fraction ${d.testFraction ?? 0.2}, split seed ${d.seed ?? 0}); the graph does not do it`;
-  let train: nn.Dataset;
+  let stats = d.featureStats;
   try {
-    const ds = await loadCsv(d.path, { dtype: "float64", ...(d.label === undefined ? {} : { label: d.label }) });
-    ({ train } = nn.trainTestSplit(ds, { testFraction: d.testFraction ?? 0.2, seed: d.seed ?? 0 }));
+    stats ??= (await loadDataset(d, { dtype })).spec.featureStats!; // computed as train did
   } catch (e) {
     return `${what} (they cannot be recomputed now: ${(e as Error).message})`;
   }
-  const { mean, deviation } = nn.featureStats(train); // what nn.standardized scaled by (deviation 0: only centred)
-  const show = (a: Float64Array, dev: boolean) => `[${Array.from(a, (v) => Number((dev ? v || 1 : v).toPrecision(6))).join(", ")}]`;
-  return `${what}: features ${(train.info.features ?? []).join(", ")}, mean ${show(mean, false)}, deviation ${show(deviation, true)}`;
+  const show = (a: number[], dev: boolean) => `[${a.map((v) => Number((dev ? v || 1 : v).toPrecision(6))).join(", ")}]`;
+  return `${what}: features ${stats.features.join(", ")}, mean ${show(stats.mean, false)}, deviation ${show(stats.deviation, true)}`;
 }
 
 /** `gradgraph export RUN_DIR --onnx model.onnx`. */
@@ -91,7 +89,7 @@ async function exportRun(dir: string, opts: { onnx: string; batch: string }, io:
   const one = model.forward(zeros([1, ...features], { dtype: config.model.dtype })); // the output's shape, without a second pass at the full batch
   await write(opts.onnx, bytes, "--onnx");
   io.out(`wrote ${opts.onnx} (${bytes.length} bytes): ${model.describe()} from ${dir}; input ${described(["input"], [x])}, output logits ${formatShape([batch, ...one.shape.slice(1)])} ${one.dtype}\n`);
-  const note = await inputNote(config.data);
+  const note = await inputNote(config.data, config.model.dtype);
   if (note !== undefined) io.err(`note: ${note}\n`);
 }
 

@@ -130,19 +130,40 @@ export function featureStats(train: Dataset): { mean: Float64Array; deviation: F
   return { mean, deviation };
 }
 
+/** Each feature's mean and deviation, as {@link featureStats} gives them (or as a saved model recorded them). */
+export interface FeatureStats {
+  /** Each feature's mean. */
+  mean: ArrayLike<number>;
+  /** Each feature's (population) standard deviation; 0 for a constant feature, which is then only centred. */
+  deviation: ArrayLike<number>;
+}
+
 /** Both parts with each feature standardised by the training part's mean and (population) standard deviation. */
 export function standardized(train: Dataset, test: Dataset): { train: Dataset; test: Dataset } {
-  const f = train.inputSize;
-  const { mean, deviation } = featureStats(train);
-  const scale = (d: Dataset) => {
-    const src = d.x.toArray(), out = new (arrayType(d.x.dtype))(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const j = i % f, s = deviation[j]!;
-      out[i] = s > 0 ? (src[i]! - mean[j]!) / s : src[i]! - mean[j]!; // a constant column becomes 0
-    }
-    return new Dataset(fromTypedArray(out, d.x.shape), d.y, d.info);
-  };
-  return { train: scale(train), test: scale(test) };
+  const stats = featureStats(train);
+  return { train: standardizedBy(train, stats), test: standardizedBy(test, stats) };
+}
+
+/**
+ * The dataset with each feature scaled by given figures, (x − mean) / deviation (a deviation of 0: only centred):
+ * new data scaled as a model's training data was, by that data's {@link featureStats}.
+ *
+ * @example
+ * const split = nn.trainTestSplit(nn.moons(200, { seed: 0 }), { seed: 0 });
+ * const stats = nn.featureStats(split.train); // what a model trained on the standardised part expects
+ * const fresh = nn.standardizedBy(nn.moons(50, { seed: 1 }), stats);
+ */
+export function standardizedBy(data: Dataset, stats: FeatureStats): Dataset {
+  const f = data.inputSize, { mean, deviation } = stats;
+  if (mean.length !== f || deviation.length !== f) {
+    throw new InputError(`standardizedBy: the data has ${f} feature${f === 1 ? "" : "s"}, but the figures are for ${mean.length} (mean) and ${deviation.length} (deviation)`);
+  }
+  const src = data.x.toArray(), out = new (arrayType(data.x.dtype))(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const j = i % f, s = deviation[j]!;
+    out[i] = s > 0 ? (src[i]! - mean[j]!) / s : src[i]! - mean[j]!; // a constant column becomes 0
+  }
+  return new Dataset(fromTypedArray(out, data.x.shape), data.y, data.info);
 }
 
 export { Dataset };
