@@ -31,7 +31,7 @@ describe("train --resume", () => {
     expect(JSON.parse(bytes(part, "config.json").toString()).training.epochs).toBe(4);
   });
 
-  test("a run stopped by SIGINT in its first batch leaves a folder that resumes to the uninterrupted run", async () => {
+  test("a run stopped by SIGINT before its first batch is saved as it started: eval loads it, and it resumes to the uninterrupted run", async () => {
     const whole = join(dir, "sig-whole"), part = join(dir, "sig-part");
     const args = ["--data", "xor", "--n", "160", "--dtype", "float64", "--epochs", "3", "--schedule", "cosine", "--warmup", "3"];
     expect((await run("train", ...args, "--out", whole)).code).toBe(0);
@@ -45,11 +45,18 @@ describe("train --resume", () => {
       child.on("exit", (c) => resolve(c));
     });
     expect(code).toBe(130);
-    expect(stderr).toContain("stopped by Ctrl-C in epoch 1 of 3, after 1 of 12 steps");
+    expect(stderr).toContain(`stopped by Ctrl-C before the first of 12 steps; the model and report are in ${part}`);
+    const config = JSON.parse(bytes(part, "config.json").toString());
+    expect(config.results).toMatchObject({ steps: 0, epochsCompleted: 0, stopped: true });
+    const e = await run("eval", part);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain(`MLP 2-16-16-2 (relu) from ${part} on xor`);
     const r = await run("train", "--resume", part);
-    expect(r.stderr).toContain(`Resuming ${part} at epoch 1, batch 2 (step 2)`);
+    expect(r.stderr).toContain(`Resuming ${part} at epoch 1 (step 1)`);
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on xor: 3 epochs, 12 steps/);
     expect(bytes(part, "model.safetensors").equals(bytes(whole, "model.safetensors"))).toBe(true);
+    expect(bytes(part, "optimizer.safetensors").equals(bytes(whole, "optimizer.safetensors"))).toBe(true);
   });
 
   test("bad input: not a run folder, a run without training state, options that would change the run, too few epochs", async () => {

@@ -353,26 +353,31 @@ const RUN_FILES = ["config.json", "metrics.csv", "model.safetensors", "optimizer
 describe("signals at any time end with a complete run folder, or the previous one untouched", () => {
   test("SIGTERM while training: stops after the batch, writes everything, exits 143; eval reloads it", async () => {
     const out = join(dir, "sigterm");
-    const t = trainPausing("train", "--data", "xor", "--epochs", "5", "--out", out);
-    await t.said("paused at train");
+    // No pause: the signal goes once epoch 1's progress line is out (its 10 steps done), far from the run's end.
+    const t = trainPausing("none", "--data", "xor", "--epochs", "100000", "--out", out);
+    await t.said("epoch 1/100000");
     t.child.kill("SIGTERM");
     const r = await t.done();
     expect(r.code).toBe(143);
     expect(r.stderr).toContain("gradgraph: SIGTERM: stopping after this batch");
-    expect(r.stderr).toContain(`gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; the model and report are in ${out}\n`);
+    const stopped = /gradgraph: stopped by SIGTERM in epoch (\d+) of 100000, after (\d+) of 1000000 steps; the model and report are in (.*)\n/.exec(r.stderr);
+    expect(stopped?.[3]).toBe(out);
+    expect(Number(stopped![2])).toBeGreaterThanOrEqual(10);
     expect(r.stderr).toContain(`\ncontinue it with: gradgraph train --resume ${out.includes(" ") ? `'${out}'` : out}\n`);
     expect(readdirSync(out).sort()).toEqual(RUN_FILES);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results).toMatchObject({ steps: Number(stopped![2]), stopped: true });
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("stopped by SIGTERM");
     expect((await run("eval", out)).code).toBe(0);
   });
 
-  test("SIGTERM while training without --out: exit 143, saying that nothing was saved and how to keep a run", async () => {
+  test("SIGTERM before the first batch, without --out: nothing trained, exit 143, saying that nothing was saved and how to keep a run", async () => {
     const t = trainPausing("train", "--data", "xor", "--epochs", "5");
-    await t.said("paused at train");
+    await t.said("paused at train"); // the signal comes before fit starts: not one batch is trained
     t.child.kill("SIGTERM");
     const r = await t.done();
     expect(r.code).toBe(143);
-    expect(r.stderr).toContain("gradgraph: stopped by SIGTERM in epoch 1 of 5, after 1 of 50 steps; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)\n");
+    expect(r.stdout).toMatch(/^Stopped MLP 2-16-16-2 on xor before its first step\n/);
+    expect(r.stderr).toContain("gradgraph: stopped by SIGTERM before the first of 50 steps; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)\n");
     expect(r.stderr).not.toContain("continue it with");
   });
 

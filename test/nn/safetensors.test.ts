@@ -1,12 +1,14 @@
 /** safetensors: the bytes checked by hand against the format, round trips, broken files, saved models. */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { decodeSafetensors, encodeSafetensors, MLP, moons, predict } from "../../packages/gradgraph/src/nn/index.js";
+import { BatchNorm1d, decodeSafetensors, encodeSafetensors, Linear, MLP, Module, moons, predict, Sequential } from "../../packages/gradgraph/src/nn/index.js";
+import { bfloat16Bits, float16Bits } from "../../packages/gradgraph/src/nn/float16.js";
 import { loadModel, loadSafetensors, saveModel, saveSafetensors } from "gradgraph/node";
-import { tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { randn, tensor, zeros, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 /** Written by test/fixtures/gen_float16_fixtures.py with PyTorch. */
 const torchFile = new URL("../fixtures/float16_torch.safetensors", import.meta.url);
@@ -117,23 +119,75 @@ describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
     expect(read("BF16", [0x3f80, 0x4049, 0x7f7f, 0x0001, 0xff80, 0x8000, 0x7fc0])).toEqual([1, 3.140625, 3.3895313892515355e38, 2 ** -133, -Infinity, -0, NaN]);
   });
 
-  test("F16 writes round to nearest, ties to even; overflow is ±Inf; a float64 is rounded once", () => {
+  test("F16 writes round to nearest, ties to even; a float64 is rounded once", () => {
     const cases: [number, number][] = [
-      [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [65519, 0x7bff], [65520, 0x7c00], [1e6, 0x7c00], [-1e6, 0xfc00],
+      [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [65519, 0x7bff], [-65519, 0xfbff],
       [2 ** -24, 0x0001], [2 ** -25, 0x0000], [2 ** -25 + 2 ** -60, 0x0001], [3 * 2 ** -25, 0x0002], [3 * 2 ** -26, 0x0001], [-(2 ** -26), 0x8000],
       [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [2 ** -14 - 2 ** -25, 0x0400], [-0, 0x8000], [0, 0],
       [Infinity, 0x7c00], [-Infinity, 0xfc00], [NaN, 0x7e00],
       [1 + 2 ** -11 + 2 ** -40, 0x3c01], // via float32 it would be 1 + 2^-11, a tie, and round to 0x3c00
     ];
     expect(written("F16", cases.map((c) => c[0])).map((b) => b.toString(16))).toEqual(cases.map((c) => c[1].toString(16)));
+    // The conversion itself rounds past the largest finite value to ±Inf, as IEEE 754 says; the writer refuses those.
+    expect([65520, 1e6, -1e6].map((x) => float16Bits(x).toString(16))).toEqual(["7c00", "7c00", "fc00"]);
   });
 
-  test("BF16 writes round to nearest, ties to even; overflow is ±Inf", () => {
+  test("BF16 writes round to nearest, ties to even", () => {
     const cases: [number, number][] = [
       [1, 0x3f80], [1 + 2 ** -8, 0x3f80], [1 + 3 * 2 ** -8, 0x3f82], [1 + 2 ** -8 + 2 ** -30, 0x3f81], [-3.140625, 0xc049],
-      [3.4028234663852886e38, 0x7f80], [3.3895313892515355e38, 0x7f7f], [2 ** -133, 0x0001], [2 ** -134, 0x0000], [1e-50, 0], [NaN, 0x7fc0],
+      [3.3895313892515355e38, 0x7f7f], [2 ** -133, 0x0001], [2 ** -134, 0x0000], [1e-50, 0], [NaN, 0x7fc0], [-Infinity, 0xff80],
     ];
     expect(written("BF16", cases.map((c) => c[0])).map((b) => b.toString(16))).toEqual(cases.map((c) => c[1].toString(16)));
+    expect(bfloat16Bits(3.4028234663852886e38).toString(16)).toBe("7f80");
+  });
+
+  test("a finite value beyond the format's range is an InputError naming the tensor, the value and the range, not ±Inf", () => {
+    const at = (dtype: "F16" | "BF16" | "F32", values: number[], name = "fc.weight") => () =>
+      encodeSafetensors([["ok", tensor([1])], [name, tensor(values, { dtype: "float64" })]], {}, { dtype });
+    expect(at("F16", [0.5, 65519, 70001])).toThrow(InputError);
+    expect(at("F16", [0.5, 65519, 70001])).toThrow(
+      'safetensors: tensor "fc.weight" holds 70001 (element 2 of 3), beyond float16\'s range (±65504), so as F16 it would be Infinity; store it as BF16, F32 or F64, or scale it into range',
+    );
+    expect(at("F16", [-65520], "b")).toThrow('tensor "b" holds -65520, beyond float16\'s range (±65504), so as F16 it would be -Infinity;');
+    expect(at("BF16", [1, 3.4e38])).toThrow('holds 3.4e+38 (element 1 of 2), beyond bfloat16\'s range (±3.3895313892515355e+38), so as BF16 it would be Infinity; store it as F32 or F64');
+    expect(at("F32", [1e300])).toThrow('holds 1e+300, beyond float32\'s range (±3.4028234663852886e+38), so as F32 it would be Infinity; store it as F64');
+    // Values that are already ±Inf or NaN are written as they are.
+    const back = decodeSafetensors(at("F16", [Infinity, -Infinity, NaN, 65519])()).tensors.get("fc.weight")!;
+    expect(Array.from(back.toArray())).toEqual([Infinity, -Infinity, NaN, 65504]);
+  });
+
+  test("tensors that hold integers keep their own dtype when the rest is narrowed: integer buffers, integer tensors read", () => {
+    class Counting extends Module {
+      declare seen: Tensor;
+      declare scale: Tensor;
+      w = new Linear(2, 2, { seed: 0 });
+      constructor() {
+        super();
+        this.registerBuffer("seen", zeros([], { dtype: "float64" }), { integer: true });
+        this.registerBuffer("scale", tensor([70000.5, 2]));
+      }
+      forward(x: Tensor) { return this.w.forward(x); }
+    }
+    const m = new Counting();
+    m.seen = tensor(2 ** 40 + 1, { dtype: "float64" }); // a new tensor in the field: still the integer buffer
+    const header = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))).toString());
+    expect(() => encodeSafetensors(m.stateDict(), {}, { dtype: "F16" })).toThrow('tensor "scale" holds 70000.5 (element 0 of 2)'); // a plain buffer is narrowed
+    m.scale = tensor([1, 2]);
+    for (const dtype of ["F16", "BF16", "F32"] as const) {
+      const bytes = encodeSafetensors(m.stateDict(), {}, { dtype });
+      expect(Object.fromEntries(Object.entries(header(bytes)).map(([k, v]) => [k, (v as { dtype: string }).dtype]))).toEqual({ seen: "F64", scale: dtype, "w.weight": dtype, "w.bias": dtype });
+      expect(decodeSafetensors(bytes).tensors.get("seen")!.item()).toBe(2 ** 40 + 1);
+    }
+    // PyTorch's int64 num_batches_tracked, read and written again as F16 (a conversion): it stays exact, as F64.
+    const text = JSON.stringify({ "bn.num_batches_tracked": { dtype: "I64", shape: [], data_offsets: [0, 8] } });
+    const file = new Uint8Array(8 + text.length + 8);
+    new DataView(file.buffer).setBigUint64(0, BigInt(text.length), true);
+    file.set(Buffer.from(text), 8);
+    new DataView(file.buffer).setBigInt64(8 + text.length, 70001n, true);
+    const half = encodeSafetensors([...decodeSafetensors(file).tensors, ["w", tensor([0.1])]], {}, { dtype: "F16" });
+    expect(header(half)["bn.num_batches_tracked"].dtype).toBe("F64");
+    expect(header(half).w.dtype).toBe("F16");
+    expect(decodeSafetensors(half).tensors.get("bn.num_batches_tracked")!.item()).toBe(70001);
   });
 
   test("every F16 pattern reads as PyTorch reads it, bit for bit, and writes back to itself (NaN to the quiet NaN)", () => {
@@ -150,7 +204,7 @@ describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
     }
   });
 
-  test("PyTorch's conversions of 3,476 float32 edge cases, midpoints and random patterns: read and written bit for bit", () => {
+  test("PyTorch's conversions of 3,476 float32 edge cases, midpoints and random patterns: read and converted bit for bit", () => {
     const { tensors: t } = decodeSafetensors(readFileSync(torchFile));
     const x = t.get("x")!;
     const bits = (name: string) => new Uint32Array((t.get(name)!.toArray() as Float32Array).slice().buffer);
@@ -158,12 +212,13 @@ describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
       // Reading: the 16-bit tensor widens to what PyTorch's .to(torch.float32) gives.
       expect(t.get(name)!.dtype).toBe("float32");
       expect(bits(name)).toEqual(bits(`${name}_f32`));
-      // Writing: x rounds to the 16-bit patterns PyTorch's .to() gives (its NaNs stay NaN).
-      const ours = dataOf(encodeSafetensors([["x", x]], {}, { dtype }));
+      // Converting: x rounds to the 16-bit patterns PyTorch's .to() gives (its NaNs stay NaN; past the range ±Inf,
+      // which the writer refuses, so the conversion is compared here).
+      const convert = dtype === "F16" ? float16Bits : bfloat16Bits;
       const theirs = dataOf(encodeSafetensors([["x", t.get(name)!]], {}, { dtype }));
       const xs = x.toArray();
-      const wrong = Array.from(xs.keys()).filter((i) => !Number.isNaN(xs[i]!) && ours.getUint16(2 * i, true) !== theirs.getUint16(2 * i, true));
-      expect(wrong.map((i) => `${xs[i]}: ${ours.getUint16(2 * i, true).toString(16)}`)).toEqual([]);
+      const wrong = Array.from(xs.keys()).filter((i) => !Number.isNaN(xs[i]!) && convert(xs[i]!) !== theirs.getUint16(2 * i, true));
+      expect(wrong.map((i) => `${xs[i]}: ${convert(xs[i]!).toString(16)}`)).toEqual([]);
       expect(xs.length).toBe(3476);
     }
   });
@@ -224,9 +279,9 @@ describe("16-bit floats (F16, BF16) and the integer dtypes", () => {
   });
 
   test("all tensors as F32 or F64 on request; F16 and BF16 halve the size of F32", () => {
-    const w = tensor([[0.1, 1e300]], { dtype: "float64" });
+    const w = tensor([[0.1, 1e38]], { dtype: "float64" });
     const as32 = decodeSafetensors(encodeSafetensors([["w", w]], {}, { dtype: "F32" })).tensors.get("w")!;
-    expect([as32.dtype, ...as32.toArray()]).toEqual(["float32", Math.fround(0.1), Infinity]);
+    expect([as32.dtype, ...as32.toArray()]).toEqual(["float32", Math.fround(0.1), Math.fround(1e38)]);
     const as64 = decodeSafetensors(encodeSafetensors([["w", tensor([0.1])]], {}, { dtype: "F64" })).tensors.get("w")!;
     expect([as64.dtype, ...as64.toArray()]).toEqual(["float64", Math.fround(0.1)]);
     const big = [["w", tensor(Array.from({ length: 1000 }, (_, i) => i))]] as const;
@@ -305,6 +360,43 @@ describe("files and saved models", () => {
     await expect(saveSafetensors(join(dir, "plain", "w.safetensors"), [])).rejects.toThrow(
       `${join(dir, "plain", "w.safetensors")}: cannot write the file (${join(dir, "plain")} exists and is not a folder)`,
     );
+  });
+
+  test("a BatchNorm model saved as F16 loads back: num_batches_tracked exactly (beyond F16's 65504), the rest within F16 rounding", async () => {
+    const build = (seed: number) => new Sequential(new Linear(3, 4, { seed }), new BatchNorm1d(4), new Linear(4, 2, { seed: seed + 1 }));
+    const model = build(0);
+    model.forward(randn([8, 3], { seed: 1 })); // training mode: the running statistics move
+    const bn = model.layers[1] as BatchNorm1d;
+    bn.num_batches_tracked!.assign(tensor(70001, { dtype: "float64" }));
+    const file = join(dir, "half", "bn.safetensors");
+    await saveSafetensors(file, model.stateDict(), {}, { dtype: "F16" });
+    const { tensors } = await loadSafetensors(file);
+    expect(tensors.get("1.num_batches_tracked")!.dtype).toBe("float64");
+    const again = build(7);
+    again.loadStateDict(tensors);
+    expect((again.layers[1] as BatchNorm1d).num_batches_tracked!.item()).toBe(70001);
+    for (const [name, t] of model.stateDict()) {
+      if (name.endsWith("num_batches_tracked")) continue;
+      const got = again.stateDict().get(name)!.toArray();
+      // Half an F16 ulp: 2^-11 relative for normals; 2^-25 absolute below 2^-14.
+      t.toArray().forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThanOrEqual(Math.max(2 ** -11 * 2 ** Math.floor(Math.log2(Math.abs(v))), 2 ** -25)));
+    }
+  });
+
+  test("a weight beyond F16's range: the save is refused with an InputError, and nothing is written", async () => {
+    const folder = join(dir, "refused");
+    const file = join(folder, "w.safetensors");
+    const model = new Sequential(new Linear(2, 2, { seed: 0 }), new BatchNorm1d(2));
+    await saveSafetensors(file, model.stateDict(), {}, { dtype: "F16" });
+    const before = readFileSync(file);
+    (model.layers[0] as Linear).weight.assign(tensor([[1, 2], [3, -1e5]]));
+    const attempt = saveSafetensors(file, model.stateDict(), {}, { dtype: "F16" });
+    await expect(attempt).rejects.toThrow(InputError);
+    await expect(attempt).rejects.toThrow('safetensors: tensor "0.weight" holds -100000 (element 3 of 4), beyond float16\'s range (±65504), so as F16 it would be -Infinity');
+    expect(readFileSync(file).equals(before)).toBe(true); // the previous file as it was
+    expect(readdirSync(folder)).toEqual(["w.safetensors"]); // no temporary file left beside it
+    await expect(saveSafetensors(join(folder, "new.safetensors"), model.stateDict(), {}, { dtype: "F16" })).rejects.toThrow("beyond float16's range");
+    expect(existsSync(join(folder, "new.safetensors"))).toBe(false);
   });
 
   test("missing or corrupt files get clear errors", async () => {

@@ -133,6 +133,32 @@ describe("fit and evaluate", () => {
     expect(h.epochs[1]!.complete).toBe(false);
   });
 
+  test("a signal aborted before fit starts trains nothing: not one batch, and the history a mid-run stop gives", async () => {
+    const data = moons(100, { seed: 0 });
+    const options = { loss: "cross_entropy", epochs: 50, batchSize: 10, metrics: ["accuracy"], validation: data } as const;
+    const weights = (m: MLP) => m.parameters().map((p) => Array.from(p.toArray()));
+    const model = new MLP([2, 8, 2], "relu", { seed: 0 });
+    const opt = new Adam(model.parameters());
+    const before = weights(model);
+    let calls = 0;
+    const h = await fit(model, data, { ...options, optimizer: opt, signal: AbortSignal.abort(), onStep: () => calls++, onEpoch: () => calls++ });
+    expect(weights(model)).toEqual(before);
+    expect([opt.steps, calls]).toEqual([0, 0]);
+    expect(model.training).toBe(true);
+    expect(h).toMatchObject({ epochs: [], stepLosses: [], stopped: true, state: { epoch: 1, batch: 0, step: 0, samples: 0, seen: 0 } });
+
+    // Stopped mid-run (after step 13, in epoch 2), then resumed with a signal already aborted: nothing more is
+    // trained, and the history comes back as the stopped run left it, so it resumes (or is saved) the same way.
+    const controller = new AbortController();
+    const stopped = await fit(model, data, { ...options, optimizer: opt, signal: controller.signal, onStep: (s) => s.step === 13 && controller.abort() });
+    expect(Object.keys(h).sort()).toEqual(Object.keys(stopped).sort());
+    const at = weights(model);
+    const again = await fit(model, data, { ...options, optimizer: opt, signal: controller.signal, resume: stopped, onStep: () => calls++ });
+    expect([weights(model), opt.steps, calls]).toEqual([at, 13, 0]);
+    expect(again).toEqual({ ...stopped, seconds: again.seconds });
+    expect(again.epochs.map((e) => [e.epoch, e.complete])).toEqual([[1, true], [2, false]]);
+  });
+
   test("evaluate restores the mode and records no graph", () => {
     const model = new MLP([2, 4, 2], "relu").train();
     const data = moons(10);

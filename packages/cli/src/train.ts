@@ -266,13 +266,18 @@ function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string
   const testFig = evaluate(r.model, r.test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;
   const last = history.epochs[history.epochs.length - 1];
-  const stoppedNote = history.stopped ? `stopped by ${stoppedBy} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${history.stepLosses.length} of ${plural(r.totalSteps, "step")}` : undefined;
+  const steps = history.stepLosses.length;
+  // A signal before the first step (an already aborted fit) trains nothing: the run is its initial state.
+  const none = history.stopped && steps === 0;
+  const stoppedNote = !history.stopped ? undefined
+    : none ? `stopped by ${stoppedBy} before the first of ${plural(r.totalSteps, "step")}`
+    : `stopped by ${stoppedBy} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${steps} of ${plural(r.totalSteps, "step")}`;
   io.out(
-    `${history.stopped ? "Stopped" : "Trained"} ${modelName(r.model)} on ${r.train.info.name}: ${done} epoch${done === 1 ? "" : "s"}` +
-      `${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(history.stepLosses.length, "step")} in ${history.seconds.toFixed(1)} s\n`,
+    `${history.stopped ? "Stopped" : "Trained"} ${modelName(r.model)} on ${r.train.info.name}` +
+      (none ? " before its first step\n" : `: ${done} epoch${done === 1 ? "" : "s"}${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(steps, "step")} in ${history.seconds.toFixed(1)} s\n`),
   );
   io.out(figuresTable([["train", trainFig], ["test", testFig]]));
-  const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps: history.stepLosses.length, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
+  const results = { train: trainFig, test: testFig, seconds: history.seconds, epochsCompleted: done, steps, stopped: history.stopped, ...(diverged ? { diverged } : {}) };
   return { trainFig, testFig, results, stoppedNote, note: [stoppedNote, divergedNote].filter(Boolean).join("; ") || undefined };
 }
 

@@ -37,6 +37,7 @@ import { isTensor, noGrad, type Tensor } from "../tensor/tensor.js";
 import { activationSpec, dropout, gelu, leakyRelu, type ActivationName } from "./functional.js";
 import { initWeight, uniformFanIn, type InitName } from "./init.js";
 import { isParameter, Parameter } from "./parameter.js";
+import { markIntegerValued } from "./safetensors.js";
 
 /** The mark of a module (global: the same in every copy of the package). */
 export const MODULE_BRAND: unique symbol = Symbol.for("gradgraph.Module") as never;
@@ -122,8 +123,8 @@ export abstract class Module {
   }
   /** Sets this module's mode alone (`train()`/`eval()` set the whole tree). */
   set training(mode: boolean) { this.#training = mode; }
-  /** Names declared by registerBuffer, with whether they are saved. */
-  readonly #buffers = new Map<string, boolean>();
+  /** Names declared by registerBuffer, with whether they are saved and whether they hold integers. */
+  readonly #buffers = new Map<string, { persistent: boolean; integer: boolean }>();
 
   /** The brand {@link isModule} looks for. */
   get [MODULE_BRAND](): true {
@@ -150,16 +151,17 @@ export abstract class Module {
   /**
    * Declares a buffer (PyTorch's `register_buffer`): state that is not trained, such as BatchNorm's running
    * mean. Sets field `name` to `t`; later assignments to the field replace the buffer. Persistent buffers (the
-   * default) are in `stateDict()`; others (caches, masks) are not. Returns `t`.
+   * default) are in `stateDict()`; others (caches, masks) are not. `integer: true` declares a count (BatchNorm's
+   * `num_batches_tracked`, PyTorch's int64): saved in its own dtype even when the rest is narrowed to F16. Returns `t`.
    *
    * @example
    * declare running_mean: Tensor; // the field is the buffer's name (PyTorch's key)
    * constructor(n: number) { super(); this.registerBuffer("running_mean", zeros([n])); }
    */
-  registerBuffer<T extends Tensor | null>(name: string, t: T, { persistent = true }: { persistent?: boolean } = {}): T {
+  registerBuffer<T extends Tensor | null>(name: string, t: T, { persistent = true, integer = false }: { persistent?: boolean; integer?: boolean } = {}): T {
     checkName("registerBuffer", name);
     if (t !== null && !isTensor(t)) throw new InputError(`registerBuffer: ${name} must be a tensor or null, got ${typeof t}`);
-    this.#buffers.set(name, persistent);
+    this.#buffers.set(name, { persistent, integer });
     (this as Record<string, unknown>)[name] = t;
     return t;
   }
@@ -200,7 +202,8 @@ export abstract class Module {
       if (buffer !== undefined) {
         if (v !== null && v !== undefined) {
           if (!isTensor(v)) throw new InputError(`${this.constructor.name}: buffer ${name} must be a tensor or null, got ${typeof v}`);
-          out.push({ kind: "buffer", name, tensor: v, persistent: buffer });
+          if (buffer.integer) markIntegerValued(v); // the tensor in the field now, even one assigned since
+          out.push({ kind: "buffer", name, tensor: v, persistent: buffer.persistent });
         }
       } else if (isParameter(v) || (isTensor(v) && v.isLeaf && v.requiresGrad)) {
         out.push({ kind: "parameter", name, tensor: v, persistent: true });
@@ -447,9 +450,7 @@ export class Sequential extends Module {
     return h;
   }
 
-  override describe(): string {
-    return "Sequential()";
-  }
+  override describe(): string { return "Sequential()"; }
 }
 
 /** A module that applies a function with no parameters. */

@@ -125,7 +125,7 @@ abstract class BatchNorm extends Module {
     // PyTorch registers them as None without running statistics: absent from the state dict.
     this.registerBuffer("running_mean", track ? zeros([numFeatures], { dtype }) : null);
     this.registerBuffer("running_var", track ? ones([numFeatures], { dtype }) : null);
-    this.registerBuffer("num_batches_tracked", track ? zeros([], { dtype: "float64" }) : null);
+    this.registerBuffer("num_batches_tracked", track ? zeros([], { dtype: "float64" }) : null, { integer: true });
   }
 
   forward(x: Tensor): Tensor {

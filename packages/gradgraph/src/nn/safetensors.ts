@@ -11,9 +11,10 @@
  * offsets in bounds, no overlap, no gaps, the whole buffer used) and says which one a file breaks.
  *
  * gradgraph writes a tensor as its dtype (F32, F64), or all tensors as F16, BF16, F32 or F64 on request (rounded
- * to nearest, ties to even). It reads every float and integer dtype of the format up to 64 bits, each exactly (see
- * {@link decodeSafetensors}); PyTorch's `num_batches_tracked`, for one, is an I64. The conversions of 16-bit
- * floats are in `float16.ts`.
+ * to nearest, ties to even; a finite value beyond the format's range is an error, never ±Inf), except tensors that
+ * hold integers (counters such as BatchNorm's `num_batches_tracked`), which keep their own dtype. It reads every
+ * float and integer dtype of the format up to 64 bits, each exactly (see {@link decodeSafetensors}); PyTorch's
+ * `num_batches_tracked`, for one, is an I64. The conversions of 16-bit floats are in `float16.ts`.
  */
 import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
@@ -28,9 +29,31 @@ export type SafetensorsFloat = "F64" | "F32" | "F16" | "BF16";
 export interface SafetensorsWriteOptions {
   /**
    * Store every tensor in this format instead of its own dtype: `"F16"` and `"BF16"` round each value to the
-   * nearest (ties to even; beyond the largest finite value, ±Inf), `"F32"` rounds float64 values the same way.
+   * nearest (ties to even), `"F32"` rounds float64 values the same way. A finite value beyond the format's range
+   * (F16: ±65504) is an {@link InputError} naming the tensor, not ±Inf (±Inf and NaN are written as they are).
+   * Tensors that hold integers keep their own dtype: buffers registered with `{ integer: true }` (BatchNorm's
+   * `num_batches_tracked`, as PyTorch's `.half()` keeps that int64) and integer tensors read from a file.
    */
   dtype?: SafetensorsFloat;
+}
+
+/** Each written format's name and largest finite value, for the error of a value beyond it, and wider formats. */
+const RANGE: Record<SafetensorsFloat, { name: string; max: number; wider: string }> = {
+  F64: { name: "float64", max: Number.MAX_VALUE, wider: "" },
+  F32: { name: "float32", max: 3.4028234663852886e38, wider: "F64" },
+  F16: { name: "float16", max: 65504, wider: "BF16, F32 or F64" },
+  BF16: { name: "bfloat16", max: 3.3895313892515355e38, wider: "F32 or F64" },
+};
+
+/**
+ * Tensors that hold integers: buffers registered with `{ integer: true }` (marked whenever the module's state is
+ * read) and the integer tensors {@link decodeSafetensors} returns. A requested dtype does not apply to them.
+ */
+const integerValued = new WeakSet<Tensor>();
+
+/** Marks `t` as holding integers: {@link encodeSafetensors} writes it in its own dtype whatever dtype is asked. */
+export function markIntegerValued(t: Tensor): void {
+  integerValued.add(t);
 }
 
 /** Bytes per value of each format written. */
@@ -71,7 +94,7 @@ function corrupt(why: string, where = "safetensors"): InputError {
 
 /**
  * Encodes named tensors (and optional string metadata) as safetensors bytes, each tensor in its own dtype (F32,
- * F64) or all in `options.dtype`.
+ * F64) or all in `options.dtype` (but those that hold integers; a value beyond its range is an error).
  *
  * @example
  * const bytes = encodeSafetensors(model.namedParameters(), { format: "pt" });
@@ -100,7 +123,7 @@ export function encodeSafetensors(
     if (name === "__metadata__" || names.has(name)) throw new InputError(`safetensors: tensor name ${JSON.stringify(name)} is reserved or repeated`);
     if (!isTensor(t)) throw new InputError(`safetensors: ${JSON.stringify(name)} is not a tensor (got ${JSON.stringify(t) ?? String(t)})`);
     names.add(name);
-    const code = as ?? OWN[t.dtype];
+    const code = as !== undefined && !integerValued.has(t) ? as : OWN[t.dtype];
     codes.push(code);
     const end = offset + t.size * WIDTH[code];
     header[name] = { dtype: code, shape: [...t.shape], data_offsets: [offset, end] };
@@ -118,20 +141,45 @@ export function encodeSafetensors(
   view.setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;
-  entries.forEach(([, t], k) => {
+  entries.forEach(([name, t], k) => {
     const data = t.toArray();
     const code = codes[k]!;
     if (littleEndian && code === OWN[t.dtype]) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-    else {
-      const n = data.length;
-      if (code === "F64") for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, data[i]!, true);
-      else if (code === "F32") for (let i = 0; i < n; i++) view.setFloat32(at + 4 * i, data[i]!, true);
-      else if (code === "F16") for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, float16Bits(data[i]!), true);
-      else for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, bfloat16Bits(data[i]!), true);
-    }
+    else writeValues(view, at, data, code, name);
     at += data.length * WIDTH[code];
   });
   return out;
+}
+
+/**
+ * Writes `data` (tensor `name`'s values) at byte `at` of `view` as `code`, rounded to nearest; a finite value that
+ * would round to ±Inf is an {@link InputError} (the caller writes no file then).
+ */
+function writeValues(view: DataView, at: number, data: Float32Array | Float64Array, code: SafetensorsFloat, name: string): void {
+  const n = data.length;
+  const beyond = (i: number) => {
+    const { name: format, max, wider } = RANGE[code];
+    const where = n === 1 ? "" : ` (element ${i} of ${n})`;
+    return new InputError(
+      `safetensors: tensor ${JSON.stringify(name)} holds ${data[i]}${where}, beyond ${format}'s range (±${max}), so as ${code} it would be ${data[i]! < 0 ? "-" : ""}Infinity; ` +
+        `store it as ${wider}, or scale it into range`,
+    );
+  };
+  if (code === "F64") for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, data[i]!, true);
+  else if (code === "F32") {
+    for (let i = 0; i < n; i++) {
+      const f = Math.fround(data[i]!);
+      if (!Number.isFinite(f) && Number.isFinite(data[i]!)) throw beyond(i);
+      view.setFloat32(at + 4 * i, f, true);
+    }
+  } else {
+    const [bits, inf] = code === "F16" ? [float16Bits, 0x7c00] : [bfloat16Bits, 0x7f80];
+    for (let i = 0; i < n; i++) {
+      const h = bits(data[i]!);
+      if ((h & 0x7fff) === inf && Number.isFinite(data[i]!)) throw beyond(i);
+      view.setUint16(at + 2 * i, h, true);
+    }
+  }
 }
 
 /** What {@link decodeSafetensors} returns: the tensors by name, and the file's metadata. */
@@ -150,7 +198,8 @@ export interface Safetensors {
  * gradgraph dtype that holds its values exactly: F64 and 32- and 64-bit integers as float64 (an I64 or U64 beyond
  * ±2^53 is refused), the rest as float32 (F16 and BF16 widened exactly, bit for bit as PyTorch widens them; BOOL
  * as 0 and 1). The format's 8-, 6- and 4-bit floats and complex numbers are refused with a message naming the
- * tensor, its dtype and the dtypes read.
+ * tensor, its dtype and the dtypes read. The integer tensors are known as such to {@link encodeSafetensors}: a
+ * write with a `dtype` keeps them in their own.
  */
 export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Safetensors {
   if (bytes.length < 8) throw corrupt(`${bytes.length} bytes, shorter than the 8-byte header length`, where);
@@ -215,7 +264,11 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): Saf
   }
   if (at !== dataLength) throw corrupt(`${dataLength - at} bytes after the last tensor`, where);
   const tensors = new Map<string, Tensor>();
-  for (const s of spans) tensors.set(s.name, fromTypedArray(readValues(view, dataStart + s.begin, s, where), s.shape));
+  for (const s of spans) {
+    const t = fromTypedArray(readValues(view, dataStart + s.begin, s, where), s.shape);
+    if (!s.code.startsWith("F") && s.code !== "BF16") integerValued.add(t); // I*, U*, BOOL: kept as they are on a write
+    tensors.set(s.name, t);
+  }
   return { tensors, metadata };
 }
 

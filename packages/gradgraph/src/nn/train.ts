@@ -3,7 +3,8 @@
  * gradients, **Update** the parameters — as `fit`, and `evaluate` for held-out data.
  *
  * `fit` is async: between batches it lets the event loop run now and then (every `yieldMs`), so a progress bar
- * redraws and an `AbortSignal` (Ctrl-C in the CLI) can stop it cleanly after the current batch.
+ * redraws and an `AbortSignal` (Ctrl-C in the CLI) can stop it cleanly after the current batch (or before the
+ * first, when it is aborted already).
  */
 import { InputError } from "../core/errors.js";
 import type { GeneratorState } from "../tensor/random.js";
@@ -108,7 +109,7 @@ export interface History {
   epochs: EpochRecord[];
   /** The loss of every step. */
   stepLosses: number[];
-  /** True if the signal stopped training before the last epoch ended. */
+  /** True if the signal stopped training before the last epoch ended (or before it began). */
   stopped: boolean;
   /** Seconds of training (over resumed runs too). */
   seconds: number;
@@ -166,7 +167,10 @@ export interface FitOptions {
   onStep?: (info: StepInfo) => void;
   /** Called after every epoch with its record. */
   onEpoch?: (record: EpochRecord) => void;
-  /** Stop after the current batch once aborted. */
+  /**
+   * Stop once aborted: after the current batch, or before the first when it is aborted already (nothing is
+   * trained then, and the history returned is the one resumed, or an empty one, with `stopped` set).
+   */
   signal?: AbortSignal;
   /**
    * Compile the training step (default true): the first batch of each shape is traced, later ones replay one
@@ -211,12 +215,7 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   const metrics = resolveMetrics(options.metrics ?? []);
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  // loss is a name ("cross_entropy"), so "adam" looks plausible here: it was "opt.zeroGrad is not a function"
-  const given = options.optimizer as Partial<Optimizer> | undefined;
-  if (typeof given?.zeroGrad !== "function" || typeof given.step !== "function") {
-    const got = typeof given === "string" ? `the string ${JSON.stringify(given)}` : given === undefined ? "none" : typeof given;
-    throw new InputError(`fit: optimizer must be an optimizer made for the model's parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got ${got}`);
-  }
+  checkOptimizer(options.optimizer);
   const loader =
     data instanceof DataLoader
       ? data
@@ -238,6 +237,11 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
     loader.setState(resume.loader);
     if (scheduler !== null && resume.scheduler !== null) scheduler.loadStateDict(resume.scheduler);
     history.state = { ...resume, sums: { ...resume.sums } };
+  }
+  if (options.signal?.aborted) {
+    // Stopped before the first batch: nothing trained, the history as it came (the resumed run's, or empty).
+    model.train();
+    return { ...history, epochs: [...(options.resume?.epochs ?? [])], stopped: true };
   }
   const runStep = trainingStep(model, loss, options);
   const t0 = now() - history.seconds * 1000;
@@ -293,6 +297,14 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   model.train();
   history.seconds = (now() - t0) / 1000;
   return history;
+}
+
+/** Refuses what is not an optimizer: loss is a name ("cross_entropy"), so "adam" looks plausible for it too. */
+function checkOptimizer(given: Partial<Optimizer> | undefined): void {
+  if (typeof given?.zeroGrad !== "function" || typeof given.step !== "function") {
+    const got = typeof given === "string" ? `the string ${JSON.stringify(given)}` : given === undefined ? "none" : typeof given;
+    throw new InputError(`fit: optimizer must be an optimizer made for the model's parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got ${got}`);
+  }
 }
 
 /**
