@@ -15,6 +15,20 @@ const bin = fileURLToPath(new URL("../../packages/cli/bin/gradgraph", import.met
 const bytes = (d: string, f: string) => readFileSync(join(d, f));
 const common = ["--data", "moons", "--n", "200", "--dtype", "float64", "--seed", "1", "--opt", "momentum"];
 
+/** Runs `gradgraph train ARGS` paused where training is about to start, and sends it `signal` there. */
+async function signalledBeforeTraining(signal: NodeJS.Signals, ...args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(bin, ["train", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GRADGRAPH_TEST_PAUSE: "train" } });
+  let stderr = "", sent = false;
+  const code = await new Promise<number | null>((resolve) => {
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (!sent && stderr.includes("paused at train")) (sent = true, child.kill(signal));
+    });
+    child.on("exit", (c) => resolve(c));
+  });
+  return { code, stderr };
+}
+
 describe("train --resume", () => {
   test("stop after 2 epochs, resume to 4 = 4 epochs uninterrupted, bit for bit (weights, optimizer, metrics)", async () => {
     const whole = join(dir, "whole"), part = join(dir, "part");
@@ -35,16 +49,10 @@ describe("train --resume", () => {
     const whole = join(dir, "sig-whole"), part = join(dir, "sig-part");
     const args = ["--data", "xor", "--n", "160", "--dtype", "float64", "--epochs", "3", "--schedule", "cosine", "--warmup", "3"];
     expect((await run("train", ...args, "--out", whole)).code).toBe(0);
-    const child = spawn(bin, ["train", ...args, "--out", part], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GRADGRAPH_TEST_PAUSE: "train" } });
-    let stderr = "", sent = false;
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on("data", (d) => {
-        stderr += d;
-        if (!sent && stderr.includes("paused at train")) (sent = true, child.kill("SIGINT"));
-      });
-      child.on("exit", (c) => resolve(c));
-    });
+    const { code, stderr } = await signalledBeforeTraining("SIGINT", ...args, "--out", part);
     expect(code).toBe(130);
+    expect(stderr).toContain(`\ngradgraph: Ctrl-C: stopping before the first batch (Ctrl-C again to quit at once, leaving ${part} as it was)\n`);
+    expect(stderr).not.toContain("after this batch");
     expect(stderr).toContain(`stopped by Ctrl-C before the first of 12 steps; the model and report are in ${part}`);
     const config = JSON.parse(bytes(part, "config.json").toString());
     expect(config.results).toMatchObject({ steps: 0, epochsCompleted: 0, stopped: true });
@@ -57,6 +65,17 @@ describe("train --resume", () => {
     expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on xor: 3 epochs, 12 steps/);
     expect(bytes(part, "model.safetensors").equals(bytes(whole, "model.safetensors"))).toBe(true);
     expect(bytes(part, "optimizer.safetensors").equals(bytes(whole, "optimizer.safetensors"))).toBe(true);
+  });
+
+  test("a signal before a resumed run's first batch says it stops before training resumes; the folder keeps the run as it was", async () => {
+    const d = join(dir, "sig-resumed");
+    expect((await run("train", ...common, "--epochs", "1", "--out", d)).code).toBe(0);
+    const before = bytes(d, "model.safetensors");
+    const { code, stderr } = await signalledBeforeTraining("SIGTERM", "--resume", d, "--epochs", "2");
+    expect(code).toBe(143);
+    expect(stderr).toContain(`\ngradgraph: SIGTERM: stopping before training resumes (a second signal quits at once, leaving ${d} as it was)\n`);
+    expect(stderr).not.toContain("after this batch");
+    expect(bytes(d, "model.safetensors").equals(before)).toBe(true);
   });
 
   test("bad input: not a run folder, a run without training state, options that would change the run, too few epochs", async () => {

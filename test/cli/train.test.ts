@@ -376,6 +376,9 @@ describe("signals at any time end with a complete run folder, or the previous on
     t.child.kill("SIGTERM");
     const r = await t.done();
     expect(r.code).toBe(143);
+    // said as the signal comes: no batch is running to finish (it said "stopping after this batch")
+    expect(r.stderr).toContain("\ngradgraph: SIGTERM: stopping before the first batch (a second signal quits at once)\n");
+    expect(r.stderr).not.toContain("after this batch");
     expect(r.stdout).toMatch(/^Stopped MLP 2-16-16-2 on xor before its first step\n/);
     expect(r.stderr).toContain("gradgraph: stopped by SIGTERM before the first of 50 steps; nothing was saved (with --out DIR a stopped run is kept, and can be resumed)\n");
     expect(r.stderr).not.toContain("continue it with");

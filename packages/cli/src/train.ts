@@ -293,13 +293,23 @@ async function saveRun(c: TrainConfig, r: Setup, history: History, o: Outcome, f
   io.out(`Wrote ${c.out}: model.safetensors, config.json, metrics.csv, report.html, and the state to resume it (optimizer.safetensors, training-state.json)\n`);
 }
 
+/** Where a run is when a first signal comes: loading and setting up, in fit, or evaluating and saving. */
+type Phase = "starting" | "training" | "finishing";
+
+/** What a first signal does, said as it comes. Before fit is called no batch is running: none is trained (fit checks first). */
+function stopping(phase: Phase, resumed: boolean): string {
+  if (phase === "starting") return resumed ? "stopping before training resumes" : "stopping before the first batch";
+  return phase === "training" ? "stopping after this batch" : "finishing the run first";
+}
+
 /**
  * The run step: loads the data, trains, evaluates, prints, and saves the run folder. SIGINT, SIGTERM and SIGHUP
- * stop training after the current batch; the run is still evaluated and saved, whole, and the command ends with
+ * stop training after the current batch (before the first, when one comes while the run is still being set up:
+ * nothing is trained then); the run is still evaluated and saved, whole, and the command ends with
  * {@link Interrupted} (exit 130, 143, 129). A second signal quits at once, leaving `--out` as it was.
  */
 export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
-  let phase: "training" | "finishing" = "training";
+  let phase: Phase = "starting";
   let stopProgress = () => {};
   let folder: RunFolder | null = null;
   const signals = new StopSignals(
@@ -308,7 +318,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
       stopProgress(); // a bar on the terminal is closed first, so the message does not run into it
       const again = s === "SIGINT" ? "Ctrl-C again to quit at once" : "a second signal quits at once";
       const keep = c.out === undefined ? "" : `, leaving ${c.out} as it was`;
-      io.err(`\ngradgraph: ${signalName(s)}: ${phase === "training" ? "stopping after this batch" : "finishing the run first"} (${again}${keep})\n`);
+      io.err(`\ngradgraph: ${signalName(s)}: ${stopping(phase, c.resume !== undefined)} (${again}${keep})\n`);
     },
     () => {
       folder?.discard();
@@ -335,6 +345,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     const progress = progressReporter(io, c.epochs, r.batches, c.batch);
     stopProgress = progress.stop;
     let history: History;
+    phase = "training"; // fit checks the signal as it is called (synchronously), then after each batch
     try {
       history = await fit(r.model, r.train, {
         loss: "cross_entropy",
@@ -521,8 +532,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
         "  gradgraph train --data flowers.csv --label species --out runs/flowers\n" +
         "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
-        "Ctrl-C stops after the current batch and still writes the model and the report (exit code 130); so do\n" +
-        "SIGTERM (143) and SIGHUP (129); gradgraph train --resume DIR then continues the run where it stopped.\n" +
+        "Ctrl-C stops after the current batch (before the first, while the data is still loading) and still writes\n" +
+        "the model and the report (exit code 130); so do SIGTERM (143) and SIGHUP (129); gradgraph train --resume DIR\n" +
+        "then continues the run where it stopped.\n" +
         "A second signal quits at once, leaving --out as it was.\n" +
         "A run whose loss becomes NaN or infinite still completes (exit code 0), with a warning on stderr naming the step,\n" +
         "and results.diverged in config.json.",
