@@ -1,7 +1,9 @@
 /**
- * `gradgraph eval RUN_DIR --data other.csv` scales the file's features by the figures the model was trained with
- * (recorded in config.json by `train`), never by the file's own mean and deviation; it reads the training file's
- * label column; a file of another width is exit 2; a run saved before the figures were recorded still evaluates.
+ * `gradgraph eval RUN_DIR --data other.csv` evaluates every row of the file once (one set of figures, "all"; no
+ * split), its labels mapped to the classes the model was trained on, by name (a file of one row, or of one class,
+ * is fine; a label training never saw is exit 2), its features scaled by the figures the model was trained with
+ * (recorded in config.json by `train`), never by the file's own; it reads the training file's label column; a
+ * file of another width is exit 2; a run saved before the figures and classes were recorded still evaluates.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,13 +33,14 @@ writeFileSync(trainCsv, blobs(200));
 const otherCsv = join(dir, "shifted.csv");
 writeFileSync(otherCsv, blobs(40, { shift: 1.5, scale: 0.5 }));
 
-/** The figures the library gives for the model on `file`, split as eval splits it, scaled by `stats`. */
+/** The library's loss and accuracy of a model on a dataset. */
+const figures = (model: nn.Module, d: nn.Dataset) => nn.evaluate(model, d, { loss: "cross_entropy", metrics: ["accuracy"] });
+
+/** The figures the library gives for the model on every row of `file` (one holding both classes), scaled by `stats`. */
 async function expected(out: string, file: string, stats: nn.FeatureStats, label?: string) {
   const { model } = await loadModel(out);
-  const split = nn.trainTestSplit(await loadCsv(file, { dtype: "float32", ...(label ? { label } : {}) }), { testFraction: 0.2, seed: 0 });
-  const figures = (d: nn.Dataset) => nn.evaluate(model, nn.standardizedBy(d, stats), { loss: "cross_entropy", metrics: ["accuracy"] });
-  const predictions = (d: nn.Dataset) => Array.from(nn.predict(model, nn.standardizedBy(d, stats).x).toArray());
-  return { train: figures(split.train), test: figures(split.test), predictions: predictions(split.test) };
+  const data = nn.standardizedBy(await loadCsv(file, { dtype: "float32", ...(label ? { label } : {}) }), stats);
+  return { all: figures(model, data), predictions: Array.from(nn.predict(model, data.x).toArray()) };
 }
 
 /** The training part's figures, computed here from the training file as train splits it. */
@@ -45,33 +48,80 @@ async function trainingStats(file: string, label?: string): Promise<nn.FeatureSt
   return nn.featureStats(nn.trainTestSplit(await loadCsv(file, { dtype: "float32", ...(label ? { label } : {}) }), { testFraction: 0.2, seed: 0 }).train);
 }
 
+/** A new file `name` of `from`'s header and those of its rows that `keep` picks (by the row's text and index). */
+function rowsOf(from: string, name: string, keep: (row: string, i: number) => boolean): string {
+  const [header, ...rows] = readFileSync(from, "utf8").trim().split("\n");
+  const file = join(dir, name);
+  writeFileSync(file, [header, ...rows.filter(keep)].join("\n") + "\n");
+  return file;
+}
+
 describe("gradgraph eval --data file.csv", () => {
   const out = join(dir, "run");
 
-  test("train records the training part's figures in config.json; eval scales another file by them, not by its own", async () => {
+  test("train records the figures and classes in config.json; eval scores every row of another file once, scaled by them", async () => {
     expect((await run("train", "--data", trainCsv, "--epochs", "15", "--out", out)).code).toBe(0);
     const stats = await trainingStats(trainCsv);
     const data = JSON.parse(readFileSync(join(out, "config.json"), "utf8")).data;
     expect(data.featureStats).toEqual({ features: ["x", "y"], mean: Array.from(stats.mean), deviation: Array.from(stats.deviation) });
+    expect(data.classes).toEqual(["big", "small"]);
 
     const e = await run("eval", out, "--data", otherCsv, "--json");
     expect(e.stderr).toBe("");
     expect(e.code).toBe(0);
     const got = JSON.parse(e.stdout);
+    expect(Object.keys(got)).toEqual(["data", "rows", "all"]); // one set of figures: no train and test parts of the file
     const want = await expected(out, otherCsv, stats);
-    expect({ train: got.train, test: got.test }).toEqual({ train: want.train, test: want.test });
-    expect(got.data.featureStats).toEqual(data.featureStats);
+    expect(got.rows).toBe(40);
+    expect(got.all).toEqual(want.all);
+    expect(got.data).toEqual({ name: "csv", path: otherCsv, classes: ["big", "small"], normalize: true, featureStats: data.featureStats });
     // the file's own figures give other predictions: the case tells the two apart
-    const own = await expected(out, otherCsv, nn.featureStats(nn.trainTestSplit(await loadCsv(otherCsv), { testFraction: 0.2, seed: 0 }).train));
+    const own = await expected(out, otherCsv, nn.featureStats(await loadCsv(otherCsv)));
     expect(own.predictions).not.toEqual(want.predictions);
-    expect(own.train).not.toEqual(want.train);
+    expect(own.all).not.toEqual(want.all);
+
+    const table = await run("eval", out, "--data", otherCsv);
+    expect(table.code).toBe(0);
+    const pct = `${(100 * want.all.accuracy!).toFixed(2)}%`;
+    expect(table.stdout).toBe(`MLP 2-32-2 (relu) from ${out} on ${otherCsv} (40 rows, no split)\n           loss      accuracy\n  all      ${want.all.loss!.toFixed(4).padStart(8)}  ${pct.padStart(9)}\n`);
   });
 
-  test("eval on the run's own data uses the recorded figures too: the figures train reported", async () => {
+  test("a file of one class, or of one row: each row scored against the training classes, by name", async () => {
+    const full = await loadCsv(otherCsv); // both classes, indexed as in training: big 0, small 1
+    const stats = await trainingStats(trainCsv);
+    const { model } = await loadModel(out);
+    const ofFull = (keep: (i: number) => boolean) => figures(model, nn.standardizedBy(full.subset([...Array(40).keys()].filter(keep)), stats));
+    // only "small" rows (by the file's own classes, small would be class 0: the model's "big")
+    const small = rowsOf(otherCsv, "small-only.csv", (r) => r.endsWith(",small"));
+    const s = await run("eval", out, "--data", small, "--json");
+    expect([s.code, s.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(s.stdout)).toMatchObject({ rows: 20, data: { classes: ["big", "small"] }, all: ofFull((i) => i % 2 === 0) });
+    const one = rowsOf(otherCsv, "one-row.csv", (_, i) => i === 1); // a "big" row
+    const o = await run("eval", out, "--data", one, "--json");
+    expect([o.code, o.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(o.stdout)).toMatchObject({ rows: 1, all: ofFull((i) => i === 1) });
+    expect((await run("eval", out, "--data", one)).stdout).toContain(` on ${one} (1 row, no split)\n`);
+  });
+
+  test("a label training never saw: exit 2, naming it, its line and the classes", async () => {
+    // big and huge: numbered by the file's own labels, huge would silently be scored as the model's "small"
+    const odd = join(dir, "odd-label.csv");
+    writeFileSync(odd, readFileSync(otherCsv, "utf8").replace(/,small\n/g, ",huge\n"));
+    const r = await run("eval", out, "--data", odd);
+    expect(r.stderr).toBe(`gradgraph: ${odd}:2: label "huge" (column "kind") is not a class the model was trained on (big, small)\n`);
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    const mixed = join(dir, "mixed-label.csv");
+    writeFileSync(mixed, "x,y,kind\n1,1,small\n2,2,huge\n3,3,big\n");
+    expect((await run("eval", out, "--data", mixed)).stderr).toBe(`gradgraph: ${mixed}:3: label "huge" (column "kind") is not a class the model was trained on (big, small)\n`);
+  });
+
+  test("eval on the run's own data reports its train and test parts, scaled by the recorded figures: those train reported", async () => {
     const t = JSON.parse(readFileSync(join(out, "config.json"), "utf8")).results;
     const e = await run("eval", out, "--json");
     expect(e.code).toBe(0);
-    expect(JSON.parse(e.stdout)).toMatchObject({ train: t.train, test: t.test });
+    const got = JSON.parse(e.stdout);
+    expect(Object.keys(got)).toEqual(["data", "train", "test"]);
+    expect(got).toMatchObject({ train: t.train, test: t.test });
   });
 
   test("a file with another number of feature columns: exit 2, expected N columns, got M", async () => {
@@ -89,29 +139,36 @@ describe("gradgraph eval --data file.csv", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`note: ${renamed}'s feature columns are a, b; the model was trained on x, y: they are taken in that order\n`);
     const want = await expected(out, renamed, await trainingStats(trainCsv));
-    expect(JSON.parse(r.stdout)).toMatchObject({ train: want.train, test: want.test });
+    expect(JSON.parse(r.stdout)).toMatchObject({ all: want.all });
   });
 
-  test("a run saved before the figures were recorded: recomputed from its training file (a note), else the file's own (a warning)", async () => {
+  test("a run saved before the figures and classes were recorded: recomputed from its training file (a note), else the file's own (a warning)", async () => {
     const old = join(dir, "old");
     expect((await run("train", "--data", trainCsv, "--epochs", "15", "--out", old)).code).toBe(0);
     const path = join(old, "config.json");
     const config = JSON.parse(readFileSync(path, "utf8"));
     delete config.data.featureStats;
+    delete config.data.classes;
     writeFileSync(path, JSON.stringify(config));
     const r = await run("eval", old, "--data", otherCsv, "--json");
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`note: ${path} records no standardisation figures (a run saved by an older gradgraph): ${otherCsv} is standardised by those of its training file, ${trainCsv}, recomputed now\n`);
+    const older = `${path} records no standardisation figures or class names (a run saved by an older gradgraph)`;
+    expect(r.stderr).toBe(`note: ${older}: ${otherCsv} is read with those of its training file, ${trainCsv}, recomputed now\n`);
     const want = await expected(old, otherCsv, await trainingStats(trainCsv));
-    expect(JSON.parse(r.stdout)).toMatchObject({ train: want.train, test: want.test });
+    expect(JSON.parse(r.stdout)).toMatchObject({ data: { classes: ["big", "small"] }, all: want.all });
+    // the classes recomputed: a file of one class is scored as the model's
+    const small = rowsOf(otherCsv, "old-small-only.csv", (row) => row.endsWith(",small"));
+    const s = await run("eval", old, "--data", small, "--json");
+    expect([s.code, JSON.parse(s.stdout).data.classes]).toEqual([0, ["big", "small"]]);
 
     config.data.path = join(dir, "gone.csv");
     writeFileSync(path, JSON.stringify(config));
     const gone = await run("eval", old, "--data", otherCsv, "--json");
     expect(gone.code).toBe(0);
     expect(gone.stderr).toBe(
-      `warning: ${path} records no standardisation figures (a run saved by an older gradgraph), and its training file cannot be read (${join(dir, "gone.csv")}: no such file): ${otherCsv} is standardised by its own mean and deviation instead; retrain the model to record them\n`,
+      `warning: ${older}, and its training file cannot be read (${join(dir, "gone.csv")}: no such file): ${otherCsv} is standardised by its own mean and deviation and labelled by its own classes in sorted order (the model's only if it holds every one of them) instead; retrain the model to record them\n`,
     );
+    expect(JSON.parse(gone.stdout).all).toEqual((await expected(old, otherCsv, nn.featureStats(await loadCsv(otherCsv)))).all);
   });
 
   test("the training file's label column is the other file's too", async () => {
@@ -124,10 +181,10 @@ describe("gradgraph eval --data file.csv", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const want = await expected(lf, other, await trainingStats(first, "kind"), "kind");
-    expect(JSON.parse(r.stdout)).toMatchObject({ data: { label: "kind" }, train: want.train, test: want.test });
+    expect(JSON.parse(r.stdout)).toMatchObject({ data: { label: "kind" }, all: want.all });
   });
 
-  test("a model trained on a named dataset (unscaled features) takes a CSV file's features as they are", async () => {
+  test("a model trained on a named dataset takes a CSV file's features as they are, and labels as its class names or indices", async () => {
     const moons = join(dir, "moons");
     expect((await run("train", "--data", "moons", "--epochs", "3", "--out", moons)).code).toBe(0);
     const file = join(dir, "moons.csv");
@@ -135,11 +192,21 @@ describe("gradgraph eval --data file.csv", () => {
     const x = points.x.toArray(), y = points.y.toArray();
     writeFileSync(file, "u,v,label\n" + Array.from(y, (c, i) => `${x[2 * i]},${x[2 * i + 1]},${c}`).join("\n") + "\n");
     const r = await run("eval", moons, "--data", file, "--json");
-    expect(r.code).toBe(0);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
     const { model } = await loadModel(moons);
-    const split = nn.trainTestSplit(await loadCsv(file), { testFraction: 0.2, seed: 0 });
-    const raw = (d: nn.Dataset) => nn.evaluate(model, d, { loss: "cross_entropy", metrics: ["accuracy"] });
-    expect(JSON.parse(r.stdout)).toMatchObject({ data: { normalize: false }, train: raw(split.train), test: raw(split.test) });
+    const whole = await loadCsv(file);
+    expect(JSON.parse(r.stdout)).toMatchObject({ data: { normalize: false, classes: ["upper", "lower"] }, rows: 60, all: figures(model, whole) });
+    // rows of class 1 only, labelled by index or by name ("lower"): scored as class 1, not as a file's class 0
+    const lower = [...y.keys()].filter((i) => y[i] === 1);
+    const want = figures(model, whole.subset(lower));
+    const byIndex = rowsOf(file, "moons-1.csv", (row) => row.endsWith(",1"));
+    const byName = join(dir, "moons-lower.csv");
+    writeFileSync(byName, readFileSync(byIndex, "utf8").replace(/,1\n/g, ",lower\n"));
+    for (const f of [byIndex, byName]) {
+      const e = await run("eval", moons, "--data", f, "--json");
+      expect([e.code, e.stderr]).toEqual([0, ""]);
+      expect(JSON.parse(e.stdout)).toMatchObject({ rows: lower.length, all: want });
+    }
   });
 
   test("export's note gives the recorded figures, even when the training file is gone", async () => {

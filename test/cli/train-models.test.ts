@@ -25,7 +25,7 @@ describe("--data file.csv", () => {
     const test = figures(r.stdout)[1]!.trim().split(/\s+/);
     expect(test[2]).toBe("100.00%");
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-    expect(config.data).toEqual({ name: "csv", path: csv, label: "kind", seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["x", "noise", "y"], mean: expect.any(Array), deviation: expect.any(Array) } });
+    expect(config.data).toEqual({ name: "csv", path: csv, label: "kind", classes: ["big", "small"], seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["x", "noise", "y"], mean: expect.any(Array), deviation: expect.any(Array) } });
     const e = await run("eval", out);
     expect(figures(e.stdout)).toEqual(figures(r.stdout));
   });

@@ -23,6 +23,20 @@ describe("CSV datasets", () => {
 
   });
 
+  test("given classes (a model's): labels mapped to them by name, whichever the file holds; with indexLabels, by index too", async () => {
+    const some = await parseCsv("a,kind\n1,z\n2,z\n", "t.csv", { classes: ["x", "y", "z"] });
+    expect(some.info.classes).toEqual(["x", "y", "z"]);
+    expect(some.outputSize).toBe(3);
+    expect(Array.from(some.y.toArray())).toEqual([2, 2]);
+    const one = await parseCsv("a,kind\n1,y\n", "t.csv", { classes: ["x", "y"] });
+    expect([one.length, Array.from(one.y.toArray())]).toEqual([1, [1]]);
+    const indexed = await parseCsv("a,kind\n1,1\n2,upper\n", "t.csv", { classes: ["upper", "lower"], indexLabels: true });
+    expect(Array.from(indexed.y.toArray())).toEqual([1, 0]);
+    await expect(parseCsv("a,kind\n1,x\n2,w\n", "t.csv", { classes: ["x", "y"] })).rejects.toThrow('t.csv:3: label "w" (column "kind") is not a class the model was trained on (x, y)');
+    await expect(parseCsv("a,kind\n1,2\n", "t.csv", { classes: ["upper", "lower"], indexLabels: true })).rejects.toThrow('t.csv:2: label "2" (column "kind") is not a class the model was trained on (upper, lower, or their indices 0 to 1)');
+    await expect(parseCsv("a,kind\n1,1\n", "t.csv", { classes: ["x", "y"] })).rejects.toThrow('label "1"'); // no index without indexLabels
+  });
+
   test.each([
     ["a,b\n1,x\n1,2,3\n", {}, "t.csv:3: 3 cells, but the header has 2 columns"],
     ["a,b,c\n1,2,x\n1,two,y\n", {}, 't.csv:3: column "b" holds "two", expected a number'],
@@ -52,7 +66,8 @@ describe("CSV datasets", () => {
     const { train, test, spec } = await loadDataset({ name: "csv", path });
     // the spec records the figures the features were scaled by (the training part's), for eval to scale other files by
     const { mean: m, deviation: d } = nn.featureStats(nn.trainTestSplit(await loadCsv(path), { testFraction: 0.2, seed: 0 }).train);
-    expect(spec).toEqual({ name: "csv", path, seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
+    // and the classes, in the order of the model's outputs, for eval to map another file's labels to
+    expect(spec).toEqual({ name: "csv", path, classes: ["even", "odd"], seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
     expect([train.length, test.length]).toEqual([40, 10]);
     const x = train.x.toArray();
     let mean = 0, sq = 0;

@@ -1,6 +1,7 @@
 /**
  * A user's own table as a classification dataset: a CSV file with a header row, one column of labels (any text:
- * each distinct value is a class, in sorted order — numerically when all are numbers) and numeric feature columns.
+ * each distinct value is a class, in sorted order — numerically when all are numbers; or, for a trained model, the
+ * classes it was trained on, matched by name) and numeric feature columns.
  * Parsed by `csv-parse` (quotes, CRLF, a byte-order mark); a row with the wrong number of cells or a cell that is
  * not a number is refused with its line number.
  */
@@ -19,6 +20,14 @@ export interface CsvOptions {
   dtype?: DType;
   /** The dataset's name (default "csv"). */
   name?: string;
+  /**
+   * The classes a model was trained on (index = the model's output): each label is mapped to its class by name,
+   * and these are the dataset's classes whichever of them the file holds (one class, even one row, is fine). A
+   * label that is not among them is an {@link InputError} naming it and them. Default: the file's own labels.
+   */
+  classes?: readonly string[];
+  /** With `classes`: a label may also be a class's index, 0 … k−1 (for a named dataset's classes, which a file may give as numbers). */
+  indexLabels?: boolean;
 }
 
 /** The largest CSV file read. */
@@ -77,19 +86,38 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
       X[k++] = x;
     });
   });
-  const distinct = [...new Set(labels)];
-  if (distinct.length < 2) throw new InputError(`${where}: the label column ${JSON.stringify(labelName)} holds one value (${JSON.stringify(distinct[0])}) in every row; a classifier needs at least two classes`);
-  const numeric = distinct.every((l) => NUMBER.test(l));
-  const classes = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
-  const index = new Map(classes.map((c, i) => [c, i]));
+  const { classes, index } = o.classes === undefined ? ownClasses(labels, labelName, where) : givenClasses(o.classes, o.indexLabels === true);
   const Y = floats(o.dtype ?? "float32", n);
-  labels.forEach((l, r) => (Y[r] = index.get(l)!));
+  labels.forEach((l, r) => {
+    const c = index.get(l);
+    if (c === undefined) {
+      const byIndex = o.indexLabels ? `, or their indices 0 to ${classes.length - 1}` : "";
+      throw new InputError(`${where}:${body[r]!.info.lines}: label ${JSON.stringify(l)} (column ${JSON.stringify(labelName)}) is not a class the model was trained on (${classes.join(", ")}${byIndex})`);
+    }
+    Y[r] = c;
+  });
   return new Dataset(fromTypedArray(X, [n, f]), fromTypedArray(Y, [n]), {
     name: o.name ?? "csv",
     task: "classification",
     classes,
     features: header.filter((_, c) => c !== li),
   });
+}
+
+/** The file's own classes: its distinct labels, sorted (numerically when all are numbers); at least two. */
+function ownClasses(labels: string[], labelName: string, where: string): { classes: string[]; index: Map<string, number> } {
+  const distinct = [...new Set(labels)];
+  if (distinct.length < 2) throw new InputError(`${where}: the label column ${JSON.stringify(labelName)} holds one value (${JSON.stringify(distinct[0])}) in every row; a classifier needs at least two classes`);
+  const numeric = distinct.every((l) => NUMBER.test(l));
+  const classes = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
+  return { classes, index: new Map(classes.map((c, i) => [c, i])) };
+}
+
+/** Given classes, each label mapped by name (and, with `byIndex`, by its index written as a whole number). */
+function givenClasses(given: readonly string[], byIndex: boolean): { classes: string[]; index: Map<string, number> } {
+  const index = new Map<string, number>(byIndex ? given.map((_, i) => [String(i), i]) : []);
+  given.forEach((c, i) => index.set(c, i)); // a name wins over an index written the same
+  return { classes: [...given], index };
 }
 
 /** Reads a CSV file (Node only) and parses it with {@link parseCsv}. */

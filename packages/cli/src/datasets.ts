@@ -21,6 +21,11 @@ export interface DataSpec {
   /** CSV: the file (absolute path) and its label column (default the last). */
   path?: string;
   label?: string;
+  /**
+   * CSV: the classes, in the order of the model's outputs (the training file's distinct labels, sorted). `train`
+   * records them; given, the file's labels are mapped to them by name, and a label not among them is refused.
+   */
+  classes?: string[];
   /** Number of samples generated (toy datasets). */
   n?: number;
   /** Noise of the generated points (toy datasets). */
@@ -69,8 +74,15 @@ export function dataSpecProblem(x: unknown, prefix = "data"): string | null {
     (x.normalize === undefined || typeof x.normalize === "boolean" ? null : `${prefix}.normalize must be true or false, got ${show(x.normalize)}`) ??
     limit("trainLimit", nn.MNIST_TRAIN_DIGITS) ??
     limit("testLimit", nn.MNIST_TEST_DIGITS) ??
+    (x.classes === undefined ? null : classesProblem(x.classes, `${prefix}.classes`)) ??
     (x.featureStats === undefined ? null : featureStatsProblem(x.featureStats, `${prefix}.featureStats`))
   );
+}
+
+/** Checks recorded class names: at least two, each a distinct non-empty string; null when fine. */
+function classesProblem(x: unknown, prefix: string): string | null {
+  const ok = Array.isArray(x) && x.length >= 2 && x.every((c) => typeof c === "string" && c !== "") && new Set(x).size === x.length;
+  return ok ? null : `${prefix} must be the class names, at least two, each a distinct non-empty string, got ${show(x)}`;
 }
 
 /** Checks recorded figures: as many names, means and deviations (finite; deviations ≥ 0); null when fine. */
@@ -114,25 +126,54 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
 /**
  * A CSV file split as the spec says, its features standardised (unless `normalize` is false) by the spec's
  * `featureStats` when it has them (a model's training figures), else by the training part's own, which the
- * returned spec then records. Recorded figures for another number of columns are an {@link InputError}.
+ * returned spec then records, as it records the classes. Recorded figures for another number of columns are an
+ * {@link InputError}.
  */
 async function loadCsvDataset(spec: DataSpec, dtype: DType): Promise<{ train: nn.Dataset; test: nn.Dataset; spec: DataSpec }> {
-  const label = spec.label, seed = spec.seed ?? 0, testFraction = spec.testFraction ?? 0.2, path = spec.path!;
-  const ds = await loadCsv(path, { dtype, name: path.split(/[\\/]/).pop()!, ...(label === undefined ? {} : { label }) });
-  const full: DataSpec = { name: "csv", path, ...(label === undefined ? {} : { label }), seed, testFraction, normalize: spec.normalize ?? true };
+  const seed = spec.seed ?? 0, testFraction = spec.testFraction ?? 0.2;
+  const ds = await readCsv(spec, { dtype });
+  const full: DataSpec = { ...csvSpec(spec, ds), seed, testFraction, normalize: spec.normalize ?? true };
   const split = nn.trainTestSplit(ds, { testFraction, seed });
   if (!full.normalize) return { ...split, spec: full };
-  const features = [...(ds.info.features ?? [])];
-  const own = (): CsvFeatureStats => {
-    const { mean, deviation } = nn.featureStats(split.train);
-    return { features, mean: Array.from(mean), deviation: Array.from(deviation) };
-  };
-  const stats = spec.featureStats ?? own();
-  if (stats.mean.length !== ds.inputSize) {
-    const n = stats.mean.length, by = label === undefined ? "the label (the last column)" : `the label ${label}`;
-    throw new InputError(`${path}: expected ${n} feature column${n === 1 ? "" : "s"} besides ${by}, as the model was trained on (${stats.features.join(", ")}), got ${ds.inputSize} (${features.join(", ")})`);
-  }
+  const stats = scalingFigures(spec, ds, split.train);
   return { train: nn.standardizedBy(split.train, stats), test: nn.standardizedBy(split.test, stats), spec: { ...full, featureStats: stats } };
+}
+
+/**
+ * Every row of a CSV file, not split (another file a model is evaluated on): its labels mapped to the spec's
+ * `classes` when given (by name; with `indexLabels`, by index too), its features standardised (unless
+ * `normalize` is false) by the spec's `featureStats`, else by the whole file's own. The spec returned has no
+ * split; it records the classes and figures used.
+ */
+export async function loadCsvRows(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean }): Promise<{ data: nn.Dataset; spec: DataSpec }> {
+  const ds = await readCsv(spec, o);
+  const full: DataSpec = { ...csvSpec(spec, ds), normalize: spec.normalize ?? true };
+  if (!full.normalize) return { data: ds, spec: full };
+  const stats = scalingFigures(spec, ds, ds);
+  return { data: nn.standardizedBy(ds, stats), spec: { ...full, featureStats: stats } };
+}
+
+/** A CSV file as the spec reads it: its label column, and its labels mapped to the spec's classes when it has them. */
+function readCsv(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean }): Promise<nn.Dataset> {
+  const path = spec.path!, label = spec.label === undefined ? {} : { label: spec.label };
+  const classes = spec.classes === undefined ? {} : { classes: spec.classes, indexLabels: o.indexLabels === true };
+  return loadCsv(path, { dtype: o.dtype, name: path.split(/[\\/]/).pop()!, ...label, ...classes });
+}
+
+/** The spec's file, label column and the classes the dataset read has. */
+const csvSpec = (spec: DataSpec, ds: nn.Dataset): DataSpec => ({ name: "csv", path: spec.path!, ...(spec.label === undefined ? {} : { label: spec.label }), classes: [...ds.info.classes!] });
+
+/** The figures a CSV file is scaled by: the spec's, checked against the file's width, else those of `own`. */
+function scalingFigures(spec: DataSpec, ds: nn.Dataset, own: nn.Dataset): CsvFeatureStats {
+  const features = [...(ds.info.features ?? [])];
+  if (spec.featureStats === undefined) {
+    const { mean, deviation } = nn.featureStats(own);
+    return { features, mean: Array.from(mean), deviation: Array.from(deviation) };
+  }
+  const stats = spec.featureStats, n = stats.mean.length;
+  if (n === ds.inputSize) return stats;
+  const by = spec.label === undefined ? "the label (the last column)" : `the label ${spec.label}`;
+  throw new InputError(`${spec.path}: expected ${n} feature column${n === 1 ? "" : "s"} besides ${by}, as the model was trained on (${stats.features.join(", ")}), got ${ds.inputSize} (${features.join(", ")})`);
 }
 
 /** A run's saved model (`train --out`), with the data spec of its config.json checked as {@link dataSpecProblem} does. */

@@ -2,18 +2,19 @@
  * `gradgraph train` and `gradgraph eval`: the training loop of the lecture on real data, from the command line.
  * Train shows a progress bar on a terminal (plain lines otherwise), prints a summary, and writes to `--out` the
  * model (safetensors weights + config.json), metrics.csv and a self-contained report.html. Ctrl-C stops after the
- * current batch and still writes everything. Eval reloads a run's model and reports the same figures.
+ * current batch and still writes everything. Eval (eval.ts) reloads a run's model and reports the same figures.
  */
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { type DType, Generator, getNumThreads, InputError, Interrupted, setNumThreads } from "gradgraph";
-import { CONFIG_FILE, loadModuleState, loadTrainingState, type ModelConfig, saveModel, saveTrainingState, writeFileAtomic } from "gradgraph/node";
+import { loadModuleState, loadTrainingState, type ModelConfig, saveModel, saveTrainingState, writeFileAtomic } from "gradgraph/node";
 import { didYouMean } from "gradgraph/lecture";
-import { type ActivationName, ACTIVATIONS, Adam, AdamW, cosineLR, type Dataset, evaluate, fit, type History, LayerNet, linearWarmup, MAX_GENERATED_POINTS, MLP, MNIST_MEAN, MNIST_STD, MNIST_TRAIN_DIGITS, type Optimizer, randomShift, type Schedule, SGD, SPEC_HELP, stepLR } from "gradgraph/nn";
+import { type ActivationName, ACTIVATIONS, Adam, AdamW, cosineLR, type Dataset, evaluate, fit, type History, LayerNet, linearWarmup, MAX_GENERATED_POINTS, MLP, MNIST_TRAIN_DIGITS, type Optimizer, randomShift, type Schedule, SGD, SPEC_HELP, stepLR } from "gradgraph/nn";
 import { confusionMatrix, decisionBoundary, metricsCsv, reportHtml } from "./report.js";
-import { DATASET_NAMES, type DataSourceName, type DataSpec, loadDataset, loadRunModel } from "./datasets.js";
+import { DATASET_NAMES, type DataSourceName, type DataSpec, loadDataset } from "./datasets.js";
+import { evalAction } from "./eval.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
-import { buildModel, checkSavedFits, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
+import { buildModel, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
 import { resumeOptions } from "./resume.js";
 import { onnxRuntimeTarget } from "./onnx.js";
 import { RunFolder } from "./run-folder.js";
@@ -424,72 +425,6 @@ function buildReport(
   });
 }
 
-/**
- * What `eval` evaluates: the run's own data (its spec, with the figures recorded in training), or the dataset
- * `--data` names. Another CSV file is read as the training file was: the same label column, and its features
- * scaled by the training figures (see {@link csvReading}), never by its own.
- */
-async function evalSpec(dir: string, data: string | undefined, config: ModelConfig<DataSpec>, io: Io): Promise<DataSpec> {
-  const trained = config.data;
-  if (data === undefined || (trained !== undefined && data === trained.name)) {
-    if (trained === undefined) throw new InputError(`${dir}: its config.json names no dataset; say which with --data`);
-    return trained;
-  }
-  const { name, path } = dataSource(data);
-  if (name !== "csv") return { name, ...(name === "mnist" ? { normalize: true } : {}) };
-  return { name, path: path!, ...(await csvReading(dir, path!, config, io)) };
-}
-
-/**
- * How another CSV file is read for a run's model: a model trained on a CSV file takes its label column and its
- * standardisation (the recorded figures; a run saved before they were recorded has them recomputed from its
- * training file, or, when that cannot be read, the file's own with a warning); a model trained on a named dataset
- * takes the features as they are (only MNIST's were scaled, by constants: said in a note).
- */
-async function csvReading(dir: string, path: string, config: ModelConfig<DataSpec>, io: Io): Promise<Pick<DataSpec, "label" | "normalize" | "featureStats">> {
-  const trained = config.data;
-  if (trained === undefined) {
-    io.err(`warning: ${join(dir, CONFIG_FILE)} names no training data: ${path}'s features are standardised by their own mean and deviation, which may not be how the model's inputs were scaled\n`);
-    return {};
-  }
-  if (trained.name !== "csv") {
-    if (trained.name === "mnist" && trained.normalize === true) io.err(`note: the model was trained on MNIST's grey levels (0 to 1) standardised as (x − ${MNIST_MEAN}) / ${MNIST_STD}; ${path}'s features are taken as they are\n`);
-    return { normalize: false };
-  }
-  const label = trained.label === undefined ? {} : { label: trained.label };
-  if (trained.normalize === false) return { ...label, normalize: false };
-  if (trained.featureStats !== undefined) return { ...label, featureStats: trained.featureStats };
-  const old = `${join(dir, CONFIG_FILE)} records no standardisation figures (a run saved by an older gradgraph)`;
-  try {
-    const { spec } = await loadDataset(trained, { dtype: config.model.dtype }); // computes them as train did
-    io.err(`note: ${old}: ${path} is standardised by those of its training file, ${trained.path}, recomputed now\n`);
-    return { ...label, featureStats: spec.featureStats! };
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    io.err(`warning: ${old}, and its training file cannot be read (${e.message}): ${path} is standardised by its own mean and deviation instead; retrain the model to record them\n`);
-    return label;
-  }
-}
-
-async function evalAction(dir: string, opts: { data?: string; json?: boolean }, io: Io): Promise<void> {
-  getNumThreads(); // as train: a bad GRADGRAPH_NUM_THREADS is an error now, not only when the data is large (MNIST's)
-  const { model, config } = await loadRunModel(dir);
-  const spec = await evalSpec(dir, opts.data, config, io);
-  const { train, test, spec: full } = await loadDataset(spec, { dtype: config.model.dtype });
-  checkSplit(full, train, test, `${dir}: `);
-  checkSavedFits(model, train, dir);
-  const names = train.info.features ?? [], recorded = full.featureStats?.features ?? names;
-  if (recorded.some((n, i) => n !== names[i])) io.err(`note: ${full.path}'s feature columns are ${names.join(", ")}; the model was trained on ${recorded.join(", ")}: they are taken in that order\n`);
-  const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
-  const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
-  if (opts.json) {
-    io.out(JSON.stringify({ data: full, train: trainFig, test: testFig }) + "\n");
-    return;
-  }
-  io.out(`${modelName(model)}${model instanceof MLP ? ` (${model.activation})` : ""} from ${dir} on ${describeData(full, train, test)}\n`);
-  io.out(figuresTable([["train", trainFig], ["test", testFig]]));
-}
-
 /** Registers `train` and `eval`. */
 export function registerTrainCommands(program: Command, io: Io): void {
   program
@@ -553,8 +488,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .command("eval")
     .description("reload a trained model and report its loss and accuracy on its data (or another dataset of the same shape)")
     .argument("<dir>", "the folder a `gradgraph train --out` wrote")
-    .option("--data <name>", "evaluate on this dataset instead of the one it was trained on (same split rules; a CSV file is read with the training file's label column and scaled by the training figures recorded with the model)")
-    .option("--json", 'print {"data": …, "train": {"loss", "accuracy"}, "test": {…}}')
-    .addHelpText("after", "\nExample:\n  gradgraph eval runs/moons")
+    .option("--data <name>", "evaluate on this dataset instead of the one it was trained on: a named one split by the same rules; a CSV file whole, each row once, read with the training file's label column and classes and scaled by the training figures recorded with the model")
+    .option("--json", 'print {"data": …, "train": {"loss", "accuracy"}, "test": {…}}; for --data file.csv, {"data": …, "rows": N, "all": {"loss", "accuracy"}}')
+    .addHelpText("after", "\nExamples:\n  gradgraph eval runs/moons\n  gradgraph eval runs/flowers --data held-out.csv")
     .action((dir: string, opts: { data?: string; json?: boolean }) => evalAction(dir, opts, io));
 }
