@@ -17,7 +17,7 @@ const FUNCTION_LINES = 90;
 const fileExceptions: Record<string, { max: number; why: string }> = {
   "packages/gradgraph/src/tensor/tensor.ts": {
     max: 790,
-    why: "the Tensor class, the public API: one documented one-line method per op of the table (about 210 lines of TSDoc) and per composite PyTorch users reach for (var, norm, sort, split, ...: bodies in src/ops/stats.ts, pieces.ts); grad mode, creation and the sweeps already live in their own files",
+    why: "the Tensor class, the public API: one documented one-line method per op of the table (about 210 lines of TSDoc) and per composite PyTorch users reach for (var, norm, sort, split, ...: bodies in src/ops/stats.ts, pieces.ts, src/tensor/along.ts); grad mode, creation and the sweeps already live in their own files",
   },
 };
 

@@ -137,6 +137,14 @@ describe("grad with tensors", () => {
     expect(mixed.stderr).toContain("f contains -Infinity and NaN; JSON has no such numbers, so they are written as null\n");
   });
 
+  test("a number is a 0-d tensor: axis 0 and -1 name its one value, as in PyTorch (sum(x, axis=0) is x)", async () => {
+    const args = ["grad", "sum(x, axis=0) * max(x, axis=-1) + softmax(x, axis=0) + logsumexp(x, axis=-1)", "--at", "x=3", "--json"];
+    for (const mode of ["reverse", "forward"]) {
+      const r = await run(...args, "--mode", mode);
+      expect([r.code, JSON.parse(r.stdout), r.stderr], mode).toEqual([0, { value: 13, grad: { x: 7 } }, ""]);
+    }
+  });
+
   test("scalar expressions with numbers stay on the scalar engine", async () => {
     const r = await run("grad", "w(x, y, z) = (x + y)*z", "--at", "1,2,-3");
     expect(r.stdout).toBe("w = -9  at x=1, y=2, z=-3\n∂w/∂x = -3\n∂w/∂y = -3\n∂w/∂z = 3\n(reverse mode: 4 local-derivative multiplications)\n");
@@ -152,6 +160,7 @@ describe("shape and language errors: exit code 2, the engine's message, a caret,
     ],
     ["a + b", at("a=[1,2,3],b=[1,2,3,4]"), "gradgraph: expression:3: add: shapes [3] and [4] cannot be broadcast\n  a + b\n    ^\n"],
     ["sum(X, axis=2)", at("X=[[1]]"), "gradgraph: expression:1: sum: axis 2 is out of range for shape [1,1]\n  sum(X, axis=2)\n  ^^^\n"],
+    ["mean(x, axis=1)", at("x=3"), "gradgraph: expression:1: mean: axis 1 is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])\n  mean(x, axis=1)\n  ^^^^\n"],
     [
       "max(X, 0, axis=1)",
       at("X=[[1]]"),

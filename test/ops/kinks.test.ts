@@ -4,7 +4,10 @@
  * partials are checked in test/render). Central differences cannot check these.
  */
 import { describe, expect, test } from "vitest";
-import { hessian, jacfwd, jacrev } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { grad, hessian, jacfwd, jacrev } from "../../packages/gradgraph/src/autodiff/functional.js";
+import { vmap } from "../../packages/gradgraph/src/autodiff/vmap.js";
+import { ShapeError } from "../../packages/gradgraph/src/core/errors.js";
+import { compileTensor, parseProgram, tensorFunctions } from "../../packages/gradgraph/src/lang/index.js";
 import { differentiate } from "../../packages/gradgraph/src/autodiff/modes.js";
 import { Value } from "../../packages/gradgraph/src/scalar/value.js";
 import { engine, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/tensor.js";
@@ -148,39 +151,141 @@ describe("reductions over an empty axis, as in PyTorch", () => {
   });
 });
 
-describe("softmax, logSoftmax and logsumexp of a 0-d tensor along axis 0 or -1, as in PyTorch", () => {
+describe("every op along a dim of a 0-d tensor, dim 0 or -1, as in PyTorch: no axis to run over", () => {
   const scalar = (v: number) => tensor(v, { dtype: "float64", requiresGrad: true });
-  const ops = {
-    softmax: { f: (x: Tensor, d: number) => x.softmax(d), value: () => 1, slope: 0 },
-    logSoftmax: { f: (x: Tensor, d: number) => x.logSoftmax(d), value: () => 0, slope: 0 },
-    logsumexp: { f: (x: Tensor, d: number) => x.logsumexp(d), value: (v: number) => v, slope: 1 },
+  const seed = tensor(1, { dtype: "float64" });
+  const sign = Math.sign;
+  // name: [the op along dim d, its value at x, its derivative at x]; PyTorch 1.13 (torch.func's grad and jvp) gives
+  // these at x = 3, -2 and 0, each a 0-d tensor (keepdim too), and 0 for each second derivative
+  const ops: Record<string, [(x: Tensor, d: number) => Tensor, (v: number) => number, (v: number) => number]> = {
+    sum: [(x, d) => x.sum(d), (v) => v, () => 1],
+    "sum, keepdim": [(x, d) => x.sum(d, true), (v) => v, () => 1],
+    "sum over [d]": [(x, d) => x.sum([d]), (v) => v, () => 1],
+    mean: [(x, d) => x.mean(d), (v) => v, () => 1],
+    amax: [(x, d) => x.amax(d), (v) => v, () => 1],
+    amin: [(x, d) => x.amin(d, true), (v) => v, () => 1],
+    max: [(x, d) => x.max(d), (v) => v, () => 1],
+    min: [(x, d) => x.min({ dim: d, keepdim: true }), (v) => v, () => 1],
+    logsumexp: [(x, d) => x.logsumexp(d), (v) => v, () => 1],
+    softmax: [(x, d) => x.softmax(d), () => 1, () => 0],
+    logSoftmax: [(x, d) => x.logSoftmax(d), () => 0, () => 0],
+    cumsum: [(x, d) => x.cumsum(d), (v) => v, () => 1],
+    "var, correction 0": [(x, d) => x.var(d, { correction: 0 }), () => 0, () => 0],
+    "norm p=2": [(x, d) => x.norm(2, d), Math.abs, sign],
+    "norm p=1, keepdim": [(x, d) => x.norm(1, d, true), Math.abs, sign],
+    "norm p=∞": [(x, d) => x.norm(Infinity, d), Math.abs, sign],
+    "norm p=-∞": [(x, d) => x.norm(-Infinity, d), Math.abs, sign],
+    "norm p=3": [(x, d) => x.norm(3, d), Math.abs, sign],
+    "norm p=0": [(x, d) => x.norm(0, d), (v) => (v === 0 ? 0 : 1), () => 0],
+    "sort's values": [(x, d) => x.sort(d).values, (v) => v, () => 1],
+    "topk(1)'s values": [(x, d) => x.topk(1, d).values, (v) => v, () => 1],
+    "gather at a 0-d index": [(x, d) => x.gather(d, 0), (v) => v, () => 1],
+    "transpose(d, 0)": [(x, d) => x.transpose(d, 0), (v) => v, () => 1],
+    squeeze: [(x, d) => x.squeeze(d), (v) => v, () => 1],
   };
 
-  test("the value (1, 0, x), its derivative (0, 0, 1) in reverse and forward mode, and a second derivative of 0", () => {
-    for (const [name, op] of Object.entries(ops)) {
-      for (const d of [0, -1]) {
-        const x = scalar(3);
-        const y = op.f(x, d);
-        expect(y.shape, `${name}(${d})`).toEqual([]);
-        expect(y.item(), `${name}(${d})`).toBe(op.value(3));
-        expect(engine.gradients([y], [x])[0]!.item(), `${name}(${d}) reverse`).toBe(op.slope);
-        expect(engine.tangents([y], [x], [tensor(1, { dtype: "float64" })])[0]!.item(), `${name}(${d}) forward`).toBe(op.slope);
-        expect((hessian((t: Tensor) => op.f(t, d))(scalar(3)) as Tensor).item(), `${name}(${d}) second`).toBe(0);
+  test("the value and derivative PyTorch gives, a 0-d result, in reverse and forward mode, and a second derivative of 0", () => {
+    for (const [name, [f, value, slope]] of Object.entries(ops)) {
+      for (const v of [3, -2, 0]) {
+        for (const d of [0, -1]) {
+          const at = `${name} at ${v}, dim ${d}`;
+          const x = scalar(v);
+          const y = f(x, d);
+          expect(y.shape, at).toEqual([]);
+          expect(y.item(), at).toBe(value(v));
+          // (at 0 PyTorch's norms give 0, the subgradient their double `where` picks)
+          const dy = name.startsWith("norm") && v === 0 ? 0 : slope(v);
+          // (to the last bits: the p-norm's root rounds, (|x|³)^(1/3))
+          expect(engine.gradients([y], [x])[0]!.item(), `${at}, reverse`).toBeCloseTo(dy, 14);
+          expect(engine.tangents([y], [x], [seed])[0]!.item(), `${at}, forward`).toBeCloseTo(dy, 14);
+          if (v !== 0) expect((hessian((t: Tensor) => f(t, d))(scalar(v)) as Tensor).item(), `${at}, second`).toBeCloseTo(0, 14);
+        }
       }
     }
     expect(tensor(2).softmax().item()).toBe(1);
-    expect(tensor(2).logsumexp(0, true).shape).toEqual([]);
     expect(tensor(-Infinity).logsumexp(-1).item()).toBe(-Infinity);
   });
 
-  test("any other axis is an error naming the allowed range", () => {
-    for (const name of ["softmax", "logSoftmax", "logsumexp"] as const) {
-      for (const d of [1, -2, 0.5]) {
-        expect(() => ops[name].f(tensor(3), d)).toThrow(`${name}: axis ${d} is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])`);
+  test("argmax/argmin give position 0, 0-d with keepdim too, without a gradient", () => {
+    const x = scalar(3);
+    for (const d of [0, -1]) {
+      for (const y of [x.argmax(d), x.argmin(d), x.argmax(d, true), x.argmin({ dim: d, keepdim: true })]) {
+        expect([y.shape, y.item(), y.requiresGrad]).toEqual([[], 0, false]);
+      }
+      expect(x.sort(d).indices.item()).toBe(0);
+      expect(x.topk(1, d, false).indices.shape).toEqual([]);
+    }
+  });
+
+  test("a 0-d x along dim 0 or -1 gives what a one-element [1] x gives along dim 0 (var's NaN included), as 0-d", () => {
+    const alsoNaN: Record<string, (x: Tensor, d: number) => Tensor> = {
+      var: (x, d) => x.var(d),
+      std: (x, d) => x.std(d),
+      "std, unbiased false": (x, d) => x.std(d, { unbiased: false }),
+    };
+    // (gather's 0-d index does not fit a [1] x: the op database checks gather with indices of x's rank)
+    const mapped = Object.entries(ops).filter(([n]) => !n.startsWith("gather")).map(([n, [g]]) => [n, g] as const);
+    for (const [name, f] of [...mapped, ...Object.entries(alsoNaN)]) {
+      for (const v of [3, -2, 0]) {
+        const one = tensor([v], { dtype: "float64", requiresGrad: true });
+        const y1 = f(one, 0);
+        const expected = [y1.item(), engine.gradients([y1], [one])[0]!.item(), engine.tangents([y1], [one], [tensor([1], { dtype: "float64" })])[0]!.item()];
+        for (const d of [0, -1]) {
+          const x = scalar(v);
+          const y = f(x, d);
+          expect([y.item(), engine.gradients([y], [x])[0]!.item(), engine.tangents([y], [x], [seed])[0]!.item()], `${name} at ${v}, dim ${d}`).toEqual(expected);
+        }
       }
     }
-    expect(() => tensor(3).logsumexp([0, -1])).toThrow("logsumexp: axis -1 is repeated in [0,-1]");
+    expect(scalar(3).var(0).item()).toBeNaN(); // PyTorch: nan, as for one element
+  });
+
+  test("gather with a 1-D index, scatterAdd into a 0-d tensor, and a lists of one dim", () => {
+    const x = scalar(3);
+    const g = x.gather(-1, [0, 0]);
+    expect(g.toNested()).toEqual([3, 3]);
+    expect(engine.gradients([g.sum()], [x])[0]!.item()).toBe(2);
+    const s = x.scatterAdd(0, tensor(0), []);
+    expect([s.shape, s.item(), engine.gradients([s], [x])[0]!.item()]).toEqual([[], 3, 1]);
+    expect(x.mean([-1], true).shape).toEqual([]);
+    expect(x.var({ dim: [0], correction: 0, keepdim: true }).shape).toEqual([]);
+  });
+
+  test("any other dim is a ShapeError naming the allowed range; naming the one axis twice is an error", () => {
+    const x = tensor(3);
+    const calls: Record<string, (d: number) => unknown> = {
+      sum: (d) => x.sum(d), mean: (d) => x.mean(d), amax: (d) => x.amax(d), max: (d) => x.max(d), logsumexp: (d) => x.logsumexp(d),
+      softmax: (d) => x.softmax(d), logSoftmax: (d) => x.logSoftmax(d), cumsum: (d) => x.cumsum(d), argmax: (d) => x.argmax(d),
+      var: (d) => x.var(d), norm: (d) => x.norm(2, d), sort: (d) => x.sort(d), topk: (d) => x.topk(1, d), gather: (d) => x.gather(d, [0]),
+      scatterAdd: (d) => x.scatterAdd(d, tensor(0), []), transpose: (d) => x.transpose(0, d), squeeze: (d) => x.squeeze(d),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      const op = name === "max" ? "amax" : name;
+      for (const d of [1, -2, 0.5]) {
+        expect(() => call(d), `${name}(${d})`).toThrow(ShapeError);
+        expect(() => call(d), `${name}(${d})`).toThrow(`${op}: axis ${d} is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])`);
+      }
+    }
+    for (const f of [() => x.sum([0, -1]), () => x.logsumexp([0, -1]), () => x.var([-1, 0])]) expect(f).toThrow(/axis -?\d is repeated in \[.*\]: a 0-d tensor has one axis to name, 0 or -1/);
+    expect(() => x.topk(2, 0)).toThrow("topk: k = 2 is out of range for a 0-d tensor (shape []): expected 1");
+    expect(() => x.topk(0, 0)).toThrow("topk: k = 0 is out of range for a 0-d tensor (shape []): expected 1");
+    expect(() => x.gather(0, tensor(1))).toThrow("gather: index 1 is out of range for axis 0 of size 1");
     // Tensors with axes keep their own message.
     expect(() => tensor([1, 2]).softmax(1)).toThrow("softmax: axis 1 is out of range for shape [2]");
+    expect(() => tensor([1, 2]).cumsum(-2)).toThrow("cumsum: axis -2 is out of range for shape [2]");
+  });
+
+  test("in the expression language (sum, max, mean, logsumexp, softmax with axis=) and under vmap", () => {
+    const p = parseProgram("sum(x, axis=0) + max(x, axis=-1) * mean(x, axis=0, keepdims=true) + logsumexp(x, axis=-1) + softmax(x, axis=0)", { functions: tensorFunctions });
+    const g = compileTensor(p, { x: 3 });
+    expect(g.root.shape).toEqual([]);
+    expect(g.root.item()).toBe(3 + 9 + 3 + 1);
+    expect(engine.gradients([g.root], g.inputs)[0]!.item()).toBe(1 + 6 + 1);
+    expect(() => compileTensor(parseProgram("sum(x, axis=1)", { functions: tensorFunctions }), { x: 3 })).toThrow("sum: axis 1 is out of range for a 0-d tensor");
+    // vmap over a batch of 0-d examples: each example's dims 0 and -1 name the example itself, not the batch axis
+    const xs = tensor([3, -2, 0.5], { dtype: "float64" });
+    const f = (x: Tensor) => x.sum(0).add(x.cumsum(-1)).add(x.amax(0, true)).add(x.argmax(-1)).add(x.gather(0, 0)).add(x.softmax(0));
+    expect(vmap(f)(xs).toNested()).toEqual([3, -2, 0.5].map((v) => 4 * v + 1));
+    expect((vmap(grad(f))(xs) as Tensor).toNested()).toEqual([4, 4, 4]);
   });
 });

@@ -427,6 +427,14 @@ export const compositeDb: Record<string, OpInfo> = {
       { name: "ab,bc,cd->ad (three operands)", inputs: [make([2, 3], R), make([3, 2], R), make([2, 2], R)], f: (a, b, c) => einsum("ab,bc,cd->ad", a!, b!, c!) },
     ],
   },
+  // Dims 0 and -1 of a 0-d tensor (PyTorch's one axis of a scalar): each op runs over no axis.
+  scalarDims: {
+    samples: () => [
+      { name: "sum, mean, amax, logsumexp, var along 0 / -1 of a 0-d x", inputs: [make([], R)], f: (x) => x.sum(0).mul(x.mean(-1)).add(x.amax(0, true).mul(x.logsumexp(-1))).add(x.var(0, { correction: 0 })) },
+      { name: "cumsum, gather, argmax, softmax along 0 / -1 of a 0-d x", inputs: [make([], R)], f: (x) => x.cumsum(-1).mul(x.gather(0, 0)).mul(x.argmax(-1).add(2)).add(x.softmax(0).mul(x)) },
+      { name: "norms along 0 / -1 of a 0-d x", inputs: [make([], awayFromZero(0.1, 2))], f: (x) => x.norm(2, 0).add(x.norm(1, -1, true)).add(x.norm(3, 0).mul(x)) },
+    ],
+  },
   mlp: {
     samples: () => [
       {

@@ -5,7 +5,7 @@
  */
 import { ShapeError } from "../core/errors.js";
 import { REDUCE_KEYWORDS, type Arg, type CallKeywords, type TensorAlgebra, type TensorFunction } from "./op.js";
-import { broadcastsTo, formatShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, scalarAxes, sizeOf, type Shape } from "./shape.js";
+import { broadcastsTo, formatShape, normalizeAlong, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf, type Shape } from "./shape.js";
 
 /** Axes argument of reductions: one axis, a list, or all (`undefined`/`null`). Negative axes count from the end. */
 export type Axes = number | readonly number[] | null | undefined;
@@ -64,7 +64,7 @@ export function mean<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false
  */
 export function logsumexp<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, keepdims = false): T {
   const shape = o.shape(x);
-  const ax = shape.length === 0 && axes !== undefined && axes !== null ? scalarAxes(axes, "logsumexp") : normalizeAxes(axes, shape, "logsumexp");
+  const ax = normalizeAxes(axes, shape, "logsumexp");
   const { m, s } = shiftedExp(o, x, ax);
   const lse = o.add(o.log(s), m);
   return keepdims ? lse : o.reshape(lse, { shape: reducedShape(shape, ax, false) });
@@ -93,7 +93,20 @@ function shiftedExp<T>(o: TensorAlgebra<T>, x: T, ax: readonly number[]): { m: T
  * along axis 0 or -1 (softmax is then 1, logSoftmax 0, and their gradients 0).
  */
 function softmaxAxes(shape: Shape, axis: number, op: string): number[] {
-  return shape.length === 0 ? scalarAxes(axis, op) : [normalizeAxis(axis, shape.length, op, shape)];
+  const a = normalizeAlong(axis, shape, op);
+  return a === null ? [] : [a];
+}
+
+/**
+ * `f` (an op along one axis: cumsum, argmax, gather, ...) along `axis` of x. A 0-d x along 0 or -1, which PyTorch
+ * allows (its dims wrap a 0-d tensor as if it had one axis), runs on x viewed as [1] along axis 0, and the result
+ * is viewed as `scalarShape` (0-d unless the op's result takes another shape, as gather's takes its index's).
+ */
+export function alongAxis<T>(o: TensorAlgebra<T>, x: T, axis: number, op: string, f: (x: T, axis: number) => T, scalarShape: Shape = []): T {
+  const a = normalizeAlong(axis, o.shape(x), op);
+  if (a !== null) return f(x, a);
+  const y = f(o.reshape(x, { shape: [1] }), 0);
+  return sameShape(o.shape(y), scalarShape) ? y : o.reshape(y, { shape: scalarShape });
 }
 
 /** log softmax along an axis: (x − m) − log Σ exp(x − m), m the max (detached). Composite; stable as logsumexp. */
@@ -154,10 +167,10 @@ export function transpose<T>(o: TensorAlgebra<T>, x: T, axis0?: number, axis1?: 
   const r = shape.length;
   const perm = Array.from({ length: r }, (_, i) => r - 1 - i);
   if (axis0 !== undefined || axis1 !== undefined) {
-    const a = normalizeAxis(axis0 ?? -2, r, "transpose", shape), b = normalizeAxis(axis1 ?? -1, r, "transpose", shape);
+    // (a 0-d x along 0 or -1 has no axes to swap: null, and the identity permutation)
+    const a = normalizeAlong(axis0 ?? -2, shape, "transpose"), b = normalizeAlong(axis1 ?? -1, shape, "transpose");
     for (let i = 0; i < r; i++) perm[i] = i;
-    perm[a] = b;
-    perm[b] = a;
+    if (a !== null && b !== null) [perm[a], perm[b]] = [b, a];
   }
   return o.permute(x, { perm });
 }

@@ -114,11 +114,13 @@ export function normalizeAxis(axis: number, rank: number, op: string, shape: Sha
 
 /**
  * Normalises an axis list for a reduction: `undefined`/`null` means every axis; axes are made non-negative,
- * checked against the rank, de-duplicated (a repeat is an error) and sorted.
+ * checked against the rank, de-duplicated (a repeat is an error) and sorted. A 0-d tensor takes 0 or -1 as
+ * PyTorch does ({@link scalarAxes}): it has no axis to reduce, so the list is `[]` and the result is x itself.
  */
 export function normalizeAxes(axes: number | readonly number[] | null | undefined, shape: Shape, op: string): number[] {
   const rank = shape.length;
   if (axes === undefined || axes === null) return Array.from({ length: rank }, (_, i) => i);
+  if (rank === 0) return scalarAxes(axes, op);
   const list = typeof axes === "number" ? [axes] : axes;
   const out: number[] = [];
   for (const a of list) {
@@ -130,9 +132,20 @@ export function normalizeAxes(axes: number | readonly number[] | null | undefine
 }
 
 /**
- * The axes a 0-d tensor gives an op along dims (softmax, logSoftmax, logsumexp) that PyTorch runs on one: 0 and -1
+ * The one axis an op runs along (cumsum, argmax, softmax, sort, gather, ...), normalised; or `null` for a 0-d
+ * tensor along 0 or -1, which PyTorch allows ({@link scalarAxes}): there is no axis to run along.
+ */
+export function normalizeAlong(axis: number, shape: Shape, op: string): number | null {
+  if (shape.length > 0) return normalizeAxis(axis, shape.length, op, shape);
+  scalarAxes(axis, op);
+  return null;
+}
+
+/**
+ * The axes a 0-d tensor gives an op along dims (every reduction, softmax, cumsum, argmax, sort, ...): 0 and -1
  * name the scalar itself (PyTorch wraps a 0-d tensor's dims as if it had one axis), so there is no axis to run
- * over: `[]`. Any other dim, or naming it twice, is an error.
+ * over: `[]`. Any other dim, or naming it twice, is an error. {@link normalizeAxes} and {@link normalizeAlong}
+ * call it: ops reach it through them.
  */
 export function scalarAxes(axes: number | readonly number[], op: string): number[] {
   const list = typeof axes === "number" ? [axes] : axes;

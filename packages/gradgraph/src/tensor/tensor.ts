@@ -10,7 +10,7 @@ import * as composite from "../ops/composite.js";
 import * as pieces from "../ops/pieces.js";
 import * as stats from "../ops/stats.js";
 import type { NormOrd, VarOptions } from "../ops/stats.js";
-import { sortOrder } from "./kernels/axis.js";
+import { argExtremum, gatherAlong, scatterAddAlong, sortAlong } from "./along.js";
 import { describe, reduceArgs, resolveShape, sliceParams, varArgs, type SliceSpec } from "./args.js";
 import { tensorString } from "./print.js";
 import type { Axes, DimArg, ReduceOptions } from "../ops/composite.js";
@@ -24,7 +24,6 @@ import { full } from "./creation.js";
 import { reverse } from "./engine.js";
 import { batching, enableGrad, gradMode, noGrad, tensorHooks } from "./grad-mode.js";
 import { recording } from "./recording.js";
-import { toIndex } from "./index-args.js";
 import { copied, ownArray, ownedStorage, ownedValue } from "./storage.js";
 import type { Span } from "../core/span.js";
 import { NDArray, scalarArray, toNested, toTypedArray, type TypedArray } from "./ndarray.js";
@@ -359,7 +358,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
 
   /** Running sums along an axis (`torch.cumsum`). */
   cumsum(axis: number): Tensor {
-    return Tensor.apply(tensorOps.cumsum, [this], { axis: normalizeAxis(axis, this.ndim, "cumsum", this.shape), reverse: false });
+    return composite.alongAxis(graphAlgebra, this, axis, "cumsum", (x, a) => Tensor.apply(tensorOps.cumsum, [x], { axis: a, reverse: false }));
   }
 
   /** The position of the first maximum along an axis (of the flattened tensor without one); no gradient. See src/ops/argext.ts. */
@@ -501,14 +500,12 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
    * of its class label with `logp.gather(1, labels.reshape(-1, 1))`.
    */
   gather(axis: number, index: Tensor | IndexLike): Tensor {
-    const a = normalizeAxis(axis, this.ndim, "gather", this.shape);
-    return Tensor.apply(tensorOps.gather, [this], { axis: a, index: toIndex(index, "gather") });
+    return gatherAlong(this, axis, index);
   }
 
   /** Zeros of `shape`, then `out[…, index[…, i, …], …] += this[…, i, …]` along `axis` (the transpose of gather). */
   scatterAdd(axis: number, index: Tensor | IndexLike, shape: readonly number[]): Tensor {
-    const a = normalizeAxis(axis, shape.length, "scatterAdd", shape);
-    return Tensor.apply(tensorOps.scatterAdd, [this], { axis: a, index: toIndex(index, "scatterAdd"), shape });
+    return scatterAddAlong(this, axis, index, shape);
   }
 
   /** The windows of a convolution, [C, kh, kw, N, Ho, Wo] from [N, C, H, W] (see src/ops/conv.ts). */
@@ -704,25 +701,6 @@ export type NestedArray = number | NestedArray[];
 
 /** Indices for gather/scatterAdd as plain data: nested arrays of integers. */
 export type IndexLike = NestedArray | Int32Array;
-
-
-/** The first `k` (all: null) of the sorted order along an axis: values (a gather: differentiable) and positions. */
-function sortAlong(x: Tensor, axis: number, descending: boolean, k: number | null, name: string): { values: Tensor; indices: Tensor } {
-  if (x.value.ndim !== x.ndim) throw new GradgraphError(`${name}: not available inside vmap (the order is computed from the values, outside the op table)`);
-  const a = normalizeAxis(axis, x.ndim, name, x.shape);
-  const n = k ?? x.shape[a]!;
-  if (!Number.isInteger(n) || n < 0 || n > x.shape[a]!) throw new ShapeError(`${name}: k = ${n} is out of range for axis ${a} of shape ${formatShape(x.shape)}`);
-  const index = sortOrder(x.value, a, descending, n);
-  const indices = new Tensor(new NDArray((x.dtype === "float64" ? Float64Array : Float32Array).from(index.data), index.shape));
-  return { values: Tensor.apply(tensorOps.gather, [x], { axis: a, index }), indices };
-}
-
-function argExtremum(op: AnyOp, x: Tensor, dim: number | ReduceOptions | undefined, keepdim: boolean | undefined): Tensor {
-  const { axes, keepdims } = reduceArgs(op.name, dim, keepdim);
-  if (axes === null || axes === undefined) return Tensor.apply(op, [x.reshape(-1)], { axis: 0, keepdims: false });
-  if (typeof axes !== "number") throw new InputError(`${op.name}: dim must be one number (or none, for the flattened tensor), got ${JSON.stringify(axes)}`);
-  return Tensor.apply(op, [x], { axis: normalizeAxis(axes, x.ndim, op.name, x.shape), keepdims });
-}
 
 function un(name: ElementwiseName, a: Tensor): Tensor {
   return Tensor.apply(elementwiseOps[name], [a]);
