@@ -138,7 +138,7 @@ describe("what a compiled step reads at each call", () => {
   });
 
   test("a function that is not one is refused", () => {
-    expect(() => compile(3 as never)).toThrow(/compile: expected a function, got number/);
+    expect(() => compile(3 as never)).toThrow("compile: expected a function, got a number (3)");
   });
 });
 

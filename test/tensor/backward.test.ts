@@ -96,7 +96,7 @@ describe("backward", () => {
     expect(() => enableGrad(asyncFn)).toThrow("enableGrad: expected a synchronous function, got an async function");
     expect(() => withBackend("js", asyncFn)).toThrow("withBackend: expected a synchronous function, got an async function");
     expect(() => noGrad(() => Promise.resolve(1))).toThrow("noGrad: the function returned a promise");
-    expect(() => noGrad("x" as unknown as () => void)).toThrow("noGrad: expected a function, got string");
+    expect(() => noGrad("x" as unknown as () => void)).toThrow("noGrad: expected a function, got a string");
     await Promise.resolve();
     expect(after).toBeNull(); // refused before it ran
     expect(isGradEnabled()).toBe(true);

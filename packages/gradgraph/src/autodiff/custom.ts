@@ -17,7 +17,8 @@
  * leaves the tensor world (`toArray()`) works at first order but cannot be differentiated again or transposed —
  * give the other rule too; the forward function itself is never differentiated.
  */
-import { GradgraphError, ShapeError } from "../core/errors.js";
+import { GradgraphError, InputError, ShapeError } from "../core/errors.js";
+import { describe, expectFunction } from "../core/expect.js";
 import type { AnyOp, DType, OpKind, OpName, TensorAlgebra } from "../ops/op.js";
 import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import type { Kernel, OpWithKernel } from "../tensor/backend.js";
@@ -179,6 +180,15 @@ function customOp(name: string, f: (...xs: Tensor[]) => Tensor | number, rules: 
   return op as unknown as OpWithKernel;
 }
 
+/** What customFunction, customVjp and customJvp check when called: a function, and rules that are functions, at least one. */
+function checkCustom(who: string, f: unknown, rules: CustomRules): void {
+  expectFunction(f, who);
+  if (typeof rules !== "object" || rules === null) throw new InputError(`${who}: rules must be an object { name?, vjp?, jvp? }, got ${describe(rules)}`);
+  if (rules.vjp === undefined && rules.jvp === undefined) throw new InputError(`${who}: give a vjp rule, a jvp rule, or both`);
+  if (rules.vjp !== undefined) expectFunction(rules.vjp, who, "vjp");
+  if (rules.jvp !== undefined) expectFunction(rules.jvp, who, "jvp");
+}
+
 /**
  * A function with derivatives given by rules instead of by differentiating its body: calling it records one node
  * whose vjp/jvp are `rules.vjp`/`rules.jvp` (either may be left out: it is derived from the other by
@@ -194,9 +204,7 @@ function customOp(name: string, f: (...xs: Tensor[]) => Tensor | number, rules: 
  * grad((x: Tensor) => softplus(x).sum())(tensor([1000], { dtype: "float64" })).toNested(); // [1]
  */
 export function customFunction(f: (...xs: Tensor[]) => Tensor | number, rules: CustomRules): CustomFunction {
-  if (rules.vjp === undefined && rules.jvp === undefined) {
-    throw new GradgraphError("customFunction: give a vjp rule, a jvp rule, or both");
-  }
+  checkCustom("customFunction", f, rules);
   const name = rules.name ?? (f.name || "custom");
   const op = customOp(name, f, rules);
   const call = (...args: TensorLike[]): Tensor => {
@@ -226,6 +234,7 @@ export function customFunction(f: (...xs: Tensor[]) => Tensor | number, rules: C
  * const roundSte = customVjp((x) => fromTypedArray(x.toArray().map(Math.round), x.shape), (g) => [g], { name: "round_ste" });
  */
 export function customVjp(f: (...xs: Tensor[]) => Tensor | number, vjp: VjpRule, options: { name?: string; jvp?: JvpRule } = {}): CustomFunction {
+  checkCustom("customVjp", f, { ...options, vjp });
   return customFunction(f, { ...options, vjp });
 }
 
@@ -234,6 +243,7 @@ export function customVjp(f: (...xs: Tensor[]) => Tensor | number, vjp: VjpRule,
  * transpose of `jvp`.
  */
 export function customJvp(f: (...xs: Tensor[]) => Tensor | number, jvp: JvpRule, options: { name?: string; vjp?: VjpRule } = {}): CustomFunction {
+  checkCustom("customJvp", f, { ...options, jvp });
   return customFunction(f, { ...options, jvp });
 }
 

@@ -5,6 +5,7 @@
  * line per op with shapes and dtypes.
  */
 import { SourceError } from "../core/errors.js";
+import { expectFunction } from "../core/expect.js";
 import { topoOrder, type GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
 import type { AnyOp, DType } from "../ops/op.js";
@@ -115,6 +116,7 @@ export interface AnomalyOptions {
  * // AnomalyError: backward pass: the gradient that sqrt(f32[2]) gives its input 0 is Infinity at [1] (from a finite incoming gradient)
  */
 export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
+  expectFunction(fn, "detectAnomaly");
   const saved = { apply: tensorHooks.afterApply, vjp: sweepHooks.vjp, jvp: sweepHooks.jvp, at: sweepHooks.at };
   // A node made while a rule runs on graph tensors (createGraph) is a step of the derivative of the node whose
   // rule it is: an anomaly there (forward mode over a backward pass, as in a Hessian) is located at that node.
@@ -307,6 +309,7 @@ function identifier(s: string): boolean {
  * // }
  */
 export function traceProgram(f: (...args: never[]) => unknown, ...args: unknown[]): TracedProgram {
+  expectFunction(f, "traceProgram");
   const names = new Map<Tensor, string>();
   const taken = new Set<string>();
   const inputs: TracedVar[] = [];

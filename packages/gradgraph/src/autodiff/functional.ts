@@ -23,6 +23,7 @@
  * Inside `noGrad` the transforms still work (they record their own graph) but their results are disconnected.
  */
 import { InputError } from "../core/errors.js";
+import { describe, expectFunction } from "../core/expect.js";
 import { topoOrder } from "../core/graph.js";
 import { formatShape, type Shape } from "../ops/shape.js";
 import { BatchedTensor } from "../tensor/batched.js";
@@ -30,7 +31,7 @@ import { transforms } from "../tensor/grad-mode.js";
 import { NDArray } from "../tensor/ndarray.js";
 import { enableGrad, engine, isGradEnabled, noGrad, stack, Tensor, zeros } from "../tensor/tensor.js";
 import { identityOp } from "./custom.js";
-import { describe, flattenTree, leafTensor, leavesLike, unflattenTree, type FlatTree, type GradTree, type TangentTree } from "./tree.js";
+import { flattenTree, leafTensor, leavesLike, unflattenTree, type FlatTree, type GradTree, type TangentTree } from "./tree.js";
 
 /** Which arguments to differentiate: one position (the result is that argument's gradient) or several (a tuple). */
 export type Argnums = number | readonly number[];
@@ -63,14 +64,6 @@ export interface TransformOptions<N extends Argnums = Argnums> {
 // ---------------------------------------------------------------------------------------------------------
 // Tracing: calling f on input nodes
 // ---------------------------------------------------------------------------------------------------------
-
-/**
- * Every transform's first check: `f` is a function. Made when the transform is made (`grad(42)` throws there, not
- * later as JavaScript's "f is not a function" at the first call).
- */
-export function expectFunction(f: unknown, fname: string): void {
-  if (typeof f !== "function") throw new InputError(`${fname}: expected a function, got ${describe(f)}`);
-}
 
 /** The input node a transform makes for a tensor it differentiates (see the module comment). */
 function inputNode(x: Tensor): Tensor {

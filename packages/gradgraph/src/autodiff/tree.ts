@@ -12,6 +12,7 @@
  *   differentiated: pass their tensors as a plain object or array (e.g. `model.parameters()`).
  */
 import { InputError } from "../core/errors.js";
+import { describe, expectFunction, isPlainObject } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -56,23 +57,6 @@ export interface FlatTree {
   readonly leaves: Tensor[];
   readonly paths: string[];
   readonly spec: TreeSpec;
-}
-
-function isPlainObject(x: object): boolean {
-  const proto = Object.getPrototypeOf(x) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
-/** What a value is, for messages: `a Tensor`, `a number`, `undefined`. */
-export function describe(x: unknown): string {
-  if (x === null || x === undefined) return String(x);
-  if (typeof x === "number") return `a number (${x})`;
-  if (typeof x !== "object" && typeof x !== "function") return `a ${typeof x}`;
-  if (Array.isArray(x)) return `an array of ${x.length}`;
-  if (typeof x === "function") return "a function";
-  if (isPlainObject(x)) return "an object";
-  const name = (x as { constructor?: { name?: string } }).constructor?.name;
-  return name ? `a ${name}` : "an object";
 }
 
 /**
@@ -205,6 +189,7 @@ export function leavesLike(spec: TreeSpec, other: unknown, where: string): (Tens
  * mapTree({ w: ones([2]), n: 3 }, (t) => t.mul(2)); // { w: tensor([2, 2]), n: 3 }
  */
 export function mapTree<T>(tree: T, fn: (leaf: Tensor, path: string) => Tensor): T {
+  expectFunction(fn, "mapTree");
   const { leaves, paths, spec } = flattenTree(tree, "mapTree");
   return unflattenTree(spec, leaves.map((x, i) => fn(x, paths[i]!))) as T;
 }

@@ -10,11 +10,11 @@
  * order from the values and are not available inside vmap; nor is reading values (`item`, `toArray`).
  */
 import { InputError } from "../core/errors.js";
+import { describe, expectFunction } from "../core/expect.js";
 import { normalizeAxis } from "../ops/shape.js";
 import { BatchedTensor, withBatching } from "../tensor/batched.js";
 import { Tensor } from "../tensor/tensor.js";
-import { expectFunction } from "./functional.js";
-import { describe, flattenTree, unflattenTree } from "./tree.js";
+import { flattenTree, unflattenTree } from "./tree.js";
 
 /** Per argument: the axis mapped over (negative counts from the end), or null for an argument shared by every example. */
 export type InAxes = number | null | readonly (number | null)[];

@@ -4,6 +4,8 @@
  * target (./cpu.ts, or ONNX Runtime through `gradgraph-onnx`); later calls with that signature replay the program.
  */
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
+import { InputError } from "../core/errors.js";
+import { describe, expectFunction } from "../core/expect.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
 import { batching, gradMode, transforms } from "../tensor/grad-mode.js";
@@ -62,7 +64,15 @@ const registered: Target[] = [];
 
 /** Makes a target a candidate for {@link compile}'s automatic choice (tried before the built-in one, last first). */
 export function registerTarget(target: Target): void {
+  checkTarget(target, "registerTarget", "target");
   if (!registered.includes(target)) registered.push(target);
+}
+
+/** A target's methods are functions (checked when it is given, not at the first program it is asked to run). */
+function checkTarget(target: unknown, who: string, what: string): void {
+  if (typeof target !== "object" || target === null) throw new InputError(`${who}: ${what} must be an object with name, unsupported and prepare (a Target), got ${describe(target)}`);
+  expectFunction((target as Target).unsupported, who, `${what}.unsupported`);
+  expectFunction((target as Target).prepare, who, `${what}.prepare`);
 }
 
 /** Programs kept per signature (a guard that changes every call would otherwise keep every trace). */
@@ -205,7 +215,9 @@ export function compiler<A extends unknown[], R, X extends Run>(
   options: Omit<CompileOptions, "target"> & { readonly target?: AnyTarget<X> | undefined },
   who: string,
 ): CompiledInfo & { call(args: A): Generator<Replay<X>, R, NDArray[] | null> } {
-  if (typeof fn !== "function") throw new CompileError(`${who}: expected a function, got ${fn === null ? "null" : typeof fn}`);
+  expectFunction(fn, who);
+  if (options.guard !== undefined) expectFunction(options.guard, who, "guard");
+  if (options.target !== undefined) checkTarget(options.target, who, "target");
   const cache = new Map<string, Entry<X>[]>();
   const stats = { traced: 0, replayed: 0, eager: 0 };
   /** Why calls ran eagerly although their signature has a program (for `explain`). */

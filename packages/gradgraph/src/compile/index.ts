@@ -1,6 +1,7 @@
 /**
  * Compiled steps: `compile(fn)` traces a step into a {@link Program}, simplifies it and runs it on a target.
  */
+import { expectFunction } from "../core/expect.js";
 import { CompileError } from "./program.js";
 import { optimize } from "./passes.js";
 import type { Program } from "./program.js";
@@ -23,6 +24,7 @@ export { exprString, programString, stepInputs, stepName, stepOutputs, type Effe
  * programString(p); // one fused kernel and a sum
  */
 export function stepProgram(fn: (...args: never[]) => unknown, ...args: unknown[]): Program {
+  expectFunction(fn, "stepProgram");
   const t = trace(fn, args);
   if (t.program === null) throw new CompileError(`stepProgram: this step cannot be compiled: ${t.reasons.join("; ")}`);
   return optimize(t.program);

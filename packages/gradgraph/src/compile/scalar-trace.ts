@@ -16,7 +16,8 @@
  * code are; JavaScript control flow is fixed at the first call.
  */
 import { InputError } from "../core/errors.js";
-import { describe, type TreeSpec } from "../autodiff/tree.js";
+import { describe } from "../core/expect.js";
+import type { TreeSpec } from "../autodiff/tree.js";
 import { opOfCode } from "../scalar/kernels.js";
 import { scalarRecording, type ScalarNode, type ScalarRecorder } from "../scalar/recording.js";
 import { FIRST_OP, IMPORT, LEAF, StaleValueError, Tape, tapes } from "../scalar/tape.js";

@@ -5,6 +5,7 @@
  * scope refuses an async function before it runs, and a function that returns a promise when it returns.
  */
 import { InputError } from "./errors.js";
+import { expectFunction } from "./expect.js";
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as new () => unknown;
 
@@ -12,7 +13,7 @@ const WHY = "the setting holds only until the function returns, so code after an
 
 /** Checks, before it runs, that `fn` is a function and not an async one. */
 export function checkScopeFunction(who: string, fn: unknown): void {
-  if (typeof fn !== "function") throw new InputError(`${who}: expected a function, got ${fn === null ? "null" : typeof fn}`);
+  expectFunction(fn, who);
   if (fn instanceof AsyncFunction) throw new InputError(`${who}: expected a synchronous function, got an async function (${WHY})`);
 }
 

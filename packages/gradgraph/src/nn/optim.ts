@@ -8,6 +8,7 @@
  * Also here: gradient clipping by global norm, and learning-rate schedules.
  */
 import { InputError } from "../core/errors.js";
+import { expectFunction } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import { scalarArray } from "../tensor/ndarray.js";
 import { guard, host } from "../tensor/recording.js";
@@ -369,6 +370,7 @@ export function cosineLR(totalSteps: number, minFactor = 0): Schedule {
  * the warmup; default constant 1).
  */
 export function linearWarmup(warmupSteps: number, after: Schedule = constantLR): Schedule {
+  expectFunction(after, "linearWarmup", "after");
   if (!(warmupSteps >= 0)) throw new InputError(`linearWarmup: warmupSteps must be non-negative, got ${warmupSteps}`);
   return (t) => (t < warmupSteps ? (t + 1) / warmupSteps : after(t - warmupSteps));
 }
@@ -385,6 +387,7 @@ export class LRScheduler {
   baseLr: number;
   private t = 0;
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
+    expectFunction(schedule, "LRScheduler", "schedule");
     this.baseLr = optimizer.lr;
     optimizer.lr = this.baseLr * schedule(0);
   }

@@ -7,6 +7,7 @@
  * first, when it is aborted already).
  */
 import { InputError } from "../core/errors.js";
+import { describe, expectFunction } from "../core/expect.js";
 import type { GeneratorState } from "../tensor/random.js";
 import { noGrad, type Tensor } from "../tensor/tensor.js";
 import { compile } from "../compile/compile.js";
@@ -50,16 +51,21 @@ export function accuracy(pred: Tensor, target: Tensor): number {
 /** The built-in metrics by name. */
 export const METRICS: Record<string, Metric> = { accuracy: { name: "accuracy", fn: accuracy } };
 
-function resolveLoss(loss: LossFn | LossName): LossFn {
+function resolveLoss(loss: LossFn | LossName, who: string): LossFn {
   if (typeof loss === "function") return loss;
+  if (typeof loss !== "string") throw new InputError(`${who}: loss must be a function or a name (${Object.keys(LOSSES).join(", ")}), got ${describe(loss)}`);
   const f = (LOSSES as Record<string, LossFn>)[loss];
   if (f === undefined) throw new InputError(`loss ${loss}: expected one of ${Object.keys(LOSSES).join(", ")}`);
   return f;
 }
 
-function resolveMetrics(metrics: readonly (string | Metric)[]): Metric[] {
+function resolveMetrics(metrics: readonly (string | Metric)[], who: string): Metric[] {
   return metrics.map((m) => {
-    if (typeof m !== "string") return m;
+    if (typeof m !== "string") {
+      if (typeof m !== "object" || m === null || typeof m.name !== "string") throw new InputError(`${who}: a metric is a name (${Object.keys(METRICS).join(", ")}) or { name, fn }, got ${describe(m)}`);
+      expectFunction(m.fn, who, `fn of metric ${JSON.stringify(m.name)}`);
+      return m;
+    }
     const found = METRICS[m];
     if (found === undefined) throw new InputError(`metric ${m}: expected one of ${Object.keys(METRICS).join(", ")}`);
     return found;
@@ -211,11 +217,11 @@ function tick(): Promise<void> {
  * });
  */
 export async function fit(model: Module, data: Dataset | DataLoader, options: FitOptions): Promise<History> {
-  const loss = resolveLoss(options.loss);
-  const metrics = resolveMetrics(options.metrics ?? []);
+  const loss = resolveLoss(options.loss, "fit");
+  const metrics = resolveMetrics(options.metrics ?? [], "fit");
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  checkOptimizer(options.optimizer);
+  checkFitOptions(options);
   const loader =
     data instanceof DataLoader
       ? data
@@ -297,6 +303,12 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   model.train();
   history.seconds = (now() - t0) / 1000;
   return history;
+}
+
+/** The optimizer, and the options that are functions (called after the first batch: checked before it). */
+function checkFitOptions(options: FitOptions): void {
+  checkOptimizer(options.optimizer);
+  for (const k of ["augment", "schedule", "onStep", "onEpoch"] as const) if (options[k] !== undefined) expectFunction(options[k], "fit", k);
 }
 
 /** Refuses what is not an optimizer: loss is a name ("cross_entropy"), so "adam" looks plausible for it too. */
@@ -382,8 +394,8 @@ export interface EvaluateOptions {
  * evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] }); // { loss: 0.05, accuracy: 0.99 }
  */
 export function evaluate(model: Module, data: Dataset, options: EvaluateOptions = {}): Record<string, number> {
-  const loss = options.loss === undefined ? null : resolveLoss(options.loss);
-  const metrics = resolveMetrics(options.metrics ?? []);
+  const loss = options.loss === undefined ? null : resolveLoss(options.loss, "evaluate");
+  const metrics = resolveMetrics(options.metrics ?? [], "evaluate");
   const restore = saveModes(model);
   model.eval();
   try {

@@ -4,6 +4,7 @@
  * training report draws decision boundaries for.
  */
 import { InputError } from "../../core/errors.js";
+import { expectFunction } from "../../core/expect.js";
 import type { DType } from "../../ops/op.js";
 import { arrayType } from "../../tensor/ndarray.js";
 import { Generator } from "../../tensor/random.js";
@@ -133,6 +134,7 @@ export function xor(n = 200, o: ToyOptions = {}): Dataset {
  */
 export function regression1d(n = 200, o: ToyOptions & { fn?: (x: number) => number; range?: readonly [number, number] } = {}): Dataset {
   checkCount(n, "regression1d");
+  if (o.fn !== undefined) expectFunction(o.fn, "regression1d", "fn");
   const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "regression1d"), f = o.fn ?? Math.sin;
   const [lo, hi] = o.range ?? [-Math.PI, Math.PI];
   const T = arrayType(o.dtype ?? "float32");
