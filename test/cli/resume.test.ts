@@ -75,7 +75,19 @@ describe("train --resume", () => {
     expect(code).toBe(143);
     expect(stderr).toContain(`\ngradgraph: SIGTERM: stopping before training resumes (a second signal quits at once, leaving ${d} as it was)\n`);
     expect(stderr).not.toContain("after this batch");
+    // It stands between epochs 1 and 2: stopped before epoch 2 (not "in epoch 1", which had ended).
+    expect(stderr).toContain(`stopped by SIGTERM before epoch 2 of 2, after 5 of 10 steps; the model and report are in ${d}\ncontinue it with: gradgraph train --resume ${d}\n`);
     expect(bytes(d, "model.safetensors").equals(before)).toBe(true);
+  });
+
+  test("a signal before a finished run is resumed: nothing was left to train, so the run completed (not stopped)", async () => {
+    const d = join(dir, "sig-finished");
+    expect((await run("train", ...common, "--epochs", "1", "--out", d)).code).toBe(0);
+    const { code, stderr } = await signalledBeforeTraining("SIGINT", "--resume", d);
+    expect(code).toBe(130);
+    expect(stderr).toContain(`gradgraph: Ctrl-C came after training ended; the run completed; the model and report are in ${d}\n`);
+    expect(stderr).not.toContain("continue it with");
+    expect(JSON.parse(bytes(d, "config.json").toString()).results).toMatchObject({ steps: 5, epochsCompleted: 1, stopped: false });
   });
 
   test("bad input: not a run folder, a run without training state, options that would change the run, too few epochs", async () => {

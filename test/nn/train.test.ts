@@ -159,6 +159,28 @@ describe("fit and evaluate", () => {
     expect(again.epochs.map((e) => [e.epoch, e.complete])).toEqual([[1, true], [2, false]]);
   });
 
+  test("a signal aborted before fit starts, with no epoch left to train: training has ended, not stopped", async () => {
+    const data = moons(40, { seed: 0 });
+    const options = { loss: "cross_entropy", batchSize: 10, validation: data } as const;
+    const model = new MLP([2, 4, 2], "relu", { seed: 0 });
+    const opt = new Adam(model.parameters());
+    // epochs: 0 asks for nothing: the same history as without a signal.
+    const none = await fit(model, data, { ...options, optimizer: opt, epochs: 0, signal: AbortSignal.abort() });
+    expect(none).toMatchObject({ epochs: [], stepLosses: [], stopped: false, state: { epoch: 1, batch: 0, step: 0 } });
+    // A finished run resumed with its own number of epochs: nothing left, so it comes back finished (stopped: false).
+    const done = await fit(model, data, { ...options, optimizer: opt, epochs: 2 });
+    let calls = 0;
+    const again = await fit(model, data, { ...options, optimizer: opt, epochs: 2, resume: done, signal: AbortSignal.abort(), onStep: () => calls++ });
+    expect([again.stopped, calls, opt.steps]).toEqual([false, 0, 8]);
+    expect(again).toEqual({ ...done, seconds: again.seconds });
+    // A run that stopped at its very last batch was complete too: resumed aborted, it is finished.
+    const controller = new AbortController();
+    const m2 = new MLP([2, 4, 2], "relu", { seed: 0 }), opt2 = new Adam(m2.parameters());
+    const last = await fit(m2, data, { ...options, optimizer: opt2, epochs: 1, signal: controller.signal, onStep: (s) => s.batch === 4 && controller.abort() });
+    expect([last.stopped, last.state!.epoch]).toEqual([true, 2]);
+    expect((await fit(m2, data, { ...options, optimizer: opt2, epochs: 1, resume: last, signal: controller.signal })).stopped).toBe(false);
+  });
+
   test("evaluate restores the mode and records no graph", () => {
     const model = new MLP([2, 4, 2], "relu").train();
     const data = moons(10);

@@ -256,8 +256,11 @@ interface Outcome {
   note: string | undefined;
 }
 
-/** Evaluates the model on both splits and prints the summary (a diverged run warns on stderr). */
-function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string, io: Io): Outcome {
+/**
+ * Evaluates the model on both splits and prints the summary (a diverged run warns on stderr). `before`: the steps
+ * the run had when this command started it (a resumed run's), so a stop before its first batch is said as one.
+ */
+function finishRun(c: TrainConfig, r: Setup, history: History, before: number, stoppedBy: string, io: Io): Outcome {
   // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
   const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
   const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / r.batches) + 1 };
@@ -268,11 +271,13 @@ function finishRun(c: TrainConfig, r: Setup, history: History, stoppedBy: string
   const done = history.epochs.filter((e) => e.complete).length;
   const last = history.epochs[history.epochs.length - 1];
   const steps = history.stepLosses.length;
-  // A signal before the first step (an already aborted fit) trains nothing: the run is its initial state.
+  // A signal before the first step (an already aborted fit) trains nothing: the run is its initial state, or the
+  // resumed run's, which may stand between two epochs (state.batch 0: before the next, not in the last one done).
   const none = history.stopped && steps === 0;
+  const between = history.stopped && steps === before && history.state?.batch === 0;
   const stoppedNote = !history.stopped ? undefined
     : none ? `stopped by ${stoppedBy} before the first of ${plural(r.totalSteps, "step")}`
-    : `stopped by ${stoppedBy} in epoch ${last?.epoch ?? 1} of ${c.epochs}, after ${steps} of ${plural(r.totalSteps, "step")}`;
+    : `stopped by ${stoppedBy} ${between ? `before epoch ${history.state!.epoch}` : `in epoch ${last?.epoch ?? 1}`} of ${c.epochs}, after ${steps} of ${plural(r.totalSteps, "step")}`;
   io.out(
     `${history.stopped ? "Stopped" : "Trained"} ${modelName(r.model)} on ${r.train.info.name}` +
       (none ? " before its first step\n" : `: ${done} epoch${done === 1 ? "" : "s"}${history.stopped ? ` and ${last && !last.complete ? "part of another" : "no more"}` : ""}, ${plural(steps, "step")} in ${history.seconds.toFixed(1)} s\n`),
@@ -372,7 +377,7 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
     phase = "finishing";
     await signals.pauseAt("evaluate", io.err);
     const by = signals.received === undefined ? "Ctrl-C" : signalName(signals.received);
-    const outcome = finishRun(c, r, history, by, io);
+    const outcome = finishRun(c, r, history, previous?.stepLosses.length ?? 0, by, io);
     if (folder !== null) await saveRun(c, r, history, outcome, folder, signals, io);
     if (signals.received !== undefined) {
       const what = outcome.stoppedNote ?? `${by} came after training ended; the run completed`;

@@ -175,7 +175,8 @@ export interface FitOptions {
   onEpoch?: (record: EpochRecord) => void;
   /**
    * Stop once aborted: after the current batch, or before the first when it is aborted already (nothing is
-   * trained then, and the history returned is the one resumed, or an empty one, with `stopped` set).
+   * trained then, and the history returned is the one resumed, or an empty one, with `stopped` set; unless no
+   * epoch is left to train, as with `epochs: 0` or a finished run resumed: that run has ended, not stopped).
    */
   signal?: AbortSignal;
   /**
@@ -244,8 +245,9 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
     if (scheduler !== null && resume.scheduler !== null) scheduler.loadStateDict(resume.scheduler);
     history.state = { ...resume, sums: { ...resume.sums } };
   }
-  if (options.signal?.aborted) {
-    // Stopped before the first batch: nothing trained, the history as it came (the resumed run's, or empty).
+  if (options.signal?.aborted && history.state!.epoch <= epochs) {
+    // Stopped before the first batch of the epochs left: nothing trained, the history as it came (the resumed
+    // run's, or empty). With no epoch left (epochs: 0, a finished run resumed) training has ended: not stopped.
     model.train();
     return { ...history, epochs: [...(options.resume?.epochs ?? [])], stopped: true };
   }
