@@ -261,10 +261,12 @@ describe("every op along a dim of a 0-d tensor, dim 0 or -1, as in PyTorch: no a
     };
     for (const [name, call] of Object.entries(calls)) {
       const op = name === "max" ? "amax" : name;
-      for (const d of [1, -2, 0.5]) {
+      for (const d of [1, -2]) {
         expect(() => call(d), `${name}(${d})`).toThrow(ShapeError);
         expect(() => call(d), `${name}(${d})`).toThrow(`${op}: axis ${d} is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])`);
       }
+      // Not a whole number: what a tensor with axes says, over a 0-d tensor's range.
+      expect(() => call(0.5), `${name}(0.5)`).toThrow(`${op}: an axis is a whole number (from -1 to 0 for shape []), got 0.5`);
     }
     for (const f of [() => x.sum([0, -1]), () => x.logsumexp([0, -1]), () => x.var([-1, 0])]) expect(f).toThrow(/axis -?\d is repeated in \[.*\]: a 0-d tensor has one axis to name, 0 or -1/);
     expect(() => x.topk(2, 0)).toThrow("topk: k = 2 is out of range for a 0-d tensor (shape []): expected 1");
@@ -273,6 +275,28 @@ describe("every op along a dim of a 0-d tensor, dim 0 or -1, as in PyTorch: no a
     // Tensors with axes keep their own message.
     expect(() => tensor([1, 2]).softmax(1)).toThrow("softmax: axis 1 is out of range for shape [2]");
     expect(() => tensor([1, 2]).cumsum(-2)).toThrow("cumsum: axis -2 is out of range for shape [2]");
+  });
+
+  test("a dim that is not one whole number is the ShapeError a tensor with axes gives (not a TypeError, not taken as 0)", () => {
+    const ops: Record<string, (x: Tensor, d: unknown) => unknown> = {
+      softmax: (x, d) => x.softmax(d as number), logSoftmax: (x, d) => x.logSoftmax(d as number), cumsum: (x, d) => x.cumsum(d as number),
+      argmax: (x, d) => x.argmax(d as number), sort: (x, d) => x.sort(d as number), gather: (x, d) => x.gather(d as number, [0]),
+      transpose: (x, d) => x.transpose(0, d as number),
+    };
+    for (const [op, call] of Object.entries(ops)) {
+      for (const [d, got] of [[null, "null"], [{}, "an object"], ["0", '"0"'], [[0], "[0]"], [NaN, "NaN"], [0.5, "0.5"]] as const) {
+        // argmax takes an options object ({ dim, keepdim }) and checks its own types first: it has its own message.
+        if (op === "argmax" && (d === null || typeof d === "object" || typeof d === "string")) continue;
+        if (op === "transpose" && d === null) continue; // null (or undefined) is its default, the last axis
+        for (const [x, shape] of [[tensor(3), "[]"], [tensor([1, 2]), "[2]"]] as const) {
+          const message = `${op}: an axis is a whole number (from -1 to 0 for shape ${shape}), got ${got}`;
+          expect(() => call(x, d), `${op}(${got}) of shape ${shape}`).toThrow(new ShapeError(message));
+        }
+      }
+    }
+    // The reductions take a list: over a 0-d tensor its entries are checked as one axis each.
+    expect(() => tensor(3).logsumexp([0.5])).toThrow(new ShapeError("logsumexp: an axis is a whole number (from -1 to 0 for shape []), got 0.5"));
+    expect(tensor(3).logsumexp([0]).item()).toBe(3);
   });
 
   test("in the expression language (sum, max, mean, logsumexp, softmax with axis=) and under vmap", () => {

@@ -107,9 +107,19 @@ export function broadcastsTo(from: Shape, to: Shape): boolean {
  * Normalises one axis (negative counts from the end) or throws `op: axis 3 is out of range for shape [2,3]`.
  */
 export function normalizeAxis(axis: number, rank: number, op: string, shape: Shape): number {
-  if (!Number.isInteger(axis)) throw new ShapeError(`${op}: an axis is a whole number (from ${-rank} to ${rank - 1} for shape ${formatShape(shape)}), got ${axis}`);
+  expectWholeAxis(axis, rank, op, shape);
   if (axis < -rank || axis >= rank) throw new ShapeError(`${op}: axis ${axis} is out of range for shape ${formatShape(shape)}`);
   return axis < 0 ? axis + rank : axis;
+}
+
+/**
+ * Throws unless `axis` is one whole number (not a list, string, null or object), naming the range of the `rank`
+ * axes: `op: an axis is a whole number (from -2 to 1 for shape [2,2]), got 1.5`. A 0-d tensor's is rank 1.
+ */
+function expectWholeAxis(axis: unknown, rank: number, op: string, shape: Shape): asserts axis is number {
+  if (Number.isInteger(axis)) return;
+  const got = Array.isArray(axis) ? `[${axis.join(",")}]` : typeof axis === "string" ? JSON.stringify(axis) : typeof axis === "object" && axis !== null ? "an object" : String(axis);
+  throw new ShapeError(`${op}: an axis is a whole number (from ${-rank} to ${rank - 1} for shape ${formatShape(shape)}), got ${got}`);
 }
 
 /**
@@ -121,7 +131,7 @@ export function normalizeAxes(axes: number | readonly number[] | null | undefine
   const rank = shape.length;
   if (axes === undefined || axes === null) return Array.from({ length: rank }, (_, i) => i);
   if (rank === 0) return scalarAxes(axes, op);
-  const list = typeof axes === "number" ? [axes] : axes;
+  const list: readonly number[] = Array.isArray(axes) ? axes : [axes as number]; // anything else: checked as one axis
   const out: number[] = [];
   for (const a of list) {
     const n = normalizeAxis(a, rank, op, shape);
@@ -137,6 +147,7 @@ export function normalizeAxes(axes: number | readonly number[] | null | undefine
  */
 export function normalizeAlong(axis: number, shape: Shape, op: string): number | null {
   if (shape.length > 0) return normalizeAxis(axis, shape.length, op, shape);
+  expectWholeAxis(axis, 1, op, shape); // one axis, as for a tensor with axes: a list is refused, not taken as [0]
   scalarAxes(axis, op);
   return null;
 }
@@ -148,8 +159,9 @@ export function normalizeAlong(axis: number, shape: Shape, op: string): number |
  * call it: ops reach it through them.
  */
 export function scalarAxes(axes: number | readonly number[], op: string): number[] {
-  const list = typeof axes === "number" ? [axes] : axes;
+  const list: readonly number[] = Array.isArray(axes) ? axes : [axes as number];
   for (const a of list) {
+    expectWholeAxis(a, 1, op, []); // what normalizeAxis says of a non-integer axis, over a 0-d tensor's range
     if (a !== 0 && a !== -1) throw new ShapeError(`${op}: axis ${a} is out of range for a 0-d tensor (shape []): expected 0 or -1 (the range [-1, 0])`);
   }
   if (list.length > 1) throw new ShapeError(`${op}: axis ${list[1]} is repeated in [${list.join(",")}]: a 0-d tensor has one axis to name, 0 or -1`);
