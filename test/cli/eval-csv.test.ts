@@ -142,6 +142,17 @@ describe("gradgraph eval --data file.csv", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ all: want.all });
   });
 
+  test("the recorded columns in another order are taken by name, with a note", async () => {
+    const swapped = join(dir, "swapped.csv");
+    const [, ...rows] = readFileSync(otherCsv, "utf8").trim().split("\n");
+    writeFileSync(swapped, "y,x,kind\n" + rows.map((r) => r.split(",")).map(([x, y, k]) => `${y},${x},${k}`).join("\n") + "\n");
+    const r = await run("eval", out, "--data", swapped, "--json");
+    expect(r.stderr).toBe(`note: ${swapped}'s feature columns are y, x; the model was trained on x, y: they are taken by name\n`);
+    expect(r.code).toBe(0);
+    const want = await expected(out, otherCsv, await trainingStats(trainCsv));
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: 40, all: want.all });
+  });
+
   test("a run saved before the figures and classes were recorded: recomputed from its training file (a note), else the file's own (a warning)", async () => {
     const old = join(dir, "old");
     expect((await run("train", "--data", trainCsv, "--epochs", "15", "--out", old)).code).toBe(0);

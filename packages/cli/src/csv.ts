@@ -28,6 +28,14 @@ export interface CsvOptions {
   classes?: readonly string[];
   /** With `classes`: a label may also be a class's index, 0 … k−1 (for a named dataset's classes, which a file may give as numbers). */
   indexLabels?: boolean;
+  /**
+   * The feature columns a model was trained on, in its order: a file whose feature columns are exactly these names
+   * in another order has them taken by name, in this order (said in a {@link CsvOptions.note}); otherwise, in the
+   * file's order.
+   */
+  features?: readonly string[];
+  /** Receives a one-line note when the file is read otherwise than it is laid out (its columns taken by name). */
+  note?: (text: string) => void;
 }
 
 /** The largest CSV file read. */
@@ -64,12 +72,13 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
   if (li < 0) throw new InputError(`--label ${labelName}: ${where} has no such column (its columns: ${header.join(", ")})`);
   if (body.length === 0) throw new InputError(`${where}: a header and no rows; expected rows of numbers below it`);
   const f = header.length - 1, n = body.length;
+  const at = featurePositions(header, li, o.features);
+  if (at.reordered) o.note?.(`${where}'s feature columns are ${header.filter((_, c) => c !== li).join(", ")}; the model was trained on ${o.features!.join(", ")}: they are taken by name`);
   const dtype = o.dtype ?? "float32";
   const X = floats(dtype, n * f);
   const labels: string[] = new Array<string>(n);
   body.forEach(({ record, info }, r) => {
     if (record.length !== header.length) throw new InputError(`${where}:${info.lines}: ${record.length} cells, but the header has ${header.length} columns`);
-    let k = r * f;
     record.forEach((cell, c) => {
       if (c === li) {
         if (cell === "") throw new InputError(`${where}:${info.lines}: the label (column ${JSON.stringify(labelName)}) is empty`);
@@ -83,7 +92,7 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
         const hint = dtype === "float32" && Number.isFinite(x) ? " (at most about 3.4e38; --dtype float64 reads up to about 1.8e308)" : "";
         throw new InputError(`${where}:${info.lines}: column ${JSON.stringify(header[c])} holds ${cell}, beyond ${dtype}'s range${hint}`);
       }
-      X[k++] = x;
+      X[r * f + at.position[c]!] = x;
     });
   });
   const { classes, index } = o.classes === undefined ? ownClasses(labels, labelName, where) : givenClasses(o.classes, o.indexLabels === true);
@@ -100,8 +109,20 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
     name: o.name ?? "csv",
     task: "classification",
     classes,
-    features: header.filter((_, c) => c !== li),
+    features: at.names,
   });
+}
+
+/**
+ * Where each column of the file goes among the features (the label's, -1): in file order, or, when `names` (a
+ * model's) are exactly the file's feature columns in another order, in the order of `names`.
+ */
+function featurePositions(header: string[], li: number, names?: readonly string[]): { position: number[]; names: string[]; reordered: boolean } {
+  const own = header.filter((_, c) => c !== li);
+  const same = names !== undefined && names.length === own.length && new Set(names).size === names.length && names.every((n) => own.includes(n));
+  const reordered = same && names.some((n, i) => n !== own[i]);
+  const order = reordered ? [...names] : own;
+  return { position: header.map((h, c) => (c === li ? -1 : order.indexOf(h))), names: order, reordered };
 }
 
 /** The file's own classes: its distinct labels, sorted (numerically when all are numbers); at least two. */

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { InputError, nn, type DType } from "gradgraph";
 import { CONFIG_FILE, loadMnist, loadModel, mnistDataDir, type ModelConfig } from "gradgraph/node";
-import { loadCsv } from "./csv.js";
+import { type CsvOptions, loadCsv } from "./csv.js";
 
 /** The datasets `gradgraph train --data` knows. */
 export const DATASET_NAMES = [...nn.DATASET_NAMES, "mnist"] as const;
@@ -142,11 +142,13 @@ async function loadCsvDataset(spec: DataSpec, dtype: DType): Promise<{ train: nn
 /**
  * Every row of a CSV file, not split (another file a model is evaluated on): its labels mapped to the spec's
  * `classes` when given (by name; with `indexLabels`, by index too), its features standardised (unless
- * `normalize` is false) by the spec's `featureStats`, else by the whole file's own. The spec returned has no
- * split; it records the classes and figures used.
+ * `normalize` is false) by the spec's `featureStats`, else by the whole file's own. Feature columns that are the
+ * recorded ones in another order are taken by name (a `note`). The spec returned has no split; it records the
+ * classes and figures used.
  */
-export async function loadCsvRows(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean }): Promise<{ data: nn.Dataset; spec: DataSpec }> {
-  const ds = await readCsv(spec, o);
+export async function loadCsvRows(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean; note?: (text: string) => void }): Promise<{ data: nn.Dataset; spec: DataSpec }> {
+  const features = spec.featureStats === undefined ? {} : { features: spec.featureStats.features };
+  const ds = await readCsv(spec, { ...o, ...features });
   const full: DataSpec = { ...csvSpec(spec, ds), normalize: spec.normalize ?? true };
   if (!full.normalize) return { data: ds, spec: full };
   const stats = scalingFigures(spec, ds, ds);
@@ -154,10 +156,10 @@ export async function loadCsvRows(spec: DataSpec, o: { dtype: DType; indexLabels
 }
 
 /** A CSV file as the spec reads it: its label column, and its labels mapped to the spec's classes when it has them. */
-function readCsv(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean }): Promise<nn.Dataset> {
+function readCsv(spec: DataSpec, o: Omit<CsvOptions, "label" | "classes" | "name"> & { dtype: DType }): Promise<nn.Dataset> {
   const path = spec.path!, label = spec.label === undefined ? {} : { label: spec.label };
-  const classes = spec.classes === undefined ? {} : { classes: spec.classes, indexLabels: o.indexLabels === true };
-  return loadCsv(path, { dtype: o.dtype, name: path.split(/[\\/]/).pop()!, ...label, ...classes });
+  const classes = spec.classes === undefined ? {} : { classes: spec.classes };
+  return loadCsv(path, { ...o, indexLabels: o.indexLabels === true, name: path.split(/[\\/]/).pop()!, ...label, ...classes });
 }
 
 /** The spec's file, label column and the classes the dataset read has. */

@@ -51,7 +51,7 @@ export async function evalAction(dir: string, opts: { data?: string; json?: bool
  */
 async function evalFile(dir: string, path: string, model: Model, config: ModelConfig<DataSpec>, json: boolean, io: Io): Promise<void> {
   const reading = await csvReading(dir, path, config, io);
-  const { data, spec } = await loadCsvRows({ name: "csv", path, ...reading.spec }, { dtype: config.model.dtype, indexLabels: reading.indexLabels });
+  const { data, spec } = await loadCsvRows({ name: "csv", path, ...reading.spec }, { dtype: config.model.dtype, indexLabels: reading.indexLabels, note: (text) => io.err(`note: ${text}\n`) });
   checkSavedFits(model, data, dir);
   columnsNote(spec, data, io);
   const all = evaluate(model, data, { loss: "cross_entropy", metrics: ["accuracy"] });
