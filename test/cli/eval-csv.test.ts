@@ -220,6 +220,31 @@ describe("gradgraph eval --data file.csv", () => {
     }
   });
 
+  test("a value finite in the file but beyond float32 once standardised by the recorded figures: exit 2, naming its line, column and value", async () => {
+    const narrow = join(dir, "narrow.csv");
+    writeFileSync(narrow, blobs(100, { scale: 0.1 }));
+    const n = join(dir, "narrow");
+    expect((await run("train", "--data", narrow, "--epochs", "1", "--out", n)).code).toBe(0);
+    const { mean, deviation } = JSON.parse(readFileSync(join(n, "config.json"), "utf8")).data.featureStats;
+    expect(deviation[0]).toBeLessThan(1); // so that -3e38, a float32, is not one once divided by it
+    const big = join(dir, "big-cell.csv");
+    writeFileSync(big, "x,y,kind\n0.1,0.2,small\n-3e38,0.3,big\n");
+    const r = await run("eval", n, "--data", big);
+    const figure = (v: number) => Number(v.toPrecision(6));
+    expect(r.stderr).toBe(`gradgraph: ${big}:3: column "x" holds -3e38, which standardised by the model's figures, (x − ${figure(mean[0])}) / ${figure(deviation[0])}, is beyond float32's range (at most about 3.4e38), the model's dtype\n`);
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+  });
+
+  test("a loss that is not finite is a warning, not a silent figure", async () => {
+    const m = join(dir, "moons-nan");
+    expect((await run("train", "--data", "moons", "--epochs", "1", "--out", m)).code).toBe(0);
+    const huge = join(dir, "huge.csv");
+    writeFileSync(huge, "u,v,label\n3e38,3e38,0\n-3e38,3e38,1\n");
+    const r = await run("eval", m, "--data", huge);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`warning: the loss on ${huge} (all) is NaN, not a finite number: the model's outputs are not all finite, so its accuracy there means nothing\n`);
+  });
+
   test("export's note gives the recorded figures, even when the training file is gone", async () => {
     const moved = join(dir, "moved.csv");
     writeFileSync(moved, blobs(50));

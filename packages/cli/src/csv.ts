@@ -34,6 +34,12 @@ export interface CsvOptions {
    * file's order.
    */
   features?: readonly string[];
+  /**
+   * The figures a model's features will be standardised by, one per feature in the order read (`(x − mean) /
+   * deviation`, as `nn.standardizedBy`): a cell finite in the file but beyond the dtype's range once standardised
+   * is an {@link InputError} naming its line. Ignored when they are for another number of features.
+   */
+  standardizedBy?: nn.FeatureStats;
   /** Receives a one-line note when the file is read otherwise than it is laid out (its columns taken by name). */
   note?: (text: string) => void;
 }
@@ -75,6 +81,7 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
   const at = featurePositions(header, li, o.features);
   if (at.reordered) o.note?.(`${where}'s feature columns are ${header.filter((_, c) => c !== li).join(", ")}; the model was trained on ${o.features!.join(", ")}: they are taken by name`);
   const dtype = o.dtype ?? "float32";
+  const scale = o.standardizedBy?.mean.length === f && o.standardizedBy.deviation.length === f ? o.standardizedBy : undefined;
   const X = floats(dtype, n * f);
   const labels: string[] = new Array<string>(n);
   body.forEach(({ record, info }, r) => {
@@ -85,14 +92,10 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
         labels[r] = cell;
         return;
       }
-      if (!NUMBER.test(cell)) throw new InputError(`${where}:${info.lines}: column ${JSON.stringify(header[c])} holds ${JSON.stringify(cell)}, expected a number`);
-      const x = Number(cell);
-      // 1e999 matches NUMBER but is Infinity; 1e39 is Infinity in float32: either would make every loss NaN.
-      if (!Number.isFinite(dtype === "float32" ? Math.fround(x) : x)) {
-        const hint = dtype === "float32" && Number.isFinite(x) ? " (at most about 3.4e38; --dtype float64 reads up to about 1.8e308)" : "";
-        throw new InputError(`${where}:${info.lines}: column ${JSON.stringify(header[c])} holds ${cell}, beyond ${dtype}'s range${hint}`);
-      }
-      X[r * f + at.position[c]!] = x;
+      const j = at.position[c]!, cellAt = `${where}:${info.lines}: column ${JSON.stringify(header[c])}`;
+      const x = cellValue(cell, cellAt, dtype);
+      if (scale !== undefined) checkStandardized(x, cell, cellAt, dtype, scale.mean[j]!, scale.deviation[j]!);
+      X[r * f + j] = x;
     });
   });
   const { classes, index } = o.classes === undefined ? ownClasses(labels, labelName, where) : givenClasses(o.classes, o.indexLabels === true);
@@ -123,6 +126,33 @@ function featurePositions(header: string[], li: number, names?: readonly string[
   const reordered = same && names.some((n, i) => n !== own[i]);
   const order = reordered ? [...names] : own;
   return { position: header.map((h, c) => (c === li ? -1 : order.indexOf(h))), names: order, reordered };
+}
+
+/** The largest finite number of each dtype, as messages write it. */
+const MAX = { float32: "3.4e38", float64: "1.8e308" } as const;
+
+/** A feature cell's number, as the dtype stores it; `at` (`file:7: column "x"`) names it in errors. */
+function cellValue(cell: string, at: string, dtype: DType): number {
+  if (!NUMBER.test(cell)) throw new InputError(`${at} holds ${JSON.stringify(cell)}, expected a number`);
+  const x = Number(cell);
+  // 1e999 matches NUMBER but is Infinity; 1e39 is Infinity in float32: either would make every loss NaN.
+  if (!Number.isFinite(dtype === "float32" ? Math.fround(x) : x)) {
+    const hint = dtype === "float32" && Number.isFinite(x) ? ` (at most about ${MAX.float32}; --dtype float64 reads up to about ${MAX.float64})` : "";
+    throw new InputError(`${at} holds ${cell}, beyond ${dtype}'s range${hint}`);
+  }
+  return dtype === "float32" ? Math.fround(x) : x;
+}
+
+/**
+ * Refuses a value that standardising as `nn.standardizedBy` does ((x − mean) / deviation, a deviation of 0 only
+ * centring) takes beyond the dtype's range: the model would see ±Infinity, and every loss would be NaN.
+ */
+function checkStandardized(x: number, cell: string, at: string, dtype: DType, mean: number, deviation: number): void {
+  const z = deviation > 0 ? (x - mean) / deviation : x - mean;
+  if (Number.isFinite(dtype === "float32" ? Math.fround(z) : z)) return;
+  const figure = (v: number) => Number(v.toPrecision(6));
+  const how = deviation > 0 ? `(x − ${figure(mean)}) / ${figure(deviation)}` : `x − ${figure(mean)}`;
+  throw new InputError(`${at} holds ${cell}, which standardised by the model's figures, ${how}, is beyond ${dtype}'s range (at most about ${MAX[dtype as keyof typeof MAX]}), the model's dtype`);
 }
 
 /** The file's own classes: its distinct labels, sorted (numerically when all are numbers); at least two. */

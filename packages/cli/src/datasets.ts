@@ -143,11 +143,13 @@ async function loadCsvDataset(spec: DataSpec, dtype: DType): Promise<{ train: nn
  * Every row of a CSV file, not split (another file a model is evaluated on): its labels mapped to the spec's
  * `classes` when given (by name; with `indexLabels`, by index too), its features standardised (unless
  * `normalize` is false) by the spec's `featureStats`, else by the whole file's own. Feature columns that are the
- * recorded ones in another order are taken by name (a `note`). The spec returned has no split; it records the
+ * recorded ones in another order are taken by name (a `note`); a value the figures scale beyond the dtype's
+ * range is an {@link InputError} naming its line. The spec returned has no split; it records the
  * classes and figures used.
  */
 export async function loadCsvRows(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean; note?: (text: string) => void }): Promise<{ data: nn.Dataset; spec: DataSpec }> {
-  const features = spec.featureStats === undefined ? {} : { features: spec.featureStats.features };
+  const recorded = spec.featureStats, scaled = recorded !== undefined && spec.normalize !== false;
+  const features = recorded === undefined ? {} : { features: recorded.features, ...(scaled ? { standardizedBy: recorded } : {}) };
   const ds = await readCsv(spec, { ...o, ...features });
   const full: DataSpec = { ...csvSpec(spec, ds), normalize: spec.normalize ?? true };
   if (!full.normalize) return { data: ds, spec: full };

@@ -37,6 +37,7 @@ export async function evalAction(dir: string, opts: { data?: string; json?: bool
   columnsNote(full, train, io);
   const trainFig = evaluate(model, train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] });
+  warnLoss([["train", trainFig], ["test", testFig]], full.name === "csv" ? full.path! : full.name, io);
   if (opts.json) {
     io.out(JSON.stringify({ data: full, train: trainFig, test: testFig }) + "\n");
     return;
@@ -55,6 +56,7 @@ async function evalFile(dir: string, path: string, model: Model, config: ModelCo
   checkSavedFits(model, data, dir);
   columnsNote(spec, data, io);
   const all = evaluate(model, data, { loss: "cross_entropy", metrics: ["accuracy"] });
+  warnLoss([["all", all]], path, io);
   if (json) {
     io.out(JSON.stringify({ data: spec, rows: data.length, all }) + "\n");
     return;
@@ -65,6 +67,13 @@ async function evalFile(dir: string, path: string, model: Model, config: ModelCo
 
 /** `MLP 2-16-16-2 (relu) from runs/moons`. */
 const described = (model: Model, dir: string) => `${modelName(model)}${model instanceof MLP ? ` (${model.activation})` : ""} from ${dir}`;
+
+/** A warning for each set of figures whose loss is not a finite number: the model's outputs were not, and its accuracy means nothing. */
+function warnLoss(rows: [string, Record<string, number>][], data: string, io: Io): void {
+  for (const [part, fig] of rows) {
+    if (!Number.isFinite(fig.loss)) io.err(`warning: the loss on ${data} (${part}) is ${fig.loss}, not a finite number: the model's outputs are not all finite, so its accuracy there means nothing\n`);
+  }
+}
 
 /** A note when a CSV file's feature columns are named otherwise than those the model was trained on. */
 function columnsNote(spec: DataSpec, data: Dataset, io: Io): void {
