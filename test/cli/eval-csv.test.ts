@@ -235,6 +235,19 @@ describe("gradgraph eval --data file.csv", () => {
     expect([r.code, r.stdout]).toEqual([2, ""]);
   });
 
+  test("a cell beyond float32, or a file without the training label column: errors that name the model's, not train's options", async () => {
+    const wide = join(dir, "too-large.csv");
+    writeFileSync(wide, "x,y,kind\n1,1e39,small\n");
+    const r = await run("eval", out, "--data", wide);
+    expect(r.stderr).toBe(`gradgraph: ${wide}:2: column "y" holds 1e39, beyond float32's range (at most about 3.4e38): the model's dtype, float32, cannot hold it\n`);
+    expect(r.code).toBe(2);
+    const unlabelled = join(dir, "no-kind.csv");
+    writeFileSync(unlabelled, "x,y,size\n1,2,small\n");
+    const l = await run("eval", join(dir, "label-first"), "--data", unlabelled);
+    expect(l.stderr).toBe(`gradgraph: the model's label column kind (from training) is missing from ${unlabelled} (its columns: x, y, size)\n`);
+    expect(l.code).toBe(2);
+  });
+
   test("a loss that is not finite is a warning, not a silent figure", async () => {
     const m = join(dir, "moons-nan");
     expect((await run("train", "--data", "moons", "--epochs", "1", "--out", m)).code).toBe(0);

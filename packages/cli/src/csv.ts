@@ -40,6 +40,8 @@ export interface CsvOptions {
    * is an {@link InputError} naming its line. Ignored when they are for another number of features.
    */
   standardizedBy?: nn.FeatureStats;
+  /** Read for a trained model (eval): its label column and dtype come from training, not options, and errors say so. */
+  forModel?: boolean;
   /** Receives a one-line note when the file is read otherwise than it is laid out (its columns taken by name). */
   note?: (text: string) => void;
 }
@@ -75,7 +77,10 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
   if (dup !== undefined) throw new InputError(`${where}:${head.info.lines}: the header names column ${JSON.stringify(dup)} twice`);
   const labelName = o.label ?? header[header.length - 1]!;
   const li = header.indexOf(labelName);
-  if (li < 0) throw new InputError(`--label ${labelName}: ${where} has no such column (its columns: ${header.join(", ")})`);
+  if (li < 0) {
+    const columns = `(its columns: ${header.join(", ")})`;
+    throw new InputError(o.forModel ? `the model's label column ${labelName} (from training) is missing from ${where} ${columns}` : `--label ${labelName}: ${where} has no such column ${columns}`);
+  }
   if (body.length === 0) throw new InputError(`${where}: a header and no rows; expected rows of numbers below it`);
   const f = header.length - 1, n = body.length;
   const at = featurePositions(header, li, o.features);
@@ -93,7 +98,7 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
         return;
       }
       const j = at.position[c]!, cellAt = `${where}:${info.lines}: column ${JSON.stringify(header[c])}`;
-      const x = cellValue(cell, cellAt, dtype);
+      const x = cellValue(cell, cellAt, dtype, o.forModel === true);
       if (scale !== undefined) checkStandardized(x, cell, cellAt, dtype, scale.mean[j]!, scale.deviation[j]!);
       X[r * f + j] = x;
     });
@@ -131,13 +136,17 @@ function featurePositions(header: string[], li: number, names?: readonly string[
 /** The largest finite number of each dtype, as messages write it. */
 const MAX = { float32: "3.4e38", float64: "1.8e308" } as const;
 
-/** A feature cell's number, as the dtype stores it; `at` (`file:7: column "x"`) names it in errors. */
-function cellValue(cell: string, at: string, dtype: DType): number {
+/**
+ * A feature cell's number, as the dtype stores it; `at` (`file:7: column "x"`) names it in errors, which suggest
+ * --dtype float64 for a float32 too small, unless the dtype is a trained model's (`forModel`).
+ */
+function cellValue(cell: string, at: string, dtype: DType, forModel: boolean): number {
   if (!NUMBER.test(cell)) throw new InputError(`${at} holds ${JSON.stringify(cell)}, expected a number`);
   const x = Number(cell);
   // 1e999 matches NUMBER but is Infinity; 1e39 is Infinity in float32: either would make every loss NaN.
   if (!Number.isFinite(dtype === "float32" ? Math.fround(x) : x)) {
-    const hint = dtype === "float32" && Number.isFinite(x) ? ` (at most about ${MAX.float32}; --dtype float64 reads up to about ${MAX.float64})` : "";
+    const fix = forModel ? `): the model's dtype, float32, cannot hold it` : `; --dtype float64 reads up to about ${MAX.float64})`;
+    const hint = dtype === "float32" && Number.isFinite(x) ? ` (at most about ${MAX.float32}${fix}` : "";
     throw new InputError(`${at} holds ${cell}, beyond ${dtype}'s range${hint}`);
   }
   return dtype === "float32" ? Math.fround(x) : x;

@@ -150,7 +150,7 @@ async function loadCsvDataset(spec: DataSpec, dtype: DType): Promise<{ train: nn
 export async function loadCsvRows(spec: DataSpec, o: { dtype: DType; indexLabels?: boolean; note?: (text: string) => void }): Promise<{ data: nn.Dataset; spec: DataSpec }> {
   const recorded = spec.featureStats, scaled = recorded !== undefined && spec.normalize !== false;
   const features = recorded === undefined ? {} : { features: recorded.features, ...(scaled ? { standardizedBy: recorded } : {}) };
-  const ds = await readCsv(spec, { ...o, ...features });
+  const ds = await readCsv(spec, { ...o, ...features, forModel: true });
   const full: DataSpec = { ...csvSpec(spec, ds), normalize: spec.normalize ?? true };
   if (!full.normalize) return { data: ds, spec: full };
   const stats = scalingFigures(spec, ds, ds);
