@@ -248,6 +248,16 @@ describe("gradgraph eval --data file.csv", () => {
     expect(l.code).toBe(2);
   });
 
+  test("a file of another width for a model trained on a named dataset: the model takes N features, the file has M", async () => {
+    const m = join(dir, "moons-width");
+    expect((await run("train", "--data", "moons", "--epochs", "1", "--out", m)).code).toBe(0);
+    const m3 = join(dir, "m3.csv");
+    writeFileSync(m3, "a,b,c,label\n1,2,3,0\n4,5,6,1\n");
+    const r = await run("eval", m, "--data", m3);
+    expect(r.stderr).toBe(`gradgraph: the model in ${m} takes 2 input features, but each sample of m3.csv has 3\n`);
+    expect(r.code).toBe(2);
+  });
+
   test("a loss that is not finite is a warning, not a silent figure", async () => {
     const m = join(dir, "moons-nan");
     expect((await run("train", "--data", "moons", "--epochs", "1", "--out", m)).code).toBe(0);

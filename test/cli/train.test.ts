@@ -159,8 +159,9 @@ describe("gradgraph eval", () => {
     writeFileSync(weights, bytes);
     const spirals = await run("eval", out, "--data", "spirals");
     expect(spirals.code).toBe(2);
-    expect(spirals.stderr).toContain(`the model in ${out}, 2-16-16-2 does not fit spirals: it has 3 classes, so the last size must be 3; retrain with --data spirals --model 2-16-16-3\n`);
+    expect(spirals.stderr).toContain(`the model in ${out} has 2 classes, but spirals has 3\n`);
     expect(spirals.stderr).not.toContain("e.g.");
+    expect(spirals.stderr).not.toContain("retrain");
     expect((await run("eval", out, "--data", "moons")).code).toBe(0);
   });
 

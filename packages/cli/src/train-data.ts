@@ -45,11 +45,9 @@ export function modelChoice(text: string): ModelChoice {
 }
 
 /** Checks that an MLP's sizes fit a dataset's inputs and classes, with an example that would. */
-export function checkFits(sizes: readonly number[], data: Dataset, option: string, trained = false): void {
+export function checkFits(sizes: readonly number[], data: Dataset, option: string): void {
   const inputs = data.inputSize, classes = data.outputSize;
-  const fixed = [inputs, ...sizes.slice(1, -1), classes].join("-");
-  // A model already trained cannot change its sizes: say how to train one that fits.
-  const fix = trained ? `; retrain with --data ${data.info.name} --model ${fixed}` : ` (e.g. ${fixed})`;
+  const fix = ` (e.g. ${[inputs, ...sizes.slice(1, -1), classes].join("-")})`;
   if (sizes[0] !== inputs) {
     throw new InputError(`${option} ${sizes.join("-")} does not fit ${data.info.name}: each sample has ${inputs} input features, so the first size must be ${inputs}${fix}`);
   }
@@ -68,9 +66,17 @@ export function buildModel(m: ModelChoice, data: Dataset, o: { act: ActivationNa
   return new MLP(sizes, o.act, { seed: o.seed, dtype: o.dtype });
 }
 
-/** Checks that a saved network fits the dataset it is evaluated on. */
+/**
+ * Checks that a saved network fits the dataset it is evaluated on: what the model takes and what the data has (a
+ * trained model's sizes cannot change, so no other --model is suggested).
+ */
 export function checkSavedFits(model: MLP | LayerNet, data: Dataset, dir: string): void {
-  if (model instanceof MLP) return checkFits(model.sizes, data, `the model in ${dir},`, true);
+  if (model instanceof MLP) {
+    const inputs = model.sizes[0]!, classes = model.sizes[model.sizes.length - 1]!;
+    if (inputs !== data.inputSize) throw new InputError(`the model in ${dir} takes ${inputs} input feature${inputs === 1 ? "" : "s"}, but each sample of ${data.info.name} has ${data.inputSize}`);
+    if (classes !== data.outputSize) throw new InputError(`the model in ${dir} has ${classes} classes, but ${data.info.name} has ${data.outputSize}`);
+    return;
+  }
   const same = model.inputShape.length === data.inputShape.length && model.inputShape.every((n, i) => n === data.inputShape[i]);
   if (!same) throw new InputError(`the model in ${dir} takes samples of shape [${model.inputShape.join(", ")}], but ${data.info.name}'s are [${data.inputShape.join(", ")}]`);
   if (model.classes !== data.outputSize) throw new InputError(`the model in ${dir} has ${model.classes} classes, but ${data.info.name} has ${data.outputSize}`);
