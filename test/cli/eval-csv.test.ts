@@ -258,6 +258,13 @@ describe("gradgraph eval --data file.csv", () => {
     expect(r.code).toBe(2);
   });
 
+  test("--data csv is refused, as train refuses it, not taken as the run's own file", async () => {
+    const r = await run("eval", out, "--data", "csv");
+    expect(r.stderr).toMatch(/^gradgraph: --data csv: unknown dataset.*or a file\.csv\)\n$/);
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    expect((await run("train", "--data", "csv")).stderr).toBe(r.stderr);
+  });
+
   test("a loss that is not finite is a warning, not a silent figure", async () => {
     const m = join(dir, "moons-nan");
     expect((await run("train", "--data", "moons", "--epochs", "1", "--out", m)).code).toBe(0);

@@ -26,9 +26,11 @@ export async function evalAction(dir: string, opts: { data?: string; json?: bool
   getNumThreads(); // as train: a bad GRADGRAPH_NUM_THREADS is an error now, not only when the data is large (MNIST's)
   const { model, config } = await loadRunModel(dir);
   const trained = config.data;
-  const own = opts.data === undefined || (trained !== undefined && opts.data === trained.name);
+  // checked first, as train checks it: "csv" is no dataset name (a file's is), even for a run trained on a file
+  const named = opts.data === undefined ? undefined : dataSource(opts.data);
+  const own = named === undefined || (trained !== undefined && named.name !== "csv" && named.name === trained.name);
   if (own && trained === undefined) throw new InputError(`${dir}: its config.json names no dataset; say which with --data`);
-  const source = own ? undefined : dataSource(opts.data!);
+  const source = own ? undefined : named;
   if (source?.name === "csv") return evalFile(dir, source.path!, model, config, opts.json === true, io);
   const spec: DataSpec = trained !== undefined && own ? trained : { name: source!.name, ...(source!.name === "mnist" ? { normalize: true } : {}) };
   const { train, test, spec: full } = await loadDataset(spec, { dtype: config.model.dtype });
