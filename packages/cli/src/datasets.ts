@@ -92,9 +92,12 @@ function featureStatsProblem(x: unknown, prefix: string): string | null {
   const f = x.features.length;
   if (f === 0 || x.mean.length !== f || x.deviation.length !== f) return `${expected}, got ${f} names, ${x.mean.length} means, ${x.deviation.length} deviations`;
   if (!x.features.every((n) => typeof n === "string")) return `${prefix}.features must be column names, got ${show(x.features)}`;
-  const bad = (a: unknown[], ok: (v: number) => boolean) => a.find((v) => !(typeof v === "number" && Number.isFinite(v) && ok(v)));
-  if (bad(x.mean, () => true) !== undefined) return `${prefix}.mean must hold finite numbers, got ${show(bad(x.mean, () => true))}`;
-  if (bad(x.deviation, (v) => v >= 0) !== undefined) return `${prefix}.deviation must hold non-negative numbers, got ${show(bad(x.deviation, (v) => v >= 0))}`;
+  // the first entry that is not a finite number passing `ok` (found: its index), else -1
+  const bad = (a: unknown[], ok: (v: number) => boolean) => a.findIndex((v) => !(typeof v === "number" && Number.isFinite(v) && ok(v)));
+  const mean = bad(x.mean, () => true);
+  if (mean >= 0) return `${prefix}.mean must hold finite numbers, got ${show(x.mean[mean])}`;
+  const deviation = bad(x.deviation, (v) => v >= 0);
+  if (deviation >= 0) return `${prefix}.deviation must hold non-negative numbers, got ${show(x.deviation[deviation])}`;
   return null;
 }
 
@@ -167,6 +170,9 @@ function readCsv(spec: DataSpec, o: Omit<CsvOptions, "label" | "classes" | "name
 /** The spec's file, label column and the classes the dataset read has. */
 const csvSpec = (spec: DataSpec, ds: nn.Dataset): DataSpec => ({ name: "csv", path: spec.path!, ...(spec.label === undefined ? {} : { label: spec.label }), classes: [...ds.info.classes!] });
 
+/** A CSV file's label column in messages: `the label column kind`, or `the label (the last column)` by default. */
+export const labelColumn = (label: string | undefined) => (label === undefined ? "the label (the last column)" : `the label column ${label}`);
+
 /** The figures a CSV file is scaled by: the spec's, checked against the file's width, else those of `own`. */
 function scalingFigures(spec: DataSpec, ds: nn.Dataset, own: nn.Dataset): CsvFeatureStats {
   const features = [...(ds.info.features ?? [])];
@@ -176,8 +182,20 @@ function scalingFigures(spec: DataSpec, ds: nn.Dataset, own: nn.Dataset): CsvFea
   }
   const stats = spec.featureStats, n = stats.mean.length;
   if (n === ds.inputSize) return stats;
-  const by = spec.label === undefined ? "the label (the last column)" : `the label ${spec.label}`;
-  throw new InputError(`${spec.path}: expected ${n} feature column${n === 1 ? "" : "s"} besides ${by}, as the model was trained on (${stats.features.join(", ")}), got ${ds.inputSize} (${features.join(", ")})`);
+  throw new InputError(`${spec.path}: expected ${n} feature column${n === 1 ? "" : "s"} besides ${labelColumn(spec.label)}, as the model was trained on (${stats.features.join(", ")}), got ${ds.inputSize} (${features.join(", ")})`);
+}
+
+/**
+ * A CSV-trained run's standardisation figures (unless it was not standardised) and, with `classes`, its classes:
+ * as recorded in its config.json, else (a run saved before they were recorded) recomputed from its training file
+ * as train computed them, an {@link InputError} when that file cannot be read. `recomputed` says which.
+ */
+export async function trainingFigures(d: DataSpec, dtype: DType, o: { classes: boolean }): Promise<{ featureStats?: CsvFeatureStats; classes?: string[]; recomputed: boolean }> {
+  const figures = d.normalize === false ? {} : d.featureStats === undefined ? undefined : { featureStats: d.featureStats };
+  const classes = !o.classes ? {} : d.classes === undefined ? undefined : { classes: d.classes };
+  if (figures !== undefined && classes !== undefined) return { ...figures, ...classes, recomputed: false };
+  const { spec } = await loadDataset(d, { dtype });
+  return { ...(figures ?? { featureStats: spec.featureStats! }), ...(classes ?? { classes: spec.classes! }), recomputed: true };
 }
 
 /** A run's saved model (`train --out`), with the data spec of its config.json checked as {@link dataSpecProblem} does. */

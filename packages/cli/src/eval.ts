@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type DType, getNumThreads, InputError } from "gradgraph";
 import { CONFIG_FILE, type ModelConfig } from "gradgraph/node";
 import { type Dataset, evaluate, type LayerNet, MLP, MNIST_CLASSES, MNIST_MEAN, MNIST_STD } from "gradgraph/nn";
-import { type DataSpec, loadCsvRows, loadDataset, loadRunModel } from "./datasets.js";
+import { type DataSpec, loadCsvRows, loadDataset, loadRunModel, trainingFigures } from "./datasets.js";
 import type { Io } from "./io.js";
 import { checkSavedFits, checkSplit, dataSource, describeData, modelName } from "./train-data.js";
 import { figuresTable, plural } from "./train-progress.js";
@@ -113,9 +113,9 @@ async function trainedCsvReading(dir: string, path: string, trained: DataSpec, d
   const missing = [figures === undefined && "standardisation figures", classes === undefined && "class names"].filter(Boolean).join(" or ");
   const old = `${join(dir, CONFIG_FILE)} records no ${missing} (a run saved by an older gradgraph)`;
   try {
-    const { spec } = await loadDataset(trained, { dtype }); // computes them as train did
+    const recomputed = await trainingFigures(trained, dtype, { classes: true });
     io.err(`note: ${old}: ${path} is read with those of its training file, ${trained.path}, recomputed now\n`);
-    return { ...label, ...(figures ?? { featureStats: spec.featureStats! }), ...(classes ?? { classes: spec.classes! }) };
+    return { ...label, ...(figures ?? { featureStats: recomputed.featureStats! }), classes: recomputed.classes! };
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     const instead = [figures === undefined && "standardised by its own mean and deviation", classes === undefined && "labelled by its own classes in sorted order (the model's only if it holds every one of them)"];

@@ -8,7 +8,7 @@ import { type Command, Option } from "commander";
 import { type DType, formatShape, InputError, nn, type Target, type Tensor, zeros } from "gradgraph";
 import { writeFileAtomic } from "gradgraph/node";
 import { exportOnnx, OnnxError, onnxRuntime } from "gradgraph-onnx";
-import { type DataSpec, loadDataset, loadRunModel } from "./datasets.js";
+import { type CsvFeatureStats, type DataSpec, loadRunModel, trainingFigures } from "./datasets.js";
 import { pointOf } from "./functional.js";
 import type { Io } from "./io.js";
 import { integer } from "./options.js";
@@ -68,9 +68,9 @@ async function inputNote(d: DataSpec | undefined, dtype: DType): Promise<string 
   }
   if (d?.name !== "csv" || d.normalize === false || d.path === undefined) return undefined;
   const what = `the model takes each feature standardised as in training, (x − mean) / deviation with the training part's figures (${d.path}, test fraction ${d.testFraction ?? 0.2}, split seed ${d.seed ?? 0}); the graph does not do it`;
-  let stats = d.featureStats;
+  let stats: CsvFeatureStats;
   try {
-    stats ??= (await loadDataset(d, { dtype })).spec.featureStats!; // computed as train did
+    stats = (await trainingFigures(d, dtype, { classes: false })).featureStats!;
   } catch (e) {
     return `${what} (they cannot be recomputed now: ${(e as Error).message})`;
   }

@@ -5,7 +5,7 @@
 import { type DType, InputError } from "gradgraph";
 import { didYouMean } from "gradgraph/lecture";
 import { type ActivationName, buildLayerNet, type Dataset, isSizes, LayerNet, MLP, parseLayers } from "gradgraph/nn";
-import { DATASET_NAMES, type DataSourceName, type DataSpec } from "./datasets.js";
+import { DATASET_NAMES, type DataSourceName, type DataSpec, labelColumn } from "./datasets.js";
 import { sizesProblem } from "gradgraph/node";
 
 /** `--data`: a named dataset, or a CSV file (a name ending in .csv). */
@@ -102,7 +102,7 @@ export function checkSplit(spec: DataSpec, train: Dataset, test: Dataset, where:
   // The split is stratified: each class holds out round(fraction × its samples). When every class has one sample
   // (a label column of measurements, not classes), no --test-fraction can split it.
   if (rows && total > 1 && new Set([...train.y.toArray(), ...test.y.toArray()]).size === total) {
-    fix = `; the split is stratified by class, and each of the ${total} samples has a label of its own, so no --test-fraction can split them: the label column${spec.label === undefined ? " (the last)" : ` ${spec.label}`} should name classes, each shared by several rows`;
+    fix = `; the split is stratified by class, and each of the ${total} samples has a label of its own, so no --test-fraction can split them: ${labelColumn(spec.label)} should name classes, each shared by several rows`;
   }
   if (train.length === 0) throw new InputError(`${where}no training samples left (${how} leaves ${train.length} for training and ${test.length} for testing)${fix}`);
   throw new InputError(`${where}no test samples (${how} holds out ${test.length} for testing and leaves ${train.length} for training)${fix}`);
