@@ -134,6 +134,26 @@ describe("forward mode: a zero tangent gives a zero share even where the local d
   });
 });
 
+describe("std at zero variance, as in PyTorch: value 0, gradient 0 (not ∞·0 = NaN)", () => {
+  test("constant data, correction 1 and 0, over all and along a dim; a row that varies keeps its gradient", () => {
+    for (const unbiased of [true, false]) {
+      const x = f64([2, 2, 2]);
+      const y = x.std(undefined, { unbiased });
+      expect(y.item()).toBe(0);
+      expect(Array.from(engine.gradients([y], [x])[0]!.toArray())).toEqual([0, 0, 0]);
+      // PyTorch 1.13: torch.std(torch.tensor([[2., 2.], [1., 3.]]), dim=1, unbiased=u).sum().backward()
+      const m = tensor([[2, 2], [1, 3]], { dtype: "float64", requiresGrad: true });
+      const g = engine.gradients([m.std(1, { unbiased }).sum()], [m])[0]!.toArray();
+      const s = unbiased ? Math.SQRT1_2 : 0.5;
+      expect(Array.from(g)).toEqual([0, 0, -s, s].map((v) => expect.closeTo(v, 15)));
+    }
+  });
+  test("one element with correction 1 stays NaN (its variance is 0/0)", () => {
+    const x = f64([3]);
+    expect(x.std().item()).toBeNaN();
+  });
+});
+
 describe("reductions over an empty axis, as in PyTorch", () => {
   test("logsumexp of an empty array is -∞; softmax and logSoftmax of one are empty", () => {
     const x = tensor([], { dtype: "float64", requiresGrad: true });

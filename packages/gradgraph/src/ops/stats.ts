@@ -31,9 +31,12 @@ export function variance<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, options: Var
   return o.div(o.sum(o.square(d), { axes: ax, keepdims: options.keepdims === true }), Math.max(0, n - correction));
 }
 
-/** √var (same options). Its gradient at zero variance is NaN (0/0), as in PyTorch. */
+/**
+ * √var (same options). At zero variance (constant data) its gradient is 0, as in PyTorch (not √'(0)·0 = ∞·0 =
+ * NaN: `rootOrZero`); where var itself is NaN (one element with correction 1) it stays NaN.
+ */
 export function std<T>(o: TensorAlgebra<T>, x: T, axes?: Axes, options: VarOptions = {}): T {
-  return o.sqrt(variance(o, x, axes, options));
+  return rootOrZero(o, variance(o, x, axes, options), (s) => o.sqrt(s));
 }
 
 /** The order of a vector norm: a positive number, Infinity (max |x|), -Infinity (min |x|) or 0 (count of nonzeros). */
