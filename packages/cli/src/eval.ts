@@ -107,19 +107,18 @@ async function csvReading(dir: string, path: string, config: ModelConfig<DataSpe
  */
 async function trainedCsvReading(dir: string, path: string, trained: DataSpec, dtype: DType, io: Io): Promise<Reading["spec"]> {
   const label = trained.label === undefined ? {} : { label: trained.label };
-  const figures = trained.normalize === false ? { normalize: false } : trained.featureStats === undefined ? undefined : { featureStats: trained.featureStats };
-  const classes = trained.classes === undefined ? undefined : { classes: trained.classes };
-  if (figures !== undefined && classes !== undefined) return { ...label, ...figures, ...classes };
-  const missing = [figures === undefined && "standardisation figures", classes === undefined && "class names"].filter(Boolean).join(" or ");
+  const scaled = trained.normalize !== false, unscaled = scaled ? {} : { normalize: false };
+  const missing = [scaled && trained.featureStats === undefined && "standardisation figures", trained.classes === undefined && "class names"].filter(Boolean).join(" or ");
   const old = `${join(dir, CONFIG_FILE)} records no ${missing} (a run saved by an older gradgraph)`;
   try {
-    const recomputed = await trainingFigures(trained, dtype, { classes: true });
-    io.err(`note: ${old}: ${path} is read with those of its training file, ${trained.path}, recomputed now\n`);
-    return { ...label, ...(figures ?? { featureStats: recomputed.featureStats! }), classes: recomputed.classes! };
+    const { featureStats, classes, recomputed } = await trainingFigures(trained, dtype, { classes: true }); // recorded, else recomputed
+    if (recomputed) io.err(`note: ${old}: ${path} is read with those of its training file, ${trained.path}, recomputed now\n`);
+    return { ...label, ...unscaled, ...(featureStats === undefined ? {} : { featureStats }), classes: classes! };
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    const instead = [figures === undefined && "standardised by its own mean and deviation", classes === undefined && "labelled by its own classes in sorted order (the model's only if it holds every one of them)"];
+    const own = { featureStats: trained.featureStats, classes: trained.classes }; // what was recorded
+    const instead = [scaled && own.featureStats === undefined && "standardised by its own mean and deviation", own.classes === undefined && "labelled by its own classes in sorted order (the model's only if it holds every one of them)"];
     io.err(`warning: ${old}, and its training file cannot be read (${e.message}): ${path} is ${instead.filter(Boolean).join(" and ")} instead; retrain the model to record them\n`);
-    return { ...label, ...figures, ...classes };
+    return { ...label, ...unscaled, ...(own.featureStats === undefined ? {} : { featureStats: own.featureStats }), ...(own.classes === undefined ? {} : { classes: own.classes }) };
   }
 }
