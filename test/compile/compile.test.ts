@@ -439,6 +439,23 @@ describe("indices and augmentation read at each call", () => {
     for (let i = 0; i < 3; i++) expect(s(img).toNested()).toEqual(randomShift(img, { height: 4, width: 4, generator: g2 }).toNested());
     expect(s.stats.eager).toBe(0);
   });
+
+  test("sort and topk order each call's values (their order is not the first call's), forward and backward", () => {
+    // Each: the compiled function gives what the eager one gives on every input, replaying after the first call.
+    const fns: ((x: Tensor) => Tensor)[] = [
+      (x) => x.sort().values,
+      (x) => x.sort(-1, true).indices,
+      (x) => x.topk(2).values,
+      (x) => x.topk(1, -1, false).indices,
+      (x) => valueAndGrad((v: Tensor) => v.sort(1).values.slice(null, [0, 1]).mul(tensor([[1], [10]])).sum())(x)[1],
+    ];
+    const inputs = [tensor([[3, 1, 2], [5, 6, 4]]), tensor([[10, 30, 20], [-1, -3, -2]]), tensor([[-5, -6, -4], [0, 2, 1]])];
+    for (const fn of fns) {
+      const c = compile(fn);
+      for (const x of inputs) expect(c(x).toNested()).toEqual(fn(x).toNested());
+      expect(c.stats).toEqual({ traced: 1, replayed: 2, eager: 0 });
+    }
+  });
 });
 
 describe("views of a product read by an elementwise step", () => {

@@ -122,6 +122,17 @@ describe("compile(step, { target: onnxRuntime() })", () => {
     a.parameters().forEach((p, i) => close(p.toArray(), b.parameters()[i]!.toArray(), 1e-4));
   });
 
+  test("sort and topk of an argument: the order is each call's (computed in JavaScript and fed), values and gradients", async () => {
+    const f = (x: Tensor) => x.sort().values.mul(tensor([1, 10, 100])).sum().add(x.topk(1).values.sum());
+    const g = compile(valueAndGrads(f), { target, strict: true });
+    for (const v of [[3, 1, 2], [10, 30, 20], [-5, -6, -4]]) {
+      const x = tensor(v, { dtype: "float64" });
+      const [got, want] = [await g(x), valueAndGrads(f)(x)];
+      expect(got.map((t) => t.toNested())).toEqual(want.map((t) => t.toNested()));
+    }
+    expect(g.stats).toEqual({ traced: 1, replayed: 2, eager: 0 });
+  });
+
   test("a step ONNX cannot express (JavaScript reading a value the graph computes) is refused naming why", () => {
     const m = net();
     // the labels are computed in the step (an argmax), and crossEntropy checks labels in JavaScript

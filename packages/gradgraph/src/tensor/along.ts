@@ -13,6 +13,7 @@ import { reduceArgs } from "./args.js";
 import { toIndex } from "./index-args.js";
 import { sortOrder } from "./kernels/axis.js";
 import { NDArray } from "./ndarray.js";
+import { host } from "./recording.js";
 import { graphAlgebra, Tensor, type IndexLike } from "./tensor.js";
 
 /** The first `k` (all: null) of the sorted order along an axis: values (a gather: differentiable) and positions. */
@@ -27,9 +28,14 @@ export function sortAlong(x: Tensor, axis: number, descending: boolean, k: numbe
   }
   const n = k ?? x.shape[a]!;
   if (!Number.isInteger(n) || n < 0 || n > x.shape[a]!) throw new ShapeError(`${name}: k = ${n} is out of range for axis ${a} of shape ${formatShape(x.shape)}`);
-  const index = sortOrder(x.value, a, descending, n);
-  const indices = new Tensor(new NDArray((x.dtype === "float64" ? Float64Array : Float32Array).from(index.data), index.shape));
-  return { values: Tensor.apply(tensorOps.gather, [x], { axis: a, index }), indices };
+  // The order is JavaScript computed from the values: a compiled step computes it again at each call (`host`),
+  // and the gather of the values takes its index from that order (`toIndex` tells the trace where it came from).
+  const [order] = host(name, [x.value], ([v]) => {
+    const index = sortOrder(v!, a, descending, n);
+    return [new NDArray((x.dtype === "float64" ? Float64Array : Float32Array).from(index.data), index.shape)];
+  });
+  const indices = new Tensor(order!);
+  return { values: Tensor.apply(tensorOps.gather, [x], { axis: a, index: toIndex(indices, name) }), indices };
 }
 
 /** argmax/argmin along one dim, or of the flattened tensor without one. */
