@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import { circles, DataLoader, Dataset, featureStats, iris, loadDataset, moons, randomShift, regression1d, spirals, standardized, standardizedBy, trainTestSplit, xor } from "../../packages/gradgraph/src/nn/index.js";
 import { loadMnist } from "gradgraph/node";
 import { arange, Generator, tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
 
 const range = (n: number) => new Dataset(arange(n).reshape(n, 1), arange(n), { name: "range", task: "regression" });
 
@@ -189,5 +190,44 @@ describe("augmentation", () => {
     }
     expect(new Set(out.map((r) => r.indexOf(5))).size).toBeGreaterThan(1);
     expect(() => randomShift(tensor([[1, 2, 3]]), { height: 2, width: 2, generator: new Generator(0) })).toThrow("is not 1 images of 2×2");
+  });
+});
+
+describe("what a dataset holds is checked", () => {
+  test("batch and subset take whole indices in range (batch([0.5]) read a made-up row from across two samples)", () => {
+    const ds = new Dataset(tensor([[1, 5], [2, 5], [3, 5]]), tensor([0, 1, 0]));
+    expect(() => ds.batch([0.5])).toThrow(InputError);
+    expect(() => ds.batch([0.5])).toThrow("Dataset: index 0.5 at position 0 is not an integer");
+    expect(() => ds.subset([1, NaN])).toThrow("Dataset: index NaN at position 1 is not an integer");
+    expect(() => ds.batch([3])).toThrow("Dataset: index 3 out of range for 3 samples");
+    expect(() => ds.batch([-1])).toThrow("Dataset: index -1 out of range for 3 samples");
+    expect(ds.batch(new Int32Array([2, 0])).x.toNested()).toEqual([[3, 5], [1, 5]]);
+  });
+
+  test("a classification dataset's labels are class indices: integers in [0, classes) (outputSize was 1.5 or NaN)", () => {
+    const x = tensor([[1], [2], [3]]);
+    const cases: [number[], string[] | undefined, string][] = [
+      [[0, 0.5, 1], undefined, "Dataset: label 0.5 at sample 1 is not a class index: a classification dataset's labels are integers ≥ 0; for values give { task: \"regression\" }"],
+      [[0, 1, NaN], undefined, "Dataset: label NaN at sample 2 is not a class index"],
+      [[-1, 0, 1], undefined, "Dataset: label -1 at sample 0 is not a class index"],
+      [[0, 2, 1], ["a", "b"], "Dataset: label 2 at sample 1 is not a class index: a classification dataset's labels are integers in [0, 2) (its 2 classes)"],
+    ];
+    for (const [y, classes, message] of cases) {
+      const make = () => new Dataset(x, tensor(y), { task: "classification", ...(classes ? { classes } : {}) });
+      expect(make, JSON.stringify(y)).toThrow(InputError);
+      expect(make).toThrow(message);
+    }
+    // The default task is classification; values are a regression dataset's.
+    expect(() => new Dataset(x, tensor([0.5, 1, 2]))).toThrow("label 0.5 at sample 0");
+    expect(new Dataset(x, tensor([0.5, 1, 2]), { task: "regression" }).outputSize).toBe(1);
+    expect(new Dataset(x, tensor([0, 2, 1])).outputSize).toBe(3);
+    expect(new Dataset(x, tensor([0, 1, 1]), { classes: ["a", "b", "c"] }).outputSize).toBe(3);
+    // A 2-D y: the sample and the element are named.
+    expect(() => new Dataset(tensor([[1], [2]]), tensor([[0, 1], [1, 0.5]]))).toThrow("label 0.5 at sample 1 (element 3 of y)");
+  });
+
+  test("the task is one of the two (an unknown one became undefined)", () => {
+    expect(() => new Dataset(tensor([[1]]), tensor([0]), { task: "classify" as never })).toThrow('Dataset: task must be "classification" or "regression", got "classify"');
+    expect(new Dataset(tensor([[1]]), tensor([0]), { task: undefined }).info.task).toBe("classification");
   });
 });

@@ -199,3 +199,36 @@ describe("the activation table", () => {
     expect(() => new MLP([2, 3, 1], "softplus" as "relu")).toThrow("activation softplus");
   });
 });
+
+describe("containers refuse what is not a module when built, not at forward (a raw TypeError there)", () => {
+  test("Sequential names the position and what came, with a hint for a class without new", () => {
+    const lin = new Linear(2, 2, { seed: 0 });
+    const bad: [unknown, string][] = [
+      [ReLU, "Sequential: layer 1 is the class ReLU, not a module (did you forget `new`? new ReLU())"],
+      [(x: Tensor) => x.relu(), "Sequential: layer 1 is a function, not a module (wrap it in a Module subclass whose forward calls it)"],
+      [class Foo {}, "Sequential: layer 1 is the class Foo, which is not a Module subclass"],
+      [42, "Sequential: layer 1 is a number (42), not a module"],
+      [null, "Sequential: layer 1 is null, not a module"],
+      [undefined, "Sequential: layer 1 is undefined, not a module"],
+      [tensor([1]), "Sequential: layer 1 is a tensor, not a module"],
+      [[new ReLU()], "Sequential: layer 1 is an array of 1, not a module (spread a list of layers: new Sequential(...layers))"],
+      [{ forward: (x: Tensor) => x }, "Sequential: layer 1 is an object, not a module"],
+    ];
+    for (const [b, message] of bad) {
+      expect(() => new Sequential(lin, b as never), message).toThrow(InputError);
+      expect(() => new Sequential(lin, b as never)).toThrow(message);
+    }
+    // A subclass's name is the one in the message.
+    class Stack extends Sequential {}
+    expect(() => new Stack(lin, ReLU as never)).toThrow("Stack: layer 1 is the class ReLU");
+    expect(new Sequential(lin, new ReLU()).forward(ones([1, 2])).shape).toEqual([1, 2]);
+  });
+
+  test("registerModule says what came the same way", () => {
+    class Holder extends Module {
+      forward(x: Tensor): Tensor { return x; }
+    }
+    expect(() => new Holder().registerModule("act", ReLU as never)).toThrow("registerModule: act must be a Module, got the class ReLU, not a module (did you forget `new`? new ReLU())");
+    expect(() => new Holder().registerModule("act", 1 as never)).toThrow(InputError);
+  });
+});

@@ -297,6 +297,24 @@ describe("what to write is checked for plain-JS callers", () => {
     await expect(saveSafetensors(join(mkdtempSync(join(tmpdir(), "gradgraph-st-")), "w.safetensors"), { w: tensor([1]) } as never)).rejects.toThrow(expected);
     expect(() => encodeSafetensors([["w", [1, 2]]] as never)).toThrow('safetensors: "w" is not a tensor (got [1,2])');
   });
+
+  test("metadata values must be strings (the format's rule, which decode checks): a number was written, and the file refused on reading", async () => {
+    const w: [string, Tensor][] = [["w", tensor([1])]];
+    expect(() => encodeSafetensors(w, { epochs: 5 } as never)).toThrow(InputError);
+    expect(() => encodeSafetensors(w, { epochs: 5 } as never)).toThrow(
+      'safetensors: metadata values must be strings (the format maps strings to strings), but "epochs" is a number (5) (write it as "5")',
+    );
+    for (const [bad, got] of [[{ ok: "yes", nested: { a: "b" } }, '"nested" is an object'], [{ flag: true }, '"flag" is a boolean (write it as "true")'], [{ gone: undefined }, '"gone" is undefined'], [{ n: null }, '"n" is null']] as const) {
+      expect(() => encodeSafetensors(w, bad as never)).toThrow(got);
+    }
+    expect(() => encodeSafetensors(w, new Map([["a", "b"]]) as never)).toThrow("safetensors: metadata must be a plain object of strings ({ key: \"value\" }), got a Map");
+    expect(() => encodeSafetensors(w, "note" as never)).toThrow("safetensors: metadata must be a plain object of strings");
+    expect(decodeSafetensors(encodeSafetensors(w, { epochs: "5" })).metadata).toEqual({ epochs: "5" });
+    // The file path: nothing is written when the metadata is refused.
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-st-"));
+    await expect(saveSafetensors(join(dir, "w.safetensors"), w, { epochs: 5 } as never)).rejects.toThrow(InputError);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
 
 describe("broken files are input errors that say what is wrong", () => {

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { Adam, crossEntropy, DataLoader, evaluate, fit, MLP, moons, mseLoss, predict, scalar, SGD, spirals, xor } from "../../packages/gradgraph/src/nn/index.js";
 import { loadMnist } from "gradgraph/node";
+import { InputError } from "../../packages/gradgraph/src/core/errors.js";
 
 describe("seeded convergence", () => {
   test("moons: a 2-16-16-2 MLP reaches ≥ 99% training accuracy", async () => {
@@ -222,5 +223,40 @@ describe("MNIST smoke test", () => {
     expect(l[l.length - 1]).toBeLessThan(l[0]! / 2);
     expect(after.loss).toBeLessThan(before / 2);
     expect(after.accuracy).toBeGreaterThan(0.6);
+  });
+});
+
+describe("fit refuses an optimizer that would train nothing of the model", () => {
+  const data = moons(32, { seed: 0 });
+  const options = { loss: "cross_entropy" as const, epochs: 2, batchSize: 16 };
+
+  test("one made for another model's parameters (it 'trained' all epochs, the weights never changed)", async () => {
+    const model = new MLP([2, 4, 2], "relu", { seed: 0 });
+    const other = new MLP([2, 4, 2], "relu", { seed: 1 });
+    const before = model.parameters().map((p) => p.toNested());
+    await expect(fit(model, data, { ...options, optimizer: new Adam(other.parameters(), { lr: 0.1 }) })).rejects.toThrow(InputError);
+    await expect(fit(model, data, { ...options, optimizer: new Adam(other.parameters(), { lr: 0.1 }) })).rejects.toThrow(
+      "fit: 4 of the optimizer's 4 parameters are not the model's (it has 4), so fit would not train it as asked; make it for this model, e.g. new nn.Adam(model.parameters(), { lr: 0.01 })",
+    );
+    // One stray parameter among the model's is counted too.
+    await expect(fit(model, data, { ...options, optimizer: new SGD([...model.parameters(), other.parameters()[0]!], { lr: 0.1 }) })).rejects.toThrow(
+      "fit: 1 of the optimizer's 5 parameters is not the model's",
+    );
+    await expect(fit(model, data, { ...options, optimizer: new SGD([], { lr: 0.1 }) })).rejects.toThrow("fit: the optimizer has no parameters, so it would train nothing");
+    expect(model.parameters().map((p) => p.toNested())).toEqual(before); // nothing trained
+  });
+
+  test("an optimizer over part of the model (a sub-module, the unfrozen layers) is fine and trains that part", async () => {
+    const model = new MLP([2, 4, 2], "relu", { seed: 0 });
+    const [first, last] = [model.layers[0]!, model.layers[2]!];
+    const firstBefore = first.parameters().map((p) => p.toNested());
+    const lastBefore = last.parameters().map((p) => p.toNested());
+    await fit(model, data, { ...options, optimizer: new SGD(last.parameters(), { lr: 0.1 }) });
+    expect(first.parameters().map((p) => p.toNested())).toEqual(firstBefore);
+    expect(last.parameters().map((p) => p.toNested())).not.toEqual(lastBefore);
+    // Frozen parameters (requiresGrad false) left out of the optimizer, or in it: both accepted.
+    for (const p of first.parameters()) p.requiresGrad = false;
+    await fit(model, data, { ...options, optimizer: new SGD(model.parameters(), { lr: 0.1 }) });
+    expect(first.parameters().map((p) => p.toNested())).toEqual(firstBefore);
   });
 });

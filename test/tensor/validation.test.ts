@@ -3,9 +3,9 @@
  * everywhere a dtype is accepted, typed arrays of other element types, and slice specs.
  */
 import { describe, expect, test } from "vitest";
-import { InputError } from "../../packages/gradgraph/src/core/errors.js";
+import { InputError, ShapeError } from "../../packages/gradgraph/src/core/errors.js";
 import { nn } from "../../packages/gradgraph/src/index.js";
-import { arange, eye, fromTypedArray, full, rand, randn, tensor, zeros, type SliceSpec, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { arange, eye, flatten, fromTypedArray, full, rand, randint, randn, tensor, transpose, zeros, type SliceSpec, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 describe("dtype strings", () => {
   const allowed = 'expected "float32" or "float64"';
@@ -125,5 +125,73 @@ describe("ranges and the identity", () => {
     expect(() => eye(2, NaN)).toThrow(InputError);
     expect(arange(2, undefined, 1, { dtype: "float64" }).toNested()).toEqual([0, 1]);
     expect(eye(0).shape).toEqual([0, 0]);
+  });
+});
+
+describe("arguments PyTorch takes, not ignored (a reviewer's findings)", () => {
+  test("randint refuses an empty range (low >= high) and non-integer bounds, as PyTorch's 'expects from < to'", () => {
+    expect(() => randint(5, 3, [5], { seed: 0 })).toThrow(InputError);
+    expect(() => randint(5, 3, [5], { seed: 0 })).toThrow("randint: expects low < high (the range [low, high) must hold a value), got low 5, high 3");
+    expect(() => randint(3, 3, [2], { seed: 0 })).toThrow("got low 3, high 3");
+    expect(() => randint(0.5, 3, [2])).toThrow("randint: low must be an integer, got 0.5");
+    expect(() => randint(0, NaN, [2])).toThrow("randint: high must be an integer, got NaN");
+    expect(() => randint(5, [3] as never, [2])).toThrow("randint: high must be an integer, got [3] (the arguments are randint(low, high, shape))");
+    const k = randint(-2, 2, [200], { seed: 1 }).toArray();
+    expect(Math.min(...k)).toBe(-2);
+    expect(Math.max(...k)).toBe(1);
+    expect(randint(4, 5, [3], { seed: 0 }).toNested()).toEqual([4, 4, 4]);
+  });
+
+  test("flatten(startDim, endDim) is PyTorch's: [2,3,4].flatten(1) is [2,12] (the argument was ignored: [24])", () => {
+    const x = zeros([2, 3, 4]);
+    expect(x.flatten().shape).toEqual([24]);
+    expect(x.flatten(1).shape).toEqual([2, 12]);
+    expect(x.flatten(0, 1).shape).toEqual([6, 4]);
+    expect(x.flatten(-2).shape).toEqual([2, 12]);
+    expect(x.flatten(1, -2).shape).toEqual([2, 3, 4]);
+    expect(x.flatten(2, 2)).toBe(x); // nothing to merge: x itself, as reshape to its own shape
+    expect(flatten(x, 1, 2).shape).toEqual([2, 12]); // the free function takes them too
+    expect(tensor(3).flatten().shape).toEqual([1]); // PyTorch: a 0-d tensor flattens to [1]
+    expect(tensor(3).flatten(-1, 0).shape).toEqual([1]);
+    expect(zeros([0, 3]).flatten(1).shape).toEqual([0, 3]);
+    expect(() => x.flatten(2, 1)).toThrow(ShapeError);
+    expect(() => x.flatten(2, 1)).toThrow("flatten: startDim 2 comes after endDim 1 for shape [2,3,4]");
+    expect(() => x.flatten(3)).toThrow("flatten: axis 3 is out of range for shape [2,3,4]");
+    expect(() => x.flatten(0, -4)).toThrow(ShapeError);
+    expect(() => tensor(3).flatten(1)).toThrow("flatten: axis 1 is out of range for shape []");
+    expect(() => x.flatten(0.5)).toThrow(ShapeError);
+  });
+
+  test("flatten(1) is a reshape: the gradient comes back in the input's shape and order", () => {
+    const x = arange(24, undefined, 1, { dtype: "float64" }).reshape(2, 3, 4).detach();
+    x.requiresGrad = true;
+    const w = arange(24, undefined, 1, { dtype: "float64" }).reshape(2, 12);
+    const y = x.flatten(1);
+    expect(y.toNested()).toEqual(x.reshape(2, 12).toNested());
+    y.mul(w).sum().backward();
+    expect(x.grad!.shape).toEqual([2, 3, 4]);
+    expect(Array.from(x.grad!.toArray())).toEqual(Array.from({ length: 24 }, (_, i) => i));
+  });
+
+  test("transpose takes two dims or none; one alone is an InputError (it was taken as (0, -1), silently)", () => {
+    const x = zeros([2, 3, 4]);
+    expect(x.transpose().shape).toEqual([4, 3, 2]); // no dims: all axes reversed (documented; x.T)
+    expect(x.transpose(0, 1).shape).toEqual([3, 2, 4]);
+    expect(x.transpose(-1, 0).shape).toEqual([4, 3, 2]);
+    expect(() => x.transpose(0)).toThrow(InputError);
+    expect(() => x.transpose(0)).toThrow("transpose: give two axes to swap (transpose(0, 1)) or none to reverse them all, got only 0");
+    expect(() => x.transpose(undefined, 1)).toThrow(InputError);
+    expect(() => transpose(x, 1)).toThrow(InputError);
+    expect(() => x.transpose(0, 3)).toThrow("transpose: axis 3 is out of range for shape [2,3,4]");
+  });
+
+  test("permute refuses what is not a permutation of the axes", () => {
+    const x = zeros([2, 3, 4]);
+    expect(x.permute(2, 0, 1).shape).toEqual([4, 2, 3]);
+    expect(x.permute(-1, 0, 1).shape).toEqual([4, 2, 3]);
+    for (const perm of [[0], [0, 0, 1], [0, 1, 5], [0, 1, 1.5], [0, 1, -4], [0, 1, 2, 3]]) {
+      expect(() => x.permute(...perm), JSON.stringify(perm)).toThrow(ShapeError);
+    }
+    expect(() => x.permute(0)).toThrow("permute: [0] is not a permutation of the axes of [2,3,4]");
   });
 });

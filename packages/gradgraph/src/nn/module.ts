@@ -28,6 +28,7 @@
  * PyTorch `state_dict` loads with `loadStateDict`.
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { describe as describeValue } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
@@ -45,6 +46,14 @@ export const MODULE_BRAND: unique symbol = Symbol.for("gradgraph.Module") as nev
 /** Whether `x` is a {@link Module} (of this copy of the package or another). */
 export function isModule(x: unknown): x is Module {
   return typeof x === "object" && x !== null && (x as { [MODULE_BRAND]?: unknown })[MODULE_BRAND] === true;
+}
+
+/** What came where a module was expected, for the error (Sequential, registerModule): a class without `new` gets a hint. */
+function describeNonModule(x: unknown): string {
+  const name = typeof x === "function" ? x.name || "(anonymous)" : "";
+  if (typeof x === "function" && isModule(x.prototype)) return `the class ${name}, not a module (did you forget \`new\`? new ${name}())`;
+  if (typeof x === "function") return /^class[\s{]/.test(Function.prototype.toString.call(x)) ? `the class ${name}, which is not a Module subclass` : "a function, not a module (wrap it in a Module subclass whose forward calls it)";
+  return `${isTensor(x) ? "a tensor" : describeValue(x)}, not a module${Array.isArray(x) ? " (spread a list of layers: new Sequential(...layers))" : ""}`;
 }
 
 /** Whether an array, Map or plain object holds a module or a tensor, at any depth (state a field would hide). */
@@ -169,7 +178,7 @@ export abstract class Module {
   /** Declares a child module under `name` (PyTorch's `add_module`); plain assignment does the same. Returns it. */
   registerModule<M extends Module>(name: string, m: M): M {
     checkName("registerModule", name);
-    if (!isModule(m)) throw new InputError(`registerModule: ${name} must be a Module, got ${typeof m}`);
+    if (!isModule(m)) throw new InputError(`registerModule: ${name} must be a Module, got ${describeNonModule(m)}`);
     (this as Record<string, unknown>)[name] = m;
     return m;
   }
@@ -437,6 +446,7 @@ export class Sequential extends Module {
 
   constructor(...layers: Module[]) {
     super();
+    layers.forEach((m, i) => { if (!isModule(m)) throw new InputError(`${new.target.name}: layer ${i} is ${describeNonModule(m)}`); }); // not a TypeError at forward
     this.layers = layers;
   }
 
@@ -497,16 +507,7 @@ export class Identity extends Elementwise {
  */
 export class Flatten extends Elementwise {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
-  forward(x: Tensor): Tensor {
-    const r = x.ndim;
-    const s = this.startDim < 0 ? this.startDim + r : this.startDim, e = this.endDim < 0 ? this.endDim + r : this.endDim;
-    if (!(s >= 0 && s < Math.max(r, 1) && e >= s && e < Math.max(r, 1))) {
-      throw new ShapeError(`Flatten(start_dim=${this.startDim}, end_dim=${this.endDim}): axes out of range for input of shape ${formatShape(x.shape)}`);
-    }
-    if (r === 0) return x.reshape(1);
-    const mid = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
-    return x.reshape(...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1));
-  }
+  forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
   /** `Flatten(start_dim=…, end_dim=…)`. */
   override describe(): string { return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`; }
 }

@@ -17,6 +17,7 @@
  * `num_batches_tracked`, for one, is an I64. The conversions of 16-bit floats are in `float16.ts`.
  */
 import { InputError } from "../core/errors.js";
+import { describe, isPlainObject } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { sizeOf } from "../ops/shape.js";
 import { fromTypedArray, isTensor, type Tensor } from "../tensor/tensor.js";
@@ -93,6 +94,24 @@ function corrupt(why: string, where = "safetensors"): InputError {
 }
 
 /**
+ * Refuses metadata the format cannot hold (an InputError, before anything is written): the header's
+ * `__metadata__` maps strings to strings, and {@link decodeSafetensors} (as Python's `safetensors`) refuses a
+ * file with any other value, so `{ epochs: 5 }` must be given as `{ epochs: "5" }`.
+ */
+function checkMetadata(metadata: unknown): void {
+  if (metadata === undefined) return;
+  if (typeof metadata !== "object" || metadata === null || !isPlainObject(metadata)) {
+    throw new InputError(`safetensors: metadata must be a plain object of strings ({ key: "value" }), got ${describe(metadata)}`);
+  }
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== "string") {
+      const shown = typeof v === "number" || typeof v === "boolean" ? ` (write it as ${JSON.stringify(String(v))})` : "";
+      throw new InputError(`safetensors: metadata values must be strings (the format maps strings to strings), but ${JSON.stringify(k)} is ${describe(v)}${shown}`);
+    }
+  }
+}
+
+/**
  * Encodes named tensors (and optional string metadata) as safetensors bytes, each tensor in its own dtype (F32,
  * F64) or all in `options.dtype` (but those that hold integers; a value beyond its range is an error).
  *
@@ -114,6 +133,7 @@ export function encodeSafetensors(
   if (as !== undefined && !Object.hasOwn(WIDTH, as)) {
     throw new InputError(`safetensors: dtype ${JSON.stringify(as)} is not one gradgraph writes; expected one of ${Object.keys(WIDTH).join(", ")}`);
   }
+  checkMetadata(metadata);
   const header: Record<string, unknown> = {};
   if (metadata !== undefined && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;

@@ -222,7 +222,7 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   const metrics = resolveMetrics(options.metrics ?? [], "fit");
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  checkFitOptions(options);
+  checkFitOptions(model, options);
   const loader =
     data instanceof DataLoader
       ? data
@@ -308,8 +308,9 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
 }
 
 /** The optimizer, and the options that are functions (called after the first batch: checked before it). */
-function checkFitOptions(options: FitOptions): void {
+function checkFitOptions(model: Module, options: FitOptions): void {
   checkOptimizer(options.optimizer);
+  checkOptimizerParams(model, options.optimizer);
   for (const k of ["augment", "schedule", "onStep", "onEpoch"] as const) if (options[k] !== undefined) expectFunction(options[k], "fit", k);
 }
 
@@ -318,6 +319,24 @@ function checkOptimizer(given: Partial<Optimizer> | undefined): void {
   if (typeof given?.zeroGrad !== "function" || typeof given.step !== "function") {
     const got = typeof given === "string" ? `the string ${JSON.stringify(given)}` : given === undefined ? "none" : typeof given;
     throw new InputError(`fit: optimizer must be an optimizer made for the model's parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got ${got}`);
+  }
+}
+
+/**
+ * Refuses an optimizer that would train nothing of the model: its parameters must be some of the model's (all,
+ * a sub-module's, or an unfrozen subset) and at least one. An optimizer made for another model (a notebook's
+ * rebuilt model with the old optimizer) would otherwise step tensors the loss never reaches, every epoch.
+ */
+function checkOptimizerParams(model: Module, opt: Optimizer): void {
+  const params: unknown = opt.params;
+  const make = "make it for this model, e.g. new nn.Adam(model.parameters(), { lr: 0.01 })";
+  if (!Array.isArray(params)) throw new InputError(`fit: the optimizer has no list of parameters (params); ${make}`);
+  if (params.length === 0) throw new InputError(`fit: the optimizer has no parameters, so it would train nothing; ${make}`);
+  const own = new Set(model.parameters());
+  const foreign = params.filter((p) => !own.has(p as Tensor)).length;
+  if (foreign > 0) {
+    const which = `${foreign} of the optimizer's ${params.length} parameters ${foreign === 1 ? "is" : "are"} not`;
+    throw new InputError(`fit: ${which} the model's (it has ${own.size}), so fit would not train it as asked; ${make} (an optimizer over part of the model, a sub-module or the unfrozen parameters, is fine)`);
   }
 }
 

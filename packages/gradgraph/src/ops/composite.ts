@@ -3,7 +3,7 @@
  * they need no rule of their own — their gradients (any order, either mode) follow from their parts, and they
  * run on raw arrays and on graph tensors alike. Each says why it is a composite.
  */
-import { ShapeError } from "../core/errors.js";
+import { InputError, ShapeError } from "../core/errors.js";
 import { REDUCE_KEYWORDS, type Arg, type CallKeywords, type TensorAlgebra, type TensorFunction } from "./op.js";
 import { broadcastsTo, formatShape, normalizeAlong, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf, type Shape } from "./shape.js";
 
@@ -153,22 +153,36 @@ export function unsqueeze<T>(o: TensorAlgebra<T>, x: T, axis: number): T {
   return o.reshape(x, { shape: [...shape.slice(0, a), 1, ...shape.slice(a)] });
 }
 
-/** Flattens to 1-D. Composite: a reshape. */
-export function flatten<T>(o: TensorAlgebra<T>, x: T): T {
-  return o.reshape(x, { shape: [sizeOf(o.shape(x))] });
+/**
+ * Flattens axes `startDim` to `endDim` (both included; negative counts from the end) into one, PyTorch's
+ * `flatten(start_dim=0, end_dim=-1)`: by default to 1-D. A 0-d x becomes shape [1] (its one axis is 0 or -1, as
+ * PyTorch's). Start after end, or an axis out of range, is a ShapeError. Composite: a reshape (x itself when
+ * nothing changes).
+ */
+export function flatten<T>(o: TensorAlgebra<T>, x: T, startDim = 0, endDim = -1): T {
+  const shape = o.shape(x);
+  const rank = Math.max(shape.length, 1); // a 0-d tensor's dims are 0 and -1, as PyTorch's
+  const s = normalizeAxis(startDim, rank, "flatten", shape), e = normalizeAxis(endDim, rank, "flatten", shape);
+  if (s > e) throw new ShapeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${formatShape(shape)}`);
+  const out = shape.length === 0 ? [1] : [...shape.slice(0, s), sizeOf(shape.slice(s, e + 1)), ...shape.slice(e + 1)];
+  return sameShape(out, shape) ? x : o.reshape(x, { shape: out });
 }
 
 /**
  * Transposes: with no axes, reverses all axes (NumPy's `transpose`, the matrix transpose for 2-D); with two,
- * swaps them (PyTorch's `transpose(dim0, dim1)`). Composite: a permute.
+ * swaps them (PyTorch's `transpose(dim0, dim1)`). One axis alone is an InputError (PyTorch's too: which axis
+ * would it swap with?). Composite: a permute.
  */
 export function transpose<T>(o: TensorAlgebra<T>, x: T, axis0?: number, axis1?: number): T {
   const shape = o.shape(x);
   const r = shape.length;
   const perm = Array.from({ length: r }, (_, i) => r - 1 - i);
   if (axis0 !== undefined || axis1 !== undefined) {
+    if (axis0 === undefined || axis1 === undefined) {
+      throw new InputError(`transpose: give two axes to swap (transpose(0, 1)) or none to reverse them all, got only ${axis0 === undefined ? `axis1 ${axis1}` : `${axis0}`}`);
+    }
     // (a 0-d x along 0 or -1 has no axes to swap: null, and the identity permutation)
-    const a = normalizeAlong(axis0 ?? -2, shape, "transpose"), b = normalizeAlong(axis1 ?? -1, shape, "transpose");
+    const a = normalizeAlong(axis0, shape, "transpose"), b = normalizeAlong(axis1, shape, "transpose");
     for (let i = 0; i < r; i++) perm[i] = i;
     if (a !== null && b !== null) [perm[a], perm[b]] = [b, a];
   }

@@ -109,7 +109,7 @@ export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => x.reshape(shape);
 /** The axes reordered: axis i of the result is axis `perm[i]` of x. */
 export const permute = (x: Tensor, perm: readonly number[]): Tensor => x.permute(perm);
-/** Two axes swapped (default the last two). */
+/** Two axes swapped, or with none all axes reversed (the matrix transpose for 2-D); one axis alone is an error. */
 export const transpose = (x: Tensor, axis0?: number, axis1?: number): Tensor => x.transpose(axis0, axis1);
 /** x broadcast to `shape` (NumPy's rules). */
 export const broadcastTo = (x: Tensor, shape: readonly number[]): Tensor => x.broadcastTo(shape);
@@ -117,8 +117,8 @@ export const broadcastTo = (x: Tensor, shape: readonly number[]): Tensor => x.br
 export const squeeze = (x: Tensor, axis?: Axes): Tensor => x.squeeze(axis);
 /** A size-1 axis inserted at `axis`. */
 export const unsqueeze = (x: Tensor, axis: number): Tensor => x.unsqueeze(axis);
-/** All elements as a 1-d tensor. */
-export const flatten = (x: Tensor): Tensor => x.flatten();
+/** Axes `startDim` to `endDim` merged into one (PyTorch's `torch.flatten`); by default all elements as a 1-d tensor. */
+export const flatten = (x: Tensor, startDim?: number, endDim?: number): Tensor => x.flatten(startDim, endDim);
 /** x limited to [lo, hi] (either may be null); the gradient passes where x is inside, bounds included. */
 export const clamp = (x: Tensor, lo?: TensorLike | null, hi?: TensorLike | null): Tensor => x.clamp(lo, hi);
 /** The running sum along `axis`. */

@@ -1,6 +1,7 @@
 /**
  * Random tensors from the seeded, platform-independent generator of ./random.ts.
  */
+import { InputError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { checkedSize } from "../ops/shape.js";
 import { arrayType, NDArray } from "./ndarray.js";
@@ -51,7 +52,20 @@ export function randn(shape: readonly number[], options: RandomOptions & { mean?
   return draw(shape, options, (g) => mu + sd * g.normal());
 }
 
-/** Uniform integers in [low, high) (as floats). */
+/**
+ * Uniform integers in [low, high) (as floats). `low` and `high` are integers with low < high (PyTorch's rule:
+ * an empty range is an InputError, not a tensor of made-up values).
+ *
+ * @example
+ * randint(0, 10, [4], { seed: 0 }).shape; // [4], each of 0, 1, …, 9
+ */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  for (const [name, v] of [["low", low], ["high", high]] as const) {
+    if (!Number.isSafeInteger(v)) {
+      const got = Array.isArray(v) ? `[${v.join(", ")}]` : typeof v === "number" ? String(v) : typeof v;
+      throw new InputError(`randint: ${name} must be an integer, got ${got} (the arguments are randint(low, high, shape))`);
+    }
+  }
+  if (low >= high) throw new InputError(`randint: expects low < high (the range [low, high) must hold a value), got low ${low}, high ${high}`);
   return draw(shape, options, (g) => low + g.int(high - low));
 }

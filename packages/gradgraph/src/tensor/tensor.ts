@@ -421,7 +421,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return Tensor.apply(tensorOps.permute, [this], { perm: p });
   }
 
-  /** Reverses all axes (no arguments: the matrix transpose for 2-D) or swaps two axes. A view. */
+  /** Reverses all axes (no arguments: the matrix transpose for 2-D) or swaps two axes; one axis alone is an error. A view. */
   transpose(axis0?: number, axis1?: number): Tensor {
     return composite.transpose(graphAlgebra, this, axis0, axis1);
   }
@@ -454,9 +454,16 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
     return composite.unsqueeze(graphAlgebra, this, axis);
   }
 
-  /** The elements as a 1-D tensor. */
-  flatten(): Tensor {
-    return this.ndim === 1 ? this : composite.flatten(graphAlgebra, this);
+  /**
+   * Axes `startDim` to `endDim` (both included, negative from the end) merged into one, PyTorch's
+   * `flatten(start_dim=0, end_dim=-1)`: with no arguments the elements as a 1-D tensor (a 0-d tensor gives
+   * shape [1]). A reshape, so gradients flow back.
+   *
+   * @example
+   * zeros([2, 3, 4]).flatten(1).shape; // [2, 12]
+   */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return composite.flatten(graphAlgebra, this, startDim, endDim);
   }
 
   /**

@@ -47,7 +47,11 @@ export class Dataset {
     if (x.ndim < 1 || y.ndim < 1 || x.shape[0] !== y.shape[0]) {
       throw new InputError(`Dataset: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of rows`);
     }
-    this.info = { name: info.name ?? "dataset", task: info.task ?? "classification", ...info };
+    this.info = { ...info, name: info.name ?? "dataset", task: info.task ?? "classification" };
+    if (this.info.task !== "classification" && this.info.task !== "regression") {
+      throw new InputError(`Dataset: task must be "classification" or "regression", got ${JSON.stringify(this.info.task)}`);
+    }
+    if (this.info.task === "classification") checkLabels(y, this.info.classes);
   }
 
   /** Number of samples. */
@@ -94,6 +98,23 @@ export class Dataset {
   }
 }
 
+/**
+ * A classification dataset's labels are class indices: integers in [0, classes) (any integer ≥ 0 without a
+ * class list). Anything else would make `outputSize` 1.5 or NaN and fail only later, in the loss; the error
+ * names the first bad label and its sample.
+ */
+function checkLabels(y: Tensor, classes: readonly string[] | undefined): void {
+  const v = elements(y);
+  const n = classes?.length ?? Infinity, per = y.shape[0] === 0 ? 1 : v.length / y.shape[0]!;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (Number.isInteger(c) && c >= 0 && c < n) continue;
+    const range = classes === undefined ? "integers ≥ 0" : `integers in [0, ${n}) (its ${n} classes)`;
+    const where = per === 1 ? `sample ${i}` : `sample ${Math.floor(i / per)} (element ${i} of y)`;
+    throw new InputError(`Dataset: label ${c} at ${where} is not a class index: a classification dataset's labels are ${range}; for values give { task: "regression" }`);
+  }
+}
+
 /** The elements of a tensor in row-major order: its own storage when contiguous (read only), else a copy. */
 function elements(t: Tensor): TypedArray {
   const v = t.value;
@@ -108,6 +129,7 @@ function takeRows(t: Tensor, indices: ArrayLike<number>): Tensor {
   const out = new (arrayType(t.dtype))(indices.length * row);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
+    if (!Number.isInteger(i)) throw new InputError(`Dataset: index ${i} at position ${k} is not an integer (rows are picked by whole indices)`);
     if (!(i >= 0 && i < n)) throw new InputError(`Dataset: index ${i} out of range for ${n} samples`);
     out.set(src.subarray(i * row, (i + 1) * row), k * row);
   }
