@@ -120,7 +120,7 @@ describe("dim/keepdim on every reduction: positional (PyTorch), or an options ob
     expect(call("sum", "1")).toThrow('sum: dim must be a number, a list of numbers, null (every dim) or { dim, keepdim }, got "1"');
     expect(call("max", 0, "yes")).toThrow('amax: keepdim must be true or false, got "yes"');
     expect(call("mean", { dim: 0, axis: 0 })).toThrow("mean: give dim or axis, not both");
-    expect(call("sum", { dims: 0 })).toThrow('sum: unknown option "dims"; expected dim, axis, keepdim, keepdims');
+    expect(call("sum", { dims: 0 })).toThrow('sum: unknown option "dims" (did you mean dim?); expected dim, axis, keepdim, keepdims');
     expect(call("sum", { dim: 0 }, true)).toThrow("sum: give keepdim in the options object or as the second argument, not both");
     expect(call("argmax", [0, 1])).toThrow("argmax: dim must be one number (or none, for the flattened tensor), got [0,1]");
     expect(call("var", 0, { correction: "1" })).toThrow('var: correction must be a number, got "1"');

@@ -18,7 +18,7 @@
  * give the other rule too; the forward function itself is never differentiated.
  */
 import { GradgraphError, InputError, ShapeError } from "../core/errors.js";
-import { describe, expectFunction } from "../core/expect.js";
+import { describe, expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import type { AnyOp, DType, OpKind, OpName, TensorAlgebra } from "../ops/op.js";
 import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import type { Kernel, OpWithKernel } from "../tensor/backend.js";
@@ -180,10 +180,13 @@ function customOp(name: string, f: (...xs: Tensor[]) => Tensor | number, rules: 
   return op as unknown as OpWithKernel;
 }
 
+const RULE_KEYS = optionKeys<CustomRules>({ name: true, vjp: true, jvp: true });
+
 /** What customFunction, customVjp and customJvp check when called: a function, and rules that are functions, at least one. */
 function checkCustom(who: string, f: unknown, rules: CustomRules): void {
   expectFunction(f, who);
   if (typeof rules !== "object" || rules === null) throw new InputError(`${who}: rules must be an object { name?, vjp?, jvp? }, got ${describe(rules)}`);
+  expectOptions(who, rules, RULE_KEYS, "rules");
   if (rules.vjp === undefined && rules.jvp === undefined) throw new InputError(`${who}: give a vjp rule, a jvp rule, or both`);
   if (rules.vjp !== undefined) expectFunction(rules.vjp, who, "vjp");
   if (rules.jvp !== undefined) expectFunction(rules.jvp, who, "jvp");
@@ -234,6 +237,7 @@ export function customFunction(f: (...xs: Tensor[]) => Tensor | number, rules: C
  * const roundSte = customVjp((x) => fromTypedArray(x.toArray().map(Math.round), x.shape), (g) => [g], { name: "round_ste" });
  */
 export function customVjp(f: (...xs: Tensor[]) => Tensor | number, vjp: VjpRule, options: { name?: string; jvp?: JvpRule } = {}): CustomFunction {
+  expectOptions("customVjp", options, optionKeys<Omit<CustomRules, "vjp">>({ name: true, jvp: true }));
   checkCustom("customVjp", f, { ...options, vjp });
   return customFunction(f, { ...options, vjp });
 }
@@ -243,6 +247,7 @@ export function customVjp(f: (...xs: Tensor[]) => Tensor | number, vjp: VjpRule,
  * transpose of `jvp`.
  */
 export function customJvp(f: (...xs: Tensor[]) => Tensor | number, jvp: JvpRule, options: { name?: string; vjp?: VjpRule } = {}): CustomFunction {
+  expectOptions("customJvp", options, optionKeys<Omit<CustomRules, "jvp">>({ name: true, vjp: true }));
   checkCustom("customJvp", f, { ...options, jvp });
   return customFunction(f, { ...options, jvp });
 }

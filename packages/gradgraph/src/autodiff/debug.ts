@@ -5,7 +5,7 @@
  * line per op with shapes and dtypes.
  */
 import { SourceError } from "../core/errors.js";
-import { expectFunction } from "../core/expect.js";
+import { expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import { topoOrder, type GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
 import type { AnyOp, DType } from "../ops/op.js";
@@ -101,6 +101,8 @@ export interface AnomalyOptions {
   source?: string;
 }
 
+const ANOMALY_KEYS = optionKeys<AnomalyOptions>({ source: true });
+
 /**
  * Runs `fn` with NaN/Inf detection on (PyTorch's detect_anomaly, JAX's debug_nans): every op applied to tensors,
  * every cotangent a vjp rule gives and every tangent a jvp rule gives is checked, and the first one that is not
@@ -117,6 +119,7 @@ export interface AnomalyOptions {
  */
 export function detectAnomaly<R>(fn: () => R, options: AnomalyOptions = {}): R {
   expectFunction(fn, "detectAnomaly");
+  expectOptions("detectAnomaly", options, ANOMALY_KEYS);
   const saved = { apply: tensorHooks.afterApply, vjp: sweepHooks.vjp, jvp: sweepHooks.jvp, at: sweepHooks.at };
   // A node made while a rule runs on graph tensors (createGraph) is a step of the derivative of the node whose
   // rule it is: an anomaly there (forward mode over a backward pass, as in a Hessian) is located at that node.
@@ -201,6 +204,7 @@ export function spanIn(root: Tensor | readonly Tensor[], node: GraphNode): Span 
  * are — the forward half of {@link detectAnomaly}, on a graph already built — or null. With `source`, located.
  */
 export function findForwardAnomaly(root: Tensor | readonly Tensor[], options: AnomalyOptions = {}): AnomalyError | null {
+  expectOptions("findForwardAnomaly", options, ANOMALY_KEYS);
   for (const n of topoOrder<Tensor>(root as Tensor | Tensor[])) {
     if (n.op === null) continue;
     const bad = firstNonFinite(n.value);
@@ -218,6 +222,7 @@ export function findForwardAnomaly(root: Tensor | readonly Tensor[], options: An
  * graph's `.grad` fields are not touched). Null when everything is finite. With `source`, located.
  */
 export function findScalarAnomaly(root: Value, options: AnomalyOptions = {}): AnomalyError | null {
+  expectOptions("findScalarAnomaly", options, ANOMALY_KEYS);
   const order = topoOrder<Value>(root);
   const make = (message: string, phase: AnomalyPhase, n: Value, input?: number) => {
     const e = new AnomalyError(message, phase, n.op!.name, n, n.span, "", input);

@@ -23,7 +23,7 @@
  * Inside `noGrad` the transforms still work (they record their own graph) but their results are disconnected.
  */
 import { InputError } from "../core/errors.js";
-import { describe, expectFunction } from "../core/expect.js";
+import { describe, expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import { topoOrder } from "../core/graph.js";
 import { formatShape, type Shape } from "../ops/shape.js";
 import { BatchedTensor } from "../tensor/batched.js";
@@ -60,6 +60,10 @@ export interface TransformOptions<N extends Argnums = Argnums> {
   /** Which arguments to differentiate (default 0). A list gives a tuple of results, one per listed argument. */
   argnums?: N;
 }
+
+/** The keys {@link TransformOptions} and, for grad and valueAndGrad, `hasAux`. */
+const TRANSFORM_KEYS = optionKeys<TransformOptions>({ argnums: true });
+const GRAD_KEYS = optionKeys<TransformOptions & { hasAux?: boolean }>({ argnums: true, hasAux: true });
 
 // ---------------------------------------------------------------------------------------------------------
 // Tracing: calling f on input nodes
@@ -221,6 +225,7 @@ function valueAndGradNamed<A extends unknown[], R, N extends Argnums>(
   name: string,
 ): (...args: A) => [R, GradsOf<A, N>] {
   expectFunction(f, name);
+  expectOptions(name, options, GRAD_KEYS);
   const fname = options.hasAux ? `${name} (hasAux)` : name;
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, fname);
@@ -253,6 +258,8 @@ export function grad<A extends unknown[], X, const N extends Argnums = 0>(
   options: TransformOptions<N> & { hasAux: true },
 ): (...args: A) => [GradsOf<A, N>, X];
 export function grad(f: (...args: unknown[]) => unknown, options: TransformOptions & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
+  expectFunction(f, "grad");
+  expectOptions("grad", options, GRAD_KEYS);
   const vg = valueAndGradNamed(f, options, "grad");
   return (...args: unknown[]) => {
     const [value, g] = vg(...args);
@@ -384,6 +391,7 @@ function jacobianTree(traced: Traced, outs: FlatTree, blocks: readonly Tensor[][
  */
 export function jacrev<A extends unknown[], R, const N extends Argnums = 0>(f: (...args: A) => R, options: TransformOptions<N> = {}): (...args: A) => JacobianOf<R, GradsOf<A, N>> {
   expectFunction(f, "jacrev");
+  expectOptions("jacrev", options, TRANSFORM_KEYS);
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, "jacrev");
     const outs = outputsOf(traced, "jacrev");
@@ -410,6 +418,7 @@ export function jacrev<A extends unknown[], R, const N extends Argnums = 0>(f: (
  */
 export function jacfwd<A extends unknown[], R, const N extends Argnums = 0>(f: (...args: A) => R, options: TransformOptions<N> = {}): (...args: A) => JacobianOf<R, GradsOf<A, N>> {
   expectFunction(f, "jacfwd");
+  expectOptions("jacfwd", options, TRANSFORM_KEYS);
   return (...args: A) => {
     const traced = traceCall(f as (...a: never[]) => unknown, args, options.argnums ?? 0, "jacfwd");
     const outs = outputsOf(traced, "jacfwd");
@@ -440,6 +449,7 @@ export function hessian<A extends unknown[], const N extends Argnums = 0>(
   options: TransformOptions<N> = {},
 ): (...args: A) => JacobianOf<GradsOf<A, N>, GradsOf<A, N>> {
   expectFunction(f, "hessian");
+  expectOptions("hessian", options, TRANSFORM_KEYS);
   return jacfwd(jacrev(f, options), options) as (...args: A) => JacobianOf<GradsOf<A, N>, GradsOf<A, N>>;
 }
 

@@ -5,7 +5,7 @@
  * directional derivative. When they disagree, every op of the graph is checked alone, on the values it saw,
  * to name the first op whose rule is wrong.
  */
-import { expectFunction } from "../core/expect.js";
+import { expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import { topoOrder } from "../core/graph.js";
 import type { AnyOp } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
@@ -35,6 +35,8 @@ export interface GradcheckOptions {
   /** Seed of the random projection vectors (default 0). */
   seed?: number;
 }
+
+const GRADCHECK_KEYS = optionKeys<GradcheckOptions>({ eps: true, atol: true, rtol: true, modes: true, maxJacobian: true, projections: true, seed: true });
 
 /** One disagreement. */
 export interface GradcheckFailure {
@@ -112,6 +114,7 @@ function leaf64(data: Float64Array, shape: readonly number[], requiresGrad = fal
  */
 export function gradcheck(f: Fn, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
   expectFunction(f, "gradcheck");
+  expectOptions("gradcheck", options, GRADCHECK_KEYS);
   const eps = options.eps ?? 1e-6, atol = options.atol ?? 1e-5, rtol = options.rtol ?? 1e-3;
   const modes = options.modes ?? ["reverse", "forward"];
   const gen = new Generator(options.seed ?? 0);

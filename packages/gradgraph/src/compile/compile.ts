@@ -5,7 +5,7 @@
  */
 import { flattenTree, unflattenTree } from "../autodiff/tree.js";
 import { InputError } from "../core/errors.js";
-import { describe, expectFunction } from "../core/expect.js";
+import { describe, expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import type { NDArray } from "../tensor/ndarray.js";
 import { recording } from "../tensor/recording.js";
 import { batching, gradMode, transforms } from "../tensor/grad-mode.js";
@@ -45,6 +45,9 @@ export interface CompileOptions {
   replay?: ReplayMode;
 }
 
+/** The keys of {@link CompileOptions} (compileAsync's are the same). */
+const COMPILE_KEYS = optionKeys<CompileOptions>({ target: true, optimize: true, strict: true, guard: true, replay: true });
+
 /** What a compiled function tells about itself (synchronous or asynchronous). */
 export interface CompiledInfo {
   /** The optimized programs traced so far, one per signature (and per state of the guards). */
@@ -73,6 +76,14 @@ function checkTarget(target: unknown, who: string, what: string): void {
   if (typeof target !== "object" || target === null) throw new InputError(`${who}: ${what} must be an object with name, unsupported and prepare (a Target), got ${describe(target)}`);
   expectFunction((target as Target).unsupported, who, `${what}.unsupported`);
   expectFunction((target as Target).prepare, who, `${what}.prepare`);
+}
+
+/** What compile and compileAsync check when called: a function, and options with known keys, a guard and a target. */
+function checkCompile(fn: unknown, options: { readonly guard?: unknown; readonly target?: unknown }, who: string): void {
+  expectFunction(fn, who);
+  expectOptions(who, options, COMPILE_KEYS);
+  if (options.guard !== undefined) expectFunction(options.guard, who, "guard");
+  if (options.target !== undefined) checkTarget(options.target, who, "target");
 }
 
 /** Programs kept per signature (a guard that changes every call would otherwise keep every trace). */
@@ -215,9 +226,7 @@ export function compiler<A extends unknown[], R, X extends Run>(
   options: Omit<CompileOptions, "target"> & { readonly target?: AnyTarget<X> | undefined },
   who: string,
 ): CompiledInfo & { call(args: A): Generator<Replay<X>, R, NDArray[] | null> } {
-  expectFunction(fn, who);
-  if (options.guard !== undefined) expectFunction(options.guard, who, "guard");
-  if (options.target !== undefined) checkTarget(options.target, who, "target");
+  checkCompile(fn, options, who);
   const cache = new Map<string, Entry<X>[]>();
   const stats = { traced: 0, replayed: 0, eager: 0 };
   /** Why calls ran eagerly although their signature has a program (for `explain`). */

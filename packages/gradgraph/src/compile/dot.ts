@@ -7,6 +7,7 @@
  */
 import { scheduleAll, type AluNode } from "../ops/alu.js";
 import { formatShape } from "../ops/shape.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { exprString, stepName, stepOutputs, type Program, type Step, type Var } from "./program.js";
 
@@ -21,6 +22,8 @@ export interface ProgramDotOptions {
   /** `LR` (default, as the lecture's graphs) or `TB` (top to bottom, for long programs on narrow pages). */
   direction?: "LR" | "TB";
 }
+
+const DOT_KEYS = optionKeys<ProgramDotOptions>({ name: true, names: true, inputNames: true, direction: true });
 
 /** Colours: a fused kernel blue, a write in place orange, JavaScript grey (the explorer's palette). */
 const KERNEL = 'color="#3b6fd6"; fillcolor="#eef3fd"';
@@ -62,6 +65,7 @@ const label = (v: Var) => `%${v.id} ${typeOf(v)}`;
  * // }
  */
 export function programDot(program: Program, options: ProgramDotOptions = {}): string {
+  expectOptions("programDot", options, DOT_KEYS);
   const name = options.names ?? ((t: Tensor) => t.label ?? `tensor#${t.id}`);
   const lines = [
     `digraph ${q(options.name ?? "program")} {`,

@@ -7,12 +7,13 @@
  * either way the value used is not the value written. Subnormals (`1e-310`) are numbers and pass. Numbers in a
  * JSON file are read by JSON.parse, which shows overflow (Infinity: refused) but not underflow.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { InputError, SourceError } from "../core/errors.js";
 import { readFileLimited } from "../core/read-file.js";
 import type { Program } from "./ast.js";
 import { throwIfAny } from "./check.js";
 import { isName } from "./lexer.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean } from "../core/suggest.js";
 import { callSignature, constants } from "./table.js";
 
 /** A rectangular nested array of numbers (validated by {@link parseBindings}). */
@@ -69,6 +70,7 @@ export function parseBindings(
   program: Program,
   options: BindingOptions = {},
 ): Map<string, BindingValue> {
+  expectOptions("parseBindings", options, optionKeys<BindingOptions>({ where: true, readFile: true, partial: true, positions: true }));
   const where = options.where ?? "--at";
   const readFile = options.readFile ?? defaultReadFile;
   const errors: SourceError[] = [];

@@ -3,10 +3,11 @@
  * of arguments and known keywords; the header's parameters are distinct and shadow nothing. Every problem is
  * collected, so the user sees all unknown names at once, each with a suggestion when one is close.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { SourceError, SourceErrors } from "../core/errors.js";
 import { postOrder, type Expr, type Ident, type Program, type Span } from "./ast.js";
 import { parseSyntax } from "./parser.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean } from "../core/suggest.js";
 import { callSignature, constants, flagValues, functionTable, scalarFunctions, type FunctionSpec } from "./table.js";
 
 /** Options of {@link parseProgram}: the functions a program may call. */
@@ -27,6 +28,7 @@ export interface ParseOptions {
  * p.inputs; // ["x", "y", "w1", "b1", "w2", "b2"]
  */
 export function parseProgram(source: string, options: ParseOptions = {}): Program {
+  expectOptions("parseProgram", options, optionKeys<ParseOptions>({ functions: true }));
   const { header, body } = parseSyntax(source);
   const functions = functionTable(options.functions ?? scalarFunctions);
   const errors: SourceError[] = [];

@@ -36,7 +36,7 @@ export {
   type TensorCompileOptions,
 } from "./tensor.js";
 export { printExpr } from "./print.js";
-export { editDistance, suggestions, didYouMean } from "./suggest.js";
+export { editDistance, suggestions, didYouMean } from "../core/suggest.js";
 export {
   binaryOperators,
   constants,

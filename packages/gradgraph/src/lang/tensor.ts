@@ -7,6 +7,7 @@
  * by the number of arguments: with one argument (and optionally `axis=`/`keepdims=`) `max` and `min` reduce; with
  * two they are the elementwise maximum/minimum, as the lecture's `max(P, 0)` means.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { InputError, ShapeError, SourceError } from "../core/errors.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import { tensorFunctionList } from "../ops/functions.js";
@@ -119,6 +120,7 @@ export function compileTensor(
   bindings: ReadonlyMap<string, BindingValue> | Readonly<Record<string, BindingValue>>,
   options: TensorCompileOptions = {},
 ): TensorGraph {
+  expectOptions("compileTensor", options, optionKeys<TensorCompileOptions>({ dtype: true }));
   const { values, names } = boundInputs(program, bindings);
   const dtype = options.dtype ?? "float64";
   const inputs = names.map((name) => tensor(values.get(name)!, { dtype, requiresGrad: true, label: name }));

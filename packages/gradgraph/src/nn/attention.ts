@@ -9,6 +9,7 @@
  * blocks). `causal: true` lets position i attend to positions ≤ i only.
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
 import { fromTypedArray, Tensor, zeros } from "../tensor/tensor.js";
@@ -43,6 +44,9 @@ export interface MultiheadAttentionOptions extends Pick<LayerOptions, "generator
   /** Dropout on the attention weights in training mode (default 0). */
   dropout?: number;
 }
+
+const ATTENTION_KEYS = optionKeys<AttentionOptions>({ attnMask: true, keyPaddingMask: true, causal: true, averageAttnWeights: true });
+const MHA_KEYS = optionKeys<MultiheadAttentionOptions>({ batchFirst: true, dropout: true, generator: true, seed: true, dtype: true, bias: true });
 
 /** A mask as an additive float tensor of `shape` (0 where allowed, −∞ where blocked). */
 function additiveMask(mask: AttentionMask, what: string, dtype: Tensor["dtype"]): Tensor {
@@ -87,6 +91,7 @@ export class MultiheadAttention extends Module {
 
   constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
+    expectOptions("MultiheadAttention", options, MHA_KEYS);
     for (const [what, n] of [["embedDim", embedDim], ["numHeads", numHeads]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`MultiheadAttention: ${what} must be a positive integer, got ${n}`);
     }
@@ -115,6 +120,7 @@ export class MultiheadAttention extends Module {
 
   /** The output and the attention weights ([N, L, S] averaged over heads, or [N, heads, L, S]). */
   attend(query: Tensor, key: Tensor = query, value: Tensor = key, options: AttentionOptions = {}): { output: Tensor; weights: Tensor } {
+    expectOptions("MultiheadAttention", options, ATTENTION_KEYS);
     const e = this.embedDim, h = this.numHeads, d = this.headDim;
     const unbatched = query.ndim === 2;
     for (const [what, t] of [["query", query], ["key", key], ["value", value]] as const) {

@@ -11,6 +11,7 @@
  * | adaptiveAvgPool2d | avgPool2d when the sizes divide; else P_h @ x @ P_wᵀ with constant averaging matrices |
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import * as conv from "../ops/conv.js";
 import { formatShape } from "../ops/shape.js";
 import { fromTypedArray, graphAlgebra, type Tensor } from "../tensor/tensor.js";
@@ -35,6 +36,8 @@ export interface Conv2dArgs {
   groups?: number;
 }
 
+const CONV_KEYS = optionKeys<Conv2dArgs>({ stride: true, padding: true, dilation: true, groups: true });
+
 /**
  * 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or
  * null → [N, O, Ho, Wo].
@@ -43,6 +46,7 @@ export interface Conv2dArgs {
  * conv2d(randn([1, 3, 8, 8]), randn([4, 3, 3, 3]), null, { padding: 1 }).shape; // [1, 4, 8, 8]
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, args: Conv2dArgs = {}): Tensor {
+  expectOptions("conv2d", args, CONV_KEYS);
   return conv.conv2d(graphAlgebra, x, weight, bias, {
     stride: pair2(args.stride ?? 1, "stride", "conv2d", 1),
     padding: pair2(args.padding ?? 0, "padding", "conv2d", 0),
@@ -61,6 +65,7 @@ export interface Conv1dArgs {
 
 /** 1-D convolution: x [N, C, L], weight [O, C/groups, k], bias [O] or null → [N, O, Lo] (conv2d with height 1). */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, args: Conv1dArgs = {}): Tensor {
+  expectOptions("conv1d", args, CONV_KEYS);
   if (x.ndim !== 3) throw new ShapeError(`conv1d: expected a 3-D input [N, C, L], got ${formatShape(x.shape)}`);
   if (weight.ndim !== 3) throw new ShapeError(`conv1d: expected a 3-D weight [out, in/groups, k], got ${formatShape(weight.shape)}`);
   const [n, c, l] = x.shape as [number, number, number];
@@ -81,8 +86,13 @@ export interface Pool2dArgs {
   padding?: Size2;
 }
 
+/** The keys of maxPool2d's and avgPool2d's options (MaxPool2d's and AvgPool2d's too). */
+export const MAX_POOL_KEYS = optionKeys<Pool2dArgs & { dilation?: Size2 }>({ stride: true, padding: true, dilation: true });
+export const AVG_POOL_KEYS = optionKeys<Pool2dArgs>({ stride: true, padding: true });
+
 /** Max over each kh×kw window: [N, C, H, W] → [N, C, Ho, Wo] (padding reads −∞). */
 export function maxPool2d(x: Tensor, kernel: Size2, args: Pool2dArgs & { dilation?: Size2 } = {}): Tensor {
+  expectOptions("maxPool2d", args, MAX_POOL_KEYS);
   const k = pair2(kernel, "kernel", "maxPool2d", 1);
   return conv.maxPool2d(graphAlgebra, x, k, {
     stride: pair2(args.stride ?? k, "stride", "maxPool2d", 1),
@@ -93,6 +103,7 @@ export function maxPool2d(x: Tensor, kernel: Size2, args: Pool2dArgs & { dilatio
 
 /** Mean over each kh×kw window: [N, C, H, W] → [N, C, Ho, Wo] (zero padding, counted in the mean). */
 export function avgPool2d(x: Tensor, kernel: Size2, args: Pool2dArgs = {}): Tensor {
+  expectOptions("avgPool2d", args, AVG_POOL_KEYS);
   const k = pair2(kernel, "kernel", "avgPool2d", 1);
   return conv.avgPool2d(graphAlgebra, x, k, {
     stride: pair2(args.stride ?? k, "stride", "avgPool2d", 1),

@@ -5,10 +5,11 @@
  * done by ./conv-functional.ts (im2col + matmul).
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d, pair2, type Size2 } from "./conv-functional.js";
+import { adaptiveAvgPool2d, avgPool2d, AVG_POOL_KEYS, conv1d, conv2d, maxPool2d, MAX_POOL_KEYS, pair2, type Size2 } from "./conv-functional.js";
 import { uniformFanIn } from "./init.js";
 import { Parameter } from "./parameter.js";
 import { Flatten, Linear, Module, ReLU, Sequential, type LayerOptions } from "./module.js";
@@ -20,6 +21,8 @@ export interface ConvOptions extends Pick<LayerOptions, "generator" | "seed" | "
   dilation?: Size2;
   groups?: number;
 }
+
+const CONV_LAYER_KEYS = optionKeys<ConvOptions>({ stride: true, padding: true, dilation: true, groups: true, generator: true, seed: true, dtype: true, bias: true });
 
 const fmt = (v: readonly [number, number], oneD: boolean) => (oneD ? String(v[1]) : `(${v[0]}, ${v[1]})`);
 
@@ -36,6 +39,7 @@ abstract class ConvNd extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Size2, options: ConvOptions, private readonly oneD: boolean) {
     super();
     const name = oneD ? "Conv1d" : "Conv2d";
+    expectOptions(name, options, CONV_LAYER_KEYS);
     for (const [what, n] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`${name}: ${what} must be a positive integer, got ${n}`);
     }
@@ -114,6 +118,7 @@ export class Conv1d extends ConvNd {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Size2, readonly options: { stride?: Size2; padding?: Size2; dilation?: Size2 } = {}) {
     super();
+    expectOptions("MaxPool2d", options, MAX_POOL_KEYS);
     pair2(kernelSize, "kernelSize", "MaxPool2d", 1);
   }
   forward(x: Tensor): Tensor {
@@ -128,6 +133,7 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Size2, readonly options: { stride?: Size2; padding?: Size2 } = {}) {
     super();
+    expectOptions("AvgPool2d", options, AVG_POOL_KEYS);
     pair2(kernelSize, "kernelSize", "AvgPool2d", 1);
   }
   forward(x: Tensor): Tensor {
@@ -158,6 +164,7 @@ export class AdaptiveAvgPool2d extends Module {
  * …), so a PyTorch `nn.Sequential` of the same layers loads its state dict.
  */
 export function lenet5(options: Pick<LayerOptions, "generator" | "seed" | "dtype"> = {}): Sequential {
+  expectOptions("lenet5", options, optionKeys<Pick<LayerOptions, "generator" | "seed" | "dtype">>({ generator: true, seed: true, dtype: true }));
   const g = generatorFor(options);
   const o = { generator: g, ...(options.dtype ? { dtype: options.dtype } : {}) };
   return new Sequential(

@@ -4,6 +4,7 @@
  * needs no primitive of its own.
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import type { IndexArray } from "../ops/op.js";
@@ -66,6 +67,8 @@ export interface EmbeddingOptions {
   dtype?: DType;
 }
 
+const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ paddingIdx: true, generator: true, seed: true, dtype: true });
+
 /**
  * The rows of `weight` ([num, dim]) picked by `index` (any shape): an output of shape [...index, dim]. With
  * `paddingIdx`, positions holding that index get no gradient (their row is still read).
@@ -99,6 +102,7 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
+    expectOptions("Embedding", options, EMBEDDING_KEYS);
     for (const [what, n] of [["numEmbeddings", numEmbeddings], ["embeddingDim", embeddingDim]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`Embedding: ${what} must be a positive integer, got ${n}`);
     }

@@ -13,6 +13,7 @@
  * | crossEntropy | composite: −Σ w[y]·logSoftmax(x)[y] / Σ w[y] with gather (class weights, ignoreIndex, label smoothing) | stable: logSoftmax never takes log of 0 |
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOneOf, expectOptions, optionKeys } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import type { Value } from "../scalar/value.js";
 import type { Generator } from "../tensor/random.js";
@@ -118,6 +119,10 @@ export function activation(name: string): (x: Tensor) => Tensor {
 /** How a loss combines the per-element losses. */
 export type Reduction = "mean" | "sum" | "none";
 
+/** The accepted reductions, in PyTorch's spelling. */
+const REDUCTIONS: readonly Reduction[] = ["mean", "sum", "none"];
+
+/** `x` reduced as `reduction` says (each loss checks it first: an unknown one is an InputError, never "none"). */
 function reduce(x: Tensor, reduction: Reduction): Tensor {
   return reduction === "mean" ? x.mean() : reduction === "sum" ? x.sum() : x;
 }
@@ -139,11 +144,13 @@ function sameShapeAs(pred: Tensor, target: TensorLike, what: string): Tensor {
  * mseLoss(tensor([1, 2]), tensor([1, 4])).item(); // 2
  */
 export function mseLoss(pred: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
+  expectOneOf("mseLoss", "reduction", reduction, REDUCTIONS);
   return reduce(pred.sub(sameShapeAs(pred, target, "mseLoss")).pow(2), reduction);
 }
 
 /** Mean absolute error: mean(|pred − target|). */
 export function l1Loss(pred: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
+  expectOneOf("l1Loss", "reduction", reduction, REDUCTIONS);
   return reduce(pred.sub(sameShapeAs(pred, target, "l1Loss")).abs(), reduction);
 }
 
@@ -152,6 +159,7 @@ export function l1Loss(pred: Tensor, target: TensorLike, reduction: Reduction = 
  * stably as max(x, 0) − x·t + log(1 + e^(−|x|)) (no overflow at ±1000, no log of 0).
  */
 export function bceWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = "mean"): Tensor {
+  expectOneOf("bceWithLogits", "reduction", reduction, REDUCTIONS);
   const t = sameShapeAs(logits, target, "bceWithLogits");
   const x = logits;
   return reduce(x.maximum(0).sub(x.mul(t)).add(x.abs().neg().exp().add(1).log()), reduction);
@@ -167,6 +175,8 @@ export interface CrossEntropyOptions {
   /** ε in [0, 1]: the target is (1 − ε)·one-hot + ε/classes (default 0). */
   labelSmoothing?: number;
 }
+
+const CROSS_ENTROPY_KEYS = optionKeys<CrossEntropyOptions>({ reduction: true, weight: true, ignoreIndex: true, labelSmoothing: true });
 
 /**
  * Cross-entropy from logits [batch, classes] and integer class labels [batch], PyTorch's `F.cross_entropy`:
@@ -184,7 +194,9 @@ export interface CrossEntropyOptions {
  * crossEntropy(logits, labels, { labelSmoothing: 0.1, ignoreIndex: -1 });
  */
 export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options: Reduction | CrossEntropyOptions = "mean"): Tensor {
-  const o = typeof options === "string" ? { reduction: options } : options;
+  const o: CrossEntropyOptions = typeof options === "string" ? { reduction: options } : options;
+  expectOptions("crossEntropy", o, CROSS_ENTROPY_KEYS);
+  expectOneOf("crossEntropy", "reduction", o.reduction ?? "mean", REDUCTIONS);
   if (logits.ndim !== 2) {
     throw new ShapeError(`crossEntropy: expected logits of shape [batch, classes], got ${formatShape(logits.shape)}`);
   }

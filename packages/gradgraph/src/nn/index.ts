@@ -27,12 +27,11 @@ export {
   Flatten,
   Dropout,
   activationModule,
-  MLP,
   type StateDict,
   type LoadResult,
   type LayerOptions,
-  type MLPOptions,
 } from "./module.js";
+export { MLP, type MLPOptions } from "./mlp.js";
 export { Parameter, isParameter, parameter } from "./parameter.js";
 export * from "./functional.js";
 export * from "./conv.js";

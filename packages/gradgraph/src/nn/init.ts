@@ -11,6 +11,7 @@
  * Each comes as `…Uniform` (U(±√3·std), the same variance) and `…Normal` (N(0, std²)).
  */
 import { InputError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
 import { rand, randn } from "../tensor/random-tensors.js";
@@ -58,40 +59,50 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[1]! * field, fanOut: shape[0]! * field };
 }
 
-function generatorOf(o: InitOptions): Generator {
+const INIT_KEYS = optionKeys<InitOptions>({ generator: true, seed: true, dtype: true, gain: true });
+
+/** The generator of an initialiser's options, checked (`who` names the initialiser in errors). */
+function generatorOf(o: InitOptions, who: string): Generator {
+  expectOptions(who, o, INIT_KEYS);
   return generatorFor(o);
 }
 
 /** Kaiming/He uniform: U(±gain·√(3/fan_in)), gain √2 by default (ReLU). */
 export function kaimingUniform(shape: readonly number[], o: InitOptions = {}): Tensor {
+  const g = generatorOf(o, "kaimingUniform");
   const bound = (o.gain ?? Math.SQRT2) * Math.sqrt(3 / fans(shape).fanIn);
-  return rand(shape, { generator: generatorOf(o), dtype: o.dtype ?? "float32", low: -bound, high: bound });
+  return rand(shape, { generator: g, dtype: o.dtype ?? "float32", low: -bound, high: bound });
 }
 
 /** Kaiming/He normal: N(0, (gain/√fan_in)²), gain √2 by default (ReLU). */
 export function kaimingNormal(shape: readonly number[], o: InitOptions = {}): Tensor {
+  const g = generatorOf(o, "kaimingNormal");
   const std = (o.gain ?? Math.SQRT2) / Math.sqrt(fans(shape).fanIn);
-  return randn(shape, { generator: generatorOf(o), dtype: o.dtype ?? "float32", std });
+  return randn(shape, { generator: g, dtype: o.dtype ?? "float32", std });
 }
 
 /** Xavier/Glorot uniform: U(±gain·√(6/(fan_in + fan_out))), gain 1 by default. */
 export function xavierUniform(shape: readonly number[], o: InitOptions = {}): Tensor {
+  const g = generatorOf(o, "xavierUniform");
   const { fanIn, fanOut } = fans(shape);
   const bound = (o.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
-  return rand(shape, { generator: generatorOf(o), dtype: o.dtype ?? "float32", low: -bound, high: bound });
+  return rand(shape, { generator: g, dtype: o.dtype ?? "float32", low: -bound, high: bound });
 }
 
 /** Xavier/Glorot normal: N(0, gain²·2/(fan_in + fan_out)), gain 1 by default. */
 export function xavierNormal(shape: readonly number[], o: InitOptions = {}): Tensor {
+  const g = generatorOf(o, "xavierNormal");
   const { fanIn, fanOut } = fans(shape);
   const std = (o.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
-  return randn(shape, { generator: generatorOf(o), dtype: o.dtype ?? "float32", std });
+  return randn(shape, { generator: g, dtype: o.dtype ?? "float32", std });
 }
 
 /** PyTorch's default for `nn.Linear` weights and biases: U(±1/√fan_in) (`fanIn` given for a bias). */
 export function uniformFanIn(shape: readonly number[], o: InitOptions & { fanIn?: number } = {}): Tensor {
-  const bound = 1 / Math.sqrt(o.fanIn ?? fans(shape).fanIn);
-  return rand(shape, { generator: generatorOf(o), dtype: o.dtype ?? "float32", low: -bound, high: bound });
+  const { fanIn, ...rest } = o;
+  const g = generatorOf(rest, "uniformFanIn");
+  const bound = 1 / Math.sqrt(fanIn ?? fans(shape).fanIn);
+  return rand(shape, { generator: g, dtype: o.dtype ?? "float32", low: -bound, high: bound });
 }
 
 /**

@@ -28,12 +28,11 @@
  * PyTorch `state_dict` loads with `loadStateDict`.
  */
 import { InputError, ShapeError } from "../core/errors.js";
-import { describe as describeValue } from "../core/expect.js";
+import { describe as describeValue, expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
 import { guard } from "../tensor/recording.js";
-import { checkLayerSizes } from "../tensor/args.js";
 import { isTensor, noGrad, type Tensor } from "../tensor/tensor.js";
 import { activationSpec, dropout, gelu, leakyRelu, type ActivationName } from "./functional.js";
 import { initWeight, uniformFanIn, type InitName } from "./init.js";
@@ -83,6 +82,9 @@ function checkName(who: string, name: string): void {
     throw new InputError(`${who}: a name must be a non-empty string without ".", got ${JSON.stringify(name)}`);
   }
 }
+
+/** The keys of loadStateDict's and loadParameters' options. */
+const LOAD_KEYS = optionKeys<{ strict?: boolean }>({ strict: true });
 
 /**
  * Copies `state` into the named tensors `into` (see `Module.loadStateDict`), after checking everything: with
@@ -320,7 +322,9 @@ export abstract class Module {
    * @example
    * model.loadStateDict(other.stateDict());
    */
-  loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): LoadResult {
+  loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
+    expectOptions("loadStateDict", options, LOAD_KEYS);
+    const { strict = true } = options;
     return loadInto(this.constructor.name, "loadStateDict", this.#stateEntries(""), state, strict);
   }
 
@@ -329,7 +333,9 @@ export abstract class Module {
    * parameter's dtype). With `strict` (the default) the names must be exactly the model's parameters'.
    * ({@link loadStateDict} loads buffers too.)
    */
-  loadParameters(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, { strict = true } = {}): this {
+  loadParameters(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, options: { strict?: boolean } = {}): this {
+    expectOptions("loadParameters", options, LOAD_KEYS);
+    const { strict = true } = options;
     loadInto(this.constructor.name, "loadParameters", this.namedParameters(), state, strict);
     return this;
   }
@@ -384,6 +390,9 @@ export interface LayerOptions {
   bias?: boolean;
 }
 
+/** The keys of {@link LayerOptions}, for the layers that take them all. */
+export const LAYER_KEYS = optionKeys<LayerOptions>({ init: true, gain: true, generator: true, seed: true, dtype: true, bias: true });
+
 /**
  * A fully connected layer: y = x Wᵀ + b, with W of shape [out, in] and b of shape [out] (PyTorch's layout).
  *
@@ -406,6 +415,7 @@ export class Linear extends Module {
     options: LayerOptions = {},
   ) {
     super();
+    expectOptions("Linear", options, LAYER_KEYS);
     for (const [what, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`Linear: ${what} must be a positive integer, got ${n}`);
     }
@@ -522,6 +532,7 @@ export class Dropout extends Module {
   constructor(readonly p = 0.5, options: { seed?: number; generator?: Generator } = {}) {
     super();
     if (!(p >= 0 && p <= 1)) throw new InputError(`Dropout: p must be in [0, 1], got ${p}`);
+    expectOptions("Dropout", options, optionKeys<{ seed?: number; generator?: Generator }>({ seed: true, generator: true }));
     this.generator = generatorFor(options);
   }
   forward(x: Tensor): Tensor {
@@ -545,55 +556,4 @@ const ACTIVATION_MODULES: { readonly [K in ActivationName]: () => Module } = {
 /** The module for an activation name (an unknown name is an error listing them). */
 export function activationModule(name: ActivationName | string): Module {
   return ACTIVATION_MODULES[activationSpec(name).name]();
-}
-
-/** Options of {@link MLP}: those of {@link Linear} for every layer, and an activation after the last. */
-export interface MLPOptions extends Omit<LayerOptions, "bias"> {
-  /** An activation after the last layer too (default none: the output is logits or a regression value). */
-  outputActivation?: ActivationName;
-}
-
-/**
- * A multi-layer perceptron: Linear layers of the given sizes with an activation between them — a
- * `Sequential(Linear, act, Linear, act, …, Linear)`, so parameters are named `0.weight`, `0.bias`,
- * `2.weight`, ….
- *
- * Initialisation (unless `init` says otherwise): Kaiming/He for ReLU-like activations (relu, leaky_relu, gelu),
- * Xavier/Glorot for tanh, sigmoid and identity, with the activation's gain; biases zero. All weights come from
- * one generator seeded by `seed` (by default a stream from the global generator that `manualSeed` sets), layer
- * by layer, so a seed fixes the whole network.
- *
- * @example
- * const model = new MLP([784, 128, 10], "relu", { seed: 0 });
- * model.forward(zeros([64, 784])).shape; // [64, 10]
- */
-export class MLP extends Sequential {
-  /** The layer sizes, inputs first and outputs last. */
-  readonly sizes: readonly number[];
-  /** The activation between layers. */
-  readonly activation: ActivationName;
-
-  constructor(sizes: readonly number[], act: ActivationName = "relu", options: MLPOptions = {}) {
-    checkLayerSizes("MLP", sizes);
-    const spec = activationSpec(act);
-    const g = generatorFor(options);
-    const init: InitName = options.init ?? (spec.reluLike ? "kaiming-uniform" : "xavier-uniform");
-    const gain = options.gain ?? spec.gain(0.01);
-    const layers: Module[] = [];
-    for (let i = 0; i + 1 < sizes.length; i++) {
-      const last = i + 2 === sizes.length;
-      // The output layer feeds no activation: gain 1 (Xavier) keeps logits small at the start.
-      const layerInit: InitName = options.init ?? (last ? "xavier-uniform" : init);
-      layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { init: layerInit, gain: last && options.gain === undefined ? 1 : gain, generator: g, dtype: options.dtype ?? "float32" }));
-      if (!last) layers.push(activationModule(act));
-      else if (options.outputActivation !== undefined) layers.push(activationModule(options.outputActivation));
-    }
-    super(...layers);
-    this.sizes = [...sizes];
-    this.activation = act;
-  }
-
-  override describe(): string {
-    return `MLP(${this.sizes.join("-")}, ${this.activation})`;
-  }
 }

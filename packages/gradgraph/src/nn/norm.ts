@@ -11,6 +11,7 @@
  *   the cumulative average); in evaluation mode it uses the running estimates.
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { scalarArray } from "../tensor/ndarray.js";
@@ -18,6 +19,9 @@ import { host, recording } from "../tensor/recording.js";
 import { noGrad, ones, Tensor, zeros } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
+
+const NORM = { affine: true, eps: true, dtype: true } as const;
+const NORM_KEYS = optionKeys<NormOptions>(NORM);
 
 /**
  * Layer normalisation over the last `normalizedShape.length` axes of `x`: (x − mean)/√(var + eps), then times
@@ -68,6 +72,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: NormOptions = {}) {
     super();
+    expectOptions("LayerNorm", options, NORM_KEYS);
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0 || shape.some((n) => !Number.isInteger(n) || n < 1)) {
       throw new InputError(`LayerNorm: normalizedShape must be positive integers, got ${formatShape(shape)}`);
@@ -97,6 +102,8 @@ export interface BatchNormOptions extends NormOptions {
   trackRunningStats?: boolean;
 }
 
+const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({ ...NORM, momentum: true, trackRunningStats: true });
+
 /** The shared part of BatchNorm1d and BatchNorm2d; `ranks` are the input ranks a subclass accepts. */
 abstract class BatchNorm extends Module {
   readonly eps: number;
@@ -112,6 +119,7 @@ abstract class BatchNorm extends Module {
 
   constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    expectOptions(new.target.name, options, BATCH_NORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new InputError(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
     }

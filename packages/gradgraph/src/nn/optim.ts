@@ -8,7 +8,7 @@
  * Also here: gradient clipping by global norm, and learning-rate schedules.
  */
 import { InputError } from "../core/errors.js";
-import { expectFunction } from "../core/expect.js";
+import { expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import { scalarArray } from "../tensor/ndarray.js";
 import { guard, host } from "../tensor/recording.js";
@@ -179,6 +179,15 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
+const SGD_KEYS = optionKeys<SGDOptions>({ lr: true, momentum: true, dampening: true, nesterov: true, weightDecay: true });
+const ADAM_KEYS = optionKeys<AdamOptions>({ lr: true, betas: true, eps: true, weightDecay: true });
+
+/** The learning rate of an optimizer's options (`fallback` when not given), after checking their keys. */
+function checkedLr(who: string, options: unknown, keys: readonly string[], fallback: number): number {
+  expectOptions(who, options, keys);
+  return (options as { lr?: number } | undefined)?.lr ?? fallback;
+}
+
 /**
  * Stochastic gradient descent, with momentum, Nesterov momentum and weight decay (PyTorch's `SGD`):
  *
@@ -195,7 +204,7 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: readonly Tensor[], options: SGDOptions = {}) {
-    super(params, options.lr ?? 0.01);
+    super(params, checkedLr(new.target.name, options, SGD_KEYS, 0.01));
     this.momentum = this.nonNegative("momentum", options.momentum ?? 0);
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;
@@ -262,7 +271,7 @@ export class Adam extends Optimizer {
   protected decoupled = false;
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super(params, checkedLr(new.target.name, options, ADAM_KEYS, 1e-3));
     [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
     this.eps = this.nonNegative("eps", options.eps ?? 1e-8);
     this.weightDecay = this.nonNegative("weightDecay", options.weightDecay ?? this.defaultWeightDecay());

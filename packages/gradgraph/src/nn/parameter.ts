@@ -9,7 +9,10 @@
  *   forward(x: Tensor) { return x.mul(this.w); }
  * }
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { isTensor, Tensor } from "../tensor/tensor.js";
+
+const PARAMETER_KEYS = optionKeys<{ requiresGrad?: boolean }>({ requiresGrad: true });
 
 /** The mark of a parameter (global: the same in every copy of the package). */
 export const PARAMETER_BRAND: unique symbol = Symbol.for("gradgraph.Parameter") as never;
@@ -28,8 +31,9 @@ export class Parameter extends Tensor {
     return true;
   }
 
-  constructor(data: Tensor, { requiresGrad = true }: { requiresGrad?: boolean } = {}) {
-    super(data.value, { requiresGrad, ...(data.label === undefined ? {} : { label: data.label }) });
+  constructor(data: Tensor, options: { requiresGrad?: boolean } = {}) {
+    expectOptions("Parameter", options, PARAMETER_KEYS);
+    super(data.value, { requiresGrad: options.requiresGrad ?? true, ...(data.label === undefined ? {} : { label: data.label }) });
   }
 }
 

@@ -9,6 +9,7 @@
  *   GRU:  r, z = σ(x Wᵢᵣᵀ + bᵢᵣ + h Wₕᵣᵀ + bₕᵣ), σ(…);  n = tanh(x Wᵢₙᵀ + bᵢₙ + r·(h Wₕₙᵀ + bₕₙ));  h' = (1 − z)·n + z·h
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { generatorFor, type Generator } from "../tensor/random.js";
@@ -37,6 +38,8 @@ export type LSTMOptions = RNNOptions;
 /** Options of {@link GRU}. */
 export type GRUOptions = RNNOptions;
 
+const RNN_KEYS = optionKeys<RNNOptions>({ numLayers: true, batchFirst: true, bias: true, dropout: true, generator: true, seed: true, dtype: true });
+
 /** LSTM's recurrent state: h and c, each [numLayers, N, H] ([numLayers, H] unbatched). */
 export interface LSTMState {
   h: Tensor;
@@ -61,6 +64,7 @@ abstract class RecurrentBase extends Module {
   constructor(private readonly gates: number, private readonly states: readonly string[], readonly inputSize: number, readonly hiddenSize: number, options: RNNOptions) {
     super();
     const kind = new.target.name;
+    expectOptions(kind, options, RNN_KEYS);
     this.numLayers = options.numLayers ?? 1;
     for (const [what, n] of [["inputSize", inputSize], ["hiddenSize", hiddenSize], ["numLayers", this.numLayers]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`${kind}: ${what} must be a positive integer, got ${n}`);

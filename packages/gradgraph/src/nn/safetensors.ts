@@ -17,7 +17,7 @@
  * `num_batches_tracked`, for one, is an I64. The conversions of 16-bit floats are in `float16.ts`.
  */
 import { InputError } from "../core/errors.js";
-import { describe, isPlainObject } from "../core/expect.js";
+import { describe, expectOptions, isPlainObject, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { sizeOf } from "../ops/shape.js";
 import { fromTypedArray, isTensor, type Tensor } from "../tensor/tensor.js";
@@ -37,6 +37,9 @@ export interface SafetensorsWriteOptions {
    */
   dtype?: SafetensorsFloat;
 }
+
+/** The keys of {@link SafetensorsWriteOptions}. */
+export const SAFETENSORS_WRITE_KEYS = optionKeys<SafetensorsWriteOptions>({ dtype: true });
 
 /** Each written format's name and largest finite value, for the error of a value beyond it, and wider formats. */
 const RANGE: Record<SafetensorsFloat, { name: string; max: number; wider: string }> = {
@@ -124,6 +127,7 @@ export function encodeSafetensors(
   metadata?: Record<string, string>,
   options: SafetensorsWriteOptions = {},
 ): Uint8Array {
+  expectOptions("encodeSafetensors", options, SAFETENSORS_WRITE_KEYS);
   if (typeof tensors !== "object" || tensors === null || !(Symbol.iterator in tensors)) {
     const got = tensors === null ? "null" : typeof tensors === "object" ? "an object" : typeof tensors;
     throw new InputError(`safetensors: expected the tensors as a Map or [name, tensor] pairs (such as model.stateDict(), or new Map(Object.entries(record))), got ${got}`);

@@ -15,12 +15,16 @@
  * new scalar.SGD(net.parameters(), { lr: 0.1 }).step();
  */
 import { InputError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { Value } from "../scalar/value.js";
 import { scalarRecording } from "../scalar/recording.js";
 import { checkLayerSizes, describe } from "../tensor/args.js";
 import { Generator } from "../tensor/random.js";
 import { activationSpec, type ActivationName } from "./functional.js";
-import type { MLP as TensorMLP } from "./module.js";
+import type { MLP as TensorMLP } from "./mlp.js";
+
+/** The keys of the scalar layers' options: where the initial weights come from. */
+const SCALAR_KEYS = optionKeys<{ generator?: Generator; seed?: number }>({ generator: true, seed: true });
 
 type Row = readonly (Value | number)[];
 
@@ -35,6 +39,7 @@ export class Linear {
     for (const [name, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`scalar Linear: ${name} must be a positive integer, got ${describe(n)}`);
     }
+    expectOptions("scalar Linear", options, SCALAR_KEYS);
     const g = options.generator ?? new Generator(options.seed ?? 0);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = Array.from({ length: outFeatures }, (_, j) =>
@@ -74,6 +79,7 @@ export class MLP {
 
   constructor(readonly sizes: readonly number[], readonly activation: ActivationName = "relu", options: { seed?: number; generator?: Generator } = {}) {
     checkLayerSizes("scalar MLP", sizes);
+    expectOptions("scalar MLP", options, SCALAR_KEYS);
     const f = activationSpec(activation).scalar;
     this.act = f;
     const g = options.generator ?? new Generator(options.seed ?? 0);

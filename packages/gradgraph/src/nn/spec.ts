@@ -9,6 +9,7 @@
  * Plain sizes (`784-256-10`, or `mlp:784-256-10`) stay an {@link MLP}; `cnn` names a LeNet-style network.
  */
 import { InputError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -248,6 +249,7 @@ const BUILDERS: { [K in LayerSpec["kind"]]: Builder } = {
  * const net = buildLayerNet("conv(6,5)-relu-maxpool(2)-flatten-linear(10)", [784], { image: [1, 28, 28], classes: 10, seed: 0 });
  */
 export function buildLayerNet(text: string, input: readonly number[], o: { image?: readonly number[]; classes: number; seed?: number; dtype?: DType }): LayerNet {
+  expectOptions("buildLayerNet", o ?? null, optionKeys<Parameters<typeof buildLayerNet>[2]>({ image: true, classes: true, seed: true, dtype: true }));
   const layers = parseLayers(text);
   const shapes = inferShapes(text, layers, input, o.image, o.classes);
   const generator = new Generator(o.seed ?? 0), dtype = o.dtype ?? "float32";

@@ -7,7 +7,7 @@
  * first, when it is aborted already).
  */
 import { InputError } from "../core/errors.js";
-import { describe, expectFunction } from "../core/expect.js";
+import { describe, expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import type { GeneratorState } from "../tensor/random.js";
 import { noGrad, type Tensor } from "../tensor/tensor.js";
 import { compile } from "../compile/compile.js";
@@ -197,6 +197,11 @@ export interface FitOptions {
   resume?: History;
 }
 
+const FIT_KEYS = optionKeys<FitOptions>({
+  loss: true, optimizer: true, epochs: true, batchSize: true, shuffle: true, seed: true, dropLast: true, metrics: true, validation: true,
+  schedule: true, augment: true, clipNorm: true, onStep: true, onEpoch: true, signal: true, compile: true, target: true, yieldMs: true, resume: true,
+});
+
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 /** Lets timers, I/O and signal handlers run. */
@@ -218,6 +223,7 @@ function tick(): Promise<void> {
  * });
  */
 export async function fit(model: Module, data: Dataset | DataLoader, options: FitOptions): Promise<History> {
+  expectOptions("fit", options ?? null, FIT_KEYS);
   const loss = resolveLoss(options.loss, "fit");
   const metrics = resolveMetrics(options.metrics ?? [], "fit");
   const epochs = options.epochs ?? 1;
@@ -415,6 +421,7 @@ export interface EvaluateOptions {
  * evaluate(model, test, { loss: "cross_entropy", metrics: ["accuracy"] }); // { loss: 0.05, accuracy: 0.99 }
  */
 export function evaluate(model: Module, data: Dataset, options: EvaluateOptions = {}): Record<string, number> {
+  expectOptions("evaluate", options, optionKeys<EvaluateOptions>({ loss: true, metrics: true, batchSize: true }));
   const loss = options.loss === undefined ? null : resolveLoss(options.loss, "evaluate");
   const metrics = resolveMetrics(options.metrics ?? [], "evaluate");
   const restore = saveModes(model);

@@ -4,6 +4,7 @@
  */
 
 import { InputError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 
 export { readFileLimited } from "../core/read-file.js";
 
@@ -93,6 +94,7 @@ export class FolderError extends Error {
  * mkdir per level fails at once.)
  */
 export async function makeFolders(dir: string, o: { writable?: boolean } = {}): Promise<void> {
+  expectOptions("makeFolders", o, optionKeys<{ writable?: boolean }>({ writable: true }));
   const fs = await import("node:fs/promises");
   const { dirname } = await import("node:path");
   const missing: string[] = [];

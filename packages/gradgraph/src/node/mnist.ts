@@ -7,9 +7,10 @@
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../core/errors.js";
+import { expectOptions } from "../core/expect.js";
 import type { Dataset } from "../nn/data/dataset.js";
 import { parseIdx } from "../nn/data/idx.js";
-import { mnistDataset, MNIST_TEST_DIGITS, MNIST_TRAIN_DIGITS, type MnistOptions, type MnistRaw } from "../nn/data/mnist.js";
+import { mnistDataset, MNIST_KEYS, MNIST_TEST_DIGITS, MNIST_TRAIN_DIGITS, type MnistOptions, type MnistRaw } from "../nn/data/mnist.js";
 import { readFileLimited } from "./files.js";
 
 /** The sets read so far, by folder (each read once per process). */
@@ -65,6 +66,7 @@ export function mnistDataDir(from?: string): string {
  * train.x.shape; // [60000, 784]
  */
 export async function loadMnist(o: MnistOptions = {}): Promise<{ train: Dataset; test: Dataset }> {
+  expectOptions("loadMnist", o, MNIST_KEYS);
   const dir = resolve(o.dir ?? mnistDataDir());
   let sets = cache.get(dir);
   if (sets === undefined) {

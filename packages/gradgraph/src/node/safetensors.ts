@@ -4,7 +4,8 @@
  * `nn.decodeSafetensors`.
  */
 import { InputError } from "../core/errors.js";
-import { decodeSafetensors, encodeSafetensors, type Safetensors, type SafetensorsWriteOptions } from "../nn/safetensors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
+import { decodeSafetensors, encodeSafetensors, SAFETENSORS_WRITE_KEYS, type Safetensors, type SafetensorsWriteOptions } from "../nn/safetensors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { readFileLimited, writeFileAtomic } from "./files.js";
 
@@ -21,6 +22,7 @@ export async function saveSafetensors(
   metadata?: Record<string, string>,
   options: SafetensorsWriteOptions = {},
 ): Promise<void> {
+  expectOptions("saveSafetensors", options, SAFETENSORS_WRITE_KEYS);
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata, options));
 }
 
@@ -32,6 +34,7 @@ export const MAX_SAFETENSORS_BYTES = 2_000_000_000;
  * anything but a regular file of at most `maxBytes` (a link to /dev/zero is refused before a byte is read).
  */
 export async function loadSafetensors(path: string, options: { maxBytes?: number } = {}): Promise<Safetensors> {
+  expectOptions("loadSafetensors", options, optionKeys<{ maxBytes?: number }>({ maxBytes: true }));
   return decodeSafetensors(readSafetensorsBytes(path, options.maxBytes), path);
 }
 

@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InputError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { Generator, type GeneratorState } from "../tensor/random.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../nn/optim.js";
@@ -66,11 +67,18 @@ function allGenerators(model: Module, extra: Record<string, Generator>): Map<str
   return out;
 }
 
+/** The keys of what saveTrainingState and loadTrainingState are given (loadTrainingState's has no history). */
+const SAVE_RUN_KEYS = optionKeys<{ model: Module; optimizer: Optimizer; history: History; generators?: Record<string, Generator> }>({
+  model: true, optimizer: true, history: true, generators: true,
+});
+const LOAD_RUN_KEYS = SAVE_RUN_KEYS.filter((k) => k !== "history");
+
 /** Writes `dir/optimizer.safetensors` and `dir/training-state.json` (creating `dir`). */
 export async function saveTrainingState(
   dir: string,
   run: { model: Module; optimizer: Optimizer; history: History; generators?: Record<string, Generator> },
 ): Promise<void> {
+  expectOptions("saveTrainingState", run ?? null, SAVE_RUN_KEYS, "run");
   const { tensors, ...optimizer } = run.optimizer.stateDict();
   const generators: Record<string, GeneratorState> = {};
   for (const [k, g] of allGenerators(run.model, run.generators ?? {})) generators[k] = g.getState();
@@ -99,6 +107,7 @@ export async function loadTrainingState(
   dir: string,
   run: { model: Module; optimizer: Optimizer; generators?: Record<string, Generator> },
 ): Promise<History> {
+  expectOptions("loadTrainingState", run ?? null, LOAD_RUN_KEYS, "run");
   const path = join(dir, TRAINING_STATE_FILE);
   let file: TrainingStateFile;
   try {

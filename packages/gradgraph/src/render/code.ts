@@ -12,6 +12,7 @@
  *     dy, db = 1 * dc, 1 * dc  # = -0.25, -0.25
  * ```
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { elementwiseList } from "../ops/elementwise.js";
 import { PREC, type ElementwiseOp } from "../ops/op.js";
 import { formatValue, isIdentifier, RESERVED_NAMES } from "./format.js";
@@ -74,6 +75,7 @@ export function generateCode(snap: Snapshot, target: CodeTarget, options: CodeOp
  * // { text: "    dc = -d/c * dd  # = -0.25", pass: "backward", node: 6, grads: [5] }
  */
 export function generateCodeLines(snap: Snapshot, target: CodeTarget, options: CodeOptions = {}): CodeLine[] {
+  expectOptions("generateCode", options, optionKeys<CodeOptions>({ name: true }));
   return new CodeWriter(snap, target, options.name ?? "df").write();
 }
 

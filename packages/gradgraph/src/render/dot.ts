@@ -3,6 +3,7 @@
  * edges are intermediate values (labelled with the value's name, value and, when computed, gradient), inputs
  * and constants are source nodes, and the root's value leaves through an edge to an output marker.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { formatValue } from "./format.js";
 import { opOf, type Snapshot, type SnapshotNode } from "./snapshot.js";
 import { opSymbol, printOp, symConst, symName } from "./symbolic.js";
@@ -72,6 +73,7 @@ export function layoutFor(nodes: readonly LayoutNode[]): DotLayout {
  * // }
  */
 export function toDot(snap: Snapshot, options: DotOptions = {}): string {
+  expectOptions("toDot", options, optionKeys<DotOptions>({ name: true, grads: true, layout: true }));
   const showGrads = snap.hasGrads && (options.grads ?? true);
   const w = new DotWriter(snap.nodes, options.name, options.layout);
   for (const n of snap.nodes) {

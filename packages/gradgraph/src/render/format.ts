@@ -2,6 +2,7 @@
  * Small text helpers shared by the renderers: compact numbers for people, aligned plain-text tables, and the
  * words a generated program must not use as variable names.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { elementwiseList } from "../ops/elementwise.js";
 
 /** Significant digits shown at most; a number that needs more is rounded to this many. */
@@ -48,6 +49,7 @@ export interface TableOptions {
  * // "  node  value\n  ----  -----\n  a     0\n  b     1"
  */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
+  expectOptions("formatTable", options, optionKeys<TableOptions>({ indent: true, gap: true }));
   const indent = options.indent ?? "  ";
   const gap = options.gap ?? "  ";
   const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, width(r[i] ?? "")), width(h)));

@@ -3,6 +3,7 @@
  * order, with the lecture's names, values, local derivatives and the gradient contributions of the backward
  * pass. Every renderer (trace tables, lecture-style code, DOT, paths report) and the web explorer work from it.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { GradgraphError } from "../core/errors.js";
 import { topoOrder } from "../core/graph.js";
 import { elementwiseOps } from "../ops/elementwise.js";
@@ -131,6 +132,7 @@ export function snapshotWithValues(
   inputs: readonly Value[],
   options: SnapshotOptions = {},
 ): { snapshot: Snapshot; values: Value[] } {
+  expectOptions("snapshot", options, optionKeys<SnapshotOptions>({ values: true, grads: true }));
   const hasValues = options.values ?? true;
   const hasGrads = hasValues && (options.grads ?? true);
   const order = topoOrder<Value>(root);

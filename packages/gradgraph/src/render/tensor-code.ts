@@ -14,6 +14,7 @@
  *     return T, (dX, dW, dy, dz)
  * ```
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { InputError } from "../core/errors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { CodeTarget } from "./code.js";
@@ -41,6 +42,7 @@ export interface TensorCodeOptions {
  * its sum with respect to every input: `return T, (dX, dW)` in Python, `return [T, [dX, dW]]` in TypeScript.
  */
 export function generateTensorCode(root: Tensor, inputs: readonly Tensor[], target: CodeTarget, options: TensorCodeOptions = {}): string {
+  expectOptions("generateTensorCode", options, optionKeys<TensorCodeOptions>({ name: true, rootName: true }));
   if (!root.requiresGrad) throw new InputError("trace --code: the expression does not depend on its inputs");
   const { view, tensors, rules } = tensorGraphParts(root, inputs, options.rootName === undefined ? {} : { rootName: options.rootName });
   const py = target === "py";

@@ -4,6 +4,7 @@
  * they are built from. Names follow the scalar renderers: inputs keep their labels, intermediate values are
  * `a, b, c, ...`, single-value constants are their literals.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { topoOrder } from "../core/graph.js";
 import type { AnyOp } from "../ops/op.js";
 import { formatShape, type Shape } from "../ops/shape.js";
@@ -60,6 +61,7 @@ export function tensorGraphParts(
   inputs: readonly Tensor[],
   options: { grads?: boolean; rootName?: string } = {},
 ): { view: TensorGraphView; tensors: Tensor[]; rules: TSym[][] } {
+  expectOptions("describeTensorGraph", options, optionKeys<{ grads?: boolean; rootName?: string }>({ grads: true, rootName: true }));
   const order = topoOrder<Tensor>(root);
   const leaves = [...inputs.filter((x) => order.includes(x)), ...order.filter((n) => n.op === null && !inputs.includes(n))];
   const nodes = [...leaves, ...order.filter((n) => n.op !== null)];
@@ -191,6 +193,7 @@ function isLiteral(n: TensorNodeView): boolean {
  * when computed, the gradient.
  */
 export function tensorToDot(view: TensorGraphView, options: { name?: string; layout?: DotLayout } = {}): string {
+  expectOptions("tensorToDot", options, optionKeys<{ name?: string; layout?: DotLayout }>({ name: true, layout: true }));
   const w = new DotWriter(view.nodes, options.name, options.layout);
   for (const n of view.nodes) {
     if (n.kind === "op") {

@@ -13,6 +13,7 @@
  * throws {@link StaleValueError}. Leaves made with `new Value` (parameters, inputs) never go stale: make anything
  * kept across steps with `new Value`, or read `.data` into a number. The lecture's small graphs never recycle.
  */
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
 import { elementwiseList } from "../ops/elementwise.js";
@@ -38,6 +39,8 @@ export interface ValueOptions {
   requiresGrad?: boolean;
   span?: Span;
 }
+
+const VALUE_KEYS = optionKeys<ValueOptions>({ label: true, requiresGrad: true, span: true });
 
 /** What few nodes carry: a label and a span (kept off the node, so that a `Value` is four fields). */
 interface Extras {
@@ -302,6 +305,7 @@ export class Value implements ValueMethods, GraphNode {
 
 /** The public constructor's work: records a leaf holding `data`, or `op(...inputs)` holding `data`. */
 function made(data: number, options: ValueOptions = {}, op: ElementwiseOp | null = null, inputs: readonly Value[] = []): Value {
+  expectOptions("Value", options, VALUE_KEYS);
   if (op !== null) codeOfOp(op);
   if (op === null ? inputs.length !== 0 : inputs.length !== op.arity) {
     throw new Error(`${op?.name ?? "a leaf"}: expected ${op?.arity ?? 0} inputs, got ${inputs.length}`);

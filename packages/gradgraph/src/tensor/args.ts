@@ -5,6 +5,7 @@
  * type is an InputError saying what was expected and what came, never a reduction or slice over the wrong thing.
  */
 import { InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { formatShape, sizeOf, type Shape } from "../ops/shape.js";
 import type { Axes, ReduceOptions } from "../ops/composite.js";
 import type { VarOptions } from "../ops/stats.js";
@@ -34,17 +35,16 @@ function either(op: string, o: Record<string, unknown>, a: string, b: string): u
   return o[a] ?? o[b];
 }
 
-const REDUCE_KEYS = ["dim", "axis", "keepdim", "keepdims"];
+const REDUCE = { dim: true, axis: true, keepdim: true, keepdims: true } as const;
+const REDUCE_KEYS = optionKeys<ReduceOptions>(REDUCE);
+const VAR_KEYS = optionKeys<VarOptions>({ ...REDUCE, correction: true, unbiased: true });
 
 /** The dims and keepdim of a reduction, from PyTorch's positional form or an options object, checked. */
-export function reduceArgs(op: string, dim: unknown, keepdim: unknown, extraKeys: readonly string[] = []): { axes: Axes; keepdims: boolean } {
+export function reduceArgs(op: string, dim: unknown, keepdim: unknown): { axes: Axes; keepdims: boolean } {
   let axes = dim, keep = keepdim;
   if (isOptions(dim)) {
     if (keepdim !== undefined) throw new InputError(`${op}: give keepdim in the options object or as the second argument, not both`);
-    const unknown = Object.keys(dim).filter((k) => !REDUCE_KEYS.includes(k) && !extraKeys.includes(k));
-    if (unknown.length > 0) {
-      throw new InputError(`${op}: unknown option ${unknown.map((k) => JSON.stringify(k)).join(", ")}; expected ${[...REDUCE_KEYS, ...extraKeys].join(", ")}`);
-    }
+    expectOptions(op, dim, REDUCE_KEYS);
     axes = either(op, dim, "dim", "axis");
     keep = either(op, dim, "keepdim", "keepdims");
   }
@@ -60,9 +60,11 @@ export function varArgs(op: string, dim: Axes | VarOptions, options: VarOptions 
   let o: Record<string, unknown> = {};
   if (isOptions(dim)) {
     if (options !== undefined) throw new InputError(`${op}: give the options once (as the first or the second argument)`);
+    expectOptions(op, dim, VAR_KEYS);
     o = { ...dim };
   } else {
     if (options !== undefined && !isOptions(options)) throw new InputError(`${op}: options must be an object like { correction, keepdim }, got ${describe(options)}`);
+    expectOptions(op, options, VAR_KEYS);
     o = { ...options };
     if (dim !== undefined) {
       if (o.dim !== undefined || o.axis !== undefined) throw new InputError(`${op}: give the dims as the first argument or in the options, not both`);

@@ -4,6 +4,7 @@
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { checkedSize, formatShape, sizeOf, stridesOf } from "../ops/shape.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { describe } from "./args.js";
 import { arrayType, NDArray, type TypedArray } from "./ndarray.js";
 import { Tensor, type NestedArray, type TensorOptions } from "./tensor.js";
@@ -13,6 +14,10 @@ export interface CreateOptions extends TensorOptions {
   /** Element type (default float32). */
   dtype?: DType;
 }
+
+/** The keys of {@link CreateOptions}, and of {@link TensorOptions} (fromTypedArray's, whose dtype is its array's). */
+const CREATE_KEYS = optionKeys<CreateOptions>({ dtype: true, requiresGrad: true, label: true });
+const TENSOR_KEYS = optionKeys<TensorOptions>({ requiresGrad: true, label: true });
 
 function leaf(value: NDArray, options: CreateOptions): Tensor {
   return new Tensor(value, options);
@@ -48,10 +53,12 @@ function nestedShape(x: unknown, op: string): number[] {
  * x.shape; // [2, 3]
  */
 export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
+  expectOptions("tensor", options, CREATE_KEYS);
   const T = arrayType(options.dtype ?? (data instanceof Float64Array ? "float64" : "float32"));
   if (data instanceof Float32Array || data instanceof Float64Array) {
     // A typed array of the dtype asked for is shared (fromTypedArray); of another, converted.
-    return fromTypedArray(data instanceof T ? data : T.from(data), [data.length], options);
+    const { dtype: _, ...rest } = options;
+    return fromTypedArray(data instanceof T ? data : T.from(data), [data.length], rest);
   }
   if (ArrayBuffer.isView(data)) {
     throw new InputError(`tensor: a ${data.constructor.name} cannot hold a tensor (float32 or float64); convert it, e.g. Float32Array.from(data)`);
@@ -72,6 +79,7 @@ export function tensor(data: NestedArray | TypedArray, options: CreateOptions = 
  * the array's.
  */
 export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length], options: TensorOptions = {}): Tensor {
+  expectOptions("fromTypedArray", options, TENSOR_KEYS);
   if (!(data instanceof Float32Array || data instanceof Float64Array)) {
     const x: unknown = data;
     const got = ArrayBuffer.isView(x) ? `a ${x.constructor.name}` : Array.isArray(x) ? "an Array (use tensor() for plain arrays)" : typeof x;
@@ -85,7 +93,9 @@ export function fromTypedArray(data: TypedArray, shape: readonly number[] = [dat
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize(shape, "full"));
+  const size = checkedSize(shape, "full"); // first: zeros(2, 3) is a shape mistake, not an options one
+  expectOptions("full", options, CREATE_KEYS);
+  const out = new (arrayType(options.dtype ?? "float32"))(size);
   if (value !== 0) out.fill(value);
   return leaf(new NDArray(out, [...shape]), options);
 }
@@ -102,11 +112,13 @@ export function ones(shape: readonly number[], options: CreateOptions = {}): Ten
 
 /** Zeros shaped (and typed) like `x`. */
 export function zerosLike(x: Tensor, options: CreateOptions = {}): Tensor {
+  expectOptions("zerosLike", options, CREATE_KEYS);
   return zeros(x.shape, { dtype: x.dtype, ...options });
 }
 
 /** Ones shaped (and typed) like `x`. */
 export function onesLike(x: Tensor, options: CreateOptions = {}): Tensor {
+  expectOptions("onesLike", options, CREATE_KEYS);
   return ones(x.shape, { dtype: x.dtype, ...options });
 }
 
@@ -126,6 +138,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
       throw new InputError(`arange: ${what} must be a finite number, got ${describe(v)}${hint}`);
     }
   }
+  expectOptions("arange", options, CREATE_KEYS);
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
@@ -136,6 +149,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 
 /** `n` evenly spaced values from `start` to `end` inclusive. */
 export function linspace(start: number, end: number, n: number, options: CreateOptions = {}): Tensor {
+  expectOptions("linspace", options, CREATE_KEYS);
   if (!Number.isInteger(n) || n < 0) throw new InputError(`linspace: count must be a non-negative integer, got ${n}`);
   const out = new (arrayType(options.dtype ?? "float32"))(n);
   const step = n > 1 ? (end - start) / (n - 1) : 0;
@@ -148,6 +162,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   for (const v of [n, m]) {
     if (!Number.isInteger(v) || v < 0) throw new InputError(`eye: sizes must be whole numbers ≥ 0, got ${describe(v)}`);
   }
+  expectOptions("eye", options, CREATE_KEYS);
   const out = new (arrayType(options.dtype ?? "float32"))(n * m);
   for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
   return leaf(new NDArray(out, [n, m]), options);

@@ -2,6 +2,7 @@
  * Random tensors from the seeded, platform-independent generator of ./random.ts.
  */
 import { InputError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { checkedSize } from "../ops/shape.js";
 import { arrayType, NDArray } from "./ndarray.js";
@@ -17,6 +18,11 @@ export interface RandomOptions extends TensorOptions {
   /** A generator to draw from (its state advances); default: the global one (see `manualSeed`). */
   generator?: Generator;
 }
+
+const RANDOM = { dtype: true, seed: true, generator: true, requiresGrad: true, label: true } as const;
+const RANDOM_KEYS = optionKeys<RandomOptions>(RANDOM);
+const RAND_KEYS = optionKeys<RandomOptions & { low?: number; high?: number }>({ ...RANDOM, low: true, high: true });
+const RANDN_KEYS = optionKeys<RandomOptions & { mean?: number; std?: number }>({ ...RANDOM, mean: true, std: true });
 
 function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator) => number): Tensor {
   const generator = () => options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
@@ -37,6 +43,7 @@ function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator
  * rand([2, 3], { seed: 42 }).shape; // [2, 3], the same numbers on every platform
  */
 export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  expectOptions("rand", options, RAND_KEYS);
   const lo = options.low ?? 0, hi = options.high ?? 1;
   return draw(shape, options, (g) => lo + (hi - lo) * g.uniform());
 }
@@ -48,6 +55,7 @@ export function rand(shape: readonly number[], options: RandomOptions & { low?: 
  * randn([3], { seed: 0 }).toNested(); // three standard normals, reproducible
  */
 export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  expectOptions("randn", options, RANDN_KEYS);
   const mu = options.mean ?? 0, sd = options.std ?? 1;
   return draw(shape, options, (g) => mu + sd * g.normal());
 }
@@ -67,5 +75,6 @@ export function randint(low: number, high: number, shape: readonly number[], opt
     }
   }
   if (low >= high) throw new InputError(`randint: expects low < high (the range [low, high) must hold a value), got low ${low}, high ${high}`);
+  expectOptions("randint", options, RANDOM_KEYS);
   return draw(shape, options, (g) => low + g.int(high - low));
 }

@@ -5,6 +5,7 @@
  * on raw arrays, or on tensors (`createGraph`) so that the gradient is itself differentiable.
  */
 import { GradgraphError, InputError, ShapeError } from "../core/errors.js";
+import { expectOptions, optionKeys } from "../core/expect.js";
 import { topoOrder } from "../core/graph.js";
 import * as composite from "../ops/composite.js";
 import * as pieces from "../ops/pieces.js";
@@ -55,6 +56,8 @@ export interface BackwardOptions {
   /** Also store `.grad` on every intermediate node of the graph (not only leaves), e.g. for trace tables. */
   retainGrads?: boolean;
 }
+
+const BACKWARD_KEYS = optionKeys<BackwardOptions>({ createGraph: true, retainGraph: true, retainGrads: true });
 
 // ---------------------------------------------------------------------------------------------------------
 // Tensor
@@ -579,6 +582,7 @@ export class Tensor implements ElementwiseMethods, TensorOpMethods {
       options = seed;
       seed = undefined;
     }
+    expectOptions("backward", options, BACKWARD_KEYS);
     if (!this.requiresGrad) {
       throw new GradgraphError("backward: this tensor does not require grad (no input of it has requiresGrad: true)");
     }

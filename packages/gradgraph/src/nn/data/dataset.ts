@@ -4,6 +4,7 @@
  * it into minibatches, shuffled by a seeded generator so a run is reproducible.
  */
 import { InputError } from "../../core/errors.js";
+import { expectOneOf, expectOptions, optionKeys } from "../../core/expect.js";
 import { formatShape, sizeOf } from "../../ops/shape.js";
 import { arrayType, NDArray, toTypedArray, type TypedArray } from "../../tensor/ndarray.js";
 import { host } from "../../tensor/recording.js";
@@ -32,6 +33,10 @@ export interface DatasetInfo {
   imageShape?: readonly [number, number, number];
 }
 
+const INFO_KEYS = optionKeys<DatasetInfo>({ name: true, task: true, classes: true, features: true, imageShape: true });
+/** The tasks a dataset can be for. */
+const TASKS: readonly DatasetInfo["task"][] = ["classification", "regression"];
+
 /**
  * Samples as tensors: `x` of shape [n, …features], `y` of shape [n] (class indices) or [n, outputs].
  *
@@ -47,10 +52,9 @@ export class Dataset {
     if (x.ndim < 1 || y.ndim < 1 || x.shape[0] !== y.shape[0]) {
       throw new InputError(`Dataset: x ${formatShape(x.shape)} and y ${formatShape(y.shape)} must have the same number of rows`);
     }
+    expectOptions("Dataset", info, INFO_KEYS, "info");
+    if (info.task !== undefined) expectOneOf("Dataset", "task", info.task, TASKS);
     this.info = { ...info, name: info.name ?? "dataset", task: info.task ?? "classification" };
-    if (this.info.task !== "classification" && this.info.task !== "regression") {
-      throw new InputError(`Dataset: task must be "classification" or "regression", got ${JSON.stringify(this.info.task)}`);
-    }
     if (this.info.task === "classification") checkLabels(y, this.info.classes);
   }
 
@@ -161,6 +165,8 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
 }
 
+const LOADER_KEYS = optionKeys<DataLoaderOptions>({ batchSize: true, shuffle: true, seed: true, dropLast: true });
+
 /**
  * Minibatches of a dataset. Iterating it is one epoch; with `shuffle`, each epoch draws a new order from the
  * loader's seeded generator (so epoch 2's order differs from epoch 1's, and both are the same on every run).
@@ -179,6 +185,7 @@ export class DataLoader implements Iterable<Batch> {
   private readonly generator: Generator;
 
   constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
+    expectOptions("DataLoader", options, LOADER_KEYS);
     this.batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new InputError(`DataLoader: batch size must be a positive integer, got ${this.batchSize}`);
@@ -240,6 +247,8 @@ export interface SplitOptions {
   stratify?: boolean;
 }
 
+const SPLIT_KEYS = optionKeys<SplitOptions>({ testFraction: true, testSize: true, seed: true, stratify: true });
+
 /**
  * Splits a dataset into a training part and a held-out test part, shuffled by a seeded generator; stratified by
  * class by default for classification, so both parts keep the class proportions.
@@ -248,6 +257,7 @@ export interface SplitOptions {
  * const { train, test } = trainTestSplit(moons(500, { seed: 0 }), { testFraction: 0.2, seed: 0 });
  */
 export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train: Dataset; test: Dataset } {
+  expectOptions("trainTestSplit", options, SPLIT_KEYS);
   const n = ds.length;
   const frac = options.testSize !== undefined ? options.testSize / n : options.testFraction ?? 0.2;
   if (!(frac >= 0 && frac <= 1)) throw new InputError(`trainTestSplit: the test part must be between 0 and all samples`);

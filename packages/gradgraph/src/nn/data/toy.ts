@@ -4,7 +4,7 @@
  * training report draws decision boundaries for.
  */
 import { InputError } from "../../core/errors.js";
-import { expectFunction } from "../../core/expect.js";
+import { expectFunction, expectOptions, optionKeys } from "../../core/expect.js";
 import type { DType } from "../../ops/op.js";
 import { arrayType } from "../../tensor/ndarray.js";
 import { Generator } from "../../tensor/random.js";
@@ -22,6 +22,9 @@ export interface ToyOptions {
   /** Shuffle the samples (default true; otherwise class by class). */
   shuffle?: boolean;
 }
+
+const TOY = { noise: true, seed: true, dtype: true, shuffle: true } as const;
+const TOY_KEYS = optionKeys<ToyOptions>(TOY);
 
 function checkCount(n: number, what: string, min = 1): void {
   if (!Number.isInteger(n) || n < min) throw new InputError(`${what}: the number of samples must be an integer ≥ ${min}, got ${n}`);
@@ -62,6 +65,7 @@ function linspace(a: number, b: number, n: number, endpoint = true): number[] {
  * const ds = moons(200, { noise: 0.1, seed: 0 }); // x: [200, 2], y: [200] in {0, 1}
  */
 export function moons(n = 200, o: ToyOptions = {}): Dataset {
+  expectOptions("moons", o, TOY_KEYS);
   checkCount(n, "moons", 2);
   const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "moons");
   const nOut = Math.floor(n / 2), nIn = n - nOut;
@@ -77,6 +81,7 @@ export function moons(n = 200, o: ToyOptions = {}): Dataset {
  * (radius `factor`) class 1.
  */
 export function circles(n = 200, o: ToyOptions & { factor?: number } = {}): Dataset {
+  expectOptions("circles", o, optionKeys<ToyOptions & { factor?: number }>({ ...TOY, factor: true }));
   checkCount(n, "circles", 2);
   const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.05, "circles"), factor = o.factor ?? 0.5;
   if (!(factor > 0 && factor < 1)) throw new InputError(`circles: factor must be in (0, 1), got ${factor}`);
@@ -93,6 +98,7 @@ export function circles(n = 200, o: ToyOptions & { factor?: number } = {}): Data
  * 4k + 4r (radians) plus noise·N(0, 1).
  */
 export function spirals(n = 300, o: ToyOptions & { classes?: number } = {}): Dataset {
+  expectOptions("spirals", o, optionKeys<ToyOptions & { classes?: number }>({ ...TOY, classes: true }));
   const k = o.classes ?? 3;
   checkCount(k, "spirals: classes", 2);
   checkCount(n, "spirals", k);
@@ -116,6 +122,7 @@ export function spirals(n = 300, o: ToyOptions & { classes?: number } = {}): Dat
  * table itself (the classic problem a single layer cannot solve).
  */
 export function xor(n = 200, o: ToyOptions = {}): Dataset {
+  expectOptions("xor", o, TOY_KEYS);
   checkCount(n, "xor", 4);
   const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "xor");
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
@@ -133,6 +140,7 @@ export function xor(n = 200, o: ToyOptions = {}): Dataset {
  * `fn` picks another curve.
  */
 export function regression1d(n = 200, o: ToyOptions & { fn?: (x: number) => number; range?: readonly [number, number] } = {}): Dataset {
+  expectOptions("regression1d", o, optionKeys<ToyOptions & { fn?: (x: number) => number; range?: readonly [number, number] }>({ ...TOY, fn: true, range: true }));
   checkCount(n, "regression1d");
   if (o.fn !== undefined) expectFunction(o.fn, "regression1d", "fn");
   const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "regression1d"), f = o.fn ?? Math.sin;
