@@ -5,6 +5,7 @@
  * Parsed by `csv-parse` (quotes, CRLF, a byte-order mark); a row with the wrong number of cells or a cell that is
  * not a number is refused with its line number.
  */
+import { createHash } from "node:crypto";
 import { fromTypedArray, InputError, nn, type DType } from "gradgraph";
 import { readFileLimited } from "gradgraph/node";
 
@@ -44,6 +45,14 @@ export interface CsvOptions {
   forModel?: boolean;
   /** Receives a one-line note when the file is read otherwise than it is laid out (its columns taken by name). */
   note?: (text: string) => void;
+}
+
+/** What a dataset read from a CSV file was read from: its label column's name and (read from a file) the SHA-256 of the file's bytes. */
+const sources = new WeakMap<Dataset, { label: string; sha256?: string }>();
+
+/** The label column's name and the file's SHA-256 (hex) of a dataset {@link parseCsv} or {@link loadCsv} made. */
+export function csvSource(ds: Dataset): { label: string; sha256?: string } | undefined {
+  return sources.get(ds);
 }
 
 /** The largest CSV file read. */
@@ -113,12 +122,14 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
     }
     Y[r] = c;
   });
-  return new Dataset(fromTypedArray(X, [n, f]), fromTypedArray(Y, [n]), {
+  const ds = new Dataset(fromTypedArray(X, [n, f]), fromTypedArray(Y, [n]), {
     name: o.name ?? "csv",
     task: "classification",
     classes,
     features: at.names,
   });
+  sources.set(ds, { label: labelName });
+  return ds;
 }
 
 /**
@@ -196,5 +207,7 @@ export async function loadCsv(path: string, o: CsvOptions = {}): Promise<Dataset
   } catch {
     throw new InputError(`${path}: not UTF-8 text; expected a CSV file`);
   }
-  return parseCsv(text, path, o);
+  const ds = await parseCsv(text, path, o);
+  sources.set(ds, { label: sources.get(ds)!.label, sha256: createHash("sha256").update(bytes).digest("hex") });
+  return ds;
 }

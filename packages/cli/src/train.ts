@@ -15,7 +15,7 @@ import { DATASET_NAMES, type DataSourceName, type DataSpec, loadDataset } from "
 import { evalAction } from "./eval.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
 import { buildModel, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
-import { resumeOptions } from "./resume.js";
+import { checkSameData, resumeOptions } from "./resume.js";
 import { onnxRuntimeTarget } from "./onnx.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
@@ -126,6 +126,8 @@ export interface TrainConfig {
   overwrite: boolean;
   /** The run folder this run continues, if any. */
   resume: string | undefined;
+  /** With `resume`: the data spec its config.json records (a CSV file's fingerprint is checked against the file). */
+  resumeData?: DataSpec;
   /** Options that do nothing here, said on stderr (the run goes on). */
   notes: string[];
 }
@@ -227,6 +229,7 @@ async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
   const { train, test, spec: loaded } = await loadDataset(c.spec, { dtype: c.dtype });
   // A CSV file is named as typed in messages, and saved by its absolute path (eval may run elsewhere).
   const dataSpec = loaded.path === undefined ? loaded : { ...loaded, path: resolve(loaded.path) };
+  if (c.resumeData !== undefined) checkSameData(c.resume!, c.resumeData, dataSpec);
   checkSplit(dataSpec, train, test, "");
   const model = buildModel(c.model, train, { act: c.act, seed: c.seed, dtype: c.dtype });
   const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
@@ -481,8 +484,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
     )
     .action(async (opts: TrainOpts, cmd: Command) => {
       const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli");
-      const typed = opts.resume === undefined ? opts : ((await resumeOptions(opts.resume, opts as unknown as Record<string, string>, given)) as unknown as TrainOpts);
-      const config = trainConfig(typed);
+      const resumed = opts.resume === undefined ? undefined : await resumeOptions(opts.resume, opts as unknown as Record<string, string>, given);
+      const config = trainConfig(resumed === undefined ? opts : (resumed.opts as unknown as TrainOpts));
+      if (resumed !== undefined) config.resumeData = resumed.data;
       if (given.includes("act") && config.model.kind === "layers") {
         config.notes.push(`--act ${opts.act}: a layer spec names its own activations (e.g. conv(6,5)-tanh-…); --act applies to MLP sizes only`);
       }
