@@ -465,6 +465,27 @@ describe("--out: a new or empty folder, --overwrite for a previous run, one trai
     expect((await run("train", "--data", "xor", "--overwrite")).stderr).toContain("--overwrite replaces the folder given by --out: give --out too");
   });
 
+  test("--overwrite refuses a previous run's folder that also holds other files (notes, a run saved inside it), naming them; nothing is deleted", async () => {
+    const out = join(dir, "with-notes");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    expect((await run("train", "--resume", out, "--epochs", "2", "--out", join(out, "continued"))).code).toBe(0);
+    const before = readdirSync(out).sort();
+    const r = await run("train", "--data", "xor", "--epochs", "1", "--out", out, "--overwrite");
+    expect(r.stderr).toBe(
+      `gradgraph: --out ${out}: the folder holds a previous run and also continued/, notes.txt, which a run does not write; --overwrite replaces only a run's own files (model.safetensors, config.json, metrics.csv, report.html, optimizer.safetensors, training-state.json), so it refuses to replace this folder: move those elsewhere, or choose another --out\n`,
+    );
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    expect(readdirSync(out).sort()).toEqual(before);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+    expect(readdirSync(join(out, "continued")).sort()).toEqual(RUN_FILES);
+    // resuming into its own folder replaces it too: refused the same way
+    expect((await run("train", "--resume", out, "--epochs", "2")).stderr).toContain("also continued/, notes.txt, which a run does not write");
+    rmSync(join(out, "notes.txt"));
+    rmSync(join(out, "continued"), { recursive: true });
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out, "--overwrite")).code).toBe(0);
+  });
+
   test("a second train into the same --out is refused while the first runs; a lock left by a dead process is taken over", async () => {
     const out = join(dir, "locked");
     const first = trainPausing("train", "--data", "xor", "--epochs", "1", "--out", out);

@@ -449,7 +449,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--batch <n>", "minibatch size (default per dataset: 32, iris 16, mnist 64)")
     .option("--seed <n>", "seed of the initial weights, the shuffling and the augmentation", "0")
     .option("--out <dir>", "write model.safetensors, config.json, metrics.csv and report.html there (a new or empty folder)")
-    .option("--overwrite", "let --out replace a previous run's folder (only one holding a gradgraph run)")
+    .option("--overwrite", "let --out replace a previous run's folder (only one holding a gradgraph run and nothing else: a folder that also holds other files is refused, naming them)")
     .option("--weight-decay <lambda>", "weight decay (L2 for sgd/adam, decoupled for adamw; adamw's default 0.01)")
     .option("--momentum <mu>", "momentum of sgd (momentum and nesterov default to 0.9)")
     .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")} (step: ×0.1 every third of the epochs)`, "constant")
@@ -473,7 +473,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
         "  gradgraph train --data mnist --model 784-256-10 --opt adamw --lr 2e-3 --weight-decay 0.05 --epochs 10 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
         "  gradgraph train --data mnist --model cnn --opt adamw --lr 2e-3 --epochs 10 --augment shift --out runs/cnn\n" +
         "  gradgraph train --data flowers.csv --label species --out runs/flowers\n" +
-        "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
+        "\n--out must be a new or empty folder, or a previous run's with --overwrite (holding only a run's files:\n" +
+        "anything else there, such as notes or a run saved inside it, is never deleted: the run is refused); it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
         "Ctrl-C stops after the current batch (before the first, while the data is still loading) and still writes\n" +
         "the model and the report (exit code 130); so do SIGTERM (143) and SIGHUP (129); gradgraph train --resume DIR\n" +
