@@ -44,6 +44,7 @@ describe("CSV datasets", () => {
     ["a,b\n0x10,y\n", {}, 't.csv:2: column "a" holds "0x10", expected a number'],
     ["a,b\n1e999,y\n", {}, 't.csv:2: column "a" holds 1e999, beyond float32\'s range'],
     ["a,b\n-1e999,y\n", { dtype: "float64" as const }, 't.csv:2: column "a" holds -1e999, beyond float64\'s range'],
+    ["a,b\n1e-999,y\n", { dtype: "float64" as const }, 't.csv:2: column "a" holds 1e-999, which is too small for a float64 number (it would be 0'],
     ["a,b\n1,y\n1e39,z\n", {}, 't.csv:3: column "a" holds 1e39, beyond float32\'s range (at most about 3.4e38; --dtype float64'],
     ["a,b\n1,\n", {}, 't.csv:2: the label (column "b") is empty'],
     ["a,b\n1,x\n2,x\n", {}, 't.csv: the label column "b" holds one value ("x") in every row; a classifier needs at least two classes'],
@@ -67,7 +68,7 @@ describe("CSV datasets", () => {
     // the spec records the figures the features were scaled by (the training part's), for eval to scale other files by
     const { mean: m, deviation: d } = nn.featureStats(nn.trainTestSplit(await loadCsv(path), { testFraction: 0.2, seed: 0 }).train);
     // and the classes, in the order of the model's outputs, for eval to map another file's labels to
-    expect(spec).toEqual({ name: "csv", path, classes: ["even", "odd"], seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
+    expect(spec).toEqual({ name: "csv", path, label: "parity", classes: ["even", "odd"], sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rows: 50, seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
     expect([train.length, test.length]).toEqual([40, 10]);
     const x = train.x.toArray();
     let mean = 0, sq = 0;

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { fromTypedArray, InputError, nn, type DType } from "gradgraph";
+import { numberRangeProblem } from "gradgraph/lecture";
 import { readFileLimited } from "gradgraph/node";
 
 const { Dataset } = nn;
@@ -154,6 +155,8 @@ const MAX = { float32: "3.4e38", float64: "1.8e308" } as const;
 function cellValue(cell: string, at: string, dtype: DType, forModel: boolean): number {
   if (!NUMBER.test(cell)) throw new InputError(`${at} holds ${JSON.stringify(cell)}, expected a number`);
   const x = Number(cell);
+  // 1e-999 would be read as 0, silently: refused as everywhere numbers are read
+  if (x === 0 && numberRangeProblem(cell, x) !== null) throw new InputError(`${at} holds ${cell}, which ${numberRangeProblem(cell, x)}`);
   // 1e999 matches NUMBER but is Infinity; 1e39 is Infinity in float32: either would make every loss NaN.
   if (!Number.isFinite(dtype === "float32" ? Math.fround(x) : x)) {
     const fix = forModel ? `): the model's dtype, float32, cannot hold it` : `; --dtype float64 reads up to about ${MAX.float64})`;
