@@ -517,6 +517,17 @@ describe("trainConfig: the command line's options to a run's settings, with no s
     expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");
     expect(() => trainConfig({ ...base, overwrite: true })).toThrow("--overwrite replaces the folder given by --out: give --out too");
   });
+  test("every number option is decimal, as the integer options and CSV cells are: 0x10, 0b1, 0o7 refused, not read as 16, 1, 7; 1e999 and 1e-999 refused", () => {
+    const decimal = "written in decimal (e.g. 16, 0.01 or 1e-3; not hexadecimal, binary or octal)";
+    for (const [key, flag, what] of [["lr", "--lr", "a positive number"], ["weightDecay", "--weight-decay", "a non-negative number"], ["clip", "--clip", "a positive number"], ["noise", "--noise", "a non-negative number"], ["momentum", "--momentum", "a number in [0, 1)"], ["testFraction", "--test-fraction", "a fraction between 0 and 1"]] as const) {
+      const opts = key === "momentum" ? { ...base, opt: "sgd" } : base;
+      for (const v of ["0x10", "0b1", "0o7"]) expect(() => trainConfig({ ...opts, [key]: v })).toThrow(`${flag} ${v}: expected ${what}, ${decimal}`);
+      expect(() => trainConfig({ ...opts, [key]: "1e999" })).toThrow(`${flag} 1e999: 1e999 is too large for a float64 number (it would be Infinity); expected ${what}`);
+      expect(() => trainConfig({ ...opts, [key]: "1e-999" })).toThrow(`${flag} 1e-999: 1e-999 is too small for a float64 number`);
+    }
+    expect(() => trainConfig({ ...base, epochs: "0x10" })).toThrow("--epochs 0x10: expected a positive integer");
+    expect(trainConfig({ ...base, lr: " .5e-2 ", weightDecay: "+1" })).toMatchObject({ lr: 0.005, weightDecay: 1 });
+  });
 });
 
 describe("where the training step runs", () => {
