@@ -53,9 +53,20 @@ describe("CSV datasets", () => {
     ["a\n1\n", {}, "t.csv:1: the header has 1 column; expected at least two"],
     ["a,a\n1,2\n", {}, 't.csv:1: the header names column "a" twice'],
     ["a,b\n1,2\n", { label: "kind" }, "--label kind: t.csv has no such column (its columns: a, b)"],
-    ['a,b\n1,"2\n', {}, "t.csv:2: not valid CSV"],
+    ['a,b\n1,"2\n', {}, `t.csv:2: a quoted cell opens on this line and its closing quote (") never comes; close it, or write a quote inside a quoted cell as ""`],
+    ['a,b,c\n1,"2 ""q""",x\n3,"4\n' + "5,6,y\n".repeat(100), {}, "t.csv:3: a quoted cell opens on this line"], // where it opens, not the end of the file
+    ["a,b\n1," + "z".repeat(200_000) + "\n", { label: "a" }, `t.csv:2: column "b" holds "${"z".repeat(40)}…${"z".repeat(20)}" (200,000 characters), expected a number`],
+    ["a,b,c\n1," + "2".repeat(5_000) + ",x\n", {}, `t.csv:2: column "b" holds ${"2".repeat(40)}…${"2".repeat(20)} (5,000 characters), beyond float32's range`],
   ])("bad CSV %j %j", async (text, o, message) => {
-    await expect(parseCsv(text, "t.csv", o)).rejects.toThrow(message);
+    const error = await parseCsv(text, "t.csv", o).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toContain(message);
+    expect(error!.message.length).toBeLessThan(400); // a huge cell is never copied whole into the message
+  });
+
+  test("mixed line endings (a CRLF header, LF rows, or any mix) are read as the lines they are", async () => {
+    const ds = await parseCsv("a,b,label\r\n1,2,x\n3,4,y\r\n5,6,x\r7,8,y\n", "t.csv");
+    expect([ds.length, Array.from(ds.x.toArray()), Array.from(ds.y.toArray())]).toEqual([4, [1, 2, 3, 4, 5, 6, 7, 8], [0, 1, 0, 1]]);
+    await expect(parseCsv("a,b,label\r\n1,2,x\n3,4\r\n", "t.csv")).rejects.toThrow("t.csv:3: 2 cells, but the header has 3 columns");
   });
 
   test("a file: read, split with a seed, features standardised by the training part; a missing file is an InputError", async () => {
