@@ -258,6 +258,12 @@ describe("config.json is checked whole on loading", () => {
     expect(ok.stderr).not.toContain("warning");
   });
 
+  test("a run diverged by a huge --weight-decay names it first in the warning, not --lr alone", async () => {
+    const r = await run("train", "--data", "moons", "--n", "60", "--epochs", "1", "--weight-decay", "1e308");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: loss became NaN \(or infinite\) at step \d+ \(epoch 1\): try a smaller --weight-decay \(now 1e\+308\) or --lr \(now 0\.01\)\n/);
+  });
+
   test("singular and plural: 1 epoch of 1 batch, 1 step", async () => {
     const out = join(dir, "one");
     const r = await run("train", "--data", "moons", "--epochs", "1", "--batch", "400", "--warmup", "1", "--out", out);

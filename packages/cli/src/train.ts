@@ -267,8 +267,11 @@ function finishRun(c: TrainConfig, r: Setup, history: History, before: number, s
   // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
   const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
   const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / r.batches) + 1 };
-  const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
-  if (divergedNote) io.err(`warning: ${divergedNote} (now ${c.lr})\n`);
+  // the options that scale a step: --lr, and --weight-decay when given (named first when it is far beyond usual values)
+  const causes = [`--lr (now ${c.lr})`];
+  if (c.weightDecay !== undefined && c.weightDecay > 0) causes[c.weightDecay > 1 ? "unshift" : "push"](`--weight-decay (now ${c.weightDecay})`);
+  const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller ${causes.join(" or ")}`;
+  if (divergedNote) io.err(`warning: ${divergedNote}\n`);
   const trainFig = evaluate(r.model, r.train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(r.model, r.test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;
