@@ -253,3 +253,13 @@ test("a number outside float64's range is refused wherever it is written: an exp
   writeFileSync(file, "[0, 0.0, -0e5, 2]"); // zeros written as zeros are numbers like any other
   expect((await run("grad", "sum(X)", "--at", `X=@${file}`)).code).toBe(0);
 });
+
+test("a function name before its argument (`sin x`): the hint is the call, sin(x), which works; a product's hint stays", async () => {
+  for (const [expr, fn, arg] of [["sin x", "sin", "x"], ["exp 2 + x", "exp", "2"]] as const) {
+    const r = await run("grad", expr, "--at", "x=2");
+    expect(r.stderr.split("\n")[0]).toBe(`gradgraph: expression:5: expected an operator between ${fn} and ${arg} (write ${fn}(${arg}) to call ${fn})`);
+    expect(r.code).toBe(2);
+    expect((await run("grad", `${fn}(${arg}) + x`, "--at", "x=2")).code).toBe(0);
+  }
+  expect((await run("grad", "3x", "--at", "x=2")).stderr).toContain("(write 3*x for a product)");
+});
