@@ -74,7 +74,7 @@ describe("gradgraph eval --data file.csv", () => {
     const want = await expected(out, otherCsv, stats);
     expect(got.rows).toBe(40);
     expect(got.all).toEqual(want.all);
-    expect(got.data).toEqual({ name: "csv", path: otherCsv, classes: ["big", "small"], normalize: true, featureStats: data.featureStats });
+    expect(got.data).toEqual({ name: "csv", path: otherCsv, label: "kind", classes: ["big", "small"], normalize: true, featureStats: data.featureStats });
     // the file's own figures give other predictions: the case tells the two apart
     const own = await expected(out, otherCsv, nn.featureStats(await loadCsv(otherCsv)));
     expect(own.predictions).not.toEqual(want.predictions);
@@ -83,7 +83,7 @@ describe("gradgraph eval --data file.csv", () => {
     const table = await run("eval", out, "--data", otherCsv);
     expect(table.code).toBe(0);
     const pct = `${(100 * want.all.accuracy!).toFixed(2)}%`;
-    expect(table.stdout).toBe(`MLP 2-32-2 (relu) from ${out} on ${otherCsv} (40 rows, no split)\n           loss      accuracy\n  all      ${want.all.loss!.toFixed(4).padStart(8)}  ${pct.padStart(9)}\n`);
+    expect(table.stdout).toBe(`MLP 2-32-2 (relu) from ${out} on ${otherCsv} label kind (40 rows, no split)\n           loss      accuracy\n  all      ${want.all.loss!.toFixed(4).padStart(8)}  ${pct.padStart(9)}\n`);
   });
 
   test("a file of one class, or of one row: each row scored against the training classes, by name", async () => {
@@ -100,7 +100,7 @@ describe("gradgraph eval --data file.csv", () => {
     const o = await run("eval", out, "--data", one, "--json");
     expect([o.code, o.stderr]).toEqual([0, ""]);
     expect(JSON.parse(o.stdout)).toMatchObject({ rows: 1, all: ofFull((i) => i === 1) });
-    expect((await run("eval", out, "--data", one)).stdout).toContain(` on ${one} (1 row, no split)\n`);
+    expect((await run("eval", out, "--data", one)).stdout).toContain(` on ${one} label kind (1 row, no split)\n`);
   });
 
   test("a label training never saw: exit 2, naming it, its line and the classes", async () => {
@@ -128,7 +128,7 @@ describe("gradgraph eval --data file.csv", () => {
     const wide = join(dir, "wide.csv");
     writeFileSync(wide, "x,y,z,kind\n" + Array.from({ length: 10 }, (_, i) => `${i},${i + 1},${i + 2},${i % 2 ? "big" : "small"}`).join("\n") + "\n");
     const r = await run("eval", out, "--data", wide);
-    expect(r.stderr).toBe(`gradgraph: ${wide}: expected 2 feature columns besides the label (the last column), as the model was trained on (x, y), got 3 (x, y, z)\n`);
+    expect(r.stderr).toBe(`gradgraph: ${wide}: expected 2 feature columns besides the label column kind, as the model was trained on (x, y), got 3 (x, y, z)\n`);
     expect(r.code).toBe(2);
   });
 
@@ -193,6 +193,31 @@ describe("gradgraph eval --data file.csv", () => {
     expect(r.code).toBe(0);
     const want = await expected(lf, other, await trainingStats(first, "kind"), "kind");
     expect(JSON.parse(r.stdout)).toMatchObject({ data: { label: "kind" }, all: want.all });
+  });
+
+  test("the default label column (the last) is recorded by name and found by name: moved, it is still the label; missing, exit 2 naming it", async () => {
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+    expect(config.data.label).toBe("kind"); // trained without --label
+    const [, ...rows] = readFileSync(otherCsv, "utf8").trim().split("\n");
+    const moved = join(dir, "label-moved.csv");
+    writeFileSync(moved, "x,kind,y\n" + rows.map((r) => r.split(",")).map(([x, y, k]) => `${x},${k},${y}`).join("\n") + "\n");
+    const m = await run("eval", out, "--data", moved, "--json");
+    expect([m.code, m.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(m.stdout)).toMatchObject({ rows: 40, all: (await expected(out, otherCsv, await trainingStats(trainCsv))).all });
+    const other = join(dir, "label-renamed.csv");
+    writeFileSync(other, readFileSync(otherCsv, "utf8").replace("x,y,kind", "x,y,klass"));
+    const r = await run("eval", out, "--data", other);
+    expect(r.stderr).toBe(`gradgraph: the model's label column kind (from training) is missing from ${other} (its columns: x, y, klass)\n`);
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    // a run saved before the name was recorded: the last column, as before, and a note saying so
+    const old = join(dir, "old-label");
+    expect((await run("train", "--data", trainCsv, "--epochs", "2", "--out", old)).code).toBe(0);
+    const path = join(old, "config.json"), oldConfig = JSON.parse(readFileSync(path, "utf8"));
+    delete oldConfig.data.label;
+    writeFileSync(path, JSON.stringify(oldConfig));
+    const o = await run("eval", old, "--data", other, "--json");
+    expect(o.code).toBe(0);
+    expect(o.stderr).toBe(`note: ${path} records no label column name (a run saved by an older gradgraph): ${other}'s last column is taken as the label, as the training file's was\n`);
   });
 
   test("a model trained on a named dataset takes a CSV file's features as they are, and labels as its class names or indices", async () => {

@@ -1,5 +1,7 @@
 /** The lecture's worked examples through the CLI (`grad --json`), in all three modes, and bad input. */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { run } from "./run.js";
 
@@ -232,4 +234,32 @@ test("a constant expression has no point to show", async () => {
   const r = await run("grad", "2*pi");
   expect(r.code).toBe(0);
   expect(r.stdout.split("\n")[0]).toBe("f = 6.28318530718");
+});
+
+test("a number outside float64's range is refused wherever it is written: an expression literal, --at, an @file.json (with its line and column)", async () => {
+  for (const [literal, what] of [["1e999", "is too large for a float64 number (it would be Infinity)"], ["1e-999", "is too small for a float64 number (it would be 0; the smallest is about 5e-324)"]]) {
+    const e = await run("grad", `${literal} + x`, "--at", "x=1");
+    expect(e.stderr).toBe(`gradgraph: expression:1: ${literal} ${what}\n  ${literal} + x\n  ${"^".repeat(literal.length)}\n`);
+    expect([e.code, e.stdout]).toEqual([2, ""]);
+    const o = await run("onnx", `${literal}*x`, "--at", "x=1", "-o", join(tmpdir(), "never.onnx"));
+    expect([o.code, o.stderr.split("\n")[0]]).toEqual([2, `gradgraph: expression:1: ${literal} ${what}`]);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "gradgraph-range-"));
+  const file = join(dir, "under.json");
+  writeFileSync(file, "[[1, 2],\n [0, 1e-999]]");
+  const f = await run("grad", "sum(X)", "--at", `X=@${file}`);
+  expect(f.stderr.split("\n")[0]).toBe(`gradgraph: --at:3: X: in ${file}: line 2, column 6: the number 1e-999 is too small for a float64 number (it would be 0; the smallest is about 5e-324)`);
+  expect(f.code).toBe(2);
+  writeFileSync(file, "[0, 0.0, -0e5, 2]"); // zeros written as zeros are numbers like any other
+  expect((await run("grad", "sum(X)", "--at", `X=@${file}`)).code).toBe(0);
+});
+
+test("a function name before its argument (`sin x`): the hint is the call, sin(x), which works; a product's hint stays", async () => {
+  for (const [expr, fn, arg] of [["sin x", "sin", "x"], ["exp 2 + x", "exp", "2"]] as const) {
+    const r = await run("grad", expr, "--at", "x=2");
+    expect(r.stderr.split("\n")[0]).toBe(`gradgraph: expression:5: expected an operator between ${fn} and ${arg} (write ${fn}(${arg}) to call ${fn})`);
+    expect(r.code).toBe(2);
+    expect((await run("grad", `${fn}(${arg}) + x`, "--at", "x=2")).code).toBe(0);
+  }
+  expect((await run("grad", "3x", "--at", "x=2")).stderr).toContain("(write 3*x for a product)");
 });

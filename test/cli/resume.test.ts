@@ -90,6 +90,39 @@ describe("train --resume", () => {
     expect(JSON.parse(bytes(d, "config.json").toString()).results).toMatchObject({ steps: 5, epochsCompleted: 1, stopped: false });
   });
 
+  test("a CSV run whose training file changed (a class renamed, rows dropped, any byte) is refused, exit 2, saying what changed; the same file resumes", async () => {
+    const csv = join(dir, "fruit.csv");
+    const original = readFileSync(fileURLToPath(new URL("../../examples/data/fruit.csv", import.meta.url)), "utf8");
+    writeFileSync(csv, original);
+    const d = join(dir, "csv-run");
+    expect((await run("train", "--data", csv, "--epochs", "1", "--dtype", "float64", "--out", d)).code).toBe(0);
+    const data = JSON.parse(bytes(d, "config.json").toString()).data;
+    expect(data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(data.rows).toBe(original.trim().split("\n").length - 1);
+    const before = bytes(d, "model.safetensors");
+    const refused = async (text: string, change: RegExp) => {
+      writeFileSync(csv, text);
+      const r = await run("train", "--resume", d, "--epochs", "2");
+      expect(r.stderr).toMatch(new RegExp(`^gradgraph: --resume ${d}: its training file ${csv} has changed since the run was saved \\(${change.source}\\); resuming continues the run bit for bit and needs the same data: put the original file back, or train a new run on this one \\(gradgraph train --data ${csv} --out NEW_DIR\\)\n$`));
+      expect([r.code, r.stdout]).toEqual([2, ""]);
+      expect(bytes(d, "model.safetensors").equals(before)).toBe(true);
+    };
+    await refused(original.replace(/,lemon$/gm, ",lime"), /classes apple, lemon, orange then, apple, lime, orange now/);
+    const [head, ...rows] = original.trim().split("\n");
+    await refused([head, ...rows.filter((_, i) => i % 2 === 0)].join("\n") + "\n", new RegExp(`${rows.length} rows then, ${Math.ceil(rows.length / 2)} now`));
+    await refused(original + "\n", /its bytes differ: SHA-256 [0-9a-f]{12}… then, [0-9a-f]{12}… now/);
+    writeFileSync(csv, original);
+    const r = await run("train", "--resume", d, "--epochs", "2");
+    expect(r.code).toBe(0);
+    // a run saved before the fingerprint was recorded resumes as before
+    const config = JSON.parse(bytes(d, "config.json").toString());
+    delete config.data.sha256;
+    delete config.data.rows;
+    writeFileSync(join(d, "config.json"), JSON.stringify(config));
+    writeFileSync(csv, original + "\n");
+    expect((await run("train", "--resume", d, "--epochs", "3")).code).toBe(0);
+  });
+
   test("bad input: not a run folder, a run without training state, options that would change the run, too few epochs", async () => {
     const notRun = join(dir, "not-a-run");
     mkdirSync(notRun);

@@ -25,7 +25,7 @@ describe("--data file.csv", () => {
     const test = figures(r.stdout)[1]!.trim().split(/\s+/);
     expect(test[2]).toBe("100.00%");
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-    expect(config.data).toEqual({ name: "csv", path: csv, label: "kind", classes: ["big", "small"], seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["x", "noise", "y"], mean: expect.any(Array), deviation: expect.any(Array) } });
+    expect(config.data).toEqual({ name: "csv", path: csv, label: "kind", classes: ["big", "small"], sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rows: 200, seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["x", "noise", "y"], mean: expect.any(Array), deviation: expect.any(Array) } });
     const e = await run("eval", out);
     expect(figures(e.stdout)).toEqual(figures(r.stdout));
   });
@@ -36,7 +36,7 @@ describe("--data file.csv", () => {
     [(p: string) => ["--data", p], "x,kind\n1,a\nx1,b\n", (p: string) => `${p}:3: column "x" holds "x1", expected a number`],
     [(p: string) => ["--data", p, "--model", "2-8-2"], "x,kind\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n", (p: string) => `--model 2-8-2 does not fit ${p.split("/").pop()}: each sample has 1 input features, so the first size must be 1 (e.g. 1-8-2)`],
     [() => ["--data", "moons", "--label", "y"], "", () => "--label names the label column of a CSV file, not of moons"],
-    [(p: string) => ["--data", p], "x,price\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n5,4.5\n6,5.5\n", (p: string) => `no test samples (test fraction 0.2 of 6 samples holds out 0 for testing and leaves 6 for training); the split is stratified by class, and each of the 6 samples has a label of its own, so no --test-fraction can split them: the label (the last column) should name classes, each shared by several rows`],
+    [(p: string) => ["--data", p], "x,price\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n5,4.5\n6,5.5\n", (p: string) => `no test samples (test fraction 0.2 of 6 samples holds out 0 for testing and leaves 6 for training); the split is stratified by class, and each of the 6 samples has a label of its own, so no --test-fraction can split them: the label column price should name classes, each shared by several rows`],
     [(p: string) => ["--data", p], "x,kind\n1,a\n2,a\n", (p: string) => `${p}: the label column "kind" holds one value ("a") in every row; a classifier needs at least two classes`],
     [(p: string) => ["--data", p], "x,kind\n1,a\n1e39,b\n", (p: string) => `${p}:3: column "x" holds 1e39, beyond float32's range (at most about 3.4e38; --dtype float64 reads up to about 1.8e308)`],
   ])("bad input %#", async (args, text, message) => {

@@ -258,6 +258,12 @@ describe("config.json is checked whole on loading", () => {
     expect(ok.stderr).not.toContain("warning");
   });
 
+  test("a run diverged by a huge --weight-decay names it first in the warning, not --lr alone", async () => {
+    const r = await run("train", "--data", "moons", "--n", "60", "--epochs", "1", "--weight-decay", "1e308");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: loss became NaN \(or infinite\) at step \d+ \(epoch 1\): try a smaller --weight-decay \(now 1e\+308\) or --lr \(now 0\.01\)\n/);
+  });
+
   test("singular and plural: 1 epoch of 1 batch, 1 step", async () => {
     const out = join(dir, "one");
     const r = await run("train", "--data", "moons", "--epochs", "1", "--batch", "400", "--warmup", "1", "--out", out);
@@ -465,6 +471,27 @@ describe("--out: a new or empty folder, --overwrite for a previous run, one trai
     expect((await run("train", "--data", "xor", "--overwrite")).stderr).toContain("--overwrite replaces the folder given by --out: give --out too");
   });
 
+  test("--overwrite refuses a previous run's folder that also holds other files (notes, a run saved inside it), naming them; nothing is deleted", async () => {
+    const out = join(dir, "with-notes");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out)).code).toBe(0);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    expect((await run("train", "--resume", out, "--epochs", "2", "--out", join(out, "continued"))).code).toBe(0);
+    const before = readdirSync(out).sort();
+    const r = await run("train", "--data", "xor", "--epochs", "1", "--out", out, "--overwrite");
+    expect(r.stderr).toBe(
+      `gradgraph: --out ${out}: the folder holds a previous run and also continued/, notes.txt, which a run does not write; --overwrite replaces only a run's own files (model.safetensors, config.json, metrics.csv, report.html, optimizer.safetensors, training-state.json), so it refuses to replace this folder: move those elsewhere, or choose another --out\n`,
+    );
+    expect([r.code, r.stdout]).toEqual([2, ""]);
+    expect(readdirSync(out).sort()).toEqual(before);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+    expect(readdirSync(join(out, "continued")).sort()).toEqual(RUN_FILES);
+    // resuming into its own folder replaces it too: refused the same way
+    expect((await run("train", "--resume", out, "--epochs", "2")).stderr).toContain("also continued/, notes.txt, which a run does not write");
+    rmSync(join(out, "notes.txt"));
+    rmSync(join(out, "continued"), { recursive: true });
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", out, "--overwrite")).code).toBe(0);
+  });
+
   test("a second train into the same --out is refused while the first runs; a lock left by a dead process is taken over", async () => {
     const out = join(dir, "locked");
     const first = trainPausing("train", "--data", "xor", "--epochs", "1", "--out", out);
@@ -495,6 +522,17 @@ describe("trainConfig: the command line's options to a run's settings, with no s
   test("bad options are InputErrors, before any data is loaded or folder made", () => {
     expect(() => trainConfig({ ...base, lr: "0" })).toThrow("--lr 0: expected a positive number");
     expect(() => trainConfig({ ...base, overwrite: true })).toThrow("--overwrite replaces the folder given by --out: give --out too");
+  });
+  test("every number option is decimal, as the integer options and CSV cells are: 0x10, 0b1, 0o7 refused, not read as 16, 1, 7; 1e999 and 1e-999 refused", () => {
+    const decimal = "written in decimal (e.g. 16, 0.01 or 1e-3; not hexadecimal, binary or octal)";
+    for (const [key, flag, what] of [["lr", "--lr", "a positive number"], ["weightDecay", "--weight-decay", "a non-negative number"], ["clip", "--clip", "a positive number"], ["noise", "--noise", "a non-negative number"], ["momentum", "--momentum", "a number in [0, 1)"], ["testFraction", "--test-fraction", "a fraction between 0 and 1"]] as const) {
+      const opts = key === "momentum" ? { ...base, opt: "sgd" } : base;
+      for (const v of ["0x10", "0b1", "0o7"]) expect(() => trainConfig({ ...opts, [key]: v })).toThrow(`${flag} ${v}: expected ${what}, ${decimal}`);
+      expect(() => trainConfig({ ...opts, [key]: "1e999" })).toThrow(`${flag} 1e999: 1e999 is too large for a float64 number (it would be Infinity); expected ${what}`);
+      expect(() => trainConfig({ ...opts, [key]: "1e-999" })).toThrow(`${flag} 1e-999: 1e-999 is too small for a float64 number`);
+    }
+    expect(() => trainConfig({ ...base, epochs: "0x10" })).toThrow("--epochs 0x10: expected a positive integer");
+    expect(trainConfig({ ...base, lr: " .5e-2 ", weightDecay: "+1" })).toMatchObject({ lr: 0.005, weightDecay: 1 });
   });
 });
 

@@ -44,6 +44,7 @@ describe("CSV datasets", () => {
     ["a,b\n0x10,y\n", {}, 't.csv:2: column "a" holds "0x10", expected a number'],
     ["a,b\n1e999,y\n", {}, 't.csv:2: column "a" holds 1e999, beyond float32\'s range'],
     ["a,b\n-1e999,y\n", { dtype: "float64" as const }, 't.csv:2: column "a" holds -1e999, beyond float64\'s range'],
+    ["a,b\n1e-999,y\n", { dtype: "float64" as const }, 't.csv:2: column "a" holds 1e-999, which is too small for a float64 number (it would be 0'],
     ["a,b\n1,y\n1e39,z\n", {}, 't.csv:3: column "a" holds 1e39, beyond float32\'s range (at most about 3.4e38; --dtype float64'],
     ["a,b\n1,\n", {}, 't.csv:2: the label (column "b") is empty'],
     ["a,b\n1,x\n2,x\n", {}, 't.csv: the label column "b" holds one value ("x") in every row; a classifier needs at least two classes'],
@@ -52,9 +53,20 @@ describe("CSV datasets", () => {
     ["a\n1\n", {}, "t.csv:1: the header has 1 column; expected at least two"],
     ["a,a\n1,2\n", {}, 't.csv:1: the header names column "a" twice'],
     ["a,b\n1,2\n", { label: "kind" }, "--label kind: t.csv has no such column (its columns: a, b)"],
-    ['a,b\n1,"2\n', {}, "t.csv:2: not valid CSV"],
+    ['a,b\n1,"2\n', {}, `t.csv:2: a quoted cell opens on this line and its closing quote (") never comes; close it, or write a quote inside a quoted cell as ""`],
+    ['a,b,c\n1,"2 ""q""",x\n3,"4\n' + "5,6,y\n".repeat(100), {}, "t.csv:3: a quoted cell opens on this line"], // where it opens, not the end of the file
+    ["a,b\n1," + "z".repeat(200_000) + "\n", { label: "a" }, `t.csv:2: column "b" holds "${"z".repeat(40)}…${"z".repeat(20)}" (200,000 characters), expected a number`],
+    ["a,b,c\n1," + "2".repeat(5_000) + ",x\n", {}, `t.csv:2: column "b" holds ${"2".repeat(40)}…${"2".repeat(20)} (5,000 characters), beyond float32's range`],
   ])("bad CSV %j %j", async (text, o, message) => {
-    await expect(parseCsv(text, "t.csv", o)).rejects.toThrow(message);
+    const error = await parseCsv(text, "t.csv", o).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toContain(message);
+    expect(error!.message.length).toBeLessThan(400); // a huge cell is never copied whole into the message
+  });
+
+  test("mixed line endings (a CRLF header, LF rows, or any mix) are read as the lines they are", async () => {
+    const ds = await parseCsv("a,b,label\r\n1,2,x\n3,4,y\r\n5,6,x\r7,8,y\n", "t.csv");
+    expect([ds.length, Array.from(ds.x.toArray()), Array.from(ds.y.toArray())]).toEqual([4, [1, 2, 3, 4, 5, 6, 7, 8], [0, 1, 0, 1]]);
+    await expect(parseCsv("a,b,label\r\n1,2,x\n3,4\r\n", "t.csv")).rejects.toThrow("t.csv:3: 2 cells, but the header has 3 columns");
   });
 
   test("a file: read, split with a seed, features standardised by the training part; a missing file is an InputError", async () => {
@@ -67,7 +79,7 @@ describe("CSV datasets", () => {
     // the spec records the figures the features were scaled by (the training part's), for eval to scale other files by
     const { mean: m, deviation: d } = nn.featureStats(nn.trainTestSplit(await loadCsv(path), { testFraction: 0.2, seed: 0 }).train);
     // and the classes, in the order of the model's outputs, for eval to map another file's labels to
-    expect(spec).toEqual({ name: "csv", path, classes: ["even", "odd"], seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
+    expect(spec).toEqual({ name: "csv", path, label: "parity", classes: ["even", "odd"], sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rows: 50, seed: 0, testFraction: 0.2, normalize: true, featureStats: { features: ["i", "j"], mean: Array.from(m), deviation: Array.from(d) } });
     expect([train.length, test.length]).toEqual([40, 10]);
     const x = train.x.toArray();
     let mean = 0, sq = 0;

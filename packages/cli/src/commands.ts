@@ -5,6 +5,7 @@ import { type CodeTarget, differentiate, formatPaths, formatTrace, formatValue, 
 import { writeFileAtomic } from "gradgraph/node";
 import type { Io } from "./io.js";
 import { jsonNumber } from "./json.js";
+import { DECIMAL } from "./options.js";
 import { MAX_SVG_TIMEOUT_S, SVG_TIMEOUT_S, svgWithin, type Drawable } from "./svg.js";
 import { describePoint, inputNamed, setUp } from "./setup.js";
 import { runLecture } from "./lecture.js";
@@ -141,7 +142,7 @@ export function registerCommands(program: Command, io: Io): void {
       const order2 = wantsOrder2(opts);
       const seconds = Number(opts.svgTimeout);
       // setTimeout takes at most 2^31 − 1 ms: beyond (1e10, Infinity) it fires at once and the layout "did not finish"
-      if (!(seconds > 0 && seconds <= MAX_SVG_TIMEOUT_S)) {
+      if (!DECIMAL.test(opts.svgTimeout) || !(seconds > 0 && seconds <= MAX_SVG_TIMEOUT_S)) {
         throw new InputError(`--svg-timeout: expected a positive number of seconds, at most ${MAX_SVG_TIMEOUT_S.toLocaleString("en-US")} (about 24 days), got ${JSON.stringify(opts.svgTimeout)}`);
       }
       const tensors = order2 ? null : tensorSetUp(expr, opts.at, { partial: !withPoint, command: "dot" });

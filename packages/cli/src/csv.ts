@@ -5,7 +5,9 @@
  * Parsed by `csv-parse` (quotes, CRLF, a byte-order mark); a row with the wrong number of cells or a cell that is
  * not a number is refused with its line number.
  */
+import { createHash } from "node:crypto";
 import { fromTypedArray, InputError, nn, type DType } from "gradgraph";
+import { numberRangeProblem } from "gradgraph/lecture";
 import { readFileLimited } from "gradgraph/node";
 
 const { Dataset } = nn;
@@ -46,6 +48,14 @@ export interface CsvOptions {
   note?: (text: string) => void;
 }
 
+/** What a dataset read from a CSV file was read from: its label column's name and (read from a file) the SHA-256 of the file's bytes. */
+const sources = new WeakMap<Dataset, { label: string; sha256?: string }>();
+
+/** The label column's name and the file's SHA-256 (hex) of a dataset {@link parseCsv} or {@link loadCsv} made. */
+export function csvSource(ds: Dataset): { label: string; sha256?: string } | undefined {
+  return sources.get(ds);
+}
+
 /** The largest CSV file read. */
 export const MAX_CSV_BYTES = 500_000_000;
 
@@ -64,22 +74,26 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
   const { parse } = await import("csv-parse/sync");
   let rows: { record: string[]; info: { lines: number } }[];
   try {
-    rows = parse(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }) as unknown as typeof rows;
+    // CRLF and LF (and CR) each end a record, mixed in one file too (csv-parse would take the first line's for all)
+    const options = { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, record_delimiter: ["\r\n", "\n", "\r"] };
+    rows = parse(text, options) as unknown as typeof rows;
   } catch (e) {
+    const opened = (e as { code?: string }).code === "CSV_QUOTE_NOT_CLOSED" ? unclosedQuoteLine(text) : undefined;
+    if (opened !== undefined) throw new InputError(`${where}:${opened}: a quoted cell opens on this line and its closing quote (") never comes; close it, or write a quote inside a quoted cell as ""`);
     const line = (e as { lines?: number }).lines;
-    throw new InputError(`${where}${line === undefined ? "" : `:${line}`}: not valid CSV (${(e as Error).message})`);
+    throw new InputError(`${where}${line === undefined ? "" : `:${line}`}: not valid CSV (${shown((e as Error).message, 200)})`);
   }
   const [head, ...body] = rows;
   if (head === undefined) throw new InputError(`${where}: empty; expected a header row (the column names) and rows of numbers`);
   const header = head.record;
   if (header.length < 2) throw new InputError(`${where}:${head.info.lines}: the header has ${header.length} column; expected at least two (features and a label)`);
   const dup = header.find((h, i) => header.indexOf(h) !== i);
-  if (dup !== undefined) throw new InputError(`${where}:${head.info.lines}: the header names column ${JSON.stringify(dup)} twice`);
+  if (dup !== undefined) throw new InputError(`${where}:${head.info.lines}: the header names column ${quote(dup)} twice`);
   const labelName = o.label ?? header[header.length - 1]!;
   const li = header.indexOf(labelName);
   if (li < 0) {
-    const columns = `(its columns: ${header.join(", ")})`;
-    throw new InputError(o.forModel ? `the model's label column ${labelName} (from training) is missing from ${where} ${columns}` : `--label ${labelName}: ${where} has no such column ${columns}`);
+    const columns = `(its columns: ${shown(header.join(", "), 300)})`;
+    throw new InputError(o.forModel ? `the model's label column ${labelName} (from training) is missing from ${where} ${columns}` : `--label ${shown(labelName)}: ${where} has no such column ${columns}`);
   }
   if (body.length === 0) throw new InputError(`${where}: a header and no rows; expected rows of numbers below it`);
   const f = header.length - 1, n = body.length;
@@ -93,11 +107,11 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
     if (record.length !== header.length) throw new InputError(`${where}:${info.lines}: ${record.length} cells, but the header has ${header.length} columns`);
     record.forEach((cell, c) => {
       if (c === li) {
-        if (cell === "") throw new InputError(`${where}:${info.lines}: the label (column ${JSON.stringify(labelName)}) is empty`);
+        if (cell === "") throw new InputError(`${where}:${info.lines}: the label (column ${quote(labelName)}) is empty`);
         labels[r] = cell;
         return;
       }
-      const j = at.position[c]!, cellAt = `${where}:${info.lines}: column ${JSON.stringify(header[c])}`;
+      const j = at.position[c]!, cellAt = `${where}:${info.lines}: column ${quote(header[c]!)}`;
       const x = cellValue(cell, cellAt, dtype, o.forModel === true);
       if (scale !== undefined) checkStandardized(x, cell, cellAt, dtype, scale.mean[j]!, scale.deviation[j]!);
       X[r * f + j] = x;
@@ -109,16 +123,60 @@ export async function parseCsv(text: string, where: string, o: CsvOptions = {}):
     const c = index.get(l);
     if (c === undefined) {
       const byIndex = o.indexLabels ? `, or their indices 0 to ${classes.length - 1}` : "";
-      throw new InputError(`${where}:${body[r]!.info.lines}: label ${JSON.stringify(l)} (column ${JSON.stringify(labelName)}) is not a class the model was trained on (${classes.join(", ")}${byIndex})`);
+      throw new InputError(`${where}:${body[r]!.info.lines}: label ${quote(l)} (column ${quote(labelName)}) is not a class the model was trained on (${shown(classes.join(", "), 300)}${byIndex})`);
     }
     Y[r] = c;
   });
-  return new Dataset(fromTypedArray(X, [n, f]), fromTypedArray(Y, [n]), {
+  const ds = new Dataset(fromTypedArray(X, [n, f]), fromTypedArray(Y, [n]), {
     name: o.name ?? "csv",
     task: "classification",
     classes,
     features: at.names,
   });
+  sources.set(ds, { label: labelName });
+  return ds;
+}
+
+/**
+ * The line where the quoted cell left open at the end of `text` opens (a quote at a cell's start, `""` inside
+ * one being a quote), or undefined when every quoted cell closes.
+ */
+function unclosedQuoteLine(text: string): number | undefined {
+  let line = 1, opened = 0, quoted = false, cellStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\n" || (c === "\r" && text[i + 1] !== "\n")) line++;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"' && cellStart) (quoted = true), (opened = line);
+    else if (c === "," || c === "\n" || c === "\r") cellStart = true;
+    else if (c !== " " && c !== "\t" && c !== "\uFEFF") cellStart = false;
+  }
+  return quoted ? opened : undefined;
+}
+
+/** The longest cell quoted whole in a message. */
+const SHOWN_CHARS = 60;
+
+/** `text` cut to `max` characters around a `…` (its start and its end), or undefined when it fits. */
+function cut(text: string, max: number): string | undefined {
+  if (text.length <= max) return undefined;
+  const head = Math.ceil((max * 2) / 3);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - head))}`;
+}
+const characters = (text: string) => `(${text.length.toLocaleString("en-US")} characters)`;
+
+/** A cell (or any text from the file) for a message: whole when short, else cut as expression errors are, with its length. */
+export function shown(text: string, max = SHOWN_CHARS): string {
+  const c = cut(text, max);
+  return c === undefined ? text : `${c} ${characters(text)}`;
+}
+
+/** A cell quoted for a message (`"n/a"`), a long one cut as {@link shown} cuts it. */
+function quote(cell: string): string {
+  const c = cut(cell, SHOWN_CHARS);
+  return c === undefined ? JSON.stringify(cell) : `${JSON.stringify(c)} ${characters(cell)}`;
 }
 
 /**
@@ -141,13 +199,15 @@ const MAX = { float32: "3.4e38", float64: "1.8e308" } as const;
  * --dtype float64 for a float32 too small, unless the dtype is a trained model's (`forModel`).
  */
 function cellValue(cell: string, at: string, dtype: DType, forModel: boolean): number {
-  if (!NUMBER.test(cell)) throw new InputError(`${at} holds ${JSON.stringify(cell)}, expected a number`);
+  if (!NUMBER.test(cell)) throw new InputError(`${at} holds ${quote(cell)}, expected a number`);
   const x = Number(cell);
+  // 1e-999 would be read as 0, silently: refused as everywhere numbers are read
+  if (x === 0 && numberRangeProblem(cell, x) !== null) throw new InputError(`${at} holds ${shown(cell)}, which ${numberRangeProblem(cell, x)}`);
   // 1e999 matches NUMBER but is Infinity; 1e39 is Infinity in float32: either would make every loss NaN.
   if (!Number.isFinite(dtype === "float32" ? Math.fround(x) : x)) {
     const fix = forModel ? `): the model's dtype, float32, cannot hold it` : `; --dtype float64 reads up to about ${MAX.float64})`;
     const hint = dtype === "float32" && Number.isFinite(x) ? ` (at most about ${MAX.float32}${fix}` : "";
-    throw new InputError(`${at} holds ${cell}, beyond ${dtype}'s range${hint}`);
+    throw new InputError(`${at} holds ${shown(cell)}, beyond ${dtype}'s range${hint}`);
   }
   return dtype === "float32" ? Math.fround(x) : x;
 }
@@ -161,13 +221,13 @@ function checkStandardized(x: number, cell: string, at: string, dtype: DType, me
   if (Number.isFinite(dtype === "float32" ? Math.fround(z) : z)) return;
   const figure = (v: number) => Number(v.toPrecision(6));
   const how = deviation > 0 ? `(x − ${figure(mean)}) / ${figure(deviation)}` : `x − ${figure(mean)}`;
-  throw new InputError(`${at} holds ${cell}, which standardised by the model's figures, ${how}, is beyond ${dtype}'s range (at most about ${MAX[dtype as keyof typeof MAX]}), the model's dtype`);
+  throw new InputError(`${at} holds ${shown(cell)}, which standardised by the model's figures, ${how}, is beyond ${dtype}'s range (at most about ${MAX[dtype as keyof typeof MAX]}), the model's dtype`);
 }
 
 /** The file's own classes: its distinct labels, sorted (numerically when all are numbers); at least two. */
 function ownClasses(labels: string[], labelName: string, where: string): { classes: string[]; index: Map<string, number> } {
   const distinct = [...new Set(labels)];
-  if (distinct.length < 2) throw new InputError(`${where}: the label column ${JSON.stringify(labelName)} holds one value (${JSON.stringify(distinct[0])}) in every row; a classifier needs at least two classes`);
+  if (distinct.length < 2) throw new InputError(`${where}: the label column ${quote(labelName)} holds one value (${quote(distinct[0]!)}) in every row; a classifier needs at least two classes`);
   const numeric = distinct.every((l) => NUMBER.test(l));
   const classes = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
   return { classes, index: new Map(classes.map((c, i) => [c, i])) };
@@ -196,5 +256,7 @@ export async function loadCsv(path: string, o: CsvOptions = {}): Promise<Dataset
   } catch {
     throw new InputError(`${path}: not UTF-8 text; expected a CSV file`);
   }
-  return parseCsv(text, path, o);
+  const ds = await parseCsv(text, path, o);
+  sources.set(ds, { label: sources.get(ds)!.label, sha256: createHash("sha256").update(bytes).digest("hex") });
+  return ds;
 }

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { InputError, nn, type DType } from "gradgraph";
 import { CONFIG_FILE, loadMnist, loadModel, mnistDataDir, type ModelConfig } from "gradgraph/node";
-import { type CsvOptions, loadCsv } from "./csv.js";
+import { csvSource, type CsvOptions, loadCsv } from "./csv.js";
 
 /** The datasets `gradgraph train --data` knows. */
 export const DATASET_NAMES = [...nn.DATASET_NAMES, "mnist"] as const;
@@ -26,6 +26,12 @@ export interface DataSpec {
    * records them; given, the file's labels are mapped to them by name, and a label not among them is refused.
    */
   classes?: string[];
+  /**
+   * CSV, as trained on: the SHA-256 of the file's bytes (hex) and its number of rows, so that a resumed run can
+   * refuse a file changed since (resuming bit for bit needs the same data).
+   */
+  sha256?: string;
+  rows?: number;
   /** Number of samples generated (toy datasets). */
   n?: number;
   /** Noise of the generated points (toy datasets). */
@@ -65,6 +71,8 @@ export function dataSpecProblem(x: unknown, prefix = "data"): string | null {
   if (typeof x.name !== "string" || !([...DATASET_NAMES, "csv"] as readonly string[]).includes(x.name)) return `${prefix}.name must be one of ${DATASET_NAMES.join(", ")}, csv, got ${show(x.name)}`;
   if (x.name === "csv" && (typeof x.path !== "string" || x.path === "")) return `${prefix}.path must name the CSV file, got ${show(x.path)}`;
   if (x.label !== undefined && typeof x.label !== "string") return `${prefix}.label must be a column name, got ${show(x.label)}`;
+  if (x.sha256 !== undefined && !(typeof x.sha256 === "string" && /^[0-9a-f]{64}$/.test(x.sha256))) return `${prefix}.sha256 must be a SHA-256 in hex (64 digits 0-9a-f), got ${show(x.sha256)}`;
+  if (x.rows !== undefined && !(typeof x.rows === "number" && Number.isSafeInteger(x.rows) && x.rows >= 1)) return `${prefix}.rows must be a whole number of rows, at least 1, got ${show(x.rows)}`;
   const limit = (k: string, max: number): string | null => {
     const v = x[k];
     return v === undefined || (typeof v === "number" && Number.isSafeInteger(v) && v >= 1 && v <= max) ? null : `${prefix}.${k} must be a whole number from 1 to ${max}, got ${show(v)}`;
@@ -135,7 +143,8 @@ export async function loadDataset(spec: DataSpec, o: { dtype?: DType } = {}): Pr
 async function loadCsvDataset(spec: DataSpec, dtype: DType): Promise<{ train: nn.Dataset; test: nn.Dataset; spec: DataSpec }> {
   const seed = spec.seed ?? 0, testFraction = spec.testFraction ?? 0.2;
   const ds = await readCsv(spec, { dtype });
-  const full: DataSpec = { ...csvSpec(spec, ds), seed, testFraction, normalize: spec.normalize ?? true };
+  const sha256 = csvSource(ds)?.sha256;
+  const full: DataSpec = { ...csvSpec(spec, ds), ...(sha256 === undefined ? {} : { sha256 }), rows: ds.length, seed, testFraction, normalize: spec.normalize ?? true };
   const split = nn.trainTestSplit(ds, { testFraction, seed });
   if (!full.normalize) return { ...split, spec: full };
   const stats = scalingFigures(spec, ds, split.train);
@@ -167,8 +176,11 @@ function readCsv(spec: DataSpec, o: Omit<CsvOptions, "label" | "classes" | "name
   return loadCsv(path, { ...o, indexLabels: o.indexLabels === true, name: path.split(/[\\/]/).pop()!, ...label, ...classes });
 }
 
-/** The spec's file, label column and the classes the dataset read has. */
-const csvSpec = (spec: DataSpec, ds: nn.Dataset): DataSpec => ({ name: "csv", path: spec.path!, ...(spec.label === undefined ? {} : { label: spec.label }), classes: [...ds.info.classes!] });
+/** The spec's file, the label column the file was read with (named, whatever picked it) and the classes the dataset read has. */
+const csvSpec = (spec: DataSpec, ds: nn.Dataset): DataSpec => {
+  const label = csvSource(ds)?.label ?? spec.label;
+  return { name: "csv", path: spec.path!, ...(label === undefined ? {} : { label }), classes: [...ds.info.classes!] };
+};
 
 /** A CSV file's label column in messages: `the label column kind`, or `the label (the last column)` by default. */
 export const labelColumn = (label: string | undefined) => (label === undefined ? "the label (the last column)" : `the label column ${label}`);

@@ -107,6 +107,8 @@ async function csvReading(dir: string, path: string, config: ModelConfig<DataSpe
  */
 async function trainedCsvReading(dir: string, path: string, trained: DataSpec, dtype: DType, io: Io): Promise<Reading["spec"]> {
   const label = trained.label === undefined ? {} : { label: trained.label };
+  // train records the label column's name whatever picked it; an older run's was its training file's last column
+  if (trained.label === undefined) io.err(`note: ${join(dir, CONFIG_FILE)} records no label column name (a run saved by an older gradgraph): ${path}'s last column is taken as the label, as the training file's was\n`);
   const scaled = trained.normalize !== false, unscaled = scaled ? {} : { normalize: false };
   const missing = [scaled && trained.featureStats === undefined && "standardisation figures", trained.classes === undefined && "class names"].filter(Boolean).join(" or ");
   const old = `${join(dir, CONFIG_FILE)} records no ${missing} (a run saved by an older gradgraph)`;

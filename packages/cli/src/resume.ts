@@ -21,7 +21,7 @@ type Opts = Record<string, string | boolean | undefined>;
  * (default: `dir` itself, replaced whole when the run is saved) and `--threads` from the command line; `given`
  * names the options typed on the command line (any other than those is refused).
  */
-export async function resumeOptions(dir: string, typed: Opts, given: readonly string[]): Promise<Opts> {
+export async function resumeOptions(dir: string, typed: Opts, given: readonly string[]): Promise<{ opts: Opts; data: DataSpec }> {
   if (dir.trim() === "") throw new InputError("--resume: no folder name given (the folder a gradgraph train --out wrote)");
   const changed = given.filter((k) => !ALLOWED.has(k));
   if (changed.length > 0) {
@@ -57,7 +57,7 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
   // An MLP's sizes, or a layer spec's text; a CSV file's path and label column (read loosely: what the config holds).
   const m = config.model as { sizes?: number[]; spec?: string; activation?: string; dtype: string };
   const file = d as { path?: string; label?: string };
-  return {
+  const opts: Opts = {
     data: file.path ?? d.name,
     label: file.label,
     model: m.spec ?? m.sizes?.join("-"),
@@ -86,4 +86,23 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     overwrite: typed.out === undefined ? true : typed.overwrite === true,
     resume: dir,
   };
+  return { opts, data: d };
+}
+
+/**
+ * Refuses to resume a run on data other than it was trained on: a CSV file whose bytes (SHA-256) differ from those
+ * recorded would give another split, other batches, other scaling or classes. A run that recorded no fingerprint
+ * (an older gradgraph) resumes as it did; a named dataset is rebuilt from its recorded name and parameters.
+ */
+export function checkSameData(dir: string, recorded: DataSpec, now: DataSpec): void {
+  if (recorded.name !== "csv" || recorded.sha256 === undefined || recorded.sha256 === now.sha256) return;
+  const changes: string[] = [];
+  if (recorded.rows !== undefined && recorded.rows !== now.rows) changes.push(`${recorded.rows} rows then, ${now.rows} now`);
+  const classes = (c: string[] | undefined) => (c ?? []).join(", ");
+  if (recorded.classes !== undefined && classes(recorded.classes) !== classes(now.classes)) changes.push(`classes ${classes(recorded.classes)} then, ${classes(now.classes)} now`);
+  if (changes.length === 0) changes.push(`its bytes differ: SHA-256 ${recorded.sha256.slice(0, 12)}… then, ${(now.sha256 ?? "").slice(0, 12)}… now`);
+  throw new InputError(
+    `--resume ${dir}: its training file ${recorded.path} has changed since the run was saved (${changes.join("; ")}); ` +
+      `resuming continues the run bit for bit and needs the same data: put the original file back, or train a new run on this one (gradgraph train --data ${recorded.path} --out NEW_DIR)`,
+  );
 }

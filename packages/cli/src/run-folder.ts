@@ -2,7 +2,8 @@
  * The folder a training run is saved to (`train --out`), written so that it is never seen half done:
  *
  * - a folder that is not empty is refused unless `--overwrite`, and even then only when it holds a gradgraph
- *   run (its `config.json`), so that no other folder is ever replaced;
+ *   run (its `config.json`) and nothing else (only the files a run writes), so that no other folder, and no file
+ *   of the user's beside a run (notes, another run saved inside it), is ever replaced;
  * - a lock file beside it (`.NAME.lock`, holding the process id) keeps a second `train` out while one runs; a lock
  *   whose process is gone is taken over;
  * - the files are written into a temporary folder beside it (`.NAME.PID.RANDOM.tmp`), which then takes its place
@@ -24,6 +25,17 @@ function whatIsAt(path: string): "nothing" | "empty" | "full" | "other" {
     throw e;
   }
   return readdirSync(path).length === 0 ? "empty" : "full";
+}
+
+/** The files a run writes into its folder (`--overwrite` replaces a folder holding only these). */
+export const RUN_FILES = ["model.safetensors", "config.json", "metrics.csv", "report.html", "optimizer.safetensors", "training-state.json"] as const;
+
+/** What `dir` holds besides a run's own files: `notes.txt`, `old-run/` (a folder with a slash). */
+function foreignEntries(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !(RUN_FILES as readonly string[]).includes(e.name) || !e.isFile())
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort();
 }
 
 /** Whether `dir` holds a gradgraph run (a config.json of a gradgraph model). */
@@ -84,6 +96,13 @@ export class RunFolder {
     if (!this.overwrite) throw new InputError(`--out ${this.out}: the folder is not empty; add --overwrite to replace a previous run there, or choose a new folder`);
     if (!isRun(this.target)) {
       throw new InputError(`--out ${this.out}: the folder is not empty and holds no gradgraph run (no ${CONFIG_FILE} of one), so --overwrite does not replace it; choose a new or empty folder`);
+    }
+    const foreign = foreignEntries(this.target);
+    if (foreign.length > 0) {
+      const shown = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : "");
+      throw new InputError(
+        `--out ${this.out}: the folder holds a previous run and also ${shown}, which a run does not write; --overwrite replaces only a run's own files (${RUN_FILES.join(", ")}), so it refuses to replace this folder: move those elsewhere, or choose another --out`,
+      );
     }
   }
 

@@ -15,7 +15,7 @@ import { DATASET_NAMES, type DataSourceName, type DataSpec, loadDataset } from "
 import { evalAction } from "./eval.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
 import { buildModel, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
-import { resumeOptions } from "./resume.js";
+import { checkSameData, resumeOptions } from "./resume.js";
 import { onnxRuntimeTarget } from "./onnx.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
@@ -126,6 +126,8 @@ export interface TrainConfig {
   overwrite: boolean;
   /** The run folder this run continues, if any. */
   resume: string | undefined;
+  /** With `resume`: the data spec its config.json records (a CSV file's fingerprint is checked against the file). */
+  resumeData?: DataSpec;
   /** Options that do nothing here, said on stderr (the run goes on). */
   notes: string[];
 }
@@ -227,6 +229,7 @@ async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
   const { train, test, spec: loaded } = await loadDataset(c.spec, { dtype: c.dtype });
   // A CSV file is named as typed in messages, and saved by its absolute path (eval may run elsewhere).
   const dataSpec = loaded.path === undefined ? loaded : { ...loaded, path: resolve(loaded.path) };
+  if (c.resumeData !== undefined) checkSameData(c.resume!, c.resumeData, dataSpec);
   checkSplit(dataSpec, train, test, "");
   const model = buildModel(c.model, train, { act: c.act, seed: c.seed, dtype: c.dtype });
   const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
@@ -264,8 +267,11 @@ function finishRun(c: TrainConfig, r: Setup, history: History, before: number, s
   // A diverged run completes (exit 0) but says so on stderr, in config.json (results.diverged) and in the report.
   const bad = history.stepLosses.findIndex((l) => !Number.isFinite(l));
   const diverged = bad < 0 ? undefined : { step: bad + 1, epoch: Math.floor(bad / r.batches) + 1 };
-  const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller --lr`;
-  if (divergedNote) io.err(`warning: ${divergedNote} (now ${c.lr})\n`);
+  // the options that scale a step: --lr, and --weight-decay when given (named first when it is far beyond usual values)
+  const causes = [`--lr (now ${c.lr})`];
+  if (c.weightDecay !== undefined && c.weightDecay > 0) causes[c.weightDecay > 1 ? "unshift" : "push"](`--weight-decay (now ${c.weightDecay})`);
+  const divergedNote = diverged && `loss became NaN (or infinite) at step ${diverged.step} (epoch ${diverged.epoch}): try a smaller ${causes.join(" or ")}`;
+  if (divergedNote) io.err(`warning: ${divergedNote}\n`);
   const trainFig = evaluate(r.model, r.train, { loss: "cross_entropy", metrics: ["accuracy"] });
   const testFig = evaluate(r.model, r.test, { loss: "cross_entropy", metrics: ["accuracy"] });
   const done = history.epochs.filter((e) => e.complete).length;
@@ -446,7 +452,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
     .option("--batch <n>", "minibatch size (default per dataset: 32, iris 16, mnist 64)")
     .option("--seed <n>", "seed of the initial weights, the shuffling and the augmentation", "0")
     .option("--out <dir>", "write model.safetensors, config.json, metrics.csv and report.html there (a new or empty folder)")
-    .option("--overwrite", "let --out replace a previous run's folder (only one holding a gradgraph run)")
+    .option("--overwrite", "let --out replace a previous run's folder (only one holding a gradgraph run and nothing else: a folder that also holds other files is refused, naming them)")
     .option("--weight-decay <lambda>", "weight decay (L2 for sgd/adam, decoupled for adamw; adamw's default 0.01)")
     .option("--momentum <mu>", "momentum of sgd (momentum and nesterov default to 0.9)")
     .option("--schedule <name>", `learning-rate schedule: ${SCHEDULES.join(", ")} (step: ×0.1 every third of the epochs)`, "constant")
@@ -470,7 +476,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
         "  gradgraph train --data mnist --model 784-256-10 --opt adamw --lr 2e-3 --weight-decay 0.05 --epochs 10 --batch 64 --schedule cosine --augment shift --out runs/mnist\n" +
         "  gradgraph train --data mnist --model cnn --opt adamw --lr 2e-3 --epochs 10 --augment shift --out runs/cnn\n" +
         "  gradgraph train --data flowers.csv --label species --out runs/flowers\n" +
-        "\n--out must be a new or empty folder, or a previous run's with --overwrite; it always holds one whole run\n" +
+        "\n--out must be a new or empty folder, or a previous run's with --overwrite (holding only a run's files:\n" +
+        "anything else there, such as notes or a run saved inside it, is never deleted: the run is refused); it always holds one whole run\n" +
         "(files are written beside it, then put in place); a second train into it while one runs is refused.\n" +
         "Ctrl-C stops after the current batch (before the first, while the data is still loading) and still writes\n" +
         "the model and the report (exit code 130); so do SIGTERM (143) and SIGHUP (129); gradgraph train --resume DIR\n" +
@@ -481,8 +488,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
     )
     .action(async (opts: TrainOpts, cmd: Command) => {
       const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli");
-      const typed = opts.resume === undefined ? opts : ((await resumeOptions(opts.resume, opts as unknown as Record<string, string>, given)) as unknown as TrainOpts);
-      const config = trainConfig(typed);
+      const resumed = opts.resume === undefined ? undefined : await resumeOptions(opts.resume, opts as unknown as Record<string, string>, given);
+      const config = trainConfig(resumed === undefined ? opts : (resumed.opts as unknown as TrainOpts));
+      if (resumed !== undefined) config.resumeData = resumed.data;
       if (given.includes("act") && config.model.kind === "layers") {
         config.notes.push(`--act ${opts.act}: a layer spec names its own activations (e.g. conv(6,5)-tanh-…); --act applies to MLP sizes only`);
       }

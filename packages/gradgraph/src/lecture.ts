@@ -17,6 +17,7 @@ export * from "./render/index.js";
 export * from "./autodiff/modes.js";
 export * from "./ops/op.js";
 export { caretLines, CARET_WINDOW } from "./core/errors.js";
+export { numberRangeProblem } from "./core/number-range.js";
 export { topoOrder, type GraphNode } from "./core/graph.js";
 export { localDerivative } from "./scalar/value.js";
 export { elementwiseOps, elementwiseList } from "./ops/elementwise.js";

@@ -9,6 +9,7 @@
  */
 import { expectOptions, optionKeys } from "../core/expect.js";
 import { InputError, SourceError } from "../core/errors.js";
+import { numberRangeProblem } from "../core/number-range.js";
 import { readFileLimited } from "../core/read-file.js";
 import type { Program } from "./ast.js";
 import { throwIfAny } from "./check.js";
@@ -283,7 +284,7 @@ function parseValue(
     } catch (e) {
       return report(`${label}: ${path} is not valid JSON (${(e as Error).message})`);
     }
-    const problem = checkNested(json, 0, "");
+    const problem = checkNested(json, 0, "") ?? underflowIn(content, json as BindingValue);
     return problem === null ? (json as BindingValue) : report(`${label}: in ${path}: ${problem}`);
   }
   if (text.startsWith("[")) {
@@ -298,19 +299,10 @@ function parseValue(
   return problem === null ? n : report(`${label}: ${text} ${problem}`);
 }
 
-/** Why a number read as ±Infinity is refused. */
-function tooLarge(n: number): string {
-  return `is too large for a float64 number (it would be ${n > 0 ? "Infinity" : "-Infinity"})`;
-}
-
 /** Why the literal `text`, read as `n`, is refused (it overflowed to ±Infinity or underflowed to 0), or null. */
-function outOfRange(text: string, n: number): string | null {
-  if (!Number.isFinite(n)) return tooLarge(n);
-  if (n === 0 && /[1-9]/.test(text.split(/[eE]/)[0]!)) {
-    return "is too small for a float64 number (it would be 0; the smallest is about 5e-324)";
-  }
-  return null;
-}
+const outOfRange = numberRangeProblem;
+/** Why a number read as ±Infinity is refused. */
+const tooLarge = (n: number): string => numberRangeProblem(String(n), n)!;
 
 /** A number as a scalar is written (`+5`, `.5`, `5.`, `1e3`), at a position (sticky). */
 const NUMBER_AT = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
@@ -416,6 +408,24 @@ function jsonValueAt(text: string, i: number): string | undefined {
   if (/^null(?![\w])/.test(rest)) return "null";
   if (rest.startsWith("{")) return "object";
   return undefined;
+}
+
+/**
+ * JSON.parse reads a number too small for float64 (`1e-999`) as 0, silently: when the value checked by
+ * {@link checkNested} (numbers and brackets only) holds a 0, the file's numbers are read again as written, and
+ * the first that {@link numberRangeProblem} refuses is named with its line and column. Null when none is.
+ */
+function underflowIn(content: string, v: BindingValue): string | null {
+  const hasZero = (x: BindingValue): boolean => (typeof x === "number" ? x === 0 : x.some(hasZero));
+  if (!hasZero(v)) return null;
+  const token = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/g;
+  for (let m = token.exec(content); m !== null; m = token.exec(content)) {
+    const problem = numberRangeProblem(m[0], Number(m[0]));
+    if (problem === null) continue;
+    const before = content.slice(0, m.index), line = before.split("\n").length;
+    return `line ${line}, column ${m.index - before.lastIndexOf("\n")}: the number ${m[0]} ${problem}`;
+  }
+  return null;
 }
 
 /** Null when `v` is a number or a rectangular nested array of numbers; otherwise what is wrong with it. */

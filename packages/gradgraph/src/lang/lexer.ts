@@ -3,6 +3,7 @@
  * (and so from the op table); the longest symbol wins (`**` before `*`).
  */
 import { SourceError } from "../core/errors.js";
+import { numberRangeProblem } from "../core/number-range.js";
 import { binaryOperators, prefixOperators } from "./table.js";
 
 /** The kinds of token of the expression language. */
@@ -71,6 +72,8 @@ export function tokenize(source: string): Token[] {
         while (end < n && /[\d._eE]/.test(source[end]!)) end++;
         throw new SourceError(`malformed number ${source.slice(i, end)}`, source, i, end - i);
       }
+      const range = numberRangeProblem(m[0], Number(m[0]));
+      if (range !== null) throw new SourceError(`${m[0]} ${range}`, source, i, m[0].length);
       tokens.push({ kind: "number", text: m[0], pos: i, length: m[0].length, value: Number(m[0]) });
       i = end;
       continue;

@@ -12,7 +12,11 @@
 import { SourceError } from "../core/errors.js";
 import { spanOver, type Call, type Expr, type Header, type Ident, type Keyword, type Span } from "./ast.js";
 import { describeToken, tokenize, type Token } from "./lexer.js";
-import { binaryOperators, constants, flagValues, prefixOperators } from "./table.js";
+import { binaryOperators, constants, flagValues, prefixOperators, scalarFunctions } from "./table.js";
+import { tensorFunctionList } from "../ops/functions.js";
+
+/** The language's function names (scalar and tensor), for the hint after `sin x`. */
+const FUNCTION_NAMES: ReadonlySet<string> = new Set([...scalarFunctions.map((f) => f.name), ...tensorFunctionList.map((f) => f.name)]);
 
 /** Deeper nesting than this is refused with a message instead of overflowing the call stack. */
 export const MAX_NESTING = 500;
@@ -224,7 +228,9 @@ class Parser {
     const call = t.kind === "name" && this.peek(1).kind === "(";
     const rightText = t.kind === "(" ? "(...)" : call ? `${t.text}(...)` : t.text;
     const shown = t.kind === "(" ? "'('" : t.text;
-    const hint = leftText.length <= 24 ? ` (write ${leftText}*${rightText} for a product)` : " (write * for a product)";
+    // `sin x`: a function named before its argument is a call, which sin*x is not (it is refused as one)
+    const fn = left.kind === "name" && t.kind !== "(" && FUNCTION_NAMES.has(left.name);
+    const hint = fn ? ` (write ${leftText}(${rightText}) to call ${leftText})` : leftText.length <= 24 ? ` (write ${leftText}*${rightText} for a product)` : " (write * for a product)";
     const between = leftText.length <= 24 ? `between ${leftText} and ${shown}` : `before ${shown}`;
     throw this.error(`expected an operator ${between}${hint}`, t);
   }
