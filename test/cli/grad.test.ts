@@ -237,7 +237,7 @@ test("a constant expression has no point to show", async () => {
 });
 
 test("a number outside float64's range is refused wherever it is written: an expression literal, --at, an @file.json (with its line and column)", async () => {
-  for (const [literal, what] of [["1e999", "is too large for a float64 number (it would be Infinity)"], ["1e-999", "is too small for a float64 number (it would be 0; the smallest is about 5e-324)"]]) {
+  for (const [literal, what] of [["1e999", "is too large for a float64 number (it would be Infinity)"], ["1e-999", "is too small for a float64 number (it would be 0; the smallest is about 5e-324)"]] as const) {
     const e = await run("grad", `${literal} + x`, "--at", "x=1");
     expect(e.stderr).toBe(`gradgraph: expression:1: ${literal} ${what}\n  ${literal} + x\n  ${"^".repeat(literal.length)}\n`);
     expect([e.code, e.stdout]).toEqual([2, ""]);
