@@ -115,6 +115,9 @@ describe("bad input: exit code 2, a message on stderr, no stack trace", () => {
   ];
   test.each([
     [["frob", "x"], "gradgraph: unknown command 'frob'\n(run gradgraph --help for usage)\n"],
+    // `help NAME` names the unknown command as `NAME` alone does (it printed the general help, naming nothing)
+    [["help", "frob"], "gradgraph: unknown command 'frob'\n(run gradgraph --help for usage)\n"],
+    [["help", "grda"], "gradgraph: unknown command 'grda'\n(Did you mean grad?)\n(run gradgraph --help for usage)\n"],
     [["--frob"], "gradgraph: unknown option '--frob'\n(run gradgraph --help for usage)\n"],
     [["grad"], "gradgraph: missing required argument 'expr'\n(run gradgraph grad --help for usage)\n"],
     [["grad", "x", "--at", "x=1", "--frob"], "gradgraph: unknown option '--frob'\n(an expression that starts with - goes first, or last after --: gradgraph grad [options] -- '--x')\n(run gradgraph grad --help for usage)\n"],
@@ -139,6 +142,18 @@ describe("--help", () => {
     const r = await run(cmd, "--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: gradgraph ${cmd}`);
+  });
+  test("help NAME of a command is that command's help", async () => {
+    const r = await run("help", "paths");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: gradgraph paths");
+  });
+  test("a required option is marked required in the help: paths --wrt (required even with one input), export --onnx, onnx -o", async () => {
+    const paths = (await run("paths", "--help")).stdout.replace(/\s+/g, " ");
+    expect(paths).toContain("--wrt <name> the input to differentiate with respect to, even when the expression has only one (required)");
+    expect((await run("export", "--help")).stdout.replace(/\s+/g, " ")).toContain("(opset 17, the weights inside) (required)");
+    expect((await run("onnx", "--help")).stdout.replace(/\s+/g, " ")).toContain("-o, --output <file> the .onnx file to write (required)");
+    expect((await run("grad", "--help")).stdout).not.toContain("(required)");
   });
   test("gradgraph --help lists the commands", async () => {
     const r = await run("--help");

@@ -90,6 +90,53 @@ describe("train --resume", () => {
     expect(JSON.parse(bytes(d, "config.json").toString()).results).toMatchObject({ steps: 5, epochsCompleted: 1, stopped: false });
   });
 
+  test("resuming a finished run says it is complete and trains nothing (exit 0, as before: it is evaluated and saved again as it is)", async () => {
+    const d = join(dir, "finished");
+    expect((await run("train", ...common, "--epochs", "2", "--out", d)).code).toBe(0);
+    const before = bytes(d, "model.safetensors");
+    const r = await run("train", "--resume", d);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${d} is already complete (2 epochs, 10 steps): nothing to train; --epochs N, above 2, extends it\n`);
+    expect(r.stderr).not.toContain("Resuming");
+    expect(r.stdout).toMatch(/^Trained MLP 2-16-16-2 on moons: 2 epochs, 10 steps/);
+    expect(bytes(d, "model.safetensors").equals(before)).toBe(true);
+    // more epochs asked: it resumes at the next one
+    const more = await run("train", "--resume", d, "--epochs", "3");
+    expect(more.stderr).toContain(`Resuming ${d} at epoch 3 (step 11)\n`);
+    expect(more.stdout).toMatch(/^Trained MLP 2-16-16-2 on moons: 3 epochs, 15 steps/);
+  });
+
+  test("a hand-edited training-state.json is refused before anything is said (exit 2), naming the file, the field, what came and what was expected", async () => {
+    const good = join(dir, "state-ok");
+    expect((await run("train", ...common, "--epochs", "2", "--out", good)).code).toBe(0);
+    const original = bytes(good, "training-state.json").toString();
+    const d = join(dir, "state-edited"), file = join(d, "training-state.json");
+    const shape = "this run's 160 training samples in 5 batches of 32";
+    const edits: [string, (s: { optimizer: { steps: number }; history: Record<string, any> }) => void, string][] = [
+      ["stepLosses cut", (s) => (s.history.stepLosses = s.history.stepLosses.slice(0, 3)), "history.stepLosses holds 3 losses: expected 10, one per step (history.state.step)"],
+      ["step 1e20", (s) => (s.history.state.step = 1e20), "history.state.step is 100000000000000000000: expected a whole number from 0 to 2^53 − 1"],
+      ["epoch -5", (s) => (s.history.state.epoch = -5), "history.state.epoch is -5: expected a whole number from 1 to 2^53 − 1"],
+      ["a fraction", (s) => (s.history.state.seen = 1.5), "history.state.seen is 1.5: expected a whole number from 0 to 2^53 − 1"],
+      ["no state", (s) => delete s.history.state, "history.state is nothing: expected fit's position (epoch, batch, step, samples, sums, seen, loader, scheduler)"],
+      ["a step too many", (s) => ((s.history.state.step = 12), s.history.stepLosses.push(0.5, 0.5)), `history.state.step is 12: expected 10, the steps of 2 epochs of 5 batches and 0 batches of epoch 3 (${shape})`],
+      ["batch past the epoch", (s) => (s.history.state.batch = 5), `history.state.batch is 5: expected less than 5, the batches of an epoch (${shape})`],
+      ["samples", (s) => (s.history.state.samples = 5), `history.state.samples is 5: expected 320, the samples of 2 epochs of 5 batches and 0 batches of epoch 3 (${shape})`],
+      ["an epoch's step", (s) => (s.history.epochs[0].step = 7), `history.epochs[0].step is 7: expected 5, the steps of epoch 1 (${shape})`],
+      ["an epoch record dropped", (s) => s.history.epochs.pop(), "history.epochs records complete epoch 1: expected epochs 1 to 2, those before history.state.epoch (3)"],
+      ["the optimizer's steps", (s) => (s.optimizer.steps = 3), "optimizer.steps is 3: expected 10, one optimizer step per training step (history.state.step)"],
+    ];
+    for (const [what, edit, message] of edits) {
+      rmSync(d, { recursive: true, force: true });
+      mkdirSync(d);
+      for (const f of ["config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "report.html"]) writeFileSync(join(d, f), bytes(good, f));
+      const state = JSON.parse(original);
+      edit(state);
+      writeFileSync(file, JSON.stringify(state));
+      const r = await run("train", "--resume", d, "--epochs", "3");
+      expect([what, r.code, r.stdout, r.stderr]).toEqual([what, 2, "", `gradgraph: ${file}: ${message}\n`]);
+    }
+  });
+
   test("a CSV run whose training file changed (a class renamed, rows dropped, any byte) is refused, exit 2, saying what changed; the same file resumes", async () => {
     const csv = join(dir, "fruit.csv");
     const original = readFileSync(fileURLToPath(new URL("../../examples/data/fruit.csv", import.meta.url)), "utf8");

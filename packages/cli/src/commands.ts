@@ -171,7 +171,7 @@ export function registerCommands(program: Command, io: Io): void {
     .description("the lecture's path-product algorithm for one input, and the cost of all three methods")
     .argument("<expr>", EXPR_HELP)
     .addOption(atOption())
-    .requiredOption("--wrt <name>", "the input to differentiate with respect to")
+    .requiredOption("--wrt <name>", "the input to differentiate with respect to, even when the expression has only one")
     .addHelpText("after", "\nExample:\n  gradgraph paths 'w = x^2 + 3*x' --at x=2 --wrt x")
     .action((expr: string, opts: { at: string[]; wrt: string }) => {
       if (tensorSetUp(expr, opts.at, { command: "paths" }) !== null) {

@@ -29,6 +29,8 @@ export function buildProgram(io: Io): Command {
   // The parser's own errors (unknown command or option, missing argument) read like every other error:
   // `gradgraph: unknown option '--frob'`, then where to find the usage; exit code 2.
   for (const cmd of [program, ...program.commands]) {
+    // commander's help lists a required option like any other: say it is required
+    for (const o of cmd.options) if (o.mandatory) o.description += " (required)";
     const name = cmd === program ? "gradgraph" : `gradgraph ${cmd.name()}`;
     const takesExpression = cmd.registeredArguments[0]?.name() === "expr";
     const outputError = (text: string, write: (t: string) => void) => {
@@ -50,7 +52,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return EXIT.usage;
   }
   try {
-    await program.parseAsync(protectExpressions(argv, program), { from: "user" });
+    await program.parseAsync(protectExpressions(helpTopic(argv, program), program), { from: "user" });
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -118,6 +120,16 @@ export function protectExpressions(argv: readonly string[], program: Command): s
     kept.push(a);
   }
   return moved.length > 0 ? [...kept, "--", ...moved] : kept;
+}
+
+/**
+ * `gradgraph help NAME` for a NAME that is no command is read as `gradgraph NAME`, which the parser refuses as
+ * `unknown command 'NAME'` (with a suggestion); commander would print the general help (exit 2) without naming it.
+ */
+function helpTopic(argv: readonly string[], program: Command): readonly string[] {
+  const [first, topic] = argv;
+  if (first !== "help" || topic === undefined || topic.startsWith("-") || topic === "help") return argv;
+  return program.commands.some((c) => c.name() === topic || c.aliases().includes(topic)) ? argv : argv.slice(1);
 }
 
 /** The option of `cmd` that `arg` names (`--at`, `--at=…`, `-h`), or undefined. */

@@ -6,9 +6,11 @@
  * may be given with it.
  */
 import { InputError } from "gradgraph";
+import { join } from "node:path";
 import { type ModelConfig, savedFitState, TRAINING_STATE_FILE } from "gradgraph/node";
 import { loadRunModel, type DataSpec } from "./datasets.js";
-import { resumeDone } from "gradgraph/nn";
+import { type History, resumeDone } from "gradgraph/nn";
+import { plural } from "./train-progress.js";
 
 /** The options that may go with --resume; every other one would change the run. */
 const ALLOWED = new Set(["resume", "epochs", "out", "overwrite", "threads"]);
@@ -29,7 +31,6 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     throw new InputError(`--resume continues the run as it was saved: ${flags.join(", ")} cannot be given with it (only --epochs, --out, --overwrite, --threads)`);
   }
   const { existsSync } = await import("node:fs");
-  const { join } = await import("node:path");
   let config: ModelConfig<DataSpec>;
   try {
     ({ config } = await loadRunModel(dir));
@@ -105,4 +106,40 @@ export function checkSameData(dir: string, recorded: DataSpec, now: DataSpec): v
     `--resume ${dir}: its training file ${recorded.path} has changed since the run was saved (${changes.join("; ")}); ` +
       `resuming continues the run bit for bit and needs the same data: put the original file back, or train a new run on this one (gradgraph train --data ${recorded.path} --out NEW_DIR)`,
   );
+}
+
+/** This run's shape: batches per epoch, training samples, samples per batch (no batch is dropped), and the optimizer's step count as loaded. */
+export interface RunShape {
+  batches: number;
+  samples: number;
+  batch: number;
+  optimizerSteps: number;
+}
+
+/**
+ * Checks that the position saved in `dir`'s training-state.json (which loadTrainingState read and checked field by
+ * field) is one this run can stand at: the steps and samples follow from the epoch and batch with this run's batches
+ * per epoch, as fit counts them, and the optimizer took one step per step. A hand-edited or mixed-up file is refused
+ * here, before anything is said about the run, naming the field, what it holds and what was expected.
+ */
+export function checkResumePosition(dir: string, history: History, run: RunShape): void {
+  const s = history.state!;
+  const bad = (field: string, got: number, want: number, why: string) =>
+    new InputError(`${join(dir, TRAINING_STATE_FILE)}: ${field} is ${got}: expected ${want}, ${why}`);
+  const shape = `this run's ${plural(run.samples, "training sample")} in ${plural(run.batches, "batch")} of ${run.batch}`;
+  if (s.batch >= run.batches) {
+    throw new InputError(`${join(dir, TRAINING_STATE_FILE)}: history.state.batch is ${s.batch}: expected less than ${run.batches}, the batches of an epoch (${shape})`);
+  }
+  const done = (s.epoch - 1) * run.batches;
+  const before = `${plural(s.epoch - 1, "epoch")} of ${plural(run.batches, "batch")} and ${plural(s.batch, "batch")} of epoch ${s.epoch} (${shape})`;
+  if (s.step !== done + s.batch) throw bad("history.state.step", s.step, done + s.batch, `the steps of ${before}`);
+  const seen = Math.min(s.batch * run.batch, run.samples);
+  if (s.seen !== seen) throw bad("history.state.seen", s.seen, seen, `the samples of ${plural(s.batch, "batch")} of ${run.batch} (${shape})`);
+  const samples = (s.epoch - 1) * run.samples + seen;
+  if (s.samples !== samples) throw bad("history.state.samples", s.samples, samples, `the samples of ${before}`);
+  // A stopped epoch's record is at the run's step (loadTrainingState checks it); a complete one at its epoch's end.
+  for (const [i, e] of history.epochs.entries()) {
+    if (e.complete && e.step !== e.epoch * run.batches) throw bad(`history.epochs[${i}].step`, e.step, e.epoch * run.batches, `the steps of ${e.epoch === 1 ? "epoch 1" : `epochs 1 to ${e.epoch}`} (${shape})`);
+  }
+  if (run.optimizerSteps !== s.step) throw bad("optimizer.steps", run.optimizerSteps, s.step, "one optimizer step per training step (history.state.step)");
 }

@@ -15,7 +15,7 @@ import { DATASET_NAMES, type DataSourceName, type DataSpec, loadDataset } from "
 import { evalAction } from "./eval.js";
 import { keepRunningWithoutOutput, type Io } from "./io.js";
 import { buildModel, checkSplit, dataSource, describeData, modelChoice, modelName, modelSummary, type ModelChoice } from "./train-data.js";
-import { checkSameData, resumeOptions } from "./resume.js";
+import { checkResumePosition, checkSameData, resumeOptions } from "./resume.js";
 import { onnxRuntimeTarget } from "./onnx.js";
 import { RunFolder } from "./run-folder.js";
 import { figuresTable, num, pct, plural, progressReporter } from "./train-progress.js";
@@ -222,10 +222,12 @@ interface Setup {
   augment: ((x: Parameters<typeof randomShift>[0]) => ReturnType<typeof randomShift>) | undefined;
   /** The random generators the run draws from besides the model's (saved to resume it). */
   generators: Record<string, Generator>;
+  /** The notes and the header, for stderr (said once a resumed run's state is checked too). */
+  intro: string;
 }
 
-/** Loads the data and builds the network; says the notes and the header on stderr. */
-async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
+/** Loads the data and builds the network; the notes and the header are in its `intro`. */
+async function setUpRun(c: TrainConfig): Promise<Setup> {
   const { train, test, spec: loaded } = await loadDataset(c.spec, { dtype: c.dtype });
   // A CSV file is named as typed in messages, and saved by its absolute path (eval may run elsewhere).
   const dataSpec = loaded.path === undefined ? loaded : { ...loaded, path: resolve(loaded.path) };
@@ -237,15 +239,30 @@ async function setUpRun(c: TrainConfig, io: Io): Promise<Setup> {
   const totalSteps = c.epochs * batches;
   const notes = [...c.notes];
   if (c.warmup > totalSteps) notes.push(`--warmup ${c.warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${c.lr}`);
-  for (const n of notes) io.err(`note: ${n}\n`);
   const g = new Generator(c.seed + 1);
   const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
-  io.err(
+  const intro =
+    notes.map((n) => `note: ${n}\n`).join("") +
     `Training ${modelName(model)} (${model instanceof MLP ? `${c.act}, ` : ""}${model.numParameters()} parameters) on ${describeData(loaded, train, test)}\n` +
       `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
-      `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`,
-  );
-  return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment, generators: augment ? { augment: g } : {} };
+      `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`;
+  return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment, generators: augment ? { augment: g } : {}, intro };
+}
+
+/**
+ * Loads the saved run's weights and state into the model and optimizer, checks its position against this run's
+ * batches, and says where it resumes: a run that has done all its epochs is complete (fit then trains nothing,
+ * and the run is evaluated and saved again as it is; exit code 0).
+ */
+async function resumeRun(dir: string, c: TrainConfig, r: Setup): Promise<{ previous: History; said: string }> {
+  await loadModuleState(dir, r.model);
+  const previous = await loadTrainingState(dir, { model: r.model, optimizer: r.optimizer, generators: r.generators });
+  checkResumePosition(dir, previous, { batches: r.batches, samples: r.train.length, batch: c.batch, optimizerSteps: r.optimizer.steps });
+  const at = previous.state!;
+  const said = at.epoch > c.epochs
+    ? `${dir} is already complete (${plural(c.epochs, "epoch")}, ${plural(at.step, "step")}): nothing to train; --epochs N, above ${c.epochs}, extends it\n`
+    : `Resuming ${dir} at epoch ${at.epoch}${at.batch > 0 ? `, batch ${at.batch + 1}` : ""} (step ${at.step + 1})\n`;
+  return { previous, said };
 }
 
 /** Figures of a finished (or stopped) run, and what to say about it. */
@@ -345,14 +362,10 @@ export async function runTrain(c: TrainConfig, io: Io): Promise<void> {
       folder = await RunFolder.open(c.out, c.overwrite);
       keepRunningWithoutOutput(true); // the run's results are the folder: a closed terminal does not lose them
     }
-    const r = await setUpRun(c, io);
-    let previous: History | undefined;
-    if (c.resume !== undefined) {
-      await loadModuleState(c.resume, r.model);
-      previous = await loadTrainingState(c.resume, { model: r.model, optimizer: r.optimizer, generators: r.generators });
-      const at = previous.state!;
-      io.err(`Resuming ${c.resume} at epoch ${at.epoch}${at.batch > 0 ? `, batch ${at.batch + 1}` : ""} (step ${at.step + 1})\n`);
-    }
+    const r = await setUpRun(c);
+    const resumed = c.resume === undefined ? undefined : await resumeRun(c.resume, c, r);
+    io.err(r.intro + (resumed?.said ?? ""));
+    const previous = resumed?.previous;
     await signals.pauseAt("train", io.err);
     const progress = progressReporter(io, c.epochs, r.batches, c.batch);
     stopProgress = progress.stop;

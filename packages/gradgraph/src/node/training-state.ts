@@ -25,7 +25,7 @@ import type { Optimizer } from "../nn/optim.js";
 import { decodeSafetensors, encodeSafetensors } from "../nn/safetensors.js";
 import { readFileLimited, writeFileAtomic } from "./files.js";
 import { readSafetensorsBytes } from "./safetensors.js";
-import type { FitState, History } from "../nn/train.js";
+import type { EpochRecord, FitState, History } from "../nn/train.js";
 
 /** The optimizer's state (moment buffers) in a saved run's folder. */
 export const OPTIMIZER_FILE = "optimizer.safetensors";
@@ -92,10 +92,63 @@ export async function saveTrainingState(
 export async function savedFitState(dir: string): Promise<FitState | null> {
   try {
     const file = JSON.parse(new TextDecoder().decode(readFileLimited(join(dir, TRAINING_STATE_FILE), MAX_STATE_BYTES, TRAINING_STATE_FILE))) as TrainingStateFile;
-    return file.history?.state ?? null;
+    return historyProblem(file.history) === null ? file.history.state! : null;
   } catch {
     return null; // loadTrainingState says what is wrong with it
   }
+}
+
+const show = (v: unknown): string => (v === undefined ? "nothing" : typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v));
+const wholeProblem = (field: string, v: unknown, min: number): string | null =>
+  Number.isSafeInteger(v) && (v as number) >= min ? null : `${field} is ${show(v)}: expected a whole number from ${min} to 2^53 − 1`;
+
+/**
+ * What is wrong with a saved history, or null: each field of its state (fit's position) in range, and the fields
+ * that follow from one another agreeing (one loss per step, the schedule's step, the epochs done before the one in
+ * progress). A history that fit returned always passes; the data's own figures (batches per epoch) are not known here.
+ */
+function historyProblem(history: unknown): string | null {
+  const h = history as Partial<History> | null;
+  if (typeof h !== "object" || h === null || !Array.isArray(h.stepLosses) || !Array.isArray(h.epochs)) return "history must hold epochs and stepLosses";
+  const s = h.state as FitState | undefined | null;
+  if (typeof s !== "object" || s === null) return `history.state is ${show(s)}: expected fit's position (epoch, batch, step, samples, sums, seen, loader, scheduler)`;
+  for (const k of ["epoch", "batch", "step", "samples", "seen"] as const) {
+    const p = wholeProblem(`history.state.${k}`, s[k], k === "epoch" ? 1 : 0);
+    if (p !== null) return p;
+  }
+  if (s.seen > s.samples) return `history.state.seen is ${s.seen}: expected at most history.state.samples (${s.samples}), the samples of the whole run`;
+  if (typeof s.sums !== "object" || s.sums === null || Object.values(s.sums).some((v) => v !== null && typeof v !== "number")) {
+    return `history.state.sums is ${show(s.sums)}: expected the epoch's sums by name, numbers (null for NaN)`;
+  }
+  if (s.scheduler !== null) {
+    if (typeof s.scheduler !== "object") return `history.state.scheduler is ${show(s.scheduler)}: expected null (no schedule) or { step, baseLr }`;
+    if (s.scheduler.step !== s.step) return `history.state.scheduler.step is ${show(s.scheduler.step)}: expected ${s.step}, the run's step (history.state.step)`;
+  }
+  const odd = h.stepLosses.findIndex((l) => l !== null && typeof l !== "number");
+  if (odd >= 0) return `history.stepLosses[${odd}] is ${show(h.stepLosses[odd])}: expected a number (null for NaN)`;
+  if (h.stepLosses.length !== s.step) return `history.stepLosses holds ${h.stepLosses.length} losses: expected ${s.step}, one per step (history.state.step)`;
+  if (typeof h.seconds !== "number" || !(h.seconds >= 0) || !Number.isFinite(h.seconds)) return `history.seconds is ${show(h.seconds)}: expected a non-negative number`;
+  return epochsProblem(h.epochs, s);
+}
+
+/** The epochs' records: complete ones are epochs 1 to state.epoch − 1 in order, none past state.step. */
+function epochsProblem(epochs: unknown[], s: FitState): string | null {
+  for (const [i, e] of epochs.entries()) {
+    const r = e as Partial<EpochRecord> | null;
+    if (typeof r !== "object" || r === null || typeof r.complete !== "boolean") return `history.epochs[${i}] is ${show(e)}: expected an epoch's record (epoch, step, train, lr, seconds, complete)`;
+    const p = wholeProblem(`history.epochs[${i}].epoch`, r.epoch, 1) ?? wholeProblem(`history.epochs[${i}].step`, r.step, 0);
+    if (p !== null) return p;
+    if (r.step! > s.step) return `history.epochs[${i}].step is ${r.step}: expected at most ${s.step}, the run's step (history.state.step)`;
+    if (!r.complete && (i !== epochs.length - 1 || r.epoch !== s.epoch || r.step !== s.step)) {
+      return `history.epochs[${i}] is a stopped epoch (complete: false), epoch ${r.epoch} at step ${r.step}: expected only the last record to be one, at the run's position (epoch ${s.epoch}, step ${s.step}: history.state)`;
+    }
+  }
+  const done = (epochs as EpochRecord[]).filter((e) => e.complete).map((e) => e.epoch);
+  if (done.length !== s.epoch - 1 || done.some((e, i) => e !== i + 1)) {
+    const want = s.epoch === 1 ? "none" : s.epoch === 2 ? "epoch 1" : `epochs 1 to ${s.epoch - 1}`;
+    return `history.epochs records ${done.length === 0 ? "no complete epoch" : `complete epoch${done.length === 1 ? "" : "s"} ${done.length > 6 ? `${done.slice(0, 3).join(", ")}, …, ${done.at(-1)}` : done.join(", ")}`}: expected ${want}, those before history.state.epoch (${s.epoch})`;
+  }
+  return null;
 }
 
 /**
@@ -120,9 +173,8 @@ export async function loadTrainingState(
   if (typeof file !== "object" || file === null || file.format !== FORMAT || file.version !== 1) {
     throw bad(`not a gradgraph training state (expected format "${FORMAT}", version 1)`);
   }
-  if (typeof file.history !== "object" || file.history === null || !Array.isArray(file.history.stepLosses) || !Array.isArray(file.history.epochs)) {
-    throw bad("history must hold epochs and stepLosses");
-  }
+  const problem = historyProblem(file.history);
+  if (problem !== null) throw bad(problem);
   const generators = allGenerators(run.model, run.generators ?? {});
   const saved = Object.keys(file.generators ?? {});
   const missing = [...generators.keys()].filter((k) => !saved.includes(k));
