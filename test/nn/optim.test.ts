@@ -228,6 +228,11 @@ describe("hyperparameters and parameters PyTorch refuses", () => {
     expect(() => new Adam([w()], { eps: NaN })).toThrow("eps must be a non-negative number");
   });
 
+  test("an empty parameter list is an error (PyTorch's too: it would optimize nothing)", () => {
+    expect(() => new SGD([])).toThrow("SGD: got an empty parameter list, so it would optimize nothing");
+    expect(() => new Adam([], { lr: 0.01 })).toThrow("Adam: got an empty parameter list");
+  });
+
   test("a parameter listed twice is an error (it would be updated twice per step)", () => {
     const p = w();
     expect(() => new SGD([p, w(), p])).toThrow("SGD: parameter 2 is listed twice");

@@ -40,6 +40,9 @@ export abstract class Optimizer {
 
   constructor(readonly params: readonly Tensor[], lr: number) {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new InputError(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
+    if (params.length === 0) {
+      throw new InputError(`${this.constructor.name}: got an empty parameter list, so it would optimize nothing (as PyTorch refuses); give it the model's, e.g. model.parameters()`);
+    }
     const seen = new Set<Tensor>();
     params.forEach((p, i) => {
       // A frozen Parameter (requiresGrad false) is accepted and left alone: it never gets a gradient.
