@@ -258,9 +258,7 @@ export function grad<A extends unknown[], X, const N extends Argnums = 0>(
   options: TransformOptions<N> & { hasAux: true },
 ): (...args: A) => [GradsOf<A, N>, X];
 export function grad(f: (...args: unknown[]) => unknown, options: TransformOptions & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
-  expectFunction(f, "grad");
-  expectOptions("grad", options, GRAD_KEYS);
-  const vg = valueAndGradNamed(f, options, "grad");
+  const vg = valueAndGradNamed(f, options, "grad"); // checks f and the options, naming grad
   return (...args: unknown[]) => {
     const [value, g] = vg(...args);
     return options.hasAux ? [g, (value as unknown[])[1]] : g;

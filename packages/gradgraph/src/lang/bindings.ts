@@ -295,14 +295,10 @@ function parseValue(
   }
   if (!NUMBER.test(text)) return report(`${label}: ${text} is not a number`);
   const n = Number(text);
-  const problem = outOfRange(text, n);
+  const problem = numberRangeProblem(text, n);
   return problem === null ? n : report(`${label}: ${text} ${problem}`);
 }
 
-/** Why the literal `text`, read as `n`, is refused (it overflowed to ±Infinity or underflowed to 0), or null. */
-const outOfRange = numberRangeProblem;
-/** Why a number read as ±Infinity is refused. */
-const tooLarge = (n: number): string => numberRangeProblem(String(n), n)!;
 
 /** A number as a scalar is written (`+5`, `.5`, `5.`, `1e3`), at a position (sticky). */
 const NUMBER_AT = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
@@ -373,7 +369,7 @@ function parseArray(
     const m = NUMBER_AT.exec(text);
     if (m !== null && (i + m[0].length >= text.length || DELIMITER.test(text[i + m[0].length]!))) {
       const n = Number(m[0]);
-      const problem = outOfRange(m[0], n);
+      const problem = numberRangeProblem(m[0], n);
       if (problem !== null) {
         fail(`${label}: ${m[0]} at ${path} ${problem}`, at.source, at.pos + i, m[0].length);
         failed = true;
@@ -431,7 +427,7 @@ function underflowIn(content: string, v: BindingValue): string | null {
 /** Null when `v` is a number or a rectangular nested array of numbers; otherwise what is wrong with it. */
 function checkNested(v: unknown, depth: number, path: string): string | null {
   // JSON.parse reads 1e400 as Infinity: refused, as in a scalar.
-  if (typeof v === "number") return Number.isFinite(v) ? null : `the number${path ? ` at ${path}` : ""} ${tooLarge(v)}`;
+  if (typeof v === "number") return Number.isFinite(v) ? null : `the number${path ? ` at ${path}` : ""} ${numberRangeProblem(String(v), v)!}`;
   if (!Array.isArray(v)) {
     const got = v === null ? "null" : typeof v === "string" ? `the string ${JSON.stringify(v)}` : typeof v;
     return `expected a number or a nested array of numbers${path ? ` at ${path}` : ""}, got ${got}`;
