@@ -223,3 +223,40 @@ describe("fewer threads", () => {
     expect(r.ready).toBe(1);
   });
 });
+
+describe("spinning and sleeping", () => {
+  // In a child process on the build: the pool's worker sleeps soon after a job (so it leaves the core to the
+  // garbage collector's helpers), but not while the pool is held (a compiled step's products come close together).
+  const script = (dist: string) => `
+    const gg = await import(${JSON.stringify(`${dist}/index.js`)});
+    const { sgemmPool, withProductThreadsHeld } = await import(${JSON.stringify(`${dist}/tensor/kernels/sgemm-wasm.js`)});
+    const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+    const busy = (ms) => { const until = performance.now() + ms; while (performance.now() < until); };
+    const asleepSoon = async () => { for (let i = 0; i < 200; i++) { if (sgemmPool().sleeping === 1) return true; await pause(10); } return false; };
+    gg.setNumThreads(2);
+    const A = gg.randn([512, 256], { seed: 1 }), B = gg.randn([256, 128], { seed: 2 }); // 2^24 multiply-adds: a job for the pool
+    const one = Array.from(A.matmul(B).toArray());
+    for (let i = 0; i < 200 && sgemmPool().ready < 1; i++) await pause(25);
+    A.matmul(B);
+    const afterJob = await asleepSoon();
+    let same = true, heldAwake = [], failed = null;
+    withProductThreadsHeld(() => {
+      same &&= Array.from(A.matmul(B).toArray()).every((v, j) => v === one[j]);
+      busy(20);
+      heldAwake.push(sgemmPool().sleeping);
+      withProductThreadsHeld(() => { busy(20); heldAwake.push(sgemmPool().sleeping); });
+      busy(20); // the outer hold still holds
+      heldAwake.push(sgemmPool().sleeping);
+      same &&= Array.from(A.matmul(B).toArray()).every((v, j) => v === one[j]);
+    });
+    const afterHold = await asleepSoon();
+    try { withProductThreadsHeld(() => { throw new Error("inside"); }); } catch (e) { failed = e.message; }
+    const afterThrow = await asleepSoon();
+    console.log(JSON.stringify({ afterJob, heldAwake, same, afterHold, failed, afterThrow }));`;
+
+  test("a worker sleeps soon after a job, stays awake while the pool is held (holds nest), and sleeps when the hold ends, even by a throw", () => {
+    const dist = fileURLToPath(new URL("../../packages/gradgraph/dist", import.meta.url));
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script(dist)], { encoding: "utf8", timeout: 60_000 });
+    expect(JSON.parse(out)).toEqual({ afterJob: true, heldAwake: [0, 0, 0], same: true, afterHold: true, failed: "inside", afterThrow: true });
+  });
+});

@@ -13,6 +13,7 @@ import { wasmArena } from "../backend/wasm.js";
 import { wasmHeap } from "../backend/heap.js";
 import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
 import { indexData } from "../tensor/index-args.js";
+import { withProductThreadsHeld } from "../tensor/kernels/sgemm-wasm.js";
 import { moveStorage, ownedValue } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sumMode } from "./passes.js";
@@ -187,13 +188,20 @@ function prepareCpu(p: Program): Executable {
       if (!same(a, v)) return null;
       slots[v.id] = a;
     }
-    for (const run of runs) run(slots);
+    // A program's products come close together: its run holds the worker pool awake between them.
+    if (products) withProductThreadsHeld(() => runAll(runs, slots));
+    else runAll(runs, slots);
     for (const e of p.effects) {
       if (e.field === "grad") e.tensor.grad = e.var === null ? null : new Tensor(slots[e.var.id]!);
       else e.tensor.assign(new Tensor(slots[e.var!.id]!));
     }
     return p.outputs.map((v) => slots[v.id]!);
   };
+}
+
+/** Runs a program's steps, in order, on its slots. */
+function runAll(runs: readonly ((slots: (NDArray | undefined)[]) => void)[], slots: (NDArray | undefined)[]): void {
+  for (const run of runs) run(slots);
 }
 
 /**

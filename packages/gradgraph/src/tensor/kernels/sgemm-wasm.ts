@@ -230,6 +230,15 @@ export function sgemmAvailable(): boolean {
   return getSgemm() !== null;
 }
 
+/**
+ * Runs `fn` with the kernel's worker pool held (`WasmPool.held`): its workers spin between products instead of
+ * sleeping, for a run of products that come close together (a compiled step).
+ */
+export function withProductThreadsHeld<T>(fn: () => T): T {
+  const pool = getSgemm()?.pool ?? null;
+  return pool === null || getNumThreads() === 1 ? fn() : pool.held(fn);
+}
+
 /** The pool the kernel runs on (null: one thread only), for tests. */
 export function sgemmPool(): WasmPool | null {
   return getSgemm()?.pool ?? null;

@@ -18,9 +18,14 @@
  *   waits for ACTIVE = 0 (Atomics.wait in Node; a spin on a browser's main thread, where waiting is forbidden).
  *   A chunk that throws (a trap) sets FAILED: no thread takes another chunk, the job is closed and waited for as
  *   usual, and the caller throws (the worker lives on), so a failure never leaves the caller waiting for ever.
- *   Workers that have not started yet simply take no chunks, so a job never waits for a thread to boot. An idle
- *   worker, and a caller waiting for the last chunks, spin for SPIN_MS before they sleep; `wake()` rouses the
- *   workers (GEN += 2, still odd) ahead of a job. Sleepers count themselves in SLEEPERS, a waiting caller sets
+ *   Workers that have not started yet simply take no chunks, so a job never waits for a thread to boot.
+ * - Spinning and sleeping: a futex wake-up costs tens of microseconds, so a worker spins before it sleeps — but a
+ *   spinning worker holds a core that the garbage collector's helper threads want, and with them on a machine of
+ *   two cores the caller itself loses time (BENCHMARKS.md, "Two threads and the garbage collector"). So a worker
+ *   spins briefly after a job (JOB_SPIN_MS), longer when roused ahead of one (`wake()`: GEN += 2, still odd;
+ *   WAKE_SPIN_MS), and for as long as the pool is *held* (`held(fn)`: a compiled step, whose products come close
+ *   together; up to HOLD_SPIN_MS without a job); a caller waiting for the last chunks spins JOB_SPIN_MS, then
+ *   sleeps. Sleepers count themselves in SLEEPERS, a waiting caller sets
  *   WAITER, so a notify (a system call) is made only when someone sleeps: each side stores its flag before it
  *   waits and the other reads it after its own store (sequentially consistent), so no wake-up is lost.
  * - Fewer threads: a worker is never terminated from outside (one stopped between joining ACTIVE and leaving it
@@ -35,11 +40,15 @@ import { describe } from "../args.js";
 
 /** Bytes at the start of the memory reserved for the pool (control words and argument table). */
 export const POOL_BYTES = HEAP_POOL_BYTES;
-const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, FAILED = 9;
+const GEN = 0, ACTIVE = 1, NEXT = 2, FN = 3, NARGS = 4, TOTAL = 5, READY = 6, SLEEPERS = 7, WAITER = 8, FAILED = 9, HOLD = 10;
 /** One word per worker (its slot): FREE (no thread holds it), RUN, QUIT (its worker is asked to end). */
 const SLOTS = 16, FREE = 0, RUN = 1, QUIT = 2;
-/** How long an idle worker, and a caller waiting for the workers' last chunks, spin before they sleep (ms). */
-const SPIN_MS = 1;
+/**
+ * How long a worker spins for the next job before it sleeps (ms): after a job, and after being roused ahead of
+ * one; how long a caller spins for the workers' last chunks; how long a held pool's workers spin without a job
+ * (a bound: `hold` is released in a `finally`). Measured in BENCHMARKS.md ("Two threads and the garbage collector").
+ */
+const JOB_SPIN_MS = 0.05, WAKE_SPIN_MS = 1, HOLD_SPIN_MS = 100;
 
 // --- the thread count -------------------------------------------------------------------------------------
 
@@ -98,7 +107,7 @@ function serve(module, memory, names, slot) {
   const ctl = new Int32Array(memory.buffer, 0, ${POOL_BYTES / 4});
   const mine = ${SLOTS} + slot;
   Atomics.add(ctl, ${READY}, 1);
-  let last = -1;
+  let last = -1, spinFor = ${WAKE_SPIN_MS};
   for (;;) {
     // Asked to end: only here, holding nothing (the pool made GEN change after the request, so a sleeper wakes).
     if (Atomics.load(ctl, mine) === ${QUIT}) {
@@ -106,18 +115,27 @@ function serve(module, memory, names, slot) {
       Atomics.store(ctl, mine, ${FREE});
       return;
     }
-    let g = Atomics.load(ctl, ${GEN});
-    // Idle: spin up to ${SPIN_MS} ms for the next job (a futex wake-up costs tens of microseconds), then sleep.
-    const until = performance.now() + ${SPIN_MS};
-    while ((g === last || (g & 1)) && performance.now() < until)
-      for (let spin = 0; spin < 500 && (g === last || (g & 1)); spin++) g = Atomics.load(ctl, ${GEN});
+    // Idle: spin for the next job (spinFor ms; rousing, GEN moving on while odd, restarts it at ${WAKE_SPIN_MS} ms;
+    // a held pool keeps its workers spinning), then sleep.
+    let g = Atomics.load(ctl, ${GEN}), seen = g, until = performance.now() + spinFor;
+    for (;;) {
+      for (let spin = 0; spin < 500 && g === seen && (g === last || (g & 1)); spin++) g = Atomics.load(ctl, ${GEN});
+      if (g !== last && (g & 1) === 0) break;
+      const now = performance.now();
+      if (g !== seen) {
+        if (g !== last + 1) until = now + ${WAKE_SPIN_MS}; // roused (not the close of the job it just served)
+        seen = g;
+      } else if (now >= until && (Atomics.load(ctl, ${HOLD}) === 0 || now >= until + ${HOLD_SPIN_MS})) break;
+    }
     if (g === last || (g & 1)) {
       if (Atomics.load(ctl, mine) === ${QUIT}) continue;
       Atomics.add(ctl, ${SLEEPERS}, 1);
       Atomics.wait(ctl, ${GEN}, g);
       Atomics.sub(ctl, ${SLEEPERS}, 1);
+      spinFor = ${WAKE_SPIN_MS};
       continue;
     }
+    spinFor = ${JOB_SPIN_MS};
     last = g;
     Atomics.add(ctl, ${ACTIVE}, 1);
     if (Atomics.load(ctl, ${GEN}) === g) {
@@ -203,6 +221,11 @@ export class WasmPool {
     return Atomics.load(this.ctl, READY);
   }
 
+  /** Workers asleep (for tests). */
+  get sleeping(): number {
+    return Atomics.load(this.ctl, SLEEPERS);
+  }
+
   /**
    * Starts or stops workers to match the thread count (between jobs only). A worker stops itself: its slot is set
    * to QUIT and GEN moved on (still odd: no job), so a sleeping worker wakes, reads its slot and ends.
@@ -261,7 +284,7 @@ export class WasmPool {
     }
     // The job is closed and its workers waited for however it ended, so the pool is ready for the next one.
     Atomics.store(ctl, GEN, g + 1);
-    const until = performance.now() + SPIN_MS;
+    const until = performance.now() + JOB_SPIN_MS;
     for (let a = Atomics.load(ctl, ACTIVE); a !== 0; a = Atomics.load(ctl, ACTIVE))
       if (canWait && performance.now() > until) {
         Atomics.store(ctl, WAITER, 1);
@@ -283,5 +306,20 @@ export class WasmPool {
     if ((g & 1) === 0) return;
     Atomics.store(this.ctl, GEN, g + 2);
     if (Atomics.load(this.ctl, SLEEPERS) !== 0) Atomics.notify(this.ctl, GEN);
+  }
+
+  /**
+   * Runs `fn` with the pool *held*: its workers are roused now and keep spinning between jobs (up to HOLD_SPIN_MS
+   * without one) instead of sleeping after JOB_SPIN_MS, for work whose jobs come close together (a compiled step's
+   * products). Holds nest. Between jobs only (`fn` runs them).
+   */
+  held<T>(fn: () => T): T {
+    Atomics.add(this.ctl, HOLD, 1);
+    this.wake();
+    try {
+      return fn();
+    } finally {
+      Atomics.sub(this.ctl, HOLD, 1);
+    }
   }
 }
