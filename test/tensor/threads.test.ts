@@ -242,10 +242,13 @@ describe("spinning and sleeping", () => {
     let same = true, heldAwake = [], failed = null;
     withProductThreadsHeld(() => {
       same &&= Array.from(A.matmul(B).toArray()).every((v, j) => v === one[j]);
-      busy(20);
+      // Roused by the hold; on a busy machine it may take a while to run: wait until it is up, then see it stay up
+      // (a held worker spins up to 100 ms without a job; these checks take about 30).
+      for (const until = performance.now() + 2000; sgemmPool().sleeping !== 0 && performance.now() < until;);
+      busy(10);
       heldAwake.push(sgemmPool().sleeping);
-      withProductThreadsHeld(() => { busy(20); heldAwake.push(sgemmPool().sleeping); });
-      busy(20); // the outer hold still holds
+      withProductThreadsHeld(() => { busy(10); heldAwake.push(sgemmPool().sleeping); });
+      busy(10); // the outer hold still holds
       heldAwake.push(sgemmPool().sleeping);
       same &&= Array.from(A.matmul(B).toArray()).every((v, j) => v === one[j]);
     });
