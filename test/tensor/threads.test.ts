@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { InputError } from "../../packages/gradgraph/src/core/errors.js";
-import { getNumThreads, setNumThreads } from "../../packages/gradgraph/src/index.js";
+import { compile, getNumThreads, randn, setNumThreads } from "../../packages/gradgraph/src/index.js";
+import { WasmPool } from "../../packages/gradgraph/src/tensor/kernels/threads.js";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -262,4 +263,25 @@ describe("spinning and sleeping", () => {
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script(dist)], { encoding: "utf8", timeout: 60_000 });
     expect(JSON.parse(out)).toEqual({ afterJob: true, heldAwake: [0, 0, 0], same: true, afterHold: true, failed: "inside", afterThrow: true });
   });
+});
+
+test("a compiled step holds the pool only when it has a product split across threads", () => {
+  const before = getNumThreads();
+  const held = vi.spyOn(WasmPool.prototype, "held");
+  try {
+    setNumThreads(2);
+    // 256·256·256 = 2^24 multiply-adds: split; 64·128·784 = 6.4M (the MNIST example's first layer): not split.
+    const big = [randn([256, 256], { seed: 1 }), randn([256, 256], { seed: 2 })];
+    const small = [randn([64, 784], { seed: 3 }), randn([784, 128], { seed: 4 })];
+    const stepOf = ([a, b]: typeof big) => compile(() => a!.matmul(b!).relu().sum());
+    const bigStep = stepOf(big), smallStep = stepOf(small);
+    for (let i = 0; i < 3; i++) smallStep();
+    expect(held).not.toHaveBeenCalled();
+    for (let i = 0; i < 3; i++) bigStep();
+    expect(held.mock.calls.length).toBeGreaterThanOrEqual(2); // the replays (the first call traces)
+    expect(bigStep().item()).toBe(big[0]!.matmul(big[1]!).relu().sum().item());
+  } finally {
+    held.mockRestore();
+    setNumThreads(before);
+  }
 });

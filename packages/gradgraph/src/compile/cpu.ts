@@ -13,7 +13,7 @@ import { wasmArena } from "../backend/wasm.js";
 import { wasmHeap } from "../backend/heap.js";
 import { arrayType, copyArray, copyInto, NDArray, type TypedArray } from "../tensor/ndarray.js";
 import { indexData } from "../tensor/index-args.js";
-import { withProductThreadsHeld } from "../tensor/kernels/sgemm-wasm.js";
+import { productSplits, withProductThreadsHeld } from "../tensor/kernels/sgemm-wasm.js";
 import { moveStorage, ownedValue } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sumMode } from "./passes.js";
@@ -174,6 +174,9 @@ function prepareCpu(p: Program): Executable {
   // SharedArrayBuffer is slower (TypedArray set: about 2.5 times, BENCHMARKS.md) and its kernels copy every
   // input that lives outside.
   const products = p.steps.some((s) => s.kind === "op" && s.op.name === "matmul");
+  // A program with products split across threads holds the worker pool awake between them while it runs; one
+  // whose products all run on the calling thread leaves the workers asleep.
+  const splits = p.steps.some((s) => s.kind === "op" && s.op.name === "matmul" && s.out.dtype === "float32" && splitsAcrossThreads(s));
   let home: ((t: Tensor) => NDArray) | null | undefined;
   return (inputs) => {
     buffers ??= allocateBuffers(sizes, products);
@@ -188,8 +191,7 @@ function prepareCpu(p: Program): Executable {
       if (!same(a, v)) return null;
       slots[v.id] = a;
     }
-    // A program's products come close together: its run holds the worker pool awake between them.
-    if (products) withProductThreadsHeld(() => runAll(runs, slots));
+    if (splits) withProductThreadsHeld(() => runAll(runs, slots));
     else runAll(runs, slots);
     for (const e of p.effects) {
       if (e.field === "grad") e.tensor.grad = e.var === null ? null : new Tensor(slots[e.var.id]!);
@@ -197,6 +199,12 @@ function prepareCpu(p: Program): Executable {
     }
     return p.outputs.map((v) => slots[v.id]!);
   };
+}
+
+/** Whether a matrix product step is large enough to be split across the worker pool (its out: …×m×n; a: …×k). */
+function splitsAcrossThreads(s: Step & { kind: "op" }): boolean {
+  const out = s.out.shape, a = s.inputs[0]!.shape;
+  return productSplits(out.at(-2) ?? 1, out.at(-1) ?? 1, a.at(-1) ?? 1);
 }
 
 /** Runs a program's steps, in order, on its slots. */

@@ -232,7 +232,7 @@ export function sgemmAvailable(): boolean {
 
 /**
  * Runs `fn` with the kernel's worker pool held (`WasmPool.held`): its workers spin between products instead of
- * sleeping, for a run of products that come close together (a compiled step).
+ * sleeping, for a run of split products (`productSplits`) that come close together (a compiled step).
  */
 export function withProductThreadsHeld<T>(fn: () => T): T {
   const pool = getSgemm()?.pool ?? null;
@@ -251,6 +251,11 @@ export function sgemmPool(): WasmPool | null {
  * threads with this bound against 311–334 ms with 2²¹ (BENCHMARKS.md, "Threads for small products").
  */
 const PARALLEL_MIN_WORK = 1 << 23;
+
+/** Whether a float32 product of m×k by k×n is split across the worker pool (when it has more than one thread). */
+export function productSplits(m: number, n: number, k: number): boolean {
+  return m * n * k >= PARALLEL_MIN_WORK;
+}
 
 /** gemm's arguments: a, ars, acs, b, brs, bcs, c, ldc, k, i0, i1, j0, j1, s. */
 type GemmArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
@@ -308,7 +313,7 @@ function growTo({ heap, memory }: Sgemm, end: number): boolean {
 function sessionOn(s: Sgemm, m: number, n: number, k: number): SgemmSession | null {
   const { heap, memory } = s;
   const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
-  const threads = s.pool === null || m * n * k < PARALLEL_MIN_WORK ? 1 : getNumThreads();
+  const threads = s.pool === null || !productSplits(m, n, k) ? 1 : getNumThreads();
   const blocks = chunks(mp, np, threads);
   const align = (x: number) => Math.ceil(x / 64) * 64;
   /** The workspace at `at`: A's and B's copies, the threads' packing scratch, C, and slack past C (see below). */
