@@ -195,7 +195,8 @@ describe("config.json is checked whole on loading", () => {
       [(c) => (c.data.noise = "x"), 'data.noise must be a non-negative number, got "x"'],
       [(c) => (c.data.n = 1e9), "data.n must be a whole number from 1 to 1,000,000, got 1000000000"],
       [(c) => (c.data.n = 2.5), "data.n must be a whole number from 1 to 1,000,000, got 2.5"],
-      [(c) => (c.data.seed = -1), "data.seed must be a non-negative integer, got -1"],
+      [(c) => (c.data.seed = -1), "data.seed must be a whole number from 0 to 4294967295 (2^32 − 1), got -1"],
+      [(c) => (c.data.seed = 2 ** 32), "data.seed must be a whole number from 0 to 4294967295 (2^32 − 1), got 4294967296"],
       [(c) => (c.data.testFraction = 1), "data.testFraction must be a fraction between 0 and 1, got 1"],
       [(c) => (c.data = { name: "mnist", trainLimit: "all" }), 'data.trainLimit must be a whole number from 1 to 60000, got "all"'],
       [(c) => (c.model.sizes = [2, 1e9, 2]), "model.sizes [2,1000000000,2]: a layer of 1000000000 units is more than the 100,000 allowed"],
@@ -291,11 +292,14 @@ describe("config.json is checked whole on loading", () => {
     expect(existsSync(join(nested, "config.json"))).toBe(true);
   }, 10_000);
 
-  test("--n is bounded; seeds are non-negative safe integers on the command line as in config.json", async () => {
+  // A seed is the generator's 32-bit state: 2^32 would give seed 0's run again, so it is refused, not wrapped.
+  test("--n is bounded; seeds are whole numbers from 0 to 2^32 − 1 on the command line as in config.json", async () => {
     for (const [args, message] of [
       [["--n", "1e9"], "--n 1e9: expected a whole number of points from 1 to 1,000,000"],
-      [["--data-seed", "-1"], "--data-seed -1: expected a non-negative integer"],
-      [["--seed", "1e20"], "--seed 1e20: expected a non-negative integer (at most 2^53 − 1)"],
+      [["--data-seed", "-1"], "--data-seed -1: expected a whole number from 0 to 4294967295"],
+      [["--seed", "1e20"], "--seed 1e20: expected a whole number from 0 to 4294967295"],
+      [["--seed", "4294967296"], "--seed 4294967296: expected a whole number from 0 to 4294967295"],
+      [["--data-seed", "99999999999999999999"], "--data-seed 99999999999999999999: expected a whole number from 0 to 4294967295"],
     ] as const) {
       const r = await run("train", "--data", "moons", "--epochs", "1", ...args);
       expect(r.stderr).toContain(`gradgraph: ${message}`);

@@ -6,7 +6,7 @@
  */
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { type DType, Generator, getNumThreads, InputError, Interrupted, setNumThreads } from "gradgraph";
+import { type DType, Generator, getNumThreads, InputError, Interrupted, MAX_SEED, setNumThreads } from "gradgraph";
 import { loadModuleState, loadTrainingState, type ModelConfig, saveModel, saveTrainingState, writeFileAtomic } from "gradgraph/node";
 import { didYouMean } from "gradgraph/lecture";
 import { type ActivationName, ACTIVATIONS, Adam, AdamW, cosineLR, type Dataset, evaluate, fit, type History, LayerNet, linearWarmup, MAX_GENERATED_POINTS, MLP, MNIST_TRAIN_DIGITS, type Optimizer, randomShift, type Schedule, SGD, SPEC_HELP, stepLR } from "gradgraph/nn";
@@ -25,6 +25,8 @@ import { signalName, StopSignals } from "./signals.js";
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw"] as const;
 type OptName = (typeof OPTIMIZERS)[number];
 const SCHEDULES = ["constant", "step", "cosine"] as const;
+/** What --seed and --data-seed take (the generator's 32-bit state: a larger seed would repeat a smaller one's stream). */
+const SEED_RANGE = `a whole number from 0 to ${MAX_SEED}`;
 
 /** What each dataset trains with when an option is not given. */
 const PRESETS: Record<DataSourceName, { model: string; epochs: number; batch: number; lr: number }> = {
@@ -150,8 +152,8 @@ export function trainConfig(opts: TrainOpts): TrainConfig {
   const lr = number("--lr", opts.lr, (x) => x > 0, "a positive number") ?? preset.lr;
   const epochs = positiveInt("--epochs", opts.epochs) ?? preset.epochs;
   const batch = positiveInt("--batch", opts.batch) ?? preset.batch;
-  const seed = integer("--seed", opts.seed, (x) => Number.isSafeInteger(x), "a non-negative integer (at most 2^53 − 1)")!;
-  const dataSeed = integer("--data-seed", opts.dataSeed, (x) => Number.isSafeInteger(x), "a non-negative integer (at most 2^53 − 1)")!;
+  const seed = integer("--seed", opts.seed, (x) => x <= MAX_SEED, SEED_RANGE)!;
+  const dataSeed = integer("--data-seed", opts.dataSeed, (x) => x <= MAX_SEED, SEED_RANGE)!;
   const weightDecay = nonNegative("--weight-decay", opts.weightDecay);
   const momentum = number("--momentum", opts.momentum, (x) => x >= 0 && x < 1, "a number in [0, 1)");
   const warmup = integer("--warmup", opts.warmup, () => true, "a non-negative integer (steps)") ?? 0;
@@ -239,7 +241,7 @@ async function setUpRun(c: TrainConfig): Promise<Setup> {
   const totalSteps = c.epochs * batches;
   const notes = [...c.notes];
   if (c.warmup > totalSteps) notes.push(`--warmup ${c.warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${c.lr}`);
-  const g = new Generator(c.seed + 1);
+  const g = new Generator((c.seed + 1) % (MAX_SEED + 1)); // the augmentation's own stream
   const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
   const intro =
     notes.map((n) => `note: ${n}\n`).join("") +

@@ -34,6 +34,7 @@ export {
   randint,
   Generator,
   manualSeed,
+  MAX_SEED,
   noGrad,
   enableGrad,
   isGradEnabled,

@@ -42,7 +42,7 @@ export {
   type Span,
 } from "./tensor.js";
 export { rand, randn, randint } from "./random-tensors.js";
-export { Generator, manualSeed, defaultGenerator, detLog, type GeneratorState } from "./random.js";
+export { Generator, manualSeed, MAX_SEED, defaultGenerator, detLog, type GeneratorState } from "./random.js";
 export * from "./functional.js";
 export { NDArray, type TypedArray } from "./ndarray.js";
 export { setNumThreads, getNumThreads } from "./kernels/threads.js";

@@ -45,9 +45,21 @@ export function detLog(x: number): number {
 
 const LN2 = 0.6931471805599453;
 
+/** The largest seed: the generator's state is 32 bits, so a larger seed could only repeat a smaller one's stream. */
+export const MAX_SEED = 0xffffffff;
+
+/** `seed`, checked: a whole number from 0 to {@link MAX_SEED} (each such seed gives its own stream). */
+export function checkSeed(seed: number, where = "Generator"): number {
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new InputError(`${where}: a seed must be a whole number from 0 to ${MAX_SEED} (2^32 − 1), got ${typeof seed === "number" ? String(seed) : typeof seed === "string" ? JSON.stringify(seed) : typeof seed}`);
+  }
+  return seed;
+}
+
 /**
  * A seeded random generator (mulberry32 + the polar method). The same seed gives the same sequence on every
- * platform.
+ * platform. A seed is a whole number from 0 to 2^32 − 1 (the state's 32 bits); anything else is refused, so that
+ * no two accepted seeds give the same stream.
  *
  * @example
  * const g = new Generator(42);
@@ -59,12 +71,12 @@ export class Generator {
   private spare: number | null = null;
 
   constructor(seed = 0) {
-    this.state = seed >>> 0;
+    this.state = checkSeed(seed);
   }
 
   /** Restarts the sequence from `seed`. */
   seed(seed: number): void {
-    this.state = seed >>> 0;
+    this.state = checkSeed(seed, "Generator.seed");
     this.spare = null;
   }
 
@@ -142,5 +154,5 @@ export function generatorFor(options: { readonly seed?: number | undefined; read
 
 /** Reseeds the default generator, like `torch.manual_seed`. */
 export function manualSeed(seed: number): void {
-  defaultGenerator.seed(seed);
+  defaultGenerator.seed(checkSeed(seed, "manualSeed"));
 }

@@ -8,6 +8,7 @@ import { expectOptions, optionKeys } from "../../core/expect.js";
 import type { DType } from "../../ops/op.js";
 import { arrayType } from "../../tensor/ndarray.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
+import { MAX_SEED } from "../../tensor/random.js";
 import { Dataset, trainTestSplit } from "./dataset.js";
 import { iris } from "./iris.js";
 import { circles, moons, spirals, xor } from "./toy.js";
@@ -75,7 +76,7 @@ export function specFieldProblem(x: Record<string, unknown>, prefix: string): st
   return (
     int("n", 1, MAX_GENERATED_POINTS, `a whole number from 1 to ${MAX_GENERATED_POINTS.toLocaleString("en-US")}`) ??
     num("noise", (v) => v >= 0, "a non-negative number") ??
-    int("seed", 0, Number.MAX_SAFE_INTEGER, "a non-negative integer") ??
+    int("seed", 0, MAX_SEED, `a whole number from 0 to ${MAX_SEED} (2^32 − 1)`) ??
     num("testFraction", (v) => v > 0 && v < 1, "a fraction between 0 and 1")
   );
 }
