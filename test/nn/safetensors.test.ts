@@ -369,6 +369,34 @@ describe("files and saved models", () => {
     expect(metadata.model).toBe("MLP 2-8-8-2 tanh");
   });
 
+  // The config used to be serialised after the weights were written: a BigInt in it threw a raw TypeError with
+  // the old config.json beside the new weights (loadModel then refused the folder), and a function vanished.
+  test("a config JSON cannot hold is an InputError naming the field, before anything is written: the earlier save stays whole", async () => {
+    const run = join(dir, "keep");
+    const model = new MLP([2, 3, 2], "relu", { seed: 0 });
+    await saveModel(run, model, { data: { name: "moons" } });
+    const before = [readFileSync(join(run, "model.safetensors")), readFileSync(join(run, "config.json"))];
+    const loop: Record<string, unknown> = { name: "moons" };
+    loop.self = loop;
+    const bad = new MLP([2, 5, 2], "relu", { seed: 0 });
+    for (const [data, message] of [
+      [{ name: "moons", rows: 10n }, "config.data.rows is a bigint, which JSON cannot hold"],
+      [{ name: "moons", fn: Math.sin }, "config.data.fn is a function, which JSON cannot hold"],
+      [{ name: "moons", sizes: [1, Symbol("s")] }, "config.data.sizes[1] is a symbol, which JSON cannot hold"],
+      [loop, "config.data.self contains itself (a cycle)"],
+    ] as const) {
+      const e = await saveModel(run, bad, { data: data as Record<string, unknown> }).catch((x: unknown) => x as Error);
+      expect(e).toBeInstanceOf(Error);
+      expect(e!.name, message).toBe("InputError");
+      expect(e!.message).toContain(`${join(run, "config.json")}: ${message}`);
+      expect([readFileSync(join(run, "model.safetensors")), readFileSync(join(run, "config.json"))]).toEqual(before);
+    }
+    expect((await loadModel(run)).config.model).toMatchObject({ sizes: [2, 3, 2] });
+    // A date says how it is saved (toJSON); NaN is JSON's null, as a diverged run's loss.
+    await saveModel(run, bad, { data: { name: "moons" }, results: { at: new Date(0), loss: NaN } });
+    expect(JSON.parse(readFileSync(join(run, "config.json"), "utf8")).results).toEqual({ at: "1970-01-01T00:00:00.000Z", loss: null });
+  });
+
   test("saveSafetensors creates missing folders; a failure names the file asked for, not a temporary one", async () => {
     const file = join(dir, "runs", "x", "half.safetensors");
     await saveSafetensors(file, [["w", tensor([0.1, 70000])]], { note: "bf16" }, { dtype: "BF16" });

@@ -65,10 +65,39 @@ export function modelTitle(model: MLP | LayerNet): string {
   return model instanceof LayerNet ? model.spec : `MLP ${model.sizes.join("-")} ${model.activation}`;
 }
 
-/** Writes a module's state dict and a config into `dir` (writeFileAtomic creates it). */
+/**
+ * Writes a module's state dict and a config into `dir` (writeFileAtomic creates it). Both are made before
+ * either is written, so a config that cannot be saved leaves an earlier save in `dir` whole.
+ */
 async function writeModel(dir: string, model: Module, config: object, description: string): Promise<void> {
-  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(model.stateDict(), { producer: "gradgraph", model: description }));
-  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+  const text = configText(config, join(dir, CONFIG_FILE));
+  const weights = encodeSafetensors(model.stateDict(), { producer: "gradgraph", model: description });
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), weights);
+  await writeFileAtomic(join(dir, CONFIG_FILE), text);
+}
+
+/**
+ * `config` as the text of `config.json`, or an InputError naming the first field JSON cannot hold: a BigInt, a
+ * function or a symbol (which `JSON.stringify` would throw on or drop without a word), or an object that
+ * contains itself. `undefined` fields are left out and NaN and ±Infinity are written as null, as JSON does (a
+ * diverged run's NaN loss reads back as null).
+ */
+function configText(config: object, where: string): string {
+  const inside: object[] = [];
+  const check = (v: unknown, path: string): void => {
+    if (typeof v === "bigint" || typeof v === "function" || typeof v === "symbol") {
+      throw new InputError(`${where}: ${path} is a ${typeof v}, which JSON cannot hold: expected numbers, strings, booleans, null, arrays and plain objects`);
+    }
+    if (typeof v !== "object" || v === null) return;
+    if (inside.includes(v)) throw new InputError(`${where}: ${path} contains itself (a cycle), which JSON cannot hold`);
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") return; // a Date and the like say how they are saved
+    inside.push(v);
+    if (Array.isArray(v)) v.forEach((x, k) => check(x, `${path}[${k}]`));
+    else for (const [k, x] of Object.entries(v)) if (x !== undefined) check(x, `${path}.${k}`);
+    inside.pop();
+  };
+  check(config, "config");
+  return JSON.stringify(config, null, 2) + "\n";
 }
 
 /**
