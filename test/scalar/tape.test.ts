@@ -331,6 +331,15 @@ test("an op object that is not the table's is refused with its name", () => {
   expect(() => new Value(3, {}, alien, [new Value(1), new Value(2)])).toThrow("add: not an op of the table");
 });
 
+// A non-number used to be taken for the kernels' internal form (a tape and an index): no error at `new Value("3")`,
+// then a TypeError from inside the tape at the first op or read.
+test("new Value with anything but a number is an InputError saying what came", () => {
+  for (const [x, got] of [["3", 'a string ("3")'], [undefined, "undefined"], [null, "null"], [{}, "an object"], [3n, "a bigint"], [[1], "an array of 1"], [true, "a boolean"]] as const) {
+    expect(() => new Value(x as unknown as number), got).toThrow(`Value: expected a number, got ${got}`);
+  }
+  expect(new Value(NaN).data).toBeNaN();
+});
+
 describe("Value's op methods", () => {
   test("are the class's methods as far as a user can see: on the prototype, not enumerable, the same results", () => {
     const x = new Value(2), y = x.mul(3).add(1).relu();

@@ -13,7 +13,8 @@
  * throws {@link StaleValueError}. Leaves made with `new Value` (parameters, inputs) never go stale: make anything
  * kept across steps with `new Value`, or read `.data` into a number. The lecture's small graphs never recycle.
  */
-import { expectOptions, optionKeys } from "../core/expect.js";
+import { InputError } from "../core/errors.js";
+import { describe, expectOptions, optionKeys } from "../core/expect.js";
 import type { GraphNode } from "../core/graph.js";
 import type { Span } from "../core/span.js";
 import { elementwiseList } from "../ops/elementwise.js";
@@ -21,7 +22,7 @@ import { numberAlgebra } from "../ops/algebras.js";
 import type { ElementwiseName, ElementwiseOp } from "../ops/op.js";
 import { arityOfCode, codeOf, opOfCode, scalarKernels, type KernelEnv, type Kernels, type Storage } from "./kernels.js";
 import { scalarRecording } from "./recording.js";
-import { backwardFrom, checkLive, importLeaves, leafRoom, recordImport, recordLeaf, recordUse, retirements, room, tapes, walkFrom, type StaleValueError, type Tape } from "./tape.js";
+import { backwardFrom, checkLive, importLeaves, leafRoom, recordImport, recordLeaf, recordUse, retirements, room, Tape, tapes, walkFrom, type StaleValueError } from "./tape.js";
 
 export type { Span };
 
@@ -94,6 +95,7 @@ export class Value implements ValueMethods, GraphNode {
     // Short, for the kernels' form (once per node, inlined into every op): the public form returns the node
     // that `made` records, through that same form (one object shape for every node).
     if (typeof data === "number") return made(data, options as ValueOptions | undefined, op as ElementwiseOp | null | undefined, inputs as readonly Value[] | undefined);
+    if (!(data instanceof Tape)) throw new InputError(`Value: expected a number, got ${describe(data)}${typeof data === "string" ? ` (${JSON.stringify(data)})` : ""}`);
     this.t = data;
     this.i = options as number;
     this.a = op as Value | null;
