@@ -7,6 +7,8 @@ import { customFunction } from "../../packages/gradgraph/src/autodiff/custom.js"
 import { grad, hessian, jacrev, jvp } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { vmap } from "../../packages/gradgraph/src/autodiff/vmap.js";
 import { Generator, NDArray, stack, Tensor, tensor } from "../../packages/gradgraph/src/tensor/index.js";
+import { crossEntropy } from "../../packages/gradgraph/src/nn/functional.js";
+import { embedding } from "../../packages/gradgraph/src/nn/embedding.js";
 import { compositeDb, opdb } from "../ops/opdb.js";
 
 function randn(g: Generator, shape: number[]): Tensor {
@@ -116,5 +118,21 @@ describe("axes, nesting and errors", () => {
     const double = customFunction((x: Tensor) => x.mul(2), { vjp: (_xs, _y, g) => [g.mul(2)] });
     expect(() => vmap((x: Tensor) => double(x))(A)).toThrow(/vmap: the op .* has no batching rule/);
     expect(() => vmap((x: Tensor) => x.sort().values)(A)).toThrow("sort: not available inside vmap");
+  });
+
+  // Batched indices used to be read as one example's, whole (the storage holds the batch), and fail with a shape
+  // error that blamed the user's shapes: "crossEntropy: 3 labels for 1 rows of logits".
+  test("indices that differ per example (gather's, crossEntropy's labels, Embedding's ids) are refused with what to do; shared ones work", () => {
+    const W = tensor([[1, -1, 0], [0, 2, 1]]), X = tensor([[1, 2], [3, 4], [0, 1]]), Y = tensor([0, 2, 1]);
+    const loss = (w: Tensor, x: Tensor, y: Tensor) => crossEntropy(x.reshape([1, 2]).matmul(w), y.reshape([1]));
+    const why = "got indices that differ from example to example (a batched tensor of shape [1] per example); indices must be the same for every example inside vmap";
+    expect(() => vmap(grad(loss), [null, 0, 0])(W, X, Y)).toThrow(`vmap: crossEntropy ${why}`);
+    expect(() => vmap((a: Tensor, i: Tensor) => a.gather(0, i), [0, 0])(tensor([[1, 2], [4, 3]]), tensor([[1], [0]]))).toThrow(`vmap: gather ${why}`);
+    expect(() => vmap((i: Tensor) => embedding(i, W), [0])(tensor([[1], [0]]))).toThrow(`vmap: Embedding(2, 3) ${why}`);
+    // The same labels for every example: per-example gradients, each the example's own.
+    const one = tensor(2);
+    const per = vmap(grad(loss), [null, 0, null])(W, X, one);
+    const rows = X.toNested() as number[][], grads = per.toNested() as number[][][];
+    for (let k = 0; k < 3; k++) expectClose(tensor(grads[k]!), grad(loss)(W, tensor(rows[k]!), one), `example ${k}`);
   });
 });

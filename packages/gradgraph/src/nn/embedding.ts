@@ -13,6 +13,7 @@ import { generatorFor, type Generator } from "../tensor/random.js";
 import { randn } from "../tensor/random-tensors.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { host, recording } from "../tensor/recording.js";
+import { expectUnbatchedIndex } from "../tensor/index-args.js";
 import { tensor, Tensor, where, type IndexLike } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -45,6 +46,7 @@ function lookup(index: Tensor | IndexLike, what: string, num: number, dim: numbe
     }
     return [new NDArray(rows, [n, dim]), new NDArray(isPad, [n, 1])];
   };
+  if (t !== null) expectUnbatchedIndex(t, what);
   if (t !== null) recording.current?.tensor(t); // ids made before a trace are state (read at each call), not a constant
   const [rows, isPad] = t === null ? make(index as Int32Array) : host("embedding_ids", [t.value], ([v]) => make(toTypedArray(v!)));
   return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape: t === null ? [(index as Int32Array).length] : [...t.shape] };

@@ -20,6 +20,7 @@ import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { host, recording } from "../tensor/recording.js";
+import { expectUnbatchedIndex } from "../tensor/index-args.js";
 import { isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
@@ -246,6 +247,7 @@ function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: nu
   let made: NDArray[];
   // A tensor of another copy of the package reads alike (its elements through toArray).
   if (labels instanceof Tensor) {
+    expectUnbatchedIndex(labels, "crossEntropy");
     recording.current?.tensor(labels); // labels made before a trace are state (read at each call), not a constant
     made = host("labels", [labels.value], ([l]) => fromFlat(toTypedArray(l!)));
   }
