@@ -142,6 +142,36 @@ describe("declaring state", () => {
     expect(s.namedParameters().map(([n]) => n)).toEqual(["0.weight", "0.bias", "1.bias"]);
     expect([...s.stateDict().keys()]).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
   });
+
+  test("namedModules: the tree with PyTorch's names, depth first; a shared module under each name", () => {
+    const shared = new Linear(2, 2, { seed: 0 });
+    const s = new Sequential(shared, new Sequential(shared, new Norm()));
+    expect(s.namedModules().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([":Sequential", "0:Linear", "1:Sequential", "1.0:Linear", "1.1:Norm"]);
+    expect(s.namedModules("net").map(([n]) => n)).toEqual(["net", "net.0", "net.1", "net.1.0", "net.1.1"]);
+    expect(s.modules().length).toBe(5);
+  });
+
+  // A module in its own tree used to overflow the stack (RangeError) in parameters(), stateDict(), train()…
+  test("a module that contains itself is an InputError naming the field and the cycle; printing shows the cycle once", () => {
+    class Looped extends Module {
+      l = new Linear(2, 3, { seed: 0 });
+      self: Module = this;
+      forward(x: Tensor) { return this.l.forward(x); }
+    }
+    const n = new Looped();
+    const cycle = "Looped: field self holds a module that contains it (a cycle: Looped → Looped)";
+    for (const f of [() => n.parameters(), () => n.stateDict(), () => n.train(), () => n.modules(), () => n.namedBuffers(), () => n.loadStateDict(new Map())]) {
+      expect(f).toThrow(InputError);
+      expect(f).toThrow(cycle);
+    }
+    expect(String(n)).toBe("Looped(\n  (l): Linear(in=2, out=3)\n  (self): <cycle: Looped()>\n)");
+    // Deeper: a child that holds its parent.
+    class Kid extends Module { parent: Module | null = null; forward(x: Tensor) { return x; } }
+    class Holder extends Module { kid = new Kid(); forward(x: Tensor) { return x; } }
+    const p = new Holder();
+    p.kid.parent = p;
+    expect(() => p.parameters()).toThrow("Holder: field kid.parent holds a module that contains it (a cycle: Holder → Kid → Holder)");
+  });
 });
 
 describe("loadStateDict", () => {

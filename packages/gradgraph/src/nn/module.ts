@@ -202,7 +202,32 @@ export abstract class Module {
 
   /** Every module of the tree, this one first (depth first). */
   modules(): Module[] {
-    return [this, ...this.children().flatMap((c) => c.modules())];
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /**
+   * Every module of the tree with its dotted name (PyTorch's `named_modules`): this one first, named `prefix`
+   * (default ""), then depth first (`0`, `0.1`, …). A module shared by two fields is listed under each name. A
+   * module that contains itself (`this.self = this`, or a child holding its parent) is an InputError: its state
+   * would have no end.
+   */
+  namedModules(prefix = ""): [string, Module][] {
+    const out: [string, Module][] = [];
+    const ancestors: Module[] = [];
+    const visit = (name: string, m: Module): void => {
+      if (ancestors.includes(m)) {
+        throw new InputError(
+          `${this.constructor.name}: field ${name} holds a module that contains it (a cycle: ${[...ancestors.slice(ancestors.indexOf(m)), m].map((a) => a.constructor.name).join(" → ")}): ` +
+            `a module's fields are its children; keep a reference back to a parent in a #private field instead`,
+        );
+      }
+      out.push([name, m]);
+      ancestors.push(m);
+      for (const [n, c] of m.namedChildren()) visit(name === "" ? n : `${name}.${n}`, c);
+      ancestors.pop();
+    };
+    visit(prefix, this);
+    return out;
   }
 
   /** This module's own parameters and buffers (not its children's), by field; an undeclared tensor is an error. */
@@ -253,11 +278,9 @@ export abstract class Module {
     );
   }
 
-  /** Own state then the children's, with dotted names; `pick` chooses which. */
-  #walkState(prefix: string, pick: (s: Own) => boolean): [string, Tensor][] {
-    const out: [string, Tensor][] = this.#ownState().filter(pick).map((s) => [prefix + s.name, s.tensor]);
-    for (const [n, c] of this.namedChildren()) out.push(...c.#walkState(`${prefix}${n}.`, pick));
-    return out;
+  /** Each module's own state (`own` picks and orders it), then its children's, with dotted names. */
+  #walkState(prefix: string, own: (s: Own[]) => Own[]): [string, Tensor][] {
+    return this.namedModules().flatMap(([name, m]) => own(m.#ownState()).map((s): [string, Tensor] => [`${prefix}${name === "" ? "" : `${name}.`}${s.name}`, s.tensor]));
   }
 
   /**
@@ -266,7 +289,7 @@ export abstract class Module {
    */
   namedParameters(prefix = ""): [string, Tensor][] {
     const seen = new Set<Tensor>();
-    return this.#walkState(prefix, (s) => s.kind === "parameter").filter(([, p]) => !seen.has(p) && (seen.add(p), true));
+    return this.#walkState(prefix, (own) => own.filter((s) => s.kind === "parameter")).filter(([, p]) => !seen.has(p) && (seen.add(p), true));
   }
 
   /** Every parameter of the tree (what an optimizer updates). */
@@ -281,7 +304,7 @@ export abstract class Module {
 
   /** Every buffer of the tree (persistent or not) with its dotted name (`bn.running_mean`). */
   namedBuffers(prefix = ""): [string, Tensor][] {
-    return this.#walkState(prefix, (s) => s.kind === "buffer");
+    return this.#walkState(prefix, (own) => own.filter((s) => s.kind === "buffer"));
   }
 
   /** Every buffer of the tree. */
@@ -298,18 +321,8 @@ export abstract class Module {
    * [...new MLP([2, 3, 1], "relu").stateDict().keys()]; // ["0.weight", "0.bias", "2.weight", "2.bias"]
    */
   stateDict(prefix = ""): StateDict {
-    return new Map(this.#stateEntries(prefix));
-  }
-
-  /** The state entries in PyTorch's order (per module: parameters, persistent buffers; then children). */
-  #stateEntries(prefix: string): [string, Tensor][] {
-    const own = this.#ownState();
-    const out: [string, Tensor][] = [
-      ...own.filter((s) => s.kind === "parameter").map((s): [string, Tensor] => [prefix + s.name, s.tensor]),
-      ...own.filter((s) => s.kind === "buffer" && s.persistent).map((s): [string, Tensor] => [prefix + s.name, s.tensor]),
-    ];
-    for (const [n, c] of this.namedChildren()) out.push(...c.#stateEntries(`${prefix}${n}.`));
-    return out;
+    // PyTorch's order: per module, its parameters, then its persistent buffers; then its children's
+    return new Map(this.#walkState(prefix, (own) => [...own.filter((s) => s.kind === "parameter"), ...own.filter((s) => s.kind === "buffer" && s.persistent)]));
   }
 
   /**
@@ -325,7 +338,7 @@ export abstract class Module {
   loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
     expectOptions("loadStateDict", options, LOAD_KEYS);
     const { strict = true } = options;
-    return loadInto(this.constructor.name, "loadStateDict", this.#stateEntries(""), state, strict);
+    return loadInto(this.constructor.name, "loadStateDict", [...this.stateDict()], state, strict);
   }
 
   /**
@@ -363,11 +376,17 @@ export abstract class Module {
 
   /** The tree, indented, like PyTorch's repr: `Sequential(\n  (0): Linear(in=2, out=16)\n  …)`. */
   toString(): string {
-    const kids = this.namedChildren();
+    return this.#repr([]);
+  }
+
+  /** The tree below this module, `ancestors` above it (a module that contains itself shows as a cycle, once). */
+  #repr(ancestors: readonly Module[]): string {
     const head = this.describe();
+    if (ancestors.includes(this)) return `<cycle: ${head}>`;
+    const kids = this.namedChildren();
     if (kids.length === 0) return head;
     const open = head.endsWith("()") ? head.slice(0, -1) : `${head.slice(0, -1)},`;
-    const body = kids.map(([n, c]) => `  (${n}): ${c.toString().replace(/\n/g, "\n  ")}`).join("\n");
+    const body = kids.map(([n, c]) => `  (${n}): ${c.#repr([...ancestors, this]).replace(/\n/g, "\n  ")}`).join("\n");
     return `${open}\n${body}\n)`;
   }
 }

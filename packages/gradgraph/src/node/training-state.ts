@@ -56,8 +56,9 @@ const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes)
 /** Every generator held in a field of a module of the tree (a Dropout's), by dotted path: `3.generator`. */
 export function moduleGenerators(model: Module, prefix = ""): Map<string, Generator> {
   const out = new Map<string, Generator>();
-  for (const [k, v] of Object.entries(model)) if (v instanceof Generator) out.set(prefix + k, v);
-  for (const [n, c] of model.namedChildren()) for (const [k, g] of moduleGenerators(c, `${prefix}${n}.`)) out.set(k, g);
+  for (const [name, m] of model.namedModules()) {
+    for (const [k, v] of Object.entries(m)) if (v instanceof Generator) out.set(`${prefix}${name === "" ? "" : `${name}.`}${k}`, v);
+  }
   return out;
 }
 

@@ -23,11 +23,16 @@ function leaf(value: NDArray, options: CreateOptions): Tensor {
   return new Tensor(value, options);
 }
 
+/** The most levels of nesting a nested array may have (NumPy's limit on axes): deeper is a mistake, or a cycle. */
+const MAX_NESTING = 64;
+
 /** The shape of a nested array, checking that it is rectangular and holds numbers. */
 function nestedShape(x: unknown, op: string): number[] {
   const shape: number[] = [];
   let cur = x;
   while (Array.isArray(cur)) {
+    // an array that contains itself would go on for ever, and one nested thousands deep overflow the check's stack
+    if (shape.length === MAX_NESTING) throw new InputError(`${op}: nested arrays more than ${MAX_NESTING} levels deep (a tensor has at most ${MAX_NESTING} axes); is an array inside itself?`);
     shape.push(cur.length);
     cur = cur[0];
   }
@@ -141,7 +146,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   expectOptions("arange", options, CREATE_KEYS);
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new InputError(`arange: step must be a non-zero finite number, got ${step}`);
-  const n = Math.max(0, Math.ceil((end - start) / step));
+  const n = checkedSize([Math.max(0, Math.ceil((end - start) / step))], "arange");
   const out = new (arrayType(options.dtype ?? "float32"))(n);
   for (let i = 0; i < n; i++) out[i] = start + i * step;
   return leaf(new NDArray(out, [n]), options);
@@ -151,6 +156,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 export function linspace(start: number, end: number, n: number, options: CreateOptions = {}): Tensor {
   expectOptions("linspace", options, CREATE_KEYS);
   if (!Number.isInteger(n) || n < 0) throw new InputError(`linspace: count must be a non-negative integer, got ${n}`);
+  checkedSize([n], "linspace");
   const out = new (arrayType(options.dtype ?? "float32"))(n);
   const step = n > 1 ? (end - start) / (n - 1) : 0;
   for (let i = 0; i < n; i++) out[i] = i === n - 1 && n > 1 ? end : start + i * step;
@@ -163,7 +169,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
     if (!Number.isInteger(v) || v < 0) throw new InputError(`eye: sizes must be whole numbers ≥ 0, got ${describe(v)}`);
   }
   expectOptions("eye", options, CREATE_KEYS);
-  const out = new (arrayType(options.dtype ?? "float32"))(n * m);
+  const out = new (arrayType(options.dtype ?? "float32"))(checkedSize([n, m], "eye"));
   for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1;
   return leaf(new NDArray(out, [n, m]), options);
 }
