@@ -24,7 +24,7 @@ test("arange, linspace and eye check their size as every creation does", () => {
   expect(() => linspace(0, 1, 1e12)).toThrow(`linspace: shape [1000000000000] ${tooMany}`);
   expect(() => eye(1e6)).toThrow(`eye: shape [1000000,1000000] ${tooMany}`);
   for (const f of [() => arange(0, 1e12), () => linspace(0, 1, 1e12), () => eye(1e6)]) expect(f).toThrow(ShapeError);
-  expect(arange(3).toArray()).toEqual([0, 1, 2]);
+  expect(arange(3).toNested()).toEqual([0, 1, 2]);
 });
 
 // An array inside itself made the shape walk run until V8 aborted the process; 10,000 levels overflowed the stack.
