@@ -190,6 +190,18 @@ describe("dot --svg", () => {
     expect(r.stderr).toContain(`--svg ${join(notADir, "graph.svg")}: cannot write the file`);
   });
 
+  // `--svg -` wrote a file named "-"; `--svg ''` printed the DOT, then "--svg no file name given".
+  test("--svg with an empty name or -: exit 2 before the DOT is printed", async () => {
+    const { existsSync } = await import("node:fs");
+    for (const [name, message] of [["", "gradgraph: --svg: no file name given\n"], ["-", "gradgraph: --svg -: give a file name (this command writes it to a file; its standard output is for what it prints)\n"]] as const) {
+      const r = await run("dot", "x*y", "--at", "x=1,y=2", "--svg", name);
+      expect(r.stderr).toBe(message);
+      expect(r.stdout).toBe("");
+      expect(r.code).toBe(2);
+    }
+    expect(existsSync("-")).toBe(false);
+  });
+
   test("a wide graph (a sum of 200 terms in x) is drawn compact, in good time, and says so", async () => {
     const { mkdtempSync, readFileSync } = await import("node:fs");
     const { join } = await import("node:path");

@@ -133,4 +133,22 @@ describe("gradgraph onnx EXPR --at … -o", () => {
     expect(unwritable.stderr).toMatch(/^gradgraph: -o /);
     for (const r of [unbound, dtype, noOut, syntax, unwritable]) expect(r.stderr).not.toContain("    at ");
   });
+
+  // `-o -` wrote a file named "-" (and said "wrote -"); an empty name said "-o no file name given".
+  test("an empty file name or - for -o and --onnx: exit 2 before any work, no file named -", async () => {
+    const run1 = join(dir, "xor-names");
+    expect((await run("train", "--data", "xor", "--epochs", "1", "--out", run1)).code).toBe(0);
+    for (const [args, message] of [
+      [["onnx", "x*2", "--at", "x=1", "-o", ""], "gradgraph: -o: no file name given\n"],
+      [["onnx", "x*2", "--at", "x=1", "-o", "-"], "gradgraph: -o -: give a file name (this command writes it to a file; its standard output is for what it prints)\n"],
+      [["export", run1, "--onnx", ""], "gradgraph: --onnx: no file name given\n"],
+      [["export", run1, "--onnx", "-"], "gradgraph: --onnx -: give a file name (this command writes it to a file; its standard output is for what it prints)\n"],
+    ] as const) {
+      const r = await run(...args);
+      expect(r.stderr, args.join(" ")).toBe(message);
+      expect(r.stdout).toBe("");
+      expect(r.code).toBe(2);
+    }
+    expect(existsSync("-")).toBe(false);
+  });
 });

@@ -183,6 +183,9 @@ describe("train --resume", () => {
     r = await run("train", "--resume", done, "--lr", "0.5", "--batch", "8");
     expect(r.stderr).toContain("gradgraph: --resume continues the run as it was saved: --lr, --batch cannot be given with it (only --epochs, --out, --overwrite, --threads)");
     expect(r.code).toBe(2);
+    r = await run("train", "--resume", done, "--no-compile"); // named as typed (it said --compile)
+    expect(r.stderr).toContain("gradgraph: --resume continues the run as it was saved: --no-compile cannot be given with it");
+    expect(r.code).toBe(2);
     r = await run("train", "--resume", done, "--epochs", "1");
     // Refused before anything is loaded or said: stderr is the one error line.
     expect(r.stderr).toBe(`gradgraph: --resume ${done} --epochs 1: the run already reached epoch 2, beyond the 1 asked; ask for more epochs\n`);

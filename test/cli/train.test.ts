@@ -144,6 +144,11 @@ describe("gradgraph eval", () => {
     const missing = await run("eval", join(dir, "nope"));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no model there (config.json not found)");
+    const file = join(dir, "a-plain-file");
+    writeFileSync(file, "x");
+    const notDir = await run("eval", file); // was Node's "ENOTDIR: not a directory, open '…/config.json'"
+    expect(notDir.stderr).toBe(`gradgraph: ${file}: not a folder (a saved model is a folder holding config.json and model.safetensors)\n`);
+    expect(notDir.code).toBe(2);
 
     const out = join(dir, "corrupt");
     expect((await run("train", "--data", "xor", "--epochs", "2", "--out", out)).code).toBe(0);
@@ -276,6 +281,14 @@ describe("config.json is checked whole on loading", () => {
     expect(html).not.toMatch(/\b1 (epochs|steps|batches)\b/);
     const two = await run("train", "--data", "moons", "--epochs", "2", "--batch", "200");
     expect(two.stderr).toContain("2 epochs of 2 batches of 200");
+  });
+
+  // It printed "1 epoch of 1 batch of 100000" for a batch of the 400 training points.
+  test("a --batch beyond the training data is one batch of all of it, said so", async () => {
+    const r = await run("train", "--data", "moons", "--epochs", "1", "--batch", "100000");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("note: --batch 100000: more than the 400 training samples, so each epoch is one batch of 400\n");
+    expect(r.stderr).toContain("1 epoch of 1 batch of 400, seed 0");
   });
 
   test("--out that cannot be created: exit 2 at once (not Node 20's endless recursive mkdir under /proc)", async () => {

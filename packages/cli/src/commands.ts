@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { InputError } from "gradgraph";
 import { type CodeTarget, differentiate, formatPaths, formatTrace, formatValue, generateCode, type Mode, MODES, pathsData, snapshot, toDot } from "gradgraph/lecture";
-import { writeFileAtomic } from "gradgraph/node";
+import { checkOutputName, writeOutput } from "./output.js";
 import type { Io } from "./io.js";
 import { jsonNumber } from "./json.js";
 import { DECIMAL } from "./options.js";
@@ -138,6 +138,7 @@ export function registerCommands(program: Command, io: Io): void {
       "\nExamples:\n  gradgraph dot 'w = (x + y)*z' --at x=1,y=2,z=-3 --svg graph.svg\n  gradgraph dot 'f(x) = sin(x)*x' --at x=1 --order 2",
     )
     .action(async (expr: string, opts: { at: string[]; svg?: string; svgTimeout: string; order: string; wrt?: string }) => {
+      if (opts.svg !== undefined) checkOutputName("--svg", opts.svg);
       const withPoint = opts.at.length > 0;
       const order2 = wantsOrder2(opts);
       const seconds = Number(opts.svgTimeout);
@@ -158,10 +159,7 @@ export function registerCommands(program: Command, io: Io): void {
       io.out(drawn.dot("full"));
       if (opts.svg !== undefined) {
         const svg = await svgWithin(drawn, seconds, io);
-        // Creates missing folders; a failure names the file and says why.
-        await writeFileAtomic(opts.svg, svg).catch((e: unknown) => {
-          throw e instanceof InputError ? new InputError(`--svg ${e.message}`) : e;
-        });
+        await writeOutput("--svg", opts.svg, svg); // creates missing folders; a failure names the file and says why
         io.err(`note: wrote ${opts.svg}\n`);
       }
     });

@@ -6,12 +6,12 @@
  */
 import { type Command, Option } from "commander";
 import { type DType, formatShape, InputError, nn, type Target, type Tensor, zeros } from "gradgraph";
-import { writeFileAtomic } from "gradgraph/node";
 import { exportOnnx, OnnxError, onnxRuntime } from "gradgraph-onnx";
 import { type CsvFeatureStats, type DataSpec, loadRunModel, trainingFigures } from "./datasets.js";
 import { pointOf } from "./functional.js";
 import type { Io } from "./io.js";
 import { integer } from "./options.js";
+import { checkOutputName, writeOutput } from "./output.js";
 
 /** An OnnxError is bad input (exit code 2), like the library's own errors. */
 function exporting<T>(what: string, fn: () => T): T {
@@ -33,13 +33,6 @@ export async function onnxRuntimeTarget(): Promise<Target> {
   } catch (e) {
     throw asInputError("--target onnxruntime", e);
   }
-}
-
-/** Writes the file, naming the option in any error (a folder that cannot be made, a file that is a folder). */
-async function write(file: string, bytes: Uint8Array, option: string): Promise<void> {
-  await writeFileAtomic(file, bytes).catch((e: unknown) => {
-    throw e instanceof InputError ? new InputError(`${option} ${e.message}`) : e;
-  });
 }
 
 function dtypeOf(value: string): DType {
@@ -80,6 +73,7 @@ async function inputNote(d: DataSpec | undefined, dtype: DType): Promise<string 
 
 /** `gradgraph export RUN_DIR --onnx model.onnx`. */
 async function exportRun(dir: string, opts: { onnx: string; batch: string }, io: Io): Promise<void> {
+  checkOutputName("--onnx", opts.onnx);
   const batch = integer("--batch", opts.batch, (n) => n >= 1 && n <= MAX_EXPORT_BATCH, `an integer from 1 to ${MAX_EXPORT_BATCH.toLocaleString("en-US")}`)!;
   const { model, config } = await loadRunModel(dir);
   const features = config.model.type === "MLP" ? [config.model.sizes[0]!] : config.model.inputShape;
@@ -87,7 +81,7 @@ async function exportRun(dir: string, opts: { onnx: string; batch: string }, io:
   model.eval();
   const bytes = exporting(`export ${dir}`, () => exportOnnx(model, x, { inputNames: ["input"], outputNames: ["logits"] }));
   const one = model.forward(zeros([1, ...features], { dtype: config.model.dtype })); // the output's shape, without a second pass at the full batch
-  await write(opts.onnx, bytes, "--onnx");
+  await writeOutput("--onnx", opts.onnx, bytes);
   io.out(`wrote ${opts.onnx} (${bytes.length} bytes): ${model.describe()} from ${dir}; input ${described(["input"], [x])}, output logits ${formatShape([batch, ...one.shape.slice(1)])} ${one.dtype}\n`);
   const note = await inputNote(config.data, config.model.dtype);
   if (note !== undefined) io.err(`note: ${note}\n`);
@@ -95,12 +89,13 @@ async function exportRun(dir: string, opts: { onnx: string; batch: string }, io:
 
 /** `gradgraph onnx EXPR --at … -o f.onnx`. */
 async function exportExpression(expr: string, opts: { at: string[]; output: string; dtype: string }, io: Io): Promise<void> {
+  checkOutputName("-o", opts.output);
   const dtype = dtypeOf(opts.dtype);
   const p = pointOf(expr, opts.at);
   const xs = p.xs.map((x) => x.cast(dtype).detach());
   const bytes = exporting("onnx", () => exportOnnx(p.f, xs, { inputNames: p.names, outputNames: [p.output] }));
   const y = p.f(...xs);
-  await write(opts.output, bytes, "-o");
+  await writeOutput("-o", opts.output, bytes);
   io.out(`wrote ${opts.output} (${bytes.length} bytes): ${p.output}(${p.names.join(", ")}); inputs ${described(p.names, xs)}; output ${described([p.output], [y])}\n`);
 }
 

@@ -27,7 +27,8 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
   if (dir.trim() === "") throw new InputError("--resume: no folder name given (the folder a gradgraph train --out wrote)");
   const changed = given.filter((k) => !ALLOWED.has(k));
   if (changed.length > 0) {
-    const flags = changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    // as typed: --no-compile is the option `compile` set to false
+    const flags = changed.map((k) => `--${typed[k] === false ? "no-" : ""}${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     throw new InputError(`--resume continues the run as it was saved: ${flags.join(", ")} cannot be given with it (only --epochs, --out, --overwrite, --threads)`);
   }
   const { existsSync } = await import("node:fs");

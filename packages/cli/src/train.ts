@@ -238,15 +238,17 @@ async function setUpRun(c: TrainConfig): Promise<Setup> {
   const model = buildModel(c.model, train, { act: c.act, seed: c.seed, dtype: c.dtype });
   const optimizer = makeOptimizer(c.optName, model.parameters(), c.lr, c.weightDecay, c.momentum);
   const batches = Math.ceil(train.length / c.batch);
+  const batch = Math.min(c.batch, train.length); // a --batch beyond the data is one batch of all of it
   const totalSteps = c.epochs * batches;
   const notes = [...c.notes];
+  if (c.batch > train.length) notes.push(`--batch ${c.batch}: more than the ${train.length.toLocaleString("en-US")} training samples, so each epoch is one batch of ${train.length.toLocaleString("en-US")}`);
   if (c.warmup > totalSteps) notes.push(`--warmup ${c.warmup}: longer than the run (${plural(totalSteps, "step")}), so the learning rate never reaches --lr ${c.lr}`);
   const g = new Generator((c.seed + 1) % (MAX_SEED + 1)); // the augmentation's own stream
   const augment = c.augment ? (x: Parameters<typeof randomShift>[0]) => randomShift(x, { height: 28, width: 28, maxShift: 1, generator: g }) : undefined;
   const intro =
     notes.map((n) => `note: ${n}\n`).join("") +
     `Training ${modelName(model)} (${model instanceof MLP ? `${c.act}, ` : ""}${model.numParameters()} parameters) on ${describeData(loaded, train, test)}\n` +
-      `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${c.batch}, seed ${c.seed}` +
+      `  ${c.optName} lr ${c.lr}${c.weightDecay === undefined ? "" : ` weight decay ${c.weightDecay}`}, ${plural(c.epochs, "epoch")} of ${plural(batches, "batch")} of ${batch}, seed ${c.seed}` +
       `${c.schedule === "constant" ? "" : `, ${c.schedule} schedule`}${c.warmup > 0 ? `, ${plural(c.warmup, "warmup step")}` : ""}${augment ? ", random 1-pixel shifts" : ""}\n`;
   return { train, test, dataSpec, model, optimizer, batches, totalSteps, schedule: scheduleOf(c, totalSteps, batches), augment, generators: augment ? { augment: g } : {}, intro };
 }

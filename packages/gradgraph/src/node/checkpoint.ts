@@ -169,6 +169,7 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${dir}: cannot read the model's config: ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new InputError(`${dir}: not a folder (a saved model is a folder holding ${CONFIG_FILE} and ${WEIGHTS_FILE})`);
     throw new InputError(`${dir}: no model there (${code === "ENOENT" ? `${CONFIG_FILE} not found` : (e as Error).message})`);
   }
   let parsed: unknown;
