@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { grad } from "../../packages/gradgraph/src/autodiff/functional.js";
 import { gradcheck } from "../../packages/gradgraph/src/autodiff/gradcheck.js";
 import { BatchNorm1d, BatchNorm2d, crossEntropy, decodeSafetensors, Dropout, Embedding, embedding, encodeSafetensors, GRU, LayerNorm, LSTM, Module, MultiheadAttention } from "../../packages/gradgraph/src/nn/index.js";
-import { manualSeed, noGrad, randn, tensor, Tensor, type DType } from "../../packages/gradgraph/src/tensor/index.js";
+import { manualSeed, noGrad, randn, tensor, Tensor, type DType, zeros } from "../../packages/gradgraph/src/tensor/index.js";
 
 const f64 = (x: Parameters<typeof tensor>[0], requiresGrad = false) => tensor(x, { dtype: "float64", requiresGrad });
 const rnd = (shape: number[], seed: number, dtype: DType = "float64") => randn(shape, { seed, dtype });
@@ -220,6 +220,9 @@ describe("LSTM", () => {
     roundTrip(a, b, (m) => m.forward(x));
     expect(() => a.forward(rnd([4, 1, 5], 1))).toThrow("LSTM(2, 3): expected input of shape [seq, batch, input] or [seq, input] with input = 2, got [4,1,5]");
     expect(() => a.run(rnd([4, 1, 2], 1), { h: rnd([1, 3], 1), c: rnd([1, 3], 1) })).toThrow("LSTM: expected initial h of shape [1,1,3], got [1,3]");
+    // An empty sequence said only "stack: needs at least one tensor".
+    expect(() => a.forward(zeros([0, 2, 2]))).toThrow("LSTM(2, 3): the sequence is empty (input of shape [0,2,2], length 0): expected at least one step");
+    expect(() => new LSTM(2, 3, { batchFirst: true }).forward(zeros([2, 0, 2]))).toThrow("LSTM(2, 3): the sequence is empty (input of shape [2,0,2], length 0)");
   });
 });
 

@@ -110,6 +110,7 @@ abstract class RecurrentBase extends Module {
     const unbatched = x.ndim === 2;
     const xs = unbatched ? x.unsqueeze(0) : this.batchFirst ? x : x.permute(1, 0, 2); // [N, L, in]
     const [n, L] = xs.shape as [number, number];
+    if (L === 0) throw new ShapeError(`${kind}(${this.inputSize}, ${H}): the sequence is empty (input of shape ${formatShape(x.shape)}, length 0): expected at least one step`);
     const init = initial?.map((t, i) => {
       const want = unbatched ? [layers, H] : [layers, n, H];
       if (t.shape.join() !== want.join()) throw new ShapeError(`${kind}: expected initial ${this.states[i]} of shape ${formatShape(want)}, got ${formatShape(t.shape)}`);
