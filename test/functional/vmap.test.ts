@@ -122,17 +122,45 @@ describe("axes, nesting and errors", () => {
 
   // Batched indices used to be read as one example's, whole (the storage holds the batch), and fail with a shape
   // error that blamed the user's shapes: "crossEntropy: 3 labels for 1 rows of logits".
-  test("indices that differ per example (gather's, crossEntropy's labels, Embedding's ids) are refused with what to do; shared ones work", () => {
-    const W = tensor([[1, -1, 0], [0, 2, 1]]), X = tensor([[1, 2], [3, 4], [0, 1]]), Y = tensor([0, 2, 1]);
+  describe("indices that differ per example (each example picks its own), against a loop over the examples", () => {
+    const W = tensor([[1, -1, 0], [0, 2, 1]], { dtype: "float64" }), X = tensor([[1, 2], [3, 4], [0, 1]], { dtype: "float64" });
+    const Y = tensor([0, 2, 1]);
+    const row = (t: Tensor, k: number) => tensor((t.toNested() as number[][])[k]!, { dtype: t.dtype });
+    const loop = (f: (k: number) => Tensor) => stack([0, 1, 2].map(f));
     const loss = (w: Tensor, x: Tensor, y: Tensor) => crossEntropy(x.reshape([1, 2]).matmul(w), y.reshape([1]));
-    const why = "got indices that differ from example to example (a batched tensor of shape [1] per example); indices must be the same for every example inside vmap";
-    expect(() => vmap(grad(loss), [null, 0, 0])(W, X, Y)).toThrow(`vmap: crossEntropy ${why}`);
-    expect(() => vmap((a: Tensor, i: Tensor) => a.gather(0, i), [0, 0])(tensor([[1, 2], [4, 3]]), tensor([[1], [0]]))).toThrow(`vmap: gather ${why}`);
-    expect(() => vmap((i: Tensor) => embedding(i, W), [0])(tensor([[1], [0]]))).toThrow(`vmap: Embedding(2, 3) ${why}`);
-    // The same labels for every example: per-example gradients, each the example's own.
-    const one = tensor(2);
-    const per = vmap(grad(loss), [null, 0, null])(W, X, one);
-    const rows = X.toNested() as number[][], grads = per.toNested() as number[][][];
-    for (let k = 0; k < 3; k++) expectClose(tensor(grads[k]!), grad(loss)(W, tensor(rows[k]!), one), `example ${k}`);
+
+    test("crossEntropy's labels: per-example gradients; grad of the vmap is their sum", () => {
+      const per = vmap(grad(loss), [null, 0, 0])(W, X, Y);
+      expectClose(per, loop((k) => grad(loss)(W, row(X, k), tensor(Y.toArray()[k]!))), "per-example grads");
+      expectClose(grad((w: Tensor) => vmap((x: Tensor, y: Tensor) => loss(w, x, y), [0, 0])(X, Y).sum())(W), per.sum(0), "grad of vmap");
+      expect(() => vmap(grad(loss), [null, 0, 0])(W, X, tensor([0, 5, 1]))).toThrow("crossEntropy: label 5 at row 0 of example 1 is not a class index in [0, 3)");
+    });
+
+    test("gather and scatterAdd, batched input or not; jvp through gather", () => {
+      const I = tensor([[2, 0], [1, 1], [0, 2]]);
+      expectClose(vmap((x: Tensor, i: Tensor) => x.gather(0, i), [0, 0])(X, tensor([[1], [0], [1]])), loop((k) => row(X, k).gather(0, [[1], [0], [1]][k]!)), "gather, both batched");
+      const picks = vmap((i: Tensor) => W.gather(1, i.reshape([2, 1])), [0])(I);
+      expectClose(picks, loop((k) => W.gather(1, tensor([[2, 0], [1, 1], [0, 2]][k]!).reshape([2, 1]))), "gather from a shared input");
+      const spread = vmap((x: Tensor, i: Tensor) => x.scatterAdd(0, i, [3]), [0, 0])(X, I);
+      expectClose(spread, loop((k) => row(X, k).scatterAdd(0, [[2, 0], [1, 1], [0, 2]][k]!, [3])), "scatterAdd");
+      const J = [[1, 0], [1, 1], [0, 1]], dx = tensor([1, 10], { dtype: "float64" });
+      const tangent = vmap((x: Tensor, i: Tensor) => jvp((a: Tensor) => a.gather(0, i).square(), [x], [dx])[1], [0, 0])(X, tensor(J));
+      expectClose(tangent, loop((k) => jvp((a: Tensor) => a.gather(0, J[k]!).square(), [row(X, k)], [dx])[1]), "jvp");
+    });
+
+    test("Embedding's ids: lookups and per-example gradients of the table", () => {
+      const ids = tensor([[0, 0], [2, 1], [1, 2]]), table = tensor([[1, 2], [3, 4], [5, 6]], { dtype: "float64" });
+      const f = (w: Tensor, i: Tensor) => embedding(i, w).mul(tensor([1, 10], { dtype: "float64" })).sum();
+      const idsOf = (k: number) => [[0, 0], [2, 1], [1, 2]][k]!;
+      expectClose(vmap((i: Tensor) => embedding(i, table), [0])(ids), loop((k) => embedding(idsOf(k), table)), "lookups");
+      expectClose(vmap(grad(f), [null, 0])(table, ids), loop((k) => grad(f)(table, tensor(idsOf(k)))), "per-example grads");
+    });
+
+    test("nested: indices batched by the outer vmap, the input by the inner, and the other way round", () => {
+      const outer = vmap((i: Tensor) => vmap((x: Tensor) => x.gather(0, i))(X), [0])(tensor([[0], [1]]));
+      expectClose(outer, stack([0, 1].map((b) => loop((c) => row(X, c).gather(0, [b])))), "index outer, input inner");
+      const inner = vmap((x: Tensor) => vmap((i: Tensor) => x.gather(0, i))(tensor([[0], [1]])))(X);
+      expectClose(inner, loop((c) => stack([0, 1].map((b) => row(X, c).gather(0, [b])))), "input outer, index inner");
+    });
   });
 });

@@ -13,7 +13,8 @@ import { generatorFor, type Generator } from "../tensor/random.js";
 import { randn } from "../tensor/random-tensors.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { host, recording } from "../tensor/recording.js";
-import { expectUnbatchedIndex } from "../tensor/index-args.js";
+import { BatchedTensor } from "../tensor/batched.js";
+import { batchOf } from "../tensor/index-args.js";
 import { tensor, Tensor, where, type IndexLike } from "../tensor/tensor.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -37,6 +38,8 @@ function checkedIndices(flat: ArrayLike<number>, what: string, size: number): In
  */
 function lookup(index: Tensor | IndexLike, what: string, num: number, dim: number, pad: number): { rows: IndexArray; isPad: Tensor; shape: number[] } {
   const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
+  // inside vmap, ids that differ per example: every example's ids at once, the batch first
+  const batch = t === null ? null : batchOf(t, what);
   const make = (flat: ArrayLike<number>): NDArray[] => {
     const data = checkedIndices(flat, what, num), n = data.length;
     const rows = new Float64Array(n * dim), isPad = new Float64Array(n);
@@ -46,10 +49,16 @@ function lookup(index: Tensor | IndexLike, what: string, num: number, dim: numbe
     }
     return [new NDArray(rows, [n, dim]), new NDArray(isPad, [n, 1])];
   };
-  if (t !== null) expectUnbatchedIndex(t, what);
-  if (t !== null) recording.current?.tensor(t); // ids made before a trace are state (read at each call), not a constant
+  if (t !== null) recording.current?.tensor(batch?.inner ?? t); // ids made before a trace are state (read at each call), not a constant
   const [rows, isPad] = t === null ? make(index as Int32Array) : host("embedding_ids", [t.value], ([v]) => make(toTypedArray(v!)));
-  return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape: t === null ? [(index as Int32Array).length] : [...t.shape] };
+  const shape = t === null ? [(index as Int32Array).length] : [...t.shape];
+  if (batch === null) return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape };
+  const examples = batch.inner.shape[0]!, m = rows!.shape[0]! / examples;
+  return {
+    rows: { data: indexArrayOf(rows!), shape: [m, dim], batch: { level: batch.level, size: examples } },
+    isPad: new BatchedTensor(new Tensor(isPad!).reshape([examples, m, 1]), batch.level),
+    shape,
+  };
 }
 
 /** A float array of whole numbers as gather's Int32Array (a trace is told where it came from). */

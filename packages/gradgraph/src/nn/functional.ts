@@ -20,7 +20,8 @@ import type { Generator } from "../tensor/random.js";
 import { rand } from "../tensor/random-tensors.js";
 import { NDArray, toTypedArray } from "../tensor/ndarray.js";
 import { host, recording } from "../tensor/recording.js";
-import { expectUnbatchedIndex } from "../tensor/index-args.js";
+import { BatchedTensor } from "../tensor/batched.js";
+import { batchOf } from "../tensor/index-args.js";
 import { isTensor, tensor, Tensor, where, type IndexLike, type TensorLike } from "../tensor/tensor.js";
 
 /** max(x, 0). A table primitive. */
@@ -229,27 +230,31 @@ export function crossEntropy(logits: Tensor, labels: Tensor | IndexLike, options
  * tensor are data: a compiled step turns each call's labels into indices again (a host step).
  */
 function labelIndex(labels: Tensor | IndexLike, n: number, k: number, ignore: number): { index: Tensor; kept: Tensor } {
-  const fromFlat = (flat: ArrayLike<number>): NDArray[] => {
-    if (flat.length !== n) throw new ShapeError(`crossEntropy: ${flat.length} labels for ${n} rows of logits`);
-    const out = new Float64Array(n);
-    const kept = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
+  // `examples` sets of n labels: one, or inside vmap a batch of labels that differ per example (one set each)
+  const fromFlat = (flat: ArrayLike<number>, examples = 1): NDArray[] => {
+    if (flat.length !== n * examples) throw new ShapeError(`crossEntropy: ${flat.length / examples} labels for ${n} rows of logits`);
+    const out = new Float64Array(n * examples);
+    const kept = new Float64Array(n * examples);
+    for (let i = 0; i < n * examples; i++) {
       const v = flat[i]!;
       if (v === ignore) continue;
       if (!Number.isInteger(v) || v < 0 || v >= k) {
-        throw new InputError(`crossEntropy: label ${v} at row ${i} is not a class index in [0, ${k})${ignore === -100 ? "" : ` or the ignored ${ignore}`}`);
+        const where = examples === 1 ? `row ${i}` : `row ${i % n} of example ${Math.floor(i / n)}`;
+        throw new InputError(`crossEntropy: label ${v} at ${where} is not a class index in [0, ${k})${ignore === -100 ? "" : ` or the ignored ${ignore}`}`);
       }
       out[i] = v;
       kept[i] = 1;
     }
-    return [new NDArray(out, [n, 1]), new NDArray(kept, [n])];
+    const lead = examples === 1 ? [] : [examples];
+    return [new NDArray(out, [...lead, n, 1]), new NDArray(kept, [...lead, n])];
   };
   let made: NDArray[];
   // A tensor of another copy of the package reads alike (its elements through toArray).
   if (labels instanceof Tensor) {
-    expectUnbatchedIndex(labels, "crossEntropy");
-    recording.current?.tensor(labels); // labels made before a trace are state (read at each call), not a constant
-    made = host("labels", [labels.value], ([l]) => fromFlat(toTypedArray(l!)));
+    const batch = batchOf(labels, "crossEntropy");
+    recording.current?.tensor(batch?.inner ?? labels); // labels made before a trace are state (read at each call), not a constant
+    made = host("labels", [labels.value], ([l]) => fromFlat(toTypedArray(l!), batch === null ? 1 : batch.inner.shape[0]!));
+    if (batch !== null) return { index: new BatchedTensor(new Tensor(made[0]!), batch.level), kept: new BatchedTensor(new Tensor(made[1]!), batch.level) };
   }
   else if (isTensor(labels)) made = fromFlat(labels.toArray());
   else if (labels instanceof Int32Array) made = fromFlat(labels);

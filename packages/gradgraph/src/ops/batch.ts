@@ -48,10 +48,20 @@ export function repeatBatch<T>(o: TensorAlgebra<T>, x: T, n: number): T {
 /** Axes of the op's parameters moved past the batch axis. */
 export const shiftAxes = (axes: readonly number[]): number[] => axes.map((a) => a + 1);
 
-/** An index of gather/scatterAdd repeated for each of `n` examples (the index is data, the same for every one). */
-export function repeatIndex(index: IndexArray, n: number): IndexArray {
-  const m = index.data.length;
-  const data = new Int32Array(n * m);
-  for (let b = 0; b < n; b++) data.set(index.data, b * m);
-  return { data, shape: [n, ...index.shape] };
+/**
+ * The index of gather/scatterAdd laid out for the batch of `n` examples of vmap `level`, the batch axis first (what
+ * the ops' batching rules get): an index batched at that level is its own data, each example's indices; one that
+ * every example of the level shares is repeated `n` times — for each example of an outer vmap, when it is batched
+ * there, and still batched there.
+ */
+export function indexForBatch(index: IndexArray, level: number, n: number): IndexArray {
+  const shape = [n, ...index.shape];
+  if (index.batch?.level === level) return { data: index.data, shape };
+  const m = index.shape.reduce((a, b) => a * b, 1), outer = index.batch?.size ?? 1;
+  const data = new Int32Array(outer * n * m);
+  for (let b = 0; b < outer; b++) {
+    const one = index.data.subarray(b * m, (b + 1) * m);
+    for (let c = 0; c < n; c++) data.set(one, (b * n + c) * m);
+  }
+  return index.batch === undefined ? { data, shape } : { data, shape, batch: index.batch };
 }

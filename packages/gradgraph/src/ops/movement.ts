@@ -7,7 +7,7 @@
  * stack (unsqueeze + concat), index (slice + reshape), zero padding by widths (pad).
  */
 import { ShapeError } from "../core/errors.js";
-import { batchSize, liftTo, repeatBatch, repeatIndex, shiftAxes } from "./batch.js";
+import { batchSize, liftTo, repeatBatch, shiftAxes } from "./batch.js";
 import { defineTensorOp, linearJvp, type IndexArray, type Target } from "./op.js";
 import { broadcastsTo, checkShape, formatShape, sameShape, sizeOf, type Shape } from "./shape.js";
 
@@ -197,7 +197,8 @@ function checkIndex(op: string, index: IndexArray, data: Shape, axis: number, ex
   }
   const is = index.shape;
   const fits = is.length === r && is.every((d, i) => (i === axis ? true : exact ? d === data[i] : d <= data[i]!));
-  if (!fits || sizeOf(is) !== index.data.length) {
+  // a batched index (inside vmap) holds every example's indices
+  if (!fits || sizeOf(is) * (index.batch?.size ?? 1) !== index.data.length) {
     throw new ShapeError(`${op}: index of shape ${formatShape(is)} does not fit ${formatShape(data)} along axis ${axis}`);
   }
   const n = data[axis]!;
@@ -218,7 +219,9 @@ export const gather = defineTensorOp({
   vjp: (o, g, [x], _y, _needs, { axis, index }) => [o.scatterAdd(g, { axis, index, shape: o.shape(x!) })],
   // dy = gather(dx)
   jvp: linearJvp("gather"),
-  batch: (o, [x], _b, { axis, index }) => o.gather(x!, { axis: axis + 1, index: repeatIndex(index, o.shape(x!)[0]!) }),
+  // the index comes laid out for the batch ([n, ...]: `indexForBatch`); an unbatched input with indices that
+  // differ per example (each example picks its own) is repeated for each example
+  batch: (o, [x], [bx], { axis, index }) => o.gather(bx ? x! : repeatBatch(o, x!, index.shape[0]!), { axis: axis + 1, index }),
   print: call("gather", "np.take_along_axis", "gather"),
   printParams: (p) => [`axis=${p.axis}`],
 });
@@ -238,7 +241,11 @@ export const scatterAdd = defineTensorOp({
   vjp: (o, g, _xs, _y, _needs, { axis, index }) => [o.gather(g, { axis, index })],
   // dy = scatterAdd(dx)
   jvp: linearJvp("scatterAdd"),
-  batch: (o, [x], _b, p) => { const n = o.shape(x!)[0]!; return o.scatterAdd(x!, { axis: p.axis + 1, index: repeatIndex(p.index, n), shape: [n, ...p.shape] }); },
+  // the index comes laid out for the batch, as gather's
+  batch: (o, [x], [bx], { axis, index, shape }) => {
+    const n = index.shape[0]!;
+    return o.scatterAdd(bx ? x! : repeatBatch(o, x!, n), { axis: axis + 1, index, shape: [n, ...shape] });
+  },
   print: call("scatterAdd", "scatter_add", "scatterAdd"),
   printParams: (p) => [`axis=${p.axis}`],
 });

@@ -199,10 +199,15 @@ export type { Shape } from "./shape.js";
 /** Element types of tensor storage. */
 export type DType = "float32" | "float64";
 
-/** Integer indices (for gather/scatterAdd): row-major int32 data and its shape. Plain data, not differentiated. */
+/**
+ * Integer indices (for gather/scatterAdd): row-major int32 data and its shape. Plain data, not differentiated.
+ * Inside vmap, indices that differ per example are *batched*: `batch` names the vmap (its level) and its batch
+ * size, `shape` is one example's, and `data` holds every example's, one after another (the batch axis first).
+ */
 export interface IndexArray {
   readonly data: Int32Array;
   readonly shape: Shape;
+  readonly batch?: { readonly level: number; readonly size: number };
 }
 
 /** Parameters of sum/amax/amin: the (normalised, sorted) axes reduced, and whether they stay as size 1. */

@@ -47,7 +47,7 @@ export function argExtremum(op: AnyOp, x: Tensor, dim: number | ReduceOptions | 
 }
 
 /** An index of a 0-d tensor's one element, which PyTorch takes 0-d: [1], beside the tensor viewed as [1]. */
-const asOne = (ix: IndexArray, scalar: boolean): IndexArray => (scalar && ix.shape.length === 0 ? { data: ix.data, shape: [1] } : ix);
+const asOne = (ix: IndexArray, scalar: boolean): IndexArray => (scalar && ix.shape.length === 0 ? { ...ix, shape: [1] } : ix);
 
 /** PyTorch's gather: the result has the index's shape. */
 export function gatherAlong(x: Tensor, axis: number, index: Tensor | IndexLike): Tensor {

@@ -12,7 +12,8 @@
  * innermost level among its inputs (inputs batched only at outer levels are unbatched there).
  */
 import { GradgraphError } from "../core/errors.js";
-import type { AnyOp } from "../ops/op.js";
+import { indexForBatch } from "../ops/batch.js";
+import type { AnyOp, IndexArray } from "../ops/op.js";
 import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import { batching, gradMode } from "./grad-mode.js";
 import { graphAlgebra, Tensor, type TensorOptions } from "./tensor.js";
@@ -68,6 +69,9 @@ function inside(what: string): GradgraphError {
 export function applyBatched(op: AnyOp, inputs: readonly Tensor[], params: unknown): Tensor | null {
   let level = -1;
   for (const x of inputs) if (x instanceof BatchedTensor && x.level > level) level = x.level;
+  // gather's and scatterAdd's indices may differ per example: the op then runs at their vmap's level, or deeper
+  const index = (params as { index?: IndexArray } | null | undefined)?.index;
+  if (index?.batch !== undefined && index.batch.level > level) level = index.batch.level;
   if (level < 0) return null;
   if (op.batch === undefined) {
     throw new GradgraphError(`vmap: the op ${op.name} has no batching rule (a \`batch\` entry in the op table), so it cannot run inside vmap`);
@@ -75,8 +79,8 @@ export function applyBatched(op: AnyOp, inputs: readonly Tensor[], params: unkno
   const batched = inputs.map((x) => x instanceof BatchedTensor && x.level === level);
   const xs = inputs.map((x, i) => (batched[i] ? (x as BatchedTensor).inner : x));
   const logical = op.shape(inputs.map((x) => x.shape), params);
-  const out = op.batch!<Tensor>(graphAlgebra, xs, batched, params);
-  const n = xs[batched.indexOf(true)]!.shape[0]!;
+  const n = batched.includes(true) ? xs[batched.indexOf(true)]!.shape[0]! : index!.batch!.size;
+  const out = op.batch!<Tensor>(graphAlgebra, xs, batched, index === undefined ? params : { ...(params as object), index: indexForBatch(index, level, n) });
   if (!sameShape(out.shape, [n, ...logical])) {
     throw new Error(`vmap: the batching rule of ${op.name} gave ${formatShape(out.shape)}, expected ${formatShape([n, ...logical])}`);
   }

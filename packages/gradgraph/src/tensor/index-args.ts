@@ -10,25 +10,29 @@ import { toTypedArray, type NDArray } from "./ndarray.js";
 import { recording } from "./recording.js";
 import { Tensor, type IndexLike, type NestedArray } from "./tensor.js";
 
-/** Integer index data from a tensor or nested arrays. */
+/** Integer index data from a tensor or nested arrays (batched inside vmap when the tensor is: see `IndexArray`). */
 export function toIndex(index: Tensor | IndexLike, op: string): IndexArray {
   if (index instanceof Int32Array) return { data: index, shape: [index.length] };
   const t = index instanceof Tensor ? index : tensor(index as NestedArray, { dtype: "float64" });
-  expectUnbatchedIndex(t, op);
+  const batch = batchOf(t, op);
   const data = indexData(t.value, op);
-  recording.current?.tensor(t); // a tensor made before a trace is state (read at each call), not a constant
+  recording.current?.tensor(batch?.inner ?? t); // a tensor made before a trace is state (read at each call), not a constant
   recording.current?.index(t.value, data);
-  return { data, shape: t.shape };
+  return batch === null ? { data, shape: t.shape } : { data, shape: t.shape, batch: { level: batch.level, size: batch.inner.shape[0]! } };
 }
 
 /**
- * Throws when `t`, indices for `what` (gather's, crossEntropy's labels, Embedding's ids), is batched inside vmap
- * (one example of a batch, whose storage holds the whole batch: more axes than its shape): the ops take indices
- * as data every example shares, and would read a batch of them as one example's, whole.
+ * The vmap level and whole batch of `t`, indices for `what`, when `t` is one example of a batch inside vmap (its
+ * storage holds the whole batch: more axes than its shape); null for a plain tensor. Indices batched by two nested
+ * vmaps at once are refused.
  */
-export function expectUnbatchedIndex(t: Tensor, what: string): void {
-  if (t.value.shape.length === t.ndim) return;
-  throw new GradgraphError(`vmap: ${what} got indices that differ from example to example (a batched tensor of shape ${formatShape(t.shape)} per example); indices must be the same for every example inside vmap: give them an inAxes of null, or index outside the mapped function`);
+export function batchOf(t: Tensor, what: string): { level: number; inner: Tensor } | null {
+  if (t.value.shape.length === t.ndim) return null;
+  const { level, inner } = t as unknown as { level: number; inner: Tensor }; // a BatchedTensor (batched.ts imports this module's importers)
+  if (inner.value.shape.length !== inner.ndim) {
+    throw new GradgraphError(`vmap: ${what} got indices batched by two nested vmaps at once (shape ${formatShape(t.shape)} per example); batch them by one`);
+  }
+  return { level, inner };
 }
 
 /** @internal The elements of an array as integer indices (an error names the op and the first non-integer). */
