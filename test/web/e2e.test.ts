@@ -86,7 +86,8 @@ describe.skipIf(!HAS_CHROMIUM)("web explorer (headless Chromium)", () => {
   beforeEach(async () => {
     problems = [];
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    context.setDefaultTimeout(10_000);
+    // waits for the page to reach a state, not speed limits: generous, for a busy machine (a broken page never gets there)
+    context.setDefaultTimeout(45_000); // under the tests' 60 s, so a wait that fails names what it waited for
     page = await context.newPage();
     watch(page);
   });
