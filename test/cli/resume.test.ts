@@ -45,6 +45,26 @@ describe("train --resume", () => {
     expect(JSON.parse(bytes(part, "config.json").toString()).training.epochs).toBe(4);
   });
 
+  // gradgraph before 0.2 took seeds up to 2^53 − 1 and used them modulo 2^32; such a run still evaluates and resumes
+  // as it ran (the seeds are checked to 2^32 − 1 now, and its config.json was refused).
+  test("a run saved with a seed past 2^32 (older gradgraph) evaluates and resumes as the seed it used", async () => {
+    const used = 5_000_000_000 % 2 ** 32;
+    const seeded = ["--data", "moons", "--n", "200", "--dtype", "float64", "--opt", "momentum", "--seed", String(used), "--data-seed", String(used)];
+    const whole = join(dir, "seed-whole"), part = join(dir, "seed-part");
+    expect((await run("train", ...seeded, "--epochs", "4", "--out", whole)).code).toBe(0);
+    expect((await run("train", ...seeded, "--epochs", "2", "--out", part)).code).toBe(0);
+    const config = JSON.parse(bytes(part, "config.json").toString());
+    config.data.seed = 5_000_000_000;
+    config.training.seed = 5_000_000_000;
+    writeFileSync(join(part, "config.json"), JSON.stringify(config));
+    const e = await run("eval", part);
+    expect(e.stderr).toBe("");
+    expect(e.code).toBe(0);
+    const r = await run("train", "--resume", part, "--epochs", "4");
+    expect(r.code).toBe(0);
+    expect(bytes(part, "model.safetensors").equals(bytes(whole, "model.safetensors"))).toBe(true);
+  });
+
   test("a run stopped by SIGINT before its first batch is saved as it started: eval loads it, and it resumes to the uninterrupted run", async () => {
     const whole = join(dir, "sig-whole"), part = join(dir, "sig-part");
     const args = ["--data", "xor", "--n", "160", "--dtype", "float64", "--epochs", "3", "--schedule", "cosine", "--warmup", "3"];

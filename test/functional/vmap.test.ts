@@ -8,6 +8,7 @@ import { grad, hessian, jacrev, jvp } from "../../packages/gradgraph/src/autodif
 import { vmap } from "../../packages/gradgraph/src/autodiff/vmap.js";
 import { Generator, NDArray, stack, Tensor, tensor } from "../../packages/gradgraph/src/tensor/index.js";
 import { crossEntropy } from "../../packages/gradgraph/src/nn/functional.js";
+import { compile } from "../../packages/gradgraph/src/compile/index.js";
 import { embedding } from "../../packages/gradgraph/src/nn/embedding.js";
 import { compositeDb, opdb } from "../ops/opdb.js";
 
@@ -154,6 +155,24 @@ describe("axes, nesting and errors", () => {
       const idsOf = (k: number) => [[0, 0], [2, 1], [1, 2]][k]!;
       expectClose(vmap((i: Tensor) => embedding(i, table), [0])(ids), loop((k) => embedding(idsOf(k), table)), "lookups");
       expectClose(vmap(grad(f), [null, 0])(table, ids), loop((k) => grad(f)(table, tensor(idsOf(k)))), "per-example grads");
+    });
+
+    // A compiled step reads each call's indices: batched ones, and ones repeated for a batch (a new array, which the
+    // trace makes again from the call's indices; it used to replay the first call's).
+    test("compiled: each call's indices — shared, batched, batched by an outer vmap, an Embedding's ids", () => {
+      const ids1 = tensor([[0], [1], [1]]), ids2 = tensor([[1], [0], [0]]);
+      const shared = compile((x: Tensor, i: Tensor) => vmap((a: Tensor) => a.gather(0, i))(x));
+      const outer = compile((i: Tensor) => vmap((ii: Tensor) => vmap((x: Tensor) => x.gather(0, ii))(X))(i));
+      const table = tensor([[1, 2], [3, 4], [5, 6]], { dtype: "float64" });
+      const lookups = compile((i: Tensor) => vmap(grad((w: Tensor, j: Tensor) => embedding(j, w).square().sum()), [null, 0])(table, i));
+      const perExample = compile((y: Tensor) => vmap(grad(loss), [null, 0, 0])(W, X, y));
+      for (const [ids, labels] of [[ids1, Y], [ids2, tensor([2, 2, 0])], [ids1, tensor([1, 0, 1])]] as const) {
+        const j = ids.toNested() as number[][];
+        expectClose(shared(X, tensor(j[0]!)), loop((k) => row(X, k).gather(0, j[0]!)), "shared index");
+        expectClose(outer(ids), stack([0, 1, 2].map((b) => loop((c) => row(X, c).gather(0, j[b]!)))), "index batched by the outer vmap");
+        expectClose(lookups(ids), loop((k) => grad((w: Tensor) => embedding(j[k]!, w).square().sum())(table)), "Embedding's ids");
+        expectClose(perExample(labels), loop((k) => grad(loss)(W, row(X, k), tensor(labels.toArray()[k]!))), "crossEntropy's labels");
+      }
     });
 
     test("nested: indices batched by the outer vmap, the input by the inner, and the other way round", () => {

@@ -384,8 +384,9 @@ describe("files and saved models", () => {
       [{ name: "moons", fn: Math.sin }, "config.data.fn is a function, which JSON cannot hold"],
       [{ name: "moons", sizes: [1, Symbol("s")] }, "config.data.sizes[1] is a symbol, which JSON cannot hold"],
       [loop, "config.data.self contains itself (a cycle)"],
+      [{ name: "moons", classes: new Map([["a", 1]]) }, "config.data.classes is a Map, which JSON would save as {}"],
     ] as const) {
-      const e = await saveModel(run, bad, { data: data as Record<string, unknown> }).catch((x: unknown) => x as Error);
+      const e = await saveModel(run, bad, { data: data as Record<string, unknown> }).then(() => null, (x: unknown) => x as Error);
       expect(e).toBeInstanceOf(Error);
       expect(e!.name, message).toBe("InputError");
       expect(e!.message).toContain(`${join(run, "config.json")}: ${message}`);

@@ -4,7 +4,7 @@
  * exactly, with its split, from the small spec saved in a run's config.json.
  */
 import { join } from "node:path";
-import { InputError, nn, type DType } from "gradgraph";
+import { InputError, MAX_SEED, nn, type DType } from "gradgraph";
 import { CONFIG_FILE, loadMnist, loadModel, mnistDataDir, type ModelConfig } from "gradgraph/node";
 import { csvSource, type CsvOptions, loadCsv } from "./csv.js";
 
@@ -210,6 +210,15 @@ export async function trainingFigures(d: DataSpec, dtype: DType, o: { classes: b
   return { ...(figures ?? { featureStats: spec.featureStats! }), ...(classes ?? { classes: spec.classes! }), recomputed: true };
 }
 
+/**
+ * A seed as a saved run recorded it: gradgraph before 0.2 took seeds up to 2^53 − 1 and used them modulo 2^32 (the
+ * generator's state), so a larger saved seed is read as the one its run used, and the run evaluates and resumes
+ * as it was. Anything else is left for the checks.
+ */
+export function savedSeed(v: unknown): unknown {
+  return typeof v === "number" && Number.isSafeInteger(v) && v > MAX_SEED ? v % (MAX_SEED + 1) : v;
+}
+
 /** A run's saved model (`train --out`), with the data spec of its config.json checked as {@link dataSpecProblem} does. */
 export async function loadRunModel(dir: string): Promise<{ model: nn.MLP | nn.LayerNet; config: ModelConfig<DataSpec> }> {
   // "" would be the working folder, and the messages would name no folder at all
@@ -218,6 +227,7 @@ export async function loadRunModel(dir: string): Promise<{ model: nn.MLP | nn.La
     if (e instanceof InputError && e.message.endsWith(`(${CONFIG_FILE} not found)`)) throw new InputError(`${e.message}; train one with gradgraph train --out ${dir}`);
     throw e;
   });
+  if (config.data !== undefined && typeof config.data === "object" && config.data !== null && "seed" in config.data) config.data.seed = savedSeed(config.data.seed);
   const problem = config.data === undefined ? null : dataSpecProblem(config.data);
   if (problem !== null) throw new InputError(`${join(dir, CONFIG_FILE)}: not a gradgraph model config: ${problem}`);
   return { model, config: config as unknown as ModelConfig<DataSpec> };

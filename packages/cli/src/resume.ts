@@ -8,7 +8,7 @@
 import { InputError } from "gradgraph";
 import { join } from "node:path";
 import { type ModelConfig, savedFitState, TRAINING_STATE_FILE } from "gradgraph/node";
-import { loadRunModel, type DataSpec } from "./datasets.js";
+import { loadRunModel, savedSeed, type DataSpec } from "./datasets.js";
 import { type History, resumeDone } from "gradgraph/nn";
 import { plural } from "./train-progress.js";
 
@@ -69,7 +69,7 @@ export async function resumeOptions(dir: string, typed: Opts, given: readonly st
     lr: str(t.lr),
     epochs: str(typed.epochs ?? t.epochs),
     batch: str(t.batch),
-    seed: str(t.seed),
+    seed: str(savedSeed(t.seed)),
     schedule: str(t.schedule) ?? "constant",
     warmup: str(t.warmup),
     weightDecay: str(t.weightDecay),

@@ -226,6 +226,10 @@ class Trace implements Recorder {
     if (this.computed(v) || this.sources.get(v)?.kind !== "constant") this.indexOf.set(index, src);
   }
 
+  indexSource(index: Int32Array): NDArray | undefined {
+    return this.indexOf.get(index);
+  }
+
   read(x: NDArray, what: string): void {
     const v = this.vars.get(x);
     if (v !== undefined && this.sources.get(v)?.kind !== "constant") this.reasons.push(`the step reads values with ${what}`);

@@ -40,25 +40,23 @@ function lookup(index: Tensor | IndexLike, what: string, num: number, dim: numbe
   const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
   // inside vmap, ids that differ per example: every example's ids at once, the batch first
   const batch = t === null ? null : batchOf(t, what);
+  const examples = batch === null ? [] : [batch.inner.shape[0]!]; // every example's ids at once, the batch first
+  const perExample = batch === null ? null : t!.shape.reduce((a, b) => a * b, 1);
   const make = (flat: ArrayLike<number>): NDArray[] => {
-    const data = checkedIndices(flat, what, num), n = data.length;
+    const data = checkedIndices(flat, what, num), n = data.length, m = perExample ?? n;
     const rows = new Float64Array(n * dim), isPad = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       rows.fill(data[i]!, i * dim, (i + 1) * dim);
       isPad[i] = data[i] === pad ? 1 : 0;
     }
-    return [new NDArray(rows, [n, dim]), new NDArray(isPad, [n, 1])];
+    return [new NDArray(rows, [...examples, m, dim]), new NDArray(isPad, [...examples, m, 1])];
   };
   if (t !== null) recording.current?.tensor(batch?.inner ?? t); // ids made before a trace are state (read at each call), not a constant
   const [rows, isPad] = t === null ? make(index as Int32Array) : host("embedding_ids", [t.value], ([v]) => make(toTypedArray(v!)));
   const shape = t === null ? [(index as Int32Array).length] : [...t.shape];
-  if (batch === null) return { rows: { data: indexArrayOf(rows!), shape: rows!.shape }, isPad: new Tensor(isPad!), shape };
-  const examples = batch.inner.shape[0]!, m = rows!.shape[0]! / examples;
-  return {
-    rows: { data: indexArrayOf(rows!), shape: [m, dim], batch: { level: batch.level, size: examples } },
-    isPad: new BatchedTensor(new Tensor(isPad!).reshape([examples, m, 1]), batch.level),
-    shape,
-  };
+  const data = indexArrayOf(rows!);
+  if (batch === null) return { rows: { data, shape: rows!.shape }, isPad: new Tensor(isPad!), shape };
+  return { rows: { data, shape: rows!.shape.slice(1), batch: { level: batch.level, size: examples[0]! } }, isPad: new BatchedTensor(new Tensor(isPad!), batch.level), shape };
 }
 
 /** A float array of whole numbers as gather's Int32Array (a trace is told where it came from). */

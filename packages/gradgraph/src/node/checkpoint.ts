@@ -78,8 +78,8 @@ async function writeModel(dir: string, model: Module, config: object, descriptio
 
 /**
  * `config` as the text of `config.json`, or an InputError naming the first field JSON cannot hold: a BigInt, a
- * function or a symbol (which `JSON.stringify` would throw on or drop without a word), or an object that
- * contains itself. `undefined` fields are left out and NaN and ±Infinity are written as null, as JSON does (a
+ * function or a symbol (which `JSON.stringify` would throw on or drop without a word), a Map or a Set (saved as
+ * `{}`), or an object that contains itself. `undefined` fields are left out and NaN and ±Infinity are written as null, as JSON does (a
  * diverged run's NaN loss reads back as null).
  */
 function configText(config: object, where: string): string {
@@ -89,6 +89,7 @@ function configText(config: object, where: string): string {
       throw new InputError(`${where}: ${path} is a ${typeof v}, which JSON cannot hold: expected numbers, strings, booleans, null, arrays and plain objects`);
     }
     if (typeof v !== "object" || v === null) return;
+    if (v instanceof Map || v instanceof Set) throw new InputError(`${where}: ${path} is a ${v.constructor.name}, which JSON would save as {}: give a plain object or an array`);
     if (inside.includes(v)) throw new InputError(`${where}: ${path} contains itself (a cycle), which JSON cannot hold`);
     if (typeof (v as { toJSON?: unknown }).toJSON === "function") return; // a Date and the like say how they are saved
     inside.push(v);
@@ -97,7 +98,11 @@ function configText(config: object, where: string): string {
     inside.pop();
   };
   check(config, "config");
-  return JSON.stringify(config, null, 2) + "\n";
+  try {
+    return JSON.stringify(config, null, 2) + "\n";
+  } catch (e) {
+    throw new InputError(`${where}: the config cannot be saved as JSON: ${(e as Error).message}`); // a toJSON that gives a BigInt, say
+  }
 }
 
 /**

@@ -13,6 +13,8 @@
  */
 import { GradgraphError } from "../core/errors.js";
 import { indexForBatch } from "../ops/batch.js";
+import { NDArray, toTypedArray } from "./ndarray.js";
+import { host, recording } from "./recording.js";
 import type { AnyOp, IndexArray } from "../ops/op.js";
 import { formatShape, sameShape, type Shape } from "../ops/shape.js";
 import { batching, gradMode } from "./grad-mode.js";
@@ -80,13 +82,32 @@ export function applyBatched(op: AnyOp, inputs: readonly Tensor[], params: unkno
   const xs = inputs.map((x, i) => (batched[i] ? (x as BatchedTensor).inner : x));
   const logical = op.shape(inputs.map((x) => x.shape), params);
   const n = batched.includes(true) ? xs[batched.indexOf(true)]!.shape[0]! : index!.batch!.size;
-  const out = op.batch!<Tensor>(graphAlgebra, xs, batched, index === undefined ? params : { ...(params as object), index: indexForBatch(index, level, n) });
+  const out = op.batch!<Tensor>(graphAlgebra, xs, batched, index === undefined ? params : { ...(params as object), index: laidOut(index, level, n) });
   if (!sameShape(out.shape, [n, ...logical])) {
     throw new Error(`vmap: the batching rule of ${op.name} gave ${formatShape(out.shape)}, expected ${formatShape([n, ...logical])}`);
   }
   const skip = op.nondiffInputs;
   const record = gradMode.enabled && inputs.some((x, i) => x.requiresGrad && !(skip !== undefined && skip.includes(i)));
   return record ? new BatchedTensor(out, level, { requiresGrad: true }, op, inputs, params) : new BatchedTensor(out, level);
+}
+
+/**
+ * `indexForBatch`, told to a trace in progress: an index repeated for the batch is a new array, which a compiled
+ * step must make again from each call's indices (a host step from the array the indices were read from), not
+ * replay as it was.
+ */
+function laidOut(index: IndexArray, level: number, n: number): IndexArray {
+  const laid = indexForBatch(index, level, n);
+  const r = recording.current, src = laid.data === index.data ? undefined : r?.indexSource(index.data);
+  if (r === null || src === undefined) return laid;
+  // the array the op gets: [n, ...] examples of this level, after the outer vmap's examples when it is batched there
+  const shape = index.batch === undefined ? laid.shape : [index.batch.size, ...laid.shape];
+  const [copy] = host("index_for_batch", [src], ([v]) => {
+    const again = indexForBatch({ ...index, data: Int32Array.from(toTypedArray(v!)) }, level, n);
+    return [new NDArray(Float64Array.from(again.data), shape)];
+  });
+  r.index(copy!, laid.data);
+  return laid;
 }
 
 let nextLevel = 1;

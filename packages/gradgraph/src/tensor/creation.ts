@@ -4,7 +4,7 @@
 import { InputError, ShapeError } from "../core/errors.js";
 import type { DType } from "../ops/op.js";
 import { checkedSize, formatShape, sizeOf, stridesOf } from "../ops/shape.js";
-import { expectOptions, optionKeys } from "../core/expect.js";
+import { describe as kindOf, expectOptions, optionKeys } from "../core/expect.js";
 import { describe } from "./args.js";
 import { arrayType, NDArray, type TypedArray } from "./ndarray.js";
 import { Tensor, type NestedArray, type TensorOptions } from "./tensor.js";
@@ -38,7 +38,8 @@ function nestedShape(x: unknown, op: string): number[] {
   }
   const check = (v: unknown, d: number): void => {
     if (d === shape.length) {
-      if (typeof v !== "number") throw new InputError(`${op}: expected a number, got ${JSON.stringify(v) ?? String(v)}`);
+      // an array or object is described, not printed (it may be huge, nested deep, or contain itself)
+      if (typeof v !== "number") throw new InputError(`${op}: expected a number, got ${typeof v === "object" && v !== null ? kindOf(v) : (JSON.stringify(v) ?? String(v))}`);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[d]) {

@@ -24,6 +24,8 @@ export interface Recorder {
   host(xs: readonly NDArray[], outs: readonly NDArray[], fn: (xs: readonly NDArray[]) => NDArray[], name: string): void;
   /** Integer indices were read from `src` (gather/scatter): `index` must be recomputed from it at each call. */
   index(src: NDArray, index: Int32Array): void;
+  /** The array the trace recomputes `index` from (told by {@link index}), if any. */
+  indexSource(index: Int32Array): NDArray | undefined;
   /** A tensor the step reads or writes (its value or gradient may be state that outlives the call). */
   tensor(t: Tensor): void;
   /** A tensor's `.grad` is about to be set to `grad` (null: cleared, as `zeroGrad` does). */
