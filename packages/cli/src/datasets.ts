@@ -227,7 +227,8 @@ export async function loadRunModel(dir: string): Promise<{ model: nn.MLP | nn.La
     if (e instanceof InputError && e.message.endsWith(`(${CONFIG_FILE} not found)`)) throw new InputError(`${e.message}; train one with gradgraph train --out ${dir}`);
     throw e;
   });
-  if (config.data !== undefined && typeof config.data === "object" && config.data !== null && "seed" in config.data) config.data.seed = savedSeed(config.data.seed);
+  const data: unknown = config.data;
+  if (typeof data === "object" && data !== null && "seed" in data) (data as { seed: unknown }).seed = savedSeed(data.seed);
   const problem = config.data === undefined ? null : dataSpecProblem(config.data);
   if (problem !== null) throw new InputError(`${join(dir, CONFIG_FILE)}: not a gradgraph model config: ${problem}`);
   return { model, config: config as unknown as ModelConfig<DataSpec> };

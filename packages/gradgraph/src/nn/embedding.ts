@@ -38,9 +38,9 @@ function checkedIndices(flat: ArrayLike<number>, what: string, size: number): In
  */
 function lookup(index: Tensor | IndexLike, what: string, num: number, dim: number, pad: number): { rows: IndexArray; isPad: Tensor; shape: number[] } {
   const t = index instanceof Int32Array ? null : index instanceof Tensor ? index : tensor(index, { dtype: "float64" });
-  // inside vmap, ids that differ per example: every example's ids at once, the batch first
+  // inside vmap, ids that differ per example: every example's ids at once, the batch axis first
   const batch = t === null ? null : batchOf(t, what);
-  const examples = batch === null ? [] : [batch.inner.shape[0]!]; // every example's ids at once, the batch first
+  const examples = batch === null ? [] : [batch.inner.shape[0]!];
   const perExample = batch === null ? null : t!.shape.reduce((a, b) => a * b, 1);
   const make = (flat: ArrayLike<number>): NDArray[] => {
     const data = checkedIndices(flat, what, num), n = data.length, m = perExample ?? n;

@@ -208,9 +208,8 @@ export abstract class Module {
   /**
    * Every module of the tree with its dotted name (PyTorch's `named_modules(remove_duplicate=False)`): this one
    * first, named `prefix` (default ""), then depth first (`0`, `0.1`, …); a module shared by two fields is listed
-   * under each name. A
-   * module that contains itself (`this.self = this`, or a child holding its parent) is an InputError: its state
-   * would have no end.
+   * under each name. A module that contains itself (`this.self = this`, or a child holding its parent) is an
+   * InputError: its state would have no end.
    */
   namedModules(prefix = ""): [string, Module][] {
     const out: [string, Module][] = [];

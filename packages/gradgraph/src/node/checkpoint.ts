@@ -79,8 +79,8 @@ async function writeModel(dir: string, model: Module, config: object, descriptio
 /**
  * `config` as the text of `config.json`, or an InputError naming the first field JSON cannot hold: a BigInt, a
  * function or a symbol (which `JSON.stringify` would throw on or drop without a word), a Map or a Set (saved as
- * `{}`), or an object that contains itself. `undefined` fields are left out and NaN and ±Infinity are written as null, as JSON does (a
- * diverged run's NaN loss reads back as null).
+ * `{}`), or an object that contains itself. `undefined` fields are left out and NaN and ±Infinity are written as
+ * null, as JSON does (a diverged run's NaN loss reads back as null).
  */
 function configText(config: object, where: string): string {
   const inside: object[] = [];
