@@ -1,6 +1,7 @@
 /** A generator's state: saved as JSON and restored, it replays the same numbers (normals' spare included). */
 import { expect, test } from "vitest";
 import { Generator, manualSeed, MAX_SEED, randn } from "../../packages/gradgraph/src/tensor/index.js";
+import { Conv2d, DataLoader, MLP, moons } from "../../packages/gradgraph/src/nn/index.js";
 
 test("getState/setState replay uniforms and normals exactly, through JSON", () => {
   const g = new Generator(7);
@@ -28,4 +29,8 @@ test("a seed is a whole number from 0 to 2^32 − 1: each gives its own stream, 
     expect(() => randn([3], { seed: bad }), shown).toThrow("a seed must be a whole number from 0 to 4294967295");
   }
   expect(() => new Generator("3" as unknown as number)).toThrow('got "3"');
+  // named by what took the seed
+  for (const [f, who] of [[() => new MLP([2, 3, 1], "relu", { seed: -1 }), "MLP"], [() => new Conv2d(1, 2, 3, { seed: -1 }), "Conv2d"], [() => moons(10, { seed: -1 }), "moons"], [() => new DataLoader(moons(10), { seed: -1 }), "DataLoader"], [() => randn([2], { seed: -1 }), "random tensor"]] as const) {
+    expect(f).toThrow(`${who}: a seed must be a whole number from 0 to 4294967295 (2^32 − 1), got -1`);
+  }
 });

@@ -11,7 +11,7 @@ import type { AnyOp } from "../ops/op.js";
 import { formatShape } from "../ops/shape.js";
 import { applyRaw, rawAlgebra } from "../tensor/backend.js";
 import { copyArray, NDArray, toTypedArray } from "../tensor/ndarray.js";
-import { Generator } from "../tensor/random.js";
+import { checkSeed, Generator } from "../tensor/random.js";
 import { enableGrad, engine, Tensor } from "../tensor/tensor.js";
 import { fitTo } from "../ops/sweep.js";
 
@@ -117,7 +117,7 @@ export function gradcheck(f: Fn, inputs: readonly Tensor[], options: GradcheckOp
   expectOptions("gradcheck", options, GRADCHECK_KEYS);
   const eps = options.eps ?? 1e-6, atol = options.atol ?? 1e-5, rtol = options.rtol ?? 1e-3;
   const modes = options.modes ?? ["reverse", "forward"];
-  const gen = new Generator(options.seed ?? 0);
+  const gen = new Generator(checkSeed(options.seed ?? 0, "gradcheck"));
   const base = inputs.map((x) => toTypedArray(copyArray(x.value, "float64")) as Float64Array);
   const shapes = inputs.map((x) => x.shape);
   const xs = base.map((d, i) => {

@@ -104,7 +104,7 @@ export class MultiheadAttention extends Module {
     this.batchFirst = options.batchFirst ?? false;
     this.dropout = p;
     const dtype = options.dtype ?? "float32";
-    const g = generatorFor(options);
+    const g = generatorFor(options, new.target.name);
     // PyTorch: xavier_uniform_ on in_proj_weight, zeros for both biases, out_proj.weight as a Linear's.
     this.in_proj_weight = new Parameter(xavierUniform([3 * embedDim, embedDim], { generator: g, dtype }));
     const bias = options.bias ?? true;

@@ -54,7 +54,7 @@ abstract class ConvNd extends Module {
       throw new InputError(`${name}: groups=${groups} must divide both inChannels (${inChannels}) and outChannels (${outChannels})`);
     }
     this.groups = groups;
-    const g = generatorFor(options);
+    const g = generatorFor(options, new.target.name);
     const dtype = options.dtype ?? "float32";
     const kernel = oneD ? [this.kernelSize[1]] : this.kernelSize;
     // PyTorch's default: kaiming_uniform(a=√5) is U(±1/√fan_in), and the bias U(±1/√fan_in) too.
@@ -165,7 +165,7 @@ export class AdaptiveAvgPool2d extends Module {
  */
 export function lenet5(options: Pick<LayerOptions, "generator" | "seed" | "dtype"> = {}): Sequential {
   expectOptions("lenet5", options, optionKeys<Pick<LayerOptions, "generator" | "seed" | "dtype">>({ generator: true, seed: true, dtype: true }));
-  const g = generatorFor(options);
+  const g = generatorFor(options, "lenet5");
   const o = { generator: g, ...(options.dtype ? { dtype: options.dtype } : {}) };
   return new Sequential(
     new Conv2d(1, 6, 5, o), new ReLU(), new MaxPool2d(2),

@@ -121,7 +121,7 @@ export class Embedding extends Module {
     }
     this.paddingIdx = p === undefined ? undefined : p < 0 ? p + numEmbeddings : p;
     const dtype = options.dtype ?? "float32";
-    const w = randn([numEmbeddings, embeddingDim], { generator: generatorFor(options), dtype });
+    const w = randn([numEmbeddings, embeddingDim], { generator: generatorFor(options, new.target.name), dtype });
     if (this.paddingIdx !== undefined) w.toArray().fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
     w.label = "weight";
     this.weight = new Parameter(w);

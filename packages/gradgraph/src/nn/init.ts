@@ -64,7 +64,7 @@ const INIT_KEYS = optionKeys<InitOptions>({ generator: true, seed: true, dtype: 
 /** The generator of an initialiser's options, checked (`who` names the initialiser in errors). */
 function generatorOf(o: InitOptions, who: string): Generator {
   expectOptions(who, o, INIT_KEYS);
-  return generatorFor(o);
+  return generatorFor(o, who);
 }
 
 /** Kaiming/He uniform: U(±gain·√(3/fan_in)), gain √2 by default (ReLU). */

@@ -40,7 +40,7 @@ export class MLP extends Sequential {
     checkLayerSizes("MLP", sizes);
     expectOptions("MLP", options, MLP_KEYS);
     const spec = activationSpec(act);
-    const g = generatorFor(options);
+    const g = generatorFor(options, new.target.name);
     const init: InitName = options.init ?? (spec.reluLike ? "kaiming-uniform" : "xavier-uniform");
     const gain = options.gain ?? spec.gain(0.01);
     const layers: Module[] = [];

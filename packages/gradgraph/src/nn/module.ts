@@ -438,7 +438,7 @@ export class Linear extends Module {
     for (const [what, n] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`Linear: ${what} must be a positive integer, got ${n}`);
     }
-    const g = generatorFor(options);
+    const g = generatorFor(options, new.target.name);
     const dtype = options.dtype ?? "float32";
     const shape = [outFeatures, inFeatures];
     const init = options.init ?? "uniform";
@@ -552,7 +552,7 @@ export class Dropout extends Module {
     super();
     if (!(p >= 0 && p <= 1)) throw new InputError(`Dropout: p must be in [0, 1], got ${p}`);
     expectOptions("Dropout", options, optionKeys<{ seed?: number; generator?: Generator }>({ seed: true, generator: true }));
-    this.generator = generatorFor(options);
+    this.generator = generatorFor(options, new.target.name);
   }
   forward(x: Tensor): Tensor {
     return this.training ? dropout(x, this.p, this.generator) : x;

@@ -73,7 +73,7 @@ abstract class RecurrentBase extends Module {
     if (!(p >= 0 && p <= 1)) throw new InputError(`${kind}: dropout must be in [0, 1], got ${p}`);
     this.batchFirst = options.batchFirst ?? false;
     this.dropout = p;
-    const g = generatorFor(options);
+    const g = generatorFor(options, new.target.name);
     this.generator = g;
     const dtype = options.dtype ?? "float32";
     const h = hiddenSize, gh = gates * hiddenSize;

@@ -19,7 +19,7 @@ import { expectOptions, optionKeys } from "../core/expect.js";
 import { Value } from "../scalar/value.js";
 import { scalarRecording } from "../scalar/recording.js";
 import { checkLayerSizes, describe } from "../tensor/args.js";
-import { Generator } from "../tensor/random.js";
+import { checkSeed, Generator } from "../tensor/random.js";
 import { activationSpec, type ActivationName } from "./functional.js";
 import type { MLP as TensorMLP } from "./mlp.js";
 
@@ -40,7 +40,7 @@ export class Linear {
       if (!Number.isInteger(n) || n < 1) throw new InputError(`scalar Linear: ${name} must be a positive integer, got ${describe(n)}`);
     }
     expectOptions("scalar Linear", options, SCALAR_KEYS);
-    const g = options.generator ?? new Generator(options.seed ?? 0);
+    const g = options.generator ?? new Generator(checkSeed(options.seed ?? 0, "scalar Linear"));
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = Array.from({ length: outFeatures }, (_, j) =>
       Array.from({ length: inFeatures }, (_, i) => new Value(-bound + 2 * bound * g.uniform(), { label: `w${j}_${i}` })),
@@ -82,7 +82,7 @@ export class MLP {
     expectOptions("scalar MLP", options, SCALAR_KEYS);
     const f = activationSpec(activation).scalar;
     this.act = f;
-    const g = options.generator ?? new Generator(options.seed ?? 0);
+    const g = options.generator ?? new Generator(checkSeed(options.seed ?? 0, "scalar MLP"));
     this.layers = sizes.slice(1).map((n, i) => new Linear(sizes[i]!, n, { generator: g }));
   }
 

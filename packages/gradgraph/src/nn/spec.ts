@@ -11,7 +11,7 @@
 import { InputError } from "../core/errors.js";
 import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
-import { Generator } from "../tensor/random.js";
+import { checkSeed, Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { ACTIVATIONS, type ActivationName } from "./functional.js";
 import { AvgPool2d, Conv2d, MaxPool2d } from "./conv.js";
@@ -252,7 +252,7 @@ export function buildLayerNet(text: string, input: readonly number[], o: { image
   expectOptions("buildLayerNet", o ?? null, optionKeys<Parameters<typeof buildLayerNet>[2]>({ image: true, classes: true, seed: true, dtype: true }));
   const layers = parseLayers(text);
   const shapes = inferShapes(text, layers, input, o.image, o.classes);
-  const generator = new Generator(o.seed ?? 0), dtype = o.dtype ?? "float32";
+  const generator = new Generator(checkSeed(o.seed ?? 0, "buildLayerNet")), dtype = o.dtype ?? "float32";
   const modules: Module[] = [];
   let s: readonly number[] = input;
   layers.forEach((l, i) => {

@@ -6,7 +6,7 @@ import { expectOptions, optionKeys } from "../core/expect.js";
 import type { DType } from "../ops/op.js";
 import { checkedSize } from "../ops/shape.js";
 import { arrayType, NDArray } from "./ndarray.js";
-import { defaultGenerator, Generator } from "./random.js";
+import { checkSeed, defaultGenerator, Generator } from "./random.js";
 import { host } from "./recording.js";
 import { Tensor, type TensorOptions } from "./tensor.js";
 
@@ -25,7 +25,7 @@ const RAND_KEYS = optionKeys<RandomOptions & { low?: number; high?: number }>({ 
 const RANDN_KEYS = optionKeys<RandomOptions & { mean?: number; std?: number }>({ ...RANDOM, mean: true, std: true });
 
 function draw(shape: readonly number[], options: RandomOptions, f: (g: Generator) => number): Tensor {
-  const generator = () => options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
+  const generator = () => options.generator ?? (options.seed !== undefined ? new Generator(checkSeed(options.seed, "random tensor")) : defaultGenerator);
   const size = checkedSize(shape, "random tensor"), T = arrayType(options.dtype ?? "float32");
   // A host step: a compiled step draws new numbers at each call (a fixed seed gives the same ones each time).
   const [value] = host("random", [], () => {

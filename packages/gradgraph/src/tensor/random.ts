@@ -147,9 +147,9 @@ export const defaultGenerator = new Generator(0);
  * from the default generator. So two unseeded layers differ, two Dropouts draw different masks, and `manualSeed`
  * before building a model reproduces the whole run bit for bit, as with PyTorch's global generator.
  */
-export function generatorFor(options: { readonly seed?: number | undefined; readonly generator?: Generator | undefined }): Generator {
+export function generatorFor(options: { readonly seed?: number | undefined; readonly generator?: Generator | undefined }, who = "Generator"): Generator {
   if (options.generator !== undefined) return options.generator;
-  return new Generator(options.seed ?? defaultGenerator.nextUint32());
+  return new Generator(options.seed === undefined ? defaultGenerator.nextUint32() : checkSeed(options.seed, who)); // a bad seed named by who took it
 }
 
 /** Reseeds the default generator, like `torch.manual_seed`. */

@@ -8,7 +8,7 @@ import { expectOneOf, expectOptions, optionKeys } from "../../core/expect.js";
 import { formatShape, sizeOf } from "../../ops/shape.js";
 import { arrayType, NDArray, toTypedArray, type TypedArray } from "../../tensor/ndarray.js";
 import { host } from "../../tensor/recording.js";
-import { Generator, type GeneratorState } from "../../tensor/random.js";
+import { checkSeed, Generator, type GeneratorState } from "../../tensor/random.js";
 import { fromTypedArray, Tensor } from "../../tensor/tensor.js";
 
 /** A minibatch: inputs and targets of the same samples. */
@@ -192,7 +192,7 @@ export class DataLoader implements Iterable<Batch> {
     }
     this.shuffle = options.shuffle ?? false;
     this.dropLast = options.dropLast ?? false;
-    this.generator = new Generator(options.seed ?? 0);
+    this.generator = new Generator(checkSeed(options.seed ?? 0, "DataLoader"));
   }
 
   /** Number of batches per epoch. */
@@ -262,7 +262,7 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): { train
   const frac = options.testSize !== undefined ? options.testSize / n : options.testFraction ?? 0.2;
   if (!(frac >= 0 && frac <= 1)) throw new InputError(`trainTestSplit: the test part must be between 0 and all samples`);
   if (options.testSize !== undefined && !Number.isInteger(options.testSize)) throw new InputError(`trainTestSplit: testSize must be a whole number of samples, got ${options.testSize}`);
-  const g = new Generator(options.seed ?? 0);
+  const g = new Generator(checkSeed(options.seed ?? 0, "trainTestSplit"));
   const order = permutation(n, g);
   const stratify = options.stratify ?? ds.info.task === "classification";
   const test: number[] = [], train: number[] = [];

@@ -7,7 +7,7 @@ import { InputError } from "../../core/errors.js";
 import { expectFunction, expectOptions, optionKeys } from "../../core/expect.js";
 import type { DType } from "../../ops/op.js";
 import { arrayType } from "../../tensor/ndarray.js";
-import { Generator } from "../../tensor/random.js";
+import { checkSeed, Generator } from "../../tensor/random.js";
 import { fromTypedArray } from "../../tensor/tensor.js";
 import { Dataset, permutation } from "./dataset.js";
 
@@ -67,7 +67,7 @@ function linspace(a: number, b: number, n: number, endpoint = true): number[] {
 export function moons(n = 200, o: ToyOptions = {}): Dataset {
   expectOptions("moons", o, TOY_KEYS);
   checkCount(n, "moons", 2);
-  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "moons");
+  const g = new Generator(checkSeed(o.seed ?? 0, "moons")), noise = noiseOf(o, 0.1, "moons");
   const nOut = Math.floor(n / 2), nIn = n - nOut;
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
   for (const t of linspace(0, Math.PI, nOut)) xs.push(Math.cos(t)), ys.push(Math.sin(t)), labels.push(0);
@@ -83,7 +83,7 @@ export function moons(n = 200, o: ToyOptions = {}): Dataset {
 export function circles(n = 200, o: ToyOptions & { factor?: number } = {}): Dataset {
   expectOptions("circles", o, optionKeys<ToyOptions & { factor?: number }>({ ...TOY, factor: true }));
   checkCount(n, "circles", 2);
-  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.05, "circles"), factor = o.factor ?? 0.5;
+  const g = new Generator(checkSeed(o.seed ?? 0, "circles")), noise = noiseOf(o, 0.05, "circles"), factor = o.factor ?? 0.5;
   if (!(factor > 0 && factor < 1)) throw new InputError(`circles: factor must be in (0, 1), got ${factor}`);
   const nOut = Math.floor(n / 2), nIn = n - nOut;
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
@@ -102,7 +102,7 @@ export function spirals(n = 300, o: ToyOptions & { classes?: number } = {}): Dat
   const k = o.classes ?? 3;
   checkCount(k, "spirals: classes", 2);
   checkCount(n, "spirals", k);
-  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.2, "spirals");
+  const g = new Generator(checkSeed(o.seed ?? 0, "spirals")), noise = noiseOf(o, 0.2, "spirals");
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
   for (let c = 0; c < k; c++) {
     const m = Math.floor(n / k) + (c < n % k ? 1 : 0);
@@ -124,7 +124,7 @@ export function spirals(n = 300, o: ToyOptions & { classes?: number } = {}): Dat
 export function xor(n = 200, o: ToyOptions = {}): Dataset {
   expectOptions("xor", o, TOY_KEYS);
   checkCount(n, "xor", 4);
-  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "xor");
+  const g = new Generator(checkSeed(o.seed ?? 0, "xor")), noise = noiseOf(o, 0.1, "xor");
   const xs: number[] = [], ys: number[] = [], labels: number[] = [];
   for (let i = 0; i < n; i++) {
     const a = i & 1, b = (i >> 1) & 1;
@@ -143,7 +143,7 @@ export function regression1d(n = 200, o: ToyOptions & { fn?: (x: number) => numb
   expectOptions("regression1d", o, optionKeys<ToyOptions & { fn?: (x: number) => number; range?: readonly [number, number] }>({ ...TOY, fn: true, range: true }));
   checkCount(n, "regression1d");
   if (o.fn !== undefined) expectFunction(o.fn, "regression1d", "fn");
-  const g = new Generator(o.seed ?? 0), noise = noiseOf(o, 0.1, "regression1d"), f = o.fn ?? Math.sin;
+  const g = new Generator(checkSeed(o.seed ?? 0, "regression1d")), noise = noiseOf(o, 0.1, "regression1d"), f = o.fn ?? Math.sin;
   const [lo, hi] = o.range ?? [-Math.PI, Math.PI];
   const T = arrayType(o.dtype ?? "float32");
   const X = new T(n), Y = new T(n);
