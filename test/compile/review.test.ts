@@ -106,6 +106,25 @@ describe("gradient accumulation", () => {
   test("a step without zeroGrad adds to a .grad that is there at the call, as eagerly", () => {
     expect(run(true)).toEqual(run(false));
   });
+  // The momentum buffer was the first gradient's storage (a detached view): a step traced again then took the
+  // buffer and .grad for one state, and from the 4th call computed the buffer from the old .grad (wrong losses).
+  test("SGD with momentum and a .grad kept across calls (no zeroGrad): the compiled losses are the eager ones", () => {
+    const losses = (compiled: boolean, dampening: number) => {
+      const m = new Linear(3, 2, { seed: 0, dtype: "float64" });
+      const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9, dampening });
+      const x = rand([8, 3], { seed: 1, dtype: "float64" }), y = rand([8, 2], { seed: 2, dtype: "float64" });
+      const body = () => {
+        const loss = m.forward(x).sub(y).square().mean();
+        loss.backward();
+        opt.step();
+        return loss;
+      };
+      const step = compiled ? compile(body) : body;
+      return [0, 1, 2, 3, 4, 5].map(() => step().item());
+    };
+    for (const dampening of [0, 0.5]) expect(losses(true, dampening), `dampening ${dampening}`).toEqual(losses(false, dampening));
+    expect(() => new SGD(new Linear(1, 1).parameters(), { momentum: 0.9, dampening: -5 })).toThrow("SGD: dampening must be a number in [0, 1], got -5");
+  });
   test("a step that clears .grad itself is traced once", () => {
     const m = new Linear(2, 1, { seed: 1 });
     const opt = new SGD(m.parameters(), { lr: 0.1 });

@@ -210,6 +210,7 @@ export class SGD extends Optimizer {
     super(params, checkedLr(new.target.name, options, SGD_KEYS, 0.01));
     this.momentum = this.nonNegative("momentum", options.momentum ?? 0);
     this.dampening = options.dampening ?? 0;
+    if (!(this.dampening >= 0 && this.dampening <= 1)) throw new InputError(`${new.target.name}: dampening must be a number in [0, 1], got ${this.dampening}`);
     this.nesterov = options.nesterov ?? false;
     this.weightDecay = this.nonNegative("weightDecay", options.weightDecay ?? 0);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
@@ -227,7 +228,9 @@ export class SGD extends Optimizer {
     if (this.momentum !== 0) {
       // b ← g on the first step, else μb + (1 − dampening)g (in place after the first step)
       let buf = this.state.get(p)?.momentum_buffer;
-      if (buf === undefined) this.state.set(p, { momentum_buffer: (buf = g.detach()) });
+      // storage of its own, as PyTorch's clone (g·1 is g exactly): a buffer sharing the gradient's storage (as a
+      // detached view or an assign would) is the same state as the gradient to a step compiled after this one
+      if (buf === undefined) this.state.set(p, { momentum_buffer: (buf = g.mul(1).detach()) });
       else buf.update((o, [b, gg, mu, d]) => o.add(o.mul(b!, mu!), o.mul(gg!, d!)), g, this.momentum, 1 - this.dampening);
       g = this.nesterov ? g.add(buf.mul(this.momentum)) : buf;
     }
