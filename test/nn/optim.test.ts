@@ -1,6 +1,6 @@
 /** Each optimizer against updates computed by hand for two steps, gradient clipping, and the schedules. */
 import { describe, expect, test } from "vitest";
-import { Adam, AdamW, clipGradNorm, constantLR, cosineLR, linearWarmup, LRScheduler, SGD, stepLR, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
+import { Adam, AdamW, clipGradNorm, constantLR, cosineLR, fit, linearWarmup, LRScheduler, MLP, moons, SGD, stepLR, type Optimizer } from "../../packages/gradgraph/src/nn/index.js";
 import { fromTypedArray, tensor, type Tensor } from "../../packages/gradgraph/src/tensor/index.js";
 
 const P0 = [1, -2];
@@ -215,6 +215,30 @@ describe("learning-rate schedules", () => {
     expect(opt.lr).toBeCloseTo(0.2, 12);
     sched.step();
     expect(sched.lr).toBeCloseTo(0.2, 12);
+  });
+
+  // A second scheduler (a second fit with a schedule) took the rate the first left as its base: after a cosine to 0
+  // the second run did not train at all, and step decays compounded.
+  test("a second scheduler starts from the optimizer's initial rate, as PyTorch's initial_lr", async () => {
+    const p = tensor([1], { requiresGrad: true });
+    const opt = new SGD([p], { lr: 0.2 });
+    const first = new LRScheduler(opt, cosineLR(2));
+    first.step();
+    first.step();
+    expect(opt.lr).toBe(0);
+    const second = new LRScheduler(opt, stepLR(1, 0.5));
+    expect([second.baseLr, opt.lr]).toEqual([0.2, 0.2]);
+    second.step();
+    expect(opt.lr).toBeCloseTo(0.1, 15);
+    const model = new MLP([2, 4, 2], "relu", { seed: 0 }), adam = new Adam(model.parameters(), { lr: 0.01 });
+    const options = { loss: "cross_entropy" as const, optimizer: adam, epochs: 1, batchSize: 16, schedule: cosineLR(4) };
+    await fit(model, moons(64, { seed: 0 }), options);
+    expect(adam.lr).toBe(0);
+    const before = [...model.parameters()[0]!.toArray()];
+    const lrs: number[] = [];
+    await fit(model, moons(64, { seed: 0 }), { ...options, onStep: () => void lrs.push(adam.lr) });
+    expect(lrs[0]).toBeCloseTo(0.01 * cosineLR(4)(1), 15);
+    expect([...model.parameters()[0]!.toArray()]).not.toEqual(before);
   });
 });
 

@@ -390,9 +390,14 @@ export function linearWarmup(warmupSteps: number, after: Schedule = constantLR):
   return (t) => (t < warmupSteps ? (t + 1) / warmupSteps : after(t - warmupSteps));
 }
 
+/** The rate the first scheduler of each optimizer found (PyTorch's `initial_lr`): the base of every later one. */
+const initialLr = new WeakMap<Optimizer, number>();
+
 /**
- * Drives an optimizer's learning rate with a schedule: the base rate is the optimizer's at construction; the
- * constructor sets step 0's rate, and each `step()` (call it after `optimizer.step()`) moves to the next.
+ * Drives an optimizer's learning rate with a schedule: the base rate is the optimizer's when its first scheduler
+ * was made (as PyTorch's `initial_lr`: a second scheduler, or a second `fit` with a schedule, starts again from
+ * it, not from the rate the first left); the constructor sets step 0's rate, and each `step()` (call it after
+ * `optimizer.step()`) moves to the next.
  *
  * @example
  * const sched = new LRScheduler(opt, linearWarmup(100, cosineLR(900)));
@@ -403,7 +408,8 @@ export class LRScheduler {
   private t = 0;
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
     expectFunction(schedule, "LRScheduler", "schedule");
-    this.baseLr = optimizer.lr;
+    if (!initialLr.has(optimizer)) initialLr.set(optimizer, optimizer.lr);
+    this.baseLr = initialLr.get(optimizer)!;
     optimizer.lr = this.baseLr * schedule(0);
   }
   /** Advances the schedule by one step and sets the optimizer's learning rate for the next (in a compiled step too). */
