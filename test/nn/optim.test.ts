@@ -252,6 +252,14 @@ describe("hyperparameters and parameters PyTorch refuses", () => {
     expect(() => new Adam([w()], { eps: NaN })).toThrow("eps must be a non-negative number");
   });
 
+  // A parameter group said "got the result of an op at 0"; an iterable threw "params.forEach is not a function".
+  test("parameter groups, iterables and non-tensors are refused saying what to give", () => {
+    const ps = [w(), w()];
+    expect(() => new SGD([{ params: ps, lr: 0.1 }] as unknown as Tensor[])).toThrow("SGD: parameter 0 is an object, not a tensor (a parameter group: gradgraph's optimizers take one list of parameters and one lr; make one optimizer per group)");
+    expect(() => new Adam(ps.values() as unknown as Tensor[])).toThrow("Adam: expected an array of parameters, e.g. model.parameters(), got an iterable that is not an array (spread it into one: [...params])");
+    expect(() => new SGD([ps[0]!, 5 as unknown as Tensor])).toThrow("SGD: parameter 1 is a number (5), not a tensor");
+  });
+
   test("an empty parameter list is an error (PyTorch's too: it would optimize nothing)", () => {
     expect(() => new SGD([])).toThrow("SGD: got an empty parameter list, so it would optimize nothing");
     expect(() => new Adam([], { lr: 0.01 })).toThrow("Adam: got an empty parameter list");

@@ -8,7 +8,7 @@
  * Also here: gradient clipping by global norm, and learning-rate schedules.
  */
 import { InputError } from "../core/errors.js";
-import { expectFunction, expectOptions, optionKeys } from "../core/expect.js";
+import { describe as describeKind, expectFunction, expectOptions, optionKeys } from "../core/expect.js";
 import { formatShape } from "../ops/shape.js";
 import { scalarArray } from "../tensor/ndarray.js";
 import { guard, host } from "../tensor/recording.js";
@@ -40,11 +40,19 @@ export abstract class Optimizer {
 
   constructor(readonly params: readonly Tensor[], lr: number) {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new InputError(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
+    if (!Array.isArray(params)) {
+      const iterable = typeof (params as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] === "function";
+      throw new InputError(`${this.constructor.name}: expected an array of parameters, e.g. model.parameters(), got ${iterable ? "an iterable that is not an array (spread it into one: [...params])" : describeKind(params)}`);
+    }
     if (params.length === 0) {
       throw new InputError(`${this.constructor.name}: got an empty parameter list, so it would optimize nothing (as PyTorch refuses); give it the model's, e.g. model.parameters()`);
     }
     const seen = new Set<Tensor>();
     params.forEach((p, i) => {
+      if (!isTensor(p)) {
+        const group = typeof p === "object" && p !== null && "params" in p ? " (a parameter group: gradgraph's optimizers take one list of parameters and one lr; make one optimizer per group)" : "";
+        throw new InputError(`${this.constructor.name}: parameter ${i} is ${describeKind(p)}, not a tensor${group}`);
+      }
       // A frozen Parameter (requiresGrad false) is accepted and left alone: it never gets a gradient.
       if (!p.isLeaf || !(p.requiresGrad || isParameter(p))) {
         throw new InputError(`${this.constructor.name}: every parameter must be a leaf tensor with requiresGrad (or a frozen Parameter), got ${p.isLeaf ? "a leaf without requiresGrad" : "the result of an op"} at ${i}`);
