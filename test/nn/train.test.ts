@@ -210,6 +210,17 @@ describe("fit and evaluate", () => {
     );
     await expect(fit(model, data, { loss: "cross_entropy", epochs: 1 } as never)).rejects.toThrow("fit: optimizer must be an optimizer made for the model's parameters, e.g. new nn.Adam(model.parameters(), { lr: 0.01 }); got none");
   });
+
+  // It ran every epoch with nothing trained, recorded them complete with a NaN loss, and said nothing.
+  test("data that gives no batch is an InputError (dropLast with a batch beyond the data, an empty set)", async () => {
+    const model = new MLP([2, 4, 2], "relu", { seed: 0 });
+    const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+    await expect(fit(model, moons(10), { loss: "cross_entropy", optimizer, batchSize: 16, dropLast: true })).rejects.toThrow(
+      "fit: the data gives no batch to train on (10 samples, batches of 16, the last partial one dropped)",
+    );
+    await expect(fit(model, new DataLoader(moons(10), { batchSize: 16, dropLast: true }), { loss: "cross_entropy", optimizer })).rejects.toThrow(InputError);
+    expect((await fit(model, moons(10), { loss: "cross_entropy", optimizer, batchSize: 16, dropLast: true, epochs: 0 })).epochs).toEqual([]);
+  });
 });
 
 describe("MNIST smoke test", () => {

@@ -233,6 +233,10 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
     data instanceof DataLoader
       ? data
       : new DataLoader(data, { batchSize: options.batchSize ?? 32, shuffle: options.shuffle ?? true, seed: options.seed ?? 0, dropLast: options.dropLast ?? false });
+  // no batch: every epoch would end with nothing trained and a NaN loss, said nowhere
+  if (epochs > 0 && loader.length === 0) {
+    throw new InputError(`fit: the data gives no batch to train on (${loader.dataset.length} samples, batches of ${loader.batchSize}${loader.dropLast ? ", the last partial one dropped" : ""})`);
+  }
   const opt = options.optimizer;
   const scheduler = options.schedule ? new LRScheduler(opt, options.schedule) : null;
   const yieldMs = options.yieldMs ?? 25;
