@@ -209,6 +209,19 @@ function tick(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
+/** The batches `fit` trains on: the loader given, or one over the dataset; one that gives no batch is refused. */
+function loaderOf(data: Dataset | DataLoader, options: FitOptions, epochs: number): DataLoader {
+  const loader =
+    data instanceof DataLoader
+      ? data
+      : new DataLoader(data, { batchSize: options.batchSize ?? 32, shuffle: options.shuffle ?? true, seed: options.seed ?? 0, dropLast: options.dropLast ?? false });
+  // no batch: every epoch would end with nothing trained and a NaN loss, said nowhere
+  if (epochs > 0 && loader.length === 0) {
+    throw new InputError(`fit: the data gives no batch to train on (${loader.dataset.length} samples, batches of ${loader.batchSize}${loader.dropLast ? ", the last partial one dropped" : ""})`);
+  }
+  return loader;
+}
+
 /**
  * Trains `model` on `data`: for each epoch and each minibatch, **Sample** (the loader's next batch),
  * **Forward** (`loss(model.forward(x), y)`), **Backprop** (`loss.backward()`), **Update** (`optimizer.step()`).
@@ -229,14 +242,7 @@ export async function fit(model: Module, data: Dataset | DataLoader, options: Fi
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be a non-negative integer, got ${epochs}`);
   checkFitOptions(model, options);
-  const loader =
-    data instanceof DataLoader
-      ? data
-      : new DataLoader(data, { batchSize: options.batchSize ?? 32, shuffle: options.shuffle ?? true, seed: options.seed ?? 0, dropLast: options.dropLast ?? false });
-  // no batch: every epoch would end with nothing trained and a NaN loss, said nowhere
-  if (epochs > 0 && loader.length === 0) {
-    throw new InputError(`fit: the data gives no batch to train on (${loader.dataset.length} samples, batches of ${loader.batchSize}${loader.dropLast ? ", the last partial one dropped" : ""})`);
-  }
+  const loader = loaderOf(data, options, epochs);
   const opt = options.optimizer;
   const scheduler = options.schedule ? new LRScheduler(opt, options.schedule) : null;
   const yieldMs = options.yieldMs ?? 25;
